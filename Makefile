@@ -1,0 +1,68 @@
+# One command to run the portal, one to test it. Each step leaves a stamp so that a second
+# `make run` skips what is already done and starts in seconds.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMPS := .stamps
+PORT ?= 5000
+export FLASK_APP := portal
+
+SASS_SOURCES := $(wildcard assets/scss/*.scss)
+GOVUK := node_modules/govuk-frontend/dist/govuk
+
+.PHONY: setup run test lint format db seed assets clean
+
+setup: $(STAMPS)/python $(STAMPS)/assets
+
+$(STAMPS):
+	mkdir -p $(STAMPS)
+
+$(STAMPS)/python: pyproject.toml | $(STAMPS)
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+$(STAMPS)/node: package.json package-lock.json | $(STAMPS)
+	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	touch $@
+
+# Front-end assets come from the npm packages at set-up and are served from static/.
+$(STAMPS)/assets: $(STAMPS)/node $(SASS_SOURCES)
+	mkdir -p static/css static/js/vendor static/govuk
+	rm -rf static/govuk/assets && cp -R $(GOVUK)/assets static/govuk/assets
+	cp $(GOVUK)/govuk-frontend.min.js static/js/vendor/govuk-frontend.min.js
+	cp node_modules/htmx.org/dist/htmx.min.js static/js/vendor/htmx.min.js
+	node_modules/.bin/sass --load-path=node_modules --style=compressed --no-source-map \
+		--quiet-deps assets/scss/council.scss static/css/council.css
+	touch $@
+
+assets: $(STAMPS)/assets
+
+db: $(STAMPS)/python
+	$(BIN)/flask db upgrade
+
+seed: db
+	$(BIN)/flask seed-demo
+
+# The outbox worker runs beside the server, so mail appears in instance/mail/ as it is sent.
+run: setup seed
+	$(BIN)/flask outbox deliver & trap 'kill $$!' EXIT; \
+	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
+
+test: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMPS)/python
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMPS)/python
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean:
+	rm -rf $(VENV) node_modules $(STAMPS) static/css static/js/vendor static/govuk

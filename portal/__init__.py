@@ -1,0 +1,112 @@
+"""The Schools Partner Portal: an app factory in the Flask manner."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from portal.config import PRODUCTION, from_environment
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigurationError(RuntimeError):
+    """The portal was asked to start with settings it must not run with."""
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_path=str(ROOT / "instance"),
+        instance_relative_config=True,
+        static_folder=str(ROOT / "static"),
+        template_folder=str(ROOT / "templates"),
+    )
+    app.config.from_mapping(from_environment(app.instance_path))
+    app.config.from_pyfile("config.py", silent=True)
+    if test_config is not None:
+        app.config.from_mapping(test_config)
+    _check_configuration(app)
+    logging.basicConfig(level=app.config["LOG_LEVEL"])
+
+    if app.config["TRUSTED_PROXIES"]:
+        proxies = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)  # type: ignore[method-assign]
+
+    # Our templates first, then the GOV.UK Frontend macros under their package names, as the
+    # govuk-frontend-wtf widgets expect to find them.
+    app.jinja_loader = ChoiceLoader(
+        [
+            FileSystemLoader(str(ROOT / "templates")),
+            PrefixLoader(
+                {
+                    "govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja"),
+                    "govuk_frontend_wtf": PackageLoader("govuk_frontend_wtf"),
+                }
+            ),
+        ]
+    )
+
+    from portal import cli, errors, limits, security, templating
+    from portal.db import db
+    from portal.extensions import csrf, htmx, login_manager
+
+    db.init_app(app)
+    csrf.init_app(app)
+    htmx.init_app(app)
+    security.init_app(app)
+    templating.init_app(app)
+    errors.init_app(app)
+    cli.init_app(app)
+
+    from portal.auth import bp as auth_bp
+    from portal.auth.routes import unauthorized
+    from portal.auth.service import load_user
+
+    login_manager.init_app(app)
+    login_manager.user_loader(load_user)
+    login_manager.unauthorized_handler(unauthorized)
+    login_manager.login_view = "auth.sign_in"
+    # 'basic', not 'strong': schools sit behind networks whose outgoing address changes, and
+    # 'strong' would sign staff out mid-form. Sign-in itself starts a fresh session.
+    login_manager.session_protection = "basic"
+
+    from portal.accounts import bp as accounts_bp
+    from portal.admin import bp as admin_bp
+    from portal.api.oruk import bp as oruk_bp
+    from portal.buyback import bp as buyback_bp
+    from portal.contacts import bp as contacts_bp
+    from portal.health import bp as health_bp
+    from portal.main import bp as main_bp
+    from portal.register import bp as register_bp
+    from portal.schools import bp as schools_bp
+    from portal.services import bp as services_bp
+    from portal.support import bp as support_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(main_bp)
+    app.register_blueprint(schools_bp)
+    app.register_blueprint(contacts_bp)
+    app.register_blueprint(support_bp)
+    app.register_blueprint(services_bp)
+    app.register_blueprint(buyback_bp)
+    app.register_blueprint(register_bp)
+    app.register_blueprint(admin_bp)
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(health_bp)
+    app.register_blueprint(oruk_bp)
+    limits.init_app(app)
+    return app
+
+
+def _check_configuration(app: Flask) -> None:
+    if app.config["PORTAL_ENV"] != PRODUCTION:
+        return
+    missing = [name for name in ("SECRET_KEY", "DATABASE_URL") if not app.config.get(name)]
+    if missing:
+        raise ConfigurationError(f"{' and '.join(missing)} must be set when PORTAL_ENV=production")

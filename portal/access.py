@@ -1,0 +1,336 @@
+"""Who may see and do what: the one place that decides.
+
+Two questions are answered here and nowhere else:
+
+* **capabilities**: may this person use a kind of feature at all (edit contacts, act on
+  support requests...)? Routes ask with :func:`requires`; a role without the capability
+  gets 403.
+* **scope**: which schools' records may this person load? Every query for tenant data goes
+  through :func:`school_scope` or one of the ``*_or_404`` helpers, so a record outside the
+  scope is simply not found: 404, never 403, so that ids leak nothing.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import abort, g
+from flask_login import current_user
+from sqlalchemy import ColumnElement, Select, false, or_, select, true
+
+from portal.db import db
+from portal.models import Area, Membership, Role, School, User
+
+
+class Capability(enum.StrEnum):
+    VIEW_SCHOOLS = "view_schools"
+    VIEW_CONTACTS = "view_contacts"
+    EDIT_CONTACTS = "edit_contacts"
+    EXPORT_CONTACTS = "export_contacts"
+    VIEW_SERVICES = "view_services"
+    EDIT_SERVICES = "edit_services"
+    RAISE_SUPPORT_REQUEST = "raise_support_request"
+    VIEW_SUPPORT_REQUESTS = "view_support_requests"
+    ACT_ON_SUPPORT_REQUESTS = "act_on_support_requests"
+    VIEW_BUYBACK = "view_buyback"
+    PREPARE_BUYBACK = "prepare_buyback"
+    EDIT_BUYBACK = "edit_buyback"
+    MANAGE_BUYBACK_WINDOWS = "manage_buyback_windows"
+    MANAGE_USERS = "manage_users"
+    ADMINISTER = "administer"
+
+
+C = Capability
+_SCHOOL_STAFF = frozenset(
+    {
+        C.VIEW_SCHOOLS,
+        C.VIEW_CONTACTS,
+        C.VIEW_SERVICES,
+        C.RAISE_SUPPORT_REQUEST,
+        C.VIEW_SUPPORT_REQUESTS,
+        C.VIEW_BUYBACK,
+        # A business manager prepares the choices; only the head (or trust lead) submits.
+        C.PREPARE_BUYBACK,
+    }
+)
+_SCHOOL_LEADER = _SCHOOL_STAFF | {C.EDIT_BUYBACK, C.MANAGE_USERS}
+
+# The intended policy of DESIGN.md, role by role. Scope (which schools) is decided below.
+POLICY: dict[Role, frozenset[Capability]] = {
+    Role.SCHOOL_STAFF: _SCHOOL_STAFF,
+    Role.HEAD_TEACHER: _SCHOOL_LEADER,
+    Role.TRUST_LEAD: _SCHOOL_LEADER,
+    Role.CAF_OFFICER: frozenset(
+        {
+            C.VIEW_SCHOOLS,
+            C.VIEW_CONTACTS,
+            C.VIEW_SERVICES,
+            C.VIEW_SUPPORT_REQUESTS,
+            C.ACT_ON_SUPPORT_REQUESTS,
+            C.EXPORT_CONTACTS,
+        }
+    ),
+    Role.PUBLISHER: frozenset(
+        {C.VIEW_SCHOOLS, C.VIEW_CONTACTS, C.EDIT_CONTACTS, C.EXPORT_CONTACTS, C.VIEW_SERVICES}
+        | {C.EDIT_SERVICES, C.VIEW_BUYBACK}
+    ),
+    Role.LA_ADMIN: frozenset(
+        {
+            C.VIEW_SCHOOLS,
+            C.VIEW_CONTACTS,
+            C.EDIT_CONTACTS,
+            C.EXPORT_CONTACTS,
+            C.VIEW_SERVICES,
+            C.EDIT_SERVICES,
+            C.VIEW_SUPPORT_REQUESTS,
+            C.ACT_ON_SUPPORT_REQUESTS,
+            C.VIEW_BUYBACK,
+            C.MANAGE_BUYBACK_WINDOWS,
+            C.MANAGE_USERS,
+            C.ADMINISTER,
+        }
+    ),
+}
+
+# Roles whose scope is every school in the council's area.
+_COUNCIL_WIDE = frozenset({Role.PUBLISHER, Role.LA_ADMIN})
+
+
+@dataclass(frozen=True)
+class Principal:
+    """A signed-in person as the policy sees them: their roles and where those apply."""
+
+    user: User
+    roles: frozenset[Role]
+    capabilities: frozenset[Capability]
+    council_wide: bool
+    school_ids: frozenset[int]
+    trust_ids: frozenset[int]
+    area_ids: frozenset[int]
+    # Schools where this person is the head teacher (they see all of the school's requests).
+    led_school_ids: frozenset[int] = frozenset()
+
+    @classmethod
+    def of(cls, user: User) -> Principal:
+        memberships: Iterable[Membership] = user.memberships
+        roles = frozenset(m.role for m in memberships)
+        return cls(
+            user=user,
+            roles=roles,
+            capabilities=frozenset().union(*(POLICY[role] for role in roles)),
+            council_wide=bool(roles & _COUNCIL_WIDE),
+            school_ids=frozenset(m.school_id for m in memberships if m.school_id is not None),
+            trust_ids=frozenset(m.trust_id for m in memberships if m.trust_id is not None),
+            area_ids=frozenset(m.area_id for m in memberships if m.area_id is not None),
+            led_school_ids=frozenset(
+                m.school_id
+                for m in memberships
+                if m.role is Role.HEAD_TEACHER and m.school_id is not None
+            ),
+        )
+
+    def can(self, capability: Capability) -> bool:
+        return capability in self.capabilities
+
+    @property
+    def is_council(self) -> bool:
+        return any(role.is_council for role in self.roles)
+
+    @property
+    def is_school_user(self) -> bool:
+        return bool(self.roles & {Role.SCHOOL_STAFF, Role.HEAD_TEACHER, Role.TRUST_LEAD})
+
+
+def principal() -> Principal | None:
+    """The signed-in person for this request, or None when nobody is signed in."""
+    if not current_user.is_authenticated:
+        return None
+    if "principal" not in g:
+        g.principal = Principal.of(current_user._get_current_object())
+    return g.principal
+
+
+def current_principal() -> Principal:
+    """The signed-in person; only for views already behind :func:`requires`."""
+    who = principal()
+    if who is None:
+        abort(401)
+    return who
+
+
+def can(capability: Capability) -> bool:
+    who = principal()
+    return who is not None and who.can(capability)
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def requires(capability: Capability | None = None) -> Callable[[F], F]:
+    """Sign-in, and optionally a capability, for a view.
+
+    Nobody signed in: the sign-in page (through Flask-Login). Signed in but the role may not
+    use this feature: 403.
+    """
+
+    def decorator(view: F) -> F:
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            who = principal()
+            if who is None:
+                from portal.extensions import login_manager
+
+                return login_manager.unauthorized()
+            if capability is not None and not who.can(capability):
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped  # type: ignore[return-value]
+
+    return decorator
+
+
+def school_scope(who: Principal) -> ColumnElement[bool]:
+    """A condition on :class:`School` that holds for exactly the schools ``who`` may see.
+
+    Fails closed: a person with no membership that grants schools sees none.
+    """
+    if who.council_wide:
+        return true()
+    conditions: list[ColumnElement[bool]] = []
+    if who.school_ids:
+        conditions.append(School.id.in_(who.school_ids))
+    if who.trust_ids:
+        conditions.append(School.trust_id.in_(who.trust_ids))
+    if who.area_ids:
+        conditions.append(School.area_id.in_(who.area_ids))
+    return or_(*conditions) if conditions else false()
+
+
+def visible_schools(who: Principal) -> Select[tuple[School]]:
+    """The schools ``who`` may see, ordered by name, ready for more filters or paging."""
+    return select(School).where(school_scope(who)).order_by(School.name)
+
+
+def in_school_scope(who: Principal, school_id_column: Any) -> ColumnElement[bool]:
+    """For any record that belongs to a school: a condition on its ``school_id`` column."""
+    if who.council_wide:
+        return true()
+    return school_id_column.in_(select(School.id).where(school_scope(who)))
+
+
+def get_school_or_404(who: Principal, school_id: int) -> School:
+    school = db.session.scalars(
+        select(School).where(School.id == school_id, school_scope(who))
+    ).one_or_none()
+    if school is None:
+        abort(404)
+    return school
+
+
+def visible_area_ids(who: Principal) -> frozenset[int] | None:
+    """The areas whose local contacts ``who`` is shown first; None means every area."""
+    if who.council_wide:
+        return None
+    if who.roles == {Role.CAF_OFFICER}:
+        return who.area_ids
+    school_areas = db.session.scalars(
+        select(School.area_id).where(school_scope(who)).distinct()
+    ).all()
+    return frozenset(school_areas) | who.area_ids
+
+
+def visible_areas(who: Principal) -> Select[tuple[Area]]:
+    area_ids = visible_area_ids(who)
+    query = select(Area).order_by(Area.name)
+    return query if area_ids is None else query.where(Area.id.in_(area_ids))
+
+
+def support_request_scope(who: Principal) -> ColumnElement[bool]:
+    """The CAF support requests ``who`` may see (DESIGN.md): staff the ones they raised, head
+    teachers their school's, trust leads their academies', officers their areas', council
+    administrators all. Publishers none."""
+    from portal.models import SupportRequest
+
+    if Role.LA_ADMIN in who.roles:
+        return true()
+    conditions: list[ColumnElement[bool]] = []
+    staff_schools = who.school_ids - who.led_school_ids
+    if staff_schools:
+        conditions.append(
+            (SupportRequest.requester_id == who.user.id)
+            & SupportRequest.school_id.in_(staff_schools)
+        )
+    if who.led_school_ids:
+        conditions.append(SupportRequest.school_id.in_(who.led_school_ids))
+    if who.trust_ids:
+        conditions.append(
+            SupportRequest.school_id.in_(
+                select(School.id).where(School.trust_id.in_(who.trust_ids))
+            )
+        )
+    if Role.CAF_OFFICER in who.roles and who.area_ids:
+        conditions.append(SupportRequest.area_id.in_(who.area_ids))
+    return or_(*conditions) if conditions else false()
+
+
+def may_act_on_support_request(who: Principal, request: Any) -> bool:
+    """Officers act on their areas' requests; council administrators on all."""
+    if Role.LA_ADMIN in who.roles:
+        return True
+    return Role.CAF_OFFICER in who.roles and request.area_id in who.area_ids
+
+
+def get_support_request_or_404(who: Principal, request_id: int) -> Any:
+    from portal.models import SupportRequest
+
+    found = db.session.scalars(
+        select(SupportRequest).where(SupportRequest.id == request_id, support_request_scope(who))
+    ).one_or_none()
+    if found is None:
+        abort(404)
+    return found
+
+
+# --- managing people's accounts (Capability.MANAGE_USERS) -------------------------------------
+
+
+def managed_school_ids(who: Principal) -> frozenset[int] | None:
+    """The schools whose staff ``who`` manages; None means every account (administrators).
+
+    Head teachers manage their own schools' staff, trust leads their academies' staff.
+    Fails closed: anyone without the capability manages nobody.
+    """
+    if not who.can(Capability.MANAGE_USERS):
+        return frozenset()
+    if Role.LA_ADMIN in who.roles:
+        return None
+    school_ids = set(who.led_school_ids)
+    if Role.TRUST_LEAD in who.roles and who.trust_ids:
+        school_ids.update(
+            db.session.scalars(select(School.id).where(School.trust_id.in_(who.trust_ids)))
+        )
+    return frozenset(school_ids)
+
+
+def managed_user_scope(who: Principal) -> ColumnElement[bool]:
+    """A condition on :class:`User` that holds for exactly the accounts ``who`` manages."""
+    school_ids = managed_school_ids(who)
+    if school_ids is None:
+        return true()
+    if not school_ids:
+        return false()
+    return User.id.in_(select(Membership.user_id).where(Membership.school_id.in_(school_ids)))
+
+
+def get_managed_user_or_404(who: Principal, user_id: int) -> User:
+    found = db.session.scalars(
+        select(User).where(User.id == user_id, managed_user_scope(who))
+    ).one_or_none()
+    if found is None:
+        abort(404)
+    return found

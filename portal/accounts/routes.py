@@ -1,0 +1,238 @@
+"""Accounts: thin views over ``portal.accounts.service``.
+
+``/account/...`` is a person's own account: accepting an invitation, a forgotten password,
+changing it. ``/users/...`` is for those who manage other people's accounts.
+"""
+
+from __future__ import annotations
+
+from flask import abort, flash, make_response, redirect, request, url_for
+from flask.typing import ResponseReturnValue
+from werkzeug.wrappers import Response
+
+from portal.access import Capability, current_principal, get_managed_user_or_404, requires
+from portal.accounts import bp
+from portal.accounts.forms import (
+    ChangePasswordForm,
+    ConfirmForm,
+    ForgotPasswordForm,
+    InviteForm,
+    NewPasswordForm,
+)
+from portal.accounts.service import (
+    Deactivation,
+    LinkUnusable,
+    Refused,
+    accept_invitation,
+    change_password,
+    deactivate,
+    describe_membership,
+    has_access_elsewhere,
+    invite,
+    invite_options,
+    looks_like_token,
+    reactivate,
+    request_password_reset,
+    reset_password,
+    usable_token,
+    user_page,
+    user_row,
+)
+from portal.models import AccountToken, TokenPurpose
+from portal.rendering import render_page
+
+CURRENT_NOT_CORRECT = "The current password is not correct"
+
+
+def _private(body: str, status: int = 200) -> Response:
+    """A page that must not be kept by a browser or proxy: it carries a link's secret."""
+    response = make_response(body, status)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _link_or_none(raw: str, purpose: TokenPurpose) -> AccountToken | None:
+    """The link's token if it can be used; None if it was ours but cannot (expired, used).
+
+    Anything that could never have been a link of ours is simply not found.
+    """
+    if not looks_like_token(raw):
+        abort(404)
+    return usable_token(raw, purpose)
+
+
+def _link_gone(purpose: TokenPurpose) -> Response:
+    # 410 Gone: the page is clear for a person, and the status for anything else.
+    return _private(render_page("accounts/link-gone.html", purpose=purpose.value), 410)
+
+
+# --- a person's own account ------------------------------------------------------------------
+
+
+@bp.route("/account/accept/<token>", methods=["GET", "POST"])
+def accept(token: str) -> ResponseReturnValue:
+    found = _link_or_none(token, TokenPurpose.INVITATION)
+    if found is None:
+        return _link_gone(TokenPurpose.INVITATION)
+    form = NewPasswordForm(found.user.email)
+    if form.validate_on_submit():
+        try:
+            accept_invitation(found, form.password.data or "")
+        except LinkUnusable:
+            return _link_gone(TokenPurpose.INVITATION)
+        # To sign-in, not straight in: sign-in is where every check on a person is made.
+        flash(
+            "Your account is ready. Sign in with your e-mail address and new password.", "success"
+        )
+        return redirect(url_for("auth.sign_in"), 303)
+    return _private(
+        render_page(
+            "accounts/new-password.html",
+            form=form,
+            user=found.user,
+            title="Set your password",
+            intro="Choose a password to finish setting up your account.",
+        )
+    )
+
+
+@bp.route("/account/forgot", methods=["GET", "POST"])
+def forgot() -> ResponseReturnValue:
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        request_password_reset(form.email.data or "")
+        # The same page whether or not the address has an account.
+        return render_page("accounts/forgot-sent.html")
+    return render_page("accounts/forgot.html", form=form)
+
+
+@bp.route("/account/reset/<token>", methods=["GET", "POST"])
+def reset(token: str) -> ResponseReturnValue:
+    found = _link_or_none(token, TokenPurpose.PASSWORD_RESET)
+    if found is None:
+        return _link_gone(TokenPurpose.PASSWORD_RESET)
+    form = NewPasswordForm(found.user.email)
+    if form.validate_on_submit():
+        try:
+            reset_password(found, form.password.data or "")
+        except LinkUnusable:
+            return _link_gone(TokenPurpose.PASSWORD_RESET)
+        flash(
+            "Your password has been changed, and you have been signed out everywhere. "
+            "Sign in with your new password.",
+            "success",
+        )
+        return redirect(url_for("auth.sign_in"), 303)
+    return _private(
+        render_page(
+            "accounts/new-password.html",
+            form=form,
+            user=found.user,
+            title="Choose a new password",
+            intro="Your new password replaces the old one everywhere you sign in.",
+        )
+    )
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@requires()
+def change_password_page() -> ResponseReturnValue:
+    user = current_principal().user
+    form = ChangePasswordForm(user.email)
+    if form.validate_on_submit():
+        if change_password(user, form.current_password.data or "", form.password.data or ""):
+            flash(
+                "Your password has been changed. Anywhere else you were signed in has been "
+                "signed out.",
+                "success",
+            )
+            return redirect(url_for("main.home"), 303)
+        form.current_password.errors = [CURRENT_NOT_CORRECT]
+    return _private(render_page("accounts/change-password.html", form=form))
+
+
+# --- managing other people's accounts --------------------------------------------------------
+
+
+@bp.get("/users/")
+@requires(Capability.MANAGE_USERS)
+def users() -> ResponseReturnValue:
+    who = current_principal()
+    query = request.args.get("q", "").strip()[:100]
+    page = user_page(who, query=query, page=request.args.get("page", 1, type=int) or 1)
+    return render_page("accounts/users.html", fragment="results", page=page, query=query)
+
+
+@bp.route("/users/invite", methods=["GET", "POST"])
+@requires(Capability.MANAGE_USERS)
+def invite_user() -> ResponseReturnValue:
+    who = current_principal()
+    form = InviteForm(invite_options(who))
+    if form.validate_on_submit():
+        invitation = form.invitation()
+        invite(who, invitation)
+        # The same words whether or not the address already had an account.
+        flash(
+            f"We have sent {invitation.email} an e-mail: an invitation to choose a password, "
+            "or, if they already have an account, a note of their new role.",
+            "success",
+        )
+        return redirect(url_for("accounts.users"), 303)
+    return render_page("accounts/invite.html", form=form)
+
+
+@bp.get("/users/<int:user_id>")
+@requires(Capability.MANAGE_USERS)
+def user(user_id: int) -> ResponseReturnValue:
+    who = current_principal()
+    account = get_managed_user_or_404(who, user_id)
+    return render_page(
+        "accounts/user.html",
+        row=user_row(who, account),
+        is_self=account.id == who.user.id,
+        elsewhere=has_access_elsewhere(who, account),
+        form=ConfirmForm(),
+        describe=describe_membership,
+    )
+
+
+@bp.post("/users/<int:user_id>/deactivate")
+@requires(Capability.MANAGE_USERS)
+def deactivate_user(user_id: int) -> ResponseReturnValue:
+    who = current_principal()
+    account = get_managed_user_or_404(who, user_id)
+    back = url_for("accounts.user", user_id=account.id)
+    if not ConfirmForm().validate_on_submit():
+        return redirect(back, 303)
+    try:
+        outcome = deactivate(who, account)
+    except Refused as refusal:
+        flash(str(refusal), "error")
+        return redirect(back, 303)
+    name = account.display_name
+    if outcome is Deactivation.REMOVED_FROM_SCHOOLS:
+        flash(f"{name} no longer has access to your schools.", "success")
+        return redirect(url_for("accounts.users"), 303)
+    messages = {
+        Deactivation.DEACTIVATED: f"{name}'s account has been deactivated and signed out.",
+        Deactivation.INVITATION_WITHDRAWN: f"{name}'s invitation has been withdrawn.",
+        Deactivation.ALREADY_INACTIVE: f"{name}'s account was already deactivated.",
+    }
+    flash(messages[outcome], "success")
+    return redirect(back, 303)
+
+
+@bp.post("/users/<int:user_id>/reactivate")
+@requires(Capability.MANAGE_USERS)
+def reactivate_user(user_id: int) -> ResponseReturnValue:
+    who = current_principal()
+    account = get_managed_user_or_404(who, user_id)
+    back = url_for("accounts.user", user_id=account.id)
+    if ConfirmForm().validate_on_submit():
+        try:
+            reactivate(who, account)
+        except Refused as refusal:
+            flash(str(refusal), "error")
+        else:
+            flash(f"{account.display_name} can sign in again.", "success")
+    return redirect(back, 303)

@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+from flask import Response, current_app, request
+from flask.typing import ResponseReturnValue
+
+from portal.access import Capability, requires
+from portal.admin import audit_log, bp
+from portal.db import db, utcnow
+from portal.rendering import render_page
+
+
+@bp.get("/")
+@requires(Capability.ADMINISTER)
+def index() -> ResponseReturnValue:
+    links = [
+        (endpoint, title, summary)
+        for endpoint, title, summary in ADMIN_LINKS
+        if endpoint in current_app.view_functions
+    ]
+    return render_page("admin/index.html", admin_links=links)
+
+
+# Other administration pages, shown once their blueprints are installed.
+ADMIN_LINKS = [
+    ("register.index", "Schools register", "Import schools from the DfE register, with a dry run."),
+    ("register.areas", "Areas", "The areas and the register districts each one takes."),
+    ("accounts.users", "Users", "Invite people, and deactivate accounts."),
+    ("buyback.index", "Buy-back windows", "Set up windows and see the returns."),
+]
+
+
+@bp.get("/audit")
+@requires(Capability.ADMINISTER)
+def audit() -> ResponseReturnValue:
+    search, errors = audit_log.AuditSearch.from_args(request.args)
+    page = audit_log.search_page(search)
+    return render_page(
+        "admin/audit.html",
+        fragment="results",
+        search=search,
+        errors=errors,
+        error_list=[{"text": message, "href": f"#{name}"} for name, message in errors.items()],
+        page=page,
+        subject_type_items=[{"value": "", "text": "Any kind of record"}]
+        + [
+            {"value": t, "text": t, "selected": t == search.subject_type}
+            for t in audit_log.subject_types()
+        ],
+    )
+
+
+@bp.get("/audit.csv")
+@requires(Capability.ADMINISTER)
+def audit_csv() -> ResponseReturnValue:
+    search, _ = audit_log.AuditSearch.from_args(request.args)
+    events = db.session.scalars(audit_log.query(search)).all()
+    filename = f"audit-log-{utcnow().date().isoformat()}.csv"
+    return Response(
+        audit_log.to_csv(events),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )

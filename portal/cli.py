@@ -1,0 +1,189 @@
+"""Command-line tasks: ``flask --app portal db upgrade``, ``flask --app portal seed-demo``,
+``flask --app portal outbox deliver``."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from pathlib import Path
+from types import FrameType
+
+import click
+from alembic import command
+from alembic.config import Config
+from flask import Flask, current_app
+from flask.cli import AppGroup, with_appcontext
+
+from portal.config import PRODUCTION
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+log = logging.getLogger(__name__)
+
+db_cli = AppGroup("db", help="Database migrations (Alembic).")
+
+
+def alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    # Alembic's config interpolates %: a URL with an encoded character (a password, say)
+    # must have its % doubled to arrive unchanged.
+    config.set_main_option("sqlalchemy.url", current_app.config["DATABASE_URL"].replace("%", "%%"))
+    return config
+
+
+def upgrade_database(revision: str = "head") -> None:
+    command.upgrade(alembic_config(), revision)
+
+
+@db_cli.command("upgrade")
+@click.argument("revision", default="head")
+def upgrade(revision: str) -> None:
+    """Migrate the database up to REVISION (the latest by default)."""
+    upgrade_database(revision)
+
+
+@db_cli.command("downgrade")
+@click.argument("revision")
+def downgrade(revision: str) -> None:
+    """Migrate the database down to REVISION ('base' empties it)."""
+    command.downgrade(alembic_config(), revision)
+
+
+@db_cli.command("revision")
+@click.option("-m", "--message", required=True)
+@click.option("--autogenerate/--empty", default=True)
+def revision(message: str, autogenerate: bool) -> None:
+    """Write a new migration, by default from the difference between models and database."""
+    command.revision(alembic_config(), message=message, autogenerate=autogenerate)
+
+
+@db_cli.command("current")
+def current() -> None:
+    """Show the database's revision."""
+    command.current(alembic_config())
+
+
+@click.command("seed-demo")
+@with_appcontext
+def seed_demo() -> None:
+    """Load the fictional council's demo data. Safe to run again; refused in production."""
+    if current_app.config["PORTAL_ENV"] == PRODUCTION:
+        raise click.ClickException("seed-demo refuses to run when PORTAL_ENV=production")
+    from portal.demo import DEMO_TOTP_SECRET, seed
+
+    counts = seed()
+    click.echo(
+        "Demo data ready: "
+        + ", ".join(f"{count} {name}" for name, count in counts.items())
+        + ". Password for every demo account: portal-demo-2026. Council demo accounts' "
+        + f"authenticator secret: {DEMO_TOTP_SECRET}"
+    )
+
+
+outbox_cli = AppGroup("outbox", help="The e-mail outbox.")
+# Messages per pass of the worker: small, so a SIGTERM is answered soon.
+PASS_LIMIT = 50
+
+
+@outbox_cli.command("deliver")
+@click.option("--once", is_flag=True, help="Run one pass, say what it did, and stop.")
+def deliver(once: bool) -> None:
+    """Send the e-mail that is due; without --once, keep at it until stopped (SIGTERM)."""
+    from portal.outbox import MAIL_BACKENDS, deliver_due
+
+    backend = current_app.config["MAIL_BACKEND"]
+    if backend not in MAIL_BACKENDS:
+        # Said once, at start-up, rather than logged by every pass of a worker.
+        raise click.ClickException(f"MAIL_BACKEND must be one of {MAIL_BACKENDS}, not {backend!r}")
+    if once:
+        click.echo(f"Outbox: {deliver_due()}.")
+        return
+    _run_outbox_worker(current_app._get_current_object())  # type: ignore[attr-defined]
+
+
+def _run_outbox_worker(app: Flask) -> None:
+    from portal.outbox import DeliveryReport, deliver_due
+
+    poll = app.config["OUTBOX_POLL_SECONDS"]
+    stop = threading.Event()
+
+    def request_stop(_signum: int, _frame: FrameType | None) -> None:
+        # Finish the message in hand rather than leave it sent but not marked as sent.
+        stop.set()
+
+    # Signal handlers can only be set from the main thread (not so under some test runners).
+    handle_signals = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, request_stop) if handle_signals else None
+    click.echo(f"Outbox worker started: a pass every {poll}s; stop it with SIGTERM or Ctrl-C.")
+    try:
+        while not stop.is_set():
+            report = DeliveryReport()
+            try:
+                # A fresh context per pass: a new session that sees other workers' changes,
+                # and whose connection goes back to the pool between passes.
+                with app.app_context():
+                    report = deliver_due(limit=PASS_LIMIT)
+            except Exception:
+                # The database may well come back: keep the worker alive and try again later.
+                log.exception("outbox pass failed; trying again in %ss", poll)
+            handled = report.sent + report.retried + report.failed
+            if handled:
+                click.echo(f"Outbox: {report}.")
+            # A full pass may have left more due: go again at once rather than sleep.
+            if handled < PASS_LIMIT:
+                stop.wait(poll)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if handle_signals:
+            signal.signal(signal.SIGTERM, previous)
+    click.echo("Outbox worker stopped.")
+
+
+support_cli = AppGroup("support", help="CAF officer support requests.")
+
+
+@support_cli.command("anonymise")
+@click.option(
+    "--older-than",
+    "months",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Months since the request was closed (default: SUPPORT_RETENTION_MONTHS).",
+)
+def anonymise(months: int | None) -> None:
+    """Remove the child's details and free text from long-closed requests."""
+    from portal.support.service import anonymise_closed
+
+    months = months or current_app.config["SUPPORT_RETENTION_MONTHS"]
+    count = anonymise_closed(months)
+    click.echo(
+        f"Anonymised {count} request{'s' if count != 1 else ''} closed over {months} months ago."
+    )
+
+
+buyback_cli = AppGroup("buyback", help="Buy-back windows and reminders.")
+
+
+@buyback_cli.command("remind")
+@click.option("--days", type=click.IntRange(min=0), default=None, help="Days before the deadline.")
+def remind(days: int | None) -> None:
+    """E-mail head teachers of schools that have not submitted, once per window."""
+    from portal.buyback.service import send_reminders
+
+    days = current_app.config["BUYBACK_REMINDER_DAYS"] if days is None else days
+    count = send_reminders(days)
+    click.echo(f"Reminded {count} school{'s' if count != 1 else ''}.")
+
+
+def init_app(app: Flask) -> None:
+    from portal.register.commands import register_cli
+
+    app.cli.add_command(register_cli)
+    app.cli.add_command(buyback_cli)
+    app.cli.add_command(support_cli)
+    app.cli.add_command(db_cli)
+    app.cli.add_command(seed_demo)
+    app.cli.add_command(outbox_cli)

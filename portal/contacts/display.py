@@ -1,0 +1,46 @@
+"""How a contact is shown: the rows of its GOV.UK summary card, links escaped and built once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from markupsafe import Markup, escape
+
+from portal.contacts import bp
+from portal.models import Contact
+from portal.phones import national
+
+
+@bp.app_template_global()
+def contact_rows(contact: Contact, with_coverage: bool = True) -> list[dict[str, Any]]:
+    phone = Markup('<a class="govuk-link" href="tel:{}">{}</a>').format(
+        contact.phone, national(contact.phone)
+    )
+    email = Markup('<a class="govuk-link council-break-word" href="mailto:{0}">{0}</a>').format(
+        contact.email
+    )
+    rows: list[dict[str, Any]] = [
+        {"key": {"text": "Telephone"}, "value": {"html": phone}},
+        {"key": {"text": "E-mail"}, "value": {"html": email}},
+        {"key": {"text": "Contact them about"}, "value": {"text": contact.help_with}},
+    ]
+    if contact.out_of_hours:
+        rows.append({"key": {"text": "Out of hours"}, "value": {"text": contact.out_of_hours}})
+    if with_coverage:
+        rows.append({"key": {"text": "Serves"}, "value": {"text": contact.coverage}})
+    return rows
+
+
+@bp.app_template_global()
+def contact_title(contact: Contact, link: str | None) -> Markup:
+    name = (
+        Markup('<a class="govuk-link" href="{}">{}</a>').format(link, contact.name)
+        if link
+        else escape(contact.name)
+    )
+    title = Markup("{}: {}").format(contact.role.label, name)
+    if contact.is_retired:
+        title += Markup(' <strong class="govuk-tag govuk-tag--grey">Retired</strong>')
+    if contact.job_title:
+        title += Markup(' <span class="council-job-title">{}</span>').format(contact.job_title)
+    return title

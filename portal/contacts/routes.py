@@ -1,0 +1,241 @@
+"""Local contacts: thin views over ``portal.contacts.service``."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from flask import Response, abort, current_app, flash, redirect, request, url_for
+from flask.typing import ResponseReturnValue
+from sqlalchemy import select
+
+from portal.access import (
+    Capability,
+    Principal,
+    can,
+    current_principal,
+    get_school_or_404,
+    requires,
+    school_scope,
+    visible_area_ids,
+)
+from portal.contacts import bp
+from portal.contacts.forms import ConfirmForm, ContactForm
+from portal.contacts.service import (
+    COUNTYWIDE,
+    ContactSearch,
+    contacts_for_areas,
+    create_contact,
+    directory_csv,
+    grouped,
+    mark_checked,
+    needing_check,
+    reinstate_contact,
+    retire_contact,
+    search,
+    update_contact,
+)
+from portal.db import db, utcnow
+from portal.extensions import htmx
+from portal.models import Area, AuditEvent, Contact, ContactRole, School
+from portal.rendering import render_page
+
+
+def _areas() -> list[Area]:
+    return list(db.session.scalars(select(Area).order_by(Area.name)))
+
+
+def _my_areas(who: Principal, areas: list[Area]) -> list[Area]:
+    """The areas whose contacts are ``who``'s own; none for council-wide staff."""
+    area_ids = visible_area_ids(who)
+    if area_ids is None:
+        return []
+    return [area for area in areas if area.id in area_ids]
+
+
+def _get_contact_or_404(contact_id: int) -> Contact:
+    contact = db.session.get(Contact, contact_id)
+    # A retired contact is history: only those who keep the directory can still open it.
+    if contact is None or (contact.is_retired and not can(Capability.EDIT_CONTACTS)):
+        abort(404)
+    return contact
+
+
+@bp.get("/")
+@requires(Capability.VIEW_CONTACTS)
+def index() -> ResponseReturnValue:
+    who = current_principal()
+    criteria = ContactSearch.from_args(request.args)
+    if not can(Capability.EDIT_CONTACTS):
+        criteria = replace(criteria, include_retired=False)
+    areas = _areas()
+    mine = _my_areas(who, areas)
+    # With nothing searched for, a person with areas sees their own contacts, grouped;
+    # council-wide staff, and anyone searching, see the matching directory, paged.
+    show_mine = bool(mine) and not criteria.is_active
+    context = {
+        "criteria": criteria,
+        "role_items": [{"value": "", "text": "Any role"}]
+        + [
+            {"value": role.value, "text": role.label, "selected": role == criteria.role}
+            for role in ContactRole
+        ],
+        "area_items": [
+            {"value": "", "text": "Any area"},
+            {"value": COUNTYWIDE, "text": "Countywide", "selected": criteria.area == COUNTYWIDE},
+        ]
+        + [
+            {"value": str(area.id), "text": area.name, "selected": area.id == criteria.area}
+            for area in areas
+        ],
+        "my_areas": mine,
+        "show_mine": show_mine,
+    }
+    if show_mine:
+        context["groups"] = grouped(contacts_for_areas(a.id for a in mine))
+        context["my_schools"] = (
+            []
+            if who.council_wide or not who.is_school_user
+            else list(db.session.scalars(select(School.name).where(school_scope(who))))
+        )
+    else:
+        context["page"] = search(criteria)
+    return render_page("contacts/index.html", fragment="results", **context)
+
+
+@bp.get("/<int:contact_id>")
+@requires(Capability.VIEW_CONTACTS)
+def show(contact_id: int) -> ResponseReturnValue:
+    contact = _get_contact_or_404(contact_id)
+    history = []
+    if can(Capability.EDIT_CONTACTS):
+        history = db.session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.subject_type == "Contact", AuditEvent.subject_id == contact.id)
+            .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
+            .limit(50)
+        ).all()
+    return render_page("contacts/show.html", contact=contact, history=history)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@requires(Capability.EDIT_CONTACTS)
+def new() -> ResponseReturnValue:
+    form = ContactForm(_areas())
+    if form.validate_on_submit():
+        contact = create_contact(form.details(), current_principal().user)
+        flash(f"{contact.name} has been added to the directory.", "success")
+        return redirect(url_for("contacts.show", contact_id=contact.id), 303)
+    return render_page("contacts/form.html", form=form, contact=None)
+
+
+@bp.route("/<int:contact_id>/edit", methods=["GET", "POST"])
+@requires(Capability.EDIT_CONTACTS)
+def edit(contact_id: int) -> ResponseReturnValue:
+    contact = _get_contact_or_404(contact_id)
+    form = ContactForm.for_contact(_areas(), contact)
+    if form.validate_on_submit():
+        changes = update_contact(contact, form.details(), current_principal().user)
+        flash(
+            f"{contact.name} has been updated." if changes else "Nothing was changed.",
+            "success",
+        )
+        return redirect(url_for("contacts.show", contact_id=contact.id), 303)
+    return render_page("contacts/form.html", form=form, contact=contact)
+
+
+@bp.route("/<int:contact_id>/retire", methods=["GET", "POST"])
+@requires(Capability.EDIT_CONTACTS)
+def retire(contact_id: int) -> ResponseReturnValue:
+    contact = _get_contact_or_404(contact_id)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        retire_contact(contact, current_principal().user)
+        flash(f"{contact.name} has been retired. Schools no longer see them.", "success")
+        return redirect(url_for("contacts.index"), 303)
+    return render_page("contacts/retire.html", contact=contact, form=form)
+
+
+@bp.post("/<int:contact_id>/reinstate")
+@requires(Capability.EDIT_CONTACTS)
+def reinstate(contact_id: int) -> ResponseReturnValue:
+    contact = _get_contact_or_404(contact_id)
+    if ConfirmForm().validate_on_submit():
+        reinstate_contact(contact, current_principal().user)
+        flash(f"{contact.name} is back in the directory.", "success")
+    return redirect(url_for("contacts.show", contact_id=contact.id), 303)
+
+
+@bp.post("/<int:contact_id>/check")
+@requires(Capability.EDIT_CONTACTS)
+def check(contact_id: int) -> ResponseReturnValue:
+    contact = _get_contact_or_404(contact_id)
+    if ConfirmForm().validate_on_submit():
+        mark_checked(contact, current_principal().user)
+    if htmx:
+        # The row becomes a confirmation in place, and leaves the list at the next load.
+        return render_page("contacts/needs-checking.html", fragment="checked_row", contact=contact)
+    flash(f"{contact.name} has been marked as checked.", "success")
+    # Without JavaScript the button on the list comes back to the list.
+    if request.form.get("from") == "list":
+        return redirect(url_for("contacts.needs_checking"), 303)
+    return redirect(url_for("contacts.show", contact_id=contact.id), 303)
+
+
+@bp.get("/needs-checking")
+@requires(Capability.EDIT_CONTACTS)
+def needs_checking() -> ResponseReturnValue:
+    months = current_app.config["CONTACT_CHECK_MONTHS"]
+    page = needing_check(months, request.args.get("page", 1, type=int) or 1)
+    return render_page("contacts/needs-checking.html", page=page, months=months, form=ConfirmForm())
+
+
+@bp.get("/export.csv")
+@requires(Capability.EXPORT_CONTACTS)
+def export() -> ResponseReturnValue:
+    include_retired = can(Capability.EDIT_CONTACTS) and request.args.get("retired") == "1"
+    query = select(Contact).order_by(Contact.role, Contact.name, Contact.id)
+    if not include_retired:
+        query = query.where(Contact.retired_at.is_(None))
+    body = directory_csv(db.session.scalars(query))
+    filename = f"contacts-{utcnow().date().isoformat()}.csv"
+    return Response(
+        body,
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@bp.get("/poster")
+@requires(Capability.VIEW_CONTACTS)
+def poster() -> ResponseReturnValue:
+    """One A4 poster per school: the school's own, a chosen one, or every school in an area."""
+    who = current_principal()
+    school_id = request.args.get("school", type=int)
+    area_id = request.args.get("area", type=int)
+    if school_id is not None:
+        schools = [get_school_or_404(who, school_id)]
+    elif area_id is not None:
+        schools = list(
+            db.session.scalars(
+                select(School)
+                .where(School.area_id == area_id, school_scope(who))
+                .order_by(School.name)
+            )
+        )
+        if not schools:
+            abort(404)
+    elif who.council_wide or not who.is_school_user:
+        # Council staff choose which area's posters to print.
+        areas = _areas()
+        return render_page("contacts/poster-choose.html", areas=_my_areas(who, areas) or areas)
+    else:
+        schools = list(
+            db.session.scalars(select(School).where(school_scope(who)).order_by(School.name))
+        )
+    # One query for every contact these schools need; each poster takes its area's share.
+    contacts = contacts_for_areas({school.area_id for school in schools})
+    posters = [
+        (school, grouped(c for c in contacts if c.countywide or school.area in c.areas))
+        for school in schools
+    ]
+    return render_page("contacts/poster.html", posters=posters, today=utcnow())

@@ -1,0 +1,299 @@
+"""Local contacts: who serves which schools, finding them, and keeping them up to date."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, exists, false, or_, select
+
+from portal import audit
+from portal.db import db, utcnow
+from portal.models import (
+    CONTACT_ROLE_LABELS,
+    Area,
+    Contact,
+    ContactGroup,
+    ContactRole,
+    User,
+    contact_area,
+)
+from portal.pagination import Page, paginate
+from portal.phones import national
+from portal.spreadsheets import text_cell, to_csv
+
+PAGE_SIZE = 20
+COUNTYWIDE = "countywide"
+
+
+@dataclass(frozen=True)
+class ContactSearch:
+    """What someone asked the directory for: words, a role, an area (or 'countywide')."""
+
+    query: str = ""
+    role: ContactRole | None = None
+    area: int | str | None = None
+    page: int = 1
+    # Only those who keep the directory may ask for retired contacts (see the view).
+    include_retired: bool = False
+
+    @property
+    def is_active(self) -> bool:
+        return bool(self.query or self.role or self.area or self.include_retired)
+
+    @classmethod
+    def from_args(cls, args: Any) -> ContactSearch:
+        role_value = args.get("role", "")
+        area_value = args.get("area", "")
+        role = ContactRole(role_value) if role_value in ContactRole._value2member_map_ else None
+        area: int | str | None = None
+        if area_value == COUNTYWIDE:
+            area = COUNTYWIDE
+        elif area_value.isdigit():
+            area = int(area_value)
+        return cls(
+            query=args.get("q", "").strip()[:100],
+            role=role,
+            area=area,
+            page=args.get("page", 1, type=int) or 1,
+            include_retired=args.get("retired") == "1",
+        )
+
+
+def active_contacts() -> Select[tuple[Contact]]:
+    return select(Contact).where(Contact.retired_at.is_(None))
+
+
+def serving_areas(area_ids: Iterable[int] | None) -> Any:
+    """Contacts that serve any of ``area_ids``, or countywide; None means every contact."""
+    if area_ids is None:
+        return None
+    ids = list(area_ids)
+    in_area = (
+        exists().where(contact_area.c.contact_id == Contact.id, contact_area.c.area_id.in_(ids))
+        if ids
+        else false()
+    )
+    return or_(Contact.countywide.is_(True), in_area)
+
+
+def _ordered(query: Select[tuple[Contact]]) -> Select[tuple[Contact]]:
+    return query.order_by(Contact.role, Contact.name, Contact.id)
+
+
+def contacts_for_areas(area_ids: Iterable[int] | None) -> Sequence[Contact]:
+    """Every active contact who serves these areas, and the countywide ones."""
+    query = active_contacts()
+    condition = serving_areas(area_ids)
+    if condition is not None:
+        query = query.where(condition)
+    return db.session.scalars(_ordered(query)).all()
+
+
+@dataclass
+class ContactGroupView:
+    group: ContactGroup
+    contacts: list[Contact] = field(default_factory=list)
+
+
+def grouped(contacts: Iterable[Contact]) -> list[ContactGroupView]:
+    """Contacts by what they help with, groups in a fixed order, roles in a fixed order."""
+    by_group = {group: ContactGroupView(group) for group in ContactGroup}
+    role_order = {role: index for index, role in enumerate(ContactRole)}
+    for contact in sorted(contacts, key=lambda c: (role_order[c.role], c.name)):
+        by_group[contact.role.group].contacts.append(contact)
+    return [view for view in by_group.values() if view.contacts]
+
+
+def _roles_matching(words: str) -> list[ContactRole]:
+    lowered = words.lower()
+    return [role for role, (label, _) in CONTACT_ROLE_LABELS.items() if lowered in label.lower()]
+
+
+def search(criteria: ContactSearch) -> Page[Contact]:
+    """The contacts that match every part of ``criteria``, a page at a time."""
+    query = select(Contact) if criteria.include_retired else active_contacts()
+    if criteria.query:
+        words = criteria.query  # text to find: autoescape makes % and _ literal
+
+        def finds(column: Any) -> Any:
+            return column.icontains(words, autoescape=True)
+
+        matches_area = exists().where(
+            contact_area.c.contact_id == Contact.id,
+            contact_area.c.area_id == Area.id,
+            finds(Area.name),
+        )
+        conditions = [
+            finds(Contact.name),
+            finds(Contact.job_title),
+            finds(Contact.help_with),
+            finds(Contact.email),
+            matches_area,
+        ]
+        if "countywide".startswith(criteria.query.lower()) and len(criteria.query) >= 4:
+            conditions.append(Contact.countywide.is_(True))
+        roles = _roles_matching(criteria.query)
+        if roles:
+            conditions.append(Contact.role.in_(roles))
+        query = query.where(or_(*conditions))
+    if criteria.role is not None:
+        query = query.where(Contact.role == criteria.role)
+    if criteria.area == COUNTYWIDE:
+        query = query.where(Contact.countywide.is_(True))
+    elif isinstance(criteria.area, int):
+        query = query.where(
+            exists().where(
+                contact_area.c.contact_id == Contact.id, contact_area.c.area_id == criteria.area
+            )
+        )
+    return paginate(_ordered(query), criteria.page, PAGE_SIZE)
+
+
+# --- keeping contacts up to date ------------------------------------------------------------
+
+# The fields a publisher edits, in the order the audit log lists their changes.
+EDITABLE = ("name", "job_title", "role", "help_with", "phone", "email", "out_of_hours")
+
+
+@dataclass(frozen=True)
+class ContactDetails:
+    name: str
+    job_title: str | None
+    role: ContactRole
+    help_with: str
+    phone: str
+    email: str
+    out_of_hours: str | None
+    countywide: bool
+    area_ids: frozenset[int]
+
+
+def _snapshot(contact: Contact) -> dict[str, Any]:
+    values: dict[str, Any] = {name: getattr(contact, name) for name in EDITABLE}
+    values["role"] = contact.role.value if contact.role else None
+    values["coverage"] = (
+        "Countywide" if contact.countywide else sorted(a.name for a in contact.areas)
+    )
+    return values
+
+
+def _apply(contact: Contact, details: ContactDetails) -> None:
+    for name in EDITABLE:
+        setattr(contact, name, getattr(details, name))
+    contact.countywide = details.countywide
+    contact.areas = (
+        []
+        if details.countywide
+        else list(db.session.scalars(select(Area).where(Area.id.in_(details.area_ids))))
+    )
+
+
+def create_contact(details: ContactDetails, actor: User) -> Contact:
+    contact = Contact(last_checked_by=actor, last_checked_at=utcnow())
+    _apply(contact, details)
+    db.session.add(contact)
+    db.session.flush()
+    audit.record("contact.created", actor=actor, subject=contact, values=_snapshot(contact))
+    db.session.commit()
+    return contact
+
+
+def update_contact(contact: Contact, details: ContactDetails, actor: User) -> dict[str, Any]:
+    """Change a contact; returns (and audits) what changed, as {field: [from, to]}."""
+    before = _snapshot(contact)
+    _apply(contact, details)
+    after = _snapshot(contact)
+    changes = {name: [before[name], after[name]] for name in after if before[name] != after[name]}
+    if changes:
+        # Editing a contact is checking it: the publisher has just looked at every field.
+        contact.last_checked_at = utcnow()
+        contact.last_checked_by = actor
+        audit.record("contact.updated", actor=actor, subject=contact, changes=changes)
+    db.session.commit()
+    return changes
+
+
+def retire_contact(contact: Contact, actor: User) -> None:
+    if contact.retired_at is None:
+        contact.retired_at = utcnow()
+        audit.record("contact.retired", actor=actor, subject=contact, name=contact.name)
+        db.session.commit()
+
+
+def reinstate_contact(contact: Contact, actor: User) -> None:
+    if contact.retired_at is not None:
+        contact.retired_at = None
+        audit.record("contact.reinstated", actor=actor, subject=contact, name=contact.name)
+        db.session.commit()
+
+
+def mark_checked(contact: Contact, actor: User) -> None:
+    previous = contact.last_checked_at
+    contact.last_checked_at = utcnow()
+    contact.last_checked_by = actor
+    audit.record(
+        "contact.checked",
+        actor=actor,
+        subject=contact,
+        previously_checked=previous.isoformat() if previous else None,
+    )
+    db.session.commit()
+
+
+def months_before(moment: datetime, months: int) -> datetime:
+    """The same day and time ``months`` calendar months earlier (clamped to the month's end)."""
+    month_index = moment.year * 12 + moment.month - 1 - months
+    year, month = divmod(month_index, 12)
+    month += 1
+    for day in (moment.day, 30, 29, 28):
+        try:
+            return moment.replace(year=year, month=month, day=day)
+        except ValueError:
+            continue
+    raise AssertionError("unreachable: every month has 28 days")
+
+
+def needing_check(months: int, page: int) -> Page[Contact]:
+    cutoff = months_before(utcnow(), months)
+    query = active_contacts().where(Contact.last_checked_at < cutoff)
+    return paginate(query.order_by(Contact.last_checked_at, Contact.id), page, PAGE_SIZE)
+
+
+# --- the directory as CSV ---------------------------------------------------------------------
+
+CSV_COLUMNS = [
+    "Name",
+    "Job title",
+    "Role",
+    "Helps with",
+    "Phone",
+    "E-mail",
+    "Out of hours",
+    "Areas",
+    "Last checked",
+    "Last checked by",
+]
+
+
+def directory_csv(contacts: Iterable[Contact]) -> str:
+    def row(contact: Contact) -> list[str]:
+        return [
+            text_cell(value)
+            for value in (
+                contact.name,
+                contact.job_title or "",
+                contact.role.label,
+                contact.help_with,
+                national(contact.phone),
+                contact.email,
+                contact.out_of_hours or "",
+                contact.coverage,
+                contact.last_checked_at.date().isoformat(),
+                contact.last_checked_by.display_name if contact.last_checked_by else "",
+            )
+        ]
+
+    return to_csv(CSV_COLUMNS, (row(contact) for contact in contacts))

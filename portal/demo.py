@@ -1,0 +1,814 @@
+"""Demo data: a fictional county council, its areas, schools, trusts and demo accounts.
+
+Every person here is invented and every e-mail address is on a reserved ``.example`` domain.
+The structure (areas, school types and phases, trusts, roles) is the real one. Running the
+seed again changes nothing that is already there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from portal.db import db, utcnow
+from portal.models import (
+    Area,
+    Contact,
+    ContactRole,
+    EstablishmentType,
+    Membership,
+    Phase,
+    Role,
+    School,
+    SchoolStatus,
+    SupportStatus,
+    Trust,
+    User,
+)
+from portal.passwords import hash_password
+
+DEMO_PASSWORD = "portal-demo-2026"
+# Council staff sign in with a second factor (portal/auth/two_factor.py). The demo council's
+# accounts all share this authenticator secret, printed in the README, so that a person can
+# add it to an authenticator app (and the tests can work out its codes). Never in production:
+# seed-demo refuses to run there.
+DEMO_TOTP_SECRET = "DEMODEMODEMODEMODEMODEMODEMODEMO"
+
+AREAS = [
+    ("north", "North"),
+    ("nuneaton-bedworth", "Nuneaton and Bedworth"),
+    ("rugby", "Rugby"),
+    ("warwick", "Warwick"),
+    ("stratford", "Stratford"),
+]
+
+TRUSTS = [
+    ("TR01001", "Meadow Learning Trust", "09876543"),
+    ("TR01002", "Avon Valley Academies Trust", "08765432"),
+]
+
+T = EstablishmentType
+P = Phase
+
+# name, URN, type, phase, pupils on roll, postcode, area code, trust group UID
+SCHOOLS: list[tuple[str, int, EstablishmentType, Phase, int, str, str, str | None]] = [
+    ("Oakfield Primary School", 125601, T.COMMUNITY, P.PRIMARY, 412, "CV9 1AB", "north", None),
+    (
+        "Riverside Academy",
+        140201,
+        T.ACADEMY_CONVERTER,
+        P.SECONDARY,
+        1046,
+        "CV10 7PD",
+        "nuneaton-bedworth",
+        "TR01001",
+    ),
+    (
+        "Hartshill Green Primary School",
+        125602,
+        T.COMMUNITY,
+        P.PRIMARY,
+        208,
+        "CV10 0SX",
+        "north",
+        None,
+    ),
+    (
+        "St Editha's Church of England Primary School",
+        125603,
+        T.VOLUNTARY_AIDED,
+        P.PRIMARY,
+        187,
+        "B78 1QE",
+        "north",
+        None,
+    ),
+    ("Coleshill Heath Nursery School", 125604, T.NURSERY, P.NURSERY, 96, "B46 3EY", "north", None),
+    ("Polesworth Valley School", 125605, T.FOUNDATION, P.SECONDARY, 984, "B78 1QT", "north", None),
+    (
+        "Atherstone Meadows Primary School",
+        140202,
+        T.ACADEMY_SPONSOR_LED,
+        P.PRIMARY,
+        301,
+        "CV9 3AL",
+        "north",
+        "TR01001",
+    ),
+    (
+        "Dordon Brook Special School",
+        125606,
+        T.COMMUNITY_SPECIAL,
+        P.ALL_THROUGH,
+        118,
+        "B78 1TE",
+        "north",
+        None,
+    ),
+    (
+        "Kingsbury Fields Primary School",
+        125607,
+        T.VOLUNTARY_CONTROLLED,
+        P.PRIMARY,
+        156,
+        "B78 2LF",
+        "north",
+        None,
+    ),
+    (
+        "Weddington Park Primary School",
+        125608,
+        T.COMMUNITY,
+        P.PRIMARY,
+        446,
+        "CV10 0DR",
+        "nuneaton-bedworth",
+        None,
+    ),
+    (
+        "Bedworth Heath Nursery School",
+        125609,
+        T.NURSERY,
+        P.NURSERY,
+        104,
+        "CV12 0BS",
+        "nuneaton-bedworth",
+        None,
+    ),
+    (
+        "Camp Hill Primary Academy",
+        140203,
+        T.ACADEMY_SPONSOR_LED,
+        P.PRIMARY,
+        372,
+        "CV10 9QA",
+        "nuneaton-bedworth",
+        "TR01001",
+    ),
+    (
+        "St Nicolas Catholic Primary School",
+        125610,
+        T.VOLUNTARY_AIDED,
+        P.PRIMARY,
+        236,
+        "CV11 6JB",
+        "nuneaton-bedworth",
+        None,
+    ),
+    (
+        "Exhall Grange Special School",
+        125611,
+        T.FOUNDATION_SPECIAL,
+        P.ALL_THROUGH,
+        224,
+        "CV7 9HP",
+        "nuneaton-bedworth",
+        None,
+    ),
+    (
+        "Nuneaton Free School",
+        141001,
+        T.FREE_SCHOOL,
+        P.SECONDARY,
+        612,
+        "CV11 4LY",
+        "nuneaton-bedworth",
+        None,
+    ),
+    (
+        "Bulkington Village Primary School",
+        125612,
+        T.COMMUNITY,
+        P.PRIMARY,
+        198,
+        "CV12 9JB",
+        "nuneaton-bedworth",
+        None,
+    ),
+    ("Hillmorton Primary School", 125613, T.COMMUNITY, P.PRIMARY, 388, "CV21 4PE", "rugby", None),
+    (
+        "Dunchurch Hall Primary School",
+        125614,
+        T.FOUNDATION,
+        P.PRIMARY,
+        402,
+        "CV22 6PA",
+        "rugby",
+        None,
+    ),
+    (
+        "Rugby Vale Academy",
+        140204,
+        T.ACADEMY_CONVERTER,
+        P.SECONDARY,
+        1388,
+        "CV22 7RE",
+        "rugby",
+        "TR01002",
+    ),
+    (
+        "Bilton Grange Primary Academy",
+        140205,
+        T.ACADEMY_CONVERTER,
+        P.PRIMARY,
+        417,
+        "CV22 7LZ",
+        "rugby",
+        "TR01002",
+    ),
+    ("Brownsover Community School", 125615, T.COMMUNITY, P.PRIMARY, 205, "CV21 1HY", "rugby", None),
+    (
+        "St Marie's Catholic Primary School",
+        125616,
+        T.VOLUNTARY_AIDED,
+        P.PRIMARY,
+        322,
+        "CV21 3BE",
+        "rugby",
+        None,
+    ),
+    (
+        "Wolston Fields Pupil Referral Unit",
+        125617,
+        T.PUPIL_REFERRAL_UNIT,
+        P.NOT_APPLICABLE,
+        48,
+        "CV8 3HG",
+        "rugby",
+        None,
+    ),
+    (
+        "Rugby Technical College",
+        141002,
+        T.UNIVERSITY_TECHNICAL_COLLEGE,
+        P.SIXTEEN_PLUS,
+        406,
+        "CV21 2QT",
+        "rugby",
+        None,
+    ),
+    (
+        "Clifton-upon-Dunsmore Primary School",
+        125618,
+        T.VOLUNTARY_CONTROLLED,
+        P.PRIMARY,
+        112,
+        "CV23 0BT",
+        "rugby",
+        None,
+    ),
+    ("Woodloes Primary School", 125619, T.COMMUNITY, P.PRIMARY, 421, "CV34 5XQ", "warwick", None),
+    ("Myton Park School", 125620, T.FOUNDATION, P.SECONDARY, 1520, "CV34 6PJ", "warwick", None),
+    (
+        "Leamington Spa Nursery School",
+        125621,
+        T.NURSERY,
+        P.NURSERY,
+        88,
+        "CV32 5EX",
+        "warwick",
+        None,
+    ),
+    (
+        "Kenilworth Castle Academy",
+        140206,
+        T.ACADEMY_CONVERTER,
+        P.SECONDARY,
+        1712,
+        "CV8 2DA",
+        "warwick",
+        "TR01002",
+    ),
+    (
+        "Whitnash Brook Primary Academy",
+        140207,
+        T.ACADEMY_SPONSOR_LED,
+        P.PRIMARY,
+        280,
+        "CV31 2PW",
+        "warwick",
+        "TR01002",
+    ),
+    ("Brookhurst Primary School", 125622, T.COMMUNITY, P.PRIMARY, 392, "CV32 6NH", "warwick", None),
+    (
+        "Round Oak Special School",
+        125623,
+        T.COMMUNITY_SPECIAL,
+        P.ALL_THROUGH,
+        143,
+        "CV34 6DX",
+        "warwick",
+        None,
+    ),
+    (
+        "St Joseph's Catholic Primary School",
+        125624,
+        T.VOLUNTARY_AIDED,
+        P.PRIMARY,
+        206,
+        "CV31 1NE",
+        "warwick",
+        None,
+    ),
+    (
+        "Warwick All-Through Free School",
+        141003,
+        T.FREE_SCHOOL,
+        P.ALL_THROUGH,
+        930,
+        "CV34 4QX",
+        "warwick",
+        None,
+    ),
+    (
+        "Alcester Grammar Academy",
+        140208,
+        T.ACADEMY_CONVERTER,
+        P.SECONDARY,
+        1284,
+        "B49 6QQ",
+        "stratford",
+        "TR01001",
+    ),
+    (
+        "Bidford-on-Avon Primary School",
+        125625,
+        T.COMMUNITY,
+        P.PRIMARY,
+        268,
+        "B50 4BQ",
+        "stratford",
+        None,
+    ),
+    (
+        "Shipston Riverside Primary School",
+        125626,
+        T.VOLUNTARY_CONTROLLED,
+        P.PRIMARY,
+        231,
+        "CV36 4EQ",
+        "stratford",
+        None,
+    ),
+    (
+        "Stratford Avenue Special Academy",
+        140209,
+        T.ACADEMY_SPECIAL_CONVERTER,
+        P.ALL_THROUGH,
+        96,
+        "CV37 6UZ",
+        "stratford",
+        "TR01001",
+    ),
+    (
+        "Southam Meadows Primary School",
+        125627,
+        T.FOUNDATION,
+        P.PRIMARY,
+        355,
+        "CV47 0JW",
+        "stratford",
+        None,
+    ),
+    (
+        "Wellesbourne Orchard Primary School",
+        125628,
+        T.COMMUNITY,
+        P.PRIMARY,
+        297,
+        "CV35 9RF",
+        "stratford",
+        None,
+    ),
+    (
+        "Henley-in-Arden Middle School",
+        125629,
+        T.COMMUNITY,
+        P.MIDDLE_DEEMED_SECONDARY,
+        340,
+        "B95 5BT",
+        "stratford",
+        None,
+    ),
+    (
+        "Stratford Upper School",
+        125630,
+        T.FOUNDATION,
+        P.SECONDARY,
+        1190,
+        "CV37 9DH",
+        "stratford",
+        None,
+    ),
+    (
+        "Harbury Fields Primary School",
+        125631,
+        T.VOLUNTARY_AIDED,
+        P.PRIMARY,
+        174,
+        "CV33 9HR",
+        "stratford",
+        None,
+    ),
+]
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    email: str
+    display_name: str
+    role: Role
+    school_urn: int | None = None
+    trust_uid: str | None = None
+    area_code: str | None = None
+
+
+ACCOUNTS = [
+    DemoAccount("admin@council.example", "Alex Demo-Admin", Role.LA_ADMIN),
+    DemoAccount("publisher@council.example", "Priya Demo-Publisher", Role.PUBLISHER),
+    DemoAccount(
+        "caf.north@council.example", "Chris Demo-North", Role.CAF_OFFICER, area_code="north"
+    ),
+    DemoAccount(
+        "caf.nuneaton@council.example",
+        "Nia Demo-Nuneaton",
+        Role.CAF_OFFICER,
+        area_code="nuneaton-bedworth",
+    ),
+    DemoAccount("caf.rugby@council.example", "Rob Demo-Rugby", Role.CAF_OFFICER, area_code="rugby"),
+    DemoAccount(
+        "caf.warwick@council.example", "Wendy Demo-Warwick", Role.CAF_OFFICER, area_code="warwick"
+    ),
+    DemoAccount(
+        "caf.stratford@council.example",
+        "Sam Demo-Stratford",
+        Role.CAF_OFFICER,
+        area_code="stratford",
+    ),
+    DemoAccount("head@oakfield.example", "Hannah Demo-Head", Role.HEAD_TEACHER, school_urn=125601),
+    DemoAccount("staff@oakfield.example", "Sol Demo-Staff", Role.SCHOOL_STAFF, school_urn=125601),
+    DemoAccount("head@riverside.example", "Ravi Demo-Head", Role.HEAD_TEACHER, school_urn=140201),
+    DemoAccount(
+        "trust@meadowtrust.example", "Morgan Demo-Trust", Role.TRUST_LEAD, trust_uid="TR01001"
+    ),
+]
+
+
+R = ContactRole
+EMERGENCY_DUTY_TEAM = "Emergency Duty Team (evenings, weekends, bank holidays): 0121 496 0999"
+
+# Per area: role, name, job title, what to contact them about, out-of-hours alternative.
+AREA_CONTACTS: list[tuple[ContactRole, str, str | None, str, str | None]] = [
+    (
+        R.CAF_OFFICER,
+        "{first} Demo-CAF",
+        "CAF officer",
+        "Whether to start an early help assessment (CAF), completing one, Team Around the Family "
+        "meetings and the Lead Professional role",
+        None,
+    ),
+    (
+        R.EARLY_INTERVENTION_PRIMARY,
+        "{first} Demo-Primary",
+        "Early intervention operations manager",
+        "Early help for primary-age children when the CAF officer is not available, or a case "
+        "needs escalating",
+        None,
+    ),
+    (
+        R.EARLY_INTERVENTION_SECONDARY,
+        "{first} Demo-Secondary",
+        "Early intervention operations manager",
+        "Early help for secondary-age young people when the CAF officer is not available, or a "
+        "case needs escalating",
+        None,
+    ),
+    (
+        R.FAMILY_SUPPORT,
+        "{area} Family Support Team",
+        None,
+        "Parenting support, family support workers and children's centre services",
+        None,
+    ),
+    (
+        R.TARGETED_YOUTH_SUPPORT,
+        "{area} Targeted Youth Support",
+        None,
+        "Young people aged 11 to 19 at risk of exclusion, offending or substance misuse",
+        None,
+    ),
+    (
+        R.CHILDRENS_TEAM,
+        "{area} Children's Team",
+        None,
+        "Children already open to social care: their social worker, and child protection plans",
+        EMERGENCY_DUTY_TEAM,
+    ),
+    (
+        R.EDUCATION_SOCIAL_WORK,
+        "{first} Demo-Welfare",
+        "Education social worker",
+        "Persistent absence, children missing education and attendance legal action",
+        None,
+    ),
+]
+
+AREA_FIRST_NAMES = {
+    "north": ["Nadia", "Noah", "Nell", "", "", "", "Niall"],
+    "nuneaton-bedworth": ["Bea", "Ben", "Bryn", "", "", "", "Bo"],
+    "rugby": ["Ruth", "Reece", "Rana", "", "", "", "Rory"],
+    "warwick": ["Wren", "Will", "Wanda", "", "", "", "Wes"],
+    "stratford": ["Sade", "Seb", "Suki", "", "", "", "Stan"],
+}
+
+# Drama numbers from Ofcom's ranges, so no real telephone rings: 0121 496 0000-0999.
+AREA_PHONE_BASE = {
+    "north": 100,
+    "nuneaton-bedworth": 200,
+    "rugby": 300,
+    "warwick": 400,
+    "stratford": 500,
+}
+
+COUNTYWIDE_CONTACTS: list[tuple[ContactRole, str, str | None, str, str | None]] = [
+    (
+        R.EDUCATIONAL_PSYCHOLOGY,
+        "Educational Psychology Service",
+        None,
+        "Consultation about a child's learning or development, and statutory assessment advice",
+        None,
+    ),
+    (
+        R.SEN_TEAM,
+        "SEN Assessment and Review Team",
+        None,
+        "Education, health and care needs assessments, EHC plans and annual reviews",
+        None,
+    ),
+    (
+        R.SPECIALIST,
+        "Virtual School for Children in Care",
+        None,
+        "Personal education plans and pupil premium plus for children in care",
+        None,
+    ),
+    (
+        R.SPECIALIST,
+        "Local Authority Designated Officer (LADO)",
+        None,
+        "Allegations against staff or volunteers who work with children",
+        EMERGENCY_DUTY_TEAM,
+    ),
+    (
+        R.SPECIALIST,
+        "Gypsy, Roma and Traveller Education Service",
+        None,
+        "Attendance and support for children from Gypsy, Roma and Traveller families",
+        None,
+    ),
+    (
+        R.SPECIALIST,
+        "Children Missing Education Officer",
+        None,
+        "A child who has left your roll with no known destination",
+        None,
+    ),
+]
+
+
+def seed() -> dict[str, int]:
+    """Create whatever of the demo data is missing; returns how many of each there are."""
+    session = db.session
+    areas = {code: _area(code, name) for code, name in AREAS}
+    trusts = {uid: _trust(uid, name, number) for uid, name, number in TRUSTS}
+    session.flush()
+    schools = {}
+    for name, urn, kind, phase, pupils, postcode, area_code, trust_uid in SCHOOLS:
+        school = session.scalars(select(School).where(School.urn == urn)).one_or_none()
+        if school is None:
+            school = School(
+                urn=urn,
+                name=name,
+                establishment_type=kind,
+                phase=phase,
+                pupils_on_roll=pupils,
+                postcode=postcode,
+                status=SchoolStatus.OPEN,
+                area=areas[area_code],
+                trust=trusts[trust_uid] if trust_uid else None,
+            )
+            session.add(school)
+        schools[urn] = school
+    session.flush()
+    for account in ACCOUNTS:
+        _account(account, schools, trusts, areas)
+    contacts = _contacts(areas)
+    session.commit()
+    requests = _support_requests(schools)
+    from portal.demo_services import seed_buyback, seed_services
+
+    services = seed_services(schools)
+    windows = seed_buyback(schools)
+    return {
+        "areas": len(areas),
+        "trusts": len(trusts),
+        "schools": len(schools),
+        "demo accounts": len(ACCOUNTS),
+        "contacts": contacts,
+        "support requests": requests,
+        "services": services,
+        "buy-back windows": windows,
+    }
+
+
+def _contacts(areas: dict[str, Area]) -> int:
+    """The demo directory: a full set for every area, and the countywide services."""
+    if db.session.scalar(select(func.count(Contact.id))):
+        return int(db.session.scalar(select(func.count(Contact.id))) or 0)
+    now = utcnow()
+    count = 0
+    for code, area in areas.items():
+        for index, (role, name, title, help_with, out_of_hours) in enumerate(AREA_CONTACTS):
+            first = AREA_FIRST_NAMES[code][index]
+            person = name.format(first=first, area=area.name)
+            email = person.lower().replace(" ", ".").replace("'", "") + "@council.example"
+            if role is ContactRole.CAF_OFFICER:
+                # The area's CAF officer is the demo CAF officer who signs in for that area.
+                officer = next(a for a in ACCOUNTS if a.area_code == code)
+                person, email = officer.display_name, officer.email
+            contact = Contact(
+                name=person,
+                job_title=title,
+                role=role,
+                help_with=help_with,
+                phone=f"+44121496{AREA_PHONE_BASE[code] + index:04d}",
+                email=email,
+                out_of_hours=out_of_hours,
+                areas=[area],
+                # A few not checked for over a year, so the "needs checking" list has work.
+                last_checked_at=now - timedelta(days=400 if index == 4 else 30 + index),
+            )
+            db.session.add(contact)
+            count += 1
+    for index, (role, name, _title, help_with, out_of_hours) in enumerate(COUNTYWIDE_CONTACTS):
+        mailbox = name.split(" (")[0].lower().replace(",", "").replace(" ", ".")
+        db.session.add(
+            Contact(
+                name=name,
+                role=role,
+                help_with=help_with,
+                phone=f"+44117496{600 + index:04d}",
+                email=f"{mailbox}@council.example",
+                out_of_hours=out_of_hours,
+                countywide=True,
+                last_checked_at=now - timedelta(days=60 + index),
+            )
+        )
+        count += 1
+    # A service that has closed: retired, so schools no longer see it, but kept in history.
+    db.session.add(
+        Contact(
+            name="Behaviour Support Outreach Team",
+            role=ContactRole.SPECIALIST,
+            help_with="Outreach support for pupils at risk of exclusion (service closed)",
+            phone="+441174960690",
+            email="behaviour.support@council.example",
+            countywide=True,
+            last_checked_at=now - timedelta(days=500),
+            retired_at=now - timedelta(days=90),
+        )
+    )
+    return count + 1
+
+
+# The register's administrative districts each demo area takes (Warwickshire's real ones).
+AREA_DISTRICTS = {
+    "north": ["North Warwickshire"],
+    "nuneaton-bedworth": ["Nuneaton and Bedworth"],
+    "rugby": ["Rugby"],
+    "warwick": ["Warwick"],
+    "stratford": ["Stratford-on-Avon"],
+}
+
+
+def _area(code: str, name: str) -> Area:
+    area = db.session.scalars(select(Area).where(Area.code == code)).one_or_none()
+    if area is None:
+        area = Area(code=code, name=name, districts=AREA_DISTRICTS[code])
+        db.session.add(area)
+    return area
+
+
+def _trust(uid: str, name: str, number: str) -> Trust:
+    trust = db.session.scalars(select(Trust).where(Trust.group_uid == uid)).one_or_none()
+    if trust is None:
+        trust = Trust(group_uid=uid, name=name, companies_house_number=number)
+        db.session.add(trust)
+    return trust
+
+
+def _account(
+    account: DemoAccount,
+    schools: dict[int, School],
+    trusts: dict[str, Trust],
+    areas: dict[str, Area],
+) -> None:
+    user = db.session.scalars(
+        select(User).where(func.lower(User.email) == account.email)
+    ).one_or_none()
+    if user is None:
+        user = User(
+            email=account.email,
+            display_name=account.display_name,
+            password_hash=hash_password(DEMO_PASSWORD),
+        )
+        db.session.add(user)
+    if account.role.is_council and user.totp_enabled_at is None:
+        user.totp_secret = DEMO_TOTP_SECRET
+        user.totp_enabled_at = utcnow()
+    school = schools[account.school_urn] if account.school_urn else None
+    trust = trusts[account.trust_uid] if account.trust_uid else None
+    area = areas[account.area_code] if account.area_code else None
+    for membership in user.memberships:
+        if (membership.role, membership.school, membership.trust, membership.area) == (
+            account.role,
+            school,
+            trust,
+            area,
+        ):
+            return
+    user.memberships.append(Membership(role=account.role, school=school, trust=trust, area=area))
+
+
+# A few requests for CAF officer support, so the queue and the statistics have something in
+# them. Submitted through the real workflow; their fixed keys make seeding again a no-op.
+DEMO_REQUESTS = [
+    (
+        "demo-request-1",
+        125601,
+        "staff@oakfield.example",
+        {
+            "kind": "completing",
+            "urgency": "soon",
+            "initials": "AB",
+            "year_group": "Year 3",
+            "level": "2a",
+            "needs": ["attendance", "emotional_health"],
+        },
+    ),
+    (
+        "demo-request-2",
+        125601,
+        "head@oakfield.example",
+        {
+            "kind": "team_around_the_family",
+            "urgency": "routine",
+            "initials": "CD",
+            "year_group": "Year 6",
+            "level": "2b",
+            "needs": ["family_relationships", "housing_money"],
+        },
+    ),
+    (
+        "demo-request-3",
+        140201,
+        "head@riverside.example",
+        {
+            "kind": "advice",
+            "urgency": "urgent",
+            "initials": "EF",
+            "year_group": "Year 9",
+            "level": "2a",
+            "needs": ["behaviour"],
+        },
+    ),
+    (
+        "demo-request-4",
+        140202,
+        "trust@meadowtrust.example",
+        {"kind": "training", "urgency": "routine"},
+    ),
+]
+
+
+def _support_requests(schools: dict[int, School]) -> int:
+    from portal.support.service import Update, submit, update
+
+    for key, urn, email, answers in DEMO_REQUESTS:
+        requester = db.session.scalars(select(User).where(User.email == email)).one()
+        request = submit(
+            {"consent": "yes", "contact_by": "email", **answers}, schools[urn], requester, key
+        )
+        if key == "demo-request-1" and request.status is SupportStatus.NEW:
+            officer = db.session.scalars(
+                select(User).where(User.email == "caf.north@council.example")
+            ).one()
+            update(
+                request,
+                Update(to_status=SupportStatus.ACKNOWLEDGED, note="I will call you on Monday."),
+                officer,
+                request.version,
+            )
+    return len(DEMO_REQUESTS)

@@ -1,0 +1,35 @@
+"""Pieces every GOV.UK form in the portal shares."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from govuk_frontend_wtf.wtforms_widgets import GovDateInput
+from wtforms.validators import DataRequired, Email, Length
+
+
+def strip_whitespace(value: Any) -> Any:
+    """Spaces at either end are never meant (they come with pasted text)."""
+    return value.strip() if isinstance(value, str) else value
+
+
+def email_address(required: str, example: str) -> list[Any]:
+    """Validators for an e-mail address, with GOV.UK's wording for each failure."""
+    return [
+        DataRequired(message=required),
+        Length(max=254, message="E-mail address must be 254 characters or fewer"),
+        Email(
+            message=f"Enter an e-mail address in the correct format, like {example}",
+            check_deliverability=False,
+        ),
+    ]
+
+
+class DateInput(GovDateInput):
+    """GOV.UK's day, month and year boxes, also when a request left them out altogether
+    (the upstream widget expects exactly three values once anything was posted)."""
+
+    def map_gov_params(self, field: Any, **kwargs: Any) -> dict[str, Any]:
+        if field.raw_data is not None and len(field.raw_data) != 3:
+            field.raw_data = None
+        return super().map_gov_params(field, **kwargs)

@@ -1,0 +1,100 @@
+"""The portal's sections, and which of them a person is shown.
+
+A section appears in the navigation and on the home page only when its blueprint is
+installed and the person's role may use it, so the menu never offers a door that is locked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app, request, url_for
+
+from portal.access import Capability, Principal
+
+
+@dataclass(frozen=True)
+class Section:
+    endpoint: str
+    title: str
+    summary: str
+    capability: Capability
+
+    @property
+    def blueprint(self) -> str:
+        return self.endpoint.split(".", 1)[0]
+
+
+SECTIONS: tuple[Section, ...] = (
+    Section(
+        "contacts.index",
+        "Local contacts",
+        "Your area's CAF officer, early help, family support and other contacts.",
+        Capability.VIEW_CONTACTS,
+    ),
+    Section(
+        "support.index",
+        "CAF officer support",
+        "Ask for support with an early help assessment and follow its progress.",
+        Capability.VIEW_SUPPORT_REQUESTS,
+    ),
+    Section(
+        "services.index",
+        "Services for schools",
+        "The council's free and traded services, and what each would cost.",
+        Capability.VIEW_SERVICES,
+    ),
+    Section(
+        "buyback.index",
+        "Buy-back",
+        "Choose the traded services to buy for next year.",
+        Capability.VIEW_BUYBACK,
+    ),
+    Section(
+        "schools.index",
+        "Schools",
+        "The schools you work with: type, phase, pupils on roll, area and trust.",
+        Capability.VIEW_SCHOOLS,
+    ),
+    Section(
+        "accounts.users",
+        "Users",
+        "Invite people to the portal, and deactivate accounts.",
+        Capability.MANAGE_USERS,
+    ),
+    Section(
+        "admin.index",
+        "Administration",
+        "Schools, areas, users, buy-back windows and the audit log.",
+        Capability.ADMINISTER,
+    ),
+)
+
+
+def sections_for(who: Principal) -> list[Section]:
+    installed = current_app.view_functions
+    return [s for s in SECTIONS if s.endpoint in installed and who.can(s.capability)]
+
+
+def navigation_items(who: Principal | None) -> list[dict[str, object]]:
+    """Items for the GOV.UK service navigation, the current section marked."""
+    if who is None:
+        return []
+    current_blueprint = request.blueprint
+    items: list[dict[str, object]] = [
+        {
+            "href": url_for("main.home"),
+            "text": "Home",
+            "current": request.endpoint == "main.home",
+        }
+    ]
+    for section in sections_for(who):
+        items.append(
+            {
+                "href": url_for(section.endpoint),
+                "text": section.title,
+                "active": current_blueprint == section.blueprint,
+                "current": request.endpoint == section.endpoint,
+            }
+        )
+    return items

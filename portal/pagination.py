@@ -1,0 +1,70 @@
+"""Every list is paged: one count query and one page query, whatever the data's size."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from math import ceil
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import Select, func, select
+
+from portal.db import db
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    items: Sequence[T]
+    number: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, ceil(self.total / self.per_page))
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.number < self.pages
+
+    @property
+    def first_index(self) -> int:
+        return 0 if self.total == 0 else (self.number - 1) * self.per_page + 1
+
+    @property
+    def last_index(self) -> int:
+        return min(self.total, self.number * self.per_page)
+
+
+def paginate(query: Select[tuple[T]], number: int, per_page: int) -> Page[T]:
+    """The ``number``th page of ``query`` (pages count from 1; out-of-range pages clamp)."""
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    total = int(total or 0)
+    last_page = max(1, ceil(total / per_page))
+    number = min(max(1, number), last_page)
+    items = db.session.scalars(query.limit(per_page).offset((number - 1) * per_page)).all()
+    return Page(items=items, number=number, per_page=per_page, total=total)
+
+
+def pagination_params(page: Page[Any], url_for_page: Any) -> dict[str, Any]:
+    """Parameters for the GOV.UK pagination macro; ``url_for_page(n)`` builds each link."""
+    params: dict[str, Any] = {"items": []}
+    if page.has_previous:
+        params["previous"] = {"href": url_for_page(page.number - 1)}
+    if page.has_next:
+        params["next"] = {"href": url_for_page(page.number + 1)}
+    for n in range(1, page.pages + 1):
+        # First, last, and the neighbours of the current page; ellipses between.
+        if n in (1, page.pages) or abs(n - page.number) <= 1:
+            params["items"].append(
+                {"number": n, "href": url_for_page(n), "current": n == page.number}
+            )
+        elif params["items"] and not params["items"][-1].get("ellipsis"):
+            params["items"].append({"ellipsis": True})
+    return params

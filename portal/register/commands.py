@@ -1,0 +1,43 @@
+"""``flask --app portal register import FILE [--links FILE] [--apply]``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask.cli import AppGroup
+
+register_cli = AppGroup("register", help="The schools register (the DfE's GIAS extract).")
+
+
+@register_cli.command("import")
+@click.argument("extract", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--links",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="GIAS links file, to find the successors of schools that close.",
+)
+@click.option(
+    "--apply", "apply_changes", is_flag=True, help="Apply the changes (default: a dry run)."
+)
+def import_extract(extract: Path, links: Path | None, apply_changes: bool) -> None:
+    """Check a GIAS establishment extract against the portal's schools, and print what it
+    would change; with --apply, make those changes, all in one transaction."""
+    from portal.register.jobs import FileRefused, import_now
+    from portal.register.report import text_lines
+
+    try:
+        report = import_now(
+            extract.read_bytes(),
+            extract.name,
+            links.read_bytes() if links else None,
+            apply=apply_changes,
+        )
+    except FileRefused as refused:
+        for line in text_lines(refused.report, applied=False):
+            click.echo(line, err=True)
+        raise click.exceptions.Exit(1) from refused
+    for line in text_lines(report, applied=apply_changes):
+        click.echo(line)
+    if not apply_changes:
+        click.echo("Dry run: nothing has been changed. Run again with --apply to apply it.")

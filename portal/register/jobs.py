@@ -1,0 +1,278 @@
+"""Register imports as background jobs.
+
+An upload is stored under the instance folder and queued as a :class:`RegisterImport`; a
+thread with its own application context works it (the portal runs no queue of its own), and
+notes its progress on the import, which the import's page polls. A dry run leaves its
+report; applying runs the same file again and makes its changes in one transaction, so an
+import is applied whole or not at all.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, current_app
+from sqlalchemy import select, update
+from werkzeug.datastructures import FileStorage
+
+from portal import audit
+from portal.db import db, utcnow
+from portal.models import ImportStatus, RegisterImport, User
+from portal.register.extract import MalformedFile, Table, read_table
+from portal.register.links import Succession, read_links
+from portal.register.plan import Plan, Snapshot, plan_import
+from portal.register.report import malformed_report, plan_report
+from portal.register.service import apply_plan, load_snapshot
+from portal.register.values import REQUIRED_COLUMNS
+
+log = logging.getLogger(__name__)
+
+# How often a running import writes down its progress: often enough for a smooth bar, not
+# so often that the writes slow the import.
+PROGRESS_SECONDS = 0.5
+# A job that has said nothing for this long died with its server (a restart, a deploy).
+STALLED_AFTER = timedelta(minutes=5)
+# What the worker keeps of a report from one run to the next.
+KEPT = ("links_filename", "requested_by")
+FAILED_TO_APPLY = (
+    "Something went wrong while applying the changes, so none of them has been applied. "
+    "Try again; if it happens again, tell the portal team."
+)
+
+
+def import_directory() -> Path:
+    configured = current_app.config.get("REGISTER_IMPORT_DIRECTORY")
+    return Path(configured) if configured else Path(current_app.instance_path) / "imports"
+
+
+def links_path(record: RegisterImport) -> Path:
+    return Path(record.stored_path).with_name(f"{record.id}-links.csv")
+
+
+def create_import(extract: FileStorage, links: FileStorage | None, actor: User) -> RegisterImport:
+    """Store the uploaded files and queue a dry run of them."""
+    record = RegisterImport(
+        created_by_id=actor.id,
+        # Shown to people, never used as a path: the file is stored under the import's id.
+        filename=Path(extract.filename or "extract.csv").name[:255],
+        stored_path="",
+        dry_run=True,
+        status=ImportStatus.QUEUED,
+        report={"links_filename": Path(links.filename or "links.csv").name} if links else {},
+    )
+    db.session.add(record)
+    db.session.flush()
+    directory = import_directory()
+    directory.mkdir(parents=True, exist_ok=True)
+    record.stored_path = str(directory / f"{record.id}.csv")
+    extract.save(record.stored_path)
+    if links is not None:
+        links.save(links_path(record))
+    audit.record(
+        "register.import_uploaded",
+        actor=actor,
+        subject=record,
+        filename=record.filename,
+        links=record.report.get("links_filename"),
+    )
+    db.session.commit()
+    return record
+
+
+def request_apply(record: RegisterImport, actor: User) -> bool:
+    """Queue a dry-run import to be applied; False if it is not (or no longer) ready.
+
+    One conditional update, so that two presses of Apply cannot both queue it.
+    """
+    report = {**record.report, "requested_by": actor.id, "heartbeat": utcnow().isoformat()}
+    queued = db.session.execute(
+        update(RegisterImport)
+        .where(RegisterImport.id == record.id, RegisterImport.status == ImportStatus.READY)
+        .values(status=ImportStatus.QUEUED, dry_run=False, report=report, processed_rows=0)
+    ).rowcount
+    db.session.commit()
+    db.session.refresh(record)
+    return queued == 1
+
+
+def launch(app: Flask, import_id: int) -> threading.Thread:
+    """Work the import in a thread of this process; the page polls the database for it."""
+    worker = threading.Thread(
+        target=run_import, args=(app, import_id), name=f"register-import-{import_id}", daemon=True
+    )
+    worker.start()
+    return worker
+
+
+def is_stalled(record: RegisterImport, now: datetime) -> bool:
+    if record.status not in (ImportStatus.QUEUED, ImportStatus.RUNNING):
+        return False
+    heartbeat = record.report.get("heartbeat")
+    last = datetime.fromisoformat(heartbeat) if heartbeat else record.created_at
+    return now - last > STALLED_AFTER
+
+
+def run_import(app: Flask, import_id: int) -> None:
+    """The worker: a dry run or the real thing, as the import says. Never raises."""
+    with app.app_context():
+        try:
+            _run(import_id)
+        except Exception:
+            log.exception("register import %s failed", import_id)
+            db.session.rollback()
+            record = db.session.get(RegisterImport, import_id)
+            if record is not None:
+                error = {"file": record.filename, "message": FAILED_TO_APPLY, "rows": []}
+                _finish(record, ImportStatus.FAILED, {"error": error})
+
+
+def _run(import_id: int) -> None:
+    record = db.session.scalars(
+        select(RegisterImport).where(
+            RegisterImport.id == import_id, RegisterImport.status == ImportStatus.QUEUED
+        )
+    ).one_or_none()
+    if record is None:
+        return
+    kept = {key: record.report[key] for key in KEPT if key in record.report}
+    record.status = ImportStatus.RUNNING
+    record.processed_rows = 0
+    record.report = {**kept, "heartbeat": utcnow().isoformat()}
+    db.session.commit()
+
+    links = links_path(record)
+    try:
+        table, succession = read_files(
+            Path(record.stored_path).read_bytes(),
+            record.filename,
+            links.read_bytes() if links.exists() else None,
+            kept.get("links_filename", "links file"),
+        )
+    except FileRefused as refused:
+        _finish(record, ImportStatus.FAILED, {**kept, **refused.report})
+        return
+    record.total_rows = len(table.rows)
+    db.session.commit()
+
+    snapshot = load_snapshot()
+    plan = plan_import(table, snapshot, succession, progress=_Progress(record))
+    report = {**kept, **plan_report(plan, snapshot)}
+    if record.dry_run:
+        _finish(record, ImportStatus.READY, report)
+        return
+    try:
+        _apply(record, plan, report, snapshot)
+    except Exception:
+        log.exception("register import %s could not be applied", import_id)
+        db.session.rollback()
+        record = db.session.get(RegisterImport, import_id)
+        error = {"file": record.filename, "message": FAILED_TO_APPLY, "rows": []}
+        _finish(record, ImportStatus.FAILED, {**report, "error": error})
+
+
+class FileRefused(Exception):
+    """A file that cannot be used at all; ``report`` says why, and nothing is applied."""
+
+    def __init__(self, report: dict[str, Any]) -> None:
+        super().__init__(report["error"]["message"])
+        self.report = report
+
+
+def read_files(
+    extract: bytes, filename: str, links: bytes | None = None, links_name: str = "links file"
+) -> tuple[Table, Succession | None]:
+    try:
+        table = read_table(extract, REQUIRED_COLUMNS)
+    except MalformedFile as error:
+        raise FileRefused(malformed_report(error, filename)) from error
+    try:
+        return table, read_links(links) if links is not None else None
+    except MalformedFile as error:
+        raise FileRefused(malformed_report(error, links_name)) from error
+
+
+def import_now(
+    extract: bytes,
+    filename: str,
+    links: bytes | None = None,
+    *,
+    apply: bool,
+    actor: User | None = None,
+) -> dict[str, Any]:
+    """An import from the command line, here and now: the report of a dry run, or of the
+    changes made (in one transaction). Raises :class:`FileRefused` for an unusable file."""
+    table, succession = read_files(extract, filename, links)
+    snapshot = load_snapshot()
+    plan = plan_import(table, snapshot, succession)
+    report = plan_report(plan, snapshot)
+    if apply:
+        try:
+            apply_plan(plan, snapshot, actor, source="command line")
+            _audit_applied(plan, actor, None, filename)
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            raise
+    return report
+
+
+def _audit_applied(
+    plan: Plan, actor: User | None, record: RegisterImport | None, filename: str
+) -> None:
+    audit.record(
+        "register.import_applied",
+        actor=actor,
+        subject=record,
+        filename=filename,
+        added=len(plan.additions),
+        changed=len(plan.changes),
+        closed=len(plan.closures),
+        flagged=len(plan.reviews),
+        rejected=len(plan.rejected),
+    )
+
+
+def _apply(record: RegisterImport, plan: Plan, report: dict[str, Any], snapshot: Snapshot) -> None:
+    requested_by = report.get("requested_by")
+    actor = db.session.get(User, requested_by) if requested_by else None
+    apply_plan(plan, snapshot, actor, import_id=record.id)
+    _audit_applied(plan, actor, record, record.filename)
+    # The same commit as the changes: the import says "applied" exactly when they are.
+    _finish(record, ImportStatus.APPLIED, report)
+    for path in (Path(record.stored_path), links_path(record)):
+        try:
+            path.unlink(missing_ok=True)
+        except OSError:
+            # The changes are in: a file left behind is tidying for later, not a failure.
+            log.warning("could not remove %s after applying import %s", path, record.id)
+
+
+def _finish(record: RegisterImport, status: ImportStatus, report: dict[str, Any]) -> None:
+    record.status = status
+    record.report = report
+    record.finished_at = utcnow()
+    if status is not ImportStatus.FAILED:
+        record.processed_rows = record.total_rows
+    db.session.commit()
+
+
+class _Progress:
+    """Writes down how many rows are done, at most every PROGRESS_SECONDS, and the last."""
+
+    def __init__(self, record: RegisterImport) -> None:
+        self.record = record
+        self.last = 0.0
+
+    def __call__(self, done: int) -> None:
+        now = time.monotonic()
+        if now - self.last < PROGRESS_SECONDS and done != self.record.total_rows:
+            return
+        self.last = now
+        self.record.processed_rows = done
+        self.record.report = {**self.record.report, "heartbeat": utcnow().isoformat()}
+        db.session.commit()

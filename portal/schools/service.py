@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+from sqlalchemy import String, cast, or_
+
+from portal.access import Principal, visible_schools
+from portal.models import School
+from portal.pagination import Page, paginate
+
+PAGE_SIZE = 25
+
+
+def school_page(who: Principal, *, query: str = "", page: int = 1) -> Page[School]:
+    """The schools ``who`` may see, filtered by name, URN or postcode, one page of them."""
+    statement = visible_schools(who)
+    if query:
+        # What people type is text to find, not a pattern: autoescape makes % and _ literal.
+        statement = statement.where(
+            or_(
+                School.name.icontains(query, autoescape=True),
+                cast(School.urn, String).contains(query, autoescape=True),
+                School.postcode.icontains(query, autoescape=True),
+            )
+        )
+    return paginate(statement, page, PAGE_SIZE)

@@ -1,0 +1,379 @@
+"""Publishing forms. Prices are typed in pounds and kept in pence."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from types import SimpleNamespace
+from typing import Any
+
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovCheckboxesInput,
+    GovRadioInput,
+    GovSelect,
+    GovSubmitInput,
+    GovTextArea,
+    GovTextInput,
+)
+from wtforms import (
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+
+from portal.forms import email_address, strip_whitespace
+from portal.models import (
+    Audience,
+    Eligibility,
+    Phase,
+    PricingBasis,
+    ServiceCategory,
+    ServiceKind,
+    TradingDecision,
+)
+from portal.phones import parse_uk_phone
+from portal.services.pricing import PriceRule, parse_pounds, validate
+from portal.services.publishing import OptionDetails, ServiceDetails
+
+UNITS = ["hour", "half day", "day", "session", "place", "visit", "course", "post", "employee"]
+PHASE_RATES = ["Nursery", "Primary", "Secondary", "All-through"]
+
+
+def _text(label: str, required: str | None = None, max_length: int = 200, **kw: Any) -> StringField:
+    validators: list[Any] = [DataRequired(message=required)] if required else [Optional()]
+    validators.append(
+        Length(max=max_length, message=f"{label} must be {max_length} characters or fewer")
+    )
+    return StringField(
+        label, widget=GovTextInput(), filters=[strip_whitespace], validators=validators, **kw
+    )
+
+
+def _area(label: str, required: str | None = None, **kw: Any) -> TextAreaField:
+    validators: list[Any] = [DataRequired(message=required)] if required else [Optional()]
+    validators.append(Length(max=4000, message=f"{label} must be 4,000 characters or fewer"))
+    return TextAreaField(
+        label, widget=GovTextArea(), filters=[strip_whitespace], validators=validators, **kw
+    )
+
+
+class ServiceForm(FlaskForm):
+    name = _text("Name", "Enter the service's name")
+    category = SelectField(
+        "Category",
+        widget=GovSelect(),
+        validators=[InputRequired(message="Choose a category")],
+    )
+    kind = RadioField(
+        "Kind of service",
+        widget=GovRadioInput(),
+        choices=[SelectChoice(k.value, k.label) for k in ServiceKind],
+        validators=[InputRequired(message="Select the kind of service")],
+    )
+    summary = _text("Summary", "Enter a one-line summary", max_length=300)
+    included = _area("What is included", "Enter what is included")
+    standards = _area("Service standards (optional)")
+    statutory_duties = _area("Statutory duties it supports (optional)")
+    provider_team = _text("Provider team", "Enter the team that provides it")
+    contact_email = StringField(
+        "Contact e-mail address",
+        widget=GovTextInput(),
+        filters=[strip_whitespace],
+        validators=email_address("Enter a contact e-mail address", "team@council.example"),
+    )
+    contact_phone = _text("Contact telephone (optional)", max_length=30)
+    eligible = SelectMultipleField(
+        "Who can use it",
+        description="Leave all unticked if every school can.",
+        widget=GovCheckboxesInput(),
+        choices=[SelectChoice(e.value, e.label) for e in Eligibility],
+    )
+    phases = SelectMultipleField(
+        "Phases",
+        description="Leave all unticked if every phase can.",
+        widget=GovCheckboxesInput(),
+        choices=[SelectChoice(p.value, p.value) for p in Phase if p is not Phase.NOT_APPLICABLE],
+    )
+    submit = SubmitField("Save service", widget=GovSubmitInput())
+
+    def __init__(self, categories: list[ServiceCategory], *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.category.choices = [SelectChoice("", "Choose a category")] + [
+            SelectChoice(str(c.id), c.name) for c in categories
+        ]
+
+    def validate_contact_phone(self, field: StringField) -> None:
+        if field.data and parse_uk_phone(field.data) is None:
+            raise ValidationError("Enter a UK telephone number, like 0121 496 0000")
+
+    def details(self) -> ServiceDetails:
+        return ServiceDetails(
+            name=self.name.data or "",
+            category_id=int(self.category.data),
+            kind=ServiceKind(self.kind.data),
+            summary=self.summary.data or "",
+            included=self.included.data or "",
+            standards=self.standards.data or None,
+            statutory_duties=self.statutory_duties.data or None,
+            provider_team=self.provider_team.data or "",
+            contact_email=(self.contact_email.data or "").lower(),
+            contact_phone=parse_uk_phone(self.contact_phone.data)
+            if self.contact_phone.data
+            else None,
+            eligible=tuple(self.eligible.data or ()),
+            phases=tuple(self.phases.data or ()),
+        )
+
+
+class OfferForm(FlaskForm):
+    decision = RadioField(
+        "Trading decision",
+        widget=GovRadioInput(),
+        choices=[SelectChoice(d.value, d.label) for d in TradingDecision],
+        validators=[InputRequired(message="Select the trading decision")],
+    )
+    vat = RadioField(
+        "Does VAT apply?",
+        widget=GovRadioInput(),
+        choices=[SelectChoice("no", "No"), SelectChoice("yes", "Yes, at 20%")],
+        validators=[InputRequired(message="Select whether VAT applies")],
+    )
+    submit = SubmitField("Save", widget=GovSubmitInput())
+
+
+def _pounds(label: str, **kw: Any) -> StringField:
+    return StringField(
+        label,
+        widget=GovTextInput(),
+        filters=[strip_whitespace],
+        validators=[Optional(), Length(max=20, message=f"{label} is too long")],
+        **kw,
+    )
+
+
+class OptionForm(FlaskForm):
+    name = _text("Name of the option", "Enter a name for the option, like Annual subscription", 120)
+    basis = RadioField(
+        "Pricing basis",
+        widget=GovRadioInput(),
+        choices=[SelectChoice(b.value, b.label) for b in PricingBasis],
+        validators=[InputRequired(message="Select the pricing basis")],
+    )
+    audience = RadioField(
+        "Which schools is this price for?",
+        widget=GovRadioInput(),
+        choices=[
+            SelectChoice(Audience.ALL.value, "All schools"),
+            SelectChoice(Audience.MAINTAINED.value, "Maintained schools only"),
+            SelectChoice(Audience.ACADEMIES.value, "Academies and free schools only"),
+        ],
+        default=Audience.ALL.value,
+        validators=[InputRequired(message="Select which schools the price is for")],
+    )
+    amount = _pounds(
+        "Amount (£)",
+        description="Per school; the flat fee; or the price per unit or per pack.",
+    )
+    per_pupil = _pounds("Rate per pupil (£)")
+    rate_nursery = _pounds("Rate per pupil for nursery schools (£, optional)")
+    rate_primary = _pounds("Rate per pupil for primary schools (£, optional)")
+    rate_secondary = _pounds("Rate per pupil for secondary schools (£, optional)")
+    rate_all_through = _pounds("Rate per pupil for all-through schools (£, optional)")
+    bands = TextAreaField(
+        "Bands by pupils on roll",
+        description="One band a line: from, to and the price, like 0-100: 765.00. "
+        "Leave the last band open, like 101+: 1224.00.",
+        widget=GovTextArea(),
+        filters=[strip_whitespace],
+        validators=[Optional(), Length(max=2000, message="Bands are too long")],
+    )
+    unit = SelectField(
+        "Unit (for per unit prices)",
+        widget=GovSelect(),
+        choices=[SelectChoice("", "Not sold per unit")] + [SelectChoice(u, u) for u in UNITS],
+        # Checked in validate_unit, so that a missing answer reads as "not sold per unit".
+        validate_choice=False,
+    )
+    tiers = TextAreaField(
+        "Volume tiers (optional, per unit)",
+        description="One a line: from how many units, and the price per unit, like 10: 500.00",
+        widget=GovTextArea(),
+        filters=[strip_whitespace],
+        validators=[Optional(), Length(max=2000, message="Tiers are too long")],
+    )
+    pack_size = _text("Pack size (optional, per unit)", max_length=6)
+    minimum = _pounds("Minimum charge (£, optional)")
+    submit = SubmitField("Save price option", widget=GovSubmitInput())
+
+    def validate_unit(self, field: SelectField) -> None:
+        if field.data not in (None, "", *UNITS):
+            raise ValidationError("Choose a unit from the list")
+
+    def _money(self, field: StringField) -> int | None:
+        if not field.data:
+            return None
+        try:
+            return parse_pounds(field.data)
+        except ValueError as error:
+            field.errors.append(str(error))
+            return None
+
+    def details(self) -> OptionDetails | None:
+        """The option as entered, or None with the errors put beside the fields."""
+        basis = PricingBasis(self.basis.data)
+        rates: dict[str, Any] = {}
+        by_phase = {}
+        for phase, field in zip(
+            PHASE_RATES,
+            (self.rate_nursery, self.rate_primary, self.rate_secondary, self.rate_all_through),
+            strict=True,
+        ):
+            value = self._money(field)
+            if value is not None:
+                by_phase[phase] = value
+        if by_phase:
+            rates["by_phase"] = by_phase
+        if self.bands.data:
+            rates["bands"] = _parse_lines(self.bands, _band)
+        if self.tiers.data:
+            rates["tiers"] = _parse_lines(self.tiers, _tier)
+        if self.pack_size.data:
+            if not self.pack_size.data.isdigit() or int(self.pack_size.data) < 1:
+                self.pack_size.errors.append("Pack size must be a whole number, 1 or more")
+            else:
+                rates["pack_size"] = int(self.pack_size.data)
+        amount = self._money(self.amount)
+        per_pupil = self._money(self.per_pupil)
+        minimum = self._money(self.minimum)
+        needs_amount = basis in (
+            PricingBasis.PER_SCHOOL,
+            PricingBasis.FLAT_PLUS_PER_PUPIL,
+            PricingBasis.PER_UNIT,
+        )
+        if needs_amount and amount is None and not self.amount.errors and not rates.get("tiers"):
+            self.amount.errors.append("Enter the amount")
+        needs_rate = basis in (PricingBasis.PER_PUPIL, PricingBasis.FLAT_PLUS_PER_PUPIL)
+        if needs_rate and per_pupil is None and not by_phase and not self.per_pupil.errors:
+            self.per_pupil.errors.append("Enter the rate per pupil")
+        if basis is PricingBasis.BANDED and not self.bands.data:
+            self.bands.errors.append("Enter the bands")
+        if basis is PricingBasis.PER_UNIT and not self.unit.data:
+            self.unit.errors.append("Choose the unit")
+        if any(field.errors for field in self):
+            return None
+        details = OptionDetails(
+            name=self.name.data or "",
+            basis=basis,
+            audience=Audience(self.audience.data),
+            amount_pence=amount or 0,
+            per_pupil_pence=per_pupil or 0,
+            unit=self.unit.data or None,
+            minimum_pence=minimum,
+            rates=rates,
+        )
+        # The price engine's own checks (gaps and overlaps in bands, tiers, packs), each put
+        # beside the field it is about.
+        rule = PriceRule.from_option(SimpleNamespace(**vars(details)), vat=False)
+        for problem in validate(rule):
+            lowered = problem.lower()
+            field = (
+                self.bands
+                if "band" in lowered
+                else self.tiers
+                if "tier" in lowered
+                else self.pack_size
+                if "pack" in lowered
+                else self.amount
+            )
+            field.errors.append(problem)
+        return None if any(field.errors for field in self) else details
+
+
+def _band(text: str) -> dict[str, Any]:
+    span, _, price = text.partition(":")
+    span = span.replace(" ", "")
+    if span.endswith("+"):
+        low, high = span[:-1], None
+    else:
+        low, _, high = span.partition("-")
+    if not low.isdigit() or (high is not None and not high.isdigit()):
+        raise ValueError(f"“{text}” is not a band: write it like 0-100: 765.00")
+    return {"from": int(low), "to": int(high) if high else None, "pence": parse_pounds(price)}
+
+
+def _tier(text: str) -> dict[str, Any]:
+    start, _, price = text.partition(":")
+    if not start.strip().isdigit():
+        raise ValueError(f"“{text}” is not a tier: write it like 10: 500.00")
+    return {"from": int(start), "pence": parse_pounds(price)}
+
+
+def _parse_lines(field: TextAreaField, parse: Any) -> list[dict[str, Any]]:
+    parsed = []
+    for line in (field.data or "").splitlines():
+        if line.strip():
+            try:
+                parsed.append(parse(line.strip()))
+            except ValueError as error:
+                field.errors.append(str(error))
+    return parsed
+
+
+def option_form_data(option: Any) -> dict[str, Any]:
+    """A stored option as the form shows it: pounds, bands and tiers as lines."""
+    from portal.services.pricing import format_pence
+
+    def pounds(pence: int | None) -> str:
+        return "" if pence in (None, 0) else format_pence(pence).replace("£", "").replace(",", "")
+
+    rates = option.rates or {}
+    by_phase = rates.get("by_phase", {})
+    return {
+        "name": option.name,
+        "basis": option.basis.value,
+        "audience": option.audience.value,
+        "amount": pounds(option.amount_pence),
+        "per_pupil": pounds(option.per_pupil_pence),
+        "rate_nursery": pounds(by_phase.get("Nursery")),
+        "rate_primary": pounds(by_phase.get("Primary")),
+        "rate_secondary": pounds(by_phase.get("Secondary")),
+        "rate_all_through": pounds(by_phase.get("All-through")),
+        "bands": "\n".join(
+            f"{b['from']}{'+' if b['to'] is None else '-' + str(b['to'])}: "
+            f"{pounds(b['pence']) or '0.00'}"
+            for b in rates.get("bands", [])
+        ),
+        "unit": option.unit or "",
+        "tiers": "\n".join(f"{t['from']}: {pounds(t['pence'])}" for t in rates.get("tiers", [])),
+        "pack_size": str(rates["pack_size"]) if rates.get("pack_size") else "",
+        "minimum": pounds(option.minimum_pence),
+    }
+
+
+class CopyYearForm(FlaskForm):
+    from_year = SelectField(
+        "Copy the offer of", widget=GovSelect(), validators=[InputRequired(message="Choose a year")]
+    )
+    uplift = StringField(
+        "Uplift every price by (%)",
+        description="For example 3.5, or 0 to keep this year's prices. Each price is rounded "
+        "to the nearest penny, halves up.",
+        widget=GovTextInput(),
+        filters=[strip_whitespace],
+        default="0",
+        validators=[DataRequired(message="Enter the uplift, or 0")],
+    )
+    submit = SubmitField("Draft next year's offer", widget=GovSubmitInput())
+
+    def validate_uplift(self, field: StringField) -> None:
+        try:
+            value = Decimal(field.data)
+        except InvalidOperation as error:
+            raise ValidationError("Enter the uplift as a number, like 3.5") from error
+        if not value.is_finite() or value < -50 or value > 100:
+            raise ValidationError("Enter an uplift between -50 and 100 per cent")

@@ -1,0 +1,259 @@
+"""Publishing the offer: services, each year's draft, its prices, publish and withdraw."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+
+from portal import audit
+from portal.db import db, utcnow
+from portal.models import (
+    Audience,
+    OfferStatus,
+    PriceOption,
+    PricingBasis,
+    Service,
+    ServiceKind,
+    ServiceOffer,
+    TradingDecision,
+    User,
+)
+from portal.services.pricing import PriceRule, uplift_rule, validate
+
+
+class PublishingError(Exception):
+    """A step the offer is not ready for, in words for the publisher."""
+
+
+@dataclass(frozen=True)
+class ServiceDetails:
+    name: str
+    category_id: int
+    kind: ServiceKind
+    summary: str
+    included: str
+    standards: str | None
+    statutory_duties: str | None
+    provider_team: str
+    contact_email: str
+    contact_phone: str | None
+    eligible: tuple[str, ...]
+    phases: tuple[str, ...]
+
+
+def _service_values(service: Service) -> dict[str, Any]:
+    values = {f.name: getattr(service, f.name) for f in fields(ServiceDetails)}
+    values["kind"] = service.kind.value if service.kind else None
+    values["eligible"] = sorted(service.eligible or [])
+    values["phases"] = sorted(service.phases or [])
+    return values
+
+
+def _apply(service: Service, details: ServiceDetails) -> None:
+    for f in fields(ServiceDetails):
+        value = getattr(details, f.name)
+        setattr(service, f.name, list(value) if isinstance(value, tuple) else value)
+
+
+def save_service(service: Service | None, details: ServiceDetails, actor: User) -> Service:
+    """Create a service, or change one; audited with what changed from what."""
+    if service is None:
+        service = Service()
+        _apply(service, details)
+        db.session.add(service)
+        db.session.flush()
+        audit.record(
+            "service.created", actor=actor, subject=service, values=_service_values(service)
+        )
+    else:
+        before = _service_values(service)
+        _apply(service, details)
+        after = _service_values(service)
+        changes = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
+        if changes:
+            audit.record("service.updated", actor=actor, subject=service, changes=changes)
+    db.session.commit()
+    return service
+
+
+def start_offer(service: Service, year: int, actor: User) -> ServiceOffer:
+    """A draft offer for the year (an existing one is returned unchanged)."""
+    for offer in service.offers:
+        if offer.year == year:
+            return offer
+    had_last_year = any(o.year == year - 1 for o in service.offers)
+    offer = ServiceOffer(
+        service=service,
+        year=year,
+        status=OfferStatus.DRAFT,
+        decision=TradingDecision.CONTINUE if had_last_year else TradingDecision.NEW,
+    )
+    db.session.add(offer)
+    db.session.flush()
+    audit.record("offer.created", actor=actor, subject=offer, service=service.name, year=year)
+    db.session.commit()
+    return offer
+
+
+def update_offer(offer: ServiceOffer, decision: TradingDecision, vat: bool, actor: User) -> None:
+    changes = {}
+    if offer.decision != decision:
+        changes["decision"] = [offer.decision.value, decision.value]
+        offer.decision = decision
+    if offer.vat_applies != vat:
+        changes["vat_applies"] = [offer.vat_applies, vat]
+        offer.vat_applies = vat
+    if changes:
+        audit.record("offer.updated", actor=actor, subject=offer, changes=changes)
+    db.session.commit()
+
+
+def _editable(offer: ServiceOffer) -> None:
+    if offer.status is OfferStatus.PUBLISHED:
+        raise PublishingError("Withdraw the offer before changing its prices")
+
+
+@dataclass(frozen=True)
+class OptionDetails:
+    name: str
+    basis: PricingBasis
+    audience: Audience
+    amount_pence: int
+    per_pupil_pence: int
+    unit: str | None
+    minimum_pence: int | None
+    rates: dict[str, Any]
+
+
+def _option_values(option: PriceOption) -> dict[str, Any]:
+    return {
+        "name": option.name,
+        "basis": option.basis.value,
+        "audience": option.audience.value,
+        "amount_pence": option.amount_pence,
+        "per_pupil_pence": option.per_pupil_pence,
+        "unit": option.unit,
+        "minimum_pence": option.minimum_pence,
+        "rates": option.rates,
+    }
+
+
+def save_option(
+    offer: ServiceOffer, option: PriceOption | None, details: OptionDetails, actor: User
+) -> PriceOption:
+    _editable(offer)
+    before = _option_values(option) if option is not None else None
+    if option is None:
+        option = PriceOption(offer=offer, position=len(offer.options))
+        db.session.add(option)
+    for name, value in vars(details).items():
+        setattr(option, name, value)
+    db.session.flush()
+    after = _option_values(option)
+    if before is None:
+        audit.record("price_option.created", actor=actor, subject=option, values=after)
+    else:
+        changes = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
+        if changes:
+            audit.record("price_option.updated", actor=actor, subject=option, changes=changes)
+    db.session.commit()
+    return option
+
+
+def delete_option(offer: ServiceOffer, option: PriceOption, actor: User) -> None:
+    _editable(offer)
+    audit.record("price_option.deleted", actor=actor, subject=option, values=_option_values(option))
+    offer.options.remove(option)
+    db.session.commit()
+
+
+def problems(offer: ServiceOffer) -> list[str]:
+    """Why the offer cannot be published yet; empty when it can."""
+    found = []
+    if offer.service.kind is ServiceKind.TRADED and not offer.options:
+        found.append("Add at least one price option: this is a traded service")
+    if offer.decision is TradingDecision.CEASED:
+        found.append("A ceased service is not offered: change the trading decision to publish it")
+    for option in offer.options:
+        for problem in validate(PriceRule.from_option(option, vat=offer.vat_applies)):
+            found.append(f"{option.name}: {problem}")
+    return found
+
+
+def publish(offer: ServiceOffer, actor: User) -> None:
+    found = problems(offer)
+    if found:
+        raise PublishingError("; ".join(found))
+    offer.status = OfferStatus.PUBLISHED
+    offer.published_at = utcnow()
+    audit.record("offer.published", actor=actor, subject=offer, year=offer.year)
+    db.session.commit()
+
+
+def withdraw(offer: ServiceOffer, actor: User) -> None:
+    if offer.status is OfferStatus.PUBLISHED:
+        offer.status = OfferStatus.WITHDRAWN
+        audit.record("offer.withdrawn", actor=actor, subject=offer, year=offer.year)
+        db.session.commit()
+
+
+def copy_year(from_year: int, uplift_percent: Decimal, actor: User) -> int:
+    """Draft next year's offer from this year's, every price uplifted by the percentage.
+
+    Ceased services are left behind, and a service that already has next year's offer
+    keeps it. Returns how many offers were drafted.
+    """
+    to_year = from_year + 1
+    sources = db.session.scalars(
+        select(ServiceOffer).where(
+            ServiceOffer.year == from_year,
+            ServiceOffer.status == OfferStatus.PUBLISHED,
+            ServiceOffer.decision != TradingDecision.CEASED,
+        )
+    ).all()
+    already = set(
+        db.session.scalars(select(ServiceOffer.service_id).where(ServiceOffer.year == to_year))
+    )
+    drafted = 0
+    for source in sources:
+        if source.service_id in already:
+            continue
+        offer = ServiceOffer(
+            service_id=source.service_id,
+            year=to_year,
+            status=OfferStatus.DRAFT,
+            decision=TradingDecision.REPRICED if uplift_percent else TradingDecision.CONTINUE,
+            vat_applies=source.vat_applies,
+        )
+        for option in source.options:
+            rule = uplift_rule(
+                PriceRule.from_option(option, vat=source.vat_applies), uplift_percent
+            )
+            offer.options.append(
+                PriceOption(
+                    position=option.position,
+                    name=option.name,
+                    basis=option.basis,
+                    audience=option.audience,
+                    amount_pence=rule.amount_pence,
+                    per_pupil_pence=rule.per_pupil_pence,
+                    unit=option.unit,
+                    minimum_pence=rule.minimum_pence,
+                    rates=rule.to_rates(),
+                )
+            )
+        db.session.add(offer)
+        drafted += 1
+    audit.record(
+        "offer.year_copied",
+        actor=actor,
+        from_year=from_year,
+        to_year=to_year,
+        uplift_percent=str(uplift_percent),
+        drafted=drafted,
+    )
+    db.session.commit()
+    return drafted

@@ -1,0 +1,378 @@
+"""Services for schools: the catalogue, each service's page, and publishing."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from flask import abort, flash, redirect, request, url_for
+from flask.typing import ResponseReturnValue
+from markupsafe import Markup
+from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
+
+from portal.access import Capability, can, current_principal, requires, visible_schools
+from portal.db import db
+from portal.models import (
+    Eligibility,
+    OfferStatus,
+    PriceOption,
+    School,
+    Service,
+    ServiceKind,
+    ServiceOffer,
+    TradingDecision,
+    financial_year_label,
+)
+from portal.rendering import render_page
+from portal.services import bp, catalogue, publishing
+from portal.services.display import describe
+from portal.services.forms import (
+    CopyYearForm,
+    OfferForm,
+    OptionForm,
+    ServiceForm,
+    option_form_data,
+)
+from portal.services.pricing import PriceRule, format_pence
+
+
+def _year(args: Any, years: list[int]) -> int:
+    wanted = args.get("year", type=int)
+    if wanted in years:
+        return wanted
+    return years[0] if years else _this_financial_year()
+
+
+def _this_financial_year() -> int:
+    from portal.support.service import today_in_london
+
+    today = today_in_london()
+    return today.year if today.month >= 4 else today.year - 1
+
+
+def _schools_for_prices() -> list[School]:
+    """The schools whose prices this person may see: their own, or for council staff any."""
+    who = current_principal()
+    if who.council_wide or not who.is_school_user:
+        return []
+    return list(db.session.scalars(visible_schools(who)))
+
+
+def _chosen_school(schools: list[School]) -> School | None:
+    """The school prices are shown for: chosen from the person's schools, or a preview."""
+    wanted = request.args.get("school", type=int)
+    if schools:
+        return next((s for s in schools if s.id == wanted), schools[0])
+    if wanted and can(Capability.EDIT_SERVICES):
+        # Publishers preview any school's view.
+        return db.session.get(School, wanted) or abort(404)
+    return None
+
+
+@bp.get("/")
+@requires(Capability.VIEW_SERVICES)
+def index() -> ResponseReturnValue:
+    years = catalogue.offer_years()
+    year = _year(request.args, years)
+    schools = _schools_for_prices()
+    school = _chosen_school(schools)
+    kinds = tuple(
+        ServiceKind(k) for k in request.args.getlist("kind") if k in ServiceKind._value2member_map_
+    )
+    only_mine = request.args.get("available") == "1" and school is not None
+    criteria = catalogue.CatalogueFilter(
+        year=year,
+        category_id=request.args.get("category", type=int),
+        kinds=kinds,
+        available_to=school if only_mine else None,
+        query=request.args.get("q", "").strip()[:100],
+        page=request.args.get("page", 1, type=int) or 1,
+    )
+    page, _ = catalogue.catalogue(criteria)
+    pupils = catalogue.pupils_for(school, year) if school else 0
+    prices = (
+        {
+            service.id: catalogue.prices_for_school(
+                catalogue.offer_for(service, year), school, pupils
+            )
+            for service in page.items
+        }
+        if school
+        else {}
+    )
+    return render_page(
+        "services/index.html",
+        fragment="results",
+        year_items=[
+            {"value": str(y), "text": financial_year_label(y), "selected": y == year} for y in years
+        ],
+        category_items=[{"value": "", "text": "All categories"}]
+        + [
+            {"value": str(c.id), "text": c.name, "selected": c.id == criteria.category_id}
+            for c in catalogue.categories()
+        ],
+        kind_items=[
+            {"value": k.value, "text": k.label, "checked": k in kinds} for k in ServiceKind
+        ],
+        school_items=[
+            {
+                "value": str(s.id),
+                "text": s.name,
+                "selected": school is not None and s.id == school.id,
+            }
+            for s in schools
+        ],
+        page=page,
+        criteria=criteria,
+        years=years,
+        year_label=financial_year_label(year),
+        school=school,
+        schools=schools,
+        prices=prices,
+        format_pence=format_pence,
+        only_mine=only_mine,
+    )
+
+
+@bp.get("/<int:service_id>")
+@requires(Capability.VIEW_SERVICES)
+def show(service_id: int) -> ResponseReturnValue:
+    service = db.session.get(Service, service_id)
+    editor = can(Capability.EDIT_SERVICES)
+    published_years = [
+        o.year for o in (service.offers if service else []) if o.status is OfferStatus.PUBLISHED
+    ]
+    if service is None or not (published_years or editor):
+        abort(404)
+    years = sorted(
+        {o.year for o in service.offers} if editor else set(published_years), reverse=True
+    )
+    year = request.args.get("year", type=int)
+    year = (
+        year
+        if year in years
+        else (max(published_years) if published_years else (years[0] if years else None))
+    )
+    preview = editor and request.args.get("preview") == "1"
+    offer = catalogue.offer_for(service, year, include_drafts=preview) if year else None
+    last_offer = catalogue.offer_for(service, year - 1) if year else None
+    schools = _schools_for_prices()
+    school = _chosen_school(schools)
+    prices = catalogue.prices_for_school(offer, school) if school else []
+    last_prices = catalogue.prices_for_school(last_offer, school) if school else []
+    return render_page(
+        "services/show.html",
+        service=service,
+        offer=offer,
+        year=year,
+        years=years,
+        school=school,
+        schools=schools,
+        prices=prices,
+        changes=catalogue.price_change(prices, last_prices),
+        last_year_label=financial_year_label(year - 1) if year else "",
+        descriptions={
+            o.id: describe(PriceRule.from_option(o, vat=offer.vat_applies)) for o in offer.options
+        }
+        if offer
+        else {},
+        format_pence=format_pence,
+        preview=preview,
+        school_items=[
+            {
+                "value": str(s.id),
+                "text": s.name,
+                "selected": school is not None and s.id == school.id,
+            }
+            for s in schools
+        ],
+        preview_items=[
+            {
+                "value": str(s.id),
+                "text": s.name,
+                "selected": school is not None and s.id == school.id,
+            }
+            for s in (db.session.scalars(select(School).order_by(School.name)) if editor else [])
+        ],
+        eligible_text=", ".join(Eligibility(e).label for e in service.eligible) or "All schools",
+        email_link=Markup('<a class="govuk-link" href="mailto:{0}">{0}</a>').format(
+            service.contact_email
+        ),
+    )
+
+
+# --- publishing ---------------------------------------------------------------------------------
+
+
+def _service_or_404(service_id: int) -> Service:
+    return db.session.get(Service, service_id) or abort(404)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@requires(Capability.EDIT_SERVICES)
+def new() -> ResponseReturnValue:
+    form = ServiceForm(list(catalogue.categories()))
+    if form.validate_on_submit():
+        service = publishing.save_service(None, form.details(), current_principal().user)
+        flash(f"{service.name} has been added. Now draft its offer for a year.", "success")
+        return redirect(url_for("services.manage", service_id=service.id), 303)
+    return render_page("services/form.html", form=form, service=None)
+
+
+@bp.route("/<int:service_id>/edit", methods=["GET", "POST"])
+@requires(Capability.EDIT_SERVICES)
+def edit(service_id: int) -> ResponseReturnValue:
+    service = _service_or_404(service_id)
+    form = ServiceForm(list(catalogue.categories()), obj=service)
+    if not form.is_submitted():
+        form.category.data = str(service.category_id)
+        form.kind.data = service.kind.value
+    if form.validate_on_submit():
+        publishing.save_service(service, form.details(), current_principal().user)
+        flash(f"{service.name} has been updated.", "success")
+        return redirect(url_for("services.manage", service_id=service.id), 303)
+    return render_page("services/form.html", form=form, service=service)
+
+
+@bp.route("/<int:service_id>/offers", methods=["GET", "POST"])
+@requires(Capability.EDIT_SERVICES)
+def manage(service_id: int) -> ResponseReturnValue:
+    """A service's offers, year by year, for its publisher."""
+    service = _service_or_404(service_id)
+    if request.method == "POST":
+        year = request.form.get("year", type=int)
+        if year is None or not 2000 <= year <= 2100:
+            flash("Choose a financial year to draft", "error")
+        else:
+            publishing.start_offer(service, year, current_principal().user)
+            return redirect(url_for("services.offer", service_id=service.id, year=year), 303)
+    next_year = max([o.year for o in service.offers], default=_this_financial_year()) + 1
+    return render_page(
+        "services/manage.html",
+        service=service,
+        next_year=next_year,
+        next_year_label=financial_year_label(next_year),
+    )
+
+
+def _offer_or_404(service: Service, year: int) -> ServiceOffer:
+    offer = catalogue.offer_for(service, year, include_drafts=True)
+    return offer or abort(404)
+
+
+@bp.route("/<int:service_id>/offers/<int:year>", methods=["GET", "POST"])
+@requires(Capability.EDIT_SERVICES)
+def offer(service_id: int, year: int) -> ResponseReturnValue:
+    service = _service_or_404(service_id)
+    the_offer = _offer_or_404(service, year)
+    form = OfferForm(
+        data={"decision": the_offer.decision.value, "vat": "yes" if the_offer.vat_applies else "no"}
+    )
+    if form.validate_on_submit():
+        publishing.update_offer(
+            the_offer,
+            TradingDecision(form.decision.data),
+            form.vat.data == "yes",
+            current_principal().user,
+        )
+        flash("The offer has been saved.", "success")
+        return redirect(url_for("services.offer", service_id=service.id, year=year), 303)
+    return render_page(
+        "services/offer.html",
+        service=service,
+        offer=the_offer,
+        form=form,
+        problems=publishing.problems(the_offer),
+        descriptions={
+            o.id: describe(PriceRule.from_option(o, vat=the_offer.vat_applies))
+            for o in the_offer.options
+        },
+    )
+
+
+@bp.route("/<int:service_id>/offers/<int:year>/options/new", methods=["GET", "POST"])
+@bp.route("/<int:service_id>/offers/<int:year>/options/<int:option_id>", methods=["GET", "POST"])
+@requires(Capability.EDIT_SERVICES)
+def option(service_id: int, year: int, option_id: int | None = None) -> ResponseReturnValue:
+    service = _service_or_404(service_id)
+    the_offer = _offer_or_404(service, year)
+    existing = None
+    if option_id is not None:
+        existing = next((o for o in the_offer.options if o.id == option_id), None) or abort(404)
+    if the_offer.status is OfferStatus.PUBLISHED:
+        flash("Withdraw the offer before changing its prices.", "error")
+        return redirect(url_for("services.offer", service_id=service.id, year=year), 303)
+    form = OptionForm(data=option_form_data(existing) if existing else None)
+    if form.validate_on_submit():
+        details = form.details()
+        if details is not None:
+            publishing.save_option(the_offer, existing, details, current_principal().user)
+            flash(f"The price option “{details.name}” has been saved.", "success")
+            return redirect(url_for("services.offer", service_id=service.id, year=year), 303)
+    return render_page(
+        "services/option.html", service=service, offer=the_offer, form=form, option=existing
+    )
+
+
+@bp.post("/<int:service_id>/offers/<int:year>/options/<int:option_id>/delete")
+@requires(Capability.EDIT_SERVICES)
+def delete_option(service_id: int, year: int, option_id: int) -> ResponseReturnValue:
+    service = _service_or_404(service_id)
+    the_offer = _offer_or_404(service, year)
+    found: PriceOption = next((o for o in the_offer.options if o.id == option_id), None) or abort(
+        404
+    )
+    try:
+        publishing.delete_option(the_offer, found, current_principal().user)
+        flash(f"The price option “{found.name}” has been removed.", "success")
+    except publishing.PublishingError as error:
+        flash(str(error), "error")
+    return redirect(url_for("services.offer", service_id=service.id, year=year), 303)
+
+
+@bp.post("/<int:service_id>/offers/<int:year>/publish")
+@requires(Capability.EDIT_SERVICES)
+def publish(service_id: int, year: int) -> ResponseReturnValue:
+    service = _service_or_404(service_id)
+    the_offer = _offer_or_404(service, year)
+    try:
+        publishing.publish(the_offer, current_principal().user)
+        flash(
+            f"{service.name} is published for {the_offer.year_label}. Schools can see it now.",
+            "success",
+        )
+    except publishing.PublishingError as error:
+        flash(f"Not published: {error}", "error")
+    return redirect(url_for("services.offer", service_id=service.id, year=year), 303)
+
+
+@bp.post("/<int:service_id>/offers/<int:year>/withdraw")
+@requires(Capability.EDIT_SERVICES)
+def withdraw(service_id: int, year: int) -> ResponseReturnValue:
+    service = _service_or_404(service_id)
+    the_offer = _offer_or_404(service, year)
+    publishing.withdraw(the_offer, current_principal().user)
+    flash(f"{service.name} has been withdrawn for {the_offer.year_label}.", "success")
+    return redirect(url_for("services.offer", service_id=service.id, year=year), 303)
+
+
+@bp.route("/copy-year", methods=["GET", "POST"])
+@requires(Capability.EDIT_SERVICES)
+def copy_year() -> ResponseReturnValue:
+    years = catalogue.offer_years()
+    form = CopyYearForm()
+    form.from_year.choices = [SelectChoice(str(y), financial_year_label(y)) for y in years]
+    if form.validate_on_submit():
+        from_year = int(form.from_year.data)
+        drafted = publishing.copy_year(
+            from_year, Decimal(form.uplift.data), current_principal().user
+        )
+        next_label = financial_year_label(from_year + 1)
+        flash(
+            f"{drafted} offer{'s' if drafted != 1 else ''} drafted for {next_label}. "
+            "Check them, then publish each.",
+            "success",
+        )
+        return redirect(url_for("services.index"), 303)
+    return render_page("services/copy-year.html", form=form)

@@ -1,0 +1,302 @@
+"""CAF officer support: thin views over ``portal.support.service`` and ``wizard``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, flash, redirect, request, url_for
+from flask.typing import ResponseReturnValue
+from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
+from wtforms.fields.choices import SelectChoice
+
+from portal.access import (
+    Capability,
+    can,
+    current_principal,
+    get_school_or_404,
+    get_support_request_or_404,
+    may_act_on_support_request,
+    requires,
+    visible_schools,
+)
+from portal.db import db
+from portal.models import (
+    RedirectReason,
+    School,
+    SupportOutcome,
+    SupportRequest,
+    SupportStatus,
+    Urgency,
+)
+from portal.rendering import render_page
+from portal.support import bp, service, wizard
+from portal.support.forms import NOTE_ONLY, SubmitRequestForm, UpdateForm
+from portal.support.stats import charts_for, support_statistics
+
+# --- raising a request ----------------------------------------------------------------------
+
+
+@bp.get("/new")
+@requires(Capability.RAISE_SUPPORT_REQUEST)
+def start() -> ResponseReturnValue:
+    first = wizard.first_unanswered(_answers()) or wizard.STEPS[1]
+    return render_page("support/start.html", first=first, answers=wizard.answers())
+
+
+def _answers() -> dict[str, Any]:
+    """The draft, with what the wizard needs to know about the person's schools."""
+    who = current_principal()
+    current = wizard.answers()
+    schools = db.session.scalars(visible_schools(who).with_only_columns(School.id)).all()
+    if not schools:
+        abort(404)
+    current["_schools"] = len(schools)
+    if len(schools) == 1:
+        current["school_id"] = schools[0]
+    return current
+
+
+@bp.route("/new/<slug>", methods=["GET", "POST"])
+@requires(Capability.RAISE_SUPPORT_REQUEST)
+def question(slug: str) -> ResponseReturnValue:
+    step = wizard.BY_SLUG.get(slug)
+    current = _answers()
+    if step is None or not step.applies(current):
+        abort(404)
+    form = wizard.form_for(step, current)
+    if step.slug == "school":
+        form.school.choices = [
+            SelectChoice(str(s.id), s.name)
+            for s in db.session.scalars(visible_schools(current_principal()))
+        ]
+        if form.school.data is not None:
+            form.school.data = str(form.school.data)
+    if form.validate_on_submit():
+        new_values = wizard.values(form, step)
+        if step.slug == "school":
+            new_values = {"school_id": int(form.school.data)}
+        wizard.save(new_values)
+        current = _answers()
+        following = wizard.first_unanswered(current)
+        if request.args.get("change") and following is None:
+            return redirect(url_for("support.check"), 303)
+        nxt = wizard.after(step, current)
+        target = following if request.args.get("change") else nxt
+        if target is None:
+            return redirect(url_for("support.check"), 303)
+        return redirect(url_for("support.question", slug=target.slug), 303)
+    back = wizard.before(step, current)
+    back_url = (
+        url_for("support.check")
+        if request.args.get("change")
+        else url_for("support.question", slug=back.slug)
+        if back
+        else url_for("support.start")
+    )
+    return render_page(
+        "support/question.html", step=step, form=form, back_url=back_url, item_hints=ITEM_HINTS
+    )
+
+
+# The council's thresholds, beside the level of need they describe.
+ITEM_HINTS = {
+    "level": [
+        {
+            "hint": {
+                "text": "Additional needs that no one service can meet alone: an early help "
+                "assessment brings the family and the services around them together."
+            }
+        },
+        {
+            "hint": {
+                "text": "Several needs that have to be coordinated: an early help assessment, "
+                "with a Lead Professional to lead the Team Around the Family."
+            }
+        },
+    ]
+}
+
+
+@bp.route("/new/check", methods=["GET", "POST"])
+@requires(Capability.RAISE_SUPPORT_REQUEST)
+def check() -> ResponseReturnValue:
+    who = current_principal()
+    form = SubmitRequestForm()
+    if form.validate_on_submit():
+        key = form.submission_key.data or ""
+        # A second press after the first has gone through: show the first request.
+        already = db.session.scalars(
+            select(SupportRequest).where(
+                SupportRequest.submission_key == key,
+                SupportRequest.requester_id == who.user.id,
+            )
+        ).one_or_none()
+        if already is not None:
+            return redirect(url_for("support.sent", request_id=already.id), 303)
+    current = _answers()
+    missing = wizard.first_unanswered(current)
+    if missing is not None:
+        return redirect(url_for("support.question", slug=missing.slug), 303)
+    school = get_school_or_404(who, int(current["school_id"]))
+    busy = False
+    if form.validate_on_submit() and form.submission_key.data == current.get("_key"):
+        try:
+            created = service.submit(current, school, who.user, current["_key"])
+        except OperationalError:
+            # SQLite (the embedded database) refuses a second writer at the same instant;
+            # the other press of this button may have just sent it.
+            db.session.rollback()
+            created = db.session.scalars(
+                select(SupportRequest).where(SupportRequest.submission_key == current["_key"])
+            ).one_or_none()
+            busy = created is None
+        if created is not None:
+            wizard.clear()
+            return redirect(url_for("support.sent", request_id=created.id), 303)
+    if "_key" not in current:
+        current["_key"] = service.new_submission_key()
+        wizard.save({"_key": current["_key"]})
+    form.submission_key.data = current["_key"]
+    return render_page(
+        "support/check.html",
+        form=form,
+        answers=current,
+        school=school,
+        rows=wizard.summary(current, school.name),
+        busy=busy,
+        last_step=wizard.applicable(current)[-1],
+    )
+
+
+@bp.get("/<int:request_id>/sent")
+@requires(Capability.RAISE_SUPPORT_REQUEST)
+def sent(request_id: int) -> ResponseReturnValue:
+    found = get_support_request_or_404(current_principal(), request_id)
+    return render_page("support/sent.html", support_request=found)
+
+
+# --- following and working requests ---------------------------------------------------------
+
+
+@bp.get("/")
+@requires(Capability.VIEW_SUPPORT_REQUESTS)
+def index() -> ResponseReturnValue:
+    who = current_principal()
+    filters = service.QueueFilter.from_args(request.args)
+    page = service.queue(who, filters)
+    schools = db.session.scalars(
+        select(School)
+        .where(
+            School.id.in_(
+                select(SupportRequest.school_id).where(service.support_request_scope(who))
+            )
+        )
+        .order_by(School.name)
+    ).all()
+
+    def items(options: list[tuple[str, str]], chosen: str) -> list[dict[str, Any]]:
+        return [{"value": v, "text": t, "selected": v == chosen} for v, t in options]
+
+    return render_page(
+        "support/index.html",
+        fragment="queue",
+        page=page,
+        filters=filters,
+        status_items=items(
+            [(service.OPEN, "Open (not closed or redirected)"), ("", "Any status")]
+            + [(s.value, s.label) for s in SupportStatus],
+            filters.status,
+        ),
+        urgency_items=items(
+            [("", "Any urgency")] + [(u.value, u.label) for u in Urgency],
+            filters.urgency.value if filters.urgency else "",
+        ),
+        school_items=items(
+            [("", "Any school")] + [(str(s.id), s.name) for s in schools],
+            str(filters.school_id or ""),
+        ),
+        sort_items=items(
+            [
+                ("respond_by", "Respond by date"),
+                ("newest", "Newest first"),
+                ("oldest", "Oldest first"),
+            ],
+            filters.sort,
+        ),
+        status_classes=STATUS_CLASSES,
+        today=service.today_in_london(),
+        timeliness=service.timeliness,
+        is_officer=can(Capability.ACT_ON_SUPPORT_REQUESTS),
+    )
+
+
+STATUS_CLASSES = {
+    SupportStatus.NEW.value: "govuk-tag--blue",
+    SupportStatus.ACKNOWLEDGED.value: "govuk-tag--light-blue",
+    SupportStatus.IN_PROGRESS.value: "govuk-tag--yellow",
+    SupportStatus.CLOSED.value: "govuk-tag--grey",
+    SupportStatus.REDIRECTED.value: "govuk-tag--purple",
+}
+
+
+@bp.route("/<int:request_id>", methods=["GET", "POST"])
+# Anyone signed in may ask; a request outside their scope (or a role with none) is not found.
+@requires()
+def show(request_id: int) -> ResponseReturnValue:
+    who = current_principal()
+    found = get_support_request_or_404(who, request_id)
+    may_act = may_act_on_support_request(who, found)
+    form = UpdateForm(status=found.status) if may_act else None
+    conflict = None
+    if request.method == "POST":
+        if form is None:
+            abort(403)
+        if form.validate_on_submit():
+            try:
+                service.update(found, _update_from(form), who.user, int(form.version.data or 0))
+            except service.StaleRequest as stale:
+                conflict = stale.request
+                db.session.refresh(found)
+                # Everything typed stays in the form; only the version moves on, so that a
+                # second press, after reading what changed, goes through.
+                form.version.data = str(found.version)
+                form.action.choices = UpdateForm(status=found.status).action.choices
+            else:
+                flash("Your update has been saved.", "success")
+                return redirect(url_for("support.show", request_id=found.id), 303)
+    elif form is not None:
+        form.version.data = str(found.version)
+    return render_page(
+        "support/show.html",
+        support_request=found,
+        form=form,
+        conflict=conflict,
+        events=service.timeline(found, council=who.is_council),
+        need_names=", ".join(service.AREAS_OF_NEED.get(n, n) for n in found.needs),
+        status_classes=STATUS_CLASSES,
+        today=service.today_in_london(),
+        timeliness=service.timeliness,
+    )
+
+
+@bp.get("/stats")
+@requires(Capability.ADMINISTER)
+def stats() -> ResponseReturnValue:
+    figures = support_statistics()
+    return render_page("support/stats.html", stats=figures, charts=charts_for(figures))
+
+
+def _update_from(form: UpdateForm) -> service.Update:
+    action = form.action.data
+    to_status = None if action == NOTE_ONLY else SupportStatus(action)
+    return service.Update(
+        to_status=to_status,
+        note=form.note.data or None,
+        shared_with_school=form.shared.data == "school",
+        meeting_on=form.meeting_on.data,
+        outcome=SupportOutcome(form.outcome.data) if form.outcome.data else None,
+        redirect_reason=(
+            RedirectReason(form.redirect_reason.data) if form.redirect_reason.data else None
+        ),
+    )

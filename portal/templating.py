@@ -1,0 +1,59 @@
+"""What every template can use: the council's name, the navigation, dates in London time."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Flask, current_app, request, url_for
+
+from portal.access import Capability, principal
+from portal.navigation import navigation_items
+from portal.pagination import Page, pagination_params
+from portal.phones import national
+from portal.services.pricing import format_pence
+
+LONDON = ZoneInfo("Europe/London")
+
+
+def london_time(value: datetime | None, fmt: str = "%-d %B %Y at %-I:%M%p") -> str:
+    """A stored UTC time as people here read it: '3 March 2027 at 9:05am'."""
+    if value is None:
+        return ""
+    text = value.astimezone(LONDON).strftime(fmt)
+    return text.replace("AM", "am").replace("PM", "pm")
+
+
+def long_date(value: date | None) -> str:
+    return "" if value is None else value.strftime("%-d %B %Y")
+
+
+def pagination(page: Page[Any], endpoint: str, **args: Any) -> dict[str, Any]:
+    """GOV.UK pagination for ``page``, each link to ``endpoint`` keeping ``args`` (the filters)."""
+    kept = {name: value for name, value in args.items() if value not in (None, "")}
+    return pagination_params(page, lambda number: url_for(endpoint, page=number, **kept))
+
+
+def _context() -> dict[str, Any]:
+    who = principal()
+    return {
+        "council_name": current_app.config["COUNCIL_NAME"],
+        "service_name": current_app.config["SERVICE_NAME"],
+        "council_contact_email": current_app.config["COUNCIL_CONTACT_EMAIL"],
+        "front_door_phone": current_app.config["CHILDRENS_SERVICES_FRONT_DOOR_PHONE"],
+        "principal": who,
+        "navigation": navigation_items(who),
+        # GOV.UK's page template reads `cspNonce` for its one inline script.
+        "cspNonce": getattr(request, "csp_nonce", None),
+    }
+
+
+def init_app(app: Flask) -> None:
+    app.context_processor(_context)
+    app.add_template_filter(london_time, "london_time")
+    app.add_template_filter(long_date, "long_date")
+    app.add_template_global(pagination, "pagination")
+    app.add_template_global(Capability, "Capability")
+    app.add_template_filter(national, "phone")
+    app.add_template_filter(format_pence, "pounds")

@@ -1,0 +1,390 @@
+"""Buy-back in a real browser: Oakfield's staff prepare a draft (the total follows each change
+without a page load), the head teacher submits it with a purchase order and reads the
+confirmation; the same form without JavaScript ("Update total", "Save draft"); a trust lead's
+table and an academy's read-only page; the council's windows, the window form and an analysis.
+
+The demo's maintained schools' 2027-28 window is open (the live server runs on the real
+clock), the academies' is upcoming. Only the first test submits Oakfield's choices, and every
+test reads what it changes from the page rather than assuming it, so they pass in any order.
+Pages with JavaScript on go through axe and the CSP guard (see conftest.py); with it off, the
+guard only.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+import pytest
+from playwright.sync_api import BrowserContext, Locator, Page, expect
+
+from portal.demo import SCHOOLS
+
+if TYPE_CHECKING:
+    from tests.browser.conftest import CheckPage, PageGuard, SignIn
+
+OAKFIELD = "Oakfield Primary School"
+MEADOW_ACADEMIES = sorted(name for name, *_, trust in SCHOOLS if trust == "TR01001")
+YEAR = "2027-28"
+TOTAL = re.compile(rf"^Total for {YEAR}: (£[\d,]+\.\d\d)$")
+CHOICE_PATH = re.compile(r"/buy-back/(\d+)$")
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+def visit(page: Page, path: str, status: int = 200) -> None:
+    response = page.goto(path)
+    assert response is not None, f"no response for {path}"
+    assert response.status == status, f"{path} answered {response.status}, not {status}"
+
+
+def set_marker(page: Page) -> None:
+    """A mark in the window: gone if anything loads a whole new page."""
+    page.evaluate("window.__marker = 1")
+
+
+def assert_no_page_load(page: Page, what: str) -> None:
+    assert page.evaluate("window.__marker") == 1, f"{what} loaded a whole new page"
+
+
+def h1(page: Page) -> Locator:
+    return page.get_by_role("heading", level=1)
+
+
+def pence(money: str) -> int:
+    """'£1,234.56' in pence."""
+    return int(Decimal(money.replace("£", "").replace(",", "")) * 100)
+
+
+def total_heading(page: Page) -> Locator:
+    return page.locator("#choice-total h2")
+
+
+def read_total(page: Page) -> str:
+    """The form's total, as '£1,234.56'."""
+    expect(total_heading(page)).to_have_text(TOTAL)
+    match = TOTAL.match(total_heading(page).inner_text().strip())
+    assert match is not None
+    return match.group(1)
+
+
+def service_block(page: Page, service: str) -> Locator:
+    """One service's part of the choice form: its radios, and its Option and How many boxes."""
+    return page.locator(".council-choice").filter(
+        has=page.get_by_role("group", name=service, exact=True)
+    )
+
+
+def radio(page: Page, service: str, label: str) -> Locator:
+    group = page.get_by_role("group", name=service, exact=True)
+    return group.get_by_role("radio", name=label, exact=True)
+
+
+def first_service_not_bought(page: Page) -> str:
+    """The first service whose answer on the page is "Not buying"."""
+    legend = page.locator(".council-choice:has(input[type=radio][value=no]:checked) legend")
+    expect(legend.first).to_be_visible()
+    return legend.first.inner_text().strip()
+
+
+def buy(page: Page, service: str) -> str | None:
+    """Answer "Buying" for the service, choosing its first option if it asks; that option."""
+    radio(page, service, "Buying").check()
+    if service_block(page, service).locator("select").count() == 0:
+        return None
+    options = page.get_by_label(f"Option for {service}", exact=True)
+    option = options.locator("option").nth(1).inner_text().strip()
+    options.select_option(label=option)
+    return option
+
+
+def unanswered(page: Page) -> list[str]:
+    """The services answered neither "Buying" nor "Not buying"."""
+    legends = page.locator(".council-choice:not(:has(input[type=radio]:checked)) legend")
+    return [name.strip() for name in legends.all_inner_texts()]
+
+
+def checked_answers(page: Page) -> list[str]:
+    """The ids of every checked answer on the page."""
+    return page.locator("form#choices input[type=radio]:checked").evaluate_all(
+        "radios => radios.map(radio => radio.id)"
+    )
+
+
+def open_oakfield(page: Page) -> str:
+    """/buy-back/ as someone from Oakfield: straight to its choice page. Its path."""
+    visit(page, "/buy-back/")
+    expect(page).to_have_url(CHOICE_PATH)
+    expect(h1(page)).to_have_text(f"Buy-back for {YEAR}")
+    expect(page.locator(".govuk-caption-l")).to_have_text(OAKFIELD)
+    match = CHOICE_PATH.search(page.url)
+    assert match is not None
+    return match.group(0)
+
+
+def success_banner(page: Page) -> Locator:
+    return page.locator(".govuk-notification-banner--success")
+
+
+@pytest.fixture
+def no_js_context(new_context: Callable[..., BrowserContext]) -> Callable[[], BrowserContext]:
+    return lambda: new_context(java_script_enabled=False)
+
+
+# --- 1. Oakfield's whole journey, with JavaScript -----------------------------------------------
+
+
+def test_staff_prepare_and_the_head_submits_oakfields_choices(
+    page: Page,
+    new_context: Callable[..., BrowserContext],
+    sign_in: SignIn,
+    check_page: CheckPage,
+) -> None:
+    sign_in(page, "staff@oakfield.example")
+    choice_path = open_oakfield(page)
+    expect(
+        page.get_by_text("Your head teacher submits the choices; you can prepare them.")
+    ).to_be_visible()
+    expect(page.get_by_role("button", name="Submit choices")).to_have_count(0)
+    check_page(page, "Oakfield's choice page as a member of staff")
+
+    # One service from "Not buying" to "Buying": the total follows, without a page load.
+    before = read_total(page)
+    service = first_service_not_bought(page)
+    set_marker(page)
+    option = buy(page, service)
+    expect(total_heading(page)).not_to_have_text(f"Total for {YEAR}: {before}")
+    after = read_total(page)
+    assert pence(after) > pence(before), f"buying {service} took the total from {before} to {after}"
+    assert_no_page_load(page, "changing an answer")
+    expect(radio(page, service, "Buying")).to_be_checked()
+    check_page(page, "Oakfield's choice page after the total changed")
+
+    page.get_by_role("button", name="Save draft", exact=True).click()
+    expect(success_banner(page)).to_contain_text("Your choices have been saved as a draft.")
+    expect(page).to_have_url(re.compile(f"{choice_path}$"))
+    expect(radio(page, service, "Buying")).to_be_checked()
+    expect(total_heading(page)).to_have_text(f"Total for {YEAR}: {after}")
+    check_page(page, "Oakfield's choice page after saving a draft")
+
+    # --- the head teacher finds the draft
+    head = new_context().new_page()
+    sign_in(head, "head@oakfield.example")
+    open_oakfield(head)
+    expect(
+        head.get_by_text(re.compile(r"Draft saved by Sol Demo-Staff on .*Not yet submitted\."))
+    ).to_be_visible()
+    expect(radio(head, service, "Buying")).to_be_checked()
+    if option is not None:
+        expect(service_block(head, service).locator("select option:checked")).to_have_text(option)
+    expect(total_heading(head)).to_have_text(f"Total for {YEAR}: {after}")
+
+    # Submitting without the declaration (and with a service unanswered, as the demo's new
+    # service is): the error summary, with every answer and the purchase order kept.
+    purchase_order = "PO-BROWSER-1"
+    head.get_by_label("Purchase order number (optional)", exact=True).fill(purchase_order)
+    answered, not_answered = checked_answers(head), unanswered(head)
+    head.get_by_role("button", name="Submit choices", exact=True).click()
+    summary = head.locator(".govuk-error-summary")
+    expect(summary).to_contain_text("There is a problem")
+    declaration_error = "Confirm that you are authorised to commit the school to these purchases"
+    expect(summary.get_by_role("link", name=declaration_error, exact=True)).to_be_visible()
+    for name in not_answered:
+        link = summary.get_by_role("link", name=f"{name}: select buying or not buying")
+        expect(link).to_be_visible()
+    expect(head).to_have_title(re.compile(r"^Error: "))
+    declaration = head.get_by_label(re.compile(r"^I am authorised to commit Oakfield"))
+    expect(declaration).to_have_accessible_description(re.compile(declaration_error))
+    assert checked_answers(head) == answered, "the answers changed when the submit was refused"
+    expect(radio(head, service, "Buying")).to_be_checked()
+    expect(head.get_by_label("Purchase order number (optional)", exact=True)).to_have_value(
+        purchase_order
+    )
+    expect(total_heading(head)).to_have_text(f"Total for {YEAR}: {after}")
+    check_page(head, "Oakfield's choice page submitted without the declaration")
+
+    # Now properly: every service answered, the declaration ticked.
+    for name in not_answered:
+        radio(head, name, "Not buying").check()
+    assert not unanswered(head)
+    expect(total_heading(head)).to_have_text(f"Total for {YEAR}: {after}")
+    declaration.check()
+    head.get_by_role("button", name="Submit choices", exact=True).click()
+
+    expect(head).to_have_url(re.compile(rf"{choice_path}/submissions/\d+$"))
+    confirmation_url = head.url
+    expect(head.locator(".govuk-panel__title")).to_have_text("Choices submitted")
+    expect(head.locator(".govuk-panel__body")).to_contain_text(f"{OAKFIELD}, {YEAR}")
+    expect(head.get_by_text(f"Purchase order {purchase_order}.")).to_be_visible()
+    bought = head.get_by_role("table", name=f"What {OAKFIELD} is buying")
+    row = bought.get_by_role("row").filter(
+        has=head.get_by_role("rowheader", name=service, exact=True)
+    )
+    expect(row).to_have_count(1)
+    if option is not None:
+        expect(row.get_by_role("cell").first).to_contain_text(option)
+    total_row = bought.get_by_role("row").filter(
+        has=head.get_by_role("rowheader", name="Total", exact=True)
+    )
+    expect(total_row.get_by_role("cell")).to_have_text(after)
+    invoices = head.locator("main .govuk-list").first.locator("li")
+    expect(invoices).to_have_count(2)
+    expect(invoices.nth(0)).to_have_text(re.compile(r"^April: £[\d,]+\.\d\d \(7/12 of the year\)$"))
+    expect(invoices.nth(1)).to_have_text(
+        re.compile(r"^September: £[\d,]+\.\d\d \(5/12 of the year\)$")
+    )
+    april, september = (
+        pence(re.search(r"£[\d,]+\.\d\d", text).group(0))  # type: ignore[union-attr]
+        for text in invoices.all_inner_texts()
+    )
+    assert april == pence(after) * 7 // 12
+    assert april + september == pence(after), "the invoices do not add up to the total"
+    check_page(head, "the confirmation of Oakfield's choices")
+
+    head.get_by_role("link", name="Back to your choices", exact=True).click()
+    expect(head).to_have_url(re.compile(f"{choice_path}$"))
+    expect(
+        head.get_by_text(re.compile(r"Submitted \d+ times?; last by Hannah Demo-Head"))
+    ).to_be_visible()
+    see = head.get_by_role("link", name="See the confirmation", exact=True)
+    expect(see).to_have_attribute("href", re.compile(r"/submissions/\d+$"))
+    see.click()
+    expect(head).to_have_url(confirmation_url)
+    check_page(head, "the confirmation, reached from the choice page")
+
+
+# --- 2. the same form without JavaScript -------------------------------------------------------
+
+
+def test_update_total_and_save_draft_work_without_javascript(
+    no_js_context: Callable[[], BrowserContext], sign_in: SignIn, page_guard: PageGuard
+) -> None:
+    page = no_js_context().new_page()
+    sign_in(page, "head@oakfield.example")
+    choice_path = open_oakfield(page)
+    page_guard.check("Oakfield's choice page without JavaScript")
+
+    before = read_total(page)
+    service = first_service_not_bought(page)
+    option = buy(page, service)
+    # Nothing posts by itself without JavaScript: the total stands until asked.
+    expect(total_heading(page)).to_have_text(f"Total for {YEAR}: {before}")
+    page.get_by_role("button", name="Update total", exact=True).click()
+    expect(total_heading(page)).not_to_have_text(f"Total for {YEAR}: {before}")
+    after = read_total(page)
+    assert pence(after) > pence(before), f"buying {service} took the total from {before} to {after}"
+    expect(page).to_have_url(re.compile(f"{choice_path}$"))
+    expect(radio(page, service, "Buying")).to_be_checked()
+    if option is not None:
+        expect(service_block(page, service).locator("select option:checked")).to_have_text(option)
+    expect(success_banner(page)).to_have_count(0)
+    page_guard.check("updating the total without JavaScript")
+
+    page.get_by_role("button", name="Save draft", exact=True).click()
+    expect(success_banner(page)).to_contain_text("Your choices have been saved as a draft.")
+    expect(page).to_have_url(re.compile(f"{choice_path}$"))
+    expect(radio(page, service, "Buying")).to_be_checked()
+    expect(total_heading(page)).to_have_text(f"Total for {YEAR}: {after}")
+    page_guard.check("saving a draft without JavaScript")
+
+
+# --- 3. trust leads and the council ------------------------------------------------------------
+
+
+def test_trust_lead_sees_each_academy_and_a_read_only_upcoming_window(
+    page: Page, sign_in: SignIn, check_page: CheckPage
+) -> None:
+    sign_in(page, "trust@meadowtrust.example")
+    visit(page, "/buy-back/")
+    expect(h1(page)).to_have_text("Buy-back for your academies")
+    table = page.get_by_role("table", name="Choices and totals per academy")
+    for name in MEADOW_ACADEMIES:
+        expect(table.get_by_role("link", name=name, exact=True)).to_be_visible()
+    trust_total = table.get_by_role("row").filter(
+        has=page.get_by_role("rowheader", name="Trust total", exact=True)
+    )
+    expect(trust_total.get_by_role("cell")).to_have_text(re.compile(r"^£[\d,]+\.\d\d$"))
+    check_page(page, "/buy-back/ as a trust lead")
+
+    academy = MEADOW_ACADEMIES[0]
+    table.get_by_role("link", name=academy, exact=True).click()
+    expect(page).to_have_url(CHOICE_PATH)
+    expect(page.locator(".govuk-caption-l")).to_have_text(academy)
+    expect(h1(page)).to_have_text(f"Buy-back for {YEAR}")
+    expect(page.locator(".govuk-inset-text")).to_contain_text(
+        f"Choices for {YEAR} open on 4 May 2027"
+    )
+    radios = page.locator("form#choices input[type=radio]")
+    expect(radios.first).to_be_visible()
+    assert radios.count() > 0
+    for index in range(radios.count()):
+        expect(radios.nth(index)).to_be_disabled()
+    for button in ("Update total", "Save draft", "Submit choices"):
+        expect(page.get_by_role("button", name=button)).to_have_count(0)
+    expect(page.locator("form#choices")).not_to_have_attribute("hx-post", re.compile(".*"))
+    check_page(page, f"{academy}'s choice page before its window opens")
+
+
+def test_council_windows_window_form_and_analysis(
+    page: Page, sign_in: SignIn, check_page: CheckPage
+) -> None:
+    sign_in(page, "admin@council.example")
+    visit(page, "/buy-back/")
+    expect(h1(page)).to_have_text("Buy-back windows")
+    windows = page.get_by_role("table", name="Buy-back windows")
+    expect(windows.get_by_role("row")).to_have_count(5)  # a header and the demo's four windows
+    check_page(page, "/buy-back/ as a council administrator")
+
+    page.get_by_role("link", name="Set up a window", exact=True).click()
+    expect(page).to_have_url(re.compile(r"/buy-back/windows/new$"))
+    expect(h1(page)).to_have_text("Set up a buy-back window")
+    check_page(page, "the form to set up a buy-back window")
+
+    page.get_by_role("button", name="Set up the window", exact=True).click()
+    summary = page.locator(".govuk-error-summary")
+    expect(summary).to_contain_text("There is a problem")
+    for message in (
+        "Enter the year the financial year starts",
+        "Select which schools the window is for",
+        "Enter the date the window opens, like 6 1 2027",
+        "Enter the date the window closes, like 2 3 2027",
+    ):
+        expect(summary.get_by_role("link", name=message, exact=True)).to_be_visible()
+    expect(page).to_have_title(re.compile(r"^Error: "))
+    check_page(page, "the window form sent empty")
+
+    page.get_by_role("link", name="Buy-back windows", exact=True).click()
+    expect(page).to_have_url(re.compile(r"/buy-back/?$"))
+    analysis = page.get_by_role(
+        "link", name=f"Returns and analysis for maintained schools, {YEAR}", exact=True
+    )
+    analysis.click()
+    expect(page).to_have_url(re.compile(r"/buy-back/windows/\d+/analysis$"))
+    expect(h1(page)).to_have_text(f"Buy-back analysis: Maintained schools {YEAR}")
+    for caption in (
+        f"Take-up by service, {YEAR}",
+        f"Income, cost of delivery and surplus or deficit by service, {YEAR}",
+        f"Take-up and income by school phase, {YEAR}",
+    ):
+        expect(page.get_by_role("table", name=caption, exact=True)).to_be_visible()
+    check_page(page, f"the analysis of maintained schools' {YEAR} returns")
+
+    csv = page.get_by_role("link", name=re.compile(r"^Download the figures for each service"))
+    response = page.request.get(csv.get_attribute("href") or "")
+    assert response.status == 200
+    assert response.headers["content-type"].startswith("text/csv")
+    assert "attachment" in response.headers.get("content-disposition", "")
+
+
+def test_publisher_sees_the_windows_but_cannot_set_one_up(
+    page: Page, sign_in: SignIn, check_page: CheckPage
+) -> None:
+    sign_in(page, "publisher@council.example")
+    visit(page, "/buy-back/")
+    expect(h1(page)).to_have_text("Buy-back windows")
+    expect(page.get_by_role("table", name="Buy-back windows")).to_be_visible()
+    expect(page.get_by_role("link", name="Set up a window")).to_have_count(0)
+    check_page(page, "/buy-back/ as a publisher")

@@ -1,0 +1,392 @@
+"""Local contacts in a real browser: search as you type (and without JavaScript), every page
+through axe and the CSP guard, a publisher adding, correcting and checking contacts, and the
+posters printing one A4 page per school. See conftest.py for the fixtures."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+from urllib.parse import urlencode
+
+import pytest
+from playwright.sync_api import BrowserContext, Page, expect
+
+from portal.demo import AREA_CONTACTS, AREA_FIRST_NAMES, AREAS, SCHOOLS
+from portal.models import ContactRole
+
+if TYPE_CHECKING:
+    from tests.browser.conftest import CheckPage, PageGuard, SignIn
+
+SEARCH_LABEL = "Name, role, area or what they help with"
+OAKFIELD = "Oakfield Primary School"
+
+# The demo's education social worker in each area: "{first} Demo-Welfare".
+_WELFARE = next(
+    i for i, row in enumerate(AREA_CONTACTS) if row[0] is ContactRole.EDUCATION_SOCIAL_WORK
+)
+EDUCATION_SOCIAL_WORKERS = sorted(
+    f"{AREA_FIRST_NAMES[code][_WELFARE]} Demo-Welfare" for code, _ in AREAS
+)
+NORTH_SCHOOLS = sorted(name for name, _urn, *_, area, _trust in SCHOOLS if area == "north")
+MEADOW_ACADEMIES = sorted(name for name, *_, trust in SCHOOLS if trust == "TR01001")
+
+
+def visit(page: Page, path: str, status: int = 200) -> None:
+    response = page.goto(path)
+    assert response is not None, f"no response for {path}"
+    assert response.status == status, f"{path} answered {response.status}, not {status}"
+
+
+def set_marker(page: Page) -> None:
+    """A mark in the window: gone if anything loads a whole new page."""
+    page.evaluate("window.__marker = 1")
+
+
+def assert_no_page_load(page: Page, what: str) -> None:
+    assert page.evaluate("window.__marker") == 1, f"{what} loaded a whole new page"
+
+
+def card_names(page: Page) -> list[str]:
+    """The names on the contact cards in #results, in order."""
+    return page.locator("#results .govuk-summary-card__title a").all_inner_texts()
+
+
+def contact_path(page: Page, name: str) -> str:
+    """The path of the contact called ``name``, found by searching for it."""
+    visit(page, f"/contacts/?{urlencode({'q': name})}")
+    href = page.locator("#results").get_by_role("link", name=name, exact=True).get_attribute("href")
+    assert href is not None and re.fullmatch(r"/contacts/\d+", href), href
+    return href
+
+
+def count_pdf_pages(pdf: bytes) -> int:
+    """How many pages Chromium's PDF has, having checked that every one is A4."""
+    # Chromium writes each page object uncompressed: "/Type /Page", never "/Type /Pages".
+    pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf))
+    boxes = re.findall(rb"/MediaBox\s*\[\s*0\s+0\s+([\d.]+)\s+([\d.]+)\s*\]", pdf)
+    sizes = {(round(float(w)), round(float(h))) for w, h in boxes}
+    # A4 is 210 by 297 mm: 595.3 by 841.9 points.
+    assert sizes == {(595, 842)}, f"the PDF's pages are not all A4 (in points): {sizes}"
+    return pages
+
+
+@pytest.fixture
+def no_js_page(new_context: Callable[..., BrowserContext]) -> Page:
+    return new_context(java_script_enabled=False).new_page()
+
+
+# --- search as you type ------------------------------------------------------------------------
+
+
+def test_search_as_you_type_swaps_only_the_results(
+    page: Page, sign_in: SignIn, check_page: CheckPage
+) -> None:
+    sign_in(page, "staff@oakfield.example")
+    visit(page, "/contacts/")
+    results = page.locator("#results")
+    mine = results.get_by_role("heading", name=f"Contacts for {OAKFIELD}", exact=True)
+    expect(mine).to_be_visible()
+    expect(results).to_contain_text("serve the North area")
+    check_page(page, "/contacts/ as a school user")
+    set_marker(page)
+
+    page.get_by_label(SEARCH_LABEL, exact=True).press_sequentially("psychology")
+
+    expect(results).to_contain_text("Educational Psychology Service")
+    expect(page).to_have_url(re.compile(r"/contacts/?\?(.*&)?q=psychology(&|$)"))
+    expect(results.get_by_role("heading", level=2)).to_have_text("1 contact")
+    # The grouped view of the school's own (North) contacts has gone: a search shows the directory.
+    expect(mine).to_have_count(0)
+    expect(results).not_to_contain_text("serve the North area")
+    expect(results.get_by_role("heading", name="Early help and the CAF")).to_have_count(0)
+    assert card_names(page) == ["Educational Psychology Service"]
+    # The fragment goes inside the live region, not a second #results nested in it.
+    expect(page.locator("[id=results]")).to_have_count(1)
+    assert_no_page_load(page, "typing a search")
+    check_page(page, "/contacts/ after searching for 'psychology' as you type")
+
+    # Words and role narrow each other, so clear the words (back to the school's own contacts)
+    # before choosing a role.
+    page.get_by_label(SEARCH_LABEL, exact=True).fill("")
+    expect(mine).to_be_visible()
+    page.get_by_label("Role", exact=True).select_option(label="Education social work")
+
+    expect(page).to_have_url(re.compile(r"[?&]role=education_social_work(&|$)"))
+    expect(results.get_by_role("heading", level=2)).to_have_text(
+        f"{len(EDUCATION_SOCIAL_WORKERS)} contacts"
+    )
+    expect(results.locator(".govuk-summary-card")).to_have_count(len(EDUCATION_SOCIAL_WORKERS))
+    assert sorted(card_names(page)) == EDUCATION_SOCIAL_WORKERS
+    assert_no_page_load(page, "choosing a role")
+    check_page(page, "/contacts/ filtered to education social workers")
+
+
+def test_search_works_without_javascript_and_can_be_bookmarked(
+    no_js_page: Page, base_url: str, sign_in: SignIn, page_guard: PageGuard
+) -> None:
+    # Only the guard here, not axe: with JavaScript off axe.run never settles (see
+    # test_journeys.py). The same templates go through axe with JavaScript on.
+    page = no_js_page
+    sign_in(page, "staff@oakfield.example")
+    visit(page, "/contacts/")
+    results = page.locator("#results")
+    expect(results.get_by_role("heading", name=f"Contacts for {OAKFIELD}")).to_be_visible()
+
+    page.get_by_label(SEARCH_LABEL, exact=True).fill("psychology")
+    page.get_by_role("button", name="Search", exact=True).click()
+
+    expect(page).to_have_url(re.compile(r"/contacts/?\?(.*&)?q=psychology(&|$)"))
+    expect(results.get_by_role("heading", level=2)).to_have_text("1 contact")
+    assert card_names(page) == ["Educational Psychology Service"]
+    page_guard.check("/contacts/ after searching without JavaScript")
+
+    # The address is the search: opened afresh, it shows the same results.
+    bookmark = page.url
+    again = page.context.new_page()
+    visit(again, bookmark)
+    expect(again.get_by_label(SEARCH_LABEL, exact=True)).to_have_value("psychology")
+    expect(again.locator("#results").get_by_role("heading", level=2)).to_have_text("1 contact")
+    assert card_names(again) == ["Educational Psychology Service"]
+
+    # The role filter, too.
+    again.get_by_label(SEARCH_LABEL, exact=True).fill("")
+    again.get_by_label("Role", exact=True).select_option(label="Education social work")
+    again.get_by_role("button", name="Search", exact=True).click()
+    expect(again).to_have_url(re.compile(r"[?&]role=education_social_work(&|$)"))
+    expect(again.locator("#results .govuk-summary-card")).to_have_count(
+        len(EDUCATION_SOCIAL_WORKERS)
+    )
+    assert sorted(card_names(again)) == EDUCATION_SOCIAL_WORKERS
+    page_guard.check("/contacts/ filtered by role without JavaScript")
+
+
+# --- every contacts page through axe -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("email", "heading"),
+    [
+        ("caf.north@council.example", "Your contacts"),
+        ("admin@council.example", re.compile(r"^\s*\d+ contacts\s*$")),
+    ],
+)
+def test_contacts_page_is_accessible_for_council_staff(
+    page: Page, sign_in: SignIn, check_page: CheckPage, email: str, heading: str | re.Pattern[str]
+) -> None:
+    # The school user's /contacts/ goes through axe in the search-as-you-type test.
+    sign_in(page, email)
+    visit(page, "/contacts/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Local contacts")
+    expect(page.locator("#results h2").first).to_have_text(heading)
+    expect(page.locator("#results .govuk-summary-card").first).to_be_visible()
+    check_page(page, f"/contacts/ as {email}")
+
+
+def test_publisher_pages_are_accessible(
+    page: Page, base_url: str, sign_in: SignIn, check_page: CheckPage
+) -> None:
+    sign_in(page, "publisher@council.example")
+    path = contact_path(page, "Educational Psychology Service")
+
+    visit(page, path)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Educational Psychology Service")
+    expect(page.get_by_role("heading", name="History", level=2)).to_be_visible()
+    expect(page.get_by_role("link", name="Change Educational Psychology Service")).to_be_visible()
+    expect(
+        page.get_by_role("button", name="Mark as checked Educational Psychology Service")
+    ).to_be_visible()
+    expect(page.get_by_role("link", name="Retire Educational Psychology Service")).to_be_visible()
+    check_page(page, f"{path} as a publisher")
+
+    visit(page, f"{path}/edit")
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Change Educational Psychology Service"
+    )
+    expect(page.get_by_label("Name", exact=True)).to_have_value("Educational Psychology Service")
+    check_page(page, f"{path}/edit")
+
+    visit(page, f"{path}/retire")
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Are you sure you want to retire Educational Psychology Service?"
+    )
+    expect(page.get_by_role("button", name="Yes, retire this contact")).to_be_visible()
+    check_page(page, f"{path}/retire")
+
+    visit(page, "/contacts/needs-checking")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Contacts that need checking")
+    expect(page.get_by_role("button", name=re.compile("^Mark as checked")).first).to_be_visible()
+    check_page(page, "/contacts/needs-checking")
+
+    visit(page, "/contacts/new")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Add a contact")
+    check_page(page, "/contacts/new")
+
+    page.get_by_role("button", name="Save contact").click()
+    summary = page.locator(".govuk-error-summary")
+    expect(summary).to_contain_text("There is a problem")
+    expect(page).to_have_title(re.compile(r"^Error: "))
+    links = summary.get_by_role("link")
+    expected = {
+        "Enter the contact's name": "name",
+        "Choose the contact's role": "role",
+        "Enter what schools should contact them about": "help_with",
+        "Enter a telephone number": "phone",
+        "Enter an e-mail address": "email",
+        "Choose countywide or at least one area": "coverage",
+    }
+    expect(links).to_have_text(list(expected))
+    check_page(page, "/contacts/new submitted empty")
+    # Each error links to its field, and GOV.UK Frontend moves the focus there.
+    for message, field_id in expected.items():
+        link = summary.get_by_role("link", name=message, exact=True)
+        assert link.get_attribute("href") == f"#{field_id}"
+        field = page.locator(f"[id={field_id}]")
+        expect(field).to_have_count(1)
+        assert field.evaluate("e => e.tagName") in ("INPUT", "SELECT", "TEXTAREA")
+        expect(page.locator(f"[id={field_id}-error]")).to_contain_text(message)
+        link.click()
+        expect(field).to_be_focused()
+
+
+# --- a publisher keeps the directory ------------------------------------------------------------
+
+
+def test_publisher_adds_corrects_and_checks_contacts(
+    page: Page, sign_in: SignIn, check_page: CheckPage
+) -> None:
+    # Unique per run: the live server's database is shared by the whole session.
+    name = f"Browser Test {uuid.uuid4().hex[:8]}"
+    sign_in(page, "publisher@council.example")
+    visit(page, "/contacts/")
+    page.get_by_role("link", name="Add a contact").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Add a contact")
+
+    page.get_by_label("Name", exact=True).fill(name)
+    page.get_by_label("Role", exact=True).select_option(label="Family support")
+    page.get_by_label("What schools should contact them about").fill(
+        "Parenting courses for families in the browser tests"
+    )
+    page.get_by_label("Telephone", exact=True).fill("0121 496 0555")
+    page.get_by_label("E-mail address", exact=True).fill("browser.test@council.example")
+    page.get_by_label("North area", exact=True).check()
+    page.get_by_role("button", name="Save contact").click()
+
+    expect(page).to_have_url(re.compile(r"/contacts/\d+$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text(name)
+    banner = page.locator(".govuk-notification-banner--success")
+    expect(banner).to_contain_text(f"{name} has been added to the directory.")
+    expect(page.locator(".govuk-summary-list")).to_contain_text("0121 496 0555")
+    expect(page.locator(".govuk-summary-list")).to_contain_text("North")
+    check_page(page, "a new contact's page with the success banner")
+    contact_url = page.url
+
+    # A telephone number that is not one: the error is beside the field, and what was typed kept.
+    page.get_by_role("link", name=f"Change {name}").click()
+    phone = page.get_by_label("Telephone", exact=True)
+    expect(phone).to_have_value("0121 496 0555")
+    phone.fill("12345")
+    page.get_by_role("button", name="Save contact").click()
+
+    message = "Enter a UK telephone number, like 0121 496 0000 or 07700 900 982"
+    expect(page.locator(".govuk-error-summary")).to_contain_text("There is a problem")
+    expect(page.locator(".govuk-error-summary").get_by_role("link", name=message)).to_have_count(1)
+    expect(page.locator("#phone-error")).to_contain_text(message)
+    expect(phone).to_have_value("12345")
+    expect(phone).to_have_accessible_description(re.compile(re.escape(message)))
+    expect(page.get_by_label("Name", exact=True)).to_have_value(name)
+    expect(page.get_by_label("North area", exact=True)).to_be_checked()
+    check_page(page, "changing a contact with an invalid telephone number")
+
+    phone.fill("0121 496 0556")
+    page.get_by_role("button", name="Save contact").click()
+    expect(page).to_have_url(contact_url)
+    expect(banner).to_contain_text(f"{name} has been updated.")
+    expect(page.locator(".govuk-summary-list")).to_contain_text("0121 496 0556")
+    history = page.locator(".council-history")
+    expect(history.locator("li").first).to_contain_text("Updated")
+    expect(history).to_contain_text("+441214960555")
+    check_page(page, "a contact's page after correcting it")
+
+    # Marking a contact as checked turns its row into a confirmation, in place.
+    visit(page, "/contacts/needs-checking")
+    rows = page.locator("table tbody tr")
+    assert rows.count() > 0, "no contact needs checking: the demo data should leave some"
+    row_id = rows.first.get_attribute("id")
+    assert row_id is not None and re.fullmatch(r"contact-\d+", row_id), row_id
+    checked_name = rows.first.get_by_role("link").inner_text()
+    row = page.locator(f"[id={row_id}]")
+    set_marker(page)
+
+    row.get_by_role("button", name=f"Mark as checked {checked_name}").click()
+
+    expect(row.locator(".govuk-tag")).to_have_text("Checked")
+    expect(row.get_by_role("button")).to_have_count(0)
+    expect(row.get_by_role("link", name=checked_name)).to_be_visible()
+    expect(page.locator(f"[id={row_id}]")).to_have_count(1)
+    assert_no_page_load(page, "marking a contact as checked")
+    check_page(page, "/contacts/needs-checking after marking a contact as checked")
+
+    # And at the next load it has left the list.
+    visit(page, "/contacts/needs-checking")
+    expect(page.locator(f"[id={row_id}]")).to_have_count(0)
+
+
+# --- posters: one A4 page per school ------------------------------------------------------------
+
+
+def test_council_prints_one_poster_page_per_school_in_an_area(
+    page: Page, sign_in: SignIn, check_page: CheckPage, page_guard: PageGuard
+) -> None:
+    sign_in(page, "admin@council.example")
+    visit(page, "/contacts/poster")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Print key contacts posters")
+    check_page(page, "/contacts/poster (choosing an area) as admin")
+
+    page.get_by_role("link", name="Posters for every school in the North area").click()
+    expect(page).to_have_url(re.compile(r"/contacts/poster\?area=\d+$"))
+    posters = page.locator("article.council-poster")
+    expect(posters).to_have_count(len(NORTH_SCHOOLS))
+    assert len(NORTH_SCHOOLS) == 8
+    expect(posters.locator("h1")).to_have_text(NORTH_SCHOOLS)
+    page_guard.check("the North area's posters")
+    # (axe on a page of several posters: test_a_page_of_several_posters_is_accessible.)
+
+    pdf = page.pdf(prefer_css_page_size=True)
+    assert count_pdf_pages(pdf) == posters.count() == 8
+
+
+def test_schools_and_trusts_print_their_own_posters(
+    page: Page, sign_in: SignIn, check_page: CheckPage, page_guard: PageGuard
+) -> None:
+    sign_in(page, "staff@oakfield.example")
+    visit(page, "/contacts/poster")
+    posters = page.locator("article.council-poster")
+    expect(posters).to_have_count(1)
+    expect(posters.get_by_role("heading", level=1)).to_have_text(OAKFIELD)
+    expect(page).to_have_title(re.compile(f"^Key contacts poster for {OAKFIELD}"))
+    check_page(page, "/contacts/poster as a school user")
+    assert count_pdf_pages(page.pdf(prefer_css_page_size=True)) == 1
+
+    page.get_by_role("button", name="Sign out").click()
+    sign_in(page, "trust@meadowtrust.example")
+    visit(page, "/contacts/poster")
+    expect(posters).to_have_count(len(MEADOW_ACADEMIES))
+    expect(posters.locator("h1")).to_have_text(MEADOW_ACADEMIES)
+    page_guard.check("/contacts/poster as a trust lead")
+    assert count_pdf_pages(page.pdf(prefer_css_page_size=True)) == len(MEADOW_ACADEMIES)
+
+
+def test_a_page_of_several_posters_is_accessible(
+    page: Page, sign_in: SignIn, check_page: CheckPage
+) -> None:
+    """Each poster's safeguarding box is a landmark: its id, and its name, must be its own."""
+    sign_in(page, "admin@council.example")
+    visit(page, "/contacts/poster")
+    page.get_by_role("link", name="Posters for every school in the North area").click()
+    expect(page.locator("article.council-poster")).to_have_count(len(NORTH_SCHOOLS))
+    ids = page.locator("[id]").evaluate_all("elements => elements.map(e => e.id)")
+    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    assert not duplicates, f"ids used more than once on the North area's posters: {duplicates}"
+    check_page(page, "the North area's posters")

@@ -1,0 +1,224 @@
+"""What people do in a real browser: sign in as each demo role, go everywhere the menus offer,
+search for a school, sign out; with JavaScript on and off. Every page passes axe and the CSP
+guard (see conftest.py)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import pyotp
+import pytest
+from playwright.sync_api import BrowserContext, Page, expect
+
+from portal.demo import ACCOUNTS, DEMO_PASSWORD, DEMO_TOTP_SECRET, SCHOOLS, TRUSTS, DemoAccount
+from portal.models import Role
+
+if TYPE_CHECKING:
+    from tests.browser.conftest import CheckPage, PageGuard, SignIn
+
+SCHOOL_NAMES = {urn: name for name, urn, *_ in SCHOOLS}
+TRUST_NAMES = {uid: name for uid, name, _ in TRUSTS}
+FOOTER_LINKS = ["Accessibility statement", "Privacy notice", "Cookies"]
+
+
+def home_heading(account: DemoAccount) -> str | None:
+    """What a person's home page is headed with, when it names their organisation."""
+    if account.role in (Role.SCHOOL_STAFF, Role.HEAD_TEACHER):
+        assert account.school_urn is not None
+        return SCHOOL_NAMES[account.school_urn]
+    if account.role == Role.TRUST_LEAD:
+        assert account.trust_uid is not None
+        return TRUST_NAMES[account.trust_uid]
+    return None
+
+
+def visit(page: Page, path: str, status: int = 200) -> None:
+    response = page.goto(path)
+    assert response is not None, f"no response for {path}"
+    assert response.status == status, f"{path} answered {response.status}, not {status}"
+
+
+# --- every role, everywhere it can go ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("account", ACCOUNTS, ids=lambda account: account.email)
+def test_each_role_signs_in_goes_everywhere_and_signs_out(
+    page: Page, base_url: str, check_page: CheckPage, account: DemoAccount
+) -> None:
+    page.goto("/sign-in")
+    page.get_by_label("E-mail address", exact=True).fill(account.email)
+    page.get_by_label("Password", exact=True).fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    if account.role.is_council:
+        # Council staff then give the code from their authenticator app.
+        expect(page).to_have_url(f"{base_url}/sign-in/code")
+        check_page(page, f"the security code page for {account.email}")
+        code = pyotp.TOTP(DEMO_TOTP_SECRET).now()
+        page.get_by_label("Enter your security code", exact=True).fill(code)
+        page.get_by_role("button", name="Continue").click()
+
+    expect(page).to_have_url(f"{base_url}/")
+    heading = page.get_by_role("heading", level=1)
+    expect(heading).to_have_count(1)
+    expect(heading).not_to_be_empty()
+    expected = home_heading(account)
+    if expected is not None:
+        expect(heading).to_have_text(expected)
+    expect(page.locator("p", has_text=f"Signed in as {account.email}")).to_be_visible()
+    check_page(page, f"the home page of {account.email}")
+
+    navigation = page.get_by_role("navigation", name="Sections of the portal")
+    sections = [link.get_attribute("href") for link in navigation.get_by_role("link").all()]
+    footer = page.locator("footer")
+    support = [footer.get_by_role("link", name=name).get_attribute("href") for name in FOOTER_LINKS]
+    assert "/" in sections and "/schools/" in sections, sections
+    for href in [*sections, *support]:
+        assert href is not None
+        visit(page, href)
+        expect(page.get_by_role("heading", level=1)).to_have_count(1)
+        check_page(page, f"{href} as {account.email}")
+
+    visit(page, "/schools")
+    check_page(page, f"/schools as {account.email}")
+    first_school = page.locator("#results table").get_by_role("link").first
+    name = first_school.inner_text()
+    first_school.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(name)
+    check_page(page, f"the page of {name} as {account.email}")
+
+    page.get_by_role("button", name="Sign out").click()
+    expect(page).to_have_url(f"{base_url}/sign-in")
+    expect(page.get_by_text("You have signed out.")).to_be_visible()
+    check_page(page, f"the sign-in page after {account.email} signed out")
+
+
+# --- the pages anyone can see -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "heading"),
+    [
+        ("/sign-in", 200, re.compile(r"^Sign in to the ")),
+        ("/accessibility", 200, None),
+        ("/privacy", 200, None),
+        ("/cookies", 200, None),
+        ("/no-such-page", 404, "Page not found"),
+    ],
+)
+def test_public_pages_are_accessible(
+    page: Page, check_page: CheckPage, path: str, status: int, heading: str | re.Pattern[str] | None
+) -> None:
+    visit(page, path, status)
+    h1 = page.get_by_role("heading", level=1)
+    expect(h1).to_have_count(1)
+    if heading is not None:
+        expect(h1).to_have_text(heading)
+    check_page(page)
+
+
+def test_sign_in_with_nothing_entered_shows_the_error_summary(
+    page: Page, check_page: CheckPage
+) -> None:
+    page.goto("/sign-in")
+    page.get_by_role("button", name="Sign in").click()
+
+    summary = page.locator(".govuk-error-summary")
+    expect(summary).to_contain_text("There is a problem")
+    expect(summary.get_by_role("link", name="Enter your e-mail address")).to_be_visible()
+    expect(summary.get_by_role("link", name="Enter your password")).to_be_visible()
+    # And beside each field, where a screen reader meets it with the field.
+    expect(page.get_by_label("E-mail address", exact=True)).to_have_accessible_description(
+        re.compile("Enter your e-mail address")
+    )
+    expect(page.get_by_label("Password", exact=True)).to_have_accessible_description(
+        re.compile("Enter your password")
+    )
+    expect(page).to_have_title(re.compile(r"^Error: Sign in"))
+    check_page(page, "the sign-in page with nothing entered")
+
+
+def test_sign_in_with_a_wrong_password_says_so_without_saying_which(
+    page: Page, check_page: CheckPage
+) -> None:
+    page.goto("/sign-in")
+    page.get_by_label("E-mail address", exact=True).fill("head@oakfield.example")
+    page.get_by_label("Password", exact=True).fill("not-the-password")
+    page.get_by_role("button", name="Sign in").click()
+
+    summary = page.locator(".govuk-error-summary")
+    expect(summary).to_contain_text("There is a problem")
+    expect(summary).to_contain_text("Enter a correct e-mail address and password")
+    expect(page).to_have_title(re.compile(r"^Error: Sign in"))
+    check_page(page, "the sign-in page after a wrong password")
+
+
+# --- without JavaScript -------------------------------------------------------------------------
+# Only the guard here, not axe: with JavaScript off the page's timers do not run, and axe.run
+# never settles. The same templates are checked by axe with JavaScript on above.
+
+
+@pytest.fixture
+def no_js_page(new_context: Callable[..., BrowserContext]) -> Page:
+    return new_context(java_script_enabled=False).new_page()
+
+
+def test_signing_in_and_out_works_without_javascript(
+    no_js_page: Page, base_url: str, sign_in: SignIn, page_guard: PageGuard
+) -> None:
+    page = no_js_page
+    sign_in(page, "head@oakfield.example")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Oakfield Primary School")
+    page_guard.check("the home page without JavaScript")
+
+    page.get_by_role("button", name="Sign out").click()
+    expect(page).to_have_url(f"{base_url}/sign-in")
+    expect(page.get_by_text("You have signed out.")).to_be_visible()
+    page_guard.check("signing out without JavaScript")
+
+
+# --- active search ------------------------------------------------------------------------------
+
+
+def test_school_search_updates_the_results_in_place_with_javascript(
+    page: Page, base_url: str, sign_in: SignIn, check_page: CheckPage
+) -> None:
+    sign_in(page, "admin@council.example")
+    visit(page, "/schools")
+    results = page.locator("#results")
+    unfiltered = results.locator("tbody tr").first.get_by_role("link").inner_text()
+    assert "oak" not in unfiltered.lower(), f"pick a search that {unfiltered} does not match"
+    # Gone if the search reloads the page instead of swapping in the results.
+    page.evaluate("window.__marker = 1")
+
+    page.get_by_label("Search by name, URN or postcode").press_sequentially("Oak")
+
+    expect(results).to_contain_text("for “Oak”")
+    expect(results).to_contain_text("Oakfield Primary School")
+    expect(results).not_to_contain_text(unfiltered)
+    expect(page).to_have_url(re.compile(r"[?&]q=Oak(&|$)"))
+    assert page.evaluate("window.__marker") == 1, "the search reloaded the whole page"
+    # The fragment goes inside the live region, not a second #results nested in it.
+    expect(page.locator("[id=results]")).to_have_count(1)
+    check_page(page, "/schools after an active search for 'Oak'")
+
+
+def test_school_search_works_without_javascript(
+    no_js_page: Page, sign_in: SignIn, page_guard: PageGuard
+) -> None:
+    page = no_js_page
+    sign_in(page, "admin@council.example")
+    visit(page, "/schools")
+    results = page.locator("#results")
+    unfiltered = results.locator("tbody tr").first.get_by_role("link").inner_text()
+    assert "oak" not in unfiltered.lower(), f"pick a search that {unfiltered} does not match"
+
+    page.get_by_label("Search by name, URN or postcode").fill("Oak")
+    page.get_by_role("button", name="Search").click()
+
+    expect(page).to_have_url(re.compile(r"/schools/?\?q=Oak$"))
+    expect(results).to_contain_text("for “Oak”")
+    expect(results).to_contain_text("Oakfield Primary School")
+    expect(results).not_to_contain_text(unfiltered)
+    page_guard.check("/schools after searching without JavaScript")

@@ -1,0 +1,237 @@
+"""Fixtures: the app on SQLite and, when PORTAL_TEST_DATABASE_URL is set, on PostgreSQL.
+
+Every test that uses ``app`` runs once per database. The schema is built by the real Alembic
+migrations and the demo data by the real seed command, once per database per session; each
+test then runs inside a transaction that is rolled back, so tests cannot see each other.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pyotp
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from portal import create_app
+from portal.cli import upgrade_database
+from portal.demo import ACCOUNTS, DEMO_PASSWORD, DEMO_TOTP_SECRET, seed
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+TEST_CONFIG: dict[str, Any] = {
+    "TESTING": True,
+    "SECRET_KEY": "test-secret-key",
+    # Plenty for the suite; tests of the limit itself build an app with a low one.
+    "SIGN_IN_RATE_LIMIT": "10000 per minute",
+    "FORGOT_PASSWORD_RATE_LIMIT": "10000 per minute",
+    # Cheap hashes: the suite signs in hundreds of times. Production's cost is tested apart.
+    "PASSWORD_HASH_TIME_COST": 1,
+    "PASSWORD_HASH_MEMORY_KIB": 1024,
+}
+
+# The demo account for each role that the access matrix and the role tests use.
+ROLE_ACCOUNTS = {
+    "la_admin": "admin@council.example",
+    "publisher": "publisher@council.example",
+    "caf_officer": "caf.north@council.example",
+    "head_teacher": "head@oakfield.example",
+    "school_staff": "staff@oakfield.example",
+    "academy_head": "head@riverside.example",
+    "trust_lead": "trust@meadowtrust.example",
+}
+
+
+def skip_or_fail(reason: str) -> None:
+    """Outside CI a missing service skips its tests; under CI it fails them, loudly."""
+    if IN_CI:
+        pytest.fail(f"CI=true and {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+def _postgresql_url() -> str:
+    url = os.environ.get("PORTAL_TEST_DATABASE_URL")
+    if not url:
+        skip_or_fail("PostgreSQL tests skipped: PORTAL_TEST_DATABASE_URL is not set")
+        raise AssertionError("unreachable")
+    engine = create_engine(url)
+    try:
+        with engine.begin() as connection:
+            # A test database only: start from an empty schema every session.
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+    except OperationalError as error:
+        skip_or_fail(f"PostgreSQL at PORTAL_TEST_DATABASE_URL cannot be reached: {error}")
+    finally:
+        engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'portal.sqlite3'}"
+    return _postgresql_url()
+
+
+def _dispose(app: Flask) -> None:
+    app.extensions["portal.db"].engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def mail_directory(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Where the file mail backend writes during tests: never the repository's instance/."""
+    return str(tmp_path_factory.mktemp("mail"))
+
+
+@pytest.fixture(scope="session")
+def seeded_app(database_url: str, mail_directory: str) -> Iterator[Flask]:
+    app = create_app(
+        {**TEST_CONFIG, "DATABASE_URL": database_url, "MAIL_DIRECTORY": mail_directory}
+    )
+    with app.app_context():
+        upgrade_database()
+        seed()
+    yield app
+    _dispose(app)
+
+
+@pytest.fixture
+def make_app(
+    database_url: str, seeded_app: Flask, mail_directory: str
+) -> Iterator[Callable[..., Flask]]:
+    """Another app on the seeded database, with some settings changed."""
+    made: list[Flask] = []
+
+    def make(**settings: Any) -> Flask:
+        base = {**TEST_CONFIG, "DATABASE_URL": database_url, "MAIL_DIRECTORY": mail_directory}
+        app = create_app({**base, **settings})
+        made.append(app)
+        return app
+
+    yield make
+    for app in made:
+        _dispose(app)
+
+
+@pytest.fixture
+def app(seeded_app: Flask) -> Iterator[Flask]:
+    """The seeded app, with everything a test writes rolled back when it ends."""
+    state = seeded_app.extensions["portal.db"]
+    connection = state.engine.connect()
+    transaction = connection.begin()
+    original_factory = state.session_factory
+    # The app's own commits become savepoints inside this outer transaction.
+    state.session_factory = sessionmaker(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
+    try:
+        yield seeded_app
+    finally:
+        state.session_factory = original_factory
+        transaction.rollback()
+        connection.close()
+
+
+@pytest.fixture
+def session(app: Flask) -> Iterator[Session]:
+    """A database session for the test to arrange and check data, on the test's transaction.
+
+    It deliberately pushes no app context: one left open would be shared by every request
+    the test client makes, and with it ``g`` (the signed-in person, the CSRF token).
+    """
+    session = app.extensions["portal.db"].session_factory()
+    yield session
+    session.close()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+_CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def csrf_token(client: FlaskClient, path: str = "/sign-in") -> str:
+    """The form token from a page, as a browser would have it."""
+    page = client.get(path)
+    match = _CSRF.search(page.get_data(as_text=True))
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+def sign_in(client: FlaskClient, email: str, password: str = DEMO_PASSWORD) -> Any:
+    """Sign in through the form; a council account (asked for its security code) gives the
+    current code for the demo authenticator secret, as a person with the app would."""
+    token = csrf_token(client, "/sign-in")
+    response = client.post(
+        "/sign-in", data={"csrf_token": token, "email": email, "password": password}
+    )
+    if response.status_code == 303 and response.headers["Location"] == "/sign-in/code":
+        return enter_security_code(client)
+    return response
+
+
+def enter_security_code(client: FlaskClient, code: str | None = None) -> Any:
+    """The second step of a council sign-in: by default the demo secret's current code."""
+    token = csrf_token(client, "/sign-in/code")
+    code = pyotp.TOTP(DEMO_TOTP_SECRET).now() if code is None else code
+    return client.post("/sign-in/code", data={"csrf_token": token, "code": code})
+
+
+@pytest.fixture
+def client_for(app: Flask) -> Callable[[str], FlaskClient]:
+    """A client signed in as the demo account for a role (a key of ROLE_ACCOUNTS) or e-mail."""
+
+    def make(who: str) -> FlaskClient:
+        client = app.test_client()
+        email = ROLE_ACCOUNTS.get(who, who)
+        response = sign_in(client, email)
+        assert response.status_code == 303, f"demo account {email} could not sign in"
+        return client
+
+    return make
+
+
+def demo_emails() -> list[str]:
+    return [account.email for account in ACCOUNTS]
+
+
+class QueryCounter:
+    """Counts the SQL statements the app sends while it is active."""
+
+    def __init__(self, app: Flask) -> None:
+        self.engine = app.extensions["portal.db"].engine
+        self.statements: list[str] = []
+
+    def _count(self, _conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE")):
+            self.statements.append(statement)
+
+    def __enter__(self) -> QueryCounter:
+        from sqlalchemy import event
+
+        event.listen(self.engine, "before_cursor_execute", self._count)
+        return self
+
+    def __exit__(self, *_: Any) -> None:
+        from sqlalchemy import event
+
+        event.remove(self.engine, "before_cursor_execute", self._count)
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+@pytest.fixture
+def count_queries(app: Flask) -> Callable[[], QueryCounter]:
+    return lambda: QueryCounter(app)

@@ -1,0 +1,257 @@
+"""The factory's wiring: settings, security headers, cookies, error pages, health."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from flask import Flask, abort
+from flask.testing import FlaskClient
+
+from portal import ConfigurationError, create_app
+from tests.conftest import csrf_token
+
+
+def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COUNCIL_NAME", "Wessex County Council")
+    monkeypatch.setenv("DATABASE_URL", "sqlite://")
+    app = create_app({"TESTING": True})
+    assert app.config["COUNCIL_NAME"] == "Wessex County Council"
+    with app.test_request_context():
+        page = app.test_client().get("/sign-in").get_data(as_text=True)
+    assert "Wessex County Council" in page
+    app.extensions["portal.db"].engine.dispose()
+
+
+def test_instance_config_overrides_the_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    # The instance folder is <root>/instance: point the root at a folder holding a config.
+    (tmp_path / "instance").mkdir()
+    (tmp_path / "instance" / "config.py").write_text('COUNCIL_NAME = "Mercia Council"\n')
+    monkeypatch.setattr("portal.ROOT", tmp_path)
+    monkeypatch.setenv("COUNCIL_NAME", "Wessex County Council")
+    monkeypatch.setenv("DATABASE_URL", "sqlite://")
+    app = create_app({"TESTING": True})
+    assert app.config["COUNCIL_NAME"] == "Mercia Council"
+    app.extensions["portal.db"].engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("environment", "message"),
+    [
+        ({"DATABASE_URL": "sqlite://"}, "SECRET_KEY must be set"),
+        ({"SECRET_KEY": "x" * 32}, "DATABASE_URL must be set"),
+        ({}, "SECRET_KEY and DATABASE_URL must be set"),
+    ],
+)
+def test_production_refuses_to_start_without_its_settings(
+    monkeypatch: pytest.MonkeyPatch, environment: dict[str, str], message: str
+) -> None:
+    monkeypatch.setenv("PORTAL_ENV", "production")
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigurationError, match=message):
+        create_app()
+
+
+def test_production_settings_are_secure(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PORTAL_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "x" * 32)
+    monkeypatch.setenv("DATABASE_URL", "sqlite://")
+    app = create_app()
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+    assert app.config["FORCE_HTTPS"] is True
+    assert app.config["PASSWORD_HASH_TIME_COST"] == 3
+    assert app.config["PASSWORD_HASH_MEMORY_KIB"] == 65_536
+    # Behind the council's load balancer: its X-Forwarded-* headers are believed.
+    assert app.config["TRUSTED_PROXIES"] == 1
+    client = app.test_client()
+    # Plain HTTP is sent to HTTPS; over HTTPS, HSTS and a Secure session cookie.
+    assert client.get("/sign-in").status_code in (301, 302)
+    response = client.get("/sign-in", base_url="https://portal.example")
+    assert response.status_code == 200
+    assert response.headers["Strict-Transport-Security"].startswith("max-age=31536000")
+    cookie = response.headers["Set-Cookie"]
+    assert "Secure" in cookie
+    assert "HttpOnly" in cookie
+    assert "SameSite=Lax" in cookie
+    app.extensions["portal.db"].engine.dispose()
+
+
+def test_seed_demo_refuses_in_production(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PORTAL_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "x" * 32)
+    monkeypatch.setenv("DATABASE_URL", "sqlite://")
+    app = create_app()
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["seed-demo"])
+    assert result.exit_code != 0
+    assert "refuses to run when PORTAL_ENV=production" in result.output
+    app.extensions["portal.db"].engine.dispose()
+
+
+def _csp(response) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    policy = response.headers["Content-Security-Policy"]
+    return dict(part.strip().split(" ", 1) for part in policy.split(";"))
+
+
+SECURITY_HEADER_PATHS = [
+    ("/sign-in", {}),
+    ("/no-such-page", {}),
+    ("/healthz", {}),
+    ("/static/css/council.css", {}),
+    ("/schools/?q=oak", {"HX-Request": "true"}),
+]
+
+
+@pytest.mark.parametrize(("path", "headers"), SECURITY_HEADER_PATHS)
+def test_security_headers_on_every_kind_of_response(
+    client: FlaskClient, path: str, headers: dict[str, str]
+) -> None:
+    response = client.get(path, headers=headers)
+    response.close()
+    csp = _csp(response)
+    assert csp["frame-ancestors"] == "'none'"
+    assert csp["default-src"] == "'self'"
+    assert "'unsafe-inline'" not in response.headers["Content-Security-Policy"]
+    assert "'unsafe-eval'" not in response.headers["Content-Security-Policy"]
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+
+
+def test_signed_in_fragment_and_error_responses_carry_the_headers(client_for) -> None:  # type: ignore[no-untyped-def]
+    client = client_for("la_admin")
+    for response in (
+        client.get("/schools/?q=oak", headers={"HX-Request": "true"}),
+        client.get("/schools/999999"),
+        client.post("/sign-out"),  # no token: the expired-form page
+    ):
+        assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_the_inline_script_carries_the_requests_nonce(client: FlaskClient) -> None:
+    response = client.get("/sign-in")
+    nonce = _csp(response)["script-src"].split("'nonce-")[1].rstrip("'")
+    html = response.get_data(as_text=True)
+    assert f'<script nonce="{nonce}">' in html
+    # No other inline script, style attribute, or handler attribute that the CSP would block.
+    assert html.count("<script") == html.count("<script src=") + html.count(
+        f'<script nonce="{nonce}"'
+    ) + html.count('<script type="module" src=')
+    assert " style=" not in html
+    assert " onclick=" not in html
+    assert " hx-on" not in html
+
+
+def test_htmx_runs_under_the_strict_policy(client: FlaskClient) -> None:
+    html = client.get("/sign-in").get_data(as_text=True)
+    assert (
+        '<meta name="htmx-config" content=\'{"includeIndicatorStyles": false, '
+        '"allowEval": false, "allowScriptTags": false, "historyCacheSize": 0, '
+        '"refreshOnHistoryMiss": true}\'>'
+    ) in html
+    assert '<script src="/static/js/vendor/htmx.min.js"></script>' in html
+
+
+def test_session_cookie_is_httponly_and_samesite(client: FlaskClient) -> None:
+    cookie = client.get("/sign-in").headers["Set-Cookie"]
+    assert "HttpOnly" in cookie
+    assert "SameSite=Lax" in cookie
+
+
+@pytest.mark.parametrize(
+    ("code", "heading"),
+    [
+        (400, "Sorry, there is a problem with your request"),
+        (403, "You do not have access to this page"),
+        (404, "Page not found"),
+        (405, "Sorry, there is a problem with your request"),
+        (429, "Too many attempts"),
+        (500, "Sorry, there is a problem with the service"),
+    ],
+)
+def test_error_pages_are_govuk_pages(make_app, code: int, heading: str) -> None:  # type: ignore[no-untyped-def]
+    app: Flask = make_app()
+
+    @app.get("/raise")
+    def _raise() -> None:
+        abort(code)
+
+    response = app.test_client().get("/raise")
+    html = response.get_data(as_text=True)
+    assert response.status_code == code
+    assert f'<h1 class="govuk-heading-l">{heading}</h1>' in html
+    assert "govuk-footer" in html
+
+
+def test_an_unexpected_error_is_a_500_page_never_a_stack_trace(make_app) -> None:  # type: ignore[no-untyped-def]
+    app: Flask = make_app(TESTING=False, PROPAGATE_EXCEPTIONS=False)
+
+    @app.get("/boom")
+    def _boom() -> None:
+        raise RuntimeError("secret internals")
+
+    response = app.test_client().get("/boom")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 500
+    assert "Sorry, there is a problem with the service" in html
+    assert "secret internals" not in html
+    assert "Traceback" not in html
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+
+
+def test_healthz_reports_the_database(client: FlaskClient) -> None:
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert json.loads(response.get_data()) == {"status": "ok", "database": "ok"}
+    assert "Set-Cookie" not in response.headers
+
+
+def test_healthz_is_503_when_the_database_cannot_be_reached(make_app) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(DATABASE_URL="postgresql+psycopg://nobody@127.0.0.1:9/nowhere?connect_timeout=2")
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert json.loads(response.get_data()) == {"status": "unavailable", "database": "unreachable"}
+
+
+def test_favicon_is_the_councils(client: FlaskClient) -> None:
+    response = client.get("/favicon.ico")
+    assert response.mimetype == "image/svg+xml"
+    assert b"<svg" in response.get_data()
+    response.close()
+
+
+def test_form_expired_page_links_back_to_the_form(client: FlaskClient) -> None:
+    csrf_token(client)
+    response = client.post(
+        "/sign-in",
+        data={"email": "a@b.example"},
+        headers={"Referer": "http://localhost/sign-in?next=/schools/"},
+    )
+    assert response.status_code == 400
+    assert 'href="/sign-in?next=/schools/"' in response.get_data(as_text=True)
+
+
+def test_every_setting_is_documented_in_the_readme() -> None:
+    source = (Path(__file__).parent.parent / "portal" / "config.py").read_text()
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    read_from_environment = set(re.findall(r'(?:environ\.get|_bool|_int)\(\s*"([A-Z_]+)"', source))
+    assert read_from_environment, "found no settings in config.py"
+    undocumented = {name for name in read_from_environment if f"| `{name}` |" not in readme}
+    assert undocumented == set()
+
+
+def test_pages_and_fragments_vary_on_the_htmx_header(client_for) -> None:  # type: ignore[no-untyped-def]
+    client = client_for("la_admin")
+    assert "HX-Request" in client.get("/schools/").headers["Vary"]
+    restored = client.get(
+        "/schools/?q=oak", headers={"HX-Request": "true", "HX-History-Restore-Request": "true"}
+    )
+    # Restoring history after Back needs the whole page, not the fragment.
+    assert "<html" in restored.get_data(as_text=True)

@@ -1,0 +1,208 @@
+"""Signing in and out, as a person at a school or the council would."""
+
+from __future__ import annotations
+
+import pytest
+from bs4 import BeautifulSoup
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from portal.demo import DEMO_PASSWORD
+from portal.models import AuditEvent, User
+from tests.conftest import csrf_token, demo_emails, sign_in
+
+GENERIC_FAILURE = "Enter a correct e-mail address and password"
+
+
+def page(response) -> BeautifulSoup:  # type: ignore[no-untyped-def]
+    return BeautifulSoup(response.get_data(as_text=True), "html.parser")
+
+
+def error_summary(response) -> list[str]:  # type: ignore[no-untyped-def]
+    summary = page(response).select_one(".govuk-error-summary")
+    return [] if summary is None else [a.get_text(strip=True) for a in summary.select("li a")]
+
+
+@pytest.mark.parametrize("email", demo_emails())
+def test_every_demo_account_signs_in_and_lands_on_home(client: FlaskClient, email: str) -> None:
+    response = sign_in(client, email)
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/"
+    home = client.get("/")
+    assert home.status_code == 200
+    assert email in page(home).select_one(".council-user").get_text()
+
+
+def test_email_is_matched_without_regard_to_case(client: FlaskClient) -> None:
+    assert sign_in(client, "  Head@OAKFIELD.example ").status_code == 303
+
+
+@pytest.mark.parametrize(
+    ("email", "password"),
+    [
+        ("head@oakfield.example", "wrong-password"),
+        ("nobody@oakfield.example", DEMO_PASSWORD),
+        ("nobody@oakfield.example", "wrong-password"),
+    ],
+)
+def test_any_failure_gets_one_generic_message_and_keeps_the_address(
+    client: FlaskClient, email: str, password: str
+) -> None:
+    response = sign_in(client, email, password)
+    assert response.status_code == 200
+    assert error_summary(response) == [GENERIC_FAILURE]
+    html = page(response)
+    assert html.title.get_text().startswith("Error: ")
+    assert html.select_one("#email")["value"] == email
+    # The password is never sent back to the browser.
+    assert not html.select_one("#password").get("value")
+    assert client.get("/").status_code == 302
+
+
+def test_empty_fields_get_messages_beside_each_field(client: FlaskClient) -> None:
+    token = csrf_token(client)
+    response = client.post("/sign-in", data={"csrf_token": token, "email": "", "password": ""})
+    assert error_summary(response) == ["Enter your e-mail address", "Enter your password"]
+    html = page(response)
+    assert "Enter your e-mail address" in html.select_one("#email-error").get_text()
+    assert "Enter your password" in html.select_one("#password-error").get_text()
+
+
+def test_malformed_email_is_explained_and_kept(client: FlaskClient) -> None:
+    token = csrf_token(client)
+    response = client.post(
+        "/sign-in", data={"csrf_token": token, "email": "head-at-oakfield", "password": "x"}
+    )
+    assert error_summary(response) == [
+        "Enter an e-mail address in the correct format, like name@school.example"
+    ]
+    assert page(response).select_one("#email")["value"] == "head-at-oakfield"
+
+
+def user(session, email: str) -> User:  # type: ignore[no-untyped-def]
+    return session.scalars(select(User).where(User.email == email)).one()
+
+
+def test_inactive_account_cannot_sign_in(client: FlaskClient, session) -> None:  # type: ignore[no-untyped-def]
+    user(session, "staff@oakfield.example").is_active = False
+    session.commit()
+    response = sign_in(client, "staff@oakfield.example")
+    assert error_summary(response) == [GENERIC_FAILURE]
+
+
+def test_sign_in_starts_a_fresh_session(client: FlaskClient) -> None:
+    with client.session_transaction() as before:
+        before["planted"] = "by someone else"
+    sign_in(client, "head@oakfield.example")
+    with client.session_transaction() as after:
+        assert "planted" not in after
+        assert after.permanent
+
+
+@pytest.mark.parametrize(
+    ("next_url", "landing"),
+    [
+        ("/schools/", "/schools/"),
+        ("/schools/?q=oak", "/schools/?q=oak"),
+        ("https://evil.example/", "/"),
+        ("//evil.example/", "/"),
+        ("/\\evil.example", "/"),
+        ("javascript:alert(1)", "/"),
+        ("schools", "/"),
+    ],
+)
+def test_next_is_followed_only_within_the_site(
+    client: FlaskClient, next_url: str, landing: str
+) -> None:
+    token = csrf_token(client)
+    response = client.post(
+        "/sign-in",
+        query_string={"next": next_url},
+        data={"csrf_token": token, "email": "head@oakfield.example", "password": DEMO_PASSWORD},
+    )
+    assert response.status_code == 303
+    assert response.headers["Location"] == landing
+
+
+def test_a_protected_page_sends_you_to_sign_in_and_back(client: FlaskClient) -> None:
+    response = client.get("/schools/?q=oak")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/sign-in?next=/schools/?q%3Doak"
+
+
+def test_htmx_request_without_a_session_is_told_to_navigate(client: FlaskClient) -> None:
+    response = client.get("/schools/?q=oak", headers={"HX-Request": "true"})
+    assert response.status_code == 401
+    assert response.headers["HX-Redirect"].startswith("/sign-in?next=")
+    assert response.get_data() == b""
+
+
+def test_signed_in_visitor_to_sign_in_goes_home(client_for) -> None:  # type: ignore[no-untyped-def]
+    assert client_for("head_teacher").get("/sign-in").headers["Location"] == "/"
+
+
+def test_sign_out_is_a_post_with_a_token(client_for) -> None:  # type: ignore[no-untyped-def]
+    client = client_for("head_teacher")
+    assert client.get("/sign-out").status_code == 405
+    refused = client.post("/sign-out")
+    assert refused.status_code == 400
+    assert "Your form has expired" in refused.get_data(as_text=True)
+    assert client.get("/").status_code == 200
+
+    response = client.post("/sign-out", data={"csrf_token": csrf_token(client, "/")})
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/sign-in"
+    assert "You have signed out." in client.get("/sign-in").get_data(as_text=True)
+    assert client.get("/").status_code == 302
+
+
+def test_sign_out_also_ends_the_users_other_sessions(client_for) -> None:  # type: ignore[no-untyped-def]
+    laptop = client_for("head_teacher")
+    phone = client_for("head_teacher")
+    laptop.post("/sign-out", data={"csrf_token": csrf_token(laptop, "/")})
+    assert phone.get("/").status_code == 302
+
+
+def test_htmx_posts_carry_the_token_in_a_header(client_for) -> None:  # type: ignore[no-untyped-def]
+    client = client_for("head_teacher")
+    html = page(client.get("/"))
+    # The token every htmx request sends, from the body's hx-headers.
+    header_token = html.body["hx-headers"].split('"')[3]
+    response = client.post("/sign-out", headers={"HX-Request": "true", "X-CSRFToken": header_token})
+    assert response.status_code == 303
+
+
+def test_tampered_token_is_refused_with_a_clear_page(client: FlaskClient) -> None:
+    response = client.post(
+        "/sign-in",
+        data={"csrf_token": "tampered", "email": "head@oakfield.example", "password": "x"},
+    )
+    assert response.status_code == 400
+    html = page(response)
+    assert html.h1.get_text(strip=True) == "Your form has expired"
+    assert "Traceback" not in response.get_data(as_text=True)
+
+
+def test_sign_in_is_rate_limited(make_app) -> None:  # type: ignore[no-untyped-def]
+    client = make_app(SIGN_IN_RATE_LIMIT="3 per minute").test_client()
+    # An address no account has: this app commits, and no account's lockout count may change.
+    for _ in range(3):
+        assert sign_in(client, "nobody@oakfield.example", "wrong").status_code == 200
+    limited = sign_in(client, "head@oakfield.example", DEMO_PASSWORD)
+    assert limited.status_code == 429
+    assert "Too many attempts" in limited.get_data(as_text=True)
+    # Reading the form is not limited: only attempts are.
+    assert client.get("/sign-in").status_code == 200
+
+
+def test_failed_and_successful_sign_ins_are_audited(client: FlaskClient, session) -> None:  # type: ignore[no-untyped-def]
+    sign_in(client, "head@oakfield.example", "wrong")
+    sign_in(client, "head@oakfield.example")
+    actions = session.scalars(
+        select(AuditEvent.action).order_by(AuditEvent.id.desc()).limit(2)
+    ).all()
+    assert actions == ["auth.sign_in", "auth.sign_in_failed"]
+
+
+def test_passwords_are_stored_as_argon2id(session) -> None:  # type: ignore[no-untyped-def]
+    assert user(session, "admin@council.example").password_hash.startswith("$argon2id$")

@@ -1,0 +1,747 @@
+"""Sign-in security: lockout, session time limits, and council staff's second factor."""
+
+from __future__ import annotations
+
+import base64
+import re
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pyotp
+import pytest
+from bs4 import BeautifulSoup
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from portal import create_app
+from portal.db import utcnow
+from portal.demo import ACCOUNTS, DEMO_PASSWORD, DEMO_TOTP_SECRET
+from portal.models import AuditEvent, User
+from tests.conftest import csrf_token, enter_security_code, sign_in
+
+GENERIC_FAILURE = "Enter a correct e-mail address and password"
+HEAD = "head@oakfield.example"
+ADMIN = "admin@council.example"
+PUBLISHER = "publisher@council.example"
+NOBODY = "nobody@oakfield.example"
+
+
+def page(response: Any) -> BeautifulSoup:
+    return BeautifulSoup(response.get_data(as_text=True), "html.parser")
+
+
+def error_summary(response: Any) -> list[str]:
+    summary = page(response).select_one(".govuk-error-summary")
+    return [] if summary is None else [a.get_text(strip=True) for a in summary.select("li a")]
+
+
+def banner(response: Any) -> str:
+    found = page(response).select_one(".govuk-notification-banner")
+    return "" if found is None else found.get_text(" ", strip=True)
+
+
+def user(session: Session, email: str) -> User:
+    session.expire_all()
+    return session.scalars(select(User).where(User.email == email)).one()
+
+
+def last_actions(session: Session, count: int) -> list[str]:
+    return list(
+        session.scalars(select(AuditEvent.action).order_by(AuditEvent.id.desc()).limit(count))
+    )
+
+
+@pytest.fixture
+def fresh(app: Flask, session: Session) -> Iterator[None]:
+    """No rate-limit counts from other tests, and no failures counted on the demo accounts."""
+
+    def reset_limits() -> None:
+        for limiter in app.extensions["limiter"]:
+            limiter.reset()
+
+    reset_limits()
+    for account in session.scalars(select(User)):
+        account.failed_sign_ins = 0
+        account.locked_until = None
+    session.commit()
+    yield
+    reset_limits()
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Callable[[timedelta], None]:
+    """clock(delta): the portal's sign-in clock runs ``delta`` ahead of the real one."""
+
+    def move(delta: timedelta) -> None:
+        monkeypatch.setattr("portal.auth.service.utcnow", lambda: utcnow() + delta)
+
+    return move
+
+
+def settings(monkeypatch: pytest.MonkeyPatch, app: Flask, **values: Any) -> None:
+    for name, value in values.items():
+        monkeypatch.setitem(app.config, name, value)
+
+
+def password_step(client: FlaskClient, email: str, password: str = DEMO_PASSWORD, **kw: Any) -> Any:
+    token = csrf_token(client, "/sign-in")
+    return client.post(
+        "/sign-in", data={"csrf_token": token, "email": email, "password": password}, **kw
+    )
+
+
+# --- lockout -------------------------------------------------------------------------------
+
+
+def test_five_failures_lock_the_account_until_the_lock_ends(
+    app: Flask,
+    client: FlaskClient,
+    session: Session,
+    fresh: None,
+    clock: Callable[[timedelta], None],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Only the account's own count here: the per-address throttle is tested below.
+    settings(monkeypatch, app, SIGN_IN_ACCOUNT_RATE_LIMIT="1000 per minute")
+    for attempt in range(1, 6):
+        response = sign_in(client, HEAD, "wrong")
+        assert error_summary(response) == [GENERIC_FAILURE]
+        assert user(session, HEAD).failed_sign_ins == attempt
+    locked_until = user(session, HEAD).locked_until
+    assert locked_until is not None
+    assert timedelta(minutes=14) < locked_until - utcnow() <= timedelta(minutes=15)
+    lockout = session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "auth.locked_out")
+    ).one()
+    assert lockout.detail == {"minutes": 15, "failures": 5}
+    assert lockout.subject_id == user(session, HEAD).id
+
+    # Locked: even the right password is refused, with the same message as a wrong one.
+    refused = sign_in(client, HEAD)
+    assert refused.status_code == 200
+    assert error_summary(refused) == [GENERIC_FAILURE]
+    assert client.get("/").status_code == 302
+    assert last_actions(session, 1) == ["auth.sign_in_refused_locked"]
+    # Attempts while locked do not count: they would only lengthen the lock.
+    assert user(session, HEAD).failed_sign_ins == 5
+
+    clock(timedelta(minutes=16))
+    assert sign_in(client, HEAD).status_code == 303
+    assert client.get("/").status_code == 200
+    after = user(session, HEAD)
+    assert (after.failed_sign_ins, after.locked_until) == (0, None)
+
+
+def test_each_further_lock_is_longer_up_to_the_limit(
+    app: Flask,
+    client: FlaskClient,
+    session: Session,
+    fresh: None,
+    clock: Callable[[timedelta], None],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings(monkeypatch, app, SIGN_IN_ACCOUNT_RATE_LIMIT="1000 per minute")
+    ahead = timedelta()
+    for minutes in (15, 30, 60, 120, 240, 240):
+        for _ in range(5):
+            sign_in(client, HEAD, "wrong")
+        locked_until = user(session, HEAD).locked_until
+        assert locked_until is not None
+        lock = locked_until - (utcnow() + ahead)
+        assert timedelta(minutes=minutes - 1) < lock <= timedelta(minutes=minutes)
+        ahead += timedelta(minutes=minutes + 1)
+        clock(ahead)
+
+
+def test_a_correct_sign_in_resets_the_count(
+    app: Flask,
+    client: FlaskClient,
+    session: Session,
+    fresh: None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings(monkeypatch, app, SIGN_IN_ACCOUNT_RATE_LIMIT="1000 per minute")
+    for _ in range(4):
+        sign_in(client, HEAD, "wrong")
+    assert sign_in(client, HEAD).status_code == 303
+    assert user(session, HEAD).failed_sign_ins == 0
+    client.post("/sign-out", data={"csrf_token": csrf_token(client, "/")})
+    # Four more failures do not lock it: the count began again.
+    for _ in range(4):
+        sign_in(client, HEAD, "wrong")
+    assert user(session, HEAD).locked_until is None
+    assert sign_in(client, HEAD).status_code == 303
+
+
+def test_failures_from_many_addresses_lock_the_account_all_the_same(
+    app: Flask, session: Session, fresh: None
+) -> None:
+    # The count is the account's, in the database: every app server and address shares it.
+    for number in range(5):
+        client = app.test_client()
+        address = {"REMOTE_ADDR": f"192.0.2.{number + 1}"}
+        token = csrf_token(client)
+        client.post(
+            "/sign-in",
+            data={"csrf_token": token, "email": HEAD, "password": "wrong"},
+            environ_base=address,
+        )
+    assert user(session, HEAD).locked_until is not None
+    other = app.test_client()
+    refused = password_step(other, HEAD, environ_base={"REMOTE_ADDR": "198.51.100.7"})
+    assert error_summary(refused) == [GENERIC_FAILURE]
+
+
+def test_a_locked_account_looks_exactly_like_a_wrong_password_for_nobody(
+    app: Flask, session: Session, fresh: None
+) -> None:
+    account = user(session, HEAD)
+    account.locked_until = utcnow() + timedelta(minutes=15)
+    session.commit()
+
+    def attempt(email: str, password: str) -> tuple[int, list[str], str]:
+        response = sign_in(app.test_client(), email, password)
+        html = page(response)
+        return response.status_code, error_summary(response), html.select_one("#email-error").text
+
+    locked = attempt(HEAD, DEMO_PASSWORD)
+    unknown = attempt(NOBODY, DEMO_PASSWORD)
+    wrong = attempt("staff@oakfield.example", "wrong")
+    assert locked[0] == unknown[0] == wrong[0] == 200
+    assert locked[1] == unknown[1] == wrong[1] == [GENERIC_FAILURE]
+    assert locked[2] == unknown[2] == wrong[2]
+
+
+def test_the_sign_in_page_says_what_happens_after_wrong_attempts(client: FlaskClient) -> None:
+    # Said to everyone, before any attempt: it tells nobody anything about an account.
+    text = page(client.get("/sign-in")).get_text(" ", strip=True)
+    assert "After 5 wrong attempts, you will not be able to sign in for 15 minutes" in text
+
+
+def test_too_many_tries_at_one_address_look_the_same_whether_or_not_it_has_an_account(
+    app: Flask, session: Session, fresh: None
+) -> None:
+    answers = []
+    for email, address in ((NOBODY, "192.0.2.10"), (HEAD, "192.0.2.11")):
+        client = app.test_client()
+        environ = {"REMOTE_ADDR": address}
+        for _ in range(5):
+            response = password_step(client, email, "wrong", environ_base=environ)
+            assert error_summary(response) == [GENERIC_FAILURE]
+        # The sixth: refused before any password is looked at, even the right one.
+        response = password_step(client, email, DEMO_PASSWORD, environ_base=environ)
+        answers.append((response.status_code, error_summary(response)))
+        # Another e-mail address from the same place is not held up.
+        other = password_step(client, "staff@oakfield.example", "wrong", environ_base=environ)
+        assert error_summary(other) == [GENERIC_FAILURE]
+    expected = (
+        "Too many attempts to sign in with this e-mail address. Wait 15 minutes, then try again."
+    )
+    assert answers[0] == answers[1] == (429, [expected])
+
+
+# --- session time limits ---------------------------------------------------------------------
+
+
+def test_sessions_have_idle_and_absolute_limits_from_the_settings(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SESSION_IDLE_MINUTES", "20")
+    monkeypatch.setenv("SESSION_ABSOLUTE_HOURS", "8")
+    monkeypatch.setenv("DATABASE_URL", "sqlite://")
+    app = create_app({"TESTING": True})
+    assert app.config["PERMANENT_SESSION_LIFETIME"] == timedelta(minutes=20)
+    assert app.config["SESSION_REFRESH_EACH_REQUEST"] is True
+    assert app.config["SESSION_ABSOLUTE_HOURS"] == 8
+    app.extensions["portal.db"].engine.dispose()
+    monkeypatch.delenv("SESSION_IDLE_MINUTES")
+    monkeypatch.delenv("SESSION_ABSOLUTE_HOURS")
+    defaults = create_app({"TESTING": True})
+    assert defaults.config["PERMANENT_SESSION_LIFETIME"] == timedelta(minutes=60)
+    assert defaults.config["SESSION_ABSOLUTE_HOURS"] == 12
+    defaults.extensions["portal.db"].engine.dispose()
+
+
+def test_an_idle_session_ends(client_for, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    client = client_for("head_teacher")
+    assert client.get("/").status_code == 200
+    # The session cookie is signed with its time; one older than the idle limit is ignored.
+    import itsdangerous.timed
+
+    real = itsdangerous.timed.TimestampSigner.get_timestamp
+    monkeypatch.setattr(
+        itsdangerous.timed.TimestampSigner,
+        "get_timestamp",
+        lambda self: real(self) + 61 * 60,
+    )
+    assert client.get("/").status_code == 302
+
+
+def test_a_session_ends_after_the_absolute_limit_however_busy(
+    client_for, clock: Callable[[timedelta], None], session: Session
+) -> None:  # type: ignore[no-untyped-def]
+    client = client_for("head_teacher")
+    clock(timedelta(hours=11, minutes=59))
+    assert client.get("/schools/").status_code == 200
+    clock(timedelta(hours=12, minutes=1))
+    response = client.get("/schools/?q=oak")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/sign-in?next=/schools/?q%3Doak"
+    sign_in_page = client.get(response.headers["Location"])
+    assert "You were signed out because you had been signed in for 12 hours" in banner(sign_in_page)
+    assert client.get("/").status_code == 302
+    assert "auth.session_expired" in last_actions(session, 3)
+
+
+def test_the_absolute_limit_counts_from_the_sign_in_time_in_the_session(client_for) -> None:  # type: ignore[no-untyped-def]
+    client = client_for("head_teacher")
+    with client.session_transaction() as stored:
+        stored["signed_in_at"] -= 13 * 3600
+    assert client.get("/").status_code == 302
+
+
+def test_a_session_from_before_sign_in_times_were_kept_gets_its_limit_from_now(
+    client_for, clock: Callable[[timedelta], None]
+) -> None:  # type: ignore[no-untyped-def]
+    client = client_for("head_teacher")
+    with client.session_transaction() as stored:
+        del stored["signed_in_at"]
+    assert client.get("/").status_code == 200
+    with client.session_transaction() as stored:
+        assert abs(stored["signed_in_at"] - utcnow().timestamp()) < 60
+    clock(timedelta(hours=12, minutes=1))
+    assert client.get("/").status_code == 302
+
+
+def test_an_htmx_request_after_the_absolute_limit_navigates_the_window(
+    client_for, clock: Callable[[timedelta], None]
+) -> None:  # type: ignore[no-untyped-def]
+    client = client_for("la_admin")
+    clock(timedelta(hours=13))
+    response = client.get("/schools/?q=oak", headers={"HX-Request": "true"})
+    assert response.status_code == 401
+    assert response.headers["HX-Redirect"] == "/sign-in?next=/schools/?q%3Doak"
+    assert response.get_data() == b""
+
+
+# --- the second factor: signing in -----------------------------------------------------------
+
+
+def test_council_staff_give_a_code_before_they_are_signed_in(
+    client: FlaskClient, session: Session
+) -> None:
+    response = password_step(client, ADMIN)
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/sign-in/code"
+    # Half signed in is not signed in.
+    assert client.get("/").status_code == 302
+    with client.session_transaction() as stored:
+        assert "_user_id" not in stored
+    code_page = client.get("/sign-in/code")
+    assert code_page.status_code == 200
+    assert page(code_page).h1.get_text(strip=True) == "Enter your security code"
+    assert page(code_page).select_one("#code")["autocomplete"] == "one-time-code"
+
+    done = enter_security_code(client, pyotp.TOTP(DEMO_TOTP_SECRET).now())
+    assert done.status_code == 303
+    assert done.headers["Location"] == "/"
+    assert client.get("/").status_code == 200
+    event = session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "auth.sign_in").order_by(AuditEvent.id.desc())
+    ).first()
+    assert event is not None
+    assert event.detail == {"second_factor": "authenticator app"}
+
+
+def test_next_survives_the_code_step(client: FlaskClient) -> None:
+    token = csrf_token(client)
+    response = client.post(
+        "/sign-in",
+        query_string={"next": "/schools/?q=oak"},
+        data={"csrf_token": token, "email": ADMIN, "password": DEMO_PASSWORD},
+    )
+    assert response.headers["Location"] == "/sign-in/code"
+    assert enter_security_code(client).headers["Location"] == "/schools/?q=oak"
+
+
+def test_the_code_page_needs_the_password_first(client: FlaskClient) -> None:
+    assert client.get("/sign-in/code").headers["Location"] == "/sign-in"
+    token = csrf_token(client)
+    code = pyotp.TOTP(DEMO_TOTP_SECRET).now()
+    response = client.post("/sign-in/code", data={"csrf_token": token, "code": code})
+    assert response.headers["Location"] == "/sign-in"
+    assert client.get("/").status_code == 302
+
+
+def test_a_wrong_code_is_explained_beside_the_field_and_counts_as_a_failure(
+    client: FlaskClient, session: Session, fresh: None
+) -> None:
+    password_step(client, ADMIN)
+    response = enter_security_code(client, "000000")
+    assert response.status_code == 200
+    assert error_summary(response) == ["Enter a correct security code"]
+    assert "Enter a correct security code" in page(response).select_one("#code-error").text
+    assert page(response).title.get_text().startswith("Error: ")
+    assert client.get("/").status_code == 302
+    assert user(session, ADMIN).failed_sign_ins == 1
+    assert last_actions(session, 1) == ["auth.second_factor_failed"]
+    # The code step goes on: the right code still works.
+    assert enter_security_code(client).status_code == 303
+
+
+def test_wrong_codes_lock_the_account_like_wrong_passwords(
+    client: FlaskClient, session: Session, fresh: None
+) -> None:
+    password_step(client, ADMIN)
+    for _ in range(4):
+        assert enter_security_code(client, "000000").status_code == 200
+    locked = enter_security_code(client, "000000")
+    assert locked.status_code == 303
+    assert locked.headers["Location"] == "/sign-in"
+    assert "There were too many wrong codes. Wait 15 minutes" in banner(client.get("/sign-in"))
+    assert user(session, ADMIN).locked_until is not None
+    # The half-signed-in state is gone, and the password alone gets nowhere while locked.
+    assert client.get("/sign-in/code").headers["Location"] == "/sign-in"
+    assert error_summary(password_step(client, ADMIN)) == [GENERIC_FAILURE]
+
+
+def test_the_right_password_does_not_reset_the_count_of_wrong_codes(
+    client: FlaskClient, session: Session, fresh: None
+) -> None:
+    # Otherwise the password would buy another four guesses at the code, again and again.
+    for _ in range(2):
+        password_step(client, ADMIN)
+        for _ in range(2):
+            enter_security_code(client, "000000")
+    assert user(session, ADMIN).failed_sign_ins == 4
+    password_step(client, ADMIN)
+    enter_security_code(client, "000000")
+    assert user(session, ADMIN).locked_until is not None
+
+
+def test_the_code_step_times_out(client: FlaskClient, clock: Callable[[timedelta], None]) -> None:
+    password_step(client, ADMIN)
+    clock(timedelta(minutes=6))
+    response = client.get("/sign-in/code")
+    assert response.headers["Location"] == "/sign-in"
+    assert "You took too long to enter the security code" in banner(client.get("/sign-in"))
+
+
+def test_a_lock_while_the_code_is_awaited_ends_the_code_step(
+    client: FlaskClient, session: Session, fresh: None
+) -> None:
+    password_step(client, ADMIN)
+    # Meanwhile, someone elsewhere locks the account with wrong passwords.
+    account = user(session, ADMIN)
+    account.locked_until = utcnow() + timedelta(minutes=15)
+    session.commit()
+    response = client.get("/sign-in/code")
+    assert response.headers["Location"] == "/sign-in"
+    assert "There have been too many attempts to sign in. Wait 15 minutes" in banner(
+        client.get("/sign-in")
+    )
+    assert client.get("/").status_code == 302
+
+
+def test_the_code_form_needs_its_csrf_token(client: FlaskClient) -> None:
+    password_step(client, ADMIN)
+    code = pyotp.TOTP(DEMO_TOTP_SECRET).now()
+    for data in ({"code": code}, {"code": code, "csrf_token": "tampered"}):
+        response = client.post("/sign-in/code", data=data)
+        assert response.status_code == 400
+        assert "Your form has expired" in response.get_data(as_text=True)
+    assert client.get("/").status_code == 302
+
+
+def test_code_attempts_are_rate_limited(
+    app: Flask, client: FlaskClient, fresh: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings(monkeypatch, app, SIGN_IN_RATE_LIMIT="2 per minute")
+    password_step(client, ADMIN)
+    for _ in range(2):
+        assert enter_security_code(client, "000000").status_code == 200
+    limited = enter_security_code(client)
+    assert limited.status_code == 429
+    assert "Too many attempts" in limited.get_data(as_text=True)
+
+
+def test_school_staff_are_not_asked_for_a_second_factor(client: FlaskClient) -> None:
+    response = password_step(client, HEAD)
+    assert response.headers["Location"] == "/"
+    assert client.get("/").status_code == 200
+    assert client.get("/account/two-factor").status_code == 403
+
+
+def test_the_demo_council_has_the_documented_demo_secret(session: Session) -> None:
+    for account in ACCOUNTS:
+        found = user(session, account.email)
+        if account.role.is_council:
+            assert found.totp_secret == DEMO_TOTP_SECRET
+            assert found.totp_enabled_at is not None
+        else:
+            assert found.totp_secret is None
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    assert DEMO_TOTP_SECRET in readme
+
+
+# --- the second factor: setting it up ------------------------------------------------------
+
+
+@pytest.fixture
+def unenrolled(session: Session) -> str:
+    """The demo publisher, as if their second factor had never been set up."""
+    publisher = user(session, PUBLISHER)
+    publisher.totp_secret = None
+    publisher.totp_enabled_at = None
+    publisher.recovery_codes = []
+    session.commit()
+    return PUBLISHER
+
+
+def setup_secret(response: Any) -> str:
+    return page(response).select_one("#secret").get_text(strip=True).replace(" ", "")
+
+
+def submit_setup(client: FlaskClient, setup_page: Any, code: str) -> Any:
+    html = page(setup_page)
+    return client.post(
+        "/account/two-factor",
+        data={
+            "csrf_token": html.select_one("input[name=csrf_token]")["value"],
+            "setup": html.select_one("input[name=setup]")["value"],
+            "code": code,
+        },
+    )
+
+
+def test_council_staff_without_a_second_factor_are_sent_to_set_one_up(
+    app: Flask, client: FlaskClient, unenrolled: str
+) -> None:
+    response = password_step(client, unenrolled)
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/account/two-factor"
+    assert client.get("/account/two-factor").status_code == 200
+    # Every other page sends them there, whatever it is.
+    allowed = {
+        "static",
+        "health.healthz",
+        "auth.two_factor",
+        "main.accessibility",
+        "main.privacy",
+        "main.cookies",
+        "main.favicon",
+    }
+    checked = 0
+    for rule in app.url_map.iter_rules():
+        if "GET" not in rule.methods or rule.arguments or rule.endpoint in allowed:
+            continue
+        if rule.endpoint.startswith("oruk."):
+            continue
+        response = client.get(rule.rule)
+        assert response.status_code == 302, rule.rule
+        assert response.headers["Location"] == "/account/two-factor", rule.rule
+        checked += 1
+    assert checked >= 10
+    for path in ("/schools/999999", "/contacts/1", "/support/1"):
+        assert client.get(path).headers["Location"] == "/account/two-factor"
+    posted = client.post("/contacts/new", data={"csrf_token": csrf_token(client, "/privacy")})
+    assert posted.status_code == 303
+    assert posted.headers["Location"] == "/account/two-factor"
+    fragment = client.get("/schools/?q=oak", headers={"HX-Request": "true"})
+    assert fragment.headers["HX-Redirect"] == "/account/two-factor"
+    assert fragment.get_data() == b""
+    # The public pages, and signing out, still work.
+    assert client.get("/privacy").status_code == 200
+    assert client.get("/healthz").status_code == 200
+    signed_out = client.post("/sign-out", data={"csrf_token": csrf_token(client, "/privacy")})
+    assert signed_out.headers["Location"] == "/sign-in"
+
+
+def test_setting_up_the_app_shows_a_qr_code_and_the_key(
+    client: FlaskClient, unenrolled: str
+) -> None:
+    password_step(client, unenrolled)
+    response = client.get("/account/two-factor")
+    html = page(response)
+    assert html.h1.get_text(strip=True) == "Set up your authenticator app"
+    image = html.select_one("img[src^='data:image/svg+xml;base64,']")
+    assert image is not None
+    assert "QR code" in image["alt"]
+    svg = base64.b64decode(image["src"].split(",", 1)[1]).decode()
+    assert svg.startswith("<svg")
+    # The Content-Security-Policy allows no inline styles: none in the page or the image.
+    assert "style" not in svg
+    assert " style=" not in response.get_data(as_text=True)
+    # The key is on the page: no cache keeps it.
+    assert response.headers["Cache-Control"] == "no-store"
+    secret = setup_secret(response)
+    assert re.fullmatch(r"[A-Z2-7]{32}", secret)
+    assert html.select_one("#secret").get_text(strip=True) == " ".join(
+        secret[i : i + 4] for i in range(0, 32, 4)
+    )
+    # Reading the page stores nothing; each visit offers a new secret.
+    assert setup_secret(client.get("/account/two-factor")) != secret
+
+
+def test_the_qr_code_holds_the_secret_for_the_app(app: Flask, session: Session) -> None:
+    from portal.auth import two_factor
+
+    with app.test_request_context():
+        uri = two_factor.provisioning_uri(user(session, PUBLISHER), "A" * 32)
+    assert uri.startswith("otpauth://totp/Schools%20Partner%20Portal:publisher%40council.example?")
+    assert "secret=" + "A" * 32 in uri
+    assert "issuer=Schools%20Partner%20Portal" in uri
+
+
+def test_a_wrong_code_at_set_up_is_explained_beside_the_field(
+    client: FlaskClient, session: Session, unenrolled: str
+) -> None:
+    password_step(client, unenrolled)
+    setup_page = client.get("/account/two-factor")
+    secret = setup_secret(setup_page)
+    response = submit_setup(client, setup_page, "123456")
+    assert response.status_code == 200
+    message = "Enter the code your authenticator app shows now"
+    assert error_summary(response) == [message]
+    assert message in page(response).select_one("#code-error").text
+    # The same secret again, so the app the person has just set up still works.
+    assert setup_secret(response) == secret
+    assert user(session, unenrolled).totp_enabled_at is None
+    # A missing code, and a set-up that was tampered with, are refused too.
+    empty = submit_setup(client, response, "")
+    assert error_summary(empty) == ["Enter the 6-digit code from your authenticator app"]
+    html = page(response)
+    forged = client.post(
+        "/account/two-factor",
+        data={
+            "csrf_token": html.select_one("input[name=csrf_token]")["value"],
+            "setup": html.select_one("input[name=setup]")["value"] + "x",
+            "code": pyotp.TOTP(secret).now(),
+        },
+    )
+    assert "That QR code has expired" in error_summary(forged)[0]
+    assert user(session, unenrolled).totp_enabled_at is None
+
+
+def test_set_up_recovery_codes_once_and_sign_in_with_one_once(
+    app: Flask, client: FlaskClient, session: Session, unenrolled: str, fresh: None
+) -> None:
+    elsewhere = app.test_client()
+    password_step(elsewhere, unenrolled)
+    password_step(client, unenrolled)
+    setup_page = client.get("/account/two-factor")
+    secret = setup_secret(setup_page)
+    done = submit_setup(client, setup_page, pyotp.TOTP(secret).now())
+    assert done.status_code == 200
+    assert done.headers["Cache-Control"] == "no-store"
+    codes = [li.get_text(strip=True) for li in page(done).select("#recovery-codes li")]
+    assert len(codes) == 10
+    assert len(set(codes)) == 10
+    assert all(re.fullmatch(r"[a-z2-9]{5}-[a-z2-9]{5}", code) for code in codes)
+    enrolled = user(session, unenrolled)
+    assert enrolled.totp_secret == secret
+    assert enrolled.totp_enabled_at is not None
+    # Only hashes are kept.
+    assert len(enrolled.recovery_codes) == 10
+    assert all(stored.startswith("$argon2id$") for stored in enrolled.recovery_codes)
+    assert not set(codes) & set(enrolled.recovery_codes)
+    # This session goes on, now with its second factor; the one signed in with a password
+    # alone elsewhere has ended.
+    assert client.get("/").status_code == 200
+    assert elsewhere.get("/").status_code == 302
+    # The codes are never shown again.
+    status = client.get("/account/two-factor")
+    assert "You have 10 recovery codes left" in status.get_data(as_text=True)
+    assert codes[0] not in status.get_data(as_text=True)
+    client.post("/sign-out", data={"csrf_token": csrf_token(client, "/")})
+
+    # A recovery code instead of the app's code, typed any old how: it works once.
+    assert password_step(client, unenrolled).headers["Location"] == "/sign-in/code"
+    typed = codes[3].upper().replace("-", " ")
+    signed_in = enter_security_code(client, typed)
+    assert signed_in.status_code == 303
+    home = client.get("/")
+    assert home.status_code == 200
+    assert "9 recovery codes left" in banner(home)
+    assert len(user(session, unenrolled).recovery_codes) == 9
+    assert "auth.recovery_code_used" in last_actions(session, 3)
+    client.post("/sign-out", data={"csrf_token": csrf_token(client, "/")})
+
+    password_step(client, unenrolled)
+    again = enter_security_code(client, codes[3])
+    assert again.status_code == 200
+    assert error_summary(again) == ["Enter a correct security code"]
+    assert enter_security_code(client, codes[4]).status_code == 303
+
+
+def test_a_council_session_that_never_gave_a_second_factor_is_signed_out(
+    client_for,
+) -> None:  # type: ignore[no-untyped-def]
+    client = client_for("la_admin")
+    with client.session_transaction() as stored:
+        stored["second_factor"] = False
+    response = client.get("/contacts/")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/sign-in?next=")
+    assert "Sign in again, with the code from your authenticator app" in banner(
+        client.get("/sign-in")
+    )
+    assert client.get("/").status_code == 302
+
+
+def test_set_up_pages_have_no_inline_styles_or_scripts(client: FlaskClient) -> None:
+    password_step(client, ADMIN)
+    html = client.get("/sign-in/code").get_data(as_text=True)
+    assert " style=" not in html
+    assert "<script>" not in html
+
+
+def test_a_demo_account_says_where_its_codes_come_from_outside_production(
+    client: FlaskClient,
+) -> None:
+    password_step(client, ADMIN)
+    text = page(client.get("/sign-in/code")).get_text(" ", strip=True)
+    assert "DEMO DEMO DEMO DEMO DEMO DEMO DEMO DEMO" in text
+
+
+def test_recovery_codes_are_single_use_even_when_spent_at_once(
+    app: Flask, session: Session
+) -> None:
+    from portal.auth import two_factor
+    from portal.db import db
+    from portal.passwords import hash_password
+
+    with app.test_request_context():
+        account = db.session.scalars(select(User).where(User.email == ADMIN)).one()
+        account.recovery_codes = [hash_password("abcde23456")]
+        db.session.commit()
+        moment = datetime.now(UTC)
+        assert two_factor.verify_second_factor(account, "abcde-23456", moment) == "recovery code"
+        db.session.commit()
+        assert two_factor.verify_second_factor(account, "abcde-23456", moment) is None
+        assert account.recovery_codes == []
+
+
+def test_an_administrator_can_take_away_a_lost_second_factor(
+    app: Flask, client_for, session: Session
+) -> None:  # type: ignore[no-untyped-def]
+    from portal.auth import two_factor
+    from portal.db import db
+
+    officer = client_for("caf_officer")
+    with app.test_request_context():
+        lost = db.session.scalars(select(User).where(User.email == "caf.north@council.example"))
+        admin = db.session.scalars(select(User).where(User.email == ADMIN)).one()
+        two_factor.reset(lost.one(), by=admin)
+    # Signed out everywhere; at the next sign-in, straight to setting up an app again.
+    assert officer.get("/").status_code == 302
+    again = app.test_client()
+    assert password_step(again, "caf.north@council.example").headers["Location"] == (
+        "/account/two-factor"
+    )
+    assert again.get("/contacts/").headers["Location"] == "/account/two-factor"
+    assert last_actions(session, 2)[-1] == "auth.two_factor_reset"

@@ -1,0 +1,559 @@
+"""Local contacts: each school sees its own area's people first, and anyone can be found."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from bs4 import BeautifulSoup
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import select
+
+from portal.models import Area, AuditEvent, Contact, ContactRole, School
+from tests.conftest import csrf_token
+
+NORTH_AND_COUNTYWIDE = 7 + 6
+ACTIVE_CONTACTS = 5 * 7 + 6
+
+
+def soup(response) -> BeautifulSoup:  # type: ignore[no-untyped-def]
+    assert response.status_code == 200, response.status_code
+    return BeautifulSoup(response.get_data(as_text=True), "html.parser")
+
+
+def cards(page: BeautifulSoup) -> list[dict[str, str]]:
+    """Each contact card in the results: its title and its rows."""
+    found = []
+    for card in page.select("#results .govuk-summary-card"):
+        rows = {
+            row.dt.get_text(strip=True): row.dd.get_text(" ", strip=True)
+            for row in card.select(".govuk-summary-list__row")
+        }
+        rows["title"] = card.select_one(".govuk-summary-card__title").get_text(" ", strip=True)
+        found.append(rows)
+    return found
+
+
+def names(page: BeautifulSoup) -> list[str]:
+    return [a.get_text(strip=True) for a in page.select("#results .govuk-summary-card__title a")]
+
+
+# --- a school's own contacts ------------------------------------------------------------------
+
+
+def test_a_school_sees_its_areas_contacts_and_the_countywide_ones_grouped(client_for) -> None:  # type: ignore[no-untyped-def]
+    page = soup(client_for("school_staff").get("/contacts/"))
+    assert (
+        page.select_one("#results h2").get_text(strip=True)
+        == "Contacts for Oakfield Primary School"
+    )
+    found = cards(page)
+    assert len(found) == NORTH_AND_COUNTYWIDE
+    assert {c["Serves"] for c in found} == {"North", "Countywide"}
+    groups = [h.get_text(strip=True) for h in page.select("#results h3.govuk-heading-m")]
+    assert groups == [
+        "Early help and the CAF",
+        "Families and young people",
+        "Children's social care",
+        "Attendance and welfare",
+        "Special educational needs and psychology",
+        "Countywide specialists",
+    ]
+    caf = found[0]
+    assert caf["title"] == "CAF officer: Chris Demo-North CAF officer"
+    assert caf["Telephone"] == "0121 496 0100"
+    assert caf["E-mail"] == "caf.north@council.example"
+    assert "Team Around the Family" in caf["Contact them about"]
+    childrens_team = next(c for c in found if c["title"].startswith("Children's team"))
+    assert childrens_team["Out of hours"].startswith("Emergency Duty Team")
+
+
+def test_the_safeguarding_routes_come_first(client_for) -> None:  # type: ignore[no-untyped-def]
+    page = soup(client_for("school_staff").get("/contacts/"))
+    box = page.select_one("main .council-safeguarding")
+    assert box is page.select_one("main").find(class_="govuk-notification-banner")
+    text = box.get_text(" ", strip=True)
+    assert "If a child is in immediate danger, call 999." in text
+    assert "children's services front door on 01632 960 000" in text
+    assert "This portal is not for reporting safeguarding concerns." in text
+
+
+def test_the_front_door_number_comes_from_configuration(make_app) -> None:  # type: ignore[no-untyped-def]
+    from tests.conftest import sign_in
+
+    client = make_app(CHILDRENS_SERVICES_FRONT_DOOR_PHONE="0300 555 0101").test_client()
+    sign_in(client, "staff@oakfield.example")
+    assert "front door on 0300 555 0101" in soup(client.get("/contacts/")).get_text(" ", strip=True)
+
+
+@pytest.mark.parametrize(
+    ("role", "areas"),
+    [
+        ("school_staff", {"North"}),
+        ("academy_head", {"Nuneaton and Bedworth"}),
+        ("caf_officer", {"North"}),
+        # The trust's academies are in three areas.
+        ("trust_lead", {"North", "Nuneaton and Bedworth", "Stratford"}),
+    ],
+)
+def test_nobody_sees_another_areas_contacts_as_their_own(
+    client_for, role: str, areas: set[str]
+) -> None:  # type: ignore[no-untyped-def]
+    found = cards(soup(client_for(role).get("/contacts/")))
+    assert {c["Serves"] for c in found} == areas | {"Countywide"}
+    assert len(found) == 7 * len(areas) + 6
+
+
+def test_council_wide_staff_see_the_whole_directory_paged(client_for) -> None:  # type: ignore[no-untyped-def]
+    page = soup(client_for("la_admin").get("/contacts/"))
+    assert page.select_one("#results h2").get_text(strip=True) == f"{ACTIVE_CONTACTS} contacts"
+    assert len(cards(page)) == 20
+    assert page.select_one(".govuk-pagination__next a")["href"] == "/contacts/?page=2"
+
+
+# --- searching --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("psychology", ["Educational Psychology Service"]),
+        ("chris demo", ["Chris Demo-North"]),
+        ("caf.rugby@", ["Rob Demo-Rugby"]),
+        # What they help with.
+        ("allegations", ["Local Authority Designated Officer (LADO)"]),
+        # A role's name finds every contact in that role.
+        (
+            "education social work",
+            [
+                "Bo Demo-Welfare",
+                "Niall Demo-Welfare",
+                "Rory Demo-Welfare",
+                "Stan Demo-Welfare",
+                "Wes Demo-Welfare",
+            ],
+        ),
+        ("zebra crossing", []),
+        ("100%", []),
+    ],
+)
+def test_search_finds_by_name_role_or_what_they_help_with(
+    client_for, query: str, expected: list[str]
+) -> None:  # type: ignore[no-untyped-def]
+    page = soup(client_for("school_staff").get("/contacts/", query_string={"q": query}))
+    assert sorted(names(page)) == sorted(expected)
+    assert page.select_one("#q")["value"] == query
+    if not expected:
+        assert "No contacts match your search" in page.select_one("#results").get_text()
+
+
+def test_search_by_area_name_finds_that_areas_contacts(client_for) -> None:  # type: ignore[no-untyped-def]
+    found = cards(soup(client_for("school_staff").get("/contacts/?q=rugby")))
+    assert len(found) == 7
+    assert {c["Serves"] for c in found} == {"Rugby"}
+
+
+def test_retired_contacts_are_never_found_by_schools(client_for) -> None:  # type: ignore[no-untyped-def]
+    page = soup(client_for("school_staff").get("/contacts/?q=behaviour"))
+    assert names(page) == []
+
+
+def _reference(contacts: list[Contact], role: ContactRole | None, area: object) -> set[str]:
+    chosen = set()
+    for contact in contacts:
+        if contact.retired_at is not None or (role and contact.role != role):
+            continue
+        if area == "countywide" and not contact.countywide:
+            continue
+        if isinstance(area, int) and area not in {a.id for a in contact.areas}:
+            continue
+        chosen.add(contact.name)
+    return chosen
+
+
+@pytest.fixture
+def staff(client_for):  # type: ignore[no-untyped-def]
+    return client_for("school_staff")
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.data())
+def test_filters_return_exactly_the_matching_contacts(staff, session, data) -> None:  # type: ignore[no-untyped-def]
+    contacts = list(session.scalars(select(Contact)))
+    area_ids = list(session.scalars(select(Area.id)))
+    role = data.draw(st.none() | st.sampled_from(list(ContactRole)))
+    area = data.draw(st.none() | st.just("countywide") | st.sampled_from(area_ids))
+    args = {"role": role.value if role else "", "area": "" if area is None else str(area)}
+    expected = _reference(contacts, role, area)
+    shown: list[str] = []
+    page_number = 1
+    while True:
+        page = soup(staff.get("/contacts/", query_string={**args, "page": page_number}))
+        shown += names(page)
+        if page.select_one(".govuk-pagination__next") is None:
+            break
+        page_number += 1
+    if role is None and area is None:
+        # No filter at all: the school's own contacts, not a search.
+        expected = {
+            c.name
+            for c in contacts
+            if c.retired_at is None and (c.countywide or "North" in [a.name for a in c.areas])
+        }
+    assert sorted(shown) == sorted(expected)
+
+
+def test_unknown_filter_values_are_ignored_not_errors(client_for) -> None:  # type: ignore[no-untyped-def]
+    response = client_for("school_staff").get("/contacts/?role=wizard&area=mars&page=x")
+    assert response.status_code == 200
+
+
+def test_htmx_search_gets_only_the_results(client_for) -> None:  # type: ignore[no-untyped-def]
+    client = client_for("school_staff")
+    response = client.get("/contacts/?q=psychology", headers={"HX-Request": "true"})
+    html = response.get_data(as_text=True)
+    assert "<html" not in html
+    assert "Safeguarding" not in html
+    assert "Educational Psychology Service" in html
+
+
+def test_the_search_form_works_without_javascript_and_htmx_enhances_it(client_for) -> None:  # type: ignore[no-untyped-def]
+    form = soup(client_for("school_staff").get("/contacts/")).select_one('form[role="search"]')
+    assert (form["method"], form["action"]) == ("get", "/contacts/")
+    assert {field["name"] for field in form.select("input, select") if field.get("name")} == {
+        "q",
+        "role",
+        "area",
+    }
+    assert form.select_one("button").get_text(strip=True) == "Search"
+    assert form["hx-get"] == "/contacts/"
+    assert form["hx-target"] == "#results"
+    assert form["hx-push-url"] == "true"
+    assert "delay:300ms" in form["hx-trigger"]
+    assert form["hx-indicator"] == "#search-indicator"
+
+
+def test_contacts_page_queries_do_not_grow_with_the_directory(
+    client_for, session, count_queries
+) -> None:  # type: ignore[no-untyped-def]
+    school_user, admin = client_for("school_staff"), client_for("la_admin")
+    pages = [
+        (school_user, "/contacts/"),
+        (school_user, "/contacts/?q=demo"),
+        (admin, "/contacts/"),
+        (admin, "/contacts/?q=team&page=2"),
+    ]
+
+    def measure() -> list[int]:
+        counts = []
+        for client, path in pages:
+            with count_queries() as counter:
+                assert client.get(path).status_code == 200
+            counts.append(counter.count)
+        return counts
+
+    before = measure()
+    north = session.scalars(select(Area).where(Area.code == "north")).one()
+    for n in range(60):
+        session.add(
+            Contact(
+                name=f"Extra Demo-Team {n}",
+                role=list(ContactRole)[n % len(ContactRole)],
+                help_with="More of the same",
+                phone="+441214960777",
+                email=f"extra{n}@council.example",
+                countywide=n % 2 == 0,
+                areas=[] if n % 2 == 0 else [north],
+            )
+        )
+    session.commit()
+    assert measure() == before
+    assert max(before) <= 12
+
+
+# --- keeping the directory ----------------------------------------------------------------------
+
+
+def _form(client, path: str, **fields: object) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    data: dict[str, object] = {
+        "csrf_token": csrf_token(client, path),
+        "name": "Pat Demo-Newcomer",
+        "job_title": "CAF officer",
+        "role": "caf_officer",
+        "help_with": "Early help assessments for the Rugby area",
+        "phone": "0121 496 0555",
+        "email": "Pat.Demo@Council.example",
+        "out_of_hours": "",
+        "coverage": [],
+    }
+    data.update(fields)
+    return data
+
+
+def test_a_publisher_adds_a_contact_and_it_is_audited(client_for, session) -> None:  # type: ignore[no-untyped-def]
+    client = client_for("publisher")
+    rugby = session.scalar(select(Area.id).where(Area.code == "rugby"))
+    response = client.post(
+        "/contacts/new", data=_form(client, "/contacts/new", coverage=[str(rugby)])
+    )
+    assert response.status_code == 303
+    contact = session.scalars(select(Contact).where(Contact.name == "Pat Demo-Newcomer")).one()
+    assert contact.phone == "+441214960555"
+    assert contact.email == "pat.demo@council.example"
+    assert [a.name for a in contact.areas] == ["Rugby"]
+    assert contact.last_checked_by.email == "publisher@council.example"
+    event = session.scalars(select(AuditEvent).where(AuditEvent.action == "contact.created")).one()
+    assert event.subject_id == contact.id
+    assert event.actor.email == "publisher@council.example"
+    assert event.detail["values"]["coverage"] == ["Rugby"]
+    page = soup(client.get(response.headers["Location"]))
+    assert "Pat Demo-Newcomer has been added to the directory." in page.get_text()
+
+
+@pytest.mark.parametrize(
+    ("fields", "errors"),
+    [
+        (
+            {"name": "", "help_with": "", "phone": "", "email": "", "role": ""},
+            {
+                "name": "Enter the contact's name",
+                "role": "Choose the contact's role",
+                "help_with": "Enter what schools should contact them about",
+                "phone": "Enter a telephone number",
+                "email": "Enter an e-mail address",
+                "coverage": "Choose countywide or at least one area",
+            },
+        ),
+        (
+            {"phone": "12345", "email": "not-an-address", "coverage": ["countywide", "1"]},
+            {
+                "phone": "Enter a UK telephone number, like 0121 496 0000 or 07700 900 982",
+                "email": "Enter an e-mail address in the correct format, like name@council.example",
+                "coverage": "Choose either countywide or one or more areas, not both",
+            },
+        ),
+    ],
+)
+def test_bad_input_is_explained_beside_each_field_and_kept(client_for, fields, errors) -> None:  # type: ignore[no-untyped-def]
+    client = client_for("publisher")
+    response = client.post("/contacts/new", data=_form(client, "/contacts/new", **fields))
+    page = soup(response)
+    assert page.title.get_text().startswith("Error: ")
+    summary = [(a["href"], a.get_text(strip=True)) for a in page.select(".govuk-error-summary a")]
+    assert summary == [(f"#{name}", message) for name, message in errors.items()]
+    for name, message in errors.items():
+        assert message in page.select_one(f"#{name}-error").get_text()
+    # What was typed is still there.
+    for name in ("phone", "email", "name"):
+        if name in fields:
+            assert page.select_one(f"#{name}")["value"] == fields[name]
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(phone=st.text(max_size=30))
+def test_any_phone_input_is_saved_as_a_valid_number_or_explained(
+    publisher, session, phone: str
+) -> None:  # type: ignore[no-untyped-def]
+    data = _form(
+        publisher, "/contacts/new", phone=phone, coverage=["countywide"], name="Hypo Demo-Phone"
+    )
+    response = publisher.post("/contacts/new", data=data)
+    if "\x00" in phone:
+        assert response.status_code == 400
+        return
+    if response.status_code == 303:
+        saved = session.scalars(select(Contact).where(Contact.name == "Hypo Demo-Phone")).first()
+        assert saved.phone.startswith("+44")
+    else:
+        page = soup(response)
+        assert page.select_one("#phone-error") is not None
+
+
+@pytest.fixture
+def publisher(client_for):  # type: ignore[no-untyped-def]
+    return client_for("publisher")
+
+
+def _contact(session, name: str) -> Contact:  # type: ignore[no-untyped-def]
+    return session.scalars(select(Contact).where(Contact.name == name)).one()
+
+
+def test_an_edit_is_audited_from_what_to_what(client_for, session) -> None:  # type: ignore[no-untyped-def]
+    client = client_for("publisher")
+    contact = _contact(session, "Educational Psychology Service")
+    path = f"/contacts/{contact.id}/edit"
+    form = soup(client.get(path))
+    assert form.select_one("#phone")["value"] == "0117 496 0600"
+    assert form.select_one("#coverage")["value"] == "countywide"
+    assert form.select_one("#coverage").has_attr("checked")
+    response = client.post(
+        path,
+        data=_form(
+            client,
+            path,
+            name=contact.name,
+            job_title="",
+            role="educational_psychology",
+            help_with=contact.help_with,
+            phone="0117 496 0650",
+            email=contact.email,
+            coverage=["countywide"],
+        ),
+    )
+    assert response.status_code == 303
+    session.expire_all()
+    event = session.scalars(select(AuditEvent).where(AuditEvent.action == "contact.updated")).one()
+    assert event.detail["changes"] == {"phone": ["+441174960600", "+441174960650"]}
+    assert event.actor.email == "publisher@council.example"
+    history = (
+        soup(client.get(f"/contacts/{contact.id}"))
+        .select_one(".council-history")
+        .get_text(" ", strip=True)
+    )
+    assert "Updated by Priya Demo-Publisher" in history
+    assert "Phone: “+441174960600” to “+441174960650”" in history
+
+
+def test_retiring_hides_a_contact_from_schools_but_keeps_its_history(client_for, session) -> None:  # type: ignore[no-untyped-def]
+    publisher, staff = client_for("publisher"), client_for("school_staff")
+    contact = _contact(session, "North Targeted Youth Support")
+    confirm = soup(publisher.get(f"/contacts/{contact.id}/retire"))
+    assert "Are you sure you want to retire North Targeted Youth Support?" in confirm.h1.get_text()
+    response = publisher.post(
+        f"/contacts/{contact.id}/retire",
+        data={"csrf_token": csrf_token(publisher, f"/contacts/{contact.id}/retire")},
+    )
+    assert response.status_code == 303
+    assert "North Targeted Youth Support" not in names(soup(staff.get("/contacts/")))
+    assert staff.get(f"/contacts/{contact.id}").status_code == 404
+    kept = soup(publisher.get(f"/contacts/{contact.id}"))
+    assert "Retired" in kept.get_text()
+    assert "Retired by Priya Demo-Publisher" in kept.select_one(".council-history").get_text(
+        " ", strip=True
+    )
+    publisher.post(
+        f"/contacts/{contact.id}/reinstate",
+        data={"csrf_token": csrf_token(publisher, f"/contacts/{contact.id}")},
+    )
+    assert "North Targeted Youth Support" in names(soup(staff.get("/contacts/")))
+
+
+def test_contacts_not_checked_for_a_year_need_checking_until_marked(client_for, session) -> None:  # type: ignore[no-untyped-def]
+    client = client_for("publisher")
+    page = soup(client.get("/contacts/needs-checking"))
+    stale = [a.get_text(strip=True) for a in page.select("tbody a")]
+    assert sorted(stale) == sorted(
+        f"{area} Targeted Youth Support"
+        for area in ("North", "Nuneaton and Bedworth", "Rugby", "Warwick", "Stratford")
+    )
+    contact = _contact(session, "Rugby Targeted Youth Support")
+    token = csrf_token(client, "/contacts/needs-checking")
+    row = client.post(
+        f"/contacts/{contact.id}/check",
+        data={"csrf_token": token, "from": "list"},
+        headers={"HX-Request": "true"},
+    )
+    assert "<html" not in row.get_data(as_text=True)
+    assert "Checked" in soup(row).get_text()
+    plain = client.post(f"/contacts/{contact.id}/check", data={"csrf_token": token, "from": "list"})
+    assert plain.headers["Location"] == "/contacts/needs-checking"
+    after = [
+        a.get_text(strip=True)
+        for a in soup(client.get("/contacts/needs-checking")).select("tbody a")
+    ]
+    assert "Rugby Targeted Youth Support" not in after
+    assert len(after) == 4
+    checked = session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "contact.checked")
+    ).all()
+    assert [e.subject_id for e in checked] == [contact.id, contact.id]
+
+
+def test_how_long_before_a_contact_needs_checking_is_configurable(make_app, session) -> None:  # type: ignore[no-untyped-def]
+    from tests.conftest import sign_in
+
+    client = make_app(CONTACT_CHECK_MONTHS=1).test_client()
+    sign_in(client, "publisher@council.example")
+    page = soup(client.get("/contacts/needs-checking"))
+    # Area contacts were checked 30 to 36 days ago: a month's limit catches most of them.
+    assert len(page.select("tbody tr")) == 20
+    assert "Contacts nobody has checked for 1 months" in page.get_text()
+
+
+def test_the_directory_downloads_as_csv(client_for) -> None:  # type: ignore[no-untyped-def]
+    response = client_for("caf_officer").get("/contacts/export.csv")
+    assert response.mimetype == "text/csv"
+    assert response.headers["Content-Disposition"].startswith('attachment; filename="contacts-')
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    assert len(rows) == ACTIVE_CONTACTS
+    caf = next(r for r in rows if r["Name"] == "Chris Demo-North")
+    assert (caf["Role"], caf["Phone"], caf["Areas"]) == ("CAF officer", "0121 496 0100", "North")
+
+
+def test_csv_cells_cannot_smuggle_spreadsheet_formulas(client_for, session) -> None:  # type: ignore[no-untyped-def]
+    contact = _contact(session, "Educational Psychology Service")
+    contact.help_with = '=HYPERLINK("http://evil.example")'
+    session.commit()
+    body = client_for("la_admin").get("/contacts/export.csv").get_data(as_text=True)
+    assert "'=HYPERLINK" in body
+
+
+# --- posters ------------------------------------------------------------------------------------
+
+
+def test_a_school_prints_its_own_poster(client_for) -> None:  # type: ignore[no-untyped-def]
+    page = soup(client_for("school_staff").get("/contacts/poster"))
+    posters = page.select("article.council-poster")
+    assert len(posters) == 1
+    poster = posters[0]
+    assert poster.h1.get_text(strip=True) == "Oakfield Primary School"
+    text = poster.get_text(" ", strip=True)
+    assert "call 999" in text
+    assert "01632 960 000" in text
+    assert "key contacts as at" in text
+    rows = [th.get_text(" ", strip=True) for th in poster.select('tbody th[scope="row"]')]
+    assert len(rows) == NORTH_AND_COUNTYWIDE
+    assert "Rugby" not in text
+
+
+def test_a_council_officer_prints_every_school_in_an_area(client_for, session) -> None:  # type: ignore[no-untyped-def]
+    north = session.scalars(select(Area).where(Area.code == "north")).one()
+    expected = sorted(session.scalars(select(School.name).where(School.area_id == north.id)))
+    client = client_for("la_admin")
+    chooser = soup(client.get("/contacts/poster"))
+    link = chooser.find("a", string="Posters for every school in the North area")["href"]
+    page = soup(client.get(link))
+    assert [p.h1.get_text(strip=True) for p in page.select("article.council-poster")] == expected
+
+
+def test_another_schools_poster_is_not_found(client_for, session) -> None:  # type: ignore[no-untyped-def]
+    riverside = session.scalar(select(School.id).where(School.urn == 140201))
+    assert client_for("school_staff").get(f"/contacts/poster?school={riverside}").status_code == 404
+
+
+def test_months_before_clamps_to_the_end_of_the_month() -> None:
+    from datetime import UTC, datetime
+
+    from portal.contacts.service import months_before
+
+    assert months_before(datetime(2027, 3, 31, 9, tzinfo=UTC), 1) == datetime(
+        2027, 2, 28, 9, tzinfo=UTC
+    )
+    assert months_before(datetime(2027, 1, 15, tzinfo=UTC), 12) == datetime(2026, 1, 15, tzinfo=UTC)
+    assert months_before(datetime(2028, 2, 29, tzinfo=UTC), 12) == datetime(2027, 2, 28, tzinfo=UTC)
+
+
+def test_only_those_who_keep_the_directory_can_find_retired_contacts(client_for) -> None:  # type: ignore[no-untyped-def]
+    publisher = soup(client_for("publisher").get("/contacts/?q=behaviour&retired=1"))
+    assert names(publisher) == ["Behaviour Support Outreach Team"]
+    assert "Retired" in publisher.select_one(".govuk-summary-card__title").get_text()
+    assert names(soup(client_for("publisher").get("/contacts/?q=behaviour"))) == []
+    # A school user asking for them is simply not given them.
+    assert names(soup(client_for("school_staff").get("/contacts/?q=behaviour&retired=1"))) == []
+    assert soup(client_for("school_staff").get("/contacts/")).select_one("#retired") is None

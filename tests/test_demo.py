@@ -1,0 +1,87 @@
+"""The demo council is realistic enough to show the product, and invents every person."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from flask import Flask
+from sqlalchemy import func, select
+
+from portal.demo import seed
+from portal.models import Area, EstablishmentGroup, Membership, Phase, School, Trust, User
+
+
+def test_five_areas_two_trusts_and_at_least_forty_schools(session) -> None:  # type: ignore[no-untyped-def]
+    areas = session.scalars(select(Area.name).order_by(Area.name)).all()
+    assert areas == ["North", "Nuneaton and Bedworth", "Rugby", "Stratford", "Warwick"]
+    assert session.scalar(select(func.count(Trust.id))) == 2
+    schools = session.scalars(select(School)).all()
+    assert len(schools) >= 40
+    # Every area has schools of its own, and both trusts have several academies.
+    assert Counter(s.area.name for s in schools).most_common()[-1][1] >= 5
+    assert all(len(trust.schools) >= 3 for trust in session.scalars(select(Trust)))
+
+
+def test_schools_are_of_mixed_types_and_phases_with_real_urns(session) -> None:  # type: ignore[no-untyped-def]
+    schools = session.scalars(select(School)).all()
+    groups = {s.establishment_type.group for s in schools}
+    assert groups == set(EstablishmentGroup)
+    kinds = {s.establishment_type.value for s in schools}
+    for needed in (
+        "Community school",
+        "Foundation school",
+        "Voluntary aided school",
+        "Community special school",
+        "Academy converter",
+        "Academy sponsor led",
+        "Free schools",
+    ):
+        assert needed in kinds
+    assert {Phase.NURSERY, Phase.PRIMARY, Phase.SECONDARY, Phase.ALL_THROUGH} <= {
+        s.phase for s in schools
+    }
+    assert all(100000 <= s.urn <= 999999 for s in schools)
+    # Realistic sizes: nurseries under 150, secondaries over 500.
+    assert all(s.pupils_on_roll < 150 for s in schools if s.phase is Phase.NURSERY)
+    assert all(s.pupils_on_roll > 500 for s in schools if s.phase is Phase.SECONDARY)
+    # Academies in a trust are academies; maintained schools are in no trust.
+    assert all(s.is_academy for s in schools if s.trust is not None)
+
+
+def test_every_demo_person_is_invented_with_an_example_address(session) -> None:  # type: ignore[no-untyped-def]
+    for user in session.scalars(select(User)):
+        assert user.email.endswith(".example"), user.email
+        assert "Demo" in user.display_name
+
+
+def test_the_issues_demo_accounts_have_their_roles(session) -> None:  # type: ignore[no-untyped-def]
+    def roles_of(email: str) -> list[tuple[str, str]]:
+        memberships = session.scalars(
+            select(Membership).join(User).where(User.email == email)
+        ).all()
+        return [(m.role.value, m.organisation_name) for m in memberships]
+
+    assert roles_of("admin@council.example") == [("la_admin", "the council")]
+    assert roles_of("publisher@council.example") == [("publisher", "the council")]
+    assert roles_of("caf.north@council.example") == [("caf_officer", "North")]
+    assert roles_of("head@oakfield.example") == [("head_teacher", "Oakfield Primary School")]
+    assert roles_of("staff@oakfield.example") == [("school_staff", "Oakfield Primary School")]
+    assert roles_of("head@riverside.example") == [("head_teacher", "Riverside Academy")]
+    assert roles_of("trust@meadowtrust.example") == [("trust_lead", "Meadow Learning Trust")]
+    oakfield = session.scalars(select(School).where(School.name == "Oakfield Primary School")).one()
+    assert (oakfield.area.name, oakfield.is_academy) == ("North", False)
+    riverside = session.scalars(select(School).where(School.name == "Riverside Academy")).one()
+    assert riverside.trust.name == "Meadow Learning Trust"
+
+
+def test_seeding_again_changes_nothing(app: Flask, session) -> None:  # type: ignore[no-untyped-def]
+    def counts() -> tuple[int, ...]:
+        return tuple(
+            session.scalar(select(func.count()).select_from(model))
+            for model in (Area, Trust, School, User, Membership)
+        )
+
+    before = counts()
+    with app.app_context():
+        seed()
+    assert counts() == before

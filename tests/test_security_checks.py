@@ -1,0 +1,63 @@
+"""The checks of ../shared/reference/security/CHECKS.md that no other test names."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from portal.models import School, SupportRequest
+from tests.conftest import csrf_token
+from tests.test_support import created, raise_request
+
+
+def test_a6_rewrite_headers_do_not_change_routing_or_access(client_for) -> None:  # type: ignore[no-untyped-def]
+    staff = client_for("school_staff")
+    for header in ("X-Original-URL", "X-Rewrite-URL"):
+        response = staff.get("/", headers={header: "/admin/audit"})
+        assert response.status_code == 200
+        assert "Audit log" not in response.get_data(as_text=True)
+    assert staff.get("/admin/audit", headers={"X-Forwarded-For": "127.0.0.1"}).status_code == 403
+
+
+def test_a6_a_forged_client_address_does_not_escape_the_sign_in_limit(make_app) -> None:  # type: ignore[no-untyped-def]
+    from tests.conftest import sign_in
+
+    client = make_app(SIGN_IN_RATE_LIMIT="2 per minute").test_client()
+    for n in range(2):
+        sign_in(client, f"nobody{n}@school.example", "wrong")
+    # No proxy is trusted by default: a made-up X-Forwarded-For is not a new address.
+    token = csrf_token(client)
+    limited = client.post(
+        "/sign-in",
+        data={"csrf_token": token, "email": "nobody@school.example", "password": "wrong"},
+        headers={"X-Forwarded-For": "203.0.113.9"},
+    )
+    assert limited.status_code == 429
+
+
+def test_a4_a_school_in_a_hidden_field_carries_no_authority(client_for, session) -> None:  # type: ignore[no-untyped-def]
+    riverside = session.scalar(select(School.id).where(School.urn == 140201))
+    staff = client_for("school_staff")
+    # Oakfield's staff are never asked which school: posting one anyway is not found...
+    response = staff.post(
+        "/support/new/school",
+        data={"csrf_token": csrf_token(staff, "/support/new/consent"), "school": str(riverside)},
+    )
+    assert response.status_code == 404
+    # ...and a request they raise still goes to their own school, whatever the form said.
+    request: SupportRequest = created(session, raise_request(staff))
+    assert request.school.urn == 125601
+
+
+def test_a2_an_id_in_the_body_cannot_override_the_one_in_the_address(client_for, session) -> None:  # type: ignore[no-untyped-def]
+    oakfield = session.scalar(select(School.id).where(School.urn == 125601))
+    riverside = session.scalar(select(School.id).where(School.urn == 140201))
+    head = client_for("head_teacher")
+    # Posting another school's id in the body of Oakfield's buy-back page changes nothing
+    # for that school, and its own page is still not found.
+    response = head.post(
+        f"/buy-back/{oakfield}",
+        data={"csrf_token": csrf_token(head, "/"), "school_id": str(riverside), "action": "total"},
+    )
+    assert response.status_code == 200
+    assert "Oakfield Primary School" in response.get_data(as_text=True)
+    assert head.get(f"/buy-back/{riverside}").status_code == 404

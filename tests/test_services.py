@@ -1,0 +1,325 @@
+"""Services for schools: the catalogue, what a service costs a school, and publishing."""
+
+from __future__ import annotations
+
+import pytest
+from bs4 import BeautifulSoup
+from sqlalchemy import select
+
+from portal.models import (
+    AuditEvent,
+    OfferStatus,
+    PriceOption,
+    PricingBasis,
+    School,
+    Service,
+    ServiceCategory,
+    ServiceKind,
+    ServiceOffer,
+    TradingDecision,
+)
+from tests.conftest import csrf_token
+
+
+def soup(response) -> BeautifulSoup:  # type: ignore[no-untyped-def]
+    assert response.status_code == 200, response.status_code
+    return BeautifulSoup(response.get_data(as_text=True), "html.parser")
+
+
+def listed(page: BeautifulSoup) -> list[str]:
+    return [a.get_text(strip=True) for a in page.select("#results h3 a")]
+
+
+def all_listed(client, query: str = "") -> list[str]:  # type: ignore[no-untyped-def]
+    names, number = [], 1
+    while True:
+        page = soup(client.get(f"/services/?{query}&page={number}"))
+        names += listed(page)
+        if page.select_one("#results .govuk-pagination__next") is None:
+            return names
+        number += 1
+
+
+def service(session, name: str) -> Service:  # type: ignore[no-untyped-def]
+    return session.scalars(select(Service).where(Service.name == name)).one()
+
+
+# --- the catalogue ------------------------------------------------------------------------------
+
+
+def test_the_catalogue_lists_next_years_published_offer(client_for, session) -> None:  # type: ignore[no-untyped-def]
+    page = soup(client_for("school_staff").get("/services/"))
+    assert "The offer for 2027-28" in page.select_one("#results").get_text()
+    names = all_listed(client_for("school_staff"))
+    # Ceased for 2027-28; new in 2027-28.
+    assert "Governor training only" not in names
+    assert "Mental health in schools team" in names
+    published = session.scalars(
+        select(Service.name)
+        .join(ServiceOffer)
+        .where(ServiceOffer.year == 2027, ServiceOffer.status == OfferStatus.PUBLISHED)
+    ).all()
+    assert sorted(names) == sorted(published)
+
+
+def test_last_years_offer_can_be_browsed(client_for) -> None:  # type: ignore[no-untyped-def]
+    names = all_listed(client_for("school_staff"), "year=2026")
+    assert "Governor training only" in names
+    assert "Mental health in schools team" not in names
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        (
+            "kind=statutory",
+            {
+                "Home to school transport",
+                "School admissions and appeals",
+                "Educational psychology: statutory assessment",
+                "SEN monitoring and EHC plan reviews",
+                "Prosecution for non-attendance",
+                "Children missing education",
+            },
+        ),
+        ("kind=statutory&kind=discretionary", None),
+        ("q=payroll", {"Payroll"}),
+    ],
+)
+def test_filters_return_exactly_the_matching_services(
+    client_for, session, query: str, expected
+) -> None:  # type: ignore[no-untyped-def]
+    names = set(all_listed(client_for("school_staff"), query))
+    if expected is None:
+        expected = set(
+            session.scalars(select(Service.name).where(Service.kind != ServiceKind.TRADED))
+        )
+    assert names == expected
+
+
+def test_filter_by_category(client_for, session) -> None:  # type: ignore[no-untyped-def]
+    ict = session.scalar(select(ServiceCategory.id).where(ServiceCategory.name == "ICT"))
+    assert set(all_listed(client_for("school_staff"), f"category={ict}")) == {
+        "ICT technical support",
+        "Broadband and filtering",
+    }
+
+
+def test_available_to_my_school_leaves_out_what_it_cannot_buy(client_for) -> None:  # type: ignore[no-untyped-def]
+    # Riverside is a secondary academy: not maintained-only finance, not primary music.
+    everything = set(all_listed(client_for("academy_head")))
+    mine = set(all_listed(client_for("academy_head"), "available=1"))
+    assert "Education financial services" in everything - mine
+    assert "Music service: whole class ensemble teaching" in everything - mine
+    assert "Payroll" in mine
+
+
+def test_htmx_filtering_swaps_only_the_results(client_for) -> None:  # type: ignore[no-untyped-def]
+    response = client_for("school_staff").get(
+        "/services/?q=payroll", headers={"HX-Request": "true"}
+    )
+    html = response.get_data(as_text=True)
+    assert "<html" not in html and "Filter" not in html
+    assert "Payroll" in html
+
+
+# --- what it costs my school ---------------------------------------------------------------
+
+
+def test_a_school_sees_its_price_how_it_was_worked_out_and_the_change(client_for) -> None:  # type: ignore[no-untyped-def]
+    page = soup(client_for("head_teacher").get("/services/?q=financial"))
+    link = page.select_one("#results h3 a")["href"]
+    detail = soup(client_for("head_teacher").get(link))
+    box = detail.select_one(".council-your-price").get_text(" ", strip=True)
+    # Oakfield: 412 pupils on roll in 2027-28, band 301 to 1000, £3,603.66 uplifted 4%.
+    assert "Your price for 2027-28: £3,747.81" in box
+    assert "Based on 412 pupils on roll at Oakfield Primary School." in box
+    assert "Up £144.15 from 2026-27" in box
+
+
+def test_a_maintained_school_is_not_offered_an_academy_price(client_for) -> None:  # type: ignore[no-untyped-def]
+    client = client_for("head_teacher")
+    link = soup(client.get("/services/?q=hr+advisory")).select_one("#results h3 a")["href"]
+    box = soup(client.get(link)).select_one(".council-your-price").get_text(" ", strip=True)
+    # Only the maintained schools' option applies: £800 + 412 x £4.50, uplifted 3%.
+    assert "Your price for 2027-28: £2,735.68" in box
+    assert "Academies" not in box
+
+
+def test_an_academy_is_told_a_maintained_only_service_is_not_for_it(client_for, session) -> None:  # type: ignore[no-untyped-def]
+    finance = service(session, "Education financial services")
+    box = soup(client_for("academy_head").get(f"/services/{finance.id}")).get_text(" ", strip=True)
+    assert "This service is not available to Riverside Academy." in box
+
+
+def test_a_trust_lead_chooses_which_academys_price(client_for, session) -> None:  # type: ignore[no-untyped-def]
+    payroll = service(session, "Payroll")
+    client = client_for("trust_lead")
+    page = soup(client.get(f"/services/{payroll.id}"))
+    choices = [o.get_text(strip=True) for o in page.select("#school option")]
+    assert "Riverside Academy" in choices and "Oakfield Primary School" not in choices
+
+
+def test_council_staff_see_no_school_price_but_publishers_preview_one(client_for, session) -> None:  # type: ignore[no-untyped-def]
+    finance = service(session, "Education financial services")
+    assert (
+        soup(client_for("caf_officer").get(f"/services/{finance.id}")).select_one(
+            ".council-your-price"
+        )
+        is None
+    )
+    school = session.scalars(select(School).where(School.urn == 125601)).one()
+    preview = soup(
+        client_for("publisher").get(f"/services/{finance.id}?preview=1&school={school.id}")
+    )
+    assert "Your price for 2027-28" in preview.select_one(".council-your-price").get_text()
+
+
+# --- publishing ---------------------------------------------------------------------------
+
+
+def post(client, path: str, **data):  # type: ignore[no-untyped-def]
+    return client.post(path, data={"csrf_token": csrf_token(client, "/services/"), **data})
+
+
+def test_a_publisher_drafts_prices_previews_publishes_and_withdraws(client_for, session) -> None:  # type: ignore[no-untyped-def]
+    publisher, school = client_for("publisher"), client_for("head_teacher")
+    category = session.scalar(select(ServiceCategory.id).where(ServiceCategory.name == "ICT"))
+    created = post(
+        publisher,
+        "/services/new",
+        name="Cyber security training",
+        category=str(category),
+        kind="traded",
+        summary="Training for staff on staying safe online.",
+        included="Two sessions a year.",
+        provider_team="ICT team",
+        contact_email="ict@council.example",
+    )
+    assert created.status_code == 303
+    new = service(session, "Cyber security training")
+    assert (
+        post(publisher, f"/services/{new.id}/offers", year="2027").headers["Location"]
+        == f"/services/{new.id}/offers/2027"
+    )
+    # Not publishable without a price.
+    refused = post(publisher, f"/services/{new.id}/offers/2027/publish")
+    assert (
+        "Not published: Add at least one price option"
+        in soup(publisher.get(refused.headers["Location"])).get_text()
+    )
+    added = post(
+        publisher,
+        f"/services/{new.id}/offers/2027/options/new",
+        name="Annual",
+        basis="banded",
+        audience="all",
+        bands="0-200: 300.00\n201+: 450.00",
+    )
+    assert added.status_code == 303
+    assert "Cyber security training" not in all_listed(school)
+    oakfield = session.scalar(select(School.id).where(School.urn == 125601))
+    preview = soup(publisher.get(f"/services/{new.id}?preview=1&year=2027&school={oakfield}"))
+    # Oakfield has 412 pupils on roll: the open band.
+    assert "Your price for 2027-28: £450.00" in preview.get_text(" ", strip=True)
+    assert post(publisher, f"/services/{new.id}/offers/2027/publish").status_code == 303
+    assert "Cyber security training" in all_listed(school)
+    post(publisher, f"/services/{new.id}/offers/2027/withdraw")
+    assert "Cyber security training" not in all_listed(school)
+    actions = session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)).all()
+    assert actions[-5:] == [
+        "service.created",
+        "offer.created",
+        "price_option.created",
+        "offer.published",
+        "offer.withdrawn",
+    ]
+
+
+def test_prices_of_a_published_offer_cannot_be_changed(client_for, session) -> None:  # type: ignore[no-untyped-def]
+    payroll = service(session, "Payroll")
+    response = client_for("publisher").get(f"/services/{payroll.id}/offers/2027/options/new")
+    assert response.status_code == 303
+
+
+@pytest.mark.parametrize(
+    ("fields", "errors"),
+    [
+        ({"basis": "banded", "bands": "0-100: 10.00\n90-200: 20.00"}, {"bands": None}),
+        (
+            {"basis": "per_school", "amount": "12.345"},
+            {"amount": "no more than 2 decimal places"},
+        ),
+        ({"basis": "per_pupil"}, {"per_pupil": "Enter the rate per pupil"}),
+        ({"basis": "per_unit", "amount": "100"}, {"unit": "Choose the unit"}),
+        ({"basis": "banded", "bands": "lots: 10"}, {"bands": "is not a band"}),
+    ],
+)
+def test_bad_prices_are_explained_beside_the_field(client_for, session, fields, errors) -> None:  # type: ignore[no-untyped-def]
+    publisher = client_for("publisher")
+    new = service(session, "Fire risk assessment")
+    withdrawn = post(publisher, f"/services/{new.id}/offers/2027/withdraw")
+    assert withdrawn.status_code == 303
+    response = post(
+        publisher,
+        f"/services/{new.id}/offers/2027/options/new",
+        name="Test",
+        audience="all",
+        **fields,
+    )
+    page = soup(response)
+    for name, message in errors.items():
+        error = page.select_one(f"#{name}-error")
+        assert error is not None, page.select_one(".govuk-error-summary")
+        if message:
+            assert message in error.get_text()
+
+
+def test_copying_a_year_uplifts_every_price_and_leaves_ceased_services_behind(
+    client_for, session
+) -> None:  # type: ignore[no-untyped-def]
+    publisher = client_for("publisher")
+    response = post(publisher, "/services/copy-year", from_year="2027", uplift="10")
+    assert response.status_code == 303
+    drafted = session.scalars(select(ServiceOffer).where(ServiceOffer.year == 2028)).all()
+    assert drafted and all(o.status is OfferStatus.DRAFT for o in drafted)
+    assert all(o.decision is TradingDecision.REPRICED for o in drafted)
+    payroll = service(session, "Payroll")
+    before = next(o for o in payroll.offers if o.year == 2027).options[0]
+    after = next(o for o in payroll.offers if o.year == 2028).options[0]
+    assert after.amount_pence == round(before.amount_pence * 1.1)
+    assert "Governor training only" not in {o.service.name for o in drafted}
+    event = session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "offer.year_copied")
+    ).one()
+    assert event.detail["drafted"] == len(drafted)
+
+
+def test_the_trading_decision_is_recorded_and_audited(client_for, session) -> None:  # type: ignore[no-untyped-def]
+    payroll = service(session, "Payroll")
+    publisher = client_for("publisher")
+    response = post(publisher, f"/services/{payroll.id}/offers/2027", decision="ceased", vat="yes")
+    assert response.status_code == 303
+    session.expire_all()
+    offer = next(o for o in service(session, "Payroll").offers if o.year == 2027)
+    assert offer.decision is TradingDecision.CEASED
+    event = session.scalars(select(AuditEvent).where(AuditEvent.action == "offer.updated")).one()
+    assert event.detail["changes"] == {"decision": ["repriced", "ceased"]}
+
+
+def test_every_pricing_basis_is_in_the_demo_offer(session) -> None:  # type: ignore[no-untyped-def]
+    used = set(session.scalars(select(PriceOption.basis)))
+    assert used == set(PricingBasis)
+    assert session.scalar(select(PriceOption.id).where(PriceOption.minimum_pence.is_not(None)))
+    assert len(session.scalars(select(Service)).all()) >= 25
+
+
+def test_the_catalogues_queries_do_not_grow_with_the_services_listed(
+    client_for, count_queries
+) -> None:  # type: ignore[no-untyped-def]
+    head = client_for("head_teacher")
+    with count_queries() as few:
+        assert head.get("/services/?q=payroll").status_code == 200
+    with count_queries() as many:
+        assert head.get("/services/").status_code == 200
+    assert many.count == few.count

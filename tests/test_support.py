@@ -1,0 +1,498 @@
+"""CAF officer support: a school's request reaches its area's officers, is worked to an
+outcome, and nothing is lost on the way."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import pytest
+from bs4 import BeautifulSoup
+from flask import Flask
+from sqlalchemy import select
+
+from portal.models import (
+    AuditEvent,
+    OutboxMessage,
+    School,
+    SupportEvent,
+    SupportRequest,
+    SupportStatus,
+    User,
+)
+from tests.conftest import csrf_token
+
+ANSWERS = {
+    "consent": {"consent": "yes"},
+    "kind": {"kind": "completing"},
+    "child": {"initials": "js", "year_group": "Year 4"},
+    "level": {"level": "2a"},
+    "needs": {"needs": ["attendance", "emotional_health"]},
+    "urgency": {"urgency": "soon"},
+    "contact": {
+        "contact_by": "phone",
+        "contact_phone": "0121 496 0999",
+        "contact_times": "Mornings",
+    },
+    "details": {"details": "Attendance has fallen since October."},
+}
+
+
+def soup(response) -> BeautifulSoup:  # type: ignore[no-untyped-def]
+    return BeautifulSoup(response.get_data(as_text=True), "html.parser")
+
+
+def answer(client, slug: str, data: dict, **query) -> object:  # type: ignore[no-untyped-def]
+    path = f"/support/new/{slug}"
+    token = csrf_token(client, path)
+    return client.post(path, query_string=query, data={"csrf_token": token, **data})
+
+
+def raise_request(client, answers: dict | None = None, submit: bool = True):  # type: ignore[no-untyped-def]
+    """Walk the question pages as a person would, following each redirect."""
+    answers = {**ANSWERS, **(answers or {})}
+    response = client.get("/support/new")
+    assert response.status_code == 200
+    location = soup(response).select_one("a.govuk-button--start")["href"]
+    while location.startswith("/support/new/") and not location.endswith("/check"):
+        slug = location.rsplit("/", 1)[1]
+        response = answer(client, slug, answers[slug])
+        assert response.status_code == 303, soup(response).select_one(".govuk-error-summary")
+        location = response.headers["Location"]
+    assert location == "/support/new/check"
+    if not submit:
+        return client.get(location)
+    check = client.get(location)
+    key = soup(check).select_one('input[name="submission_key"]')["value"]
+    return client.post(
+        location, data={"csrf_token": csrf_token(client, location), "submission_key": key}
+    )
+
+
+def created(session, response) -> SupportRequest:  # type: ignore[no-untyped-def]
+    request_id = int(re.search(r"/support/(\d+)/sent", response.headers["Location"]).group(1))
+    return session.get(SupportRequest, request_id)
+
+
+# --- raising a request ------------------------------------------------------------------------
+
+
+def test_the_first_page_interrupts_with_the_safeguarding_routes(client_for) -> None:  # type: ignore[no-untyped-def]
+    page = soup(client_for("school_staff").get("/support/new"))
+    text = page.select_one("main").get_text(" ", strip=True)
+    assert page.h1.get_text(strip=True) == "Is a child in danger or at risk of significant harm?"
+    assert "If a child is in immediate danger, call 999 now." in text
+    assert "children's services front door on 01632 960 000" in text
+    assert text.index("999") < text.index("Ask a CAF officer for support")
+
+
+def test_a_school_raises_a_request_that_reaches_its_areas_officers(client_for, session) -> None:  # type: ignore[no-untyped-def]
+    response = raise_request(client_for("school_staff"))
+    assert response.status_code == 303
+    request = created(session, response)
+    assert re.fullmatch(r"CAF-20\d\d-\d{6}", request.reference)
+    assert request.school.name == "Oakfield Primary School"
+    assert request.area.name == "North"
+    assert request.status is SupportStatus.NEW
+    assert (request.child_initials, request.child_year_group) == ("JS", "Year 4")
+    assert request.needs == ["attendance", "emotional_health"]
+    assert request.contact_phone == "0121 496 0999"
+    assert request.respond_by > request.submitted_at.date()
+    mail = session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.subject.contains(request.reference))
+        .order_by(OutboxMessage.id)
+    ).all()
+    assert [m.recipient for m in mail] == ["staff@oakfield.example", "caf.north@council.example"]
+    assert request.reference in mail[0].subject and request.reference in mail[1].subject
+    sent = soup(client_for("school_staff").get(response.headers["Location"]))
+    assert request.reference in sent.select_one(".govuk-panel").get_text()
+
+
+def test_check_your_answers_shows_everything_with_a_change_link(client_for) -> None:  # type: ignore[no-untyped-def]
+    page = soup(raise_request(client_for("school_staff"), submit=False))
+    rows = {
+        row.dt.get_text(strip=True): row.dd.get_text(" ", strip=True)
+        for row in page.select(".govuk-summary-list__row")
+    }
+    assert rows["The child"] == "JS, Year 4"
+    assert rows["Areas of need"] == "Attendance, Emotional health and wellbeing"
+    assert rows["Contact me"] == "By telephone on 0121 496 0999, Mornings"
+    changes = [a["href"] for a in page.select(".govuk-summary-list__actions a")]
+    assert "/support/new/needs?change=1" in changes
+
+
+def test_answers_are_kept_after_going_back(client_for) -> None:  # type: ignore[no-untyped-def]
+    client = client_for("school_staff")
+    raise_request(client, submit=False)
+    level = soup(client.get("/support/new/level"))
+    assert level.select_one('input[value="2a"]').has_attr("checked")
+    assert level.select_one(".govuk-back-link")["href"] == "/support/new/child"
+    child = soup(client.get("/support/new/child"))
+    assert child.select_one("#initials")["value"] == "js"
+
+
+def test_a_change_from_check_your_answers_comes_back_to_it(client_for) -> None:  # type: ignore[no-untyped-def]
+    client = client_for("school_staff")
+    raise_request(client, submit=False)
+    response = answer(client, "urgency", {"urgency": "urgent"}, change=1)
+    assert response.headers["Location"] == "/support/new/check"
+
+
+def test_without_consent_only_anonymous_advice_can_be_asked(client_for, session) -> None:  # type: ignore[no-untyped-def]
+    client = client_for("school_staff")
+    answer(client, "consent", {"consent": "no"})
+    kinds = [i["value"] for i in soup(client.get("/support/new/kind")).select('input[name="kind"]')]
+    assert kinds == ["advice", "training"]
+    assert answer(client, "kind", {"kind": "completing"}).status_code == 200  # not a choice
+    child = soup(client.get("/support/new/child"))
+    assert child.select_one("#initials") is None
+    response = raise_request(
+        client,
+        {
+            "consent": {"consent": "no"},
+            "kind": {"kind": "advice"},
+            "child": {"year_group": "Year 4"},
+        },
+    )
+    request = created(session, response)
+    assert (request.consent, request.child_initials) == (False, None)
+
+
+def test_training_asks_nothing_about_a_child(client_for, session) -> None:  # type: ignore[no-untyped-def]
+    response = raise_request(client_for("school_staff"), {"kind": {"kind": "training"}})
+    request = created(session, response)
+    assert (request.child_year_group, request.level_of_need, request.needs) == (None, None, [])
+
+
+@pytest.mark.parametrize(
+    ("slug", "data", "errors"),
+    [
+        ("consent", {}, {"consent": "Select whether the family has given consent"}),
+        (
+            "child",
+            {"initials": "J0hn", "year_group": ""},
+            {
+                "initials": "Initials must be 1 to 3 letters, like JS",
+                "year_group": "Choose the child's year group",
+            },
+        ),
+        ("needs", {}, {"needs": "Select at least one area of need"}),
+        (
+            "contact",
+            {"contact_by": "phone", "contact_phone": ""},
+            {"contact_phone": "Enter a telephone number to be called on"},
+        ),
+        (
+            "contact",
+            {"contact_by": "phone", "contact_phone": "123"},
+            {"contact_phone": "Enter a UK telephone number, like 0121 496 0000 or 07700 900 982"},
+        ),
+    ],
+)
+def test_bad_answers_are_explained_beside_the_question(client_for, slug, data, errors) -> None:  # type: ignore[no-untyped-def]
+    client = client_for("school_staff")
+    answer(client, "consent", {"consent": "yes"})
+    answer(client, "kind", {"kind": "completing"})
+    response = answer(client, slug, data)
+    assert response.status_code == 200
+    page = soup(response)
+    assert page.title.get_text().startswith("Error: ")
+    assert [a.get_text(strip=True) for a in page.select(".govuk-error-summary a")] == list(
+        errors.values()
+    )
+    for name, message in errors.items():
+        assert message in page.select_one(f"#{name}-error").get_text()
+
+
+def test_pressing_submit_twice_makes_one_request(client_for, session) -> None:  # type: ignore[no-untyped-def]
+    client = client_for("school_staff")
+    check = raise_request(client, submit=False)
+    key = soup(check).select_one('input[name="submission_key"]')["value"]
+    token = csrf_token(client, "/support/new/check")
+    first = client.post("/support/new/check", data={"csrf_token": token, "submission_key": key})
+    second = client.post("/support/new/check", data={"csrf_token": token, "submission_key": key})
+    assert first.headers["Location"] == second.headers["Location"]
+    made = session.scalars(select(SupportRequest).where(SupportRequest.submission_key == key)).all()
+    assert len(made) == 1
+    assert first.headers["Location"] == f"/support/{made[0].id}/sent"
+    assert (
+        len(
+            session.scalars(
+                select(SupportRequest).where(SupportRequest.requester_id == made[0].requester_id)
+            ).all()
+        )
+        == 2
+    )  # with the demo one
+
+
+def test_a_trust_lead_chooses_the_academy(client_for, session) -> None:  # type: ignore[no-untyped-def]
+    client = client_for("trust_lead")
+    schools = [
+        label.get_text(strip=True)
+        for label in soup(client.get("/support/new/school")).select("label")
+    ]
+    assert "Riverside Academy" in schools and "Oakfield Primary School" not in schools
+    riverside = session.scalar(select(School.id).where(School.urn == 140201))
+    response = raise_request(client, {"school": {"school": str(riverside)}})
+    assert created(session, response).area.name == "Nuneaton and Bedworth"
+
+
+def test_council_staff_cannot_raise_requests(client_for) -> None:  # type: ignore[no-untyped-def]
+    assert client_for("caf_officer").get("/support/new").status_code == 403
+
+
+# --- who sees what --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def oakfield_request(client_for, session) -> SupportRequest:  # type: ignore[no-untyped-def]
+    return created(session, raise_request(client_for("school_staff")))
+
+
+@pytest.mark.parametrize(
+    ("role", "status"),
+    [
+        ("school_staff", 200),  # raised it
+        ("head_teacher", 200),  # the whole school's
+        ("caf_officer", 200),  # North's officer
+        ("la_admin", 200),
+        ("academy_head", 404),
+        ("trust_lead", 404),
+        ("publisher", 404),
+        ("caf.rugby@council.example", 404),
+    ],
+)
+def test_who_sees_a_request(client_for, oakfield_request, role: str, status: int) -> None:  # type: ignore[no-untyped-def]
+    assert client_for(role).get(f"/support/{oakfield_request.id}").status_code == status
+
+
+def test_staff_see_only_the_requests_they_raised(
+    app: Flask, client_for, session, oakfield_request
+) -> None:  # type: ignore[no-untyped-def]
+    from portal.models import Membership, Role
+
+    colleague = User(
+        email="senco@oakfield.example", display_name="Sam Demo-Senco", password_hash="x"
+    )
+    colleague.memberships.append(
+        Membership(role=Role.SCHOOL_STAFF, school_id=oakfield_request.school_id)
+    )
+    session.add(colleague)
+    session.commit()
+    with app.test_client() as client:
+        with client.session_transaction() as flask_session:
+            flask_session["_user_id"] = colleague.get_id()
+        assert client.get(f"/support/{oakfield_request.id}").status_code == 404
+        assert oakfield_request.reference not in client.get("/support/").get_data(as_text=True)
+
+
+# --- working the queue ----------------------------------------------------------------------------
+
+
+def update(client, request: SupportRequest, **data):  # type: ignore[no-untyped-def]
+    path = f"/support/{request.id}"
+    page = soup(client.get(path))
+    version = page.select_one('input[name="version"]')["value"]
+    form = {"csrf_token": csrf_token(client, path), "version": version, "shared": "school", **data}
+    return client.post(path, data=form)
+
+
+def test_an_officer_works_a_request_to_an_outcome(client_for, session, oakfield_request) -> None:  # type: ignore[no-untyped-def]
+    officer = client_for("caf_officer")
+    assert update(officer, oakfield_request, action="acknowledged").status_code == 303
+    refused = update(officer, oakfield_request, action="in_progress")
+    assert "Enter the meeting date" in soup(refused).select_one(".govuk-error-summary").get_text()
+    assert (
+        update(
+            officer, oakfield_request, action="in_progress", meeting_on=["3", "12", "2026"]
+        ).status_code
+        == 303
+    )
+    assert (
+        update(
+            officer,
+            oakfield_request,
+            action="closed",
+            outcome="assessment_started",
+            note="TAF booked",
+        ).status_code
+        == 303
+    )
+    session.expire_all()
+    request = session.get(SupportRequest, oakfield_request.id)
+    assert request.status is SupportStatus.CLOSED
+    assert request.meeting_on == date(2026, 12, 3)
+    assert request.assigned_officer.email == "caf.north@council.example"
+    assert request.first_response_at is not None
+    statuses = [e.to_status for e in request.events]
+    assert statuses == [
+        SupportStatus.NEW,
+        SupportStatus.ACKNOWLEDGED,
+        SupportStatus.IN_PROGRESS,
+        SupportStatus.CLOSED,
+    ]
+    to_school = session.scalars(
+        select(OutboxMessage.subject).where(
+            OutboxMessage.recipient == "staff@oakfield.example",
+            OutboxMessage.subject.contains(request.reference),
+        )
+    ).all()
+    assert len(to_school) == 4  # the confirmation and three status changes
+    # A closed request offers no more status changes, only notes.
+    actions = [
+        i["value"]
+        for i in soup(officer.get(f"/support/{request.id}")).select('input[name="action"]')
+    ]
+    assert actions == ["note"]
+
+
+def test_private_notes_stay_with_the_council(client_for, oakfield_request) -> None:  # type: ignore[no-untyped-def]
+    officer = client_for("caf_officer")
+    update(officer, oakfield_request, action="note", note="Spoke to the SENCO", shared="school")
+    update(
+        officer, oakfield_request, action="note", note="Sibling known to the team", shared="council"
+    )
+    school_view = (
+        client_for("school_staff").get(f"/support/{oakfield_request.id}").get_data(as_text=True)
+    )
+    assert "Spoke to the SENCO" in school_view
+    assert "Sibling known to the team" not in school_view
+    assert "Sibling known to the team" in officer.get(f"/support/{oakfield_request.id}").get_data(
+        as_text=True
+    )
+
+
+def test_two_officers_at_once_lose_nothing(client_for, session, oakfield_request) -> None:  # type: ignore[no-untyped-def]
+    first, second = client_for("caf_officer"), client_for("la_admin")
+    path = f"/support/{oakfield_request.id}"
+    seen = soup(second.get(path)).select_one('input[name="version"]')["value"]
+    assert update(first, oakfield_request, action="acknowledged").status_code == 303
+    stale = second.post(
+        path,
+        data={
+            "csrf_token": csrf_token(second, path),
+            "version": seen,
+            "action": "redirected",
+            "redirect_reason": "another_area",
+            "note": "Family moved to Rugby",
+            "shared": "school",
+        },
+    )
+    page = soup(stale)
+    assert stale.status_code == 200
+    assert (
+        "Someone else has just updated this request"
+        in page.select_one(".govuk-error-summary").get_text()
+    )
+    assert page.select_one("#note").get_text() == "Family moved to Rugby"
+    assert page.select_one('input[name="redirect_reason"][value="another_area"]').has_attr(
+        "checked"
+    )
+    session.expire_all()
+    assert session.get(SupportRequest, oakfield_request.id).status is SupportStatus.ACKNOWLEDGED
+    # Read, then saved again: it goes through.
+    new_version = page.select_one('input[name="version"]')["value"]
+    again = second.post(
+        path,
+        data={
+            "csrf_token": csrf_token(second, path),
+            "version": new_version,
+            "action": "redirected",
+            "redirect_reason": "another_area",
+            "note": "Family moved to Rugby",
+            "shared": "school",
+        },
+    )
+    assert again.status_code == 303
+    session.expire_all()
+    assert session.get(SupportRequest, oakfield_request.id).status is SupportStatus.REDIRECTED
+
+
+def test_the_queue_filters_and_shows_what_is_due(client_for, session, oakfield_request) -> None:  # type: ignore[no-untyped-def]
+    rugby_school = session.scalars(select(School).where(School.urn == 125613)).one()
+    other = created(
+        session, raise_request(client_for("school_staff"), {"urgency": {"urgency": "urgent"}})
+    )
+    other.respond_by = date(2020, 1, 6)  # long overdue
+    session.commit()
+    officer = client_for("caf_officer")
+    page = soup(officer.get("/support/"))
+    rows = {
+        tr.select_one("a").get_text(): tr.get_text(" ", strip=True)
+        for tr in page.select("#queue tbody tr")
+    }
+    assert {oakfield_request.reference, other.reference} <= set(rows)
+    # Only North's requests: Oakfield's and Atherstone Meadows' (demo ones included).
+    schools = {tr.select("td")[1].get_text(strip=True) for tr in page.select("#queue tbody tr")}
+    assert schools == {"Oakfield Primary School", "Atherstone Meadows Primary School"}
+    assert "Overdue" in rows[other.reference]
+    # Sorted by the date a response is due: the overdue one first.
+    assert next(iter(rows)) == other.reference
+    urgent = soup(officer.get("/support/?urgency=urgent"))
+    assert other.reference in [a.get_text() for a in urgent.select("#queue tbody a")]
+    assert oakfield_request.reference not in urgent.get_text()
+    assert rugby_school.name not in page.get_text()
+    closed = soup(officer.get("/support/?status=closed"))
+    assert closed.select("#queue tbody tr") == []
+
+
+def test_the_queue_refreshes_itself_with_its_filters(client_for, oakfield_request) -> None:  # type: ignore[no-untyped-def]
+    officer = client_for("caf_officer")
+    fragment = officer.get("/support/?urgency=soon&sort=newest", headers={"HX-Request": "true"})
+    html = fragment.get_data(as_text=True)
+    assert "<html" not in html
+    poller = soup(fragment).select_one('[hx-trigger="every 60s"]')
+    assert "urgency=soon" in poller["hx-get"] and "sort=newest" in poller["hx-get"]
+    assert oakfield_request.reference in html
+
+
+def test_a_rugby_officer_does_not_see_norths_queue(client_for, oakfield_request) -> None:  # type: ignore[no-untyped-def]
+    page = client_for("caf.rugby@council.example").get("/support/").get_data(as_text=True)
+    assert oakfield_request.reference not in page
+
+
+def test_closed_requests_are_anonymised_after_the_retention_period(
+    app: Flask, client_for, session, oakfield_request
+) -> None:  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    update(
+        client_for("caf_officer"),
+        oakfield_request,
+        action="closed",
+        outcome="advice_given",
+        note="Advice by phone",
+    )
+    session.expire_all()
+    request = session.get(SupportRequest, oakfield_request.id)
+    request.updated_at = request.updated_at - timedelta(days=800)
+    session.commit()
+    result = app.test_cli_runner().invoke(args=["support", "anonymise", "--older-than", "24"])
+    assert result.exit_code == 0, result.output
+    assert "1 request" in result.output
+    session.expire_all()
+    request = session.get(SupportRequest, oakfield_request.id)
+    assert (request.child_initials, request.details, request.needs) == (None, None, [])
+    assert request.anonymised_at is not None
+    assert request.status is SupportStatus.CLOSED and request.urgency is not None
+    assert all(
+        e.note is None
+        for e in session.scalars(select(SupportEvent).where(SupportEvent.request_id == request.id))
+    )
+    audit = session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "support.anonymised")
+    ).one()
+    assert audit.detail["references"] == [request.reference]
+
+
+def test_every_question_on_the_update_form_has_its_legend(client_for, oakfield_request) -> None:  # type: ignore[no-untyped-def]
+    page = soup(client_for("caf_officer").get(f"/support/{oakfield_request.id}"))
+    legends = [legend.get_text(strip=True) for legend in page.select("form legend")]
+    assert legends == [
+        "What do you want to do?",
+        "Meeting date (if in progress)",
+        "Outcome (if closing)",
+        "Reason (if redirecting)",
+        "Who can read the note?",
+    ]

@@ -1,0 +1,32 @@
+"""Times are stored in UTC and shown as people in England read them."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from portal.templating import london_time, long_date
+
+
+@pytest.mark.parametrize(
+    ("stored", "shown"),
+    [
+        # Winter: London is on GMT, the same as UTC.
+        (datetime(2027, 3, 2, 9, 5, tzinfo=UTC), "2 March 2027 at 9:05am"),
+        # Summer: British Summer Time, an hour ahead of UTC.
+        (datetime(2027, 6, 30, 23, 30, tzinfo=UTC), "1 July 2027 at 12:30am"),
+        # The clocks went forward at 01:00 UTC on 28 March 2027.
+        (datetime(2027, 3, 28, 0, 59, tzinfo=UTC), "28 March 2027 at 12:59am"),
+        (datetime(2027, 3, 28, 1, 0, tzinfo=UTC), "28 March 2027 at 2:00am"),
+        (datetime(2026, 11, 22, 14, 0, tzinfo=UTC), "22 November 2026 at 2:00pm"),
+    ],
+)
+def test_stored_utc_is_shown_in_london_time(stored: datetime, shown: str) -> None:
+    assert london_time(stored) == shown
+
+
+def test_nothing_to_show_shows_nothing() -> None:
+    assert london_time(None) == ""
+    assert long_date(None) == ""
+    assert long_date(date(2027, 4, 1)) == "1 April 2027"
