@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
@@ -20,7 +21,9 @@ class ConfigurationError(RuntimeError):
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
-    app = Flask(
+    from portal.assets import Portal
+
+    app = Portal(
         __name__,
         instance_path=str(ROOT / "instance"),
         instance_relative_config=True,
@@ -52,10 +55,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         ]
     )
 
-    from portal import cli, errors, limits, security, templating
+    from portal import assets, cli, errors, limits, security, templating
     from portal.db import db
     from portal.extensions import csrf, htmx, login_manager
 
+    assets.init_app(app)
     db.init_app(app)
     csrf.init_app(app)
     htmx.init_app(app)
@@ -105,8 +109,35 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 
 def _check_configuration(app: Flask) -> None:
+    portal_url = app.config.get("PORTAL_URL")
+    if portal_url and not _is_absolute_web_address(portal_url):
+        raise ConfigurationError(
+            f"PORTAL_URL must be an absolute http(s) address, like"
+            f" https://schools.council.example: {portal_url!r}"
+        )
     if app.config["PORTAL_ENV"] != PRODUCTION:
         return
-    missing = [name for name in ("SECRET_KEY", "DATABASE_URL") if not app.config.get(name)]
+    # PORTAL_URL too: without it, links in e-mails take the host the request named, and a
+    # forged Host header could send a password reset link to someone else's site.
+    required = ("SECRET_KEY", "DATABASE_URL", "PORTAL_URL")
+    missing = [name for name in required if not app.config.get(name)]
     if missing:
-        raise ConfigurationError(f"{' and '.join(missing)} must be set when PORTAL_ENV=production")
+        names = missing[0] if len(missing) == 1 else f"{', '.join(missing[:-1])} and {missing[-1]}"
+        raise ConfigurationError(f"{names} must be set when PORTAL_ENV=production")
+
+
+def _is_absolute_web_address(url: object) -> bool:
+    """Whether ``url`` is where a browser can go: http(s), a host, nothing after the path."""
+    if not isinstance(url, str):
+        return False
+    try:
+        parts = urlsplit(url)
+        _ = parts.port  # a port that is not a number raises ValueError
+    except ValueError:
+        return False
+    return (
+        parts.scheme in ("http", "https")
+        and bool(parts.hostname)
+        and not parts.query
+        and not parts.fragment
+    )

@@ -39,30 +39,96 @@ def test_instance_config_overrides_the_environment(
     app.extensions["portal.db"].engine.dispose()
 
 
+PRODUCTION_SETTINGS = {
+    "SECRET_KEY": "x" * 32,
+    "DATABASE_URL": "sqlite://",
+    "PORTAL_URL": "https://schools.council.example",
+}
+
+
+def production(monkeypatch: pytest.MonkeyPatch, **settings: str | None) -> None:
+    """PORTAL_ENV=production with the required settings, each changed or (None) unset."""
+    monkeypatch.setenv("PORTAL_ENV", "production")
+    for name, value in {**PRODUCTION_SETTINGS, **settings}.items():
+        if value is None:
+            monkeypatch.delenv(name, raising=False)
+        else:
+            monkeypatch.setenv(name, value)
+
+
 @pytest.mark.parametrize(
-    ("environment", "message"),
+    ("unset", "message"),
     [
-        ({"DATABASE_URL": "sqlite://"}, "SECRET_KEY must be set"),
-        ({"SECRET_KEY": "x" * 32}, "DATABASE_URL must be set"),
-        ({}, "SECRET_KEY and DATABASE_URL must be set"),
+        (["SECRET_KEY"], "^SECRET_KEY must be set when PORTAL_ENV=production$"),
+        (["DATABASE_URL"], "^DATABASE_URL must be set when PORTAL_ENV=production$"),
+        (["PORTAL_URL"], "^PORTAL_URL must be set when PORTAL_ENV=production$"),
+        (["SECRET_KEY", "DATABASE_URL"], "^SECRET_KEY and DATABASE_URL must be set"),
+        (
+            ["SECRET_KEY", "DATABASE_URL", "PORTAL_URL"],
+            "^SECRET_KEY, DATABASE_URL and PORTAL_URL must be set",
+        ),
     ],
 )
 def test_production_refuses_to_start_without_its_settings(
-    monkeypatch: pytest.MonkeyPatch, environment: dict[str, str], message: str
+    monkeypatch: pytest.MonkeyPatch, unset: list[str], message: str
 ) -> None:
-    monkeypatch.setenv("PORTAL_ENV", "production")
-    monkeypatch.delenv("SECRET_KEY", raising=False)
-    monkeypatch.delenv("DATABASE_URL", raising=False)
-    for name, value in environment.items():
-        monkeypatch.setenv(name, value)
+    production(monkeypatch, **dict.fromkeys(unset))
     with pytest.raises(ConfigurationError, match=message):
         create_app()
 
 
-def test_production_settings_are_secure(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PORTAL_ENV", "production")
-    monkeypatch.setenv("SECRET_KEY", "x" * 32)
+def test_production_refuses_an_empty_portal_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    production(monkeypatch, PORTAL_URL="")
+    with pytest.raises(ConfigurationError, match=r"^PORTAL_URL must be set"):
+        create_app()
+
+
+@pytest.mark.parametrize(
+    "portal_url",
+    [
+        "schools.council.example",
+        "//schools.council.example",
+        "/account",
+        "ftp://schools.council.example",
+        "javascript:alert(1)",
+        "https://",
+        "https://schools.council.example:port",
+        "https://schools.council.example/?next=elsewhere",
+        "https://schools.council.example/#top",
+    ],
+)
+def test_portal_url_must_be_an_absolute_web_address(
+    monkeypatch: pytest.MonkeyPatch, portal_url: str
+) -> None:
+    # Refused wherever it is set, not only in production: every e-mailed link starts with it.
     monkeypatch.setenv("DATABASE_URL", "sqlite://")
+    monkeypatch.setenv("PORTAL_URL", portal_url)
+    with pytest.raises(ConfigurationError, match=r"^PORTAL_URL must be an absolute http"):
+        create_app({"TESTING": True})
+    production(monkeypatch, PORTAL_URL=portal_url)
+    with pytest.raises(ConfigurationError, match=r"^PORTAL_URL must be an absolute http"):
+        create_app()
+
+
+@pytest.mark.parametrize(
+    ("portal_url", "kept"),
+    [
+        ("https://schools.council.example/", "https://schools.council.example"),
+        ("http://portal.internal:8080", "http://portal.internal:8080"),
+        ("https://www.council.example/schools", "https://www.council.example/schools"),
+    ],
+)
+def test_production_starts_with_an_absolute_portal_url(
+    monkeypatch: pytest.MonkeyPatch, portal_url: str, kept: str
+) -> None:
+    production(monkeypatch, PORTAL_URL=portal_url)
+    app = create_app()
+    assert app.config["PORTAL_URL"] == kept
+    app.extensions["portal.db"].engine.dispose()
+
+
+def test_production_settings_are_secure(monkeypatch: pytest.MonkeyPatch) -> None:
+    production(monkeypatch)
     app = create_app()
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["FORCE_HTTPS"] is True
@@ -84,9 +150,7 @@ def test_production_settings_are_secure(monkeypatch: pytest.MonkeyPatch) -> None
 
 
 def test_seed_demo_refuses_in_production(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PORTAL_ENV", "production")
-    monkeypatch.setenv("SECRET_KEY", "x" * 32)
-    monkeypatch.setenv("DATABASE_URL", "sqlite://")
+    production(monkeypatch)
     app = create_app()
     runner = app.test_cli_runner()
     result = runner.invoke(args=["seed-demo"])
