@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gzip
+import hashlib
 import json
 import re
 from pathlib import Path
@@ -220,7 +222,24 @@ def test_htmx_runs_under_the_strict_policy(client: FlaskClient) -> None:
         '"allowEval": false, "allowScriptTags": false, "historyCacheSize": 0, '
         '"refreshOnHistoryMiss": true}\'>'
     ) in html
-    assert '<script src="/static/js/vendor/htmx.min.js"></script>' in html
+    assert re.search(r'<script src="/static/js/vendor/htmx.min.js\?v=[0-9a-f]{12}"></script>', html)
+
+
+def test_static_files_are_versioned_compressed_and_cached_for_a_year(client: FlaskClient) -> None:
+    html = client.get("/sign-in").get_data(as_text=True)
+    found = re.search(r'href="(/static/css/council.css\?v=([0-9a-f]{12}))"', html)
+    assert found, "the stylesheet's URL carries its content's digest"
+    stylesheet = client.get(found.group(1), headers={"Accept-Encoding": "gzip"})
+    body = stylesheet.get_data()
+    stylesheet.close()
+    assert stylesheet.headers["Content-Encoding"] == "gzip"
+    css = gzip.decompress(body)
+    assert hashlib.sha256(css).hexdigest()[:12] == found.group(2)
+    assert "max-age=31536000" in stylesheet.headers["Cache-Control"]
+    # Without the version the file may have changed since: the browser must ask again.
+    plain = client.get("/static/css/council.css")
+    plain.close()
+    assert "max-age=31536000" not in plain.headers.get("Cache-Control", "")
 
 
 def test_session_cookie_is_httponly_and_samesite(client: FlaskClient) -> None:
