@@ -30,4 +30,8 @@ def init_app(app: Flask) -> Limiter:
             lambda setting=setting: current_app.config[setting],
             methods=["POST"],
         )(app.view_functions[endpoint])
+    # Held by the app: the limited views refer to their limiter only weakly, and when limits
+    # are switched off (RATELIMIT_ENABLED=false) Flask-Limiter keeps no reference of its own,
+    # so the limiter would be collected and every limited view would fail.
+    app.extensions["portal.limiter"] = limiter
     return limiter

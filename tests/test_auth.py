@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 from bs4 import BeautifulSoup
 from flask.testing import FlaskClient
@@ -193,6 +195,16 @@ def test_sign_in_is_rate_limited(make_app) -> None:  # type: ignore[no-untyped-d
     assert "Too many attempts" in limited.get_data(as_text=True)
     # Reading the form is not limited: only attempts are.
     assert client.get("/sign-in").status_code == 200
+
+
+def test_sign_in_works_with_rate_limits_switched_off(make_app) -> None:  # type: ignore[no-untyped-def]
+    client = make_app(RATELIMIT_ENABLED=False, SIGN_IN_RATE_LIMIT="1 per minute").test_client()
+    # The limiter once lived only as long as nothing collected it: make sure something has.
+    gc.collect()
+    for _ in range(3):
+        refused = sign_in(client, "nobody@oakfield.example", "wrong")
+        assert refused.status_code == 200
+        assert "Enter a correct e-mail address and password" in refused.get_data(as_text=True)
 
 
 def test_failed_and_successful_sign_ins_are_audited(client: FlaskClient, session) -> None:  # type: ignore[no-untyped-def]
