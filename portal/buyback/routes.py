@@ -39,12 +39,13 @@ def index() -> ResponseReturnValue:
         if len(schools) == 1:
             return redirect(url_for("buyback.choice", school_id=schools[0].id))
         # A trust lead: every academy, with where its choice stands and its total.
+        windows = {school.id: service.current_window(school) for school in schools}
+        choices = service.choices_for(windows)
         rows = []
         for school in schools:
-            window = service.current_window(school)
-            choice = service.get_choice(school, window) if window else None
+            choice = choices.get(school.id)
             latest = choice.submissions[-1] if choice and choice.submissions else None
-            rows.append((school, window, choice, latest))
+            rows.append((school, windows[school.id], choice, latest))
         total = sum(latest.net_pence + latest.vat_pence for *_, latest in rows if latest)
         return render_page("buyback/trust.html", rows=rows, total=total, format_pence=format_pence)
     windows = db.session.scalars(
@@ -53,8 +54,14 @@ def index() -> ResponseReturnValue:
     return render_page("buyback/windows.html", windows=windows, now=service.now())
 
 
-def _page(school: Any, window: Any, offered: Any, answers: Any, **context: Any) -> str:
-    choice = service.get_choice(school, window)
+# Passed for ``stored`` when the caller has not just read the choice (after a save, say).
+UNREAD = object()
+
+
+def _page(
+    school: Any, window: Any, offered: Any, answers: Any, stored: Any = UNREAD, **context: Any
+) -> str:
+    choice = service.get_choice(school, window) if stored is UNREAD else stored
     state = window.state(service.now())
     return render_page(
         "buyback/choice.html",
@@ -97,7 +104,7 @@ def choice(school_id: int) -> ResponseReturnValue:
             if stored is not None and stored.lines
             else service.renewal_answers(school, window, offered)
         )
-        return _page(school, window, offered, answers, renewal=stored is None)
+        return _page(school, window, offered, answers, stored, renewal=stored is None)
 
     if not can(Capability.PREPARE_BUYBACK):
         abort(403)

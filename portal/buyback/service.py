@@ -16,9 +16,10 @@ from datetime import datetime
 from fractions import Fraction
 from typing import Any
 
-from flask import current_app
-from sqlalchemy import select
+from flask import current_app, g, has_request_context
+from sqlalchemy import select, tuple_
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import contains_eager, lazyload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from portal import audit
@@ -38,7 +39,7 @@ from portal.models import (
     User,
 )
 from portal.outbox import queue_email
-from portal.services.catalogue import pupils_for
+from portal.services.catalogue import pupils_for, rolls_for
 from portal.services.pricing import NoPrice, PriceRule, applies_to, format_pence, quote
 
 
@@ -52,9 +53,16 @@ def now() -> datetime:
 
 def windows_for(school: School) -> list[BuybackWindow]:
     """The windows that include this school, newest year first."""
-    windows = db.session.scalars(
-        select(BuybackWindow).order_by(BuybackWindow.year.desc(), BuybackWindow.opens_at.desc())
-    ).all()
+    # A handful of rows a year, asked for more than once while a page is drawn (the current
+    # window, last year's): read once per request.
+    # Only within a request: a command (the demo seed) may add windows after asking.
+    windows = g.get("buyback_windows") if has_request_context() else None
+    if windows is None:
+        windows = db.session.scalars(
+            select(BuybackWindow).order_by(BuybackWindow.year.desc(), BuybackWindow.opens_at.desc())
+        ).all()
+        if has_request_context():
+            g.buyback_windows = windows
     return [w for w in windows if w.cohort.includes(school)]
 
 
@@ -88,6 +96,7 @@ def offered_to(school: School, year: int) -> list[Offered]:
     offers = db.session.scalars(
         select(ServiceOffer)
         .join(Service)
+        .options(contains_eager(ServiceOffer.service))
         .where(
             ServiceOffer.year.in_([year, year - 1]),
             ServiceOffer.status.in_([OfferStatus.PUBLISHED, OfferStatus.WITHDRAWN]),
@@ -95,7 +104,7 @@ def offered_to(school: School, year: int) -> list[Offered]:
         )
         .order_by(Service.name)
     ).all()
-    pupils = {year: pupils_for(school, year), year - 1: pupils_for(school, year - 1)}
+    pupils = rolls_for(school, (year, year - 1))
     last: dict[int, ServiceOffer] = {o.service_id: o for o in offers if o.year == year - 1}
     found = []
     for offer in offers:
@@ -229,14 +238,17 @@ def renewal_answers(school: School, window: BuybackWindow, offered: Sequence[Off
     ) or next((w for w in windows_for(school) if w.year == window.year - 1), None)
     if last_window is None:
         return Answers({})
-    last_choice = db.session.scalars(
-        select(BuybackChoice).where(
-            BuybackChoice.school_id == school.id, BuybackChoice.window_id == last_window.id
-        )
+    # Only the latest submission's lines are wanted: one query, not the choice and its lists.
+    latest = db.session.scalars(
+        select(BuybackSubmission)
+        .join(BuybackChoice)
+        .options(lazyload(BuybackSubmission.submitted_by))
+        .where(BuybackChoice.school_id == school.id, BuybackChoice.window_id == last_window.id)
+        .order_by(BuybackSubmission.number.desc())
+        .limit(1)
     ).one_or_none()
-    if last_choice is None or not last_choice.submissions:
+    if latest is None:
         return Answers({})
-    latest = last_choice.submissions[-1]
     by_service: dict[int, Answer] = {}
     for line in latest.lines:
         item = next((i for i in offered if i.service.id == line["service_id"]), None)
@@ -278,6 +290,26 @@ def get_choice(school: School, window: BuybackWindow) -> BuybackChoice | None:
             BuybackChoice.school_id == school.id, BuybackChoice.window_id == window.id
         )
     ).one_or_none()
+
+
+def choices_for(windows: dict[int, BuybackWindow | None]) -> dict[int, BuybackChoice]:
+    """Each school's choice in its window (school id -> window), with their submissions: a
+    trust's every academy in two queries however many it has."""
+    wanted = [(school_id, window.id) for school_id, window in windows.items() if window is not None]
+    if not wanted:
+        return {}
+    found = db.session.scalars(
+        select(BuybackChoice)
+        .options(
+            lazyload(BuybackChoice.school),
+            lazyload(BuybackChoice.window),
+            lazyload(BuybackChoice.updated_by),
+            lazyload(BuybackChoice.lines),
+            selectinload(BuybackChoice.submissions).lazyload(BuybackSubmission.submitted_by),
+        )
+        .where(tuple_(BuybackChoice.school_id, BuybackChoice.window_id).in_(wanted))
+    ).all()
+    return {choice.school_id: choice for choice in found}
 
 
 def _check_open(window: BuybackWindow) -> None:

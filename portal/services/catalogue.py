@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+from flask import g, has_request_context
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import selectinload
 
@@ -100,12 +101,31 @@ def offer_for(service: Service, year: int, *, include_drafts: bool = False) -> S
 
 def pupils_for(school: School, year: int) -> int:
     """Pupils on roll as recorded for the year; the school's current figure if none was."""
-    recorded = db.session.scalar(
-        select(SchoolRoll.pupils_on_roll).where(
-            SchoolRoll.school_id == school.id, SchoolRoll.year == year
-        )
+    return rolls_for(school, (year,))[year]
+
+
+def rolls_for(school: School, years: Sequence[int]) -> dict[int, int]:
+    """Pupils on roll for each year, in one query, remembered for the rest of the request.
+
+    A price, its last-year comparison and a buy-back page's every line all ask; rolls do not
+    change while a page is drawn.
+    """
+    # Only within a request: a command (the demo seed) may add rolls after asking.
+    known: dict[tuple[int, int], int] = (
+        g.setdefault("pupils_on_roll", {}) if has_request_context() else {}
     )
-    return school.pupils_on_roll if recorded is None else int(recorded)
+    wanted = [year for year in years if (school.id, year) not in known]
+    if wanted:
+        rows = db.session.execute(
+            select(SchoolRoll.year, SchoolRoll.pupils_on_roll).where(
+                SchoolRoll.school_id == school.id, SchoolRoll.year.in_(wanted)
+            )
+        )
+        recorded = {year: pupils for year, pupils in rows}
+        for year in wanted:
+            pupils = recorded.get(year)
+            known[(school.id, year)] = school.pupils_on_roll if pupils is None else int(pupils)
+    return {year: known[(school.id, year)] for year in years}
 
 
 @dataclass(frozen=True)

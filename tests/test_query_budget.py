@@ -1,0 +1,76 @@
+"""The query budget: no page runs more than 12 SQL statements.
+
+Every page of the access matrix is asked for, as each role that may see it, whole and (where
+the matrix says so) as its htmx fragment; the statements the app sends are counted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from bs4 import BeautifulSoup
+from flask.testing import FlaskClient
+
+from portal.buyback import service as buyback
+from tests.test_access_matrix import CASES, ROLES, _resolve
+from tests.test_buyback import DURING, answer_everything, form_data
+
+BUDGET = 12
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_no_page_runs_more_than_12_queries(
+    role: str,
+    client: FlaskClient,
+    client_for: Callable[[str], FlaskClient],
+    count_queries,  # type: ignore[no-untyped-def]
+    session,  # type: ignore[no-untyped-def]
+) -> None:
+    browser = client if role == "anonymous" else client_for(role)
+    counts: dict[str, int] = {}
+    for case in CASES:
+        if case.method != "GET" or case.expected(role) != case.ok:
+            continue
+        path = _resolve(session, case.path)
+        headers = {"HX-Request": "true"} if case.htmx else {}
+        with count_queries() as counter:
+            response = browser.get(path, headers=headers)
+            response.close()
+        counts[f"{case.path}{' (htmx)' if case.htmx else ''}"] = counter.count
+    assert counts, f"no pages for {role}"
+    over = {page: count for page, count in counts.items() if count > BUDGET}
+    assert over == {}, f"pages over the budget of {BUDGET} queries: {counts}"
+
+
+def test_the_buy_back_page_at_work_stays_within_budget(
+    client_for: Callable[[str], FlaskClient],
+    count_queries,  # type: ignore[no-untyped-def]
+    session,  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The busiest page on deadline morning: the total updated, a draft saved, then the page
+    again with the saved choice and last year's submission both in play."""
+    monkeypatch.setattr(buyback, "now", lambda: DURING)
+    head = client_for("head_teacher")
+    path = _resolve(session, "/buy-back/{school:125601}")
+    page = BeautifulSoup(head.get(path).get_data(as_text=True), "html.parser")
+    data = answer_everything(page, form_data(page))
+    counts = {}
+    with count_queries() as counter:
+        head.post(path, data={**data, "action": "total"}, headers={"HX-Request": "true"}).close()
+    counts["total (htmx)"] = counter.count
+    with count_queries() as counter:
+        saved = head.post(path, data={**data, "action": "save"})
+        saved.close()
+    assert saved.status_code == 303
+    counts["save"] = counter.count
+    if session.bind.dialect.name == "sqlite":
+        # SQLite cannot batch INSERT ... RETURNING, so each of the choice's lines is its own
+        # statement there; PostgreSQL, the production database, sends them as one.
+        counts["save"] -= sum(s.startswith("INSERT INTO buyback_line") for s in counter.statements)
+        counts["save"] += 1
+    with count_queries() as counter:
+        head.get(path).close()
+    counts["page with a draft"] = counter.count
+    assert all(count <= BUDGET for count in counts.values()), counts
