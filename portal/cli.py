@@ -1,5 +1,5 @@
 """Command-line tasks: ``flask --app portal db upgrade``, ``flask --app portal seed-demo``,
-``flask --app portal outbox deliver``."""
+``flask --app portal outbox deliver``, ``flask --app portal worker``."""
 
 from __future__ import annotations
 
@@ -90,17 +90,33 @@ PASS_LIMIT = 50
 @outbox_cli.command("deliver")
 @click.option("--once", is_flag=True, help="Run one pass, say what it did, and stop.")
 def deliver(once: bool) -> None:
-    """Send the e-mail that is due; without --once, keep at it until stopped (SIGTERM)."""
-    from portal.outbox import MAIL_BACKENDS, deliver_due
+    """Send the e-mail that is due; without --once, keep at it until stopped (SIGTERM).
+
+    With REDIS_URL set, `flask worker` sends the mail and only --once runs here.
+    """
+    from portal.outbox import deliver_due
+
+    _check_mail_backend()
+    if once:
+        click.echo(f"Outbox: {deliver_due()}.")
+        return
+    if current_app.config["REDIS_URL"]:
+        # Two ways of sending side by side would hide a worker that is not running; and on
+        # SQLite, which has no row locks, they could send a message twice.
+        raise click.ClickException(
+            "REDIS_URL is set, so the job queue sends e-mail: run `flask --app portal worker`"
+            " (or `outbox deliver --once` for one pass here and now)."
+        )
+    _run_outbox_worker(current_app._get_current_object())  # type: ignore[attr-defined]
+
+
+def _check_mail_backend() -> None:
+    from portal.outbox import MAIL_BACKENDS
 
     backend = current_app.config["MAIL_BACKEND"]
     if backend not in MAIL_BACKENDS:
         # Said once, at start-up, rather than logged by every pass of a worker.
         raise click.ClickException(f"MAIL_BACKEND must be one of {MAIL_BACKENDS}, not {backend!r}")
-    if once:
-        click.echo(f"Outbox: {deliver_due()}.")
-        return
-    _run_outbox_worker(current_app._get_current_object())  # type: ignore[attr-defined]
 
 
 def _run_outbox_worker(app: Flask) -> None:
@@ -140,6 +156,28 @@ def _run_outbox_worker(app: Flask) -> None:
         if handle_signals:
             signal.signal(signal.SIGTERM, previous)
     click.echo("Outbox worker stopped.")
+
+
+@click.command("worker")
+@click.option("--burst", is_flag=True, help="Do the jobs that are waiting, then stop.")
+@with_appcontext
+def worker(burst: bool) -> None:
+    """With REDIS_URL: work the job queue (e-mail, register imports) until stopped (SIGTERM
+    or Ctrl-C finish the job in hand; a second one stops it at once)."""
+    from portal.jobs import QUEUES, run_worker
+
+    if not current_app.config["REDIS_URL"]:
+        raise click.ClickException(
+            "REDIS_URL is not set, so there is no job queue: e-mail is sent by"
+            " `flask --app portal outbox deliver` and imports run in the web process."
+        )
+    _check_mail_backend()
+    click.echo(
+        f"Worker started on {', '.join(QUEUES)}, with the scheduler; stop it with SIGTERM or"
+        " Ctrl-C."
+    )
+    run_worker(current_app._get_current_object(), burst=burst)  # type: ignore[attr-defined]
+    click.echo("Worker stopped.")
 
 
 support_cli = AppGroup("support", help="CAF officer support requests.")
@@ -187,3 +225,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(db_cli)
     app.cli.add_command(seed_demo)
     app.cli.add_command(outbox_cli)
+    app.cli.add_command(worker)

@@ -7,6 +7,9 @@ deliver``, sends what is due, one message per short transaction, retrying with b
 A message is marked sent in the transaction that holds its row lock while it is sent, so
 two workers never both send it. If the worker dies between the send and the commit the
 message is sent again later; its Message-ID stays the same so the receiver can tell.
+
+With REDIS_URL set, the commit that keeps queued mail also asks the job queue for a
+delivery pass (``portal.jobs``), and ``flask --app portal worker`` runs it instead.
 """
 
 from __future__ import annotations
@@ -23,8 +26,9 @@ from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 from pathlib import Path
 
-from flask import current_app
-from sqlalchemy import select
+from flask import Flask, current_app
+from sqlalchemy import event, func, select
+from sqlalchemy.orm import Session
 
 from portal.db import db, utcnow
 from portal.models import OutboxMessage, OutboxStatus
@@ -38,6 +42,8 @@ ERROR_LENGTH = 500  # the width of OutboxMessage.last_error
 RECIPIENT_LENGTH = 254
 SUBJECT_LENGTH = 200
 MAIL_BACKENDS = ("file", "smtp")
+# In a session's info: the app whose outbox the session's transaction adds mail to.
+MAIL_QUEUED = "portal.outbox.mail_queued"
 
 
 @dataclass
@@ -74,7 +80,40 @@ def queue_email(recipient: str, subject: str, body: str) -> OutboxMessage:
         next_attempt_at=utcnow(),
     )
     db.session.add(message)
+    db.session.info[MAIL_QUEUED] = current_app._get_current_object()  # type: ignore[attr-defined]
     return message
+
+
+@event.listens_for(Session, "after_commit")
+def _request_delivery(session: Session) -> None:
+    """Once mail is committed, and only then, ask the job queue (if any) to send it."""
+    app: Flask | None = session.info.pop(MAIL_QUEUED, None)
+    if app is None or not app.config.get("REDIS_URL"):
+        return
+    from portal.jobs import request_delivery
+
+    try:
+        request_delivery(app)
+    except Exception:
+        # The change and its mail are committed: failing the request now would tell the
+        # person it was not. The mail waits for the next pass (the next commit that
+        # queues mail, the worker's next start, or `flask outbox deliver --once`).
+        log.exception("could not ask the job queue to send the outbox")
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_mail(session: Session) -> None:
+    # The mail went with the rollback: nothing to send.
+    session.info.pop(MAIL_QUEUED, None)
+
+
+def next_attempt_due() -> datetime | None:
+    """When the next pending message is due (perhaps already), or None if none is pending."""
+    return db.session.scalar(
+        select(func.min(OutboxMessage.next_attempt_at)).where(
+            OutboxMessage.status == OutboxStatus.PENDING
+        )
+    )
 
 
 def backoff(attempts: int, base_seconds: float) -> timedelta:

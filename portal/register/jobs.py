@@ -1,10 +1,10 @@
 """Register imports as background jobs.
 
 An upload is stored under the instance folder and queued as a :class:`RegisterImport`; a
-thread with its own application context works it (the portal runs no queue of its own), and
-notes its progress on the import, which the import's page polls. A dry run leaves its
-report; applying runs the same file again and makes its changes in one transaction, so an
-import is applied whole or not at all.
+job on the queue (with REDIS_URL, see ``portal.jobs``), or else a thread with its own
+application context, works it and notes its progress on the import, which the import's page
+polls. A dry run leaves its report; applying runs the same file again and makes its changes
+in one transaction, so an import is applied whole or not at all.
 """
 
 from __future__ import annotations
@@ -17,11 +17,13 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app
+from redis.exceptions import RedisError
 from sqlalchemy import select, update
 from werkzeug.datastructures import FileStorage
 
 from portal import audit
 from portal.db import db, utcnow
+from portal.jobs import enqueue_register_import
 from portal.models import ImportStatus, RegisterImport, User
 from portal.register.extract import MalformedFile, Table, read_table
 from portal.register.links import Succession, read_links
@@ -100,8 +102,15 @@ def request_apply(record: RegisterImport, actor: User) -> bool:
     return queued == 1
 
 
-def launch(app: Flask, import_id: int) -> threading.Thread:
-    """Work the import in a thread of this process; the page polls the database for it."""
+def launch(app: Flask, import_id: int) -> threading.Thread | None:
+    """Work the import on the job queue, or without one in a thread of this process (which
+    it returns); either way the page polls the database for it."""
+    try:
+        if enqueue_register_import(app, import_id) is not None:
+            return None
+    except RedisError:
+        # Redis is away: the import still runs, here, as it would without a queue.
+        log.exception("could not queue register import %s; running it in this process", import_id)
     worker = threading.Thread(
         target=run_import, args=(app, import_id), name=f"register-import-{import_id}", daemon=True
     )

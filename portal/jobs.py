@@ -1,0 +1,217 @@
+"""The job queue (RQ on Redis), when REDIS_URL is set: the outbox and register imports.
+
+Without REDIS_URL nothing here runs: ``flask --app portal outbox deliver`` polls the outbox
+and a register import runs in a thread of the web process. With it, ``flask --app portal
+worker`` works two queues, mail before imports, with RQ's scheduler for delayed retries.
+
+The database stays the source of truth. A job carries no data, only "look now": the outbox
+table says what to send and the import's row what to do, so a lost or doubled job costs a
+pass, never a message or a change.
+
+Jobs run in the app that ``flask worker`` holds (``hold_app``). A worker started some other
+way (``rq worker portal-mail portal-imports``) makes one from the environment, once per
+process.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import math
+import os
+import uuid
+from datetime import UTC, datetime
+
+from flask import Flask
+from redis import Redis
+from rq import Queue, Retry, Worker
+from rq.exceptions import DuplicateJobError, NoSuchJobError
+from rq.job import Job, JobStatus
+
+from portal.outbox import SMTP_TIMEOUT_SECONDS, deliver_due, next_attempt_due
+
+log = logging.getLogger(__name__)
+
+# Mail first: a worker takes the next delivery before the next import, though it never
+# interrupts an import it has started (run two workers to keep mail moving during one).
+MAIL_QUEUE = "portal-mail"
+IMPORTS_QUEUE = "portal-imports"
+QUEUES = (MAIL_QUEUE, IMPORTS_QUEUE)
+
+# Holds the id of a delivery job that has been asked for and has not yet started its pass.
+DELIVERY_WAITING = "portal:outbox:delivery-waiting"
+# Only tidiness: a stale id is noticed anyway, because its job is no longer waiting.
+DELIVERY_WAITING_SECONDS = 3600
+# Messages per delivery job, as in the polling worker: a job that ends soon lets a stopping
+# worker stop soon; a full pass asks for another at once.
+MAIL_PASS_LIMIT = 50
+# Time enough for a whole pass of sends that each time out.
+MAIL_JOB_TIMEOUT = MAIL_PASS_LIMIT * SMTP_TIMEOUT_SECONDS + 60
+# A pass that fails outright (the database away) is tried again, then left for the next
+# commit that queues mail or the next start of the worker.
+MAIL_JOB_RETRY = Retry(max=3, interval=[30, 120, 600])
+# Generous: all of England's extract takes minutes; an import that is truly stuck stops
+# sending heartbeats and its page says so after register.jobs.STALLED_AFTER.
+IMPORT_JOB_TIMEOUT = 2 * 3600
+# Statuses of a job that has not yet begun its work.
+WAITING = frozenset({JobStatus.QUEUED, JobStatus.SCHEDULED})
+
+_held: Flask | None = None
+_held_pid = 0
+
+
+def hold_app(app: Flask | None) -> None:
+    """The app jobs in this process run in (``flask worker`` holds its own; tests theirs)."""
+    global _held, _held_pid
+    _held, _held_pid = app, os.getpid()
+
+
+def worker_app() -> Flask:
+    """The held app, or one made from the environment the first time a job needs it."""
+    global _held_pid
+    if _held is None:
+        from portal import create_app
+
+        hold_app(create_app())
+    assert _held is not None
+    if _held_pid != os.getpid():
+        # A forked work horse: connections in the pool belong to the parent, whose
+        # sockets must not be shared; the child opens its own (SQLAlchemy's fork recipe).
+        _held.extensions["portal.db"].engine.dispose(close=False)
+        _held_pid = os.getpid()
+    return _held
+
+
+@functools.cache
+def redis_connection(url: str) -> Redis:
+    """One client (and connection pool) per Redis URL per process."""
+    return Redis.from_url(url)
+
+
+def queue_for(app: Flask, name: str = MAIL_QUEUE) -> Queue | None:
+    """The named queue on the app's Redis, or None without REDIS_URL."""
+    url = app.config.get("REDIS_URL")
+    if not url:
+        return None
+    return Queue(name, connection=redis_connection(url))
+
+
+def run_worker(app: Flask, *, burst: bool = False) -> bool:
+    """Work the portal's queues until stopped (SIGTERM or Ctrl-C, after the job in hand);
+    with ``burst``, until they are empty. True if any job was done."""
+    queues = [queue for name in QUEUES if (queue := queue_for(app, name)) is not None]
+    if not queues:
+        raise ValueError("the job queue needs REDIS_URL")
+    hold_app(app)
+    # Mail queued while no worker ran, or while Redis could not be reached, goes now.
+    request_delivery(app)
+    worker = Worker(queues, connection=queues[0].connection)
+    return worker.work(burst=burst, with_scheduler=True, logging_level=app.config["LOG_LEVEL"])
+
+
+# --- the outbox -----------------------------------------------------------------------------
+
+
+def request_delivery(app: Flask) -> Job | None:
+    """Make sure that a delivery pass starts after now; call it after a commit queued mail.
+
+    A burst of commits shares one job: while a job is waiting, it will see them all, so no
+    other is needed. Once it has started its pass it no longer counts, and the next commit
+    asks for a job of its own, so nothing committed after a pass began is left waiting.
+    """
+    queue = queue_for(app, MAIL_QUEUE)
+    if queue is None:
+        return None
+    connection = queue.connection
+    job_id = f"outbox-deliver-{uuid.uuid4().hex}"
+    if not connection.set(DELIVERY_WAITING, job_id, nx=True, ex=DELIVERY_WAITING_SECONDS):
+        waiting = connection.get(DELIVERY_WAITING)
+        if waiting is not None and _is_waiting(queue, waiting.decode()):
+            return None
+        # Its job has started (or is gone): this one takes its place.
+        connection.set(DELIVERY_WAITING, job_id, ex=DELIVERY_WAITING_SECONDS)
+    return queue.enqueue_call(
+        deliver_outbox,
+        job_id=job_id,
+        timeout=MAIL_JOB_TIMEOUT,
+        result_ttl=0,
+        retry=MAIL_JOB_RETRY,
+        description="Send the e-mail that is due",
+    )
+
+
+def schedule_delivery(app: Flask, due: datetime) -> Job | None:
+    """A delivery pass at ``due`` (a retry's time), one job however many ask for it."""
+    queue = queue_for(app, MAIL_QUEUE)
+    if queue is None:
+        return None
+    # Whole seconds, rounded up: RQ's scheduler keeps whole seconds, and a pass that ran a
+    # moment before the message was due would find nothing to send.
+    moment = math.ceil(due.timestamp())
+    when = datetime.fromtimestamp(moment, UTC)
+    job_id = f"outbox-deliver-at-{moment}"
+    options = {
+        "job_timeout": MAIL_JOB_TIMEOUT,
+        "result_ttl": 0,
+        "retry": MAIL_JOB_RETRY,
+        "description": f"Send the e-mail due at {when:%Y-%m-%d %H:%M:%S} UTC",
+    }
+    try:
+        return queue.enqueue_at(when, deliver_outbox, job_id=job_id, unique=True, **options)
+    except DuplicateJobError:
+        if _is_waiting(queue, job_id):
+            return None
+        # That job has already run (or is running): only a new one is sure to look again.
+        unique_id = f"{job_id}-{uuid.uuid4().hex}"
+        return queue.enqueue_at(when, deliver_outbox, job_id=unique_id, **options)
+
+
+def deliver_outbox() -> str:
+    """The delivery job: one pass of the outbox, then another job if more is due."""
+    app = worker_app()
+    queue = queue_for(app, MAIL_QUEUE)
+    if queue is not None:
+        # Before reading the outbox: from here on, a commit that queues mail asks for a
+        # job of its own rather than count on this one.
+        queue.connection.delete(DELIVERY_WAITING)
+    with app.app_context():
+        report = deliver_due(limit=MAIL_PASS_LIMIT)
+        due = next_attempt_due()
+    handled = report.sent + report.retried + report.failed
+    if handled:
+        log.info("Outbox: %s.", report)
+    if handled >= MAIL_PASS_LIMIT:
+        request_delivery(app)
+    elif due is not None:
+        schedule_delivery(app, due)
+    return str(report)
+
+
+# --- register imports -----------------------------------------------------------------------
+
+
+def enqueue_register_import(app: Flask, import_id: int) -> Job | None:
+    """Queue the import's job; None without REDIS_URL (the caller runs it itself)."""
+    queue = queue_for(app, IMPORTS_QUEUE)
+    if queue is None:
+        return None
+    return queue.enqueue_call(
+        run_register_import,
+        args=(import_id,),
+        timeout=IMPORT_JOB_TIMEOUT,
+        description=f"Register import {import_id}",
+    )
+
+
+def run_register_import(import_id: int) -> None:
+    """The import job: the same worker function as the thread without Redis."""
+    from portal.register.jobs import run_import
+
+    run_import(worker_app(), import_id)
+
+
+def _is_waiting(queue: Queue, job_id: str) -> bool:
+    try:
+        return Job.fetch(job_id, connection=queue.connection).get_status() in WAITING
+    except NoSuchJobError:
+        return False
