@@ -237,6 +237,9 @@ class User(Base):
     totp_secret: Mapped[str | None] = mapped_column(String(64))
     totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     recovery_codes: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
+    # The 30-second time step of the last authenticator code accepted: a code is for one
+    # sign-in, so none for this step or an earlier one is accepted again.
+    totp_last_step: Mapped[int | None] = mapped_column()
 
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import re
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,7 +15,7 @@ import pytest
 from bs4 import BeautifulSoup
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from portal import create_app
@@ -745,3 +746,196 @@ def test_an_administrator_can_take_away_a_lost_second_factor(
     )
     assert again.get("/contacts/").headers["Location"] == "/account/two-factor"
     assert last_actions(session, 2)[-1] == "auth.two_factor_reset"
+
+
+# --- the second factor: an authenticator code works once ------------------------------------
+
+# The middle of a 30-second time step, so that the steps either side are plain to see.
+MOMENT = datetime(2026, 11, 23, 9, 0, 15, tzinfo=UTC)
+
+
+def code_at(step_offset: int, secret: str = DEMO_TOTP_SECRET) -> str:
+    """The app's code for the time step ``step_offset`` steps after MOMENT's."""
+    return pyotp.TOTP(secret).at(MOMENT + timedelta(seconds=30 * step_offset))
+
+
+@pytest.fixture
+def fixed_clock(monkeypatch: pytest.MonkeyPatch, session: Session) -> Callable[[int], None]:
+    """fixed_clock(steps): the portal's clock stands at MOMENT, moved on ``steps`` time steps.
+    The demo council's record of their last code starts empty, as if long ago."""
+
+    def stand(steps: int = 0) -> None:
+        moment = MOMENT + timedelta(seconds=30 * steps)
+        monkeypatch.setattr("portal.auth.service.utcnow", lambda: moment)
+
+    for account in session.scalars(select(User).where(User.totp_secret.is_not(None))):
+        account.totp_last_step = None
+    session.commit()
+    stand(0)
+    return stand
+
+
+def sign_out(client: FlaskClient) -> None:
+    signed_out = client.post("/sign-out", data={"csrf_token": csrf_token(client, "/")})
+    assert signed_out.headers["Location"] == "/sign-in"
+
+
+def test_a_code_that_signed_someone_in_is_refused_the_second_time(
+    app: Flask, client: FlaskClient, session: Session, fresh: None, fixed_clock: Any
+) -> None:
+    password_step(client, ADMIN)
+    assert enter_security_code(client, code_at(0)).headers["Location"] == "/"
+    admin = user(session, ADMIN)
+    assert admin.totp_last_step == pyotp.TOTP(DEMO_TOTP_SECRET).timecode(MOMENT)
+    sign_out(client)
+
+    # The same code again, from another browser (someone who watched it typed) or this one.
+    for browser in (app.test_client(), client):
+        assert password_step(browser, ADMIN).headers["Location"] == "/sign-in/code"
+        again = enter_security_code(browser, code_at(0))
+        assert again.status_code == 200
+        # Told exactly what a wrong code is told, and counted like one.
+        assert error_summary(again) == ["Enter a correct security code"]
+        assert browser.get("/").status_code == 302
+    assert user(session, ADMIN).failed_sign_ins == 2
+    assert last_actions(session, 4) == [
+        "auth.second_factor_failed",
+        "auth.security_code_reused",
+        "auth.second_factor_failed",
+        "auth.security_code_reused",
+    ]
+    # Half a minute later, the app's next code signs them in.
+    fixed_clock(1)
+    assert enter_security_code(client, code_at(1)).headers["Location"] == "/"
+    assert user(session, ADMIN).totp_last_step == pyotp.TOTP(DEMO_TOTP_SECRET).timecode(MOMENT) + 1
+
+
+def test_no_code_for_an_earlier_step_works_after_a_later_one(
+    client: FlaskClient, session: Session, fresh: None, fixed_clock: Any
+) -> None:
+    # A phone running 30 seconds fast gives the next step's code, which the drift allows.
+    password_step(client, ADMIN)
+    assert enter_security_code(client, code_at(1)).headers["Location"] == "/"
+    sign_out(client)
+    # Now's code and the one before were never used, but they are older than the one that
+    # was: they could only be a replay, and are refused; so is the one that was used.
+    password_step(client, ADMIN)
+    for older in (code_at(-1), code_at(0), code_at(1)):
+        refused = enter_security_code(client, older)
+        assert error_summary(refused) == ["Enter a correct security code"], older
+    # Codes outside the drift window were never accepted at all.
+    assert error_summary(enter_security_code(client, code_at(2))) == [
+        "Enter a correct security code"
+    ]
+    fixed_clock(1)
+    assert enter_security_code(client, code_at(2)).headers["Location"] == "/"
+
+
+def test_each_person_has_their_own_last_code(
+    client: FlaskClient, session: Session, fresh: None, fixed_clock: Any
+) -> None:
+    # The demo council shares one secret: the admin's sign-in uses up nobody else's code.
+    password_step(client, ADMIN)
+    assert enter_security_code(client, code_at(0)).headers["Location"] == "/"
+    sign_out(client)
+    password_step(client, PUBLISHER)
+    assert enter_security_code(client, code_at(0)).headers["Location"] == "/"
+    assert user(session, PUBLISHER).totp_last_step == user(session, ADMIN).totp_last_step
+
+
+def test_the_code_that_set_up_the_app_does_not_sign_in(
+    client: FlaskClient, session: Session, unenrolled: str, fresh: None, fixed_clock: Any
+) -> None:
+    password_step(client, unenrolled)
+    setup_page = client.get("/account/two-factor")
+    secret = setup_secret(setup_page)
+    done = submit_setup(client, setup_page, code_at(0, secret))
+    assert page(done).h1.get_text(strip=True) == "Save your recovery codes"
+    assert user(session, unenrolled).totp_last_step == pyotp.TOTP(secret).timecode(MOMENT)
+    sign_out(client)
+
+    password_step(client, unenrolled)
+    refused = enter_security_code(client, code_at(0, secret))
+    assert error_summary(refused) == ["Enter a correct security code"]
+    fixed_clock(1)
+    assert enter_security_code(client, code_at(1, secret)).headers["Location"] == "/"
+
+
+def test_a_stale_copy_of_the_account_cannot_accept_a_used_code(
+    app: Flask, session: Session, fixed_clock: Any
+) -> None:
+    """What another app server does: it read the account before this one took the code. The
+    refusal comes from the database, not from the copy it holds."""
+    from portal.auth import two_factor
+    from portal.db import db
+
+    step = pyotp.TOTP(DEMO_TOTP_SECRET).timecode(MOMENT)
+    with app.test_request_context():
+        stale = db.session.scalars(select(User).where(User.email == ADMIN)).one()
+        assert stale.totp_last_step is None
+        # Meanwhile the other server accepts the code, and records its step.
+        user(session, ADMIN).totp_last_step = step
+        session.commit()
+        assert stale.totp_last_step is None
+        assert two_factor.verify_second_factor(stale, code_at(0), MOMENT) is None
+        # A later code still works, and the copy learns the step it recorded.
+        assert two_factor.verify_second_factor(stale, code_at(1), MOMENT) == two_factor.TOTP
+        assert stale.totp_last_step == step + 1
+        db.session.commit()
+    assert user(session, ADMIN).totp_last_step == step + 1
+
+
+def test_two_servers_given_one_code_at_once_accept_it_once(
+    database_url: str, make_app: Callable[..., Flask]
+) -> None:
+    """Two app servers, each with its own connection, take the same code at the same moment:
+    the second waits on the first's row lock, then finds the step taken."""
+    import threading
+
+    from portal.auth import two_factor
+    from portal.db import db
+
+    if database_url.startswith("sqlite"):
+        pytest.skip("two app servers share PostgreSQL, as in production; this runs there")
+    app = make_app()
+    # This app commits for real: the admin's record is put back as it was at the end.
+    with app.app_context():
+        before = db.session.scalars(select(User.totp_last_step).where(User.email == ADMIN)).one()
+        last_event = db.session.scalar(select(func.max(AuditEvent.id))) or 0
+        db.session.execute(update(User).where(User.email == ADMIN).values(totp_last_step=None))
+        db.session.commit()
+    read, taken = threading.Barrier(2), threading.Event()
+    results: dict[str, str | None] = {}
+
+    def first() -> None:
+        with app.app_context():
+            account = db.session.scalars(select(User).where(User.email == ADMIN)).one()
+            read.wait(timeout=10)
+            results["first"] = two_factor.verify_second_factor(account, code_at(0), MOMENT)
+            taken.set()
+            # Hold the row while the second server tries for it.
+            time.sleep(0.5)
+            db.session.commit()
+
+    def second() -> None:
+        with app.app_context():
+            account = db.session.scalars(select(User).where(User.email == ADMIN)).one()
+            read.wait(timeout=10)
+            taken.wait(timeout=10)
+            results["second"] = two_factor.verify_second_factor(account, code_at(0), MOMENT)
+            db.session.commit()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=20)
+        assert results == {"first": two_factor.TOTP, "second": None}
+    finally:
+        with app.app_context():
+            db.session.execute(
+                update(User).where(User.email == ADMIN).values(totp_last_step=before)
+            )
+            db.session.execute(delete(AuditEvent).where(AuditEvent.id > last_event))
+            db.session.commit()

@@ -156,10 +156,11 @@ def two_factor_page() -> ResponseReturnValue:
         # The secret the page showed, so a mistyped code can be tried again with the same one.
         secret = two_factor.secret_from_setup_token(user, form.setup.data or "")
         if form.validate_on_submit():
+            step = two_factor.matching_step(secret, form.code.data or "", now()) if secret else None
             if secret is None:
                 form.code.errors = [SETUP_EXPIRED]
-            elif two_factor.code_is_current(secret, form.code.data or "", now()):
-                codes = two_factor.enrol(user, secret, now())
+            elif step is not None:
+                codes = two_factor.enrol(user, secret, now(), step)
                 confirm_second_factor(user)
                 return _not_stored(render_page("auth/two-factor-recovery-codes.html", codes=codes))
             else:

@@ -5,12 +5,13 @@ school's records. A council person without one is sent to set it up straight aft
 and can use nothing else until they have. With one, the right password is not enough: it
 leaves them half signed in (a few minutes' note in the session, never a signed-in session)
 until they give the 6-digit code from their app, or one of their ten recovery codes, each of
-which works once. School staff are not asked.
+which works once, as does each code from the app. School staff are not asked.
 """
 
 from __future__ import annotations
 
 import base64
+import hmac
 import io
 import re
 import secrets
@@ -22,6 +23,8 @@ import pyotp
 import segno
 from flask import current_app, session
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy import or_, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from portal import audit
 from portal.db import db
@@ -94,12 +97,18 @@ def qr_code_data_uri(uri: str) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def code_is_current(secret: str, code: str, now: datetime) -> bool:
-    """The app's code for now, or for 30 seconds either side (clocks drift)."""
+def matching_step(secret: str, code: str, now: datetime) -> int | None:
+    """The 30-second time step whose code ``code`` is: now's, or the one either side (clocks
+    drift). None if it is none of them."""
     code = normalise(code)
     if len(code) != CODE_DIGITS or not code.isdigit():
-        return False
-    return pyotp.TOTP(secret).verify(code, for_time=now, valid_window=1)
+        return None
+    totp = pyotp.TOTP(secret)
+    current = totp.timecode(now)
+    for step in (current - 1, current, current + 1):
+        if hmac.compare_digest(totp.generate_otp(step), code):
+            return step
+    return None
 
 
 def _setup_serializer() -> URLSafeTimedSerializer:
@@ -134,15 +143,18 @@ def _new_recovery_code() -> str:
     return f"{code[:5]}-{code[5:]}"
 
 
-def enrol(user: User, secret: str, now: datetime) -> list[str]:
+def enrol(user: User, secret: str, now: datetime, step: int | None = None) -> list[str]:
     """Turn on the second factor with ``secret``; returns the recovery codes, to show once.
 
-    Only their argon2 hashes are kept. Every other session the person has open (signed in
-    with a password alone) ends; the caller signs this one in again.
+    ``step`` is the time step of the code that proved the app has the secret: that code has
+    been used, and signs nobody in afterwards. Only the recovery codes' argon2 hashes are
+    kept. Every other session the person has open (signed in with a password alone) ends;
+    the caller signs this one in again.
     """
     codes = [_new_recovery_code() for _ in range(RECOVERY_CODE_COUNT)]
     user.totp_secret = secret
     user.totp_enabled_at = now
+    user.totp_last_step = step
     user.recovery_codes = [hash_password(normalise(code)) for code in codes]
     user.session_version += 1
     audit.record("auth.two_factor_enrolled", actor=user, subject=user)
@@ -156,6 +168,8 @@ def reset(user: User, by: User) -> None:
     app again before they can do anything else."""
     user.totp_secret = None
     user.totp_enabled_at = None
+    # The steps counted codes from the old app's secret; the new one starts afresh.
+    user.totp_last_step = None
     user.recovery_codes = []
     user.session_version += 1
     audit.record("auth.two_factor_reset", actor=by, subject=user)
@@ -175,13 +189,44 @@ def _spend_recovery_code(user: User, code: str) -> bool:
     return False
 
 
+def _claim_step(user: User, step: int) -> bool:
+    """Record ``step`` as the person's last authenticator code, unless a code for it (or for
+    a later step) was accepted already. The caller commits.
+
+    One conditional UPDATE, not a read then a write: when two app servers are given the
+    same code at once, the database lets only one of them change the row, and the other
+    finds no row to change.
+    """
+    claimed = db.session.execute(
+        update(User)
+        .where(
+            User.id == user.id,
+            or_(User.totp_last_step.is_(None), User.totp_last_step < step),
+        )
+        .values(totp_last_step=step)
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:
+        return False
+    set_committed_value(user, "totp_last_step", step)
+    return True
+
+
 def verify_second_factor(user: User, code: str, now: datetime) -> str | None:
-    """Which second factor ``code`` is for ``user`` (TOTP or RECOVERY_CODE), or None."""
+    """Which second factor ``code`` is for ``user`` (TOTP or RECOVERY_CODE), or None.
+
+    An authenticator code works once: given again (someone who watched it typed, or the
+    same form sent twice), it is refused like a wrong one.
+    """
     if user.totp_secret is None or user.totp_enabled_at is None:
         return None
     code = normalise(code)
-    if code_is_current(user.totp_secret, code, now):
-        return TOTP
+    step = matching_step(user.totp_secret, code, now)
+    if step is not None:
+        if _claim_step(user, step):
+            return TOTP
+        audit.record("auth.security_code_reused", actor=user, subject=user)
+        return None
     if _spend_recovery_code(user, code):
         audit.record(
             "auth.recovery_code_used", actor=user, subject=user, left=len(user.recovery_codes)
