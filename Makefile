@@ -46,9 +46,11 @@ db: $(STAMPS)/python
 seed: db
 	$(BIN)/flask seed-demo
 
-# The outbox worker runs beside the server, so mail appears in instance/mail/ as it is sent.
+# A worker runs beside the server, so mail appears in instance/mail/ as it is sent: with
+# REDIS_URL set, the job queue's worker (mail and register imports); else the outbox loop.
 run: setup seed
-	$(BIN)/flask outbox deliver & trap 'kill $$!' EXIT; \
+	if [ -n "$$REDIS_URL" ]; then $(BIN)/flask worker & else $(BIN)/flask outbox deliver & fi; \
+	trap 'kill $$!' EXIT; \
 	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
 test: setup
