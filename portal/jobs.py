@@ -85,7 +85,9 @@ def worker_app() -> Flask:
 @functools.cache
 def redis_connection(url: str) -> Redis:
     """One client (and connection pool) per Redis URL per process."""
-    return Redis.from_url(url)
+    # A Redis that hangs must not hang the request whose commit asks for a job. (RQ's
+    # worker lengthens the read timeout on its own connection to outlast its waits.)
+    return Redis.from_url(url, socket_connect_timeout=5, socket_timeout=10)
 
 
 def queue_for(app: Flask, name: str = MAIL_QUEUE) -> Queue | None:
