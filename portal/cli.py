@@ -82,6 +82,31 @@ def seed_demo() -> None:
     )
 
 
+@click.command("seed-scale")
+@click.option(
+    "--factor",
+    type=float,
+    default=1.0,
+    show_default=True,
+    help="1 is about 600 schools and 6,000 users; 10 is the benchmark's 6,000 schools.",
+)
+@with_appcontext
+def seed_scale(factor: float) -> None:
+    """Generate a large council's invented data on top of the demo, for load tests. Refused
+    in production, and on a database where it has already run."""
+    from portal.scale import Refused, describe, generate, plan_for
+
+    try:
+        plan_for(factor)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--factor") from error
+    try:
+        counts = generate(factor, progress=click.echo)
+    except Refused as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"Generated: {describe(counts)}. Password for every account: portal-demo-2026.")
+
+
 outbox_cli = AppGroup("outbox", help="The e-mail outbox.")
 # Messages per pass of the worker: small, so a SIGTERM is answered soon.
 PASS_LIMIT = 50
@@ -224,5 +249,6 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(support_cli)
     app.cli.add_command(db_cli)
     app.cli.add_command(seed_demo)
+    app.cli.add_command(seed_scale)
     app.cli.add_command(outbox_cli)
     app.cli.add_command(worker)
