@@ -41,6 +41,8 @@ class Capability(enum.StrEnum):
     EDIT_BUYBACK = "edit_buyback"
     MANAGE_BUYBACK_WINDOWS = "manage_buyback_windows"
     MANAGE_USERS = "manage_users"
+    # Taking away a council person's authenticator app when they have lost it.
+    RESET_SECOND_FACTOR = "reset_second_factor"
     ADMINISTER = "administer"
 
 
@@ -91,6 +93,7 @@ POLICY: dict[Role, frozenset[Capability]] = {
             C.VIEW_BUYBACK,
             C.MANAGE_BUYBACK_WINDOWS,
             C.MANAGE_USERS,
+            C.RESET_SECOND_FACTOR,
             C.ADMINISTER,
         }
     ),

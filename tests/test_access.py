@@ -41,6 +41,8 @@ DESIGN_POLICY = {
     C.EDIT_BUYBACK: {Role.HEAD_TEACHER, Role.TRUST_LEAD},
     C.MANAGE_BUYBACK_WINDOWS: {Role.LA_ADMIN},
     C.MANAGE_USERS: {Role.HEAD_TEACHER, Role.TRUST_LEAD, Role.LA_ADMIN},
+    # Issue 7: only the council's administrators reset a lost authenticator app.
+    C.RESET_SECOND_FACTOR: {Role.LA_ADMIN},
     C.ADMINISTER: {Role.LA_ADMIN},
     C.VIEW_SCHOOLS: set(Role),
 }

@@ -549,6 +549,39 @@ CASES = [
         ok=404,
         denied=403,
     ),
+    # Resetting a lost authenticator app: council administrators only, for an account that
+    # has one (school staff have none: back to their page, with the reason).
+    Case(
+        "GET",
+        "/users/{user:caf.north@council.example}/two-factor/reset",
+        "/users/<int:user_id>/two-factor/reset",
+        ("la_admin",),
+        denied=403,
+    ),
+    Case(
+        "POST",
+        "/users/{user:caf.north@council.example}/two-factor/reset",
+        "/users/<int:user_id>/two-factor/reset",
+        ("la_admin",),
+        ok=303,
+        denied=403,
+    ),
+    Case(
+        "GET",
+        "/users/{user:staff@oakfield.example}/two-factor/reset",
+        "/users/<int:user_id>/two-factor/reset",
+        ("la_admin",),
+        ok=303,
+        denied=403,
+    ),
+    Case(
+        "GET",
+        "/users/999999/two-factor/reset",
+        "/users/<int:user_id>/two-factor/reset",
+        ("la_admin",),
+        ok=404,
+        denied=403,
+    ),
     # The schools register: council administrators only. No demo import exists, so an
     # import's pages are checked with an id that is no import's (tests/test_register.py
     # covers real ones). An upload with no file comes back with its error.

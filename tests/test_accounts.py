@@ -735,3 +735,93 @@ def test_withdrawing_an_invitation_stops_its_link(client_for, client, session) -
     refused = post_form(head, f"{path}/reactivate", {}, path)
     assert refused.status_code == 303
     assert "has not accepted their invitation" in banner(head.get(path))
+
+
+# --- a lost authenticator app ----------------------------------------------------------------
+
+OFFICER = "caf.north@council.example"
+
+
+def test_an_administrator_resets_a_lost_authenticator_app(client_for, app, session) -> None:  # type: ignore[no-untyped-def]
+    officer_browser = client_for("caf_officer")
+    admin = client_for("la_admin")
+    officer = user(session, OFFICER)
+    name = officer.display_name
+    path = f"/users/{officer.id}"
+    user_page = page(admin.get(path))
+    assert "Authenticator app Set up on" in user_page.select_one("main").get_text(" ", strip=True)
+    button = user_page.find("a", string=re.compile("Reset authenticator app"))
+    assert button is not None
+    assert button["href"] == f"{path}/two-factor/reset"
+
+    # First the question, which changes nothing.
+    question = admin.get(f"{path}/two-factor/reset")
+    assert question.status_code == 200
+    assert page(question).h1.get_text(strip=True) == (
+        f"Are you sure you want to reset {name}'s authenticator app?"
+    )
+    assert user(session, OFFICER).totp_enabled_at is not None
+
+    response = post_form(admin, f"{path}/two-factor/reset", {})
+    assert response.status_code == 303
+    assert response.headers["Location"] == path
+    after = admin.get(path)
+    assert f"{name}'s authenticator app has been reset" in banner(after)
+    assert "Authenticator app Not set up" in main_text(after)
+    assert "Reset authenticator app" not in main_text(after)
+
+    reset = user(session, OFFICER)
+    assert (reset.totp_secret, reset.totp_enabled_at, reset.recovery_codes) == (None, None, [])
+    assert reset.totp_last_step is None
+    # Signed out everywhere; their next sign-in goes straight to setting up an app again.
+    assert officer_browser.get("/").status_code == 302
+    assert sign_in(app.test_client(), OFFICER).headers["Location"] == "/account/two-factor"
+
+    [message] = mail_to(session, OFFICER)
+    assert message.subject == "Your authenticator app for the Schools Partner Portal has been reset"
+    body = " ".join(message.body.split())
+    assert "has reset the authenticator app of your account" in body
+    assert "you will be asked to set up your authenticator app again" in body
+    assert "http://localhost/sign-in" in body
+    assert (
+        "If you did not expect this, contact the council straight away at "
+        "schools.portal@council.example." in body
+    )
+
+    event = session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.action == "auth.two_factor_reset", AuditEvent.subject_id == officer.id)
+        .order_by(AuditEvent.id.desc())
+    ).first()
+    assert event is not None
+    assert event.actor_id == user(session, "admin@council.example").id
+
+
+def test_only_an_authenticator_app_someone_else_has_can_be_reset(client_for, session) -> None:  # type: ignore[no-untyped-def]
+    admin = client_for("la_admin")
+    me = user(session, "admin@council.example")
+    staff = user(session, "staff@oakfield.example")
+    # School staff have no second factor: nothing to show, nothing to reset.
+    staff_page = admin.get(f"/users/{staff.id}")
+    assert "Authenticator app" not in main_text(staff_page)
+    for method in ("get", "post"):
+        if method == "get":
+            response = admin.get(f"/users/{staff.id}/two-factor/reset")
+        else:
+            response = post_form(admin, f"/users/{staff.id}/two-factor/reset", {}, "/")
+        assert response.status_code == 303
+        assert response.headers["Location"] == f"/users/{staff.id}"
+        assert "Sol Demo-Staff has no authenticator app to reset" in banner(
+            admin.get(f"/users/{staff.id}")
+        )
+    # Nor one's own: another administrator must do it.
+    own_page = admin.get(f"/users/{me.id}")
+    assert "Authenticator app Set up on" in main_text(own_page)
+    assert "Reset authenticator app" not in main_text(own_page)
+    response = post_form(admin, f"/users/{me.id}/two-factor/reset", {}, "/")
+    assert response.status_code == 303
+    assert "You cannot reset your own authenticator app" in banner(admin.get(f"/users/{me.id}"))
+    assert user(session, "admin@council.example").totp_enabled_at is not None
+    assert admin.get("/").status_code == 200
+    assert "auth.two_factor_reset" not in actions(session, me) + actions(session, staff)
+    assert mail_to(session, "staff@oakfield.example") == []

@@ -34,10 +34,13 @@ from portal.accounts.service import (
     reactivate,
     request_password_reset,
     reset_password,
+    reset_second_factor,
+    second_factor_reset_refusal,
     usable_token,
     user_page,
     user_row,
 )
+from portal.auth.two_factor import needs_second_factor
 from portal.models import AccountToken, TokenPurpose
 from portal.rendering import render_page
 
@@ -191,6 +194,8 @@ def user(user_id: int) -> ResponseReturnValue:
         row=user_row(who, account),
         is_self=account.id == who.user.id,
         elsewhere=has_access_elsewhere(who, account),
+        needs_second_factor=needs_second_factor(account),
+        may_reset_second_factor=second_factor_reset_refusal(who, account) is None,
         form=ConfirmForm(),
         describe=describe_membership,
     )
@@ -236,3 +241,27 @@ def reactivate_user(user_id: int) -> ResponseReturnValue:
         else:
             flash(f"{account.display_name} can sign in again.", "success")
     return redirect(back, 303)
+
+
+@bp.route("/users/<int:user_id>/two-factor/reset", methods=["GET", "POST"])
+@requires(Capability.RESET_SECOND_FACTOR)
+def reset_second_factor_page(user_id: int) -> ResponseReturnValue:
+    """Asks first, then takes away a council person's lost authenticator app."""
+    who = current_principal()
+    account = get_managed_user_or_404(who, user_id)
+    back = url_for("accounts.user", user_id=account.id)
+    refusal = second_factor_reset_refusal(who, account)
+    if refusal is not None:
+        flash(refusal, "error")
+        return redirect(back, 303)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        reset_second_factor(who, account)
+        flash(
+            f"{account.display_name}'s authenticator app has been reset, and they have been "
+            "signed out. They will set up an app again when they next sign in. We have "
+            "e-mailed them to say so.",
+            "success",
+        )
+        return redirect(back, 303)
+    return render_page("accounts/reset-two-factor.html", account=account, form=form)

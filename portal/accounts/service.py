@@ -24,7 +24,8 @@ from sqlalchemy import CursorResult, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from portal import audit
-from portal.access import Principal, managed_school_ids, managed_user_scope
+from portal.access import Capability, Principal, managed_school_ids, managed_user_scope
+from portal.auth import two_factor
 from portal.auth.lockout import clear_failures
 from portal.auth.service import find_user_by_email
 from portal.db import db, utcnow
@@ -592,3 +593,45 @@ def reactivate(who: Principal, user: User) -> None:
     user.is_active = True
     audit.record("account.reactivated", actor=who.user, subject=user)
     db.session.commit()
+
+
+# --- a lost authenticator app ----------------------------------------------------------------
+
+
+def second_factor_reset_refusal(who: Principal, user: User) -> str | None:
+    """Why ``who`` cannot reset ``user``'s authenticator app, or None if they can."""
+    if not who.can(Capability.RESET_SECOND_FACTOR):
+        return "Only a council administrator can reset an authenticator app"
+    if user.id == who.user.id:
+        # One administrator cannot take away their own second factor: a stolen session
+        # could otherwise remove the one thing the password alone does not give.
+        return "You cannot reset your own authenticator app: ask another council administrator"
+    if not two_factor.needs_second_factor(user) or user.totp_enabled_at is None:
+        return f"{user.display_name} has no authenticator app to reset"
+    return None
+
+
+def reset_second_factor(who: Principal, user: User) -> None:
+    """Take away ``user``'s authenticator app and recovery codes (a lost phone). Raises Refused.
+
+    They are signed out everywhere, set up an app again at their next sign-in before they
+    can do anything else, and are told by e-mail, in case it was not them who asked.
+    """
+    refusal = second_factor_reset_refusal(who, user)
+    if refusal is not None:
+        raise Refused(refusal)
+    queue_email(
+        user.email,
+        f"Your authenticator app for the {_service()} has been reset",
+        f"Dear {user.display_name},\n\n"
+        f"{who.user.display_name}, an administrator at {current_app.config['COUNCIL_NAME']}, "
+        f"has reset the authenticator app of your account in the {_service()}. The codes "
+        "from your old app and your recovery codes no longer work, and everywhere you were "
+        "signed in has been signed out.\n\n"
+        "The next time you sign in, you will be asked to set up your authenticator app "
+        f"again:\n\n{external_url('auth.sign_in')}\n\n"
+        "If you did not expect this, contact the council straight away at "
+        f"{current_app.config['COUNCIL_CONTACT_EMAIL']}.\n",
+    )
+    # Commits, and the e-mail with it.
+    two_factor.reset(user, by=who.user)

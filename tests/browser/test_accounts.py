@@ -1,13 +1,23 @@
 """Accounts in a real browser: a head teacher invites and withdraws an invitation, a person
-asks for a reset link, and every page (with and without errors) passes axe and the CSP guard.
-Nothing here changes a demo account's password: the live server's database is shared."""
+asks for a reset link, an administrator resets a lost authenticator app, and every page (with
+and without errors) passes axe and the CSP guard. Nothing here changes a demo account's
+password or second factor: the live server's database is shared."""
 
 from __future__ import annotations
 
 import uuid
 from typing import TYPE_CHECKING
 
+import pyotp
+import pytest
+from flask import Flask
 from playwright.sync_api import Page, expect
+from sqlalchemy import select
+
+from portal.db import db, utcnow
+from portal.demo import DEMO_PASSWORD
+from portal.models import Area, Membership, Role, User
+from portal.passwords import hash_password
 
 if TYPE_CHECKING:
     from tests.browser.conftest import CheckPage, SignIn
@@ -83,3 +93,52 @@ def test_a_forgotten_password_from_the_sign_in_page(
         "This link has expired or has already been used"
     )
     check_page(page, "an expired link")
+
+
+@pytest.fixture
+def officer_with_an_app(live_app: Flask) -> str:
+    """A CAF officer of this test's own, with an authenticator app: the demo council's are
+    shared by the other browser tests, which sign in with their codes."""
+    email = f"lost.phone.{uuid.uuid4().hex[:8]}@council.example"
+    with live_app.app_context():
+        north = db.session.scalars(select(Area.id).where(Area.code == "north")).one()
+        officer = User(
+            email=email,
+            display_name="Lou Demo-Lostphone",
+            password_hash=hash_password(DEMO_PASSWORD),
+            password_changed_at=utcnow(),
+            totp_secret=pyotp.random_base32(),
+            totp_enabled_at=utcnow(),
+        )
+        officer.memberships.append(Membership(role=Role.CAF_OFFICER, area_id=north))
+        db.session.add(officer)
+        db.session.commit()
+    return email
+
+
+def test_an_administrator_resets_a_lost_authenticator_app(
+    page: Page, check_page: CheckPage, sign_in: SignIn, officer_with_an_app: str
+) -> None:
+    sign_in(page, "admin@council.example")
+    page.goto(f"/users/?q={officer_with_an_app}")
+    page.get_by_role("link", name="Lou Demo-Lostphone").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Lou Demo-Lostphone")
+    expect(page.locator(".govuk-summary-list")).to_contain_text("Set up on")
+    check_page(page, "a council user's page")
+
+    page.get_by_role("button", name="Reset authenticator app").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Are you sure you want to reset Lou Demo-Lostphone's authenticator app?"
+    )
+    check_page(page, "the question before resetting an authenticator app")
+    page.get_by_role("link", name="No, go back").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Lou Demo-Lostphone")
+
+    page.get_by_role("button", name="Reset authenticator app").click()
+    page.get_by_role("button", name="Yes, reset their authenticator app").click()
+    expect(page.locator(".govuk-notification-banner")).to_contain_text(
+        "Lou Demo-Lostphone's authenticator app has been reset"
+    )
+    expect(page.locator(".govuk-summary-list")).to_contain_text("Not set up")
+    expect(page.get_by_role("button", name="Reset authenticator app")).to_have_count(0)
+    check_page(page, "a council user's page after the reset")
