@@ -1,0 +1,40 @@
+"""The benchmark's baseline: the real portal plus one route that renders only the layout.
+
+``/bench/bare`` renders the portal's base layout around an empty main, for nobody signed in,
+so it sends no SQL: what it does is what every page does before its own work (the session,
+the security headers, the navigation, compression). Its throughput is what this machine can
+serve at most through the portal's stack, and each page is measured as a share of it.
+
+Only the benchmark's server runs this (``gunicorn 'bench.bare:create_bench_app()'``); the
+product never registers the route.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Flask
+from flask.typing import ResponseReturnValue
+
+from portal import create_app
+from portal.rendering import render_page
+
+BARE_PATH = "/bench/bare"
+
+bp = Blueprint("bench", __name__, template_folder="templates")
+
+
+@bp.get(BARE_PATH)
+def bare() -> ResponseReturnValue:
+    return render_page("bench-bare.html")
+
+
+def install(app: Flask) -> Flask:
+    """``app`` with the bare-layout route added (before it has served any request)."""
+    app.register_blueprint(bp)
+    return app
+
+
+def create_bench_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """The portal as ``create_app`` builds it from the environment, plus the bare layout."""
+    return install(create_app(test_config))
