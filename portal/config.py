@@ -138,6 +138,8 @@ def from_environment(instance_path: str) -> dict[str, object]:
         # <instance>/imports).
         "COUNCIL_LA_CODES": _la_codes(os.environ.get("COUNCIL_LA_CODES", "937")),
         "REGISTER_IMPORT_DIRECTORY": os.environ.get("REGISTER_IMPORT_DIRECTORY") or None,
+        # An upload never applied is removed this long after its dry run (`register tidy`).
+        "REGISTER_IMPORT_KEEP_DAYS": _int("REGISTER_IMPORT_KEEP_DAYS", 30),
         # The largest request body, for every route: the form token is read (and the body
         # with it) before any view could set a limit of its own. The largest upload is the
         # register extract; all of England's is about 65 MB.

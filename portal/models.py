@@ -1054,7 +1054,8 @@ class RegisterImport(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     filename: Mapped[str] = mapped_column(String(255))
-    # Where the uploaded file is kept (under the instance folder) until it is applied.
+    # Where the uploaded file is kept (under the instance folder) while it may be applied;
+    # "" once it has been removed (applied, failed, superseded or tidied away).
     stored_path: Mapped[str] = mapped_column(String(500))
     dry_run: Mapped[bool] = mapped_column(default=True)
     status: Mapped[ImportStatus] = mapped_column(
@@ -1067,3 +1068,8 @@ class RegisterImport(Base):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     created_by: Mapped[User | None] = relationship()
+
+    @property
+    def keeps_file(self) -> bool:
+        """Whether the uploaded file is still here, so that a dry run can be applied."""
+        return bool(self.stored_path)

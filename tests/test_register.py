@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -580,6 +581,12 @@ def apply(client: FlaskClient, import_id: int):  # type: ignore[no-untyped-def]
     return client.post(f"/register/imports/{import_id}/apply", data={"csrf_token": token})
 
 
+def stored_uploads(app: Flask) -> list[str]:
+    """The files in the folder where uploads wait, by name."""
+    directory = Path(app.config["REGISTER_IMPORT_DIRECTORY"])
+    return sorted(path.name for path in directory.iterdir()) if directory.is_dir() else []
+
+
 def school(session: Session, urn: int) -> School | None:
     session.expire_all()
     return session.scalars(select(School).where(School.urn == urn)).one_or_none()
@@ -721,8 +728,9 @@ def test_apply_adds_changes_and_retires_exactly_and_moves_nobody(
     page = soup(admin.get(f"/register/imports/{import_id}")).get_text(" ", strip=True)
     assert "The changes have been applied" in page
     assert "Schools retired as closed" in page
-    # The stored upload is removed once applied.
-    assert not Path(record.stored_path).exists()
+    # The stored upload is removed once applied; the import and its report stay.
+    assert record.stored_path == ""
+    assert stored_uploads(app) == []
 
     # The same file again changes nothing.
     again = uploaded(admin, extract())
@@ -762,6 +770,9 @@ def test_an_apply_that_fails_part_way_applies_nothing(
     assert "The changes could not be applied" in page
     assert "none of them has been applied" in page
     assert "disk full" not in page
+    # It cannot be applied again: its upload has gone.
+    assert record.stored_path == ""
+    assert stored_uploads(app) == []
 
 
 def test_a_malformed_file_reports_its_rows_and_applies_nothing(
@@ -1211,3 +1222,172 @@ def test_only_administrators_reach_an_import(
         response = client.post(f"/register/imports/{import_id}/apply", data={"csrf_token": token})
         assert response.status_code == 403
     assert app.test_client().get(f"/register/imports/{import_id}").status_code == 302
+
+
+# --- the uploaded files: kept only while they may be applied ------------------------------
+
+LINKS = b"URN,LinkURN,LinkName,LinkType,LinkEstablishedDate\n"
+
+
+def import_page(client: FlaskClient, import_id: int) -> BeautifulSoup:
+    return soup(client.get(f"/register/imports/{import_id}"))
+
+
+def test_a_file_that_cannot_be_used_is_removed_and_its_report_kept(
+    app: Flask, session: Session, client_for: Callable[[str], FlaskClient], register: list[int]
+) -> None:
+    admin = client_for("la_admin")
+    import_id = uploaded(admin, extract(columns=COLUMNS[1:]), name="schools.csv", links=LINKS)
+    assert stored_uploads(app) == [f"{import_id}-links.csv", f"{import_id}.csv"]
+    jobs.run_import(app, import_id)
+    record = session.get(RegisterImport, import_id)
+    session.refresh(record)
+    assert record.status is ImportStatus.FAILED
+    assert record.stored_path == ""
+    assert stored_uploads(app) == []
+    assert record.report["error"]["file"] == "schools.csv"
+    text = import_page(admin, import_id).get_text(" ", strip=True)
+    assert "schools.csv: The file has no “URN” column" in text
+
+
+def test_applying_an_upload_supersedes_the_dry_runs_uploaded_before_it(
+    app: Flask, session: Session, client_for: Callable[[str], FlaskClient], register: list[int]
+) -> None:
+    admin = client_for("la_admin")
+    earlier = uploaded(admin, extract(), links=LINKS)
+    applied = uploaded(admin, extract())
+    later = uploaded(admin, extract())
+    for import_id in (earlier, applied, later):
+        jobs.run_import(app, import_id)
+    earlier_report = dict(session.get(RegisterImport, earlier).report)
+    apply(admin, applied)
+    jobs.run_import(app, applied)
+
+    session.expire_all()
+    superseded = session.get(RegisterImport, earlier)
+    assert superseded.status is ImportStatus.READY
+    assert superseded.stored_path == ""
+    # Its report stays whole, with a note of what superseded it.
+    assert superseded.report == {**earlier_report, "superseded_by": applied}
+    # The one uploaded after the applied one was checked against the register as it now is:
+    # it keeps its file, and can still be applied.
+    assert stored_uploads(app) == [f"{later}.csv"]
+    assert import_page(admin, later).select_one("form[action$='/apply'] button")
+
+    page = import_page(admin, earlier)
+    assert not page.select("form[action$='/apply']")
+    text = page.get_text(" ", strip=True)
+    assert "A file uploaded later has been applied since this one was checked" in text
+    assert "can no longer be applied" in text
+    assert "Schools to add" in text  # what the dry run found is still there to read
+    refused = apply(admin, earlier)
+    assert refused.status_code == 303
+    assert "This file can no longer be applied. Upload it again" in soup(
+        admin.get(refused.headers["Location"])
+    ).get_text(" ", strip=True)
+    assert register.count(earlier) == 1  # queued for its dry run only, never to apply
+    listed = {
+        row.select_one("a")["href"]: row.get_text(" ", strip=True)
+        for row in soup(admin.get("/register/")).select("tbody tr")
+    }
+    assert "Superseded" in listed[f"/register/imports/{earlier}"]
+    assert "Checked, not applied" in listed[f"/register/imports/{later}"]
+
+
+def test_an_import_applied_from_the_command_line_supersedes_waiting_dry_runs(
+    app: Flask,
+    session: Session,
+    client_for: Callable[[str], FlaskClient],
+    register: list[int],
+    tmp_path: Path,
+) -> None:
+    admin = client_for("la_admin")
+    waiting = uploaded(admin, extract())
+    jobs.run_import(app, waiting)
+    path = tmp_path / "extract.csv"
+    path.write_bytes(extract())
+    result = app.test_cli_runner().invoke(args=["register", "import", str(path), "--apply"])
+    assert result.exit_code == 0, result.output
+    session.expire_all()
+    assert session.get(RegisterImport, waiting).report["superseded_by"] == "command line"
+    assert stored_uploads(app) == []
+    text = import_page(admin, waiting).get_text(" ", strip=True)
+    assert "An import from the command line has been applied since this file was checked" in text
+
+
+def test_tidy_removes_the_uploads_of_imports_finished_or_abandoned_long_ago(
+    app: Flask, session: Session, client_for: Callable[[str], FlaskClient], register: list[int]
+) -> None:
+    admin = client_for("la_admin")
+    now = utcnow()
+    long_ago, lately = now - timedelta(days=31), now - timedelta(days=29)
+    imports = {name: uploaded(admin, extract(), links=LINKS) for name in ("old", "recent")}
+    imports |= {name: uploaded(admin, extract()) for name in ("stalled", "running", "leftover")}
+    for name in ("old", "recent", "leftover"):
+        jobs.run_import(app, imports[name])
+    records = {name: session.get(RegisterImport, import_id) for name, import_id in imports.items()}
+    records["old"].finished_at = long_ago
+    records["recent"].finished_at = lately
+    # Its server stopped a month ago, part way through; the other is still going.
+    records["stalled"].status = ImportStatus.RUNNING
+    records["stalled"].report = {"heartbeat": long_ago.isoformat()}
+    records["running"].status = ImportStatus.RUNNING
+    records["running"].report = {"heartbeat": now.isoformat()}
+    # Applied before uploads were removed on applying: its file is still here.
+    records["leftover"].status, records["leftover"].finished_at = ImportStatus.APPLIED, long_ago
+    session.commit()
+    old_report = dict(records["old"].report)
+    # Files no import keeps: a forgotten upload, a new one, and something not ours.
+    directory = Path(app.config["REGISTER_IMPORT_DIRECTORY"])
+    for name in ("999001.csv", "999002.csv", "notes.txt"):
+        (directory / name).write_text("URN\n")
+    for name in ("999001.csv", "notes.txt"):
+        os.utime(directory / name, (long_ago.timestamp(), long_ago.timestamp()))
+
+    result = app.test_cli_runner().invoke(args=["register", "tidy"])
+    assert result.exit_code == 0, result.output
+    assert result.output == (
+        "Removed the uploaded files of 3 imports finished or abandoned over 30 days ago.\n"
+    )
+    kept = [imports["recent"], imports["running"]]
+    assert stored_uploads(app) == sorted(
+        ["999002.csv", "notes.txt", f"{kept[0]}.csv", f"{kept[0]}-links.csv", f"{kept[1]}.csv"]
+    )
+    session.expire_all()
+    old = session.get(RegisterImport, imports["old"])
+    assert (old.status, old.stored_path, old.report) == (ImportStatus.READY, "", old_report)
+    assert session.get(RegisterImport, imports["stalled"]).status is ImportStatus.RUNNING
+    page = import_page(admin, imports["old"])
+    assert not page.select("form[action$='/apply']")
+    assert "not applied in time, and has been removed" in page.get_text(" ", strip=True)
+    assert "Expired" in soup(admin.get("/register/")).get_text(" ", strip=True)
+
+    # Nothing left that old; --older-than-days 0 takes the rest of what has finished.
+    again = app.test_cli_runner().invoke(args=["register", "tidy", "--older-than-days", "0"])
+    assert again.output.startswith("Removed the uploaded files of 1 import finished ")
+    assert stored_uploads(app) == sorted(["999002.csv", "notes.txt", f"{kept[1]}.csv"])
+
+
+def test_tidy_leaves_a_dry_run_that_was_asked_to_be_applied_meanwhile(
+    app: Flask, session: Session, client_for: Callable[[str], FlaskClient], register: list[int]
+) -> None:
+    """Tidying reads the dry run, then someone presses Apply before it removes the file: the
+    import goes ahead with its file, and tidying lets it be."""
+    from portal.db import db
+
+    admin = client_for("la_admin")
+    import_id = uploaded(admin, extract())
+    jobs.run_import(app, import_id)
+    with app.app_context():
+        seen = db.session.get(RegisterImport, import_id)
+        assert seen.keeps_file
+        db.session.expunge(seen)
+    # Outside that context: the client's requests would otherwise share its session.
+    apply(admin, import_id)
+    with app.app_context():
+        assert jobs._let_go(seen) == []
+        db.session.commit()
+    assert stored_uploads(app) == [f"{import_id}.csv"]
+    jobs.run_import(app, import_id)
+    session.expire_all()
+    assert session.get(RegisterImport, import_id).status is ImportStatus.APPLIED

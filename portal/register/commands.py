@@ -1,10 +1,13 @@
-"""``flask --app portal register import FILE [--links FILE] [--apply]``."""
+"""``flask --app portal register import FILE [--links FILE] [--apply]``, and
+``flask --app portal register tidy [--older-than-days N]``."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 
 register_cli = AppGroup("register", help="The schools register (the DfE's GIAS extract).")
@@ -41,3 +44,25 @@ def import_extract(extract: Path, links: Path | None, apply_changes: bool) -> No
         click.echo(line)
     if not apply_changes:
         click.echo("Dry run: nothing has been changed. Run again with --apply to apply it.")
+
+
+@register_cli.command("tidy")
+@click.option(
+    "--older-than-days",
+    "days",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Days since the import finished (default: REGISTER_IMPORT_KEEP_DAYS).",
+)
+def tidy(days: int | None) -> None:
+    """Remove the uploaded files of dry runs never applied, and of imports abandoned, over
+    N days ago. The imports and their reports stay."""
+    from portal.db import utcnow
+    from portal.register.jobs import tidy as tidy_imports
+
+    days = current_app.config["REGISTER_IMPORT_KEEP_DAYS"] if days is None else days
+    count = tidy_imports(timedelta(days=days), utcnow())
+    click.echo(
+        f"Removed the uploaded files of {count} import{'s' if count != 1 else ''} "
+        f"finished or abandoned over {days} day{'s' if days != 1 else ''} ago."
+    )

@@ -5,11 +5,17 @@ job on the queue (with REDIS_URL, see ``portal.jobs``), or else a thread with it
 application context, works it and notes its progress on the import, which the import's page
 polls. A dry run leaves its report; applying runs the same file again and makes its changes
 in one transaction, so an import is applied whole or not at all.
+
+The uploaded files are kept only while they may still be applied: they are removed when the
+import is applied or fails, when a later upload is applied (which supersedes any earlier dry
+run), and by ``flask --app portal register tidy`` once a dry run has waited too long. The
+import's record and report stay, as the audit trail.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from datetime import datetime, timedelta
@@ -19,6 +25,7 @@ from typing import Any
 from flask import Flask, current_app
 from redis.exceptions import RedisError
 from sqlalchemy import select, update
+from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.datastructures import FileStorage
 
 from portal import audit
@@ -94,7 +101,12 @@ def request_apply(record: RegisterImport, actor: User) -> bool:
     report = {**record.report, "requested_by": actor.id, "heartbeat": utcnow().isoformat()}
     queued = db.session.execute(
         update(RegisterImport)
-        .where(RegisterImport.id == record.id, RegisterImport.status == ImportStatus.READY)
+        .where(
+            RegisterImport.id == record.id,
+            RegisterImport.status == ImportStatus.READY,
+            # Its file is still here: not superseded or tidied away.
+            RegisterImport.stored_path != "",
+        )
         .values(status=ImportStatus.QUEUED, dry_run=False, report=report, processed_rows=0)
     ).rowcount
     db.session.commit()
@@ -223,10 +235,12 @@ def import_now(
         try:
             apply_plan(plan, snapshot, actor, source="command line")
             _audit_applied(plan, actor, None, filename)
+            superseded = _supersede_earlier(None)
             db.session.commit()
         except Exception:
             db.session.rollback()
             raise
+        remove_files(superseded)
     return report
 
 
@@ -251,14 +265,10 @@ def _apply(record: RegisterImport, plan: Plan, report: dict[str, Any], snapshot:
     actor = db.session.get(User, requested_by) if requested_by else None
     apply_plan(plan, snapshot, actor, import_id=record.id)
     _audit_applied(plan, actor, record, record.filename)
+    superseded = _supersede_earlier(record)
     # The same commit as the changes: the import says "applied" exactly when they are.
     _finish(record, ImportStatus.APPLIED, report)
-    for path in (Path(record.stored_path), links_path(record)):
-        try:
-            path.unlink(missing_ok=True)
-        except OSError:
-            # The changes are in: a file left behind is tidying for later, not a failure.
-            log.warning("could not remove %s after applying import %s", path, record.id)
+    remove_files(superseded)
 
 
 def _finish(record: RegisterImport, status: ImportStatus, report: dict[str, Any]) -> None:
@@ -267,7 +277,12 @@ def _finish(record: RegisterImport, status: ImportStatus, report: dict[str, Any]
     record.finished_at = utcnow()
     if status is not ImportStatus.FAILED:
         record.processed_rows = record.total_rows
+    # Applied or failed, the upload will not be read again: it goes once that is committed.
+    done_with = stored_files(record) if status is not ImportStatus.READY else []
+    if done_with:
+        record.stored_path = ""
     db.session.commit()
+    remove_files(done_with)
 
 
 class _Progress:
@@ -285,3 +300,130 @@ class _Progress:
         self.record.processed_rows = done
         self.record.report = {**self.record.report, "heartbeat": utcnow().isoformat()}
         db.session.commit()
+
+
+# --- the uploaded files ----------------------------------------------------------------------
+
+# What create_import names the files it stores: anything else in the folder is not ours.
+_STORED_NAME = re.compile(r"\d+(?:-links)?\.csv")
+
+
+def stored_files(record: RegisterImport) -> list[Path]:
+    """The uploaded files ``record`` still keeps: the extract, and its links file if any."""
+    if not record.stored_path:
+        return []
+    return [Path(record.stored_path), links_path(record)]
+
+
+def remove_files(paths: list[Path]) -> None:
+    """Remove files whose import no longer needs them; after the commit that says so."""
+    for path in paths:
+        try:
+            path.unlink(missing_ok=True)
+        except OSError:
+            # Nothing reads it again: a file left behind is for `register tidy`, not a failure.
+            log.warning("could not remove %s, a register import's upload", path)
+
+
+def _supersede_earlier(applied: RegisterImport | None) -> list[Path]:
+    """Dry runs uploaded before ``applied`` (None: an import from the command line) and never
+    applied can no longer be: they were checked against the register as it was, and applying
+    one now would undo what ``applied`` changed. Returns their files, for the caller to
+    remove once this is committed."""
+    earlier = select(RegisterImport).where(
+        RegisterImport.status == ImportStatus.READY, RegisterImport.stored_path != ""
+    )
+    if applied is not None:
+        earlier = earlier.where(RegisterImport.id < applied.id)
+    by = applied.id if applied is not None else "command line"
+    return [
+        path
+        for other in db.session.scalars(earlier).all()
+        for path in _let_go(other, superseded_by=by)
+    ]
+
+
+def _let_go(record: RegisterImport, **note: Any) -> list[Path]:
+    """Mark ``record`` as keeping no file, if it is still as it was read (not, say, asked to
+    be applied meanwhile); returns the files to remove once that is committed, or none.
+    ``note`` is added to its report. The caller commits."""
+    files = stored_files(record)
+    values: dict[str, Any] = {"stored_path": ""}
+    if note:
+        values["report"] = {**record.report, **note}
+    taken = db.session.execute(
+        update(RegisterImport)
+        .where(
+            RegisterImport.id == record.id,
+            RegisterImport.status == record.status,
+            RegisterImport.stored_path == record.stored_path,
+        )
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if taken != 1:
+        return []
+    for name, value in values.items():
+        set_committed_value(record, name, value)
+    return files
+
+
+def _done_with_before(record: RegisterImport, cutoff: datetime, now: datetime) -> bool:
+    """Whether ``record`` finished, or was abandoned, before ``cutoff``. One still queued or
+    running is abandoned only once is_stalled says so, however early the cutoff."""
+    if record.status in (ImportStatus.QUEUED, ImportStatus.RUNNING):
+        heartbeat = record.report.get("heartbeat")
+        last = datetime.fromisoformat(heartbeat) if heartbeat else record.created_at
+        return is_stalled(record, now) and last < cutoff
+    return (record.finished_at or record.created_at) < cutoff
+
+
+def tidy(older_than: timedelta, now: datetime) -> int:
+    """Remove the uploads of imports that finished, or were abandoned (their server stopped),
+    over ``older_than`` ago: above all dry runs that were never applied. Every import keeps
+    its record and report. Returns how many imports' files were removed."""
+    cutoff = now - older_than
+    stale = [
+        record
+        for record in db.session.scalars(
+            select(RegisterImport)
+            .where(RegisterImport.stored_path != "")
+            .order_by(RegisterImport.id)
+        )
+        if _done_with_before(record, cutoff, now)
+    ]
+    files: list[Path] = []
+    tidied = 0
+    for record in stale:
+        taken = _let_go(record)
+        tidied += bool(taken)
+        files.extend(taken)
+    db.session.commit()
+    remove_files(files)
+    # A file no import keeps yet may be an upload whose import is being saved this moment.
+    _remove_strays(min(cutoff, now - STALLED_AFTER))
+    return tidied
+
+
+def _remove_strays(cutoff: datetime) -> None:
+    """Files of ours in the folder that no import keeps (an upload whose import was never
+    saved, a removal that failed), once they are older than the cutoff."""
+    directory = import_directory()
+    if not directory.is_dir():
+        return
+    kept = set()
+    for import_id, stored_path in db.session.execute(
+        select(RegisterImport.id, RegisterImport.stored_path).where(
+            RegisterImport.stored_path != ""
+        )
+    ):
+        kept.update({Path(stored_path).name, f"{import_id}-links.csv"})
+    for path in directory.iterdir():
+        if not _STORED_NAME.fullmatch(path.name) or path.name in kept:
+            continue
+        try:
+            old = path.stat().st_mtime < cutoff.timestamp()
+        except FileNotFoundError:
+            continue
+        if old:
+            remove_files([path])

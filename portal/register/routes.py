@@ -71,6 +71,8 @@ def apply(import_id: int) -> ResponseReturnValue:
     if ConfirmForm().validate_on_submit():
         if jobs.request_apply(record, current_principal().user):
             jobs.launch(current_app._get_current_object(), record.id)  # type: ignore[attr-defined]
+        elif record.status is ImportStatus.READY and not record.keeps_file:
+            flash("This file can no longer be applied. Upload it again to import it.", "info")
         else:
             flash("This import has already been applied, or is being applied.", "info")
     return redirect(url_for("register.show", import_id=record.id), 303)
