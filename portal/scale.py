@@ -30,12 +30,13 @@ import random
 import time
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import astuple, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from datetime import time as clock
 from decimal import Decimal
 from functools import cache
+from itertools import chain
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -111,6 +112,8 @@ BATCH = 5_000
 # The three financial years of offers, rolls and buy-back: the demo's two and the one before.
 YEARS = (LAST_YEAR - 1, LAST_YEAR, NEXT_YEAR)
 FIRST_URN, LAST_URN = 700_000, 999_999
+# Money columns are 32-bit integers of pence: at most about £21 million.
+MAX_PENCE = 2**31 - 1
 REGISTER = Path(__file__).resolve().parent / "reference" / "schools_register_2025.csv"
 
 
@@ -707,6 +710,11 @@ def _pounds(rng: random.Random, low: int, high: int) -> int:
     return rng.randint(low, high) * 100
 
 
+def _hundreds(pence: float) -> int:
+    """To the whole pound, as price lists are; always an int (pence are never float)."""
+    return int(round(pence, -2))
+
+
 def price_rules(rng: random.Random, idea: ServiceIdea) -> list[tuple[str, PriceRule]]:
     """A traded service's price options in its first year, as (name, rule)."""
     basis = idea.basis
@@ -715,7 +723,7 @@ def price_rules(rng: random.Random, idea: ServiceIdea) -> list[tuple[str, PriceR
         amount = _pounds(rng, 250, 6_000)
         rules = [("Annual service", PriceRule(PricingBasis.PER_SCHOOL, amount_pence=amount))]
         if rng.random() < 0.3:
-            enhanced = PriceRule(PricingBasis.PER_SCHOOL, amount_pence=round(amount * 2.2, -2))
+            enhanced = PriceRule(PricingBasis.PER_SCHOOL, amount_pence=_hundreds(amount * 2.2))
             rules.append(("Enhanced service", enhanced))
     elif basis == "pupil":
         rate = rng.randint(150, 1_200)
@@ -730,7 +738,7 @@ def price_rules(rng: random.Random, idea: ServiceIdea) -> list[tuple[str, PriceR
         price, bands, start = _pounds(rng, 300, 2_500), [], 0
         for limit in [*limits, None]:
             bands.append(Band(start, limit, price))
-            start, price = (limit or 0) + 1, round(price * rng.uniform(1.3, 1.6), -2)
+            start, price = (limit or 0) + 1, _hundreds(price * rng.uniform(1.3, 1.6))
         rules = [("Annual subscription", PriceRule(PricingBasis.BANDED, bands=tuple(bands)))]
     elif basis == "flat":
         rule = PriceRule(
@@ -741,14 +749,14 @@ def price_rules(rng: random.Random, idea: ServiceIdea) -> list[tuple[str, PriceR
         rules = [("Annual service", rule)]
     else:
         low, high = UNIT_PRICES[basis]
-        amount = round(rng.randint(low, high), -2)
+        amount = _hundreds(rng.randint(low, high))
         tiers: tuple[Tier, ...] = ()
         pack = None
         if rng.random() < 0.35:
             tiers = (Tier(rng.choice([5, 10]), round(amount * 0.9)),)
         elif rng.random() < 0.2:
             pack = rng.choice([5, 10, 20])
-            amount = round(amount * pack * 0.95, -2)
+            amount = _hundreds(amount * pack * 0.95)
         minimum = _pounds(rng, 100, 400) if rng.random() < 0.15 else None
         rules = [
             (
@@ -872,12 +880,15 @@ class _Run:
     started: float = field(default_factory=time.perf_counter)
 
     def insert(self, target: type[Base] | Table, rows: Iterable[dict[str, Any]]) -> int:
-        """Insert in batches; returns how many rows went in.
+        """Insert the rows (dicts with the same keys); returns how many went in.
 
-        Core inserts (executemany), not the ORM's bulk insert: that would set every
-        ``version`` column back to 1, and nothing here needs ORM events.
+        Core, not the ORM's bulk insert: that would set every ``version`` column back to 1,
+        and nothing here needs ORM events. On PostgreSQL through COPY, three to four times
+        as fast as an executemany of INSERTs; elsewhere in executemany batches.
         """
         table = target if isinstance(target, Table) else target.__table__
+        if self.session.get_bind().dialect.name == "postgresql":
+            return self._copy(table, iter(rows))  # type: ignore[arg-type]
         batch: list[dict[str, Any]] = []
         total = 0
         for row in rows:
@@ -889,6 +900,37 @@ class _Run:
         if batch:
             self.session.execute(insert(table), batch)
             total += len(batch)
+        return total
+
+    def _copy(self, table: Table, rows: Iterator[dict[str, Any]]) -> int:
+        first = next(rows, None)
+        if first is None:
+            return 0
+        names = list(first)
+        # COPY applies no Python-side defaults: every column that has one must be given.
+        missing = [c.name for c in table.c if c.default is not None and c.name not in names]
+        if missing:
+            raise AssertionError(f"seed-scale gives no {missing} for {table.name}")
+        connection = self.session.connection()
+        dialect = connection.dialect
+        # Each value as an INSERT would send it: enums as their values, JSON as JSON, times
+        # in UTC.
+        processors = [
+            (name, table.c[name].type.dialect_impl(dialect).bind_processor(dialect))
+            for name in names
+        ]
+        columns = ", ".join(names)
+        cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        total = 0
+        with cursor, cursor.copy(f"COPY {table.name} ({columns}) FROM STDIN") as copy:
+            for row in chain([first], rows):
+                copy.write_row(
+                    [
+                        row[name] if process is None else process(row[name])
+                        for name, process in processors
+                    ]
+                )
+                total += 1
         return total
 
     def next_id(self, model: type[Base]) -> int:
@@ -1552,17 +1594,17 @@ def _buyback(run: _Run) -> None:
             flush()
     flush()
     # What each generated traded service costs to deliver: most pay their way, some do not.
-    costs = []
-    for offer in offers:
-        if offer.id in run.generated_offers:
-            costs.append(
-                {
-                    "id": offer.id,
-                    "delivery_cost_pence": round(
-                        max(income[offer.id], 500_000) * rng.uniform(0.75, 1.3)
-                    ),
-                }
-            )
+    # At ten times the largest council a service can take more than the column holds.
+    costs = [
+        {
+            "id": offer.id,
+            "delivery_cost_pence": min(
+                round(max(income[offer.id], 500_000) * rng.uniform(0.75, 1.3)), MAX_PENCE
+            ),
+        }
+        for offer in offers
+        if offer.id in run.generated_offers
+    ]
     if costs:
         session.execute(update(ServiceOffer), costs)
     run.done("buy-back", **totals)

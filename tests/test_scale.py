@@ -7,11 +7,13 @@ shared seeded database is left as the demo made it.
 from __future__ import annotations
 
 import csv
+import json
 import random
 import re
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime, time, timedelta
+from types import SimpleNamespace
 
 import pytest
 from flask import Flask
@@ -48,12 +50,14 @@ from portal.models import (
 from portal.scale import (
     FIRST_URN,
     REGISTER,
+    SERVICE_IDEAS,
     Plan,
     Refused,
     generate,
     plan_for,
     plan_schools,
     plan_services,
+    price_rules,
 )
 from portal.services.catalogue import pupils_for
 from portal.services.pricing import PriceRule, quote, validate
@@ -180,6 +184,27 @@ def test_same_seed_same_schools_and_services() -> None:
 
     assert plan(7) == plan(7)
     assert plan(7) != plan(8)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_every_kind_of_generated_price_is_stored_and_read_back_unchanged(seed: int) -> None:
+    rng = random.Random(seed)
+    for idea in SERVICE_IDEAS:
+        if idea.kind is not ServiceKind.TRADED:
+            continue
+        for name, rule in price_rules(rng, idea):
+            stored = SimpleNamespace(
+                basis=rule.basis,
+                amount_pence=rule.amount_pence,
+                per_pupil_pence=rule.per_pupil_pence,
+                unit=rule.unit,
+                minimum_pence=rule.minimum_pence,
+                audience=rule.audience,
+                rates=json.loads(json.dumps(rule.to_rates())),
+            )
+            assert PriceRule.from_option(stored, vat=False) == rule, (idea.name, name)
+            assert validate(rule) == []
+            assert quote(rule, pupils=250, phase="Primary").net_pence > 0
 
 
 def test_a_generated_head_teacher_sees_their_schools_buyback_and_contacts(
