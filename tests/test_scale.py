@@ -121,18 +121,24 @@ def test_the_command_adds_what_the_plan_promises_and_says_so(
     assert trusts >= 2
 
 
-def test_academies_are_mostly_in_trusts_of_realistic_size(scaled: object, session: Session) -> None:
+def test_academies_are_mostly_in_trusts_of_realistic_size_each_with_a_lead(
+    scaled: object, session: Session, client_for: Callable[[str], FlaskClient]
+) -> None:
     schools = generated_schools(session)
     academies = [s for s in schools if s.is_academy]
     assert sum(s.trust is not None for s in academies) >= 0.7 * len(academies)
     assert all(s.trust is None for s in schools if not s.is_academy)
     sizes = Counter(s.trust_id for s in academies if s.trust_id is not None)
     assert all(2 <= size <= 41 for size in sizes.values()), sizes
-    # Every trust has a lead who signs in and sees its academies.
     leads = set(
         session.scalars(select(Membership.trust_id).where(Membership.role == Role.TRUST_LEAD))
     )
     assert set(sizes) <= leads
+    # The largest trust's lead signs in and sees every one of its academies' buy-back.
+    trust = session.get(Trust, sizes.most_common(1)[0][0])
+    page = client_for(f"lead1@{trust.group_uid.lower()}.trusts.example").get("/buy-back/")
+    assert page.status_code == 200
+    assert all(escape(school.name) in page.get_data(as_text=True) for school in trust.schools)
 
 
 def test_schools_are_fictional_with_unique_invented_urns_and_realistic_sizes(
