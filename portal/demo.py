@@ -628,6 +628,10 @@ def _contacts(areas: dict[str, Area]) -> int:
     if db.session.scalar(select(func.count(Contact.id))):
         return int(db.session.scalar(select(func.count(Contact.id))) or 0)
     now = utcnow()
+    # Each contact records who last checked it: in the demo, the service publisher.
+    checker = db.session.scalars(
+        select(User).where(User.email == "publisher@council.example")
+    ).one_or_none()
     count = 0
     for code, area in areas.items():
         for index, (role, name, title, help_with, out_of_hours) in enumerate(AREA_CONTACTS):
@@ -649,6 +653,7 @@ def _contacts(areas: dict[str, Area]) -> int:
                 areas=[area],
                 # A few not checked for over a year, so the "needs checking" list has work.
                 last_checked_at=now - timedelta(days=400 if index == 4 else 30 + index),
+                last_checked_by=checker,
             )
             db.session.add(contact)
             count += 1
@@ -664,6 +669,7 @@ def _contacts(areas: dict[str, Area]) -> int:
                 out_of_hours=out_of_hours,
                 countywide=True,
                 last_checked_at=now - timedelta(days=60 + index),
+                last_checked_by=checker,
             )
         )
         count += 1
@@ -677,6 +683,7 @@ def _contacts(areas: dict[str, Area]) -> int:
             email="behaviour.support@council.example",
             countywide=True,
             last_checked_at=now - timedelta(days=500),
+            last_checked_by=checker,
             retired_at=now - timedelta(days=90),
         )
     )

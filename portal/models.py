@@ -241,8 +241,10 @@ class User(Base):
     # sign-in, so none for this step or an earlier one is accepted again.
     totp_last_step: Mapped[int | None] = mapped_column()
 
+    # Loaded when asked for (the signed-in person's with them, by load_user; a list of
+    # accounts with selectinload), not with every User that some other row refers to.
     memberships: Mapped[list[Membership]] = relationship(
-        back_populates="user", cascade="all, delete-orphan", lazy="selectin"
+        back_populates="user", cascade="all, delete-orphan"
     )
 
     # Flask-Login's user protocol.
@@ -403,7 +405,9 @@ class Contact(Base):
     areas: Mapped[list[Area]] = relationship(
         secondary=contact_area, lazy="selectin", order_by="Area.name"
     )
-    last_checked_by: Mapped[User | None] = relationship(lazy="selectin")
+    # Shown only on a contact's page, the "needs checking" list and the CSV export, which
+    # load it with the contacts; every other list of contacts leaves it be.
+    last_checked_by: Mapped[User | None] = relationship()
 
     @property
     def is_retired(self) -> bool:

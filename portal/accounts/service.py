@@ -22,6 +22,7 @@ from flask import current_app, url_for
 from flask_login import login_user
 from sqlalchemy import CursorResult, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from portal import audit
 from portal.access import Capability, Principal, managed_school_ids, managed_user_scope
@@ -226,7 +227,10 @@ def visible_memberships(user: User, school_ids: frozenset[int] | None) -> list[M
 def user_page(who: Principal, *, query: str = "", page: int = 1) -> Page[UserRow]:
     """The accounts ``who`` manages, by name, filtered by name or e-mail, one page of them."""
     statement = (
-        select(User).where(managed_user_scope(who)).order_by(func.lower(User.display_name), User.id)
+        select(User)
+        .options(selectinload(User.memberships))
+        .where(managed_user_scope(who))
+        .order_by(func.lower(User.display_name), User.id)
     )
     if query:
         # What people type is text to find, not a pattern: autoescape makes % and _ literal.

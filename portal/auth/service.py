@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 from flask import current_app, session
 from flask_login import login_user, logout_user
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from portal import audit
 from portal.auth import lockout
@@ -135,7 +136,8 @@ def load_user(session_id: str) -> User | None:
     user_id, _, version = session_id.partition(":")
     if not (user_id.isdigit() and version.isdigit()):
         return None
-    user = db.session.get(User, int(user_id))
+    # With the memberships that decide what they may do, which every request asks.
+    user = db.session.get(User, int(user_id), options=[selectinload(User.memberships)])
     if user is None or not user.is_active or user.session_version != int(version):
         return None
     return user

@@ -7,6 +7,7 @@ from dataclasses import replace
 from flask import Response, abort, current_app, flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from portal.access import (
     Capability,
@@ -193,7 +194,11 @@ def needs_checking() -> ResponseReturnValue:
 @requires(Capability.EXPORT_CONTACTS)
 def export() -> ResponseReturnValue:
     include_retired = can(Capability.EDIT_CONTACTS) and request.args.get("retired") == "1"
-    query = select(Contact).order_by(Contact.role, Contact.name, Contact.id)
+    query = (
+        select(Contact)
+        .options(selectinload(Contact.last_checked_by))
+        .order_by(Contact.role, Contact.name, Contact.id)
+    )
     if not include_retired:
         query = query.where(Contact.retired_at.is_(None))
     body = directory_csv(db.session.scalars(query))

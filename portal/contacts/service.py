@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, exists, false, or_, select
+from sqlalchemy.orm import selectinload
 
 from portal import audit
 from portal.db import db, utcnow
@@ -258,7 +259,11 @@ def months_before(moment: datetime, months: int) -> datetime:
 
 def needing_check(months: int, page: int) -> Page[Contact]:
     cutoff = months_before(utcnow(), months)
-    query = active_contacts().where(Contact.last_checked_at < cutoff)
+    query = (
+        active_contacts()
+        .options(selectinload(Contact.last_checked_by))
+        .where(Contact.last_checked_at < cutoff)
+    )
     return paginate(query.order_by(Contact.last_checked_at, Contact.id), page, PAGE_SIZE)
 
 
