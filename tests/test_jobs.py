@@ -384,7 +384,8 @@ def test_a_register_import_dry_runs_and_applies_through_the_worker(
     ).one()
     assert applied.actor.email == "admin@council.example"
     assert "The changes have been applied" in fragment(admin, import_id).get_text()
-    assert not Path(record.stored_path).exists()
+    # The uploaded file goes once the import is applied; the record and its report stay.
+    assert record.stored_path == ""
     assert import_threads() == []
 
 
