@@ -11,7 +11,7 @@ export FLASK_APP := portal
 SASS_SOURCES := $(wildcard assets/scss/*.scss)
 GOVUK := node_modules/govuk-frontend/dist/govuk
 
-.PHONY: setup run test lint format db seed assets clean
+.PHONY: setup run test lint format db seed assets clean bench
 
 setup: $(STAMPS)/python $(STAMPS)/assets
 
@@ -65,6 +65,21 @@ lint: $(STAMPS)/python
 format: $(STAMPS)/python
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+# The load test (issue #8; README "Benchmarks"): gunicorn and locust against the PostgreSQL
+# database DATABASE_URL names (by default postgresql+psycopg://postgres@127.0.0.1:5432/bench),
+# results in bench/RESULTS.md. `make bench SEED=1` loads the demo data and seed-scale --factor
+# $(FACTOR) first; BENCH_ARGS passes more (e.g. BENCH_ARGS="--duration 30").
+SEED ?=
+FACTOR ?= 10
+BENCH_ARGS ?=
+
+$(STAMPS)/bench: pyproject.toml $(STAMPS)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	touch $@
+
+bench: setup $(STAMPS)/bench
+	$(BIN)/python -m bench.run $(if $(SEED),--seed --factor $(FACTOR)) $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules $(STAMPS) static/css static/js/vendor static/govuk
