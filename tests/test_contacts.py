@@ -9,7 +9,7 @@ import pytest
 from bs4 import BeautifulSoup
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from portal.models import Area, AuditEvent, Contact, ContactRole, School
 from tests.conftest import csrf_token
@@ -505,6 +505,45 @@ def test_csv_cells_cannot_smuggle_spreadsheet_formulas(client_for, session) -> N
 
 
 # --- posters ------------------------------------------------------------------------------------
+
+
+def test_a_large_teams_key_people_are_shown_and_the_rest_are_a_link_away(
+    client_for, session
+) -> None:  # type: ignore[no-untyped-def]
+    """A big council may have dozens of one role in an area: a school's page shows five of
+    each (its poster four), and links to the whole list."""
+    north = session.scalars(select(Area).where(Area.code == "north")).one()
+    for n in range(8):
+        session.add(
+            Contact(
+                name=f"Aaron Demo-Worker {n}",
+                role=ContactRole.FAMILY_SUPPORT,
+                help_with="Family support in the north",
+                phone="+441214960778",
+                email=f"family{n}@council.example",
+                areas=[north],
+            )
+        )
+    session.commit()
+    total = session.scalar(
+        select(func.count(Contact.id)).where(
+            Contact.role == ContactRole.FAMILY_SUPPORT,
+            Contact.retired_at.is_(None),
+            Contact.areas.any(Area.id == north.id),
+        )
+    )
+    staff = client_for("school_staff")
+    page = soup(staff.get("/contacts/"))
+    family = [c["title"] for c in cards(page) if c["title"].startswith("Family support:")]
+    # By name: the demo's own family support worker sorts after these.
+    assert family == [f"Family support: Aaron Demo-Worker {n}" for n in range(5)]
+    link = page.find("a", string=f"See all {total} Family support contacts")
+    assert link is not None
+    everyone = soup(staff.get(link["href"]))
+    assert everyone.select_one("#results h2").get_text(strip=True) == f"{total} contacts"
+    poster = soup(staff.get("/contacts/poster"))
+    rows = [th.get_text(" ", strip=True) for th in poster.select('tbody th[scope="row"]')]
+    assert sum(row.startswith("Family support: Aaron Demo-Worker") for row in rows) == 4
 
 
 def test_a_school_prints_its_own_poster(client_for) -> None:  # type: ignore[no-untyped-def]

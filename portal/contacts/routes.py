@@ -23,6 +23,8 @@ from portal.contacts import bp
 from portal.contacts.forms import ConfirmForm, ContactForm
 from portal.contacts.service import (
     COUNTYWIDE,
+    PAGE_PER_ROLE,
+    POSTER_PER_ROLE,
     ContactSearch,
     contacts_for_areas,
     create_contact,
@@ -92,7 +94,7 @@ def index() -> ResponseReturnValue:
         "show_mine": show_mine,
     }
     if show_mine:
-        context["groups"] = grouped(contacts_for_areas(a.id for a in mine))
+        context["groups"] = grouped(contacts_for_areas(a.id for a in mine), PAGE_PER_ROLE)
         context["my_schools"] = (
             []
             if who.council_wide or not who.is_school_user
@@ -240,7 +242,12 @@ def poster() -> ResponseReturnValue:
     # One query for every contact these schools need; each poster takes its area's share.
     contacts = contacts_for_areas({school.area_id for school in schools})
     posters = [
-        (school, grouped(c for c in contacts if c.countywide or school.area in c.areas))
+        (
+            school,
+            grouped(
+                (c for c in contacts if c.countywide or school.area in c.areas), POSTER_PER_ROLE
+            ),
+        )
         for school in schools
     ]
     return render_page("contacts/poster.html", posters=posters, today=utcnow())

@@ -93,18 +93,40 @@ def contacts_for_areas(area_ids: Iterable[int] | None) -> Sequence[Contact]:
     return db.session.scalars(_ordered(query)).all()
 
 
+# How many of one role a school's own contacts page shows, and its poster: the key people.
+# A large council may have dozens of, say, educational psychologists serving one area; the
+# rest are a search away (the page links to them), and a poster must stay near one A4 page.
+# Four, because a county's specialist teams are each a different service.
+PAGE_PER_ROLE = 5
+POSTER_PER_ROLE = 4
+
+
 @dataclass
 class ContactGroupView:
     group: ContactGroup
     contacts: list[Contact] = field(default_factory=list)
+    # Roles with more contacts than are shown: how many in all, and whether all are
+    # countywide (so that "see all" can search the countywide ones, not the area's).
+    more: dict[ContactRole, tuple[int, bool]] = field(default_factory=dict)
 
 
-def grouped(contacts: Iterable[Contact]) -> list[ContactGroupView]:
-    """Contacts by what they help with, groups in a fixed order, roles in a fixed order."""
+def grouped(contacts: Iterable[Contact], per_role: int | None = None) -> list[ContactGroupView]:
+    """Contacts by what they help with, groups in a fixed order, roles in a fixed order;
+    with ``per_role``, only that many of each role, the rest counted."""
     by_group = {group: ContactGroupView(group) for group in ContactGroup}
     role_order = {role: index for index, role in enumerate(ContactRole)}
+    counts: dict[ContactRole, int] = {}
+    countywide_only: dict[ContactRole, bool] = {}
     for contact in sorted(contacts, key=lambda c: (role_order[c.role], c.name)):
-        by_group[contact.role.group].contacts.append(contact)
+        counts[contact.role] = counts.get(contact.role, 0) + 1
+        countywide_only[contact.role] = countywide_only.get(contact.role, True) and bool(
+            contact.countywide
+        )
+        if per_role is None or counts[contact.role] <= per_role:
+            by_group[contact.role.group].contacts.append(contact)
+    for role, count in counts.items():
+        if per_role is not None and count > per_role:
+            by_group[role.group].more[role] = (count, countywide_only[role])
     return [view for view in by_group.values() if view.contacts]
 
 
