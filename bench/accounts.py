@@ -13,12 +13,12 @@ import json
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 
 from portal.buyback import service as buyback
 from portal.db import db
 from portal.demo import ACCOUNTS, DEMO_PASSWORD, DEMO_TOTP_SECRET
-from portal.models import BuybackWindow, Membership, Role, School, User
+from portal.models import BuybackWindow, EstablishmentType, Membership, Role, School, User
 from portal.passwords import verify_password
 
 # The roles whose journeys the load test runs (a publisher's journey suits an administrator
@@ -58,28 +58,38 @@ def find_accounts(per_role: int = PER_ROLE) -> dict[str, list[dict[str, Any]]]:
     open_windows = [
         w for w in db.session.scalars(select(BuybackWindow)) if w.state(moment) == "open"
     ]
+    # The kinds of school some open window is for (asked of the window's own rule, with a
+    # school of each kind that is never saved): a head of one of them can choose now.
+    choosing = [
+        kind
+        for kind in EstablishmentType
+        if any(w.cohort.includes(School(establishment_type=kind)) for w in open_windows)
+    ]
     found: dict[str, list[dict[str, Any]]] = {role.value: [] for role in JOURNEY_ROLES}
+    # People of one school only: their home page names it, and buy-back goes straight to it.
+    one_school = select(Membership.user_id).group_by(Membership.user_id).having(func.count() == 1)
 
     for role in (Role.SCHOOL_STAFF, Role.HEAD_TEACHER):
-        schools_taken: set[int] = set()
-        rows = db.session.execute(
-            select(User, School)
-            .join(Membership, Membership.user_id == User.id)
+        query = (
+            select(Membership.user_id, Membership.school_id)
             .join(School, School.id == Membership.school_id)
-            .where(Membership.role == role)
-            .order_by(User.id)
+            .where(Membership.role == role, Membership.user_id.in_(one_school))
+            .order_by(Membership.user_id)
+            # Ids only, and a bounded number: at scale there are tens of thousands.
+            .limit(per_role * 25)
         )
-        for user, school in rows:
+        if role is Role.HEAD_TEACHER:
+            query = query.where(School.establishment_type.in_(choosing))
+        first_of_school: dict[int, int] = {}
+        for user_id, school_id in db.session.execute(query):
+            first_of_school.setdefault(school_id, user_id)
+        users = db.session.scalars(
+            select(User).where(User.id.in_(first_of_school.values())).order_by(User.id)
+        )
+        for user in users:
             if len(found[role.value]) >= per_role:
                 break
-            if school.id in schools_taken or len(user.memberships) != 1:
-                continue
-            if role is Role.HEAD_TEACHER and not any(
-                w.cohort.includes(school) for w in open_windows
-            ):
-                continue
             if _usable(user, moment, known_hashes):
-                schools_taken.add(school.id)
                 found[role.value].append(_entry(user, council=False))
 
     for role, roles in ((Role.CAF_OFFICER, (Role.CAF_OFFICER,)), (Role.PUBLISHER, EDITORS)):
@@ -92,6 +102,7 @@ def find_accounts(per_role: int = PER_ROLE) -> dict[str, list[dict[str, Any]]]:
                 or_(User.locked_until.is_(None), User.locked_until <= moment),
             )
             .order_by(User.id)
+            .limit(per_role * 5)
         )
         for user in users:
             if len(found[role.value]) >= per_role:
