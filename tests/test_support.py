@@ -437,6 +437,23 @@ def test_the_queue_filters_and_shows_what_is_due(client_for, session, oakfield_r
     assert closed.select("#queue tbody tr") == []
 
 
+@pytest.mark.parametrize("typed", ["oakfield", "  Oakfield   Primary ", "125601"])
+def test_the_queue_filters_by_a_schools_name_or_urn(client_for, oakfield_request, typed) -> None:  # type: ignore[no-untyped-def]
+    officer = client_for("caf_officer")
+    page = soup(officer.get("/support/", query_string={"school": typed}))
+    schools = {tr.select("td")[1].get_text(strip=True) for tr in page.select("#queue tbody tr")}
+    assert schools == {"Oakfield Primary School"}
+    # What was typed stays in the box, tidied.
+    assert page.select_one("input#school")["value"] == " ".join(typed.split())
+
+
+def test_a_school_filter_that_matches_nothing_says_so(client_for, oakfield_request) -> None:  # type: ignore[no-untyped-def]
+    # % and _ are text to find, not wildcards that would match every school.
+    page = soup(client_for("caf_officer").get("/support/?school=100%25_"))
+    assert page.select("#queue tbody tr") == []
+    assert "No requests match." in page.select_one("#queue").get_text()
+
+
 def test_the_queue_refreshes_itself_with_its_filters(client_for, oakfield_request) -> None:  # type: ignore[no-untyped-def]
     officer = client_for("caf_officer")
     fragment = officer.get("/support/?urgency=soon&sort=newest", headers={"HX-Request": "true"})

@@ -185,15 +185,6 @@ def index() -> ResponseReturnValue:
     who = current_principal()
     filters = service.QueueFilter.from_args(request.args)
     page = service.queue(who, filters)
-    schools = db.session.scalars(
-        select(School)
-        .where(
-            School.id.in_(
-                select(SupportRequest.school_id).where(service.support_request_scope(who))
-            )
-        )
-        .order_by(School.name)
-    ).all()
 
     def items(options: list[tuple[str, str]], chosen: str) -> list[dict[str, Any]]:
         return [{"value": v, "text": t, "selected": v == chosen} for v, t in options]
@@ -211,10 +202,6 @@ def index() -> ResponseReturnValue:
         urgency_items=items(
             [("", "Any urgency")] + [(u.value, u.label) for u in Urgency],
             filters.urgency.value if filters.urgency else "",
-        ),
-        school_items=items(
-            [("", "Any school")] + [(str(s.id), s.name) for s in schools],
-            str(filters.school_id or ""),
         ),
         sort_items=items(
             [

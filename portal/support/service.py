@@ -10,7 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import Select, select
+from sqlalchemy import Select, false, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -286,13 +286,16 @@ SORTS = {
     "oldest": (SupportRequest.submitted_at, SupportRequest.id),
 }
 OPEN = "open"
+SCHOOL_QUERY_LENGTH = 100
 
 
 @dataclass(frozen=True)
 class QueueFilter:
     status: str = OPEN  # 'open', '' (all) or a SupportStatus value
     urgency: Urgency | None = None
-    school_id: int | None = None
+    # A school's name, or part of it, or its URN: typed, not chosen from a list, since an
+    # area of a large council has a thousand schools.
+    school: str = ""
     sort: str = "respond_by"
     page: int = 1
 
@@ -303,11 +306,11 @@ class QueueFilter:
             status = OPEN
         urgency = args.get("urgency", "")
         sort = args.get("sort", "respond_by")
-        school = args.get("school", "")
+        school = " ".join(args.get("school", "").split())[:SCHOOL_QUERY_LENGTH]
         return cls(
             status=status,
             urgency=Urgency(urgency) if urgency in Urgency._value2member_map_ else None,
-            school_id=int(school) if school.isdigit() else None,
+            school=school,
             sort=sort if sort in SORTS else "respond_by",
             page=args.get("page", 1, type=int) or 1,
         )
@@ -316,7 +319,7 @@ class QueueFilter:
         return {
             "status": self.status,
             "urgency": self.urgency.value if self.urgency else "",
-            "school": str(self.school_id or ""),
+            "school": self.school,
             "sort": self.sort,
         }
 
@@ -329,8 +332,12 @@ def queue_query(who: Principal, filters: QueueFilter) -> Select[tuple[SupportReq
         query = query.where(SupportRequest.status == SupportStatus(filters.status))
     if filters.urgency:
         query = query.where(SupportRequest.urgency == filters.urgency)
-    if filters.school_id:
-        query = query.where(SupportRequest.school_id == filters.school_id)
+    if filters.school:
+        named = School.name.icontains(filters.school, autoescape=True)
+        by_urn = School.urn == int(filters.school) if filters.school.isdigit() else false()
+        query = query.where(
+            SupportRequest.school_id.in_(select(School.id).where(or_(named, by_urn)))
+        )
     return query.order_by(*SORTS[filters.sort])
 
 
