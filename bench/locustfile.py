@@ -41,7 +41,8 @@ from urllib.parse import urlencode, urlsplit
 import gevent
 import pyotp
 from gevent.event import AsyncResult
-from locust import FastHttpUser, between, constant, task
+from locust import FastHttpUser, between, constant, events, task
+from locust.stats import CSV_STATS_INTERVAL_SEC
 
 from bench.accounts import read_accounts
 from bench.bare import BARE_PATH
@@ -55,6 +56,13 @@ SERVICE_LINK = re.compile(r'href="/services/(\d+)[?"]')
 REQUEST_LINK = re.compile(r'href="/support/(\d+)"')
 SCHOOL_CHOICE = re.compile(r"/buy-back/(\d+)$")
 ERROR_SUMMARY = re.compile(r'govuk-error-summary__list">(.*?)</ul>', re.DOTALL)
+
+
+@events.quit.add_listener
+def _last_csv_write(**_: Any) -> None:
+    """locust rewrites its --csv files once a second, and not again when it stops: wait for
+    one more rewrite, so that they hold the run's last second too."""
+    gevent.sleep(CSV_STATS_INTERVAL_SEC + 0.5)
 
 
 def _think() -> Callable[..., float]:
