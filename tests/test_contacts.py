@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import pytest
 from bs4 import BeautifulSoup
@@ -596,3 +597,24 @@ def test_only_those_who_keep_the_directory_can_find_retired_contacts(client_for)
     # A school user asking for them is simply not given them.
     assert names(soup(client_for("school_staff").get("/contacts/?q=behaviour&retired=1"))) == []
     assert soup(client_for("school_staff").get("/contacts/")).select_one("#retired") is None
+
+
+def test_the_written_out_contact_card_is_the_govuk_macros_card(app, session) -> None:  # type: ignore[no-untyped-def]
+    """Contact cards are written out for speed: they must stay what govukSummaryList makes."""
+    template = app.jinja_env.from_string(
+        '{% from "macros/contacts.html" import contact_card, govuk_contact_card %}'
+        "{{ contact_card(c, level, coverage) }}|{{ govuk_contact_card(c, level, coverage) }}"
+    )
+    contacts = session.scalars(select(Contact)).all()
+    assert any(c.is_retired for c in contacts) and any(c.job_title for c in contacts)
+    with app.test_request_context():
+        for contact in contacts:
+            for level, coverage in ((3, True), (4, False)):
+                ours, theirs = template.render(c=contact, level=level, coverage=coverage).split("|")
+                assert squeeze(ours) == squeeze(theirs), contact.name
+
+
+def squeeze(html: str) -> str:
+    """The markup with the whitespace between and inside tags that browsers ignore removed."""
+    html = re.sub(r">\s+", ">", html.strip())
+    return re.sub(r"\s+<", "<", html)

@@ -26,10 +26,9 @@ from portal.contacts.service import (
     PAGE_PER_ROLE,
     POSTER_PER_ROLE,
     ContactSearch,
-    contacts_for_areas,
     create_contact,
     directory_csv,
-    grouped,
+    key_contacts,
     mark_checked,
     needing_check,
     reinstate_contact,
@@ -94,7 +93,7 @@ def index() -> ResponseReturnValue:
         "show_mine": show_mine,
     }
     if show_mine:
-        context["groups"] = grouped(contacts_for_areas(a.id for a in mine), PAGE_PER_ROLE)
+        context["groups"] = key_contacts([a.id for a in mine], PAGE_PER_ROLE)
         context["my_schools"] = (
             []
             if who.council_wide or not who.is_school_user
@@ -239,15 +238,10 @@ def poster() -> ResponseReturnValue:
         schools = list(
             db.session.scalars(select(School).where(school_scope(who)).order_by(School.name))
         )
-    # One query for every contact these schools need; each poster takes its area's share.
-    contacts = contacts_for_areas({school.area_id for school in schools})
-    posters = [
-        (
-            school,
-            grouped(
-                (c for c in contacts if c.countywide or school.area in c.areas), POSTER_PER_ROLE
-            ),
-        )
-        for school in schools
-    ]
+    # Every school in an area has the same contacts: one query per area, not per school.
+    by_area = {
+        area_id: key_contacts([area_id], POSTER_PER_ROLE)
+        for area_id in sorted({school.area_id for school in schools})
+    }
+    posters = [(school, by_area[school.area_id]) for school in schools]
     return render_page("contacts/poster.html", posters=posters, today=utcnow())

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, exists, false, or_, select
+from sqlalchemy import Integer, Select, cast, exists, false, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from portal import audit
@@ -84,15 +84,6 @@ def _ordered(query: Select[tuple[Contact]]) -> Select[tuple[Contact]]:
     return query.order_by(Contact.role, Contact.name, Contact.id)
 
 
-def contacts_for_areas(area_ids: Iterable[int] | None) -> Sequence[Contact]:
-    """Every active contact who serves these areas, and the countywide ones."""
-    query = active_contacts()
-    condition = serving_areas(area_ids)
-    if condition is not None:
-        query = query.where(condition)
-    return db.session.scalars(_ordered(query)).all()
-
-
 # How many of one role a school's own contacts page shows, and its poster: the key people.
 # A large council may have dozens of, say, educational psychologists serving one area; the
 # rest are a search away (the page links to them), and a poster must stay near one A4 page.
@@ -110,23 +101,40 @@ class ContactGroupView:
     more: dict[ContactRole, tuple[int, bool]] = field(default_factory=dict)
 
 
-def grouped(contacts: Iterable[Contact], per_role: int | None = None) -> list[ContactGroupView]:
-    """Contacts by what they help with, groups in a fixed order, roles in a fixed order;
-    with ``per_role``, only that many of each role, the rest counted."""
+def key_contacts(area_ids: Iterable[int], per_role: int) -> list[ContactGroupView]:
+    """The active contacts who serve these areas (and the countywide ones), grouped by what
+    they help with: the first ``per_role`` of each role by name, and how many more there are.
+
+    One query however many there are: the database ranks each role's contacts and counts
+    them, and only the shown ones come back.
+    """
+    role = Contact.role
+    ranked = (
+        select(
+            Contact.id,
+            func.row_number()
+            .over(partition_by=role, order_by=(Contact.name, Contact.id))
+            .label("rank"),
+            func.count().over(partition_by=role).label("total"),
+            func.min(cast(Contact.countywide, Integer)).over(partition_by=role).label("countywide"),
+        )
+        .where(Contact.retired_at.is_(None), serving_areas(area_ids))
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(Contact, ranked.c.total, ranked.c.countywide)
+        .join(ranked, ranked.c.id == Contact.id)
+        .where(ranked.c.rank <= per_role)
+    ).all()
     by_group = {group: ContactGroupView(group) for group in ContactGroup}
     role_order = {role: index for index, role in enumerate(ContactRole)}
-    counts: dict[ContactRole, int] = {}
-    countywide_only: dict[ContactRole, bool] = {}
-    for contact in sorted(contacts, key=lambda c: (role_order[c.role], c.name)):
-        counts[contact.role] = counts.get(contact.role, 0) + 1
-        countywide_only[contact.role] = countywide_only.get(contact.role, True) and bool(
-            contact.countywide
-        )
-        if per_role is None or counts[contact.role] <= per_role:
-            by_group[contact.role.group].contacts.append(contact)
-    for role, count in counts.items():
-        if per_role is not None and count > per_role:
-            by_group[role.group].more[role] = (count, countywide_only[role])
+    for contact, total, countywide in sorted(
+        rows, key=lambda row: (role_order[row[0].role], row[0].name, row[0].id)
+    ):
+        view = by_group[contact.role.group]
+        view.contacts.append(contact)
+        if total > per_role:
+            view.more[contact.role] = (int(total), bool(countywide))
     return [view for view in by_group.values() if view.contacts]
 
 
