@@ -117,3 +117,14 @@ class _AppDatabase:
 
 
 db = Database()
+
+
+def include_object(
+    obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
+) -> bool:
+    """Alembic's filter when comparing the models with the database.
+
+    Trigram search indexes (migration 0009) exist on PostgreSQL only, with an operator class
+    the models cannot state portably: the migrations own them, not the models.
+    """
+    return not (type_ == "index" and name is not None and name.endswith("_trgm"))

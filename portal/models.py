@@ -265,6 +265,8 @@ class User(Base):
 
 # One account per address whatever its case: Head@Oakfield and head@oakfield are one.
 Index("uq_user_account_email_lower", func.lower(User.email), unique=True)
+# The accounts list is in name order: one page of it without sorting every account.
+Index("ix_user_account_display_name_lower", func.lower(User.display_name), User.id)
 
 
 class Membership(Base):

@@ -12,7 +12,7 @@ from sqlalchemy import Connection, create_engine, inspect, text
 from sqlalchemy.exc import IntegrityError
 
 from portal.cli import alembic_config
-from portal.db import Base
+from portal.db import Base, include_object
 
 
 # SQLite cannot reflect the case-insensitive e-mail index (an expression); PostgreSQL can.
@@ -21,7 +21,9 @@ from portal.db import Base
 def test_migrations_match_the_models(seeded_app: Flask) -> None:
     engine = seeded_app.extensions["portal.db"].engine
     with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "include_object": include_object}
+        )
         differences = compare_metadata(context, Base.metadata)
     assert differences == [], "a model changed without a migration: flask db revision -m ..."
 

@@ -6,7 +6,7 @@ from alembic import context
 from sqlalchemy import engine_from_config, pool
 
 import portal.models  # noqa: F401  (registers every table on Base.metadata)
-from portal.db import Base, UTCDateTime
+from portal.db import Base, UTCDateTime, include_object
 
 config = context.config
 target_metadata = Base.metadata
@@ -53,6 +53,7 @@ def _run(connection) -> None:  # type: ignore[no-untyped-def]
         render_as_batch=True,
         compare_type=True,
         render_item=render_item,
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()
