@@ -153,7 +153,18 @@ def _latency_runs(report: Report) -> list[Run]:
 
 
 def _all_runs(report: Report) -> list[Run]:
-    return [*_latency_runs(report), *report.bare, *report.pages.values()]
+    return [run for _, run in _named_runs(report)]
+
+
+def _named_runs(report: Report) -> list[tuple[str, Run]]:
+    named = [("mixed", report.mixed)]
+    if report.signing_in is not None:
+        named.append(("signing in", report.signing_in))
+    named += [
+        (f"{BARE} ({when})", run)
+        for when, run in zip(("before", "after"), report.bare, strict=False)
+    ]
+    return named + [(f"{page} alone", run) for page, run in report.pages.items()]
 
 
 def verdicts(report: Report) -> list[tuple[str, str, str]]:
@@ -270,18 +281,18 @@ def render(report: Report) -> str:
         ),
         "",
     ]
-    failures = [f for run in _all_runs(report) for f in run.failures]
+    failures = [(name, f) for name, run in _named_runs(report) for f in run.failures]
     if failures:
         out += [
             "## Errors",
             "",
             _table(
-                ("page", "method", "error", "times"),
+                ("run", "page", "method", "error", "times"),
                 (
-                    (f.name, f.method, f.error.replace("|", "\\|"), f"{f.occurrences:,}")
-                    for f in failures
+                    (run, f.name, f.method, f.error.replace("|", "\\|"), f"{f.occurrences:,}")
+                    for run, f in failures
                 ),
-                right_from=3,
+                right_from=4,
             ),
             "",
         ]

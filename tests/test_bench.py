@@ -142,7 +142,7 @@ def test_the_report_marks_each_target_of_the_issue(tmp_path: Path) -> None:
     assert "home" not in share[1]
     assert verdicts["no errors"] == ("**not met**", "2 failed requests")
     page = results.render(report)
-    assert "| queue | GET | CatchResponseError('500 for /support/') | 2 |" in page
+    assert "| queue alone | queue | GET | CatchResponseError('500 for /support/') | 2 |" in page
     assert "| schools | 6,043 |" in page
     assert "Written by `make bench` (bench/run.py) on 25 February 2027 at 10:00 UTC." in page
 
