@@ -133,6 +133,9 @@ def from_environment(instance_path: str) -> dict[str, object]:
         "OUTBOX_MAX_ATTEMPTS": _int("OUTBOX_MAX_ATTEMPTS", 8),
         "OUTBOX_BACKOFF_SECONDS": _int("OUTBOX_BACKOFF_SECONDS", 60),
         "OUTBOX_POLL_SECONDS": _int("OUTBOX_POLL_SECONDS", 5),
+        # With REDIS_URL: how often the job worker looks at the outbox unasked, for mail
+        # whose commit could not reach Redis.
+        "OUTBOX_SWEEP_SECONDS": _int("OUTBOX_SWEEP_SECONDS", 300),
         # The schools register (portal/register): which rows of a GIAS extract are the
         # council's (937 is Warwickshire), and where uploads wait to be applied (None means
         # <instance>/imports).

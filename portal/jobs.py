@@ -19,6 +19,7 @@ import functools
 import logging
 import math
 import os
+import threading
 import uuid
 from datetime import UTC, datetime
 
@@ -107,8 +108,30 @@ def run_worker(app: Flask, *, burst: bool = False) -> bool:
     hold_app(app)
     # Mail queued while no worker ran, or while Redis could not be reached, goes now.
     request_delivery(app)
+    stop_sweeping = threading.Event()
+    if not burst:
+        threading.Thread(
+            target=_sweep, args=(app, stop_sweeping), name="outbox-sweep", daemon=True
+        ).start()
     worker = Worker(queues, connection=queues[0].connection)
-    return worker.work(burst=burst, with_scheduler=True, logging_level=app.config["LOG_LEVEL"])
+    try:
+        return worker.work(burst=burst, with_scheduler=True, logging_level=app.config["LOG_LEVEL"])
+    finally:
+        stop_sweeping.set()
+
+
+def _sweep(app: Flask, stop: threading.Event) -> None:
+    """Ask for a delivery pass every OUTBOX_SWEEP_SECONDS, however quiet things are.
+
+    A commit asks for its own pass; this is for the mail whose commit could not reach Redis,
+    or whose job gave up its retries while the database was away. Several workers sweeping
+    cost nothing: request_delivery makes one job for them all.
+    """
+    while not stop.wait(app.config["OUTBOX_SWEEP_SECONDS"]):
+        try:
+            request_delivery(app)
+        except Exception:
+            log.exception("outbox sweep could not ask for a delivery pass; trying again later")
 
 
 # --- the outbox -----------------------------------------------------------------------------

@@ -531,6 +531,44 @@ def test_the_worker_process_sends_retries_on_its_scheduler_and_stops_on_sigterm(
     assert "Worker stopped." in text
 
 
+def test_the_worker_sweeps_up_mail_whose_commit_could_not_reach_redis(
+    own_database: str, redis_jobs: Redis, tmp_path: Path
+) -> None:
+    mail = tmp_path / "mail"
+    settings = {"MAIL_BACKEND": "file", "MAIL_DIRECTORY": str(mail), "OUTBOX_SWEEP_SECONDS": "1"}
+    log = tmp_path / "worker.log"
+    with log.open("w") as output:
+        worker = subprocess.Popen(  # noqa: S603 (our own command)
+            [str(FLASK), "--app", "portal", "worker"],
+            env=environment(own_database, **settings),
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        # Its first pass, asked for as it starts, has run (and found nothing to send).
+        wait_for(lambda: "Job OK" in log.read_text(), 30, "the worker's first pass")
+        # The web server's Redis is away when this commits: no job is asked for.
+        away = f"redis://127.0.0.1:{unused_port()}/0"
+        app = create_app({**TEST_CONFIG, "DATABASE_URL": own_database, "REDIS_URL": away})
+        [message_id] = queue_and_commit(app, "Sent by the sweep")
+
+        def sent() -> bool:
+            # A context, and so a transaction, per look: an open one would hold SQLite's
+            # lock and keep the worker from marking the message sent.
+            with app.app_context():
+                return db.session.get_one(OutboxMessage, message_id).status == "sent"
+
+        wait_for(sent, 30, "the sweep to send the message")
+        app.extensions["portal.db"].engine.dispose()
+        assert any("Sent by the sweep" in path.read_text() for path in mail.glob("*.eml"))
+        worker.send_signal(signal.SIGTERM)
+        assert worker.wait(timeout=30) == 0
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()
+
+
 def test_a_plain_rq_worker_makes_the_app_it_needs(
     own_database: str, redis_jobs: Redis, tmp_path: Path
 ) -> None:
