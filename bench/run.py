@@ -350,7 +350,9 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--threads", type=int, default=4, help="threads per worker (4)")
     parser.add_argument("--port", type=int, default=8765, help="where gunicorn listens (8765)")
-    parser.add_argument("--output", type=Path, default=HERE / "RESULTS.md")
+    parser.add_argument(
+        "--output", type=Path, default=HERE / "RESULTS.md", help="the report (bench/RESULTS.md)"
+    )
     parser.add_argument("--out", type=Path, default=HERE / "out", help="scratch files")
     return parser.parse_args(argv)
 
