@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 from flask import current_app, session
 from flask_login import login_user, logout_user
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from portal import audit
 from portal.auth import lockout
@@ -136,8 +136,9 @@ def load_user(session_id: str) -> User | None:
     user_id, _, version = session_id.partition(":")
     if not (user_id.isdigit() and version.isdigit()):
         return None
-    # With the memberships that decide what they may do, which every request asks.
-    user = db.session.get(User, int(user_id), options=[selectinload(User.memberships)])
+    # With the memberships that decide what they may do, which every request asks: joined,
+    # so that every page pays one round trip for its person, not two.
+    user = db.session.get(User, int(user_id), options=[joinedload(User.memberships)])
     if user is None or not user.is_active or user.session_version != int(version):
         return None
     return user
