@@ -202,8 +202,9 @@ def verdicts(report: Report) -> list[tuple[str, str, str]]:
     ]
 
 
-def render(report: Report) -> str:
-    """RESULTS.md, as Markdown."""
+def render(report: Report, findings: str = "") -> str:
+    """RESULTS.md, as Markdown; ``findings`` (bench/FINDINGS.md, written by people: what the
+    figures mean and what was done about them) goes at the end, so a rerun keeps it."""
     bare = bare_throughput(report.bare)
     out = [
         "# Benchmark results",
@@ -296,6 +297,8 @@ def render(report: Report) -> str:
             ),
             "",
         ]
+    if findings.strip():
+        out += [findings.strip(), ""]
     return "\n".join(out)
 
 

@@ -448,7 +448,9 @@ def _bench(args: argparse.Namespace, url: str, env: dict[str, str]) -> int:
         bare=bare,
         pages=pages,
     )
-    args.output.write_text(render(report) + "\n")
+    findings = HERE / "FINDINGS.md"
+    notes = findings.read_text() if findings.exists() else ""
+    args.output.write_text(render(report, notes) + "\n")
     print(f"bench: wrote {args.output}")
     for target, result, detail in verdicts(report):
         print(f"  {target}: {result.strip('*')} ({detail})")

@@ -724,11 +724,14 @@ class Service(Base):
     )
 
     def is_available_to(self, school: School) -> bool:
-        if self.phases and school.phase.value not in self.phases:
-            return False
-        return not self.eligible or bool(
-            {e.value for e in eligibility_of(school)} & set(self.eligible)
-        )
+        return available_to(school, self.eligible, self.phases)
+
+
+def available_to(school: School, eligible: list[str], phases: list[str]) -> bool:
+    """Whether a service with these eligibility lists is open to the school (empty: all)."""
+    if phases and school.phase.value not in phases:
+        return False
+    return not eligible or bool({e.value for e in eligibility_of(school)} & set(eligible))
 
 
 class OfferStatus(enum.StrEnum):

@@ -345,3 +345,10 @@ def test_the_data_size_counts_the_tables_the_pages_read(app, session) -> None:  
     for label, model in (("schools", School), ("users", User), ("services", Service)):
         assert size[label] == session.scalar(select(func.count(model.id))), label
     assert size["schools"] >= 43  # the demo's, at least
+
+
+def test_the_findings_people_wrote_close_the_report(tmp_path: Path) -> None:
+    findings = "## Findings\n\nThe buy-back page is the slow one."
+    page = results.render(sample_report(tmp_path), findings)
+    assert page.rstrip().endswith(findings)
+    assert "## Findings" not in results.render(sample_report(tmp_path))

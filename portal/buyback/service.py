@@ -37,6 +37,7 @@ from portal.models import (
     ServiceKind,
     ServiceOffer,
     User,
+    available_to,
 )
 from portal.outbox import queue_email
 from portal.services.catalogue import pupils_for, rolls_for
@@ -93,14 +94,34 @@ class Offered:
 
 def offered_to(school: School, year: int) -> list[Offered]:
     """Every traded service published for the year that the school may buy, priced for it."""
+    # First which services the school may buy, from their eligibility alone; then only those
+    # services' offers, with their price options. A large council offers a school perhaps
+    # half its services: loading and pricing the rest was most of the page's time.
+    eligibility = db.session.execute(
+        select(Service.id, Service.eligible, Service.phases)
+        .join(ServiceOffer)
+        .where(
+            ServiceOffer.year == year,
+            ServiceOffer.status == OfferStatus.PUBLISHED,
+            Service.kind == ServiceKind.TRADED,
+        )
+    ).all()
+    service_ids = [
+        sid for sid, eligible, phases in eligibility if available_to(school, eligible, phases)
+    ]
     offers = db.session.scalars(
         select(ServiceOffer)
         .join(Service)
-        .options(contains_eager(ServiceOffer.service))
+        .options(
+            contains_eager(ServiceOffer.service).load_only(
+                Service.id, Service.name, Service.kind, Service.eligible, Service.phases
+            ),
+            lazyload(ServiceOffer.service, Service.category),
+        )
         .where(
+            ServiceOffer.service_id.in_(service_ids),
             ServiceOffer.year.in_([year, year - 1]),
             ServiceOffer.status.in_([OfferStatus.PUBLISHED, OfferStatus.WITHDRAWN]),
-            Service.kind == ServiceKind.TRADED,
         )
         .order_by(Service.name)
     ).all()
