@@ -17,6 +17,7 @@ import threading
 import time
 import urllib.parse
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from pathlib import Path
@@ -480,6 +481,24 @@ def wait_for(condition: Callable[[], bool], seconds: float, what: str) -> None:
         time.sleep(0.1)
 
 
+@contextmanager
+def running_worker(database_url: str, log: Path, **settings: str) -> Iterator[subprocess.Popen]:
+    """A real `flask --app portal worker` writing to ``log``, killed at the end if still up."""
+    with log.open("w") as output:
+        worker = subprocess.Popen(  # noqa: S603 (our own command)
+            [str(FLASK), "--app", "portal", "worker"],
+            env=environment(database_url, **settings),
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        yield worker
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()
+
+
 def test_the_worker_process_sends_retries_on_its_scheduler_and_stops_on_sigterm(
     own_database: str,
     redis_jobs: Redis,
@@ -490,14 +509,7 @@ def test_the_worker_process_sends_retries_on_its_scheduler_and_stops_on_sigterm(
     smtp = {"MAIL_BACKEND": "smtp", "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(port)}
     settings = {**smtp, "OUTBOX_BACKOFF_SECONDS": "1"}
     log = tmp_path / "worker.log"
-    with log.open("w") as output:
-        worker = subprocess.Popen(  # noqa: S603 (our own command)
-            [str(FLASK), "--app", "portal", "worker"],
-            env=environment(own_database, **settings),
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    try:
+    with running_worker(own_database, log, **settings) as worker:
         wait_for(lambda: "Worker started" in log.read_text(), 30, "the worker to start")
         app = create_app(
             {**TEST_CONFIG, "DATABASE_URL": own_database, "REDIS_URL": REDIS_URL, **smtp}
@@ -522,10 +534,6 @@ def test_the_worker_process_sends_retries_on_its_scheduler_and_stops_on_sigterm(
 
         worker.send_signal(signal.SIGTERM)
         assert worker.wait(timeout=30) == 0
-    finally:
-        if worker.poll() is None:
-            worker.kill()
-            worker.wait()
     text = log.read_text()
     assert f"Worker started on {', '.join(QUEUES)}, with the scheduler" in text
     assert "Worker stopped." in text
@@ -537,14 +545,7 @@ def test_the_worker_sweeps_up_mail_whose_commit_could_not_reach_redis(
     mail = tmp_path / "mail"
     settings = {"MAIL_BACKEND": "file", "MAIL_DIRECTORY": str(mail), "OUTBOX_SWEEP_SECONDS": "1"}
     log = tmp_path / "worker.log"
-    with log.open("w") as output:
-        worker = subprocess.Popen(  # noqa: S603 (our own command)
-            [str(FLASK), "--app", "portal", "worker"],
-            env=environment(own_database, **settings),
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    try:
+    with running_worker(own_database, log, **settings) as worker:
         # Its first pass, asked for as it starts, has run (and found nothing to send).
         wait_for(lambda: "Job OK" in log.read_text(), 30, "the worker's first pass")
         # The web server's Redis is away when this commits: no job is asked for.
@@ -563,10 +564,6 @@ def test_the_worker_sweeps_up_mail_whose_commit_could_not_reach_redis(
         assert any("Sent by the sweep" in path.read_text() for path in mail.glob("*.eml"))
         worker.send_signal(signal.SIGTERM)
         assert worker.wait(timeout=30) == 0
-    finally:
-        if worker.poll() is None:
-            worker.kill()
-            worker.wait()
 
 
 def test_a_plain_rq_worker_makes_the_app_it_needs(
