@@ -481,6 +481,18 @@ def wait_for(condition: Callable[[], bool], seconds: float, what: str) -> None:
         time.sleep(0.1)
 
 
+def outbox_row(app: Flask, message_id: int) -> OutboxMessage:
+    """The message as the database has it now.
+
+    A context, and so a transaction, per look: one held open between looks would hold
+    SQLite's lock and keep the worker from marking the message sent.
+    """
+    with app.app_context():
+        message = db.session.get_one(OutboxMessage, message_id)
+        db.session.expunge(message)
+        return message
+
+
 @contextmanager
 def running_worker(database_url: str, log: Path, **settings: str) -> Iterator[subprocess.Popen]:
     """A real `flask --app portal worker` writing to ``log``, killed at the end if still up."""
@@ -518,16 +530,8 @@ def test_the_worker_process_sends_retries_on_its_scheduler_and_stops_on_sigterm(
         # Refused once ("try again later"), then sent by the job the scheduler starts a
         # second later.
         wait_for(lambda: len(handler.accepted) == 1, 30, "the retry to be accepted")
-        with app.app_context():
-            wait_for(
-                lambda: (
-                    db.session.get_one(OutboxMessage, message_id, populate_existing=True).status
-                    == "sent"
-                ),
-                10,
-                "the message to be marked sent",
-            )
-            assert db.session.get_one(OutboxMessage, message_id).attempts == 2
+        wait_for(lambda: outbox_row(app, message_id).status == "sent", 30, "it to be marked sent")
+        assert outbox_row(app, message_id).attempts == 2
         app.extensions["portal.db"].engine.dispose()
         assert handler.calls == 2
         assert handler.accepted[0]["Subject"] == "Your request"
@@ -552,14 +556,7 @@ def test_the_worker_sweeps_up_mail_whose_commit_could_not_reach_redis(
         away = f"redis://127.0.0.1:{unused_port()}/0"
         app = create_app({**TEST_CONFIG, "DATABASE_URL": own_database, "REDIS_URL": away})
         [message_id] = queue_and_commit(app, "Sent by the sweep")
-
-        def sent() -> bool:
-            # A context, and so a transaction, per look: an open one would hold SQLite's
-            # lock and keep the worker from marking the message sent.
-            with app.app_context():
-                return db.session.get_one(OutboxMessage, message_id).status == "sent"
-
-        wait_for(sent, 30, "the sweep to send the message")
+        wait_for(lambda: outbox_row(app, message_id).status == "sent", 30, "the sweep to send it")
         app.extensions["portal.db"].engine.dispose()
         assert any("Sent by the sweep" in path.read_text() for path in mail.glob("*.eml"))
         worker.send_signal(signal.SIGTERM)
