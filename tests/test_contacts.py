@@ -572,6 +572,31 @@ def test_a_council_officer_prints_every_school_in_an_area(client_for, session) -
     assert [p.h1.get_text(strip=True) for p in page.select("article.council-poster")] == expected
 
 
+def test_an_areas_posters_print_a_batch_at_a_time(client_for, session, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A large council's area has a thousand schools: its posters come in batches."""
+    from portal.contacts import routes
+
+    monkeypatch.setattr(routes, "POSTERS_PER_PRINT", 3)
+    north = session.scalars(select(Area).where(Area.code == "north")).one()
+    expected = list(
+        session.scalars(
+            select(School.name).where(School.area_id == north.id).order_by(School.name, School.id)
+        )
+    )
+    assert len(expected) > 3
+    client = client_for("la_admin")
+    printed: list[str] = []
+    path = f"/contacts/poster?area={north.id}"
+    while path:
+        page = soup(client.get(path))
+        printed += [p.h1.get_text(strip=True) for p in page.select("article.council-poster")]
+        assert len(page.select("article.council-poster")) <= 3
+        assert f"The area has {len(expected)} schools" in page.get_text()
+        following = page.select_one(".govuk-pagination__next a")
+        path = following["href"] if following else ""
+    assert printed == expected
+
+
 def test_another_schools_poster_is_not_found(client_for, session) -> None:  # type: ignore[no-untyped-def]
     riverside = session.scalar(select(School.id).where(School.urn == 140201))
     assert client_for("school_staff").get(f"/contacts/poster?school={riverside}").status_code == 404

@@ -39,6 +39,7 @@ from portal.contacts.service import (
 from portal.db import db, utcnow
 from portal.extensions import htmx
 from portal.models import Area, AuditEvent, Contact, ContactRole, School
+from portal.pagination import paginate
 from portal.rendering import render_page
 
 
@@ -211,25 +212,32 @@ def export() -> ResponseReturnValue:
     )
 
 
+# Posters printed at once for an area: a print job a browser and a printer both manage.
+POSTERS_PER_PRINT = 50
+
+
 @bp.get("/poster")
 @requires(Capability.VIEW_CONTACTS)
 def poster() -> ResponseReturnValue:
-    """One A4 poster per school: the school's own, a chosen one, or every school in an area."""
+    """One A4 poster per school: the school's own, a chosen one, or every school in an area
+    (POSTERS_PER_PRINT at a time)."""
     who = current_principal()
     school_id = request.args.get("school", type=int)
     area_id = request.args.get("area", type=int)
     if school_id is not None:
         schools = [get_school_or_404(who, school_id)]
     elif area_id is not None:
-        schools = list(
-            db.session.scalars(
-                select(School)
-                .where(School.area_id == area_id, school_scope(who))
-                .order_by(School.name)
-            )
+        # A large council's area has a thousand schools: printed a batch at a time.
+        batch = paginate(
+            select(School)
+            .where(School.area_id == area_id, school_scope(who))
+            .order_by(School.name, School.id),
+            request.args.get("page", 1, type=int) or 1,
+            POSTERS_PER_PRINT,
         )
-        if not schools:
+        if not batch.total:
             abort(404)
+        schools = list(batch.items)
     elif who.council_wide or not who.is_school_user:
         # Council staff choose which area's posters to print.
         areas = _areas()
@@ -244,4 +252,10 @@ def poster() -> ResponseReturnValue:
         for area_id in sorted({school.area_id for school in schools})
     }
     posters = [(school, by_area[school.area_id]) for school in schools]
-    return render_page("contacts/poster.html", posters=posters, today=utcnow())
+    return render_page(
+        "contacts/poster.html",
+        posters=posters,
+        today=utcnow(),
+        batch=batch if area_id is not None and school_id is None else None,
+        area_id=area_id,
+    )
