@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import uuid
+from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any, ClassVar
 
@@ -727,11 +728,27 @@ class Service(Base):
         return available_to(school, self.eligible, self.phases)
 
 
-def available_to(school: School, eligible: list[str], phases: list[str]) -> bool:
+def available_to(school: School, eligible: Iterable[str], phases: Iterable[str]) -> bool:
     """Whether a service with these eligibility lists is open to the school (empty: all)."""
-    if phases and school.phase.value not in phases:
+    return open_to(
+        frozenset(e.value for e in eligibility_of(school)),
+        school.phase.value,
+        frozenset(eligible),
+        frozenset(phases),
+    )
+
+
+def open_to(
+    school_groups: frozenset[str],
+    school_phase: str,
+    eligible: frozenset[str],
+    phases: frozenset[str],
+) -> bool:
+    """available_to, on what a school and a service say already worked out: for a report that
+    asks it of every school for every service."""
+    if phases and school_phase not in phases:
         return False
-    return not eligible or bool({e.value for e in eligibility_of(school)} & set(eligible))
+    return not eligible or bool(school_groups & eligible)
 
 
 class OfferStatus(enum.StrEnum):

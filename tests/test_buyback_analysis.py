@@ -558,6 +558,41 @@ def test_the_page(app: Flask, world: World) -> None:
     assert page.select_one("main [style]") is None
 
 
+def test_the_lists_of_schools_come_a_page_at_a_time(
+    app: Flask, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A large council's thousands of schools: each list pages on its own, keeping the
+    other's place, and together the pages hold every school once."""
+    from portal.buyback import analysis as module
+
+    monkeypatch.setattr(module, "SCHOOLS_PER_LIST", 2)
+    analysis = analysed(app, world)
+    with app.test_request_context("/"):
+        first = module.page_context(analysis, {})
+        assert [e.school.urn for e in first["returned"].items] == [125601, 125605]
+        assert first["returned"].pages == 2 and first["waiting"].pages == 1
+        links = first["list_pagination"](first["returned"], "returned")
+        assert links["next"]["href"] == (
+            f"/buy-back/windows/{world.window.id}/analysis?returned=2#returns"
+        )
+        second = module.page_context(analysis, {"returned": "2", "waiting": "1"})
+        assert [e.school.urn for e in second["returned"].items] == [140201]
+        kept = second["list_pagination"](second["returned"], "returned")["previous"]["href"]
+        assert "waiting=1" in kept and "returned=1" in kept
+        # A page past the end, or not a number, shows the nearest real page.
+        assert module.page_context(analysis, {"returned": "9"})["returned"].number == 2
+        assert module.page_context(analysis, {"returned": "x"})["returned"].number == 1
+        html = render_template("buyback/analysis.html", **second)
+    page = BeautifulSoup(html, "html.parser")
+    assert table(page, "Schools that have returned") == [
+        ["Riverside Academy", "140201", "1 February 2031 at 10:00am", "1"]
+    ]
+    caption = " ".join(
+        page.find("caption", string=lambda t: t and "have returned" in t).get_text().split()
+    )
+    assert caption == "Schools that have returned: 3 to 3 of 3"
+
+
 def test_the_page_compares_with_last_year(app: Flask, world: World) -> None:
     last = world.window_for(YEAR - 1)
     world.submit(OAKFIELD, [line(world.payroll, 40_000)], window=last)

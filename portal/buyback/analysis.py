@@ -43,12 +43,14 @@ from __future__ import annotations
 
 import enum
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
+from math import ceil
 from typing import Any
 
+from flask import url_for
 from markupsafe import Markup
 from sqlalchemy import func, select
 
@@ -63,7 +65,10 @@ from portal.models import (
     Service,
     ServiceKind,
     ServiceOffer,
+    eligibility_of,
+    open_to,
 )
+from portal.pagination import Page, pagination_params
 from portal.services.pricing import format_pence
 from portal.spreadsheets import text_cell, to_csv
 from portal.support.stats import bar_chart_svg
@@ -258,6 +263,18 @@ def analyse(window: BuybackWindow) -> WindowAnalysis:
         else []
     )
 
+    # Every school is asked about every service: what each says is worked out once.
+    profiles = [
+        (
+            school.id,
+            school.phase,
+            school.phase.value,
+            _type_of(school),
+            frozenset(group.value for group in eligibility_of(school)),
+        )
+        for school in schools
+    ]
+    bought_last_year = _bought(last_answers)
     services: list[ServiceTakeUp] = []
     by_phase: list[GroupTakeUp] = []
     by_type: list[GroupTakeUp] = []
@@ -265,18 +282,21 @@ def analyse(window: BuybackWindow) -> WindowAnalysis:
         overall = _Tally()
         phases: dict[Phase, _Tally] = defaultdict(_Tally)
         types: dict[str, _Tally] = defaultdict(_Tally)
-        for school in schools:
-            if not service.is_available_to(school):
+        eligible, service_phases = frozenset(service.eligible), frozenset(service.phases)
+        for school_id, phase, phase_value, kind, groups in profiles:
+            if not open_to(groups, phase_value, eligible, service_phases):
                 continue
-            answer = answers.get(school.id, {}).get(service.id)
-            for tally in (overall, phases[school.phase], types[_type_of(school)]):
+            answer = answers.get(school_id, {}).get(service.id)
+            for tally in (overall, phases[phase], types[kind]):
                 tally.count(answer)
         services.append(
             _service_take_up(
                 service,
                 overall,
                 cost,
-                last_answers if last_year is not None and offered_last_year else None,
+                bought_last_year.get(service.id, [])
+                if last_year is not None and offered_last_year
+                else None,
             )
         )
         by_phase.extend(
@@ -378,21 +398,28 @@ def _type_of(school: School) -> str:
     return ACADEMY if school.is_academy else MAINTAINED
 
 
+def _bought(answers_by_school: Iterable[dict[int, Answer]]) -> dict[int, list[int]]:
+    """Service id -> what each school that bought it paid (net pence): one pass over all."""
+    bought: dict[int, list[int]] = defaultdict(list)
+    for answers in answers_by_school:
+        for service_id, (buying, net_pence) in answers.items():
+            if buying:
+                bought[service_id].append(net_pence)
+    return bought
+
+
 def _service_take_up(
     service: Service,
     tally: _Tally,
     cost_pence: int | None,
-    last_answers: list[dict[int, Answer]] | None,
+    bought_last_year: list[int] | None,
 ) -> ServiceTakeUp:
+    """``bought_last_year``: what each school that bought the service last year paid; None
+    when there is no last year to compare with."""
     surplus = None if cost_pence is None else tally.income_pence - cost_pence
     last_buying = last_income = None
-    if last_answers is not None:
-        bought = [
-            answers[service.id][1]
-            for answers in last_answers
-            if service.id in answers and answers[service.id][0]
-        ]
-        last_buying, last_income = len(bought), sum(bought)
+    if bought_last_year is not None:
+        last_buying, last_income = len(bought_last_year), sum(bought_last_year)
     return ServiceTakeUp(
         service_id=service.id,
         service=service.name,
@@ -537,9 +564,43 @@ def _income_and_cost(services: list[ServiceTakeUp]) -> list[tuple[str, int]]:
     return rows
 
 
-def page_context(analysis: WindowAnalysis) -> dict[str, Any]:
-    """What templates/buyback/analysis.html needs: ``render_page(..., **page_context(a))``."""
-    return {"analysis": analysis, "charts": charts_for(analysis), "format_pence": format_pence}
+# A large council has thousands of schools: the page lists them a page at a time (the CSV
+# has them all).
+SCHOOLS_PER_LIST = 50
+
+
+def page_context(analysis: WindowAnalysis, args: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """What templates/buyback/analysis.html needs: ``render_page(..., **page_context(a))``;
+    ``args`` (the request's) say which page of each list of schools to show."""
+    args = args or {}
+    window_id = analysis.window.id
+
+    def list_pagination(page: Page[Any], arg: str) -> dict[str, Any]:
+        # Each list pages on its own, keeping the other's place.
+        kept = {name: value for name, value in args.items() if name != arg}
+        return pagination_params(
+            page,
+            lambda number: (
+                url_for("buyback.analysis", window_id=window_id, **kept, **{arg: number})
+                + "#returns"
+            ),
+        )
+
+    return {
+        "analysis": analysis,
+        "charts": charts_for(analysis),
+        "format_pence": format_pence,
+        "waiting": _page_of(analysis.not_returned, args.get("waiting")),
+        "returned": _page_of(analysis.returned, args.get("returned")),
+        "list_pagination": list_pagination,
+    }
+
+
+def _page_of(rows: list[SchoolReturn], asked: str | None) -> Page[SchoolReturn]:
+    last = max(1, ceil(len(rows) / SCHOOLS_PER_LIST))
+    number = min(max(1, int(asked) if asked and asked.isdigit() else 1), last)
+    start = (number - 1) * SCHOOLS_PER_LIST
+    return Page(rows[start : start + SCHOOLS_PER_LIST], number, SCHOOLS_PER_LIST, len(rows))
 
 
 def _whole(value: Decimal | None) -> int:

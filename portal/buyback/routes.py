@@ -236,16 +236,11 @@ def _window_or_404(window_id: int) -> BuybackWindow:
 def analysis(window_id: int) -> ResponseReturnValue:
     if not current_principal().is_council:
         abort(403)
-    from portal.buyback.analysis import analyse, charts_for
+    from portal.buyback.analysis import analyse, page_context
 
     window = _window_or_404(window_id)
-    result = analyse(window)
     return render_page(
-        "buyback/analysis.html",
-        analysis=result,
-        window=window,
-        charts=charts_for(result),
-        format_pence=format_pence,
+        "buyback/analysis.html", window=window, **page_context(analyse(window), request.args)
     )
 
 
