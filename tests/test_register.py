@@ -1187,6 +1187,31 @@ def test_schools_are_assigned_to_areas_by_district_in_bulk(
     ).get_text(" ", strip=True)
 
 
+def test_flagged_schools_are_listed_a_page_at_a_time(
+    session: Session,
+    client_for: Callable[[str], FlaskClient],
+    register: list[int],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from portal.register import routes
+
+    monkeypatch.setattr(routes, "REVIEWS_PER_PAGE", 2)
+    flagged = sorted(
+        session.scalars(select(School).where(School.urn.in_([125601, 125602, 125613]))),
+        key=lambda s: (s.name, s.id),
+    )
+    for each in flagged:
+        each.review_note = "Closed; successor to check."
+    session.commit()
+    admin = client_for("la_admin")
+    first = soup(admin.get("/register/reviews"))
+    assert first.caption.get_text(" ", strip=True) == "3 schools flagged for review: 1 to 2"
+    names = [a.get_text(strip=True) for a in first.select("tbody a")]
+    second = soup(admin.get(first.select_one(".govuk-pagination__next a")["href"]))
+    names += [a.get_text(strip=True) for a in second.select("tbody a")]
+    assert names == [each.name for each in flagged]
+
+
 def test_a_flagged_school_is_listed_until_marked_as_reviewed(
     session: Session, client_for: Callable[[str], FlaskClient], register: list[int]
 ) -> None:

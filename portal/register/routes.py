@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, url_for
+from flask import abort, current_app, flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import func, select
 
 from portal.access import Capability, current_principal, requires
 from portal.db import db, utcnow
 from portal.models import Area, ImportStatus, RegisterImport, School, SchoolStatus
+from portal.pagination import paginate
 from portal.register import bp, jobs, service
 from portal.register.forms import ConfirmForm, DistrictsForm, UploadForm
 from portal.register.report import has_work, summary
@@ -143,10 +144,16 @@ def assign() -> ResponseReturnValue:
 @bp.get("/reviews")
 @requires(Capability.ADMINISTER)
 def reviews() -> ResponseReturnValue:
-    schools = db.session.scalars(
-        select(School).where(School.review_note.is_not(None)).order_by(School.name)
-    ).all()
-    return render_page("register/reviews.html", schools=schools, form=ConfirmForm())
+    # A year's register can close and reopen hundreds of schools at once: a page at a time.
+    page = paginate(
+        select(School).where(School.review_note.is_not(None)).order_by(School.name, School.id),
+        request.args.get("page", 1, type=int) or 1,
+        REVIEWS_PER_PAGE,
+    )
+    return render_page("register/reviews.html", page=page, form=ConfirmForm())
+
+
+REVIEWS_PER_PAGE = 25
 
 
 @bp.post("/reviews/<int:school_id>/clear")
