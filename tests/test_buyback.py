@@ -335,3 +335,58 @@ def test_the_htmx_total_brings_every_costs_line_with_it(client_for, session, clo
     # No longer bought: no cost shown for it.
     assert line.get_text(strip=True) == ""
     assert len(fragment.select("[hx-swap-oob]")) == len(page.select('p[id^="cost-"]'))
+
+
+def test_a_price_published_again_is_the_new_price(
+    app, client_for, session, clock
+) -> None:  # type: ignore[no-untyped-def]
+    """Quotes of published offers are kept between requests: publishing a changed price
+    again must not leave the old one on anybody's page."""
+    from portal.db import db
+    from portal.models import PricingBasis, ServiceOffer, User
+    from portal.services import publishing
+    from portal.services.pricing import format_pence
+
+    head = client_for("head_teacher")
+    school = oakfield(session)
+    offer = next(
+        o
+        for o in session.scalars(
+            select(ServiceOffer)
+            .where(ServiceOffer.year == 2027, ServiceOffer.status == "published")
+            .order_by(ServiceOffer.id)
+        )
+        if len(o.options) == 1
+        and o.options[0].basis is PricingBasis.PER_SCHOOL
+        and o.service.is_available_to(school)
+    )
+    old_pence = offer.options[0].amount_pence
+    new_pence = old_pence + 12_345
+
+    def price_text() -> str:
+        page = choice_page(head, school.id)
+        return page.select_one(f"#price-{offer.service_id}").get_text(" ", strip=True)
+
+    assert format_pence(old_pence) in price_text()
+    with app.app_context():
+        live = db.session.get(ServiceOffer, offer.id)
+        publisher = db.session.scalars(
+            select(User).where(User.email == "publisher@council.example")
+        ).one()
+        option = live.options[0]
+        publishing.withdraw(live, publisher)
+        details = publishing.OptionDetails(
+            name=option.name,
+            basis=option.basis,
+            audience=option.audience,
+            amount_pence=new_pence,
+            per_pupil_pence=option.per_pupil_pence,
+            unit=option.unit,
+            minimum_pence=option.minimum_pence,
+            rates=option.rates,
+        )
+        publishing.save_option(live, option, details, publisher)
+        publishing.publish(live, publisher)
+    text = price_text()
+    assert format_pence(new_pence) in text
+    assert format_pence(old_pence) not in text
