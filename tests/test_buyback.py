@@ -337,11 +337,9 @@ def test_the_htmx_total_brings_every_costs_line_with_it(client_for, session, clo
     assert len(fragment.select("[hx-swap-oob]")) == len(page.select('p[id^="cost-"]'))
 
 
-def test_a_price_published_again_is_the_new_price(
-    app, client_for, session, clock
-) -> None:  # type: ignore[no-untyped-def]
-    """Quotes of published offers are kept between requests: publishing a changed price
-    again must not leave the old one on anybody's page."""
+def test_a_price_published_again_is_the_new_price(app, client_for, session, clock) -> None:  # type: ignore[no-untyped-def]
+    """A re-pricing is withdraw, change, publish again: the page shows the new price, and
+    nowhere the old one."""
     from portal.db import db
     from portal.models import PricingBasis, ServiceOffer, User
     from portal.services import publishing
