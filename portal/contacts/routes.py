@@ -212,8 +212,10 @@ def export() -> ResponseReturnValue:
     )
 
 
-# Posters printed at once for an area: a print job a browser and a printer both manage.
-POSTERS_PER_PRINT = 50
+# Posters printed at once for an area: a print job a browser and a printer both manage, and
+# more than the largest real council's area has schools, so that only at ten times that
+# scale does an area print in batches.
+POSTERS_PER_PRINT = 150
 
 
 @bp.get("/poster")
