@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, has_request_context
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -51,6 +51,16 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def request_memo(name: str) -> dict[Any, Any]:
+    """A dict that lasts as long as the request, for rows a page asks for more than once
+    and that do not change while it is drawn. Outside a request (a command such as the demo
+    seed, which may add those rows after asking), a fresh one each time: nothing is kept."""
+    if not has_request_context():
+        return {}
+    memo: dict[Any, Any] = g.setdefault(f"memo:{name}", {})
+    return memo
 
 
 def make_engine(url: str) -> Engine:

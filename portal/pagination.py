@@ -46,10 +46,21 @@ def paginate(query: Select[tuple[T]], number: int, per_page: int) -> Page[T]:
     """The ``number``th page of ``query`` (pages count from 1; out-of-range pages clamp)."""
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     total = int(total or 0)
-    last_page = max(1, ceil(total / per_page))
-    number = min(max(1, number), last_page)
+    number = _clamp(number, total, per_page)
     items = db.session.scalars(query.limit(per_page).offset((number - 1) * per_page)).all()
     return Page(items=items, number=number, per_page=per_page, total=total)
+
+
+def page_of(items: Sequence[T], number: int, per_page: int) -> Page[T]:
+    """As ``paginate``, for rows already worked out (a report's lists)."""
+    number = _clamp(number, len(items), per_page)
+    start = (number - 1) * per_page
+    rows = items[start : start + per_page]
+    return Page(items=rows, number=number, per_page=per_page, total=len(items))
+
+
+def _clamp(number: int, total: int, per_page: int) -> int:
+    return min(max(1, number), max(1, ceil(total / per_page)))
 
 
 def pagination_params(page: Page[Any], url_for_page: Any) -> dict[str, Any]:

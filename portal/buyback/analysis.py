@@ -47,7 +47,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
-from math import ceil
 from typing import Any
 
 from flask import url_for
@@ -68,7 +67,7 @@ from portal.models import (
     eligibility_of,
     open_to,
 )
-from portal.pagination import Page, pagination_params
+from portal.pagination import Page, page_of, pagination_params
 from portal.services.pricing import format_pence
 from portal.spreadsheets import text_cell, to_csv
 from portal.support.stats import bar_chart_svg
@@ -590,17 +589,14 @@ def page_context(analysis: WindowAnalysis, args: Mapping[str, str] | None = None
         "analysis": analysis,
         "charts": charts_for(analysis),
         "format_pence": format_pence,
-        "waiting": _page_of(analysis.not_returned, args.get("waiting")),
-        "returned": _page_of(analysis.returned, args.get("returned")),
+        "waiting": page_of(analysis.not_returned, _number(args.get("waiting")), SCHOOLS_PER_LIST),
+        "returned": page_of(analysis.returned, _number(args.get("returned")), SCHOOLS_PER_LIST),
         "list_pagination": list_pagination,
     }
 
 
-def _page_of(rows: list[SchoolReturn], asked: str | None) -> Page[SchoolReturn]:
-    last = max(1, ceil(len(rows) / SCHOOLS_PER_LIST))
-    number = min(max(1, int(asked) if asked and asked.isdigit() else 1), last)
-    start = (number - 1) * SCHOOLS_PER_LIST
-    return Page(rows[start : start + SCHOOLS_PER_LIST], number, SCHOOLS_PER_LIST, len(rows))
+def _number(asked: str | None) -> int:
+    return int(asked) if asked and asked.isdigit() else 1
 
 
 def _whole(value: Decimal | None) -> int:

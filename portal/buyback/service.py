@@ -16,14 +16,14 @@ from datetime import datetime
 from fractions import Fraction
 from typing import Any
 
-from flask import current_app, g, has_request_context
+from flask import current_app
 from sqlalchemy import select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, lazyload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from portal import audit
-from portal.db import db, utcnow
+from portal.db import db, request_memo, utcnow
 from portal.models import (
     BuybackChoice,
     BuybackLine,
@@ -56,15 +56,12 @@ def windows_for(school: School) -> list[BuybackWindow]:
     """The windows that include this school, newest year first."""
     # A handful of rows a year, asked for more than once while a page is drawn (the current
     # window, last year's): read once per request.
-    # Only within a request: a command (the demo seed) may add windows after asking.
-    windows = g.get("buyback_windows") if has_request_context() else None
-    if windows is None:
-        windows = db.session.scalars(
+    memo = request_memo("buyback_windows")
+    if "all" not in memo:
+        memo["all"] = db.session.scalars(
             select(BuybackWindow).order_by(BuybackWindow.year.desc(), BuybackWindow.opens_at.desc())
         ).all()
-        if has_request_context():
-            g.buyback_windows = windows
-    return [w for w in windows if w.cohort.includes(school)]
+    return [w for w in memo["all"] if w.cohort.includes(school)]
 
 
 def current_window(school: School) -> BuybackWindow | None:

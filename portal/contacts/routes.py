@@ -226,6 +226,7 @@ def poster() -> ResponseReturnValue:
     who = current_principal()
     school_id = request.args.get("school", type=int)
     area_id = request.args.get("area", type=int)
+    batch = None  # an area's posters come a batch at a time
     if school_id is not None:
         schools = [get_school_or_404(who, school_id)]
     elif area_id is not None:
@@ -250,14 +251,14 @@ def poster() -> ResponseReturnValue:
         )
     # Every school in an area has the same contacts: one query per area, not per school.
     by_area = {
-        area_id: key_contacts([area_id], POSTER_PER_ROLE)
-        for area_id in sorted({school.area_id for school in schools})
+        each: key_contacts([each], POSTER_PER_ROLE)
+        for each in sorted({school.area_id for school in schools})
     }
     posters = [(school, by_area[school.area_id]) for school in schools]
     return render_page(
         "contacts/poster.html",
         posters=posters,
         today=utcnow(),
-        batch=batch if area_id is not None and school_id is None else None,
+        batch=batch,
         area_id=area_id,
     )

@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from flask import g, has_request_context
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import selectinload
 
-from portal.db import db
+from portal.db import db, request_memo
 from portal.models import (
     OfferStatus,
     School,
@@ -110,10 +109,7 @@ def rolls_for(school: School, years: Sequence[int]) -> dict[int, int]:
     A price, its last-year comparison and a buy-back page's every line all ask; rolls do not
     change while a page is drawn.
     """
-    # Only within a request: a command (the demo seed) may add rolls after asking.
-    known: dict[tuple[int, int], int] = (
-        g.setdefault("pupils_on_roll", {}) if has_request_context() else {}
-    )
+    known = request_memo("pupils_on_roll")
     wanted = [year for year in years if (school.id, year) not in known]
     if wanted:
         rows = db.session.execute(
