@@ -225,6 +225,18 @@ def client_for(app: Flask) -> Callable[[str], FlaskClient]:
     return make
 
 
+@pytest.fixture
+def browser_for(
+    client: FlaskClient, client_for: Callable[[str], FlaskClient]
+) -> Callable[[str], FlaskClient]:
+    """A client for a role of the access matrix: nobody signed in for "anonymous"."""
+
+    def make(role: str) -> FlaskClient:
+        return client if role == "anonymous" else client_for(role)
+
+    return make
+
+
 def demo_emails() -> list[str]:
     return [account.email for account in ACCOUNTS]
 

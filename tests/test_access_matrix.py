@@ -711,11 +711,10 @@ def _resolve(session, path: str) -> str:  # type: ignore[no-untyped-def]
 def test_access(
     case: Case,
     role: str,
-    client: FlaskClient,
-    client_for: Callable[[str], FlaskClient],
+    browser_for: Callable[[str], FlaskClient],
     session,  # type: ignore[no-untyped-def]
 ) -> None:
-    browser = client if role == "anonymous" else client_for(role)
+    browser = browser_for(role)
     path = _resolve(session, case.path)
     headers = {"HX-Request": "true"} if case.htmx else {}
     if case.method == "POST":

@@ -49,12 +49,11 @@ def count_pages(
 @pytest.mark.parametrize("role", ROLES)
 def test_no_page_runs_more_than_12_queries(
     role: str,
-    client: FlaskClient,
-    client_for: Callable[[str], FlaskClient],
+    browser_for: Callable[[str], FlaskClient],
     count_queries,  # type: ignore[no-untyped-def]
     session,  # type: ignore[no-untyped-def]
 ) -> None:
-    browser = client if role == "anonymous" else client_for(role)
+    browser = browser_for(role)
     counts = count_pages(browser, role, count_queries, session)
     over = {page: count for page, count in counts.items() if count > BUDGET}
     assert over == {}, f"pages over the budget of {BUDGET} queries: {counts}"
@@ -62,12 +61,11 @@ def test_no_page_runs_more_than_12_queries(
 
 def test_no_page_runs_more_queries_with_more_data(
     app: Flask,
-    client: FlaskClient,
-    client_for: Callable[[str], FlaskClient],
+    browser_for: Callable[[str], FlaskClient],
     count_queries,  # type: ignore[no-untyped-def]
     session,  # type: ignore[no-untyped-def]
 ) -> None:
-    browsers = {role: client if role == "anonymous" else client_for(role) for role in ROLES}
+    browsers = {role: browser_for(role) for role in ROLES}
     small = {role: count_pages(b, role, count_queries, session) for role, b in browsers.items()}
     with app.app_context():
         added = generate(MIN_FACTOR)  # inside the test's transaction, rolled back after

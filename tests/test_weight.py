@@ -84,11 +84,10 @@ def first_load(browser: FlaskClient, path: str) -> int | None:
 @pytest.mark.parametrize("role", ROLES)
 def test_every_page_first_load_is_under_150_kb(
     role: str,
-    client: FlaskClient,
-    client_for: Callable[[str], FlaskClient],
+    browser_for: Callable[[str], FlaskClient],
     session,  # type: ignore[no-untyped-def]
 ) -> None:
-    browser = client if role == "anonymous" else client_for(role)
+    browser = browser_for(role)
     weights = {
         case.path: first_load(browser, _resolve(session, case.path))
         for case in pages_for(role, htmx=False)
@@ -101,11 +100,10 @@ def test_every_page_first_load_is_under_150_kb(
 @pytest.mark.parametrize("role", ROLES)
 def test_every_htmx_fragment_is_under_a_tenth_of_its_page(
     role: str,
-    client: FlaskClient,
-    client_for: Callable[[str], FlaskClient],
+    browser_for: Callable[[str], FlaskClient],
     session,  # type: ignore[no-untyped-def]
 ) -> None:
-    browser = client if role == "anonymous" else client_for(role)
+    browser = browser_for(role)
     for case in pages_for(role, htmx=True):
         path = _resolve(session, case.path)
         page = first_load(browser, path)
