@@ -11,6 +11,7 @@ so nobody is ever served yesterday's stylesheet, and nobody downloads it twice.
 from __future__ import annotations
 
 import hashlib
+import stat
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -30,13 +31,25 @@ def _digest(path: Path, modified: float) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
 
 
-def content_version(static_folder: str, filename: str) -> str | None:
-    """A short digest of a static file's content, or None for a folder or a missing file."""
+@cache
+def _static_file(static_folder: str, filename: str) -> Path | None:
+    # Resolving a path is a handful of system calls and every page links five static files:
+    # worked out once per name. A file that appears later is found by the stat below.
     root = Path(static_folder).resolve()
     path = (root / filename).resolve()
-    if root not in path.parents or not path.is_file():
+    return path if root in path.parents else None
+
+
+def content_version(static_folder: str, filename: str) -> str | None:
+    """A short digest of a static file's content, or None for a folder or a missing file."""
+    path = _static_file(static_folder, filename)
+    try:
+        status = None if path is None else path.stat()
+    except OSError:
         return None
-    return _digest(path, path.stat().st_mtime)
+    if status is None or not stat.S_ISREG(status.st_mode):
+        return None
+    return _digest(path, status.st_mtime)
 
 
 class Portal(Flask):
