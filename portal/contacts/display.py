@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from flask import url_for
 from markupsafe import Markup, escape
 
 from portal.contacts import bp
-from portal.models import Contact
+from portal.models import Contact, ContactRole
 from portal.phones import national
 
 
@@ -70,12 +72,51 @@ def contact_card_html(
     """The contact's GOV.UK summary card: the markup govukSummaryList makes for it, written
     out here because a school's page shows dozens and the macro costs a millisecond a card.
     tests/test_contacts.py checks the two stay the same."""
+    link = url_for("contacts.show", contact_id=contact.id)
+    return _card(_CardFacts.of(contact, link), int(heading_level), with_coverage)
+
+
+@dataclass(frozen=True)
+class _CardFacts:
+    """Everything a card shows, so that a card is drawn once per version of its contact."""
+
+    link: str
+    name: str
+    job_title: str | None
+    role: ContactRole
+    help_with: str
+    phone: str
+    email: str
+    out_of_hours: str | None
+    coverage: str
+    is_retired: bool
+
+    @classmethod
+    def of(cls, contact: Contact, link: str) -> _CardFacts:
+        return cls(
+            link,
+            contact.name,
+            contact.job_title,
+            contact.role,
+            contact.help_with,
+            contact.phone,
+            contact.email,
+            contact.out_of_hours,
+            contact.coverage,
+            contact.is_retired,
+        )
+
+
+# Keyed on what the card shows, not on the contact's id: an edited contact is a new key, so a
+# card can never be stale. Every school's page draws the same few hundred cards.
+@lru_cache(maxsize=8192)
+def _card(facts: _CardFacts, heading_level: int, with_coverage: bool) -> Markup:
     rows = Markup("").join(
         _ROW.format(
             key=row["key"]["text"],
             value=row["value"]["html"] if "html" in row["value"] else row["value"]["text"],
         )
-        for row in contact_rows(contact, with_coverage)
+        for row in contact_rows(facts, with_coverage)  # type: ignore[arg-type]
     )
-    title = contact_title(contact, url_for("contacts.show", contact_id=contact.id))
-    return _CARD.format(level=int(heading_level), title=title, rows=rows)
+    title = contact_title(facts, facts.link)  # type: ignore[arg-type]
+    return _CARD.format(level=heading_level, title=title, rows=rows)
