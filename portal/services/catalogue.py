@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from sqlalchemy import Select, func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import load_only, selectinload
 
 from portal.db import db, request_memo
 from portal.models import (
@@ -54,7 +54,20 @@ def catalogue_query(criteria: CatalogueFilter) -> Select[tuple[Service]]:
     query = (
         select(Service)
         .where(Service.id.in_(published))
-        .options(selectinload(Service.offers))
+        .options(
+            # A list shows a service's name, kind, category and summary, and prices its offer
+            # for the year: not the long texts, nor the other years' offers and prices.
+            load_only(
+                Service.id,
+                Service.name,
+                Service.kind,
+                Service.category_id,
+                Service.summary,
+                Service.eligible,
+                Service.phases,
+            ),
+            selectinload(Service.offers.and_(ServiceOffer.year == criteria.year)),
+        )
         .order_by(Service.name, Service.id)
     )
     if criteria.category_id:
