@@ -990,8 +990,9 @@ class BuybackLine(Base):
     vat_pence: Mapped[int | None]
 
     choice: Mapped[BuybackChoice] = relationship(back_populates="lines")
-    service: Mapped[Service] = relationship(lazy="joined")
-    option: Mapped[PriceOption | None] = relationship(lazy="joined")
+    # Loaded only when asked for: a choice page reads a hundred lines and needs only their ids.
+    service: Mapped[Service] = relationship()
+    option: Mapped[PriceOption | None] = relationship()
 
 
 class BuybackSubmission(Base):

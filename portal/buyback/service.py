@@ -9,35 +9,40 @@ again.
 
 from __future__ import annotations
 
+import json
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from fractions import Fraction
+from functools import lru_cache
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select, tuple_
+from sqlalchemy import Text, cast, select, tuple_
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import contains_eager, lazyload, selectinload
+from sqlalchemy.orm import lazyload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from portal import audit
 from portal.db import db, request_memo, utcnow
 from portal.models import (
+    Audience,
     BuybackChoice,
     BuybackLine,
     BuybackSubmission,
     BuybackWindow,
     ChoiceStatus,
     OfferStatus,
+    PriceOption,
     PricingBasis,
     School,
     Service,
     ServiceKind,
     ServiceOffer,
     User,
-    available_to,
+    eligibility_of,
+    open_to,
 )
 from portal.outbox import queue_email
 from portal.services.catalogue import pupils_for, rolls_for
@@ -78,88 +83,162 @@ def current_window(school: School) -> BuybackWindow | None:
 # --- the offer a school chooses from ---------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class ServiceName:
+    """The little of a service its buy-back line shows."""
+
+    id: int
+    name: str
+
+
+@dataclass(frozen=True)
+class OfferTerms:
+    """A published (or last year's withdrawn) offer, as the buy-back page prices it."""
+
+    id: int
+    service_id: int
+    year: int
+    vat_applies: bool
+
+
+@dataclass(frozen=True)
+class OptionTerms:
+    """A price option as read from the database: what pricing and the page need of it."""
+
+    id: int
+    offer_id: int
+    name: str
+    basis: PricingBasis
+    audience: Audience
+    amount_pence: int
+    per_pupil_pence: int
+    unit: str | None
+    minimum_pence: int | None
+    rates: dict[str, Any] = field(hash=False, compare=False)
+    # The rates as text, so that two options are equal only if their rates are too.
+    rates_key: str = ""
+
+    @classmethod
+    def of(cls, row: Any) -> OptionTerms:
+        return cls(*row, rates_key=json.dumps(row.rates or {}, sort_keys=True))
+
+
 @dataclass
 class Offered:
     """One traded service on a school's choice page, with what it costs the school."""
 
-    service: Service
-    offer: ServiceOffer
-    options: list[Any]  # the price options that apply to this school
+    service: ServiceName
+    offer: OfferTerms
+    options: list[OptionTerms]  # the price options that apply to this school
     quotes: dict[int, Any] = field(default_factory=dict)  # option id -> Quote | None
     last_year: dict[str, int] = field(default_factory=dict)  # option name -> net last year
 
 
 def offered_to(school: School, year: int) -> list[Offered]:
     """Every traded service published for the year that the school may buy, priced for it."""
-    # First which services the school may buy, from their eligibility alone; then only those
-    # services' offers, with their price options. A large council offers a school perhaps
-    # half its services: loading and pricing the rest was most of the page's time.
-    eligibility = db.session.execute(
-        select(Service.id, Service.eligible, Service.phases)
-        .join(ServiceOffer)
-        .where(
-            ServiceOffer.year == year,
-            ServiceOffer.status == OfferStatus.PUBLISHED,
-            Service.kind == ServiceKind.TRADED,
+    # Plain rows, not ORM objects, in two queries: a large council offers a school a hundred
+    # or more services with their options, and building and tracking objects for each was
+    # most of the page's time. Only the services the school may buy are priced.
+    offers = db.session.execute(
+        select(
+            ServiceOffer.id,
+            ServiceOffer.service_id,
+            ServiceOffer.year,
+            ServiceOffer.status,
+            ServiceOffer.vat_applies,
+            Service.name,
+            # As text, decoded once per distinct list (_listed) rather than on every row:
+            # a few distinct lists across hundreds of services.
+            cast(Service.eligible, Text).label("eligible"),
+            cast(Service.phases, Text).label("phases"),
         )
-    ).all()
-    service_ids = [
-        sid for sid, eligible, phases in eligibility if available_to(school, eligible, phases)
-    ]
-    offers = db.session.scalars(
-        select(ServiceOffer)
         .join(Service)
-        .options(
-            contains_eager(ServiceOffer.service).load_only(
-                Service.id, Service.name, Service.kind, Service.eligible, Service.phases
-            ),
-            lazyload(ServiceOffer.service, Service.category),
-        )
         .where(
-            ServiceOffer.service_id.in_(service_ids),
+            Service.kind == ServiceKind.TRADED,
             ServiceOffer.year.in_([year, year - 1]),
             ServiceOffer.status.in_([OfferStatus.PUBLISHED, OfferStatus.WITHDRAWN]),
         )
-        .order_by(Service.name)
+        .order_by(Service.name, Service.id)
     ).all()
-    pupils = rolls_for(school, (year, year - 1))
-    last: dict[int, ServiceOffer] = {o.service_id: o for o in offers if o.year == year - 1}
-    found = []
-    for offer in offers:
-        if offer.year != year or offer.status is not OfferStatus.PUBLISHED:
-            continue
-        if not offer.service.is_available_to(school):
-            continue
-        options = [
-            o
-            for o in offer.options
-            if applies_to(
-                PriceRule.from_option(o, vat=offer.vat_applies), is_academy=school.is_academy
+    groups = frozenset(e.value for e in eligibility_of(school))
+    this_year = [
+        row
+        for row in offers
+        if row.year == year
+        and row.status is OfferStatus.PUBLISHED
+        and open_to(groups, school.phase.value, _listed(row.eligible), _listed(row.phases))
+    ]
+    wanted = {row.service_id for row in this_year}
+    last = {
+        row.service_id: row for row in offers if row.year == year - 1 and row.service_id in wanted
+    }
+    options: dict[int, list[OptionTerms]] = {}
+    offer_ids = [row.id for row in this_year] + [row.id for row in last.values()]
+    if offer_ids:
+        for row in db.session.execute(
+            select(
+                PriceOption.id,
+                PriceOption.offer_id,
+                PriceOption.name,
+                PriceOption.basis,
+                PriceOption.audience,
+                PriceOption.amount_pence,
+                PriceOption.per_pupil_pence,
+                PriceOption.unit,
+                PriceOption.minimum_pence,
+                PriceOption.rates,
             )
+            .where(PriceOption.offer_id.in_(offer_ids))
+            .order_by(PriceOption.offer_id, PriceOption.position, PriceOption.id)
+        ):
+            options.setdefault(row.offer_id, []).append(OptionTerms.of(row))
+    pupils = rolls_for(school, (year, year - 1))
+    found = []
+    for row in this_year:
+        offer = OfferTerms(row.id, row.service_id, row.year, row.vat_applies)
+        applying = [
+            o
+            for o in options.get(row.id, [])
+            if applies_to(_rule(o, offer.vat_applies), is_academy=school.is_academy)
         ]
-        if not options:
+        if not applying:
             continue
-        item = Offered(offer.service, offer, options)
-        for option in options:
+        item = Offered(ServiceName(row.service_id, row.name), offer, applying)
+        for option in applying:
             item.quotes[option.id] = _quote(option, offer, school, pupils[year], 1)
-        previous = last.get(offer.service_id)
+        previous = last.get(row.service_id)
         if previous is not None:
-            for option in previous.options:
-                priced = _quote(option, previous, school, pupils[year - 1], 1)
+            before = OfferTerms(
+                previous.id, previous.service_id, previous.year, previous.vat_applies
+            )
+            for option in options.get(previous.id, []):
+                priced = _quote(option, before, school, pupils[year - 1], 1)
                 if priced is not None:
                     item.last_year[option.name] = priced.net_pence
         found.append(item)
     return found
 
 
-def _quote(option: Any, offer: ServiceOffer, school: School, pupils: int, quantity: int) -> Any:
+@lru_cache(maxsize=1024)
+def _listed(text: str | None) -> frozenset[str]:
+    return frozenset((json.loads(text) if text else None) or ())
+
+
+@lru_cache(maxsize=4096)
+def _rule(option: OptionTerms, vat: bool) -> PriceRule:
+    # Keyed on every field of the option (its rates as text), so a changed option is a new
+    # key: the rule is worked out once per version of an option, not on every page.
+    return PriceRule.from_option(option, vat=vat)
+
+
+def _quote(option: Any, offer: Any, school: School, pupils: int, quantity: int) -> Any:
     try:
-        return quote(
-            PriceRule.from_option(option, vat=offer.vat_applies),
-            pupils=pupils,
-            phase=school.phase.value,
-            quantity=quantity,
+        rule = (
+            _rule(option, offer.vat_applies)
+            if isinstance(option, OptionTerms)
+            else PriceRule.from_option(option, vat=offer.vat_applies)
         )
+        return quote(rule, pupils=pupils, phase=school.phase.value, quantity=quantity)
     except (NoPrice, ValueError):
         return None
 
