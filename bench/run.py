@@ -56,6 +56,7 @@ from portal.models import (
     Trust,
     User,
 )
+from portal.rendering import WARM_LOG
 from portal.scale import FIRST_URN
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -248,12 +249,17 @@ class Server:
                 raise BenchError(f"gunicorn stopped at start: see {self.log}")
             try:
                 with urllib.request.urlopen(self.url + "/healthz", timeout=2) as answer:  # noqa: S310 (our own server)
-                    if answer.status == 200:
+                    if answer.status == 200 and self._warm_workers() >= self.workers:
                         return self
             except OSError:
                 time.sleep(0.5)
         self.__exit__()
         raise BenchError(f"gunicorn did not answer within a minute: see {self.log}")
+
+    def _warm_workers(self) -> int:
+        # Each worker compiles the templates before its first request (gunicorn.conf.py);
+        # measuring while some still do would time the machine's start, not the portal.
+        return self.log.read_text(errors="replace").count(WARM_LOG)
 
     def __exit__(self, *_: object) -> None:
         if self.process is not None and self.process.poll() is None:

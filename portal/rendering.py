@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import render_template
+from flask import Flask, render_template
 from jinja2_fragments.flask import render_block
 
 from portal.extensions import htmx
@@ -23,3 +23,18 @@ def render_page(template: str, fragment: str | None = None, **context: Any) -> s
     if fragment is not None and htmx and not htmx.boosted and not htmx.history_restore_request:
         return render_block(template, fragment, **context)
     return render_template(template, **context)
+
+
+# What a gunicorn worker logs once warm (gunicorn.conf.py); bench/run.py waits for it.
+WARM_LOG = "templates compiled"
+
+
+def warm_templates(app: Flask) -> int:
+    """Compile every template the portal ships (its own and the GOV.UK components it
+    imports) into the app's template cache; how many. gunicorn runs this in each new worker
+    (gunicorn.conf.py), so that the first people to arrive after a deploy do not each wait
+    for a page's templates to compile."""
+    names = app.jinja_env.list_templates(extensions=["html"])
+    for name in names:
+        app.jinja_env.get_template(name)
+    return len(names)

@@ -1,0 +1,19 @@
+"""gunicorn's settings for the portal, read from the working directory by default (the
+deploy unit and `make bench` both start gunicorn there)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def post_worker_init(worker: Any) -> None:
+    # A new worker would compile each template the first time a page needs it, a few hundred
+    # milliseconds for each of the first people after a deploy or a worker's restart: done
+    # here instead, before the worker takes its first request.
+    from flask import Flask
+
+    from portal.rendering import WARM_LOG, warm_templates
+
+    if isinstance(worker.wsgi, Flask):
+        count = warm_templates(worker.wsgi)
+        worker.log.info("Worker %s: %d %s", worker.pid, count, WARM_LOG)
