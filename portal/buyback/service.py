@@ -133,6 +133,11 @@ class Offered:
     quotes: dict[int, Any] = field(default_factory=dict)  # option id -> Quote | None
     last_year: dict[str, int] = field(default_factory=dict)  # option name -> net last year
 
+    @property
+    def sold_by_the_unit(self) -> bool:
+        """Whether any option is priced per unit, so the page asks how many."""
+        return any(is_per_unit(option) for option in self.options)
+
 
 def offered_to(school: School, year: int) -> list[Offered]:
     """Every traded service published for the year that the school may buy, priced for it."""
