@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from sqlalchemy import Select, false, or_, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import lazyload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from portal import audit
@@ -342,7 +343,16 @@ def queue_query(who: Principal, filters: QueueFilter) -> Select[tuple[SupportReq
 
 
 def queue(who: Principal, filters: QueueFilter) -> Page[SupportRequest]:
-    return paginate(queue_query(who, filters), filters.page, PAGE_SIZE)
+    # A queue row shows only its school's name. Joining the school, area and people to every
+    # open request before sorting and taking a page hashed all 6,000 schools at factor 10:
+    # the page's 25 schools are read after, by id.
+    listed = queue_query(who, filters).options(
+        lazyload(SupportRequest.area),
+        lazyload(SupportRequest.requester),
+        lazyload(SupportRequest.assigned_officer),
+        selectinload(SupportRequest.school).load_only(School.id, School.name),
+    )
+    return paginate(listed, filters.page, PAGE_SIZE)
 
 
 def timeliness(request: SupportRequest, today: date) -> str | None:
