@@ -633,19 +633,20 @@ def send_reminders(days: int) -> int:
             )
         )
         schools = db.session.scalars(select(School).where(School.status == SchoolStatus.OPEN)).all()
+        # Every school's head teachers in one query: asking school by school was thousands of
+        # queries for a large council's daily run.
+        heads_of: dict[int, list[User]] = {}
+        for school_id, head in db.session.execute(
+            select(Membership.school_id, User)
+            .join(Membership.user)
+            .where(Membership.role == Role.HEAD_TEACHER, User.is_active.is_(True))
+            .order_by(User.id)
+        ):
+            heads_of.setdefault(school_id, []).append(head)
         for school in schools:
             if school.id in done or not window.cohort.includes(school):
                 continue
-            heads = db.session.scalars(
-                select(User)
-                .join(Membership)
-                .where(
-                    Membership.role == Role.HEAD_TEACHER,
-                    Membership.school_id == school.id,
-                    User.is_active.is_(True),
-                )
-            ).all()
-            for head in heads:
+            for head in heads_of.get(school.id, []):
                 queue_email(
                     head.email,
                     f"Reminder: buy-back choices for {window.year_label} are due",
