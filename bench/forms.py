@@ -12,6 +12,8 @@ from html.parser import HTMLParser
 from urllib.parse import urlencode
 
 CSRF_TOKEN = re.compile(r'name="csrf_token"[^>]*?value="([^"]+)"')
+# The links from a school's buy-back choice to its categories' pages.
+CATEGORY_LINK = re.compile(r'href="(/buy-back/\d+/categories/\d+)"')
 
 
 def csrf_token(page: str) -> str | None:

@@ -4,8 +4,8 @@ Four kinds of simulated user, each signed in as a real account (bench/accounts.p
 
 * school staff look up their local contacts (and search them, as htmx does while they type)
   and browse the services catalogue and a service's page;
-* head teachers open their school's buy-back choice, change an answer (htmx asks for the new
-  total) and save a draft;
+* head teachers open their school's buy-back choice (a task list of categories), open a
+  category, change an answer (htmx asks for the new total) and save it into the draft;
 * CAF officers work their queue: open it, filter it (htmx), open a request;
 * publishers open a service's edit form and save it unchanged.
 
@@ -46,7 +46,7 @@ from locust.stats import CSV_STATS_INTERVAL_SEC
 
 from bench.accounts import read_accounts
 from bench.bare import BARE_PATH
-from bench.forms import Form, csrf_token, form_with_field, read_form
+from bench.forms import CATEGORY_LINK, Form, csrf_token, form_with_field, read_form
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 SESSION_COOKIE = "session"
@@ -383,8 +383,11 @@ class HeadTeacher(PortalUser):
     def on_start(self) -> None:
         super().on_start()
         self.choice_path: str | None = None
-        # The answer this person last changed, and the option it had, to change it back.
-        self.changed: tuple[str, str | None] | None = None
+        self.categories: list[str] | None = None  # the choice's categories' pages
+        self.category_path: str | None = None
+        # The category and answer this person last changed, and the option it had, to
+        # change it back.
+        self.changed: tuple[str, str, str | None] | None = None
 
     def _find_choice(self) -> str | None:
         with self.client.get(
@@ -403,57 +406,72 @@ class HeadTeacher(PortalUser):
             return None
         return self.page("buy-back", self.choice_path, heading="Buy-back for")
 
+    def buyback_category(self, path: str | None = None) -> str | None:
+        """A category of the school's choice: ``path``, or one of them at random."""
+        if self.categories is None:
+            self.categories = CATEGORY_LINK.findall(self.buyback() or "")
+        self.category_path = path or (random.choice(self.categories) if self.categories else None)
+        if self.category_path is None:
+            return None
+        return self.page("buy-back category", self.category_path, heading="Back to your choices")
+
     @task
     def choose_and_save(self) -> None:
         if not self.before_each():
             return
-        page = self.buyback()
+        self.categories = CATEGORY_LINK.findall(self.buyback() or "")
+        self.wait()
+        # The category this person last changed, to change it back; else any of them.
+        path = self.changed[0] if self.changed else None
+        page = self.buyback_category(path)
+        path = self.category_path
         form = read_form(page or "", "choices")
-        if form is None or form.disabled or self.choice_path is None:
+        if path is None or form is None or form.disabled:
             # Read-only (the window is not open for this school): looking is all they do.
             return
         self.wait()
-        self._change_an_answer(form)
+        self._change_an_answer(path, form)
         with self.post_form(
             "buy-back total",
-            self.choice_path,
+            path,
             form.body(action="total"),
             htmx_target="choice-total",
             trigger="choices",
             csrf=form.get("csrf_token"),
         ) as response:
-            if response.status_code != 200 or "Total for" not in (response.text or ""):
+            if response.status_code != 200 or "every category" not in (response.text or ""):
                 response.failure(f"{response.status_code}: no total")
                 return
         self.wait()
-        with self.post_form("buy-back save", self.choice_path, form.body(action="save")) as saved:
+        with self.post_form("buy-back save", path, form.body(action="save")) as saved:
             text = saved.text or ""
             if saved.status_code == 303 and _location(saved) == self.choice_path:
                 self.page("buy-back", self.choice_path, heading="saved as a draft")
             elif saved.status_code == 200 and "Someone else has just saved" in text:
-                # Two people of one school saving at once (only when there are fewer head
-                # teachers than simulated ones): the portal's answer, not an error.
+                # Two people of one school saving one category at once (only when there are
+                # fewer head teachers than simulated ones): the portal's answer, not an error.
                 saved.request_meta["name"] = "buy-back save (conflict)"
                 saved.success()
             else:
                 saved.failure(f"{saved.status_code}: draft not saved: {_first_error(text)}")
 
-    def _change_an_answer(self, form: Form) -> None:
+    def _change_an_answer(self, path: str, form: Form) -> None:
         """Change one answer as a person would (and back again on the next visit)."""
-        if self.changed is not None and form.get(self.changed[0]) == "no":
-            answer, option = self.changed
+        if self.changed is not None and form.get(self.changed[1]) == "no":
+            _, answer, option = self.changed
             form.set(answer, "buy")
             if option is not None:
                 # Not buying cleared the option: choose the one that was bought again.
                 form.set(answer.replace("answer-", "option-", 1), option)
             self.changed = None
             return
+        self.changed = None
         buying = [
             name for name, value in form.fields if name.startswith("answer-") and value == "buy"
         ]
         if buying:
             answer = random.choice(buying)
-            self.changed = (answer, form.get(answer.replace("answer-", "option-", 1)))
+            self.changed = (path, answer, form.get(answer.replace("answer-", "option-", 1)))
             form.set(answer, "no")
 
 
@@ -534,6 +552,7 @@ PAGE_RUNS: dict[str, tuple[type[PortalUser], str]] = {
     "contacts search": (SchoolStaff, "contacts_search"),
     "catalogue": (SchoolStaff, "catalogue"),
     "buy-back": (HeadTeacher, "buyback"),
+    "buy-back category": (HeadTeacher, "buyback_category"),
     "queue": (CafOfficer, "queue"),
 }
 

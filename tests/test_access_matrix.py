@@ -21,7 +21,16 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from portal.models import Area, BuybackWindow, Contact, School, Service, SupportRequest, User
+from portal.models import (
+    Area,
+    BuybackWindow,
+    Contact,
+    School,
+    Service,
+    ServiceCategory,
+    SupportRequest,
+    User,
+)
 from tests.conftest import ROLE_ACCOUNTS, csrf_token
 
 ROLES = ["anonymous", *ROLE_ACCOUNTS]
@@ -423,12 +432,46 @@ CASES = [
         (*OAKFIELD_USERS, *EDITORS),
         exceptions=(("caf_officer", 403),),
     ),
+    # Submitting: only the head teacher (staff prepare, in the categories).
     Case(
         "POST",
         "/buy-back/{school:125601}",
         "/buy-back/<int:school_id>",
         OAKFIELD_USERS,
+        exceptions=(
+            ("school_staff", 403),
+            ("caf_officer", 403),
+            ("publisher", 403),
+            ("la_admin", 403),
+        ),
+    ),
+    Case(
+        "GET",
+        "/buy-back/{school:125601}/categories/{category:Payroll}",
+        "/buy-back/<int:school_id>/categories/<int:category_id>",
+        (*OAKFIELD_USERS, *EDITORS),
+        exceptions=(("caf_officer", 403),),
+    ),
+    Case(
+        "POST",
+        "/buy-back/{school:125601}/categories/{category:Payroll}",
+        "/buy-back/<int:school_id>/categories/<int:category_id>",
+        OAKFIELD_USERS,
         exceptions=(("caf_officer", 403), ("publisher", 403), ("la_admin", 403)),
+    ),
+    Case(
+        "GET",
+        "/buy-back/{school:140201}/categories/{category:Payroll}",
+        "/buy-back/<int:school_id>/categories/<int:category_id>",
+        ("academy_head", "trust_lead", *EDITORS),
+        exceptions=(("caf_officer", 403),),
+    ),
+    Case(
+        "GET",
+        "/buy-back/{school:125601}/categories/999999",
+        "/buy-back/<int:school_id>/categories/<int:category_id>",
+        (),
+        exceptions=(("caf_officer", 403),),
     ),
     Case(
         "GET",
@@ -686,6 +729,7 @@ def _id_of(session, kind: str, key: str) -> int | str:  # type: ignore[no-untype
         # Services by name: their id, or the public UUID the Open Referral API uses.
         "service": lambda: select(Service.id).where(Service.name == key),
         "public": lambda: select(Service.public_id).where(Service.name == key),
+        "category": lambda: select(ServiceCategory.id).where(ServiceCategory.name == key),
         # A buy-back window by year and cohort, like 2027-maintained.
         "user": lambda: select(User.id).where(User.email == key),
         "window": lambda: select(BuybackWindow.id).where(

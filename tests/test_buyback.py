@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 from bs4 import BeautifulSoup
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from portal.buyback import service as buyback
@@ -19,8 +21,11 @@ from portal.models import (
     ChoiceStatus,
     Cohort,
     OutboxMessage,
+    PriceOption,
+    PricingBasis,
     School,
 )
+from portal.services.pricing import format_pence
 from tests.conftest import csrf_token
 
 # The demo's maintained schools' window for 2027-28 is open from 2 November 2026 to
@@ -49,16 +54,37 @@ def oakfield(session) -> School:  # type: ignore[no-untyped-def]
     return session.scalars(select(School).where(School.urn == 125601)).one()
 
 
+def this_years_submissions(session, school: School) -> list[BuybackSubmission]:  # type: ignore[no-untyped-def]
+    return session.scalars(
+        select(BuybackSubmission)
+        .join(BuybackChoice)
+        .join(BuybackWindow)
+        .where(BuybackChoice.school_id == school.id, BuybackWindow.year == 2027)
+    ).all()
+
+
 def choice_page(client, school_id: int) -> BeautifulSoup:  # type: ignore[no-untyped-def]
+    """The school's choice: its task list of categories, the total and the submit form."""
     response = client.get(f"/buy-back/{school_id}")
     assert response.status_code == 200
     return soup(response)
 
 
+def category_paths(page: BeautifulSoup) -> list[str]:
+    """Each category's page, from the choice page's task list."""
+    return [a["href"] for a in page.select("a.govuk-task-list__link")]
+
+
+def category_page(client, path: str) -> BeautifulSoup:  # type: ignore[no-untyped-def]
+    response = client.get(path)
+    assert response.status_code == 200
+    return soup(response)
+
+
 def form_data(page: BeautifulSoup) -> dict[str, object]:
-    """Everything the choice form would send as it stands, as a browser would."""
+    """Everything a form would send as it stands, as a browser would."""
     data: dict[str, object] = {}
-    form = page.select_one("form#choices")
+    form = page.select_one("form#choices, form#submit")
     for field in form.select("input, select"):
         name, kind = field.get("name"), field.get("type")
         if not name or kind == "submit" or field.has_attr("disabled"):
@@ -84,6 +110,16 @@ def answer_everything(page: BeautifulSoup, data: dict[str, object]) -> dict[str,
     return data
 
 
+def save_every_category(client, school_id: int) -> None:  # type: ignore[no-untyped-def]
+    """Open each category, answer what is unanswered, and save it."""
+    for path in category_paths(choice_page(client, school_id)):
+        page = category_page(client, path)
+        data = {**answer_everything(page, form_data(page)), "action": "save"}
+        response = client.post(path, data=data)
+        assert response.status_code == 303, soup(response).select_one(".govuk-error-summary")
+        assert response.headers["Location"] == f"/buy-back/{school_id}"
+
+
 def test_window_states_follow_the_clock(session) -> None:  # type: ignore[no-untyped-def]
     window = session.scalars(
         select(BuybackWindow).where(
@@ -97,33 +133,111 @@ def test_window_states_follow_the_clock(session) -> None:  # type: ignore[no-unt
 
 
 def test_last_years_choices_are_filled_in_with_price_changes(client_for, session, clock) -> None:  # type: ignore[no-untyped-def]
-    page = choice_page(client_for("head_teacher"), oakfield(session).id)
-    assert "Last year's choices have been filled in to start from" in page.get_text()
-    checked = page.select('input[type="radio"][checked]')
-    assert checked, "last year's answers should be pre-filled"
-    assert "on last year" in page.get_text()
+    head = client_for("head_teacher")
+    summary = choice_page(head, oakfield(session).id)
+    assert "Last year's choices have been filled in to start from" in summary.get_text()
+    statuses = [s.get_text(strip=True) for s in summary.select(".govuk-task-list__status")]
+    assert "Completed" in statuses, "last year's answers should complete some categories"
+    pages = [category_page(head, path) for path in category_paths(summary)]
+    assert any(page.select('input[type="radio"][checked]') for page in pages)
+    assert any("on last year" in page.get_text() for page in pages)
+
+
+def test_the_choice_is_a_task_list_of_categories_with_their_totals(
+    app, client_for, session, clock
+) -> None:  # type: ignore[no-untyped-def]
+    from portal.buyback.service import current_answers, current_window, offered_to, tasks
+
+    school = oakfield(session)
+    summary = choice_page(client_for("head_teacher"), school.id)
+    with app.app_context():
+        here = session.merge(school)
+        window = current_window(here)
+        offered = offered_to(here, window.year)
+        expected = tasks(offered, current_answers(here, window, offered, None))
+    links = summary.select("a.govuk-task-list__link")
+    assert [a.get_text(strip=True) for a in links] == [t.category.name for t in expected]
+    assert sorted(t.category.name for t in expected) == [t.category.name for t in expected]
+    assert sum(len(t.items) for t in expected) == len(offered)
+    for task, link in zip(expected, links, strict=True):
+        hint = summary.select_one(f"#category-{task.category.id}-hint").get_text(strip=True)
+        assert hint.startswith(f"{len(task.items)} service")
+        if task.net_pence:
+            assert format_pence(task.net_pence + task.vat_pence) in hint
+        status = summary.select_one(f"#category-{task.category.id}-status").get_text(strip=True)
+        assert status == task.status
+        assert link["href"] == f"/buy-back/{school.id}/categories/{task.category.id}"
+    total = sum(t.net_pence + t.vat_pence for t in expected)
+    heading = summary.select_one("#choice-total h2").get_text(strip=True)
+    assert heading == f"Total for 2027-28: {format_pence(total)}"
+    # Each category's page asks about its services, and only those.
+    page = category_page(client_for("head_teacher"), links[0]["href"])
+    assert page.select_one("h1").get_text(strip=True) == expected[0].category.name
+    legends = [legend.get_text(strip=True) for legend in page.select("legend")]
+    assert legends == [item.service.name for item in expected[0].items]
+
+
+def test_an_unknown_category_or_one_not_offered_to_the_school_is_not_found(
+    client_for, session, clock
+) -> None:  # type: ignore[no-untyped-def]
+    from portal.models import ServiceCategory
+
+    school = oakfield(session)
+    head = client_for("head_teacher")
+    offered = {int(p.rsplit("/", 1)[1]) for p in category_paths(choice_page(head, school.id))}
+    others = [c.id for c in session.scalars(select(ServiceCategory)) if c.id not in offered]
+    assert others, "the demo should have a category with no traded service for Oakfield"
+    assert head.get(f"/buy-back/{school.id}/categories/{others[0]}").status_code == 404
+    assert head.get(f"/buy-back/{school.id}/categories/999999").status_code == 404
 
 
 def test_staff_prepare_a_draft_and_only_the_head_submits(client_for, session, clock) -> None:  # type: ignore[no-untyped-def]
     school = oakfield(session)
     staff = client_for("school_staff")
-    page = choice_page(staff, school.id)
-    assert page.select_one('button[value="submit"]') is None
+    summary = choice_page(staff, school.id)
+    assert summary.select_one("form#submit") is None
+    assert "Your head teacher submits the choices" in summary.get_text()
+    path = category_paths(summary)[0]
+    page = category_page(staff, path)
     data = {**answer_everything(page, form_data(page)), "action": "save"}
-    assert staff.post(f"/buy-back/{school.id}", data=data).status_code == 303
+    saved = staff.post(path, data=data)
+    assert saved.status_code == 303 and saved.headers["Location"] == f"/buy-back/{school.id}"
+    banner = soup(staff.get(saved.headers["Location"])).select_one(".govuk-notification-banner")
+    category = page.select_one("h1").get_text(strip=True)
+    assert f"Your choices for {category} have been saved as a draft." in banner.get_text()
     choice = session.scalars(
         select(BuybackChoice).where(BuybackChoice.school_id == school.id)
     ).all()
     assert [c.status for c in choice if c.window.year == 2027] == [ChoiceStatus.DRAFT]
     refused = staff.post(
-        f"/buy-back/{school.id}", data={**data, "action": "submit", "declaration": "yes"}
+        f"/buy-back/{school.id}", data={"csrf_token": data["csrf_token"], "declaration": "yes"}
     )
     assert refused.status_code == 403
 
 
+def test_the_first_save_keeps_last_years_answers_for_the_other_categories(
+    client_for, session, clock
+) -> None:  # type: ignore[no-untyped-def]
+    school = oakfield(session)
+    head = client_for("head_teacher")
+    before = choice_page(head, school.id)
+    path = category_paths(before)[-1]
+    page = category_page(head, path)
+    assert head.post(path, data={**form_data(page), "action": "save"}).status_code == 303
+    after = choice_page(head, school.id)
+    assert "Last year's choices have been filled in" not in after.get_text()
+    assert (
+        after.select_one("#choice-total").get_text()
+        == before.select_one("#choice-total").get_text()
+    )
+    assert [s.get_text(strip=True) for s in after.select(".govuk-task-list__status")] == [
+        s.get_text(strip=True) for s in before.select(".govuk-task-list__status")
+    ]
+
+
 def submit_as_head(client, school_id: int, **changes: object):  # type: ignore[no-untyped-def]
-    page = choice_page(client, school_id)
-    data = {**answer_everything(page, form_data(page)), "action": "submit", "declaration": "yes"}
+    save_every_category(client, school_id)
+    data = {**form_data(choice_page(client, school_id)), "declaration": "yes"}
     data.update(changes)
     return client.post(f"/buy-back/{school_id}", data=data), data
 
@@ -144,6 +258,7 @@ def test_submitting_freezes_prices_keeps_versions_and_confirms(client_for, sessi
         .order_by(BuybackSubmission.id.desc())
     ).first()
     total = submission.net_pence + submission.vat_pence
+    assert f"Total for 2027-28: {format_pence(total)}" in choice_page(head, school.id).get_text()
     # The invoice schedule: 7/12 in April (rounded down), the rest in September.
     april = total * 7 // 12
     assert f"April: £{april / 100:,.2f}" in text
@@ -161,9 +276,23 @@ def test_submitting_freezes_prices_keeps_versions_and_confirms(client_for, sessi
     session.expire_all()
     again = session.get(BuybackSubmission, submission.id)
     assert [line["net_pence"] for line in again.lines] == frozen
-    # Until the deadline, it can be changed and submitted again: a second version.
+    # Until the deadline, it can be changed and submitted again: a second version, at the
+    # prices of the day, not those the draft was saved at.
     second, _ = submit_as_head(head, school.id)
     assert second.headers["Location"] == f"/buy-back/{school.id}/submissions/2"
+    latest = session.scalars(
+        select(BuybackSubmission)
+        .join(BuybackChoice)
+        .where(BuybackChoice.school_id == school.id, BuybackSubmission.number == 2)
+    ).one()
+    fixed = [
+        (line["net_pence"], old)
+        for line, old in zip(latest.lines, frozen, strict=True)
+        if line["buying"]
+        and session.get(PriceOption, line["option_id"]).basis is PricingBasis.PER_SCHOOL
+    ]
+    assert fixed, "Oakfield should buy a service at a fixed price"
+    assert all(new == old + 10_000 for new, old in fixed)
     assert "buyback.submitted" in session.scalars(select(AuditEvent.action)).all()
 
 
@@ -172,17 +301,28 @@ def test_submit_needs_an_answer_for_every_service_and_the_declaration(
 ) -> None:  # type: ignore[no-untyped-def]
     school = oakfield(session)
     head = client_for("head_teacher")
-    page = choice_page(head, school.id)
-    data = {**form_data(page), "action": "submit"}
-    for name in [n for n in data if n.startswith("answer-")][:1]:
-        del data[name]
+    summary = choice_page(head, school.id)
+    unfinished = [
+        a
+        for a in summary.select("a.govuk-task-list__link")
+        if summary.select_one(f"#{a['id']}-status").get_text(strip=True) != "Completed"
+    ]
+    assert unfinished, "the demo's new service should leave a category unanswered"
+    data = {**form_data(summary), "purchase_order": "PO-KEPT"}
     response = head.post(f"/buy-back/{school.id}", data=data)
     page = soup(response)
-    messages = [a.get_text(strip=True) for a in page.select(".govuk-error-summary a")]
-    assert any(m.endswith("select buying or not buying") for m in messages)
-    assert "Confirm that you are authorised to commit the school to these purchases" in messages
-    # What was chosen is still chosen.
-    assert page.select('input[type="radio"][checked]')
+    links = {a.get_text(strip=True): a["href"] for a in page.select(".govuk-error-summary a")}
+    for category in unfinished:
+        name = category.get_text(strip=True)
+        message = next(m for m in links if m.startswith(f"{name}: answer every service"))
+        assert links[message] == f"#{category['id']}"
+        assert page.select_one(links[message]) is not None
+    assert links["Confirm that you are authorised to commit the school to these purchases"] == (
+        "#declaration"
+    )
+    assert page.select_one("#purchase_order")["value"] == "PO-KEPT"
+    assert page.select_one("title").get_text().startswith("Error: ")
+    assert not this_years_submissions(session, school)
 
 
 def test_pressing_submit_twice_submits_once(client_for, session, clock) -> None:  # type: ignore[no-untyped-def]
@@ -199,48 +339,100 @@ def test_pressing_submit_twice_submits_once(client_for, session, clock) -> None:
     assert len([s for s in count if s.choice.window.year == 2027]) == 1
 
 
-def test_two_people_at_once_the_second_is_told_and_loses_nothing(
+def _flip_first(data: dict[str, object]) -> tuple[str, bool]:
+    """Change the form's first answer, buying to not buying or back; its name and whether it
+    is now buying."""
+    flipped = next(name for name in data if name.startswith("answer-"))
+    data[flipped] = "no" if data[flipped] == "buy" else "buy"
+    return flipped, data[flipped] == "buy"
+
+
+def test_two_people_on_one_category_the_second_is_told_and_loses_nothing(
     client_for, session, clock
 ) -> None:  # type: ignore[no-untyped-def]
     school = oakfield(session)
     staff, head = client_for("school_staff"), client_for("head_teacher")
-    staff_page = choice_page(staff, school.id)
-    first = {**answer_everything(staff_page, form_data(staff_page)), "action": "save"}
-    assert staff.post(f"/buy-back/{school.id}", data=first).status_code == 303
-    head_page = choice_page(head, school.id)  # sees version after the first save
-    staff_seen = form_data(choice_page(staff, school.id))
-    # The head saves a change; then staff save on top of the version they saw.
-    head_data = {**form_data(head_page), "action": "save"}
-    flipped = next(
-        name for name, value in head_data.items() if name.startswith("answer-") and value == "no"
-    )
-    head_data[flipped] = "buy"
-    assert (
-        head.post(
-            f"/buy-back/{school.id}", data=answer_everything(head_page, head_data)
-        ).status_code
-        == 303
-    )
-    stale = staff.post(
-        f"/buy-back/{school.id}",
-        data={**answer_everything(head_page, staff_seen), "action": "save", "purchase_order": ""},
-    )
+    path = category_paths(choice_page(staff, school.id))[0]
+    staff_page, head_page = category_page(staff, path), category_page(head, path)
+    # The head saves a change; then staff save on top of the answers they saw.
+    head_data = answer_everything(head_page, {**form_data(head_page), "action": "save"})
+    flipped, now_buying = _flip_first(head_data)
+    assert head.post(path, data=head_data).status_code == 303
+    staff_data = answer_everything(staff_page, {**form_data(staff_page), "action": "save"})
+    stale = staff.post(path, data=staff_data)
     page = soup(stale)
     assert stale.status_code == 200
     summary = page.select_one(".govuk-error-summary").get_text(" ", strip=True)
     assert "Someone else has just saved this school's choices" in summary
-    # Their own answers are still in the form.
-    assert page.select_one(f'input[name="{flipped}"][value="no"]').has_attr("checked")
+    service = page.select_one(f"#{flipped}").find_parent("fieldset").legend.get_text(strip=True)
+    assert f"changed for: {service}." in summary
+    # Their own answers are still in the form; the head's change is what is saved.
+    mine = "no" if now_buying else "buy"
+    assert page.select_one(f'input[name="{flipped}"][value="{mine}"]').has_attr("checked")
+    sid = int(flipped.removeprefix("answer-"))
+    choice = session.scalars(
+        select(BuybackChoice)
+        .join(BuybackWindow)
+        .where(BuybackChoice.school_id == school.id, BuybackWindow.year == 2027)
+    ).one()
+    assert next(line.buying for line in choice.lines if line.service_id == sid) is now_buying
+    # Having seen the warning, saving again goes through: their choice stands.
+    again = staff.post(path, data={**form_data(page), "action": "save"})
+    assert again.status_code == 303
+    session.expire_all()
+    assert next(line.buying for line in choice.lines if line.service_id == sid) is not now_buying
+
+
+def test_two_people_on_different_categories_both_keep_their_answers(
+    client_for, session, clock
+) -> None:  # type: ignore[no-untyped-def]
+    school = oakfield(session)
+    staff, head = client_for("school_staff"), client_for("head_teacher")
+    first, second = category_paths(choice_page(staff, school.id))[:2]
+    staff_page, head_page = category_page(staff, first), category_page(head, second)
+    staff_data = answer_everything(staff_page, {**form_data(staff_page), "action": "save"})
+    head_data = answer_everything(head_page, {**form_data(head_page), "action": "save"})
+    staff_flipped = _flip_first(staff_data)
+    head_flipped = _flip_first(head_data)
+    assert staff.post(first, data=staff_data).status_code == 303
+    assert head.post(second, data=head_data).status_code == 303
+    for path, (flipped, buying) in ((first, staff_flipped), (second, head_flipped)):
+        page = category_page(head, path)
+        value = "buy" if buying else "no"
+        assert page.select_one(f'input[name="{flipped}"][value="{value}"]').has_attr("checked")
+
+
+def test_submitting_what_someone_has_since_changed_is_refused(client_for, session, clock) -> None:  # type: ignore[no-untyped-def]
+    school = oakfield(session)
+    staff, head = client_for("school_staff"), client_for("head_teacher")
+    save_every_category(head, school.id)
+    summary = choice_page(head, school.id)
+    path = category_paths(summary)[0]
+    page = category_page(staff, path)
+    data = {**answer_everything(page, form_data(page)), "action": "save"}
+    _flip_first(data)
+    assert staff.post(path, data=data).status_code == 303
+    refused = head.post(f"/buy-back/{school.id}", data={**form_data(summary), "declaration": "yes"})
+    assert refused.status_code == 200
+    text = soup(refused).select_one(".govuk-error-summary").get_text(" ", strip=True)
+    assert "Someone else has just saved this school's choices" in text
+    assert not this_years_submissions(session, school)
+    # The page now shows the choice as saved, so submitting it again goes through.
+    retried = head.post(
+        f"/buy-back/{school.id}", data={**form_data(soup(refused)), "declaration": "yes"}
+    )
+    assert retried.status_code == 303
 
 
 def test_the_deadline_is_the_servers(client_for, session, clock) -> None:  # type: ignore[no-untyped-def]
     school = oakfield(session)
     head = client_for("head_teacher")
     clock(JUST_BEFORE)
-    page = choice_page(head, school.id)
+    path = category_paths(choice_page(head, school.id))[0]
+    page = category_page(head, path)
     data = {**answer_everything(page, form_data(page)), "action": "save"}
     clock(AFTER)
-    refused = head.post(f"/buy-back/{school.id}", data=data)
+    refused = head.post(path, data=data)
     assert "The deadline has passed" in soup(refused).get_text()
     assert not session.scalars(
         select(BuybackChoice)
@@ -248,20 +440,29 @@ def test_the_deadline_is_the_servers(client_for, session, clock) -> None:  # typ
         .where(BuybackChoice.school_id == school.id, BuybackWindow.year == 2027)
     ).all()
     closed = choice_page(head, school.id)
-    assert closed.select_one('button[value="submit"]') is None
+    assert closed.select_one("form#submit") is None
     assert "can no longer be changed" in closed.get_text()
-    assert all(r.has_attr("disabled") for r in closed.select('input[type="radio"]'))
+    closed_category = category_page(head, path)
+    assert closed_category.select('input[type="radio"]')
+    assert all(r.has_attr("disabled") for r in closed_category.select('input[type="radio"]'))
+    assert not closed_category.select("form#choices button")
+    # A submit sent anyway is refused, and says why.
+    late = head.post(
+        f"/buy-back/{school.id}", data={"csrf_token": data["csrf_token"], "declaration": "yes"}
+    )
+    assert "The deadline has passed" in soup(late).get_text()
 
 
 def test_the_total_updates_without_saving(client_for, session, clock) -> None:  # type: ignore[no-untyped-def]
     school = oakfield(session)
     head = client_for("head_teacher")
-    page = choice_page(head, school.id)
+    path = category_paths(choice_page(head, school.id))[0]
+    page = category_page(head, path)
     data = {**form_data(page), "action": "total"}
-    fragment = head.post(f"/buy-back/{school.id}", data=data, headers={"HX-Request": "true"})
+    fragment = head.post(path, data=data, headers={"HX-Request": "true"})
     html = fragment.get_data(as_text=True)
     assert "<html" not in html
-    assert re.search(r"Total for 2027-28: £[\d,]+\.\d\d", html)
+    assert re.search(r"Total for 2027-28, every category: <strong>£[\d,]+\.\d\d</strong>", html)
     assert not session.scalars(
         select(BuybackChoice)
         .join(BuybackWindow)
@@ -322,13 +523,18 @@ def test_an_administrator_sets_up_a_window(client_for, session) -> None:  # type
 def test_the_htmx_total_brings_every_costs_line_with_it(client_for, session, clock) -> None:  # type: ignore[no-untyped-def]
     school = oakfield(session)
     head = client_for("head_teacher")
-    page = choice_page(head, school.id)
+    paths = category_paths(choice_page(head, school.id))
+    path, page = next(
+        (path, page)
+        for path, page in ((path, category_page(head, path)) for path in paths)
+        if page.select('input[type="radio"][value="buy"][checked]')
+    )
     data = {**form_data(page), "action": "total"}
     buying = next(
         name for name, value in data.items() if name.startswith("answer-") and value == "buy"
     )
     data[buying] = "no"
-    fragment = soup(head.post(f"/buy-back/{school.id}", data=data, headers={"HX-Request": "true"}))
+    fragment = soup(head.post(path, data=data, headers={"HX-Request": "true"}))
     sid = buying.removeprefix("answer-")
     line = fragment.select_one(f"#cost-{sid}")
     assert line["hx-swap-oob"] == "true"
@@ -343,7 +549,6 @@ def test_a_price_published_again_is_the_new_price(app, client_for, session, cloc
     from portal.db import db
     from portal.models import PricingBasis, ServiceOffer, User
     from portal.services import publishing
-    from portal.services.pricing import format_pence
 
     head = client_for("head_teacher")
     school = oakfield(session)
@@ -362,7 +567,7 @@ def test_a_price_published_again_is_the_new_price(app, client_for, session, cloc
     new_pence = old_pence + 12_345
 
     def price_text() -> str:
-        page = choice_page(head, school.id)
+        page = category_page(head, f"/buy-back/{school.id}/categories/{offer.service.category_id}")
         return page.select_one(f"#price-{offer.service_id}").get_text(" ", strip=True)
 
     assert format_pence(old_pence) in price_text()
@@ -388,3 +593,44 @@ def test_a_price_published_again_is_the_new_price(app, client_for, session, cloc
     text = price_text()
     assert format_pence(new_pence) in text
     assert format_pence(old_pence) not in text
+
+
+# What a category page's form says its person saw comes back from the browser: whatever it
+# holds, reading it never fails, and what the page wrote reads back as it was.
+seen_answers = st.dictionaries(
+    st.integers(min_value=1, max_value=10**6),
+    st.tuples(
+        st.sampled_from([True, False, None]),
+        st.one_of(st.none(), st.integers(min_value=1, max_value=10**6)),
+        st.integers(min_value=1, max_value=9999),
+    ),
+    min_size=1,
+    max_size=25,
+)
+
+
+@given(seen_answers)
+def test_what_a_page_saw_reads_back_as_written(seen: dict) -> None:  # type: ignore[type-arg]
+    items = [
+        buyback.Offered(
+            buyback.ServiceName(sid, f"Service {sid}"), buyback.CategoryName(1, "A"), None, []
+        )  # type: ignore[arg-type]
+        for sid in seen
+    ]
+    answers = buyback.Answers(
+        {
+            sid: buyback.Answer(buying, option_id, quantity)
+            for sid, (buying, option_id, quantity) in seen.items()
+        }
+    )
+    expected = {
+        sid: (buying, option_id if buying else None, quantity)
+        for sid, (buying, option_id, quantity) in seen.items()
+    }
+    assert buyback.read_seen(buyback.seen_text(answers, items)) == expected
+
+
+@given(st.text())
+def test_any_seen_field_reads_without_error(text: str) -> None:
+    seen = buyback.read_seen(text)
+    assert seen is None or all(isinstance(sid, int) for sid in seen)

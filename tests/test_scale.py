@@ -233,7 +233,9 @@ def test_a_generated_head_teacher_sees_their_schools_buyback_and_contacts(
     if choice.status is ChoiceStatus.SUBMITTED:
         assert f"Submitted {len(choice.submissions)} time" in page
     assert choice.lines
-    assert all(escape(line.service.name) in page for line in choice.lines)
+    # The choice lists the categories of the services in it, and its total.
+    assert all(escape(line.service.category.name) in page for line in choice.lines)
+    assert "Total for 2027-28: £" in page
     # The area's generated CAF officer is among the school's contacts.
     contacts = client.get("/contacts/").get_data(as_text=True)
     officer = session.scalars(

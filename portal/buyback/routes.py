@@ -54,112 +54,194 @@ def index() -> ResponseReturnValue:
     return render_page("buyback/windows.html", windows=windows, now=service.now())
 
 
-# Passed for ``stored`` when the caller has not just read the choice (after a save, say).
-UNREAD = object()
-
-
-def _page(
-    school: Any, window: Any, offered: Any, answers: Any, stored: Any = UNREAD, **context: Any
-) -> str:
-    choice = service.get_choice(school, window) if stored is UNREAD else stored
+def _common(school: Any, window: Any, choice: Any) -> dict[str, Any]:
     state = window.state(service.now())
-    return render_page(
-        "buyback/choice.html",
-        fragment="total" if htmx and request.form.get("action") == "total" else None,
-        # With the total, htmx also gets every service's cost line to swap in place.
-        oob_costs=bool(htmx) and request.form.get("action") == "total",
-        school=school,
-        window=window,
-        state=state,
-        offered=offered,
-        answers=answers,
-        choice=choice,
-        may_prepare=can(Capability.PREPARE_BUYBACK) and state == "open",
-        may_submit=can(Capability.EDIT_BUYBACK) and state == "open",
-        format_pence=format_pence,
-        is_per_unit=service.is_per_unit,
-        submission_key=request.form.get("submission_key") or service.new_submission_key(),
-        version=choice.version if choice else "",
-        error_items=[
-            {"text": message, "href": f"#{name}"}
-            for name, message in context.get("errors", {}).items()
-        ],
-        **context,
-    )
+    return {
+        "school": school,
+        "window": window,
+        "state": state,
+        "choice": choice,
+        "may_prepare": can(Capability.PREPARE_BUYBACK) and state == "open",
+        "may_submit": can(Capability.EDIT_BUYBACK) and state == "open",
+        "format_pence": format_pence,
+    }
+
+
+def _error_items(errors: dict[str, str]) -> list[dict[str, str]]:
+    return [{"text": message, "href": f"#{name}"} for name, message in errors.items()]
+
+
+def _open_window(school_id: int) -> tuple[Any, Any]:
+    school = get_school_or_404(current_principal(), school_id)
+    return school, service.current_window(school)
 
 
 @bp.route("/<int:school_id>", methods=["GET", "POST"])
 @requires(Capability.VIEW_BUYBACK)
 def choice(school_id: int) -> ResponseReturnValue:
-    who = current_principal()
-    school = get_school_or_404(who, school_id)
-    window = service.current_window(school)
+    """The school's choice as a task list, one task per category, with the total; submitting."""
+    school, window = _open_window(school_id)
     if window is None:
         return render_page("buyback/no-window.html", school=school)
     offered = service.offered_to(school, window.year)
-    if request.method == "GET":
-        stored = service.get_choice(school, window)
-        answers = (
-            service.stored_answers(stored, offered)
-            if stored is not None and stored.lines
-            else service.renewal_answers(school, window, offered)
-        )
-        return _page(school, window, offered, answers, stored, renewal=stored is None)
-
-    if not can(Capability.PREPARE_BUYBACK):
+    stored = service.get_choice(school, window)
+    posted = request.method == "POST"
+    if posted and not can(Capability.EDIT_BUYBACK):
         abort(403)
-    answers = service.read_answers(request.form, offered, school, window.year)
-    action = request.form.get("action", "total")
-    if action == "total":
-        return _page(school, window, offered, answers, errors={})
-    errors = dict(answers.errors)
-    purchase_order = request.form.get("purchase_order", "").strip()
-    if action == "submit":
-        if not can(Capability.EDIT_BUYBACK):
-            abort(403)
-        for name in service.unanswered(answers, offered):
-            sid = next(i.service.id for i in offered if i.service.name == name)
-            errors[f"answer-{sid}"] = f"{name}: select buying or not buying"
-        if request.form.get("declaration") != "yes":
-            errors["declaration"] = (
-                "Confirm that you are authorised to commit the school to these purchases"
-            )
-        if len(purchase_order) > 40:
-            errors["purchase_order"] = "Purchase order number must be 40 characters or fewer"
-    if errors:
-        return _page(school, window, offered, answers, errors=errors, purchase_order=purchase_order)
+    # Submitting writes the draft's lines with today's prices, so reads them as objects.
+    answers = service.current_answers(
+        school, window, offered, stored, stored.lines if posted and stored else None
+    )
+
+    def summary(**context: Any) -> str:
+        errors = context.pop("errors", {})
+        return render_page(
+            "buyback/choice.html",
+            tasks=service.tasks(offered, answers),
+            answers=answers,
+            renewal=stored is None and bool(answers.by_service),
+            submission_key=request.form.get("submission_key") or service.new_submission_key(),
+            version=stored.version if stored else 0,
+            errors=errors,
+            error_items=_error_items(errors),
+            **_common(school, window, stored),
+            **context,
+        )
+
+    if not posted:
+        return summary()
+    key = request.form.get("submission_key", "")
     version = request.form.get("version", "")
-    try:
-        saved = service.save(
-            school,
-            window,
-            answers,
-            who.user,
-            int(version) if version.isdigit() else None,
-            answers,
-            offered,
-        )
-        if action == "submit":
-            submission = service.submit(
-                saved, offered, who.user, purchase_order, request.form.get("submission_key", "")
-            )
+    changed = version.isdigit() and int(version) != (stored.version if stored else 0)
+    if changed and stored is not None:
+        # Submitted already by this very form (Submit pressed twice): where it went.
+        done = next((s for s in stored.submissions if s.submission_key == key), None)
+        if done is not None:
             return redirect(
-                url_for("buyback.confirmation", school_id=school.id, number=submission.number), 303
+                url_for("buyback.confirmation", school_id=school.id, number=done.number), 303
             )
-    except service.StaleChoice as stale:
-        db.session.rollback()
-        return _page(
+    if window.state(service.now()) != "open":
+        return summary(closed_on_save=True)
+    if changed:
+        return summary(conflict=True)
+    purchase_order = request.form.get("purchase_order", "").strip()
+    errors = _submit_errors(service.tasks(offered, answers), answers)
+    if request.form.get("declaration") != "yes":
+        errors["declaration"] = (
+            "Confirm that you are authorised to commit the school to these purchases"
+        )
+    if len(purchase_order) > 40:
+        errors["purchase_order"] = "Purchase order number must be 40 characters or fewer"
+    if errors:
+        return summary(errors=errors, purchase_order=purchase_order)
+    try:
+        submission = service.submit(
             school,
             window,
-            offered,
+            stored,
             answers,
-            conflict=stale,
-            purchase_order=purchase_order,
+            offered,
+            current_principal().user,
+            purchase_order,
+            key,
         )
+    except service.StaleChoice:
+        db.session.rollback()
+        stored = service.get_choice(school, window)
+        answers = service.current_answers(school, window, offered, stored)
+        return summary(conflict=True, purchase_order=purchase_order)
     except service.WindowClosed:
         db.session.rollback()
-        return _page(school, window, offered, answers, closed_on_save=True)
-    flash("Your choices have been saved as a draft.", "success")
+        return summary(closed_on_save=True)
+    return redirect(
+        url_for("buyback.confirmation", school_id=school.id, number=submission.number), 303
+    )
+
+
+def _submit_errors(tasks: list[service.Task], answers: service.Answers) -> dict[str, str]:
+    """Each category not ready to submit, with why: unanswered services, or a price missing."""
+    errors = {}
+    for task in tasks:
+        left = len(task.items) - task.answered
+        unpriced = [
+            answers.errors[f"answer-{item.service.id}"]
+            for item in task.items
+            if f"answer-{item.service.id}" in answers.errors
+        ]
+        if left:
+            errors[f"category-{task.category.id}"] = (
+                f"{task.category.name}: answer every service, buying or not buying "
+                f"({left} not answered)"
+            )
+        elif unpriced:
+            errors[f"category-{task.category.id}"] = unpriced[0]
+    return errors
+
+
+@bp.route("/<int:school_id>/categories/<int:category_id>", methods=["GET", "POST"])
+@requires(Capability.VIEW_BUYBACK)
+def category(school_id: int, category_id: int) -> ResponseReturnValue:
+    """One category's services: buying or not, which option, how many; saved into the draft."""
+    school, window = _open_window(school_id)
+    if window is None:
+        abort(404)
+    offered = service.offered_to(school, window.year)
+    items = [item for item in offered if item.category.id == category_id]
+    if not items:
+        abort(404)
+    stored = service.get_choice(school, window)
+    shown = service.current_answers(school, window, offered, stored)
+    fragment = "total" if htmx and request.form.get("action") == "total" else None
+
+    def page(answers: service.Answers, **context: Any) -> str:
+        errors = context.pop("errors", {})
+        task = next(t for t in service.tasks(offered, answers) if t.category.id == category_id)
+        return render_page(
+            "buyback/category.html",
+            fragment=fragment,
+            # With the total, htmx also gets every service's cost line to swap in place.
+            oob_costs=fragment is not None,
+            task=task,
+            answers=answers,
+            seen=service.seen_text(shown, items),
+            is_per_unit=service.is_per_unit,
+            errors=errors,
+            error_items=_error_items(errors),
+            **_common(school, window, stored),
+            **context,
+        )
+
+    if request.method == "GET":
+        return page(shown)
+    if not can(Capability.PREPARE_BUYBACK):
+        abort(403)
+    posted = service.read_answers(request.form, items, school, window.year)
+    # The whole year's total counts the other categories as they stand.
+    answers = service.Answers({**shown.by_service, **posted.by_service}, posted.errors)
+    if request.form.get("action", "total") != "save" or posted.errors:
+        return page(answers, errors=posted.errors)
+    try:
+        service.save(
+            school,
+            window,
+            stored,
+            posted,
+            current_principal().user,
+            offered,
+            shown=shown,
+            seen=service.read_seen(request.form.get("seen", "")),
+        )
+    except service.StaleChoice as stale:
+        db.session.rollback()
+        stored = service.get_choice(school, window)
+        # The form keeps what this person chose; what they saw is now what is saved, so a
+        # second save, once checked, goes through.
+        shown = service.current_answers(school, window, offered, stored)
+        return page(answers, conflict=stale)
+    except service.WindowClosed:
+        db.session.rollback()
+        return page(answers, closed_on_save=True)
+    flash(f"Your choices for {items[0].category.name} have been saved as a draft.", "success")
     return redirect(url_for("buyback.choice", school_id=school.id), 303)
 
 

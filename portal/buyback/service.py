@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from fractions import Fraction
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 from flask import current_app
@@ -38,6 +38,7 @@ from portal.models import (
     PricingBasis,
     School,
     Service,
+    ServiceCategory,
     ServiceKind,
     ServiceOffer,
     User,
@@ -92,6 +93,14 @@ class ServiceName:
 
 
 @dataclass(frozen=True)
+class CategoryName:
+    """A category of services: one task in a school's buy-back task list."""
+
+    id: int
+    name: str
+
+
+@dataclass(frozen=True)
 class OfferTerms:
     """A published (or last year's withdrawn) offer, as the buy-back page prices it."""
 
@@ -120,7 +129,19 @@ class OptionTerms:
 
     @classmethod
     def of(cls, row: Any) -> OptionTerms:
-        return cls(*row, rates_key=json.dumps(row.rates or {}, sort_keys=True))
+        """From a row whose last column is the rates as the database's JSON text."""
+        *terms, rates = row
+        return cls(*terms, rates=_decoded(rates), rates_key=rates or "")
+
+
+@dataclass(frozen=True)
+class _Pricing:
+    """What pricing a service for one school needs: the school, its rolls, last year's offer."""
+
+    school: School
+    pupils: dict[int, int]  # year -> pupils on roll
+    last_offer: OfferTerms | None
+    last_options: list[OptionTerms]
 
 
 @dataclass
@@ -128,10 +149,34 @@ class Offered:
     """One traded service on a school's choice page, with what it costs the school."""
 
     service: ServiceName
+    category: CategoryName
     offer: OfferTerms
     options: list[OptionTerms]  # the price options that apply to this school
-    quotes: dict[int, Any] = field(default_factory=dict)  # option id -> Quote | None
-    last_year: dict[str, int] = field(default_factory=dict)  # option name -> net last year
+    # Priced only when asked: a page shows one category's prices, and a total needs only
+    # the options chosen, of a hundred services or more.
+    pricing: _Pricing | None = field(default=None, repr=False, compare=False)
+
+    @cached_property
+    def quotes(self) -> dict[int, Any]:
+        """Option id -> the option's Quote for the school (None if it has no price)."""
+        if self.pricing is None:
+            return {}
+        pupils = self.pricing.pupils[self.offer.year]
+        return {o.id: _quote(o, self.offer, self.pricing.school, pupils, 1) for o in self.options}
+
+    @cached_property
+    def last_year(self) -> dict[str, int]:
+        """Option name -> what it cost the school, net, in last year's offer."""
+        found: dict[str, int] = {}
+        if self.pricing is None or self.pricing.last_offer is None:
+            return found
+        before = self.pricing.last_offer
+        pupils = self.pricing.pupils[before.year]
+        for option in self.pricing.last_options:
+            priced = _quote(option, before, self.pricing.school, pupils, 1)
+            if priced is not None:
+                found[option.name] = priced.net_pence
+        return found
 
     @property
     def sold_by_the_unit(self) -> bool:
@@ -141,87 +186,95 @@ class Offered:
 
 def offered_to(school: School, year: int) -> list[Offered]:
     """Every traded service published for the year that the school may buy, priced for it."""
-    # Plain rows, not ORM objects, in two queries: a large council offers a school a hundred
-    # or more services with their options, and building and tracking objects for each was
-    # most of the page's time. Only the services the school may buy are priced.
-    offers = db.session.execute(
+    # Plain rows, not ORM objects, in one query (an option per row, with its offer and
+    # service): a large council offers a school a hundred or more services with their
+    # options, and building and tracking objects for each was most of the page's time.
+    rows = db.session.execute(
         select(
-            ServiceOffer.id,
+            PriceOption.id,
+            PriceOption.offer_id,
+            PriceOption.name,
+            PriceOption.basis,
+            PriceOption.audience,
+            PriceOption.amount_pence,
+            PriceOption.per_pupil_pence,
+            PriceOption.unit,
+            PriceOption.minimum_pence,
+            # As text, decoded once per distinct text (_decoded): the same few tables of
+            # rates recur across hundreds of options.
+            cast(PriceOption.rates, Text).label("rates"),
             ServiceOffer.service_id,
             ServiceOffer.year,
             ServiceOffer.status,
             ServiceOffer.vat_applies,
-            Service.name,
-            # As text, decoded once per distinct list (_listed) rather than on every row:
-            # a few distinct lists across hundreds of services.
+            Service.name.label("service_name"),
+            Service.category_id,
+            ServiceCategory.name.label("category_name"),
+            # Decoded once per distinct list (_listed): a few across hundreds of services.
             cast(Service.eligible, Text).label("eligible"),
             cast(Service.phases, Text).label("phases"),
         )
-        .join(Service)
+        .select_from(PriceOption)
+        .join(ServiceOffer, ServiceOffer.id == PriceOption.offer_id)
+        .join(Service, Service.id == ServiceOffer.service_id)
+        .join(ServiceCategory, ServiceCategory.id == Service.category_id)
         .where(
             Service.kind == ServiceKind.TRADED,
             ServiceOffer.year.in_([year, year - 1]),
             ServiceOffer.status.in_([OfferStatus.PUBLISHED, OfferStatus.WITHDRAWN]),
         )
-        .order_by(Service.name, Service.id)
+        .order_by(Service.name, Service.id, PriceOption.position, PriceOption.id)
     ).all()
+    offers: dict[int, Any] = {}  # offer id -> its first row, in the services' order
+    options: dict[int, list[OptionTerms]] = {}
+    for row in rows:
+        offers.setdefault(row.offer_id, row)
+        options.setdefault(row.offer_id, []).append(OptionTerms.of(row[:10]))
     groups = frozenset(e.value for e in eligibility_of(school))
     this_year = [
-        row
-        for row in offers
+        (offer_id, row)
+        for offer_id, row in offers.items()
         if row.year == year
         and row.status is OfferStatus.PUBLISHED
         and open_to(groups, school.phase.value, _listed(row.eligible), _listed(row.phases))
     ]
-    wanted = {row.service_id for row in this_year}
+    wanted = {row.service_id for _, row in this_year}
     last = {
-        row.service_id: row for row in offers if row.year == year - 1 and row.service_id in wanted
+        row.service_id: (offer_id, row)
+        for offer_id, row in offers.items()
+        if row.year == year - 1 and row.service_id in wanted
     }
-    options: dict[int, list[OptionTerms]] = {}
-    offer_ids = [row.id for row in this_year] + [row.id for row in last.values()]
-    if offer_ids:
-        for row in db.session.execute(
-            select(
-                PriceOption.id,
-                PriceOption.offer_id,
-                PriceOption.name,
-                PriceOption.basis,
-                PriceOption.audience,
-                PriceOption.amount_pence,
-                PriceOption.per_pupil_pence,
-                PriceOption.unit,
-                PriceOption.minimum_pence,
-                PriceOption.rates,
-            )
-            .where(PriceOption.offer_id.in_(offer_ids))
-            .order_by(PriceOption.offer_id, PriceOption.position, PriceOption.id)
-        ):
-            options.setdefault(row.offer_id, []).append(OptionTerms.of(row))
     pupils = rolls_for(school, (year, year - 1))
     found = []
-    for row in this_year:
-        offer = OfferTerms(row.id, row.service_id, row.year, row.vat_applies)
+    for offer_id, row in this_year:
+        offer = OfferTerms(offer_id, row.service_id, row.year, row.vat_applies)
         applying = [
             o
-            for o in options.get(row.id, [])
+            for o in options[offer_id]
             if applies_to(_rule(o, offer.vat_applies), is_academy=school.is_academy)
         ]
         if not applying:
             continue
-        item = Offered(ServiceName(row.service_id, row.name), offer, applying)
-        for option in applying:
-            item.quotes[option.id] = _quote(option, offer, school, pupils[year], 1)
-        previous = last.get(row.service_id)
-        if previous is not None:
-            before = OfferTerms(
-                previous.id, previous.service_id, previous.year, previous.vat_applies
-            )
-            for option in options.get(previous.id, []):
-                priced = _quote(option, before, school, pupils[year - 1], 1)
-                if priced is not None:
-                    item.last_year[option.name] = priced.net_pence
+        before, before_options = None, []
+        if row.service_id in last:
+            last_id, previous = last[row.service_id]
+            before = OfferTerms(last_id, previous.service_id, previous.year, previous.vat_applies)
+            before_options = options[last_id]
+        item = Offered(
+            ServiceName(row.service_id, row.service_name),
+            CategoryName(row.category_id, row.category_name),
+            offer,
+            applying,
+            _Pricing(school, pupils, before, before_options),
+        )
         found.append(item)
     return found
+
+
+@lru_cache(maxsize=4096)
+def _decoded(text: str | None) -> dict[str, Any]:
+    # Shared between the options with the same text: read, never changed.
+    return (json.loads(text) if text else None) or {}
 
 
 @lru_cache(maxsize=1024)
@@ -280,8 +333,27 @@ class Answers:
         return sum(a.vat_pence or 0 for a in self.by_service.values() if a.buying)
 
 
+def _price(answer: Answer, item: Offered, school: School, pupils: int) -> str | None:
+    """Set the answer's price at today's terms; the message for the page if it has none."""
+    answer.net_pence = answer.vat_pence = None
+    if not answer.buying or answer.option_id is None:
+        return None
+    option = next((o for o in item.options if o.id == answer.option_id), None)
+    if option is None:
+        return f"{item.service.name}: choose which option to buy"
+    quantity = answer.quantity if is_per_unit(option) else 1
+    priced = item.quotes.get(option.id) if quantity == 1 else None
+    if priced is None:
+        priced = _quote(option, item.offer, school, pupils, quantity)
+    if priced is None:
+        return f"{item.service.name}: this option has no price for your school: contact the service"
+    answer.net_pence, answer.vat_pence = priced.net_pence, priced.vat_pence
+    return None
+
+
 def read_answers(form: Any, offered: Sequence[Offered], school: School, year: int) -> Answers:
-    """The answers posted for each offered service, priced, with a message per bad field."""
+    """The answers posted for each offered service (a category's, on its page), priced, with a
+    message per bad field."""
     answers = Answers({})
     pupils = pupils_for(school, year)
     for item in offered:
@@ -291,7 +363,7 @@ def read_answers(form: Any, offered: Sequence[Offered], school: School, year: in
         if raw in ("buy", "no"):
             answer.buying = raw == "buy"
         option_raw = form.get(f"option-{sid}", "")
-        options = {o.id: o for o in item.options}
+        options = {o.id for o in item.options}
         if option_raw.isdigit() and int(option_raw) in options:
             answer.option_id = int(option_raw)
         elif len(options) == 1:
@@ -305,31 +377,50 @@ def read_answers(form: Any, offered: Sequence[Offered], school: School, year: in
             )
         if answer.buying and answer.option_id is None:
             answers.errors[f"option-{sid}"] = f"{item.service.name}: choose which option to buy"
-        if answer.buying and answer.option_id is not None:
-            option = options[answer.option_id]
-            priced = _quote(
-                option, item.offer, school, pupils, answer.quantity if is_per_unit(option) else 1
-            )
-            if priced is None:
-                answers.errors[f"answer-{sid}"] = (
-                    f"{item.service.name}: this option has no price for your school: "
-                    "contact the service"
-                )
-            else:
-                answer.net_pence, answer.vat_pence = priced.net_pence, priced.vat_pence
+        elif problem := _price(answer, item, school, pupils):
+            answers.errors[f"answer-{sid}"] = problem
         answers.by_service[sid] = answer
     return answers
 
 
-def stored_answers(choice: BuybackChoice | None, offered: Sequence[Offered]) -> Answers:
-    """The choice's saved answers; for a new choice, last year's submitted ones to start from."""
-    by_service: dict[int, Answer] = {}
-    if choice is not None and choice.lines:
-        for line in choice.lines:
-            by_service[line.service_id] = Answer(
-                line.buying, line.option_id, line.quantity, line.net_pence, line.vat_pence
-            )
-    return Answers(by_service)
+def current_answers(
+    school: School,
+    window: BuybackWindow,
+    offered: Sequence[Offered],
+    choice: BuybackChoice | None,
+    lines: Sequence[Any] | None = None,
+) -> Answers:
+    """Where the school's choice stands: its saved answers or, before anything is saved, last
+    year's submitted ones to start from; each priced at today's terms, so that the totals
+    shown are what submitting would commit the school to. ``lines``: the choice's lines if
+    already read (else read here as plain rows)."""
+    if lines is None:
+        lines = (
+            []
+            if choice is None
+            else db.session.execute(
+                select(
+                    BuybackLine.service_id,
+                    BuybackLine.buying,
+                    BuybackLine.option_id,
+                    BuybackLine.quantity,
+                ).where(BuybackLine.choice_id == choice.id)
+            ).all()
+        )
+    if not lines:
+        return renewal_answers(school, window, offered)
+    items = {item.service.id: item for item in offered}
+    pupils = pupils_for(school, window.year)
+    answers = Answers({})
+    for line in lines:
+        item = items.get(line.service_id)
+        if item is None:  # no longer offered to the school: not part of its choice
+            continue
+        answer = Answer(line.buying, line.option_id, line.quantity)
+        if problem := _price(answer, item, school, pupils):
+            answers.errors[f"answer-{line.service_id}"] = problem
+        answers.by_service[line.service_id] = answer
+    return answers
 
 
 def renewal_answers(school: School, window: BuybackWindow, offered: Sequence[Offered]) -> Answers:
@@ -351,23 +442,94 @@ def renewal_answers(school: School, window: BuybackWindow, offered: Sequence[Off
     ).one_or_none()
     if latest is None:
         return Answers({})
+    items = {item.service.id: item for item in offered}
+    pupils = pupils_for(school, window.year)
     by_service: dict[int, Answer] = {}
     for line in latest.lines:
-        item = next((i for i in offered if i.service.id == line["service_id"]), None)
+        item = items.get(line["service_id"])
         if item is None:
             continue
         option = next((o for o in item.options if o.name == line.get("option")), None)
         answer = Answer(line["buying"], option.id if option else None, line.get("quantity", 1))
-        if answer.buying and option is not None:
-            priced = item.quotes.get(option.id)
-            if priced is not None and is_per_unit(option) and answer.quantity != 1:
-                priced = _quote(
-                    option, item.offer, school, pupils_for(school, window.year), answer.quantity
-                )
-            if priced is not None:
-                answer.net_pence, answer.vat_pence = priced.net_pence, priced.vat_pence
+        _price(answer, item, school, pupils)
         by_service[item.service.id] = answer
     return Answers(by_service)
+
+
+@dataclass
+class Task:
+    """One category of the school's choice: its services, how many are answered, its total."""
+
+    category: CategoryName
+    items: list[Offered]
+    answered: int
+    net_pence: int
+    vat_pence: int
+
+    @property
+    def status(self) -> str:
+        if self.answered == len(self.items):
+            return "Completed"
+        return "In progress" if self.answered else "Not yet started"
+
+
+def tasks(offered: Sequence[Offered], answers: Answers) -> list[Task]:
+    """The choice as a task list: one task per category of the services offered, by name."""
+    grouped: dict[CategoryName, list[Offered]] = {}
+    for item in offered:
+        grouped.setdefault(item.category, []).append(item)
+    found = []
+    for category in sorted(grouped, key=lambda c: (c.name, c.id)):
+        items = grouped[category]
+        given = [answers.by_service.get(item.service.id) for item in items]
+        bought = [a for a in given if a is not None and a.buying]
+        found.append(
+            Task(
+                category,
+                items,
+                answered=sum(a is not None and a.buying is not None for a in given),
+                net_pence=sum(a.net_pence or 0 for a in bought),
+                vat_pence=sum(a.vat_pence or 0 for a in bought),
+            )
+        )
+    return found
+
+
+# What a person saw of each service's answer when they opened a page, so that a save can tell
+# whether someone else has changed those answers since: (buying, option, how many).
+Seen = dict[int, tuple[bool | None, int | None, int]]
+
+
+def _key(answer: Answer | None) -> tuple[bool | None, int | None, int]:
+    if answer is None:
+        return (None, None, 1)
+    return (answer.buying, answer.option_id if answer.buying else None, answer.quantity)
+
+
+def seen_text(answers: Answers, items: Sequence[Offered]) -> str:
+    """The answers to a page's services as they stand, for the form to send back."""
+    parts = []
+    for item in items:
+        buying, option_id, quantity = _key(answers.by_service.get(item.service.id))
+        answer = "-" if buying is None else ("b" if buying else "n")
+        parts.append(f"{item.service.id}:{answer}:{option_id or ''}:{quantity}")
+    return ";".join(parts)
+
+
+def read_seen(text: str) -> Seen | None:
+    """The answers a form says its person saw; None if it says nothing readable."""
+    seen: Seen = {}
+    for part in text.split(";"):
+        sid, _, rest = part.partition(":")
+        answer, _, rest = rest.partition(":")
+        option_id, _, quantity = rest.partition(":")
+        if not (sid.isdigit() and answer in ("b", "n", "-") and quantity.isdigit()):
+            return None
+        if option_id and not option_id.isdigit():
+            return None
+        buying = None if answer == "-" else answer == "b"
+        seen[int(sid)] = (buying, int(option_id) if option_id else None, int(quantity))
+    return seen or None
 
 
 # --- saving and submitting --------------------------------------------------------------------
@@ -387,10 +549,12 @@ class StaleChoice(Exception):
 
 
 def get_choice(school: School, window: BuybackWindow) -> BuybackChoice | None:
+    """The school's choice in the window; its lines are read when asked for (a page reads
+    them as plain rows, see ``current_answers``)."""
     return db.session.scalars(
-        select(BuybackChoice).where(
-            BuybackChoice.school_id == school.id, BuybackChoice.window_id == window.id
-        )
+        select(BuybackChoice)
+        .options(lazyload(BuybackChoice.lines), lazyload(BuybackChoice.school))
+        .where(BuybackChoice.school_id == school.id, BuybackChoice.window_id == window.id)
     ).one_or_none()
 
 
@@ -419,35 +583,62 @@ def _check_open(window: BuybackWindow) -> None:
         raise WindowClosed(window.state(now()))
 
 
-def _changed_since(choice: BuybackChoice, seen: Answers, offered: Sequence[Offered]) -> list[str]:
+def _changed_since(choice: BuybackChoice, seen: Seen, offered: Sequence[Offered]) -> list[str]:
+    """The services, of those the person saw, whose saved answers someone has since changed."""
     names = {item.service.id: item.service.name for item in offered}
-    stored = stored_answers(choice, offered).by_service
+    stored = {line.service_id: line for line in choice.lines}
 
-    def key(answer: Answer | None) -> tuple[Any, ...] | None:
-        return None if answer is None else (answer.buying, answer.option_id, answer.quantity)
+    def key(sid: int) -> tuple[bool | None, int | None, int]:
+        line = stored.get(sid)
+        if line is None:
+            return _key(None)
+        return _key(Answer(line.buying, line.option_id, line.quantity))
 
-    return [
-        name for sid, name in names.items() if key(seen.by_service.get(sid)) != key(stored.get(sid))
-    ]
+    return [names[sid] for sid in names if sid in seen and seen[sid] != key(sid)]
 
 
 def save(
     school: School,
     window: BuybackWindow,
+    choice: BuybackChoice | None,
     answers: Answers,
     actor: User,
-    seen_version: int | None,
-    seen_answers: Answers | None = None,
-    offered: Sequence[Offered] = (),
+    offered: Sequence[Offered],
+    *,
+    shown: Answers | None = None,
+    seen: Seen | None = None,
 ) -> BuybackChoice:
-    """Save the answers as the school's draft (or update a submitted choice's draft)."""
+    """Save a category's answers into the school's draft: ``choice`` as this request read it
+    (None if the school has none yet).
+
+    The answers are merged into what is saved: someone may work on one category while a
+    colleague works on another. What they saw of their own services (``seen``) must still
+    be what is saved, or the save is refused with the services someone else changed. The
+    first save of a choice also keeps the answers the pages ``shown`` for every other
+    service (last year's, to start from)."""
     _check_open(window)
-    choice = get_choice(school, window)
     if choice is None:
         choice = BuybackChoice(school=school, window=window, status=ChoiceStatus.DRAFT)
         db.session.add(choice)
-    elif seen_version is not None and choice.version != seen_version:
-        raise StaleChoice(choice, _changed_since(choice, seen_answers or Answers({}), offered))
+        if shown is not None:
+            answers = Answers({**shown.by_service, **answers.by_service}, answers.errors)
+    elif seen is not None and (changed := _changed_since(choice, seen, offered)):
+        raise StaleChoice(choice, changed)
+    _write_lines(choice, answers)
+    choice.updated_by = actor
+    choice.updated_at = utcnow()  # always a change, so the version moves on every save
+    try:
+        db.session.flush()
+    except (StaleDataError, IntegrityError) as error:
+        db.session.rollback()
+        fresh = get_choice(school, window)
+        raise StaleChoice(fresh or choice, []) from error
+    audit.record("buyback.saved", actor=actor, subject=choice, version=choice.version)
+    db.session.commit()
+    return choice
+
+
+def _write_lines(choice: BuybackChoice, answers: Answers) -> None:
     lines = {line.service_id: line for line in choice.lines}
     for sid, answer in answers.by_service.items():
         line = lines.get(sid)
@@ -459,17 +650,6 @@ def save(
         line.quantity = answer.quantity
         line.net_pence = answer.net_pence if answer.buying else None
         line.vat_pence = answer.vat_pence if answer.buying else None
-    choice.updated_by = actor
-    choice.updated_at = utcnow()  # always a change, so the version moves on every save
-    try:
-        db.session.flush()
-    except (StaleDataError, IntegrityError) as error:
-        db.session.rollback()
-        fresh = get_choice(school, window)
-        raise StaleChoice(fresh or choice, ["the whole choice"]) from error
-    audit.record("buyback.saved", actor=actor, subject=choice, version=choice.version)
-    db.session.commit()
-    return choice
 
 
 def unanswered(answers: Answers, offered: Sequence[Offered]) -> list[str]:
@@ -480,20 +660,34 @@ def unanswered(answers: Answers, offered: Sequence[Offered]) -> list[str]:
     ]
 
 
+def submitted_as(submission_key: str) -> BuybackSubmission | None:
+    """The submission already made with this form's key: a second press of Submit."""
+    if not submission_key:
+        return None
+    return db.session.scalars(
+        select(BuybackSubmission).where(BuybackSubmission.submission_key == submission_key)
+    ).one_or_none()
+
+
 def submit(
-    choice: BuybackChoice,
+    school: School,
+    window: BuybackWindow,
+    choice: BuybackChoice | None,
+    answers: Answers,
     offered: Sequence[Offered],
     actor: User,
     purchase_order: str | None,
     submission_key: str,
 ) -> BuybackSubmission:
-    """Freeze the prices, keep this submission as a version, and send the confirmation."""
-    existing = db.session.scalars(
-        select(BuybackSubmission).where(BuybackSubmission.submission_key == submission_key)
-    ).one_or_none()
-    if existing is not None:
-        return existing
-    _check_open(choice.window)
+    """Submit the school's choice as ``answers`` say (its draft priced today, or last year's
+    answers if it has no draft): freeze the prices, keep the submission as a version, and
+    send the confirmation. The caller has checked the choice is still what the person saw;
+    a second submission with the same key returns the first."""
+    _check_open(window)
+    if choice is None:
+        choice = BuybackChoice(school=school, window=window, status=ChoiceStatus.DRAFT)
+        db.session.add(choice)
+    _write_lines(choice, answers)
     names = {i.service.id: i for i in offered}
     frozen = []
     answered = [line for line in choice.lines if line.service_id in names]
@@ -530,11 +724,14 @@ def submit(
     choice.updated_by = actor
     try:
         db.session.flush()
-    except IntegrityError:
+    except (StaleDataError, IntegrityError) as error:
+        # The same form sent twice at once: the other request's submission stands. Else
+        # someone saved the choice in the same instant: this person must look again.
         db.session.rollback()
-        return db.session.scalars(
-            select(BuybackSubmission).where(BuybackSubmission.submission_key == submission_key)
-        ).one()
+        existing = submitted_as(submission_key)
+        if existing is None:
+            raise StaleChoice(get_choice(school, window) or choice, []) from error
+        return existing
     audit.record(
         "buyback.submitted",
         actor=actor,
