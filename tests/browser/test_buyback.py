@@ -1,7 +1,8 @@
-"""Buy-back in a real browser: Oakfield's staff prepare a draft (the total follows each change
-without a page load), the head teacher submits it with a purchase order and reads the
-confirmation; the same form without JavaScript ("Update total", "Save draft"); a trust lead's
-table and an academy's read-only page; the council's windows, the window form and an analysis.
+"""Buy-back in a real browser: Oakfield's staff prepare a category of the draft (the total
+follows each change without a page load), the head teacher finishes the other categories,
+submits with a purchase order and reads the confirmation; the same pages without JavaScript
+("Update total", "Save and return to your choices"); a trust lead's table and an academy's
+read-only pages; the council's windows, the window form and an analysis.
 
 The demo's maintained schools' 2027-28 window is open (the live server runs on the real
 clock), the academies' is upcoming. Only the first test submits Oakfield's choices, and every
@@ -28,8 +29,12 @@ if TYPE_CHECKING:
 OAKFIELD = "Oakfield Primary School"
 MEADOW_ACADEMIES = sorted(name for name, *_, trust in SCHOOLS if trust == "TR01001")
 YEAR = "2027-28"
-TOTAL = re.compile(rf"^Total for {YEAR}: (£[\d,]+\.\d\d)$")
+MONEY = r"£[\d,]+\.\d\d"
+TOTAL = re.compile(rf"^Total for {YEAR}: ({MONEY})$")
+YEAR_TOTAL = re.compile(rf"Total for {YEAR}, every category: ({MONEY})\.")
 CHOICE_PATH = re.compile(r"/buy-back/(\d+)$")
+CATEGORY_PATH = re.compile(r"/buy-back/\d+/categories/\d+$")
+SAVE = "Save and return to your choices"
 
 
 # --- helpers ----------------------------------------------------------------------------------
@@ -60,19 +65,44 @@ def pence(money: str) -> int:
 
 
 def total_heading(page: Page) -> Locator:
+    """The choice page's total for the year."""
     return page.locator("#choice-total h2")
 
 
 def read_total(page: Page) -> str:
-    """The form's total, as '£1,234.56'."""
+    """The choice page's total, as '£1,234.56'."""
     expect(total_heading(page)).to_have_text(TOTAL)
     match = TOTAL.match(total_heading(page).inner_text().strip())
     assert match is not None
     return match.group(1)
 
 
+def read_year_total(page: Page) -> str:
+    """A category page's total for the whole year (every category), as '£1,234.56'."""
+    text = page.locator("#choice-total p")
+    expect(text).to_contain_text(YEAR_TOTAL)
+    match = YEAR_TOTAL.search(text.inner_text())
+    assert match is not None
+    return match.group(1)
+
+
+def task_link(page: Page, category: str) -> Locator:
+    return page.locator("ul.govuk-task-list").get_by_role("link", name=category, exact=True)
+
+
+def task_status(page: Page, category: str) -> Locator:
+    item = page.locator(".govuk-task-list__item").filter(
+        has=page.get_by_role("link", name=category, exact=True)
+    )
+    return item.locator(".govuk-task-list__status")
+
+
+def categories(page: Page) -> list[str]:
+    return [name.strip() for name in page.locator(".govuk-task-list__link").all_inner_texts()]
+
+
 def service_block(page: Page, service: str) -> Locator:
-    """One service's part of the choice form: its radios, and its Option and How many boxes."""
+    """One service's part of a category's form: its radios, and its Option and How many boxes."""
     return page.locator(".council-choice").filter(
         has=page.get_by_role("group", name=service, exact=True)
     )
@@ -83,11 +113,23 @@ def radio(page: Page, service: str, label: str) -> Locator:
     return group.get_by_role("radio", name=label, exact=True)
 
 
-def first_service_not_bought(page: Page) -> str:
-    """The first service whose answer on the page is "Not buying"."""
-    legend = page.locator(".council-choice:has(input[type=radio][value=no]:checked) legend")
-    expect(legend.first).to_be_visible()
-    return legend.first.inner_text().strip()
+def not_bought(page: Page) -> list[str]:
+    """The services on a category's page answered "Not buying"."""
+    legends = page.locator(".council-choice:has(input[type=radio][value=no]:checked) legend")
+    return [name.strip() for name in legends.all_inner_texts()]
+
+
+def open_category_with_a_service_not_bought(page: Page) -> tuple[str, str]:
+    """From the choice page, the first category with a service not bought, opened: the
+    category and that service."""
+    for category in categories(page):
+        task_link(page, category).click()
+        expect(h1(page)).to_have_text(category)
+        services = not_bought(page)
+        if services:
+            return category, services[0]
+        page.go_back()
+    raise AssertionError("every service on Oakfield's choice is bought")
 
 
 def buy(page: Page, service: str) -> str | None:
@@ -102,16 +144,9 @@ def buy(page: Page, service: str) -> str | None:
 
 
 def unanswered(page: Page) -> list[str]:
-    """The services answered neither "Buying" nor "Not buying"."""
+    """The services on a category's page answered neither "Buying" nor "Not buying"."""
     legends = page.locator(".council-choice:not(:has(input[type=radio]:checked)) legend")
     return [name.strip() for name in legends.all_inner_texts()]
-
-
-def checked_answers(page: Page) -> list[str]:
-    """The ids of every checked answer on the page."""
-    return page.locator("form#choices input[type=radio]:checked").evaluate_all(
-        "radios => radios.map(radio => radio.id)"
-    )
 
 
 def open_oakfield(page: Page) -> str:
@@ -151,24 +186,27 @@ def test_staff_prepare_and_the_head_submits_oakfields_choices(
     expect(page.get_by_role("button", name="Submit choices")).to_have_count(0)
     check_page(page, "Oakfield's choice page as a member of staff")
 
-    # One service from "Not buying" to "Buying": the total follows, without a page load.
+    # One service from "Not buying" to "Buying": the totals follow, without a page load.
     before = read_total(page)
-    service = first_service_not_bought(page)
+    category, service = open_category_with_a_service_not_bought(page)
+    expect(page).to_have_url(CATEGORY_PATH)
+    assert read_year_total(page) == before
     set_marker(page)
     option = buy(page, service)
-    expect(total_heading(page)).not_to_have_text(f"Total for {YEAR}: {before}")
-    after = read_total(page)
+    expect(page.locator("#choice-total p")).not_to_contain_text(f"every category: {before}.")
+    after = read_year_total(page)
     assert pence(after) > pence(before), f"buying {service} took the total from {before} to {after}"
     assert_no_page_load(page, "changing an answer")
     expect(radio(page, service, "Buying")).to_be_checked()
-    check_page(page, "Oakfield's choice page after the total changed")
+    check_page(page, f"Oakfield's {category} after the total changed")
 
-    page.get_by_role("button", name="Save draft", exact=True).click()
-    expect(success_banner(page)).to_contain_text("Your choices have been saved as a draft.")
+    page.get_by_role("button", name=SAVE, exact=True).click()
     expect(page).to_have_url(re.compile(f"{choice_path}$"))
-    expect(radio(page, service, "Buying")).to_be_checked()
+    expect(success_banner(page)).to_contain_text(
+        f"Your choices for {category} have been saved as a draft."
+    )
     expect(total_heading(page)).to_have_text(f"Total for {YEAR}: {after}")
-    check_page(page, "Oakfield's choice page after saving a draft")
+    check_page(page, "Oakfield's choice page after saving a category")
 
     # --- the head teacher finds the draft
     head = new_context().new_page()
@@ -177,41 +215,54 @@ def test_staff_prepare_and_the_head_submits_oakfields_choices(
     expect(
         head.get_by_text(re.compile(r"Draft saved by Sol Demo-Staff on .*Not yet submitted\."))
     ).to_be_visible()
+    expect(total_heading(head)).to_have_text(f"Total for {YEAR}: {after}")
+    task_link(head, category).click()
     expect(radio(head, service, "Buying")).to_be_checked()
     if option is not None:
         expect(service_block(head, service).locator("select option:checked")).to_have_text(option)
-    expect(total_heading(head)).to_have_text(f"Total for {YEAR}: {after}")
+    head.get_by_role("link", name="Back to your choices", exact=True).click()
+    expect(head).to_have_url(re.compile(f"{choice_path}$"))
 
-    # Submitting without the declaration (and with a service unanswered, as the demo's new
-    # service is): the error summary, with every answer and the purchase order kept.
+    # Submitting without the declaration (and with a category unfinished, as the demo's new
+    # service leaves one): the error summary, with the purchase order kept.
+    unfinished = [c for c in categories(head) if task_status(head, c).inner_text() != "Completed"]
+    assert unfinished, "the demo's new service should leave a category unanswered"
     purchase_order = "PO-BROWSER-1"
     head.get_by_label("Purchase order number (optional)", exact=True).fill(purchase_order)
-    answered, not_answered = checked_answers(head), unanswered(head)
     head.get_by_role("button", name="Submit choices", exact=True).click()
     summary = head.locator(".govuk-error-summary")
     expect(summary).to_contain_text("There is a problem")
     declaration_error = "Confirm that you are authorised to commit the school to these purchases"
     expect(summary.get_by_role("link", name=declaration_error, exact=True)).to_be_visible()
-    for name in not_answered:
-        link = summary.get_by_role("link", name=f"{name}: select buying or not buying")
+    for name in unfinished:
+        link = summary.get_by_role("link", name=re.compile(rf"^{name}: answer every service"))
         expect(link).to_be_visible()
     expect(head).to_have_title(re.compile(r"^Error: "))
     declaration = head.get_by_label(re.compile(r"^I am authorised to commit Oakfield"))
     expect(declaration).to_have_accessible_description(re.compile(declaration_error))
-    assert checked_answers(head) == answered, "the answers changed when the submit was refused"
-    expect(radio(head, service, "Buying")).to_be_checked()
     expect(head.get_by_label("Purchase order number (optional)", exact=True)).to_have_value(
         purchase_order
     )
     expect(total_heading(head)).to_have_text(f"Total for {YEAR}: {after}")
     check_page(head, "Oakfield's choice page submitted without the declaration")
 
-    # Now properly: every service answered, the declaration ticked.
-    for name in not_answered:
-        radio(head, name, "Not buying").check()
-    assert not unanswered(head)
+    # The error's link leads to the category; every service in it answered, and saved.
+    summary.get_by_role("link", name=re.compile(rf"^{unfinished[0]}: answer every service")).click()
+    expect(task_link(head, unfinished[0])).to_be_focused()
+    for name in unfinished:
+        task_link(head, name).click()
+        expect(h1(head)).to_have_text(name)
+        for left in unanswered(head):
+            radio(head, left, "Not buying").check()
+        assert not unanswered(head)
+        head.get_by_role("button", name=SAVE, exact=True).click()
+        expect(success_banner(head)).to_contain_text(f"Your choices for {name}")
+        expect(task_status(head, name)).to_have_text("Completed")
     expect(total_heading(head)).to_have_text(f"Total for {YEAR}: {after}")
-    declaration.check()
+
+    # Now properly: the declaration ticked.
+    head.get_by_label("Purchase order number (optional)", exact=True).fill(purchase_order)
+    head.get_by_label(re.compile(r"^I am authorised to commit Oakfield")).check()
     head.get_by_role("button", name="Submit choices", exact=True).click()
 
     expect(head).to_have_url(re.compile(rf"{choice_path}/submissions/\d+$"))
@@ -237,7 +288,7 @@ def test_staff_prepare_and_the_head_submits_oakfields_choices(
         re.compile(r"^September: £[\d,]+\.\d\d \(5/12 of the year\)$")
     )
     april, september = (
-        pence(re.search(r"£[\d,]+\.\d\d", text).group(0))  # type: ignore[union-attr]
+        pence(re.search(MONEY, text).group(0))  # type: ignore[union-attr]
         for text in invoices.all_inner_texts()
     )
     assert april == pence(after) * 7 // 12
@@ -259,7 +310,7 @@ def test_staff_prepare_and_the_head_submits_oakfields_choices(
 # --- 2. the same form without JavaScript -------------------------------------------------------
 
 
-def test_update_total_and_save_draft_work_without_javascript(
+def test_update_total_and_save_work_without_javascript(
     no_js_context: Callable[[], BrowserContext], sign_in: SignIn, page_guard: PageGuard
 ) -> None:
     page = no_js_context().new_page()
@@ -268,27 +319,32 @@ def test_update_total_and_save_draft_work_without_javascript(
     page_guard.check("Oakfield's choice page without JavaScript")
 
     before = read_total(page)
-    service = first_service_not_bought(page)
+    category, service = open_category_with_a_service_not_bought(page)
+    category_path = page.url
+    page_guard.check(f"Oakfield's {category} without JavaScript")
     option = buy(page, service)
     # Nothing posts by itself without JavaScript: the total stands until asked.
-    expect(total_heading(page)).to_have_text(f"Total for {YEAR}: {before}")
+    assert read_year_total(page) == before
     page.get_by_role("button", name="Update total", exact=True).click()
-    expect(total_heading(page)).not_to_have_text(f"Total for {YEAR}: {before}")
-    after = read_total(page)
+    expect(page.locator("#choice-total p")).not_to_contain_text(f"every category: {before}.")
+    after = read_year_total(page)
     assert pence(after) > pence(before), f"buying {service} took the total from {before} to {after}"
-    expect(page).to_have_url(re.compile(f"{choice_path}$"))
+    expect(page).to_have_url(category_path)
     expect(radio(page, service, "Buying")).to_be_checked()
     if option is not None:
         expect(service_block(page, service).locator("select option:checked")).to_have_text(option)
     expect(success_banner(page)).to_have_count(0)
     page_guard.check("updating the total without JavaScript")
 
-    page.get_by_role("button", name="Save draft", exact=True).click()
-    expect(success_banner(page)).to_contain_text("Your choices have been saved as a draft.")
+    page.get_by_role("button", name=SAVE, exact=True).click()
     expect(page).to_have_url(re.compile(f"{choice_path}$"))
-    expect(radio(page, service, "Buying")).to_be_checked()
+    expect(success_banner(page)).to_contain_text(
+        f"Your choices for {category} have been saved as a draft."
+    )
     expect(total_heading(page)).to_have_text(f"Total for {YEAR}: {after}")
-    page_guard.check("saving a draft without JavaScript")
+    task_link(page, category).click()
+    expect(radio(page, service, "Buying")).to_be_checked()
+    page_guard.check("saving a category without JavaScript")
 
 
 # --- 3. trust leads and the council ------------------------------------------------------------
@@ -317,15 +373,20 @@ def test_trust_lead_sees_each_academy_and_a_read_only_upcoming_window(
     expect(page.locator(".govuk-inset-text")).to_contain_text(
         f"Choices for {YEAR} open on 4 May 2027"
     )
+    expect(page.get_by_role("button", name="Submit choices")).to_have_count(0)
+    check_page(page, f"{academy}'s choice page before its window opens")
+
+    first = categories(page)[0]
+    task_link(page, first).click()
+    expect(h1(page)).to_have_text(first)
     radios = page.locator("form#choices input[type=radio]")
     expect(radios.first).to_be_visible()
-    assert radios.count() > 0
     for index in range(radios.count()):
         expect(radios.nth(index)).to_be_disabled()
-    for button in ("Update total", "Save draft", "Submit choices"):
+    for button in ("Update total", SAVE):
         expect(page.get_by_role("button", name=button)).to_have_count(0)
     expect(page.locator("form#choices")).not_to_have_attribute("hx-post", re.compile(".*"))
-    check_page(page, f"{academy}'s choice page before its window opens")
+    check_page(page, f"{academy}'s {first} before its window opens")
 
 
 def test_council_windows_window_form_and_analysis(
