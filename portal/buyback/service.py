@@ -245,13 +245,14 @@ def offered_to(school: School, year: int) -> list[Offered]:
         if row.year == year - 1 and row.service_id in wanted
     }
     pupils = rolls_for(school, (year, year - 1))
+    academy = school.is_academy
     found = []
     for offer_id, row in this_year:
         offer = OfferTerms(offer_id, row.service_id, row.year, row.vat_applies)
         applying = [
             o
             for o in options[offer_id]
-            if applies_to(_rule(o, offer.vat_applies), is_academy=school.is_academy)
+            if applies_to(_rule(o, offer.vat_applies), is_academy=academy)
         ]
         if not applying:
             continue
