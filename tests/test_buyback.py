@@ -412,10 +412,14 @@ def test_submitting_what_someone_has_since_changed_is_refused(client_for, sessio
     data = {**answer_everything(page, form_data(page)), "action": "save"}
     _flip_first(data)
     assert staff.post(path, data=data).status_code == 303
-    refused = head.post(f"/buy-back/{school.id}", data={**form_data(summary), "declaration": "yes"})
+    refused = head.post(
+        f"/buy-back/{school.id}",
+        data={**form_data(summary), "declaration": "yes", "purchase_order": "PO-77"},
+    )
     assert refused.status_code == 200
     text = soup(refused).select_one(".govuk-error-summary").get_text(" ", strip=True)
     assert "Someone else has just saved this school's choices" in text
+    assert soup(refused).select_one("#purchase_order")["value"] == "PO-77"
     assert not this_years_submissions(session, school)
     # The page now shows the choice as saved, so submitting it again goes through.
     retried = head.post(
@@ -487,6 +491,54 @@ def test_reminders_go_once_to_heads_of_schools_that_have_not_submitted(
             OutboxMessage.recipient == "head@oakfield.example",
         )
     ).all()
+
+
+def test_reminders_go_to_each_unsubmitted_schools_active_heads_and_nobody_else(
+    app, session, clock
+) -> None:  # type: ignore[no-untyped-def]
+    from portal.models import Membership, Role, SchoolStatus, User
+
+    clock(datetime(2027, 2, 26, 9, tzinfo=UTC))  # four days before the deadline
+    window = session.scalars(
+        select(BuybackWindow).where(
+            BuybackWindow.year == 2027, BuybackWindow.cohort == Cohort.MAINTAINED
+        )
+    ).one()
+    waiting = [
+        school
+        for school in session.scalars(
+            select(School).where(School.status == SchoolStatus.OPEN).order_by(School.urn)
+        )
+        if window.cohort.includes(school) and school.urn != 125601
+    ][:2]
+    assert len(waiting) == 2, "the demo should have two more maintained schools"
+
+    def head(school: School, name: str, active: bool = True) -> User:
+        user = User(
+            email=f"{name}@{school.urn}.example",
+            display_name=f"{name.title()} Demo-Head",
+            password_hash="-",
+            is_active=active,
+        )
+        user.memberships.append(Membership(role=Role.HEAD_TEACHER, school=school))
+        session.add(user)
+        return user
+
+    reminded_heads = [head(waiting[0], "amara"), head(waiting[0], "bo")]
+    head(waiting[1], "cy", active=False)  # left the school: not written to
+    session.commit()
+    with app.app_context():
+        buyback.send_reminders(7)
+    mail = session.scalars(
+        select(OutboxMessage).where(OutboxMessage.subject.contains("Reminder"))
+    ).all()
+    # Oakfield has not submitted in this test either: its head is reminded too.
+    expected = {u.email: waiting[0].name for u in reminded_heads}
+    expected["head@oakfield.example"] = "Oakfield Primary School"
+    assert sorted(m.recipient for m in mail) == sorted(expected)
+    assert all(f"{expected[m.recipient]} has not yet submitted" in m.body for m in mail)
+    reminded = {r.school_id for r in session.scalars(select(BuybackReminder))}
+    assert {waiting[0].id, waiting[1].id} <= reminded
 
 
 def test_no_reminders_long_before_the_deadline(app, clock) -> None:  # type: ignore[no-untyped-def]

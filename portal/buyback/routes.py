@@ -112,6 +112,7 @@ def choice(school_id: int) -> ResponseReturnValue:
         return summary()
     key = request.form.get("submission_key", "")
     version = request.form.get("version", "")
+    purchase_order = request.form.get("purchase_order", "").strip()
     changed = version.isdigit() and int(version) != (stored.version if stored else 0)
     if changed and stored is not None:
         # Submitted already by this very form (Submit pressed twice): where it went.
@@ -123,8 +124,7 @@ def choice(school_id: int) -> ResponseReturnValue:
     if window.state(service.now()) != "open":
         return summary(closed_on_save=True)
     if changed:
-        return summary(conflict=True)
-    purchase_order = request.form.get("purchase_order", "").strip()
+        return summary(conflict=True, purchase_order=purchase_order)
     errors = _submit_errors(service.tasks(offered, answers), answers)
     if request.form.get("declaration") != "yes":
         errors["declaration"] = (
