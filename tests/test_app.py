@@ -136,6 +136,7 @@ def test_production_settings_are_secure(monkeypatch: pytest.MonkeyPatch) -> None
     assert app.config["FORCE_HTTPS"] is True
     assert app.config["PASSWORD_HASH_TIME_COST"] == 3
     assert app.config["PASSWORD_HASH_MEMORY_KIB"] == 65_536
+    assert app.config["PASSWORD_HASH_PARALLELISM"] == 1
     # Behind the council's load balancer: its X-Forwarded-* headers are believed.
     assert app.config["TRUSTED_PROXIES"] == 1
     client = app.test_client()

@@ -218,3 +218,22 @@ def test_failed_and_successful_sign_ins_are_audited(client: FlaskClient, session
 
 def test_passwords_are_stored_as_argon2id(session) -> None:  # type: ignore[no-untyped-def]
     assert user(session, "admin@council.example").password_hash.startswith("$argon2id$")
+
+
+def test_a_hash_made_with_other_settings_is_upgraded_at_sign_in(
+    client: FlaskClient, session
+) -> None:  # type: ignore[no-untyped-def]
+    from argon2 import PasswordHasher
+
+    head = user(session, "head@oakfield.example")
+    # As argon2-cffi's defaults would have it: four lanes.
+    head.password_hash = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=4).hash(
+        DEMO_PASSWORD
+    )
+    session.commit()
+    assert ",p=4$" in head.password_hash
+    assert sign_in(client, "head@oakfield.example").status_code == 303
+    session.expire_all()
+    upgraded = user(session, "head@oakfield.example").password_hash
+    assert upgraded.startswith("$argon2id$v=19$m=1024,t=1,p=1$")
+    assert sign_in(client.application.test_client(), "head@oakfield.example").status_code == 303
