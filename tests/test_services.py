@@ -242,6 +242,31 @@ def test_prices_of_a_published_offer_cannot_be_changed(client_for, session) -> N
     assert response.status_code == 303
 
 
+def test_vat_on_a_published_offer_cannot_be_changed(client_for, session) -> None:  # type: ignore[no-untyped-def]
+    payroll = service(session, "Payroll")
+    offer = next(o for o in payroll.offers if o.year == 2027)
+    before = offer.vat_applies
+    publisher = client_for("publisher")
+    path = f"/services/{payroll.id}/offers/2027"
+    flipped = "no" if before else "yes"
+    decision = offer.decision.value
+    response = post(publisher, path, decision=decision, vat=flipped)
+    page = soup(response)
+    assert response.status_code == 200
+    error = page.select_one("#vat-error").get_text(" ", strip=True)
+    assert "Withdraw the offer before changing whether VAT applies" in error
+    summary = page.select_one(".govuk-error-summary a")
+    assert summary["href"] == "#vat" and "Withdraw the offer" in summary.get_text()
+    assert page.select_one(f'input[name="vat"][value="{flipped}"]').has_attr("checked")
+    session.expire_all()
+    assert session.get(type(offer), offer.id).vat_applies is before
+    # Withdrawn, it can be changed (and published again with the new prices).
+    assert post(publisher, f"{path}/withdraw").status_code == 303
+    assert post(publisher, path, decision=decision, vat=flipped).status_code == 303
+    session.expire_all()
+    assert session.get(type(offer), offer.id).vat_applies is not before
+
+
 @pytest.mark.parametrize(
     ("fields", "errors"),
     [

@@ -98,7 +98,16 @@ def start_offer(service: Service, year: int, actor: User) -> ServiceOffer:
     return offer
 
 
+VAT_WHILE_PUBLISHED = (
+    "Withdraw the offer before changing whether VAT applies: schools have been shown its prices"
+)
+
+
 def update_offer(offer: ServiceOffer, decision: TradingDecision, vat: bool, actor: User) -> None:
+    # VAT changes every price a school sees, so it is a price change: a published offer's
+    # prices stand until the offer is withdrawn (see _editable).
+    if offer.vat_applies != vat and offer.status is OfferStatus.PUBLISHED:
+        raise PublishingError(VAT_WHILE_PUBLISHED)
     changes = {}
     if offer.decision != decision:
         changes["decision"] = [offer.decision.value, decision.value]

@@ -270,14 +270,18 @@ def offer(service_id: int, year: int) -> ResponseReturnValue:
         data={"decision": the_offer.decision.value, "vat": "yes" if the_offer.vat_applies else "no"}
     )
     if form.validate_on_submit():
-        publishing.update_offer(
-            the_offer,
-            TradingDecision(form.decision.data),
-            form.vat.data == "yes",
-            current_principal().user,
-        )
-        flash("The offer has been saved.", "success")
-        return redirect(url_for("services.offer", service_id=service.id, year=year), 303)
+        try:
+            publishing.update_offer(
+                the_offer,
+                TradingDecision(form.decision.data),
+                form.vat.data == "yes",
+                current_principal().user,
+            )
+        except publishing.PublishingError as error:
+            form.vat.errors = [*form.vat.errors, str(error)]
+        else:
+            flash("The offer has been saved.", "success")
+            return redirect(url_for("services.offer", service_id=service.id, year=year), 303)
     return render_page(
         "services/offer.html",
         service=service,
