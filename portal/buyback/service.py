@@ -653,14 +653,6 @@ def _write_lines(choice: BuybackChoice, answers: Answers) -> None:
         line.vat_pence = answer.vat_pence if answer.buying else None
 
 
-def unanswered(answers: Answers, offered: Sequence[Offered]) -> list[str]:
-    return [
-        i.service.name
-        for i in offered
-        if answers.by_service.get(i.service.id, Answer()).buying is None
-    ]
-
-
 def submitted_as(submission_key: str) -> BuybackSubmission | None:
     """The submission already made with this form's key: a second press of Submit."""
     if not submission_key:
