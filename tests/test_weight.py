@@ -112,3 +112,30 @@ def test_every_htmx_fragment_is_under_a_tenth_of_its_page(
         # A fragment, not the page again: no document around it.
         assert "<html" not in text, f"{path} answered htmx with a whole page"
         assert fragment < page / 10, f"{path}: fragment {fragment} B of a {page} B page"
+
+
+def test_the_buy_back_total_is_under_a_tenth_of_its_category_page(
+    client_for: Callable[[str], FlaskClient],
+    session,  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The one htmx fragment a form posts for (every change of answer on a category page)."""
+    from bs4 import BeautifulSoup
+
+    from portal.buyback import service as buyback
+    from tests.test_buyback import DURING, category_paths, form_data
+
+    monkeypatch.setattr(buyback, "now", lambda: DURING)
+    head = client_for("head_teacher")
+    summary = head.get(_resolve(session, "/buy-back/{school:125601}")).get_data(as_text=True)
+    for path in category_paths(BeautifulSoup(summary, "html.parser")):
+        page = first_load(head, path)
+        assert page is not None
+        form = form_data(BeautifulSoup(head.get(path).get_data(as_text=True), "html.parser"))
+        response = head.post(
+            path, data={**form, "action": "total"}, headers={**ACCEPT, "HX-Request": "true"}
+        )
+        wire = response.get_data()
+        text = _decoded(wire, response.headers.get("Content-Encoding", ""))
+        assert "<html" not in text and "every category" in text
+        assert len(wire) < page / 10, f"{path}: fragment {len(wire)} B of a {page} B page"
