@@ -42,7 +42,7 @@ works everything else out in Python.
 from __future__ import annotations
 
 import enum
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -183,16 +183,20 @@ class _Tally:
     not_buying: int = 0
     income_pence: int = 0
 
-    def count(self, answer: Answer | None) -> None:
-        self.eligible += 1
-        if answer is None:
-            return
-        buying, net_pence = answer
+    def answer(self, buying: bool, net_pence: int) -> None:
+        """One school's answer (counted as eligible by ``add``)."""
         if buying:
             self.buying += 1
             self.income_pence += net_pence
         else:
             self.not_buying += 1
+
+    def add(self, schools: int, answered: _Tally) -> None:
+        """``schools`` more schools the service is open to, who answered as ``answered``."""
+        self.eligible += schools
+        self.buying += answered.buying
+        self.not_buying += answered.not_buying
+        self.income_pence += answered.income_pence
 
     @property
     def undecided(self) -> int:
@@ -201,6 +205,15 @@ class _Tally:
     @property
     def take_up(self) -> Decimal | None:
         return percentage(self.buying, self.eligible)
+
+
+@dataclass(frozen=True)
+class _Profile:
+    """What decides which services a school may buy, and how the analysis groups it."""
+
+    phase: Phase
+    kind: str  # MAINTAINED or ACADEMY
+    groups: frozenset[str]  # its eligibility groups' values
 
 
 @dataclass(frozen=True)
@@ -262,17 +275,30 @@ def analyse(window: BuybackWindow) -> WindowAnalysis:
         else []
     )
 
-    # Every school is asked about every service: what each says is worked out once.
-    profiles = [
-        (
-            school.id,
+    # Whether a service is open to a school depends only on the school's profile (its phase,
+    # type and eligibility groups), of which a council has a few dozen: the answers are
+    # added up per service and profile in one pass, and each service is then checked against
+    # each profile rather than each of thousands of schools.
+    # Profiles are numbered, so that the pass over every answer hashes small integers.
+    numbered: dict[_Profile, int] = {}
+    profile_of: dict[int, int] = {}
+    schools_with: Counter[int] = Counter()
+    for school in schools:
+        profile = _Profile(
             school.phase,
-            school.phase.value,
             _type_of(school),
             frozenset(group.value for group in eligibility_of(school)),
         )
-        for school in schools
-    ]
+        number = numbered.setdefault(profile, len(numbered))
+        profile_of[school.id] = number
+        schools_with[number] += 1
+    said: dict[int, dict[int, _Tally]] = defaultdict(lambda: defaultdict(_Tally))
+    for school_id, school_answers in answers.items():
+        number = profile_of.get(school_id)
+        if number is None:  # closed since, or not in the window's cohort
+            continue
+        for service_id, (buying, net_pence) in school_answers.items():
+            said[service_id][number].answer(buying, net_pence)
     bought_last_year = _bought(last_answers)
     services: list[ServiceTakeUp] = []
     by_phase: list[GroupTakeUp] = []
@@ -282,12 +308,13 @@ def analyse(window: BuybackWindow) -> WindowAnalysis:
         phases: dict[Phase, _Tally] = defaultdict(_Tally)
         types: dict[str, _Tally] = defaultdict(_Tally)
         eligible, service_phases = frozenset(service.eligible), frozenset(service.phases)
-        for school_id, phase, phase_value, kind, groups in profiles:
-            if not open_to(groups, phase_value, eligible, service_phases):
+        answered = said.get(service.id, {})
+        for profile, number in numbered.items():
+            if not open_to(profile.groups, profile.phase.value, eligible, service_phases):
                 continue
-            answer = answers.get(school_id, {}).get(service.id)
-            for tally in (overall, phases[phase], types[kind]):
-                tally.count(answer)
+            count, given = schools_with[number], answered.get(number, _Tally())
+            for tally in (overall, phases[profile.phase], types[profile.kind]):
+                tally.add(count, given)
         services.append(
             _service_take_up(
                 service,
