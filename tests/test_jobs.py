@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from flask import Flask
 from flask.testing import FlaskClient
 from redis import Redis, RedisError
@@ -52,7 +51,7 @@ from portal.models import Area, AuditEvent, ImportStatus, OutboxMessage, Registe
 from portal.outbox import queue_email
 from portal.register import jobs as register_jobs
 from tests.conftest import TEST_CONFIG, skip_or_fail
-from tests.test_outbox import FlakyHandler, unused_port
+from tests.test_outbox import FlakyHandler, flaky_smtp, unused_port
 from tests.test_register import (
     BASELINE,
     DISTRICTS,
@@ -453,13 +452,8 @@ def own_database(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 @pytest.fixture
 def smtp_server() -> Iterator[tuple[FlakyHandler, int]]:
-    handler = FlakyHandler(failures=1)
-    controller = Controller(handler, hostname="127.0.0.1", port=unused_port())
-    controller.start()
-    try:
-        yield handler, controller.port
-    finally:
-        controller.stop()
+    with flaky_smtp(failures=1) as server:
+        yield server
 
 
 def environment(database_url: str, **settings: str) -> dict[str, str]:

@@ -10,6 +10,7 @@ import smtplib
 import socket
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
@@ -97,15 +98,23 @@ class FlakyHandler:
         return "250 OK"
 
 
-@pytest.fixture
-def smtp_server() -> Iterator[tuple[FlakyHandler, int]]:
-    handler = FlakyHandler(failures=2)
+@contextmanager
+def flaky_smtp(failures: int) -> Iterator[tuple[FlakyHandler, int]]:
+    """A real SMTP server on a free port that refuses its first ``failures`` messages: its
+    handler (what it accepted) and its port."""
+    handler = FlakyHandler(failures=failures)
     controller = Controller(handler, hostname="127.0.0.1", port=unused_port())
     controller.start()
     try:
         yield handler, controller.port
     finally:
         controller.stop()
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[tuple[FlakyHandler, int]]:
+    with flaky_smtp(failures=2) as server:
+        yield server
 
 
 def test_a_message_is_queued_only_with_the_change_that_caused_it(
