@@ -27,6 +27,12 @@ from portal.models import User
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
+# The suite decides which services each app it builds talks to. A REDIS_URL left set in a
+# developer's shell (as `make run` with Redis uses) would otherwise turn the outbox's
+# workers into the job queue's and fail the tests of the outbox loop; the job queue's own
+# tests name their Redis with PORTAL_TEST_REDIS_URL.
+os.environ.pop("REDIS_URL", None)
+
 TEST_CONFIG: dict[str, Any] = {
     "TESTING": True,
     "SECRET_KEY": "test-secret-key",
