@@ -87,11 +87,15 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from portal.contacts import bp as contacts_bp
     from portal.health import bp as health_bp
     from portal.main import bp as main_bp
+
+    # Before any route is made: ids in paths fit the database, or the page is not found.
+    from portal.numbers import RecordIdConverter
     from portal.register import bp as register_bp
     from portal.schools import bp as schools_bp
     from portal.services import bp as services_bp
     from portal.support import bp as support_bp
 
+    app.url_map.converters["int"] = RecordIdConverter
     app.register_blueprint(auth_bp)
     app.register_blueprint(main_bp)
     app.register_blueprint(schools_bp)

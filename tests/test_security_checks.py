@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from portal.models import School, SupportRequest
@@ -61,3 +66,92 @@ def test_a2_an_id_in_the_body_cannot_override_the_one_in_the_address(client_for,
     assert response.status_code == 200
     assert "Oakfield Primary School" in response.get_data(as_text=True)
     assert head.get(f"/buy-back/{riverside}").status_code == 404
+
+
+# Every query parameter the portal reads, and text that Python's str.isdigit() calls digits
+# but int() cannot read (superscripts), or reads though no one types it (other scripts).
+QUERY_PARAMETERS = [
+    "action",
+    "area",
+    "available",
+    "category",
+    "change",
+    "full",
+    "kind",
+    "next",
+    "page",
+    "parent_id",
+    "preview",
+    "q",
+    "retired",
+    "returned",
+    "role",
+    "school",
+    "search",
+    "sort",
+    "status",
+    "subject_type",
+    "taxonomy_term_id",
+    "urgency",
+    "user",
+    "v",
+    "waiting",
+    "year",
+]
+ODD_DIGITS = ["²", "¹²", "٣", "①", "-1", "1e3", " 7 ", "99999999999999999999999"]
+
+
+@pytest.mark.parametrize("role", ["la_admin", "head_teacher", "caf_officer"])
+@pytest.mark.parametrize("odd", ODD_DIGITS)
+def test_odd_numbers_in_any_query_are_never_a_server_error(
+    role: str,
+    odd: str,
+    browser_for,  # type: ignore[no-untyped-def]
+    session,  # type: ignore[no-untyped-def]
+) -> None:
+    from urllib.parse import urlencode
+
+    from tests.test_access_matrix import CASES, _resolve
+
+    browser = browser_for(role)
+    query = urlencode({name: odd for name in QUERY_PARAMETERS})
+    for case in CASES:
+        if case.method != "GET" or case.expected(role) != 200:
+            continue
+        path = _resolve(session, case.path)
+        response = browser.get(f"{path}{'&' if '?' in path else '?'}{query}")
+        assert response.status_code < 500, f"{path} with {odd!r}: {response.status_code}"
+        response.close()
+
+
+@pytest.mark.parametrize("odd", ["99999999999999999999", "2147483648", "٣"])
+def test_an_odd_number_for_an_id_in_a_path_is_not_found(
+    odd: str,
+    browser_for,  # type: ignore[no-untyped-def]
+    session,  # type: ignore[no-untyped-def]
+) -> None:
+    from tests.test_access_matrix import CASES, _resolve
+
+    browser = browser_for("la_admin")
+    paths = {
+        re.sub(r"/\d+(?=/|$)", f"/{odd}", _resolve(session, case.path), count=1)
+        for case in CASES
+        if case.method == "GET" and "<int:" in case.rule
+    }
+    assert len(paths) > 10
+    for path in sorted(paths):
+        response = browser.get(path)
+        assert response.status_code == 404, f"{path}: {response.status_code}"
+        response.close()
+
+
+@given(st.text(max_size=12))
+def test_whole_numbers_are_the_digits_0_to_9_and_ids_fit_the_database(text: str) -> None:
+    from portal.numbers import DATABASE_INT_MAX, record_id, whole_number
+
+    stripped = text.strip()
+    expected = int(stripped) if stripped and all(c in "0123456789" for c in stripped) else None
+    assert whole_number(text) == expected
+    assert record_id(text) == (
+        expected if expected is not None and expected <= DATABASE_INT_MAX else None
+    )

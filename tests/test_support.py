@@ -294,7 +294,8 @@ def update(client, request: SupportRequest, **data):  # type: ignore[no-untyped-
     path = f"/support/{request.id}"
     page = soup(client.get(path))
     version = page.select_one('input[name="version"]')["value"]
-    form = {"csrf_token": csrf_token(client, path), "version": version, "shared": "school", **data}
+    form = {"csrf_token": csrf_token(client, path), "version": version, "shared": "school"}
+    form.update(data)
     return client.post(path, data=form)
 
 
@@ -361,6 +362,18 @@ def test_private_notes_stay_with_the_council(client_for, oakfield_request) -> No
     assert "Sibling known to the team" in officer.get(f"/support/{oakfield_request.id}").get_data(
         as_text=True
     )
+
+
+@pytest.mark.parametrize("version", ["x", "²", "99999999999999999999", ""])
+def test_an_unreadable_version_is_a_conflict_not_an_error(
+    client_for, oakfield_request, version: str
+) -> None:  # type: ignore[no-untyped-def]
+    response = update(
+        client_for("caf_officer"), oakfield_request, action="acknowledged", version=version
+    )
+    assert response.status_code == 200
+    summary = soup(response).select_one(".govuk-error-summary").get_text()
+    assert "Someone else has just updated this request" in summary
 
 
 def test_two_officers_at_once_lose_nothing(client_for, session, oakfield_request) -> None:  # type: ignore[no-untyped-def]

@@ -19,6 +19,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, ValidationEr
 from portal.accounts.service import SCHOOL_ROLES, Invitation, InviteOptions
 from portal.forms import email_address, strip_whitespace
 from portal.models import Role
+from portal.numbers import record_id
 from portal.passwords import MIN_LENGTH, password_problem, service_names
 
 PASSWORDS_DIFFER = "Enter the same password twice"
@@ -184,7 +185,7 @@ class InviteForm(FlaskForm):
 
     def _chosen(self, field: SelectField, ids: set[int], message: str) -> None:
         value = field.data or ""
-        if not (value.isdigit() and int(value) in ids):
+        if record_id(value) not in ids:
             raise ValidationError(message)
 
     def validate_school(self, field: SelectField) -> None:
@@ -210,7 +211,7 @@ class InviteForm(FlaskForm):
 
         def number(field: SelectField) -> int | None:
             value = field.data or ""
-            return int(value) if value.isdigit() else None
+            return record_id(value)
 
         return Invitation(
             email=self.email.data or "",

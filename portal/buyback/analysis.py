@@ -67,6 +67,7 @@ from portal.models import (
     eligibility_of,
     open_to,
 )
+from portal.numbers import whole_number
 from portal.pagination import Page, page_of, pagination_params
 from portal.services.pricing import format_pence
 from portal.spreadsheets import text_cell, to_csv
@@ -623,7 +624,7 @@ def page_context(analysis: WindowAnalysis, args: Mapping[str, str] | None = None
 
 
 def _number(asked: str | None) -> int:
-    return int(asked) if asked and asked.isdigit() else 1
+    return whole_number(asked) or 1
 
 
 def _whole(value: Decimal | None) -> int:

@@ -8,6 +8,7 @@ from wtforms.validators import DataRequired, InputRequired, Regexp, ValidationEr
 
 from portal.forms import DateInput, strip_whitespace
 from portal.models import Cohort
+from portal.numbers import whole_number
 
 TIME = Regexp(r"^([01]?\d|2[0-3]):[0-5]\d$", message="Enter a time like 09:00 or 17:30")
 
@@ -37,7 +38,8 @@ class WindowForm(FlaskForm):
     submit = SubmitField("Set up the window", widget=GovSubmitInput())
 
     def validate_year(self, field: StringField) -> None:
-        if not (field.data or "").isdigit() or not 2000 <= int(field.data) <= 2100:
+        year = whole_number(field.data)
+        if year is None or not 2000 <= year <= 2100:
             raise ValidationError("Enter a year like 2027")
 
     def validate_opens_on(self, field: DateField) -> None:

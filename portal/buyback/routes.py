@@ -24,6 +24,7 @@ from portal.buyback.forms import WindowForm
 from portal.db import db
 from portal.extensions import htmx
 from portal.models import BuybackChoice, BuybackSubmission, BuybackWindow, Cohort
+from portal.numbers import whole_number
 from portal.rendering import render_page
 from portal.services.pricing import format_pence
 
@@ -113,7 +114,8 @@ def choice(school_id: int) -> ResponseReturnValue:
     key = request.form.get("submission_key", "")
     version = request.form.get("version", "")
     purchase_order = request.form.get("purchase_order", "").strip()
-    changed = version.isdigit() and int(version) != (stored.version if stored else 0)
+    seen_version = whole_number(version)
+    changed = seen_version is not None and seen_version != (stored.version if stored else 0)
     if changed and stored is not None:
         # Submitted already by this very form (Submit pressed twice): where it went.
         done = next((s for s in stored.submissions if s.submission_key == key), None)

@@ -45,6 +45,7 @@ from portal.models import (
     eligibility_of,
     open_to,
 )
+from portal.numbers import record_id, whole_number
 from portal.outbox import queue_email
 from portal.services.catalogue import pupils_for, rolls_for
 from portal.services.pricing import NoPrice, PriceRule, applies_to, format_pence, quote
@@ -363,15 +364,15 @@ def read_answers(form: Any, offered: Sequence[Offered], school: School, year: in
         raw = form.get(f"answer-{sid}", "")
         if raw in ("buy", "no"):
             answer.buying = raw == "buy"
-        option_raw = form.get(f"option-{sid}", "")
+        chosen = record_id(form.get(f"option-{sid}", ""))
         options = {o.id for o in item.options}
-        if option_raw.isdigit() and int(option_raw) in options:
-            answer.option_id = int(option_raw)
+        if chosen in options:
+            answer.option_id = chosen
         elif len(options) == 1:
             answer.option_id = next(iter(options))
-        quantity_raw = form.get(f"quantity-{sid}", "1").strip() or "1"
-        if quantity_raw.isdigit() and 1 <= int(quantity_raw) <= 9999:
-            answer.quantity = int(quantity_raw)
+        quantity = whole_number(form.get(f"quantity-{sid}", "1").strip() or "1")
+        if quantity is not None and 1 <= quantity <= 9999:
+            answer.quantity = quantity
         else:
             answers.errors[f"quantity-{sid}"] = (
                 f"{item.service.name}: enter how many, as a whole number from 1 to 9999"
@@ -524,12 +525,13 @@ def read_seen(text: str) -> Seen | None:
         sid, _, rest = part.partition(":")
         answer, _, rest = rest.partition(":")
         option_id, _, quantity = rest.partition(":")
-        if not (sid.isdigit() and answer in ("b", "n", "-") and quantity.isdigit()):
+        service_id, option, how_many = record_id(sid), record_id(option_id), whole_number(quantity)
+        if service_id is None or answer not in ("b", "n", "-") or how_many is None:
             return None
-        if option_id and not option_id.isdigit():
+        if option_id and option is None:
             return None
         buying = None if answer == "-" else answer == "b"
-        seen[int(sid)] = (buying, int(option_id) if option_id else None, int(quantity))
+        seen[service_id] = (buying, option, how_many)
     return seen or None
 
 

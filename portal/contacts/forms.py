@@ -25,6 +25,7 @@ from wtforms.validators import (
 from portal.contacts.service import COUNTYWIDE, ContactDetails
 from portal.forms import email_address, strip_whitespace
 from portal.models import Area, Contact, ContactRole
+from portal.numbers import record_id
 from portal.phones import national, parse_uk_phone
 
 
@@ -140,7 +141,9 @@ class ContactForm(FlaskForm):
             email=(self.email.data or "").lower(),
             out_of_hours=self.out_of_hours.data or None,
             countywide=COUNTYWIDE in coverage,
-            area_ids=frozenset(int(value) for value in coverage if value.isdigit()),
+            area_ids=frozenset(
+                area_id for value in coverage if (area_id := record_id(value)) is not None
+            ),
         )
 
 

@@ -39,6 +39,7 @@ from portal.contacts.service import (
 from portal.db import db, utcnow
 from portal.extensions import htmx
 from portal.models import Area, AuditEvent, Contact, ContactRole, School
+from portal.numbers import record_id
 from portal.pagination import paginate
 from portal.rendering import render_page
 
@@ -224,8 +225,8 @@ def poster() -> ResponseReturnValue:
     """One A4 poster per school: the school's own, a chosen one, or every school in an area
     (POSTERS_PER_PRINT at a time)."""
     who = current_principal()
-    school_id = request.args.get("school", type=int)
-    area_id = request.args.get("area", type=int)
+    school_id = request.args.get("school", type=record_id)
+    area_id = request.args.get("area", type=record_id)
     batch = None  # an area's posters come a batch at a time
     if school_id is not None:
         schools = [get_school_or_404(who, school_id)]

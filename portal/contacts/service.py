@@ -21,6 +21,7 @@ from portal.models import (
     User,
     contact_area,
 )
+from portal.numbers import record_id
 from portal.pagination import Page, paginate
 from portal.phones import national
 from portal.spreadsheets import text_cell, to_csv
@@ -52,8 +53,8 @@ class ContactSearch:
         area: int | str | None = None
         if area_value == COUNTYWIDE:
             area = COUNTYWIDE
-        elif area_value.isdigit():
-            area = int(area_value)
+        elif (area_id := record_id(area_value)) is not None:
+            area = area_id
         return cls(
             query=args.get("q", "").strip()[:100],
             role=role,

@@ -73,4 +73,4 @@ def read_links(raw: bytes) -> Succession:
 
 
 def _urn(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() and len(value) == 6 else None
+    return int(value) if value and value.isascii() and value.isdigit() and len(value) == 6 else None

@@ -36,6 +36,7 @@ from portal.models import (
     ServiceKind,
     TradingDecision,
 )
+from portal.numbers import whole_number
 from portal.phones import parse_uk_phone
 from portal.services.pricing import PriceRule, parse_pounds, validate
 from portal.services.publishing import OptionDetails, ServiceDetails
@@ -243,10 +244,11 @@ class OptionForm(FlaskForm):
         if self.tiers.data:
             rates["tiers"] = _parse_lines(self.tiers, _tier)
         if self.pack_size.data:
-            if not self.pack_size.data.isdigit() or int(self.pack_size.data) < 1:
+            pack_size = whole_number(self.pack_size.data)
+            if pack_size is None or pack_size < 1:
                 self.pack_size.errors.append("Pack size must be a whole number, 1 or more")
             else:
-                rates["pack_size"] = int(self.pack_size.data)
+                rates["pack_size"] = pack_size
         amount = self._money(self.amount)
         per_pupil = self._money(self.per_pupil)
         minimum = self._money(self.minimum)
@@ -301,16 +303,18 @@ def _band(text: str) -> dict[str, Any]:
         low, high = span[:-1], None
     else:
         low, _, high = span.partition("-")
-    if not low.isdigit() or (high is not None and not high.isdigit()):
+    start, end = whole_number(low), whole_number(high) if high is not None else None
+    if start is None or (high is not None and end is None):
         raise ValueError(f"“{text}” is not a band: write it like 0-100: 765.00")
-    return {"from": int(low), "to": int(high) if high else None, "pence": parse_pounds(price)}
+    return {"from": start, "to": end, "pence": parse_pounds(price)}
 
 
 def _tier(text: str) -> dict[str, Any]:
     start, _, price = text.partition(":")
-    if not start.strip().isdigit():
+    first = whole_number(start)
+    if first is None:
         raise ValueError(f"“{text}” is not a tier: write it like 10: 500.00")
-    return {"from": int(start), "pence": parse_pounds(price)}
+    return {"from": first, "pence": parse_pounds(price)}
 
 
 def _parse_lines(field: TextAreaField, parse: Any) -> list[dict[str, Any]]:

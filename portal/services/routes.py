@@ -24,6 +24,7 @@ from portal.models import (
     TradingDecision,
     financial_year_label,
 )
+from portal.numbers import record_id
 from portal.rendering import render_page
 from portal.services import bp, catalogue, publishing
 from portal.services.display import describe
@@ -38,7 +39,7 @@ from portal.services.pricing import PriceRule, format_pence
 
 
 def _year(args: Any, years: list[int]) -> int:
-    wanted = args.get("year", type=int)
+    wanted = args.get("year", type=record_id)
     if wanted in years:
         return wanted
     return years[0] if years else _this_financial_year()
@@ -61,7 +62,7 @@ def _schools_for_prices() -> list[School]:
 
 def _chosen_school(schools: list[School]) -> School | None:
     """The school prices are shown for: chosen from the person's schools, or a preview."""
-    wanted = request.args.get("school", type=int)
+    wanted = request.args.get("school", type=record_id)
     if schools:
         return next((s for s in schools if s.id == wanted), schools[0])
     if wanted and can(Capability.EDIT_SERVICES):
@@ -83,7 +84,7 @@ def index() -> ResponseReturnValue:
     only_mine = request.args.get("available") == "1" and school is not None
     criteria = catalogue.CatalogueFilter(
         year=year,
-        category_id=request.args.get("category", type=int),
+        category_id=request.args.get("category", type=record_id),
         kinds=kinds,
         available_to=school if only_mine else None,
         query=request.args.get("q", "").strip()[:100],
@@ -148,7 +149,7 @@ def show(service_id: int) -> ResponseReturnValue:
     years = sorted(
         {o.year for o in service.offers} if editor else set(published_years), reverse=True
     )
-    year = request.args.get("year", type=int)
+    year = request.args.get("year", type=record_id)
     year = (
         year
         if year in years
@@ -241,7 +242,7 @@ def manage(service_id: int) -> ResponseReturnValue:
     """A service's offers, year by year, for its publisher."""
     service = _service_or_404(service_id)
     if request.method == "POST":
-        year = request.form.get("year", type=int)
+        year = request.form.get("year", type=record_id)
         if year is None or not 2000 <= year <= 2100:
             flash("Choose a financial year to draft", "error")
         else:

@@ -29,6 +29,7 @@ from portal.models import (
     SupportStatus,
     Urgency,
 )
+from portal.numbers import whole_number
 from portal.rendering import render_page
 from portal.support import bp, service, wizard
 from portal.support.forms import NOTE_ONLY, SubmitRequestForm, UpdateForm
@@ -241,7 +242,9 @@ def show(request_id: int) -> ResponseReturnValue:
             abort(403)
         if form.validate_on_submit():
             try:
-                service.update(found, _update_from(form), who.user, int(form.version.data or 0))
+                service.update(
+                    found, _update_from(form), who.user, whole_number(form.version.data) or 0
+                )
             except service.StaleRequest as stale:
                 conflict = stale.request
                 db.session.refresh(found)

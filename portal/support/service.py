@@ -32,6 +32,7 @@ from portal.models import (
     Urgency,
     User,
 )
+from portal.numbers import record_id
 from portal.outbox import queue_email
 from portal.pagination import Page, paginate
 from portal.workdays import add_working_days
@@ -335,7 +336,8 @@ def queue_query(who: Principal, filters: QueueFilter) -> Select[tuple[SupportReq
         query = query.where(SupportRequest.urgency == filters.urgency)
     if filters.school:
         named = School.name.icontains(filters.school, autoescape=True)
-        by_urn = School.urn == int(filters.school) if filters.school.isdigit() else false()
+        urn = record_id(filters.school)
+        by_urn = School.urn == urn if urn is not None else false()
         query = query.where(
             SupportRequest.school_id.in_(select(School.id).where(or_(named, by_urn)))
         )
