@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 from bs4 import BeautifulSoup
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
@@ -345,6 +345,68 @@ def _flip_first(data: dict[str, object]) -> tuple[str, bool]:
     flipped = next(name for name in data if name.startswith("answer-"))
     data[flipped] = "no" if data[flipped] == "buy" else "buy"
     return flipped, data[flipped] == "buy"
+
+
+def _unit_priced_category(client, school_id: int) -> tuple[str, BeautifulSoup, str]:  # type: ignore[no-untyped-def]
+    """A category of the school's with a service sold by the unit: its path, page and the
+    service's id."""
+    for path in category_paths(choice_page(client, school_id)):
+        page = category_page(client, path)
+        box = page.select_one('input[name^="quantity-"]')
+        if box is not None:
+            return path, page, box["name"].removeprefix("quantity-")
+    raise AssertionError("the demo should offer Oakfield a service sold by the unit")
+
+
+def test_a_category_saved_with_a_mistake_says_where_and_saves_nothing(
+    client_for, session, clock
+) -> None:  # type: ignore[no-untyped-def]
+    school = oakfield(session)
+    head = client_for("head_teacher")
+    path, page, sid = _unit_priced_category(head, school.id)
+    data = {**answer_everything(page, form_data(page)), "action": "save"}
+    data[f"answer-{sid}"], data[f"quantity-{sid}"] = "buy", "two"
+    response = head.post(path, data=data)
+    assert response.status_code == 200
+    shown = soup(response)
+    link = shown.select_one(f'.govuk-error-summary a[href="#quantity-{sid}"]')
+    assert link is not None and "whole number from 1 to 9999" in link.get_text()
+    assert "whole number" in shown.select_one(f"#quantity-{sid}-error").get_text()
+    assert shown.select_one(f"#quantity-{sid}")["value"] == "two"
+    assert shown.select_one(f'input[name="answer-{sid}"][value="buy"]').has_attr("checked")
+    assert not session.scalars(
+        select(BuybackChoice)
+        .join(BuybackWindow)
+        .where(BuybackChoice.school_id == school.id, BuybackWindow.year == 2027)
+    ).all()
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+# Any text but NUL, which every form refuses whole with the bad-request page (security.py).
+@given(quantity=st.text(st.characters(blacklist_characters="\x00"), max_size=12))
+def test_any_quantity_is_saved_or_explained_never_an_error(
+    client_for, session, clock, quantity: str
+) -> None:  # type: ignore[no-untyped-def]
+    school = oakfield(session)
+    head = client_for("head_teacher")
+    path, page, sid = _unit_priced_category(head, school.id)
+    data = {**answer_everything(page, form_data(page)), "action": "total"}
+    data[f"answer-{sid}"], data[f"quantity-{sid}"] = "buy", quantity
+    response = head.post(path, data=data)
+    assert response.status_code == 200
+    shown = soup(response)
+    error = shown.select_one(f"#quantity-{sid}-error")
+    number = quantity.strip() or "1"
+    if number.isascii() and number.isdigit() and 1 <= int(number) <= 9999:
+        assert error is None
+        cost = shown.select_one(f"#cost-{sid}").get_text(strip=True)
+        assert cost.startswith("Cost: £")
+    else:
+        assert error is not None and "whole number from 1 to 9999" in error.get_text()
+        # What was typed stays in the box, for the person to correct.
+        assert shown.select_one(f"#quantity-{sid}")["value"] == quantity
 
 
 def test_two_people_on_one_category_the_second_is_told_and_loses_nothing(
