@@ -185,6 +185,23 @@ class Offered:
         return any(is_per_unit(option) for option in self.options)
 
 
+# An option's columns, in OptionTerms's order, its rates last.
+_OPTION_TERMS = (
+    PriceOption.id,
+    PriceOption.offer_id,
+    PriceOption.name,
+    PriceOption.basis,
+    PriceOption.audience,
+    PriceOption.amount_pence,
+    PriceOption.per_pupil_pence,
+    PriceOption.unit,
+    PriceOption.minimum_pence,
+    # As text, decoded once per distinct text (_decoded): the same few tables of rates recur
+    # across hundreds of options.
+    cast(PriceOption.rates, Text).label("rates"),
+)
+
+
 def offered_to(school: School, year: int) -> list[Offered]:
     """Every traded service published for the year that the school may buy, priced for it."""
     # Plain rows, not ORM objects, in one query (an option per row, with its offer and
@@ -192,18 +209,7 @@ def offered_to(school: School, year: int) -> list[Offered]:
     # options, and building and tracking objects for each was most of the page's time.
     rows = db.session.execute(
         select(
-            PriceOption.id,
-            PriceOption.offer_id,
-            PriceOption.name,
-            PriceOption.basis,
-            PriceOption.audience,
-            PriceOption.amount_pence,
-            PriceOption.per_pupil_pence,
-            PriceOption.unit,
-            PriceOption.minimum_pence,
-            # As text, decoded once per distinct text (_decoded): the same few tables of
-            # rates recur across hundreds of options.
-            cast(PriceOption.rates, Text).label("rates"),
+            *_OPTION_TERMS,
             ServiceOffer.service_id,
             ServiceOffer.year,
             ServiceOffer.status,
@@ -230,7 +236,7 @@ def offered_to(school: School, year: int) -> list[Offered]:
     options: dict[int, list[OptionTerms]] = {}
     for row in rows:
         offers.setdefault(row.offer_id, row)
-        options.setdefault(row.offer_id, []).append(OptionTerms.of(row[:10]))
+        options.setdefault(row.offer_id, []).append(OptionTerms.of(row[: len(_OPTION_TERMS)]))
     groups = frozenset(e.value for e in eligibility_of(school))
     this_year = [
         (offer_id, row)
