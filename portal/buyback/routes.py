@@ -72,7 +72,8 @@ def _error_items(errors: dict[str, str]) -> list[dict[str, str]]:
     return [{"text": message, "href": f"#{name}"} for name, message in errors.items()]
 
 
-def _open_window(school_id: int) -> tuple[Any, Any]:
+def _school_and_window(school_id: int) -> tuple[Any, Any]:
+    """The school (another school's id is not found) and its current window, if any."""
     school = get_school_or_404(current_principal(), school_id)
     return school, service.current_window(school)
 
@@ -81,7 +82,7 @@ def _open_window(school_id: int) -> tuple[Any, Any]:
 @requires(Capability.VIEW_BUYBACK)
 def choice(school_id: int) -> ResponseReturnValue:
     """The school's choice as a task list, one task per category, with the total; submitting."""
-    school, window = _open_window(school_id)
+    school, window = _school_and_window(school_id)
     if window is None:
         return render_page("buyback/no-window.html", school=school)
     offered = service.offered_to(school, window.year)
@@ -184,7 +185,7 @@ def _submit_errors(tasks: list[service.Task], answers: service.Answers) -> dict[
 @requires(Capability.VIEW_BUYBACK)
 def category(school_id: int, category_id: int) -> ResponseReturnValue:
     """One category's services: buying or not, which option, how many; saved into the draft."""
-    school, window = _open_window(school_id)
+    school, window = _school_and_window(school_id)
     if window is None:
         abort(404)
     offered = service.offered_to(school, window.year)
