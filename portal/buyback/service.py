@@ -297,13 +297,11 @@ def _rule(option: OptionTerms, vat: bool) -> PriceRule:
     return PriceRule.from_option(option, vat=vat)
 
 
-def _quote(option: Any, offer: Any, school: School, pupils: int, quantity: int) -> Any:
+def _quote(
+    option: OptionTerms, offer: OfferTerms, school: School, pupils: int, quantity: int
+) -> Any:
     try:
-        rule = (
-            _rule(option, offer.vat_applies)
-            if isinstance(option, OptionTerms)
-            else PriceRule.from_option(option, vat=offer.vat_applies)
-        )
+        rule = _rule(option, offer.vat_applies)
         return quote(rule, pupils=pupils, phase=school.phase.value, quantity=quantity)
     except (NoPrice, ValueError):
         return None
