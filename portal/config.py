@@ -107,6 +107,7 @@ def from_environment(instance_path: str) -> dict[str, object]:
         "PASSWORD_HASH_TIME_COST": _int("PASSWORD_HASH_TIME_COST", 3),
         "PASSWORD_HASH_MEMORY_KIB": _int("PASSWORD_HASH_MEMORY_KIB", 65_536),
         "PASSWORD_HASH_PARALLELISM": _int("PASSWORD_HASH_PARALLELISM", 1),
+        "PASSWORD_HASH_NICE": _int("PASSWORD_HASH_NICE", 10),
         "CONTACT_CHECK_MONTHS": _int("CONTACT_CHECK_MONTHS", 12),
         # Response targets for CAF support requests, in working days, by urgency.
         "SUPPORT_TARGET_URGENT_DAYS": _int("SUPPORT_TARGET_URGENT_DAYS", 1),

@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import gc
+import os
+import signal
+import sys
+import threading
+import warnings
 
 import pytest
 from bs4 import BeautifulSoup
@@ -237,3 +242,76 @@ def test_a_hash_made_with_other_settings_is_upgraded_at_sign_in(
     upgraded = user(session, "head@oakfield.example").password_hash
     assert upgraded.startswith("$argon2id$v=19$m=1024,t=1,p=1$")
     assert sign_in(client.application.test_client(), "head@oakfield.example").status_code == 303
+
+
+class _PriorityRecorder:
+    """The app's password hasher, noting each check's thread and its CPU niceness."""
+
+    def __init__(self, hasher) -> None:  # type: ignore[no-untyped-def]
+        self.hasher = hasher
+        self.checks: list[tuple[int, int]] = []
+
+    def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
+        return getattr(self.hasher, name)
+
+    def verify(self, password_hash: str, password: str) -> bool:
+        thread = threading.get_native_id()
+        self.checks.append((thread, os.getpriority(os.PRIO_PROCESS, thread)))
+        return self.hasher.verify(password_hash, password)
+
+
+def _record_checks(app, monkeypatch: pytest.MonkeyPatch) -> _PriorityRecorder:  # type: ignore[no-untyped-def]
+    from portal import passwords
+
+    with app.app_context():
+        recorder = _PriorityRecorder(passwords._hasher())
+    monkeypatch.setitem(app.extensions, "portal.password_hasher", recorder)
+    return recorder
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="threads' niceness is Linux's")
+def test_a_password_check_yields_the_cpu_to_pages(
+    client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On the deadline morning, pages come before the sign-ins' password checks."""
+    recorder = _record_checks(client.application, monkeypatch)
+    here = threading.get_native_id()
+    before = os.getpriority(os.PRIO_PROCESS, here)
+
+    assert sign_in(client, "head@oakfield.example").status_code == 303
+    assert sign_in(client.application.test_client(), "nobody@oakfield.example").status_code == 200
+
+    # Both checks (a known address and an unknown one, against the dummy hash) ran in one
+    # other thread, ten steps nicer than the request's, which is left as it was.
+    assert len(recorder.checks) == 2
+    (lane, nice), (again, _) = recorder.checks
+    assert lane == again != here
+    assert nice == min(19, before + 10)
+    assert os.getpriority(os.PRIO_PROCESS, here) == before
+
+
+def test_with_nice_0_a_password_check_runs_in_the_request(
+    make_app, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(PASSWORD_HASH_NICE=0)
+    recorder = _record_checks(app, monkeypatch)
+    here = threading.get_native_id()
+    assert sign_in(app.test_client(), "head@oakfield.example").status_code == 303
+    assert recorder.checks == [(here, os.getpriority(os.PRIO_PROCESS, here))]
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork here")
+def test_a_forked_worker_makes_its_own_password_lane(app) -> None:  # type: ignore[no-untyped-def]
+    """gunicorn forks workers; the parent's lane thread does not come with them."""
+    from portal.passwords import hash_password, verify_password
+
+    with app.app_context():
+        stored = hash_password("a long enough password")  # the parent's lane now exists
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # fork with threads (3.12+)
+            child = os.fork()
+        if child == 0:
+            signal.alarm(20)  # a lane inherited without its thread would wait for ever
+            os._exit(0 if verify_password(stored, "a long enough password") else 1)
+    _, status = os.waitpid(child, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
