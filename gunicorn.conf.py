@@ -16,4 +16,19 @@ def post_worker_init(worker: Any) -> None:
 
     if isinstance(worker.wsgi, Flask):
         count = warm_templates(worker.wsgi)
+        warm_for_sign_in(worker.wsgi)
         worker.log.info("Worker %s: %d %s", worker.pid, count, WARM_LOG)
+
+
+def warm_for_sign_in(app: Any) -> None:
+    # Likewise what a worker's first sign-in would pay on top of its own password check: the
+    # dummy hash (portal.passwords.warm_hasher) and the first connection to the database,
+    # which the pool then keeps.
+    from sqlalchemy import text
+
+    from portal.db import db
+    from portal.passwords import warm_hasher
+
+    with app.app_context():
+        warm_hasher()
+        db.session.execute(text("SELECT 1"))

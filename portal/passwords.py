@@ -100,6 +100,17 @@ def _hasher() -> PasswordHasher:
     return hasher
 
 
+def warm_hasher() -> None:
+    """Make this process's hasher, its dummy hash and its lane now (in an app context).
+
+    A new gunicorn worker would otherwise do it at its first sign-in, which then costs two
+    password hashes rather than one: on the deadline morning, with every worker fresh, that
+    is a burst of extra hashing just when sign-ins are busiest.
+    """
+    _in_lane(lambda: None)
+    _hasher()
+
+
 def hash_password(password: str) -> str:
     hasher = _hasher()
     return _in_lane(lambda: hasher.hash(password))

@@ -1,4 +1,5 @@
-"""A gunicorn worker compiles the portal's templates before it takes its first request."""
+"""A gunicorn worker compiles the portal's templates, and readies itself to sign people in,
+before it takes its first request."""
 
 from __future__ import annotations
 
@@ -64,6 +65,14 @@ def test_gunicorn_warms_each_worker_and_says_so(make_app: Any) -> None:
     worker = SimpleNamespace(
         wsgi=app, pid=4321, log=SimpleNamespace(info=lambda text, *args: logged.append(text % args))
     )
+    engine = app.extensions["portal.db"].engine
+    assert "portal.password_hasher" not in app.extensions
+    assert engine.pool.checkedin() == 0
+
     settings["post_worker_init"](worker)
+
     assert len(_compiled(app)) > 50
     assert logged == [f"Worker 4321: {len(_compiled(app))} {WARM_LOG}"]
+    # Ready to sign people in: the dummy hash made, a connection open and back in the pool.
+    assert app.extensions["portal.password_hasher.dummy"].startswith("$argon2id$")
+    assert engine.pool.checkedin() == 1
