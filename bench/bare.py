@@ -1,9 +1,15 @@
-"""The benchmark's baseline: the real portal plus one route that renders only the layout.
+"""The benchmark's baseline: the real portal plus routes that render only the layout.
 
 ``/bench/bare`` renders the portal's base layout around an empty main, for nobody signed in,
 so it sends no SQL: what it does is what every page does before its own work (the session,
 the security headers, the navigation, compression). Its throughput is what this machine can
 serve at most through the portal's stack, and each page is measured as a share of it.
+
+``/bench/bare/signed-in`` renders the same empty layout for the person signed in (their
+navigation), after the checks every signed-in request passes: who they are and what they
+may do, read from the database. No page a person signs in for can be faster, so its share
+of the bare layout is the ceiling of every main page's share. It is reported beside the
+pages, not judged.
 
 Only the benchmark's server runs this (``gunicorn 'bench.bare:create_bench_app()'``); the
 product never registers the route.
@@ -17,15 +23,23 @@ from flask import Blueprint, Flask
 from flask.typing import ResponseReturnValue
 
 from portal import create_app
+from portal.access import requires
 from portal.rendering import render_page
 
 BARE_PATH = "/bench/bare"
+SIGNED_IN_PATH = "/bench/bare/signed-in"
 
 bp = Blueprint("bench", __name__, template_folder="templates")
 
 
 @bp.get(BARE_PATH)
 def bare() -> ResponseReturnValue:
+    return render_page("bench-bare.html")
+
+
+@bp.get(SIGNED_IN_PATH)
+@requires()
+def signed_in() -> ResponseReturnValue:
     return render_page("bench-bare.html")
 
 

@@ -45,8 +45,9 @@ from locust import FastHttpUser, between, constant, events, task
 from locust.stats import CSV_STATS_INTERVAL_SEC
 
 from bench.accounts import read_accounts
-from bench.bare import BARE_PATH
+from bench.bare import BARE_PATH, SIGNED_IN_PATH
 from bench.forms import CATEGORY_LINK, Form, csrf_token, form_with_field, read_form
+from bench.results import SIGNED_IN_LAYOUT
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 SESSION_COOKIE = "session"
@@ -353,6 +354,9 @@ class SchoolStaff(PortalUser):
     def catalogue(self) -> str | None:
         return self.page("catalogue", "/services/", heading="Services for schools")
 
+    def signed_in_layout(self) -> str | None:
+        return self.page(SIGNED_IN_LAYOUT, SIGNED_IN_PATH, heading="Bare layout")
+
     @task(3)
     def find_a_contact(self) -> None:
         if not self.before_each():
@@ -554,6 +558,7 @@ PAGE_RUNS: dict[str, tuple[type[PortalUser], str]] = {
     "buy-back": (HeadTeacher, "buyback"),
     "buy-back category": (HeadTeacher, "buyback_category"),
     "queue": (CafOfficer, "queue"),
+    SIGNED_IN_LAYOUT: (SchoolStaff, "signed_in_layout"),
 }
 
 

@@ -38,7 +38,15 @@ from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 
 from bench.accounts import find_accounts, write_accounts
-from bench.results import MAIN_PAGES, Report, Run, read_run, render, verdicts
+from bench.results import (
+    MAIN_PAGES,
+    SIGNED_IN_LAYOUT,
+    Report,
+    Run,
+    read_run,
+    render,
+    verdicts,
+)
 from portal import create_app
 from portal.db import db
 from portal.models import (
@@ -442,7 +450,7 @@ def _bench(args: argparse.Namespace, url: str, env: dict[str, str]) -> int:
         bare = [run_locust("bare-before", ("BareLayout",), **at_once, **common)]
         pages = {
             page: run_locust(f"page-{_slug(page)}", ("OnePage",), page=page, **at_once, **common)
-            for page in MAIN_PAGES
+            for page in (SIGNED_IN_LAYOUT, *MAIN_PAGES)
         }
         bare.append(run_locust("bare-after", ("BareLayout",), **at_once, **common))
     machine["load average after the run"] = " ".join(_read("/proc/loadavg").split()[:3])
