@@ -10,6 +10,8 @@ import uuid
 from datetime import timedelta
 from pathlib import Path
 
+from portal import hashing
+
 PRODUCTION = "production"
 
 
@@ -108,6 +110,10 @@ def from_environment(instance_path: str) -> dict[str, object]:
         "PASSWORD_HASH_MEMORY_KIB": _int("PASSWORD_HASH_MEMORY_KIB", 65_536),
         "PASSWORD_HASH_PARALLELISM": _int("PASSWORD_HASH_PARALLELISM", 1),
         "PASSWORD_HASH_NICE": _int("PASSWORD_HASH_NICE", 10),
+        "PASSWORD_HASH_SLOTS": _int("PASSWORD_HASH_SLOTS", hashing.default_slots()),
+        "PASSWORD_HASH_SLOT_DIRECTORY": os.environ.get(
+            "PASSWORD_HASH_SLOT_DIRECTORY", hashing.default_slot_directory()
+        ),
         "CONTACT_CHECK_MONTHS": _int("CONTACT_CHECK_MONTHS", 12),
         # Response targets for CAF support requests, in working days, by urgency.
         "SUPPORT_TARGET_URGENT_DAYS": _int("SUPPORT_TARGET_URGENT_DAYS", 1),

@@ -8,80 +8,22 @@ served while many people sign in at once do not wait behind it. The cost is a se
 that a council can raise it, and so that the test suite, which signs in hundreds of times,
 can lower it; a hash made at one cost is upgraded at the next sign-in.
 
-Hashing runs in a lane of its own (one thread a process) at a lower CPU priority
-(PASSWORD_HASH_NICE): on the deadline morning dozens of people sign in at once, and each
-check holds a core for a sixth of a second. At equal priority a page request that lands among
-them waits its turn behind every check in progress; at lower priority the scheduler gives
-the pages the CPU first and the checks what is left, so a sign-in takes a little longer
-under load and nobody else's page waits for it. Nothing about the hash changes.
+Every hash runs through portal.hashing, which keeps password work from crowding out pages
+when many people sign in at once.
 """
 
 from __future__ import annotations
 
-import os
-import sys
-import threading
-from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable
 from functools import cache
-from typing import TypeVar
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 
+from portal.hashing import in_lane
+
 _EXTENSION_KEY = "portal.password_hasher"
-
-T = TypeVar("T")
-
-# The lane: made on first use in each process, and forgotten in a forked child (a thread
-# does not survive fork, so a gunicorn worker forked from a master that hashed makes its own).
-_lane: ThreadPoolExecutor | None = None
-_lane_lock = threading.Lock()
-
-
-def _forget_lane() -> None:
-    global _lane
-    _lane = None
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_forget_lane)
-
-
-def _lower_priority(nice: int) -> None:
-    """Lower the calling thread's CPU priority by ``nice`` (Linux keeps it per thread)."""
-    try:
-        thread = threading.get_native_id()
-        # Relative to the process's own, which a service manager may have set; 19 is the least.
-        lowered = min(19, os.getpriority(os.PRIO_PROCESS, thread) + nice)
-        os.setpriority(os.PRIO_PROCESS, thread, lowered)
-    except (AttributeError, OSError):
-        # Not Linux, or not allowed: the check runs at the usual priority, as it did.
-        pass
-
-
-def _in_lane(work: Callable[[], T]) -> T:
-    """``work()`` run in this process's password lane, at its lower priority.
-
-    argon2 releases the GIL while it hashes, so the request thread simply waits. One lane a
-    process is enough: a gunicorn sync worker serves one request at a time. Where
-    threads' priorities cannot differ (not Linux), or PASSWORD_HASH_NICE is 0, it runs here.
-    """
-    nice = current_app.config["PASSWORD_HASH_NICE"]
-    if nice <= 0 or not sys.platform.startswith("linux"):
-        return work()
-    global _lane
-    with _lane_lock:
-        if _lane is None:
-            _lane = ThreadPoolExecutor(
-                max_workers=1,
-                thread_name_prefix="password-lane",
-                initializer=_lower_priority,
-                initargs=(nice,),
-            )
-        lane = _lane
-    return lane.submit(work).result()
 
 
 def _hasher() -> PasswordHasher:
@@ -107,13 +49,13 @@ def warm_hasher() -> None:
     password hashes rather than one: on the deadline morning, with every worker fresh, that
     is a burst of extra hashing just when sign-ins are busiest.
     """
-    _in_lane(lambda: None)
+    in_lane(lambda: None)
     _hasher()
 
 
 def hash_password(password: str) -> str:
     hasher = _hasher()
-    return _in_lane(lambda: hasher.hash(password))
+    return in_lane(lambda: hasher.hash(password))
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
@@ -126,7 +68,7 @@ def verify_password(password_hash: str | None, password: str) -> bool:
         except (VerificationError, InvalidHashError):
             return False
 
-    return _in_lane(check)
+    return in_lane(check)
 
 
 def needs_rehash(password_hash: str) -> bool:

@@ -1,0 +1,73 @@
+"""Password checks take turns for the machine's cores (portal.hashing's slots)."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from portal.hashing import default_slots, slot
+from tests.conftest import sign_in
+
+
+@contextmanager
+def held_by_another_process(directory: Path, number: int) -> Iterator[None]:
+    """Slot ``number`` taken as another worker would (its own open file, so its own lock)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(directory / f"slot-{number}", os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(descriptor, fcntl.LOCK_EX)
+    try:
+        yield
+    finally:
+        os.close(descriptor)
+
+
+def test_a_sign_in_waits_for_a_slot_while_every_one_is_taken(make_app: Any, tmp_path: Path) -> None:
+    app = make_app(PASSWORD_HASH_SLOTS=1, PASSWORD_HASH_SLOT_DIRECTORY=str(tmp_path))
+    outcome: list[int] = []
+
+    def signs_in() -> None:
+        outcome.append(sign_in(app.test_client(), "head@oakfield.example").status_code)
+
+    person = threading.Thread(target=signs_in)
+    with held_by_another_process(tmp_path, 0):
+        person.start()
+        person.join(timeout=1.0)
+        assert person.is_alive() and outcome == []  # still waiting for the only slot
+    person.join(timeout=30)
+    assert outcome == [303]  # signed in once the slot was let go
+
+
+def test_a_check_takes_whichever_slot_is_free(tmp_path: Path) -> None:
+    taken = os.getpid() % 3  # the slot this process would try first
+    with (
+        held_by_another_process(tmp_path, taken),
+        slot(str(tmp_path), 3) as first,
+        slot(str(tmp_path), 3) as second,
+    ):
+        assert {first, second} == {0, 1, 2} - {taken}
+    # Let go when done: every slot can be had again at once.
+    with slot(str(tmp_path), 1) as only:
+        assert only == 0
+
+
+def test_without_a_writable_slot_directory_the_check_runs_anyway(tmp_path: Path) -> None:
+    not_a_directory = tmp_path / "file"
+    not_a_directory.write_text("")
+    with slot(str(not_a_directory), 2) as held:
+        assert held is None
+
+
+def test_with_no_slots_set_a_sign_in_takes_none(make_app: Any, tmp_path: Path) -> None:
+    app = make_app(PASSWORD_HASH_SLOTS=0, PASSWORD_HASH_SLOT_DIRECTORY=str(tmp_path))
+    with held_by_another_process(tmp_path, 0):
+        assert sign_in(app.test_client(), "head@oakfield.example").status_code == 303
+
+
+def test_there_are_as_many_slots_as_cores_this_process_may_use(make_app: Any) -> None:
+    assert default_slots() == len(os.sched_getaffinity(0))
+    assert make_app().config["PASSWORD_HASH_SLOTS"] == default_slots()
