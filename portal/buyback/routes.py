@@ -86,8 +86,8 @@ def choice(school_id: int) -> ResponseReturnValue:
     if window is None:
         return render_page("buyback/no-window.html", school=school)
     offered = service.offered_to(school, window.year)
-    stored = service.get_choice(school, window)
     posted = request.method == "POST"
+    stored = service.get_choice(school, window, with_lines=posted)
     if posted and not can(Capability.EDIT_BUYBACK):
         abort(403)
     # Submitting writes the draft's lines with today's prices, so reads them as objects.

@@ -19,9 +19,9 @@ from functools import cached_property, lru_cache
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Text, cast, select, tuple_
+from sqlalchemy import Text, cast, func, select, tuple_
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import lazyload, selectinload
+from sqlalchemy.orm import joinedload, lazyload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from portal import audit
@@ -555,14 +555,22 @@ class StaleChoice(Exception):
         self.changed = changed
 
 
-def get_choice(school: School, window: BuybackWindow) -> BuybackChoice | None:
-    """The school's choice in the window; its lines are read when asked for (a page reads
-    them as plain rows, see ``current_answers``)."""
-    return db.session.scalars(
-        select(BuybackChoice)
-        .options(lazyload(BuybackChoice.lines), lazyload(BuybackChoice.school))
-        .where(BuybackChoice.school_id == school.id, BuybackChoice.window_id == window.id)
-    ).one_or_none()
+def get_choice(
+    school: School, window: BuybackWindow, *, with_lines: bool = False
+) -> BuybackChoice | None:
+    """The school's choice in the window. Its lines are read when asked for (a page reads
+    them as plain rows, see ``current_answers``), or ``with_lines``, in the same query, for
+    a request that will write them."""
+    lines = joinedload(BuybackChoice.lines) if with_lines else lazyload(BuybackChoice.lines)
+    return (
+        db.session.scalars(
+            select(BuybackChoice)
+            .options(lines, lazyload(BuybackChoice.school))
+            .where(BuybackChoice.school_id == school.id, BuybackChoice.window_id == window.id)
+        )
+        .unique()
+        .one_or_none()
+    )
 
 
 def choices_for(windows: dict[int, BuybackWindow | None]) -> dict[int, BuybackChoice]:
@@ -707,7 +715,14 @@ def submit(
             }
         )
     submission = BuybackSubmission(
-        number=len(choice.submissions) + 1,
+        choice=choice,
+        # Counted by the INSERT itself, not by loading every earlier submission's lines; two
+        # at once would take the same number, which the unique index refuses (below).
+        number=select(func.coalesce(func.max(BuybackSubmission.number), 0) + 1)
+        .where(BuybackSubmission.choice_id == choice.id)
+        .scalar_subquery()
+        if choice.id is not None
+        else 1,
         submission_key=submission_key,
         submitted_by=actor,
         submitted_at=utcnow(),
@@ -716,7 +731,7 @@ def submit(
         net_pence=sum(line["net_pence"] for line in frozen),
         vat_pence=sum(line["vat_pence"] for line in frozen),
     )
-    choice.submissions.append(submission)
+    db.session.add(submission)
     choice.status = ChoiceStatus.SUBMITTED
     choice.submitted_at = submission.submitted_at
     choice.purchase_order = purchase_order or None
