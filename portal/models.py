@@ -19,7 +19,9 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    event,
     func,
+    insert,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import Date
@@ -1018,6 +1020,52 @@ class BuybackSubmission(Base):
 
     choice: Mapped[BuybackChoice] = relationship(back_populates="submissions")
     submitted_by: Mapped[User] = relationship(lazy="joined")
+
+
+class BuybackSubmissionAnswer(Base):
+    """Each service's yes or no in a submission, and what it came to: its ``lines`` as rows.
+
+    Written with the submission (below) and never changed, like it; the lines stay the record
+    (options, quantities, VAT, the names as they were). These rows are for adding up: the
+    buy-back analysis totals a window's latest submissions in the database, by index,
+    rather than reading every line of every school into Python.
+    """
+
+    __tablename__ = "buyback_submission_answer"
+
+    submission_id: Mapped[int] = mapped_column(
+        ForeignKey("buyback_submission.id", ondelete="CASCADE"), primary_key=True
+    )
+    # The service as the lines name it (no foreign key, as there: a record of what was said).
+    service_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    buying: Mapped[bool]
+    net_pence: Mapped[int]
+
+
+def submission_answers(submission_id: int, lines: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The answer rows of a submission's frozen ``lines``: one per service answered yes or no
+    (a line without an answer is none), the last line of a service standing."""
+    answers: dict[int, dict[str, Any]] = {}
+    for line in lines:
+        buying = line.get("buying")
+        if isinstance(buying, bool):
+            service_id = int(line["service_id"])
+            answers[service_id] = {
+                "submission_id": submission_id,
+                "service_id": service_id,
+                "buying": buying,
+                "net_pence": int(line.get("net_pence") or 0),
+            }
+    return list(answers.values())
+
+
+@event.listens_for(BuybackSubmission, "after_insert")
+def _write_answers(_mapper: Any, connection: Any, submission: BuybackSubmission) -> None:
+    # Every submission the ORM writes gets its rows in the same transaction; bulk writers
+    # (seed-scale) call submission_answers themselves.
+    rows = submission_answers(submission.id, submission.lines or [])
+    if rows:
+        connection.execute(insert(BuybackSubmissionAnswer.__table__), rows)
 
 
 class BuybackReminder(Base):

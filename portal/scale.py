@@ -63,6 +63,7 @@ from portal.models import (
     BuybackChoice,
     BuybackLine,
     BuybackSubmission,
+    BuybackSubmissionAnswer,
     BuybackWindow,
     ChoiceStatus,
     Cohort,
@@ -94,6 +95,7 @@ from portal.models import (
     Urgency,
     User,
     contact_area,
+    submission_answers,
 )
 from portal.services.pricing import (
     Band,
@@ -1478,19 +1480,24 @@ def _buyback(run: _Run) -> None:
 
     now = run.today
     next_choice = run.next_id(BuybackChoice)
+    next_submission = run.next_id(BuybackSubmission)
     income: Counter[int] = Counter()
     choices: list[dict[str, Any]] = []
     lines: list[dict[str, Any]] = []
     submissions: list[dict[str, Any]] = []
+    # Each submission's answers as rows, as the portal writes them with a submission.
+    answers: list[dict[str, Any]] = []
     totals: Counter[str] = Counter()
 
     def flush() -> None:
         totals["buyback_choices"] += run.insert(BuybackChoice, choices)
         totals["buyback_lines"] += run.insert(BuybackLine, lines)
         totals["buyback_submissions"] += run.insert(BuybackSubmission, submissions)
+        run.insert(BuybackSubmissionAnswer, answers)
         choices.clear()
         lines.clear()
         submissions.clear()
+        answers.clear()
 
     for school in run.schools:
         people = run.school_people[school.id]
@@ -1577,8 +1584,12 @@ def _buyback(run: _Run) -> None:
                 for version in range(1, number + 1):
                     # A resubmission: the school changed its mind about one service.
                     kept = frozen if version == number else _one_fewer(frozen)
+                    submission_id = next_submission + len(submissions)
+                    submission_id += totals["buyback_submissions"]
+                    answers.extend(submission_answers(submission_id, kept))
                     submissions.append(
                         {
+                            "id": submission_id,
                             "choice_id": choice_id,
                             "number": version,
                             "submission_key": f"scale-{choice_id}-{version}",
@@ -1871,7 +1882,7 @@ def _outcome(rng: random.Random, kind: SupportKind) -> SupportOutcome:
 
 # Tables given ids worked out here rather than by the database.
 _ID_TABLES = (Trust, School, User, Contact, Service, ServiceOffer, PriceOption)
-_ID_TABLES += (BuybackChoice, SupportRequest)
+_ID_TABLES += (BuybackChoice, BuybackSubmission, SupportRequest)
 
 
 def _move_sequences_on(run: _Run) -> None:

@@ -28,6 +28,8 @@ from portal.db import utcnow
 from portal.demo import SCHOOLS as DEMO_SCHOOLS
 from portal.models import (
     BuybackChoice,
+    BuybackSubmission,
+    BuybackSubmissionAnswer,
     BuybackWindow,
     ChoiceStatus,
     Contact,
@@ -46,6 +48,7 @@ from portal.models import (
     Trust,
     Urgency,
     User,
+    submission_answers,
 )
 from portal.scale import (
     FIRST_URN,
@@ -367,3 +370,34 @@ def test_it_refuses_in_production(monkeypatch: pytest.MonkeyPatch) -> None:
     assert result.exit_code != 0
     assert "seed-scale refuses to run when PORTAL_ENV=production" in result.output
     app.extensions["portal.db"].engine.dispose()
+
+
+def _answer_rows(session: Session) -> dict[int, dict[int, tuple[bool, int]]]:
+    found: dict[int, dict[int, tuple[bool, int]]] = {}
+    for answer in session.scalars(select(BuybackSubmissionAnswer)):
+        found.setdefault(answer.submission_id, {})[answer.service_id] = (
+            answer.buying,
+            answer.net_pence,
+        )
+    return found
+
+
+def _expected_rows(session: Session) -> dict[int, dict[int, tuple[bool, int]]]:
+    expected: dict[int, dict[int, tuple[bool, int]]] = {}
+    for submission_id, lines in session.execute(
+        select(BuybackSubmission.id, BuybackSubmission.lines)
+    ):
+        for row in submission_answers(submission_id, lines):
+            expected.setdefault(submission_id, {})[row["service_id"]] = (
+                row["buying"],
+                row["net_pence"],
+            )
+    return expected
+
+
+def test_every_submission_has_its_answers_as_rows(scaled: object, session: Session) -> None:
+    """The demo's submissions (written through the ORM) and the generated ones (bulk) alike:
+    the analysis adds up these rows, so they must say what the frozen lines say."""
+    expected = _expected_rows(session)
+    assert sum(len(answers) for answers in expected.values()) > 1_000
+    assert _answer_rows(session) == expected

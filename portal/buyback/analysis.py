@@ -43,7 +43,7 @@ from __future__ import annotations
 
 import enum
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -57,7 +57,9 @@ from portal.db import db
 from portal.models import (
     BuybackChoice,
     BuybackSubmission,
+    BuybackSubmissionAnswer,
     BuybackWindow,
+    EstablishmentType,
     Phase,
     School,
     SchoolStatus,
@@ -75,9 +77,6 @@ from portal.support.stats import bar_chart_svg
 
 MAINTAINED = "Maintained"
 ACADEMY = "Academy"
-
-# A school's answer for one service: buying or not, and the frozen net price when buying.
-Answer = tuple[bool, int]
 
 
 class ReturnState(enum.StrEnum):
@@ -184,13 +183,14 @@ class _Tally:
     not_buying: int = 0
     income_pence: int = 0
 
-    def answer(self, buying: bool, net_pence: int) -> None:
-        """One school's answer (counted as eligible by ``add``)."""
+    def answered(self, buying: bool, schools: int, net_pence: int) -> None:
+        """``schools`` more schools' answers, all ``buying`` or all not, coming to
+        ``net_pence`` (counted as eligible by ``add``)."""
         if buying:
-            self.buying += 1
+            self.buying += schools
             self.income_pence += net_pence
         else:
-            self.not_buying += 1
+            self.not_buying += schools
 
     def add(self, schools: int, answered: _Tally) -> None:
         """``schools`` more schools the service is open to, who answered as ``answered``."""
@@ -221,7 +221,6 @@ class _Profile:
 class _Submitted:
     submitted_at: datetime
     submissions: int
-    answers: dict[int, Answer]
 
 
 def percentage(part: int, whole: int) -> Decimal | None:
@@ -254,53 +253,38 @@ def analyse(window: BuybackWindow) -> WindowAnalysis:
         ),
         key=lambda school: (school.name.casefold(), school.urn),
     )
-    choices = _choices([window.id] + ([last_year.id] if last_year else []))
+    this_year = _returns(window.id)
     offered = _offers(window.year)
-
-    this_year = choices.get(window.id, {})
     returns = [
         _return_of(school, school.id in this_year, this_year.get(school.id)) for school in schools
     ]
-    answers = {
-        school_id: submitted.answers
-        for school_id, submitted in this_year.items()
-        if submitted is not None
-    }
-    last_answers = (
-        [
-            submitted.answers
-            for submitted in choices.get(last_year.id, {}).values()
-            if submitted is not None
-        ]
-        if last_year
-        else []
-    )
 
     # Whether a service is open to a school depends only on the school's profile (its phase,
-    # type and eligibility groups), of which a council has a few dozen: the answers are
-    # added up per service and profile in one pass, and each service is then checked against
-    # each profile rather than each of thousands of schools.
-    # Profiles are numbered, so that the pass over every answer hashes small integers.
+    # type and eligibility groups), of which a council has a few dozen, and the profile only
+    # on the school's type and phase: the database adds the answers up per service, type and
+    # phase, and each service is then checked against each profile rather than each of
+    # thousands of schools.
     numbered: dict[_Profile, int] = {}
-    profile_of: dict[int, int] = {}
+    profile_of: dict[tuple[EstablishmentType, Phase], int] = {}
     schools_with: Counter[int] = Counter()
     for school in schools:
-        profile = _Profile(
-            school.phase,
-            _type_of(school),
-            frozenset(group.value for group in eligibility_of(school)),
-        )
-        number = numbered.setdefault(profile, len(numbered))
-        profile_of[school.id] = number
+        key = (school.establishment_type, school.phase)
+        number = profile_of.get(key)
+        if number is None:
+            profile = _Profile(
+                school.phase,
+                _type_of(school),
+                frozenset(group.value for group in eligibility_of(school)),
+            )
+            number = profile_of[key] = numbered.setdefault(profile, len(numbered))
         schools_with[number] += 1
     said: dict[int, dict[int, _Tally]] = defaultdict(lambda: defaultdict(_Tally))
-    for school_id, school_answers in answers.items():
-        number = profile_of.get(school_id)
-        if number is None:  # closed since, or not in the window's cohort
+    for service_id, kind, phase, buying, answers, net_pence in _answer_totals(window.id):
+        number = profile_of.get((kind, phase))
+        if number is None:  # no open school of the window's cohort is of this type and phase
             continue
-        for service_id, (buying, net_pence) in school_answers.items():
-            said[service_id][number].answer(buying, net_pence)
-    bought_last_year = _bought(last_answers)
+        said[service_id][number].answered(buying, answers, net_pence)
+    bought_last_year = _bought(last_year.id) if last_year is not None else {}
     services: list[ServiceTakeUp] = []
     by_phase: list[GroupTakeUp] = []
     by_type: list[GroupTakeUp] = []
@@ -321,7 +305,7 @@ def analyse(window: BuybackWindow) -> WindowAnalysis:
                 service,
                 overall,
                 cost,
-                bought_last_year.get(service.id, [])
+                bought_last_year.get(service.id, (0, 0))
                 if last_year is not None and offered_last_year
                 else None,
             )
@@ -346,53 +330,92 @@ def analyse(window: BuybackWindow) -> WindowAnalysis:
     )
 
 
-def _choices(window_ids: list[int]) -> dict[int, dict[int, _Submitted | None]]:
-    """Window id -> school id -> its latest submission, or None for a draft: one query."""
-    latest = (
+def _latest_submissions(window_id: int) -> Any:
+    """Each choice of ``window_id`` that was submitted: its latest submission's number, and
+    how many submissions it has had (a subquery)."""
+    return (
         select(
             BuybackSubmission.choice_id,
             func.max(BuybackSubmission.number).label("number"),
             func.count().label("submissions"),
         )
         .join(BuybackChoice, BuybackChoice.id == BuybackSubmission.choice_id)
-        .where(BuybackChoice.window_id.in_(window_ids))
+        .where(BuybackChoice.window_id == window_id)
         .group_by(BuybackSubmission.choice_id)
         .subquery()
     )
+
+
+def _returns(window_id: int) -> dict[int, _Submitted | None]:
+    """School id -> its latest submission in ``window_id``, or None for a draft: one query."""
+    latest = _latest_submissions(window_id)
     rows = db.session.execute(
-        select(
-            BuybackChoice.window_id,
-            BuybackChoice.school_id,
-            latest.c.submissions,
-            BuybackSubmission.submitted_at,
-            BuybackSubmission.lines,
-        )
+        select(BuybackChoice.school_id, latest.c.submissions, BuybackSubmission.submitted_at)
         .outerjoin(latest, latest.c.choice_id == BuybackChoice.id)
         .outerjoin(
             BuybackSubmission,
             (BuybackSubmission.choice_id == latest.c.choice_id)
             & (BuybackSubmission.number == latest.c.number),
         )
-        .where(BuybackChoice.window_id.in_(window_ids))
+        .where(BuybackChoice.window_id == window_id)
     )
-    found: dict[int, dict[int, _Submitted | None]] = defaultdict(dict)
-    for window_id, school_id, submissions, submitted_at, lines in rows:
-        found[window_id][school_id] = (
-            None
-            if submitted_at is None
-            else _Submitted(submitted_at, submissions, _answers(lines or []))
+    return {
+        school_id: None if submitted_at is None else _Submitted(submitted_at, submissions)
+        for school_id, submissions, submitted_at in rows
+    }
+
+
+def _answers_of_latest(window_id: int) -> Any:
+    """The answers of each latest submission in ``window_id``, with its choice (a select)."""
+    latest = _latest_submissions(window_id)
+    return (
+        select()
+        .select_from(BuybackSubmissionAnswer)
+        .join(BuybackSubmission, BuybackSubmission.id == BuybackSubmissionAnswer.submission_id)
+        .join(
+            latest,
+            (latest.c.choice_id == BuybackSubmission.choice_id)
+            & (latest.c.number == BuybackSubmission.number),
         )
-    return found
+        .join(BuybackChoice, BuybackChoice.id == BuybackSubmission.choice_id)
+    )
 
 
-def _answers(lines: Iterable[dict[str, Any]]) -> dict[int, Answer]:
-    answers: dict[int, Answer] = {}
-    for line in lines:
-        buying = line.get("buying")
-        # A line saved without a yes or no is no answer at all.
-        if isinstance(buying, bool):
-            answers[int(line["service_id"])] = (buying, int(line.get("net_pence") or 0))
-    return answers
+def _answer_totals(window_id: int) -> list[tuple[int, EstablishmentType, Phase, bool, int, int]]:
+    """The open schools' latest answers in ``window_id``, added up: (service id, type, phase,
+    buying, how many schools, their net pence) per service, type, phase and answer."""
+    answer = BuybackSubmissionAnswer
+    query = (
+        _answers_of_latest(window_id)
+        .add_columns(
+            answer.service_id,
+            School.establishment_type,
+            School.phase,
+            answer.buying,
+            func.count(),
+            func.coalesce(func.sum(answer.net_pence), 0),
+        )
+        .join(School, School.id == BuybackChoice.school_id)
+        .where(School.status == SchoolStatus.OPEN)
+        .group_by(answer.service_id, School.establishment_type, School.phase, answer.buying)
+    )
+    return [tuple(row) for row in db.session.execute(query)]  # type: ignore[misc]
+
+
+def _bought(window_id: int) -> dict[int, tuple[int, int]]:
+    """Service id -> how many schools bought it in ``window_id`` (their latest submissions)
+    and what they paid in all (net pence)."""
+    answer = BuybackSubmissionAnswer
+    query = (
+        _answers_of_latest(window_id)
+        .add_columns(answer.service_id, func.count(), func.sum(answer.net_pence))
+        .where(answer.buying.is_(True))
+        .group_by(answer.service_id)
+    )
+    return {
+        service_id: (schools, int(income or 0))
+        for service_id, schools, income in db.session.execute(query)
+    }
 
 
 def _offers(year: int) -> list[tuple[Service, int | None, bool]]:
@@ -425,28 +448,18 @@ def _type_of(school: School) -> str:
     return ACADEMY if school.is_academy else MAINTAINED
 
 
-def _bought(answers_by_school: Iterable[dict[int, Answer]]) -> dict[int, list[int]]:
-    """Service id -> what each school that bought it paid (net pence): one pass over all."""
-    bought: dict[int, list[int]] = defaultdict(list)
-    for answers in answers_by_school:
-        for service_id, (buying, net_pence) in answers.items():
-            if buying:
-                bought[service_id].append(net_pence)
-    return bought
-
-
 def _service_take_up(
     service: Service,
     tally: _Tally,
     cost_pence: int | None,
-    bought_last_year: list[int] | None,
+    bought_last_year: tuple[int, int] | None,
 ) -> ServiceTakeUp:
-    """``bought_last_year``: what each school that bought the service last year paid; None
-    when there is no last year to compare with."""
+    """``bought_last_year``: how many schools bought the service last year, and what they
+    paid in all; None when there is no last year to compare with."""
     surplus = None if cost_pence is None else tally.income_pence - cost_pence
     last_buying = last_income = None
     if bought_last_year is not None:
-        last_buying, last_income = len(bought_last_year), sum(bought_last_year)
+        last_buying, last_income = bought_last_year
     return ServiceTakeUp(
         service_id=service.id,
         service=service.name,
