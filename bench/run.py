@@ -6,7 +6,7 @@
    ``postgresql+psycopg://postgres@127.0.0.1:5432/bench``) and migrates it; with ``--seed``,
    loads the demo data and, where the command exists, ``seed-scale --factor N`` on top.
 2. Reads the accounts the simulated users sign in as (bench/accounts.py) and the data's size.
-3. Serves the portal with gunicorn (two worker processes a core, and one), with rate limits
+3. Serves the portal with gunicorn (four worker processes a core, of one thread), with rate limits
    off: every simulated user signs in from 127.0.0.1, which the sign-in limit would refuse.
 4. Runs locust headless: the users sign in, then go about the mixed journeys (latency per
    page); then the bare layout, each main page on its own, and the bare layout again
