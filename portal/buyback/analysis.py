@@ -35,8 +35,9 @@ Definitions:
   because that was the council's income. They are None when there was no such window or
   the service was not offered that year.
 
-``analyse`` runs four queries whatever the number of schools, choices and services, and
-works everything else out in Python.
+``analyse`` runs six queries whatever the number of schools, choices and services: the
+database adds up the latest submissions' answers (``BuybackSubmissionAnswer``, the lines as
+rows) per service, school type and phase, and the rest is worked out in Python.
 """
 
 from __future__ import annotations
