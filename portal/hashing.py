@@ -86,12 +86,15 @@ def slot(directory: str, slots: int) -> Iterator[int | None]:
     """
     held: int | None = None
     descriptor = -1
+
+    def open_slot(number: int) -> int:
+        return os.open(Path(directory) / f"slot-{number}", os.O_RDWR | os.O_CREAT, 0o600)
+
     try:
         os.makedirs(directory, mode=0o700, exist_ok=True)
         first = os.getpid() % slots
-        order = [(first + step) % slots for step in range(slots)]
-        for number in order:
-            descriptor = os.open(Path(directory) / f"slot-{number}", os.O_RDWR | os.O_CREAT, 0o600)
+        for number in [(first + step) % slots for step in range(slots)]:
+            descriptor = open_slot(number)
             try:
                 fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
@@ -101,7 +104,7 @@ def slot(directory: str, slots: int) -> Iterator[int | None]:
             held = number
             break
         if held is None:
-            descriptor = os.open(Path(directory) / f"slot-{first}", os.O_RDWR | os.O_CREAT, 0o600)
+            descriptor = open_slot(first)
             fcntl.flock(descriptor, fcntl.LOCK_EX)
             held = first
     except OSError:
