@@ -1584,8 +1584,9 @@ def _buyback(run: _Run) -> None:
                 for version in range(1, number + 1):
                     # A resubmission: the school changed its mind about one service.
                     kept = frozen if version == number else _one_fewer(frozen)
-                    submission_id = next_submission + len(submissions)
-                    submission_id += totals["buyback_submissions"]
+                    submission_id = (
+                        next_submission + len(submissions) + totals["buyback_submissions"]
+                    )
                     answers.extend(submission_answers(submission_id, kept))
                     submissions.append(
                         {
