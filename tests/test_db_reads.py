@@ -1,0 +1,130 @@
+"""Pages read outside a transaction on PostgreSQL; whatever writes or locks still gets one.
+
+Each test builds an app on the real engine (not the suite's rolled-back transaction, which
+pages must stay inside) with routes of its own on a scratch table, and looks from a second
+connection at what the database holds while and after they run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+from flask import Blueprint, Flask
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.exc import OperationalError
+
+from portal.db import db
+from portal.extensions import csrf
+
+probe = Blueprint("probe", __name__)
+# What the other connection saw while a route was half-way through.
+seen: dict[str, object] = {}
+
+
+def _other_connection() -> Engine:
+    return create_engine(db.engine.url)
+
+
+def _two_clock_readings() -> str:
+    # now() is when the transaction began: one value for the whole of a transaction.
+    first = db.session.scalar(text("SELECT now()"))
+    db.session.execute(text("SELECT pg_sleep(0.02)"))
+    second = db.session.scalar(text("SELECT now()"))
+    return "one transaction" if first == second else "a transaction a statement"
+
+
+@probe.get("/probe/clock")
+def clock_on_a_page() -> str:
+    return _two_clock_readings()
+
+
+@probe.post("/probe/clock")
+@csrf.exempt
+def clock_on_a_form() -> str:
+    return _two_clock_readings()
+
+
+@probe.get("/probe/write/<outcome>")
+def write_on_a_page(outcome: str) -> str:
+    db.session.execute(text("INSERT INTO read_probe (note) VALUES ('first')"))
+    other = _other_connection()
+    with other.connect() as connection:
+        seen["before commit"] = connection.scalar(text("SELECT count(*) FROM read_probe"))
+    other.dispose()
+    db.session.execute(text("INSERT INTO read_probe (note) VALUES ('second')"))
+    if outcome == "fails":
+        raise RuntimeError("the page failed after its first write")
+    db.session.commit()
+    return "written"
+
+
+@probe.get("/probe/lock")
+def lock_on_a_page() -> str:
+    db.session.execute(text("SELECT id FROM read_probe WHERE note = 'locked' FOR UPDATE"))
+    other = _other_connection()
+    try:
+        with other.connect() as connection:
+            connection.execute(
+                text("SELECT id FROM read_probe WHERE note = 'locked' FOR UPDATE NOWAIT")
+            )
+            seen["lock"] = "free"
+    except OperationalError:
+        seen["lock"] = "held"
+    finally:
+        other.dispose()
+    return "locked"
+
+
+@pytest.fixture
+def probe_app(database_url: str, make_app: Callable[..., Flask]) -> Iterator[Flask]:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite runs in the process: its pages keep their transactions")
+    app = make_app(TESTING=False, PROPAGATE_EXCEPTIONS=False)
+    app.register_blueprint(probe)
+    engine = create_engine(database_url)
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE read_probe (id serial PRIMARY KEY, note text)"))
+    seen.clear()
+    try:
+        yield app
+    finally:
+        with engine.begin() as connection:
+            connection.execute(text("DROP TABLE read_probe"))
+        engine.dispose()
+
+
+def _notes(app: Flask) -> list[str]:
+    engine = create_engine(app.config["DATABASE_URL"])
+    with engine.connect() as connection:
+        notes = list(connection.scalars(text("SELECT note FROM read_probe ORDER BY id")))
+    engine.dispose()
+    return notes
+
+
+def test_a_page_reads_each_statement_on_its_own(probe_app: Flask) -> None:
+    client = probe_app.test_client()
+    assert client.get("/probe/clock").get_data(as_text=True) == "a transaction a statement"
+    # A form's answer keeps one transaction from its first statement to its last.
+    assert client.post("/probe/clock").get_data(as_text=True) == "one transaction"
+
+
+def test_a_page_that_writes_commits_all_or_nothing(probe_app: Flask) -> None:
+    client = probe_app.test_client()
+
+    assert client.get("/probe/write/commits").status_code == 200
+    assert seen["before commit"] == 0  # the first row was inside a transaction
+    assert _notes(probe_app) == ["first", "second"]
+
+    assert client.get("/probe/write/fails").status_code == 500
+    assert _notes(probe_app) == ["first", "second"]  # the failed page's row went with it
+
+
+def test_a_page_that_locks_rows_holds_them_until_it_ends(probe_app: Flask) -> None:
+    engine = create_engine(probe_app.config["DATABASE_URL"])
+    with engine.begin() as connection:
+        connection.execute(text("INSERT INTO read_probe (note) VALUES ('locked')"))
+    engine.dispose()
+
+    assert probe_app.test_client().get("/probe/lock").status_code == 200
+    assert seen["lock"] == "held"
