@@ -21,6 +21,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 
+from portal import kept_memory
 from portal.hashing import in_lane
 
 _EXTENSION_KEY = "portal.password_hasher"
@@ -61,10 +62,12 @@ def hash_password(password: str) -> str:
 def verify_password(password_hash: str | None, password: str) -> bool:
     hasher = _hasher()
     dummy = current_app.extensions[_EXTENSION_KEY + ".dummy"]
+    keep = current_app.config["PASSWORD_HASH_KEEP_MEMORY"] and kept_memory.available
+    verify = kept_memory.verify if keep else hasher.verify
 
     def check() -> bool:
         try:
-            return hasher.verify(password_hash or dummy, password) and password_hash is not None
+            return verify(password_hash or dummy, password) and password_hash is not None
         except (VerificationError, InvalidHashError):
             return False
 

@@ -245,27 +245,36 @@ def test_a_hash_made_with_other_settings_is_upgraded_at_sign_in(
 
 
 class _PriorityRecorder:
-    """The app's password hasher, noting each check's thread and its CPU niceness."""
+    """Notes each password check's thread and its CPU niceness, whichever way it checks."""
 
-    def __init__(self, hasher) -> None:  # type: ignore[no-untyped-def]
-        self.hasher = hasher
+    def __init__(self) -> None:
         self.checks: list[tuple[int, int]] = []
 
-    def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
-        return getattr(self.hasher, name)
+    def around(self, verify):  # type: ignore[no-untyped-def]
+        def recorded(password_hash: str, password: str) -> bool:
+            thread = threading.get_native_id()
+            self.checks.append((thread, os.getpriority(os.PRIO_PROCESS, thread)))
+            return verify(password_hash, password)
 
-    def verify(self, password_hash: str, password: str) -> bool:
-        thread = threading.get_native_id()
-        self.checks.append((thread, os.getpriority(os.PRIO_PROCESS, thread)))
-        return self.hasher.verify(password_hash, password)
+        return recorded
 
 
 def _record_checks(app, monkeypatch: pytest.MonkeyPatch) -> _PriorityRecorder:  # type: ignore[no-untyped-def]
-    from portal import passwords
+    from portal import kept_memory, passwords
 
+    recorder = _PriorityRecorder()
     with app.app_context():
-        recorder = _PriorityRecorder(passwords._hasher())
-    monkeypatch.setitem(app.extensions, "portal.password_hasher", recorder)
+        hasher = passwords._hasher()
+
+    class Recorded:
+        verify = staticmethod(recorder.around(hasher.verify))
+
+        def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
+            return getattr(hasher, name)
+
+    # Checks run in kept memory (PASSWORD_HASH_KEEP_MEMORY) or through the hasher itself.
+    monkeypatch.setattr(kept_memory, "verify", recorder.around(kept_memory.verify))
+    monkeypatch.setitem(app.extensions, "portal.password_hasher", Recorded())
     return recorder
 
 
