@@ -55,6 +55,8 @@ def from_environment(instance_path: str) -> dict[str, object]:
         # Production names its database; the embedded SQLite file is for development.
         "DATABASE_URL": os.environ.get("DATABASE_URL")
         or (None if production else default_database),
+        # A pooled connection idle longer than this is checked before use (0: before every use).
+        "DATABASE_PING_AFTER_IDLE_SECONDS": _int("DATABASE_PING_AFTER_IDLE_SECONDS", 1),
         "COUNCIL_NAME": council_name,
         # The council as an Open Referral organisation: a UUID that must not change once the
         # feed is published, since aggregators key the council's services on it.

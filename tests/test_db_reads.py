@@ -1,4 +1,5 @@
-"""Pages read outside a transaction on PostgreSQL; whatever writes or locks still gets one.
+"""Round trips to PostgreSQL a page does without: pages read outside a transaction (whatever
+writes or locks still gets one), and a pooled connection is checked only after sitting idle.
 
 Each test builds an app on the real engine (not the suite's rolled-back transaction, which
 pages must stay inside) with routes of its own on a scratch table, and looks from a second
@@ -7,6 +8,7 @@ connection at what the database holds while and after they run.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -76,11 +78,22 @@ def lock_on_a_page() -> str:
     return "locked"
 
 
+@probe.get("/probe/backend")
+def backend() -> str:
+    return str(db.session.scalar(text("SELECT pg_backend_pid()")))
+
+
 @pytest.fixture
 def probe_app(database_url: str, make_app: Callable[..., Flask]) -> Iterator[Flask]:
+    yield from _probe_app(database_url, make_app)
+
+
+def _probe_app(
+    database_url: str, make_app: Callable[..., Flask], **settings: object
+) -> Iterator[Flask]:
     if not database_url.startswith("postgresql"):
-        pytest.skip("SQLite runs in the process: its pages keep their transactions")
-    app = make_app(TESTING=False, PROPAGATE_EXCEPTIONS=False)
+        pytest.skip("PostgreSQL only: SQLite runs in the process, with no round trips to save")
+    app = make_app(TESTING=False, PROPAGATE_EXCEPTIONS=False, **settings)
     app.register_blueprint(probe)
     engine = create_engine(database_url)
     with engine.begin() as connection:
@@ -128,3 +141,60 @@ def test_a_page_that_locks_rows_holds_them_until_it_ends(probe_app: Flask) -> No
 
     assert probe_app.test_client().get("/probe/lock").status_code == 200
     assert seen["lock"] == "held"
+
+
+def _drop_connection(app: Flask, backend_pid: str) -> None:
+    """The database server ends one of the app's pooled connections (as a restart would)."""
+    engine = create_engine(app.config["DATABASE_URL"])
+    with engine.connect() as connection:
+        connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": int(backend_pid)})
+        for _ in range(50):
+            gone = not connection.scalar(
+                text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid"),
+                {"pid": int(backend_pid)},
+            )
+            if gone:
+                break
+            time.sleep(0.05)
+    engine.dispose()
+
+
+@pytest.fixture
+def app_pinging_idle_connections(
+    database_url: str, make_app: Callable[..., Flask]
+) -> Iterator[Flask]:
+    yield from _probe_app(database_url, make_app, DATABASE_PING_AFTER_IDLE_SECONDS=0)
+
+
+@pytest.fixture
+def app_trusting_recent_connections(
+    database_url: str, make_app: Callable[..., Flask]
+) -> Iterator[Flask]:
+    yield from _probe_app(database_url, make_app, DATABASE_PING_AFTER_IDLE_SECONDS=3600)
+
+
+def test_a_connection_idle_past_the_limit_is_checked_and_replaced(
+    app_pinging_idle_connections: Flask,
+) -> None:
+    client = app_pinging_idle_connections.test_client()
+    first = client.get("/probe/backend").get_data(as_text=True)
+    _drop_connection(app_pinging_idle_connections, first)
+
+    answer = client.get("/probe/backend")
+    assert answer.status_code == 200
+    assert answer.get_data(as_text=True) != first  # a new connection, found before the page ran
+
+
+def test_a_connection_used_within_the_limit_is_not_checked(
+    app_trusting_recent_connections: Flask,
+) -> None:
+    # What the limit trades: no round trip for a connection used moments ago, so one the
+    # server dropped within it fails one page; the pool then replaces its connections.
+    client = app_trusting_recent_connections.test_client()
+    first = client.get("/probe/backend").get_data(as_text=True)
+    _drop_connection(app_trusting_recent_connections, first)
+
+    assert client.get("/probe/backend").status_code == 500
+    answer = client.get("/probe/backend")
+    assert answer.status_code == 200
+    assert answer.get_data(as_text=True) != first
