@@ -23,11 +23,10 @@ import hmac
 import threading
 from typing import Any
 
-from argon2 import Type, extract_parameters
+from argon2 import extract_parameters
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from argon2.low_level import core, ffi, lib
+from argon2.low_level import core, error_to_str, ffi, lib
 
-_TYPES = {Type.ID: lib.Argon2_id, Type.I: lib.Argon2_i, Type.D: lib.Argon2_d}
 _kept = threading.local()
 
 
@@ -94,9 +93,10 @@ def verify(encoded: str, password: str) -> bool:
             "flags": lib.ARGON2_DEFAULT_FLAGS,
         },
     )
-    result = core(context, _TYPES[parameters.type])
+    # argon2-cffi's Type members are libargon2's own numbers for the variants.
+    result = core(context, parameters.type.value)
     if result != lib.ARGON2_OK:
-        raise VerificationError(ffi.string(lib.argon2_error_message(result)).decode())
+        raise VerificationError(error_to_str(result))
     if not hmac.compare_digest(bytes(ffi.buffer(out, len(expected))), expected):
         raise VerifyMismatchError()
     return True
