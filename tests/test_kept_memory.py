@@ -11,14 +11,14 @@ from collections.abc import Callable
 import pytest
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
-from flask import Flask
+from flask.testing import FlaskClient
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from portal import kept_memory
+from portal.auth.routes import SIGN_IN_FAILED
 from portal.demo import DEMO_PASSWORD
-from portal.passwords import verify_password
-from tests.conftest import ROLE_ACCOUNTS
+from tests.conftest import ROLE_ACCOUNTS, sign_in
 
 pytestmark = pytest.mark.skipif(not kept_memory.available, reason="no cffi callbacks here")
 
@@ -112,20 +112,14 @@ def test_the_kept_memory_holds_nothing_after_a_check() -> None:
 
 
 @pytest.mark.parametrize("keep", [True, False])
-def test_sign_in_checks_passwords_either_way(app: Flask, keep: bool) -> None:
-    app.config["PASSWORD_HASH_KEEP_MEMORY"] = keep
-    try:
-        with app.app_context():
-            from sqlalchemy import select
+def test_sign_in_checks_passwords_either_way(
+    client: FlaskClient, monkeypatch: pytest.MonkeyPatch, keep: bool
+) -> None:
+    monkeypatch.setitem(client.application.config, "PASSWORD_HASH_KEEP_MEMORY", keep)
+    email = ROLE_ACCOUNTS["school_staff"]
 
-            from portal.db import db
-            from portal.models import User
-
-            stored = db.session.scalar(
-                select(User.password_hash).where(User.email == ROLE_ACCOUNTS["school_staff"])
-            )
-            assert verify_password(stored, DEMO_PASSWORD)
-            assert not verify_password(stored, DEMO_PASSWORD + "x")
-            assert not verify_password(None, DEMO_PASSWORD)  # no account: the dummy, refused
-    finally:
-        app.config["PASSWORD_HASH_KEEP_MEMORY"] = True
+    refused = sign_in(client, email, DEMO_PASSWORD + "x")
+    assert refused.status_code == 200
+    assert SIGN_IN_FAILED in refused.get_data(as_text=True)
+    assert sign_in(client, "nobody@oakfield.example").status_code == 200  # the dummy, refused
+    assert sign_in(client, email).status_code == 303
