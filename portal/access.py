@@ -227,9 +227,14 @@ def in_school_scope(who: Principal, school_id_column: Any) -> ColumnElement[bool
 
 
 def get_school_or_404(who: Principal, school_id: int) -> School:
-    school = db.session.scalars(
-        select(School).where(School.id == school_id, school_scope(who))
-    ).one_or_none()
+    if school_id in who.school_ids:
+        # Their own school, which came with their memberships when they were loaded: no
+        # query (every buy-back form pays one round trip less).
+        school: School | None = db.session.get(School, school_id)
+    else:
+        school = db.session.scalars(
+            select(School).where(School.id == school_id, school_scope(who))
+        ).one_or_none()
     if school is None:
         abort(404)
     return school
