@@ -20,7 +20,7 @@ from sqlalchemy import create_engine, text, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from portal import create_app
+from portal import create_app, page_cache
 from portal.cli import upgrade_database
 from portal.demo import ACCOUNTS, DEMO_PASSWORD, DEMO_TOTP_SECRET, seed
 from portal.models import User
@@ -131,6 +131,8 @@ def make_app(
 @pytest.fixture
 def app(seeded_app: Flask) -> Iterator[Flask]:
     """The seeded app, with everything a test writes rolled back when it ends."""
+    # Pages kept by an earlier test showed data its rollback took away.
+    page_cache.clear(seeded_app)
     state = seeded_app.extensions["portal.db"]
     connection = state.engine.connect()
     transaction = connection.begin()

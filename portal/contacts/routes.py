@@ -40,6 +40,7 @@ from portal.db import db, utcnow
 from portal.extensions import htmx
 from portal.models import Area, AuditEvent, Contact, ContactRole, School
 from portal.numbers import record_id
+from portal.page_cache import kept
 from portal.pagination import paginate
 from portal.rendering import render_page
 
@@ -65,6 +66,7 @@ def _get_contact_or_404(contact_id: int) -> Contact:
 
 
 @bp.get("/")
+@kept
 @requires(Capability.VIEW_CONTACTS)
 def index() -> ResponseReturnValue:
     who = current_principal()

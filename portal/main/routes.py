@@ -5,10 +5,12 @@ from portal.access import current_principal, requires, visible_schools
 from portal.db import db
 from portal.main import bp
 from portal.navigation import sections_for
+from portal.page_cache import kept
 from portal.rendering import render_page
 
 
 @bp.get("/")
+@kept
 @requires()
 def home() -> ResponseReturnValue:
     who = current_principal()

@@ -30,6 +30,7 @@ from portal.models import (
     Urgency,
 )
 from portal.numbers import whole_number
+from portal.page_cache import kept
 from portal.rendering import render_page
 from portal.support import bp, service, wizard
 from portal.support.forms import NOTE_ONLY, SubmitRequestForm, UpdateForm
@@ -181,6 +182,7 @@ def sent(request_id: int) -> ResponseReturnValue:
 
 
 @bp.get("/")
+@kept
 @requires(Capability.VIEW_SUPPORT_REQUESTS)
 def index() -> ResponseReturnValue:
     who = current_principal()

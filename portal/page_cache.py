@@ -1,0 +1,283 @@
+"""Pages kept for reuse: a page drawn for a person is served to them again, undrawn, while
+nothing it shows can have changed.
+
+Most of a main page's time is drawing it from the database, and most requests for it show
+the same thing as the last one: a head teacher going back to the buy-back task list, staff
+paging through contacts, an officer refreshing the queue. So each worker keeps the pages it
+draws (views marked :func:`kept`) and serves one again when all of these are as they were:
+
+* the person: their account row (but its secrets) and memberships, read afresh on every
+  request in one query; an account deactivated or signed out everywhere is never served;
+* the session: signed in for less than SESSION_ABSOLUTE_HOURS, whether it gave a second
+  factor, and no message waiting to be shown on the next page;
+* the request: GET, the same path and query, the same htmx headers;
+* the data: the stamp of every table the page's SQL read, as read at the start of the
+  request that drew it (portal/stamps.py); any commit to one of them draws it afresh;
+* the minute: pages count days and deadlines from now, so every kept page is dropped when
+  the minute turns (and a page drawn across the turn is not kept).
+
+What must differ on every response (the CSP nonce, the CSRF token, a form's idempotency
+key: :func:`fresh`) is cut out when a page is kept and filled in anew each time it is served.
+Anything else out of the ordinary (a request that changed data, a page that did not answer
+200) is drawn as usual and not kept. Each worker keeps at most PAGE_CACHE_MB of pages; when
+that is full, nothing more is kept until the minute turns. PAGE_CACHE_MB=0 keeps nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import cache, wraps
+from typing import Any, TypeVar
+
+from flask import Flask, current_app, g, request, session
+from flask_wtf.csrf import generate_csrf
+from sqlalchemy import Select, String, bindparam, cast, func, select
+
+from portal import stamps
+from portal.db import db, utcnow
+
+EXTENSION = "portal.page_cache"
+# The htmx headers that decide whether a request gets a page or which fragment of it.
+HTMX_HEADERS = ("HX-Request", "HX-Boosted", "HX-History-Restore-Request", "HX-Target")
+# Columns of the person's account that never reach a page, and change on their own.
+_NOT_SHOWN = frozenset({"password_hash", "totp_secret", "recovery_codes", "totp_last_step"})
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+# What each cut-out part of a page is filled with when it is served.
+_FILLERS: dict[str, Callable[[], str]] = {
+    "nonce": lambda: str(request.csp_nonce),  # type: ignore[attr-defined]
+    "csrf": lambda: generate_csrf(),
+}
+
+
+def _hole(name: str) -> str:
+    # NUL never reaches a page (portal/security.py refuses it in requests), so it cannot clash.
+    return f"\x00fresh:{name}\x00"
+
+
+def fresh(name: str, make: Callable[[], str]) -> str:
+    """``make()``, a value a view puts in its page that must differ on every response (a
+    form's idempotency key): a kept page is served with a new one."""
+    _FILLERS.setdefault(name, make)
+    value = make()
+    g.setdefault("page_cache_fresh", {})[name] = value
+    return value
+
+
+@dataclass(frozen=True)
+class KeptPage:
+    # The tables the page read, with their stamps as the request that drew it began.
+    stamps: tuple[tuple[str, int], ...]
+    body: str
+    holes: tuple[str, ...]
+
+    def still_true(self, now: dict[str, int]) -> bool:
+        return all(now.get(table, 0) == version for table, version in self.stamps)
+
+    def serve(self) -> str:
+        body = self.body
+        for name in self.holes:
+            body = body.replace(_hole(name), _FILLERS[name]())
+        return body
+
+
+class PageStore:
+    """One worker's kept pages, for the current minute only, up to ``max_bytes``."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self.minute: tuple[int, ...] | None = None
+        self.pages: dict[tuple[Any, ...], KeptPage] = {}
+        self.size = 0
+
+    def _turn(self, minute: tuple[int, ...]) -> None:
+        if minute != self.minute:
+            self.minute = minute
+            self.clear()
+
+    def clear(self) -> None:
+        self.pages = {}
+        self.size = 0
+
+    def get(self, key: tuple[Any, ...], minute: tuple[int, ...]) -> KeptPage | None:
+        self._turn(minute)
+        return self.pages.get(key)
+
+    def put(self, key: tuple[Any, ...], minute: tuple[int, ...], page: KeptPage) -> None:
+        self._turn(minute)
+        old = self.pages.pop(key, None)
+        if old is not None:
+            self.size -= len(old.body)
+        if self.size + len(page.body) <= self.max_bytes:
+            self.pages[key] = page
+            self.size += len(page.body)
+
+
+@dataclass(frozen=True)
+class _Ask:
+    """This request, as a kept page must match it: set by :func:`serve_kept_page`."""
+
+    key: tuple[Any, ...]
+    minute: tuple[int, ...]
+    stamps: dict[str, int]
+
+
+def _store() -> PageStore | None:
+    store: PageStore | None = current_app.extensions.get(EXTENSION)
+    return store
+
+
+def _minute() -> tuple[int, ...]:
+    """The minute, by each clock the pages count from. They are one clock in service; the
+    tests move the buy-back deadline's, or the sign-in's, on its own."""
+    from portal.auth import service as auth
+    from portal.buyback import service as buyback
+
+    return tuple(int(clock().timestamp() // 60) for clock in (utcnow, auth.now, buyback.now))
+
+
+@cache
+def _person_and_stamps() -> Select[Any]:
+    """The person's account (but its secrets) and memberships, a row a membership, each row
+    with every table's stamp as ``name=version,...``: one round trip for the whole check."""
+    from portal.models import DataStamp, Membership, User
+
+    shown = [column for column in User.__table__.c if column.name not in _NOT_SHOWN]
+    every_stamp = select(
+        func.aggregate_strings(DataStamp.table_name + "=" + cast(DataStamp.version, String), ",")
+    ).scalar_subquery()
+    return (
+        select(every_stamp.label("stamps"), *shown, *Membership.__table__.c)
+        .outerjoin(Membership, Membership.user_id == User.id)
+        .where(User.id == bindparam("user_id"))
+        .order_by(Membership.id)
+    )
+
+
+@dataclass(frozen=True)
+class _Person:
+    active: bool
+    session_version: int
+    # Everything about them a page could show or decide by, as one comparable value.
+    facts: str
+    stamps: dict[str, int]
+
+
+def _person(user_id: int) -> _Person | None:
+    rows = db.session.connection().execute(_person_and_stamps(), {"user_id": user_id}).all()
+    if not rows:
+        return None
+    first = rows[0]._mapping
+    every_stamp = (pair.rpartition("=") for pair in (first["stamps"] or "").split(",") if pair)
+    return _Person(
+        active=bool(first["is_active"]),
+        session_version=int(first["session_version"]),
+        facts=repr([tuple(row)[1:] for row in rows]),
+        stamps={name: int(version) for name, _, version in every_stamp},
+    )
+
+
+def _session_in_date() -> bool:
+    from portal.auth.service import SIGNED_IN_AT, now
+
+    started = session.get(SIGNED_IN_AT)
+    if not isinstance(started, int):
+        return False
+    limit = timedelta(hours=current_app.config["SESSION_ABSOLUTE_HOURS"])
+    return now() - datetime.fromtimestamp(started, UTC) <= limit
+
+
+def serve_kept_page() -> str | None:
+    """Before any other check: the kept page for this request, if it is still true.
+
+    Otherwise None, and the request goes on as usual (signing out an expired session, the
+    second factor, the view); a view marked :func:`kept` then keeps what it draws.
+    """
+    store = _store()
+    view = current_app.view_functions.get(request.endpoint or "")
+    if store is None or request.method != "GET" or not getattr(view, "page_cache", False):
+        return None
+    user_id, _, version = str(session.get("_user_id", "")).partition(":")
+    if not (user_id.isdigit() and version.isdigit()) or "_flashes" in session:
+        return None
+    if not _session_in_date():
+        return None
+    minute = _minute()
+    person = _person(int(user_id))
+    if person is None or not person.active or person.session_version != int(version):
+        return None
+    from portal.auth.service import SECOND_FACTOR
+
+    key = (
+        person.facts,
+        bool(session.get(SECOND_FACTOR)),
+        request.full_path,
+        tuple(request.headers.get(name) for name in HTMX_HEADERS),
+    )
+    now = person.stamps
+    g.page_cache_ask = _Ask(key, minute, now)
+    page = store.get(key, minute)
+    if page is None or not page.still_true(now):
+        return None
+    from portal.extensions import login_manager
+
+    # What Flask-Login checks of the session before it loads the person.
+    if login_manager._session_protection_failed():
+        return None
+    return page.serve()
+
+
+def kept(view: F) -> F:
+    """Mark ``view`` as one whose pages may be kept: it draws its page from the request's
+    path, query and htmx headers, the person and the database alone (never the session)."""
+
+    @wraps(view)
+    def drawing(*args: Any, **kwargs: Any) -> Any:
+        ask: _Ask | None = g.get("page_cache_ask")
+        if ask is None:
+            return view(*args, **kwargs)
+        with stamps.noting_reads() as reading:
+            result = view(*args, **kwargs)
+        store = _store()
+        if (
+            store is not None
+            and isinstance(result, str)
+            and not reading.changed
+            and _minute() == ask.minute
+        ):
+            store.put(ask.key, ask.minute, _keep(result, reading.tables, ask.stamps))
+        return result
+
+    drawing.page_cache = True  # type: ignore[attr-defined]
+    return drawing  # type: ignore[return-value]
+
+
+def _keep(body: str, tables: set[str], now: dict[str, int]) -> KeptPage:
+    values = {"nonce": getattr(request, "csp_nonce", None), "csrf": g.get("csrf_token")}
+    values.update(g.get("page_cache_fresh", {}))
+    holes = []
+    for name, value in values.items():
+        if value and value in body:
+            body = body.replace(value, _hole(name))
+            holes.append(name)
+    read = sorted(tables | {stamps.ANY})
+    return KeptPage(tuple((table, now.get(table, 0)) for table in read), body, tuple(holes))
+
+
+def init_app(app: Flask) -> None:
+    """Keep pages for ``app``; call after the security headers' set-up (the nonce must
+    exist) and before the blueprints' (the kept page comes before their checks)."""
+    megabytes = app.config["PAGE_CACHE_MB"]
+    if megabytes > 0:
+        app.extensions[EXTENSION] = PageStore(megabytes * 1024 * 1024)
+        app.before_request(serve_kept_page)
+
+
+def clear(app: Flask) -> None:
+    """Forget every page ``app`` keeps (the tests' data is rolled back under it)."""
+    store: PageStore | None = app.extensions.get(EXTENSION)
+    if store is not None:
+        store.clear()
