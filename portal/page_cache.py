@@ -141,17 +141,31 @@ def _minute() -> tuple[int, ...]:
 
 @cache
 def _person_and_stamps() -> Select[Any]:
-    """The person's account (but its secrets) and memberships, a row a membership, each row
-    with every table's stamp as ``name=version,...``: one round trip for the whole check."""
-    from portal.models import DataStamp, Membership, User
+    """Every table's stamp (``name=version,...``), whether the account is active, its
+    session version, then all a page could show or decide by about the person without
+    asking again: their account (but its secrets), memberships, and the school, trust or
+    area of each membership (loaded with them, so a page may show them with no query of its
+    own). A row a membership, in one round trip."""
+    from portal.models import Area, DataStamp, Membership, School, Trust, User
 
-    shown = [column for column in User.__table__.c if column.name not in _NOT_SHOWN]
     every_stamp = select(
         func.aggregate_strings(DataStamp.table_name + "=" + cast(DataStamp.version, String), ",")
     ).scalar_subquery()
     return (
-        select(every_stamp.label("stamps"), *shown, *Membership.__table__.c)
+        select(
+            every_stamp,
+            User.is_active,
+            User.session_version,
+            *(column for column in User.__table__.c if column.name not in _NOT_SHOWN),
+            *Membership.__table__.c,
+            *School.__table__.c,
+            *Trust.__table__.c,
+            *Area.__table__.c,
+        )
         .outerjoin(Membership, Membership.user_id == User.id)
+        .outerjoin(School, School.id == Membership.school_id)
+        .outerjoin(Trust, Trust.id == Membership.trust_id)
+        .outerjoin(Area, Area.id == Membership.area_id)
         .where(User.id == bindparam("user_id"))
         .order_by(Membership.id)
     )
@@ -170,12 +184,12 @@ def _person(user_id: int) -> _Person | None:
     rows = db.session.connection().execute(_person_and_stamps(), {"user_id": user_id}).all()
     if not rows:
         return None
-    first = rows[0]._mapping
-    every_stamp = (pair.rpartition("=") for pair in (first["stamps"] or "").split(",") if pair)
+    stamps_text, active, session_version = rows[0][:3]
+    every_stamp = (pair.rpartition("=") for pair in (stamps_text or "").split(",") if pair)
     return _Person(
-        active=bool(first["is_active"]),
-        session_version=int(first["session_version"]),
-        facts=repr([tuple(row)[1:] for row in rows]),
+        active=bool(active),
+        session_version=int(session_version),
+        facts=repr([tuple(row)[3:] for row in rows]),
         stamps={name: int(version) for name, _, version in every_stamp},
     )
 

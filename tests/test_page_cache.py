@@ -329,3 +329,15 @@ def test_a_page_kept_holds_no_more_than_its_worker_may_keep() -> None:
     assert store.get(("a",), (2,)) is None
     store.put(("b",), (2,), page)
     assert store.get(("b",), (2,)) is page
+
+
+def test_a_change_to_the_persons_own_school_is_shown_at_once(client_for, session, clock) -> None:  # type: ignore[no-untyped-def]
+    head = client_for("head_teacher")
+    path = resolve(session, "/buy-back/{oakfield}")
+    for _ in range(2):
+        assert "Oakfield Primary School" in head.get(path).get_data(as_text=True)
+    oakfield(session).name = "Oakfield Renamed Primary"
+    session.commit()
+    page = head.get(path).get_data(as_text=True)
+    assert "Oakfield Renamed Primary" in page
+    assert "Oakfield Primary School" not in page
