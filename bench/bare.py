@@ -7,9 +7,10 @@ serve at most through the portal's stack, and each page is measured as a share o
 
 ``/bench/bare/signed-in`` renders the same empty layout for the person signed in (their
 navigation), after the checks every signed-in request passes: who they are and what they
-may do, read from the database. No page a person signs in for can be faster, so its share
-of the bare layout is the ceiling of every main page's share. It is reported beside the
-pages, not judged.
+may do, read from the database. It is never kept (portal/page_cache.py), so it is what any
+page drawn for a signed-in person costs before its own work: the floor of a drawn page. A
+kept page skips it (one query for the person and the stamps, no drawing). It is reported
+beside the pages, not judged.
 
 Only the benchmark's server runs this (``gunicorn 'bench.bare:create_bench_app()'``); the
 product never registers the route.

@@ -34,6 +34,8 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from redis import Redis
+from redis.exceptions import RedisError
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 
@@ -48,6 +50,7 @@ from bench.results import (
     verdicts,
 )
 from portal import create_app
+from portal.config import from_environment
 from portal.db import db
 from portal.models import (
     AuditEvent,
@@ -70,6 +73,9 @@ from portal.scale import FIRST_URN
 ROOT = Path(__file__).resolve().parent.parent
 HERE = ROOT / "bench"
 DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/bench"
+# Production runs Redis beside the app servers (rate limits, the job queue, kept pages shared
+# between workers): so does the benchmark, in a database of its own.
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/13"
 MIXED_USERS = ("SchoolStaff", "HeadTeacher", "CafOfficer", "Publisher")
 JOURNEY_LABELS = {
     "school_staff": "school staff",
@@ -102,6 +108,19 @@ TABLES: dict[str, Any] = {
 
 class BenchError(RuntimeError):
     """The benchmark cannot run as asked; the message says why."""
+
+
+def check_redis_url(url: str) -> str:
+    """``url`` if Redis answers there; '' (run without Redis) stays ''."""
+    if not url:
+        return ""
+    try:
+        Redis.from_url(url, socket_connect_timeout=2).ping()
+    except RedisError as error:
+        raise BenchError(
+            f"Redis at {url} cannot be reached ({error}); --redis-url '' runs without it"
+        ) from error
+    return url
 
 
 def check_database_url(url: str) -> str:
@@ -374,6 +393,11 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=1, help="threads per worker (1)")
     parser.add_argument("--port", type=int, default=8765, help="where gunicorn listens (8765)")
     parser.add_argument(
+        "--redis-url",
+        default=os.environ.get("REDIS_URL") or DEFAULT_REDIS_URL,
+        help=f"the portal's REDIS_URL (REDIS_URL, else {DEFAULT_REDIS_URL}); '' for none",
+    )
+    parser.add_argument(
         "--output", type=Path, default=HERE / "RESULTS.md", help="the report (bench/RESULTS.md)"
     )
     parser.add_argument("--out", type=Path, default=HERE / "out", help="scratch files")
@@ -385,6 +409,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         url = check_database_url(os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL)
         env = server_environment(url)
+        env.pop("REDIS_URL", None)
+        if redis_url := check_redis_url(args.redis_url):
+            env["REDIS_URL"] = redis_url
         return _bench(args, url, env)
     except BenchError as error:
         print(f"bench: {error}", file=sys.stderr)
@@ -412,8 +439,11 @@ def _bench(args: argparse.Namespace, url: str, env: dict[str, str]) -> int:
         "server": f"gunicorn, {args.workers} workers, {args.threads} threads, "
         "`bench.bare:create_bench_app()` on 127.0.0.1",
         "portal settings": "PORTAL_ENV=development; RATELIMIT_ENABLED=false (every simulated "
-        "user signs in from one address); LOG_LEVEL=WARNING",
+        "user signs in from one address); LOG_LEVEL=WARNING; "
+        f"PAGE_CACHE_MB={from_environment(str(ROOT / 'instance'))['PAGE_CACHE_MB']}"
+        " (pages kept for reuse, per worker; 0 keeps none)",
         "database": make_url(url).render_as_string(hide_password=True),
+        "redis": env.get("REDIS_URL") or "none (each worker keeps its own pages)",
         "data": how_seeded,
         "accounts": ", ".join(
             f"{len(accounts[role])} {label}" for role, label in JOURNEY_LABELS.items()

@@ -21,23 +21,35 @@ key: :func:`fresh`) is cut out when a page is kept and filled in anew each time 
 Anything else out of the ordinary (a request that changed data, a page that did not answer
 200) is drawn as usual and not kept. Each worker keeps at most PAGE_CACHE_MB of pages; when
 that is full, nothing more is kept until the minute turns. PAGE_CACHE_MB=0 keeps nothing.
+With REDIS_URL, every worker of every app server also finds the pages the others drew
+(:class:`SharedPageStore`), so a page is drawn about once a minute for a person, not once
+in every worker their requests reach.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache, wraps
+from pathlib import Path
 from typing import Any, TypeVar
 
 from flask import Flask, current_app, g, request, session
 from flask_wtf.csrf import generate_csrf
+from redis import Redis
+from redis.exceptions import RedisError
 from sqlalchemy import Select, String, bindparam, cast, func, select
 
 from portal import stamps
 from portal.db import db, utcnow
 
+logger = logging.getLogger(__name__)
+ROOT = Path(__file__).resolve().parent.parent
 EXTENSION = "portal.page_cache"
 # The htmx headers that decide whether a request gets a page or which fragment of it.
 HTMX_HEADERS = ("HX-Request", "HX-Boosted", "HX-History-Restore-Request", "HX-Target")
@@ -77,6 +89,18 @@ class KeptPage:
     def still_true(self, now: dict[str, int]) -> bool:
         return all(now.get(table, 0) == version for table, version in self.stamps)
 
+    def encode(self) -> bytes:
+        return json.dumps({"stamps": self.stamps, "body": self.body, "holes": self.holes}).encode()
+
+    @classmethod
+    def decode(cls, data: bytes) -> KeptPage:
+        kept = json.loads(data)
+        return cls(
+            tuple((table, version) for table, version in kept["stamps"]),
+            kept["body"],
+            tuple(kept["holes"]),
+        )
+
     def serve(self) -> str:
         body = self.body
         for name in self.holes:
@@ -96,11 +120,15 @@ class PageStore:
     def _turn(self, minute: tuple[int, ...]) -> None:
         if minute != self.minute:
             self.minute = minute
-            self.clear()
+            self._drop()
 
-    def clear(self) -> None:
+    def _drop(self) -> None:
         self.pages = {}
         self.size = 0
+
+    def clear(self) -> None:
+        """Forget every kept page."""
+        self._drop()
 
     def get(self, key: tuple[Any, ...], minute: tuple[int, ...]) -> KeptPage | None:
         self._turn(minute)
@@ -114,6 +142,80 @@ class PageStore:
         if self.size + len(page.body) <= self.max_bytes:
             self.pages[key] = page
             self.size += len(page.body)
+
+
+class SharedPageStore(PageStore):
+    """One worker's kept pages, with every worker's (on every app server) in Redis behind
+    them: a page is drawn once a minute for a person, not once in each worker they reach.
+
+    Each page is in Redis for a little over its minute (it is no use after), under a name
+    made from its key, its minute and the portal's release (so a new release never serves
+    an old one's page). Redis slow or gone is a page drawn, never an error: after a failure
+    this worker does without Redis for a while.
+    """
+
+    TTL_SECONDS = 90
+    PAUSE_SECONDS = 30.0
+
+    def __init__(self, max_bytes: int, redis: Redis, release: str) -> None:
+        super().__init__(max_bytes)
+        self.redis = redis
+        self.prefix = f"portal:kept:{release}:"
+        self.paused_until = 0.0
+
+    def _name(self, key: tuple[Any, ...], minute: tuple[int, ...]) -> str:
+        return self.prefix + hashlib.sha256(repr((minute, key)).encode()).hexdigest()
+
+    def _usable(self) -> bool:
+        return time.monotonic() >= self.paused_until
+
+    def _failed(self, error: RedisError) -> None:
+        logger.warning("kept pages: Redis failed (%s); drawing pages for a while", error)
+        self.paused_until = time.monotonic() + self.PAUSE_SECONDS
+
+    def get(self, key: tuple[Any, ...], minute: tuple[int, ...]) -> KeptPage | None:
+        page = super().get(key, minute)
+        if page is not None or not self._usable():
+            return page
+        try:
+            found = self.redis.get(self._name(key, minute))
+        except RedisError as error:
+            self._failed(error)
+            return None
+        if found is None:
+            return None
+        page = KeptPage.decode(found)
+        super().put(key, minute, page)
+        return page
+
+    def put(self, key: tuple[Any, ...], minute: tuple[int, ...], page: KeptPage) -> None:
+        super().put(key, minute, page)
+        if not self._usable():
+            return
+        try:
+            self.redis.set(self._name(key, minute), page.encode(), ex=self.TTL_SECONDS)
+        except RedisError as error:
+            self._failed(error)
+
+    def clear(self) -> None:
+        """Forget every kept page, every worker's too (the tests' rollbacks)."""
+        super().clear()
+        try:
+            for name in self.redis.scan_iter(match=self.prefix + "*", count=1000):
+                self.redis.delete(name)
+        except RedisError as error:
+            self._failed(error)
+
+
+def release() -> str:
+    """What this copy of the portal draws pages with (its templates and code), as a digest:
+    app servers running the same release share their kept pages, and only then."""
+    digest = hashlib.sha256()
+    for folder, suffix in ((ROOT / "templates", ".html"), (ROOT / "portal", ".py")):
+        for path in sorted(folder.rglob(f"*{suffix}")):
+            digest.update(str(path.relative_to(ROOT)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 @dataclass(frozen=True)
@@ -285,9 +387,17 @@ def init_app(app: Flask) -> None:
     """Keep pages for ``app``; call after the security headers' set-up (the nonce must
     exist) and before the blueprints' (the kept page comes before their checks)."""
     megabytes = app.config["PAGE_CACHE_MB"]
-    if megabytes > 0:
-        app.extensions[EXTENSION] = PageStore(megabytes * 1024 * 1024)
-        app.before_request(serve_kept_page)
+    if megabytes <= 0:
+        return
+    redis_url = app.config.get("REDIS_URL")
+    if redis_url:
+        # Its own client: a kept page is worth waiting a moment for, never seconds.
+        redis = Redis.from_url(redis_url, socket_connect_timeout=0.5, socket_timeout=0.5)
+        store: PageStore = SharedPageStore(megabytes * 1024 * 1024, redis, release())
+    else:
+        store = PageStore(megabytes * 1024 * 1024)
+    app.extensions[EXTENSION] = store
+    app.before_request(serve_kept_page)
 
 
 def clear(app: Flask) -> None:

@@ -33,6 +33,10 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 # tests name their Redis with PORTAL_TEST_REDIS_URL.
 os.environ.pop("REDIS_URL", None)
 
+# The Redis the tests of shared state use (emptied before and after each): by default the
+# local server's database 15, which nothing else here uses.
+REDIS_URL = os.environ.get("PORTAL_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
 TEST_CONFIG: dict[str, Any] = {
     "TESTING": True,
     "SECRET_KEY": "test-secret-key",
@@ -79,6 +83,22 @@ def _postgresql_url() -> str:
     finally:
         engine.dispose()
     return url
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    """An empty Redis database for a test; under CI, Redis must answer."""
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        client.ping()
+    except redis.RedisError as error:
+        skip_or_fail(f"Redis at {REDIS_URL} cannot be reached: {error}")
+    client.flushdb()
+    yield REDIS_URL
+    client.flushdb()
+    client.close()
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])

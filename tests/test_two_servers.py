@@ -3,7 +3,6 @@ a rate limit and a lockout made on one hold on the other."""
 
 from __future__ import annotations
 
-import os
 import re
 import urllib.error
 import urllib.parse
@@ -20,27 +19,11 @@ from portal import create_app
 from portal.demo import DEMO_PASSWORD
 from portal.models import AuditEvent, Membership, Role, School, User
 from portal.passwords import hash_password
-from tests.conftest import TEST_CONFIG, skip_or_fail
+from tests.conftest import TEST_CONFIG
 from tests.live import serve
 
-REDIS_URL = os.environ.get("PORTAL_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 EMAIL = "two.servers@oakfield.example"
-
-
-@pytest.fixture
-def redis_url() -> Iterator[str]:
-    import redis
-
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        client.ping()
-    except redis.RedisError as error:
-        skip_or_fail(f"Redis at {REDIS_URL} cannot be reached: {error}")
-    client.flushdb()
-    yield REDIS_URL
-    client.flushdb()
-    client.close()
 
 
 class Browser:
