@@ -31,6 +31,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -116,6 +117,8 @@ class PageStore:
         self.minute: tuple[int, ...] | None = None
         self.pages: dict[tuple[Any, ...], KeptPage] = {}
         self.size = 0
+        # A worker may serve with threads (gunicorn --threads, `flask run`).
+        self.lock = threading.Lock()
 
     def _turn(self, minute: tuple[int, ...]) -> None:
         if minute != self.minute:
@@ -128,20 +131,27 @@ class PageStore:
 
     def clear(self) -> None:
         """Forget every kept page."""
-        self._drop()
+        with self.lock:
+            self._drop()
 
-    def get(self, key: tuple[Any, ...], minute: tuple[int, ...]) -> KeptPage | None:
-        self._turn(minute)
-        return self.pages.get(key)
+    def get(
+        self, key: tuple[Any, ...], minute: tuple[int, ...], now: dict[str, int]
+    ) -> KeptPage | None:
+        """The page kept under ``key`` this minute, if it is true of the data stamped ``now``."""
+        with self.lock:
+            self._turn(minute)
+            page = self.pages.get(key)
+        return page if page is not None and page.still_true(now) else None
 
     def put(self, key: tuple[Any, ...], minute: tuple[int, ...], page: KeptPage) -> None:
-        self._turn(minute)
-        old = self.pages.pop(key, None)
-        if old is not None:
-            self.size -= len(old.body)
-        if self.size + len(page.body) <= self.max_bytes:
-            self.pages[key] = page
-            self.size += len(page.body)
+        with self.lock:
+            self._turn(minute)
+            old = self.pages.pop(key, None)
+            if old is not None:
+                self.size -= len(old.body)
+            if self.size + len(page.body) <= self.max_bytes:
+                self.pages[key] = page
+                self.size += len(page.body)
 
 
 class SharedPageStore(PageStore):
@@ -173,10 +183,13 @@ class SharedPageStore(PageStore):
         logger.warning("kept pages: Redis failed (%s); drawing pages for a while", error)
         self.paused_until = time.monotonic() + self.PAUSE_SECONDS
 
-    def get(self, key: tuple[Any, ...], minute: tuple[int, ...]) -> KeptPage | None:
-        page = super().get(key, minute)
+    def get(
+        self, key: tuple[Any, ...], minute: tuple[int, ...], now: dict[str, int]
+    ) -> KeptPage | None:
+        page = super().get(key, minute, now)
         if page is not None or not self._usable():
             return page
+        # Not here, or here but out of date: another worker may have drawn it since.
         try:
             found = self.redis.get(self._name(key, minute))
         except RedisError as error:
@@ -185,6 +198,8 @@ class SharedPageStore(PageStore):
         if found is None:
             return None
         page = KeptPage.decode(found)
+        if not page.still_true(now):
+            return None
         super().put(key, minute, page)
         return page
 
@@ -335,8 +350,8 @@ def serve_kept_page() -> str | None:
     )
     now = person.stamps
     g.page_cache_ask = _Ask(key, minute, now)
-    page = store.get(key, minute)
-    if page is None or not page.still_true(now):
+    page = store.get(key, minute, now)
+    if page is None:
         return None
     from portal.extensions import login_manager
 
@@ -398,6 +413,22 @@ def init_app(app: Flask) -> None:
         store = PageStore(megabytes * 1024 * 1024)
     app.extensions[EXTENSION] = store
     app.before_request(serve_kept_page)
+
+
+def warm(app: Flask) -> None:
+    """What a worker's first kept page would wait for, done before it serves: the person's
+    query compiled, the stamps' table looked for, the connection to Redis made."""
+    store = app.extensions.get(EXTENSION)
+    if store is None:
+        return
+    with app.app_context():
+        _person(0)
+        stamps.has_stamps(db.session.connection())
+    if isinstance(store, SharedPageStore):
+        try:
+            store.redis.ping()
+        except RedisError as error:
+            store._failed(error)
 
 
 def clear(app: Flask) -> None:

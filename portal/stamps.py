@@ -29,8 +29,9 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
+from weakref import WeakKeyDictionary
 
-from sqlalchemy import Connection, Engine, Executable, event, inspect, select
+from sqlalchemy import Connection, Engine, Executable, Pool, event, inspect
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -106,20 +107,23 @@ def noting_reads() -> Iterator[Reading]:
         _reading.reset(token)
 
 
-def current(connection: Connection) -> dict[str, int]:
-    """Every table's stamp as committed now; a table never changed has none (read it as 0)."""
-    from portal.models import DataStamp
+# Whether each database (by its engine's pool) has the stamps' table: one being migrated up
+# to it, or a test's before migration 0011, may not. Looked up again after a schema change.
+_has_table: WeakKeyDictionary[Pool, bool] = WeakKeyDictionary()
 
-    rows = connection.execute(select(DataStamp.table_name, DataStamp.version))
-    return {name: version for name, version in rows}
+
+def has_stamps(conn: Connection) -> bool:
+    """Whether ``conn``'s database keeps stamps; a gunicorn worker asks before its first
+    request (gunicorn.conf.py), so that no one's first commit waits for the answer."""
+    pool = conn.engine.pool
+    if not _has_table.get(pool):
+        _has_table[pool] = inspect(conn).has_table(STAMP_TABLE)
+    return _has_table[pool]
 
 
 def track(engine: Engine) -> None:
     """Move the stamps of the tables each transaction on ``engine`` (and on engines made from
     it with other execution options) changes, as it commits."""
-    # Whether the database has the stamps' table: a database being migrated up to it, or a
-    # test's database before migration 0011, may not. Looked up again after a schema change.
-    has_table: dict[str, bool] = {}
 
     @event.listens_for(engine, "after_cursor_execute")
     def _note(conn: Connection, _cursor: Any, statement: str, *_args: Any) -> None:
@@ -134,7 +138,7 @@ def track(engine: Engine) -> None:
         if reading is not None:
             reading.changed = True
         if _SCHEMA_CHANGE.match(statement):
-            has_table.clear()
+            _has_table.pop(conn.engine.pool, None)
         if table != STAMP_TABLE:
             conn.info.setdefault(_CHANGED, set()).add(table)
 
@@ -142,10 +146,8 @@ def track(engine: Engine) -> None:
         changed: set[str] | None = conn.info.pop(_CHANGED, None)
         if not changed:
             return
-        if "yes" not in has_table:
-            if not inspect(conn).has_table(STAMP_TABLE):
-                return
-            has_table["yes"] = True
+        if not has_stamps(conn):
+            return
         conn.info[_STAMPING] = True
         try:
             conn.execute(_bump(conn.dialect.name, sorted(changed)))

@@ -321,15 +321,17 @@ def test_a_commit_moves_the_stamps_of_what_it_changed_and_a_rollback_none(app, s
 
 def test_a_page_kept_holds_no_more_than_its_worker_may_keep() -> None:
     store = page_cache.PageStore(max_bytes=10)
-    page = page_cache.KeptPage(stamps=(), body="x" * 6, holes=())
+    page = page_cache.KeptPage(stamps=(("contact", 3),), body="x" * 6, holes=())
     store.put(("a",), (1,), page)
     store.put(("b",), (1,), page)
-    assert store.get(("a",), (1,)) is page
-    assert store.get(("b",), (1,)) is None
+    assert store.get(("a",), (1,), {"contact": 3}) is page
+    assert store.get(("b",), (1,), {"contact": 3}) is None
+    # Not once the contacts have changed.
+    assert store.get(("a",), (1,), {"contact": 4}) is None
     # A new minute starts empty.
-    assert store.get(("a",), (2,)) is None
+    assert store.get(("a",), (2,), {"contact": 3}) is None
     store.put(("b",), (2,), page)
-    assert store.get(("b",), (2,)) is page
+    assert store.get(("b",), (2,), {"contact": 3}) is page
 
 
 def test_a_change_to_the_persons_own_school_is_shown_at_once(client_for, session, clock) -> None:  # type: ignore[no-untyped-def]
