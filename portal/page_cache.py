@@ -222,14 +222,20 @@ class SharedPageStore(PageStore):
             self._failed(error)
 
 
-def release() -> str:
-    """What this copy of the portal draws pages with (its templates and code), as a digest:
-    app servers running the same release share their kept pages, and only then."""
+def release(app: Flask) -> str:
+    """What this copy of the portal draws pages with (its templates, its code and its
+    settings), as a digest: app servers share kept pages only when all three agree."""
     digest = hashlib.sha256()
     for folder, suffix in ((ROOT / "templates", ".html"), (ROOT / "portal", ".py")):
         for path in sorted(folder.rglob(f"*{suffix}")):
             digest.update(str(path.relative_to(ROOT)).encode())
             digest.update(path.read_bytes())
+    settings = sorted(
+        (name, value)
+        for name, value in app.config.items()
+        if isinstance(value, str | int | float | bool | None)
+    )
+    digest.update(repr(settings).encode())
     return digest.hexdigest()[:16]
 
 
@@ -408,7 +414,7 @@ def init_app(app: Flask) -> None:
     if redis_url:
         # Its own client: a kept page is worth waiting a moment for, never seconds.
         redis = Redis.from_url(redis_url, socket_connect_timeout=0.5, socket_timeout=0.5)
-        store: PageStore = SharedPageStore(megabytes * 1024 * 1024, redis, release())
+        store: PageStore = SharedPageStore(megabytes * 1024 * 1024, redis, release(app))
     else:
         store = PageStore(megabytes * 1024 * 1024)
     app.extensions[EXTENSION] = store

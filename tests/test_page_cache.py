@@ -388,3 +388,18 @@ def test_pages_are_drawn_when_redis_is_gone(make_app) -> None:  # type: ignore[n
         page = client.get("/contacts/")
         assert page.status_code == 200
         assert "Local contacts" in page.get_data(as_text=True)
+
+
+def test_servers_set_up_differently_keep_their_pages_apart(make_app, redis_url: str) -> None:  # type: ignore[no-untyped-def]
+    from tests.conftest import sign_in
+
+    arden = make_app(REDIS_URL=redis_url)
+    other = make_app(REDIS_URL=redis_url, CHILDRENS_SERVICES_FRONT_DOOR_PHONE="01632 960 999")
+    first = arden.test_client()
+    assert sign_in(first, ROLE_ACCOUNTS["school_staff"]).status_code == 303
+    assert "01632 960 000" in first.get("/contacts/").get_data(as_text=True)
+    browser = other.test_client()
+    browser.set_cookie("session", first.get_cookie("session").value)
+    page = browser.get("/contacts/").get_data(as_text=True)
+    assert "01632 960 999" in page
+    assert "01632 960 000" not in page
