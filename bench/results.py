@@ -268,9 +268,9 @@ def render(report: Report, findings: str = "") -> str:
         "Each main page on its own, requested with no pauses by the same number of users, "
         "against the bare layout (the portal's page layout and nothing else, no SQL: "
         "bench/bare.py) likewise: the share is the page's requests per second over the bare "
-        "layout's. Each user asks for the same page over and over, so after its first request "
-        "in each worker a page is mostly served kept (portal/page_cache.py: drawn again only "
-        "once something it shows has changed, or the minute turns). The signed-in layout is "
+        "layout's. Each user asks for the same page over and over, so once drawn for them a "
+        "page is mostly served kept (portal/page_cache.py: drawn again only once something it "
+        "shows has changed, or the minute turns). The signed-in layout is "
         "the same empty layout for a signed-in person, after the checks every signed-in "
         "request passes, never kept: the floor of any page drawn afresh (shown, not judged).",
         "",
