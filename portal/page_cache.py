@@ -6,8 +6,9 @@ the same thing as the last one: a head teacher going back to the buy-back task l
 paging through contacts, an officer refreshing the queue. So each worker keeps the pages it
 draws (views marked :func:`kept`) and serves one again when all of these are as they were:
 
-* the person: their account row (but its secrets) and memberships, read afresh on every
-  request in one query; an account deactivated or signed out everywhere is never served;
+* the person: their account row (but its secrets), memberships and the schools, trusts and
+  areas of those, read afresh on every request in one query with the stamps; an account
+  deactivated or signed out everywhere is never served;
 * the session: signed in for less than SESSION_ABSOLUTE_HOURS, whether it gave a second
   factor, and no message waiting to be shown on the next page;
 * the request: GET, the same path and query, the same htmx headers;
