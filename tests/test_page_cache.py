@@ -56,9 +56,7 @@ def oakfield(session) -> School:  # type: ignore[no-untyped-def]
 
 def resolve(session, path: str) -> str:  # type: ignore[no-untyped-def]
     service = session.scalars(select(Service).order_by(Service.id)).first()
-    return path.format(
-        oakfield=oakfield(session).id, category=service.category_id, service=service.id
-    )
+    return path.format(oakfield=oakfield(session).id, service=service.id)
 
 
 def without_fresh_values(html: str) -> str:
