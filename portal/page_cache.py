@@ -49,6 +49,7 @@ from sqlalchemy import Select, String, bindparam, cast, func, select
 
 from portal import stamps
 from portal.db import db, utcnow
+from portal.numbers import record_id, whole_number
 
 logger = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parent.parent
@@ -338,14 +339,15 @@ def serve_kept_page() -> str | None:
     view = current_app.view_functions.get(request.endpoint or "")
     if store is None or request.method != "GET" or not getattr(view, "page_cache", False):
         return None
-    user_id, _, version = str(session.get("_user_id", "")).partition(":")
-    if not (user_id.isdigit() and version.isdigit()) or "_flashes" in session:
+    user, _, version = str(session.get("_user_id", "")).partition(":")
+    user_id, session_version = record_id(user), whole_number(version)
+    if user_id is None or session_version is None or "_flashes" in session:
         return None
     if not _session_in_date():
         return None
     minute = _minute()
-    person = _person(int(user_id))
-    if person is None or not person.active or person.session_version != int(version):
+    person = _person(user_id)
+    if person is None or not person.active or person.session_version != session_version:
         return None
     from portal.auth.service import SECOND_FACTOR
 
