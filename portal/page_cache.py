@@ -36,7 +36,6 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from functools import cache, wraps
 from pathlib import Path
 from typing import Any, TypeVar
@@ -319,16 +318,6 @@ def _person(user_id: int) -> _Person | None:
     )
 
 
-def _session_in_date() -> bool:
-    from portal.auth.service import SIGNED_IN_AT, now
-
-    started = session.get(SIGNED_IN_AT)
-    if not isinstance(started, int):
-        return False
-    limit = timedelta(hours=current_app.config["SESSION_ABSOLUTE_HOURS"])
-    return now() - datetime.fromtimestamp(started, UTC) <= limit
-
-
 def serve_kept_page() -> str | None:
     """Before any other check: the kept page for this request, if it is still true.
 
@@ -343,14 +332,16 @@ def serve_kept_page() -> str | None:
     user_id, session_version = record_id(user), whole_number(version)
     if user_id is None or session_version is None or "_flashes" in session:
         return None
-    if not _session_in_date():
+    from portal.auth.service import SECOND_FACTOR, now, session_expired
+
+    # As every signed-in request is checked (portal/auth/guards.py): past its hours, the
+    # usual path signs the session out.
+    if session_expired(now()):
         return None
     minute = _minute()
     person = _person(user_id)
     if person is None or not person.active or person.session_version != session_version:
         return None
-    from portal.auth.service import SECOND_FACTOR
-
     key = (
         person.facts,
         bool(session.get(SECOND_FACTOR)),
