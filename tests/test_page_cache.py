@@ -176,6 +176,31 @@ def test_a_saved_choice_shows_its_message_once_and_its_answers(client_for, sessi
     assert words(again.select_one("main")) == words(after.select_one("main"))
 
 
+def test_a_message_waiting_is_shown_even_where_nothing_changed(client_for, clock) -> None:  # type: ignore[no-untyped-def]
+    staff = client_for("school_staff")
+    staff.get("/contacts/")
+    staff.get("/contacts/")
+    with staff.session_transaction() as stored:
+        stored["_flashes"] = [("success", "A message for the next page")]
+    assert "A message for the next page" in staff.get("/contacts/").get_data(as_text=True)
+    assert "A message for the next page" not in staff.get("/contacts/").get_data(as_text=True)
+
+
+def test_a_council_session_without_its_second_factor_is_signed_out_not_served(  # type: ignore[no-untyped-def]
+    client_for, clock
+) -> None:
+    from portal.auth.service import SECOND_FACTOR
+
+    officer = client_for("caf_officer")
+    officer.get("/support/")
+    officer.get("/support/")
+    with officer.session_transaction() as stored:
+        stored[SECOND_FACTOR] = False
+    refused = officer.get("/support/")
+    assert refused.status_code == 302
+    assert refused.headers["Location"].startswith("/sign-in")
+
+
 def test_another_person_never_gets_someone_elses_kept_page(client_for, clock) -> None:  # type: ignore[no-untyped-def]
     oakfield_head = client_for("head_teacher")
     riverside_head = client_for("academy_head")
@@ -225,14 +250,17 @@ def test_a_changed_membership_changes_the_page(client_for, session, clock) -> No
     assert "Oakfield Primary School" not in home
 
 
-def test_a_session_past_its_hours_is_signed_out_not_served(  # type: ignore[no-untyped-def]
-    client_for, clock, app, monkeypatch
-) -> None:
+def test_a_session_past_its_hours_is_signed_out_not_served(client_for, clock, app) -> None:  # type: ignore[no-untyped-def]
+    from portal.auth.service import SIGNED_IN_AT
+
     staff = client_for("school_staff")
     staff.get("/contacts/")
     staff.get("/contacts/")
-    later = utcnow() + timedelta(hours=app.config["SESSION_ABSOLUTE_HOURS"], minutes=1)
-    monkeypatch.setattr("portal.auth.service.utcnow", lambda: later)
+    # The session grows old within the same minute (its sign-in moved back, the clocks
+    # still), so only the session's age can stop the kept page being served.
+    hours = app.config["SESSION_ABSOLUTE_HOURS"]
+    with staff.session_transaction() as stored:
+        stored[SIGNED_IN_AT] -= int(timedelta(hours=hours, minutes=1).total_seconds())
     refused = staff.get("/contacts/")
     assert refused.status_code == 302
     assert "signed in for" in staff.get(refused.headers["Location"]).get_data(as_text=True)
