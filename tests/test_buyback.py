@@ -446,6 +446,84 @@ def test_two_people_on_one_category_the_second_is_told_and_loses_nothing(
     assert next(line.buying for line in choice.lines if line.service_id == sid) is not now_buying
 
 
+def _without_seen(data: dict[str, object]) -> None:
+    del data["seen"]
+
+
+def _seen_of_another_service_only(data: dict[str, object]) -> None:
+    # What the form says it saw, cut down to a service it does not write.
+    data["seen"] = "999999:n::1"
+
+
+def _seen_garbled(data: dict[str, object]) -> None:
+    data["seen"] = "not what a page sends"
+
+
+@pytest.mark.parametrize(
+    "forge", [_without_seen, _seen_of_another_service_only, _seen_garbled], ids=lambda f: f.__name__
+)
+def test_a_save_that_cannot_show_what_it_saw_is_refused_and_loses_nothing(
+    client_for, session, clock, forge
+) -> None:  # type: ignore[no-untyped-def]
+    """Issue #16, 7: a save that left out `seen` skipped the check and overwrote others."""
+    school = oakfield(session)
+    staff, head = client_for("school_staff"), client_for("head_teacher")
+    path = category_paths(choice_page(staff, school.id))[0]
+    staff_page, head_page = category_page(staff, path), category_page(head, path)
+    head_data = answer_everything(head_page, {**form_data(head_page), "action": "save"})
+    flipped, head_buying = _flip_first(head_data)
+    assert head.post(path, data=head_data).status_code == 303
+    staff_data = answer_everything(staff_page, {**form_data(staff_page), "action": "save"})
+    forge(staff_data)
+
+    refused = staff.post(path, data=staff_data)
+
+    assert refused.status_code == 200
+    page = soup(refused)
+    summary = page.select_one(".govuk-error-summary").get_text(" ", strip=True)
+    assert "Your choices have not been saved" in summary
+    assert page.title.get_text().startswith("Error: ")
+    # What staff chose is still in the form; what the head saved is what is saved.
+    mine = "no" if head_buying else "buy"
+    assert page.select_one(f'input[name="{flipped}"][value="{mine}"]').has_attr("checked")
+    sid = int(flipped.removeprefix("answer-"))
+    choice = session.scalars(
+        select(BuybackChoice)
+        .join(BuybackWindow)
+        .where(BuybackChoice.school_id == school.id, BuybackWindow.year == 2027)
+    ).one()
+    assert next(line.buying for line in choice.lines if line.service_id == sid) is head_buying
+    # The page they were shown says what they saw, so saving it goes through.
+    again = staff.post(path, data={**form_data(page), "action": "save"})
+    assert again.status_code == 303
+    session.expire_all()
+    assert next(line.buying for line in choice.lines if line.service_id == sid) is not head_buying
+
+
+@pytest.mark.parametrize("version", [None, "", "seven"])
+def test_submitting_without_the_version_it_saw_is_refused(
+    client_for, session, clock, version
+) -> None:  # type: ignore[no-untyped-def]
+    school = oakfield(session)
+    head = client_for("head_teacher")
+    save_every_category(head, school.id)
+    data = {**form_data(choice_page(head, school.id)), "declaration": "yes"}
+    if version is None:
+        del data["version"]
+    else:
+        data["version"] = version
+    refused = head.post(f"/buy-back/{school.id}", data=data)
+    assert refused.status_code == 200
+    text = soup(refused).select_one(".govuk-error-summary").get_text(" ", strip=True)
+    assert "Your choices have not been submitted" in text
+    assert not this_years_submissions(session, school)
+    # The page shown now carries the version it shows: submitting it goes through.
+    retried = head.post(
+        f"/buy-back/{school.id}", data={**form_data(soup(refused)), "declaration": "yes"}
+    )
+    assert retried.status_code == 303
+
+
 def test_two_people_on_different_categories_both_keep_their_answers(
     client_for, session, clock
 ) -> None:  # type: ignore[no-untyped-def]

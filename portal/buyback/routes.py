@@ -119,8 +119,11 @@ def choice(school_id: int) -> ResponseReturnValue:
     key = request.form.get("submission_key", "")
     version = request.form.get("version", "")
     purchase_order = request.form.get("purchase_order", "").strip()
+    # A form that does not say which version its person saw cannot show they saw what is
+    # saved now: it is treated as changed, and they are shown the choice as it stands.
     seen_version = whole_number(version)
-    changed = seen_version is not None and seen_version != (stored.version if stored else 0)
+    unverified = seen_version is None
+    changed = unverified or seen_version != (stored.version if stored else 0)
     if changed and stored is not None:
         # Submitted already by this very form (Submit pressed twice): where it went.
         done = next((s for s in stored.submissions if s.submission_key == key), None)
@@ -131,7 +134,8 @@ def choice(school_id: int) -> ResponseReturnValue:
     if window.state(service.now()) != "open":
         return summary(closed_on_save=True)
     if changed:
-        return summary(conflict=True, purchase_order=purchase_order)
+        conflict = "unverified" if unverified else "changed"
+        return summary(conflict=conflict, purchase_order=purchase_order)
     errors = _submit_errors(service.tasks(offered, answers), answers)
     if request.form.get("declaration") != "yes":
         errors["declaration"] = (
@@ -156,7 +160,7 @@ def choice(school_id: int) -> ResponseReturnValue:
         db.session.rollback()
         stored = service.get_choice(school, window)
         answers = service.current_answers(school, window, offered, stored)
-        return summary(conflict=True, purchase_order=purchase_order)
+        return summary(conflict="changed", purchase_order=purchase_order)
     except service.WindowClosed:
         db.session.rollback()
         return summary(closed_on_save=True)

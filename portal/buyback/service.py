@@ -547,12 +547,16 @@ class WindowClosed(Exception):
 
 
 class StaleChoice(Exception):
-    """Someone else saved the choice after this person loaded it."""
+    """Someone else saved the choice after this person loaded it, or the save cannot show
+    what its person saw (``unverified``): either way nothing is written."""
 
-    def __init__(self, choice: BuybackChoice, changed: list[str]) -> None:
+    def __init__(
+        self, choice: BuybackChoice, changed: list[str], *, unverified: bool = False
+    ) -> None:
         super().__init__(", ".join(changed))
         self.choice = choice
         self.changed = changed
+        self.unverified = unverified
 
 
 def get_choice(
@@ -637,7 +641,12 @@ def save(
         db.session.add(choice)
         if shown is not None:
             answers = Answers({**shown.by_service, **answers.by_service}, answers.errors)
-    elif seen is not None and (changed := _changed_since(choice, seen, offered)):
+    elif seen is None or not seen.keys() >= answers.by_service.keys():
+        # A form that does not say what its person saw of every answer it writes (a page
+        # always does; a hand-made or cut-short post may not) could overwrite a colleague's
+        # save unseen: it is treated as stale, whatever else it sends.
+        raise StaleChoice(choice, [], unverified=True)
+    elif changed := _changed_since(choice, seen, offered):
         raise StaleChoice(choice, changed)
     _write_lines(choice, answers)
     choice.updated_by = actor
