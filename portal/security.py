@@ -45,9 +45,21 @@ def vary_on_htmx(response: Response) -> Response:
     return response
 
 
+def keep_out_of_caches(response: Response) -> Response:
+    """Nothing the portal draws is kept by a browser or a proxy: pages, fragments, CSVs and
+    printable pages carry people's names, schools' choices and children's details, and a
+    shared computer's history or a school's caching proxy must not hand them to the next
+    person. Static files are the exception: the same for everyone, and cached by version
+    (portal/assets.py)."""
+    if request.endpoint != "static":
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def init_app(app: Flask) -> None:
     app.before_request(reject_nul_bytes)
     app.after_request(vary_on_htmx)
+    app.after_request(keep_out_of_caches)
     production = app.config["PORTAL_ENV"] == "production"
     Talisman(
         app,

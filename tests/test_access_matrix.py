@@ -769,6 +769,8 @@ def test_access(
     body = response.get_data(as_text=True)
     response.close()
     assert response.status_code == case.expected(role), body[:500]
+    # Whoever asks and whatever the answer, no browser or proxy keeps it (issue #16, 9).
+    assert response.headers.get("Cache-Control") == "no-store"
     if response.status_code == 404:
         # Not found says nothing about the record that was asked for.
         assert "Page not found" in body
