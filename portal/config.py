@@ -108,8 +108,10 @@ def from_environment(instance_path: str) -> dict[str, object]:
         "FORCE_HTTPS": _bool("FORCE_HTTPS", production),
         "WTF_CSRF_TIME_LIMIT": _int("CSRF_TIME_LIMIT_SECONDS", 3600),
         # Behind a load balancer the client address arrives in X-Forwarded-For; trust that
-        # many proxies (0 means none, the default for running the portal directly).
-        "TRUSTED_PROXIES": _int("TRUSTED_PROXIES", 1 if production else 0),
+        # many proxies. None unless the operator says so, in production too: a portal that
+        # clients can reach directly would otherwise let each choose its own address (and
+        # so never meet a rate limit) by sending the header.
+        "TRUSTED_PROXIES": _int("TRUSTED_PROXIES", 0),
         "PASSWORD_HASH_TIME_COST": _int("PASSWORD_HASH_TIME_COST", 3),
         "PASSWORD_HASH_MEMORY_KIB": _int("PASSWORD_HASH_MEMORY_KIB", 65_536),
         "PASSWORD_HASH_PARALLELISM": _int("PASSWORD_HASH_PARALLELISM", 1),
