@@ -6,6 +6,15 @@ from __future__ import annotations
 from typing import Any
 
 
+def on_starting(server: Any) -> None:
+    # Before gunicorn listens anywhere: development settings are served on this machine's
+    # loopback only (portal.check_listening), whatever the command line asked for. Raised
+    # as a RuntimeError, which gunicorn prints before it exits with status 1.
+    from portal import check_listening, configured_environment
+
+    check_listening(server.cfg.address, configured_environment())
+
+
 def post_worker_init(worker: Any) -> None:
     # A new worker would compile each template the first time a page needs it, a few hundred
     # milliseconds for each of the first people after a deploy or a worker's restart: done
