@@ -20,12 +20,23 @@ def post_worker_init(worker: Any) -> None:
     # milliseconds for each of the first people after a deploy or a worker's restart: done
     # here instead, before the worker takes its first request.
     from flask import Flask
+    from sqlalchemy.exc import SQLAlchemyError
 
     from portal.rendering import WARM_LOG, warm_templates
 
     if isinstance(worker.wsgi, Flask):
         count = warm_templates(worker.wsgi)
-        warm_for_sign_in(worker.wsgi)
+        try:
+            warm_for_sign_in(worker.wsgi)
+        except SQLAlchemyError as error:
+            # A worker that failed here would never boot, and gunicorn stops when one cannot:
+            # with the database down, nothing would answer at all. Served instead, each
+            # request answers 503 until the database is back (portal/errors.py).
+            worker.log.warning(
+                "Worker %s: not warmed for sign-in, the database is unavailable: %s",
+                worker.pid,
+                str(getattr(error, "orig", None) or error).strip(),
+            )
         worker.log.info("Worker %s: %d %s", worker.pid, count, WARM_LOG)
 
 

@@ -289,7 +289,7 @@ def test_gunicorn_itself_stops_before_serving_development_settings_to_all() -> N
     }
     gunicorn = Path(sys.executable).parent / "gunicorn"
     done = subprocess.run(  # noqa: S603 (our own command)
-        [str(gunicorn), "--bind", "0.0.0.0:0", "wsgi:app"],
+        [str(gunicorn), "--no-control-socket", "--bind", "0.0.0.0:0", "wsgi:app"],
         cwd=ROOT,
         env=environment,
         capture_output=True,
