@@ -22,6 +22,7 @@ def post_worker_init(worker: Any) -> None:
     from flask import Flask
     from sqlalchemy.exc import SQLAlchemyError
 
+    from portal.errors import database_error_text
     from portal.rendering import WARM_LOG, warm_templates
 
     if isinstance(worker.wsgi, Flask):
@@ -35,7 +36,7 @@ def post_worker_init(worker: Any) -> None:
             worker.log.warning(
                 "Worker %s: not warmed for sign-in, the database is unavailable: %s",
                 worker.pid,
-                str(getattr(error, "orig", None) or error).strip(),
+                database_error_text(error),
             )
         worker.log.info("Worker %s: %d %s", worker.pid, count, WARM_LOG)
 

@@ -36,14 +36,19 @@ def database_unavailable(error: BaseException | None) -> bool:
     return isinstance(error, DATABASE_UNAVAILABLE)
 
 
+def database_error_text(error: BaseException) -> str:
+    """What went wrong, on one line, in the driver's words: not SQLAlchemy's, which repeat
+    the statement and its parameters (an e-mail address, a child's details)."""
+    return " ".join(str(getattr(error, "orig", None) or error).split())
+
+
 def without_the_database(error: BaseException) -> None:
     """Log ``error``, and let the rest of this request need no database."""
-    # The driver's words, not SQLAlchemy's, which repeat the statement and its parameters.
     log.error(
         "database unavailable on %s %s: %s",
         request.method,
         request.path,
-        str(getattr(error, "orig", None) or error).strip(),
+        database_error_text(error),
     )
     try:
         db.session.rollback()
