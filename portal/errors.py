@@ -70,7 +70,7 @@ def unavailable(response: Response) -> Response:
     return response
 
 
-def handle_database_unavailable(error: Exception) -> Response:
+def handle_database_unavailable(error: BaseException) -> Response:
     without_the_database(error)
     response = make_response(render_template("errors/503.html", code=503))
     if htmx:
@@ -106,7 +106,7 @@ def handle_csrf_error(error: CSRFError) -> tuple[str, int]:
 def handle_server_error(error: InternalServerError) -> tuple[str, int] | Response:
     # Raised where no handler of the request's own could answer it (after the view, say).
     if database_unavailable(error.original_exception):
-        return handle_database_unavailable(error.original_exception)  # type: ignore[arg-type]
+        return handle_database_unavailable(error.original_exception)
     # Whatever half-done work the failed request left in its session must not be committed
     # by anything that runs after it.
     db.session.rollback()

@@ -68,7 +68,7 @@ def json_error(error: HTTPException) -> ResponseReturnValue:
     return _error(error.code, error.description or error.name)
 
 
-def database_unavailable(error: Exception) -> ResponseReturnValue:
+def database_unavailable(error: BaseException) -> ResponseReturnValue:
     # As the portal's pages do (portal/errors.py), in the feed's own JSON.
     errors.without_the_database(error)
     return errors.unavailable(
@@ -84,7 +84,7 @@ for _kind in errors.DATABASE_UNAVAILABLE:
 def server_error(error: InternalServerError) -> ResponseReturnValue:
     cause = error.original_exception or error
     if errors.database_unavailable(cause):
-        return database_unavailable(cause)  # type: ignore[arg-type]
+        return database_unavailable(cause)
     # As the portal's own 500 handler does: no half-done work may be committed after it.
     db.session.rollback()
     log.error("server error on %s %s", request.method, request.path, exc_info=cause)
