@@ -6,17 +6,38 @@ from __future__ import annotations
 from typing import Any
 
 
+def on_starting(server: Any) -> None:
+    # Before gunicorn listens anywhere: development settings are served on this machine's
+    # loopback only (portal.check_listening), whatever the command line asked for. Raised
+    # as a RuntimeError, which gunicorn prints before it exits with status 1.
+    from portal import check_listening, configured_environment
+
+    check_listening(server.cfg.address, configured_environment())
+
+
 def post_worker_init(worker: Any) -> None:
     # A new worker would compile each template the first time a page needs it, a few hundred
     # milliseconds for each of the first people after a deploy or a worker's restart: done
     # here instead, before the worker takes its first request.
     from flask import Flask
+    from sqlalchemy.exc import SQLAlchemyError
 
+    from portal.errors import database_error_text
     from portal.rendering import WARM_LOG, warm_templates
 
     if isinstance(worker.wsgi, Flask):
         count = warm_templates(worker.wsgi)
-        warm_for_sign_in(worker.wsgi)
+        try:
+            warm_for_sign_in(worker.wsgi)
+        except SQLAlchemyError as error:
+            # A worker that failed here would never boot, and gunicorn stops when one cannot:
+            # with the database down, nothing would answer at all. Served instead, each
+            # request answers 503 until the database is back (portal/errors.py).
+            worker.log.warning(
+                "Worker %s: not warmed for sign-in, the database is unavailable: %s",
+                worker.pid,
+                database_error_text(error),
+            )
         worker.log.info("Worker %s: %d %s", worker.pid, count, WARM_LOG)
 
 

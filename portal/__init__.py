@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import logging
+import socket
+from collections.abc import Iterable
+from ipaddress import ip_address
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import click
 from flask import Flask
+from flask.cli import run_command
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from portal.config import PRODUCTION, from_environment
+from portal.config import PRODUCTION, environment_name, from_environment
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -34,7 +39,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config.from_pyfile("config.py", silent=True)
     if test_config is not None:
         app.config.from_mapping(test_config)
+    if not app.config.get("SECRET_KEY") and app.config["PORTAL_ENV"] != PRODUCTION:
+        from portal.secret_key import instance_secret_key
+
+        app.config["SECRET_KEY"] = instance_secret_key(app.instance_path)
     _check_configuration(app)
+    _check_flask_run(app)
     logging.basicConfig(level=app.config["LOG_LEVEL"])
 
     if app.config["TRUSTED_PROXIES"]:
@@ -131,6 +141,69 @@ def _check_configuration(app: Flask) -> None:
     if missing:
         names = missing[0] if len(missing) == 1 else f"{', '.join(missing[:-1])} and {missing[-1]}"
         raise ConfigurationError(f"{names} must be set when PORTAL_ENV=production")
+
+
+def configured_environment() -> str:
+    """PORTAL_ENV as create_app will find it, for what runs before there is an app."""
+    return environment_name(str(ROOT / "instance"))
+
+
+def check_listening(addresses: Iterable[object], environment: str) -> None:
+    """Refuse to serve development settings anywhere but this machine's own loopback.
+
+    They are for one person's own machine: the demo accounts, whose passwords are in the
+    README, no HTTPS. ``addresses`` as gunicorn gives them: (host, port) pairs, the paths of
+    Unix sockets, the numbers of inherited sockets; only a pair whose host is a loopback
+    address is this machine's alone (a socket could be any proxy's).
+    """
+    if environment == PRODUCTION:
+        return
+    reachable = [address for address in addresses if not _loopback_only(address)]
+    if not reachable:
+        return
+    named = ", ".join(_address_text(address) for address in reachable)
+    raise ConfigurationError(
+        f"PORTAL_ENV={environment} must not listen on {named}, where others could reach"
+        " it: development settings are for one person's own machine (the demo accounts'"
+        " passwords are in the README). Listen on 127.0.0.1, as `make run` does, or run"
+        ' with PORTAL_ENV=production and its settings (README, "Running it in production").'
+    )
+
+
+def _loopback_only(address: object) -> bool:
+    if not isinstance(address, tuple) or not address:
+        return False
+    host = str(address[0]).strip("[]")
+    try:
+        return ip_address(host).is_loopback
+    except ValueError:
+        pass
+    # A name, such as localhost: every address it stands for must be a loopback one.
+    try:
+        found = socket.getaddrinfo(host, None)
+    except OSError:
+        return False
+    return bool(found) and all(
+        ip_address(str(info[4][0]).partition("%")[0]).is_loopback for info in found
+    )
+
+
+def _address_text(address: object) -> str:
+    if isinstance(address, tuple) and len(address) == 2:
+        host, port = address
+        return f"[{host}]:{port}" if ":" in str(host) else f"{host}:{port}"
+    if isinstance(address, int):
+        return f"the inherited socket {address}"
+    return f"unix:{address}"
+
+
+def _check_flask_run(app: Flask) -> None:
+    """`flask run --host ...`: the address it was asked to listen on, checked as gunicorn's
+    are (gunicorn.conf.py). The app is made inside the command, before the server starts."""
+    context = click.get_current_context(silent=True)
+    if context is not None and context.command is run_command:
+        address = (context.params.get("host"), context.params.get("port"))
+        check_listening([address], app.config["PORTAL_ENV"])
 
 
 def _is_absolute_web_address(url: object) -> bool:

@@ -10,9 +10,12 @@ import uuid
 from datetime import timedelta
 from pathlib import Path
 
+from flask import Config
+
 from portal import hashing
 
 PRODUCTION = "production"
+DEVELOPMENT = "development"
 
 
 def _bool(name: str, default: bool) -> bool:
@@ -40,18 +43,27 @@ def _organisation_id(council_name: str) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, "https://council.example/" + council_name))
 
 
+def environment_name(instance_path: str) -> str:
+    """PORTAL_ENV as create_app will find it: ``instance/config.py``'s, else the environment's.
+
+    For what runs before there is an app (gunicorn's master, gunicorn.conf.py).
+    """
+    instance = Config(instance_path)
+    instance.from_pyfile("config.py", silent=True)
+    return str(instance.get("PORTAL_ENV") or os.environ.get("PORTAL_ENV", DEVELOPMENT))
+
+
 def from_environment(instance_path: str) -> dict[str, object]:
     """The portal's configuration as the environment sets it."""
-    environment = os.environ.get("PORTAL_ENV", "development")
+    environment = os.environ.get("PORTAL_ENV", DEVELOPMENT)
     production = environment == PRODUCTION
     default_database = "sqlite:///" + str(Path(instance_path) / "portal.sqlite3")
     council_name = os.environ.get("COUNCIL_NAME", "Arden County Council")
     return {
         "PORTAL_ENV": environment,
-        # In production a missing SECRET_KEY stops start-up (see create_app); elsewhere a
-        # fixed development key keeps sessions alive across restarts of `make run`.
-        "SECRET_KEY": os.environ.get("SECRET_KEY")
-        or (None if production else "development-only-not-secret"),
+        # In production a missing SECRET_KEY stops start-up; elsewhere create_app uses a key
+        # made for this machine and kept in instance/ (portal/secret_key.py).
+        "SECRET_KEY": os.environ.get("SECRET_KEY") or None,
         # Production names its database; the embedded SQLite file is for development.
         "DATABASE_URL": os.environ.get("DATABASE_URL")
         or (None if production else default_database),
@@ -108,8 +120,10 @@ def from_environment(instance_path: str) -> dict[str, object]:
         "FORCE_HTTPS": _bool("FORCE_HTTPS", production),
         "WTF_CSRF_TIME_LIMIT": _int("CSRF_TIME_LIMIT_SECONDS", 3600),
         # Behind a load balancer the client address arrives in X-Forwarded-For; trust that
-        # many proxies (0 means none, the default for running the portal directly).
-        "TRUSTED_PROXIES": _int("TRUSTED_PROXIES", 1 if production else 0),
+        # many proxies. None unless the operator says so, in production too: a portal that
+        # clients can reach directly would otherwise let each choose its own address (and
+        # so never meet a rate limit) by sending the header.
+        "TRUSTED_PROXIES": _int("TRUSTED_PROXIES", 0),
         "PASSWORD_HASH_TIME_COST": _int("PASSWORD_HASH_TIME_COST", 3),
         "PASSWORD_HASH_MEMORY_KIB": _int("PASSWORD_HASH_MEMORY_KIB", 65_536),
         "PASSWORD_HASH_PARALLELISM": _int("PASSWORD_HASH_PARALLELISM", 1),

@@ -137,8 +137,8 @@ def test_production_settings_are_secure(monkeypatch: pytest.MonkeyPatch) -> None
     assert app.config["PASSWORD_HASH_TIME_COST"] == 3
     assert app.config["PASSWORD_HASH_MEMORY_KIB"] == 65_536
     assert app.config["PASSWORD_HASH_PARALLELISM"] == 1
-    # Behind the council's load balancer: its X-Forwarded-* headers are believed.
-    assert app.config["TRUSTED_PROXIES"] == 1
+    # No X-Forwarded-* header is believed until the operator says a proxy stands in front.
+    assert app.config["TRUSTED_PROXIES"] == 0
     client = app.test_client()
     # Plain HTTP is sent to HTTPS; over HTTPS, HSTS and a Secure session cookie.
     assert client.get("/sign-in").status_code in (301, 302)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from hypothesis import given
+from flask.testing import FlaskClient
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
@@ -37,6 +38,66 @@ def test_a6_a_forged_client_address_does_not_escape_the_sign_in_limit(make_app) 
         headers={"X-Forwarded-For": "203.0.113.9"},
     )
     assert limited.status_code == 429
+
+
+class _HttpsClient(FlaskClient):
+    """A browser on HTTPS, as production asks for."""
+
+    def open(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        kwargs.setdefault("base_url", "https://schools.council.example")
+        return super().open(*args, **kwargs)
+
+
+def _production_client(make_app, monkeypatch, **settings):  # type: ignore[no-untyped-def]
+    """A client of the portal as production starts it, with a low sign-in limit."""
+    monkeypatch.setenv("PORTAL_ENV", "production")
+    app = make_app(
+        PORTAL_URL="https://schools.council.example", SIGN_IN_RATE_LIMIT="2 per minute", **settings
+    )
+    app.test_client_class = _HttpsClient
+    return app, app.test_client()
+
+
+def _sign_in_from(client, address: str, n: int) -> int:  # type: ignore[no-untyped-def]
+    token = csrf_token(client)
+    return client.post(
+        "/sign-in",
+        data={"csrf_token": token, "email": f"nobody{n}@school.example", "password": "wrong"},
+        # Over HTTPS a form must come from the portal's own pages (Flask-WTF's check).
+        headers={"X-Forwarded-For": address, "Referer": "https://schools.council.example/"},
+    ).status_code
+
+
+def test_a6_in_production_no_forwarded_address_is_believed_unless_told(
+    make_app,  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Production's defaults: a portal that clients reach directly, with nobody saying that a
+    # proxy stands in front. Whatever addresses a client claims, the limit counts it as one.
+    app, client = _production_client(make_app, monkeypatch)
+    assert app.config["TRUSTED_PROXIES"] == 0
+    limiter = app.extensions["portal.limiter"]
+
+    @settings(max_examples=15, deadline=None)
+    @given(st.lists(st.ip_addresses().map(str), min_size=3, max_size=3))
+    def claims(addresses: list[str]) -> None:
+        limiter.reset()
+        answers = [_sign_in_from(client, address, n) for n, address in enumerate(addresses)]
+        assert answers == [200, 200, 429]
+
+    claims()
+
+
+def test_a6_behind_a_proxy_the_address_it_forwards_is_the_clients(
+    make_app,  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # TRUSTED_PROXIES=1: the load balancer overwrites X-Forwarded-For with the address it saw
+    # (README, deploy), so two people behind it are two addresses to the limit.
+    _, client = _production_client(make_app, monkeypatch, TRUSTED_PROXIES=1)
+    assert [_sign_in_from(client, "198.51.100.7", n) for n in range(2)] == [200, 200]
+    assert _sign_in_from(client, "198.51.100.7", 2) == 429
+    assert _sign_in_from(client, "203.0.113.9", 3) == 200
 
 
 def test_a4_a_school_in_a_hidden_field_carries_no_authority(client_for, session) -> None:  # type: ignore[no-untyped-def]

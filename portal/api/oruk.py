@@ -17,6 +17,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError, NotFound
 
+from portal import errors
 from portal.api import hsds
 from portal.api.published import (
     ServiceFilter,
@@ -67,11 +68,25 @@ def json_error(error: HTTPException) -> ResponseReturnValue:
     return _error(error.code, error.description or error.name)
 
 
+def database_unavailable(error: BaseException) -> ResponseReturnValue:
+    # As the portal's pages do (portal/errors.py), in the feed's own JSON.
+    errors.without_the_database(error)
+    return errors.unavailable(
+        jsonify(status=503, message="The service is unavailable: try again later")
+    )
+
+
+for _kind in errors.DATABASE_UNAVAILABLE:
+    bp.register_error_handler(_kind, database_unavailable)
+
+
 @bp.errorhandler(InternalServerError)
 def server_error(error: InternalServerError) -> ResponseReturnValue:
+    cause = error.original_exception or error
+    if errors.database_unavailable(cause):
+        return database_unavailable(cause)
     # As the portal's own 500 handler does: no half-done work may be committed after it.
     db.session.rollback()
-    cause = error.original_exception or error
     log.error("server error on %s %s", request.method, request.path, exc_info=cause)
     return _error(500, "Sorry, there is a problem with the service")
 
