@@ -16,13 +16,12 @@ from flask.cli import run_command
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from portal.config import PRODUCTION, environment_name, from_environment
+from portal.config import PRODUCTION, ConfigurationError, environment_name, from_environment
+from portal.secret_key import instance_secret_key
 
 ROOT = Path(__file__).resolve().parent.parent
 
-
-class ConfigurationError(RuntimeError):
-    """The portal was asked to start with settings it must not run with."""
+__all__ = ["ConfigurationError", "create_app"]
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -40,8 +39,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if test_config is not None:
         app.config.from_mapping(test_config)
     if not app.config.get("SECRET_KEY") and app.config["PORTAL_ENV"] != PRODUCTION:
-        from portal.secret_key import instance_secret_key
-
         app.config["SECRET_KEY"] = instance_secret_key(app.instance_path)
     _check_configuration(app)
     _check_flask_run(app)

@@ -15,6 +15,12 @@ from flask import Config
 from portal import hashing
 
 PRODUCTION = "production"
+
+
+class ConfigurationError(RuntimeError):
+    """The portal was asked to start with settings it must not run with."""
+
+
 DEVELOPMENT = "development"
 
 

@@ -16,6 +16,8 @@ import stat
 import tempfile
 from pathlib import Path
 
+from portal.config import ConfigurationError
+
 log = logging.getLogger(__name__)
 
 FILE_NAME = "secret_key"
@@ -32,8 +34,6 @@ def instance_secret_key(instance_path: str) -> str:
     makes its key in a file of its own and links it into place, which never replaces a key
     already there, so all of them end with the one key that was linked first.
     """
-    from portal import ConfigurationError
-
     path = Path(instance_path) / FILE_NAME
     key = _read(path)
     if key is not None:
@@ -54,8 +54,6 @@ def instance_secret_key(instance_path: str) -> str:
 def _read(path: Path) -> str | None:
     """The key in ``path``, None if there is no such file; refused if the file is not the
     owner's alone or holds no key."""
-    from portal import ConfigurationError
-
     remedy = (
         "Delete it, and a new key is made at the next start (everyone then signs in again),"
         " or set SECRET_KEY."
