@@ -790,8 +790,8 @@ def test_a_head_teacher_invites_only_to_their_own_school(client_for, session) ->
         school=str(school_id(session, OAKFIELD)),
     )
     assert error_summary(admin_role) == ["Choose their role"]
-    assert user_or_none(session, "nadia.new@hartshill.example") is None
-    assert user_or_none(session, "boss@oakfield.example") is None
+    assert offers_to(session, "nadia.new@hartshill.example") == []
+    assert offers_to(session, "boss@oakfield.example") == []
 
     assert (
         invite_to_school(head, session, "deputy@oakfield.example", role="head_teacher").status_code
@@ -816,9 +816,12 @@ def test_a_trust_lead_invites_to_the_trusts_academies_only(client_for, session) 
         invite_to_school(lead, session, "new@meadows.example", urn=ATHERSTONE_MEADOWS).status_code
         == 303
     )
+    assert offers_to(session, "new@meadows.example") == [
+        (Role.SCHOOL_STAFF, "Atherstone Meadows Primary School")
+    ]
     refused = invite_to_school(lead, session, "new@oakfield.example", urn=OAKFIELD)
     assert error_summary(refused) == ["Choose their school"]
-    assert user_or_none(session, "new@oakfield.example") is None
+    assert offers_to(session, "new@oakfield.example") == []
 
 
 # --- forgotten passwords ---------------------------------------------------------------------
