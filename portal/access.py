@@ -23,7 +23,7 @@ from flask_login import current_user
 from sqlalchemy import ColumnElement, Select, false, or_, select, true
 
 from portal.db import db
-from portal.models import Area, Membership, Role, School, User
+from portal.models import Area, Membership, MembershipInvitation, Role, School, User
 
 
 class Capability(enum.StrEnum):
@@ -41,6 +41,12 @@ class Capability(enum.StrEnum):
     EDIT_BUYBACK = "edit_buyback"
     MANAGE_BUYBACK_WINDOWS = "manage_buyback_windows"
     MANAGE_USERS = "manage_users"
+    # Taking a person's roles at one's own schools away (school leaders): the same whether or
+    # not the person works anywhere else, which is not the school's to know.
+    REMOVE_FROM_SCHOOLS = "remove_from_schools"
+    # The whole of any account: when it signed in, was made, set up its second factor; and
+    # deactivating or reactivating it, wherever its roles are.
+    ADMINISTER_ACCOUNTS = "administer_accounts"
     # Taking away a council person's authenticator app when they have lost it.
     RESET_SECOND_FACTOR = "reset_second_factor"
     ADMINISTER = "administer"
@@ -59,7 +65,7 @@ _SCHOOL_STAFF = frozenset(
         C.PREPARE_BUYBACK,
     }
 )
-_SCHOOL_LEADER = _SCHOOL_STAFF | {C.EDIT_BUYBACK, C.MANAGE_USERS}
+_SCHOOL_LEADER = _SCHOOL_STAFF | {C.EDIT_BUYBACK, C.MANAGE_USERS, C.REMOVE_FROM_SCHOOLS}
 
 # The intended policy of DESIGN.md, role by role. Scope (which schools) is decided below.
 POLICY: dict[Role, frozenset[Capability]] = {
@@ -93,6 +99,7 @@ POLICY: dict[Role, frozenset[Capability]] = {
             C.VIEW_BUYBACK,
             C.MANAGE_BUYBACK_WINDOWS,
             C.MANAGE_USERS,
+            C.ADMINISTER_ACCOUNTS,
             C.RESET_SECOND_FACTOR,
             C.ADMINISTER,
         }
@@ -326,7 +333,9 @@ def managed_school_ids(who: Principal) -> frozenset[int] | None:
 
 
 def managed_user_scope(who: Principal) -> ColumnElement[bool]:
-    """A condition on :class:`User` that holds for exactly the accounts ``who`` manages."""
+    """A condition on :class:`User` that holds for exactly the accounts ``who`` manages:
+    for a school, the people with a role there (someone only invited is not one of them:
+    the school sees the invitation, never the account)."""
     school_ids = managed_school_ids(who)
     if school_ids is None:
         return true()
@@ -335,9 +344,31 @@ def managed_user_scope(who: Principal) -> ColumnElement[bool]:
     return User.id.in_(select(Membership.user_id).where(Membership.school_id.in_(school_ids)))
 
 
+def managed_invitation_scope(who: Principal) -> ColumnElement[bool]:
+    """A condition on :class:`MembershipInvitation`: the invitations ``who`` manages, those
+    to their schools (every one, for administrators)."""
+    school_ids = managed_school_ids(who)
+    if school_ids is None:
+        return true()
+    if not school_ids:
+        return false()
+    return MembershipInvitation.school_id.in_(school_ids)
+
+
 def get_managed_user_or_404(who: Principal, user_id: int) -> User:
     found = db.session.scalars(
         select(User).where(User.id == user_id, managed_user_scope(who))
+    ).one_or_none()
+    if found is None:
+        abort(404)
+    return found
+
+
+def get_managed_invitation_or_404(who: Principal, invitation_id: int) -> MembershipInvitation:
+    found = db.session.scalars(
+        select(MembershipInvitation).where(
+            MembershipInvitation.id == invitation_id, managed_invitation_scope(who)
+        )
     ).one_or_none()
     if found is None:
         abort(404)

@@ -24,7 +24,7 @@ from sqlalchemy import (
     func,
     insert,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 from sqlalchemy.types import Date
 
 from portal.db import Base, UTCDateTime, utcnow
@@ -273,42 +273,90 @@ Index("uq_user_account_email_lower", func.lower(User.email), unique=True)
 Index("ix_user_account_display_name_lower", func.lower(User.display_name), User.id)
 
 
-class Membership(Base):
-    """A person's role in one organisation: a school, a trust, an area or the council."""
+class RoleInOrganisation:
+    """A role in one organisation (a school, a trust, an area or the council): as a
+    :class:`Membership` holds it, and as a :class:`MembershipInvitation` offers it."""
 
-    __tablename__ = "membership"
-    __table_args__ = (
-        CheckConstraint(
-            "(role IN ('school_staff', 'head_teacher') AND school_id IS NOT NULL"
-            " AND trust_id IS NULL AND area_id IS NULL)"
-            " OR (role = 'trust_lead' AND trust_id IS NOT NULL"
-            " AND school_id IS NULL AND area_id IS NULL)"
-            " OR (role = 'caf_officer' AND area_id IS NOT NULL"
-            " AND school_id IS NULL AND trust_id IS NULL)"
-            " OR (role IN ('publisher', 'la_admin') AND school_id IS NULL"
-            " AND trust_id IS NULL AND area_id IS NULL)",
-            name="organisation_matches_role",
-        ),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(
-        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
-    )
     role: Mapped[Role] = mapped_column(_enum(Role, "role"))
     school_id: Mapped[int | None] = mapped_column(ForeignKey("school.id"), index=True)
     trust_id: Mapped[int | None] = mapped_column(ForeignKey("trust.id"), index=True)
     area_id: Mapped[int | None] = mapped_column(ForeignKey("area.id"), index=True)
 
-    user: Mapped[User] = relationship(back_populates="memberships")
-    school: Mapped[School | None] = relationship(lazy="joined")
-    trust: Mapped[Trust | None] = relationship(lazy="joined")
-    area: Mapped[Area | None] = relationship(lazy="joined")
+    @declared_attr
+    def school(cls) -> Mapped[School | None]:
+        return relationship(lazy="joined")
+
+    @declared_attr
+    def trust(cls) -> Mapped[Trust | None]:
+        return relationship(lazy="joined")
+
+    @declared_attr
+    def area(cls) -> Mapped[Area | None]:
+        return relationship(lazy="joined")
 
     @property
     def organisation_name(self) -> str:
         organisation = self.school or self.trust or self.area
         return organisation.name if organisation is not None else "the council"
+
+
+def _organisation_matches_role() -> CheckConstraint:
+    return CheckConstraint(
+        "(role IN ('school_staff', 'head_teacher') AND school_id IS NOT NULL"
+        " AND trust_id IS NULL AND area_id IS NULL)"
+        " OR (role = 'trust_lead' AND trust_id IS NOT NULL"
+        " AND school_id IS NULL AND area_id IS NULL)"
+        " OR (role = 'caf_officer' AND area_id IS NOT NULL"
+        " AND school_id IS NULL AND trust_id IS NULL)"
+        " OR (role IN ('publisher', 'la_admin') AND school_id IS NULL"
+        " AND trust_id IS NULL AND area_id IS NULL)",
+        name="organisation_matches_role",
+    )
+
+
+class Membership(RoleInOrganisation, Base):
+    """A person's role in one organisation: what they may see and do there.
+
+    Every row grants access (portal/access.py reads them all). A role someone has been
+    offered and not yet accepted is a :class:`MembershipInvitation`, never a row here.
+    """
+
+    __tablename__ = "membership"
+    __table_args__ = (_organisation_matches_role(),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+
+    user: Mapped[User] = relationship(back_populates="memberships")
+
+
+class MembershipInvitation(RoleInOrganisation, Base):
+    """A role offered to an e-mail address by a head teacher, trust lead or council
+    administrator, waiting for an answer. It gives no access: accepted, it becomes a
+    :class:`Membership` of the address's account (made then, for someone new) and is gone;
+    declined, it stays so that whoever invited them sees the answer.
+
+    It names the address, not an account: nothing written when inviting says whether the
+    address had one, and those who manage the organisation see only what they typed.
+    """
+
+    __tablename__ = "membership_invitation"
+    __table_args__ = (_organisation_matches_role(),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # In lower case, as the invite form leaves it.
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    # The name the inviter typed: what the organisation sees until the person accepts.
+    invited_name: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    declined_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    # The links sent for it: they end with it (withdrawn, or accepted).
+    tokens: Mapped[list[AccountToken]] = relationship(
+        back_populates="invitation", cascade="all, delete-orphan", passive_deletes=True
+    )
 
 
 class DataStamp(Base):
@@ -1107,7 +1155,7 @@ class TokenPurpose(enum.StrEnum):
 
 
 class AccountToken(Base):
-    """A single-use link sent by e-mail: to accept an invitation or reset a password.
+    """A single-use link sent by e-mail: to answer an invitation or reset a password.
 
     Only a hash of the token is stored, so the table is no use to someone who reads it.
     """
@@ -1115,7 +1163,8 @@ class AccountToken(Base):
     __tablename__ = "account_token"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(
+    # The account it is for: none for an invitation's link, which is for an address.
+    user_id: Mapped[int | None] = mapped_column(
         ForeignKey("user_account.id", ondelete="CASCADE"), index=True
     )
     purpose: Mapped[TokenPurpose] = mapped_column(_enum(TokenPurpose, "token_purpose"))
@@ -1124,8 +1173,15 @@ class AccountToken(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    # The invitation this link answers. None for a reset, and for an invitation's link sent
+    # before invitations waited for an answer: that one opens the account it was sent for.
+    invitation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("membership_invitation.id", ondelete="CASCADE"), index=True
+    )
 
-    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    user: Mapped[User | None] = relationship(foreign_keys=[user_id])
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+    invitation: Mapped[MembershipInvitation | None] = relationship(back_populates="tokens")
 
 
 class ImportStatus(enum.StrEnum):

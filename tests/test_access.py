@@ -41,6 +41,10 @@ DESIGN_POLICY = {
     C.EDIT_BUYBACK: {Role.HEAD_TEACHER, Role.TRUST_LEAD},
     C.MANAGE_BUYBACK_WINDOWS: {Role.LA_ADMIN},
     C.MANAGE_USERS: {Role.HEAD_TEACHER, Role.TRUST_LEAD, Role.LA_ADMIN},
+    # Issue 16: a school takes away a person's roles at its schools, and sees no more of an
+    # account than name, address, role and status; the whole account is the council's.
+    C.REMOVE_FROM_SCHOOLS: {Role.HEAD_TEACHER, Role.TRUST_LEAD},
+    C.ADMINISTER_ACCOUNTS: {Role.LA_ADMIN},
     # Issue 7: only the council's administrators reset a lost authenticator app.
     C.RESET_SECOND_FACTOR: {Role.LA_ADMIN},
     C.ADMINISTER: {Role.LA_ADMIN},

@@ -143,3 +143,66 @@ def test_submissions_made_before_0010_get_their_answers_as_rows(app: Flask) -> N
         assert len(found) > 100  # the demo's submissions too
     finally:
         session.close()
+
+
+def test_0012_keeps_every_role_and_link_and_going_down_drops_only_invitations(
+    make_app,  # type: ignore[no-untyped-def]
+    empty_database: str,
+) -> None:
+    """Memberships from before 0012 were given, so stay; a link from before (an account's)
+    still opens its account. Going down drops the invitations waiting for an answer and
+    their links, which belong to no account; every role and every other link stays."""
+    from alembic import command
+
+    app = make_app(DATABASE_URL=empty_database)
+    with app.app_context():
+        config = alembic_config()
+        engine = app.extensions["portal.db"].engine
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "0011_data_stamps")
+            run = connection.execute
+            run(_ADD_USER, {"email": "early@school.example"})
+            run(text("INSERT INTO area (name, code, districts) VALUES ('North', 'north', '[]')"))
+            run(
+                text(
+                    "INSERT INTO membership (user_id, role, area_id) SELECT u.id, 'caf_officer',"
+                    " a.id FROM user_account u, area a"
+                )
+            )
+            run(
+                text(
+                    "INSERT INTO account_token (user_id, purpose, token_hash, created_at,"
+                    " expires_at) SELECT id, 'invitation', 'early', CURRENT_TIMESTAMP,"
+                    " CURRENT_TIMESTAMP FROM user_account"
+                )
+            )
+
+            command.upgrade(config, "0012_membership_invitations")
+            assert run(text("SELECT role FROM membership")).scalars().all() == ["caf_officer"]
+            assert run(text("SELECT invitation_id FROM account_token")).scalars().all() == [None]
+            run(
+                text(
+                    "INSERT INTO membership_invitation (email, invited_name, created_at, role)"
+                    " VALUES ('new@school.example', 'New', CURRENT_TIMESTAMP, 'publisher')"
+                )
+            )
+            run(
+                text(
+                    "INSERT INTO account_token (purpose, token_hash, created_at, expires_at,"
+                    " invitation_id) SELECT 'invitation', 'offer', CURRENT_TIMESTAMP,"
+                    " CURRENT_TIMESTAMP, id FROM membership_invitation"
+                )
+            )
+
+            command.downgrade(config, "0011_data_stamps")
+            assert "membership_invitation" not in inspect(connection).get_table_names()
+            assert run(text("SELECT token_hash FROM account_token")).scalars().all() == ["early"]
+            assert run(text("SELECT role FROM membership")).scalars().all() == ["caf_officer"]
+            _keeps_one_account_per_address(connection)
+            user_id = next(
+                c
+                for c in inspect(connection).get_columns("account_token")
+                if c["name"] == "user_id"
+            )
+            assert not user_id["nullable"]

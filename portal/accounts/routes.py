@@ -1,7 +1,7 @@
 """Accounts: thin views over ``portal.accounts.service``.
 
-``/account/...`` is a person's own account: accepting an invitation, a forgotten password,
-changing it. ``/users/...`` is for those who manage other people's accounts.
+``/account/...`` is a person's own account: answering an invitation, a forgotten password,
+changing it. ``/users/...`` is for those who manage other people's accounts and invitations.
 """
 
 from __future__ import annotations
@@ -10,7 +10,14 @@ from flask import abort, flash, make_response, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Response
 
-from portal.access import Capability, current_principal, get_managed_user_or_404, requires
+from portal.access import (
+    Capability,
+    current_principal,
+    get_managed_invitation_or_404,
+    get_managed_user_or_404,
+    principal,
+    requires,
+)
 from portal.accounts import bp
 from portal.accounts.forms import (
     ChangePasswordForm,
@@ -22,16 +29,24 @@ from portal.accounts.forms import (
 from portal.accounts.service import (
     Deactivation,
     LinkUnusable,
+    Offer,
     Refused,
     accept_invitation,
+    accept_role,
     change_password,
     deactivate,
+    decline_invitation,
     describe_membership,
-    has_access_elsewhere,
+    invitation_row,
     invite,
     invite_options,
+    invited_account_id,
+    invitee,
     looks_like_token,
+    needs_password,
+    offer_of,
     reactivate,
+    remove_from_schools,
     request_password_reset,
     reset_password,
     reset_second_factor,
@@ -39,6 +54,7 @@ from portal.accounts.service import (
     usable_token,
     user_page,
     user_row,
+    withdraw_invitation,
 )
 from portal.auth.two_factor import needs_second_factor
 from portal.models import AccountToken, TokenPurpose
@@ -74,10 +90,15 @@ def _link_gone(purpose: TokenPurpose) -> Response:
 
 @bp.route("/account/accept/<token>", methods=["GET", "POST"])
 def accept(token: str) -> ResponseReturnValue:
+    """An invitation's link: someone new chooses a password; someone with an account signs
+    in, then accepts or declines."""
     found = _link_or_none(token, TokenPurpose.INVITATION)
     if found is None:
         return _link_gone(TokenPurpose.INVITATION)
-    form = NewPasswordForm(found.user.email)
+    offer = offer_of(found)
+    if not needs_password(found):
+        return _answer(found, token, offer)
+    form = NewPasswordForm(offer.email)
     if form.validate_on_submit():
         try:
             accept_invitation(found, form.password.data or "")
@@ -92,11 +113,72 @@ def accept(token: str) -> ResponseReturnValue:
         render_page(
             "accounts/new-password.html",
             form=form,
-            user=found.user,
+            email=offer.email,
             title="Set your password",
             intro="Choose a password to finish setting up your account.",
+            offer=offer,
+            token=token,
+            decline_form=ConfirmForm(),
         )
     )
+
+
+def _answer(found: AccountToken, token: str, offer: Offer) -> ResponseReturnValue:
+    """The page where the owner of an open account, signed in, accepts or declines."""
+    refusal = _unless_owner(found, token)
+    if refusal is not None:
+        return refusal
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            role = accept_role(found, current_principal().user)
+        except LinkUnusable:
+            return _link_gone(TokenPurpose.INVITATION)
+        flash(f"You have accepted the invitation. You are now {role}.", "success")
+        return redirect(url_for("main.home"), 303)
+    return _private(
+        render_page(
+            "accounts/answer-invitation.html",
+            offer=offer,
+            token=token,
+            form=form,
+            decline_form=ConfirmForm(),
+        )
+    )
+
+
+def _unless_owner(found: AccountToken, token: str) -> ResponseReturnValue | None:
+    """None when the account the link is for is the one signed in. Otherwise: nobody signed
+    in, to sign in and back to the link; someone else, refused."""
+    who = principal()
+    if who is None:
+        flash("Sign in to answer your invitation.")
+        return redirect(url_for("auth.sign_in", next=url_for("accounts.accept", token=token)), 303)
+    account = invitee(found)
+    if account is None or who.user.id != account.id:
+        return _private(render_page("accounts/not-your-invitation.html"), 403)
+    return None
+
+
+@bp.post("/account/decline/<token>")
+def decline(token: str) -> ResponseReturnValue:
+    found = _link_or_none(token, TokenPurpose.INVITATION)
+    if found is None:
+        return _link_gone(TokenPurpose.INVITATION)
+    # Someone new declines with the link alone; someone with an account, signed in as it.
+    has_account = not needs_password(found)
+    if has_account:
+        refusal = _unless_owner(found, token)
+        if refusal is not None:
+            return refusal
+    if not ConfirmForm().validate_on_submit():
+        return redirect(url_for("accounts.accept", token=token), 303)
+    try:
+        decline_invitation(found)
+    except LinkUnusable:
+        return _link_gone(TokenPurpose.INVITATION)
+    flash("You have declined the invitation. Nothing has been added to any account.", "success")
+    return redirect(url_for("main.home" if has_account else "auth.sign_in"), 303)
 
 
 @bp.route("/account/forgot", methods=["GET", "POST"])
@@ -112,7 +194,7 @@ def forgot() -> ResponseReturnValue:
 @bp.route("/account/reset/<token>", methods=["GET", "POST"])
 def reset(token: str) -> ResponseReturnValue:
     found = _link_or_none(token, TokenPurpose.PASSWORD_RESET)
-    if found is None:
+    if found is None or found.user is None:
         return _link_gone(TokenPurpose.PASSWORD_RESET)
     form = NewPasswordForm(found.user.email)
     if form.validate_on_submit():
@@ -130,7 +212,7 @@ def reset(token: str) -> ResponseReturnValue:
         render_page(
             "accounts/new-password.html",
             form=form,
-            user=found.user,
+            email=found.user.email,
             title="Choose a new password",
             intro="Your new password replaces the old one everywhere you sign in.",
         )
@@ -176,8 +258,8 @@ def invite_user() -> ResponseReturnValue:
         invite(who, invitation)
         # The same words whether or not the address already had an account.
         flash(
-            f"We have sent {invitation.email} an e-mail: an invitation to choose a password, "
-            "or, if they already have an account, a note of their new role.",
+            f"We have sent {invitation.email} an invitation. They will have the role once they "
+            "accept it.",
             "success",
         )
         return redirect(url_for("accounts.users"), 303)
@@ -189,20 +271,37 @@ def invite_user() -> ResponseReturnValue:
 def user(user_id: int) -> ResponseReturnValue:
     who = current_principal()
     account = get_managed_user_or_404(who, user_id)
+    details = who.can(Capability.ADMINISTER_ACCOUNTS)
     return render_page(
         "accounts/user.html",
         row=user_row(who, account),
         is_self=account.id == who.user.id,
-        elsewhere=has_access_elsewhere(who, account),
-        needs_second_factor=needs_second_factor(account),
+        needs_second_factor=details and needs_second_factor(account),
         may_reset_second_factor=second_factor_reset_refusal(who, account) is None,
         form=ConfirmForm(),
         describe=describe_membership,
     )
 
 
+@bp.post("/users/<int:user_id>/remove")
+@requires(Capability.REMOVE_FROM_SCHOOLS)
+def remove_user(user_id: int) -> ResponseReturnValue:
+    who = current_principal()
+    account = get_managed_user_or_404(who, user_id)
+    back = url_for("accounts.user", user_id=account.id)
+    if not ConfirmForm().validate_on_submit():
+        return redirect(back, 303)
+    try:
+        remove_from_schools(who, account)
+    except Refused as refusal:
+        flash(str(refusal), "error")
+        return redirect(back, 303)
+    flash(f"{account.display_name} no longer has access to your schools.", "success")
+    return redirect(url_for("accounts.users"), 303)
+
+
 @bp.post("/users/<int:user_id>/deactivate")
-@requires(Capability.MANAGE_USERS)
+@requires(Capability.ADMINISTER_ACCOUNTS)
 def deactivate_user(user_id: int) -> ResponseReturnValue:
     who = current_principal()
     account = get_managed_user_or_404(who, user_id)
@@ -215,9 +314,6 @@ def deactivate_user(user_id: int) -> ResponseReturnValue:
         flash(str(refusal), "error")
         return redirect(back, 303)
     name = account.display_name
-    if outcome is Deactivation.REMOVED_FROM_SCHOOLS:
-        flash(f"{name} no longer has access to your schools.", "success")
-        return redirect(url_for("accounts.users"), 303)
     messages = {
         Deactivation.DEACTIVATED: f"{name}'s account has been deactivated and signed out.",
         Deactivation.INVITATION_WITHDRAWN: f"{name}'s invitation has been withdrawn.",
@@ -228,7 +324,7 @@ def deactivate_user(user_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/users/<int:user_id>/reactivate")
-@requires(Capability.MANAGE_USERS)
+@requires(Capability.ADMINISTER_ACCOUNTS)
 def reactivate_user(user_id: int) -> ResponseReturnValue:
     who = current_principal()
     account = get_managed_user_or_404(who, user_id)
@@ -241,6 +337,34 @@ def reactivate_user(user_id: int) -> ResponseReturnValue:
         else:
             flash(f"{account.display_name} can sign in again.", "success")
     return redirect(back, 303)
+
+
+@bp.get("/users/invitations/<int:invitation_id>")
+@requires(Capability.MANAGE_USERS)
+def invitation(invitation_id: int) -> ResponseReturnValue:
+    who = current_principal()
+    offer = get_managed_invitation_or_404(who, invitation_id)
+    return render_page(
+        "accounts/invitation.html",
+        row=invitation_row(offer),
+        # A council administrator sees everything: the account the address has, if any.
+        account_id=invited_account_id(offer) if who.can(Capability.ADMINISTER_ACCOUNTS) else None,
+        form=ConfirmForm(),
+        describe=describe_membership,
+    )
+
+
+@bp.post("/users/invitations/<int:invitation_id>/withdraw")
+@requires(Capability.MANAGE_USERS)
+def withdraw(invitation_id: int) -> ResponseReturnValue:
+    who = current_principal()
+    offer = get_managed_invitation_or_404(who, invitation_id)
+    if not ConfirmForm().validate_on_submit():
+        return redirect(url_for("accounts.invitation", invitation_id=offer.id), 303)
+    name, email = offer.invited_name, offer.email
+    withdraw_invitation(who, offer)
+    flash(f"The invitation to {name} ({email}) has been withdrawn.", "success")
+    return redirect(url_for("accounts.users"), 303)
 
 
 @bp.route("/users/<int:user_id>/two-factor/reset", methods=["GET", "POST"])

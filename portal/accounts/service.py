@@ -5,6 +5,12 @@ the table is no use to someone who reads it. A link works once, until it expires
 
 Nothing here says whether an address has an account to someone who may not know: asking
 for a reset or inviting an address gets the same answer whether or not it has one.
+
+An invitation offers a role to an address (a :class:`MembershipInvitation`) and gives
+nothing until the person accepts it: someone new by choosing a password with the link (their
+account is made then), someone with an account by signing in and accepting. Inviting writes
+the same rows either way, and the school sees only what it typed. A school sees of its people
+only what it needs: name, e-mail address, role there, status.
 """
 
 from __future__ import annotations
@@ -20,12 +26,29 @@ from typing import Any, cast
 
 from flask import current_app, url_for
 from flask_login import login_user
-from sqlalchemy import CursorResult, func, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    CursorResult,
+    Select,
+    and_,
+    func,
+    or_,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
+from sqlalchemy.sql.elements import True_
 
 from portal import audit
-from portal.access import Capability, Principal, managed_school_ids, managed_user_scope
+from portal.access import (
+    Capability,
+    Principal,
+    managed_invitation_scope,
+    managed_school_ids,
+    managed_user_scope,
+)
 from portal.auth import two_factor
 from portal.auth.lockout import clear_failures
 from portal.auth.service import find_user_by_email
@@ -34,7 +57,9 @@ from portal.models import (
     AccountToken,
     Area,
     Membership,
+    MembershipInvitation,
     Role,
+    RoleInOrganisation,
     School,
     SchoolStatus,
     TokenPurpose,
@@ -77,14 +102,20 @@ def token_hash(raw: str) -> str:
 
 
 def _add_token(
-    user: User, purpose: TokenPurpose, raw: str, hours: int, created_by: User | None = None
+    user: User | None,
+    purpose: TokenPurpose,
+    raw: str,
+    hours: int,
+    created_by: User | None = None,
+    invitation: MembershipInvitation | None = None,
 ) -> AccountToken:
     token = AccountToken(
         user=user,
         purpose=purpose,
         token_hash=token_hash(raw),
         expires_at=utcnow() + timedelta(hours=hours),
-        created_by_id=created_by.id if created_by is not None else None,
+        created_by=created_by,
+        invitation=invitation,
     )
     db.session.add(token)
     return token
@@ -93,8 +124,9 @@ def _add_token(
 def usable_token(raw: str, purpose: TokenPurpose) -> AccountToken | None:
     """The token a link carries, if it can still be used for ``purpose``; else None.
 
-    Unused and unexpired, and its account in the state the link is for: an invitation only
-    for an account that has not been taken up, a reset only for an active account.
+    Unused and unexpired, and what it is for still there: an invitation not withdrawn,
+    accepted or declined (one sent before invitations waited for an answer: an account not
+    yet taken up), a reset for an active account.
     """
     if not looks_like_token(raw):
         return None
@@ -105,8 +137,12 @@ def usable_token(raw: str, purpose: TokenPurpose) -> AccountToken | None:
     ).one_or_none()
     if token is None or token.used_at is not None or token.expires_at <= utcnow():
         return None
-    user = token.user
-    if purpose is TokenPurpose.INVITATION and not is_pending(user):
+    offer, user = token.invitation, token.user
+    if offer is not None:
+        return token if offer.declined_at is None else None
+    if user is None:
+        return None
+    if purpose is TokenPurpose.INVITATION and not _inactive_without_password(user):
         return None
     if purpose is TokenPurpose.PASSWORD_RESET and not user.is_active:
         return None
@@ -126,7 +162,11 @@ def _claim(token: AccountToken) -> None:
 
 
 def _revoke(user: User, purpose: TokenPurpose | None = None) -> None:
-    """End every link of the account's that could still be used (of one purpose, or all)."""
+    """End every link of the account's that could still be used (of one purpose, or all).
+
+    An invitation's link is for an address, not an account, so is not one of them (but for
+    one sent before invitations waited for an answer, which opens its account).
+    """
     now = utcnow()
     query = (
         update(AccountToken)
@@ -140,6 +180,20 @@ def _revoke(user: User, purpose: TokenPurpose | None = None) -> None:
     if purpose is not None:
         query = query.where(AccountToken.purpose == purpose)
     db.session.execute(query)
+
+
+def _end_links(offer: MembershipInvitation) -> None:
+    """End the links sent for one invitation that could still be used."""
+    now = utcnow()
+    db.session.execute(
+        update(AccountToken)
+        .where(
+            AccountToken.invitation_id == offer.id,
+            AccountToken.used_at.is_(None),
+            AccountToken.expires_at > now,
+        )
+        .values(expires_at=now)
+    )
 
 
 def external_url(endpoint: str, **values: Any) -> str:
@@ -157,10 +211,35 @@ class AccountStatus(enum.StrEnum):
     ACTIVE = "Active"
     INVITED = "Invited"
     INVITATION_EXPIRED = "Invitation expired"
+    DECLINED = "Declined"
     DEACTIVATED = "Deactivated"
 
 
-def _invited_user_ids(user_ids: Iterable[int], *, live_only: bool) -> set[int]:
+def _inactive_without_password(user: User) -> bool:
+    return not user.is_active and user.password_changed_at is None
+
+
+def never_opened(user: User) -> bool:
+    """Made by an invitation sent before invitations waited for an answer, and never taken
+    up: not active, no password ever chosen, and invited. (The demo's accounts have no
+    password date either, but were not invited; accounts are made on accepting now.)"""
+    return _inactive_without_password(user) and bool(_invited([user.id], live_only=False))
+
+
+def opens_by_link(user: User) -> bool:
+    """Whether an invitation's link opens ``user``'s account (its owner chooses a password),
+    rather than asking its owner to sign in and accept.
+
+    So for an account never opened, and for one closed because it had no role left (its
+    owner left every school): reading the address's e-mail is all its owner can show. An
+    account a council administrator deactivated, roles and all, no invitation reopens.
+    """
+    return not user.is_active and (not user.memberships or never_opened(user))
+
+
+def _invited(user_ids: Iterable[int], *, live_only: bool) -> set[int]:
+    """Of ``user_ids``, the accounts sent a link that opens them (an invitation before
+    invitations waited for an answer)."""
     ids = list(user_ids)
     if not ids:
         return set()
@@ -172,20 +251,11 @@ def _invited_user_ids(user_ids: Iterable[int], *, live_only: bool) -> set[int]:
     return set(db.session.scalars(query.distinct()))
 
 
-def is_pending(user: User) -> bool:
-    """Invited and not yet accepted: no password chosen, not active, and invited here."""
-    return (
-        not user.is_active
-        and user.password_changed_at is None
-        and bool(_invited_user_ids([user.id], live_only=False))
-    )
-
-
-def statuses(users: Sequence[User]) -> dict[int, AccountStatus]:
-    """Each account's status, with two queries for the lot."""
-    inactive = [u.id for u in users if not u.is_active and u.password_changed_at is None]
-    invited = _invited_user_ids(inactive, live_only=False)
-    live = _invited_user_ids(invited, live_only=True)
+def account_statuses(users: Sequence[User]) -> dict[int, AccountStatus]:
+    """Each account's status, with at most two queries for the lot."""
+    unopened = [user.id for user in users if _inactive_without_password(user)]
+    invited = _invited(unopened, live_only=False)
+    live = _invited(invited, live_only=True)
     result = {}
     for user in users:
         if user.is_active:
@@ -199,7 +269,36 @@ def statuses(users: Sequence[User]) -> dict[int, AccountStatus]:
     return result
 
 
-def describe_membership(membership: Membership) -> str:
+def invitation_statuses(
+    invitations: Sequence[MembershipInvitation],
+) -> dict[int, AccountStatus]:
+    """Each invitation's status (one query for the lot): declined, or waiting with a link
+    that still works, or with none."""
+    ids = [invitation.id for invitation in invitations]
+    live = set(
+        db.session.scalars(
+            select(AccountToken.invitation_id)
+            .where(
+                AccountToken.invitation_id.in_(ids),
+                AccountToken.used_at.is_(None),
+                AccountToken.expires_at > utcnow(),
+            )
+            .distinct()
+        )
+        if ids
+        else ()
+    )
+    return {
+        invitation.id: AccountStatus.DECLINED
+        if invitation.declined_at is not None
+        else AccountStatus.INVITED
+        if invitation.id in live
+        else AccountStatus.INVITATION_EXPIRED
+        for invitation in invitations
+    }
+
+
+def describe_membership(membership: RoleInOrganisation) -> str:
     """'Head teacher, Oakfield Primary School', 'CAF officer for the North area'."""
     if membership.area is not None:
         return f"{membership.role.label} for the {membership.area.name} area"
@@ -209,15 +308,33 @@ def describe_membership(membership: Membership) -> str:
     return f"{membership.role.label}, {current_app.config['COUNCIL_NAME']}"
 
 
+def role_and_place(
+    held: RoleInOrganisation | Invitation,
+) -> tuple[Role, int | None, int | None, int | None]:
+    """A role and where it is, to tell whether two are the same."""
+    return (held.role, held.school_id, held.trust_id, held.area_id)
+
+
 # --- users a manager may see -----------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class UserRow:
-    user: User
+    """A line of the users list, and the top of its page: a person with a role at the
+    manager's schools, or an invitation waiting for an answer.
+
+    An invitation's row holds only what the inviter typed (name, address, role) and its
+    status, never its account: whether the address had one is not the school's to know.
+    """
+
+    name: str
+    email: str
     # Only the roles the manager manages: a head teacher is not told where else someone works.
-    memberships: list[Membership]
+    roles: Sequence[RoleInOrganisation]
     status: AccountStatus
+    # A person's row: their account (for what a council administrator sees of it).
+    user: User | None = None
+    invitation_id: int | None = None
 
 
 def visible_memberships(user: User, school_ids: frozenset[int] | None) -> list[Membership]:
@@ -225,41 +342,104 @@ def visible_memberships(user: User, school_ids: frozenset[int] | None) -> list[M
 
 
 def user_page(who: Principal, *, query: str = "", page: int = 1) -> Page[UserRow]:
-    """The accounts ``who`` manages, by name, filtered by name or e-mail, one page of them."""
-    statement = (
-        select(User)
-        .options(selectinload(User.memberships))
-        .where(managed_user_scope(who))
-        .order_by(func.lower(User.display_name), User.id)
+    """The people and invitations ``who`` manages, by name (an invitation's the one typed),
+    filtered by name or e-mail address, one page of them.
+
+    One list of two kinds, told apart by the sign of its key: an account's id, or an
+    invitation's negated. In name order, it is read from the accounts' name index merged
+    with the (few) invitations, not sorted whole.
+    """
+    people = _where(
+        select(User.id.label("key"), User.display_name.label("name")), managed_user_scope(who)
+    )
+    invited = _where(
+        select((-MembershipInvitation.id).label("key"), MembershipInvitation.invited_name),
+        managed_invitation_scope(who),
     )
     if query:
         # What people type is text to find, not a pattern: autoescape makes % and _ literal.
-        statement = statement.where(
+        people = people.where(
             or_(
                 User.display_name.icontains(query, autoescape=True),
                 User.email.icontains(query, autoescape=True),
             )
         )
-    found = paginate(statement, page, PAGE_SIZE)
+        invited = invited.where(
+            or_(
+                MembershipInvitation.invited_name.icontains(query, autoescape=True),
+                MembershipInvitation.email.icontains(query, autoescape=True),
+            )
+        )
+    rows = union_all(people, invited).subquery()
+    found = paginate(
+        select(rows.c.key).order_by(func.lower(rows.c.name), rows.c.key), page, PAGE_SIZE
+    )
+    users = {
+        user.id: user
+        for user in db.session.scalars(
+            select(User)
+            .options(selectinload(User.memberships))
+            .where(User.id.in_([key for key in found.items if key > 0]))
+        )
+    }
+    invitations = {
+        invitation.id: invitation
+        for invitation in db.session.scalars(
+            select(MembershipInvitation).where(
+                MembershipInvitation.id.in_([-key for key in found.items if key < 0])
+            )
+        )
+    }
     school_ids = managed_school_ids(who)
-    status = statuses(found.items)
-    rows = [
-        UserRow(user, visible_memberships(user, school_ids), status[user.id])
-        for user in found.items
+    people_status = account_statuses(list(users.values()))
+    invitation_status = invitation_statuses(list(invitations.values()))
+    items = [
+        _person_row(users[key], school_ids, people_status[key])
+        if key > 0
+        else invitation_row(invitations[-key], invitation_status[-key])
+        for key in found.items
     ]
-    return Page(items=rows, number=found.number, per_page=found.per_page, total=found.total)
+    return Page(items=items, number=found.number, per_page=found.per_page, total=found.total)
 
 
-def user_row(who: Principal, user: User) -> UserRow:
+def _where(statement: Select[Any], condition: ColumnElement[bool]) -> Select[Any]:
+    """``statement`` where ``condition`` holds. An administrator's scope is everything, a
+    literal TRUE, and is left out: with it on a branch of the union, PostgreSQL sorts every
+    account instead of reading them in the order of their name index."""
+    return statement if isinstance(condition, True_) else statement.where(condition)
+
+
+def _person_row(user: User, school_ids: frozenset[int] | None, status: AccountStatus) -> UserRow:
     return UserRow(
-        user, visible_memberships(user, managed_school_ids(who)), statuses([user])[user.id]
+        name=user.display_name,
+        email=user.email,
+        roles=visible_memberships(user, school_ids),
+        status=status,
+        user=user,
     )
 
 
-def has_access_elsewhere(who: Principal, user: User) -> bool:
-    """Whether ``user`` has roles that ``who`` does not manage (another school, the council)."""
-    school_ids = managed_school_ids(who)
-    return school_ids is not None and any(m.school_id not in school_ids for m in user.memberships)
+def user_row(who: Principal, user: User) -> UserRow:
+    return _person_row(user, managed_school_ids(who), account_statuses([user])[user.id])
+
+
+def invitation_row(
+    invitation: MembershipInvitation, status: AccountStatus | None = None
+) -> UserRow:
+    return UserRow(
+        name=invitation.invited_name,
+        email=invitation.email,
+        roles=[invitation],
+        status=status or invitation_statuses([invitation])[invitation.id],
+        invitation_id=invitation.id,
+    )
+
+
+def invited_account_id(invitation: MembershipInvitation) -> int | None:
+    """The account the invitation's address has, if any: for a council administrator, who
+    sees everything (never for a school)."""
+    account = find_user_by_email(invitation.email)
+    return account.id if account is not None else None
 
 
 # --- inviting --------------------------------------------------------------------------------
@@ -310,6 +490,8 @@ def invite_options(who: Principal) -> InviteOptions:
 
 @dataclass(frozen=True)
 class Invitation:
+    """What the invite form asked for: an address, the name typed for it, a role and where."""
+
     email: str
     display_name: str
     role: Role
@@ -327,126 +509,253 @@ class Invitation:
         if self.role is not Role.CAF_OFFICER:
             object.__setattr__(self, "area_id", None)
 
-    def matches(self, membership: Membership) -> bool:
-        return (membership.role, membership.school_id, membership.trust_id, membership.area_id) == (
-            self.role,
-            self.school_id,
-            self.trust_id,
-            self.area_id,
-        )
+    def matches(self, held: RoleInOrganisation) -> bool:
+        return role_and_place(held) == role_and_place(self)
 
-    def membership(self) -> Membership:
+    def offer(self) -> MembershipInvitation:
         get = db.session.get
-        return Membership(
+        return MembershipInvitation(
+            email=self.email,
             role=self.role,
+            school_id=self.school_id,
+            trust_id=self.trust_id,
+            area_id=self.area_id,
             school=get(School, self.school_id) if self.school_id else None,
             trust=get(Trust, self.trust_id) if self.trust_id else None,
             area=get(Area, self.area_id) if self.area_id else None,
+            invited_name=self.display_name,
         )
 
 
 def invite(who: Principal, invitation: Invitation) -> None:
-    """Invite someone to the portal in the role ``invitation`` names.
+    """Offer the address the role ``invitation`` names, by e-mail; it is theirs once they
+    accept.
 
-    A new address gets an account, inactive and with no usable password until they accept,
-    and an e-mail with a link to choose one. An address that already has an account gets the
-    role added and an e-mail saying so; one invited before and not yet accepted gets a new
-    link. The inviter is told the same either way.
+    The same rows are written whether or not the address has an account (the invitation,
+    with the name typed, and its link), and the inviter is told the same. Only the e-mail
+    differs, which only the address's owner reads: someone new gets a link to choose a
+    password, someone with an account a link to sign in and accept or decline. Inviting
+    again sends a new link, and the old ones stop.
     """
     if not invite_options(who).allows(invitation):
         raise Refused("You cannot invite people in that role or to that organisation")
-    try:
-        _invite(who.user, invitation)
-        db.session.commit()
-    except IntegrityError:
-        # The account was created by someone else a moment ago: now it is an existing one.
-        db.session.rollback()
-        _invite(who.user, invitation)
-        db.session.commit()
-
-
-def _invite(inviter: User, invitation: Invitation) -> None:
-    # A hash of a random secret that is thrown away: nobody can sign in with it. Made whether
-    # or not the account exists, so that both take as long.
-    unusable = hash_password(secrets.token_urlsafe(TOKEN_BYTES))
-    user = find_user_by_email(invitation.email)
-    membership = invitation.membership()
-    detail = {"role": invitation.role.value, "to": describe_membership(membership)}
-    if user is None:
-        user = User(
-            email=invitation.email,
-            display_name=invitation.display_name,
-            password_hash=unusable,
-            is_active=False,
-        )
-        user.memberships.append(membership)
-        db.session.add(user)
-        db.session.flush()
-        _send_invitation(user, membership, inviter)
-        audit.record("account.invited", actor=inviter, subject=user, **detail)
+    account = find_user_by_email(invitation.email)
+    if account is not None and any(invitation.matches(m) for m in account.memberships):
+        # The role is theirs already, so they are on the inviter's list already: nothing to
+        # offer, and nothing to tell the inviter that the list does not show.
         return
-    added = not any(invitation.matches(m) for m in user.memberships)
-    if added:
-        user.memberships.append(membership)
-        db.session.flush()
-        audit.record("account.membership_added", actor=inviter, subject=user, **detail)
-    if is_pending(user):
-        # Invited before and not accepted: the old links stop, and a new one goes.
-        _revoke(user, TokenPurpose.INVITATION)
-        _send_invitation(user, membership, inviter)
-        audit.record("account.invited", actor=inviter, subject=user, again=True, **detail)
-    elif added and user.is_active:
-        _send_access_added(user, membership, inviter)
+    offer = db.session.scalars(
+        select(MembershipInvitation).where(
+            MembershipInvitation.email == invitation.email,
+            MembershipInvitation.role == invitation.role,
+            _same_place(invitation),
+        )
+    ).first()
+    again = offer is not None
+    if offer is None:
+        offer = invitation.offer()
+        db.session.add(offer)
+    else:
+        # Invited to this before: the old links stop, and the answer waited for is a new one.
+        _end_links(offer)
+        offer.invited_name = invitation.display_name
+        offer.declined_at = None
+    db.session.flush()
+    _send_invitation(offer, who.user, account)
+    audit.record(
+        "account.invited",
+        actor=who.user,
+        subject=offer,
+        email=offer.email,
+        role=offer.role.value,
+        to=describe_membership(offer),
+        **({"again": True} if again else {}),
+    )
+    db.session.commit()
+
+
+def _same_place(invitation: Invitation) -> ColumnElement[bool]:
+    """An invitation's organisation (each of school, trust and area, or none) as a condition."""
+    columns = (
+        (MembershipInvitation.school_id, invitation.school_id),
+        (MembershipInvitation.trust_id, invitation.trust_id),
+        (MembershipInvitation.area_id, invitation.area_id),
+    )
+    return and_(*(column == value if value else column.is_(None) for column, value in columns))
 
 
 def _service() -> str:
     return str(current_app.config["SERVICE_NAME"])
 
 
-def _send_invitation(user: User, membership: Membership, inviter: User) -> None:
+def _send_invitation(offer: MembershipInvitation, inviter: User, account: User | None) -> None:
     hours = int(current_app.config["INVITATION_HOURS"])
     raw = secrets.token_urlsafe(TOKEN_BYTES)
-    _add_token(user, TokenPurpose.INVITATION, raw, hours, created_by=inviter)
+    _add_token(None, TokenPurpose.INVITATION, raw, hours, created_by=inviter, invitation=offer)
+    link = external_url("accounts.accept", token=raw)
+    who_invited = f"{inviter.display_name} ({inviter.email})"
+    if account is None or opens_by_link(account):
+        queue_email(
+            offer.email,
+            f"You have been invited to the {_service()}",
+            f"Dear {offer.invited_name},\n\n"
+            f"{who_invited} has invited you to the {_service()} of "
+            f"{current_app.config['COUNCIL_NAME']}, as {describe_membership(offer)}.\n\n"
+            "To accept, choose a password here. The link works once, for the next "
+            f"{hours} hours:\n\n{link}\n\n"
+            "If you do not want to join, you can decline on the same page. If the link has "
+            "expired, ask the person who invited you to invite you again.\n\n"
+            "If you were not expecting this e-mail, you can ignore it.\n",
+        )
+        return
     queue_email(
-        user.email,
-        f"You have been invited to the {_service()}",
-        f"Dear {user.display_name},\n\n"
-        f"{inviter.display_name} has invited you to the {_service()} of "
-        f"{current_app.config['COUNCIL_NAME']}, as {describe_membership(membership)}.\n\n"
-        "To accept, choose a password here. The link works once, for the next "
-        f"{hours} hours:\n\n{external_url('accounts.accept', token=raw)}\n\n"
-        "If the link has expired, ask the person who invited you to invite you again.\n\n"
-        "If you were not expecting this e-mail, you can ignore it.\n",
+        offer.email,
+        f"You have been invited to a new role in the {_service()}",
+        f"Dear {account.display_name},\n\n"
+        f"{who_invited} has invited you to a new role in the {_service()}: "
+        f"{describe_membership(offer)}.\n\n"
+        "Nothing changes unless you accept. To accept or decline, follow this link and sign "
+        "in as usual, with this e-mail address. The link works once, for the next "
+        f"{hours} hours:\n\n{link}\n\n"
+        "If you were not expecting this e-mail, you can ignore it: you will not have the role.\n",
     )
 
 
-def _send_access_added(user: User, membership: Membership, inviter: User) -> None:
-    queue_email(
-        user.email,
-        f"You have a new role in the {_service()}",
-        f"Dear {user.display_name},\n\n"
-        f"{inviter.display_name} has added a role to your account in the {_service()}: "
-        f"{describe_membership(membership)}.\n\n"
-        "Sign in as usual, with your e-mail address and password:\n\n"
-        f"{external_url('auth.sign_in')}\n",
+# --- answering an invitation -----------------------------------------------------------------
+
+
+def invitee(token: AccountToken) -> User | None:
+    """The account an invitation's link is for: its address's, if it has one yet (a link
+    from before invitations waited for an answer names its account)."""
+    if token.invitation is None:
+        return token.user
+    return find_user_by_email(token.invitation.email)
+
+
+def needs_password(token: AccountToken) -> bool:
+    """Whether answering this invitation's link is choosing a password (someone new, or an
+    account that only its address's owner can reopen), rather than signing in to accept."""
+    account = invitee(token)
+    return account is None or opens_by_link(account)
+
+
+@dataclass(frozen=True)
+class Offer:
+    """What an invitation's link offers, as its page says it: who invited whom, to what."""
+
+    inviter: str
+    email: str
+    description: str | None
+
+
+def offer_of(token: AccountToken) -> Offer:
+    inviter = token.created_by
+    offer = token.invitation
+    account = token.user
+    return Offer(
+        inviter=f"{inviter.display_name} ({inviter.email})" if inviter is not None else "",
+        email=offer.email if offer is not None else account.email if account else "",
+        description=describe_membership(offer) if offer is not None else None,
     )
-
-
-# --- passwords -------------------------------------------------------------------------------
 
 
 def accept_invitation(token: AccountToken, password: str) -> User:
-    """Set the invited person's password and open their account. Raises LinkUnusable."""
+    """Open the invited person's account with the password they chose (making it, for
+    someone new), with the role the link offered. Raises LinkUnusable."""
     password_hash = hash_password(password)
     _claim(token)
-    user = token.user
-    user.password_hash = password_hash
-    user.password_changed_at = utcnow()
-    user.is_active = True
-    _revoke(user, TokenPurpose.INVITATION)
-    audit.record("account.invitation_accepted", actor=user, subject=user)
+    offer = token.invitation
+    account = invitee(token)
+    if account is None:
+        assert offer is not None, "a link from before names its account"
+        account = User(
+            email=offer.email, display_name=offer.invited_name, password_hash=password_hash
+        )
+        db.session.add(account)
+    else:
+        account.password_hash = password_hash
+        # An account closed and now reopened: whatever was signed in to it before stays out.
+        account.session_version += 1
+        # Links from before invitations waited for an answer open this account: done now.
+        _revoke(account, TokenPurpose.INVITATION)
+    account.password_changed_at = utcnow()
+    account.is_active = True
+    try:
+        db.session.flush()
+    except IntegrityError:
+        # The address's account was made a moment ago, by another of its invitations: this
+        # link, unused still, now asks its owner to sign in.
+        db.session.rollback()
+        raise LinkUnusable from None
+    detail = _take_up(account, offer) if offer is not None else {}
+    audit.record("account.invitation_accepted", actor=account, subject=account, **detail)
     db.session.commit()
-    return user
+    return account
+
+
+def accept_role(token: AccountToken, account: User) -> str:
+    """``account``'s owner, signed in, takes the role the link offered; it is described.
+    Raises LinkUnusable."""
+    offer = token.invitation
+    if offer is None:
+        # Only a link that opens its account has none, and that account is open already.
+        raise LinkUnusable
+    _claim(token)
+    detail = _take_up(account, offer)
+    audit.record("account.invitation_accepted", actor=account, subject=account, **detail)
+    db.session.commit()
+    return str(detail["to"])
+
+
+def decline_invitation(token: AccountToken) -> None:
+    """The person invited says no: nothing is added, and the inviter sees "Declined".
+    Raises LinkUnusable."""
+    _claim(token)
+    account = invitee(token)
+    offer = token.invitation
+    if offer is None:
+        if account is not None:
+            _revoke(account, TokenPurpose.INVITATION)
+        audit.record("account.invitation_declined", actor=account, subject=account)
+    else:
+        offer.declined_at = utcnow()
+        _end_links(offer)
+        audit.record(
+            "account.invitation_declined", actor=account, subject=offer, **_described(offer)
+        )
+    db.session.commit()
+
+
+def _described(offer: MembershipInvitation) -> dict[str, Any]:
+    return {"email": offer.email, "role": offer.role.value, "to": describe_membership(offer)}
+
+
+def _take_up(account: User, offer: MembershipInvitation) -> dict[str, Any]:
+    """The offered role becomes the account's membership, and the invitation (with its
+    links) is gone."""
+    detail = {"invitation": offer.id, **_described(offer)}
+    if not any(role_and_place(m) == role_and_place(offer) for m in account.memberships):
+        account.memberships.append(
+            Membership(
+                role=offer.role,
+                school_id=offer.school_id,
+                trust_id=offer.trust_id,
+                area_id=offer.area_id,
+            )
+        )
+    db.session.delete(offer)
+    return detail
+
+
+def withdraw_invitation(who: Principal, offer: MembershipInvitation) -> None:
+    """Take an invitation back (waiting, expired or declined): its links stop working and it
+    leaves the list."""
+    audit.record("account.invitation_withdrawn", actor=who.user, subject=offer, **_described(offer))
+    db.session.delete(offer)
+    db.session.commit()
+
+
+# --- passwords -------------------------------------------------------------------------------
 
 
 def request_password_reset(email: str) -> None:
@@ -491,6 +800,7 @@ def reset_password(token: AccountToken, password: str) -> User:
     password_hash = hash_password(password)
     _claim(token)
     user = token.user
+    assert user is not None, "a reset link names its account"
     _set_password(user, password_hash)
     # Proving control of the mailbox lifts a lock that failed guesses put on the account.
     clear_failures(user)
@@ -533,39 +843,50 @@ def _set_password(user: User, password_hash: str) -> None:
     )
 
 
-# --- deactivating and reactivating -----------------------------------------------------------
+# --- removing, deactivating and reactivating ------------------------------------------------
+
+
+def remove_from_schools(who: Principal, user: User) -> None:
+    """Take away ``user``'s roles at the schools ``who`` leads. Raises Refused.
+
+    The school's one action on a person, whether or not they work anywhere else: that is not
+    the school's to know. An account left with no role at all is closed, and signed out (a
+    new invitation, accepted, reopens it).
+    """
+    if user.id == who.user.id:
+        raise Refused("You cannot remove yourself from your schools")
+    school_ids = managed_school_ids(who) or frozenset()
+    removed = [m for m in user.memberships if m.school_id in school_ids]
+    for membership in removed:
+        user.memberships.remove(membership)
+    audit.record(
+        "account.membership_removed",
+        actor=who.user,
+        subject=user,
+        removed=[describe_membership(m) for m in removed],
+    )
+    if not user.memberships:
+        # Of no use to anyone now: closed and signed out, and its links end.
+        if user.is_active:
+            user.is_active = False
+            user.session_version += 1
+            audit.record("account.deactivated", actor=who.user, subject=user, no_roles_left=True)
+        _revoke(user)
+    db.session.commit()
 
 
 class Deactivation(enum.Enum):
     DEACTIVATED = "deactivated"
-    # The person works elsewhere too: only their roles at the manager's schools were removed.
-    REMOVED_FROM_SCHOOLS = "removed"
     INVITATION_WITHDRAWN = "invitation withdrawn"
     ALREADY_INACTIVE = "already inactive"
 
 
 def deactivate(who: Principal, user: User) -> Deactivation:
-    """Stop ``user`` signing in, and end their sessions. Raises Refused.
-
-    A manager whose scope does not cover all of the person's roles removes only the roles
-    they manage: another school's access is not theirs to end.
-    """
+    """Stop ``user`` signing in, and end their sessions: a council administrator's action,
+    for all of the account. Raises Refused."""
     if user.id == who.user.id:
         raise Refused("You cannot deactivate your own account")
-    if has_access_elsewhere(who, user):
-        school_ids = managed_school_ids(who) or frozenset()
-        removed = [m for m in user.memberships if m.school_id in school_ids]
-        for membership in removed:
-            user.memberships.remove(membership)
-        audit.record(
-            "account.membership_removed",
-            actor=who.user,
-            subject=user,
-            removed=[describe_membership(m) for m in removed],
-        )
-        db.session.commit()
-        return Deactivation.REMOVED_FROM_SCHOOLS
-    if is_pending(user):
+    if never_opened(user):
         _revoke(user)
         audit.record("account.invitation_withdrawn", actor=who.user, subject=user)
         db.session.commit()
@@ -584,15 +905,10 @@ def reactivate(who: Principal, user: User) -> None:
     """Let a deactivated person sign in again, with the password they had. Raises Refused."""
     if user.is_active:
         return
-    if is_pending(user):
+    if never_opened(user):
         raise Refused(
             f"{user.display_name} has not accepted their invitation: invite them again to "
             "send a new link"
-        )
-    if has_access_elsewhere(who, user):
-        raise Refused(
-            f"{user.display_name} also has access elsewhere in the portal, so only a council "
-            "administrator can reactivate their account"
         )
     user.is_active = True
     audit.record("account.reactivated", actor=who.user, subject=user)

@@ -1,30 +1,52 @@
-"""Accounts in a real browser: a head teacher invites and withdraws an invitation, a person
-asks for a reset link, an administrator resets a lost authenticator app, and every page (with
-and without errors) passes axe and the CSP guard. Nothing here changes a demo account's
-password or second factor: the live server's database is shared."""
+"""Accounts in a real browser: a head teacher invites and withdraws an invitation, someone
+with an account signs in and accepts one, a person asks for a reset link, an administrator
+resets a lost authenticator app, and every page (with and without errors) passes axe and the
+CSP guard. Nothing here changes a demo account's password, second factor or roles: the live
+server's database is shared."""
 
 from __future__ import annotations
 
+import re
 import uuid
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import pyotp
 import pytest
 from flask import Flask
-from playwright.sync_api import Page, expect
+from playwright.sync_api import BrowserContext, Page, expect
 from sqlalchemy import select
 
 from portal.db import db, utcnow
 from portal.demo import DEMO_PASSWORD
-from portal.models import Area, Membership, Role, User
+from portal.models import Area, Membership, OutboxMessage, Role, School, User
 from portal.passwords import hash_password
 
 if TYPE_CHECKING:
     from tests.browser.conftest import CheckPage, SignIn
 
 
+def invitation_link(live_app: Flask, email: str) -> str:
+    """The link in the last invitation e-mailed to ``email`` (the outbox is the mail sent)."""
+    with live_app.app_context():
+        message = db.session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.recipient == email)
+            .order_by(OutboxMessage.id.desc())
+        ).first()
+    assert message is not None, f"nothing was sent to {email}"
+    found = re.search(r"/account/accept/[A-Za-z0-9_-]{43}", message.body)
+    assert found, message.body
+    return found.group(0)
+
+
 def test_a_head_teacher_invites_someone_and_withdraws_it(
-    page: Page, base_url: str, check_page: CheckPage, sign_in: SignIn
+    page: Page,
+    base_url: str,
+    check_page: CheckPage,
+    sign_in: SignIn,
+    live_app: Flask,
+    new_context: Callable[..., BrowserContext],
 ) -> None:
     sign_in(page, "head@oakfield.example")
     page.get_by_role("navigation", name="Sections of the portal").get_by_role(
@@ -51,11 +73,97 @@ def test_a_head_teacher_invites_someone_and_withdraws_it(
 
     page.get_by_role("link", name="Nadia New-Teacher").first.click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Nadia New-Teacher")
-    check_page(page, "a user's page")
+    expect(page.locator(".govuk-summary-list")).to_contain_text("Invited")
+    check_page(page, "an invitation's page")
+
+    # Someone new: the link asks for a password, and offers to decline.
+    link = invitation_link(live_app, email)
+    theirs = new_context().new_page()
+    theirs.goto(link)
+    expect(theirs.get_by_role("heading", level=1)).to_have_text("Set your password")
+    expect(theirs.get_by_role("button", name="Decline the invitation")).to_be_visible()
+    check_page(theirs, "the page that sets a password for an invitation")
+
     page.get_by_role("button", name="Withdraw invitation").click()
+    expect(page).to_have_url(f"{base_url}/users/")
     expect(page.locator(".govuk-notification-banner")).to_contain_text("has been withdrawn")
-    expect(page.locator(".govuk-summary-list")).to_contain_text("Invitation expired")
-    check_page(page, "a user's page after withdrawing")
+    check_page(page, "the users list after withdrawing")
+    response = theirs.goto(link)
+    assert response is not None and response.status == 410
+
+
+@pytest.fixture
+def someone_elsewhere(live_app: Flask) -> str:
+    """Staff at Hartshill Green of this test's own: the demo's people are shared by the other
+    browser tests, and accepting an invitation gives a role."""
+    email = f"elsewhere.{uuid.uuid4().hex[:8]}@hartshill.example"
+    with live_app.app_context():
+        hartshill = db.session.scalars(select(School.id).where(School.urn == 125602)).one()
+        person = User(
+            email=email,
+            display_name="Eli Demo-Elsewhere",
+            password_hash=hash_password(DEMO_PASSWORD),
+            password_changed_at=utcnow(),
+        )
+        person.memberships.append(Membership(role=Role.SCHOOL_STAFF, school_id=hartshill))
+        db.session.add(person)
+        db.session.commit()
+    return email
+
+
+def test_someone_with_an_account_signs_in_and_accepts_an_invitation(
+    page: Page,
+    base_url: str,
+    check_page: CheckPage,
+    sign_in: SignIn,
+    live_app: Flask,
+    new_context: Callable[..., BrowserContext],
+    someone_elsewhere: str,
+) -> None:
+    sign_in(page, "head@oakfield.example")
+    page.goto("/users/invite")
+    page.get_by_label("E-mail address").fill(someone_elsewhere)
+    page.get_by_label("Full name").fill("Typed By The Head")
+    page.get_by_label("School staff").check()
+    page.get_by_role("button", name="Send invitation").click()
+    expect(page.locator(".govuk-notification-banner")).to_contain_text(
+        f"We have sent {someone_elsewhere} an invitation"
+    )
+    # The school sees what it typed, never the account's own name.
+    expect(page.get_by_role("link", name="Typed By The Head")).to_be_visible()
+    expect(page.locator("main")).not_to_contain_text("Eli Demo-Elsewhere")
+
+    # The head, signed in, is not the person invited.
+    link = invitation_link(live_app, someone_elsewhere)
+    response = page.goto(link)
+    assert response is not None and response.status == 403
+    expect(page.get_by_role("heading", level=1)).to_have_text("This invitation is for someone else")
+    check_page(page, "an invitation opened by someone else")
+
+    # The person invited, in a browser of their own: sign in first, then back to the link.
+    theirs = new_context().new_page()
+    theirs.goto(link)
+    expect(theirs).to_have_url(re.compile(r"/sign-in\?next="))
+    theirs.get_by_label("E-mail address", exact=True).fill(someone_elsewhere)
+    theirs.get_by_label("Password", exact=True).fill(DEMO_PASSWORD)
+    theirs.get_by_role("button", name="Sign in").click()
+    expect(theirs).to_have_url(f"{base_url}{link}")
+    expect(theirs.get_by_role("heading", level=1)).to_have_text(
+        "You have been invited to a new role"
+    )
+    expect(theirs.locator("main")).to_contain_text("School staff, Oakfield Primary School")
+    check_page(theirs, "the page that answers an invitation")
+    theirs.get_by_role("button", name="Accept the invitation").click()
+    expect(theirs).to_have_url(f"{base_url}/")
+    expect(theirs.locator(".govuk-notification-banner")).to_contain_text(
+        "You are now School staff, Oakfield Primary School"
+    )
+    check_page(theirs, "home after accepting an invitation")
+
+    # Now one of the school's staff: by their own name, with only the school's role.
+    page.goto(f"/users/?q={someone_elsewhere}")
+    expect(page.get_by_role("link", name="Eli Demo-Elsewhere")).to_be_visible()
+    expect(page.locator("main")).not_to_contain_text("Hartshill")
 
 
 def test_changing_a_password_explains_the_policy(
