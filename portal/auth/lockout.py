@@ -23,22 +23,30 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from flask import current_app
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from limits import RateLimitItem, parse
+from limits.errors import StorageError
+from limits.strategies import RateLimiter
+from redis.exceptions import RedisError
 from sqlalchemy import update
 
 from portal import audit
 from portal.db import db
 from portal.models import User
 
-# The limiter scopes these counts live under, apart from Flask-Limiter's own per-view ones.
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# The limiter scope these counts live under, apart from Flask-Limiter's own per-view ones.
 _PAIR_SCOPE = "sign-in-account"
-_CODE_SCOPE = "sign-in-code"
 
 
 # --- per account, in the database ------------------------------------------------------------
@@ -97,6 +105,24 @@ def _limiter() -> Limiter | None:
     return None
 
 
+def _counted(operation: Callable[[RateLimiter], T], otherwise: T) -> T:
+    """``operation`` on the rate limiter's counts; ``otherwise`` when limits are off.
+
+    Sign-in, the only caller, is a limited view: Flask-Limiter has just used its storage for
+    this very request, so with Redis away it has already turned to its in-memory fallback, and
+    ``limiter.limiter`` is that fallback. Should Redis go in the moment between, this count
+    is skipped, once, rather than the sign-in failing.
+    """
+    limiter = _limiter()
+    if limiter is None:
+        return otherwise
+    try:
+        return operation(limiter.limiter)
+    except (RedisError, StorageError) as error:
+        log.warning("rate-limit storage failed (%s): one sign-in count skipped", error)
+        return otherwise
+
+
 def _pair_key(email: str) -> str:
     # The e-mail address keyed with the app's secret, so the limiter's storage holds no
     # addresses and nothing that can be checked against a list of them.
@@ -114,37 +140,23 @@ def _pair_limit() -> RateLimitItem:
 
 def seconds_until_allowed(email: str) -> int:
     """0 if this address may try ``email`` now; else how long until it may, in seconds."""
-    limiter = _limiter()
-    if limiter is None:
-        return 0
     limit, key = _pair_limit(), _pair_key(email)
-    if limiter.limiter.test(limit, _PAIR_SCOPE, key):
-        return 0
-    reset_at = limiter.limiter.get_window_stats(limit, _PAIR_SCOPE, key).reset_time
-    return max(1, int(reset_at - time.time()))
+
+    def wait(counts: RateLimiter) -> int:
+        if counts.test(limit, _PAIR_SCOPE, key):
+            return 0
+        reset_at = counts.get_window_stats(limit, _PAIR_SCOPE, key).reset_time
+        return max(1, int(reset_at - time.time()))
+
+    return _counted(wait, 0)
 
 
 def count_pair_failure(email: str) -> None:
-    limiter = _limiter()
-    if limiter is not None:
-        limiter.limiter.hit(_pair_limit(), _PAIR_SCOPE, _pair_key(email))
+    limit, key = _pair_limit(), _pair_key(email)
+    _counted(lambda counts: counts.hit(limit, _PAIR_SCOPE, key), None)
 
 
 def clear_pair(email: str) -> None:
     """The right password from this address: its earlier slips no longer count."""
-    limiter = _limiter()
-    if limiter is not None:
-        limiter.limiter.clear(_pair_limit(), _PAIR_SCOPE, _pair_key(email))
-
-
-def code_attempt_allowed() -> bool:
-    """Count an attempt at a security code from this address: False once over the limit.
-
-    The same limit as password attempts (SIGN_IN_RATE_LIMIT), counted apart from them; the
-    account's own count of failures (above) covers guessing from many addresses.
-    """
-    limiter = _limiter()
-    if limiter is None:
-        return True
-    limit = parse(current_app.config["SIGN_IN_RATE_LIMIT"])
-    return limiter.limiter.hit(limit, _CODE_SCOPE, get_remote_address())
+    limit, key = _pair_limit(), _pair_key(email)
+    _counted(lambda counts: counts.clear(limit, _PAIR_SCOPE, key), None)

@@ -101,8 +101,6 @@ def sign_in_code_page() -> ResponseReturnValue:
             flash(CODE_TIMED_OUT)
         return redirect(url_for("auth.sign_in"), 303)
     form = SecurityCodeForm()
-    if request.method == "POST" and not lockout.code_attempt_allowed():
-        abort(429)
     if form.validate_on_submit():
         user = pending.user
         method = two_factor.verify_second_factor(user, form.code.data or "", moment)
