@@ -114,15 +114,19 @@ def from_environment(instance_path: str) -> dict[str, object]:
         "PERMANENT_SESSION_LIFETIME": timedelta(minutes=_int("SESSION_IDLE_MINUTES", 60)),
         "SESSION_REFRESH_EACH_REQUEST": True,
         # Sign-in security (portal/auth): however active, a session ends this long after
-        # sign-in; an account locks after so many failures, for longer each time; and one
-        # address may try one e-mail address only so often, whether or not it has an account.
+        # sign-in. So many failures lock a browser the account knows (by its device cookie)
+        # out of it, or every browser it does not know, for longer each time; the owner is
+        # e-mailed a link that lets one more browser sign in. One address may try one e-mail
+        # address only so often (fewer times than the lock needs), account or none.
         "SESSION_ABSOLUTE_HOURS": _int("SESSION_ABSOLUTE_HOURS", 12),
-        "LOCKOUT_THRESHOLD": _int("LOCKOUT_THRESHOLD", 5),
+        "LOCKOUT_THRESHOLD": _int("LOCKOUT_THRESHOLD", 10),
         "LOCKOUT_MINUTES": _int("LOCKOUT_MINUTES", 15),
         "LOCKOUT_MAX_MINUTES": _int("LOCKOUT_MAX_MINUTES", 240),
         "SIGN_IN_ACCOUNT_RATE_LIMIT": os.environ.get(
             "SIGN_IN_ACCOUNT_RATE_LIMIT", "5 per 15 minutes"
         ),
+        "DEVICE_COOKIE_DAYS": _int("DEVICE_COOKIE_DAYS", 365),
+        "UNLOCK_LINK_HOURS": _int("UNLOCK_LINK_HOURS", 24),
         "FORCE_HTTPS": _bool("FORCE_HTTPS", production),
         "WTF_CSRF_TIME_LIMIT": _int("CSRF_TIME_LIMIT_SECONDS", 3600),
         # Behind a load balancer the client address arrives in X-Forwarded-For; trust that

@@ -8,6 +8,10 @@ The database stays the source of truth. A job carries no data, only "look now": 
 table says what to send and the import's row what to do, so a lost or doubled job costs a
 pass, never a message or a change.
 
+Redis away stops nothing: a commit keeps its mail in the outbox, the worker sends the outbox
+itself until Redis answers again, and an import runs in the web server; each says so once in
+the log (``redis_away``).
+
 Jobs run in the app that ``flask worker`` holds (``hold_app``). A worker started some other
 way (``rq worker portal-mail portal-imports``) makes one from the environment, once per
 process.
@@ -19,12 +23,15 @@ import functools
 import logging
 import math
 import os
+import signal
 import threading
 import uuid
 from datetime import UTC, datetime
+from types import FrameType
 
 from flask import Flask
 from redis import Redis
+from redis.exceptions import RedisError
 from rq import Queue, Retry, Worker
 from rq.exceptions import DuplicateJobError, NoSuchJobError
 from rq.job import Job, JobStatus
@@ -56,6 +63,8 @@ MAIL_JOB_RETRY = Retry(max=3, interval=[30, 120, 600])
 IMPORT_JOB_TIMEOUT = 2 * 3600
 # Statuses of a job that has not yet begun its work.
 WAITING = frozenset({JobStatus.QUEUED, JobStatus.SCHEDULED})
+# What stops a worker: SIGTERM from the service manager, Ctrl-C at a terminal.
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 _held: Flask | None = None
 _held_pid = 0
@@ -101,37 +110,152 @@ def queue_for(app: Flask, name: str = MAIL_QUEUE) -> Queue | None:
 
 def run_worker(app: Flask, *, burst: bool = False) -> bool:
     """Work the portal's queues until stopped (SIGTERM or Ctrl-C, after the job in hand);
-    with ``burst``, until they are empty. True if any job was done."""
+    with ``burst``, until they are empty. True if any job was done.
+
+    While Redis cannot be reached the worker keeps going without it: it sends the outbox
+    itself every OUTBOX_POLL_SECONDS (the sweep, below) and works the queues again once
+    Redis answers.
+    """
     queues = [queue for name in QUEUES if (queue := queue_for(app, name)) is not None]
     if not queues:
         raise ValueError("the job queue needs REDIS_URL")
     hold_app(app)
-    # Mail queued while no worker ran, or while Redis could not be reached, goes now.
-    request_delivery(app)
+    if burst:
+        try:
+            # Mail queued while no worker ran, or while Redis could not be reached, goes now.
+            request_delivery(app)
+            return _work(app, queues, burst=True)
+        except RedisError as error:
+            redis_away(app, SENDING_HERE, error)
+            _deliver_here(app)
+            return False
     stop_sweeping = threading.Event()
-    if not burst:
-        threading.Thread(
-            target=_sweep, args=(app, stop_sweeping), name="outbox-sweep", daemon=True
-        ).start()
-    worker = Worker(queues, connection=queues[0].connection)
+    # Its first pass asks at once for the mail queued while no worker ran, or while Redis
+    # could not be reached.
+    threading.Thread(
+        target=_sweep, args=(app, stop_sweeping), name="outbox-sweep", daemon=True
+    ).start()
+    worked = False
     try:
-        return worker.work(burst=burst, with_scheduler=True, logging_level=app.config["LOG_LEVEL"])
+        while True:
+            try:
+                worked = _work(app, queues, burst=False) or worked
+            except RedisError as error:
+                redis_away(app, SENDING_HERE, error)
+            if redis_answers(app):
+                # RQ stopped because it was asked to.
+                return worked
+            # RQ gave up on Redis: the sweep sends the mail meanwhile.
+            if not _wait_for_redis(app):
+                return worked
     finally:
         stop_sweeping.set()
 
 
+def _work(app: Flask, queues: list[Queue], *, burst: bool) -> bool:
+    worker = Worker(queues, connection=queues[0].connection)
+    return worker.work(burst=burst, with_scheduler=True, logging_level=app.config["LOG_LEVEL"])
+
+
 def _sweep(app: Flask, stop: threading.Event) -> None:
-    """Ask for a delivery pass every OUTBOX_SWEEP_SECONDS, however quiet things are.
+    """Ask for a delivery pass every OUTBOX_SWEEP_SECONDS, however quiet things are; while
+    Redis is away, send the outbox here every OUTBOX_POLL_SECONDS instead.
 
     A commit asks for its own pass; this is for the mail whose commit could not reach Redis,
     or whose job gave up its retries while the database was away. Several workers sweeping
     cost nothing: request_delivery makes one job for them all.
     """
-    while not stop.wait(app.config["OUTBOX_SWEEP_SECONDS"]):
+    while True:
+        wait = app.config["OUTBOX_SWEEP_SECONDS"]
         try:
             request_delivery(app)
+            redis_back(app)
+        except RedisError as error:
+            redis_away(app, SENDING_HERE, error)
+            _deliver_here(app)
+            wait = app.config["OUTBOX_POLL_SECONDS"]
         except Exception:
             log.exception("outbox sweep could not ask for a delivery pass; trying again later")
+        if stop.wait(wait):
+            return
+
+
+def _deliver_here(app: Flask) -> None:
+    """One pass of the outbox in this process, as the delivery job would make."""
+    try:
+        with app.app_context():
+            report = deliver_due(limit=MAIL_PASS_LIMIT)
+    except Exception:
+        log.exception("outbox pass failed; trying again later")
+        return
+    if report.sent + report.retried + report.failed:
+        log.info("Outbox: %s.", report)
+
+
+def _wait_for_redis(app: Flask) -> bool:
+    """Wait, looking every OUTBOX_POLL_SECONDS, until Redis answers (True) or the worker is
+    asked to stop (False)."""
+    stop = threading.Event()
+
+    def request_stop(_signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    # Signal handlers can only be set from the main thread (not so under some test runners).
+    handle_signals = threading.current_thread() is threading.main_thread()
+    previous = (
+        {number: signal.signal(number, request_stop) for number in STOP_SIGNALS}
+        if handle_signals
+        else {}
+    )
+    try:
+        while not stop.wait(app.config["OUTBOX_POLL_SECONDS"]):
+            if redis_answers(app):
+                redis_back(app)
+                return True
+        return False
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+# --- Redis away ------------------------------------------------------------------------------
+
+# What each fallback says while Redis is away.
+SENDING_HERE = "the worker sends the outbox itself, every OUTBOX_POLL_SECONDS, until it answers"
+MAIL_WAITS = "e-mail waits in the outbox for the worker, which sends it without Redis meanwhile"
+IMPORTS_HERE = "register imports run in the web server until it answers"
+
+# In each app's extensions: the fallbacks said since its Redis last answered.
+_AWAY = "portal.redis_away"
+_away_lock = threading.Lock()
+
+
+def redis_away(app: Flask, fallback: str, error: Exception) -> None:
+    """The app's Redis could not be reached and ``fallback`` is what happens instead: said
+    once an outage in each process (a warning), not at every request that meets it."""
+    with _away_lock:
+        said: set[str] = app.extensions.setdefault(_AWAY, set())
+        first = fallback not in said
+        said.add(fallback)
+    if first:
+        log.warning("Redis is unavailable (%s): %s.", error, fallback)
+
+
+def redis_back(app: Flask) -> None:
+    """The app's Redis answered: the next outage is said again."""
+    with _away_lock:
+        said: set[str] = app.extensions.get(_AWAY, set())
+        was_away = bool(said)
+        said.clear()
+    if was_away:
+        log.warning("Redis is available again: the job queue is back in use.")
+
+
+def redis_answers(app: Flask) -> bool:
+    try:
+        return bool(redis_connection(app.config["REDIS_URL"]).ping())
+    except RedisError:
+        return False
 
 
 # --- the outbox -----------------------------------------------------------------------------

@@ -1,5 +1,11 @@
 """Rate limits, with Flask-Limiter: in memory by default, in Redis when configured so that
-every app server shares the counts."""
+every app server shares the counts.
+
+Redis away is not sign-in away: while the storage cannot be reached, Flask-Limiter counts in
+this process's memory instead (its in-memory fallback, which says so in the log once, as the
+outage starts), looks for the storage again now and then, and goes back to it when it
+answers. The limits hold meanwhile, per process rather than shared.
+"""
 
 from __future__ import annotations
 
@@ -14,16 +20,28 @@ LIMITED_ENDPOINTS = {
     "accounts.forgot": "FORGOT_PASSWORD_RATE_LIMIT",
     # Checks the current password, so it is guessed at no faster than sign-in.
     "accounts.change_password_page": "SIGN_IN_RATE_LIMIT",
+    # Security codes: as often as passwords, counted apart from them. (The counts of failures
+    # in portal/auth/lockout.py cover guessing from many addresses.)
+    "auth.sign_in_code": "SIGN_IN_RATE_LIMIT",
 }
+# A Redis that hangs holds up a sign-in this long at most before the fallback takes over.
+REDIS_TIMEOUT_SECONDS = 1.0
 
 
 def init_app(app: Flask) -> Limiter:
     """Attach a limiter to ``app``; call after the blueprints are registered."""
+    storage_uri = app.config["RATELIMIT_STORAGE_URI"]
+    redis_options = {
+        "socket_connect_timeout": REDIS_TIMEOUT_SECONDS,
+        "socket_timeout": REDIS_TIMEOUT_SECONDS,
+    }
     limiter = Limiter(
         key_func=get_remote_address,
         app=app,
         default_limits=[],
-        storage_uri=app.config["RATELIMIT_STORAGE_URI"],
+        storage_uri=storage_uri,
+        storage_options=redis_options if storage_uri.startswith("redis") else {},
+        in_memory_fallback_enabled=True,
     )
     for endpoint, setting in LIMITED_ENDPOINTS.items():
         app.view_functions[endpoint] = limiter.limit(

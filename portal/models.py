@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
     event,
     func,
     insert,
@@ -234,7 +235,8 @@ class User(Base):
     last_signed_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Set once a password has been chosen (an invited user has none until they accept).
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    # Lockout after repeated failures: counted per account here, per address in the limiter.
+    # Failures from browsers the account does not know, and how long they are refused for
+    # (portal/auth/lockout.py): the account's own browsers are counted in SignInDevice.
     failed_sign_ins: Mapped[int] = mapped_column(default=0, server_default="0")
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # The second factor for council staff: a TOTP secret, and hashed one-time recovery codes.
@@ -1152,10 +1154,13 @@ class BuybackReminder(Base):
 class TokenPurpose(enum.StrEnum):
     INVITATION = "invitation"
     PASSWORD_RESET = "password_reset"  # noqa: S105  (a purpose, not a password)
+    # Lets one more browser sign in while those the account does not know are locked out.
+    SIGN_IN_UNLOCK = "sign_in_unlock"
 
 
 class AccountToken(Base):
-    """A single-use link sent by e-mail: to answer an invitation or reset a password.
+    """A single-use link sent by e-mail: to answer an invitation, reset a password, or sign in
+    from a new browser while the account is under attack.
 
     Only a hash of the token is stored, so the table is no use to someone who reads it.
     """
@@ -1182,6 +1187,26 @@ class AccountToken(Base):
     user: Mapped[User | None] = relationship(foreign_keys=[user_id])
     created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
     invitation: Mapped[MembershipInvitation | None] = relationship(back_populates="tokens")
+
+
+class SignInDevice(Base):
+    """A browser the account knows (it holds the account's device cookie) that has got the
+    password or a security code wrong: its own count of failures, apart from the account's
+    count for every other browser, and until when it is known no longer.
+
+    Made at such a browser's first failure, removed at its next complete sign-in. The
+    cookie's nonce is kept only as a hash.
+    """
+
+    __tablename__ = "sign_in_device"
+    __table_args__ = (UniqueConstraint("user_id", "device"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    device: Mapped[str] = mapped_column(String(64))
+    failed_sign_ins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_failed_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class ImportStatus(enum.StrEnum):

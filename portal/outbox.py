@@ -90,15 +90,22 @@ def _request_delivery(session: Session) -> None:
     app: Flask | None = session.info.pop(MAIL_QUEUED, None)
     if app is None or not app.config.get("REDIS_URL"):
         return
-    from portal.jobs import request_delivery
+    from redis.exceptions import RedisError
 
+    from portal.jobs import MAIL_WAITS, redis_away, redis_back, request_delivery
+
+    # The change and its mail are committed: failing the request now would tell the person
+    # it was not. The mail waits for the next pass (the next commit that queues mail, the
+    # worker's sweep, which sends it itself while Redis is away, or `flask outbox deliver
+    # --once`).
     try:
         request_delivery(app)
+    except RedisError as error:
+        redis_away(app, MAIL_WAITS, error)
     except Exception:
-        # The change and its mail are committed: failing the request now would tell the
-        # person it was not. The mail waits for the next pass (the next commit that
-        # queues mail, the worker's next start, or `flask outbox deliver --once`).
         log.exception("could not ask the job queue to send the outbox")
+    else:
+        redis_back(app)
 
 
 @event.listens_for(Session, "after_rollback")

@@ -9,11 +9,18 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
+import socket
+import subprocess
+import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
 import pyotp
 import pytest
+import redis
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text, update
@@ -88,8 +95,6 @@ def _postgresql_url() -> str:
 @pytest.fixture
 def redis_url() -> Iterator[str]:
     """An empty Redis database for a test; under CI, Redis must answer."""
-    import redis
-
     client = redis.Redis.from_url(REDIS_URL)
     try:
         client.ping()
@@ -99,6 +104,66 @@ def redis_url() -> Iterator[str]:
     yield REDIS_URL
     client.flushdb()
     client.close()
+
+
+def unused_port() -> int:
+    # Nothing listens on it afterwards: a connection is refused. (Another process could take
+    # it in between; on loopback in a test run that does not happen in practice.)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class RedisLater:
+    """A port where no Redis listens, until ``start`` starts one there: Redis coming back
+    after an outage."""
+
+    port: int = field(default_factory=unused_port)
+    process: subprocess.Popen[bytes] | None = None
+    client: redis.Redis | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> redis.Redis:
+        server = shutil.which("redis-server")
+        if server is None:
+            skip_or_fail("redis-server is not installed: Redis cannot be brought back")
+            raise AssertionError("unreachable")
+        # On loopback, keeping nothing on disk.
+        options = ["--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly"]
+        self.process = subprocess.Popen(  # noqa: S603 (the machine's own redis-server)
+            [server, *options, "no"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        self.client = redis.Redis.from_url(self.url)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                self.client.ping()
+                return self.client
+            except redis.ConnectionError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self.client is not None:
+            self.client.close()
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+
+
+@pytest.fixture
+def redis_later() -> Iterator[RedisLater]:
+    """A Redis that is away, to be brought back by the test (stopped at the end)."""
+    later = RedisLater()
+    yield later
+    later.stop()
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
@@ -148,12 +213,12 @@ def make_app(
         _dispose(app)
 
 
-@pytest.fixture
-def app(seeded_app: Flask) -> Iterator[Flask]:
-    """The seeded app, with everything a test writes rolled back when it ends."""
+@contextmanager
+def rolled_back(app: Flask) -> Iterator[Flask]:
+    """``app``, with everything it writes meanwhile rolled back at the end."""
     # Pages kept by an earlier test showed data its rollback took away.
-    page_cache.clear(seeded_app)
-    state = seeded_app.extensions["portal.db"]
+    page_cache.clear(app)
+    state = app.extensions["portal.db"]
     connection = state.engine.connect()
     transaction = connection.begin()
     original_factory = state.session_factory
@@ -162,11 +227,18 @@ def app(seeded_app: Flask) -> Iterator[Flask]:
         bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
     )
     try:
-        yield seeded_app
+        yield app
     finally:
         state.session_factory = original_factory
         transaction.rollback()
         connection.close()
+
+
+@pytest.fixture
+def app(seeded_app: Flask) -> Iterator[Flask]:
+    """The seeded app, with everything a test writes rolled back when it ends."""
+    with rolled_back(seeded_app) as app:
+        yield app
 
 
 @pytest.fixture

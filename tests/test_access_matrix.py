@@ -544,6 +544,9 @@ CASES = [
     Case("GET", f"/account/reset/{NO_TOKEN}", "/account/reset/<token>", EVERYONE, ok=410),
     Case("POST", f"/account/reset/{NO_TOKEN}", "/account/reset/<token>", EVERYONE, ok=410),
     Case("GET", "/account/reset/x", "/account/reset/<token>", (), anonymous=404),
+    Case("GET", f"/account/unlock/{NO_TOKEN}", "/account/unlock/<token>", EVERYONE, ok=410),
+    Case("POST", f"/account/unlock/{NO_TOKEN}", "/account/unlock/<token>", EVERYONE, ok=410),
+    Case("GET", "/account/unlock/x", "/account/unlock/<token>", (), anonymous=404),
     Case("GET", "/account/password", "/account/password", ALL_SIGNED_IN),
     Case("POST", "/account/password", "/account/password", ALL_SIGNED_IN),
     # Users: head teachers their school's staff, trust leads their academies', administrators

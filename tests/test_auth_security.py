@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from portal import create_app
 from portal.db import utcnow
 from portal.demo import ACCOUNTS, DEMO_PASSWORD, DEMO_TOTP_SECRET
-from portal.models import AuditEvent, User
+from portal.models import AuditEvent, SignInDevice, User
 from tests.conftest import csrf_token, enter_security_code, sign_in
 
 GENERIC_FAILURE = "Enter a correct e-mail address and password"
@@ -96,9 +96,25 @@ def password_step(client: FlaskClient, email: str, password: str = DEMO_PASSWORD
 
 
 # --- lockout -------------------------------------------------------------------------------
+# Every browser here is one the account does not know (no device cookie for it), unless it
+# has signed in: tests/test_device_cookies.py is about the browsers it knows.
 
 
-def test_five_failures_lock_the_account_until_the_lock_ends(
+def threshold(app: Flask) -> int:
+    return int(app.config["LOCKOUT_THRESHOLD"])
+
+
+def test_the_default_limits_slow_one_address_before_it_could_lock_an_account(
+    app: Flask,
+) -> None:
+    from limits import parse
+
+    # The README's numbers, and the order they must keep.
+    assert threshold(app) == 10
+    assert parse(app.config["SIGN_IN_ACCOUNT_RATE_LIMIT"]).amount == 5 < threshold(app)
+
+
+def test_enough_failures_lock_out_browsers_the_account_does_not_know_until_the_lock_ends(
     app: Flask,
     client: FlaskClient,
     session: Session,
@@ -108,7 +124,7 @@ def test_five_failures_lock_the_account_until_the_lock_ends(
 ) -> None:
     # Only the account's own count here: the per-address throttle is tested below.
     settings(monkeypatch, app, SIGN_IN_ACCOUNT_RATE_LIMIT="1000 per minute")
-    for attempt in range(1, 6):
+    for attempt in range(1, threshold(app) + 1):
         response = sign_in(client, HEAD, "wrong")
         assert error_summary(response) == [GENERIC_FAILURE]
         assert user(session, HEAD).failed_sign_ins == attempt
@@ -118,7 +134,7 @@ def test_five_failures_lock_the_account_until_the_lock_ends(
     lockout = session.scalars(
         select(AuditEvent).where(AuditEvent.action == "auth.locked_out")
     ).one()
-    assert lockout.detail == {"minutes": 15, "failures": 5}
+    assert lockout.detail == {"minutes": 15, "failures": threshold(app)}
     assert lockout.subject_id == user(session, HEAD).id
 
     # Locked: even the right password is refused, with the same message as a wrong one.
@@ -128,7 +144,7 @@ def test_five_failures_lock_the_account_until_the_lock_ends(
     assert client.get("/").status_code == 302
     assert last_actions(session, 1) == ["auth.sign_in_refused_locked"]
     # Attempts while locked do not count: they would only lengthen the lock.
-    assert user(session, HEAD).failed_sign_ins == 5
+    assert user(session, HEAD).failed_sign_ins == threshold(app)
 
     clock(timedelta(minutes=16))
     assert sign_in(client, HEAD).status_code == 303
@@ -148,7 +164,7 @@ def test_each_further_lock_is_longer_up_to_the_limit(
     settings(monkeypatch, app, SIGN_IN_ACCOUNT_RATE_LIMIT="1000 per minute")
     ahead = timedelta()
     for minutes in (15, 30, 60, 120, 240, 240):
-        for _ in range(5):
+        for _ in range(threshold(app)):
             sign_in(client, HEAD, "wrong")
         locked_until = user(session, HEAD).locked_until
         assert locked_until is not None
@@ -166,23 +182,24 @@ def test_a_correct_sign_in_resets_the_count(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     settings(monkeypatch, app, SIGN_IN_ACCOUNT_RATE_LIMIT="1000 per minute")
-    for _ in range(4):
+    for _ in range(threshold(app) - 1):
         sign_in(client, HEAD, "wrong")
     assert sign_in(client, HEAD).status_code == 303
     assert user(session, HEAD).failed_sign_ins == 0
-    client.post("/sign-out", data={"csrf_token": csrf_token(client, "/")})
-    # Four more failures do not lock it: the count began again.
-    for _ in range(4):
-        sign_in(client, HEAD, "wrong")
+    # As many failures again, from another browser the account does not know, do not lock
+    # it: the count began again.
+    other = app.test_client()
+    for _ in range(threshold(app) - 1):
+        sign_in(other, HEAD, "wrong")
     assert user(session, HEAD).locked_until is None
-    assert sign_in(client, HEAD).status_code == 303
+    assert sign_in(other, HEAD).status_code == 303
 
 
 def test_failures_from_many_addresses_lock_the_account_all_the_same(
     app: Flask, session: Session, fresh: None
 ) -> None:
     # The count is the account's, in the database: every app server and address shares it.
-    for number in range(5):
+    for number in range(threshold(app)):
         client = app.test_client()
         address = {"REMOTE_ADDR": f"192.0.2.{number + 1}"}
         token = csrf_token(client)
@@ -220,7 +237,11 @@ def test_a_locked_account_looks_exactly_like_a_wrong_password_for_nobody(
 def test_the_sign_in_page_says_what_happens_after_wrong_attempts(client: FlaskClient) -> None:
     # Said to everyone, before any attempt: it tells nobody anything about an account.
     text = page(client.get("/sign-in")).get_text(" ", strip=True)
-    assert "After 5 wrong attempts, you will not be able to sign in for 15 minutes" in text
+    assert (
+        "After 10 wrong attempts to sign in to an account from browsers that have not signed in"
+        " to it before, only browsers that have can sign in to it, for 15 minutes or more. We"
+        " e-mail the account's owner a link to sign in from another browser."
+    ) in text
 
 
 def test_too_many_tries_at_one_address_look_the_same_whether_or_not_it_has_an_account(
@@ -243,6 +264,9 @@ def test_too_many_tries_at_one_address_look_the_same_whether_or_not_it_has_an_ac
         "Too many attempts to sign in with this e-mail address. Wait 15 minutes, then try again."
     )
     assert answers[0] == answers[1] == (429, [expected])
+    # One address was slowed before it could lock the account by itself.
+    assert user(session, HEAD).failed_sign_ins == 5
+    assert user(session, HEAD).locked_until is None
 
 
 # --- session time limits ---------------------------------------------------------------------
@@ -395,10 +419,10 @@ def test_a_wrong_code_is_explained_beside_the_field_and_counts_as_a_failure(
 
 
 def test_wrong_codes_lock_the_account_like_wrong_passwords(
-    client: FlaskClient, session: Session, fresh: None
+    app: Flask, client: FlaskClient, session: Session, fresh: None
 ) -> None:
     password_step(client, ADMIN)
-    for _ in range(4):
+    for _ in range(threshold(app) - 1):
         assert enter_security_code(client, "000000").status_code == 200
     locked = enter_security_code(client, "000000")
     assert locked.status_code == 303
@@ -411,14 +435,17 @@ def test_wrong_codes_lock_the_account_like_wrong_passwords(
 
 
 def test_the_right_password_does_not_reset_the_count_of_wrong_codes(
-    client: FlaskClient, session: Session, fresh: None
+    app: Flask, client: FlaskClient, session: Session, fresh: None
 ) -> None:
-    # Otherwise the password would buy another four guesses at the code, again and again.
-    for _ in range(2):
+    # Otherwise the password would buy more guesses at the code, again and again.
+    rounds, per_round = 3, 3
+    assert rounds * per_round == threshold(app) - 1
+    for _ in range(rounds):
         password_step(client, ADMIN)
-        for _ in range(2):
+        for _ in range(per_round):
             enter_security_code(client, "000000")
-    assert user(session, ADMIN).failed_sign_ins == 4
+    assert user(session, ADMIN).failed_sign_ins == threshold(app) - 1
+    assert user(session, ADMIN).locked_until is None
     password_step(client, ADMIN)
     enter_security_code(client, "000000")
     assert user(session, ADMIN).locked_until is not None
@@ -797,7 +824,10 @@ def test_a_code_that_signed_someone_in_is_refused_the_second_time(
         # Told exactly what a wrong code is told, and counted like one.
         assert error_summary(again) == ["Enter a correct security code"]
         assert browser.get("/").status_code == 302
-    assert user(session, ADMIN).failed_sign_ins == 2
+    # Counted like one: the new browser's against the account's count for browsers it does
+    # not know; this one's, which has signed in before, against itself alone.
+    assert user(session, ADMIN).failed_sign_ins == 1
+    assert session.scalars(select(SignInDevice.failed_sign_ins)).all() == [1]
     assert last_actions(session, 4) == [
         "auth.second_factor_failed",
         "auth.security_code_reused",

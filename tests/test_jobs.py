@@ -50,8 +50,8 @@ from portal.jobs import (
 from portal.models import Area, AuditEvent, ImportStatus, OutboxMessage, RegisterImport, School
 from portal.outbox import queue_email
 from portal.register import jobs as register_jobs
-from tests.conftest import TEST_CONFIG, skip_or_fail
-from tests.test_outbox import FlakyHandler, flaky_smtp, unused_port
+from tests.conftest import TEST_CONFIG, RedisLater, skip_or_fail, unused_port
+from tests.test_outbox import FlakyHandler, flaky_smtp
 from tests.test_register import (
     BASELINE,
     DISTRICTS,
@@ -299,13 +299,14 @@ def test_without_a_reachable_redis_mail_is_still_committed_and_imports_still_run
     monkeypatch.setitem(queued_app.config, "REDIS_URL", f"redis://127.0.0.1:{unused_port()}/0")
     [message_id] = queue_and_commit(queued_app, "Your request")
     assert statuses(session, [message_id]) == ["pending"]
-    assert "could not ask the job queue to send the outbox" in caplog.text
+    assert "Redis is unavailable" in caplog.text
+    assert "e-mail waits in the outbox for the worker" in caplog.text
 
     # An import runs in this process instead (here one with nothing to do).
     thread = register_jobs.launch(queued_app, -1)
     assert isinstance(thread, threading.Thread)
     thread.join(timeout=10)
-    assert "could not queue register import -1; running it in this process" in caplog.text
+    assert "register imports run in the web server until it answers" in caplog.text
 
 
 # --- register imports on the queue ----------------------------------------------------------
@@ -553,6 +554,43 @@ def test_the_worker_sweeps_up_mail_whose_commit_could_not_reach_redis(
         wait_for(lambda: outbox_row(app, message_id).status == "sent", 30, "the sweep to send it")
         app.extensions["portal.db"].engine.dispose()
         assert any("Sent by the sweep" in path.read_text() for path in mail.glob("*.eml"))
+        worker.send_signal(signal.SIGTERM)
+        assert worker.wait(timeout=30) == 0
+
+
+def test_with_redis_away_the_worker_sends_the_outbox_itself_until_redis_returns(
+    own_database: str, redis_later: RedisLater, tmp_path: Path
+) -> None:
+    """The whole outage, as the worker meets it: started with its Redis away, it sends the
+    outbox itself (saying so in the log); when Redis returns, it works the queue again."""
+    mail = tmp_path / "mail"
+    settings = {
+        "MAIL_BACKEND": "file",
+        "MAIL_DIRECTORY": str(mail),
+        "OUTBOX_POLL_SECONDS": "1",
+        "REDIS_URL": redis_later.url,
+    }
+    log = tmp_path / "worker.log"
+    with running_worker(own_database, log, **settings) as worker:
+        wait_for(lambda: "Redis is unavailable" in log.read_text(), 30, "the worker to say so")
+        assert "the worker sends the outbox itself" in log.read_text()
+        # The web server's Redis is away too: its commit asks for no job, and still commits.
+        app = create_app(
+            {**TEST_CONFIG, "DATABASE_URL": own_database, "REDIS_URL": redis_later.url}
+        )
+        [first] = queue_and_commit(app, "Sent while Redis was away")
+        wait_for(lambda: outbox_row(app, first).status == "sent", 30, "the worker to send it")
+        assert worker.poll() is None, "the worker stopped when Redis went away"
+
+        redis_later.start()
+        wait_for(lambda: "Redis is available again" in log.read_text(), 30, "Redis to be seen")
+        [second] = queue_and_commit(app, "Sent by a job")
+        wait_for(lambda: outbox_row(app, second).status == "sent", 30, "the job to send it")
+        wait_for(lambda: "Job OK" in log.read_text(), 30, "the queue to be worked again")
+        app.extensions["portal.db"].engine.dispose()
+        written = "".join(path.read_text() for path in mail.glob("*.eml"))
+        assert "Sent while Redis was away" in written
+        assert "Sent by a job" in written
         worker.send_signal(signal.SIGTERM)
         assert worker.wait(timeout=30) == 0
 

@@ -7,7 +7,6 @@ import os
 import re
 import signal
 import smtplib
-import socket
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -38,6 +37,7 @@ from portal.outbox import (
     mail_directory,
     queue_email,
 )
+from tests.conftest import unused_port
 
 NOTHING = DeliveryReport()
 
@@ -72,14 +72,6 @@ def queued(recipient: str = "head@oakfield.example", subject: str = "Your reques
     message = queue_email(recipient, subject, "Dear head teacher,\n\nIt is on its way.\n")
     db.session.commit()
     return message.id
-
-
-def unused_port() -> int:
-    # Nothing listens on it afterwards: a connection is refused. (Another process could take
-    # it in between; on loopback in a test run that does not happen in practice.)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @dataclass

@@ -1,5 +1,6 @@
 """Two app servers side by side, as in production: one PostgreSQL, one Redis. A sign-in,
-a rate limit and a lockout made on one hold on the other."""
+a rate limit and a lockout made on one hold on the other, and so does a browser's device
+cookie."""
 
 from __future__ import annotations
 
@@ -13,11 +14,11 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select
 
 from portal import create_app
 from portal.demo import DEMO_PASSWORD
-from portal.models import AuditEvent, Membership, Role, School, User
+from portal.models import AuditEvent, Membership, OutboxMessage, Role, School, User
 from portal.passwords import hash_password
 from tests.conftest import TEST_CONFIG
 from tests.live import serve
@@ -30,9 +31,16 @@ class Browser:
     """A person's browser: its own cookies, talking to whichever server it is given."""
 
     def __init__(self) -> None:
+        self.cookies = CookieJar()
         self.opener = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(CookieJar()), _NoRedirect()
+            urllib.request.HTTPCookieProcessor(self.cookies), _NoRedirect()
         )
+
+    def end_session(self) -> None:
+        """The session ends (closed, or signed out); its other cookies stay."""
+        for cookie in list(self.cookies):
+            if cookie.name == "session":
+                self.cookies.clear(cookie.domain, cookie.path, cookie.name)
 
     def get(self, url: str) -> tuple[int, str]:
         return self._open(urllib.request.Request(url))
@@ -94,8 +102,16 @@ def servers(database_url: str, seeded_app: Flask, redis_url: str) -> Iterator[tu
             from portal.db import db
 
             user_id = db.session.scalar(select(User.id).where(User.email == EMAIL))
-            # This user existed only for this test: its trail goes with it.
-            db.session.execute(delete(AuditEvent).where(AuditEvent.actor_id == user_id))
+            # This user existed only for this test: its trail and its mail go with it.
+            db.session.execute(
+                delete(AuditEvent).where(
+                    or_(
+                        AuditEvent.actor_id == user_id,
+                        (AuditEvent.subject_type == "User") & (AuditEvent.subject_id == user_id),
+                    )
+                )
+            )
+            db.session.execute(delete(OutboxMessage).where(OutboxMessage.recipient == EMAIL))
             db.session.execute(delete(Membership).where(Membership.user_id == user_id))
             db.session.execute(delete(User).where(User.id == user_id))
             db.session.commit()
@@ -114,6 +130,12 @@ def test_a_sign_in_a_rate_limit_and_a_lockout_hold_across_two_servers(
     status, page = person.get(f"{two}/")
     assert status == 200 and "Oakfield Primary School" in page
 
+    # The person's own browser: it has signed in through one server before.
+    own = Browser()
+    assert own.sign_in(one, EMAIL, DEMO_PASSWORD)[0] == 303
+    own.end_session()
+    redis.Redis.from_url(redis_url).flushdb()  # a fresh minute: every browser is at one address
+
     # A lockout made through one server holds on the other (it lives in the database).
     guesser = Browser()
     assert guesser.sign_in(one, EMAIL, "wrong-password-1")[0] == 200
@@ -121,6 +143,8 @@ def test_a_sign_in_a_rate_limit_and_a_lockout_hold_across_two_servers(
     status, page = guesser.sign_in(one, EMAIL, DEMO_PASSWORD)
     assert status != 303, "a locked account signed in through the other server"
     assert "Enter a correct e-mail address and password" in page
+    # ...against browsers the account does not know: its own signs in through either.
+    assert own.sign_in(two, EMAIL, DEMO_PASSWORD)[0] == 303
     redis.Redis.from_url(redis_url).flushdb()  # a fresh minute for the rate limit below
 
     # The per-address rate limit counts attempts on both servers together (it is in Redis).

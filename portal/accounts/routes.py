@@ -52,6 +52,7 @@ from portal.accounts.service import (
     reset_second_factor,
     second_factor_reset_refusal,
     usable_token,
+    use_unlock_link,
     user_page,
     user_row,
     withdraw_invitation,
@@ -217,6 +218,31 @@ def reset(token: str) -> ResponseReturnValue:
             intro="Your new password replaces the old one everywhere you sign in.",
         )
     )
+
+
+@bp.route("/account/unlock/<token>", methods=["GET", "POST"])
+def unlock(token: str) -> ResponseReturnValue:
+    """The link e-mailed while browsers the account does not know are locked out of it.
+
+    Opening it changes nothing (mail scanners open links to look at them, and must not use
+    this one up): the button does, in the browser the person wants to sign in from.
+    """
+    found = _link_or_none(token, TokenPurpose.SIGN_IN_UNLOCK)
+    if found is None:
+        return _link_gone(TokenPurpose.SIGN_IN_UNLOCK)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            use_unlock_link(found)
+        except LinkUnusable:
+            return _link_gone(TokenPurpose.SIGN_IN_UNLOCK)
+        flash(
+            "This browser can now sign in to your account. Sign in with your e-mail address "
+            "and password.",
+            "success",
+        )
+        return redirect(url_for("auth.sign_in"), 303)
+    return _private(render_page("accounts/unlock.html", form=form, user=found.user))
 
 
 @bp.route("/account/password", methods=["GET", "POST"])

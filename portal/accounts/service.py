@@ -50,6 +50,7 @@ from portal.access import (
     managed_user_scope,
 )
 from portal.auth import two_factor
+from portal.auth.devices import remember_browser
 from portal.auth.lockout import clear_failures
 from portal.auth.service import find_user_by_email
 from portal.db import db, utcnow
@@ -144,7 +145,7 @@ def usable_token(raw: str, purpose: TokenPurpose) -> AccountToken | None:
         return None
     if purpose is TokenPurpose.INVITATION and not _inactive_without_password(user):
         return None
-    if purpose is TokenPurpose.PASSWORD_RESET and not user.is_active:
+    if purpose in (TokenPurpose.PASSWORD_RESET, TokenPurpose.SIGN_IN_UNLOCK) and not user.is_active:
         return None
     return token
 
@@ -841,6 +842,61 @@ def _set_password(user: User, password_hash: str) -> None:
         f"{current_app.config['COUNCIL_CONTACT_EMAIL']}:\n\n"
         f"{external_url('accounts.forgot')}\n",
     )
+
+
+# --- signing in from a new browser while the account is under attack --------------------------
+
+
+def send_unlock_link(user: User, minutes: int) -> None:
+    """Tell the owner that browsers their account does not know have been locked out of it,
+    with a link that lets one more browser sign in (portal/auth/lockout.py). The caller
+    commits.
+
+    Once a lock at most, and not while a link sent earlier still works: however long the
+    attempts go on, they cannot fill the owner's inbox.
+    """
+    if not user.is_active:
+        return
+    live = db.session.scalar(
+        select(func.count(AccountToken.id)).where(
+            AccountToken.user_id == user.id,
+            AccountToken.purpose == TokenPurpose.SIGN_IN_UNLOCK,
+            AccountToken.used_at.is_(None),
+            AccountToken.expires_at > utcnow(),
+        )
+    )
+    if live:
+        return
+    raw = secrets.token_urlsafe(TOKEN_BYTES)
+    hours = int(current_app.config["UNLOCK_LINK_HOURS"])
+    _add_token(user, TokenPurpose.SIGN_IN_UNLOCK, raw, hours)
+    queue_email(
+        user.email,
+        f"Someone has been trying to sign in to your {_service()} account",
+        f"Dear {user.display_name},\n\n"
+        f"Someone has been trying to sign in to your account in the {_service()}, and has got "
+        "the password or security code wrong too many times. To keep your account safe, for "
+        f"at least the next {minutes} minutes it can be signed in to only from browsers you "
+        "have signed in with before. Those work as usual.\n\n"
+        "To sign in from another browser, open this link in it. It works once, for the next "
+        f"{hours} hours, and then that browser signs in with your password as usual:\n\n"
+        f"{external_url('accounts.unlock', token=raw)}\n\n"
+        "If it was not you, nobody has signed in, and you need do nothing more. If your "
+        "password is one you use anywhere else, or is easy to guess, change it, and tell "
+        f"{current_app.config['COUNCIL_CONTACT_EMAIL']}.\n",
+    )
+    audit.record("account.unlock_link_sent", subject=user)
+
+
+def use_unlock_link(token: AccountToken) -> User:
+    """The browser that opened the link is known to the account from now on, so it may sign
+    in while other browsers are locked out. Raises LinkUnusable."""
+    _claim(token)
+    user = token.user
+    remember_browser(user)
+    audit.record("account.unlock_link_used", actor=user, subject=user)
+    db.session.commit()
+    return user
 
 
 # --- removing, deactivating and reactivating ------------------------------------------------

@@ -3,10 +3,11 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from portal.access import requires
-from portal.auth import bp, lockout, two_factor
+from portal.auth import bp, two_factor
 from portal.auth.forms import SecurityCodeForm, SignInForm, SignOutForm, TwoFactorSetupForm
 from portal.auth.service import (
-    authenticate,
+    attempt_sign_in,
+    code_step_locked,
     confirm_second_factor,
     now,
     safe_next,
@@ -58,19 +59,17 @@ def sign_in_page() -> ResponseReturnValue:
         return _sign_in_page(form)
     email, password = form.email.data or "", form.password.data or ""
     form.password.data = ""
-    wait = lockout.seconds_until_allowed(email)
-    if wait:
+    attempt = attempt_sign_in(email, password)
+    if attempt.wait_seconds:
         # Counted per address and e-mail address, account or none: this says nothing about
-        # whether the account exists, and the password is not even looked at.
-        message = TOO_MANY_ATTEMPTS.format(wait=_minutes(wait))
+        # whether the account exists.
+        message = TOO_MANY_ATTEMPTS.format(wait=_minutes(attempt.wait_seconds))
         return _sign_in_page(form, message), 429
-    user = authenticate(email, password)
+    user = attempt.user
     if user is None:
         # One message for any failure, so the page never says whether an account exists,
         # nor whether it is locked.
-        lockout.count_pair_failure(email)
         return _sign_in_page(form, SIGN_IN_FAILED)
-    lockout.clear_pair(email)
     next_url = safe_next(request.args.get("next"))
     if two_factor.needs_second_factor(user) and user.totp_enabled_at is not None:
         two_factor.begin_pending(user, next_url, now())
@@ -90,19 +89,18 @@ def sign_in_code_page() -> ResponseReturnValue:
     if pending is None:
         return redirect(url_for("auth.sign_in"))
     moment = now()
-    if pending.expired(moment) or lockout.is_locked(pending.user, moment):
+    locked = code_step_locked(pending.user, moment)
+    if pending.expired(moment) or locked:
         # Told only to someone who gave the right password: it gives nothing away.
         locked_until = pending.user.locked_until
         two_factor.clear_pending()
-        if locked_until is not None and locked_until > moment:
+        if locked and locked_until is not None:
             wait = int((locked_until - moment).total_seconds())
             flash(LOCKED.format(wait=_minutes(wait)))
         else:
             flash(CODE_TIMED_OUT)
         return redirect(url_for("auth.sign_in"), 303)
     form = SecurityCodeForm()
-    if request.method == "POST" and not lockout.code_attempt_allowed():
-        abort(429)
     if form.validate_on_submit():
         user = pending.user
         method = two_factor.verify_second_factor(user, form.code.data or "", moment)

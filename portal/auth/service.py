@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -11,7 +12,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from portal import audit
-from portal.auth import lockout
+from portal.auth import lockout, two_factor
+from portal.auth.devices import Device, remember_browser
 from portal.db import db, utcnow
 from portal.models import User
 from portal.passwords import hash_password, needs_rehash, verify_password
@@ -32,26 +34,63 @@ def find_user_by_email(email: str) -> User | None:
     ).one_or_none()
 
 
-def authenticate(email: str, password: str) -> User | None:
-    """The active, unlocked user with this address and password, or None whatever was wrong.
+@dataclass(frozen=True)
+class Attempt:
+    """What came of an attempt at the password: the person, if it was right, or how long
+    this address must wait before trying this e-mail address again (0 if it need not)."""
 
-    The password is checked against a hash in every case (no account, a locked one), so the
-    time taken says nothing either. A wrong password counts towards the account's lockout.
+    user: User | None = None
+    wait_seconds: int = 0
+
+
+def attempt_sign_in(email: str, password: str) -> Attempt:
+    """The password step, with every count and limit in portal/auth/lockout.py.
+
+    A browser the account does not know is first held to the limit per address and e-mail
+    address, counted whether or not the address has an account, so its "wait" says nothing
+    about who has one. A browser the account knows is counted by itself instead, so that a
+    stranger on the same network (one address for a whole school) cannot slow its owner.
     """
     user = find_user_by_email(email)
+    moment = now()
+    device = lockout.trusted_device(user, moment) if user is not None else None
+    if device is None:
+        wait = lockout.seconds_until_allowed(email)
+        if wait:
+            # The password is not even looked at.
+            return Attempt(wait_seconds=wait)
+    authenticated = _authenticate(user, password, device, moment)
+    if device is None:
+        if authenticated is None:
+            lockout.count_pair_failure(email)
+        else:
+            lockout.clear_pair(email)
+    return Attempt(user=authenticated)
+
+
+def _authenticate(
+    user: User | None, password: str, device: Device | None, moment: datetime
+) -> User | None:
+    """``user`` if the account is active, this browser is not locked out of it and the
+    password is right; None whatever was wrong.
+
+    The password is checked against a hash in every case (no account, a locked one), so the
+    time taken says nothing either. A wrong password counts towards a lock: this browser's,
+    if the account knows it, else that on every browser it does not know.
+    """
     correct = verify_password(user.password_hash if user else None, password)
     if user is None:
         audit.record("auth.sign_in_failed")
         db.session.commit()
         return None
-    moment = now()
-    if lockout.is_locked(user, moment):
+    detail = {"known_browser": True} if device is not None else {}
+    if lockout.refused(user, device, moment):
         audit.record("auth.sign_in_refused_locked", actor=user, subject=user)
         db.session.commit()
         return None
     if not correct:
-        audit.record("auth.sign_in_failed", actor=user, subject=user)
-        lockout.record_failure(user, moment)
+        audit.record("auth.sign_in_failed", actor=user, subject=user, **detail)
+        lockout.record_failure(user, device, moment)
         db.session.commit()
         return None
     if not user.is_active:
@@ -75,7 +114,10 @@ def sign_in(user: User, second_factor: str | None = None) -> None:
     session[SIGNED_IN_AT] = int(moment.timestamp())
     session[SECOND_FACTOR] = second_factor is not None
     user.last_signed_in_at = moment
-    lockout.clear_failures(user)
+    # The browser is known to the account from now on only once it has given everything
+    # the account needs: a council account's second factor is still to be set up.
+    complete = second_factor is not None or not two_factor.needs_second_factor(user)
+    lockout.signed_in(user, lockout.trusted_device(user, moment), remember=complete)
     detail = {"second_factor": second_factor} if second_factor else {}
     audit.record("auth.sign_in", actor=user, subject=user, **detail)
     db.session.commit()
@@ -89,15 +131,27 @@ def confirm_second_factor(user: User) -> None:
     """
     login_user(user)
     session[SECOND_FACTOR] = True
+    # Only now has this browser given everything the account needs.
+    remember_browser(user)
+
+
+def code_step_locked(user: User, moment: datetime) -> bool:
+    """Whether this browser is locked out of ``user``'s account now, half-way through
+    signing in (someone else's failures, or its own)."""
+    return lockout.refused(user, lockout.trusted_device(user, moment), moment)
 
 
 def second_factor_failed(user: User) -> int | None:
-    """A wrong security code: it counts towards the lockout like a wrong password.
+    """A wrong security code: it counts towards a lock like a wrong password.
 
-    Returns the minutes of the lock it started, if it started one.
+    Returns the minutes of the lock it started on the browsers the account does not know,
+    if it started one.
     """
-    audit.record("auth.second_factor_failed", actor=user, subject=user)
-    minutes = lockout.record_failure(user, now())
+    moment = now()
+    device = lockout.trusted_device(user, moment)
+    detail = {"known_browser": True} if device is not None else {}
+    audit.record("auth.second_factor_failed", actor=user, subject=user, **detail)
+    minutes = lockout.record_failure(user, device, moment)
     db.session.commit()
     return minutes
 

@@ -30,7 +30,7 @@ from werkzeug.datastructures import FileStorage
 
 from portal import audit
 from portal.db import db, utcnow
-from portal.jobs import enqueue_register_import
+from portal.jobs import IMPORTS_HERE, enqueue_register_import, redis_away, redis_back
 from portal.models import ImportStatus, RegisterImport, User
 from portal.register.extract import MalformedFile, Table, read_table
 from portal.register.links import Succession, read_links
@@ -119,10 +119,11 @@ def launch(app: Flask, import_id: int) -> threading.Thread | None:
     it returns); either way the page polls the database for it."""
     try:
         if enqueue_register_import(app, import_id) is not None:
+            redis_back(app)
             return None
-    except RedisError:
+    except RedisError as error:
         # Redis is away: the import still runs, here, as it would without a queue.
-        log.exception("could not queue register import %s; running it in this process", import_id)
+        redis_away(app, IMPORTS_HERE, error)
     worker = threading.Thread(
         target=run_import, args=(app, import_id), name=f"register-import-{import_id}", daemon=True
     )

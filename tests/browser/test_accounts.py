@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Callable
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import pyotp
@@ -250,3 +251,68 @@ def test_an_administrator_resets_a_lost_authenticator_app(
     expect(page.locator(".govuk-summary-list")).to_contain_text("Not set up")
     expect(page.get_by_role("button", name="Reset authenticator app")).to_have_count(0)
     check_page(page, "a council user's page after the reset")
+
+
+@pytest.fixture
+def head_under_attack(live_app: Flask) -> tuple[str, str]:
+    """A head teacher of this test's own, whose account is locked against browsers it does
+    not know, and the path of the link they were e-mailed; (their e-mail address, the path)."""
+    from portal.accounts.service import send_unlock_link
+    from portal.models import OutboxMessage, School
+
+    email = f"under.attack.{uuid.uuid4().hex[:8]}@oakfield.example"
+    with live_app.app_context(), live_app.test_request_context():
+        oakfield = db.session.scalars(select(School.id).where(School.urn == 125601)).one()
+        head = User(
+            email=email,
+            display_name="Uma Demo-Underattack",
+            password_hash=hash_password(DEMO_PASSWORD),
+            password_changed_at=utcnow(),
+            failed_sign_ins=10,
+            locked_until=utcnow() + timedelta(minutes=15),
+        )
+        head.memberships.append(Membership(role=Role.HEAD_TEACHER, school_id=oakfield))
+        db.session.add(head)
+        db.session.flush()
+        send_unlock_link(head, 15)
+        db.session.commit()
+        body = db.session.scalars(
+            select(OutboxMessage.body).where(OutboxMessage.recipient == email)
+        ).one()
+    path = "/account/unlock/" + body.split("/account/unlock/")[1].split()[0]
+    return email, path
+
+
+def test_the_owner_signs_in_from_a_new_browser_with_the_emailed_link(
+    page: Page, base_url: str, check_page: CheckPage, head_under_attack: tuple[str, str]
+) -> None:
+    email, path = head_under_attack
+
+    def sign_in_with_password() -> None:
+        page.goto("/sign-in")
+        page.get_by_label("E-mail address", exact=True).fill(email)
+        page.get_by_label("Password", exact=True).fill(DEMO_PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+
+    # A browser the account does not know: refused, as for any failure.
+    sign_in_with_password()
+    expect(page.locator(".govuk-error-summary")).to_contain_text(
+        "Enter a correct e-mail address and password"
+    )
+    check_page(page, "the sign-in page, which says what happens after wrong attempts")
+
+    page.goto(path)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Sign in from this browser")
+    check_page(page, "the page of the link to sign in from a new browser")
+    page.get_by_role("button", name="Continue").click()
+    expect(page).to_have_url(f"{base_url}/sign-in")
+    expect(page.locator(".govuk-notification-banner")).to_contain_text(
+        "This browser can now sign in to your account"
+    )
+    sign_in_with_password()
+    expect(page).to_have_url(f"{base_url}/")
+
+    response = page.goto(path)
+    assert response is not None and response.status == 410
+    expect(page.locator("main")).to_contain_text("Each link to sign in from another browser")
+    check_page(page, "a used link to sign in from a new browser")
