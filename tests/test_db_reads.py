@@ -168,8 +168,9 @@ def _drop_connection(app: Flask, backend_pid: str) -> None:
         # Idle past the limit (0: any time): checked, found gone, replaced before the page.
         (0, [200]),
         # What the limit trades: no round trip for a connection used moments ago, so one the
-        # server dropped within it fails one page; the pool then replaces its connections.
-        (3600, [500, 200]),
+        # server dropped within it fails one page (the calm 503, "try again"); the pool then
+        # replaces its connections.
+        (3600, [503, 200]),
     ],
 )
 def test_a_dropped_connection_is_replaced(
