@@ -6,9 +6,8 @@ changing it. ``/users/...`` is for those who manage other people's accounts and 
 
 from __future__ import annotations
 
-from flask import abort, flash, make_response, redirect, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
-from werkzeug.wrappers import Response
 
 from portal.access import (
     Capability,
@@ -64,13 +63,6 @@ from portal.rendering import render_page
 CURRENT_NOT_CORRECT = "The current password is not correct"
 
 
-def _private(body: str, status: int = 200) -> Response:
-    """A page that must not be kept by a browser or proxy: it carries a link's secret."""
-    response = make_response(body, status)
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
 def _link_or_none(raw: str, purpose: TokenPurpose) -> AccountToken | None:
     """The link's token if it can be used; None if it was ours but cannot (expired, used).
 
@@ -81,9 +73,9 @@ def _link_or_none(raw: str, purpose: TokenPurpose) -> AccountToken | None:
     return usable_token(raw, purpose)
 
 
-def _link_gone(purpose: TokenPurpose) -> Response:
+def _link_gone(purpose: TokenPurpose) -> ResponseReturnValue:
     # 410 Gone: the page is clear for a person, and the status for anything else.
-    return _private(render_page("accounts/link-gone.html", purpose=purpose.value), 410)
+    return render_page("accounts/link-gone.html", purpose=purpose.value), 410
 
 
 # --- a person's own account ------------------------------------------------------------------
@@ -110,17 +102,15 @@ def accept(token: str) -> ResponseReturnValue:
             "Your account is ready. Sign in with your e-mail address and new password.", "success"
         )
         return redirect(url_for("auth.sign_in"), 303)
-    return _private(
-        render_page(
-            "accounts/new-password.html",
-            form=form,
-            email=offer.email,
-            title="Set your password",
-            intro="Choose a password to finish setting up your account.",
-            offer=offer,
-            token=token,
-            decline_form=ConfirmForm(),
-        )
+    return render_page(
+        "accounts/new-password.html",
+        form=form,
+        email=offer.email,
+        title="Set your password",
+        intro="Choose a password to finish setting up your account.",
+        offer=offer,
+        token=token,
+        decline_form=ConfirmForm(),
     )
 
 
@@ -137,14 +127,12 @@ def _answer(found: AccountToken, token: str, offer: Offer) -> ResponseReturnValu
             return _link_gone(TokenPurpose.INVITATION)
         flash(f"You have accepted the invitation. You are now {role}.", "success")
         return redirect(url_for("main.home"), 303)
-    return _private(
-        render_page(
-            "accounts/answer-invitation.html",
-            offer=offer,
-            token=token,
-            form=form,
-            decline_form=ConfirmForm(),
-        )
+    return render_page(
+        "accounts/answer-invitation.html",
+        offer=offer,
+        token=token,
+        form=form,
+        decline_form=ConfirmForm(),
     )
 
 
@@ -157,7 +145,7 @@ def _unless_owner(found: AccountToken, token: str) -> ResponseReturnValue | None
         return redirect(url_for("auth.sign_in", next=url_for("accounts.accept", token=token)), 303)
     account = invitee(found)
     if account is None or who.user.id != account.id:
-        return _private(render_page("accounts/not-your-invitation.html"), 403)
+        return render_page("accounts/not-your-invitation.html"), 403
     return None
 
 
@@ -209,14 +197,12 @@ def reset(token: str) -> ResponseReturnValue:
             "success",
         )
         return redirect(url_for("auth.sign_in"), 303)
-    return _private(
-        render_page(
-            "accounts/new-password.html",
-            form=form,
-            email=found.user.email,
-            title="Choose a new password",
-            intro="Your new password replaces the old one everywhere you sign in.",
-        )
+    return render_page(
+        "accounts/new-password.html",
+        form=form,
+        email=found.user.email,
+        title="Choose a new password",
+        intro="Your new password replaces the old one everywhere you sign in.",
     )
 
 
@@ -242,7 +228,7 @@ def unlock(token: str) -> ResponseReturnValue:
             "success",
         )
         return redirect(url_for("auth.sign_in"), 303)
-    return _private(render_page("accounts/unlock.html", form=form, user=found.user))
+    return render_page("accounts/unlock.html", form=form, user=found.user)
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
@@ -259,7 +245,7 @@ def change_password_page() -> ResponseReturnValue:
             )
             return redirect(url_for("main.home"), 303)
         form.current_password.errors = [CURRENT_NOT_CORRECT]
-    return _private(render_page("accounts/change-password.html", form=form))
+    return render_page("accounts/change-password.html", form=form)
 
 
 # --- managing other people's accounts --------------------------------------------------------

@@ -1,4 +1,4 @@
-from flask import Response, abort, current_app, flash, make_response, redirect, request, url_for
+from flask import abort, current_app, flash, make_response, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
@@ -160,14 +160,16 @@ def two_factor_page() -> ResponseReturnValue:
             elif step is not None:
                 codes = two_factor.enrol(user, secret, now(), step)
                 confirm_second_factor(user)
-                return _not_stored(render_page("auth/two-factor-recovery-codes.html", codes=codes))
+                return render_page("auth/two-factor-recovery-codes.html", codes=codes)
             else:
                 form.code.errors = [WRONG_SETUP_CODE]
     secret = secret or two_factor.new_secret()
     form.setup.data = two_factor.setup_token(user, secret)
     form.code.data = ""
     uri = two_factor.provisioning_uri(user, secret)
-    page = render_page(
+    # Like every page, kept in no cache nor the browser's history (portal/security.py): this
+    # one carries the app's key.
+    return render_page(
         "auth/two-factor-setup.html",
         form=form,
         qr_code=two_factor.qr_code_data_uri(uri),
@@ -175,15 +177,6 @@ def two_factor_page() -> ResponseReturnValue:
         # No sections in the menu: none of them opens until this is done.
         navigation=[],
     )
-    return _not_stored(page)
-
-
-def _not_stored(page: str) -> Response:
-    """A page with a secret on it (the app's key, recovery codes): kept in no cache, nor in
-    the browser's history."""
-    response = make_response(page)
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 @bp.post("/sign-out", endpoint="sign_out")
