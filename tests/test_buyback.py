@@ -339,6 +339,19 @@ def test_pressing_submit_twice_submits_once(client_for, session, clock) -> None:
     assert len([s for s in count if s.choice.window.year == 2027]) == 1
 
 
+def saved_buying(session, school: School, answer: str) -> bool | None:  # type: ignore[no-untyped-def]
+    """Whether the school's saved 2027 choice buys the service of the form field ``answer``
+    (answer-<service id>), as the database holds it now."""
+    session.expire_all()
+    sid = int(answer.removeprefix("answer-"))
+    choice = session.scalars(
+        select(BuybackChoice)
+        .join(BuybackWindow)
+        .where(BuybackChoice.school_id == school.id, BuybackWindow.year == 2027)
+    ).one()
+    return next(line.buying for line in choice.lines if line.service_id == sid)
+
+
 def _flip_first(data: dict[str, object]) -> tuple[str, bool]:
     """Change the form's first answer, buying to not buying or back; its name and whether it
     is now buying."""
@@ -432,18 +445,11 @@ def test_two_people_on_one_category_the_second_is_told_and_loses_nothing(
     # Their own answers are still in the form; the head's change is what is saved.
     mine = "no" if now_buying else "buy"
     assert page.select_one(f'input[name="{flipped}"][value="{mine}"]').has_attr("checked")
-    sid = int(flipped.removeprefix("answer-"))
-    choice = session.scalars(
-        select(BuybackChoice)
-        .join(BuybackWindow)
-        .where(BuybackChoice.school_id == school.id, BuybackWindow.year == 2027)
-    ).one()
-    assert next(line.buying for line in choice.lines if line.service_id == sid) is now_buying
+    assert saved_buying(session, school, flipped) is now_buying
     # Having seen the warning, saving again goes through: their choice stands.
     again = staff.post(path, data={**form_data(page), "action": "save"})
     assert again.status_code == 303
-    session.expire_all()
-    assert next(line.buying for line in choice.lines if line.service_id == sid) is not now_buying
+    assert saved_buying(session, school, flipped) is not now_buying
 
 
 def _without_seen(data: dict[str, object]) -> None:
@@ -486,18 +492,11 @@ def test_a_save_that_cannot_show_what_it_saw_is_refused_and_loses_nothing(
     # What staff chose is still in the form; what the head saved is what is saved.
     mine = "no" if head_buying else "buy"
     assert page.select_one(f'input[name="{flipped}"][value="{mine}"]').has_attr("checked")
-    sid = int(flipped.removeprefix("answer-"))
-    choice = session.scalars(
-        select(BuybackChoice)
-        .join(BuybackWindow)
-        .where(BuybackChoice.school_id == school.id, BuybackWindow.year == 2027)
-    ).one()
-    assert next(line.buying for line in choice.lines if line.service_id == sid) is head_buying
+    assert saved_buying(session, school, flipped) is head_buying
     # The page they were shown says what they saw, so saving it goes through.
     again = staff.post(path, data={**form_data(page), "action": "save"})
     assert again.status_code == 303
-    session.expire_all()
-    assert next(line.buying for line in choice.lines if line.service_id == sid) is not head_buying
+    assert saved_buying(session, school, flipped) is not head_buying
 
 
 @pytest.mark.parametrize("version", [None, "", "seven"])
