@@ -2,6 +2,11 @@
 
 A section appears in the navigation and on the home page only when its blueprint is
 installed and the person's role may use it, so the menu never offers a door that is locked.
+
+The menu names each section in a word or two (its ``label``), as GOV.UK's service navigation
+asks: a council administrator's eight sections and "Sign out" then sit on one line of the
+header on a laptop's screen (tests/browser/test_journeys.py measures it at 1280 px). The home
+page, with room to spare, gives each its full ``title`` and a summary.
 """
 
 from __future__ import annotations
@@ -19,6 +24,12 @@ class Section:
     title: str
     summary: str
     capability: Capability
+    # The menu's name for it, where the title is too long for one line of the header.
+    short_label: str = ""
+
+    @property
+    def label(self) -> str:
+        return self.short_label or self.title
 
     @property
     def blueprint(self) -> str:
@@ -31,18 +42,21 @@ SECTIONS: tuple[Section, ...] = (
         "Local contacts",
         "Your area's CAF officer, early help, family support and other contacts.",
         Capability.VIEW_CONTACTS,
+        short_label="Contacts",
     ),
     Section(
         "support.index",
         "CAF officer support",
         "Ask for support with an early help assessment and follow its progress.",
         Capability.VIEW_SUPPORT_REQUESTS,
+        short_label="CAF support",
     ),
     Section(
         "services.index",
         "Services for schools",
         "The council's free and traded services, and what each would cost.",
         Capability.VIEW_SERVICES,
+        short_label="Services",
     ),
     Section(
         "buyback.index",
@@ -92,7 +106,7 @@ def navigation_items(who: Principal | None) -> list[dict[str, object]]:
         items.append(
             {
                 "href": url_for(section.endpoint),
-                "text": section.title,
+                "text": section.label,
                 "active": current_blueprint == section.blueprint,
                 "current": request.endpoint == section.endpoint,
             }

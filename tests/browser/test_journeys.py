@@ -227,3 +227,34 @@ def test_school_search_works_without_javascript(
     expect(results).to_contain_text("Oakfield Primary School")
     expect(results).not_to_contain_text(unfiltered)
     page_guard.check("/schools after searching without JavaScript")
+
+
+# --- the header at a laptop's width -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("width", [1280, 1024])
+def test_the_headers_navigation_sits_on_one_line(
+    new_context: Callable[..., BrowserContext],
+    sign_in: SignIn,
+    check_page: CheckPage,
+    width: int,
+) -> None:
+    """A council administrator has the most sections: on a laptop's screen every one of them,
+    and signing out, sit on one line of the header, none wrapped onto a second."""
+    page = new_context(viewport={"width": width, "height": 800}).new_page()
+    sign_in(page, "admin@council.example")
+    navigation = page.get_by_role("navigation", name="Sections of the portal")
+    items = navigation.locator(".govuk-service-navigation__item")
+    links = navigation.locator(".govuk-service-navigation__link")
+    expect(items).to_have_count(9)  # Home, seven sections, and Sign out
+    boxes = [item.bounding_box() for item in items.all()]
+    tops = {round(box["y"]) for box in boxes if box is not None}
+    assert None not in boxes and len(tops) == 1, (
+        f"the navigation wraps at {width} px: its items start at {sorted(tops)}"
+    )
+    # Nor does any label break over two lines within its item: one line box each.
+    lines = {
+        link.inner_text(): link.evaluate("e => e.getClientRects().length") for link in links.all()
+    }
+    assert set(lines.values()) == {1}, f"labels on more than one line at {width} px: {lines}"
+    check_page(page, f"the administrator's home page at {width} px")
