@@ -1,10 +1,12 @@
-"""Times are stored in UTC and shown as people in England read them."""
+"""Times are stored in UTC and shown as people in England read them; what every page's
+template puts around its content."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
 import pytest
+from bs4 import BeautifulSoup
 
 from portal.templating import london_time, long_date
 
@@ -30,3 +32,25 @@ def test_nothing_to_show_shows_nothing() -> None:
     assert london_time(None) == ""
     assert long_date(None) == ""
     assert long_date(date(2027, 4, 1)) == "1 April 2027"
+
+
+# --- the back link, in a landmark ------------------------------------------------------------
+
+
+def test_the_back_link_sits_in_a_landmark_of_its_own_before_main(client) -> None:  # type: ignore[no-untyped-def]
+    """Before <main> as GOV.UK places it (the skip link skips it), but inside a labelled
+    navigation landmark: content outside every landmark is missed by people who move around
+    a page by its landmarks (axe's region rule)."""
+    page = BeautifulSoup(client.get("/account/forgot").get_data(as_text=True), "html.parser")
+    [back] = page.select(".govuk-back-link")
+    landmark = back.parent
+    assert landmark.name == "nav"
+    assert landmark["aria-label"] == "Back"
+    assert landmark.find_parent("main") is None
+    assert landmark.find_next("main") is not None
+
+
+def test_a_page_without_a_back_link_has_no_empty_landmark(client) -> None:  # type: ignore[no-untyped-def]
+    page = BeautifulSoup(client.get("/sign-in").get_data(as_text=True), "html.parser")
+    assert page.select(".govuk-back-link") == []
+    assert page.select('nav[aria-label="Back"]') == []
