@@ -44,6 +44,8 @@ class Capability(enum.StrEnum):
     # Taking a person's roles at one's own schools away (school leaders): the same whether or
     # not the person works anywhere else, which is not the school's to know.
     REMOVE_FROM_SCHOOLS = "remove_from_schools"
+    # Lifting the lock that failed sign-ins put on an account (see may_unlock).
+    UNLOCK_ACCOUNTS = "unlock_accounts"
     # The whole of any account: when it signed in, was made, set up its second factor; and
     # deactivating or reactivating it, wherever its roles are.
     ADMINISTER_ACCOUNTS = "administer_accounts"
@@ -65,7 +67,12 @@ _SCHOOL_STAFF = frozenset(
         C.PREPARE_BUYBACK,
     }
 )
-_SCHOOL_LEADER = _SCHOOL_STAFF | {C.EDIT_BUYBACK, C.MANAGE_USERS, C.REMOVE_FROM_SCHOOLS}
+_SCHOOL_LEADER = _SCHOOL_STAFF | {
+    C.EDIT_BUYBACK,
+    C.MANAGE_USERS,
+    C.REMOVE_FROM_SCHOOLS,
+    C.UNLOCK_ACCOUNTS,
+}
 
 # The intended policy of DESIGN.md, role by role. Scope (which schools) is decided below.
 POLICY: dict[Role, frozenset[Capability]] = {
@@ -99,6 +106,7 @@ POLICY: dict[Role, frozenset[Capability]] = {
             C.VIEW_BUYBACK,
             C.MANAGE_BUYBACK_WINDOWS,
             C.MANAGE_USERS,
+            C.UNLOCK_ACCOUNTS,
             C.ADMINISTER_ACCOUNTS,
             C.RESET_SECOND_FACTOR,
             C.ADMINISTER,
@@ -362,6 +370,21 @@ def get_managed_user_or_404(who: Principal, user_id: int) -> User:
     if found is None:
         abort(404)
     return found
+
+
+def may_unlock(who: Principal, user: User) -> bool:
+    """Whether ``who`` may lift the lock that failed sign-ins put on ``user``'s account, for
+    an account ``who`` manages (found with :func:`get_managed_user_or_404`): a council
+    administrator anyone's, a head teacher or trust lead that of anyone with a role at their
+    schools.
+
+    A lock is on the whole account, wherever else its owner works, and the answer is the same
+    whatever else the account may do: a school is told nothing of that. Unlocking gives a
+    guesser no more than the lock's own end would (a new count of failures, after which the
+    account locks again), a council account still wants its second factor, and the owner is
+    e-mailed. Never one's own account: the e-mailed link is for that.
+    """
+    return who.can(Capability.UNLOCK_ACCOUNTS) and user.id != who.user.id
 
 
 def get_managed_invitation_or_404(who: Principal, invitation_id: int) -> MembershipInvitation:

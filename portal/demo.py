@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from flask import current_app
 from sqlalchemy import func, select
 
 from portal.db import db, utcnow
@@ -604,6 +605,7 @@ def seed() -> dict[str, int]:
     session.flush()
     for account in ACCOUNTS:
         _account(account, schools, trusts, areas)
+    _locked_account(schools)
     contacts = _contacts(areas)
     session.commit()
     requests = _support_requests(schools)
@@ -747,6 +749,26 @@ def _account(
         ):
             return
     user.memberships.append(Membership(role=account.role, school=school, trust=trust, area=area))
+
+
+# Someone a stranger has been guessing at: failed sign-ins have locked the browsers the account
+# does not know out of it, so the users list shows "Locked" and the council can unlock it.
+LOCKED_ACCOUNT = DemoAccount(
+    "office@hartshill.example", "Kit Demo-Office", Role.SCHOOL_STAFF, school_urn=125602
+)
+
+
+def _locked_account(schools: dict[int, School]) -> None:
+    """The locked demo account, locked again (for the longest a lock lasts) each time the
+    demo is seeded, so that the state can be seen whenever the demo is."""
+    _account(LOCKED_ACCOUNT, schools, {}, {})
+    db.session.flush()
+    user = db.session.scalars(select(User).where(User.email == LOCKED_ACCOUNT.email)).one()
+    now = utcnow()
+    if user.locked_until is None or user.locked_until <= now:
+        config = current_app.config
+        user.failed_sign_ins = config["LOCKOUT_THRESHOLD"]
+        user.locked_until = now + timedelta(minutes=config["LOCKOUT_MAX_MINUTES"])
 
 
 # A few requests for CAF officer support, so the queue and the statistics have something in

@@ -44,6 +44,8 @@ DESIGN_POLICY = {
     # Issue 16: a school takes away a person's roles at its schools, and sees no more of an
     # account than name, address, role and status; the whole account is the council's.
     C.REMOVE_FROM_SCHOOLS: {Role.HEAD_TEACHER, Role.TRUST_LEAD},
+    # Issue 17: those who manage an account lift a lock that failed sign-ins put on it.
+    C.UNLOCK_ACCOUNTS: {Role.HEAD_TEACHER, Role.TRUST_LEAD, Role.LA_ADMIN},
     C.ADMINISTER_ACCOUNTS: {Role.LA_ADMIN},
     # Issue 7: only the council's administrators reset a lost authenticator app.
     C.RESET_SECOND_FACTOR: {Role.LA_ADMIN},

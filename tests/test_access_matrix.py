@@ -615,6 +615,34 @@ CASES = [
         ok=404,
         denied=403,
     ),
+    # Unlocking an account that failed sign-ins locked: those who manage it. None of these
+    # is locked, so each comes back to the person's page, told so.
+    Case(
+        "POST",
+        "/users/{user:staff@oakfield.example}/unlock",
+        "/users/<int:user_id>/unlock",
+        ("la_admin", "head_teacher"),
+        ok=303,
+        denied=403,
+        exceptions=(("academy_head", 404), ("trust_lead", 404)),
+    ),
+    Case(
+        "POST",
+        "/users/{user:head@riverside.example}/unlock",
+        "/users/<int:user_id>/unlock",
+        ("la_admin", "academy_head", "trust_lead"),
+        ok=303,
+        denied=403,
+        exceptions=(("head_teacher", 404),),
+    ),
+    Case(
+        "POST",
+        "/users/999999/unlock",
+        "/users/<int:user_id>/unlock",
+        MANAGERS,
+        ok=404,
+        denied=403,
+    ),
     # Invitations waiting for an answer: none in the demo, so one that is nobody's is not
     # found (tests/test_accounts.py covers another school's).
     Case(

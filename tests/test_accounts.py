@@ -14,9 +14,11 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from portal.demo import DEMO_PASSWORD
+from portal.auth.service import SIGNED_IN_AT
+from portal.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET
 from portal.models import (
     AccountToken,
+    Area,
     AuditEvent,
     Membership,
     MembershipInvitation,
@@ -35,7 +37,15 @@ from portal.passwords import (
     common_passwords,
     password_problem,
 )
-from tests.conftest import ROLE_ACCOUNTS, csrf_token, sign_in
+from portal.templating import london_time
+from tests.conftest import ROLE_ACCOUNTS, csrf_token, enter_security_code, sign_in
+from tests.test_auth_security import (  # noqa: F401 (fresh: a fixture)
+    GENERIC_FAILURE,
+    HEAD,
+    fresh,
+    password_step,
+)
+from tests.test_device_cookies import device_cookie, stranger_locks
 
 NEW_PASSWORD = "correct horse battery staple"
 LINK = re.compile(r"http://localhost(/account/(?:accept|reset)/([A-Za-z0-9_-]{43}))")
@@ -285,7 +295,9 @@ def test_links_use_portal_url_when_it_is_set(app, client_for, session, monkeypat
     assert "localhost" not in message.body
 
 
-def test_accepting_sets_the_password_and_opens_the_account(client_for, client, session) -> None:  # type: ignore[no-untyped-def]
+def test_accepting_sets_the_password_and_opens_the_account(
+    client_for, client, app, session
+) -> None:  # type: ignore[no-untyped-def]
     invite_to_school(client_for("la_admin"), session, "nadia.new@oakfield.example")
     path = link_in(mail_to(session, "nadia.new@oakfield.example")[0])
 
@@ -297,8 +309,12 @@ def test_accepting_sets_the_password_and_opens_the_account(client_for, client, s
 
     response = set_password(client, path, NEW_PASSWORD)
     assert response.status_code == 303
-    assert response.headers["Location"] == "/sign-in"
-    assert "Your account is ready" in banner(client.get("/sign-in"))
+    assert response.headers["Location"] == "/"
+    home = client.get("/")
+    assert home.status_code == 200
+    assert banner(home) == (
+        "Success Your account is ready. You are now School staff, Oakfield Primary School."
+    )
 
     accepted = user(session, "nadia.new@oakfield.example")
     assert accepted.is_active
@@ -307,10 +323,82 @@ def test_accepting_sets_the_password_and_opens_the_account(client_for, client, s
     assert roles_of(session, accepted.email) == [(Role.SCHOOL_STAFF, "Oakfield Primary School")]
     assert invitations_to(session, accepted.email) == []
     assert "account.invitation_accepted" in actions(session, accepted)
-    assert sign_in(client, "nadia.new@oakfield.example", NEW_PASSWORD).status_code == 303
+    assert sign_in(app.test_client(), accepted.email, NEW_PASSWORD).status_code == 303
 
 
-def test_an_invitation_link_works_once(client_for, client, session) -> None:  # type: ignore[no-untyped-def]
+def test_choosing_a_password_signs_in_as_a_full_sign_in_would(client_for, client, session) -> None:  # type: ignore[no-untyped-def]
+    invite_to_school(client_for("la_admin"), session, "nadia.new@oakfield.example")
+    path = link_in(mail_to(session, "nadia.new@oakfield.example")[0])
+    with client.session_transaction() as stored:
+        # Whatever was in the browser's session before (someone else's, on a shared one).
+        stored["left_behind"] = "by someone else"
+
+    response = set_password(client, path, NEW_PASSWORD)
+    assert response.headers["Location"] == "/"
+    # The browser is known to the account from now on, as after any complete sign-in.
+    assert device_cookie(response) is not None
+    with client.session_transaction() as stored:
+        assert "left_behind" not in stored
+    assert "account.invitation_accepted" in actions(session, user(session, EMAIL))
+    assert actions(session, user(session, EMAIL))[-1] == "auth.sign_in"
+    assert "Signed in as nadia.new@oakfield.example" in main_text(client.get("/"))
+
+
+def area_id(session, code: str) -> int:  # type: ignore[no-untyped-def]
+    return session.scalar(select(Area.id).where(Area.code == code))
+
+
+def test_someone_new_to_a_council_role_sets_up_their_app_first(client_for, client, session) -> None:  # type: ignore[no-untyped-def]
+    invite(
+        client_for("la_admin"),
+        email="nico.new@council.example",
+        display_name="Nico Demo-Officer",
+        role="caf_officer",
+        area=str(area_id(session, "north")),
+    )
+    response = set_password(
+        client, link_in(mail_to(session, "nico.new@council.example")[0]), NEW_PASSWORD
+    )
+    assert response.headers["Location"] == "/account/two-factor"
+    # Not known to the account until it has given everything the account needs.
+    assert device_cookie(response) is None
+    setup = client.get("/account/two-factor")
+    assert setup.status_code == 200
+    assert banner(setup) == (
+        "Success Your account is ready. You are now CAF officer for the North area. Your role "
+        "needs an authenticator app: set one up to carry on."
+    )
+    assert client.get("/").headers["Location"] == "/account/two-factor"
+
+
+def test_a_reopened_council_account_with_an_app_gives_its_code_first(
+    client_for, client, session
+) -> None:  # type: ignore[no-untyped-def]
+    # A CAF officer who left, and whose account closed with no role left, is invited back.
+    officer = user(session, "caf.rugby@council.example")
+    officer.memberships = []
+    officer.is_active = False
+    session.commit()
+    invite(
+        client_for("la_admin"),
+        email=officer.email,
+        display_name="Rob Demo-Rugby",
+        role="caf_officer",
+        area=str(area_id(session, "north")),
+    )
+    [message] = mail_to(session, officer.email)
+    response = set_password(client, link_in(message), NEW_PASSWORD)
+    assert response.headers["Location"] == "/sign-in/code"
+    assert device_cookie(response) is None
+    # Nobody is signed in until the code from their app is given, as at sign-in.
+    assert client.get("/").headers["Location"].startswith("/sign-in")
+    code = enter_security_code(client)
+    assert code.headers["Location"] == "/"
+    assert device_cookie(code) is not None
+    assert "CAF officer for the North area" in main_text(client.get("/"))
+
+
+def test_an_invitation_link_works_once(client_for, client, app, session) -> None:  # type: ignore[no-untyped-def]
     invite_to_school(client_for("la_admin"), session, "nadia.new@oakfield.example")
     path = link_in(mail_to(session, "nadia.new@oakfield.example")[0])
     assert set_password(client, path, NEW_PASSWORD).status_code == 303
@@ -320,10 +408,10 @@ def test_an_invitation_link_works_once(client_for, client, session) -> None:  # 
     assert page(again).h1.get_text(strip=True) == LINK_GONE
     assert "ask for a new invitation" in main_text(again).lower()
     replay = post_form(
-        client, path, {"password": "another password", "confirm": "another password"}, "/sign-in"
+        client, path, {"password": "another password", "confirm": "another password"}, "/"
     )
     assert replay.status_code == 410
-    assert sign_in(client, "nadia.new@oakfield.example", NEW_PASSWORD).status_code == 303
+    assert sign_in(app.test_client(), "nadia.new@oakfield.example", NEW_PASSWORD).status_code == 303
 
 
 def test_an_invitation_link_expires(client_for, client, session, monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -583,6 +671,61 @@ def test_the_owner_signs_in_and_accepts_and_then_has_the_role(app, client_for, s
     ]
     # The link worked once.
     assert browser.get(link).status_code == 410
+
+
+def test_accepting_while_signed_in_goes_on_in_a_fresh_session(client_for, session) -> None:  # type: ignore[no-untyped-def]
+    invite_as_staff(client_for("head_teacher"), session, RIVERSIDE_HEAD)
+    link = invitation_link(session, RIVERSIDE_HEAD)
+    owner = client_for(RIVERSIDE_HEAD)
+    with owner.session_transaction() as stored:
+        stored["left_behind"] = "from before the new role"
+        signed_in_at = stored[SIGNED_IN_AT]
+
+    accepted = post_form(owner, link, {})
+    assert accepted.headers["Location"] == "/"
+    with owner.session_transaction() as stored:
+        # A new session for the new role; the sign-in it came from is still the one it was.
+        assert "left_behind" not in stored
+        assert stored[SIGNED_IN_AT] == signed_in_at
+    assert "You are now School staff, Oakfield Primary School" in banner(owner.get("/"))
+
+
+def council_role_for(client_for, session, email: str) -> str:  # type: ignore[no-untyped-def]
+    """The council invites the owner of ``email`` to be a CAF officer; the link."""
+    invite(
+        client_for("la_admin"),
+        email=email,
+        display_name="Typed By The Council",
+        role="caf_officer",
+        area=str(area_id(session, "north")),
+    )
+    return invitation_link(session, email)
+
+
+def test_a_council_role_accepted_while_signed_in_needs_its_app_set_up(client_for, session) -> None:  # type: ignore[no-untyped-def]
+    link = council_role_for(client_for, session, RIVERSIDE_HEAD)
+    owner = client_for(RIVERSIDE_HEAD)
+    accepted = post_form(owner, link, {})
+    assert accepted.headers["Location"] == "/account/two-factor"
+    assert "Your role needs an authenticator app" in banner(owner.get("/account/two-factor"))
+    assert owner.get("/").headers["Location"] == "/account/two-factor"
+
+
+def test_a_council_role_accepted_while_signed_in_asks_for_the_apps_code(
+    client_for, session
+) -> None:  # type: ignore[no-untyped-def]
+    # Someone with an app already (from a council role they once had), signed in without it.
+    owner_account = user(session, RIVERSIDE_HEAD)
+    owner_account.totp_secret = DEMO_TOTP_SECRET
+    owner_account.totp_enabled_at = datetime.now(UTC)
+    session.commit()
+    link = council_role_for(client_for, session, RIVERSIDE_HEAD)
+    owner = client_for(RIVERSIDE_HEAD)
+    accepted = post_form(owner, link, {})
+    assert accepted.headers["Location"] == "/sign-in/code"
+    assert owner.get("/").headers["Location"].startswith("/sign-in")
+    assert enter_security_code(owner).headers["Location"] == "/"
+    assert "CAF officer for the North area" in main_text(owner.get("/"))
 
 
 def test_declining_adds_nothing_and_the_inviter_sees_it(client_for, session) -> None:  # type: ignore[no-untyped-def]
@@ -989,7 +1132,7 @@ def listed(response) -> list[str]:  # type: ignore[no-untyped-def]
 def test_an_administrator_sees_everyone_and_searches(client_for) -> None:  # type: ignore[no-untyped-def]
     admin = client_for("la_admin")
     everyone = admin.get("/users/")
-    assert "Showing 1 to 11 of 11 users" in main_text(everyone)
+    assert "Showing 1 to 12 of 12 users" in main_text(everyone)
     found = admin.get("/users/?q=OAKFIELD")
     assert sorted(listed(found)) == ["head@oakfield.example", "staff@oakfield.example"]
     fragment = admin.get("/users/?q=trust", headers={"HX-Request": "true"})
@@ -1003,7 +1146,7 @@ def test_the_council_sees_invitations_beside_people(client_for, session) -> None
     invite_as_staff(client_for("head_teacher"), session, "nadia.new@oakfield.example")
     admin = client_for("la_admin")
     listing = admin.get("/users/")
-    assert "Showing 1 to 13 of 13 users" in main_text(listing)
+    assert "Showing 1 to 14 of 14 users" in main_text(listing)
     invited = [r for r in rows(listing) if r[0].startswith(TYPED)]
     assert sorted(r[0] for r in invited) == [
         f"{TYPED} {RIVERSIDE_HEAD}",
@@ -1113,7 +1256,9 @@ def test_removing_someone_who_works_only_here_closes_their_account(
     assert message.subject == "You have been invited to the Schools Partner Portal"
     browser = app.test_client()
     assert set_password(browser, link_in(message), NEW_PASSWORD).status_code == 303
-    assert sign_in(browser, "staff@oakfield.example", NEW_PASSWORD).status_code == 303
+    # And are signed in with it.
+    assert browser.get("/").status_code == 200
+    assert sign_in(app.test_client(), "staff@oakfield.example", NEW_PASSWORD).status_code == 303
     assert roles_of(session, "staff@oakfield.example") == [
         (Role.SCHOOL_STAFF, "Oakfield Primary School")
     ]
@@ -1301,3 +1446,177 @@ def test_only_an_authenticator_app_someone_else_has_can_be_reset(client_for, ses
     assert admin.get("/").status_code == 200
     assert "auth.two_factor_reset" not in actions(session, me) + actions(session, staff)
     assert mail_to(session, "staff@oakfield.example") == []
+
+
+# --- accounts locked by failed sign-ins --------------------------------------------------------
+
+STAFF = "staff@oakfield.example"
+# A browser the account does not know, at an address of its own.
+NEW_BROWSER = {"REMOTE_ADDR": "198.51.100.17"}
+
+
+def locked_by_a_stranger(app, session, email: str) -> str:  # type: ignore[no-untyped-def]
+    """Lock browsers the account does not know out of it, as a stranger's guesses do; the
+    lock's end as the page shows it."""
+    stranger_locks(app, email)
+    until = user(session, email).locked_until
+    assert until is not None
+    return f"Locked until {london_time(until)}"
+
+
+def buttons(response) -> list[str]:  # type: ignore[no-untyped-def]
+    return [b.get_text(strip=True) for b in page(response).select("main button")]
+
+
+def unlocked_mail(session, email: str) -> list[OutboxMessage]:  # type: ignore[no-untyped-def]
+    return [m for m in mail_to(session, email) if m.subject.endswith("has been unlocked")]
+
+
+@pytest.mark.usefixtures("fresh")
+@pytest.mark.parametrize("manager", ["head_teacher", "la_admin"])
+def test_a_locked_account_says_until_when_on_the_list_and_its_page(
+    app, client_for, session, manager: str
+) -> None:  # type: ignore[no-untyped-def]
+    shown = locked_by_a_stranger(app, session, STAFF)
+    browser = client_for(manager)
+    listing = browser.get(f"/users/?q={STAFF}")
+    [row] = [r for r in rows(listing) if STAFF in r[0]]
+    assert row[2] == shown
+    detail = browser.get(row_link(listing, STAFF))
+    assert summary(detail)["Status"] == shown
+    assert "Unlock account" in buttons(detail)
+    # Only the lock on browsers the account does not know is the account's: the owner's own
+    # browser still signs in, and the page says so.
+    assert "can sign in only from a browser they have signed in with before" in main_text(detail)
+
+
+@pytest.mark.usefixtures("fresh")
+@pytest.mark.parametrize("manager", ["head_teacher", "la_admin"])
+def test_unlocking_lets_a_browser_the_account_does_not_know_sign_in_again(
+    app, client_for, session, manager: str
+) -> None:  # type: ignore[no-untyped-def]
+    locked_by_a_stranger(app, session, STAFF)
+    refused = password_step(app.test_client(), STAFF, environ_base=NEW_BROWSER)
+    assert error_summary(refused) == [GENERIC_FAILURE]
+
+    browser = client_for(manager)
+    staff = user(session, STAFF)
+    path = f"/users/{staff.id}"
+    response = post_form(browser, f"{path}/unlock", {}, path)
+    assert response.status_code == 303
+    assert response.headers["Location"] == path
+    after = browser.get(path)
+    assert banner(after) == (
+        "Success Sol Demo-Staff's account is unlocked: they can sign in from any browser "
+        "again. We have e-mailed them to say so."
+    )
+    assert summary(after)["Status"] == "Active"
+    assert "Unlock account" not in buttons(after)
+
+    # A browser the account does not know signs in with the password again.
+    signed_in = password_step(app.test_client(), STAFF, environ_base=NEW_BROWSER)
+    assert signed_in.status_code == 303
+    assert signed_in.headers["Location"] == "/"
+    unlocked = user(session, STAFF)
+    assert (unlocked.failed_sign_ins, unlocked.locked_until) == (0, None)
+
+    # Audited, and the owner told who did it, in case it was not they who asked.
+    assert "account.unlocked" in actions(session, unlocked)
+    [mail] = unlocked_mail(session, STAFF)
+    body = " ".join(mail.body.split())
+    manager_email = ROLE_ACCOUNTS[manager]
+    assert f"({manager_email}) has now unlocked it" in body
+    assert "you can sign in from any browser again" in body
+    assert "/account/forgot" in body
+
+
+@pytest.mark.usefixtures("fresh")
+def test_another_schools_manager_cannot_see_or_unlock_a_locked_account(
+    app, client_for, session
+) -> None:  # type: ignore[no-untyped-def]
+    locked_by_a_stranger(app, session, STAFF)
+    staff = user(session, STAFF)
+    for manager in ("academy_head", "trust_lead"):
+        browser = client_for(manager)
+        assert browser.get(f"/users/{staff.id}").status_code == 404
+        response = post_form(browser, f"/users/{staff.id}/unlock", {}, "/")
+        assert response.status_code == 404
+        assert "Page not found" in response.get_data(as_text=True)
+    for role in ("caf_officer", "publisher"):
+        assert post_form(client_for(role), f"/users/{staff.id}/unlock", {}, "/").status_code == 403
+    assert user(session, STAFF).locked_until is not None
+    assert unlocked_mail(session, STAFF) == []
+
+
+def _the_school_unlocks(head: FlaskClient, session, email: str) -> list[object]:  # type: ignore[no-untyped-def]
+    """What Oakfield's head sees of ``email``'s locked account, and of unlocking it, with
+    the person's name, address and lock time taken out."""
+    account = user(session, email)
+    shown = f"Locked until {london_time(account.locked_until)}"
+    listing = head.get(f"/users/?q={email}")
+    path = f"/users/{account.id}"
+    detail = head.get(path)
+    unlocked = post_form(head, f"{path}/unlock", {}, path)
+    seen = [
+        [r for r in rows(listing) if email in r[0]],
+        main_text(detail),
+        buttons(detail),
+        unlocked.status_code,
+        banner(head.get(path)),
+    ]
+    text = str(seen)
+    for private in (account.display_name, email, shown, london_time(account.locked_until)):
+        text = text.replace(private, "…")
+    return [text.replace(str(account.id), "N")]
+
+
+@pytest.mark.usefixtures("fresh")
+@pytest.mark.parametrize("elsewhere", [RIVERSIDE_HEAD, ADMIN])
+def test_unlocking_tells_a_school_nothing_of_the_persons_access_elsewhere(
+    app, client_for, session, elsewhere: str
+) -> None:  # type: ignore[no-untyped-def]
+    # Someone who works only at Oakfield, and someone who is Oakfield staff and more besides
+    # (a head teacher elsewhere, or a council administrator).
+    give_role(session, elsewhere, OAKFIELD)
+    head = client_for("head_teacher")
+    for email in (STAFF, elsewhere):
+        locked_by_a_stranger(app, session, email)
+    only_here = _the_school_unlocks(head, session, STAFF)
+    and_elsewhere = _the_school_unlocks(head, session, elsewhere)
+    assert and_elsewhere == only_here
+    for word in ("Riverside", "Council administrator", "authenticator app"):
+        assert word not in str(and_elsewhere)
+    assert user(session, elsewhere).locked_until is None
+
+
+@pytest.mark.usefixtures("fresh")
+def test_no_one_unlocks_their_own_account_here_nor_one_that_is_not_locked(
+    app, client_for, session
+) -> None:  # type: ignore[no-untyped-def]
+    # The head's own browser is known to the account: it stays signed in through the lock.
+    head = client_for("head_teacher")
+    locked_by_a_stranger(app, session, HEAD)
+    own = f"/users/{user(session, HEAD).id}"
+    assert "Unlock account" not in buttons(head.get(own))
+    assert post_form(head, f"{own}/unlock", {}, own).status_code == 303
+    assert "You cannot unlock your own account: use the link we e-mailed you" in banner(
+        head.get(own)
+    )
+    assert user(session, HEAD).locked_until is not None
+
+    staff = f"/users/{user(session, STAFF).id}"
+    assert "Unlock account" not in buttons(head.get(staff))
+    assert post_form(head, f"{staff}/unlock", {}, staff).status_code == 303
+    assert "Sol Demo-Staff's account is not locked" in banner(head.get(staff))
+    assert unlocked_mail(session, STAFF) == []
+
+
+def test_a_deactivated_account_is_deactivated_whatever_its_lock(client_for, session) -> None:  # type: ignore[no-untyped-def]
+    account = user(session, RIVERSIDE_HEAD)
+    account.locked_until = datetime.now(UTC) + timedelta(minutes=15)
+    account.is_active = False
+    session.commit()
+    admin = client_for("la_admin")
+    detail = admin.get(f"/users/{account.id}")
+    assert summary(detail)["Status"] == "Deactivated"
+    assert "Unlock account" not in buttons(detail)

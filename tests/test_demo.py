@@ -85,3 +85,11 @@ def test_seeding_again_changes_nothing(app: Flask, session) -> None:  # type: ig
     with app.app_context():
         seed()
     assert counts() == before
+
+
+def test_the_demo_shows_a_locked_account(client_for) -> None:  # type: ignore[no-untyped-def]
+    """Failed sign-ins have locked someone's account: the council sees it on the users list."""
+    listing = client_for("la_admin").get("/users/?q=hartshill")
+    text = listing.get_data(as_text=True)
+    assert "Kit Demo-Office" in text
+    assert "Locked" in text

@@ -26,6 +26,7 @@ from portal.accounts.forms import (
     NewPasswordForm,
 )
 from portal.accounts.service import (
+    Accepted,
     Deactivation,
     LinkUnusable,
     Offer,
@@ -50,17 +51,26 @@ from portal.accounts.service import (
     reset_password,
     reset_second_factor,
     second_factor_reset_refusal,
+    unlock_account,
+    unlock_refusal,
     usable_token,
     use_unlock_link,
     user_page,
     user_row,
     withdraw_invitation,
 )
+from portal.auth.service import NextStep
 from portal.auth.two_factor import needs_second_factor
 from portal.models import AccountToken, TokenPurpose
 from portal.rendering import render_page
 
 CURRENT_NOT_CORRECT = "The current password is not correct"
+# What an invitation's new member is told, by the step of signing in they go on to.
+STILL_TO_DO = {
+    NextStep.SECURITY_CODE: "Enter the code from your authenticator app to finish signing in.",
+    NextStep.SET_UP_SECOND_FACTOR: "Your role needs an authenticator app: set one up to carry on.",
+    NextStep.SIGNED_IN: "",
+}
 
 
 def _link_or_none(raw: str, purpose: TokenPurpose) -> AccountToken | None:
@@ -94,14 +104,10 @@ def accept(token: str) -> ResponseReturnValue:
     form = NewPasswordForm(offer.email)
     if form.validate_on_submit():
         try:
-            accept_invitation(found, form.password.data or "")
+            accepted = accept_invitation(found, form.password.data or "")
         except LinkUnusable:
             return _link_gone(TokenPurpose.INVITATION)
-        # To sign-in, not straight in: sign-in is where every check on a person is made.
-        flash(
-            "Your account is ready. Sign in with your e-mail address and new password.", "success"
-        )
-        return redirect(url_for("auth.sign_in"), 303)
+        return _onwards(accepted, "Your account is ready.")
     return render_page(
         "accounts/new-password.html",
         form=form,
@@ -122,11 +128,10 @@ def _answer(found: AccountToken, token: str, offer: Offer) -> ResponseReturnValu
     form = ConfirmForm()
     if form.validate_on_submit():
         try:
-            role = accept_role(found, current_principal().user)
+            accepted = accept_role(found, current_principal().user)
         except LinkUnusable:
             return _link_gone(TokenPurpose.INVITATION)
-        flash(f"You have accepted the invitation. You are now {role}.", "success")
-        return redirect(url_for("main.home"), 303)
+        return _onwards(accepted, "You have accepted the invitation.")
     return render_page(
         "accounts/answer-invitation.html",
         offer=offer,
@@ -134,6 +139,14 @@ def _answer(found: AccountToken, token: str, offer: Offer) -> ResponseReturnValu
         form=form,
         decline_form=ConfirmForm(),
     )
+
+
+def _onwards(accepted: Accepted, done: str) -> ResponseReturnValue:
+    """On from an accepted invitation, signed in: home, or the step of signing in that the
+    role still needs."""
+    said = [done, f"You are now {accepted.role}." if accepted.role else ""]
+    flash(" ".join(part for part in [*said, STILL_TO_DO[accepted.next_step]] if part), "success")
+    return redirect(url_for(accepted.next_step.value), 303)
 
 
 def _unless_owner(found: AccountToken, token: str) -> ResponseReturnValue | None:
@@ -290,6 +303,7 @@ def user(user_id: int) -> ResponseReturnValue:
         is_self=account.id == who.user.id,
         needs_second_factor=details and needs_second_factor(account),
         may_reset_second_factor=second_factor_reset_refusal(who, account) is None,
+        may_unlock=unlock_refusal(who, account) is None,
         form=ConfirmForm(),
         describe=describe_membership,
     )
@@ -349,6 +363,26 @@ def reactivate_user(user_id: int) -> ResponseReturnValue:
         else:
             flash(f"{account.display_name} can sign in again.", "success")
     return redirect(back, 303)
+
+
+@bp.post("/users/<int:user_id>/unlock")
+@requires(Capability.UNLOCK_ACCOUNTS)
+def unlock_user(user_id: int) -> ResponseReturnValue:
+    """Lift the lock that failed sign-ins put on an account, when its owner asks."""
+    who = current_principal()
+    account = get_managed_user_or_404(who, user_id)
+    if ConfirmForm().validate_on_submit():
+        try:
+            unlock_account(who, account)
+        except Refused as refusal:
+            flash(str(refusal), "error")
+        else:
+            flash(
+                f"{account.display_name}'s account is unlocked: they can sign in from any "
+                "browser again. We have e-mailed them to say so.",
+                "success",
+            )
+    return redirect(url_for("accounts.user", user_id=account.id), 303)
 
 
 @bp.get("/users/invitations/<int:invitation_id>")

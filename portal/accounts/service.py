@@ -21,7 +21,7 @@ import re
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 from flask import current_app, url_for
@@ -48,11 +48,12 @@ from portal.access import (
     managed_invitation_scope,
     managed_school_ids,
     managed_user_scope,
+    may_unlock,
 )
 from portal.auth import two_factor
 from portal.auth.devices import remember_browser
-from portal.auth.lockout import clear_failures
-from portal.auth.service import find_user_by_email
+from portal.auth.lockout import clear_failures, is_locked, lift_locks
+from portal.auth.service import NextStep, find_user_by_email, password_accepted, role_taken
 from portal.db import db, utcnow
 from portal.models import (
     AccountToken,
@@ -210,6 +211,8 @@ def external_url(endpoint: str, **values: Any) -> str:
 
 class AccountStatus(enum.StrEnum):
     ACTIVE = "Active"
+    # Active, but failed sign-ins have locked out the browsers it does not know, for now.
+    LOCKED = "Locked"
     INVITED = "Invited"
     INVITATION_EXPIRED = "Invitation expired"
     DECLINED = "Declined"
@@ -257,10 +260,12 @@ def account_statuses(users: Sequence[User]) -> dict[int, AccountStatus]:
     unopened = [user.id for user in users if _inactive_without_password(user)]
     invited = _invited(unopened, live_only=False)
     live = _invited(invited, live_only=True)
+    moment = utcnow()
     result = {}
     for user in users:
         if user.is_active:
-            result[user.id] = AccountStatus.ACTIVE
+            locked = is_locked(user, moment)
+            result[user.id] = AccountStatus.LOCKED if locked else AccountStatus.ACTIVE
         elif user.id in live:
             result[user.id] = AccountStatus.INVITED
         elif user.id in invited:
@@ -336,6 +341,8 @@ class UserRow:
     # A person's row: their account (for what a council administrator sees of it).
     user: User | None = None
     invitation_id: int | None = None
+    # Until when a locked account is locked (the browsers it does not know).
+    locked_until: datetime | None = None
 
 
 def visible_memberships(user: User, school_ids: frozenset[int] | None) -> list[Membership]:
@@ -417,6 +424,7 @@ def _person_row(user: User, school_ids: frozenset[int] | None, status: AccountSt
         roles=visible_memberships(user, school_ids),
         status=status,
         user=user,
+        locked_until=user.locked_until if status is AccountStatus.LOCKED else None,
     )
 
 
@@ -660,9 +668,20 @@ def offer_of(token: AccountToken) -> Offer:
     )
 
 
-def accept_invitation(token: AccountToken, password: str) -> User:
+@dataclass(frozen=True)
+class Accepted:
+    """An invitation accepted: the role it gave (described, if it named one), and where its
+    owner goes next to be signed in with it."""
+
+    role: str | None
+    next_step: NextStep
+
+
+def accept_invitation(token: AccountToken, password: str) -> Accepted:
     """Open the invited person's account with the password they chose (making it, for
-    someone new), with the role the link offered. Raises LinkUnusable."""
+    someone new), with the role the link offered, and sign them in as the right password at
+    sign-in would (portal/auth/service.py): a council role's second factor still to give.
+    Raises LinkUnusable."""
     password_hash = hash_password(password)
     _claim(token)
     offer = token.invitation
@@ -691,12 +710,13 @@ def accept_invitation(token: AccountToken, password: str) -> User:
     detail = _take_up(account, offer) if offer is not None else {}
     audit.record("account.invitation_accepted", actor=account, subject=account, **detail)
     db.session.commit()
-    return account
+    return Accepted(role=detail.get("to"), next_step=password_accepted(account))
 
 
-def accept_role(token: AccountToken, account: User) -> str:
-    """``account``'s owner, signed in, takes the role the link offered; it is described.
-    Raises LinkUnusable."""
+def accept_role(token: AccountToken, account: User) -> Accepted:
+    """``account``'s owner, signed in, takes the role the link offered. Their session starts
+    afresh with it, and asks for a second factor if the role needs one this sign-in did not
+    give (portal/auth/service.py). Raises LinkUnusable."""
     offer = token.invitation
     if offer is None:
         # Only a link that opens its account has none, and that account is open already.
@@ -705,7 +725,7 @@ def accept_role(token: AccountToken, account: User) -> str:
     detail = _take_up(account, offer)
     audit.record("account.invitation_accepted", actor=account, subject=account, **detail)
     db.session.commit()
-    return str(detail["to"])
+    return Accepted(role=str(detail["to"]), next_step=role_taken(account))
 
 
 def decline_invitation(token: AccountToken) -> None:
@@ -897,6 +917,55 @@ def use_unlock_link(token: AccountToken) -> User:
     audit.record("account.unlock_link_used", actor=user, subject=user)
     db.session.commit()
     return user
+
+
+# --- unlocking an account for its owner ------------------------------------------------------
+
+
+def unlock_refusal(who: Principal, user: User) -> str | None:
+    """Why ``who`` cannot unlock ``user``'s account (one they manage), or None if they can."""
+    if not may_unlock(who, user):
+        if user.id == who.user.id:
+            return "You cannot unlock your own account: use the link we e-mailed you"
+        return "You cannot unlock accounts"
+    if not user.is_active or not is_locked(user, utcnow()):
+        return f"{user.display_name}'s account is not locked"
+    return None
+
+
+def unlock_account(who: Principal, user: User) -> None:
+    """Lift the lock that failed sign-ins put on ``user``'s account, for its owner who has
+    asked (portal/auth/lockout.py): any browser may sign in again, with the password (and
+    the code, for a council account). Raises Refused.
+
+    The owner is e-mailed, in case it was not they who asked, and told who unlocked it.
+    """
+    refusal = unlock_refusal(who, user)
+    if refusal is not None:
+        raise Refused(refusal)
+    locked_until = user.locked_until
+    lift_locks(user)
+    queue_email(
+        user.email,
+        f"Your account in the {_service()} has been unlocked",
+        f"Dear {user.display_name},\n\n"
+        f"Someone got the password or security code for your account in the {_service()} "
+        "wrong too many times, so it could be signed in to only from browsers you had signed "
+        f"in with before. {who.user.display_name} ({who.user.email}) has now unlocked it: you "
+        "can sign in from any browser again, as usual.\n\n"
+        f"{external_url('auth.sign_in')}\n\n"
+        "If you did not ask for this, or the failed attempts were not yours, someone else may "
+        "know or be guessing your password. Change it now, and tell "
+        f"{current_app.config['COUNCIL_CONTACT_EMAIL']}:\n\n"
+        f"{external_url('accounts.forgot')}\n",
+    )
+    audit.record(
+        "account.unlocked",
+        actor=who.user,
+        subject=user,
+        locked_until=locked_until.isoformat() if locked_until is not None else None,
+    )
+    db.session.commit()
 
 
 # --- removing, deactivating and reactivating ------------------------------------------------

@@ -204,6 +204,14 @@ def clear_failures(user: User) -> None:
         user.locked_until = None
 
 
+def lift_locks(user: User) -> None:
+    """Someone who manages the account unlocks it (portal/accounts/service.py): every count
+    starts again and every lock ends, on the browsers the account does not know and on those
+    it knows alike. The caller commits."""
+    clear_failures(user)
+    db.session.execute(delete(SignInDevice).where(SignInDevice.user_id == user.id))
+
+
 # --- per address, in the rate limiter's storage ----------------------------------------------
 
 

@@ -6,10 +6,12 @@ from portal.access import requires
 from portal.auth import bp, two_factor
 from portal.auth.forms import SecurityCodeForm, SignInForm, SignOutForm, TwoFactorSetupForm
 from portal.auth.service import (
+    NextStep,
     attempt_sign_in,
     code_step_locked,
     confirm_second_factor,
     now,
+    password_accepted,
     safe_next,
     second_factor_failed,
     sign_in,
@@ -71,13 +73,10 @@ def sign_in_page() -> ResponseReturnValue:
         # nor whether it is locked.
         return _sign_in_page(form, SIGN_IN_FAILED)
     next_url = safe_next(request.args.get("next"))
-    if two_factor.needs_second_factor(user) and user.totp_enabled_at is not None:
-        two_factor.begin_pending(user, next_url, now())
-        return redirect(url_for("auth.sign_in_code"), 303)
-    sign_in(user)
-    if two_factor.needs_second_factor(user):
-        return redirect(url_for("auth.two_factor"), 303)
-    return redirect(next_url or url_for("main.home"), 303)
+    step = password_accepted(user, next_url)
+    if step is NextStep.SIGNED_IN and next_url:
+        return redirect(next_url, 303)
+    return redirect(url_for(step.value), 303)
 
 
 @bp.route("/sign-in/code", methods=["GET", "POST"], endpoint="sign_in_code")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
@@ -121,6 +122,57 @@ def sign_in(user: User, second_factor: str | None = None) -> None:
     detail = {"second_factor": second_factor} if second_factor else {}
     audit.record("auth.sign_in", actor=user, subject=user, **detail)
     db.session.commit()
+
+
+class NextStep(enum.Enum):
+    """Where someone goes once their password has been accepted (the endpoint)."""
+
+    SECURITY_CODE = "auth.sign_in_code"
+    SET_UP_SECOND_FACTOR = "auth.two_factor"
+    SIGNED_IN = "main.home"
+
+
+def password_accepted(user: User, next_url: str | None = None) -> NextStep:
+    """The password step is done (the right password at sign-in, or one just chosen from an
+    invitation's link): on to the next step, the same for every way in.
+
+    An account with an authenticator app is only half signed in until its code is given
+    (nothing is signed in before then); one that needs an app and has none yet is signed in
+    to set one up, and can do nothing else until it has; anyone else is signed in.
+    """
+    if two_factor.needs_second_factor(user) and user.totp_enabled_at is not None:
+        two_factor.begin_pending(user, next_url, now())
+        return NextStep.SECURITY_CODE
+    sign_in(user)
+    if two_factor.needs_second_factor(user):
+        return NextStep.SET_UP_SECOND_FACTOR
+    return NextStep.SIGNED_IN
+
+
+def role_taken(user: User) -> NextStep:
+    """``user``, signed in, has just taken a new role: this session may now do more, so it
+    starts afresh (a new session for any change of privilege, as OWASP asks), keeping when it
+    signed in and whether it gave a second factor.
+
+    A council role needs a second factor this sign-in may not have given: with an app, the
+    session ends and the code is asked for as at sign-in; without one, the app is set up.
+    """
+    gave_second_factor = bool(session.get(SECOND_FACTOR))
+    signed_in_at = session.get(SIGNED_IN_AT)
+    needs_second_factor = two_factor.needs_second_factor(user)
+    if needs_second_factor and user.totp_enabled_at is not None and not gave_second_factor:
+        logout_user()
+        two_factor.begin_pending(user, None, now())
+        return NextStep.SECURITY_CODE
+    session.clear()
+    session.permanent = True
+    login_user(user)
+    if isinstance(signed_in_at, int):
+        session[SIGNED_IN_AT] = signed_in_at
+    session[SECOND_FACTOR] = gave_second_factor
+    if needs_second_factor and user.totp_enabled_at is None:
+        return NextStep.SET_UP_SECOND_FACTOR
+    return NextStep.SIGNED_IN
 
 
 def confirm_second_factor(user: User) -> None:

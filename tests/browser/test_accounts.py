@@ -1,7 +1,8 @@
 """Accounts in a real browser: a head teacher invites and withdraws an invitation, someone
-with an account signs in and accepts one, a person asks for a reset link, an administrator
-resets a lost authenticator app, and every page (with and without errors) passes axe and the
-CSP guard. Nothing here changes a demo account's password, second factor or roles: the live
+new chooses a password and is signed in, someone with an account signs in and accepts one, a
+person asks for a reset link, an administrator resets a lost authenticator app, a head
+teacher unlocks a locked account (with JavaScript and without), and every page (with and
+without errors) passes axe and the CSP guard. Nothing here changes a demo account's password, second factor or roles: the live
 server's database is shared."""
 
 from __future__ import annotations
@@ -91,6 +92,39 @@ def test_a_head_teacher_invites_someone_and_withdraws_it(
     check_page(page, "the users list after withdrawing")
     response = theirs.goto(link)
     assert response is not None and response.status == 410
+
+
+def test_someone_new_chooses_a_password_and_is_signed_in(
+    page: Page,
+    base_url: str,
+    check_page: CheckPage,
+    sign_in: SignIn,
+    live_app: Flask,
+    new_context: Callable[..., BrowserContext],
+) -> None:
+    sign_in(page, "head@oakfield.example")
+    email = f"joining.{uuid.uuid4().hex[:8]}@oakfield.example"
+    page.goto("/users/invite")
+    page.get_by_label("E-mail address").fill(email)
+    page.get_by_label("Full name").fill("Jo Demo-Joining")
+    page.get_by_label("School staff").check()
+    page.get_by_role("button", name="Send invitation").click()
+    expect(page.locator(".govuk-notification-banner")).to_contain_text(f"We have sent {email}")
+
+    theirs = new_context().new_page()
+    theirs.goto(invitation_link(live_app, email))
+    theirs.get_by_label("Create a password").fill("correct horse battery staple")
+    theirs.get_by_label("Confirm your password").fill("correct horse battery staple")
+    theirs.get_by_role("button", name="Save password").click()
+    # Straight in: home, signed in, without signing in again.
+    expect(theirs).to_have_url(f"{base_url}/")
+    expect(theirs.locator(".govuk-notification-banner")).to_contain_text(
+        "Your account is ready. You are now School staff, Oakfield Primary School."
+    )
+    expect(theirs.get_by_text(f"Signed in as {email}")).to_be_visible()
+    check_page(theirs, "home after choosing a password from an invitation")
+    # A complete sign-in: the browser is known to the account from now on.
+    assert "portal_device" in {cookie["name"] for cookie in theirs.context.cookies()}
 
 
 @pytest.fixture
@@ -316,3 +350,67 @@ def test_the_owner_signs_in_from_a_new_browser_with_the_emailed_link(
     assert response is not None and response.status == 410
     expect(page.locator("main")).to_contain_text("Each link to sign in from another browser")
     check_page(page, "a used link to sign in from a new browser")
+
+
+@pytest.fixture
+def staff_locked_out(live_app: Flask) -> str:
+    """Oakfield staff of this test's own, whose account failed sign-ins have locked against
+    browsers it does not know (the demo's people are shared by the other browser tests)."""
+    email = f"locked.out.{uuid.uuid4().hex[:8]}@oakfield.example"
+    with live_app.app_context():
+        oakfield = db.session.scalars(select(School.id).where(School.urn == 125601)).one()
+        staff = User(
+            email=email,
+            display_name="Lee Demo-Lockedout",
+            password_hash=hash_password(DEMO_PASSWORD),
+            password_changed_at=utcnow(),
+            failed_sign_ins=10,
+            locked_until=utcnow() + timedelta(minutes=15),
+        )
+        staff.memberships.append(Membership(role=Role.SCHOOL_STAFF, school_id=oakfield))
+        db.session.add(staff)
+        db.session.commit()
+    return email
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["javascript", "no-javascript"])
+def test_a_head_teacher_unlocks_a_locked_account(
+    base_url: str,
+    check_page: CheckPage,
+    sign_in: SignIn,
+    new_context: Callable[..., BrowserContext],
+    staff_locked_out: str,
+    javascript: bool,
+) -> None:
+    page = new_context(java_script_enabled=javascript).new_page()
+
+    def check(where: str) -> None:
+        # axe needs JavaScript; without it the CSP guard still watches every page.
+        if javascript:
+            check_page(page, where)
+
+    sign_in(page, "head@oakfield.example")
+    page.goto(f"/users/?q={staff_locked_out}")
+    row = page.locator("tbody tr", has_text=staff_locked_out)
+    expect(row).to_contain_text("Locked")
+    expect(row).to_contain_text("until")
+    check("the users list with a locked account")
+
+    row.get_by_role("link", name="Lee Demo-Lockedout").click()
+    expect(page.locator(".govuk-summary-list")).to_contain_text("Locked until")
+    check("a locked account's page")
+    page.get_by_role("button", name="Unlock account").click()
+    expect(page.locator(".govuk-notification-banner")).to_contain_text(
+        "Lee Demo-Lockedout's account is unlocked"
+    )
+    expect(page.locator(".govuk-summary-list")).to_contain_text("Active")
+    expect(page.get_by_role("button", name="Unlock account")).to_have_count(0)
+    check("the account's page after unlocking it")
+
+    # A browser the account does not know signs in again.
+    theirs = new_context(java_script_enabled=javascript).new_page()
+    theirs.goto("/sign-in")
+    theirs.get_by_label("E-mail address", exact=True).fill(staff_locked_out)
+    theirs.get_by_label("Password", exact=True).fill(DEMO_PASSWORD)
+    theirs.get_by_role("button", name="Sign in").click()
+    expect(theirs).to_have_url(f"{base_url}/")
