@@ -175,6 +175,25 @@ def test_council_staff_see_no_school_price_but_publishers_preview_one(client_for
     assert "Your price for 2027-28" in preview.select_one(".council-your-price").get_text()
 
 
+def test_a_price_from_one_session_says_one_session(client_for, session) -> None:  # type: ignore[no-untyped-def]
+    outreach = service(session, "Behaviour support outreach")
+    text = soup(client_for("head_teacher").get(f"/services/{outreach.id}")).get_text(" ")
+    # The demo's tiers start at 1 and 10 sessions, uplifted 2.5% for 2027-28.
+    assert "From 1 session: £189.63 a session" in text
+    assert "From 10 sessions: £169.13 a session" in text
+    assert "1 sessions" not in text
+
+
+@pytest.mark.parametrize(
+    ("pupils", "words"), [(0, "0 pupils"), (1, "1 pupil"), (2, "2 pupils"), (1200, "1,200 pupils")]
+)
+def test_templates_count_in_words(app, pupils: int, words: str) -> None:  # type: ignore[no-untyped-def]
+    from flask import render_template_string
+
+    with app.test_request_context():
+        assert render_template_string('{{ n | plural("pupil") }}', n=pupils) == words
+
+
 # --- publishing ---------------------------------------------------------------------------
 
 

@@ -19,7 +19,7 @@ from portal.models import (
     ServiceOffer,
 )
 from portal.pagination import Page, paginate
-from portal.services.pricing import NoPrice, PriceRule, Quote, applies_to, quote
+from portal.services.pricing import NoPrice, PriceRule, Quote, applies_to, quote, unit_priced
 
 PAGE_SIZE = 20
 
@@ -168,11 +168,7 @@ def prices_for_school(
         if rule.unit:
             # A unit price is shown per unit (or pack), with any minimum charge beside it:
             # quoting one unit with the minimum applied would read as the price of one.
-            per = (
-                f" per pack of {rule.pack_size} {rule.unit}s"
-                if rule.pack_size
-                else f" per {rule.unit}"
-            )
+            per = f" per {unit_priced(rule)}"
             minimum, rule = rule.minimum_pence, replace(rule, minimum_pence=None)
         try:
             priced = quote(rule, pupils=pupils, phase=school.phase.value)
