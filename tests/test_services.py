@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from bs4 import BeautifulSoup
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from portal.models import (
     AuditEvent,
@@ -19,6 +19,8 @@ from portal.models import (
     TradingDecision,
 )
 from tests.conftest import csrf_token
+
+PHASE_RATES = {"rate_nursery", "rate_primary", "rate_secondary", "rate_all_through"}
 
 
 def soup(response) -> BeautifulSoup:  # type: ignore[no-untyped-def]
@@ -232,6 +234,7 @@ def test_a_publisher_drafts_prices_previews_publishes_and_withdraws(client_for, 
         f"/services/{new.id}/offers/2027/options/new",
         name="Annual",
         basis="banded",
+        shown_basis="banded",
         audience="all",
         bands="0-200: 300.00\n201+: 450.00",
     )
@@ -309,6 +312,7 @@ def test_bad_prices_are_explained_beside_the_field(client_for, session, fields, 
         f"/services/{new.id}/offers/2027/options/new",
         name="Test",
         audience="all",
+        shown_basis=fields["basis"],
         **fields,
     )
     page = soup(response)
@@ -317,6 +321,138 @@ def test_bad_prices_are_explained_beside_the_field(client_for, session, fields, 
         assert error is not None, page.select_one(".govuk-error-summary")
         if message:
             assert message in error.get_text()
+
+
+# What each basis asks for, beside the name, the basis and the audience every option has.
+BASIS_FIELDS = {
+    "per_school": {"amount"},
+    "per_pupil": {"per_pupil", *PHASE_RATES, "minimum"},
+    "flat_plus_per_pupil": {"amount", "per_pupil", *PHASE_RATES, "minimum"},
+    "banded": {"bands"},
+    "per_unit": {"unit", "amount", "pack_size", "tiers", "minimum"},
+}
+EVERY_OPTION = {"csrf_token", "name", "basis", "audience", "shown_basis"}
+
+
+def fields_of(page: BeautifulSoup) -> set[str]:
+    return {
+        str(field["name"])
+        for field in page.select("main form input, main form select, main form textarea")
+    } - EVERY_OPTION
+
+
+@pytest.fixture
+def draft_path(client_for, session) -> str:  # type: ignore[no-untyped-def]
+    """The price options of the demo's Fire risk assessment for 2027-28, withdrawn."""
+    fire = service(session, "Fire risk assessment")
+    assert (
+        post(client_for("publisher"), f"/services/{fire.id}/offers/2027/withdraw").status_code
+        == 303
+    )
+    return f"/services/{fire.id}/offers/2027"
+
+
+@pytest.mark.parametrize("basis", list(BASIS_FIELDS))
+def test_the_option_form_asks_only_what_the_basis_needs(
+    client_for, draft_path: str, basis: str
+) -> None:  # type: ignore[no-untyped-def]
+    publisher = client_for("publisher")
+    first = soup(publisher.get(f"{draft_path}/options/new"))
+    # The basis first: nothing priced yet, and no "Save" until it is chosen.
+    assert fields_of(first) == set()
+    assert [b.get_text(strip=True) for b in first.select("main form button")] == ["Continue"]
+    chosen = {"name": "Annual", "basis": basis, "audience": "all", "choose_basis": "Continue"}
+    # Without JavaScript, "Continue" draws the whole form for the basis.
+    page = soup(post(publisher, f"{draft_path}/options/new", **chosen))
+    assert fields_of(page) == BASIS_FIELDS[basis]
+    assert page.select_one("#shown_basis")["value"] == basis
+    assert page.select_one(".govuk-error-summary") is None
+    assert page.select_one("#name")["value"] == "Annual"
+    assert [b.get_text(strip=True) for b in page.select("main form button")] == [
+        "Save price option"
+    ]
+    # With htmx, choosing the basis swaps in the same fields, and only them.
+    swapped = publisher.post(
+        f"{draft_path}/options/new",
+        data={"csrf_token": csrf_token(publisher, "/services/"), **chosen},
+        headers={"HX-Request": "true"},
+    )
+    fragment = soup(swapped)
+    assert "<html" not in swapped.get_data(as_text=True)
+    assert fragment.select_one("div")["id"] == "basis-fields"
+    assert {str(f["name"]) for f in fragment.select("input, select, textarea")} == BASIS_FIELDS[
+        basis
+    ] | {"shown_basis"}
+
+
+def test_continue_without_a_basis_asks_for_one(client_for, draft_path: str) -> None:  # type: ignore[no-untyped-def]
+    page = soup(
+        post(client_for("publisher"), f"{draft_path}/options/new", name="A", choose_basis="1")
+    )
+    assert (
+        page.select_one("#basis-error")
+        .get_text(" ", strip=True)
+        .endswith("Select the pricing basis")
+    )
+    assert fields_of(page) == set()
+
+
+def test_saving_after_changing_the_basis_shows_the_new_fields_and_saves_nothing(
+    client_for, session, draft_path: str
+) -> None:  # type: ignore[no-untyped-def]
+    publisher = client_for("publisher")
+    before = session.scalar(select(func.count(PriceOption.id)))
+    # The fields were drawn for a per school price; the basis was then changed to banded.
+    page = soup(
+        post(
+            publisher,
+            f"{draft_path}/options/new",
+            name="Annual",
+            basis="banded",
+            shown_basis="per_school",
+            audience="all",
+            amount="100.00",
+        )
+    )
+    assert fields_of(page) == BASIS_FIELDS["banded"]
+    assert page.select_one(".govuk-error-summary") is None
+    assert session.scalar(select(func.count(PriceOption.id))) == before
+
+
+def test_only_the_basis_fields_are_saved(client_for, session, draft_path: str) -> None:  # type: ignore[no-untyped-def]
+    """What another basis's fields held (typed before the basis changed) is not the price."""
+    saved = post(
+        client_for("publisher"),
+        f"{draft_path}/options/new",
+        name="Whole school",
+        basis="per_school",
+        shown_basis="per_school",
+        audience="all",
+        amount="250.00",
+        bands="0-100: 10.00",
+        per_pupil="3.00",
+        minimum="900.00",
+        unit="day",
+    )
+    assert saved.status_code == 303
+    option = session.scalars(select(PriceOption).where(PriceOption.name == "Whole school")).one()
+    assert (option.basis, option.amount_pence, option.per_pupil_pence) == (
+        PricingBasis.PER_SCHOOL,
+        25000,
+        0,
+    )
+    assert (option.rates, option.minimum_pence, option.unit) == ({}, None, None)
+
+
+def test_changing_an_option_shows_its_basis_fields(client_for, session) -> None:  # type: ignore[no-untyped-def]
+    outreach = service(session, "Behaviour support outreach")
+    publisher = client_for("publisher")
+    post(publisher, f"/services/{outreach.id}/offers/2027/withdraw")
+    option = next(o for o in outreach.offers if o.year == 2027).options[0]
+    page = soup(publisher.get(f"/services/{outreach.id}/offers/2027/options/{option.id}"))
+    assert fields_of(page) == BASIS_FIELDS["per_unit"]
+    assert page.select_one("#unit option[selected]")["value"] == "session"
+    assert page.select_one("#tiers").get_text() == "1: 189.63\n10: 169.13"
 
 
 def test_copying_a_year_uplifts_every_price_and_leaves_ceased_services_behind(

@@ -30,6 +30,7 @@ from portal.rendering import render_page
 from portal.services import bp, catalogue, publishing
 from portal.services.display import describe
 from portal.services.forms import (
+    AMOUNT_LABELS,
     CopyYearForm,
     OfferForm,
     OptionForm,
@@ -312,14 +313,23 @@ def option(service_id: int, year: int, option_id: int | None = None) -> Response
         flash("Withdraw the offer before changing its prices.", "error")
         return redirect(url_for("services.offer", service_id=service.id, year=year), 303)
     form = OptionForm(data=option_form_data(existing) if existing else None)
-    if form.validate_on_submit():
+    if form.saving() and form.validate_on_submit():
         details = form.details()
         if details is not None:
             publishing.save_option(the_offer, existing, details, current_principal().user)
             flash(f"The price option “{details.name}” has been saved.", "success")
             return redirect(url_for("services.offer", service_id=service.id, year=year), 303)
+    fields = form.show_basis()
     return render_page(
-        "services/option.html", service=service, offer=the_offer, form=form, option=existing
+        "services/option.html",
+        # Choosing a basis with htmx swaps in only its fields.
+        fragment="basis_fields",
+        service=service,
+        offer=the_offer,
+        form=form,
+        option=existing,
+        fields=[field.name for field in fields],
+        amount_label=AMOUNT_LABELS.get(form.chosen_basis()),  # type: ignore[call-overload]
     )
 
 
