@@ -38,7 +38,7 @@ from portal.models import (
     ServiceKind,
     TradingDecision,
 )
-from portal.numbers import whole_number
+from portal.numbers import record_id, whole_number
 from portal.phones import parse_uk_phone
 from portal.services.pricing import PriceRule, parse_pounds, validate
 from portal.services.publishing import OptionDetails, ServiceDetails
@@ -439,3 +439,28 @@ class CopyYearForm(FlaskForm):
             raise ValidationError("Enter the uplift as a number, like 3.5") from error
         if not value.is_finite() or value < -50 or value > 100:
             raise ValidationError("Enter an uplift between -50 and 100 per cent")
+
+
+# A year's offer is tens of services, a large council's a few hundred.
+MOST_OFFERS_AT_ONCE = 1000
+
+
+class PublishDraftsForm(FlaskForm):
+    """Draft offers ticked to be published together."""
+
+    year = HiddenField()
+    # The ids of the offers ticked; checked against the drafts when published, so any
+    # value is accepted here and one that is not an offer's id is simply not found.
+    offer = SelectMultipleField(validate_choice=False)
+    submit = SubmitField("Publish the selected offers", widget=GovSubmitInput())
+
+    def validate_offer(self, field: SelectMultipleField) -> None:
+        if not field.data:
+            raise ValidationError("Select the offers to publish")
+        if len(field.data) > MOST_OFFERS_AT_ONCE:
+            raise ValidationError(
+                f"Select at most {MOST_OFFERS_AT_ONCE:,} offers to publish at a time"
+            )
+
+    def offer_ids(self) -> list[int]:
+        return [i for i in (record_id(value) for value in self.offer.data or ()) if i is not None]
