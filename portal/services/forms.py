@@ -224,7 +224,7 @@ class OptionForm(FlaskForm):
         "Unit (for per unit prices)",
         widget=GovSelect(),
         choices=[SelectChoice("", "Choose a unit")] + [SelectChoice(u, u) for u in UNITS],
-        # Checked in validate_unit, so that a missing answer reads as "not sold per unit".
+        # Checked in validate_unit; no answer is asked for in details(), as "Choose the unit".
         validate_choice=False,
     )
     tiers = TextAreaField(
@@ -250,6 +250,13 @@ class OptionForm(FlaskForm):
             and self.chosen_basis() is not None
             and self.shown_basis.data == self.basis.data
         )
+
+    def amount_label(self) -> str:
+        """The amount field's label for the chosen basis: a price, a fee, a unit price."""
+        basis = self.chosen_basis()
+        if basis is None:
+            return self.amount.label.text
+        return AMOUNT_LABELS.get(basis, self.amount.label.text)
 
     def show_basis(self) -> tuple[Field, ...]:
         """Ready the form to be drawn for the chosen basis: its fields, none without one.

@@ -30,7 +30,6 @@ from portal.rendering import render_page
 from portal.services import bp, catalogue, publishing
 from portal.services.display import describe
 from portal.services.forms import (
-    AMOUNT_LABELS,
     CopyYearForm,
     OfferForm,
     OptionForm,
@@ -338,7 +337,6 @@ def option(service_id: int, year: int, option_id: int | None = None) -> Response
         form=form,
         option=existing,
         fields=[field.name for field in fields],
-        amount_label=AMOUNT_LABELS.get(form.chosen_basis()),  # type: ignore[call-overload]
     )
 
 
