@@ -23,7 +23,16 @@ from flask_login import current_user
 from sqlalchemy import ColumnElement, Select, false, or_, select, true
 
 from portal.db import db
-from portal.models import Area, Membership, MembershipInvitation, Role, School, User
+from portal.models import (
+    Area,
+    Membership,
+    MembershipInvitation,
+    OfferStatus,
+    Role,
+    School,
+    ServiceOffer,
+    User,
+)
 
 
 class Capability(enum.StrEnum):
@@ -271,6 +280,21 @@ def visible_areas(who: Principal) -> Select[tuple[Area]]:
     area_ids = visible_area_ids(who)
     query = select(Area).order_by(Area.name)
     return query if area_ids is None else query.where(Area.id.in_(area_ids))
+
+
+def visible_offer_scope(who: Principal) -> ColumnElement[bool]:
+    """The services' yearly offers ``who`` may see: the published ones, and every offer
+    (drafts, withdrawn) for those who edit services, whose work they are."""
+    if who.can(Capability.EDIT_SERVICES):
+        return true()
+    return ServiceOffer.status == OfferStatus.PUBLISHED
+
+
+def editable_offer_scope(who: Principal) -> ColumnElement[bool]:
+    """The offers ``who`` may change, price and publish. Publishers and council
+    administrators keep the council's whole offer (DESIGN.md); nobody else edits any.
+    Fails closed."""
+    return true() if who.can(Capability.EDIT_SERVICES) else false()
 
 
 def support_request_scope(who: Principal) -> ColumnElement[bool]:

@@ -472,6 +472,27 @@ SERVICES: list[dict[str, Any]] = [
     ),
 ]
 
+# New services whose offer for next year is still being drafted, so that the publisher's
+# list of drafts shows one ready to publish and one not (it has no price yet).
+DRAFTS: list[dict[str, Any]] = [
+    dict(
+        name="Online safety training for staff",
+        category="School improvement",
+        kind=K.TRADED,
+        summary="Training for every member of staff on keeping pupils safe online.",
+        included="A twilight session in school, the online safety policy template and a yearly update.",
+        options=[option("Whole staff session", B.PER_SCHOOL, amount_pence=35000)],
+    ),
+    dict(
+        name="Outdoor learning residentials",
+        category="Outdoor education",
+        kind=K.TRADED,
+        summary="Two- and three-night residential visits at the council's outdoor centre.",
+        included="Accommodation, meals, instructors and all activity equipment.",
+        options=[],
+    ),
+]
+
 
 def _make_option(position: int, values: dict[str, Any]) -> PriceOption:
     return PriceOption(
@@ -505,29 +526,15 @@ def _uplifted(options: list[dict[str, Any]], percent: float) -> list[PriceOption
 
 
 def seed_services(schools: dict[int, School]) -> int:
-    """The offer for last year (published) and next year (published, with changes)."""
+    """The offer for last year (published) and next year (published, with changes, and two
+    new services still in draft)."""
     if db.session.scalar(select(func.count(Service.id))):
         return int(db.session.scalar(select(func.count(Service.id))) or 0)
     categories = {name: ServiceCategory(name=name) for name in CATEGORIES}
     db.session.add_all(categories.values())
     now = utcnow()
-    for entry in SERVICES:
-        service = Service(
-            name=entry["name"],
-            category=categories[entry["category"]],
-            kind=entry["kind"],
-            summary=entry["summary"],
-            included=entry["included"],
-            statutory_duties=entry.get("duties"),
-            standards="We answer enquiries within two working days and visits are confirmed in writing.",
-            provider_team=f"{entry['category']} team",
-            contact_email=entry["category"].lower().replace(" and ", ".").replace(" ", ".")
-            + "@council.example",
-            contact_phone="+441214960" + f"{700 + SERVICES.index(entry):03d}",
-            eligible=entry.get("eligible", []),
-            phases=entry.get("phases", []),
-        )
-        db.session.add(service)
+    for number, entry in enumerate(SERVICES):
+        service = _service(entry, categories, number)
         change = entry.get("next", ("uplift", 0))
         vat = entry.get("vat", False)
         if change[0] != "new":
@@ -570,6 +577,15 @@ def seed_services(schools: dict[int, School]) -> int:
                 options=options,
             )
         )
+    for number, entry in enumerate(DRAFTS, start=len(SERVICES)):
+        _service(entry, categories, number).offers.append(
+            ServiceOffer(
+                year=NEXT_YEAR,
+                status=OfferStatus.DRAFT,
+                decision=TradingDecision.NEW,
+                options=[_make_option(i, o) for i, o in enumerate(entry["options"])],
+            )
+        )
     # Pupils on roll as the census recorded them: last year a little different from now.
     for school in schools.values():
         for year, pupils in (
@@ -578,7 +594,27 @@ def seed_services(schools: dict[int, School]) -> int:
         ):
             db.session.add(SchoolRoll(school_id=school.id, year=year, pupils_on_roll=pupils))
     db.session.commit()
-    return len(SERVICES)
+    return len(SERVICES) + len(DRAFTS)
+
+
+def _service(entry: dict[str, Any], categories: dict[str, ServiceCategory], number: int) -> Service:
+    service = Service(
+        name=entry["name"],
+        category=categories[entry["category"]],
+        kind=entry["kind"],
+        summary=entry["summary"],
+        included=entry["included"],
+        statutory_duties=entry.get("duties"),
+        standards="We answer enquiries within two working days and visits are confirmed in writing.",
+        provider_team=f"{entry['category']} team",
+        contact_email=entry["category"].lower().replace(" and ", ".").replace(" ", ".")
+        + "@council.example",
+        contact_phone="+441214960" + f"{700 + number:03d}",
+        eligible=entry.get("eligible", []),
+        phases=entry.get("phases", []),
+    )
+    db.session.add(service)
+    return service
 
 
 def seed_buyback(schools: dict[int, School]) -> int:

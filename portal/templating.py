@@ -12,7 +12,7 @@ from portal.access import Capability, principal
 from portal.navigation import navigation_items
 from portal.pagination import Page, pagination_params
 from portal.phones import national
-from portal.services.pricing import format_pence
+from portal.services.pricing import format_pence, plural
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -57,3 +57,4 @@ def init_app(app: Flask) -> None:
     app.add_template_global(Capability, "Capability")
     app.add_template_filter(national, "phone")
     app.add_template_filter(format_pence, "pounds")
+    app.add_template_filter(plural, "plural")

@@ -416,6 +416,10 @@ CASES = [
     ),
     Case("GET", "/services/copy-year", "/services/copy-year", EDITORS, denied=403),
     Case("POST", "/services/copy-year", "/services/copy-year", EDITORS, denied=403),
+    # A year's drafts, to publish many at once; posted with none ticked, it asks for some.
+    Case("GET", "/services/drafts", "/services/drafts", EDITORS, denied=403),
+    Case("GET", "/services/drafts?year=2027&select=all", "/services/drafts", EDITORS, denied=403),
+    Case("POST", "/services/drafts", "/services/drafts", EDITORS, denied=403),
     # Buy-back: a school's choice by DESIGN.md's scope; preparing by school roles, submitting
     # by leaders (tested in test_buyback); windows and analysis for the council.
     Case(

@@ -10,6 +10,7 @@ Technical Services), in pence, so each example can be checked against a real pri
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 from decimal import ROUND_HALF_UP, Decimal
 from types import SimpleNamespace
@@ -28,6 +29,7 @@ from portal.services.pricing import (
     applies_to,
     format_pence,
     parse_pounds,
+    plural,
     quote,
     uplift,
     uplift_rule,
@@ -723,3 +725,99 @@ def shifted(bands: tuple[Band, ...], by: int) -> tuple[Band, ...]:
         )
         for band in bands
     )
+
+
+# --- counts in words ------------------------------------------------------------------------
+
+# A count and what it counts, as prices are described: "1 day", "10 visits", "412 pupils".
+COUNTED = re.compile(
+    r"(?<![\d,.£])([0-9]{1,3}(?:,[0-9]{3})+|[0-9]+) "
+    r"(half day|hour|day|session|place|visit|course|post|employee|pupil|pack|unit)(es|s)?\b"
+)
+# Small counts, 1 above all, are where "1 days" hides; large ones are where commas appear.
+counts = st.integers(1, 3) | st.integers(0, 2_000_000)
+
+
+def assert_counts_agree(text: str) -> None:
+    """Each count in the text is singular for exactly one and plural otherwise."""
+    for match in COUNTED.finditer(text):
+        count = int(match[1].replace(",", ""))
+        assert (match[3] is None) == (count == 1), f"“{match[0]}” in “{text}”"
+
+
+@st.composite
+def unit_rules(draw: st.DrawFn) -> PriceRule:
+    """Per-unit prices in every unit the form offers, with packs and tiers of any size."""
+    from portal.services.forms import UNITS
+
+    starts = draw(st.lists(st.integers(1, 3) | st.integers(1, 100_000), unique=True, max_size=3))
+    return PriceRule(
+        PER_UNIT,
+        amount_pence=draw(amounts),
+        unit=draw(st.sampled_from(UNITS)),
+        tiers=tuple(Tier(start, draw(amounts)) for start in starts),
+        pack_size=draw(st.none() | counts.filter(bool)),
+        vat=draw(st.booleans()),
+    )
+
+
+@given(unit_rules(), counts.filter(bool), counts)
+def test_every_count_in_a_price_reads_singular_for_one(
+    rule: PriceRule, quantity: int, pupils: int
+) -> None:
+    from portal.api.costs import amounts as cost_amounts
+    from portal.services.catalogue import prices_for_school
+    from portal.services.display import describe
+
+    described = describe(rule)
+    # "From 1 day: £575.00 a day", not "From 1 days", and every tier has its line.
+    assert len([line for line in described if line.startswith("From ")]) == (
+        0 if rule.pack_size else len(rule.tiers)
+    )
+    texts = [
+        *described,
+        *quote(rule, pupils=pupils, phase="Primary", quantity=quantity).workings,
+        *(amount.description for amount in cost_amounts(rule)),
+    ]
+    option = SimpleNamespace(
+        name="Option",
+        basis=rule.basis.value,
+        amount_pence=rule.amount_pence,
+        per_pupil_pence=0,
+        unit=rule.unit,
+        minimum_pence=None,
+        audience=Audience.ALL.value,
+        rates=rule.to_rates(),
+    )
+    offer = SimpleNamespace(options=[option], vat_applies=rule.vat, year=2027)
+    school = SimpleNamespace(is_academy=False, phase=Phase.PRIMARY)
+    texts += [price.per for price in prices_for_school(offer, school, pupils)]  # type: ignore[arg-type]
+    for text in texts:
+        assert_counts_agree(text)
+
+
+@given(per_pupil_rules() | open_banded_rules(), counts)
+def test_pupil_counts_read_singular_for_one(rule: PriceRule, pupils: int) -> None:
+    try:
+        workings = quote(rule, pupils=pupils, phase="Primary").workings
+    except NoPrice as refused:
+        workings = (str(refused),)
+    for text in workings:
+        assert_counts_agree(text)
+
+
+@pytest.mark.parametrize(
+    ("count", "noun", "words"),
+    [
+        (0, "day", "0 days"),
+        (1, "day", "1 day"),
+        (1, "half day", "1 half day"),
+        (2, "half day", "2 half days"),
+        (1_000, "pupil", "1,000 pupils"),
+        (3, "class", "3 classes"),
+        (2, "nursery", "2 nurseries"),
+        (2, "day", "2 days"),
+    ],
+)
+def test_plural(count: int, noun: str, words: str) -> None:
+    assert plural(count, noun) == words

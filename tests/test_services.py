@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from bs4 import BeautifulSoup
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from portal.models import (
     AuditEvent,
@@ -19,6 +19,8 @@ from portal.models import (
     TradingDecision,
 )
 from tests.conftest import csrf_token
+
+PHASE_RATES = {"rate_nursery", "rate_primary", "rate_secondary", "rate_all_through"}
 
 
 def soup(response) -> BeautifulSoup:  # type: ignore[no-untyped-def]
@@ -175,6 +177,25 @@ def test_council_staff_see_no_school_price_but_publishers_preview_one(client_for
     assert "Your price for 2027-28" in preview.select_one(".council-your-price").get_text()
 
 
+def test_a_price_from_one_session_says_one_session(client_for, session) -> None:  # type: ignore[no-untyped-def]
+    outreach = service(session, "Behaviour support outreach")
+    text = soup(client_for("head_teacher").get(f"/services/{outreach.id}")).get_text(" ")
+    # The demo's tiers start at 1 and 10 sessions, uplifted 2.5% for 2027-28.
+    assert "From 1 session: £189.63 a session" in text
+    assert "From 10 sessions: £169.13 a session" in text
+    assert "1 sessions" not in text
+
+
+@pytest.mark.parametrize(
+    ("pupils", "words"), [(0, "0 pupils"), (1, "1 pupil"), (2, "2 pupils"), (1200, "1,200 pupils")]
+)
+def test_templates_count_in_words(app, pupils: int, words: str) -> None:  # type: ignore[no-untyped-def]
+    from flask import render_template_string
+
+    with app.test_request_context():
+        assert render_template_string('{{ n | plural("pupil") }}', n=pupils) == words
+
+
 # --- publishing ---------------------------------------------------------------------------
 
 
@@ -213,6 +234,7 @@ def test_a_publisher_drafts_prices_previews_publishes_and_withdraws(client_for, 
         f"/services/{new.id}/offers/2027/options/new",
         name="Annual",
         basis="banded",
+        shown_basis="banded",
         audience="all",
         bands="0-200: 300.00\n201+: 450.00",
     )
@@ -290,6 +312,7 @@ def test_bad_prices_are_explained_beside_the_field(client_for, session, fields, 
         f"/services/{new.id}/offers/2027/options/new",
         name="Test",
         audience="all",
+        shown_basis=fields["basis"],
         **fields,
     )
     page = soup(response)
@@ -298,6 +321,138 @@ def test_bad_prices_are_explained_beside_the_field(client_for, session, fields, 
         assert error is not None, page.select_one(".govuk-error-summary")
         if message:
             assert message in error.get_text()
+
+
+# What each basis asks for, beside the name, the basis and the audience every option has.
+BASIS_FIELDS = {
+    "per_school": {"amount"},
+    "per_pupil": {"per_pupil", *PHASE_RATES, "minimum"},
+    "flat_plus_per_pupil": {"amount", "per_pupil", *PHASE_RATES, "minimum"},
+    "banded": {"bands"},
+    "per_unit": {"unit", "amount", "pack_size", "tiers", "minimum"},
+}
+EVERY_OPTION = {"csrf_token", "name", "basis", "audience", "shown_basis"}
+
+
+def fields_of(page: BeautifulSoup) -> set[str]:
+    return {
+        str(field["name"])
+        for field in page.select("main form input, main form select, main form textarea")
+    } - EVERY_OPTION
+
+
+@pytest.fixture
+def draft_path(client_for, session) -> str:  # type: ignore[no-untyped-def]
+    """The price options of the demo's Fire risk assessment for 2027-28, withdrawn."""
+    fire = service(session, "Fire risk assessment")
+    assert (
+        post(client_for("publisher"), f"/services/{fire.id}/offers/2027/withdraw").status_code
+        == 303
+    )
+    return f"/services/{fire.id}/offers/2027"
+
+
+@pytest.mark.parametrize("basis", list(BASIS_FIELDS))
+def test_the_option_form_asks_only_what_the_basis_needs(
+    client_for, draft_path: str, basis: str
+) -> None:  # type: ignore[no-untyped-def]
+    publisher = client_for("publisher")
+    first = soup(publisher.get(f"{draft_path}/options/new"))
+    # The basis first: nothing priced yet, and no "Save" until it is chosen.
+    assert fields_of(first) == set()
+    assert [b.get_text(strip=True) for b in first.select("main form button")] == ["Continue"]
+    chosen = {"name": "Annual", "basis": basis, "audience": "all", "choose_basis": "Continue"}
+    # Without JavaScript, "Continue" draws the whole form for the basis.
+    page = soup(post(publisher, f"{draft_path}/options/new", **chosen))
+    assert fields_of(page) == BASIS_FIELDS[basis]
+    assert page.select_one("#shown_basis")["value"] == basis
+    assert page.select_one(".govuk-error-summary") is None
+    assert page.select_one("#name")["value"] == "Annual"
+    assert [b.get_text(strip=True) for b in page.select("main form button")] == [
+        "Save price option"
+    ]
+    # With htmx, choosing the basis swaps in the same fields, and only them.
+    swapped = publisher.post(
+        f"{draft_path}/options/new",
+        data={"csrf_token": csrf_token(publisher, "/services/"), **chosen},
+        headers={"HX-Request": "true"},
+    )
+    fragment = soup(swapped)
+    assert "<html" not in swapped.get_data(as_text=True)
+    assert fragment.select_one("div")["id"] == "basis-fields"
+    assert {str(f["name"]) for f in fragment.select("input, select, textarea")} == BASIS_FIELDS[
+        basis
+    ] | {"shown_basis"}
+
+
+def test_continue_without_a_basis_asks_for_one(client_for, draft_path: str) -> None:  # type: ignore[no-untyped-def]
+    page = soup(
+        post(client_for("publisher"), f"{draft_path}/options/new", name="A", choose_basis="1")
+    )
+    assert (
+        page.select_one("#basis-error")
+        .get_text(" ", strip=True)
+        .endswith("Select the pricing basis")
+    )
+    assert fields_of(page) == set()
+
+
+def test_saving_after_changing_the_basis_shows_the_new_fields_and_saves_nothing(
+    client_for, session, draft_path: str
+) -> None:  # type: ignore[no-untyped-def]
+    publisher = client_for("publisher")
+    before = session.scalar(select(func.count(PriceOption.id)))
+    # The fields were drawn for a per school price; the basis was then changed to banded.
+    page = soup(
+        post(
+            publisher,
+            f"{draft_path}/options/new",
+            name="Annual",
+            basis="banded",
+            shown_basis="per_school",
+            audience="all",
+            amount="100.00",
+        )
+    )
+    assert fields_of(page) == BASIS_FIELDS["banded"]
+    assert page.select_one(".govuk-error-summary") is None
+    assert session.scalar(select(func.count(PriceOption.id))) == before
+
+
+def test_only_the_basis_fields_are_saved(client_for, session, draft_path: str) -> None:  # type: ignore[no-untyped-def]
+    """What another basis's fields held (typed before the basis changed) is not the price."""
+    saved = post(
+        client_for("publisher"),
+        f"{draft_path}/options/new",
+        name="Whole school",
+        basis="per_school",
+        shown_basis="per_school",
+        audience="all",
+        amount="250.00",
+        bands="0-100: 10.00",
+        per_pupil="3.00",
+        minimum="900.00",
+        unit="day",
+    )
+    assert saved.status_code == 303
+    option = session.scalars(select(PriceOption).where(PriceOption.name == "Whole school")).one()
+    assert (option.basis, option.amount_pence, option.per_pupil_pence) == (
+        PricingBasis.PER_SCHOOL,
+        25000,
+        0,
+    )
+    assert (option.rates, option.minimum_pence, option.unit) == ({}, None, None)
+
+
+def test_changing_an_option_shows_its_basis_fields(client_for, session) -> None:  # type: ignore[no-untyped-def]
+    outreach = service(session, "Behaviour support outreach")
+    publisher = client_for("publisher")
+    post(publisher, f"/services/{outreach.id}/offers/2027/withdraw")
+    option = next(o for o in outreach.offers if o.year == 2027).options[0]
+    page = soup(publisher.get(f"/services/{outreach.id}/offers/2027/options/{option.id}"))
+    assert fields_of(page) == BASIS_FIELDS["per_unit"]
+    assert page.select_one("#unit option[selected]")["value"] == "session"
+    assert page.select_one("#tiers").get_text() == "1: 189.63\n10: 169.13"
 
 
 def test_copying_a_year_uplifts_every_price_and_leaves_ceased_services_behind(
@@ -348,3 +503,231 @@ def test_the_catalogues_queries_do_not_grow_with_the_services_listed(
     with count_queries() as many:
         assert head.get("/services/").status_code == 200
     assert many.count == few.count
+
+
+# --- a year's drafts, published together ---------------------------------------------------------
+
+
+def copied_year(client, session) -> list[ServiceOffer]:  # type: ignore[no-untyped-def]
+    """2027-28's offer copied to 2028-29: the drafts, by service name."""
+    assert post(client, "/services/copy-year", from_year="2027", uplift="0").status_code == 303
+    drafts = session.scalars(
+        select(ServiceOffer).join(Service).where(ServiceOffer.year == 2028).order_by(Service.name)
+    ).all()
+    assert len(drafts) > 3 and all(o.status is OfferStatus.DRAFT for o in drafts)
+    return list(drafts)
+
+
+def ticked(page: BeautifulSoup) -> set[int]:
+    return {int(box["value"]) for box in page.select('input[name="offer"][checked]')}
+
+
+def rows(page: BeautifulSoup) -> dict[str, str]:
+    """Each draft listed: its service's name, and what its row says before publishing."""
+    return {
+        row.select_one("label").get_text(strip=True): row.select("td")[-1].get_text(" ", strip=True)
+        for row in page.select("#offers tbody tr")
+    }
+
+
+def test_copying_a_year_shows_its_drafts_each_checked(client_for, session) -> None:  # type: ignore[no-untyped-def]
+    publisher = client_for("publisher")
+    response = post(publisher, "/services/copy-year", from_year="2027", uplift="0")
+    assert response.headers["Location"] == "/services/drafts?year=2028"
+    drafts = session.scalars(select(ServiceOffer).where(ServiceOffer.year == 2028)).all()
+    page = soup(publisher.get(response.headers["Location"]))
+    assert page.select_one("h1").get_text(strip=True) == "Draft offers for 2028-29"
+    banner = page.select_one(".govuk-notification-banner").get_text(" ", strip=True)
+    assert f"{len(drafts)} offers drafted for 2028-29. Check them below, then publish them." in (
+        banner
+    )
+    listed = rows(page)
+    assert set(listed) == {offer.service.name for offer in drafts}
+    assert all(said.startswith("Ready") for said in listed.values())
+    assert ticked(page) == set()
+    assert f"{len(drafts)} draft offers: {len(drafts)} ready to publish." in page.get_text(" ")
+
+
+def test_the_demo_drafts_say_what_stops_them(client_for) -> None:  # type: ignore[no-untyped-def]
+    page = soup(client_for("publisher").get("/services/drafts"))
+    assert page.select_one("h1").get_text(strip=True) == "Draft offers for 2027-28"
+    listed = rows(page)
+    assert listed["Online safety training for staff"].startswith("Ready")
+    assert listed["Outdoor learning residentials"].startswith(
+        "Add at least one price option: this is a traded service"
+    )
+    assert "2 draft offers: 1 ready to publish, 1 needs changing first." in page.get_text(" ")
+    # A ceased service's draft records that it stops: listed apart, not to publish.
+    assert "Governor training only" not in listed
+    ceased = page.find("h2", string="Ceased in 2027-28").find_next("ul").get_text(" ", strip=True)
+    assert ceased == "Governor training only"
+
+
+@pytest.mark.parametrize(("select_", "expected"), [("all", 2), ("ready", 1), ("", 0), ("x", 0)])
+def test_select_all_works_without_javascript(client_for, session, select_, expected) -> None:  # type: ignore[no-untyped-def]
+    page = soup(client_for("publisher").get(f"/services/drafts?year=2027&select={select_}"))
+    chosen = session.scalars(select(ServiceOffer.id).where(ServiceOffer.id.in_(ticked(page))))
+    names = {session.get(ServiceOffer, i).service.name for i in chosen}
+    assert len(ticked(page)) == expected
+    if expected == 1:
+        assert names == {"Online safety training for staff"}
+
+
+def test_a_publisher_publishes_many_at_once_and_is_told_which_failed(client_for, session) -> None:  # type: ignore[no-untyped-def]
+    publisher, school = client_for("publisher"), client_for("head_teacher")
+    drafts = copied_year(publisher, session)
+    # One of those chosen has lost its prices since it was copied.
+    broken = next(o for o in drafts if o.service.kind is ServiceKind.TRADED)
+    fine = [o for o in drafts if o is not broken][:3]
+    broken.options.clear()
+    session.commit()
+    before = session.scalar(select(func.max(AuditEvent.id)))
+    chosen = [broken, *fine]
+    response = publisher.post(
+        "/services/drafts",
+        data={
+            "csrf_token": csrf_token(publisher, "/services/"),
+            "year": "2028",
+            "offer": [str(o.id) for o in chosen],
+        },
+    )
+    page = soup(response)
+    assert page.select_one("title").get_text().startswith("Error: ")
+    banner = page.select_one(".govuk-notification-banner--success").get_text(" ", strip=True)
+    assert "3 offers published for 2028-29. Schools can see them now." in banner
+    summary = page.select_one(".govuk-error-summary")
+    assert "1 offer was not published." in summary.get_text(" ", strip=True)
+    link = summary.select_one(".govuk-error-summary__list a")
+    assert link.get_text(strip=True) == (
+        f"{broken.service.name}: Add at least one price option: this is a traded service"
+    )
+    assert link["href"] == f"#offer-{broken.id}"
+    # The one refused is still a draft, listed and ticked to publish once put right.
+    assert ticked(page) == {broken.id}
+    assert rows(page)[broken.service.name].startswith("Not published")
+    session.expire_all()
+    statuses = {o.id: session.get(ServiceOffer, o.id).status for o in chosen}
+    assert statuses == {
+        broken.id: OfferStatus.DRAFT,
+        **{o.id: OfferStatus.PUBLISHED for o in fine},
+    }
+    # Audited offer by offer, as publishing one is.
+    events = session.scalars(
+        select(AuditEvent).where(AuditEvent.id > before).order_by(AuditEvent.id)
+    ).all()
+    assert [(e.action, e.subject_type, e.subject_id, e.detail) for e in events] == [
+        ("offer.published", "ServiceOffer", o.id, {"year": 2028})
+        for o in sorted(fine, key=lambda o: o.service.name)
+    ]
+    # Schools see what was published, and not what was not.
+    names = all_listed(school, "year=2028")
+    assert sorted(names) == sorted(o.service.name for o in fine)
+
+
+def test_when_every_offer_chosen_is_published_the_page_says_how_many(client_for, session) -> None:  # type: ignore[no-untyped-def]
+    publisher = client_for("publisher")
+    drafts = copied_year(publisher, session)
+    response = publisher.post(
+        "/services/drafts",
+        data={
+            "csrf_token": csrf_token(publisher, "/services/"),
+            "year": "2028",
+            "offer": [str(drafts[0].id)],
+        },
+    )
+    assert response.status_code == 303
+    page = soup(publisher.get(response.headers["Location"]))
+    assert "1 offer published for 2028-29. Schools can see it now." in page.get_text(" ")
+    assert drafts[0].service.name not in rows(page)
+    assert len(rows(page)) == len(drafts) - 1
+    # Sent again (Back, and the button pressed twice), it publishes nothing and says so.
+    again = publisher.post(
+        "/services/drafts",
+        data={
+            "csrf_token": csrf_token(publisher, "/services/"),
+            "year": "2028",
+            "offer": [str(drafts[0].id)],
+        },
+    )
+    summary = soup(again).select_one(".govuk-error-summary").get_text(" ", strip=True)
+    assert f"{drafts[0].service.name}: It is already published" in summary
+    assert soup(again).select_one(".govuk-notification-banner--success") is None
+    assert (
+        session.scalar(
+            select(func.count(AuditEvent.id)).where(
+                AuditEvent.action == "offer.published", AuditEvent.subject_id == drafts[0].id
+            )
+        )
+        == 1
+    )
+
+
+def test_publishing_none_asks_for_a_choice(client_for) -> None:  # type: ignore[no-untyped-def]
+    page = soup(post(client_for("publisher"), "/services/drafts", year="2027"))
+    summary = page.select_one(".govuk-error-summary a")
+    assert summary.get_text(strip=True) == "Select the offers to publish"
+    assert (
+        page.select_one("#offer-error")
+        .get_text(" ", strip=True)
+        .endswith("Select the offers to publish")
+    )
+    assert summary["href"] == f"#{page.select_one('input[name=offer]')['id']}"
+
+
+def test_a_ceased_draft_is_never_published(client_for, session) -> None:  # type: ignore[no-untyped-def]
+    governor = service(session, "Governor training only")
+    ceased = next(o for o in governor.offers if o.year == 2027)
+    page = soup(post(client_for("publisher"), "/services/drafts", year="2027", offer=ceased.id))
+    assert "A ceased service is not offered" in page.select_one(".govuk-error-summary").get_text()
+    session.expire_all()
+    assert session.get(ServiceOffer, ceased.id).status is OfferStatus.DRAFT
+
+
+def test_only_those_who_edit_services_can_publish_them(app) -> None:  # type: ignore[no-untyped-def]
+    from portal.access import Principal
+    from portal.db import db
+    from portal.models import User
+    from portal.services.publishing import publish_many
+
+    with app.app_context():
+        draft = db.session.scalars(
+            select(ServiceOffer)
+            .join(Service)
+            .where(Service.name == "Online safety training for staff")
+        ).one()
+
+        def who(email: str) -> Principal:
+            return Principal.of(db.session.scalars(select(User).where(User.email == email)).one())
+
+        result = publish_many(who("head@oakfield.example"), [draft.id])
+        assert (result.published, result.refused) == ((), ())
+        assert draft.status is OfferStatus.DRAFT
+        assert publish_many(who("publisher@council.example"), [draft.id]).published == (draft,)
+        assert draft.status is OfferStatus.PUBLISHED
+
+
+def test_the_catalogues_years_include_a_year_only_drafted_for_publishers(
+    client_for, session
+) -> None:  # type: ignore[no-untyped-def]
+    publisher, school = client_for("publisher"), client_for("head_teacher")
+    drafts = copied_year(publisher, session)
+
+    def years(client) -> list[str]:  # type: ignore[no-untyped-def]
+        return [
+            o.get_text(strip=True) for o in soup(client.get("/services/")).select("#year option")
+        ]
+
+    assert years(school) == ["2027-28", "2026-27"]
+    assert years(publisher) == ["2028-29", "2027-28", "2026-27"]
+    # Publishers still see first what schools see, and each year's drafts are a link away.
+    page = soup(publisher.get("/services/"))
+    assert page.select_one("#year option[selected]").get_text(strip=True) == "2027-28"
+    note = " ".join(page.select_one("#results").get_text().split())
+    assert "2 offers for 2027-28 are drafts: check and publish them." in note
+    page = soup(publisher.get("/services/?year=2028"))
+    results = page.select_one("#results")
+    assert f"{len(drafts)} offers for 2028-29 are drafts" in " ".join(results.get_text().split())
+    assert (
+        results.find("a", string="check and publish them")["href"] == "/services/drafts?year=2028"
+    )
+    assert "0 services" in results.get_text(" ", strip=True)

@@ -21,7 +21,7 @@ from portal.models import (
     ServiceKind,
     ServiceOffer,
 )
-from portal.services.pricing import VAT_PERCENT, PriceRule, format_pence
+from portal.services.pricing import VAT_PERCENT, PriceRule, format_pence, plural, unit_priced
 
 CURRENCY = "GBP"
 
@@ -158,11 +158,8 @@ def _pupil_amounts(rule: PriceRule) -> list[Priced]:
 
 
 def _unit_amounts(rule: PriceRule) -> list[Priced]:
-    unit = rule.unit or "unit"
-    if rule.pack_size is None:
-        per, price = unit, f"per {unit}"
-    else:
-        per, price = "pack", f"per pack of {_plural(rule.pack_size, unit)}"
+    per = (rule.unit or "unit") if rule.pack_size is None else "pack"
+    price = f"per {unit_priced(rule)}"
     found: list[Priced] = []
     # The plain amount prices orders smaller than the first tier; a tier from 1 leaves none.
     if not rule.tiers or rule.tiers[0].from_quantity > 1:
@@ -170,15 +167,9 @@ def _unit_amounts(rule: PriceRule) -> list[Priced]:
     for tier in rule.tiers:
         words = f"{format_pence(tier.pence)} {price}"
         if tier.from_quantity > 1:
-            words += f" when buying {_plural(tier.from_quantity, per)} or more"
+            words += f" when buying {plural(tier.from_quantity, per)} or more"
         found.append((("tier", tier.from_quantity), tier.pence, words))
     return found
-
-
-def _plural(count: int, noun: str) -> str:
-    if count == 1:
-        return f"1 {noun}"
-    return f"{count:,} {noun}es" if noun.endswith(("s", "x", "ch", "sh")) else f"{count:,} {noun}s"
 
 
 def latest_published(offers: list[ServiceOffer]) -> ServiceOffer | None:

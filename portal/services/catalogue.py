@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import load_only, selectinload
 
+from portal.access import Principal, visible_offer_scope
 from portal.db import db, request_memo
 from portal.models import (
     OfferStatus,
@@ -17,14 +18,15 @@ from portal.models import (
     ServiceCategory,
     ServiceKind,
     ServiceOffer,
+    TradingDecision,
 )
 from portal.pagination import Page, paginate
-from portal.services.pricing import NoPrice, PriceRule, Quote, applies_to, quote
+from portal.services.pricing import NoPrice, PriceRule, Quote, applies_to, quote, unit_priced
 
 PAGE_SIZE = 20
 
 
-def offer_years() -> list[int]:
+def published_years() -> list[int]:
     """Financial years that have any published offer, newest first."""
     return list(
         db.session.scalars(
@@ -34,6 +36,40 @@ def offer_years() -> list[int]:
             .order_by(ServiceOffer.year.desc())
         )
     )
+
+
+@dataclass(frozen=True)
+class OfferYear:
+    """A financial year with an offer ``who`` may see, and how much of it schools see."""
+
+    year: int
+    published: int  # offers schools can see
+    drafts: int  # offers still to publish (not counting drafts that record a service ceasing)
+
+
+def offer_years(who: Principal) -> list[OfferYear]:
+    """Every financial year with an offer ``who`` may see, newest first: for schools the
+    years with a published offer; for publishers every year with any offer, drafts too."""
+    rows = db.session.execute(
+        select(
+            ServiceOffer.year,
+            func.sum(case((ServiceOffer.status == OfferStatus.PUBLISHED, 1), else_=0)),
+            func.sum(
+                case(
+                    (
+                        (ServiceOffer.status == OfferStatus.DRAFT)
+                        & (ServiceOffer.decision != TradingDecision.CEASED),
+                        1,
+                    ),
+                    else_=0,
+                )
+            ),
+        )
+        .where(visible_offer_scope(who))
+        .group_by(ServiceOffer.year)
+        .order_by(ServiceOffer.year.desc())
+    )
+    return [OfferYear(int(year), int(published), int(drafts)) for year, published, drafts in rows]
 
 
 @dataclass(frozen=True)
@@ -168,11 +204,7 @@ def prices_for_school(
         if rule.unit:
             # A unit price is shown per unit (or pack), with any minimum charge beside it:
             # quoting one unit with the minimum applied would read as the price of one.
-            per = (
-                f" per pack of {rule.pack_size} {rule.unit}s"
-                if rule.pack_size
-                else f" per {rule.unit}"
-            )
+            per = f" per {unit_priced(rule)}"
             minimum, rule = rule.minimum_pence, replace(rule, minimum_pence=None)
         try:
             priced = quote(rule, pupils=pupils, phase=school.phase.value)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from portal.models import Audience, PricingBasis
-from portal.services.pricing import PriceRule, format_pence
+from portal.services.pricing import PriceRule, format_pence, plural, unit_priced
 
 AUDIENCE_NOTE = {
     Audience.ALL: "",
@@ -34,11 +34,11 @@ def describe(rule: PriceRule) -> list[str]:
     elif rule.basis is PricingBasis.PER_UNIT:
         unit = rule.unit or "unit"
         if rule.pack_size:
-            lines.append(f"{format_pence(rule.amount_pence)} a pack of {rule.pack_size} {unit}s")
+            lines.append(f"{format_pence(rule.amount_pence)} a {unit_priced(rule)}")
         elif rule.tiers:
             for tier in rule.tiers:
                 lines.append(
-                    f"From {tier.from_quantity} {unit}s: {format_pence(tier.pence)} a {unit}"
+                    f"From {plural(tier.from_quantity, unit)}: {format_pence(tier.pence)} a {unit}"
                 )
         else:
             lines.append(f"{format_pence(rule.amount_pence)} a {unit}")

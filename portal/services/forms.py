@@ -16,6 +16,8 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextInput,
 )
 from wtforms import (
+    Field,
+    HiddenField,
     RadioField,
     SelectField,
     SelectMultipleField,
@@ -36,13 +38,30 @@ from portal.models import (
     ServiceKind,
     TradingDecision,
 )
-from portal.numbers import whole_number
+from portal.numbers import record_id, whole_number
 from portal.phones import parse_uk_phone
 from portal.services.pricing import PriceRule, parse_pounds, validate
 from portal.services.publishing import OptionDetails, ServiceDetails
 
 UNITS = ["hour", "half day", "day", "session", "place", "visit", "course", "post", "employee"]
 PHASE_RATES = ["Nursery", "Primary", "Secondary", "All-through"]
+
+_PHASE_RATE_FIELDS = ("rate_nursery", "rate_primary", "rate_secondary", "rate_all_through")
+# What each pricing basis asks for, beyond the name, basis and audience of every option: the
+# price-option form shows these fields and no others, and reads no others when it saves.
+BASIS_FIELDS: dict[PricingBasis, tuple[str, ...]] = {
+    PricingBasis.PER_SCHOOL: ("amount",),
+    PricingBasis.PER_PUPIL: ("per_pupil", *_PHASE_RATE_FIELDS, "minimum"),
+    PricingBasis.FLAT_PLUS_PER_PUPIL: ("amount", "per_pupil", *_PHASE_RATE_FIELDS, "minimum"),
+    PricingBasis.BANDED: ("bands",),
+    PricingBasis.PER_UNIT: ("unit", "amount", "pack_size", "tiers", "minimum"),
+}
+# The one amount field means something different on each basis that has it.
+AMOUNT_LABELS = {
+    PricingBasis.PER_SCHOOL: "Price per school a year (£)",
+    PricingBasis.FLAT_PLUS_PER_PUPIL: "Flat fee a year (£)",
+    PricingBasis.PER_UNIT: "Price per unit, or per pack (£)",
+}
 
 
 def _text(label: str, required: str | None = None, max_length: int = 200, **kw: Any) -> StringField:
@@ -157,6 +176,9 @@ def _pounds(label: str, **kw: Any) -> StringField:
     )
 
 
+_BASES = frozenset(basis.value for basis in PricingBasis)
+
+
 class OptionForm(FlaskForm):
     name = _text("Name of the option", "Enter a name for the option, like Annual subscription", 120)
     basis = RadioField(
@@ -176,6 +198,11 @@ class OptionForm(FlaskForm):
         default=Audience.ALL.value,
         validators=[InputRequired(message="Select which schools the price is for")],
     )
+    # The basis whose fields the page showed: "Save" saves only what was asked for.
+    shown_basis = HiddenField()
+    # Without JavaScript the basis is chosen first, and this draws its fields; with htmx
+    # they are swapped in as the basis changes.
+    choose_basis = SubmitField("Continue", widget=GovSubmitInput())
     amount = _pounds(
         "Amount (£)",
         description="Per school; the flat fee; or the price per unit or per pack.",
@@ -196,8 +223,8 @@ class OptionForm(FlaskForm):
     unit = SelectField(
         "Unit (for per unit prices)",
         widget=GovSelect(),
-        choices=[SelectChoice("", "Not sold per unit")] + [SelectChoice(u, u) for u in UNITS],
-        # Checked in validate_unit, so that a missing answer reads as "not sold per unit".
+        choices=[SelectChoice("", "Choose a unit")] + [SelectChoice(u, u) for u in UNITS],
+        # Checked in validate_unit; no answer is asked for in details(), as "Choose the unit".
         validate_choice=False,
     )
     tiers = TextAreaField(
@@ -210,6 +237,43 @@ class OptionForm(FlaskForm):
     pack_size = _text("Pack size (optional, per unit)", max_length=6)
     minimum = _pounds("Minimum charge (£, optional)")
     submit = SubmitField("Save price option", widget=GovSubmitInput())
+
+    def chosen_basis(self) -> PricingBasis | None:
+        return PricingBasis(self.basis.data) if self.basis.data in _BASES else None
+
+    def saving(self) -> bool:
+        """Whether "Save" was pressed on the fields of the basis chosen; "Continue", or a
+        basis changed since its fields were drawn, only draws the fields for the basis."""
+        return (
+            self.is_submitted()
+            and not self.choose_basis.data
+            and self.chosen_basis() is not None
+            and self.shown_basis.data == self.basis.data
+        )
+
+    def amount_label(self) -> str:
+        """The amount field's label for the chosen basis: a price, a fee, a unit price."""
+        basis = self.chosen_basis()
+        if basis is None:
+            return self.amount.label.text
+        return AMOUNT_LABELS.get(basis, self.amount.label.text)
+
+    def show_basis(self) -> tuple[Field, ...]:
+        """Ready the form to be drawn for the chosen basis: its fields, none without one.
+
+        Submitted with no basis chosen, says so beside the basis.
+        """
+        basis = self.chosen_basis()
+        if basis is None and self.is_submitted() and not self.basis.errors:
+            self.basis.errors = ["Select the pricing basis"]
+        self.shown_basis.data = basis.value if basis else ""
+        return tuple(self[name] for name in BASIS_FIELDS[basis]) if basis else ()
+
+    def _forget_other_bases(self, basis: PricingBasis) -> None:
+        # Fields of another basis were not shown: whatever came with them is not the price.
+        for name in {name for names in BASIS_FIELDS.values() for name in names}:
+            if name not in BASIS_FIELDS[basis]:
+                self[name].data, self[name].errors = None, []
 
     def validate_unit(self, field: SelectField) -> None:
         if field.data not in (None, "", *UNITS):
@@ -227,6 +291,7 @@ class OptionForm(FlaskForm):
     def details(self) -> OptionDetails | None:
         """The option as entered, or None with the errors put beside the fields."""
         basis = PricingBasis(self.basis.data)
+        self._forget_other_bases(basis)
         rates: dict[str, Any] = {}
         by_phase = {}
         for phase, field in zip(
@@ -381,3 +446,28 @@ class CopyYearForm(FlaskForm):
             raise ValidationError("Enter the uplift as a number, like 3.5") from error
         if not value.is_finite() or value < -50 or value > 100:
             raise ValidationError("Enter an uplift between -50 and 100 per cent")
+
+
+# A year's offer is tens of services, a large council's a few hundred.
+MOST_OFFERS_AT_ONCE = 1000
+
+
+class PublishDraftsForm(FlaskForm):
+    """Draft offers ticked to be published together."""
+
+    year = HiddenField()
+    # The ids of the offers ticked; checked against the drafts when published, so any
+    # value is accepted here and one that is not an offer's id is simply not found.
+    offer = SelectMultipleField(validate_choice=False)
+    submit = SubmitField("Publish the selected offers", widget=GovSubmitInput())
+
+    def validate_offer(self, field: SelectMultipleField) -> None:
+        if not field.data:
+            raise ValidationError("Select the offers to publish")
+        if len(field.data) > MOST_OFFERS_AT_ONCE:
+            raise ValidationError(
+                f"Select at most {MOST_OFFERS_AT_ONCE:,} offers to publish at a time"
+            )
+
+    def offer_ids(self) -> list[int]:
+        return [i for i in (record_id(value) for value in self.offer.data or ()) if i is not None]

@@ -331,7 +331,7 @@ def _pupil_element(rule: PriceRule, pupils: int, phase: str) -> tuple[int, str]:
         # phase has no price, rather than nothing per pupil.
         raise NoPrice(f"There is no per-pupil price for schools in the {phase} phase")
     total = pupils * rate
-    working = f"{_plural(pupils, 'pupil')} {TIMES} {format_pence(rate)} per pupil{note}"
+    working = f"{plural(pupils, 'pupil')} {TIMES} {format_pence(rate)} per pupil{note}"
     return total, f"{working} = {format_pence(total)}"
 
 
@@ -340,11 +340,11 @@ def _banded(rule: PriceRule, pupils: int) -> tuple[int, list[str]]:
     if band is None:
         # Validated bands start at 0 without gaps, so only a closed last band can miss.
         raise NoPrice(
-            f"There is no price for a school with {_plural(pupils, 'pupil')}: "
-            f"the bands stop at {_plural(rule.bands[-1].to_pupils or 0, 'pupil')}"
+            f"There is no price for a school with {plural(pupils, 'pupil')}: "
+            f"the bands stop at {plural(rule.bands[-1].to_pupils or 0, 'pupil')}"
         )
     return band.pence, [
-        f"{_plural(pupils, 'pupil')} on roll: the band for {band.label} pupils "
+        f"{plural(pupils, 'pupil')} on roll: the band for {band.label} pupils "
         f"is {format_pence(band.pence)}"
     ]
 
@@ -356,15 +356,19 @@ def _per_unit(rule: PriceRule, quantity: int) -> tuple[int, list[str]]:
             rate, tier = candidate.pence, candidate
     unit = rule.unit or "unit"
     if rule.pack_size is None:
-        per, what = unit, _plural(quantity, unit)
+        per, what = unit, plural(quantity, unit)
     else:
-        per, what = "pack", f"{_plural(quantity, 'pack')} of {_plural(rule.pack_size, unit)}"
-    note = f" (the price for {_plural(tier.from_quantity, per)} or more)" if tier else ""
+        per, what = "pack", f"{plural(quantity, 'pack')} of {plural(rule.pack_size, unit)}"
+    note = f" (the price for {plural(tier.from_quantity, per)} or more)" if tier else ""
     total = quantity * rate
     return total, [f"{what} {TIMES} {format_pence(rate)} per {per}{note} = {format_pence(total)}"]
 
 
-def _plural(count: int, noun: str) -> str:
+def plural(count: int, noun: str) -> str:
+    """``count`` and the noun, singular for exactly one: "1 day", "10 days", "2 lunches".
+
+    Every count a price is described with goes through here, so that none reads "1 days".
+    """
     if count == 1:
         return f"{count:,} {noun}"
     if noun.endswith(("s", "x", "ch", "sh")):
@@ -372,6 +376,12 @@ def _plural(count: int, noun: str) -> str:
     if noun.endswith("y") and noun[-2:-1] not in ("a", "e", "i", "o", "u"):
         return f"{count:,} {noun[:-1]}ies"
     return f"{count:,} {noun}s"
+
+
+def unit_priced(rule: PriceRule) -> str:
+    """What one price of a per-unit rule buys: "day", or "pack of 10 visits"."""
+    unit = rule.unit or "unit"
+    return unit if rule.pack_size is None else f"pack of {plural(rule.pack_size, unit)}"
 
 
 def applies_to(rule_or_audience: PriceRule | Audience | str, *, is_academy: bool) -> bool:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, fields
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
+from sqlalchemy.orm import contains_eager
 
 from portal import audit
+from portal.access import Principal, editable_offer_scope
 from portal.db import db, utcnow
 from portal.models import (
     Audience,
@@ -196,10 +199,125 @@ def publish(offer: ServiceOffer, actor: User) -> None:
     found = problems(offer)
     if found:
         raise PublishingError("; ".join(found))
+    _publish(offer, actor)
+    db.session.commit()
+
+
+def _publish(offer: ServiceOffer, actor: User) -> None:
     offer.status = OfferStatus.PUBLISHED
     offer.published_at = utcnow()
     audit.record("offer.published", actor=actor, subject=offer, year=offer.year)
+
+
+# --- a year's drafts, checked and published together --------------------------------------------
+
+
+@dataclass(frozen=True)
+class DraftCheck:
+    """A draft offer and what stops it being published (nothing, when it is ready)."""
+
+    offer: ServiceOffer
+    problems: tuple[str, ...]
+
+    @property
+    def ready(self) -> bool:
+        return not self.problems
+
+
+@dataclass(frozen=True)
+class Drafts:
+    """A year's draft offers as their publisher checks them, service by service."""
+
+    years: tuple[int, ...]  # every year with a draft ``who`` may publish, newest first
+    year: int | None  # the year shown; None when there are no drafts at all
+    to_publish: tuple[DraftCheck, ...]
+    # Drafts that record a service stopping: kept, never published (see problems()).
+    ceased: tuple[ServiceOffer, ...]
+
+    @property
+    def ready(self) -> tuple[DraftCheck, ...]:
+        return tuple(check for check in self.to_publish if check.ready)
+
+
+def _offers_of_services() -> Select[tuple[ServiceOffer]]:
+    return (
+        select(ServiceOffer)
+        .join(ServiceOffer.service)
+        .options(contains_eager(ServiceOffer.service))
+        .order_by(Service.name, ServiceOffer.id)
+    )
+
+
+def drafts(who: Principal, year: int | None) -> Drafts:
+    """The draft offers of ``year`` (or of the latest year with any) that ``who`` may publish,
+    each checked as publishing it would check it."""
+    scope = editable_offer_scope(who)
+    years = tuple(
+        db.session.scalars(
+            select(ServiceOffer.year)
+            .where(ServiceOffer.status == OfferStatus.DRAFT, scope)
+            .distinct()
+            .order_by(ServiceOffer.year.desc())
+        )
+    )
+    shown = year if year in years else (years[0] if years else None)
+    if shown is None:
+        return Drafts(years=(), year=None, to_publish=(), ceased=())
+    offers = db.session.scalars(
+        _offers_of_services().where(
+            ServiceOffer.year == shown, ServiceOffer.status == OfferStatus.DRAFT, scope
+        )
+    ).all()
+    return Drafts(
+        years=years,
+        year=shown,
+        to_publish=tuple(
+            DraftCheck(offer, tuple(problems(offer)))
+            for offer in offers
+            if offer.decision is not TradingDecision.CEASED
+        ),
+        ceased=tuple(offer for offer in offers if offer.decision is TradingDecision.CEASED),
+    )
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    """What publishing several offers at once did: which were published, and which were
+    not and why, in the order of their services' names."""
+
+    published: tuple[ServiceOffer, ...]
+    refused: tuple[DraftCheck, ...]
+
+
+ALREADY_PUBLISHED = "It is already published"
+WITHDRAWN = "It was withdrawn: publish it again from its own page once you have checked it"
+
+
+def publish_many(who: Principal, offer_ids: Collection[int]) -> PublishResult:
+    """Publish each of the offers that is ready, checked and audited as publishing one is;
+    refuse the rest with the reasons. Offers ``who`` may not edit are not found."""
+    offers = db.session.scalars(
+        _offers_of_services()
+        .where(ServiceOffer.id.in_(set(offer_ids)), editable_offer_scope(who))
+        # Two publishers at once publish (and audit) each offer once.
+        .with_for_update(of=ServiceOffer)
+    ).all()
+    published: list[ServiceOffer] = []
+    refused: list[DraftCheck] = []
+    for offer in offers:
+        if offer.status is OfferStatus.PUBLISHED:
+            found = [ALREADY_PUBLISHED]
+        elif offer.status is OfferStatus.WITHDRAWN:
+            found = [WITHDRAWN]
+        else:
+            found = problems(offer)
+        if found:
+            refused.append(DraftCheck(offer, tuple(found)))
+        else:
+            _publish(offer, who.user)
+            published.append(offer)
     db.session.commit()
+    return PublishResult(published=tuple(published), refused=tuple(refused))
 
 
 def withdraw(offer: ServiceOffer, actor: User) -> None:

@@ -33,17 +33,23 @@ from portal.services.forms import (
     CopyYearForm,
     OfferForm,
     OptionForm,
+    PublishDraftsForm,
     ServiceForm,
     option_form_data,
 )
-from portal.services.pricing import PriceRule, format_pence
+from portal.services.pricing import PriceRule, format_pence, plural
 
 
-def _year(args: Any, years: list[int]) -> int:
+def _year(args: Any, years: list[catalogue.OfferYear]) -> catalogue.OfferYear:
+    """The year asked for; otherwise the latest that schools can see, as they would."""
     wanted = args.get("year", type=record_id)
-    if wanted in years:
-        return wanted
-    return years[0] if years else _this_financial_year()
+    for offer_year in years:
+        if offer_year.year == wanted:
+            return offer_year
+    return next(
+        (y for y in years if y.published),
+        years[0] if years else catalogue.OfferYear(_this_financial_year(), 0, 0),
+    )
 
 
 def _this_financial_year() -> int:
@@ -76,8 +82,9 @@ def _chosen_school(schools: list[School]) -> School | None:
 @kept
 @requires(Capability.VIEW_SERVICES)
 def index() -> ResponseReturnValue:
-    years = catalogue.offer_years()
-    year = _year(request.args, years)
+    years = catalogue.offer_years(current_principal())
+    chosen = _year(request.args, years)
+    year = chosen.year
     schools = _schools_for_prices()
     school = _chosen_school(schools)
     kinds = tuple(
@@ -108,7 +115,8 @@ def index() -> ResponseReturnValue:
         "services/index.html",
         fragment="results",
         year_items=[
-            {"value": str(y), "text": financial_year_label(y), "selected": y == year} for y in years
+            {"value": str(y.year), "text": financial_year_label(y.year), "selected": y.year == year}
+            for y in years
         ],
         category_items=[{"value": "", "text": "All categories"}]
         + [
@@ -130,6 +138,7 @@ def index() -> ResponseReturnValue:
         criteria=criteria,
         years=years,
         year_label=financial_year_label(year),
+        drafts_in_year=chosen.drafts,
         school=school,
         schools=schools,
         prices=prices,
@@ -312,14 +321,22 @@ def option(service_id: int, year: int, option_id: int | None = None) -> Response
         flash("Withdraw the offer before changing its prices.", "error")
         return redirect(url_for("services.offer", service_id=service.id, year=year), 303)
     form = OptionForm(data=option_form_data(existing) if existing else None)
-    if form.validate_on_submit():
+    if form.saving() and form.validate_on_submit():
         details = form.details()
         if details is not None:
             publishing.save_option(the_offer, existing, details, current_principal().user)
             flash(f"The price option “{details.name}” has been saved.", "success")
             return redirect(url_for("services.offer", service_id=service.id, year=year), 303)
+    fields = form.show_basis()
     return render_page(
-        "services/option.html", service=service, offer=the_offer, form=form, option=existing
+        "services/option.html",
+        # Choosing a basis with htmx swaps in only its fields.
+        fragment="basis_fields",
+        service=service,
+        offer=the_offer,
+        form=form,
+        option=existing,
+        fields=[field.name for field in fields],
     )
 
 
@@ -368,7 +385,7 @@ def withdraw(service_id: int, year: int) -> ResponseReturnValue:
 @bp.route("/copy-year", methods=["GET", "POST"])
 @requires(Capability.EDIT_SERVICES)
 def copy_year() -> ResponseReturnValue:
-    years = catalogue.offer_years()
+    years = catalogue.published_years()
     form = CopyYearForm()
     form.from_year.choices = [SelectChoice(str(y), financial_year_label(y)) for y in years]
     if form.validate_on_submit():
@@ -378,9 +395,60 @@ def copy_year() -> ResponseReturnValue:
         )
         next_label = financial_year_label(from_year + 1)
         flash(
-            f"{drafted} offer{'s' if drafted != 1 else ''} drafted for {next_label}. "
-            "Check them, then publish each.",
+            f"{plural(drafted, 'offer')} drafted for {next_label}. "
+            "Check them below, then publish them.",
             "success",
         )
-        return redirect(url_for("services.index"), 303)
+        return redirect(url_for("services.drafts", year=from_year + 1), 303)
     return render_page("services/copy-year.html", form=form)
+
+
+@bp.route("/drafts", methods=["GET", "POST"])
+@requires(Capability.EDIT_SERVICES)
+def drafts() -> ResponseReturnValue:
+    """A year's draft offers, each checked, to publish many at once."""
+    who = current_principal()
+    form = PublishDraftsForm()
+    year = request.values.get("year", type=record_id)
+    result = None
+    if form.validate_on_submit():
+        result = publishing.publish_many(who, form.offer_ids())
+        if not result.refused:
+            flash(_published_message(result), "success" if result.published else "error")
+            return redirect(url_for("services.drafts", year=year), 303)
+    listing = publishing.drafts(who, year)
+    if result is not None:
+        # What was refused stays ticked, to publish once it is put right.
+        selected = {check.offer.id for check in result.refused}
+    elif form.is_submitted():
+        selected = set(form.offer_ids())
+    else:
+        chosen = {"all": listing.to_publish, "ready": listing.ready}.get(
+            request.args.get("select", ""), ()
+        )
+        selected = {check.offer.id for check in chosen}
+    return render_page(
+        "services/drafts.html",
+        form=form,
+        listing=listing,
+        year_label=financial_year_label(listing.year) if listing.year else "",
+        selected=selected,
+        result=result,
+        published_message=_published_message(result) if result and result.published else "",
+        year_items=[
+            {"value": str(y), "text": financial_year_label(y), "selected": y == listing.year}
+            for y in listing.years
+        ],
+    )
+
+
+def _published_message(result: publishing.PublishResult) -> str:
+    count = len(result.published)
+    if not count:
+        return "No offers were published: none of those selected is an offer you can publish."
+    years = sorted({offer.year for offer in result.published})
+    during = f" for {financial_year_label(years[0])}" if len(years) == 1 else ""
+    return (
+        f"{plural(count, 'offer')} published{during}. "
+        f"Schools can see {'it' if count == 1 else 'them'} now."
+    )

@@ -518,3 +518,230 @@ def test_a_per_unit_price_says_what_it_buys(page: Page, sign_in: SignIn) -> None
     item = page.locator("#results .council-service-list__item")
     expect(item).to_contain_text("Your price: Days £575.00")
     expect(item).to_contain_text(re.compile(r"Days £575\.00 per day"), timeout=1_000)
+
+
+# --- 5. the price-option form asks only what the basis needs -------------------------------------
+
+# The demo's new service still being drafted for 2027-28, with no price yet.
+UNPRICED_DRAFT = "Outdoor learning residentials"
+
+
+def new_option_form(page: Page) -> None:
+    """The price-option form for the demo's unpriced draft, reached from the drafts list."""
+    visit(page, "/services/drafts?year=2027")
+    page.get_by_role("link", name=f"Change the offer of {UNPRICED_DRAFT}").click()
+    expect(h1(page)).to_have_text(f"Offer for {NEXT_YEAR_LABEL}")
+    page.get_by_role("link", name="Add a price option", exact=True).click()
+    expect(h1(page)).to_have_text("Add a price option")
+
+
+def priced_fields(page: Page) -> Locator:
+    """The form's price fields: every field but the name, the basis and the audience."""
+    return page.locator("#basis-fields").locator("input:not([type=hidden]), select, textarea")
+
+
+def test_choosing_a_basis_swaps_in_its_fields(
+    page: Page, sign_in: SignIn, check_page: CheckPage
+) -> None:
+    sign_in(page, "publisher@council.example")
+    new_option_form(page)
+    # The basis first: no price fields, and "Continue" rather than "Save".
+    expect(priced_fields(page)).to_have_count(0)
+    expect(page.get_by_role("button", name="Continue", exact=True)).to_be_visible()
+    check_page(page, "the price option form before a basis is chosen")
+    set_marker(page)
+
+    page.get_by_label("Name of the option", exact=True).fill("Residential week")
+    page.get_by_label("Per unit", exact=True).check()
+    expect(page.get_by_label("Unit", exact=True)).to_be_visible()
+    expect(page.get_by_label("Price per unit, or per pack (£)", exact=True)).to_be_visible()
+    expect(page.get_by_label("Pack size (optional)", exact=True)).to_be_visible()
+    expect(page.get_by_label("Volume tiers (optional)", exact=True)).to_be_visible()
+    expect(page.get_by_label("Minimum charge (£, optional)", exact=True)).to_be_visible()
+    expect(priced_fields(page)).to_have_count(5)
+    expect(page.get_by_role("button", name="Continue", exact=True)).to_have_count(0)
+    expect(page.get_by_role("button", name="Save price option", exact=True)).to_be_visible()
+    check_page(page, "the price option form for a per unit price")
+
+    page.get_by_label("Banded by pupils on roll", exact=True).check()
+    expect(page.get_by_label("Bands by pupils on roll", exact=True)).to_be_visible()
+    expect(priced_fields(page)).to_have_count(1)
+    expect(page.get_by_label("Unit", exact=True)).to_have_count(0)
+    page.get_by_label("Per pupil", exact=True).check()
+    expect(page.get_by_label("Rate per pupil (£)", exact=True)).to_be_visible()
+    page.get_by_text("Different per-pupil rates by phase", exact=True).click()
+    expect(page.get_by_label("Rate per pupil for primary schools (£, optional)")).to_be_visible()
+    expect(priced_fields(page)).to_have_count(6)
+    # What was typed before the basis changed is still there; nothing loaded a new page.
+    expect(page.get_by_label("Name of the option", exact=True)).to_have_value("Residential week")
+    assert_no_page_load(page, "choosing a pricing basis")
+    check_page(page, "the price option form for a per pupil price, rates by phase open")
+
+
+def test_without_javascript_continue_draws_the_basis_fields(
+    no_js_page: Page, sign_in: SignIn, page_guard: PageGuard
+) -> None:
+    page = no_js_page
+    sign_in(page, "publisher@council.example")
+    new_option_form(page)
+    expect(priced_fields(page)).to_have_count(0)
+    page.get_by_role("button", name="Continue", exact=True).click()
+    expect(page.locator(".govuk-error-summary")).to_contain_text("Select the pricing basis")
+    page_guard.check("the price option form continued without a basis")
+
+    page.get_by_label("Name of the option", exact=True).fill("Residential week")
+    page.get_by_label("Per school", exact=True).check()
+    page.get_by_role("button", name="Continue", exact=True).click()
+    expect(page.get_by_label("Price per school a year (£)", exact=True)).to_be_visible()
+    expect(priced_fields(page)).to_have_count(1)
+    expect(page.locator(".govuk-error-summary")).to_have_count(0)
+    expect(page.get_by_label("Name of the option", exact=True)).to_have_value("Residential week")
+    expect(page.get_by_label("Per school", exact=True)).to_be_checked()
+
+    # Changing the basis and pressing Save draws the new basis's fields, and saves nothing.
+    page.get_by_label("Flat fee plus a rate per pupil", exact=True).check()
+    page.get_by_role("button", name="Save price option", exact=True).click()
+    expect(h1(page)).to_have_text("Add a price option")
+    expect(page.get_by_label("Flat fee a year (£)", exact=True)).to_be_visible()
+    expect(page.get_by_label("Rate per pupil (£)", exact=True)).to_be_visible()
+    expect(page.locator(".govuk-notification-banner--success")).to_have_count(0)
+    page_guard.check("the price option form for a flat fee plus a rate per pupil")
+
+
+# --- 6. a year copied, then its drafts published together ---------------------------------------
+
+COPIED_YEAR, COPIED_LABEL = 2028, "2028-29"
+
+
+def copy_next_year(page: Page) -> None:
+    """2027-28 copied to 2028-29, from the catalogue; lands on the year's drafts. Another test
+    may have copied it already: then nothing more is drafted, and the drafts are the same."""
+    visit(page, "/services/")
+    page.get_by_role("link", name="Draft next year's offer from this year's").click()
+    expect(page.get_by_label("Copy the offer of", exact=True)).to_have_value("2027")
+    page.get_by_role("button", name="Draft next year's offer", exact=True).click()
+    expect(page).to_have_url(re.compile(f"/services/drafts\\?year={COPIED_YEAR}$"))
+    expect(page.locator(".govuk-notification-banner--success")).to_contain_text(
+        re.compile(f"(\\d+ offers?|0 offers) drafted for {COPIED_LABEL}\\.")
+    )
+    expect(h1(page)).to_have_text(f"Draft offers for {COPIED_LABEL}")
+
+
+def offer_row(page: Page, name: str) -> Locator:
+    return page.locator("#offers tbody tr").filter(has=page.get_by_label(name, exact=True))
+
+
+def offer_path(page: Page, name: str) -> str:
+    """A draft's offer page, from its row in the drafts list."""
+    href = offer_row(page, name).get_by_role("link").get_attribute("href")
+    assert href is not None and re.fullmatch(f"/services/\\d+/offers/{COPIED_YEAR}", href), href
+    return href
+
+
+def withdraw(page: Page, path: str) -> None:
+    visit(page, path)
+    withdraw_button = page.get_by_role("button", name="Withdraw this offer", exact=True)
+    if withdraw_button.count():
+        withdraw_button.click()
+        expect(page.locator("main .govuk-tag").first).to_have_text("Withdrawn")
+
+
+def test_publisher_copies_a_year_and_publishes_many_at_once(
+    page: Page, sign_in: SignIn, check_page: CheckPage
+) -> None:
+    sign_in(page, "publisher@council.example")
+    copy_next_year(page)
+    check_page(page, "a copied year's drafts")
+    chosen, broken = ["Governor services", "Payroll"], "Health and safety advice"
+    paths = {name: offer_path(page, name) for name in [*chosen, broken]}
+    try:
+        # Since it was copied, one of them has lost its only price.
+        visit(page, paths[broken])
+        page.get_by_role("button", name="Remove Annual service").click()
+        expect(page.get_by_text("No price options yet.")).to_be_visible()
+        visit(page, f"/services/drafts?year={COPIED_YEAR}")
+        expect(offer_row(page, broken)).to_contain_text(
+            "Add at least one price option: this is a traded service"
+        )
+        for name in chosen:
+            expect(offer_row(page, name)).to_contain_text("Ready")
+        for name in [*chosen, broken]:
+            page.get_by_label(name, exact=True).check()
+        page.get_by_role("button", name="Publish the selected offers", exact=True).click()
+
+        expect(page.locator(".govuk-notification-banner--success")).to_contain_text(
+            f"2 offers published for {COPIED_LABEL}. Schools can see them now."
+        )
+        summary = page.locator(".govuk-error-summary")
+        expect(summary).to_contain_text("1 offer was not published.")
+        expect(summary.get_by_role("link")).to_have_text(
+            [f"{broken}: Add at least one price option: this is a traded service"]
+        )
+        expect(page).to_have_title(re.compile(r"^Error: "))
+        for name in chosen:
+            expect(page.get_by_label(name, exact=True)).to_have_count(0)
+        expect(page.get_by_label(broken, exact=True)).to_be_checked()
+        expect(offer_row(page, broken)).to_contain_text("Not published")
+        check_page(page, "the drafts after publishing some, one refused")
+        summary.get_by_role("link").click()
+        expect(page.get_by_label(broken, exact=True)).to_be_focused()
+
+        # The catalogue offers the publisher the new year, and a school what was published.
+        visit(page, "/services/")
+        expect(page.locator("#year option")).to_contain_text([COPIED_LABEL, NEXT_YEAR_LABEL])
+        expect(page.get_by_label("Financial year", exact=True)).to_have_value("2028")
+        visit(page, f"/services/?year={COPIED_YEAR}")
+        expect(page.locator("#results")).to_contain_text(f"for {COPIED_LABEL} are drafts")
+        assert sorted(result_names(page)) == chosen
+        check_page(page, "the catalogue of a year mostly in draft, as a publisher")
+    finally:
+        for name in chosen:
+            withdraw(page, paths[name])
+
+
+def test_publishing_many_drafts_works_without_javascript(
+    no_js_page: Page,
+    new_context: Callable[..., BrowserContext],
+    sign_in: SignIn,
+    page_guard: PageGuard,
+) -> None:
+    page = no_js_page
+    sign_in(page, "publisher@council.example")
+    copy_next_year(page)
+    boxes = page.locator('#offers input[type="checkbox"]')
+    total = boxes.count()
+    assert total > 3
+    expect(page.locator("#offers input:checked")).to_have_count(0)
+    page.get_by_role("link", name=f"Select all {total}", exact=True).click()
+    expect(page.locator("#offers input:checked")).to_have_count(total)
+    page_guard.check("every draft selected without JavaScript")
+    page.get_by_role("link", name="clear the selection", exact=True).click()
+    expect(page.locator("#offers input:checked")).to_have_count(0)
+
+    chosen = ["Broadband and filtering", "Education financial services"]
+    paths = {name: offer_path(page, name) for name in chosen}
+    try:
+        for name in chosen:
+            page.get_by_label(name, exact=True).check()
+        page.get_by_role("button", name="Publish the selected offers", exact=True).click()
+        expect(page).to_have_url(re.compile(f"/services/drafts\\?year={COPIED_YEAR}$"))
+        expect(page.locator(".govuk-notification-banner--success")).to_contain_text(
+            f"2 offers published for {COPIED_LABEL}. Schools can see them now."
+        )
+        for name in chosen:
+            expect(page.get_by_label(name, exact=True)).to_have_count(0)
+        expect(boxes).to_have_count(total - 2)
+        page_guard.check("the drafts after publishing two without JavaScript")
+
+        # Nothing ticked: asked to choose, beside the list.
+        page.get_by_role("button", name="Publish the selected offers", exact=True).click()
+        expect(page.locator(".govuk-error-summary")).to_contain_text("Select the offers to publish")
+        expect(page.locator("#offer-error")).to_contain_text("Select the offers to publish")
+
+        school = new_context(java_script_enabled=False).new_page()
+        sign_in(school, "head@oakfield.example")
+        visit(school, f"/services/?year={COPIED_YEAR}")
+        assert sorted(result_names(school)) == chosen
+    finally:
+        for name in chosen:
+            withdraw(page, paths[name])
