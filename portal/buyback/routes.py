@@ -326,10 +326,8 @@ def _window_or_404(window_id: int) -> BuybackWindow:
 
 
 @bp.get("/windows/<int:window_id>/analysis")
-@requires(Capability.VIEW_BUYBACK)
+@requires(Capability.ANALYSE_BUYBACK)
 def analysis(window_id: int) -> ResponseReturnValue:
-    if not current_principal().is_council:
-        abort(403)
     from portal.buyback.analysis import analyse, page_context
 
     window = _window_or_404(window_id)
@@ -339,10 +337,8 @@ def analysis(window_id: int) -> ResponseReturnValue:
 
 
 @bp.get("/windows/<int:window_id>/analysis.csv")
-@requires(Capability.VIEW_BUYBACK)
+@requires(Capability.ANALYSE_BUYBACK)
 def analysis_csv(window_id: int) -> ResponseReturnValue:
-    if not current_principal().is_council:
-        abort(403)
     from portal.buyback.analysis import analyse
     from portal.buyback.analysis import analysis_csv as to_csv
 
