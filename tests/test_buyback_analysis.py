@@ -1,5 +1,5 @@
 """The buy-back analysis: returns, take-up, income against cost, groups, last year, CSV, page;
-a closed window's figures kept.
+a closed window's figures kept; the whole year.
 
 Five demo schools, three traded services of our own and a window in 2031, far from the demo's
 windows (2026 and 2027), so that every figure below is ours and can be worked out by hand.
@@ -19,7 +19,7 @@ windows (2026 and 2027), so that every figure below is ours and can be worked ou
 Their offers are published; a draft offer is offered to nobody and counted nowhere. The last
 tests make two years of their own (2040's windows closed, 2041's open) from whatever sets of
 submissions hypothesis draws, change the register after the deadline, and check that nothing
-of the closed windows moved.
+of the closed windows moved, and that the whole year's page adds up its windows' pages.
 """
 
 from __future__ import annotations
@@ -501,6 +501,8 @@ def test_the_page_of_a_closed_window_says_its_figures_are_kept(
         "The window closed on 2 March 2031 at 5:00pm. Its figures were kept on 5 March 2031"
         " at 10:00am and do not change"
     )
+    year = page.find("a", string=lambda text: bool(text) and "The whole of 2031-32" in text)
+    assert year["href"] == "/buy-back/years/2031/analysis"
 
 
 def test_percentages_round_half_up_to_one_place() -> None:
@@ -858,6 +860,7 @@ def pages(admin: Any, year: Year) -> dict[str, dict[str, list[list[str]]]]:
         "maintained": f"/buy-back/windows/{year.windows[EARLIER, Cohort.MAINTAINED].id}/analysis",
         "academies": f"/buy-back/windows/{year.windows[EARLIER, Cohort.ACADEMIES].id}/analysis",
         "next year": f"/buy-back/windows/{year.windows[LATER, Cohort.MAINTAINED].id}/analysis",
+        "the year": f"/buy-back/years/{EARLIER}/analysis",
     }
     found = {}
     for name, path in paths.items():
@@ -947,7 +950,7 @@ def test_a_closed_window_does_not_move_when_the_register_changes(
         register_changes(app, urn, change)
         after = pages(admin, year)
 
-    for name in ("maintained", "academies"):
+    for name in ("maintained", "academies", "the year"):
         assert after[name] == before[name], name
     last_year = [caption for caption in after["next year"] if "2040-41 and 2041-42" in caption]
     assert len(last_year) == 2
@@ -973,3 +976,56 @@ def test_a_closed_window_does_not_move_when_the_register_changes(
     buying = after["next year"]["Schools buying each service, 2040-41 and 2041-42"]
     taken_up = after["maintained"]["Take-up by service, 2040-41"]
     assert column(buying, 1) == column(taken_up, 2)
+
+
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(answers=answers_of_schools)
+def test_the_whole_year_adds_up_the_windows_pages(
+    app: Flask, admin: Any, answers: dict[int, Any]
+) -> None:
+    """The whole year's page: each service's buying, eligible and income are the sums of
+    the maintained schools' and the academies' pages, and so are the totals; the cost is
+    the service's one cost for the year, set against the income of both."""
+    with undone(app):
+        year = make_year(app, answers)
+        shown = pages(admin, year)
+
+    whole = shown["the year"]
+    windows = whole["Buy-back windows for 2040-41"]
+    income = whole[
+        "Income, cost of delivery and surplus or deficit by service, every window of 2040-41"
+    ]
+    take_up = whole["Take-up by service, every window of 2040-41"]
+    assert [row[0] for row in take_up] == ["Finance", "Payroll"]
+    own = {
+        name: (
+            shown[name]["Take-up by service, 2040-41"],
+            shown[name]["Income, cost of delivery and surplus or deficit by service, 2040-41"],
+        )
+        for name in ("maintained", "academies")
+    }
+    for name, (window_take_up, window_income) in own.items():
+        index = 1 if name == "maintained" else 2
+        # Each window's own figures, column by column: buying, income, and the window's total.
+        assert column(take_up, index) == column(window_take_up, 2)
+        assert column(income, index) == column(window_income, 1)
+        listed = next(row for row in windows if row[0].lower().startswith(name[:8]))
+        assert listed[-1] == window_income[-1][1]
+    for row in income:
+        service = row[0]
+        added = sum(pence(column(own[n][1], 1)[service]) for n in own)
+        assert pence(row[3]) == added, service
+    cost = {"Finance": 200_000, "Payroll": 300_000}
+    for row in income[:-1]:
+        assert pence(row[4]) == cost[row[0]]
+        assert pence(row[5]) == pence(row[3]) - cost[row[0]]
+    assert pence(income[-1][4]) == sum(cost.values())
+    for row in take_up:
+        service = row[0]
+        for index, counted in ((3, 1), (4, 2), (5, 3), (6, 4)):  # eligible, buying, not, undecided
+            assert int(row[index]) == sum(int(column(own[n][0], counted)[service]) for n in own), (
+                service,
+                index,
+            )

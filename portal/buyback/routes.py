@@ -350,3 +350,13 @@ def analysis_csv(window_id: int) -> ResponseReturnValue:
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
+
+
+@bp.get("/years/<int:year>/analysis")
+@requires(Capability.ANALYSE_BUYBACK)
+def year_analysis(year: int) -> ResponseReturnValue:
+    """The year's windows together: maintained schools and academies, against each cost."""
+    from portal.buyback.analysis import analyse_year
+
+    found = analyse_year(year) or abort(404)
+    return render_page("buyback/year-analysis.html", analysis=found, format_pence=format_pence)
