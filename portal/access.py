@@ -49,6 +49,8 @@ class Capability(enum.StrEnum):
     PREPARE_BUYBACK = "prepare_buyback"
     EDIT_BUYBACK = "edit_buyback"
     MANAGE_BUYBACK_WINDOWS = "manage_buyback_windows"
+    # The buy-back analysis: every school's returns and the council's income from them.
+    ANALYSE_BUYBACK = "analyse_buyback"
     MANAGE_USERS = "manage_users"
     # Taking a person's roles at one's own schools away (school leaders): the same whether or
     # not the person works anywhere else, which is not the school's to know.
@@ -100,7 +102,7 @@ POLICY: dict[Role, frozenset[Capability]] = {
     ),
     Role.PUBLISHER: frozenset(
         {C.VIEW_SCHOOLS, C.VIEW_CONTACTS, C.EDIT_CONTACTS, C.EXPORT_CONTACTS, C.VIEW_SERVICES}
-        | {C.EDIT_SERVICES, C.VIEW_BUYBACK}
+        | {C.EDIT_SERVICES, C.VIEW_BUYBACK, C.ANALYSE_BUYBACK}
     ),
     Role.LA_ADMIN: frozenset(
         {
@@ -114,6 +116,7 @@ POLICY: dict[Role, frozenset[Capability]] = {
             C.ACT_ON_SUPPORT_REQUESTS,
             C.VIEW_BUYBACK,
             C.MANAGE_BUYBACK_WINDOWS,
+            C.ANALYSE_BUYBACK,
             C.MANAGE_USERS,
             C.UNLOCK_ACCOUNTS,
             C.ADMINISTER_ACCOUNTS,

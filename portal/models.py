@@ -1245,3 +1245,29 @@ class RegisterImport(Base):
     def keeps_file(self) -> bool:
         """Whether the uploaded file is still here, so that a dry run can be applied."""
         return bool(self.stored_path)
+
+
+class BuybackWindowFigures(Base):
+    """A closed window's figures, kept as they stood when it closed (portal.buyback.analysis).
+
+    What the schools of a window answered is frozen on their submissions, but who the window's
+    schools were, what each could buy and which services were offered is not: a school closed
+    or converted by a later register import, a service's eligibility changed or an offer
+    withdrawn would move a closed window's take-up, and with it the year-on-year comparison.
+    So once the deadline has passed the counts are kept here, once, and read from here since.
+    Costs of delivery are not kept: the council enters them after the deadline.
+    """
+
+    __tablename__ = "buyback_window_figures"
+
+    window_id: Mapped[int] = mapped_column(
+        ForeignKey("buyback_window.id", ondelete="CASCADE"), primary_key=True
+    )
+    # The deadline they were kept at: should it move later (the window extended), they no
+    # longer stand, and are kept again when the window closes again.
+    closes_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    kept_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # {"returns": [[school id, state, submitted at, submissions]], "services": [[service id,
+    # name, eligible, buying, not buying, net pence]], "by_phase" and "by_type": [[group,
+    # service id, name, eligible, buying, not buying, net pence]]}: see the analysis module.
+    figures: Mapped[dict[str, Any]] = mapped_column(JSON)

@@ -43,7 +43,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import Table, func, insert, select, text, update
+from sqlalchemy import Table, delete, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from portal.config import PRODUCTION
@@ -65,6 +65,7 @@ from portal.models import (
     BuybackSubmission,
     BuybackSubmissionAnswer,
     BuybackWindow,
+    BuybackWindowFigures,
     ChoiceStatus,
     Cohort,
     Contact,
@@ -1405,6 +1406,9 @@ def _buyback(run: _Run) -> None:
     windows = session.scalars(
         select(BuybackWindow).order_by(BuybackWindow.year, BuybackWindow.opens_at.desc())
     ).all()
+    # The history written here is what the closed windows held when they closed: any figures
+    # kept for them before it was written are worked out again when next asked for.
+    session.execute(delete(BuybackWindowFigures))
     offers = session.scalars(
         select(ServiceOffer)
         .join(Service)

@@ -40,6 +40,8 @@ DESIGN_POLICY = {
     C.PREPARE_BUYBACK: {Role.SCHOOL_STAFF, Role.HEAD_TEACHER, Role.TRUST_LEAD},
     C.EDIT_BUYBACK: {Role.HEAD_TEACHER, Role.TRUST_LEAD},
     C.MANAGE_BUYBACK_WINDOWS: {Role.LA_ADMIN},
+    # "Council administrators: ... the buy-back analysis"; publishers price the services.
+    C.ANALYSE_BUYBACK: {Role.PUBLISHER, Role.LA_ADMIN},
     C.MANAGE_USERS: {Role.HEAD_TEACHER, Role.TRUST_LEAD, Role.LA_ADMIN},
     # Issue 16: a school takes away a person's roles at its schools, and sees no more of an
     # account than name, address, role and status; the whole account is the council's.

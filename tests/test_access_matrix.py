@@ -523,6 +523,22 @@ CASES = [
         ok=404,
         denied=403,
     ),
+    # The whole year: the demo's 2026 windows, both closed, and a year with none.
+    Case(
+        "GET",
+        "/buy-back/years/2026/analysis",
+        "/buy-back/years/<int:year>/analysis",
+        EDITORS,
+        denied=403,
+    ),
+    Case(
+        "GET",
+        "/buy-back/years/1999/analysis",
+        "/buy-back/years/<int:year>/analysis",
+        EDITORS,
+        ok=404,
+        denied=403,
+    ),
     # Administration and the audit log: council administrators only.
     Case("GET", "/admin/", "/admin/", ("la_admin",), denied=403),
     Case("GET", "/admin/audit", "/admin/audit", ("la_admin",), denied=403),

@@ -1,4 +1,5 @@
-"""The buy-back analysis: returns, take-up, income against cost, groups, last year, CSV, page.
+"""The buy-back analysis: returns, take-up, income against cost, groups, last year, CSV, page;
+a closed window's figures kept; the whole year.
 
 Five demo schools, three traded services of our own and a window in 2031, far from the demo's
 windows (2026 and 2027), so that every figure below is ours and can be worked out by hand.
@@ -14,6 +15,11 @@ windows (2026 and 2027), so that every figure below is ours and can be worked ou
     Payroll            everyone          £1,000.00  buys £350     £600     £600
     Finance            maintained only   £500.00    does not      £250     (not eligible)
     Outdoor education  everyone          not entered buys £120    (no line) does not
+
+Their offers are published; a draft offer is offered to nobody and counted nowhere. The last
+tests make two years of their own (2040's windows closed, 2041's open) from whatever sets of
+submissions hypothesis draws, change the register after the deadline, and check that nothing
+of the closed windows moved, and that the whole year's page adds up its windows' pages.
 """
 
 from __future__ import annotations
@@ -21,7 +27,8 @@ from __future__ import annotations
 import csv
 import io
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -30,6 +37,8 @@ from typing import Any
 import pytest
 from bs4 import BeautifulSoup
 from flask import Flask, render_template
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -45,12 +54,14 @@ from portal.buyback.analysis import (
     page_context,
     percentage,
 )
+from portal.demo import SCHOOLS as demo_schools
 from portal.models import (
     BuybackChoice,
     BuybackSubmission,
     BuybackWindow,
     ChoiceStatus,
     Cohort,
+    OfferStatus,
     School,
     SchoolStatus,
     Service,
@@ -59,7 +70,9 @@ from portal.models import (
     ServiceOffer,
     User,
 )
+from portal.register import jobs
 from tests.conftest import QueryCounter
+from tests.test_register import extract, school_row
 
 YEAR = 2031
 OAKFIELD = 125601
@@ -82,8 +95,10 @@ def add_service(
     eligible: list[str] | None = None,
     costs: dict[int, int | None] | None = None,
     kind: ServiceKind = ServiceKind.TRADED,
+    status: OfferStatus = OfferStatus.PUBLISHED,
 ) -> Service:
-    """A service with an offer, at its cost of delivery, for each year in ``costs``."""
+    """A service with an offer (published, unless ``status`` says otherwise), at its cost
+    of delivery, for each year in ``costs``."""
     category = session.scalars(
         select(ServiceCategory).where(ServiceCategory.name == "Buy-back analysis tests")
     ).first() or ServiceCategory(name="Buy-back analysis tests")
@@ -99,7 +114,7 @@ def add_service(
         phases=[],
     )
     for year, cost in (costs or {YEAR: None}).items():
-        service.offers.append(ServiceOffer(year=year, delivery_cost_pence=cost))
+        service.offers.append(ServiceOffer(year=year, status=status, delivery_cost_pence=cost))
     session.add(service)
     session.flush()
     return service
@@ -428,9 +443,66 @@ def test_the_number_of_queries_does_not_grow(
     many = queries()
 
     assert few == many
-    # Last year's window, schools, this year's returns, offers, this year's answers added up,
-    # last year's purchases added up.
-    assert many <= 6
+    # Last year's window, the offers of both years, and for both windows at once: their
+    # returns, their schools and their answers added up.
+    assert many <= 5
+
+
+def test_a_closed_window_is_kept_once_and_again_if_its_deadline_moves(
+    app: Flask, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past its deadline a window's figures are kept the first time they are asked for, and
+    read from there since; extended, it is open again and counts afresh, and is kept again
+    (at the new deadline) when it closes."""
+    from portal.buyback import service
+
+    monkeypatch.setattr(service, "now", lambda: utc("2031-03-03T09:00"))
+    first = analysed(app, world)
+    assert first.kept_at == utc("2031-03-03T09:00")
+    assert by_service(first)["Payroll"].income_pence == 155_000
+
+    # Whatever happens afterwards (here, straight to the database) moves nothing.
+    world.session.execute(
+        update(School).where(School.urn == POLESWORTH).values(status=SchoolStatus.CLOSED)
+    )
+    world.session.execute(
+        update(School).where(School.urn == ATHERSTONE).values(status=SchoolStatus.CLOSED)
+    )
+    kept = analysed(app, world)
+    assert kept.kept_at == first.kept_at
+    assert kept.services == first.services and kept.by_type == first.by_type
+    assert [entry.school.urn for entry in kept.returns] == [e.school.urn for e in first.returns]
+
+    # Extended to the end of March: open again, counted as things stand (Atherstone has
+    # closed; Polesworth's submission stands).
+    world.window.closes_at = utc("2031-03-31T17:00")
+    reopened = analysed(app, world)
+    assert reopened.kept_at is None
+    payroll = by_service(reopened)["Payroll"]
+    assert (payroll.eligible, payroll.buying, payroll.income_pence) == (4, 3, 155_000)
+
+    monkeypatch.setattr(service, "now", lambda: utc("2031-04-01T09:00"))
+    again = analysed(app, world)
+    assert again.kept_at == utc("2031-04-01T09:00")
+    assert by_service(again)["Payroll"].eligible == 4
+    with app.app_context():
+        assert analyse(world.window).kept_at == again.kept_at
+
+
+def test_the_page_of_a_closed_window_says_its_figures_are_kept(
+    app: Flask, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from portal.buyback import service
+
+    monkeypatch.setattr(service, "now", lambda: utc("2031-03-05T10:00"))
+    page = render(app, analysed(app, world))
+    inset = " ".join(page.select_one("main .govuk-inset-text").get_text().split())
+    assert inset.startswith(
+        "The window closed on 2 March 2031 at 5:00pm. Its figures were kept on 5 March 2031"
+        " at 10:00am and do not change"
+    )
+    year = page.find("a", string=lambda text: bool(text) and "The whole of 2031-32" in text)
+    assert year["href"] == "/buy-back/years/2031/analysis"
 
 
 def test_percentages_round_half_up_to_one_place() -> None:
@@ -632,3 +704,328 @@ def test_the_page_of_a_window_with_no_services_and_no_schools(app: Flask, sessio
     main = " ".join(render(app, analysis).select_one("main").get_text(" ").split())
     assert "0 of 0 schools have returned." in main
     assert "No traded service has an offer for 2045-46." in main
+
+
+# --- only what was offered ------------------------------------------------------------------
+
+
+def test_an_unpublished_draft_offer_is_not_counted(
+    app: Flask, world: World, client_for: Callable[[str], Any]
+) -> None:
+    """A draft offer was offered to no school: it is in no table of take-up, income or
+    the change from last year, nor in the CSV; an offer that was only a draft last year was
+    not offered last year."""
+    add_service(world.session, "Draft only", costs={YEAR: 5_000}, status=OfferStatus.DRAFT)
+    late = add_service(world.session, "Late starter", costs={YEAR: 5_000})
+    world.session.add(ServiceOffer(service=late, year=YEAR - 1, status=OfferStatus.DRAFT))
+    last = world.window_for(YEAR - 1)
+    world.submit(OAKFIELD, [line(world.payroll, 40_000)], window=last)
+    outdoor = world.session.scalars(
+        select(ServiceOffer).where(
+            ServiceOffer.service_id == world.outdoor.id, ServiceOffer.year == YEAR
+        )
+    ).one()
+    outdoor.delivery_cost_pence = 20_000
+    world.session.commit()
+
+    admin = client_for("la_admin")
+    page = BeautifulSoup(
+        admin.get(f"/buy-back/windows/{world.window.id}/analysis").get_data(as_text=True),
+        "html.parser",
+    )
+    services = ["Finance", "Late starter", "Outdoor education", "Payroll"]
+    for caption in (
+        "Take-up by service",
+        "Income, cost of delivery",
+        "Schools buying each service, 2030-31 and 2031-32",
+        "Income from each service, 2030-31 and 2031-32",
+    ):
+        assert [row[0] for row in table(page, caption)][:4] == services, caption
+    assert "Draft only" not in page.select_one("main").get_text()
+    assert table(page, "Schools buying each service")[1] == [
+        "Late starter",
+        "Not offered",
+        "0",
+        "New",
+    ]
+    # Nor is its cost: 100,000 + 50,000 + 5,000 (late starter) + 20,000 (outdoor) only.
+    assert table(page, "Income, cost of delivery")[-1][:3] == [
+        "All services",
+        "£1,920.00",
+        "£1,750.00",
+    ]
+    csv_text = admin.get(f"/buy-back/windows/{world.window.id}/analysis.csv").get_data(as_text=True)
+    assert "Draft only" not in csv_text and "Late starter" in csv_text
+
+
+# --- a closed window stands still; the whole year -------------------------------------------
+
+# Two years of windows far from the demo's: 2040's two closed, 2041's maintained one open.
+EARLIER, LATER = 2040, 2041
+NOW = utc("2040-12-01T12:00")
+DEMO = {urn: (name, kind, phase) for name, urn, kind, phase, *_ in demo_schools}
+
+# A school's answers in an earlier window: a draft only, or one or more submissions, each
+# (payroll, finance): pence bought at, or None for not buying.
+price = st.one_of(st.none(), st.integers(min_value=0, max_value=5_000_000))
+answers_of_a_school = st.one_of(
+    st.just("draft"), st.lists(st.tuples(price, price), min_size=1, max_size=2)
+)
+answers_of_schools = st.dictionaries(
+    st.sampled_from(sorted(DEMO)), answers_of_a_school, max_size=10
+)
+
+
+@dataclass
+class Year:
+    """The services and windows of one hypothesis example, made in its own savepoint."""
+
+    payroll: Service
+    finance: Service
+    windows: dict[tuple[int, Cohort], BuybackWindow]
+    answers: dict[int, Any]
+
+    def expected_income(self, cohort: Cohort) -> dict[str, int]:
+        """What the earlier window's schools' latest submissions bought, by hand, in pence."""
+        income = {"Payroll": 0, "Finance": 0}
+        for urn, said in self.answers.items():
+            academy = DEMO[urn][1].is_academy
+            if said == "draft" or academy != (cohort is Cohort.ACADEMIES):
+                continue
+            payroll, finance = said[-1]
+            income["Payroll"] += payroll or 0
+            if not academy:  # finance is for maintained schools: academies are not asked
+                income["Finance"] += finance or 0
+        return income
+
+
+@contextmanager
+def undone(app: Flask) -> Iterator[None]:
+    """Everything written inside (by the test, the pages and the register import) undone
+    afterwards: each hypothesis example starts from the demo."""
+    connection = app.extensions["portal.db"].session_factory.kw["bind"]
+    savepoint = connection.begin_nested()
+    try:
+        yield
+    finally:
+        savepoint.rollback()
+
+
+def make_year(app: Flask, answers: dict[int, Any]) -> Year:
+    with app.extensions["portal.db"].session_factory() as session:
+        payroll = add_service(session, "Payroll", costs={EARLIER: 300_000, LATER: 310_000})
+        finance = add_service(
+            session, "Finance", eligible=["maintained"], costs={EARLIER: 200_000, LATER: 1}
+        )
+        add_service(session, "Draft only", costs={EARLIER: 1, LATER: 1}, status=OfferStatus.DRAFT)
+        windows = {}
+        for year, cohort, opens, closes in (
+            (EARLIER, Cohort.MAINTAINED, "2039-11-02T09:00", "2040-03-02T17:00"),
+            (EARLIER, Cohort.ACADEMIES, "2040-04-01T09:00", "2040-06-30T17:00"),
+            (LATER, Cohort.MAINTAINED, "2040-11-02T09:00", "2041-03-02T17:00"),
+        ):
+            windows[year, cohort] = BuybackWindow(
+                year=year, cohort=cohort, opens_at=utc(opens), closes_at=utc(closes)
+            )
+        session.add_all(windows.values())
+        submitter = session.scalars(select(User).where(User.email == "head@oakfield.example")).one()
+        made = World(
+            session, {}, payroll, finance, payroll, windows[EARLIER, Cohort.MAINTAINED],
+            submitter, itertools.count(1),
+        )  # fmt: skip
+        for urn, said in answers.items():
+            academy = DEMO[urn][1].is_academy
+            window = windows[EARLIER, Cohort.ACADEMIES if academy else Cohort.MAINTAINED]
+            if said == "draft":
+                made.choice(urn, window)
+                continue
+            for number, (paying, financing) in enumerate(said):
+                lines = [line(payroll, paying)]
+                if not academy:
+                    lines.append(line(finance, financing))
+                made.submit(urn, lines, at=f"2040-02-{number + 1:02d}T10:00", window=window)
+        # This year, one school has already answered: last year is what is compared with.
+        made.submit(
+            OAKFIELD,
+            [line(payroll, 1_000), line(finance)],
+            window=windows[LATER, Cohort.MAINTAINED],
+        )
+        session.commit()
+        return Year(payroll, finance, windows, answers)
+
+
+def pages(admin: Any, year: Year) -> dict[str, dict[str, list[list[str]]]]:
+    """Every table of every analysis page that shows the earlier year's figures."""
+    paths = {
+        "maintained": f"/buy-back/windows/{year.windows[EARLIER, Cohort.MAINTAINED].id}/analysis",
+        "academies": f"/buy-back/windows/{year.windows[EARLIER, Cohort.ACADEMIES].id}/analysis",
+        "next year": f"/buy-back/windows/{year.windows[LATER, Cohort.MAINTAINED].id}/analysis",
+        "the year": f"/buy-back/years/{EARLIER}/analysis",
+    }
+    found = {}
+    for name, path in paths.items():
+        response = admin.get(path)
+        assert response.status_code == 200, path
+        page = BeautifulSoup(response.get_data(as_text=True), "html.parser")
+        found[name] = {
+            " ".join(caption.get_text().split()): [
+                [" ".join(cell.get_text(" ").split()) for cell in row.select("th, td")]
+                for row in caption.parent.select("tbody tr, tfoot tr")
+            ]
+            for caption in page.select("main table caption")
+        }
+    return found
+
+
+def pence(text: str) -> int:
+    """``-£1,234.56`` as ``-123456``: the page's money, back in pence."""
+    sign = -1 if text.startswith("-") else 1
+    pounds, _, pennies = text.lstrip("-+£").replace(",", "").partition(".")
+    return sign * (int(pounds) * 100 + int(pennies))
+
+
+def column(rows: list[list[str]], index: int) -> dict[str, str]:
+    return {row[0]: row[index] for row in rows}
+
+
+def register_changes(app: Flask, urn: int, change: str) -> None:
+    """The register import, applied: the school closes, or its type changes cohort."""
+    name, kind, phase = DEMO[urn]
+    if change == "closes":
+        row = school_row(
+            str(urn), name, **{"EstablishmentStatus (name)": "Closed", "CloseDate": "31-08-2040"}
+        )
+    else:
+        row = school_row(
+            str(urn),
+            name,
+            **{
+                "TypeOfEstablishment (name)": "Community school"
+                if kind.is_academy
+                else "Academy converter",
+                "PhaseOfEducation (name)": phase.value,
+                "DistrictAdministrative (name)": "",
+            },
+        )
+    with app.app_context():
+        report = jobs.import_now(extract([row]), "register.csv", apply=True)
+    assert report["rejected"] == []
+    assert len(report["closures"] if change == "closes" else report["changes"]) == 1
+
+
+@pytest.fixture
+def admin(client_for: Callable[[str], Any], monkeypatch: pytest.MonkeyPatch) -> Any:
+    """A council administrator, on 1 December 2040: 2040's windows closed, 2041's open."""
+    from portal.buyback import service
+
+    monkeypatch.setattr(service, "now", lambda: NOW)
+    return client_for("la_admin")
+
+
+@settings(
+    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    answers=answers_of_schools,
+    urn=st.sampled_from(sorted(DEMO)),
+    change=st.sampled_from(["closes", "changes type"]),
+    looked_before=st.booleans(),
+)
+def test_a_closed_window_does_not_move_when_the_register_changes(
+    app: Flask, admin: Any, answers: dict[int, Any], urn: int, change: str, looked_before: bool
+) -> None:
+    """After the deadline, a register import closes a school (or changes its type, and with
+    it which windows it belongs to): every figure of the closed windows stays as it was, on
+    their own pages, in the next year's comparison and in the whole year's, whether or not
+    anyone had looked at them first. The income is exactly what the schools' latest
+    submissions bought; the comparison says exactly what the window's own page says."""
+    with undone(app):
+        year = make_year(app, answers)
+        if looked_before:
+            before = pages(admin, year)
+        else:
+            # Seen and then forgotten: nothing kept, so the import must keep them first.
+            with undone(app):
+                before = pages(admin, year)
+        register_changes(app, urn, change)
+        after = pages(admin, year)
+
+    for name in ("maintained", "academies", "the year"):
+        assert after[name] == before[name], name
+    last_year = [caption for caption in after["next year"] if "2040-41 and 2041-42" in caption]
+    assert len(last_year) == 2
+    for caption in last_year:
+        assert after["next year"][caption] == before["next year"][caption]
+
+    maintained = after["maintained"][
+        "Income, cost of delivery and surplus or deficit by service, 2040-41"
+    ]
+    academies = after["academies"][
+        "Income, cost of delivery and surplus or deficit by service, 2040-41"
+    ]
+    for cohort, shown in ((Cohort.MAINTAINED, maintained), (Cohort.ACADEMIES, academies)):
+        expected = year.expected_income(cohort)
+        income = {service: pence(cell) for service, cell in column(shown, 1).items()}
+        assert income == {**expected, "All services": sum(expected.values())}
+        assert "Draft only" not in income
+    # Next year's comparison reads the window's own figures, to the penny.
+    compared = after["next year"]["Income from each service, 2040-41 and 2041-42"]
+    assert column(compared, 1) == {
+        k: v for k, v in column(maintained, 1).items() if k != "All services"
+    }
+    buying = after["next year"]["Schools buying each service, 2040-41 and 2041-42"]
+    taken_up = after["maintained"]["Take-up by service, 2040-41"]
+    assert column(buying, 1) == column(taken_up, 2)
+
+
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(answers=answers_of_schools)
+def test_the_whole_year_adds_up_the_windows_pages(
+    app: Flask, admin: Any, answers: dict[int, Any]
+) -> None:
+    """The whole year's page: each service's buying, eligible and income are the sums of
+    the maintained schools' and the academies' pages, and so are the totals; the cost is
+    the service's one cost for the year, set against the income of both."""
+    with undone(app):
+        year = make_year(app, answers)
+        shown = pages(admin, year)
+
+    whole = shown["the year"]
+    windows = whole["Buy-back windows for 2040-41"]
+    income = whole[
+        "Income, cost of delivery and surplus or deficit by service, every window of 2040-41"
+    ]
+    take_up = whole["Take-up by service, every window of 2040-41"]
+    assert [row[0] for row in take_up] == ["Finance", "Payroll"]
+    own = {
+        name: (
+            shown[name]["Take-up by service, 2040-41"],
+            shown[name]["Income, cost of delivery and surplus or deficit by service, 2040-41"],
+        )
+        for name in ("maintained", "academies")
+    }
+    for name, (window_take_up, window_income) in own.items():
+        index = 1 if name == "maintained" else 2
+        # Each window's own figures, column by column: buying, income, and the window's total.
+        assert column(take_up, index) == column(window_take_up, 2)
+        assert column(income, index) == column(window_income, 1)
+        listed = next(row for row in windows if row[0].lower().startswith(name[:8]))
+        assert listed[-1] == window_income[-1][1]
+    for row in income:
+        service = row[0]
+        added = sum(pence(column(own[n][1], 1)[service]) for n in own)
+        assert pence(row[3]) == added, service
+    cost = {"Finance": 200_000, "Payroll": 300_000}
+    for row in income[:-1]:
+        assert pence(row[4]) == cost[row[0]]
+        assert pence(row[5]) == pence(row[3]) - cost[row[0]]
+    assert pence(income[-1][4]) == sum(cost.values())
+    for row in take_up:
+        service = row[0]
+        for index, counted in ((3, 1), (4, 2), (5, 3), (6, 4)):  # eligible, buying, not, undecided
+            assert int(row[index]) == sum(int(column(own[n][0], counted)[service]) for n in own), (
+                service,
+                index,
+            )

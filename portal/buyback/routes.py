@@ -326,30 +326,37 @@ def _window_or_404(window_id: int) -> BuybackWindow:
 
 
 @bp.get("/windows/<int:window_id>/analysis")
-@requires(Capability.VIEW_BUYBACK)
+@requires(Capability.ANALYSE_BUYBACK)
 def analysis(window_id: int) -> ResponseReturnValue:
-    if not current_principal().is_council:
-        abort(403)
-    from portal.buyback.analysis import analyse, page_context
+    from portal.buyback.analysis import analysis_of, page_context
 
-    window = _window_or_404(window_id)
+    found = analysis_of(window_id) or abort(404)
     return render_page(
-        "buyback/analysis.html", window=window, **page_context(analyse(window), request.args)
+        "buyback/analysis.html", window=found.window, **page_context(found, request.args)
     )
 
 
 @bp.get("/windows/<int:window_id>/analysis.csv")
-@requires(Capability.VIEW_BUYBACK)
+@requires(Capability.ANALYSE_BUYBACK)
 def analysis_csv(window_id: int) -> ResponseReturnValue:
-    if not current_principal().is_council:
-        abort(403)
-    from portal.buyback.analysis import analyse
     from portal.buyback.analysis import analysis_csv as to_csv
+    from portal.buyback.analysis import analysis_of
 
-    window = _window_or_404(window_id)
+    found = analysis_of(window_id) or abort(404)
+    window = found.window
     filename = f"buy-back-{window.year_label}-{window.cohort.value}.csv"
     return Response(
-        to_csv(analyse(window)),
+        to_csv(found),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
+
+
+@bp.get("/years/<int:year>/analysis")
+@requires(Capability.ANALYSE_BUYBACK)
+def year_analysis(year: int) -> ResponseReturnValue:
+    """The year's windows together: maintained schools and academies, against each cost."""
+    from portal.buyback.analysis import analyse_year
+
+    found = analyse_year(year) or abort(404)
+    return render_page("buyback/year-analysis.html", analysis=found, format_pence=format_pence)

@@ -13,6 +13,7 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from portal import audit
+from portal.buyback.analysis import keep_closed_windows
 from portal.db import db
 from portal.models import Area, Membership, School, SchoolStatus, Trust, User
 from portal.register.plan import FIELD_LABELS, KnownSchool, Plan, Snapshot
@@ -101,6 +102,8 @@ def apply_plan(plan: Plan, snapshot: Snapshot, actor: User | None, **context: An
     """Make the plan's changes in the session, audited; the caller commits (or rolls back)
     once, so that an import is applied whole or not at all."""
     session = db.session
+    # A closed buy-back window's figures must not move with the register: kept first.
+    keep_closed_windows()
     describe = Describer(snapshot, plan)
     trusts = {
         trust.group_uid: trust

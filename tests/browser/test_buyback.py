@@ -460,6 +460,30 @@ def test_council_windows_window_form_and_analysis(
     assert response.headers["content-type"].startswith("text/csv")
     assert "attachment" in response.headers.get("content-disposition", "")
 
+    # The whole year: both cohorts' windows together, each linking to its own page.
+    page.get_by_role("link", name=f"The whole of {YEAR}: every window of the year together").click()
+    expect(page).to_have_url(re.compile(r"/buy-back/years/2027/analysis$"))
+    expect(h1(page)).to_have_text(f"Buy-back analysis: the whole of {YEAR}")
+    year_windows = page.get_by_role("table", name=f"Buy-back windows for {YEAR}", exact=True)
+    expect(year_windows.get_by_role("row")).to_have_count(3)  # a header and two windows
+    for caption in (
+        f"Take-up by service, every window of {YEAR}",
+        f"Income, cost of delivery and surplus or deficit by service, every window of {YEAR}",
+    ):
+        expect(page.get_by_role("table", name=caption, exact=True)).to_be_visible()
+    check_page(page, f"the whole of {YEAR}'s buy-back analysis")
+
+    # Last year's windows have closed: their figures are kept, and each page says so.
+    visit(page, "/buy-back/years/2026/analysis")
+    expect(page.get_by_role("table", name="Buy-back windows for 2026-27")).to_contain_text(
+        "Kept since"
+    )
+    check_page(page, "the whole of 2026-27's buy-back analysis, both windows closed")
+    page.get_by_role("link", name="Academies and free schools", exact=True).click()
+    expect(h1(page)).to_have_text("Buy-back analysis: Academies and free schools 2026-27")
+    expect(page.locator(".govuk-inset-text")).to_contain_text("do not change")
+    check_page(page, "the analysis of academies' 2026-27 returns, kept since it closed")
+
 
 def test_publisher_sees_the_windows_but_cannot_set_one_up(
     page: Page, sign_in: SignIn, check_page: CheckPage
