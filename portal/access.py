@@ -40,6 +40,11 @@ class Capability(enum.StrEnum):
     VIEW_CONTACTS = "view_contacts"
     EDIT_CONTACTS = "edit_contacts"
     EXPORT_CONTACTS = "export_contacts"
+    # Printing the key contacts letter (and poster) for every school one serves at once: an
+    # area's, or the whole council's. A school prints its own with VIEW_CONTACTS.
+    PRINT_CONTACT_LETTERS = "print_contact_letters"
+    # E-mailing the letter to every head teacher: those who keep the directory.
+    SEND_CONTACT_LETTERS = "send_contact_letters"
     VIEW_SERVICES = "view_services"
     EDIT_SERVICES = "edit_services"
     RAISE_SUPPORT_REQUEST = "raise_support_request"
@@ -98,11 +103,18 @@ POLICY: dict[Role, frozenset[Capability]] = {
             C.VIEW_SUPPORT_REQUESTS,
             C.ACT_ON_SUPPORT_REQUESTS,
             C.EXPORT_CONTACTS,
+            C.PRINT_CONTACT_LETTERS,
         }
     ),
     Role.PUBLISHER: frozenset(
         {C.VIEW_SCHOOLS, C.VIEW_CONTACTS, C.EDIT_CONTACTS, C.EXPORT_CONTACTS, C.VIEW_SERVICES}
-        | {C.EDIT_SERVICES, C.VIEW_BUYBACK, C.ANALYSE_BUYBACK}
+        | {
+            C.EDIT_SERVICES,
+            C.VIEW_BUYBACK,
+            C.ANALYSE_BUYBACK,
+            C.PRINT_CONTACT_LETTERS,
+            C.SEND_CONTACT_LETTERS,
+        }
     ),
     Role.LA_ADMIN: frozenset(
         {
@@ -110,6 +122,8 @@ POLICY: dict[Role, frozenset[Capability]] = {
             C.VIEW_CONTACTS,
             C.EDIT_CONTACTS,
             C.EXPORT_CONTACTS,
+            C.PRINT_CONTACT_LETTERS,
+            C.SEND_CONTACT_LETTERS,
             C.VIEW_SERVICES,
             C.EDIT_SERVICES,
             C.VIEW_SUPPORT_REQUESTS,

@@ -18,6 +18,10 @@ DESIGN_POLICY = {
     C.EDIT_CONTACTS: {Role.PUBLISHER, Role.LA_ADMIN},
     # "Council staff download the directory as CSV" (the contacts issue).
     C.EXPORT_CONTACTS: {Role.CAF_OFFICER, Role.PUBLISHER, Role.LA_ADMIN},
+    # Issue 17: the annual letter. Council staff print every school's they serve at once;
+    # those who keep the directory e-mail it to every head teacher.
+    C.PRINT_CONTACT_LETTERS: {Role.CAF_OFFICER, Role.PUBLISHER, Role.LA_ADMIN},
+    C.SEND_CONTACT_LETTERS: {Role.PUBLISHER, Role.LA_ADMIN},
     C.VIEW_SERVICES: set(Role),
     C.EDIT_SERVICES: {Role.PUBLISHER, Role.LA_ADMIN},
     C.RAISE_SUPPORT_REQUEST: {Role.SCHOOL_STAFF, Role.HEAD_TEACHER, Role.TRUST_LEAD},

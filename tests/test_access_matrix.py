@@ -224,6 +224,38 @@ CASES = [
         (*COUNCIL, *OAKFIELD_USERS, "trust_lead"),
     ),
     Case("GET", "/contacts/poster?area={area:rugby}", "/contacts/poster", COUNCIL_WIDE),
+    # The annual letter: a school's own, like the poster; every school's for the council (a
+    # CAF officer's: the schools of their areas); e-mailing them for those who keep contacts.
+    Case("GET", "/contacts/letter", "/contacts/letter", ALL_SIGNED_IN),
+    Case(
+        "GET",
+        "/contacts/letter?school={school:125601}",
+        "/contacts/letter",
+        school(125601, "caf_officer", *OAKFIELD_USERS),
+    ),
+    Case(
+        "GET",
+        "/contacts/letter?school={school:140201}",
+        "/contacts/letter",
+        school(140201, "academy_head", "trust_lead"),
+    ),
+    Case(
+        "GET",
+        "/contacts/letter?area={area:north}",
+        "/contacts/letter",
+        (*COUNCIL, *OAKFIELD_USERS, "trust_lead"),
+    ),
+    Case("GET", "/contacts/letter?area={area:rugby}", "/contacts/letter", COUNCIL_WIDE),
+    Case("GET", "/contacts/letter?all=1", "/contacts/letter", COUNCIL, denied=403),
+    Case("POST", "/contacts/letter/send", "/contacts/letter/send", EDITORS, ok=303, denied=403),
+    Case(
+        "GET",
+        "/contacts/letter/sent/999999",
+        "/contacts/letter/sent/<int:event_id>",
+        EDITORS,
+        ok=404,
+        denied=403,
+    ),
     # CAF officer support. Raising: school roles. Seeing: by DESIGN.md's scope, else 404.
     Case("GET", "/support/", "/support/", SUPPORT_VIEWERS, denied=403),
     Case(

@@ -12,7 +12,20 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from portal.models import Area, AuditEvent, Contact, ContactRole, School
+from portal.db import utcnow
+from portal.models import (
+    Area,
+    AuditEvent,
+    Contact,
+    ContactRole,
+    Membership,
+    OutboxMessage,
+    OutboxStatus,
+    Role,
+    School,
+    SchoolStatus,
+    User,
+)
 from tests.conftest import csrf_token
 
 NORTH_AND_COUNTYWIDE = 7 + 6
@@ -643,3 +656,235 @@ def squeeze(html: str) -> str:
     """The markup with the whitespace between and inside tags that browsers ignore removed."""
     html = re.sub(r">\s+", ">", html.strip())
     return re.sub(r"\s+<", "<", html)
+
+
+# --- the annual letter --------------------------------------------------------------------------
+
+
+def _letters(page: BeautifulSoup) -> list[BeautifulSoup]:
+    return page.select("article.council-letter")
+
+
+def _school_id(session, urn: int) -> int:  # type: ignore[no-untyped-def]
+    return session.scalar(select(School.id).where(School.urn == urn))
+
+
+def test_a_school_sees_its_own_letter_addressed_to_its_head_teacher(client_for) -> None:  # type: ignore[no-untyped-def]
+    from portal.templating import london_time
+
+    page = soup(client_for("school_staff").get("/contacts/letter"))
+    (letter,) = _letters(page)
+    assert letter.h1.get_text(strip=True) == "Your key contacts for Oakfield Primary School"
+    assert len(page.select("h1")) == 1
+    address = letter.select_one("address").get_text(" ", strip=True)
+    assert address.startswith("Hannah Demo-Head Head teacher Oakfield Primary School")
+    text = letter.get_text(" ", strip=True)
+    assert "Dear Hannah Demo-Head," in text
+    assert "Yours sincerely," in text
+    assert london_time(utcnow(), "%-d %B %Y") in text  # dated
+    assert "Arden County Council" in letter.select_one(".council-letter__from").get_text()
+    # The key contact in the area's team first, and whom to escalate to.
+    assert "Ask Chris Demo-North, CAF officer, first: telephone 0121 496 0100" in text
+    assert "Nell Demo-Secondary" in text and "Noah Demo-Primary" in text
+    # The safeguarding routes, and the way to CAF support.
+    assert "call 999" in text
+    assert "front door (MASH) on 01632 960 000" in text
+    support = letter.find("a", string="Ask a CAF officer for support")
+    assert support["href"] == "http://localhost/support/new"
+    # The school's own contacts (its area's and the countywide ones), each with its check.
+    rows = letter.select('tbody th[scope="row"]')
+    assert len(rows) == NORTH_AND_COUNTYWIDE
+    assert "Rugby" not in text
+    assert letter.select_one("thead").get_text(" ", strip=True).endswith("Last checked")
+    assert all(
+        re.fullmatch(r"\d{1,2} \w{3} \d{4}", td.get_text(strip=True))
+        for td in letter.select("tbody td.council-paper-table__checked")
+    )
+
+
+def test_a_school_with_no_head_teacher_is_written_to_as_the_head_teacher(
+    client_for, session
+) -> None:  # type: ignore[no-untyped-def]
+    hartshill = _school_id(session, 125602)
+    (letter,) = _letters(
+        soup(client_for("caf_officer").get(f"/contacts/letter?school={hartshill}"))
+    )
+    assert (
+        letter.select_one("address")
+        .get_text(" ", strip=True)
+        .startswith("The head teacher Hartshill Green Primary School")
+    )
+    text = letter.get_text(" ", strip=True)
+    assert "Dear head teacher," in text and "Yours faithfully," in text
+
+
+def test_another_schools_letter_is_not_found_and_only_the_council_prints_them_all(
+    client_for, session
+) -> None:  # type: ignore[no-untyped-def]
+    riverside = _school_id(session, 140201)
+    staff = client_for("school_staff")
+    assert staff.get(f"/contacts/letter?school={riverside}").status_code == 404
+    assert staff.get("/contacts/letter?all=1").status_code == 403
+    trust = soup(client_for("trust_lead").get("/contacts/letter"))
+    academies = sorted(
+        session.scalars(select(School.name).where(School.trust.has(group_uid="TR01001")))
+    )
+    assert (
+        sorted(
+            letter.h1.get_text(strip=True).removeprefix("Your key contacts for ")
+            for letter in _letters(trust)
+        )
+        == academies
+    )
+
+
+def test_the_council_prints_an_areas_letters_or_every_schools(
+    client_for, session, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    from portal.contacts import routes
+
+    admin = client_for("la_admin")
+    chooser = soup(admin.get("/contacts/letter"))
+    assert chooser.h1.get_text(strip=True) == "Annual letters of key contacts"
+    north = chooser.find("a", string="Letters for every school in the North area")["href"]
+    expected = sorted(session.scalars(select(School.name).where(School.area.has(code="north"))))
+    printed = [
+        letter.h1.get_text(strip=True).removeprefix("Your key contacts for ")
+        for letter in _letters(soup(admin.get(north)))
+    ]
+    assert printed == expected
+    # Every school, a batch at a time.
+    monkeypatch.setattr(routes, "LETTERS_PER_PRINT", 7)
+    every = list(session.scalars(select(School.name).order_by(School.name, School.id)))
+    seen: list[str] = []
+    path = chooser.find("a", string="Letters for every school")["href"]
+    while path:
+        page = soup(admin.get(path))
+        letters = _letters(page)
+        assert len(letters) <= 7
+        assert len(page.select("h1")) == len(letters)  # one heading per printed page
+        seen += [
+            letter.h1.get_text(strip=True).removeprefix("Your key contacts for ")
+            for letter in letters
+        ]
+        following = page.select_one(".govuk-pagination__next a")
+        path = following["href"] if following else ""
+    assert seen == every
+
+
+def _outbox(session) -> list[OutboxMessage]:  # type: ignore[no-untyped-def]
+    return list(session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+
+
+def test_the_letters_are_emailed_one_to_each_head_and_the_page_says_who_had_none(
+    client_for, session
+) -> None:  # type: ignore[no-untyped-def]
+    north = session.scalars(select(Area).where(Area.code == "north")).one()
+    oakfield = session.scalars(select(School).where(School.urn == 125601)).one()
+    # A co-head at Oakfield gets a letter of their own; a deactivated head gets none.
+    for email, name, active in (
+        ("cohead@oakfield.example", "Cleo Demo-Cohead", True),
+        ("former.head@oakfield.example", "Fred Demo-Former", False),
+    ):
+        session.add(
+            User(
+                email=email,
+                display_name=name,
+                password_hash="x",
+                is_active=active,
+                memberships=[Membership(role=Role.HEAD_TEACHER, school=oakfield)],
+            )
+        )
+    session.commit()
+    before = len(_outbox(session))
+    publisher = client_for("publisher")
+    form = soup(publisher.get("/contacts/letter")).select_one(
+        'form[action="/contacts/letter/send"]'
+    )
+    assert form.select_one("select#area option").get_text(strip=True) == "Every school"
+    response = publisher.post(
+        "/contacts/letter/send",
+        data={"csrf_token": csrf_token(publisher, "/contacts/letter"), "area": str(north.id)},
+    )
+    assert response.status_code == 303
+    assert re.fullmatch(r"/contacts/letter/sent/\d+", response.headers["Location"])
+    session.expire_all()
+    sent = _outbox(session)[before:]
+    assert sorted(m.recipient for m in sent) == [
+        "cohead@oakfield.example",
+        "head@oakfield.example",
+    ]
+    mail = next(m for m in sent if m.recipient == "head@oakfield.example")
+    assert mail.subject == "Your key contacts from Arden County Council: Oakfield Primary School"
+    assert "Dear Cleo Demo-Cohead and Hannah Demo-Head," in mail.body
+    assert "front door (MASH) on 01632 960 000" in mail.body
+    assert "call 999" in mail.body
+    assert "Ask Chris Demo-North, CAF officer, first" in mail.body
+    assert "http://localhost/support/new" in mail.body
+    assert "Last checked" in mail.body
+    event = session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "contact.letters_sent")
+    ).one()
+    assert event.actor.email == "publisher@council.example"
+    assert (event.subject_type, event.subject_id) == ("Area", north.id)
+    assert sorted(event.detail["messages"]) == sorted(m.id for m in sent)
+    north_schools = session.scalars(select(School).where(School.area_id == north.id)).all()
+    headless = sorted(s.name for s in north_schools if s.id != oakfield.id)
+    assert len(event.detail["without_head_teacher"]) == len(headless) == 7
+
+    page = soup(publisher.get(response.headers["Location"]))
+    text = page.get_text(" ", strip=True)
+    assert "2 letters to head teachers at 1 of 8 schools." in text
+    assert "0 sent so far, 2 waiting to be sent." in text
+    assert page.select_one("h2").get_text(strip=True) == (
+        "7 schools had no head teacher to send to"
+    )
+    assert [th.get_text(strip=True) for th in page.select("tbody th")] == headless
+    # Once the outbox's worker has sent them (and failed one), the page says so.
+    sent[0].status = OutboxStatus.SENT
+    sent[1].status = OutboxStatus.FAILED
+    session.commit()
+    again = soup(publisher.get(response.headers["Location"])).get_text(" ", strip=True)
+    assert "1 sent so far, 1 could not be sent." in again
+
+
+def test_letters_to_every_school_and_a_choice_that_is_not_one(client_for, session) -> None:  # type: ignore[no-untyped-def]
+    admin = client_for("la_admin")
+    token = csrf_token(admin, "/contacts/letter")
+    before = session.scalar(select(func.count(OutboxMessage.id)))
+    wrong = admin.post("/contacts/letter/send", data={"csrf_token": token, "area": "mars"})
+    page = soup(wrong)
+    assert page.title.get_text().startswith("Error: ")
+    assert page.select_one(".govuk-error-summary a")["href"] == "#area"
+    assert page.select_one("#area-error") is not None
+    assert session.scalar(select(func.count(OutboxMessage.id))) == before
+    response = admin.post("/contacts/letter/send", data={"csrf_token": token, "area": ""})
+    session.expire_all()
+    event = session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "contact.letters_sent")
+    ).one()
+    open_schools = session.scalar(
+        select(func.count(School.id)).where(School.status == SchoolStatus.OPEN)
+    )
+    assert event.detail["schools"] == open_schools
+    # The demo's head teachers: Oakfield's and Riverside's.
+    assert len(event.detail["messages"]) == 2
+    text = soup(admin.get(response.headers["Location"])).get_text(" ", strip=True)
+    assert f"2 letters to head teachers at 2 of {open_schools} schools." in text
+    assert "head teachers of every school" in text
+
+
+def test_only_those_who_keep_the_directory_send_the_letters(client_for) -> None:  # type: ignore[no-untyped-def]
+    officer = client_for("caf_officer")
+    chooser = soup(officer.get("/contacts/letter"))
+    assert chooser.select_one('form[action="/contacts/letter/send"]') is None
+    token = csrf_token(officer, "/contacts/letter")
+    assert officer.post("/contacts/letter/send", data={"csrf_token": token}).status_code == 403
+
+
+def test_contact_cards_say_when_each_contact_was_last_checked(client_for) -> None:  # type: ignore[no-untyped-def]
+    found = cards(soup(client_for("school_staff").get("/contacts/")))
+    assert all(re.fullmatch(r"\d{1,2} \w+ \d{4}", card["Last checked"]) for card in found)
+    poster = soup(client_for("school_staff").get("/contacts/poster"))
+    checked = poster.select("article.council-poster tbody td.council-paper-table__checked")
+    assert len(checked) == NORTH_AND_COUNTYWIDE

@@ -41,11 +41,9 @@ def audit() -> ResponseReturnValue:
         errors=errors,
         error_list=[{"text": message, "href": f"#{name}"} for name, message in errors.items()],
         page=page,
-        subject_type_items=[{"value": "", "text": "Any kind of record"}]
-        + [
-            {"value": t, "text": t, "selected": t == search.subject_type}
-            for t in audit_log.subject_types()
-        ],
+        lines=audit_log.described(page.items),
+        action_items=audit_log.action_items(search.action),
+        subject_type_items=audit_log.record_items(search.subject_type),
     )
 
 

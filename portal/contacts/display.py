@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
@@ -12,10 +13,13 @@ from markupsafe import Markup, escape
 from portal.contacts import bp
 from portal.models import Contact, ContactRole
 from portal.phones import national
+from portal.templating import london_time
 
 
 @bp.app_template_global()
-def contact_rows(contact: Contact, with_coverage: bool = True) -> list[dict[str, Any]]:
+def contact_rows(
+    contact: Contact, with_coverage: bool = True, with_checked: bool = True
+) -> list[dict[str, Any]]:
     phone = Markup('<a class="govuk-link" href="tel:{}">{}</a>').format(
         contact.phone, national(contact.phone)
     )
@@ -31,6 +35,14 @@ def contact_rows(contact: Contact, with_coverage: bool = True) -> list[dict[str,
         rows.append({"key": {"text": "Out of hours"}, "value": {"text": contact.out_of_hours}})
     if with_coverage:
         rows.append({"key": {"text": "Serves"}, "value": {"text": contact.coverage}})
+    if with_checked:
+        # How fresh the details are: the council checks each contact at least yearly.
+        rows.append(
+            {
+                "key": {"text": "Last checked"},
+                "value": {"text": london_time(contact.last_checked_at, "%-d %B %Y")},
+            }
+        )
     return rows
 
 
@@ -90,6 +102,7 @@ class _CardFacts:
     out_of_hours: str | None
     coverage: str
     is_retired: bool
+    last_checked_at: datetime
 
     @classmethod
     def of(cls, contact: Contact, link: str) -> _CardFacts:
@@ -104,6 +117,7 @@ class _CardFacts:
             contact.out_of_hours,
             contact.coverage,
             contact.is_retired,
+            contact.last_checked_at,
         )
 
 

@@ -149,3 +149,24 @@ class ContactForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     """No fields: a CSRF-protected button (retire, reinstate, mark checked)."""
+
+
+class SendLettersForm(FlaskForm):
+    """E-mail the annual letter to every head teacher: of every school, or of one area's."""
+
+    area = SelectField(
+        "Which schools",
+        widget=GovSelect(),
+        validators=[Optional()],
+    )
+    submit = SubmitField("E-mail the letters", widget=GovSubmitInput())
+
+    def __init__(self, areas: list[Area], *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._areas = {str(area.id): area for area in areas}
+        self.area.choices = [SelectChoice("", "Every school")] + [
+            SelectChoice(str(area.id), f"Schools in the {area.name} area") for area in areas
+        ]
+
+    def chosen_area(self) -> Area | None:
+        return self._areas.get(self.area.data or "")

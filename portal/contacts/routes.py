@@ -19,18 +19,21 @@ from portal.access import (
     school_scope,
     visible_area_ids,
 )
-from portal.contacts import bp
-from portal.contacts.forms import ConfirmForm, ContactForm
+from portal.contacts import bp, letters
+from portal.contacts.forms import ConfirmForm, ContactForm, SendLettersForm
 from portal.contacts.service import (
     COUNTYWIDE,
     PAGE_PER_ROLE,
     POSTER_PER_ROLE,
+    POSTER_ROOM_MM,
     ContactSearch,
     create_contact,
     directory_csv,
     key_contacts,
+    key_contacts_by_area,
     mark_checked,
     needing_check,
+    poster_row_mm,
     reinstate_contact,
     retire_contact,
     search,
@@ -252,11 +255,10 @@ def poster() -> ResponseReturnValue:
         schools = list(
             db.session.scalars(select(School).where(school_scope(who)).order_by(School.name))
         )
-    # Every school in an area has the same contacts: one query per area, not per school.
-    by_area = {
-        each: key_contacts([each], POSTER_PER_ROLE)
-        for each in sorted({school.area_id for school in schools})
-    }
+    # Every school in an area has the same contacts: one query for every area on the page.
+    by_area = key_contacts_by_area(
+        {school.area_id for school in schools}, POSTER_PER_ROLE, POSTER_ROOM_MM, poster_row_mm
+    )
     posters = [(school, by_area[school.area_id]) for school in schools]
     return render_page(
         "contacts/poster.html",
@@ -265,3 +267,72 @@ def poster() -> ResponseReturnValue:
         batch=batch,
         area_id=area_id,
     )
+
+
+# Letters printed at once: a batch as large as the posters', for the same reasons.
+LETTERS_PER_PRINT = POSTERS_PER_PRINT
+
+
+@bp.get("/letter")
+@requires(Capability.VIEW_CONTACTS)
+def letter() -> ResponseReturnValue:
+    """The annual letter of key contacts, one A4 page per school: a school's own, a chosen
+    school's, an area's or every school's (LETTERS_PER_PRINT at a time)."""
+    who = current_principal()
+    school_id = request.args.get("school", type=record_id)
+    area_id = request.args.get("area", type=record_id)
+    every = request.args.get("all") == "1"
+    if school_id is None and area_id is None and not every and not who.is_school_user:
+        # Council staff choose what to print, or send the letters by e-mail.
+        areas = _areas()
+        return _letters_page(who, areas, SendLettersForm(areas))
+    if every and not can(Capability.PRINT_CONTACT_LETTERS):
+        abort(403)
+    printing = letters.to_print(
+        who,
+        school_id=school_id,
+        area_id=area_id,
+        page=request.args.get("page", 1, type=int) or 1,
+        per_print=LETTERS_PER_PRINT,
+    )
+    if not printing.letters:
+        abort(404)
+    return render_page(
+        "contacts/letter.html",
+        letters=printing.letters,
+        batch=printing.batch,
+        today=utcnow(),
+        **letters.portal_links(),
+        area_id=area_id,
+        every=every,
+    )
+
+
+def _letters_page(who: Principal, areas: list[Area], form: SendLettersForm) -> str:
+    return render_page(
+        "contacts/letters.html",
+        areas=_my_areas(who, areas) or areas,
+        form=form,
+        last=letters.last_sending() if who.can(Capability.SEND_CONTACT_LETTERS) else None,
+    )
+
+
+@bp.post("/letter/send")
+@requires(Capability.SEND_CONTACT_LETTERS)
+def send_letters() -> ResponseReturnValue:
+    who = current_principal()
+    areas = _areas()
+    form = SendLettersForm(areas)
+    if not form.validate_on_submit():
+        return _letters_page(who, areas, form)
+    event = letters.send_letters(who, form.chosen_area())
+    return redirect(url_for("contacts.letters_sent", event_id=event.id), 303)
+
+
+@bp.get("/letter/sent/<int:event_id>")
+@requires(Capability.SEND_CONTACT_LETTERS)
+def letters_sent(event_id: int) -> ResponseReturnValue:
+    sent = letters.letters_sent(event_id)
+    if sent is None:
+        abort(404)
+    return render_page("contacts/letters-sent.html", sent=sent)

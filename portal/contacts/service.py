@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, Select, cast, exists, false, func, or_, select
+from sqlalchemy import Integer, Select, cast, exists, false, func, or_, select, union
 from sqlalchemy.orm import selectinload
 
 from portal import audit
@@ -91,6 +92,18 @@ def _ordered(query: Select[tuple[Contact]]) -> Select[tuple[Contact]]:
 # Four, because a county's specialist teams are each a different service.
 PAGE_PER_ROLE = 5
 POSTER_PER_ROLE = 4
+# A poster is one A4 sheet: however many roles a council has, its contacts' rows take at most
+# this many millimetres of it (each role's first before any role's second), the rest a search
+# away. tests/browser/test_contacts.py prints an area that fills it, with rows as tall as rows
+# get, and one with as many rows as fit.
+POSTER_ROOM_MM = 148.0
+
+
+def poster_row_mm(contact: Contact) -> float:
+    """A contact's row on a printed poster (council.scss), as Chromium prints it: who and
+    what about, each cut to one line, with the row's padding and rule; and any out-of-hours
+    line."""
+    return 8.2 + 2.9 * bool(contact.out_of_hours)
 
 
 @dataclass
@@ -123,19 +136,98 @@ def key_contacts(area_ids: Iterable[int], per_role: int) -> list[ContactGroupVie
         .subquery()
     )
     rows = db.session.execute(
-        select(Contact, ranked.c.total, ranked.c.countywide)
+        select(Contact, ranked.c.rank, ranked.c.total, ranked.c.countywide)
         .join(ranked, ranked.c.id == Contact.id)
         .where(ranked.c.rank <= per_role)
     ).all()
+    return _grouped([_Ranked(*row) for row in rows])
+
+
+def key_contacts_by_area(
+    area_ids: Iterable[int],
+    per_role: int,
+    room: float | None = None,
+    size: Callable[[Contact], float] = lambda contact: 1,
+) -> dict[int, list[ContactGroupView]]:
+    """For each area, what :func:`key_contacts` gives for it alone, every area in one query:
+    a page of posters or letters for a whole council costs the same as one.
+
+    ``room`` caps what each area shows, for a sheet of paper that holds no more: contacts
+    are taken while their ``size`` (on paper) fits, each role's first before any role's
+    second, so every role that has someone keeps them before any role gets two.
+    """
+    ids = sorted(set(area_ids))
+    if not ids:
+        return {}
+    # Who serves each area: its own contacts, and every countywide one.
+    served = union(
+        select(
+            contact_area.c.area_id.label("area_id"), contact_area.c.contact_id.label("contact_id")
+        ).where(contact_area.c.area_id.in_(ids)),
+        select(Area.id, Contact.id)
+        .join(Contact, Contact.countywide.is_(True))
+        .where(Area.id.in_(ids)),
+    ).subquery()
+    by = (served.c.area_id, Contact.role)
+    ranked = (
+        select(
+            served.c.area_id,
+            Contact.id,
+            func.row_number()
+            .over(partition_by=by, order_by=(Contact.name, Contact.id))
+            .label("rank"),
+            func.count().over(partition_by=by).label("total"),
+            func.min(cast(Contact.countywide, Integer)).over(partition_by=by).label("countywide"),
+        )
+        .join(Contact, Contact.id == served.c.contact_id)
+        .where(Contact.retired_at.is_(None))
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(ranked.c.area_id, Contact, ranked.c.rank, ranked.c.total, ranked.c.countywide)
+        .join(ranked, ranked.c.id == Contact.id)
+        .where(ranked.c.rank <= per_role)
+    ).all()
+    per_area: dict[int, list[_Ranked]] = {area_id: [] for area_id in ids}
+    for area_id, *ranked_row in rows:
+        per_area[area_id].append(_Ranked(*ranked_row))
+    return {area_id: _grouped(found, room, size) for area_id, found in per_area.items()}
+
+
+@dataclass(frozen=True)
+class _Ranked:
+    contact: Contact
+    rank: int  # by name among the contacts of its role
+    total: int  # how many of its role there are
+    countywide: bool | int  # whether all of its role are countywide
+
+
+_ROLE_ORDER = {role: index for index, role in enumerate(ContactRole)}
+
+
+def _grouped(
+    rows: list[_Ranked],
+    room: float | None = None,
+    size: Callable[[Contact], float] = lambda contact: 1,
+) -> list[ContactGroupView]:
+    if room is not None:
+        chosen = []
+        for row in sorted(rows, key=lambda row: (row.rank, _ROLE_ORDER[row.contact.role])):
+            room -= size(row.contact)
+            if room < 0:
+                break
+            chosen.append(row)
+        rows = chosen
+    shown = Counter(row.contact.role for row in rows)
     by_group = {group: ContactGroupView(group) for group in ContactGroup}
-    role_order = {role: index for index, role in enumerate(ContactRole)}
-    for contact, total, countywide in sorted(
-        rows, key=lambda row: (role_order[row[0].role], row[0].name, row[0].id)
+    for row in sorted(
+        rows, key=lambda row: (_ROLE_ORDER[row.contact.role], row.contact.name, row.contact.id)
     ):
+        contact = row.contact
         view = by_group[contact.role.group]
         view.contacts.append(contact)
-        if total > per_role:
-            view.more[contact.role] = (int(total), bool(countywide))
+        if row.total > shown[contact.role]:
+            view.more[contact.role] = (int(row.total), bool(row.countywide))
     return [view for view in by_group.values() if view.contacts]
 
 

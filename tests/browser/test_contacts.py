@@ -6,15 +6,20 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 import pytest
+from flask import Flask
 from playwright.sync_api import BrowserContext, Page, expect
+from sqlalchemy import delete, select
 
+from portal.contacts.letters import LETTER_ROOM_MM, letter_row_mm
+from portal.contacts.service import POSTER_ROOM_MM, poster_row_mm
+from portal.db import db
 from portal.demo import AREA_CONTACTS, AREA_FIRST_NAMES, AREAS, SCHOOLS
-from portal.models import ContactRole
+from portal.models import Area, Contact, ContactRole, EstablishmentType, Phase, School
 
 if TYPE_CHECKING:
     from tests.browser.conftest import CheckPage, PageGuard, SignIn
@@ -390,3 +395,159 @@ def test_a_page_of_several_posters_is_accessible(
     duplicates = sorted({i for i in ids if ids.count(i) > 1})
     assert not duplicates, f"ids used more than once on the North area's posters: {duplicates}"
     check_page(page, "the North area's posters")
+
+
+# --- every printed page is one sheet with one heading --------------------------------------------
+
+# As long as a publisher may make each field (portal/contacts/forms.py), or nearly.
+LONG_WORDS = "Support for families and schools across the area, " * 20
+
+
+@pytest.fixture
+def full_area(live_app: Flask, request: pytest.FixtureRequest) -> Iterator[tuple[int, bool]]:
+    """The Stratford area with more contacts than a page can show, every role four times
+    over, every field long, and a school with a long name: the most a sheet must hold.
+    "tall": every contact has an out-of-hours line (rows as tall as they get); "many": none
+    has (as many rows as fit)."""
+    tall = request.param == "tall"
+    with live_app.app_context():
+        area = db.session.scalars(select(Area).where(Area.code == "stratford")).one()
+        for role in ContactRole:
+            for n in range(4):
+                db.session.add(
+                    Contact(
+                        name=f"Full Demo-Sheet {n} of the {role.label} team, as long as names get",
+                        job_title="Senior practitioner and deputy team manager for the area",
+                        role=role,
+                        help_with=LONG_WORDS[:1000],
+                        phone="+441214960777",
+                        email=f"full.demo.sheet.{n}.{role.value}.team.for.the.area@council.example",
+                        out_of_hours=LONG_WORDS[:300] if tall else None,
+                        areas=[area],
+                    )
+                )
+        db.session.add(
+            School(
+                urn=199999,
+                name=(
+                    "The Full Demo-Sheet Church of England Voluntary Aided Primary School"
+                    " and Nursery"
+                ),
+                establishment_type=EstablishmentType.VOLUNTARY_AIDED,
+                phase=Phase.PRIMARY,
+                pupils_on_roll=200,
+                postcode="CV37 0ZZ",
+                area=area,
+            )
+        )
+        db.session.commit()
+        area_id = area.id
+    try:
+        yield area_id, tall
+    finally:
+        with live_app.app_context():
+            db.session.execute(delete(Contact).where(Contact.name.startswith("Full Demo-Sheet")))
+            db.session.execute(delete(School).where(School.urn == 199999))
+            db.session.commit()
+
+
+@pytest.mark.parametrize("full_area", ["tall", "many"], indirect=True)
+@pytest.mark.parametrize(
+    ("kind", "room", "row_mm"),
+    [("poster", POSTER_ROOM_MM, poster_row_mm), ("letter", LETTER_ROOM_MM, letter_row_mm)],
+)
+def test_each_poster_and_letter_prints_as_one_page_with_one_heading(
+    page: Page,
+    sign_in: SignIn,
+    page_guard: PageGuard,
+    full_area: tuple[int, bool],
+    kind: str,
+    room: float,
+    row_mm: Callable[[Contact], float],
+) -> None:
+    area_id, tall = full_area
+    # The rows the full area's contacts fill the room with (the demo's own may be shorter).
+    most = int(room // row_mm(Contact(out_of_hours="yes" if tall else None)))
+    sign_in(page, "admin@council.example")
+    visit(page, f"/contacts/{kind}?area={area_id}")
+    sheets = page.locator(f"article.council-{kind}")
+    count = sheets.count()
+    assert count >= 2
+    for index in range(count):
+        sheet = sheets.nth(index)
+        expect(sheet.locator("h1")).to_have_count(1)
+        # As many rows as the sheet has room for, most of them as tall as a row gets.
+        assert sheet.locator('tbody th[scope="row"]').count() >= most
+    expect(page.locator("h1")).to_have_count(count)
+    page_guard.check(f"the Stratford area's {kind}s, full")
+    # One A4 page per sheet: so exactly one heading on every page printed.
+    assert count_pdf_pages(page.pdf(prefer_css_page_size=True)) == count
+
+
+# --- the annual letter ----------------------------------------------------------------------------
+
+
+def test_a_school_prints_its_own_annual_letter(
+    page: Page, sign_in: SignIn, check_page: CheckPage
+) -> None:
+    sign_in(page, "head@oakfield.example")
+    visit(page, "/contacts/")
+    page.get_by_role("link", name="The annual letter of key contacts").click()
+    letters = page.locator("article.council-letter")
+    expect(letters).to_have_count(1)
+    expect(letters.get_by_role("heading", level=1)).to_have_text(
+        f"Your key contacts for {OAKFIELD}"
+    )
+    expect(letters.locator("address")).to_contain_text("Hannah Demo-Head")
+    expect(letters).to_contain_text("Dear Hannah Demo-Head,")
+    check_page(page, "/contacts/letter as a head teacher")
+    assert count_pdf_pages(page.pdf(prefer_css_page_size=True)) == 1
+
+
+def test_the_council_prints_an_areas_letters_and_emails_every_head(
+    page: Page, sign_in: SignIn, check_page: CheckPage
+) -> None:
+    sign_in(page, "admin@council.example")
+    visit(page, "/contacts/")
+    page.get_by_role("link", name="The annual letter of key contacts").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Annual letters of key contacts")
+    check_page(page, "/contacts/letter (choosing) as admin")
+
+    page.get_by_role("link", name="Letters for every school in the North area").click()
+    letters = page.locator("article.council-letter")
+    expect(letters).to_have_count(len(NORTH_SCHOOLS))
+    expect(letters.locator("h1")).to_have_text(
+        [f"Your key contacts for {name}" for name in NORTH_SCHOOLS]
+    )
+    check_page(page, "the North area's letters")
+    assert count_pdf_pages(page.pdf(prefer_css_page_size=True)) == len(NORTH_SCHOOLS)
+
+    page.go_back()
+    page.get_by_label("Which schools", exact=True).select_option(label="Schools in the North area")
+    page.get_by_role("button", name="E-mail the letters").click()
+    expect(page).to_have_url(re.compile(r"/contacts/letter/sent/\d+$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Annual letters e-mailed")
+    # Oakfield has the only head teacher in the North area.
+    expect(page.locator("main")).to_contain_text("1 letter to head teachers at 1 of 8 schools.")
+    expect(page.locator("main")).to_contain_text("0 sent so far, 1 waiting to be sent.")
+    expect(page.locator("main").get_by_role("heading", level=2)).to_have_text(
+        "7 schools had no head teacher to send to"
+    )
+    expect(page.locator("tbody th")).to_have_text([n for n in NORTH_SCHOOLS if n != OAKFIELD])
+    check_page(page, "the letters e-mailed")
+
+
+def test_the_letters_are_emailed_without_javascript(
+    no_js_page: Page, sign_in: SignIn, page_guard: PageGuard
+) -> None:
+    page = no_js_page
+    sign_in(page, "publisher@council.example")
+    visit(page, "/contacts/letter")
+    page.get_by_label("Which schools", exact=True).select_option(
+        label="Schools in the Nuneaton and Bedworth area"
+    )
+    page.get_by_role("button", name="E-mail the letters").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Annual letters e-mailed")
+    # Riverside Academy's head teacher is the area's only one.
+    expect(page.locator("main")).to_contain_text("1 letter to head teachers at 1 of")
+    page_guard.check("the letters e-mailed without JavaScript")
