@@ -300,6 +300,24 @@ def may_act_on_support_request(who: Principal, request: Any) -> bool:
     return Role.CAF_OFFICER in who.roles and request.area_id in who.area_ids
 
 
+def may_assign_support_request(who: Principal, request: Any) -> bool:
+    """Who gives a request to an officer: its area's officers and council administrators,
+    while it is still open."""
+    return may_act_on_support_request(who, request) and request.status.is_open
+
+
+def may_be_assigned_support_request(user: User, request: Any) -> bool:
+    """Who a request may be given to: an active CAF officer of the request's area."""
+    return user.is_active and any(
+        m.role is Role.CAF_OFFICER and m.area_id == request.area_id for m in user.memberships
+    )
+
+
+def support_caseworker(who: Principal) -> bool:
+    """A CAF officer, whose home page is their queue."""
+    return Role.CAF_OFFICER in who.roles and bool(who.area_ids)
+
+
 def get_support_request_or_404(who: Principal, request_id: int) -> Any:
     from portal.models import SupportRequest
 

@@ -283,6 +283,22 @@ CASES = [
         ("school_staff", "head_teacher"),
         exceptions=(("caf_officer", 403), ("la_admin", 403), ("publisher", 403)),
     ),
+    # Giving a request to an officer: its area's officers and administrators (others 403).
+    Case(
+        "POST",
+        "/support/{support:demo-request-1}/assign",
+        "/support/<int:request_id>/assign",
+        ("caf_officer", "la_admin"),
+        denied=403,
+    ),
+    Case(
+        "POST",
+        "/support/{support:demo-request-3}/assign",
+        "/support/<int:request_id>/assign",
+        ("la_admin",),
+        denied=403,
+        exceptions=(("caf_officer", 404),),  # another area's request
+    ),
     Case("GET", "/support/stats", "/support/stats", ("la_admin",), denied=403),
     # The Open Referral UK feed: open to everyone, signed in or not. The demo data has no
     # fixed public ids, so each record's route is checked with an id that is no record's.

@@ -359,7 +359,7 @@ def test_school_raises_a_request_an_officer_works_it_and_the_school_sees_the_out
     check_page(officer, f"{reference} after acknowledging it")
 
     # In progress needs a meeting date: first without one.
-    officer.get_by_role("radio", name="Mark it in progress (with a meeting date)").check()
+    officer.get_by_role("radio", name="Arrange a meeting (in progress)", exact=True).check()
     officer.get_by_role("button", name="Save update", exact=True).click()
     errors = officer.locator(".govuk-error-summary")
     expect(errors).to_contain_text("There is a problem")
@@ -367,7 +367,7 @@ def test_school_raises_a_request_an_officer_works_it_and_the_school_sees_the_out
     expect(officer).to_have_title(re.compile(r"^Error: "))
     expect(status).to_have_text("Acknowledged")
     expect(
-        officer.get_by_role("radio", name="Mark it in progress (with a meeting date)")
+        officer.get_by_role("radio", name="Arrange a meeting (in progress)", exact=True)
     ).to_be_checked()
     check_page(officer, f"{reference} after marking it in progress without a date")
     # (Where its error link takes the focus: test_the_meeting_date_error_links_to_the_day_box.)
@@ -397,9 +397,12 @@ def test_school_raises_a_request_an_officer_works_it_and_the_school_sees_the_out
     expect(newest).to_contain_text("Closed")
     expect(newest).to_contain_text("Council only")
     expect(newest).to_contain_text(council_note)
-    # Nothing can follow a closed request but a note.
-    expect(officer.get_by_role("radio", name="Add a note only", exact=True)).to_be_visible()
-    expect(officer.get_by_role("radio", name="Acknowledge it", exact=True)).to_have_count(0)
+    # Nothing can follow a closed request: the page says so, and offers no form.
+    expect(
+        officer.get_by_text("This request is closed: nothing more can be recorded on it.")
+    ).to_be_visible()
+    expect(officer.get_by_role("heading", name="Update this request")).to_have_count(0)
+    expect(officer.get_by_role("radio")).to_have_count(0)
     check_page(officer, f"{reference} closed")
 
     # --- back to the school: the outcome and the shared note, not the council's
@@ -542,10 +545,11 @@ def test_sending_again_without_javascript_makes_one_request(
 def test_the_meeting_date_error_links_to_the_day_box(page: Page, sign_in: SignIn) -> None:
     """GOV.UK's error summary links a date's error to its first box, which takes the focus."""
     sign_in(page, "caf.north@council.example")
-    # Any request that can still go in progress; the update is refused, so nothing changes.
-    visit(page, "/support/?status=new")
+    # Any request that can still have its meeting arranged; the update is refused, so
+    # nothing changes.
+    visit(page, "/support/?status=acknowledged")
     page.locator("#queue tbody tr").first.get_by_role("link").click()
-    page.get_by_role("radio", name="Mark it in progress (with a meeting date)").check()
+    page.get_by_role("radio", name="Arrange a meeting (in progress)", exact=True).check()
     page.get_by_role("button", name="Save update", exact=True).click()
 
     link = page.locator(".govuk-error-summary").get_by_role("link", name="Enter the meeting date")
