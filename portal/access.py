@@ -36,6 +36,8 @@ class Capability(enum.StrEnum):
     RAISE_SUPPORT_REQUEST = "raise_support_request"
     VIEW_SUPPORT_REQUESTS = "view_support_requests"
     ACT_ON_SUPPORT_REQUESTS = "act_on_support_requests"
+    # The figures on support requests (their areas' for officers, all for administrators).
+    VIEW_SUPPORT_STATISTICS = "view_support_statistics"
     VIEW_BUYBACK = "view_buyback"
     PREPARE_BUYBACK = "prepare_buyback"
     EDIT_BUYBACK = "edit_buyback"
@@ -79,6 +81,7 @@ POLICY: dict[Role, frozenset[Capability]] = {
             C.VIEW_SERVICES,
             C.VIEW_SUPPORT_REQUESTS,
             C.ACT_ON_SUPPORT_REQUESTS,
+            C.VIEW_SUPPORT_STATISTICS,
             C.EXPORT_CONTACTS,
         }
     ),
@@ -96,6 +99,7 @@ POLICY: dict[Role, frozenset[Capability]] = {
             C.EDIT_SERVICES,
             C.VIEW_SUPPORT_REQUESTS,
             C.ACT_ON_SUPPORT_REQUESTS,
+            C.VIEW_SUPPORT_STATISTICS,
             C.VIEW_BUYBACK,
             C.MANAGE_BUYBACK_WINDOWS,
             C.MANAGE_USERS,
@@ -316,6 +320,16 @@ def may_be_assigned_support_request(user: User, request: Any) -> bool:
 def support_caseworker(who: Principal) -> bool:
     """A CAF officer, whose home page is their queue."""
     return Role.CAF_OFFICER in who.roles and bool(who.area_ids)
+
+
+def support_statistics_area_ids(who: Principal) -> frozenset[int] | None:
+    """The areas whose support figures ``who`` sees: an officer's own, all (None) for
+    council administrators, none for anyone else."""
+    if not who.can(Capability.VIEW_SUPPORT_STATISTICS):
+        return frozenset()
+    if Role.LA_ADMIN in who.roles:
+        return None
+    return who.area_ids if Role.CAF_OFFICER in who.roles else frozenset()
 
 
 def get_support_request_or_404(who: Principal, request_id: int) -> Any:

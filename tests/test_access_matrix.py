@@ -299,7 +299,11 @@ CASES = [
         denied=403,
         exceptions=(("caf_officer", 404),),  # another area's request
     ),
-    Case("GET", "/support/stats", "/support/stats", ("la_admin",), denied=403),
+    # The statistics: officers their areas', administrators everyone's.
+    Case("GET", "/support/stats", "/support/stats", ("la_admin", "caf_officer"), denied=403),
+    Case(
+        "GET", "/support/stats.csv", "/support/stats.csv", ("la_admin", "caf_officer"), denied=403
+    ),
     # The Open Referral UK feed: open to everyone, signed in or not. The demo data has no
     # fixed public ids, so each record's route is checked with an id that is no record's.
     Case("GET", "/api/oruk/", "/api/oruk/", EVERYONE),

@@ -137,6 +137,8 @@ QUERY_PARAMETERS = [
     "available",
     "category",
     "change",
+    "date_from",
+    "date_to",
     "due",
     "full",
     "kind",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from typing import Any, ClassVar
 
 from flask_wtf import FlaskForm
@@ -49,6 +50,7 @@ from portal.models import (
 )
 from portal.phones import parse_uk_phone
 from portal.support.service import AREAS_OF_NEED, YEAR_GROUPS, next_statuses, refusal
+from portal.support.stats import LONGEST_PERIOD_MONTHS, Period
 
 CONTINUE = "Continue"
 
@@ -356,3 +358,68 @@ class AssignForm(FlaskForm):
     @property
     def chosen_id(self) -> int | None:
         return int(self.officer.data) if self.officer.data else None
+
+
+class StatisticsForm(FlaskForm):
+    """The period of the statistics: dates submitted, either end open. A GET form, so that a
+    period can be bookmarked and shared: no CSRF token, since it changes nothing."""
+
+    class Meta:
+        csrf = False
+
+    date_from = DateField(
+        "From", format="%d %m %Y", description="For example, 1 4 2026", widget=DateInput()
+    )
+    date_to = DateField(
+        "To", format="%d %m %Y", description="For example, 31 3 2027", widget=DateInput()
+    )
+
+    def __init__(self, *args: Any, today: date, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.today = today
+
+    def validate_date_from(self, field: DateField) -> None:
+        _optional_date(field, "The from date")
+        if field.data is not None and field.data > self.today:
+            raise StopValidation("The from date must be today or in the past")
+
+    def validate_date_to(self, field: DateField) -> None:
+        _optional_date(field, "The to date")
+        start = self.date_from.data
+        if field.data is None or start is None or self.date_from.errors:
+            return
+        if start > field.data:
+            raise StopValidation("The to date must be the same as or after the from date")
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        if not super().validate(extra_validators):
+            return False
+        period = self.period
+        months = period.months(self.today)
+        if len(months) > LONGEST_PERIOD_MONTHS:
+            self.date_from.errors = [
+                f"The period can be at most {LONGEST_PERIOD_MONTHS // 12} years: "
+                "choose a later from date"
+            ]
+            return False
+        return True
+
+    @property
+    def period(self) -> Period:
+        return Period(self.date_from.data, self.date_to.data)
+
+
+# Years of the statistics' dates: no request is older, and none can be so far ahead.
+EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
+
+
+def _optional_date(field: DateField, name: str) -> None:
+    """A date that may be left empty, but not half typed or impossible."""
+    field.errors.clear()  # the date parser's own complaint, in GOV.UK's words below
+    if not any(part.strip() for part in field.raw_data or []):
+        field.data = None
+        raise StopValidation()
+    if field.data is None:
+        raise StopValidation(f"{name} must be a real date, like 1 4 2026")
+    if not EARLIEST_YEAR <= field.data.year < LATEST_YEAR:
+        raise StopValidation(f"{name} must be between {EARLIEST_YEAR} and {LATEST_YEAR - 1}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, redirect, request, url_for
+from flask import Response, abort, flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
@@ -35,8 +35,19 @@ from portal.numbers import whole_number
 from portal.page_cache import kept
 from portal.rendering import render_page
 from portal.support import bp, service, wizard
-from portal.support.forms import NOTE_ONLY, AssignForm, SubmitRequestForm, UpdateForm
-from portal.support.stats import charts_for, support_statistics
+from portal.support.forms import (
+    NOTE_ONLY,
+    AssignForm,
+    StatisticsForm,
+    SubmitRequestForm,
+    UpdateForm,
+)
+from portal.support.stats import (
+    charts_for,
+    statistics_csv,
+    statistics_filename,
+    statistics_for,
+)
 
 # --- raising a request ----------------------------------------------------------------------
 
@@ -383,10 +394,34 @@ def _show_page(
 
 
 @bp.get("/stats")
-@requires(Capability.ADMINISTER)
+@requires(Capability.VIEW_SUPPORT_STATISTICS)
 def stats() -> ResponseReturnValue:
-    figures = support_statistics()
-    return render_page("support/stats.html", stats=figures, charts=charts_for(figures))
+    form = StatisticsForm(formdata=request.args, today=service.today_in_london())
+    figures = statistics_for(current_principal(), form.period) if form.validate() else None
+    return render_page(
+        "support/stats.html",
+        form=form,
+        stats=figures,
+        charts=charts_for(figures) if figures else None,
+        csv_url=url_for("support.stats_csv", **request.args.to_dict(flat=False)),
+    )
+
+
+@bp.get("/stats.csv")
+@requires(Capability.VIEW_SUPPORT_STATISTICS)
+def stats_csv() -> ResponseReturnValue:
+    form = StatisticsForm(formdata=request.args, today=service.today_in_london())
+    if not form.validate():
+        # The page says what is wrong with the dates, beside them.
+        return redirect(url_for("support.stats", **request.args.to_dict(flat=False)), 303)
+    figures = statistics_for(current_principal(), form.period)
+    return Response(
+        statistics_csv(figures),
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": f'attachment; filename="{statistics_filename(form.period)}"'
+        },
+    )
 
 
 def _update_from(form: UpdateForm) -> service.Update:
