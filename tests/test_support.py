@@ -915,3 +915,32 @@ def test_a_refused_update_still_shows_who_the_request_is_with(
     assert page.select_one("select#officer option[selected]").get_text(strip=True) == (
         "Jo Demo-North"
     )
+
+
+def test_an_officer_who_has_left_the_area_is_shown_but_cannot_be_given_more(
+    client_for, session, oakfield_request
+) -> None:  # type: ignore[no-untyped-def]
+    from portal.models import Area
+
+    (jo,) = people(session, "caf2.north@council.example")
+    officer = client_for("caf_officer")
+    assign(officer, oakfield_request, str(jo.id))
+    # Jo moves to Rugby.
+    jo.memberships[0].area = session.scalars(select(Area).where(Area.name == "Rugby")).one()
+    session.commit()
+    page = soup(officer.get(f"/support/{oakfield_request.id}"))
+    assert page.select_one("select#officer option[selected]").get_text(strip=True) == (
+        "Jo Demo-North (no longer an officer here)"
+    )
+    # Sent unchanged, nothing changes; another North request cannot be given to her.
+    unchanged = assign(officer, oakfield_request, str(jo.id))
+    assert unchanged.status_code == 303
+    assert "This request was with Jo Demo-North already." in soup(
+        officer.get(unchanged.headers["Location"])
+    ).get_text(" ")
+    other = session.scalars(
+        select(SupportRequest).where(SupportRequest.submission_key == "demo-caseload-1")
+    ).one()
+    assert assign(officer, other, str(jo.id)).status_code == 200
+    session.expire_all()
+    assert session.get(SupportRequest, other.id).assigned_officer_id is None

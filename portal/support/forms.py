@@ -343,14 +343,23 @@ class AssignForm(FlaskForm):
     officer = SelectField("CAF officer", widget=GovSelect(), validate_choice=False)
     submit = SubmitField("Assign", widget=GovSubmitInput())
 
-    def __init__(self, *args: Any, officers: Sequence[User], **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, officers: Sequence[User], current: User | None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
-        self.officer.choices = [SelectChoice(UNASSIGNED, "Nobody (unassigned)")] + [
+        choices = [SelectChoice(UNASSIGNED, "Nobody (unassigned)")] + [
             SelectChoice(str(o.id), o.display_name) for o in officers
         ]
+        if current is not None and current not in officers:
+            # Someone who has since left the area's officers: shown as it is, and kept if
+            # the form is sent unchanged, but nobody new can be given a request this way.
+            choices.append(
+                SelectChoice(str(current.id), f"{current.display_name} (no longer an officer here)")
+            )
+        self.officer.choices = choices
         self.officer.validators = [
             AnyOf(
-                [UNASSIGNED, *(str(o.id) for o in officers)],
+                [choice.value for choice in choices],
                 message="Choose a CAF officer of this request's area, or nobody",
             )
         ]

@@ -271,9 +271,10 @@ def _assign_form(who: Principal, found: SupportRequest, formdata: Any = None) ->
     if not may_assign_support_request(who, found):
         return None
     officers = service.assignable_officers(found)
+    current = found.assigned_officer
     if formdata is not None:
-        return AssignForm(formdata=formdata, officers=officers)
-    form = AssignForm(formdata=None, officers=officers)
+        return AssignForm(formdata=formdata, officers=officers, current=current)
+    form = AssignForm(formdata=None, officers=officers, current=current)
     form.officer.data = str(found.assigned_officer_id or "")
     return form
 

@@ -343,14 +343,14 @@ def assign(request: SupportRequest, officer_id: int | None, actor: User) -> bool
     Giving it to the officer it is already with changes nothing: False."""
     if not takes_updates(request.status):
         raise UpdateRefused(refusal(request.status, None))
+    if officer_id == request.assigned_officer_id:
+        return False
     officer = db.session.get(User, officer_id) if officer_id is not None else None
     if officer_id is not None and (
         officer is None or not may_be_assigned_support_request(officer, request)
     ):
         raise UpdateRefused(f"Choose a CAF officer for {request.area.name}, or nobody")
     before = request.assigned_officer
-    if before == officer:
-        return False
     request.assigned_officer = officer
     request.events.append(
         SupportEvent(actor=actor, assignment=True, assigned_to=officer, shared_with_school=False)
