@@ -50,6 +50,8 @@ class Capability(enum.StrEnum):
     RAISE_SUPPORT_REQUEST = "raise_support_request"
     VIEW_SUPPORT_REQUESTS = "view_support_requests"
     ACT_ON_SUPPORT_REQUESTS = "act_on_support_requests"
+    # The figures on support requests (their areas' for officers, all for administrators).
+    VIEW_SUPPORT_STATISTICS = "view_support_statistics"
     VIEW_BUYBACK = "view_buyback"
     PREPARE_BUYBACK = "prepare_buyback"
     EDIT_BUYBACK = "edit_buyback"
@@ -102,6 +104,7 @@ POLICY: dict[Role, frozenset[Capability]] = {
             C.VIEW_SERVICES,
             C.VIEW_SUPPORT_REQUESTS,
             C.ACT_ON_SUPPORT_REQUESTS,
+            C.VIEW_SUPPORT_STATISTICS,
             C.EXPORT_CONTACTS,
             C.PRINT_CONTACT_LETTERS,
         }
@@ -128,6 +131,7 @@ POLICY: dict[Role, frozenset[Capability]] = {
             C.EDIT_SERVICES,
             C.VIEW_SUPPORT_REQUESTS,
             C.ACT_ON_SUPPORT_REQUESTS,
+            C.VIEW_SUPPORT_STATISTICS,
             C.VIEW_BUYBACK,
             C.MANAGE_BUYBACK_WINDOWS,
             C.ANALYSE_BUYBACK,
@@ -347,6 +351,34 @@ def may_act_on_support_request(who: Principal, request: Any) -> bool:
     if Role.LA_ADMIN in who.roles:
         return True
     return Role.CAF_OFFICER in who.roles and request.area_id in who.area_ids
+
+
+def may_assign_support_request(who: Principal, request: Any) -> bool:
+    """Who gives a request to an officer: its area's officers and council administrators,
+    while it is still open."""
+    return may_act_on_support_request(who, request) and request.status.is_open
+
+
+def may_be_assigned_support_request(user: User, request: Any) -> bool:
+    """Who a request may be given to: an active CAF officer of the request's area."""
+    return user.is_active and any(
+        m.role is Role.CAF_OFFICER and m.area_id == request.area_id for m in user.memberships
+    )
+
+
+def support_caseworker(who: Principal) -> bool:
+    """A CAF officer, whose home page is their queue."""
+    return Role.CAF_OFFICER in who.roles and bool(who.area_ids)
+
+
+def support_statistics_area_ids(who: Principal) -> frozenset[int] | None:
+    """The areas whose support figures ``who`` sees: an officer's own, all (None) for
+    council administrators, none for anyone else."""
+    if not who.can(Capability.VIEW_SUPPORT_STATISTICS):
+        return frozenset()
+    if Role.LA_ADMIN in who.roles:
+        return None
+    return who.area_ids if Role.CAF_OFFICER in who.roles else frozenset()
 
 
 def get_support_request_or_404(who: Principal, request_id: int) -> Any:

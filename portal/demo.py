@@ -432,6 +432,8 @@ ACCOUNTS = [
     DemoAccount(
         "caf.north@council.example", "Chris Demo-North", Role.CAF_OFFICER, area_code="north"
     ),
+    # North's second officer, to share its queue with (see _caseload).
+    DemoAccount("caf2.north@council.example", "Jo Demo-North", Role.CAF_OFFICER, area_code="north"),
     DemoAccount(
         "caf.nuneaton@council.example",
         "Nia Demo-Nuneaton",
@@ -609,6 +611,7 @@ def seed() -> dict[str, int]:
     contacts = _contacts(areas)
     session.commit()
     requests = _support_requests(schools)
+    requests += _caseload(schools)
     from portal.demo_services import seed_buyback, seed_services
 
     services = seed_services(schools)
@@ -841,3 +844,139 @@ def _support_requests(schools: dict[int, School]) -> int:
                 request.version,
             )
     return len(DEMO_REQUESTS)
+
+
+# The North area's queue as two officers share it: requests overdue and due today, given to
+# one officer or the other or to nobody yet, and one with its meeting arranged. Dates are set
+# back from the day of seeding, with the council's response targets in working days.
+# (key, school URN, requester, answers, working days past its respond-by date, whose)
+CASELOAD = [
+    (
+        "demo-caseload-1",
+        125601,
+        "head@oakfield.example",
+        {"kind": "completing", "urgency": "soon", "initials": "GH", "year_group": "Year 2"},
+        3,
+        None,
+    ),
+    (
+        "demo-caseload-2",
+        140202,
+        "trust@meadowtrust.example",
+        {
+            "kind": "team_around_the_family",
+            "urgency": "urgent",
+            "initials": "IJ",
+            "year_group": "Year 3",
+        },
+        1,
+        "caf2.north@council.example",
+    ),
+    (
+        "demo-caseload-3",
+        125601,
+        "head@oakfield.example",
+        {"kind": "advice", "urgency": "routine", "initials": "KL", "year_group": "Year 5"},
+        0,
+        None,
+    ),
+    (
+        "demo-caseload-4",
+        140202,
+        "trust@meadowtrust.example",
+        {"kind": "completing", "urgency": "soon", "initials": "MN", "year_group": "Year 1"},
+        0,
+        "caf.north@council.example",
+    ),
+    (
+        "demo-caseload-5",
+        140202,
+        "trust@meadowtrust.example",
+        {
+            "kind": "team_around_the_family",
+            "urgency": "routine",
+            "initials": "OP",
+            "year_group": "Year 4",
+        },
+        None,
+        "caf2.north@council.example",
+    ),
+]
+
+
+def _caseload(schools: dict[int, School]) -> int:
+    from portal.models import SupportRequest
+    from portal.support.service import (
+        Update,
+        assign,
+        response_target_days,
+        submit,
+        today_in_london,
+        update,
+    )
+    from portal.workdays import add_working_days, is_working_day
+
+    people = {
+        user.email: user
+        for user in db.session.scalars(
+            select(User).where(
+                User.email.in_(
+                    [
+                        "caf.north@council.example",
+                        "caf2.north@council.example",
+                        "head@oakfield.example",
+                        "trust@meadowtrust.example",
+                    ]
+                )
+            )
+        )
+    }
+    lead = people["caf.north@council.example"]
+    today = today_in_london()
+    for key, urn, email, answers, late, whose in CASELOAD:
+        fresh = (
+            db.session.scalar(select(SupportRequest.id).where(SupportRequest.submission_key == key))
+            is None
+        )
+        base = {"consent": "yes", "contact_by": "email", "level": "2a", "needs": ["attendance"]}
+        request = submit({**base, **answers}, schools[urn], people[email], key)
+        if not fresh:
+            continue
+        if late is not None:
+            # Submitted so that its response target in working days falls ``late`` working
+            # days before today (today itself: due today).
+            respond_by = today
+            for _ in range(late):
+                respond_by -= timedelta(days=1)
+                while not is_working_day(respond_by):
+                    respond_by -= timedelta(days=1)
+            target = response_target_days(request.urgency)
+            submitted = respond_by
+            while add_working_days(submitted, target) > respond_by:
+                submitted -= timedelta(days=1)
+            request.respond_by = respond_by
+            request.submitted_at = request.submitted_at - timedelta(days=(today - submitted).days)
+            for event in request.events:
+                event.occurred_at = request.submitted_at
+            db.session.commit()
+        if whose is not None:
+            assign(request, people[whose].id, lead)
+        if late is None:
+            officer = people[whose or "caf.north@council.example"]
+            update(
+                request,
+                Update(to_status=SupportStatus.ACKNOWLEDGED, note="Thank you: I will call you."),
+                officer,
+                request.version,
+            )
+            update(
+                request,
+                Update(
+                    to_status=SupportStatus.IN_PROGRESS,
+                    meeting_on=add_working_days(today, 5),
+                    note="Team Around the Family meeting booked at the school.",
+                ),
+                officer,
+                request.version,
+            )
+    return len(CASELOAD)

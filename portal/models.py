@@ -22,6 +22,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    false,
     func,
     insert,
 )
@@ -624,7 +625,9 @@ class SupportRequest(Base):
     redirect_reason: Mapped[RedirectReason | None] = mapped_column(
         _enum(RedirectReason, "redirect_reason")
     )
-    assigned_officer_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    assigned_officer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id"), index=True
+    )
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     respond_by: Mapped[date] = mapped_column(Date)
     first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -665,9 +668,14 @@ class SupportEvent(Base):
     note: Mapped[str | None] = mapped_column(Text)
     # A note the school may read; otherwise it is private to the council.
     shared_with_school: Mapped[bool] = mapped_column(default=True)
+    # The request was given to ``assigned_to`` (to nobody, when that is None): an officer's
+    # work, which the school does not see.
+    assignment: Mapped[bool] = mapped_column(default=False, server_default=false())
+    assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
 
     request: Mapped[SupportRequest] = relationship(back_populates="events")
-    actor: Mapped[User | None] = relationship(lazy="joined")
+    actor: Mapped[User | None] = relationship(foreign_keys=[actor_id], lazy="joined")
+    assigned_to: Mapped[User | None] = relationship(foreign_keys=[assigned_to_id], lazy="joined")
 
 
 class OutboxStatus(enum.StrEnum):

@@ -1874,6 +1874,8 @@ def _event(
         "to_status": to_status,
         "note": note,
         "shared_with_school": shared,
+        # Generated requests are worked by the officer they were routed to: no hand-overs.
+        "assignment": False,
     }
 
 

@@ -33,6 +33,8 @@ DESIGN_POLICY = {
         Role.LA_ADMIN,
     },
     C.ACT_ON_SUPPORT_REQUESTS: {Role.CAF_OFFICER, Role.LA_ADMIN},
+    # Issue 17: officers see their own areas' figures; administrators every area's.
+    C.VIEW_SUPPORT_STATISTICS: {Role.CAF_OFFICER, Role.LA_ADMIN},
     C.VIEW_BUYBACK: {
         Role.SCHOOL_STAFF,
         Role.HEAD_TEACHER,

@@ -315,7 +315,27 @@ CASES = [
         ("school_staff", "head_teacher"),
         exceptions=(("caf_officer", 403), ("la_admin", 403), ("publisher", 403)),
     ),
-    Case("GET", "/support/stats", "/support/stats", ("la_admin",), denied=403),
+    # Giving a request to an officer: its area's officers and administrators (others 403).
+    Case(
+        "POST",
+        "/support/{support:demo-request-1}/assign",
+        "/support/<int:request_id>/assign",
+        ("caf_officer", "la_admin"),
+        denied=403,
+    ),
+    Case(
+        "POST",
+        "/support/{support:demo-request-3}/assign",
+        "/support/<int:request_id>/assign",
+        ("la_admin",),
+        denied=403,
+        exceptions=(("caf_officer", 404),),  # another area's request
+    ),
+    # The statistics: officers their areas', administrators everyone's.
+    Case("GET", "/support/stats", "/support/stats", ("la_admin", "caf_officer"), denied=403),
+    Case(
+        "GET", "/support/stats.csv", "/support/stats.csv", ("la_admin", "caf_officer"), denied=403
+    ),
     # The Open Referral UK feed: open to everyone, signed in or not. The demo data has no
     # fixed public ids, so each record's route is checked with an id that is no record's.
     Case("GET", "/api/oruk/", "/api/oruk/", EVERYONE),

@@ -8,7 +8,17 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from portal.demo import seed
-from portal.models import Area, EstablishmentGroup, Membership, Phase, School, Trust, User
+from portal.models import (
+    Area,
+    EstablishmentGroup,
+    Membership,
+    Phase,
+    Role,
+    School,
+    Trust,
+    User,
+)
+from portal.templating import LONDON
 
 
 def test_five_areas_two_trusts_and_at_least_forty_schools(session) -> None:  # type: ignore[no-untyped-def]
@@ -93,3 +103,42 @@ def test_the_demo_shows_a_locked_account(client_for) -> None:  # type: ignore[no
     text = listing.get_data(as_text=True)
     assert "Kit Demo-Office" in text
     assert "Locked" in text
+
+
+def test_the_north_queue_shows_every_state_of_a_caseload(app: Flask, session) -> None:  # type: ignore[no-untyped-def]
+    """Two officers share North: requests overdue and due today, each officer's and nobody's."""
+    from portal.models import SupportRequest, SupportStatus
+    from portal.support.service import response_target_days, timeliness, today_in_london
+    from portal.workdays import add_working_days, is_working_day
+
+    officers = session.scalars(
+        select(User)
+        .join(Membership)
+        .where(Membership.role == Role.CAF_OFFICER, Membership.area.has(Area.name == "North"))
+    ).all()
+    assert sorted(o.email for o in officers) == [
+        "caf.north@council.example",
+        "caf2.north@council.example",
+    ]
+    north = session.scalars(
+        select(SupportRequest).where(
+            SupportRequest.area.has(Area.name == "North"),
+            SupportRequest.status.in_([s for s in SupportStatus if s.is_open]),
+        )
+    ).all()
+    today = today_in_london()
+    with app.app_context():  # the response targets are settings
+        targets = {u: response_target_days(u) for u in {r.urgency for r in north}}
+    states = [timeliness(r, today) for r in north]
+    assert states.count("overdue") >= 2 and states.count("due") >= 2
+    with_each = {r.assigned_officer_id for r in north}
+    assert {o.id for o in officers} | {None} == with_each
+    assert SupportStatus.IN_PROGRESS in {r.status for r in north}
+    # Each was submitted as long before its date as its response target in working days says.
+    for request in north:
+        submitted = request.submitted_at.astimezone(LONDON).date()
+        target = add_working_days(submitted, targets[request.urgency])
+        if is_working_day(request.respond_by):
+            assert target == request.respond_by, request.reference
+        else:  # due "today" on a weekend: only a demo seeded at the weekend has one
+            assert target <= request.respond_by == today, request.reference

@@ -167,3 +167,31 @@ def test_home_links_to_the_persons_own_account(client_for) -> None:  # type: ign
     assert school.find("a", string="Your authenticator app") is None
     council = html(client_for("caf_officer").get("/"))
     assert council.find("a", string="Your authenticator app")["href"] == "/account/two-factor"
+
+
+def test_a_caf_officers_home_counts_their_queue_with_links_to_it(client_for) -> None:  # type: ignore[no-untyped-def]
+    """The demo's North queue: two officers share it (portal/demo.py, _caseload)."""
+    officer = client_for("caf_officer")
+    page = html(officer.get("/"))
+    section = page.select_one("#support-queue").find_next("ul")
+    links = {a["id"]: (a.get_text(strip=True), a["href"]) for a in section.select("a")}
+    assert links == {
+        "queue-new": ("6 new", "/support/?status=new"),
+        "queue-due-today": ("2 due today", "/support/?due=today"),
+        "queue-overdue": ("2 overdue", "/support/?due=overdue"),
+        "queue-mine": ("2 assigned to you", "/support/?owner=mine"),
+    }
+    # Each link lists exactly the requests it counts.
+    for text, href in links.values():
+        queue = html(officer.get(href))
+        count = int(text.split()[0])
+        assert len(queue.select("#queue tbody tr")) == count, href
+    # The colleague's home counts their own.
+    colleague = html(client_for("caf2.north@council.example").get("/"))
+    assert colleague.select_one("#queue-mine").get_text(strip=True) == "2 assigned to you"
+
+
+@pytest.mark.parametrize("role", ["la_admin", "publisher", "head_teacher", "school_staff"])
+def test_only_caf_officers_have_a_support_queue_on_their_home(client_for, role: str) -> None:  # type: ignore[no-untyped-def]
+    page = html(client_for(role).get("/"))
+    assert page.select_one("#support-queue") is None

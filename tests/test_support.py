@@ -4,11 +4,13 @@ outcome, and nothing is lost on the way."""
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from bs4 import BeautifulSoup
 from flask import Flask
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from portal.models import (
@@ -103,8 +105,13 @@ def test_a_school_raises_a_request_that_reaches_its_areas_officers(client_for, s
         .where(OutboxMessage.subject.contains(request.reference))
         .order_by(OutboxMessage.id)
     ).all()
-    assert [m.recipient for m in mail] == ["staff@oakfield.example", "caf.north@council.example"]
-    assert request.reference in mail[0].subject and request.reference in mail[1].subject
+    # The requester, then each of the North area's two officers.
+    assert [m.recipient for m in mail] == [
+        "staff@oakfield.example",
+        "caf.north@council.example",
+        "caf2.north@council.example",
+    ]
+    assert all(request.reference in m.subject for m in mail)
     sent = soup(client_for("school_staff").get(response.headers["Location"]))
     assert request.reference in sent.select_one(".govuk-panel").get_text()
 
@@ -340,12 +347,11 @@ def test_an_officer_works_a_request_to_an_outcome(client_for, session, oakfield_
         )
     ).all()
     assert len(to_school) == 4  # the confirmation and three status changes
-    # A closed request offers no more status changes, only notes.
-    actions = [
-        i["value"]
-        for i in soup(officer.get(f"/support/{request.id}")).select('input[name="action"]')
-    ]
-    assert actions == ["note"]
+    # A closed request takes nothing more: no form, and a page that says so.
+    closed = soup(officer.get(f"/support/{request.id}"))
+    assert closed.select('input[name="action"]') == []
+    assert closed.find("h2", string="Update this request") is None
+    assert "This request is closed: nothing more can be recorded on it." in closed.get_text()
 
 
 def test_private_notes_stay_with_the_council(client_for, oakfield_request) -> None:  # type: ignore[no-untyped-def]
@@ -423,6 +429,8 @@ def test_two_officers_at_once_lose_nothing(client_for, session, oakfield_request
 
 
 def test_the_queue_filters_and_shows_what_is_due(client_for, session, oakfield_request) -> None:  # type: ignore[no-untyped-def]
+    from portal.models import Area
+
     rugby_school = session.scalars(select(School).where(School.urn == 125613)).one()
     other = created(
         session, raise_request(client_for("school_staff"), {"urgency": {"urgency": "urgent"}})
@@ -436,9 +444,10 @@ def test_the_queue_filters_and_shows_what_is_due(client_for, session, oakfield_r
         for tr in page.select("#queue tbody tr")
     }
     assert {oakfield_request.reference, other.reference} <= set(rows)
-    # Only North's requests: Oakfield's and Atherstone Meadows' (demo ones included).
+    # Only North's requests (demo ones included).
     schools = {tr.select("td")[1].get_text(strip=True) for tr in page.select("#queue tbody tr")}
-    assert schools == {"Oakfield Primary School", "Atherstone Meadows Primary School"}
+    north = set(session.scalars(select(School.name).join(Area).where(Area.name == "North")).all())
+    assert "Oakfield Primary School" in schools and schools <= north
     assert "Overdue" in rows[other.reference]
     # Sorted by the date a response is due: the overdue one first.
     assert next(iter(rows)) == other.reference
@@ -448,6 +457,109 @@ def test_the_queue_filters_and_shows_what_is_due(client_for, session, oakfield_r
     assert rugby_school.name not in page.get_text()
     closed = soup(officer.get("/support/?status=closed"))
     assert closed.select("#queue tbody tr") == []
+
+
+def queue_rows(page: BeautifulSoup) -> dict[str, dict[str, str]]:
+    """Each row of the queue by reference: its cells by column heading."""
+    headings = [th.get_text(strip=True) for th in page.select("#queue thead th")]
+    return {
+        tr.select_one("a").get_text(): dict(
+            zip(headings, (td.get_text(" ", strip=True) for td in tr.select("td")), strict=True)
+        )
+        for tr in page.select("#queue tbody tr")
+    }
+
+
+def demo_reference(session, key: str) -> str:  # type: ignore[no-untyped-def]
+    return session.scalar(
+        select(SupportRequest.reference).where(SupportRequest.submission_key == key)
+    )
+
+
+def test_the_queue_shows_who_each_request_is_with(client_for, session) -> None:  # type: ignore[no-untyped-def]
+    rows = queue_rows(soup(client_for("caf_officer").get("/support/")))
+    assert rows[demo_reference(session, "demo-caseload-2")]["Assigned to"] == "Jo Demo-North"
+    assert rows[demo_reference(session, "demo-caseload-4")]["Assigned to"] == (
+        "Chris Demo-North (you)"
+    )
+    assert rows[demo_reference(session, "demo-caseload-1")]["Assigned to"] == "Nobody yet"
+    # A school's own list has no such column: who at the council has it is the council's.
+    school = soup(client_for("head_teacher").get("/support/"))
+    assert "Assigned to" not in [th.get_text(strip=True) for th in school.select("thead th")]
+    assert school.select_one("select#owner") is None
+
+
+@pytest.mark.parametrize(
+    ("query", "keys", "tag"),
+    [
+        ({"due": "overdue"}, {"demo-caseload-1", "demo-caseload-2"}, "Overdue"),
+        ({"due": "today"}, {"demo-caseload-3", "demo-caseload-4"}, "Due today"),
+        ({"owner": "mine"}, {"demo-request-1", "demo-caseload-4"}, None),
+        (
+            {"owner": "unassigned"},
+            {"demo-request-2", "demo-request-4", "demo-caseload-1", "demo-caseload-3"},
+            None,
+        ),
+        ({"owner": "mine", "due": "today"}, {"demo-caseload-4"}, "Due today"),
+    ],
+)
+def test_the_queue_filters_by_officer_and_by_when_a_response_is_due(
+    client_for, session, query: dict[str, str], keys: set[str], tag: str | None
+) -> None:  # type: ignore[no-untyped-def]
+    page = soup(client_for("caf_officer").get("/support/", query_string=query))
+    rows = queue_rows(page)
+    assert set(rows) == {demo_reference(session, key) for key in keys}
+    if tag:
+        assert all(tag in row["Respond by"] for row in rows.values())
+    # The form says what it was asked, so that sending it again keeps the filters.
+    for name, value in query.items():
+        assert page.select_one(f"select#{name} option[selected]")["value"] == value
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.data())
+def test_the_home_page_counts_are_the_queues_own(app: Flask, session, data) -> None:  # type: ignore[no-untyped-def]
+    """Whatever the state of the area's requests, each count on an officer's home page is
+    the number of requests its link lists, and what timeliness() tags on each row."""
+    from werkzeug.datastructures import MultiDict
+
+    from portal.access import Principal
+    from portal.db import db
+    from portal.models import Area
+    from portal.support import service
+
+    chris, jo = people(session, "caf.north@council.example", "caf2.north@council.example")
+    requests = session.scalars(select(SupportRequest).join(Area).where(Area.name == "North")).all()
+    today = date(2027, 3, 10)
+    for request in requests:
+        request.status = data.draw(st.sampled_from(list(SupportStatus)))
+        request.respond_by = today + timedelta(days=data.draw(st.integers(-2, 2)))
+        request.first_response_at = data.draw(st.sampled_from([None, request.submitted_at]))
+        request.assigned_officer_id = data.draw(st.sampled_from([None, chris.id, jo.id]))
+    session.commit()
+
+    with app.test_request_context():
+        who = Principal.of(db.session.get(User, chris.id))
+        counts = service.queue_counts(who, today)
+        assert counts is not None
+
+        def listed(name: str) -> int:
+            filters = service.QueueFilter.from_args(MultiDict(counts.LINKS[name]))
+            return service.queue(who, filters, today).total
+
+        assert counts.new == listed("new")
+        assert counts.due_today == listed("due_today")
+        assert counts.overdue == listed("overdue")
+        assert counts.mine == listed("mine")
+    tags = [service.timeliness(r, today) for r in requests]
+    assert counts.overdue == tags.count("overdue")
+    assert counts.due_today == tags.count("due")
+    assert counts.new == sum(r.status is SupportStatus.NEW for r in requests)
+    assert counts.mine == sum(
+        r.status.is_open and r.assigned_officer_id == chris.id for r in requests
+    )
 
 
 @pytest.mark.parametrize("typed", ["oakfield", "  Oakfield   Primary ", "125601"])
@@ -487,15 +599,12 @@ def test_closed_requests_are_anonymised_after_the_retention_period(
 ) -> None:  # type: ignore[no-untyped-def]
     from datetime import timedelta
 
-    update(
-        client_for("caf_officer"),
-        oakfield_request,
-        action="closed",
-        outcome="advice_given",
-        note="Advice by phone",
-    )
+    officer = client_for("caf_officer")
+    update(officer, oakfield_request, action="acknowledged")
+    update(officer, oakfield_request, action="closed", outcome="advice_given", note="By phone")
     session.expire_all()
     request = session.get(SupportRequest, oakfield_request.id)
+    assert request.status is SupportStatus.CLOSED
     request.updated_at = request.updated_at - timedelta(days=800)
     session.commit()
     result = app.test_cli_runner().invoke(args=["support", "anonymise", "--older-than", "24"])
@@ -516,13 +625,322 @@ def test_closed_requests_are_anonymised_after_the_retention_period(
     assert audit.detail["references"] == [request.reference]
 
 
-def test_every_question_on_the_update_form_has_its_legend(client_for, oakfield_request) -> None:  # type: ignore[no-untyped-def]
+# --- the update form asks only what fits the request's status -------------------------------
+
+
+def move_to(session, request: SupportRequest, status: SupportStatus) -> None:  # type: ignore[no-untyped-def]
+    """Put the request in ``status`` directly, as if it had been worked there."""
+    found = session.get(SupportRequest, request.id)
+    found.status = status
+    session.commit()
+
+
+@pytest.mark.parametrize(
+    ("status", "actions", "legends"),
+    [
+        (
+            SupportStatus.NEW,
+            ["Acknowledge it", "Redirect it", "Add a note only"],
+            ["What do you want to do?", "Reason (if redirecting)", "Who can read the note?"],
+        ),
+        (
+            SupportStatus.ACKNOWLEDGED,
+            [
+                "Arrange a meeting (in progress)",
+                "Close it with an outcome",
+                "Redirect it",
+                "Add a note only",
+            ],
+            [
+                "What do you want to do?",
+                "Meeting date (if arranging the meeting)",
+                "Outcome (if closing)",
+                "Reason (if redirecting)",
+                "Who can read the note?",
+            ],
+        ),
+        (
+            SupportStatus.IN_PROGRESS,
+            ["Close it with an outcome", "Redirect it", "Add a note only"],
+            [
+                "What do you want to do?",
+                "Outcome (if closing)",
+                "Reason (if redirecting)",
+                "Who can read the note?",
+            ],
+        ),
+        (SupportStatus.CLOSED, [], []),
+        (SupportStatus.REDIRECTED, [], []),
+    ],
+)
+def test_the_update_form_asks_only_what_fits_the_status(
+    client_for, session, oakfield_request, status, actions, legends
+) -> None:  # type: ignore[no-untyped-def]
+    move_to(session, oakfield_request, status)
     page = soup(client_for("caf_officer").get(f"/support/{oakfield_request.id}"))
-    legends = [legend.get_text(strip=True) for legend in page.select("form legend")]
-    assert legends == [
-        "What do you want to do?",
-        "Meeting date (if in progress)",
-        "Outcome (if closing)",
-        "Reason (if redirecting)",
-        "Who can read the note?",
+    offered = [
+        page.select_one(f'label[for="{radio["id"]}"]').get_text(strip=True)
+        for radio in page.select('input[name="action"]')
     ]
+    assert offered == actions
+    assert [legend.get_text(strip=True) for legend in page.select("form legend")] == legends
+    # A meeting date is asked for only where a meeting can be arranged.
+    assert bool(page.select("#meeting_on-day")) == (status is SupportStatus.ACKNOWLEDGED)
+
+
+@pytest.mark.parametrize(
+    ("status", "data", "message"),
+    [
+        (
+            SupportStatus.NEW,
+            {"action": "in_progress", "meeting_on": ["3", "12", "2026"]},
+            "This request is new: it can be acknowledged or redirected now, "
+            "not given a meeting date",
+        ),
+        (
+            SupportStatus.NEW,
+            {"action": "closed", "outcome": "advice_given"},
+            "This request is new: it can be acknowledged or redirected now, "
+            "not closed with an outcome",
+        ),
+        (
+            SupportStatus.ACKNOWLEDGED,
+            {"action": "acknowledged"},
+            "This request is acknowledged already",
+        ),
+        (
+            SupportStatus.IN_PROGRESS,
+            {"action": "acknowledged"},
+            "This request is in progress: it can be closed with an outcome or redirected now, "
+            "not acknowledged",
+        ),
+        (
+            SupportStatus.CLOSED,
+            {"action": "note", "note": "One more thing"},
+            "This request is closed: nothing more can be recorded on it",
+        ),
+        (
+            SupportStatus.REDIRECTED,
+            {"action": "acknowledged"},
+            "This request is redirected: nothing more can be recorded on it",
+        ),
+    ],
+)
+def test_a_post_that_does_not_fit_the_status_is_refused_and_says_why(
+    client_for, session, oakfield_request, status, data, message
+) -> None:  # type: ignore[no-untyped-def]
+    move_to(session, oakfield_request, status)
+    officer = client_for("caf_officer")
+    path = f"/support/{oakfield_request.id}"
+    version = session.get(SupportRequest, oakfield_request.id).version
+    response = officer.post(
+        path,
+        data={"csrf_token": csrf_token(officer, path), "version": str(version), **data},
+    )
+    assert response.status_code == 200
+    page = soup(response)
+    assert page.title.get_text().startswith("Error: ")
+    assert message in page.select_one(".govuk-error-summary").get_text()
+    if status.is_open:
+        # Beside the question, too.
+        assert message in page.select_one("#action-error").get_text()
+    session.expire_all()
+    after = session.get(SupportRequest, oakfield_request.id)
+    assert (after.status, after.version, len(after.events)) == (status, version, 1)
+
+
+def test_the_workflow_refuses_what_does_not_fit_whatever_the_form(app: Flask, session) -> None:  # type: ignore[no-untyped-def]
+    from portal.db import db
+    from portal.support import service
+
+    request = session.scalars(
+        select(SupportRequest).where(SupportRequest.status == SupportStatus.NEW)
+    ).first()
+    officer = session.scalars(select(User).where(User.email == "caf.north@council.example")).one()
+    with app.app_context():
+        found = db.session.get(SupportRequest, request.id)
+        actor = db.session.get(User, officer.id)
+        with pytest.raises(service.UpdateRefused, match="not closed with an outcome"):
+            service.update(
+                found, service.Update(to_status=SupportStatus.CLOSED), actor, found.version
+            )
+
+
+# --- giving a request to a colleague ------------------------------------------------------
+
+
+def people(session, *emails: str) -> list[User]:  # type: ignore[no-untyped-def]
+    return [session.scalars(select(User).where(User.email == e)).one() for e in emails]
+
+
+def assign(client, request: SupportRequest, officer: str):  # type: ignore[no-untyped-def]
+    path = f"/support/{request.id}"
+    return client.post(
+        f"{path}/assign", data={"csrf_token": csrf_token(client, path), "officer": officer}
+    )
+
+
+def test_an_officer_gives_a_request_to_a_colleague_who_is_told(
+    client_for, session, oakfield_request
+) -> None:  # type: ignore[no-untyped-def]
+    chris, jo = people(session, "caf.north@council.example", "caf2.north@council.example")
+    officer = client_for("caf_officer")
+    page = soup(officer.get(f"/support/{oakfield_request.id}"))
+    choices = [o.get_text(strip=True) for o in page.select("select#officer option")]
+    # The North area's officers (and nobody): not Rugby's, nor anyone else.
+    assert choices == ["Nobody (unassigned)", "Chris Demo-North", "Jo Demo-North"]
+
+    response = assign(officer, oakfield_request, str(jo.id))
+    assert response.status_code == 303
+    shown = soup(officer.get(response.headers["Location"]))
+    assert (
+        "This request is with Jo Demo-North now: they have been told by e-mail."
+        in shown.select_one(".govuk-notification-banner").get_text()
+    )
+    assert "Assigned to Jo Demo-North" in shown.select_one(".council-history").get_text()
+    session.expire_all()
+    request = session.get(SupportRequest, oakfield_request.id)
+    assert request.assigned_officer_id == jo.id
+    event = request.events[-1]
+    assert (event.assignment, event.assigned_to_id, event.actor_id) == (True, jo.id, chris.id)
+    told = session.scalars(
+        select(OutboxMessage).where(
+            OutboxMessage.recipient == "caf2.north@council.example",
+            OutboxMessage.subject.contains(request.reference),
+            OutboxMessage.subject.contains("is now yours"),
+        )
+    ).one()
+    assert "Chris Demo-North has given you" in told.body
+    audit = session.scalars(
+        select(AuditEvent).where(
+            AuditEvent.action == "support.assigned", AuditEvent.subject_id == request.id
+        )
+    ).one()
+    assert (audit.actor_id, audit.detail["to_officer"]) == (chris.id, jo.email)
+    # The school does not see who the council gave it to on its timeline.
+    school = soup(client_for("school_staff").get(f"/support/{request.id}"))
+    assert "Assigned to" not in school.select_one(".council-history").get_text()
+    assert school.select_one("select#officer") is None
+
+    # Jo finds it under "mine"; Chris does not.
+    mine = soup(client_for("caf2.north@council.example").get("/support/?owner=mine"))
+    assert request.reference in [a.get_text() for a in mine.select("#queue tbody a")]
+    theirs = soup(officer.get("/support/?owner=mine"))
+    assert request.reference not in theirs.select_one("#queue").get_text()
+
+
+def test_a_request_can_be_given_back_to_nobody_and_taken(
+    client_for, session, oakfield_request
+) -> None:  # type: ignore[no-untyped-def]
+    (chris,) = people(session, "caf.north@council.example")
+    officer = client_for("caf_officer")
+    assert assign(officer, oakfield_request, str(chris.id)).status_code == 303
+    session.expire_all()
+    assert session.get(SupportRequest, oakfield_request.id).assigned_officer_id == chris.id
+    # Taking it oneself sends no e-mail.
+    assert not session.scalars(
+        select(OutboxMessage).where(
+            OutboxMessage.subject.contains(oakfield_request.reference),
+            OutboxMessage.subject.contains("is now yours"),
+        )
+    ).all()
+    response = assign(officer, oakfield_request, "")
+    assert response.status_code == 303
+    page = soup(officer.get(response.headers["Location"]))
+    assert "Nobody is assigned to this request now." in page.get_text()
+    assert "Unassigned" in page.select_one(".council-history").get_text()
+    session.expire_all()
+    assert session.get(SupportRequest, oakfield_request.id).assigned_officer_id is None
+    unassigned = soup(officer.get("/support/?owner=unassigned"))
+    row = next(
+        tr
+        for tr in unassigned.select("#queue tbody tr")
+        if tr.select_one("a").get_text() == oakfield_request.reference
+    )
+    assert "Nobody yet" in row.get_text()
+
+
+@pytest.mark.parametrize("who", ["caf.rugby@council.example", "admin@council.example", "999999"])
+def test_only_an_officer_of_the_area_can_be_given_a_request(
+    client_for, session, oakfield_request, who: str
+) -> None:  # type: ignore[no-untyped-def]
+    # Another area's officer, an administrator, or nobody at all.
+    officer_id = who if who.isdigit() else str(people(session, who)[0].id)
+    response = assign(client_for("caf_officer"), oakfield_request, officer_id)
+    assert response.status_code == 200
+    page = soup(response)
+    message = "Choose a CAF officer of this request's area, or nobody"
+    assert message in page.select_one(".govuk-error-summary").get_text()
+    assert message in page.select_one("#officer-error").get_text()
+    session.expire_all()
+    assert session.get(SupportRequest, oakfield_request.id).assigned_officer_id is None
+
+
+def test_a_closed_request_cannot_be_given_to_anyone(client_for, session, oakfield_request) -> None:  # type: ignore[no-untyped-def]
+    (jo,) = people(session, "caf2.north@council.example")
+    move_to(session, oakfield_request, SupportStatus.CLOSED)
+    officer = client_for("caf_officer")
+    assert soup(officer.get(f"/support/{oakfield_request.id}")).select_one("select#officer") is None
+    response = assign(officer, oakfield_request, str(jo.id))
+    assert response.status_code == 200
+    assert (
+        "This request is closed: nothing more can be recorded on it"
+        in soup(response).select_one(".govuk-error-summary").get_text()
+    )
+    session.expire_all()
+    assert session.get(SupportRequest, oakfield_request.id).assigned_officer_id is None
+
+
+def test_the_last_officer_to_act_is_not_overwritten_by_assigning(
+    client_for, session, oakfield_request
+) -> None:  # type: ignore[no-untyped-def]
+    """Acting on an unassigned request takes it; acting on a colleague's leaves it theirs."""
+    (jo,) = people(session, "caf2.north@council.example")
+    officer = client_for("caf_officer")
+    assign(officer, oakfield_request, str(jo.id))
+    assert update(officer, oakfield_request, action="acknowledged").status_code == 303
+    session.expire_all()
+    assert session.get(SupportRequest, oakfield_request.id).assigned_officer_id == jo.id
+
+
+def test_a_refused_update_still_shows_who_the_request_is_with(
+    client_for, session, oakfield_request
+) -> None:  # type: ignore[no-untyped-def]
+    (jo,) = people(session, "caf2.north@council.example")
+    officer = client_for("caf_officer")
+    assign(officer, oakfield_request, str(jo.id))
+    refused = update(officer, oakfield_request, action="note", note="")
+    page = soup(refused)
+    assert "Enter the note" in page.select_one(".govuk-error-summary").get_text()
+    assert page.select_one("select#officer option[selected]").get_text(strip=True) == (
+        "Jo Demo-North"
+    )
+
+
+def test_an_officer_who_has_left_the_area_is_shown_but_cannot_be_given_more(
+    client_for, session, oakfield_request
+) -> None:  # type: ignore[no-untyped-def]
+    from portal.models import Area
+
+    (jo,) = people(session, "caf2.north@council.example")
+    officer = client_for("caf_officer")
+    assign(officer, oakfield_request, str(jo.id))
+    # Jo moves to Rugby.
+    jo.memberships[0].area = session.scalars(select(Area).where(Area.name == "Rugby")).one()
+    session.commit()
+    page = soup(officer.get(f"/support/{oakfield_request.id}"))
+    assert page.select_one("select#officer option[selected]").get_text(strip=True) == (
+        "Jo Demo-North (no longer an officer here)"
+    )
+    # Sent unchanged, nothing changes; another North request cannot be given to her.
+    unchanged = assign(officer, oakfield_request, str(jo.id))
+    assert unchanged.status_code == 303
+    assert "This request was with Jo Demo-North already." in soup(
+        officer.get(unchanged.headers["Location"])
+    ).get_text(" ")
+    other = session.scalars(
+        select(SupportRequest).where(SupportRequest.submission_key == "demo-caseload-1")
+    ).one()
+    assert assign(officer, other, str(jo.id)).status_code == 200
+    session.expire_all()
+    assert session.get(SupportRequest, other.id).assigned_officer_id is None

@@ -5,12 +5,13 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from bs4 import BeautifulSoup
 from flask import Flask, render_template
-from hypothesis import given
+from flask.testing import FlaskClient
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -24,12 +25,16 @@ from portal.models import (
     Urgency,
     User,
 )
+from portal.support.forms import StatisticsForm
 from portal.support.stats import (
+    Period,
     SupportStatistics,
     bar_chart_svg,
     charts_for,
+    statistics_csv,
     support_statistics,
 )
+from portal.templating import LONDON
 from tests.conftest import QueryCounter
 
 # Mid-December 2026: the last twelve months are January to December 2026.
@@ -377,7 +382,14 @@ def test_bars_are_proportional_and_never_negative(counts: list[int], width: int)
 
 def render(app: Flask, stats: SupportStatistics) -> BeautifulSoup:
     with app.test_request_context("/support/stats"):
-        html = render_template("support/stats.html", stats=stats, charts=charts_for(stats))
+        form = StatisticsForm(formdata=None, today=NOW.date())
+        html = render_template(
+            "support/stats.html",
+            form=form,
+            stats=stats,
+            charts=charts_for(stats),
+            csv_url="/support/stats.csv",
+        )
     return BeautifulSoup(html, "html.parser")
 
 
@@ -447,3 +459,222 @@ def test_one_request_reads_in_the_singular(app: Flask) -> None:
 
     assert "1 support request has been received." in main
     assert "Median time to first response: 1 hour (1 request answered)." in main
+
+
+# --- an officer's own areas, over a period of dates ---------------------------------------
+
+
+def test_an_officer_sees_the_figures_of_their_own_areas(
+    app: Flask, session: Session, make_request: MakeRequest
+) -> None:
+    from portal.access import Principal
+    from portal.db import db
+    from portal.support.stats import statistics_for
+
+    make_request(utc("2026-11-02T09:00"), first_response_at=utc("2026-11-02T11:00"))
+    make_request(utc("2026-11-03T09:00"), urn=COLESHILL)
+    make_request(utc("2026-11-04T09:00"), urn=RIVERSIDE, first_response_at=utc("2026-11-05T09:00"))
+    session.commit()
+    officer = session.scalars(select(User).where(User.email == "caf.north@council.example")).one()
+    with app.test_request_context():
+        mine = statistics_for(Principal.of(db.session.get(User, officer.id)), Period())
+        admin = session.scalars(select(User).where(User.email == "admin@council.example")).one()
+        everyone = statistics_for(Principal.of(db.session.get(User, admin.id)), Period())
+
+    assert (mine.total, mine.by_area, mine.whole_council) == (2, [("North", 2)], False)
+    assert mine.by_phase == [("Nursery", 1), ("Primary", 1)]
+    assert (mine.responded, mine.median_first_response) == (1, "2 hours")
+    assert (everyone.total, everyone.whole_council) == (3, True)
+    assert len(everyone.by_area) == 5
+
+
+def london(day: str, clock: str) -> datetime:
+    return datetime.fromisoformat(f"{day}T{clock}").replace(tzinfo=LONDON).astimezone(UTC)
+
+
+def test_a_period_takes_whole_london_days_at_both_ends(
+    app: Flask, session: Session, make_request: MakeRequest
+) -> None:
+    # The first and last moments of 1 April and 30 June 2026 in London (summer time).
+    make_request(london("2026-03-31", "23:59:59"))  # before
+    make_request(london("2026-04-01", "00:00"))
+    make_request(london("2026-06-30", "23:59:59"))
+    make_request(london("2026-07-01", "00:00"))  # after
+
+    session.commit()
+    with app.app_context():
+        stats = support_statistics(now=NOW, period=Period(date(2026, 4, 1), date(2026, 6, 30)))
+
+    assert stats.total == 2
+    assert stats.by_month == [("Apr 2026", 1), ("May 2026", 0), ("Jun 2026", 1)]
+    assert stats.month_caption == (
+        "Support requests submitted in each month from Apr 2026 to Jun 2026"
+    )
+    assert [count for _, count in stats.by_area if count] == [2]
+
+
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    days=st.lists(st.integers(min_value=0, max_value=120), min_size=1, max_size=8),
+    start=st.one_of(st.none(), st.integers(min_value=0, max_value=120)),
+    length=st.one_of(st.none(), st.integers(min_value=0, max_value=120)),
+)
+def test_a_period_counts_exactly_the_requests_submitted_in_it(
+    app: Flask,
+    session: Session,
+    make_request: MakeRequest,
+    days: list[int],
+    start: int | None,
+    length: int | None,
+) -> None:
+    session.execute(delete(SupportRequest))
+    first_day = date(2026, 2, 1)
+    submitted = [first_day + timedelta(days=d) for d in days]
+    for day in submitted:
+        # Late in the London evening: the UTC date is the next day in winter, not in summer.
+        make_request(london(day.isoformat(), "23:30"))
+    period_start = first_day + timedelta(days=start) if start is not None else None
+    period_end = (
+        (period_start or first_day) + timedelta(days=length) if length is not None else None
+    )
+    session.commit()
+    with app.app_context():
+        stats = support_statistics(now=NOW, period=Period(period_start, period_end))
+
+    expected = [
+        day
+        for day in submitted
+        if (period_start is None or day >= period_start)
+        and (period_end is None or day <= period_end)
+    ]
+    assert stats.total == len(expected)
+    assert sum(count for _, count in stats.by_status) == len(expected)
+    if period_start is not None:
+        # Every request of the period falls in one of the chart's months.
+        assert sum(count for _, count in stats.by_month) == len(expected)
+
+
+def officer_page(client_for: Callable[[str], FlaskClient], query: str = "") -> BeautifulSoup:
+    response = client_for("caf_officer").get(f"/support/stats{query}")
+    assert response.status_code == 200
+    return BeautifulSoup(response.get_data(as_text=True), "html.parser")
+
+
+def dates(start: tuple[str, str, str], end: tuple[str, str, str] = ("", "", "")) -> str:
+    from urllib.parse import urlencode
+
+    return "?" + urlencode([("date_from", part) for part in start] + [("date_to", p) for p in end])
+
+
+def test_an_officer_reads_their_areas_statistics_for_a_period(
+    client_for: Callable[[str], FlaskClient], make_request: MakeRequest, session: Session
+) -> None:
+    make_request(london("2026-05-12", "10:00"))
+    make_request(london("2026-05-13", "10:00"), urn=RIVERSIDE)
+    make_request(london("2026-09-01", "10:00"))
+    session.commit()
+
+    page = officer_page(client_for, dates(("1", "5", "2026"), ("31", "5", "2026")))
+
+    main = main_text(page)
+    assert "Requests from the schools of your area: North." in main
+    assert "1 support request was received from 1 May 2026 to 31 May 2026." in main
+    assert table_rows(page, "by-area") == [("North", 1)]
+    assert table_rows(page, "by-month") == [("May 2026", 1)]
+    # The boxes keep what was typed.
+    assert page.select_one("#date_from-day")["value"] == "1"
+    assert page.select_one("#date_to-year")["value"] == "2026"
+    # The CSV link carries the same period.
+    link = page.find("a", string="Download these figures as CSV")
+    assert link["href"].startswith("/support/stats.csv?")
+    assert "date_from=1&date_from=5&date_from=2026" in link["href"]
+
+
+@pytest.mark.parametrize(
+    ("query", "field", "message"),
+    [
+        (
+            dates(("31", "2", "2026")),
+            "date_from",
+            "The from date must be a real date, like 1 4 2026",
+        ),
+        (dates(("1", "", "2026")), "date_from", "The from date must be a real date, like 1 4 2026"),
+        (dates(("", "", ""), ("x", "3", "2026")), "date_to", "The to date must be a real date"),
+        (
+            dates(("1", "6", "2026"), ("31", "5", "2026")),
+            "date_to",
+            "The to date must be the same as or after the from date",
+        ),
+        (dates(("1", "1", "1999")), "date_from", "The from date must be between 2000 and 2099"),
+        (dates(("", "", ""), ("1", "1", "9999")), "date_to", "The to date must be between 2000"),
+        (dates(("1", "1", "2099")), "date_from", "The from date must be today or in the past"),
+        (dates(("1", "1", "2000")), "date_from", "The period can be at most 5 years"),
+    ],
+)
+def test_dates_that_cannot_be_used_are_explained_beside_them(
+    client_for: Callable[[str], FlaskClient], query: str, field: str, message: str
+) -> None:
+    page = officer_page(client_for, query)
+
+    assert page.title.get_text().startswith("Error: ")
+    summary = page.select_one(".govuk-error-summary")
+    link = summary.select_one("a")
+    assert message in link.get_text()
+    assert link["href"] == f"#{field}-day"
+    assert message in page.select_one(f"#{field}-error").get_text()
+    # No figures for dates that were not understood.
+    assert page.select_one("#by-area") is None
+
+
+def test_the_csv_has_the_pages_figures(
+    client_for: Callable[[str], FlaskClient], make_request: MakeRequest, session: Session
+) -> None:
+    import csv
+    import io
+
+    make_request(london("2026-05-12", "10:00"), first_response_at=london("2026-05-12", "13:00"))
+    make_request(london("2026-05-13", "10:00"), urn=COLESHILL, status=SupportStatus.CLOSED)
+    make_request(london("2026-05-13", "10:00"), urn=RIVERSIDE)
+    session.commit()
+    query = dates(("1", "5", "2026"), ("31", "5", "2026"))
+    officer = client_for("caf_officer")
+
+    response = officer.get(f"/support/stats.csv{query}")
+
+    assert response.status_code == 200
+    assert response.mimetype == "text/csv"
+    assert response.headers["Content-Disposition"] == (
+        'attachment; filename="support-statistics-from-2026-05-01-to-2026-05-31.csv"'
+    )
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    assert rows[0] == ["Figure", "Of", "Requests"]
+    figures = {(figure, of): value for figure, of, value in rows[1:]}
+    assert figures[("Period", "2026-05-01 to 2026-05-31")] == ""
+    assert figures[("Requests received", "All")] == "2"
+    assert figures[("Median time to first response (hours)", "Requests answered")] == "3.0"
+    assert figures[("Area", "North")] == "2"
+    assert ("Area", "Nuneaton and Bedworth") not in figures
+    page = officer_page(client_for, query)
+    for heading, section in (("Status", "by-status"), ("School phase", "by-phase")):
+        assert [
+            (label, count)
+            for (figure, label), count in (
+                (key, int(value)) for key, value in figures.items() if key[0] == heading
+            )
+        ] == table_rows(page, section)
+
+
+def test_csv_cells_that_look_like_formulas_are_made_text(app: Flask) -> None:
+    stats = SupportStatistics(1, [("=HYPERLINK(1)", 1)], [], [], [], None, 0)
+    assert "'=HYPERLINK(1)" in statistics_csv(stats)
+
+
+def test_a_csv_asked_for_with_bad_dates_goes_back_to_the_page(
+    client_for: Callable[[str], FlaskClient],
+) -> None:
+    query = dates(("31", "2", "2026"))
+    response = client_for("caf_officer").get(f"/support/stats.csv{query}")
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"/support/stats{query}"

@@ -7,6 +7,7 @@ from portal.main import bp
 from portal.navigation import sections_for
 from portal.page_cache import kept
 from portal.rendering import render_page
+from portal.support import service as support_service
 
 
 @bp.get("/")
@@ -16,7 +17,14 @@ def home() -> ResponseReturnValue:
     who = current_principal()
     # A school user's home names their school; a trust lead's lists the trust's academies.
     schools = [] if who.council_wide else db.session.scalars(visible_schools(who)).all()
-    return render_page("main/home.html", who=who, schools=schools, sections=sections_for(who))
+    return render_page(
+        "main/home.html",
+        who=who,
+        schools=schools,
+        sections=sections_for(who),
+        # A CAF officer's queue at a glance (None for everyone else).
+        support_queue=support_service.queue_counts(who),
+    )
 
 
 @bp.get("/accessibility")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from datetime import date
+from typing import Any, ClassVar
 
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
@@ -25,6 +27,7 @@ from wtforms import (
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
+    AnyOf,
     DataRequired,
     InputRequired,
     Length,
@@ -43,9 +46,11 @@ from portal.models import (
     SupportOutcome,
     SupportStatus,
     Urgency,
+    User,
 )
 from portal.phones import parse_uk_phone
-from portal.support.service import AREAS_OF_NEED, YEAR_GROUPS
+from portal.support.service import AREAS_OF_NEED, YEAR_GROUPS, next_statuses, refusal
+from portal.support.stats import LONGEST_PERIOD_MONTHS, Period
 
 CONTINUE = "Continue"
 
@@ -218,17 +223,21 @@ NOTE_ONLY = "note"
 
 
 class UpdateForm(FlaskForm):
-    """One form for every update, so that a conflict can hand everything typed back."""
+    """One form for every update, so that a conflict can hand everything typed back. It asks
+    only what fits the request's status: the meeting date only where a meeting can be
+    arranged, the outcome only where the request can be closed."""
 
     # The version the officer saw: a different one now means someone else got there first.
     version = HiddenField()
     action = RadioField(
         "What do you want to do?",
         widget=GovRadioInput(),
+        # Checked below against the request's status, with a message that says why not.
+        validate_choice=False,
         validators=[InputRequired(message="Select what you want to do")],
     )
     meeting_on = DateField(
-        "Meeting date (if in progress)",
+        "Meeting date (if arranging the meeting)",
         format="%d %m %Y",
         description="For example, 27 3 2027",
         widget=DateInput(),
@@ -262,19 +271,36 @@ class UpdateForm(FlaskForm):
     )
     submit = SubmitField("Save update", widget=GovSubmitInput())
 
+    # Each status change in the officer's words, and the field it needs (if any).
+    ACTIONS: ClassVar[dict[SupportStatus, tuple[str, str | None]]] = {
+        SupportStatus.ACKNOWLEDGED: ("Acknowledge it", None),
+        SupportStatus.IN_PROGRESS: ("Arrange a meeting (in progress)", "meeting_on"),
+        SupportStatus.CLOSED: ("Close it with an outcome", "outcome"),
+        SupportStatus.REDIRECTED: ("Redirect it", "redirect_reason"),
+    }
+
     def __init__(self, *args: Any, status: SupportStatus, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        labels = {
-            SupportStatus.ACKNOWLEDGED: "Acknowledge it",
-            SupportStatus.IN_PROGRESS: "Mark it in progress (with a meeting date)",
-            SupportStatus.CLOSED: "Close it with an outcome",
-            SupportStatus.REDIRECTED: "Redirect it",
-        }
-        from portal.support.service import NEXT_STATUSES
+        self.status = status
+        possible = next_statuses(status)
+        self.action.choices = [SelectChoice(s.value, self.ACTIONS[s][0]) for s in possible] + [
+            SelectChoice(NOTE_ONLY, "Add a note only")
+        ]
+        # What no possible action needs is not asked at all.
+        needed = {self.ACTIONS[s][1] for s in possible}
+        for name in ("meeting_on", "outcome", "redirect_reason"):
+            if name not in needed:
+                delattr(self, name)
 
-        self.action.choices = [
-            SelectChoice(s.value, labels[s]) for s in SupportStatus if s in NEXT_STATUSES[status]
-        ] + [SelectChoice(NOTE_ONLY, "Add a note only")]
+    def validate_action(self, field: RadioField) -> None:
+        if field.data == NOTE_ONLY:
+            return
+        chosen = (
+            SupportStatus(field.data) if field.data in SupportStatus._value2member_map_ else None
+        )
+        refused = refusal(self.status, chosen) if chosen else "Select what you want to do"
+        if refused is not None:
+            raise StopValidation(refused)
 
     # These fields are needed only for some actions, so each checks itself here rather than
     # with Optional(), which would stop these checks from running at all.
@@ -306,3 +332,103 @@ class UpdateForm(FlaskForm):
     def validate_note(self, field: TextAreaField) -> None:
         if self.action.data == NOTE_ONLY and not field.data:
             raise ValidationError("Enter the note")
+
+
+UNASSIGNED = ""
+
+
+class AssignForm(FlaskForm):
+    """Give the request to a CAF officer of its area, or to nobody."""
+
+    officer = SelectField("CAF officer", widget=GovSelect(), validate_choice=False)
+    submit = SubmitField("Assign", widget=GovSubmitInput())
+
+    def __init__(
+        self, *args: Any, officers: Sequence[User], current: User | None, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        choices = [SelectChoice(UNASSIGNED, "Nobody (unassigned)")] + [
+            SelectChoice(str(o.id), o.display_name) for o in officers
+        ]
+        if current is not None and current not in officers:
+            # Someone who has since left the area's officers: shown as it is, and kept if
+            # the form is sent unchanged, but nobody new can be given a request this way.
+            choices.append(
+                SelectChoice(str(current.id), f"{current.display_name} (no longer an officer here)")
+            )
+        self.officer.choices = choices
+        self.officer.validators = [
+            AnyOf(
+                [choice.value for choice in choices],
+                message="Choose a CAF officer of this request's area, or nobody",
+            )
+        ]
+
+    @property
+    def chosen_id(self) -> int | None:
+        return int(self.officer.data) if self.officer.data else None
+
+
+class StatisticsForm(FlaskForm):
+    """The period of the statistics: dates submitted, either end open. A GET form, so that a
+    period can be bookmarked and shared: no CSRF token, since it changes nothing."""
+
+    class Meta:
+        csrf = False
+
+    date_from = DateField(
+        "From", format="%d %m %Y", description="For example, 1 4 2026", widget=DateInput()
+    )
+    date_to = DateField(
+        "To", format="%d %m %Y", description="For example, 31 3 2027", widget=DateInput()
+    )
+
+    def __init__(self, *args: Any, today: date, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.today = today
+
+    def validate_date_from(self, field: DateField) -> None:
+        _optional_date(field, "The from date")
+        if field.data is not None and field.data > self.today:
+            raise StopValidation("The from date must be today or in the past")
+
+    def validate_date_to(self, field: DateField) -> None:
+        _optional_date(field, "The to date")
+        start = self.date_from.data
+        if field.data is None or start is None or self.date_from.errors:
+            return
+        if start > field.data:
+            raise StopValidation("The to date must be the same as or after the from date")
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        if not super().validate(extra_validators):
+            return False
+        period = self.period
+        months = period.months(self.today)
+        if len(months) > LONGEST_PERIOD_MONTHS:
+            self.date_from.errors = [
+                f"The period can be at most {LONGEST_PERIOD_MONTHS // 12} years: "
+                "choose a later from date"
+            ]
+            return False
+        return True
+
+    @property
+    def period(self) -> Period:
+        return Period(self.date_from.data, self.date_to.data)
+
+
+# Years of the statistics' dates: no request is older, and none can be so far ahead.
+EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
+
+
+def _optional_date(field: DateField, name: str) -> None:
+    """A date that may be left empty, but not half typed or impossible."""
+    field.errors.clear()  # the date parser's own complaint, in GOV.UK's words below
+    if not any(part.strip() for part in field.raw_data or []):
+        field.data = None
+        raise StopValidation()
+    if field.data is None:
+        raise StopValidation(f"{name} must be a real date, like 1 4 2026")
+    if not EARLIEST_YEAR <= field.data.year < LATEST_YEAR:
+        raise StopValidation(f"{name} must be between {EARLIEST_YEAR} and {LATEST_YEAR - 1}")

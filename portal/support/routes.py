@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, redirect, request, url_for
+from flask import Response, abort, flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
@@ -12,11 +12,13 @@ from wtforms.fields.choices import SelectChoice
 
 from portal.access import (
     Capability,
+    Principal,
     can,
     current_principal,
     get_school_or_404,
     get_support_request_or_404,
     may_act_on_support_request,
+    may_assign_support_request,
     requires,
     visible_schools,
 )
@@ -33,8 +35,19 @@ from portal.numbers import whole_number
 from portal.page_cache import kept
 from portal.rendering import render_page
 from portal.support import bp, service, wizard
-from portal.support.forms import NOTE_ONLY, SubmitRequestForm, UpdateForm
-from portal.support.stats import charts_for, support_statistics
+from portal.support.forms import (
+    NOTE_ONLY,
+    AssignForm,
+    StatisticsForm,
+    SubmitRequestForm,
+    UpdateForm,
+)
+from portal.support.stats import (
+    charts_for,
+    statistics_csv,
+    statistics_filename,
+    statistics_for,
+)
 
 # --- raising a request ----------------------------------------------------------------------
 
@@ -187,7 +200,8 @@ def sent(request_id: int) -> ResponseReturnValue:
 def index() -> ResponseReturnValue:
     who = current_principal()
     filters = service.QueueFilter.from_args(request.args)
-    page = service.queue(who, filters)
+    today = service.today_in_london()
+    page = service.queue(who, filters, today)
 
     def items(options: list[tuple[str, str]], chosen: str) -> list[dict[str, Any]]:
         return [{"value": v, "text": t, "selected": v == chosen} for v, t in options]
@@ -206,6 +220,18 @@ def index() -> ResponseReturnValue:
             [("", "Any urgency")] + [(u.value, u.label) for u in Urgency],
             filters.urgency.value if filters.urgency else "",
         ),
+        owner_items=items(
+            [("", "Anyone"), (service.MINE, "Me"), (service.UNASSIGNED, "Nobody yet")],
+            filters.owner,
+        ),
+        due_items=items(
+            [
+                ("", "Any date"),
+                (service.DUE_TODAY, "Due today"),
+                (service.OVERDUE, "Overdue"),
+            ],
+            filters.due,
+        ),
         sort_items=items(
             [
                 ("respond_by", "Respond by date"),
@@ -215,7 +241,7 @@ def index() -> ResponseReturnValue:
             filters.sort,
         ),
         status_classes=STATUS_CLASSES,
-        today=service.today_in_london(),
+        today=today,
         timeliness=service.timeliness,
         is_officer=can(Capability.ACT_ON_SUPPORT_REQUESTS),
     )
@@ -230,6 +256,29 @@ STATUS_CLASSES = {
 }
 
 
+def _update_form(found: SupportRequest, formdata: Any = None) -> UpdateForm | None:
+    """The update form for what the request's status allows; None when it takes nothing."""
+    if not service.takes_updates(found.status):
+        return None
+    if formdata is None:
+        return UpdateForm(status=found.status)
+    return UpdateForm(formdata=formdata, status=found.status)
+
+
+def _assign_form(who: Principal, found: SupportRequest, formdata: Any = None) -> AssignForm | None:
+    """The form that gives the request to an officer, if ``who`` may; showing whom it is
+    with unless ``formdata`` (what was posted to it) says otherwise."""
+    if not may_assign_support_request(who, found):
+        return None
+    officers = service.assignable_officers(found)
+    current = found.assigned_officer
+    if formdata is not None:
+        return AssignForm(formdata=formdata, officers=officers, current=current)
+    form = AssignForm(formdata=None, officers=officers, current=current)
+    form.officer.data = str(found.assigned_officer_id or "")
+    return form
+
+
 @bp.route("/<int:request_id>", methods=["GET", "POST"])
 # Anyone signed in may ask; a request outside their scope (or a role with none) is not found.
 @requires()
@@ -237,12 +286,16 @@ def show(request_id: int) -> ResponseReturnValue:
     who = current_principal()
     found = get_support_request_or_404(who, request_id)
     may_act = may_act_on_support_request(who, found)
-    form = UpdateForm(status=found.status) if may_act else None
+    if request.method == "POST" and not may_act:
+        abort(403)
+    form = _update_form(found) if may_act else None
     conflict = None
+    refused = None
     if request.method == "POST":
         if form is None:
-            abort(403)
-        if form.validate_on_submit():
+            # Closed or redirected: the page that sent this was out of date.
+            refused = service.refusal(found.status, None)
+        elif form.validate_on_submit():
             try:
                 service.update(
                     found, _update_from(form), who.user, whole_number(form.version.data) or 0
@@ -250,20 +303,89 @@ def show(request_id: int) -> ResponseReturnValue:
             except service.StaleRequest as stale:
                 conflict = stale.request
                 db.session.refresh(found)
-                # Everything typed stays in the form; only the version moves on, so that a
-                # second press, after reading what changed, goes through.
-                form.version.data = str(found.version)
-                form.action.choices = UpdateForm(status=found.status).action.choices
+                # Everything typed stays in the form (as far as the new status asks for it);
+                # only the version moves on, so that a second press, after reading what
+                # changed, goes through.
+                form = _update_form(found, request.form)
+                if form is not None:
+                    form.version.data = str(found.version)
+            except service.UpdateRefused as error:
+                form.action.errors = [str(error)]
             else:
                 flash("Your update has been saved.", "success")
                 return redirect(url_for("support.show", request_id=found.id), 303)
     elif form is not None:
         form.version.data = str(found.version)
+    return _show_page(
+        who,
+        found,
+        form=form,
+        assign_form=_assign_form(who, found),
+        conflict=conflict,
+        refused=refused,
+    )
+
+
+@bp.post("/<int:request_id>/assign")
+@requires(Capability.ACT_ON_SUPPORT_REQUESTS)
+def assign(request_id: int) -> ResponseReturnValue:
+    who = current_principal()
+    found = get_support_request_or_404(who, request_id)
+    if not may_act_on_support_request(who, found):
+        abort(403)
+    form = _assign_form(who, found, request.form)
+    refused = None
+    conflict = None
+    if form is None:
+        refused = service.refusal(found.status, None)
+    elif form.validate_on_submit():
+        try:
+            changed = service.assign(found, form.chosen_id, who.user)
+        except service.StaleRequest as stale:
+            conflict = stale.request
+            db.session.refresh(found)
+        except service.UpdateRefused as error:
+            form.officer.errors = [str(error)]
+        else:
+            flash(_assigned_message(found, who, changed=changed), "success")
+            return redirect(url_for("support.show", request_id=found.id), 303)
+    update_form = _update_form(found)
+    if update_form is not None:
+        update_form.version.data = str(found.version)
+    return _show_page(
+        who, found, form=update_form, assign_form=form, conflict=conflict, refused=refused
+    )
+
+
+def _assigned_message(found: SupportRequest, who: Principal, *, changed: bool) -> str:
+    officer = found.assigned_officer
+    if officer is None:
+        if not changed:
+            return "Nobody was assigned to this request: nothing has changed."
+        return "Nobody is assigned to this request now."
+    if officer.id == who.user.id:
+        return "This request is yours now." if changed else "This request was yours already."
+    if not changed:
+        return f"This request was with {officer.display_name} already."
+    return f"This request is with {officer.display_name} now: they have been told by e-mail."
+
+
+def _show_page(
+    who: Principal,
+    found: SupportRequest,
+    *,
+    form: UpdateForm | None,
+    assign_form: AssignForm | None,
+    conflict: SupportRequest | None,
+    refused: str | None,
+) -> ResponseReturnValue:
     return render_page(
         "support/show.html",
         support_request=found,
         form=form,
+        assign_form=assign_form,
         conflict=conflict,
+        refused=refused,
         events=service.timeline(found, council=who.is_council),
         need_names=", ".join(service.AREAS_OF_NEED.get(n, n) for n in found.needs),
         status_classes=STATUS_CLASSES,
@@ -273,22 +395,48 @@ def show(request_id: int) -> ResponseReturnValue:
 
 
 @bp.get("/stats")
-@requires(Capability.ADMINISTER)
+@requires(Capability.VIEW_SUPPORT_STATISTICS)
 def stats() -> ResponseReturnValue:
-    figures = support_statistics()
-    return render_page("support/stats.html", stats=figures, charts=charts_for(figures))
+    form = StatisticsForm(formdata=request.args, today=service.today_in_london())
+    figures = statistics_for(current_principal(), form.period) if form.validate() else None
+    return render_page(
+        "support/stats.html",
+        form=form,
+        stats=figures,
+        charts=charts_for(figures) if figures else None,
+        csv_url=url_for("support.stats_csv", **request.args.to_dict(flat=False)),
+    )
+
+
+@bp.get("/stats.csv")
+@requires(Capability.VIEW_SUPPORT_STATISTICS)
+def stats_csv() -> ResponseReturnValue:
+    form = StatisticsForm(formdata=request.args, today=service.today_in_london())
+    if not form.validate():
+        # The page says what is wrong with the dates, beside them.
+        return redirect(url_for("support.stats", **request.args.to_dict(flat=False)), 303)
+    figures = statistics_for(current_principal(), form.period)
+    return Response(
+        statistics_csv(figures),
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": f'attachment; filename="{statistics_filename(form.period)}"'
+        },
+    )
 
 
 def _update_from(form: UpdateForm) -> service.Update:
     action = form.action.data
     to_status = None if action == NOTE_ONLY else SupportStatus(action)
+    # Only the fields the request's status asks for are on the form.
+    meeting_on = getattr(form, "meeting_on", None)
+    outcome = getattr(form, "outcome", None)
+    reason = getattr(form, "redirect_reason", None)
     return service.Update(
         to_status=to_status,
         note=form.note.data or None,
         shared_with_school=form.shared.data == "school",
-        meeting_on=form.meeting_on.data,
-        outcome=SupportOutcome(form.outcome.data) if form.outcome.data else None,
-        redirect_reason=(
-            RedirectReason(form.redirect_reason.data) if form.redirect_reason.data else None
-        ),
+        meeting_on=meeting_on.data if meeting_on else None,
+        outcome=SupportOutcome(outcome.data) if outcome and outcome.data else None,
+        redirect_reason=RedirectReason(reason.data) if reason and reason.data else None,
     )

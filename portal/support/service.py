@@ -6,17 +6,22 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import Select, false, or_, select
+from sqlalchemy import ColumnElement, Select, case, false, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import lazyload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from portal import audit
-from portal.access import Principal, support_request_scope
+from portal.access import (
+    Principal,
+    may_be_assigned_support_request,
+    support_caseworker,
+    support_request_scope,
+)
 from portal.db import db, utcnow
 from portal.models import (
     LevelOfNeed,
@@ -172,14 +177,13 @@ def _email_submitted(request: SupportRequest) -> None:
 
 # --- working a request ------------------------------------------------------------------------
 
-# Where each status may go next.
+# What an officer may do next, by the request's status: a new request is acknowledged (or
+# redirected, when it is not for this area or not for a CAF officer); an acknowledged one
+# gets its meeting (or is closed at once, for advice given without one); one in progress is
+# closed with its outcome. Notes go on any request still open; a closed or redirected request
+# takes nothing more.
 NEXT_STATUSES = {
-    SupportStatus.NEW: {
-        SupportStatus.ACKNOWLEDGED,
-        SupportStatus.IN_PROGRESS,
-        SupportStatus.CLOSED,
-        SupportStatus.REDIRECTED,
-    },
+    SupportStatus.NEW: {SupportStatus.ACKNOWLEDGED, SupportStatus.REDIRECTED},
     SupportStatus.ACKNOWLEDGED: {
         SupportStatus.IN_PROGRESS,
         SupportStatus.CLOSED,
@@ -188,6 +192,45 @@ NEXT_STATUSES = {
     SupportStatus.IN_PROGRESS: {SupportStatus.CLOSED, SupportStatus.REDIRECTED},
     SupportStatus.CLOSED: set(),
     SupportStatus.REDIRECTED: set(),
+}
+
+
+def next_statuses(status: SupportStatus) -> list[SupportStatus]:
+    """The statuses a request of ``status`` may go to, in the order of the workflow."""
+    return [s for s in SupportStatus if s in NEXT_STATUSES[status]]
+
+
+def takes_updates(status: SupportStatus) -> bool:
+    """Whether anything more can be recorded on a request of ``status``."""
+    return status.is_open
+
+
+class UpdateRefused(Exception):
+    """What was asked does not fit the request's status (said in words for the officer)."""
+
+
+def refusal(status: SupportStatus, to_status: SupportStatus | None) -> str | None:
+    """Why an update to ``to_status`` (None: a note) cannot be made on a request of
+    ``status``, in the officer's words; None when it can."""
+    if not takes_updates(status):
+        return f"This request is {status.label.lower()}: nothing more can be recorded on it"
+    if to_status is None or to_status in NEXT_STATUSES[status]:
+        return None
+    if to_status is status:
+        return f"This request is {status.label.lower()} already"
+    allowed = " or ".join(DOING[s] for s in next_statuses(status))
+    return (
+        f"This request is {status.label.lower()}: it can be {allowed} now, not {DOING[to_status]}"
+    )
+
+
+# How each status change reads in "it can be ... now".
+DOING = {
+    SupportStatus.NEW: "made new",
+    SupportStatus.ACKNOWLEDGED: "acknowledged",
+    SupportStatus.IN_PROGRESS: "given a meeting date",
+    SupportStatus.CLOSED: "closed with an outcome",
+    SupportStatus.REDIRECTED: "redirected",
 }
 
 
@@ -216,9 +259,10 @@ def update(request: SupportRequest, update: Update, actor: User, seen_version: i
     if request.version != seen_version:
         raise StaleRequest(request)
     before = request.status
+    refused = refusal(before, update.to_status)
+    if refused is not None:
+        raise UpdateRefused(refused)
     if update.to_status is not None:
-        if update.to_status not in NEXT_STATUSES[before]:
-            raise ValueError(f"a {before.value} request cannot become {update.to_status.value}")
         request.status = update.to_status
         if update.to_status is SupportStatus.IN_PROGRESS:
             request.meeting_on = update.meeting_on
@@ -276,8 +320,71 @@ def _email_status_changed(request: SupportRequest) -> None:
 
 
 def timeline(request: SupportRequest, *, council: bool) -> list[SupportEvent]:
-    """The request's events; a school sees status changes and shared notes only."""
-    return [e for e in request.events if council or e.shared_with_school or e.note is None]
+    """The request's events; a school sees status changes and shared notes only (not who
+    the council gave the request to)."""
+    return [
+        e
+        for e in request.events
+        if council or (not e.assignment and (e.shared_with_school or e.note is None))
+    ]
+
+
+# --- giving a request to an officer -------------------------------------------------------
+
+
+def assignable_officers(request: SupportRequest) -> Sequence[User]:
+    """Who the request may be given to: its area's CAF officers."""
+    return area_officers(request.area_id)
+
+
+def assign(request: SupportRequest, officer_id: int | None, actor: User) -> bool:
+    """Give the request to the officer ``officer_id`` (None: to nobody), on the timeline and
+    in the audit log, and tell the officer by e-mail unless they gave it to themselves.
+    Giving it to the officer it is already with changes nothing: False."""
+    if not takes_updates(request.status):
+        raise UpdateRefused(refusal(request.status, None))
+    if officer_id == request.assigned_officer_id:
+        return False
+    officer = db.session.get(User, officer_id) if officer_id is not None else None
+    if officer_id is not None and (
+        officer is None or not may_be_assigned_support_request(officer, request)
+    ):
+        raise UpdateRefused(f"Choose a CAF officer for {request.area.name}, or nobody")
+    before = request.assigned_officer
+    request.assigned_officer = officer
+    request.events.append(
+        SupportEvent(actor=actor, assignment=True, assigned_to=officer, shared_with_school=False)
+    )
+    audit.record(
+        "support.assigned",
+        actor=actor,
+        subject=request,
+        reference=request.reference,
+        from_officer=before.email if before else None,
+        to_officer=officer.email if officer else None,
+    )
+    if officer is not None and officer != actor:
+        _email_assigned(request, officer, actor)
+    try:
+        db.session.commit()
+    except StaleDataError as error:
+        # Another officer's change landed between reading the request and this commit.
+        db.session.rollback()
+        raise StaleRequest(db.session.get(SupportRequest, request.id) or request) from error
+    return True
+
+
+def _email_assigned(request: SupportRequest, officer: User, actor: User) -> None:
+    queue_email(
+        officer.email,
+        f"CAF support request {request.reference} is now yours",
+        f"Dear {officer.display_name},\n\n"
+        f"{actor.display_name} has given you the request for CAF officer support "
+        f"{request.reference} from {request.school.name}.\n\n"
+        f"Status: {request.status.label}\nUrgency: {request.urgency.label}\n"
+        f"Respond by: {request.respond_by:%-d %B %Y}\n\n"
+        'It is in your queue under "Mine" in the Schools Partner Portal.\n',
+    )
 
 
 # --- the queue ------------------------------------------------------------------------------------
@@ -291,6 +398,14 @@ OPEN = "open"
 SCHOOL_QUERY_LENGTH = 100
 
 
+# Whose requests: anyone's, the signed-in officer's own, or nobody's yet.
+MINE, UNASSIGNED = "mine", "unassigned"
+OWNERS = ("", MINE, UNASSIGNED)
+# Which stage of the first response: due today, or past its date.
+DUE_TODAY, OVERDUE = "today", "overdue"
+DUES = ("", DUE_TODAY, OVERDUE)
+
+
 @dataclass(frozen=True)
 class QueueFilter:
     status: str = OPEN  # 'open', '' (all) or a SupportStatus value
@@ -298,6 +413,8 @@ class QueueFilter:
     # A school's name, or part of it, or its URN: typed, not chosen from a list, since an
     # area of a large council has a thousand schools.
     school: str = ""
+    owner: str = ""  # one of OWNERS
+    due: str = ""  # one of DUES
     sort: str = "respond_by"
     page: int = 1
 
@@ -309,10 +426,14 @@ class QueueFilter:
         urgency = args.get("urgency", "")
         sort = args.get("sort", "respond_by")
         school = " ".join(args.get("school", "").split())[:SCHOOL_QUERY_LENGTH]
+        owner = args.get("owner", "")
+        due = args.get("due", "")
         return cls(
             status=status,
             urgency=Urgency(urgency) if urgency in Urgency._value2member_map_ else None,
             school=school,
+            owner=owner if owner in OWNERS else "",
+            due=due if due in DUES else "",
             sort=sort if sort in SORTS else "respond_by",
             page=args.get("page", 1, type=int) or 1,
         )
@@ -322,14 +443,30 @@ class QueueFilter:
             "status": self.status,
             "urgency": self.urgency.value if self.urgency else "",
             "school": self.school,
+            "owner": self.owner,
+            "due": self.due,
             "sort": self.sort,
         }
 
 
-def queue_query(who: Principal, filters: QueueFilter) -> Select[tuple[SupportRequest]]:
+OPEN_STATUSES = [s for s in SupportStatus if s.is_open]
+
+
+def awaiting_response(today: date, due: str) -> ColumnElement[bool]:
+    """Requests still waiting for their first response that are due ``today`` or overdue:
+    the same test as :func:`timeliness`, in SQL."""
+    waiting = SupportRequest.status.in_(OPEN_STATUSES) & SupportRequest.first_response_at.is_(None)
+    if due == DUE_TODAY:
+        return waiting & (SupportRequest.respond_by == today)
+    return waiting & (SupportRequest.respond_by < today)
+
+
+def queue_query(
+    who: Principal, filters: QueueFilter, today: date | None = None
+) -> Select[tuple[SupportRequest]]:
     query = select(SupportRequest).where(support_request_scope(who))
     if filters.status == OPEN:
-        query = query.where(SupportRequest.status.in_([s for s in SupportStatus if s.is_open]))
+        query = query.where(SupportRequest.status.in_(OPEN_STATUSES))
     elif filters.status:
         query = query.where(SupportRequest.status == SupportStatus(filters.status))
     if filters.urgency:
@@ -341,20 +478,63 @@ def queue_query(who: Principal, filters: QueueFilter) -> Select[tuple[SupportReq
         query = query.where(
             SupportRequest.school_id.in_(select(School.id).where(or_(named, by_urn)))
         )
+    if filters.owner == MINE:
+        query = query.where(SupportRequest.assigned_officer_id == who.user.id)
+    elif filters.owner == UNASSIGNED:
+        query = query.where(SupportRequest.assigned_officer_id.is_(None))
+    if filters.due:
+        query = query.where(awaiting_response(today or today_in_london(), filters.due))
     return query.order_by(*SORTS[filters.sort])
 
 
-def queue(who: Principal, filters: QueueFilter) -> Page[SupportRequest]:
-    # A queue row shows only its school's name. Joining the school, area and people to every
-    # open request before sorting and taking a page hashed all 6,000 schools at factor 10:
-    # the page's 25 schools are read after, by id.
-    listed = queue_query(who, filters).options(
+def queue(who: Principal, filters: QueueFilter, today: date | None = None) -> Page[SupportRequest]:
+    # A queue row shows only its school's name and its officer's. Joining the school, area
+    # and people to every open request before sorting and taking a page hashed all 6,000
+    # schools at factor 10: the page's 25 schools (and officers) are read after, by id.
+    listed = queue_query(who, filters, today).options(
         lazyload(SupportRequest.area),
         lazyload(SupportRequest.requester),
-        lazyload(SupportRequest.assigned_officer),
+        selectinload(SupportRequest.assigned_officer).load_only(User.id, User.display_name),
         selectinload(SupportRequest.school).load_only(School.id, School.name),
     )
     return paginate(listed, filters.page, PAGE_SIZE)
+
+
+@dataclass(frozen=True)
+class QueueCounts:
+    """An officer's open requests at a glance, each with the queue's filters that list it."""
+
+    new: int
+    due_today: int
+    overdue: int
+    mine: int
+
+    LINKS: ClassVar[dict[str, dict[str, str]]] = {
+        "new": {"status": SupportStatus.NEW.value},
+        "due_today": {"due": DUE_TODAY},
+        "overdue": {"due": OVERDUE},
+        "mine": {"owner": MINE},
+    }
+
+
+def queue_counts(who: Principal, today: date | None = None) -> QueueCounts | None:
+    """The counts on a CAF officer's home page, in one query; None for anyone else."""
+    if not support_caseworker(who):
+        return None
+    today = today or today_in_london()
+
+    def count(condition: ColumnElement[bool]) -> Any:
+        return func.count(case((condition, 1)))
+
+    row = db.session.execute(
+        select(
+            count(SupportRequest.status == SupportStatus.NEW),
+            count(awaiting_response(today, DUE_TODAY)),
+            count(awaiting_response(today, OVERDUE)),
+            count(SupportRequest.assigned_officer_id == who.user.id),
+        ).where(support_request_scope(who), SupportRequest.status.in_(OPEN_STATUSES))
+    ).one()
+    return QueueCounts(*row)
 
 
 def timeliness(request: SupportRequest, today: date) -> str | None:

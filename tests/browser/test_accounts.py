@@ -2,8 +2,8 @@
 new chooses a password and is signed in, someone with an account signs in and accepts one, a
 person asks for a reset link, an administrator resets a lost authenticator app, a head
 teacher unlocks a locked account (with JavaScript and without), and every page (with and
-without errors) passes axe and the CSP guard. Nothing here changes a demo account's password, second factor or roles: the live
-server's database is shared."""
+without errors) passes axe and the CSP guard. Nothing here changes a demo account's
+password, second factor or roles: the live server's database is shared."""
 
 from __future__ import annotations
 

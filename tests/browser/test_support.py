@@ -359,7 +359,7 @@ def test_school_raises_a_request_an_officer_works_it_and_the_school_sees_the_out
     check_page(officer, f"{reference} after acknowledging it")
 
     # In progress needs a meeting date: first without one.
-    officer.get_by_role("radio", name="Mark it in progress (with a meeting date)").check()
+    officer.get_by_role("radio", name="Arrange a meeting (in progress)", exact=True).check()
     officer.get_by_role("button", name="Save update", exact=True).click()
     errors = officer.locator(".govuk-error-summary")
     expect(errors).to_contain_text("There is a problem")
@@ -367,7 +367,7 @@ def test_school_raises_a_request_an_officer_works_it_and_the_school_sees_the_out
     expect(officer).to_have_title(re.compile(r"^Error: "))
     expect(status).to_have_text("Acknowledged")
     expect(
-        officer.get_by_role("radio", name="Mark it in progress (with a meeting date)")
+        officer.get_by_role("radio", name="Arrange a meeting (in progress)", exact=True)
     ).to_be_checked()
     check_page(officer, f"{reference} after marking it in progress without a date")
     # (Where its error link takes the focus: test_the_meeting_date_error_links_to_the_day_box.)
@@ -397,9 +397,12 @@ def test_school_raises_a_request_an_officer_works_it_and_the_school_sees_the_out
     expect(newest).to_contain_text("Closed")
     expect(newest).to_contain_text("Council only")
     expect(newest).to_contain_text(council_note)
-    # Nothing can follow a closed request but a note.
-    expect(officer.get_by_role("radio", name="Add a note only", exact=True)).to_be_visible()
-    expect(officer.get_by_role("radio", name="Acknowledge it", exact=True)).to_have_count(0)
+    # Nothing can follow a closed request: the page says so, and offers no form.
+    expect(
+        officer.get_by_text("This request is closed: nothing more can be recorded on it.")
+    ).to_be_visible()
+    expect(officer.get_by_role("heading", name="Update this request")).to_have_count(0)
+    expect(officer.get_by_role("radio")).to_have_count(0)
     check_page(officer, f"{reference} closed")
 
     # --- back to the school: the outcome and the shared note, not the council's
@@ -542,10 +545,11 @@ def test_sending_again_without_javascript_makes_one_request(
 def test_the_meeting_date_error_links_to_the_day_box(page: Page, sign_in: SignIn) -> None:
     """GOV.UK's error summary links a date's error to its first box, which takes the focus."""
     sign_in(page, "caf.north@council.example")
-    # Any request that can still go in progress; the update is refused, so nothing changes.
-    visit(page, "/support/?status=new")
+    # Any request that can still have its meeting arranged; the update is refused, so
+    # nothing changes.
+    visit(page, "/support/?status=acknowledged")
     page.locator("#queue tbody tr").first.get_by_role("link").click()
-    page.get_by_role("radio", name="Mark it in progress (with a meeting date)").check()
+    page.get_by_role("radio", name="Arrange a meeting (in progress)", exact=True).check()
     page.get_by_role("button", name="Save update", exact=True).click()
 
     link = page.locator(".govuk-error-summary").get_by_role("link", name="Enter the meeting date")
@@ -611,3 +615,144 @@ def test_trust_lead_is_asked_which_school_first(
     expect(page.get_by_role("link", name="Back", exact=True)).to_have_attribute(
         "href", "/support/new/school"
     )
+
+
+# --- 6. an officer gives a request to a colleague ------------------------------------------
+
+COLLEAGUE = "caf2.north@council.example"
+
+
+def raise_training_request(page: Page, sign_in: SignIn, details: str) -> tuple[str, str]:
+    """A new request from Oakfield (North), by its head teacher."""
+    sign_in(page, "head@oakfield.example")
+    answer_training_request(page, details)
+    page.get_by_role("button", name="Send request", exact=True).click()
+    return read_confirmation(page)
+
+
+def give_to_colleague(officer: Page, request_path: str, checkpoint: Checkpoint) -> None:
+    visit(officer, request_path)
+    expect(officer.get_by_role("heading", name="Who is working on it")).to_be_visible()
+    checkpoint(officer, f"{request_path} before giving it to a colleague")
+    officer.get_by_label("CAF officer", exact=True).select_option(label="Jo Demo-North")
+    officer.get_by_role("button", name="Assign", exact=True).click()
+    expect(officer).to_have_url(re.compile(f"{request_path}$"))
+    expect(officer.locator(".govuk-notification-banner--success")).to_contain_text(
+        "This request is with Jo Demo-North now: they have been told by e-mail."
+    )
+    expect(officer.locator(".council-history li").first).to_contain_text(
+        "Assigned to Jo Demo-North"
+    )
+    expect(summary_value(officer, "CAF officer")).to_have_text("Jo Demo-North")
+    expect(officer.get_by_label("CAF officer", exact=True)).to_have_value(re.compile(r"^\d+$"))
+    checkpoint(officer, f"{request_path} after giving it to a colleague")
+
+
+def test_an_officer_gives_a_request_to_a_colleague_who_finds_it_under_mine(
+    page: Page,
+    new_context: Callable[..., BrowserContext],
+    sign_in: SignIn,
+    check_page: CheckPage,
+) -> None:
+    reference, request_path = raise_training_request(page, sign_in, unique("assignment"))
+
+    # Chris's home counts his queue; "new" opens the queue at its new requests.
+    officer = new_context().new_page()
+    sign_in(officer, "caf.north@council.example")
+    counts = officer.locator("#support-queue + ul")
+    expect(counts.locator("#queue-new")).to_have_text(re.compile(r"^\d+ new$"))
+    expect(counts.locator("#queue-overdue")).to_have_text(re.compile(r"^[1-9]\d* overdue$"))
+    check_page(officer, "a CAF officer's home page")
+    officer.locator("#queue-new").click()
+    expect(officer).to_have_url(re.compile(r"/support/\?status=new$"))
+    row = officer.locator("#queue tbody tr").filter(
+        has=officer.get_by_role("link", name=reference, exact=True)
+    )
+    expect(row.get_by_role("cell", name="Nobody yet", exact=True)).to_be_visible()
+    check_page(officer, "the queue of new requests, from the home page")
+
+    give_to_colleague(officer, request_path, check_page)
+
+    # Jo, in a browser of her own: her home counts it, and "mine" lists it.
+    colleague = new_context().new_page()
+    sign_in(colleague, COLLEAGUE)
+    expect(colleague.locator("#queue-mine")).to_have_text(re.compile(r"^[1-9]\d* assigned to you$"))
+    check_page(colleague, "the colleague's home page")
+    visit(colleague, "/support/")
+    set_marker(colleague)
+    queue = colleague.locator("#queue")
+    mine = queue.get_by_role("link", name=reference, exact=True)
+    colleague.get_by_label("Assigned to", exact=True).select_option(label="Nobody yet")
+    expect(colleague).to_have_url(re.compile(r"[?&]owner=unassigned(&|$)"))
+    expect(mine).to_have_count(0)
+    colleague.get_by_label("Assigned to", exact=True).select_option(label="Me")
+    expect(colleague).to_have_url(re.compile(r"[?&]owner=mine(&|$)"))
+    expect(mine).to_be_visible()
+    mine_row = queue.locator("tbody tr").filter(
+        has=colleague.get_by_role("link", name=reference, exact=True)
+    )
+    expect(mine_row.get_by_role("cell", name="Jo Demo-North (you)", exact=True)).to_be_visible()
+    expect(queue.get_by_role("cell", name="Chris Demo-North", exact=True)).to_have_count(0)
+    assert_no_page_load(colleague, "filtering the queue to her own requests")
+    check_page(colleague, "the colleague's queue filtered to her requests")
+
+    # Chris's statistics for his area, over a period: a wrong date first.
+    visit(officer, "/support/stats")
+    expect(officer.get_by_text("Requests from the schools of your area: North.")).to_be_visible()
+    check_page(officer, "a CAF officer's statistics")
+    period = officer.get_by_role("group", name="From")
+    period.get_by_label("Day", exact=True).fill("31")
+    period.get_by_label("Month", exact=True).fill("2")
+    period.get_by_label("Year", exact=True).fill("2026")
+    officer.get_by_role("button", name="Show figures", exact=True).click()
+    message = "The from date must be a real date, like 1 4 2026"
+    summary = officer.locator(".govuk-error-summary")
+    expect(summary.get_by_role("link", name=message)).to_be_visible()
+    expect(officer.locator("#date_from-error")).to_contain_text(message)
+    check_page(officer, "the statistics with a date that does not exist")
+    summary.get_by_role("link", name=message).click()
+    expect(period.get_by_label("Day", exact=True)).to_be_focused()
+    period.get_by_label("Day", exact=True).fill("1")
+    officer.get_by_role("button", name="Show figures", exact=True).click()
+    expect(officer.locator(".govuk-error-summary")).to_have_count(0)
+    expect(officer.get_by_text(re.compile(r"received from 1 February 2026\."))).to_be_visible()
+    expect(
+        officer.get_by_role("link", name="Download these figures as CSV", exact=True)
+    ).to_have_attribute("href", re.compile(r"^/support/stats\.csv\?.*date_from=1&"))
+    check_page(officer, "a CAF officer's statistics from 1 February 2026")
+
+
+def test_giving_a_request_to_a_colleague_works_without_javascript(
+    page: Page,
+    no_js_context: Callable[[], BrowserContext],
+    sign_in: SignIn,
+    page_guard: PageGuard,
+) -> None:
+    checkpoint = guard_only(page_guard)
+    reference, request_path = raise_training_request(page, sign_in, unique("assignment no JS"))
+
+    officer = no_js_context().new_page()
+    sign_in(officer, "caf.north@council.example")
+    give_to_colleague(officer, request_path, checkpoint)
+
+    colleague = no_js_context().new_page()
+    sign_in(colleague, COLLEAGUE)
+    colleague.locator("#queue-mine").click()
+    expect(colleague).to_have_url(re.compile(r"/support/\?owner=mine$"))
+    expect(colleague.get_by_role("link", name=reference, exact=True)).to_be_visible()
+    checkpoint(colleague, "the colleague's requests from her home page without JavaScript")
+
+    # The filters, sent with the button.
+    colleague.get_by_label("Assigned to", exact=True).select_option(label="Anyone")
+    colleague.get_by_label("First response", exact=True).select_option(label="Overdue")
+    colleague.get_by_role("button", name="Show requests", exact=True).click()
+    expect(colleague).to_have_url(re.compile(r"[?&]due=overdue(&|$)"))
+    expect(colleague.get_by_role("link", name=reference, exact=True)).to_have_count(0)
+    overdue = colleague.locator("#queue tbody tr")
+    expect(overdue.first).to_contain_text("Overdue")
+    colleague.get_by_label("Assigned to", exact=True).select_option(label="Me")
+    colleague.get_by_label("First response", exact=True).select_option(label="Any date")
+    colleague.get_by_role("button", name="Show requests", exact=True).click()
+    expect(colleague).to_have_url(re.compile(r"[?&]owner=mine(&|$)"))
+    expect(colleague.get_by_role("link", name=reference, exact=True)).to_be_visible()
+    checkpoint(colleague, "the colleague's queue filtered without JavaScript")
