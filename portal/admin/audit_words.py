@@ -50,6 +50,7 @@ KINDS: dict[str, str] = {
     "account.password_change_failed": "Password change refused: wrong current password",
     "account.unlock_link_sent": "Unlock link e-mailed",
     "account.unlock_link_used": "Account unlocked by its e-mailed link",
+    "account.unlocked": "Account unlocked by whoever manages it",
     # Local contacts
     "contact.created": "Contact added",
     "contact.updated": "Contact changed",
@@ -87,6 +88,7 @@ KINDS: dict[str, str] = {
     # CAF requests
     "support.submitted": "CAF request sent",
     "support.updated": "CAF request updated",
+    "support.assigned": "CAF request given to an officer",
     "support.anonymised": "Old CAF requests anonymised",
 }
 

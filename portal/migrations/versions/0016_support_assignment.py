@@ -1,7 +1,7 @@
 """support assignment: a request given to an officer shows on its timeline
 
 Revision ID: 0016_support_assignment
-Revises: 0013_sign_in_protection
+Revises: 0015_analysis_frozen
 Create Date: 2026-12-08 10:00:00.000000
 
 A support request already names its officer (support_request.assigned_officer_id). An
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0016_support_assignment"
-down_revision: str | None = "0013_sign_in_protection"
+down_revision: str | None = "0015_analysis_frozen"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
