@@ -231,14 +231,39 @@ buyback_cli = AppGroup("buyback", help="Buy-back windows and reminders.")
 
 
 @buyback_cli.command("remind")
-@click.option("--days", type=click.IntRange(min=0), default=None, help="Days before the deadline.")
-def remind(days: int | None) -> None:
-    """E-mail head teachers of schools that have not submitted, once per window."""
-    from portal.buyback.service import send_reminders
+@click.option(
+    "--days",
+    default=None,
+    help="Days before the deadline, like 14,3, for every window (else each window's own, "
+    "else BUYBACK_REMINDER_DAYS).",
+)
+def remind(days: str | None) -> None:
+    """E-mail the people who submit for schools that have not submitted: each reminder once
+    per school and window. Lists the schools nobody could be sent to, to telephone."""
+    from portal.buyback.windows import parse_days, send_reminders
 
-    days = current_app.config["BUYBACK_REMINDER_DAYS"] if days is None else days
-    count = send_reminders(days)
+    try:
+        chosen = parse_days(days) if days is not None else None
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--days") from error
+    report = send_reminders(chosen)
+    count = report.reminded
     click.echo(f"Reminded {count} school{'s' if count != 1 else ''}.")
+    for run in report.runs:
+        click.echo(
+            f"  {run.window.cohort.label}, {run.window.year_label}, {run.days_before} "
+            f"day{'s' if run.days_before != 1 else ''} before the deadline: "
+            f"{len(run.schools)} reminded, {len(run.unreachable)} could not be"
+        )
+    unreachable = report.unreachable
+    if unreachable:
+        click.echo(
+            f"Could not remind {len(unreachable)} school{'s' if len(unreachable) != 1 else ''}: "
+            "nobody to send to (no head teacher account, nor a trust lead for an academy). "
+            "Telephone them:"
+        )
+        for window, school in unreachable:
+            click.echo(f"  {school.name} (URN {school.urn}), {window.cohort.label.lower()}")
 
 
 def init_app(app: Flask) -> None:

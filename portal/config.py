@@ -152,7 +152,9 @@ def from_environment(instance_path: str) -> dict[str, object]:
         "BUYBACK_INVOICE_SCHEDULE": os.environ.get(
             "BUYBACK_INVOICE_SCHEDULE", "April:7/12,September:5/12"
         ),
-        "BUYBACK_REMINDER_DAYS": _int("BUYBACK_REMINDER_DAYS", 7),
+        # Days before a buy-back deadline that schools not yet submitted are reminded, like
+        # "14,3" (a window may set its own).
+        "BUYBACK_REMINDER_DAYS": os.environ.get("BUYBACK_REMINDER_DAYS", "14,3"),
         "SUPPORT_RETENTION_MONTHS": _int("SUPPORT_RETENTION_MONTHS", 24),
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),
         # E-mail (portal/outbox.py). "file" writes each message under MAIL_DIRECTORY for a

@@ -616,6 +616,7 @@ def seed() -> dict[str, int]:
 
     services = seed_services(schools)
     windows = seed_buyback(schools)
+    _buyback_season(schools, trusts, areas)
     return {
         "areas": len(areas),
         "trusts": len(trusts),
@@ -980,3 +981,106 @@ def _caseload(schools: dict[int, School]) -> int:
                 request.version,
             )
     return len(CASELOAD)
+
+
+# The buy-back season under way: more schools whose head teachers have accounts (the others
+# cannot be reminded by e-mail, so the council's window page lists them to telephone), and
+# two returns to this year's maintained window: one as submitted, one changed by staff since.
+SEASON_ACCOUNTS = [
+    DemoAccount(
+        "head@weddingtonpark.example", "Wes Demo-Head", Role.HEAD_TEACHER, school_urn=125608
+    ),
+    DemoAccount(
+        "staff@weddingtonpark.example", "Wynn Demo-Staff", Role.SCHOOL_STAFF, school_urn=125608
+    ),
+    DemoAccount("head@bulkington.example", "Bel Demo-Head", Role.HEAD_TEACHER, school_urn=125612),
+    DemoAccount("staff@bulkington.example", "Bay Demo-Staff", Role.SCHOOL_STAFF, school_urn=125612),
+    DemoAccount("head@dunchurch.example", "Dee Demo-Head", Role.HEAD_TEACHER, school_urn=125614),
+    DemoAccount("head@woodloes.example", "Wilf Demo-Head", Role.HEAD_TEACHER, school_urn=125619),
+    DemoAccount("head@nuneatonfree.example", "Nia Demo-Head", Role.HEAD_TEACHER, school_urn=141001),
+]
+
+# URN, head teacher, submitted (London time), and who changed it since and when.
+SEASON_RETURNS: list[tuple[int, str, tuple[int, ...], str | None, tuple[int, ...] | None]] = [
+    (125608, "head@weddingtonpark.example", (2026, 11, 25, 11, 30), None, None),
+    (
+        125612,
+        "head@bulkington.example",
+        (2026, 11, 20, 10, 0),
+        "staff@bulkington.example",
+        (2026, 12, 1, 14, 30),
+    ),
+]
+
+
+def _buyback_season(
+    schools: dict[int, School], trusts: dict[str, Trust], areas: dict[str, Area]
+) -> None:
+    """The accounts and returns above, through the buy-back's own workflow, at the moments
+    given (in the maintained schools' 2027-28 window, whenever the demo is seeded)."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from portal.buyback import service
+    from portal.models import BuybackWindow, Cohort
+
+    for account in SEASON_ACCOUNTS:
+        _account(account, schools, trusts, areas)
+    db.session.commit()
+    window = db.session.scalars(
+        select(BuybackWindow).where(
+            BuybackWindow.year == 2027, BuybackWindow.cohort == Cohort.MAINTAINED
+        )
+    ).one_or_none()
+    if window is None:
+        return
+    london = ZoneInfo("Europe/London")
+
+    def person(email: str) -> User:
+        return db.session.scalars(select(User).where(User.email == email)).one()
+
+    for urn, head, submitted, changer, changed in SEASON_RETURNS:
+        school = schools[urn]
+        if service.get_choice(school, window) is not None:
+            continue
+        offered = service.offered_to(school, window.year)
+        # Last year's answers, and "not buying" for what is new this year.
+        answers = service.current_answers(school, window, offered, None)
+        for item in offered:
+            answer = answers.by_service.setdefault(item.service.id, service.Answer())
+            if answer.buying is None or (answer.buying and answer.option_id is None):
+                answer.buying, answer.option_id, answer.net_pence = False, None, None
+        service.submit(
+            school,
+            window,
+            None,
+            answers,
+            offered,
+            person(head),
+            f"PO-DEMO-{urn}",
+            f"demo-2027-{urn}",
+            at=datetime(*submitted, tzinfo=london),
+        )
+        if changer is None or changed is None:
+            continue
+        # Staff stop buying the first service bought, and buy the first not bought: the head
+        # is e-mailed, and the choice page says what is not yet sent.
+        choice = service.get_choice(school, window, with_lines=True)
+        shown = service.current_answers(school, window, offered, choice)
+        bought = [i for i in offered if shown.by_service[i.service.id].buying]
+        not_bought = [i for i in offered if not shown.by_service[i.service.id].buying]
+        items = [*bought[:1], *not_bought[:1]]
+        form = {f"answer-{item.service.id}": "no" for item in bought[:1]}
+        for item in not_bought[:1]:
+            form[f"answer-{item.service.id}"] = "buy"
+            form[f"option-{item.service.id}"] = str(item.options[0].id)
+        service.save(
+            school,
+            window,
+            choice,
+            service.read_answers(form, items, school, window.year),
+            person(changer),
+            offered,
+            seen=service.read_seen(service.seen_text(shown, items)),
+            at=datetime(*changed, tzinfo=london),
+        )

@@ -619,7 +619,7 @@ def _service(entry: dict[str, Any], categories: dict[str, ServiceCategory], numb
 
 def seed_buyback(schools: dict[int, School]) -> int:
     """Last year's window (closed, with returns) and this year's (open for maintained
-    schools, upcoming for academies), and what each traded service costs to deliver."""
+    schools and for academies), and what each traded service costs to deliver."""
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
@@ -665,8 +665,8 @@ def seed_buyback(schools: dict[int, School]) -> int:
         BuybackWindow(
             year=NEXT_YEAR,
             cohort=Cohort.ACADEMIES,
-            opens_at=at(2027, 5, 4, 9),
-            closes_at=at(2027, 6, 30, 17),
+            opens_at=at(2026, 11, 16, 9),
+            closes_at=at(2027, 3, 31, 17),
         ),
     ]
     db.session.add_all(last + this)

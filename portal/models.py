@@ -997,6 +997,9 @@ class BuybackWindow(Base):
     opens_at: Mapped[datetime] = mapped_column(UTCDateTime())
     closes_at: Mapped[datetime] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Days before the deadline that schools not yet submitted are reminded, like [14, 3];
+    # None: the council's default (BUYBACK_REMINDER_DAYS).
+    reminder_days: Mapped[list[int] | None] = mapped_column(JSON)
 
     @property
     def year_label(self) -> str:
@@ -1033,6 +1036,10 @@ class BuybackChoice(Base):
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     version: Mapped[int] = mapped_column(default=1)
+    # Since when the saved choice differs from what was last submitted (None: it does not),
+    # and when the people who submit were e-mailed that staff had changed it: once a run.
+    unsent_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    unsent_told_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     school: Mapped[School] = relationship(lazy="joined")
     window: Mapped[BuybackWindow] = relationship(lazy="joined")
@@ -1064,6 +1071,10 @@ class BuybackLine(Base):
     quantity: Mapped[int] = mapped_column(default=1)
     net_pence: Mapped[int | None]
     vat_pence: Mapped[int | None]
+    # Who last changed the answer (buying, option or how many), and when: a save that leaves
+    # it as it was does not count.
+    changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
 
     choice: Mapped[BuybackChoice] = relationship(back_populates="lines")
     # Loaded only when asked for: a choice page reads a hundred lines and needs only their ids.
@@ -1143,16 +1154,24 @@ def _write_answers(_mapper: Any, connection: Any, submission: BuybackSubmission)
 
 
 class BuybackReminder(Base):
-    """A reminder sent to a school for a window: sent once, whatever runs it again."""
+    """A reminder that went to someone at (or over) a school for a window, so many days
+    before its deadline: each sent once, whatever runs it again."""
 
     __tablename__ = "buyback_reminder"
     __table_args__ = (
-        Index("uq_buyback_reminder_school_window", "school_id", "window_id", unique=True),
+        Index(
+            "uq_buyback_reminder_school_window_days",
+            "school_id",
+            "window_id",
+            "days_before",
+            unique=True,
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     school_id: Mapped[int] = mapped_column(ForeignKey("school.id"))
     window_id: Mapped[int] = mapped_column(ForeignKey("buyback_window.id"))
+    days_before: Mapped[int]
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 

@@ -553,6 +553,51 @@ CASES = [
     ),
     Case("GET", "/buy-back/windows/new", "/buy-back/windows/new", ("la_admin",), denied=403),
     Case("POST", "/buy-back/windows/new", "/buy-back/windows/new", ("la_admin",), denied=403),
+    # A school person's choices as a spreadsheet (a trust lead's academies'); not the council's.
+    Case(
+        "GET",
+        "/buy-back/choices.csv",
+        "/buy-back/choices.csv",
+        ("school_staff", "head_teacher", "academy_head", "trust_lead"),
+        denied=403,
+    ),
+    # A window's own page for the council, and managing it for administrators. Last year's
+    # windows have closed: changing, extending or closing one leads back to its page (303),
+    # and its reminders are refused on the page (200).
+    Case(
+        "GET",
+        "/buy-back/windows/{window:2027-maintained}",
+        "/buy-back/windows/<int:window_id>",
+        EDITORS,
+        denied=403,
+    ),
+    Case(
+        "GET",
+        "/buy-back/windows/999999",
+        "/buy-back/windows/<int:window_id>",
+        EDITORS,
+        ok=404,
+        denied=403,
+    ),
+    *(
+        Case(
+            method,
+            f"/buy-back/windows/{{window:2026-maintained}}/{action}",
+            f"/buy-back/windows/<int:window_id>/{action}",
+            ("la_admin",),
+            ok=303,
+            denied=403,
+        )
+        for action in ("edit", "deadline", "close")
+        for method in ("GET", "POST")
+    ),
+    Case(
+        "POST",
+        "/buy-back/windows/{window:2026-maintained}/reminders",
+        "/buy-back/windows/<int:window_id>/reminders",
+        ("la_admin",),
+        denied=403,
+    ),
     Case(
         "GET",
         "/buy-back/windows/{window:2027-maintained}/analysis",

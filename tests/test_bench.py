@@ -277,8 +277,8 @@ def test_a_head_teachers_choice_form_is_read_as_a_browser_sends_it(
 
 
 def test_a_read_only_choice_form_shows_as_disabled(client_for, session, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    # Riverside is an academy: its window opens in May, so its head can only look.
-    monkeypatch.setattr(buyback, "now", lambda: NEAR_THE_DEADLINE)
+    # After the academies' deadline (31 March 2027), Riverside's head can only look.
+    monkeypatch.setattr(buyback, "now", lambda: datetime(2027, 4, 1, 9, tzinfo=UTC))
     school = session.scalars(select(School).where(School.urn == 140201)).one()
     head = client_for("academy_head")
     page = head.get(_first_category(head, school.id)).get_data(as_text=True)
@@ -315,9 +315,15 @@ def test_the_accounts_are_those_the_harness_can_sign_in_as(app, session, monkeyp
         found = find_accounts()
 
     emails = {role: [a["email"] for a in accounts] for role, accounts in found.items()}
-    assert emails["school_staff"] == ["staff@oakfield.example"]
-    # Only the head of a school whose window is open (Riverside's opens in May).
-    assert emails["head_teacher"] == ["head@oakfield.example"]
+    # One of each school (the demo's buy-back season has staff at two more).
+    assert emails["school_staff"] == [
+        "staff@oakfield.example",
+        "staff@weddingtonpark.example",
+        "staff@bulkington.example",
+    ]
+    # Only heads of schools whose window is open: on 25 February 2027, every cohort's is.
+    assert emails["head_teacher"][:2] == ["head@oakfield.example", "head@riverside.example"]
+    assert len(emails["head_teacher"]) == 7
     assert sorted(emails["caf_officer"]) == sorted(
         f"caf.{area}@council.example"
         for area in ("north", "nuneaton", "rugby", "warwick", "stratford")
@@ -339,7 +345,7 @@ def test_an_account_the_harness_cannot_sign_in_as_is_left_out(app, session, monk
         found = find_accounts()
 
     assert "caf.north@council.example" not in [a["email"] for a in found["caf_officer"]]
-    assert found["school_staff"] == []
+    assert "staff@oakfield.example" not in [a["email"] for a in found["school_staff"]]
 
 
 def test_the_accounts_file_falls_back_to_the_demo_for_a_missing_role(tmp_path: Path) -> None:

@@ -259,12 +259,15 @@ def test_submitting_freezes_prices_keeps_versions_and_confirms(client_for, sessi
     ).first()
     total = submission.net_pence + submission.vat_pence
     assert f"Total for 2027-28: {format_pence(total)}" in choice_page(head, school.id).get_text()
-    # The invoice schedule: 7/12 in April (rounded down), the rest in September.
+    # The invoice schedule: 7/12 in April (rounded down), the rest in September, each month
+    # of the financial year with its year.
     april = total * 7 // 12
-    assert f"April: £{april / 100:,.2f}" in text
-    assert f"September: £{(total - april) / 100:,.2f}" in text
+    assert f"April 2027: £{april / 100:,.2f}" in text
+    assert f"September 2027: £{(total - april) / 100:,.2f}" in text
     mail = session.scalars(
-        select(OutboxMessage).where(OutboxMessage.subject.contains("Buy-back confirmation"))
+        select(OutboxMessage).where(
+            OutboxMessage.subject.contains("Buy-back confirmation: Oakfield")
+        )
     ).all()
     assert [m.recipient for m in mail] == ["head@oakfield.example"]
     # Prices are frozen: a later change to the offer does not touch the submission.
@@ -614,79 +617,6 @@ def test_the_total_updates_without_saving(client_for, session, clock) -> None:  
     ).all()
 
 
-def test_reminders_go_once_to_heads_of_schools_that_have_not_submitted(
-    app, client_for, session, clock
-) -> None:  # type: ignore[no-untyped-def]
-    clock(datetime(2027, 2, 26, 9, tzinfo=UTC))  # four days before the deadline
-    submit_as_head(client_for("head_teacher"), oakfield(session).id)
-    with app.app_context():
-        first = buyback.send_reminders(7)
-        again = buyback.send_reminders(7)
-    assert first > 0 and again == 0
-    reminded = {r.school_id for r in session.scalars(select(BuybackReminder))}
-    assert oakfield(session).id not in reminded
-    assert not session.scalars(
-        select(OutboxMessage).where(
-            OutboxMessage.subject.contains("Reminder"),
-            OutboxMessage.recipient == "head@oakfield.example",
-        )
-    ).all()
-
-
-def test_reminders_go_to_each_unsubmitted_schools_active_heads_and_nobody_else(
-    app, session, clock
-) -> None:  # type: ignore[no-untyped-def]
-    from portal.models import Membership, Role, SchoolStatus, User
-
-    clock(datetime(2027, 2, 26, 9, tzinfo=UTC))  # four days before the deadline
-    window = session.scalars(
-        select(BuybackWindow).where(
-            BuybackWindow.year == 2027, BuybackWindow.cohort == Cohort.MAINTAINED
-        )
-    ).one()
-    waiting = [
-        school
-        for school in session.scalars(
-            select(School).where(School.status == SchoolStatus.OPEN).order_by(School.urn)
-        )
-        if window.cohort.includes(school) and school.urn != 125601
-    ][:2]
-    assert len(waiting) == 2, "the demo should have two more maintained schools"
-
-    def head(school: School, name: str, active: bool = True) -> User:
-        user = User(
-            email=f"{name}@{school.urn}.example",
-            display_name=f"{name.title()} Demo-Head",
-            password_hash="-",
-            is_active=active,
-        )
-        user.memberships.append(Membership(role=Role.HEAD_TEACHER, school=school))
-        session.add(user)
-        return user
-
-    reminded_heads = [head(waiting[0], "amara"), head(waiting[0], "bo")]
-    head(waiting[1], "cy", active=False)  # left the school: not written to
-    session.commit()
-    with app.app_context():
-        buyback.send_reminders(7)
-    mail = session.scalars(
-        select(OutboxMessage).where(OutboxMessage.subject.contains("Reminder"))
-    ).all()
-    # Oakfield has not submitted in this test either: its head is reminded too.
-    expected = {u.email: waiting[0].name for u in reminded_heads}
-    expected["head@oakfield.example"] = "Oakfield Primary School"
-    assert sorted(m.recipient for m in mail) == sorted(expected)
-    assert all(f"{expected[m.recipient]} has not yet submitted" in m.body for m in mail)
-    reminded = {r.school_id for r in session.scalars(select(BuybackReminder))}
-    assert {waiting[0].id, waiting[1].id} <= reminded
-
-
-def test_no_reminders_long_before_the_deadline(app, clock) -> None:  # type: ignore[no-untyped-def]
-    clock(DURING)
-    with app.app_context():
-        assert buyback.send_reminders(7) == 0
-
-
 def test_a_trust_lead_sees_each_academys_total(client_for) -> None:  # type: ignore[no-untyped-def]
     page = soup(client_for("trust_lead").get("/buy-back/"))
     rows = [tr.select_one("th").get_text(strip=True) for tr in page.select("tbody tr")]
@@ -826,3 +756,668 @@ def test_what_a_page_saw_reads_back_as_written(seen: dict) -> None:  # type: ign
 def test_any_seen_field_reads_without_error(text: str) -> None:
     seen = buyback.read_seen(text)
     assert seen is None or all(isinstance(sid, int) for sid in seen)
+
+
+# --- a change after submission (issue #17, 1) -----------------------------------------------
+
+
+def window_of(session, year: int = 2027, cohort: Cohort = Cohort.MAINTAINED) -> BuybackWindow:  # type: ignore[no-untyped-def]
+    return session.scalars(
+        select(BuybackWindow).where(BuybackWindow.year == year, BuybackWindow.cohort == cohort)
+    ).one()
+
+
+def mail_about(session, subject: str) -> list[OutboxMessage]:  # type: ignore[no-untyped-def]
+    session.expire_all()
+    return session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.subject.contains(subject))
+        .order_by(OutboxMessage.id)
+    ).all()
+
+
+def change_first_answer(client, school_id: int, which: int = 0) -> tuple[str, str, bool]:  # type: ignore[no-untyped-def]
+    """Change the first answer of a category of the school's (buying to not buying, or
+    back) and save it: the category, the service's name, and whether it is now bought."""
+    path = category_paths(choice_page(client, school_id))[which]
+    page = category_page(client, path)
+    data = answer_everything(page, {**form_data(page), "action": "save"})
+    flipped, buying = _flip_first(data)
+    response = client.post(path, data=data)
+    assert response.status_code == 303, soup(response).select_one(".govuk-error-summary")
+    service = page.select_one(f"#{flipped}").find_parent("fieldset").legend.get_text(strip=True)
+    return page.select_one("h1").get_text(strip=True), service, buying
+
+
+def submitted_text(page: BeautifulSoup) -> str:
+    return page.select_one("#submitted").get_text(" ", strip=True)
+
+
+def test_a_change_after_submission_says_it_is_not_yet_sent_beside_the_submitted_total(
+    client_for, session, clock
+) -> None:  # type: ignore[no-untyped-def]
+    """Issue #17, 1: "Submitted 14 times; last by ..." sat beside the draft's total, and a
+    change after submission said nothing."""
+    school = oakfield(session)
+    head, staff = client_for("head_teacher"), client_for("school_staff")
+    response, _ = submit_as_head(head, school.id)
+    assert response.status_code == 303
+    submission = this_years_submissions(session, school)[-1]
+    sent = format_pence(submission.net_pence + submission.vat_pence)
+    before = choice_page(head, school.id)
+    assert "Changes not yet sent" not in before.get_text()
+    assert sent in submitted_text(before)
+    assert before.select_one("#choice-total h2").get_text(strip=True) == (
+        f"Total for 2027-28: {sent}"
+    )
+
+    category, service, buying = change_first_answer(staff, school.id)
+
+    page = choice_page(head, school.id)
+    unsent = page.select_one("#unsent")
+    assert unsent is not None, "the change is not shown"
+    assert unsent.select_one("h2").get_text(strip=True) == "Changes not yet sent to the council"
+    rows = [
+        [cell.get_text(" ", strip=True) for cell in row.select("th, td")]
+        for row in unsent.select("tbody tr")
+    ]
+    assert len(rows) == 1
+    name, was, now_saved, by = rows[0]
+    assert name == service
+    assert (was.startswith("Buying"), now_saved.startswith("Buying")) == (not buying, buying)
+    assert by.startswith("Sol Demo-Staff, 15 January 2027")
+    warning = unsent.select_one(".govuk-warning-text").get_text(" ", strip=True)
+    assert "Since 15 January 2027 at 12:00pm, 1 service has been changed" in warning
+    assert f"still has the choices as submitted ({sent})" in warning
+    # "Submitted ..." stands beside what was submitted; the draft's total is named apart.
+    assert sent in submitted_text(page)
+    assert page.select_one("#submitted-total").get_text(strip=True) == sent
+    draft = page.select_one("#draft-total").get_text(strip=True)
+    assert not draft.startswith(sent)
+    assert draft.split(":")[0] not in submitted_text(page)
+    link = page.find("a", string=category)
+    status = page.select_one(f"#{link['id']}-status").get_text(strip=True)
+    assert status == "Changed, not yet sent"
+    assert "1 change not yet sent to the council" in page.select_one(f"#{link['id']}-hint").text
+
+    # Submitted again: the council has it, and the page says so.
+    again = head.post(f"/buy-back/{school.id}", data={**form_data(page), "declaration": "yes"})
+    assert again.status_code == 303
+    after = choice_page(head, school.id)
+    assert after.select_one("#unsent") is None
+    assert "Submitted 2 times" in submitted_text(after)
+    assert draft.split(":")[0] in submitted_text(after)
+
+
+def test_staff_changing_a_submitted_choice_email_the_head_once_a_run_of_changes(
+    client_for, session, clock
+) -> None:  # type: ignore[no-untyped-def]
+    school = oakfield(session)
+    head, staff = client_for("head_teacher"), client_for("school_staff")
+    submit_as_head(head, school.id)
+    subject = "Buy-back changes not yet sent: Oakfield Primary School"
+    assert mail_about(session, subject) == []
+
+    _, service, _ = change_first_answer(staff, school.id)
+    change_first_answer(staff, school.id, which=1)  # the same run: nobody told again
+    mail = mail_about(session, subject)
+    assert [m.recipient for m in mail] == ["head@oakfield.example"]
+    assert "Sol Demo-Staff has changed Oakfield Primary School's choice" in mail[0].body
+    assert f"- {service}: was " in mail[0].body
+
+    # Submitted again, a new run of changes by staff tells the head again; the head's own
+    # changes tell nobody.
+    page = choice_page(head, school.id)
+    assert (
+        head.post(
+            f"/buy-back/{school.id}", data={**form_data(page), "declaration": "yes"}
+        ).status_code
+        == 303
+    )
+    change_first_answer(head, school.id)
+    assert len(mail_about(session, subject)) == 1
+    change_first_answer(staff, school.id, which=1)
+    assert len(mail_about(session, subject)) == 2
+
+
+def test_changing_back_to_what_was_submitted_leaves_nothing_unsent(
+    client_for, session, clock
+) -> None:  # type: ignore[no-untyped-def]
+    school = oakfield(session)
+    head, staff = client_for("head_teacher"), client_for("school_staff")
+    submit_as_head(head, school.id)
+    change_first_answer(staff, school.id)
+    change_first_answer(staff, school.id)  # and back
+    page = choice_page(head, school.id)
+    assert page.select_one("#unsent") is None
+    session.expire_all()
+    choice = this_years_submissions(session, school)[-1].choice
+    assert choice.unsent_since is None and choice.unsent_told_at is None
+    # A change after that is a new run: the head is told again.
+    change_first_answer(staff, school.id)
+    assert len(mail_about(session, "Buy-back changes not yet sent: Oakfield")) == 2
+
+
+def school_person(app, session, urn: int, email: str, role: str) -> None:  # type: ignore[no-untyped-def]
+    """An account with the demo password and one role at the school."""
+    from portal.demo import DEMO_PASSWORD
+    from portal.models import Membership, Role, User
+    from portal.passwords import hash_password
+
+    school = session.scalars(select(School).where(School.urn == urn)).one()
+    with app.app_context():
+        password = hash_password(DEMO_PASSWORD)
+    user = User(email=email, display_name="Rae Demo-Person", password_hash=password)
+    user.memberships.append(Membership(role=Role(role), school=school))
+    session.add(user)
+    session.commit()
+
+
+def test_staff_changing_an_academys_choice_email_its_head_and_the_trust_lead(
+    app, client_for, session, clock
+) -> None:  # type: ignore[no-untyped-def]
+    riverside = session.scalars(select(School).where(School.urn == 140201)).one()
+    school_person(app, session, 140201, "staff@riverside.example", "school_staff")
+    head = client_for("academy_head")
+    response, _ = submit_as_head(head, riverside.id)
+    assert response.status_code == 303
+    change_first_answer(client_for("staff@riverside.example"), riverside.id)
+    mail = mail_about(session, "Buy-back changes not yet sent: Riverside Academy")
+    assert sorted(m.recipient for m in mail) == [
+        "head@riverside.example",
+        "trust@meadowtrust.example",
+    ]
+    trust_page = soup(client_for("trust_lead").get("/buy-back/"))
+    row = next(tr for tr in trust_page.select("tbody tr") if "Riverside Academy" in tr.get_text())
+    assert "Changes not yet sent" in row.get_text()
+
+
+submitted_answers = st.dictionaries(
+    st.integers(min_value=1, max_value=6),
+    st.tuples(st.sampled_from([True, False, None]), st.sampled_from([1, 2]), st.integers(1, 3)),
+    max_size=6,
+)
+
+
+@given(sent=submitted_answers, saved=submitted_answers)
+def test_the_changes_not_yet_sent_are_exactly_the_answers_that_differ(
+    sent: dict,
+    saved: dict,  # type: ignore[type-arg]
+) -> None:
+    """Whatever was submitted and whatever is saved, a service is listed as changed exactly
+    when buying or not, the option bought, or how many of a unit bought differs."""
+    from types import SimpleNamespace
+
+    from portal.models import Audience
+
+    def option(oid: int) -> buyback.OptionTerms:
+        basis = PricingBasis.PER_UNIT if oid == 2 else PricingBasis.PER_SCHOOL
+        unit = "pack" if oid == 2 else None
+        return buyback.OptionTerms(
+            oid, 1, f"Option {oid}", basis, Audience.ALL, 100, 0, unit, None, {}
+        )
+
+    offered = [
+        buyback.Offered(
+            buyback.ServiceName(sid, f"Service {sid}"),
+            buyback.CategoryName(1, "A"),
+            None,  # type: ignore[arg-type]
+            [option(1), option(2)],
+        )
+        for sid in range(1, 7)
+    ]
+    lines = [
+        SimpleNamespace(service_id=sid, buying=b, option_id=o if b else None, quantity=q)
+        for sid, (b, o, q) in saved.items()
+    ]
+    submission = BuybackSubmission(
+        lines=[
+            {
+                "service_id": sid,
+                "buying": bool(b),
+                "option_id": o if b else None,
+                "option": f"Option {o}" if b else None,
+                "unit": "pack" if o == 2 else None,
+                "quantity": q,
+            }
+            for sid, (b, o, q) in sent.items()
+            if b is not None  # an unanswered service is not in a submission
+        ]
+    )
+
+    def answer(answers: dict, sid: int) -> tuple:  # type: ignore[type-arg]
+        buying, option_id, quantity = answers.get(sid, (None, 1, 1))
+        if not buying:
+            return (buying, None, 1)
+        return (True, option_id, quantity if option_id == 2 else 1)
+
+    expected = [sid for sid in range(1, 7) if answer(saved, sid) != answer(sent, sid)]
+    found = buyback.unsent_changes(lines, submission, offered)
+    assert [change.service_id for change in found] == expected
+    for change in found:
+        assert change.was != change.now
+
+
+# --- reminders (issue #17, 2) -------------------------------------------------------------------
+
+# The maintained schools' 14-day reminder is due from 16 February 2027 at 5pm, the 3-day one
+# from 27 February; the academies' window closes on 31 March 2027.
+FOURTEEN_DAYS_BEFORE = datetime(2027, 2, 20, 9, tzinfo=UTC)
+THREE_DAYS_BEFORE = datetime(2027, 2, 28, 9, tzinfo=UTC)
+# Heads with accounts at maintained schools that have not submitted in the demo (Bulkington
+# Village and Weddington Park have).
+MAINTAINED_HEADS = {
+    "head@oakfield.example": "Oakfield Primary School",
+    "head@dunchurch.example": "Dunchurch Hall Primary School",
+    "head@woodloes.example": "Woodloes Primary School",
+}
+
+
+def reminders_to(session) -> list[str]:  # type: ignore[no-untyped-def]
+    return sorted(m.recipient for m in mail_about(session, "Reminder: buy-back choices"))
+
+
+def test_a_school_is_marked_reminded_only_when_someone_was_written_to(app, session, clock) -> None:  # type: ignore[no-untyped-def]
+    """Issue #17, 2: "Reminded 41 schools", no e-mail sent, and all 41 marked reminded."""
+    from portal.buyback import windows
+
+    clock(FOURTEEN_DAYS_BEFORE)
+    with app.app_context():
+        report = windows.send_reminders()
+    assert [(r.window.cohort, r.days_before) for r in report.runs] == [(Cohort.MAINTAINED, 14)]
+    run = report.runs[0]
+    assert sorted(s.name for s in run.schools) == sorted(MAINTAINED_HEADS.values())
+    assert report.reminded == len(MAINTAINED_HEADS)
+    assert reminders_to(session) == sorted(MAINTAINED_HEADS)
+    for message in mail_about(session, "Reminder: buy-back choices"):
+        assert f"{MAINTAINED_HEADS[message.recipient]} has not yet submitted" in message.body
+        assert "The deadline is 2 March 2027 at 5:00pm" in message.body
+    unreachable = {school.name for school in run.unreachable}
+    assert "St Editha's Church of England Primary School" in unreachable
+    assert unreachable.isdisjoint(MAINTAINED_HEADS.values())
+    assert {"Bulkington Village Primary School", "Weddington Park Primary School"}.isdisjoint(
+        unreachable
+    ), "schools that have submitted are not waited for"
+    session.expire_all()
+    marked = {r.school_id for r in session.scalars(select(BuybackReminder))}
+    assert marked == {school.id for school in run.schools}
+
+
+def test_each_reminder_goes_once_to_each_school(app, session, clock) -> None:  # type: ignore[no-untyped-def]
+    from portal.buyback import windows
+
+    with app.app_context():
+        clock(DURING)
+        assert windows.send_reminders().reminded == 0  # none due yet
+        clock(FOURTEEN_DAYS_BEFORE)
+        assert windows.send_reminders().reminded == len(MAINTAINED_HEADS)
+        assert windows.send_reminders().reminded == 0
+        clock(THREE_DAYS_BEFORE)
+        third = windows.send_reminders()
+        assert [r.days_before for r in third.runs] == [3]
+        assert third.reminded == len(MAINTAINED_HEADS)
+        assert windows.send_reminders().reminded == 0
+    assert reminders_to(session) == sorted([*MAINTAINED_HEADS] * 2)
+
+
+def test_a_missed_run_sends_only_the_nearest_reminder(app, session, clock) -> None:  # type: ignore[no-untyped-def]
+    from portal.buyback import windows
+
+    clock(THREE_DAYS_BEFORE)  # the 14-day reminder was never sent
+    with app.app_context():
+        report = windows.send_reminders()
+    assert [r.days_before for r in report.runs] == [3]
+    assert reminders_to(session) == sorted(MAINTAINED_HEADS)
+
+
+def test_trust_leads_are_reminded_for_their_academies_in_one_message(app, session, clock) -> None:  # type: ignore[no-untyped-def]
+    from portal.buyback import windows
+    from portal.demo import SCHOOLS
+
+    clock(datetime(2027, 3, 20, 9, tzinfo=UTC))  # 11 days before the academies' deadline
+    with app.app_context():
+        report = windows.send_reminders()
+    assert [(r.window.cohort, r.days_before) for r in report.runs] == [(Cohort.ACADEMIES, 14)]
+    to_lead = [
+        m for m in mail_about(session, "Reminder") if m.recipient == "trust@meadowtrust.example"
+    ]
+    assert len(to_lead) == 1
+    meadow = sorted(name for name, *_, trust in SCHOOLS if trust == "TR01001")
+    assert "These schools have not yet submitted" in to_lead[0].body
+    assert [line[2:] for line in to_lead[0].body.splitlines() if line.startswith("- ")] == meadow
+    reached = {school.name for school in report.runs[0].schools}
+    assert set(meadow) | {"Nuneaton Free School"} == reached
+    # The other trust's academies have no lead or head with an account.
+    assert "Rugby Vale Academy" in {school.name for school in report.runs[0].unreachable}
+
+
+def test_a_window_may_have_reminders_of_its_own(app, session, clock) -> None:  # type: ignore[no-untyped-def]
+    from portal.buyback import windows
+
+    window_of(session).reminder_days = [10]
+    session.commit()
+    clock(datetime(2027, 2, 21, 9, tzinfo=UTC))  # 9 days before: the 10-day one is due
+    with app.app_context():
+        report = windows.send_reminders()
+    assert [r.days_before for r in report.runs] == [10]
+    assert report.reminded == len(MAINTAINED_HEADS)
+
+
+def test_the_remind_command_says_how_many_and_whom_to_telephone(app, session, clock) -> None:  # type: ignore[no-untyped-def]
+    clock(FOURTEEN_DAYS_BEFORE)
+    result = app.test_cli_runner().invoke(args=["buyback", "remind"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == f"Reminded {len(MAINTAINED_HEADS)} schools."
+    assert any(line.startswith("Could not remind ") and "Telephone them:" in line for line in lines)
+    assert "  St Editha's Church of England Primary School (URN 125603), maintained schools" in (
+        lines
+    )
+    assert not any("Oakfield" in line for line in lines)
+    again = app.test_cli_runner().invoke(args=["buyback", "remind"])
+    assert again.output.splitlines()[0] == "Reminded 0 schools."
+    refused = app.test_cli_runner().invoke(args=["buyback", "remind", "--days", "soon"])
+    assert refused.exit_code != 0 and "whole numbers" in refused.output
+
+
+def test_the_window_page_says_how_many_were_reminded_and_whom_to_telephone(
+    app, client_for, session, clock
+) -> None:  # type: ignore[no-untyped-def]
+    from portal.buyback import windows
+
+    window = window_of(session)
+    clock(FOURTEEN_DAYS_BEFORE)
+    with app.app_context():
+        windows.send_reminders()
+    page = soup(client_for("la_admin").get(f"/buy-back/windows/{window.id}"))
+    rows = {
+        row.select_one("th").get_text(strip=True): [
+            cell.get_text(strip=True) for cell in row.select("td")
+        ]
+        for row in page.select("#reminders ~ table tbody tr")
+        if "before" in row.select_one("th").get_text()
+    }
+    assert rows["14 days before"] == ["16 February 2027 at 5:00pm", str(len(MAINTAINED_HEADS))]
+    assert rows["3 days before"] == ["27 February 2027 at 5:00pm", "Not yet due"]
+    listed = [a.get_text(strip=True) for a in page.select("#unreachable ~ table tbody th a")]
+    assert "St Editha's Church of England Primary School" in listed
+    assert not set(listed) & {*MAINTAINED_HEADS.values(), "Bulkington Village Primary School"}
+    assert "2 of " in page.get_text()  # Bulkington Village and Weddington Park have submitted
+
+
+@settings(max_examples=200)
+@given(st.text(max_size=20))
+def test_any_reminder_days_are_read_or_refused_with_a_reason(text: str) -> None:
+    from portal.buyback.windows import parse_days
+
+    try:
+        days = parse_days(text)
+    except ValueError as error:
+        assert str(error)
+        return
+    assert list(days) == sorted(set(days), reverse=True)
+    assert all(1 <= day <= 365 for day in days) and len(days) <= 6
+    assert days == parse_days(", ".join(str(day) for day in days))
+
+
+def test_the_council_sets_a_windows_reminders(client_for, session, clock) -> None:  # type: ignore[no-untyped-def]
+    admin = client_for("la_admin")
+    window = window_of(session)
+    path = f"/buy-back/windows/{window.id}"
+    token = csrf_token(admin, path)
+    bad = admin.post(f"{path}/reminders", data={"csrf_token": token, "reminder_days": "14, x"})
+    assert bad.status_code == 200
+    page = soup(bad)
+    assert page.select_one("#reminder_days-error") is not None
+    assert page.select_one("#reminder_days")["value"] == "14, x"
+    assert page.select_one(".govuk-error-summary a[href='#reminder_days']") is not None
+    saved = admin.post(f"{path}/reminders", data={"csrf_token": token, "reminder_days": "3,21"})
+    assert saved.status_code == 303
+    session.expire_all()
+    assert window_of(session).reminder_days == [21, 3]
+    assert "buyback.window_reminders_changed" in session.scalars(select(AuditEvent.action)).all()
+
+
+# --- managing windows (issue #17, 10 and 5) -----------------------------------------------------
+
+
+def window_form(admin, **changes: object) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    data: dict[str, object] = {
+        "csrf_token": csrf_token(admin, "/buy-back/windows/new"),
+        "year": "2028",
+        "cohort": "maintained",
+        "opens_on": ["1", "11", "2027"],
+        "opens_time": "09:00",
+        "closes_on": ["1", "3", "2028"],
+        "closes_time": "17:00",
+    }
+    data.update(changes)
+    return data
+
+
+def test_a_window_that_cannot_be_meant_is_refused_beside_the_field_keeping_what_was_typed(
+    client_for, session, clock
+) -> None:  # type: ignore[no-untyped-def]
+    """Issue #17, 5: a window entirely in the past, or a second one for the same year and
+    schools, was set up without a word."""
+    admin = client_for("la_admin")
+    cases = [
+        ({"opens_on": ["6", "1", "2020"], "closes_on": ["2", "3", "2020"]}, "closes_on-day"),
+        ({"year": "2027"}, "cohort"),
+        ({"year": "2027", "cohort": "all"}, "cohort"),
+        ({"year": "2026", "cohort": "academies"}, "cohort"),
+    ]
+    for changes, field in cases:
+        data = window_form(admin, **changes)
+        response = admin.post("/buy-back/windows/new", data=data)
+        assert response.status_code == 200, changes
+        page = soup(response)
+        link = page.select_one(f'.govuk-error-summary a[href="#{field}"]')
+        assert link is not None, (changes, page.select_one(".govuk-error-summary"))
+        if field == "cohort":
+            assert link.get_text().startswith("There is already a buy-back window for")
+            assert page.select_one("#cohort-error") is not None
+        else:
+            assert "must close in the future" in link.get_text()
+            assert page.select_one("#closes_on-error") is not None
+        assert page.select_one("#year")["value"] == data["year"]
+        assert page.select_one("#closes_on-year")["value"] == data["closes_on"][2]
+        assert page.select_one(f'input[name="cohort"][value="{data["cohort"]}"]').has_attr(
+            "checked"
+        )
+    assert len(session.scalars(select(BuybackWindow)).all()) == 4
+
+
+def test_a_window_is_changed_before_it_opens_and_not_after(client_for, session, clock) -> None:  # type: ignore[no-untyped-def]
+    admin = client_for("la_admin")
+    created = admin.post("/buy-back/windows/new", data=window_form(admin))
+    assert created.status_code == 303
+    window = session.scalars(select(BuybackWindow).where(BuybackWindow.year == 2028)).one()
+    assert created.headers["Location"] == f"/buy-back/windows/{window.id}"
+    path = f"/buy-back/windows/{window.id}/edit"
+    form = soup(admin.get(path))
+    assert int(form.select_one("#closes_on-month")["value"]) == 3
+    data = {**form_data_of(form), "closes_on": ["8", "3", "2028"], "reminder_days": "7"}
+    assert admin.post(path, data=data).status_code == 303
+    session.expire_all()
+    changed = session.get(BuybackWindow, window.id)
+    assert changed.closes_at == datetime(2028, 3, 8, 17, tzinfo=UTC)
+    assert changed.reminder_days == [7]
+    event = session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "buyback.window_changed")
+    ).one()
+    assert event.subject_id == window.id
+    assert event.detail["before"]["closes_at"].startswith("2028-03-01")
+    assert event.detail["closes_at"].startswith("2028-03-08")
+    # An open window is not changed so: it is extended, or closed.
+    open_window = window_of(session)
+    refused = admin.get(f"/buy-back/windows/{open_window.id}/edit")
+    assert refused.status_code == 303
+    shown = soup(admin.get(refused.headers["Location"]))
+    assert "can be changed only before it opens" in shown.get_text()
+
+
+def form_data_of(page: BeautifulSoup) -> dict[str, object]:
+    """The window form as it stands, the dates as their three boxes."""
+    data: dict[str, object] = {}
+    for field in page.select("form input"):
+        name, kind = field.get("name"), field.get("type")
+        if not name or kind == "submit":
+            continue
+        if kind == "radio":
+            if field.has_attr("checked"):
+                data[name] = field["value"]
+        elif field.get("id", "").endswith(("-day", "-month", "-year")):
+            data.setdefault(name, []).append(field.get("value", ""))  # type: ignore[union-attr]
+        else:
+            data[name] = field.get("value", "")
+    return data
+
+
+def test_extending_the_deadline_tells_everyone_not_yet_submitted(
+    app, client_for, session, clock
+) -> None:  # type: ignore[no-untyped-def]
+    from portal.buyback import windows
+
+    window = window_of(session)
+    admin = client_for("la_admin")
+    clock(THREE_DAYS_BEFORE)
+    with app.app_context():
+        windows.send_reminders()  # the 3-day reminder, before the deadline moves
+    path = f"/buy-back/windows/{window.id}/deadline"
+    token = csrf_token(admin, path)
+    earlier = admin.post(
+        path, data={"csrf_token": token, "closes_on": ["1", "3", "2027"], "closes_time": "17:00"}
+    )
+    page = soup(earlier)
+    assert "The new deadline must be after the current one, 2 March 2027 at 5:00pm" in (
+        page.select_one("#closes_on-error").get_text()
+    )
+    assert page.select_one("#closes_on-day")["value"] == "1"
+    extended = admin.post(
+        path,
+        data={"csrf_token": token, "closes_on": ["16", "3", "2027"], "closes_time": "17:00"},
+    )
+    assert extended.status_code == 303
+    banner = soup(admin.get(extended.headers["Location"])).select_one(".govuk-notification-banner")
+    assert "extended to 16 March 2027 at 5:00pm" in banner.get_text()
+    assert f"The {len(MAINTAINED_HEADS)} schools not yet submitted" in banner.get_text()
+    assert "could not be told" in banner.get_text()
+    session.expire_all()
+    assert window_of(session).closes_at == datetime(2027, 3, 16, 17, tzinfo=UTC)
+    told = mail_about(session, "Buy-back deadline for 2027-28 extended to 16 March 2027")
+    assert sorted(m.recipient for m in told) == sorted(MAINTAINED_HEADS)
+    assert all("from 2 March 2027 at 5:00pm to 16 March 2027 at 5:00pm" in m.body for m in told)
+    event = session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "buyback.deadline_extended")
+    ).one()
+    assert event.detail["told"] == len(MAINTAINED_HEADS)
+    # The 3-day reminder counts from the new deadline: sent again when due.
+    with app.app_context():
+        assert windows.send_reminders().reminded == 0
+        clock(datetime(2027, 3, 14, 9, tzinfo=UTC))
+        assert windows.send_reminders().reminded == len(MAINTAINED_HEADS)
+
+
+def test_closing_a_window_early_stops_every_change_and_is_audited(
+    client_for, session, clock
+) -> None:  # type: ignore[no-untyped-def]
+    school = oakfield(session)
+    window = window_of(session)
+    head, admin = client_for("head_teacher"), client_for("la_admin")
+    path = category_paths(choice_page(head, school.id))[0]
+    page = category_page(head, path)
+    confirm = soup(admin.get(f"/buy-back/windows/{window.id}/close"))
+    assert "Close the window now?" in confirm.select_one("h1").get_text()
+    assert "have not submitted, and will not be able to" in confirm.get_text()
+    closed = admin.post(
+        f"/buy-back/windows/{window.id}/close", data={"csrf_token": csrf_token(admin, "/")}
+    )
+    assert closed.status_code == 303
+    session.expire_all()
+    assert window_of(session).closes_at == DURING
+    refused = head.post(path, data={**answer_everything(page, form_data(page)), "action": "save"})
+    assert "The deadline has passed" in soup(refused).get_text()
+    event = session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "buyback.window_closed_early")
+    ).one()
+    assert event.detail["was"].startswith("2027-03-02")
+    # Closed, it is neither extended nor closed again.
+    again = admin.get(f"/buy-back/windows/{window.id}/deadline")
+    assert again.status_code == 303
+
+
+# --- the trust lead's page, and invoices by month and year (issue #17, 13) -----------------------
+
+
+def test_invoice_months_carry_the_year_of_the_financial_year(app, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setitem(app.config, "BUYBACK_INVOICE_SCHEDULE", "April:1/2, Jan:1/2")
+    with app.app_context():
+        schedule = buyback.invoice_schedule(1001, 2027)
+    assert schedule == [("April 2027", 1 / 2, 500), ("January 2028", 1 / 2, 501)]
+
+
+def test_the_trust_page_has_the_deadline_and_a_csv_and_each_academy_leads_back(
+    client_for, session, clock
+) -> None:  # type: ignore[no-untyped-def]
+    import csv
+    import io
+
+    lead = client_for("trust_lead")
+    riverside = session.scalars(select(School).where(School.urn == 140201)).one()
+    submit_as_head(client_for("academy_head"), riverside.id, purchase_order="PO-RIV")
+    page = soup(lead.get("/buy-back/"))
+    assert "Choices for 2027-28 are due by 31 March 2027 at 5:00pm" in page.get_text()
+    rows = {
+        tr.select_one("th").get_text(strip=True): [td.get_text(strip=True) for td in tr("td")]
+        for tr in page.select("tbody tr")
+    }
+    assert rows["Riverside Academy"][1:3] == ["31 March 2027 at 5:00pm", "Submitted"]
+    link = page.find("a", string=re.compile("Download each academy's submitted choices"))
+    download = lead.get(link["href"])
+    assert download.status_code == 200
+    assert download.headers["Content-Type"].startswith("text/csv")
+    assert "attachment" in download.headers["Content-Disposition"]
+    table = list(csv.DictReader(io.StringIO(download.get_data(as_text=True))))
+    submission = this_years_submissions(session, riverside)[-1]
+    theirs = [row for row in table if row["School"] == "Riverside Academy"]
+    assert len(theirs) == len(submission.lines)
+    assert {row["Purchase order"] for row in theirs} == {"PO-RIV"}
+    bought = sum(
+        round(float(row["Net (£)"]) * 100) + round(float(row["VAT (£)"]) * 100)
+        for row in theirs
+        if row["Buying"] == "Yes"
+    )
+    assert bought == submission.net_pence + submission.vat_pence
+    others = [row for row in table if row["School"] == "Atherstone Meadows Primary School"]
+    assert [row["Status"] for row in others] == ["Not started"]
+    # Each academy's page leads back to the trust's; the academy's own head has no trust page.
+    back = soup(lead.get(f"/buy-back/{riverside.id}")).select_one(".govuk-back-link")
+    assert back.get_text(strip=True) == "Back to your academies" and back["href"] == "/buy-back/"
+    own = soup(client_for("academy_head").get(f"/buy-back/{riverside.id}"))
+    assert own.select_one(".govuk-back-link") is None
+
+
+def test_council_staff_get_no_choices_csv(client_for) -> None:  # type: ignore[no-untyped-def]
+    assert client_for("la_admin").get("/buy-back/choices.csv").status_code == 403
+
+
+# --- the demo's season (issue #17) ---------------------------------------------------------------
+
+
+def test_the_demo_shows_the_buy_back_season(session) -> None:  # type: ignore[no-untyped-def]
+    from portal.models import Membership, Role
+
+    for cohort in (Cohort.MAINTAINED, Cohort.ACADEMIES):
+        assert window_of(session, 2027, cohort).state(DURING) == "open"
+    heads = session.scalars(
+        select(Membership.school_id).where(Membership.role == Role.HEAD_TEACHER)
+    ).all()
+    assert len(set(heads)) >= 6
+    bulkington = session.scalars(select(School).where(School.urn == 125612)).one()
+    changed = this_years_submissions(session, bulkington)[-1].choice
+    assert changed.unsent_since is not None and changed.unsent_told_at is not None
+    told = mail_about(session, "Buy-back changes not yet sent: Bulkington Village")
+    assert [m.recipient for m in told] == ["head@bulkington.example"]
+    weddington = session.scalars(select(School).where(School.urn == 125608)).one()
+    assert this_years_submissions(session, weddington)[-1].choice.unsent_since is None

@@ -73,6 +73,10 @@ KINDS: dict[str, str] = {
     "buyback.saved": "Buy-back choice saved",
     "buyback.submitted": "Buy-back choice submitted",
     "buyback.window_opened": "Buy-back window set up",
+    "buyback.window_changed": "Buy-back window changed before it opened",
+    "buyback.deadline_extended": "Buy-back deadline extended",
+    "buyback.window_closed_early": "Buy-back window closed early",
+    "buyback.window_reminders_changed": "Buy-back reminders changed",
     # Schools register
     "register.import_uploaded": "Register file uploaded",
     "register.import_applied": "Register import applied",

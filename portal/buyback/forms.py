@@ -6,6 +6,7 @@ from wtforms import DateField, RadioField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Regexp, ValidationError
 
+from portal.buyback.windows import parse_days
 from portal.forms import DateInput, strip_whitespace
 from portal.models import Cohort
 from portal.numbers import whole_number
@@ -35,6 +36,13 @@ class WindowForm(FlaskForm):
     closes_time = StringField(
         "Closes at (time, UK)", widget=GovTextInput(), default="17:00", validators=[TIME]
     )
+    reminder_days = StringField(
+        "Reminders, in days before the deadline (optional)",
+        description="Schools that have not submitted are e-mailed this many days before the "
+        "deadline, like 14, 3. Leave empty for the council's usual reminders",
+        widget=GovTextInput(),
+        filters=[strip_whitespace],
+    )
     submit = SubmitField("Set up the window", widget=GovSubmitInput())
 
     def validate_year(self, field: StringField) -> None:
@@ -51,3 +59,49 @@ class WindowForm(FlaskForm):
         if field.data is None:
             field.errors.clear()
             raise ValidationError("Enter the date the window closes, like 2 3 2027")
+
+    def validate_reminder_days(self, field: StringField) -> None:
+        _validate_days(field)
+
+
+class ChangeWindowForm(WindowForm):
+    submit = SubmitField("Save the changes", widget=GovSubmitInput())
+
+
+class DeadlineForm(FlaskForm):
+    closes_on = DateField(
+        "New deadline", description="For example, 16 3 2027", format="%d %m %Y", widget=DateInput()
+    )
+    closes_time = StringField(
+        "At (time, UK)", widget=GovTextInput(), default="17:00", validators=[TIME]
+    )
+    submit = SubmitField("Extend the deadline", widget=GovSubmitInput())
+
+    def validate_closes_on(self, field: DateField) -> None:
+        if field.data is None:
+            field.errors.clear()
+            raise ValidationError("Enter the new deadline, like 16 3 2027")
+
+
+class RemindersForm(FlaskForm):
+    reminder_days = StringField(
+        "Reminders, in days before the deadline",
+        description="Like 14, 3. Leave empty for the council's usual reminders",
+        widget=GovTextInput(),
+        filters=[strip_whitespace],
+    )
+    submit = SubmitField("Save the reminders", widget=GovSubmitInput())
+
+    def validate_reminder_days(self, field: StringField) -> None:
+        _validate_days(field)
+
+
+class CloseWindowForm(FlaskForm):
+    submit = SubmitField("Close the window now", widget=GovSubmitInput())
+
+
+def _validate_days(field: StringField) -> None:
+    try:
+        parse_days(field.data or "")
+    except ValueError as error:
+        raise ValidationError(str(error)) from error

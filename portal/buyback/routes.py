@@ -10,7 +10,6 @@ from flask import Response, abort, flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
-from portal import audit
 from portal.access import (
     Capability,
     can,
@@ -19,8 +18,14 @@ from portal.access import (
     requires,
     visible_schools,
 )
-from portal.buyback import bp, service
-from portal.buyback.forms import WindowForm
+from portal.buyback import bp, service, windows
+from portal.buyback.forms import (
+    ChangeWindowForm,
+    CloseWindowForm,
+    DeadlineForm,
+    RemindersForm,
+    WindowForm,
+)
 from portal.db import db
 from portal.extensions import htmx
 from portal.models import BuybackChoice, BuybackSubmission, BuybackWindow, Cohort
@@ -28,6 +33,7 @@ from portal.numbers import whole_number
 from portal.page_cache import fresh, kept
 from portal.rendering import render_page
 from portal.services.pricing import format_pence
+from portal.templating import london_time
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -41,24 +47,42 @@ def index() -> ResponseReturnValue:
         if len(schools) == 1:
             return redirect(url_for("buyback.choice", school_id=schools[0].id))
         # A trust lead: every academy, with where its choice stands and its total.
-        windows = {school.id: service.current_window(school) for school in schools}
-        choices = service.choices_for(windows)
-        rows = []
-        for school in schools:
-            choice = choices.get(school.id)
-            latest = choice.submissions[-1] if choice and choice.submissions else None
-            rows.append((school, windows[school.id], choice, latest))
-        total = sum(latest.net_pence + latest.vat_pence for *_, latest in rows if latest)
-        return render_page("buyback/trust.html", rows=rows, total=total, format_pence=format_pence)
-    windows = db.session.scalars(
-        select(BuybackWindow).order_by(BuybackWindow.year.desc(), BuybackWindow.opens_at)
-    ).all()
-    return render_page("buyback/windows.html", windows=windows, now=service.now())
+        rows = service.academy_rows(schools)
+        return render_page(
+            "buyback/trust.html",
+            rows=rows,
+            total=sum(row.submitted_pence or 0 for row in rows),
+            deadlines=sorted({row.window.closes_at for row in rows if row.window}),
+            now=service.now(),
+            format_pence=format_pence,
+        )
+    return render_page("buyback/windows.html", windows=windows.all_windows(), now=service.now())
+
+
+@bp.get("/choices.csv")
+@requires(Capability.VIEW_BUYBACK)
+def choices_csv() -> ResponseReturnValue:
+    """Every school's choice that the person sees, a line per service (a trust's academies)."""
+    who = current_principal()
+    if not who.is_school_user or who.council_wide:
+        abort(403)
+    schools = list(db.session.scalars(visible_schools(who)))
+    return Response(
+        service.choices_csv(service.academy_rows(schools)),
+        mimetype="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="buy-back-choices.csv"'},
+    )
+
+
+def _from_the_trust_page(school: Any) -> bool:
+    """Whether the person came from their trust's page of academies, to go back to it."""
+    return school.trust_id is not None and school.trust_id in current_principal().trust_ids
 
 
 def _common(school: Any, window: Any, choice: Any) -> dict[str, Any]:
     state = window.state(service.now())
     return {
+        "trust_page": _from_the_trust_page(school),
         "school": school,
         "window": window,
         "state": state,
@@ -92,10 +116,10 @@ def choice(school_id: int) -> ResponseReturnValue:
     stored = service.get_choice(school, window, with_lines=posted)
     if posted and not can(Capability.EDIT_BUYBACK):
         abort(403)
-    # Submitting writes the draft's lines with today's prices, so reads them as objects.
-    answers = service.current_answers(
-        school, window, offered, stored, stored.lines if posted and stored else None
-    )
+    # Submitting writes the draft's lines with today's prices, so reads them as objects; a
+    # page shows who changed each since it was submitted, so reads them as rows with that.
+    lines = stored.lines if posted and stored else service.read_lines(stored)
+    answers = service.current_answers(school, window, offered, stored, lines)
 
     def summary(**context: Any) -> str:
         errors = context.pop("errors", {})
@@ -103,6 +127,7 @@ def choice(school_id: int) -> ResponseReturnValue:
             "buyback/choice.html",
             tasks=service.tasks(offered, answers),
             answers=answers,
+            standing=service.standing(stored, offered, None if posted else lines),
             renewal=stored is None and bool(answers.by_service),
             # A new key for every form shown, a kept page's too.
             submission_key=request.form.get("submission_key")
@@ -275,9 +300,10 @@ def confirmation(school_id: int, number: int) -> ResponseReturnValue:
         school=school,
         submission=submission,
         window=submission.choice.window,
-        schedule=service.invoice_schedule(total),
+        schedule=service.invoice_schedule(total, submission.choice.window.year),
         total=total,
         format_pence=format_pence,
+        trust_page=_from_the_trust_page(school),
     )
 
 
@@ -290,35 +316,174 @@ def _utc(day: Any, clock: str) -> datetime:
     return local.astimezone(ZoneInfo("UTC"))
 
 
+def _details(form: WindowForm) -> windows.WindowDetails:
+    return windows.WindowDetails(
+        year=int(form.year.data),
+        cohort=Cohort(form.cohort.data),
+        opens_at=_utc(form.opens_on.data, form.opens_time.data),
+        closes_at=_utc(form.closes_on.data, form.closes_time.data),
+        reminder_days=windows.parse_days(form.reminder_days.data or "") or None,
+    )
+
+
+def _refused(form: Any, refused: windows.WindowRefused) -> None:
+    """The refusal beside its field, for the form to be shown again as it was typed."""
+    db.session.rollback()
+    getattr(form, refused.field).errors.append(refused.message)
+
+
+def _with_the_usual_reminders(form: Any) -> Any:
+    usual = windows.days_text(windows.default_reminder_days())
+    form.reminder_days.description = (
+        f"{form.reminder_days.description}: {usual} before the deadline"
+    )
+    return form
+
+
 @bp.route("/windows/new", methods=["GET", "POST"])
 @requires(Capability.MANAGE_BUYBACK_WINDOWS)
 def new_window() -> ResponseReturnValue:
-    form = WindowForm()
+    form = _with_the_usual_reminders(WindowForm())
     if form.validate_on_submit():
-        window = BuybackWindow(
-            year=int(form.year.data),
-            cohort=Cohort(form.cohort.data),
-            opens_at=_utc(form.opens_on.data, form.opens_time.data),
-            closes_at=_utc(form.closes_on.data, form.closes_time.data),
-        )
-        if window.closes_at <= window.opens_at:
-            form.closes_on.errors.append("The window must close after it opens")
+        try:
+            window = windows.create_window(_details(form), current_principal().user)
+        except windows.WindowRefused as refused:
+            _refused(form, refused)
         else:
-            db.session.add(window)
-            db.session.flush()
-            audit.record(
-                "buyback.window_opened",
-                actor=current_principal().user,
-                subject=window,
-                year=window.year,
-                cohort=window.cohort.value,
-                opens_at=window.opens_at.isoformat(),
-                closes_at=window.closes_at.isoformat(),
-            )
-            db.session.commit()
             flash(f"The buy-back window for {window.year_label} has been set up.", "success")
-            return redirect(url_for("buyback.index"), 303)
-    return render_page("buyback/window-form.html", form=form)
+            return redirect(url_for("buyback.window", window_id=window.id), 303)
+    return render_page("buyback/window-form.html", form=form, window=None)
+
+
+def _council_window(window_id: int) -> BuybackWindow:
+    """A window, for council staff (others, who see only their schools' choices: 403)."""
+    if not current_principal().is_council:
+        abort(403)
+    return windows.get_window(window_id) or abort(404)
+
+
+def _back_to(window: BuybackWindow, message: str | None = None) -> ResponseReturnValue:
+    if message:
+        flash(message, "important")
+    return redirect(url_for("buyback.window", window_id=window.id), 303)
+
+
+def _window_page(window: BuybackWindow, reminders_form: RemindersForm) -> str:
+    return render_page(
+        "buyback/window.html",
+        overview=windows.overview(window),
+        reminders_form=reminders_form,
+        days_text=windows.days_text,
+    )
+
+
+@bp.get("/windows/<int:window_id>")
+@requires(Capability.VIEW_BUYBACK)
+def window(window_id: int) -> ResponseReturnValue:
+    """A window for the council: returns so far, its reminders and the schools they cannot
+    reach; changing, extending or closing it."""
+    found = _council_window(window_id)
+    days = ", ".join(str(day) for day in found.reminder_days or [])
+    return _window_page(found, _with_the_usual_reminders(RemindersForm(reminder_days=days)))
+
+
+@bp.route("/windows/<int:window_id>/edit", methods=["GET", "POST"])
+@requires(Capability.MANAGE_BUYBACK_WINDOWS)
+def change_window(window_id: int) -> ResponseReturnValue:
+    found = _council_window(window_id)
+    if found.state(service.now()) != "upcoming":
+        return _back_to(found, "A window can be changed only before it opens.")
+    opens, closes = found.opens_at.astimezone(LONDON), found.closes_at.astimezone(LONDON)
+    form = _with_the_usual_reminders(
+        ChangeWindowForm(
+            year=str(found.year),
+            cohort=found.cohort.value,
+            opens_on=opens.date(),
+            opens_time=opens.strftime("%H:%M"),
+            closes_on=closes.date(),
+            closes_time=closes.strftime("%H:%M"),
+            reminder_days=", ".join(str(day) for day in found.reminder_days or []),
+        )
+    )
+    if form.validate_on_submit():
+        try:
+            windows.change_window(found, _details(form), current_principal().user)
+        except windows.WindowRefused as refused:
+            _refused(form, refused)
+        else:
+            flash(f"The buy-back window for {found.year_label} has been changed.", "success")
+            return _back_to(found)
+    return render_page("buyback/window-form.html", form=form, window=found)
+
+
+@bp.route("/windows/<int:window_id>/deadline", methods=["GET", "POST"])
+@requires(Capability.MANAGE_BUYBACK_WINDOWS)
+def extend_deadline(window_id: int) -> ResponseReturnValue:
+    found = _council_window(window_id)
+    if found.state(service.now()) != "open":
+        return _back_to(found, "Only an open window's deadline can be extended.")
+    form = DeadlineForm()
+    if form.validate_on_submit():
+        try:
+            told = windows.extend_deadline(
+                found, _utc(form.closes_on.data, form.closes_time.data), current_principal().user
+            )
+        except windows.WindowRefused as refused:
+            _refused(form, refused)
+        else:
+            flash(_extended_message(found, told), "success")
+            return _back_to(found)
+    return render_page("buyback/deadline.html", form=form, window=found)
+
+
+def _extended_message(window: BuybackWindow, told: windows.Told) -> str:
+    reached, missed = len(told.reached), len(told.unreachable)
+    message = (
+        f"The deadline has been extended to {london_time(window.closes_at)}. "
+        f"The {reached} school{'s' if reached != 1 else ''} not yet submitted with someone "
+        "to tell were told by e-mail."
+    )
+    if missed:
+        message += (
+            f" {missed} school{'s' if missed != 1 else ''} could not be told: they are "
+            "listed below, to telephone."
+        )
+    return message
+
+
+@bp.route("/windows/<int:window_id>/close", methods=["GET", "POST"])
+@requires(Capability.MANAGE_BUYBACK_WINDOWS)
+def close_window(window_id: int) -> ResponseReturnValue:
+    found = _council_window(window_id)
+    if found.state(service.now()) != "open":
+        return _back_to(found, "Only an open window can be closed.")
+    form = CloseWindowForm()
+    if form.validate_on_submit():
+        try:
+            windows.close_early(found, current_principal().user)
+        except windows.WindowRefused as refused:
+            db.session.rollback()
+            return _back_to(found, refused.message)
+        flash(f"The buy-back window for {found.year_label} has closed.", "success")
+        return _back_to(found)
+    return render_page("buyback/close.html", form=form, overview=windows.overview(found))
+
+
+@bp.post("/windows/<int:window_id>/reminders")
+@requires(Capability.MANAGE_BUYBACK_WINDOWS)
+def window_reminders(window_id: int) -> ResponseReturnValue:
+    found = _council_window(window_id)
+    form = _with_the_usual_reminders(RemindersForm())
+    if form.validate_on_submit():
+        days = windows.parse_days(form.reminder_days.data or "") or None
+        try:
+            windows.set_reminders(found, days, current_principal().user)
+        except windows.WindowRefused as refused:
+            _refused(form, refused)
+        else:
+            flash("The reminders have been saved.", "success")
+            return _back_to(found)
+    return _window_page(found, form)
 
 
 def _window_or_404(window_id: int) -> BuybackWindow:

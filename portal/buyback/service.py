@@ -9,9 +9,10 @@ again.
 
 from __future__ import annotations
 
+import calendar
 import json
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from fractions import Fraction
@@ -19,9 +20,10 @@ from functools import cached_property, lru_cache
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Text, cast, func, select, tuple_
+from sqlalchemy import Text, cast, func, or_, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, lazyload, selectinload
+from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
 from portal import audit
@@ -33,9 +35,11 @@ from portal.models import (
     BuybackSubmission,
     BuybackWindow,
     ChoiceStatus,
+    Membership,
     OfferStatus,
     PriceOption,
     PricingBasis,
+    Role,
     School,
     Service,
     ServiceCategory,
@@ -49,6 +53,7 @@ from portal.numbers import record_id, whole_number
 from portal.outbox import queue_email
 from portal.services.catalogue import pupils_for, rolls_for
 from portal.services.pricing import NoPrice, PriceRule, applies_to, format_pence, quote
+from portal.spreadsheets import text_cell, to_csv
 
 
 def now() -> datetime:
@@ -401,18 +406,7 @@ def current_answers(
     shown are what submitting would commit the school to. ``lines``: the choice's lines if
     already read (else read here as plain rows)."""
     if lines is None:
-        lines = (
-            []
-            if choice is None
-            else db.session.execute(
-                select(
-                    BuybackLine.service_id,
-                    BuybackLine.buying,
-                    BuybackLine.option_id,
-                    BuybackLine.quantity,
-                ).where(BuybackLine.choice_id == choice.id)
-            ).all()
-        )
+        lines = read_lines(choice)
     if not lines:
         return renewal_answers(school, window, offered)
     items = {item.service.id: item for item in offered}
@@ -590,16 +584,112 @@ def choices_for(windows: dict[int, BuybackWindow | None]) -> dict[int, BuybackCh
             lazyload(BuybackChoice.window),
             lazyload(BuybackChoice.updated_by),
             lazyload(BuybackChoice.lines),
-            selectinload(BuybackChoice.submissions).lazyload(BuybackSubmission.submitted_by),
+            selectinload(BuybackChoice.submissions).joinedload(BuybackSubmission.submitted_by),
         )
         .where(tuple_(BuybackChoice.school_id, BuybackChoice.window_id).in_(wanted))
     ).all()
     return {choice.school_id: choice for choice in found}
 
 
-def _check_open(window: BuybackWindow) -> None:
-    if window.state(now()) != "open":
-        raise WindowClosed(window.state(now()))
+@dataclass
+class AcademyRow:
+    """One of a trust's academies (or any list of schools): its window, its choice and
+    what it last submitted."""
+
+    school: School
+    window: BuybackWindow | None
+    choice: BuybackChoice | None
+
+    @property
+    def latest(self) -> BuybackSubmission | None:
+        if self.choice is None or not self.choice.submissions:
+            return None
+        return self.choice.submissions[-1]
+
+    @property
+    def submitted_pence(self) -> int | None:
+        latest = self.latest
+        return None if latest is None else latest.net_pence + latest.vat_pence
+
+    @property
+    def status(self) -> str:
+        if self.latest is not None:
+            if self.choice is not None and self.choice.unsent_since is not None:
+                return "Submitted; changes not yet sent"
+            return "Submitted"
+        if self.choice is not None:
+            return "Draft"
+        return "Not started" if self.window is not None else "No window"
+
+
+def academy_rows(schools: Sequence[School]) -> list[AcademyRow]:
+    """Each school with its current window and where its choice stands (a trust's every
+    academy in a few queries, however many it has)."""
+    windows = {school.id: current_window(school) for school in schools}
+    choices = choices_for(windows)
+    return [AcademyRow(school, windows[school.id], choices.get(school.id)) for school in schools]
+
+
+CHOICES_CSV_COLUMNS = (
+    "School",
+    "URN",
+    "Financial year",
+    "Deadline",
+    "Status",
+    "Submitted on",
+    "Submitted by",
+    "Purchase order",
+    "Service",
+    "Buying",
+    "Option",
+    "Quantity",
+    "Net (£)",
+    "VAT (£)",
+)
+
+
+def choices_csv(rows: Sequence[AcademyRow]) -> str:
+    """What each school last submitted, a line per service; a school with nothing submitted
+    has one line, saying where it stands."""
+    from portal.buyback.analysis import pounds
+    from portal.templating import london_time
+
+    lines = []
+    for row in rows:
+        latest = row.latest
+        school = [
+            text_cell(row.school.name),
+            row.school.urn,
+            row.window.year_label if row.window else "",
+            london_time(row.window.closes_at) if row.window else "",
+            row.status,
+            london_time(latest.submitted_at) if latest else "",
+            text_cell(latest.submitted_by.display_name) if latest else "",
+            text_cell(latest.purchase_order or "") if latest else "",
+        ]
+        if latest is None:
+            lines.append([*school, "", "", "", "", "", ""])
+            continue
+        for line in latest.lines:
+            buying = bool(line["buying"])
+            lines.append(
+                [
+                    *school,
+                    text_cell(line["service"]),
+                    "Yes" if buying else "No",
+                    text_cell(line.get("option") or "") if buying else "",
+                    line.get("quantity", 1) if buying and line.get("unit") else "",
+                    pounds(line["net_pence"]) if buying else "",
+                    pounds(line["vat_pence"]) if buying else "",
+                ]
+            )
+    return to_csv(CHOICES_CSV_COLUMNS, lines)
+
+
+def _check_open(window: BuybackWindow, at: datetime | None = None) -> None:
+    state = window.state(at or now())
+    if state != "open":
+        raise WindowClosed(state)
 
 
 def _changed_since(choice: BuybackChoice, seen: Seen, offered: Sequence[Offered]) -> list[str]:
@@ -626,6 +716,7 @@ def save(
     *,
     shown: Answers | None = None,
     seen: Seen | None = None,
+    at: datetime | None = None,
 ) -> BuybackChoice:
     """Save a category's answers into the school's draft: ``choice`` as this request read it
     (None if the school has none yet).
@@ -634,8 +725,12 @@ def save(
     colleague works on another. What they saw of their own services (``seen``) must still
     be what is saved, or the save is refused with the services someone else changed. The
     first save of a choice also keeps the answers the pages ``shown`` for every other
-    service (last year's, to start from)."""
-    _check_open(window)
+    service (last year's, to start from).
+
+    A save that makes a submitted choice differ from its submission starts a run of changes
+    not yet sent to the council; the first save in the run by someone who does not submit
+    (staff) e-mails those who do. ``at``: when (now, but for the demo's story)."""
+    _check_open(window, at)
     if choice is None:
         choice = BuybackChoice(school=school, window=window, status=ChoiceStatus.DRAFT)
         db.session.add(choice)
@@ -648,27 +743,39 @@ def save(
         raise StaleChoice(choice, [], unverified=True)
     elif changed := _changed_since(choice, seen, offered):
         raise StaleChoice(choice, changed)
-    _write_lines(choice, answers)
+    stamp = at or now()
+    _write_lines(choice, answers, actor, stamp)
     choice.updated_by = actor
-    choice.updated_at = utcnow()  # always a change, so the version moves on every save
+    choice.updated_at = stamp
+    flag_modified(choice, "updated_at")  # always an UPDATE, so the version moves every save
+    unsent = _note_unsent_changes(school, window, choice, offered, actor, stamp)
     try:
         db.session.flush()
     except (StaleDataError, IntegrityError) as error:
         db.session.rollback()
         fresh = get_choice(school, window)
         raise StaleChoice(fresh or choice, []) from error
-    audit.record("buyback.saved", actor=actor, subject=choice, version=choice.version)
+    audit.record(
+        "buyback.saved",
+        actor=actor,
+        subject=choice,
+        version=choice.version,
+        **({"unsent": [change.service for change in unsent]} if unsent else {}),
+    )
     db.session.commit()
     return choice
 
 
-def _write_lines(choice: BuybackChoice, answers: Answers) -> None:
+def _write_lines(choice: BuybackChoice, answers: Answers, actor: User, stamp: datetime) -> None:
     lines = {line.service_id: line for line in choice.lines}
     for sid, answer in answers.by_service.items():
         line = lines.get(sid)
         if line is None:
             line = BuybackLine(service_id=sid)
             choice.lines.append(line)
+        before = None if line.id is None else Answer(line.buying, line.option_id, line.quantity)
+        if _key(before) != _key(answer):
+            line.changed_at, line.changed_by_id = stamp, actor.id
         line.buying = answer.buying
         line.option_id = answer.option_id if answer.buying else None
         line.quantity = answer.quantity
@@ -694,16 +801,20 @@ def submit(
     actor: User,
     purchase_order: str | None,
     submission_key: str,
+    *,
+    at: datetime | None = None,
 ) -> BuybackSubmission:
     """Submit the school's choice as ``answers`` say (its draft priced today, or last year's
     answers if it has no draft): freeze the prices, keep the submission as a version, and
     send the confirmation. The caller has checked the choice is still what the person saw;
-    a second submission with the same key returns the first."""
-    _check_open(window)
+    a second submission with the same key returns the first. ``at``: when (now, but for
+    the demo's story)."""
+    _check_open(window, at)
     if choice is None:
         choice = BuybackChoice(school=school, window=window, status=ChoiceStatus.DRAFT)
         db.session.add(choice)
-    _write_lines(choice, answers)
+    stamp = at or now()
+    _write_lines(choice, answers, actor, stamp)
     names = {i.service.id: i for i in offered}
     frozen = []
     answered = [line for line in choice.lines if line.service_id in names]
@@ -734,7 +845,7 @@ def submit(
         else 1,
         submission_key=submission_key,
         submitted_by=actor,
-        submitted_at=utcnow(),
+        submitted_at=stamp,
         purchase_order=purchase_order or None,
         lines=frozen,
         net_pence=sum(line["net_pence"] for line in frozen),
@@ -745,6 +856,8 @@ def submit(
     choice.submitted_at = submission.submitted_at
     choice.purchase_order = purchase_order or None
     choice.updated_by = actor
+    # What the council has is what is saved again: no changes wait to be sent.
+    choice.unsent_since = choice.unsent_told_at = None
     try:
         db.session.flush()
     except (StaleDataError, IntegrityError) as error:
@@ -771,16 +884,246 @@ def new_submission_key() -> str:
     return secrets.token_urlsafe(24)
 
 
+# --- who submits, and changes not yet sent to the council ---------------------------------------
+
+
+def submitters_of(schools: Sequence[School]) -> dict[int, list[User]]:
+    """The people who submit each school's choice, and so are told about it: its head
+    teachers and, for an academy in a trust, the trust's leads (the roles that access.POLICY
+    lets edit a buy-back), with active accounts. School id -> people (none: nobody to tell).
+    One query, however many schools."""
+    found: dict[int, list[User]] = {school.id: [] for school in schools}
+    if not found:
+        return found
+    trust_ids = {school.trust_id for school in schools if school.trust_id is not None}
+    at = Membership.school_id.in_(found.keys())
+    if trust_ids:
+        at = or_(at, Membership.trust_id.in_(trust_ids))
+    by_school: dict[int, list[User]] = {}
+    by_trust: dict[int, list[User]] = {}
+    for school_id, trust_id, person in db.session.execute(
+        select(Membership.school_id, Membership.trust_id, User)
+        .join(Membership.user)
+        .where(Membership.role.in_(_submitting_roles()), User.is_active.is_(True), at)
+        .order_by(User.display_name, User.id)
+    ):
+        if school_id is not None:
+            by_school.setdefault(school_id, []).append(person)
+        if trust_id is not None:
+            by_trust.setdefault(trust_id, []).append(person)
+    for school in schools:
+        people = by_school.get(school.id, []) + by_trust.get(school.trust_id or 0, [])
+        found[school.id] = list(dict.fromkeys(people))  # someone with two roles, once
+    return found
+
+
+@lru_cache(maxsize=1)
+def _submitting_roles() -> frozenset[Role]:
+    from portal.access import POLICY, Capability
+
+    return frozenset(role for role, can_do in POLICY.items() if Capability.EDIT_BUYBACK in can_do)
+
+
+@dataclass(frozen=True)
+class Change:
+    """A service whose saved answer is not what the council was last sent."""
+
+    service_id: int
+    service: str
+    category_id: int
+    was: str
+    now: str
+    by: str | None  # who last changed it, when the lines read say
+    at: datetime | None
+
+
+def _answer_text(buying: bool | None, option: str | None, unit: str | None, quantity: int) -> str:
+    if buying is None:
+        return "Not answered"
+    if not buying:
+        return "Not buying"
+    text = f"Buying: {option}" if option else "Buying"
+    return f"{text} x {quantity}" if unit else text
+
+
+def unsent_changes(
+    lines: Iterable[Any], submission: BuybackSubmission | None, offered: Sequence[Offered]
+) -> list[Change]:
+    """The services offered whose saved answer (``lines``: the choice's lines, as objects or
+    as rows from :func:`read_lines`) is not what ``submission`` sent, in the offer's order.
+    How many counts only where it is bought by the unit."""
+    if submission is None:
+        return []
+    sent = {line["service_id"]: line for line in submission.lines}
+    saved = {line.service_id: line for line in lines}
+    changes = []
+    for item in offered:
+        line, old = saved.get(item.service.id), sent.get(item.service.id)
+        buying, option_id, quantity = (
+            (None, None, 1) if line is None else (line.buying, line.option_id, line.quantity)
+        )
+        option = next((o for o in item.options if buying and o.id == option_id), None)
+        was_buying = None if old is None else old.get("buying")
+        was_option = old.get("option_id") if old and was_buying else None
+        was_quantity = int(old.get("quantity") or 1) if old else 1
+        by_the_unit = option is not None and is_per_unit(option)
+        same = (buying, option.id if option else None) == (was_buying, was_option) and (
+            not by_the_unit or quantity == was_quantity
+        )
+        if same:
+            continue
+        changes.append(
+            Change(
+                item.service.id,
+                item.service.name,
+                item.category.id,
+                was=_answer_text(
+                    was_buying,
+                    old.get("option") if old else None,
+                    old.get("unit") if old else None,
+                    was_quantity,
+                ),
+                now=_answer_text(
+                    buying, option.name if option else None, option and option.unit, quantity
+                ),
+                by=getattr(line, "changed_by_name", None),
+                at=getattr(line, "changed_at", None),
+            )
+        )
+    return changes
+
+
+def read_lines(choice: BuybackChoice | None) -> list[Any]:
+    """The choice's saved answers as plain rows, with who last changed each and when."""
+    if choice is None or choice.id is None:
+        return []
+    return list(
+        db.session.execute(
+            select(
+                BuybackLine.service_id,
+                BuybackLine.buying,
+                BuybackLine.option_id,
+                BuybackLine.quantity,
+                BuybackLine.changed_at,
+                User.display_name.label("changed_by_name"),
+            )
+            .outerjoin(User, User.id == BuybackLine.changed_by_id)
+            .where(BuybackLine.choice_id == choice.id)
+        ).all()
+    )
+
+
+@dataclass
+class Standing:
+    """Where a school's choice stands against what the council has: what was submitted, and
+    the saved changes not yet sent (since when)."""
+
+    submissions: list[BuybackSubmission]
+    changes: list[Change]
+    since: datetime | None
+
+    @property
+    def latest(self) -> BuybackSubmission | None:
+        return self.submissions[-1] if self.submissions else None
+
+    @property
+    def submitted_pence(self) -> int | None:
+        latest = self.latest
+        return None if latest is None else latest.net_pence + latest.vat_pence
+
+    def changed_in(self, category_id: int) -> list[Change]:
+        return [change for change in self.changes if change.category_id == category_id]
+
+
+def standing(
+    choice: BuybackChoice | None, offered: Sequence[Offered], lines: Sequence[Any] | None = None
+) -> Standing:
+    """Where the choice stands. ``lines``: its rows from :func:`read_lines`, if already read."""
+    if choice is None or not choice.submissions:
+        return Standing([], [], None)
+    changes = unsent_changes(
+        lines if lines is not None else read_lines(choice), choice.submissions[-1], offered
+    )
+    since = choice.unsent_since if changes else None
+    if changes and since is None:  # saved before the portal kept it: the earliest change
+        since = min((c.at for c in changes if c.at is not None), default=None)
+    return Standing(list(choice.submissions), changes, since)
+
+
+def _note_unsent_changes(
+    school: School,
+    window: BuybackWindow,
+    choice: BuybackChoice,
+    offered: Sequence[Offered],
+    actor: User,
+    stamp: datetime,
+) -> list[Change]:
+    """After a save of a submitted choice: start or end its run of changes not yet sent, and
+    when staff start one, e-mail the people who submit (once a run). The changes."""
+    if choice.status is not ChoiceStatus.SUBMITTED:
+        return []
+    # Read without writing the save first: the caller's flush is where a colleague's save
+    # in the same instant is found (StaleChoice).
+    with db.session.no_autoflush:
+        latest = db.session.scalars(
+            select(BuybackSubmission)
+            .options(lazyload(BuybackSubmission.submitted_by))
+            .where(BuybackSubmission.choice_id == choice.id)
+            .order_by(BuybackSubmission.number.desc())
+            .limit(1)
+        ).one_or_none()
+        changes = unsent_changes(choice.lines, latest, offered)
+        if not changes or latest is None:
+            choice.unsent_since = choice.unsent_told_at = None
+            return changes
+        if choice.unsent_since is None:
+            choice.unsent_since = stamp
+        if choice.unsent_told_at is None:
+            people = submitters_of([school])[school.id]
+            if people and actor.id not in {person.id for person in people}:
+                for person in people:
+                    _email_unsent(person, actor, school, window, latest, changes)
+                choice.unsent_told_at = stamp
+    return changes
+
+
+def _email_unsent(
+    person: User,
+    actor: User,
+    school: School,
+    window: BuybackWindow,
+    latest: BuybackSubmission,
+    changes: Sequence[Change],
+) -> None:
+    from portal.templating import london_time
+
+    listed = "\n".join(f"- {c.service}: was {c.was}; now {c.now}" for c in changes)
+    queue_email(
+        person.email,
+        f"Buy-back changes not yet sent: {school.name}, {window.year_label}",
+        f"Dear {person.display_name},\n\n"
+        f"{actor.display_name} has changed {school.name}'s choice of traded services for "
+        f"{window.year_label} since it was submitted on {london_time(latest.submitted_at)}:"
+        f"\n\n{listed}\n\n"
+        "The council still has the choice as it was submitted "
+        f"({format_pence(latest.net_pence + latest.vat_pence)}). To send the changes, check "
+        "them and submit the choice again in the Schools Partner Portal under Buy-back by "
+        f"{london_time(window.closes_at)}; if they were not meant, change them back.\n\n"
+        "You will not be e-mailed about further changes until the choice is submitted again.\n",
+    )
+
+
 # --- the confirmation -------------------------------------------------------------------------
 
 
-def invoice_schedule(total_pence: int) -> list[tuple[str, Fraction, int]]:
-    """The invoices for a year's total: each month's share, in whole pence. Every share is
-    rounded down but the last, which takes what is left, so they add up exactly."""
+def invoice_schedule(total_pence: int, year: int) -> list[tuple[str, Fraction, int]]:
+    """The invoices for the total of the financial year starting in April of ``year``: each
+    month (with its year, "April 2027") and its share, in whole pence. Every share is rounded
+    down but the last, which takes what is left, so they add up exactly."""
     parts = []
     for item in current_app.config["BUYBACK_INVOICE_SCHEDULE"].split(","):
         month, _, share = item.partition(":")
-        parts.append((month.strip(), Fraction(share.strip())))
+        parts.append((_month_of_year(month.strip(), year), Fraction(share.strip())))
     schedule = []
     remaining = total_pence
     for index, (month, share) in enumerate(parts):
@@ -788,6 +1131,18 @@ def invoice_schedule(total_pence: int) -> list[tuple[str, Fraction, int]]:
         remaining -= amount
         schedule.append((month, share, amount))
     return schedule
+
+
+def _month_of_year(month: str, year: int) -> str:
+    """ "April" in the financial year from April ``year``: "April 2027"; January to March are
+    in the year after. A name that is no month is left as it is."""
+    for form in ("%B", "%b"):
+        try:
+            number = datetime.strptime(month, form).month
+        except ValueError:
+            continue
+        return f"{calendar.month_name[number]} {year if number >= 4 else year + 1}"
+    return month
 
 
 def confirmation_text(choice: BuybackChoice, submission: BuybackSubmission) -> str:
@@ -804,7 +1159,8 @@ def confirmation_text(choice: BuybackChoice, submission: BuybackSubmission) -> s
     total = format_pence(submission.net_pence + submission.vat_pence)
     lines.append("")
     lines.append(f"Total: {total} (VAT {format_pence(submission.vat_pence)})")
-    for month, share, amount in invoice_schedule(submission.net_pence + submission.vat_pence):
+    total_pence = submission.net_pence + submission.vat_pence
+    for month, share, amount in invoice_schedule(total_pence, choice.window.year):
         lines.append(f"Invoice in {month} ({share}): {format_pence(amount)}")
     if submission.purchase_order:
         lines.append(f"Purchase order: {submission.purchase_order}")
@@ -817,65 +1173,3 @@ def _email_confirmation(choice: BuybackChoice, submission: BuybackSubmission) ->
         f"Buy-back confirmation: {choice.school.name}, {choice.window.year_label}",
         confirmation_text(choice, submission),
     )
-
-
-# --- reminders ----------------------------------------------------------------------------------
-
-
-def send_reminders(days: int) -> int:
-    """Remind head teachers of schools that have not submitted, once per window, when the
-    deadline is ``days`` or fewer away. Returns how many schools were reminded."""
-    from datetime import timedelta
-
-    from portal.models import BuybackReminder, Membership, Role, SchoolStatus
-    from portal.templating import london_time
-
-    moment = now()
-    windows = db.session.scalars(
-        select(BuybackWindow).where(
-            BuybackWindow.opens_at <= moment,
-            BuybackWindow.closes_at > moment,
-            BuybackWindow.closes_at <= moment + timedelta(days=days),
-        )
-    ).all()
-    reminded = 0
-    for window in windows:
-        done = set(
-            db.session.scalars(
-                select(BuybackChoice.school_id).where(
-                    BuybackChoice.window_id == window.id,
-                    BuybackChoice.status == ChoiceStatus.SUBMITTED,
-                )
-            )
-        ) | set(
-            db.session.scalars(
-                select(BuybackReminder.school_id).where(BuybackReminder.window_id == window.id)
-            )
-        )
-        schools = db.session.scalars(select(School).where(School.status == SchoolStatus.OPEN)).all()
-        # Every school's head teachers in one query: asking school by school was thousands of
-        # queries for a large council's daily run.
-        heads_of: dict[int, list[User]] = {}
-        for school_id, head in db.session.execute(
-            select(Membership.school_id, User)
-            .join(Membership.user)
-            .where(Membership.role == Role.HEAD_TEACHER, User.is_active.is_(True))
-            .order_by(User.id)
-        ):
-            heads_of.setdefault(school_id, []).append(head)
-        for school in schools:
-            if school.id in done or not window.cohort.includes(school):
-                continue
-            for head in heads_of.get(school.id, []):
-                queue_email(
-                    head.email,
-                    f"Reminder: buy-back choices for {window.year_label} are due",
-                    f"Dear {head.display_name},\n\n{school.name} has not yet submitted its "
-                    f"choice of traded services for {window.year_label}. The deadline is "
-                    f"{london_time(window.closes_at)}. Submit it in the Schools "
-                    "Partner Portal under Buy-back.\n",
-                )
-            db.session.add(BuybackReminder(school_id=school.id, window_id=window.id))
-            reminded += 1
-    db.session.commit()
-    return reminded

@@ -15,13 +15,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
 import pytest
+from flask import Flask
 from playwright.sync_api import BrowserContext, Locator, Page, expect
+from sqlalchemy import select
 
+from portal.db import db
 from portal.demo import SCHOOLS
+from portal.models import OutboxMessage
 
 if TYPE_CHECKING:
     from tests.browser.conftest import CheckPage, PageGuard, SignIn
@@ -70,11 +75,22 @@ def total_heading(page: Page) -> Locator:
 
 
 def read_total(page: Page) -> str:
-    """The choice page's total, as '£1,234.56'."""
+    """The choice page's total, as '£1,234.56': the one total or, for a choice changed since
+    it was submitted, the total if submitted again now."""
+    if page.locator("#draft-total").count():
+        return page.locator("#draft-total").inner_text().split(":")[0].strip()
     expect(total_heading(page)).to_have_text(TOTAL)
     match = TOTAL.match(total_heading(page).inner_text().strip())
     assert match is not None
     return match.group(1)
+
+
+def expect_total(page: Page, money: str) -> None:
+    """The choice page shows ``money`` as what submitting now would send."""
+    if page.locator("#draft-total").count():
+        expect(page.locator("#draft-total")).to_contain_text(f"{money}:")
+    else:
+        expect(total_heading(page)).to_have_text(f"Total for {YEAR}: {money}")
 
 
 def read_year_total(page: Page) -> str:
@@ -205,7 +221,7 @@ def test_staff_prepare_and_the_head_submits_oakfields_choices(
     expect(success_banner(page)).to_contain_text(
         f"Your choices for {category} have been saved as a draft."
     )
-    expect(total_heading(page)).to_have_text(f"Total for {YEAR}: {after}")
+    expect_total(page, after)
     check_page(page, "Oakfield's choice page after saving a category")
 
     # --- the head teacher finds the draft
@@ -215,7 +231,7 @@ def test_staff_prepare_and_the_head_submits_oakfields_choices(
     expect(
         head.get_by_text(re.compile(r"Draft saved by Sol Demo-Staff on .*Not yet submitted\."))
     ).to_be_visible()
-    expect(total_heading(head)).to_have_text(f"Total for {YEAR}: {after}")
+    expect_total(head, after)
     task_link(head, category).click()
     expect(radio(head, service, "Buying")).to_be_checked()
     if option is not None:
@@ -243,7 +259,7 @@ def test_staff_prepare_and_the_head_submits_oakfields_choices(
     expect(head.get_by_label("Purchase order number (optional)", exact=True)).to_have_value(
         purchase_order
     )
-    expect(total_heading(head)).to_have_text(f"Total for {YEAR}: {after}")
+    expect_total(head, after)
     check_page(head, "Oakfield's choice page submitted without the declaration")
 
     # The error's link leads to the category; every service in it answered, and saved.
@@ -258,7 +274,7 @@ def test_staff_prepare_and_the_head_submits_oakfields_choices(
         head.get_by_role("button", name=SAVE, exact=True).click()
         expect(success_banner(head)).to_contain_text(f"Your choices for {name}")
         expect(task_status(head, name)).to_have_text("Completed")
-    expect(total_heading(head)).to_have_text(f"Total for {YEAR}: {after}")
+    expect_total(head, after)
 
     # Now properly: the declaration ticked.
     head.get_by_label("Purchase order number (optional)", exact=True).fill(purchase_order)
@@ -283,9 +299,11 @@ def test_staff_prepare_and_the_head_submits_oakfields_choices(
     expect(total_row.get_by_role("cell")).to_have_text(after)
     invoices = head.locator("main .govuk-list").first.locator("li")
     expect(invoices).to_have_count(2)
-    expect(invoices.nth(0)).to_have_text(re.compile(r"^April: £[\d,]+\.\d\d \(7/12 of the year\)$"))
+    expect(invoices.nth(0)).to_have_text(
+        re.compile(r"^April 2027: £[\d,]+\.\d\d \(7/12 of the year\)$")
+    )
     expect(invoices.nth(1)).to_have_text(
-        re.compile(r"^September: £[\d,]+\.\d\d \(5/12 of the year\)$")
+        re.compile(r"^September 2027: £[\d,]+\.\d\d \(5/12 of the year\)$")
     )
     april, september = (
         pence(re.search(MONEY, text).group(0))  # type: ignore[union-attr]
@@ -362,7 +380,7 @@ def test_update_total_and_save_work_without_javascript(
     expect(success_banner(page)).to_contain_text(
         f"Your choices for {category} have been saved as a draft."
     )
-    expect(total_heading(page)).to_have_text(f"Total for {YEAR}: {after}")
+    expect_total(page, after)
     task_link(page, category).click()
     expect(radio(page, service, "Buying")).to_be_checked()
     page_guard.check("saving a category without JavaScript")
@@ -371,7 +389,7 @@ def test_update_total_and_save_work_without_javascript(
 # --- 3. trust leads and the council ------------------------------------------------------------
 
 
-def test_trust_lead_sees_each_academy_and_a_read_only_upcoming_window(
+def test_trust_lead_sees_each_academy_the_deadline_and_a_csv(
     page: Page, sign_in: SignIn, check_page: CheckPage
 ) -> None:
     sign_in(page, "trust@meadowtrust.example")
@@ -384,30 +402,35 @@ def test_trust_lead_sees_each_academy_and_a_read_only_upcoming_window(
         has=page.get_by_role("rowheader", name="Trust total", exact=True)
     )
     expect(trust_total.get_by_role("cell")).to_have_text(re.compile(r"^£[\d,]+\.\d\d$"))
+    # The academies' deadline (another test may have extended it): in the table, and said.
+    academy = MEADOW_ACADEMIES[0]
+    row = table.get_by_role("row").filter(
+        has=page.get_by_role("rowheader", name=academy, exact=True)
+    )
+    deadline = row.get_by_role("cell").nth(1).inner_text().strip()
+    assert re.fullmatch(r"\d+ \w+ 20\d\d at \d+:\d\d[ap]m", deadline), deadline
+    expect(page.get_by_text(f"Choices for {YEAR} are due by {deadline}")).to_be_visible()
     check_page(page, "/buy-back/ as a trust lead")
 
-    academy = MEADOW_ACADEMIES[0]
+    download = page.get_by_role("link", name="Download each academy's submitted choices (CSV)")
+    response = page.request.get(download.get_attribute("href") or "")
+    assert response.status == 200
+    assert response.headers["content-type"].startswith("text/csv")
+    rows = response.text().splitlines()
+    assert rows[0].startswith("School,URN,Financial year,Deadline,Status")
+    for name in MEADOW_ACADEMIES:
+        assert any(line.startswith(f"{name},") for line in rows[1:]), name
+
+    # Each academy's page (its window open) leads back to the trust's.
     table.get_by_role("link", name=academy, exact=True).click()
     expect(page).to_have_url(CHOICE_PATH)
     expect(page.locator(".govuk-caption-l")).to_have_text(academy)
     expect(h1(page)).to_have_text(f"Buy-back for {YEAR}")
-    expect(page.locator(".govuk-inset-text")).to_contain_text(
-        f"Choices for {YEAR} open on 4 May 2027"
-    )
-    expect(page.get_by_role("button", name="Submit choices")).to_have_count(0)
-    check_page(page, f"{academy}'s choice page before its window opens")
-
-    first = categories(page)[0]
-    task_link(page, first).click()
-    expect(h1(page)).to_have_text(first)
-    radios = page.locator("form#choices input[type=radio]")
-    expect(radios.first).to_be_visible()
-    for index in range(radios.count()):
-        expect(radios.nth(index)).to_be_disabled()
-    for button in ("Update total", SAVE):
-        expect(page.get_by_role("button", name=button)).to_have_count(0)
-    expect(page.locator("form#choices")).not_to_have_attribute("hx-post", re.compile(".*"))
-    check_page(page, f"{academy}'s {first} before its window opens")
+    expect(page.get_by_text(f"by {deadline}.", exact=False).first).to_be_visible()
+    check_page(page, f"{academy}'s choice page, as its trust's lead")
+    page.get_by_role("link", name="Back to your academies", exact=True).click()
+    expect(page).to_have_url(re.compile(r"/buy-back/$"))
+    expect(h1(page)).to_have_text("Buy-back for your academies")
 
 
 def test_council_windows_window_form_and_analysis(
@@ -417,7 +440,8 @@ def test_council_windows_window_form_and_analysis(
     visit(page, "/buy-back/")
     expect(h1(page)).to_have_text("Buy-back windows")
     windows = page.get_by_role("table", name="Buy-back windows")
-    expect(windows.get_by_role("row")).to_have_count(5)  # a header and the demo's four windows
+    # A header, the demo's four windows, and any another test has set up.
+    assert windows.get_by_role("row").count() >= 5
     check_page(page, "/buy-back/ as a council administrator")
 
     page.get_by_role("link", name="Set up a window", exact=True).click()
@@ -494,3 +518,174 @@ def test_publisher_sees_the_windows_but_cannot_set_one_up(
     expect(page.get_by_role("table", name="Buy-back windows")).to_be_visible()
     expect(page.get_by_role("link", name="Set up a window")).to_have_count(0)
     check_page(page, "/buy-back/ as a publisher")
+
+
+# --- 4. a change after submission, and the council managing a window (issue #17) ---------------
+
+
+WEDDINGTON = "Weddington Park Primary School"
+
+
+def mail_to(live_app: Flask, recipient: str, subject: str) -> list[OutboxMessage]:
+    with live_app.app_context():
+        return list(
+            db.session.scalars(
+                select(OutboxMessage).where(
+                    OutboxMessage.recipient == recipient, OutboxMessage.subject.contains(subject)
+                )
+            )
+        )
+
+
+def test_staff_change_a_submitted_choice_and_the_head_sends_it_again(
+    page: Page,
+    new_context: Callable[..., BrowserContext],
+    no_js_context: Callable[[], BrowserContext],
+    sign_in: SignIn,
+    check_page: CheckPage,
+    page_guard: PageGuard,
+    live_app: Flask,
+) -> None:
+    """The demo's Weddington Park submitted in November. Staff (JavaScript on) buy one more
+    service; the head is e-mailed, and sees the change not yet sent beside the submitted
+    total (JavaScript on, then off), and submits again without JavaScript."""
+    sign_in(page, "staff@weddingtonpark.example")
+    visit(page, "/buy-back/")
+    expect(page.locator(".govuk-caption-l")).to_have_text(WEDDINGTON)
+    submitted = page.locator("#submitted")
+    expect(submitted).to_contain_text(re.compile(r"Submitted 1 time; last by Wes Demo-Head"))
+    sent = read_total(page)
+    expect(submitted).to_contain_text(f"for {sent}.")
+    expect(page.locator("#unsent")).to_have_count(0)
+
+    category, service = open_category_with_a_service_not_bought(page)
+    set_marker(page)
+    buy(page, service)
+    expect(page.locator("#choice-total p")).not_to_contain_text(f"every category: {sent}.")
+    now_saved = read_year_total(page)
+    assert_no_page_load(page, "changing an answer after submission")
+    page.get_by_role("button", name=SAVE, exact=True).click()
+    expect(success_banner(page)).to_contain_text(f"Your choices for {category}")
+    unsent = page.locator("#unsent")
+    expect(unsent.get_by_role("heading", level=2)).to_have_text(
+        "Changes not yet sent to the council"
+    )
+    check_page(page, "Weddington Park's choice page with a change not yet sent, as staff")
+    told = mail_to(live_app, "head@weddingtonpark.example", "Buy-back changes not yet sent")
+    assert len(told) == 1 and "Wynn Demo-Staff has changed" in told[0].body
+
+    # The head, with JavaScript: what changed, by whom, and both totals, each named.
+    head = new_context().new_page()
+    sign_in(head, "head@weddingtonpark.example")
+    visit(head, "/buy-back/")
+    changes = head.get_by_role("table", name="Changed since the last submission")
+    change = changes.get_by_role("row").filter(
+        has=head.get_by_role("rowheader", name=service, exact=True)
+    )
+    expect(change.get_by_role("cell").nth(0)).to_have_text("Not buying")
+    expect(change.get_by_role("cell").nth(1)).to_contain_text("Buying")
+    expect(change.get_by_role("cell").nth(2)).to_contain_text("Wynn Demo-Staff, ")
+    expect(head.locator("#submitted-total")).to_have_text(sent)
+    expect(head.locator("#draft-total")).to_contain_text(f"{now_saved}:")
+    expect(head.locator("#submitted")).to_contain_text(f"for {sent}.")
+    expect(task_status(head, category)).to_have_text("Changed, not yet sent")
+    expect(head.get_by_role("heading", name="Submit your changes")).to_be_visible()
+    check_page(head, "Weddington Park's choice page with a change not yet sent, as the head")
+
+    # Without JavaScript, the head submits the change.
+    quiet = no_js_context().new_page()
+    sign_in(quiet, "head@weddingtonpark.example")
+    visit(quiet, "/buy-back/")
+    expect(quiet.locator("#unsent")).to_be_visible()
+    page_guard.check("Weddington Park's changes not yet sent, without JavaScript")
+    quiet.get_by_label(re.compile(r"^I am authorised to commit Weddington")).check()
+    quiet.get_by_role("button", name="Submit choices", exact=True).click()
+    expect(quiet.locator(".govuk-panel__title")).to_have_text("Choices submitted")
+    expect(quiet.locator(".govuk-panel__body")).to_contain_text("Submission 2")
+    quiet.get_by_role("link", name="Back to your choices", exact=True).click()
+    expect(quiet.locator("#unsent")).to_have_count(0)
+    expect(quiet.locator("#submitted")).to_contain_text(
+        re.compile(rf"Submitted 2 times; last by Wes Demo-Head on .* for {re.escape(now_saved)}\.")
+    )
+    expect(total_heading(quiet)).to_have_text(f"Total for {YEAR}: {now_saved}")
+    page_guard.check("Weddington Park's choice page submitted again, without JavaScript")
+
+
+def test_a_council_administrator_extends_a_deadline_and_changes_a_window_before_it_opens(
+    page: Page, sign_in: SignIn, check_page: CheckPage, live_app: Flask
+) -> None:
+    sign_in(page, "admin@council.example")
+    visit(page, "/buy-back/")
+    page.get_by_role(
+        "link", name=f"{YEAR} window for academies and free schools", exact=True
+    ).click()
+    expect(h1(page)).to_have_text(f"Academies and free schools, {YEAR}")
+    deadline = page.locator("#deadline").inner_text().strip()
+    expect(page.get_by_role("table", name="Reminders sent")).to_be_visible()
+    unreachable = page.get_by_role("table", name="Schools the portal cannot remind")
+    expect(unreachable.get_by_role("link", name="Rugby Vale Academy", exact=True)).to_be_visible()
+    check_page(page, f"the academies' {YEAR} window")
+
+    # Its own reminders: a mistake is shown beside the field, then they are saved.
+    days = page.get_by_label("Reminders, in days before the deadline", exact=True)
+    days.fill("soon")
+    page.get_by_role("button", name="Save the reminders", exact=True).click()
+    error = "Enter days as whole numbers separated by commas, like 14, 3"
+    expect(page.locator(".govuk-error-summary").get_by_role("link", name=error)).to_be_visible()
+    expect(days).to_have_value("soon")
+    check_page(page, "the window's reminders sent wrong")
+    days.fill("10, 2")
+    page.get_by_role("button", name="Save the reminders", exact=True).click()
+    expect(success_banner(page)).to_contain_text("The reminders have been saved.")
+    expect(page.get_by_text("e-mailed 10 and 2 days before the deadline")).to_be_visible()
+
+    # Closing early asks first; kept open.
+    page.get_by_role("link", name="Close the window now", exact=True).click()
+    expect(h1(page)).to_have_text("Close the window now?")
+    check_page(page, "closing the academies' window: the question")
+    page.get_by_role("link", name="Keep it open", exact=True).click()
+    expect(page.locator("#deadline")).to_have_text(deadline)
+
+    page.get_by_role("link", name="Extend the deadline", exact=True).click()
+    expect(h1(page)).to_have_text("Extend the deadline")
+    check_page(page, "the form to extend a deadline")
+    page.get_by_role("button", name="Extend the deadline", exact=True).click()
+    summary = page.locator(".govuk-error-summary")
+    message = "Enter the new deadline, like 16 3 2027"
+    expect(summary.get_by_role("link", name=message, exact=True)).to_be_visible()
+    check_page(page, "the deadline form sent empty")
+    later = datetime.strptime(deadline.split(" at ")[0], "%d %B %Y") + timedelta(days=7)
+    page.get_by_label("Day", exact=True).fill(str(later.day))
+    page.get_by_label("Month", exact=True).fill(str(later.month))
+    page.get_by_label("Year", exact=True).fill(str(later.year))
+    page.get_by_role("button", name="Extend the deadline", exact=True).click()
+    new_deadline = f"{later.day} {later:%B %Y} at 5:00pm"
+    expect(success_banner(page)).to_contain_text(f"deadline has been extended to {new_deadline}")
+    expect(page.locator("#deadline")).to_have_text(new_deadline)
+    check_page(page, "the academies' window, its deadline extended")
+    told = mail_to(live_app, "trust@meadowtrust.example", f"extended to {later.day} {later:%B %Y}")
+    assert len(told) == 1 and f"from {deadline} to {new_deadline}" in told[0].body
+
+    # A window for a later year, changed before it opens.
+    visit(page, "/buy-back/windows/new")
+    page.get_by_label("Financial year starting in April of", exact=True).fill("2029")
+    page.get_by_label("Maintained schools", exact=True).check()
+    for legend, (day, month, year) in (
+        ("Opens on", ("1", "11", "2028")),
+        ("Closes on", ("1", "3", "2029")),
+    ):
+        group = page.get_by_role("group", name=legend)
+        group.get_by_label("Day", exact=True).fill(day)
+        group.get_by_label("Month", exact=True).fill(month)
+        group.get_by_label("Year", exact=True).fill(year)
+    page.get_by_role("button", name="Set up the window", exact=True).click()
+    expect(h1(page)).to_have_text("Maintained schools, 2029-30")
+    page.get_by_role("link", name="Change the window", exact=True).click()
+    expect(h1(page)).to_have_text("Change the buy-back window for maintained schools, 2029-30")
+    check_page(page, "the form to change a window before it opens")
+    reminders = "Reminders, in days before the deadline (optional)"
+    page.get_by_label(reminders, exact=True).fill("21, 7")
+    page.get_by_role("button", name="Save the changes", exact=True).click()
+    expect(success_banner(page)).to_contain_text("has been changed")
+    expect(page.get_by_text("e-mailed 21 and 7 days before the deadline")).to_be_visible()
+    check_page(page, "an upcoming window, changed")
