@@ -238,6 +238,25 @@ def test_the_filters_offer_plain_words_not_codes(client_for) -> None:  # type: i
     assert records.keys() == {"", *RECORDS}
 
 
+def test_a_kind_lists_only_that_kind_and_a_topic_every_kind_under_it(client_for, session) -> None:  # type: ignore[no-untyped-def]
+    """ "Signed in" is not "Sign-in failed", though one code begins the other."""
+    admin = client_for("la_admin")
+    account = _one(session, User, User.email == "staff@oakfield.example")
+    for action in ("auth.sign_in", "auth.sign_in_failed", "auth.sign_in_refused_locked"):
+        session.add(AuditEvent(action=action, actor_id=account.id))
+    session.commit()
+
+    def kinds(query: str) -> set[str]:
+        return {row[2] for row in rows(soup(admin.get(f"/admin/audit?user=Demo-Staff&{query}")))}
+
+    assert kinds("action=auth.sign_in") == {"Signed in"}
+    assert kinds("action=auth.") >= {
+        "Signed in",
+        "Sign-in failed",
+        "Sign-in refused: account locked",
+    }
+
+
 def _event(session, action: str, subject: object, **detail: object) -> None:  # type: ignore[no-untyped-def]
     session.add(
         AuditEvent(

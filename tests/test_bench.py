@@ -221,7 +221,8 @@ def test_the_signed_in_layout_is_the_same_layout_for_a_signed_in_person(make_app
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     assert "<title>Bare layout" in html
-    assert "Sign out" in html and "Local contacts" in html  # the person's navigation
+    # The person's navigation.
+    assert "Sign out" in html and re.search(r">\s*Contacts\s*</a>", html)
     main = re.search(r'<main[^>]*id="main-content"[^>]*>(.*?)</main>', html, re.DOTALL)
     assert main is not None and main.group(1).strip() == ""
     # Only what every signed-in request reads: the person and their memberships.
@@ -315,18 +316,26 @@ def test_the_accounts_are_those_the_harness_can_sign_in_as(app, session, monkeyp
         found = find_accounts()
 
     emails = {role: [a["email"] for a in accounts] for role, accounts in found.items()}
-    # One of each school (the demo's buy-back season has staff at two more).
+    # One of each school (the demo's buy-back season has staff at two more). Hartshill's
+    # office account is locked when the demo is seeded, for hours, not until this date.
     assert emails["school_staff"] == [
         "staff@oakfield.example",
+        "office@hartshill.example",
         "staff@weddingtonpark.example",
         "staff@bulkington.example",
     ]
     # Only heads of schools whose window is open: on 25 February 2027, every cohort's is.
     assert emails["head_teacher"][:2] == ["head@oakfield.example", "head@riverside.example"]
     assert len(emails["head_teacher"]) == 7
+    # An officer for each area, and North's second officer.
     assert sorted(emails["caf_officer"]) == sorted(
-        f"caf.{area}@council.example"
-        for area in ("north", "nuneaton", "rugby", "warwick", "stratford")
+        [
+            *(
+                f"caf.{area}@council.example"
+                for area in ("north", "nuneaton", "rugby", "warwick", "stratford")
+            ),
+            "caf2.north@council.example",
+        ]
     )
     assert sorted(emails["publisher"]) == ["admin@council.example", "publisher@council.example"]
     assert all(a["password"] == DEMO_PASSWORD for accounts in found.values() for a in accounts)

@@ -176,9 +176,10 @@ def snapshot(**changes: Any) -> Snapshot:
         ),
         125602: KnownSchool(
             2, 125602, "Hartshill Green Primary School", EstablishmentType.COMMUNITY,
-            Phase.PRIMARY, 208, "CV10 0SX", SchoolStatus.OPEN, None, None, None, 1, None, 0,
+            Phase.PRIMARY, 208, "CV10 0SX", SchoolStatus.OPEN, None, None, None, 1, None, 1,
         ),
     }  # fmt: skip
+    # (Hartshill Green's one member: the demo's office account, locked by failed sign-ins.)
     return Snapshot(
         **{
             "schools": schools,

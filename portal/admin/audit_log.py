@@ -92,8 +92,12 @@ def query(search: AuditSearch) -> Select[tuple[AuditEvent]]:
         )
     if search.subject_type:
         statement = statement.where(AuditEvent.subject_type == search.subject_type)
-    if search.action:
+    if search.action.endswith("."):
+        # A topic ("contact."): every kind of event under it.
         statement = statement.where(AuditEvent.action.startswith(search.action, autoescape=True))
+    elif search.action:
+        # One kind, and only that kind: "auth.sign_in" is not "auth.sign_in_failed".
+        statement = statement.where(AuditEvent.action == search.action)
     if search.date_from:
         statement = statement.where(AuditEvent.occurred_at >= _start_of(search.date_from))
     if search.date_to:
