@@ -14,6 +14,7 @@ from portal.models import EstablishmentType, Phase
 
 URN = "URN"
 LA_CODE = "LA (code)"
+LA_NAME = "LA (name)"
 NAME = "EstablishmentName"
 TYPE = "TypeOfEstablishment (name)"
 PHASE = "PhaseOfEducation (name)"
