@@ -13,7 +13,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
+from portal.buyback import service as buyback
 from portal.models import (
+    BuybackChoice,
+    BuybackWindow,
     PriceOption,
     Service,
     ServiceOffer,
@@ -21,6 +24,7 @@ from portal.models import (
 from portal.services import publishing
 from portal.services.pricing import MAX_PENCE, PriceRule, validate
 from tests.conftest import csrf_token
+from tests.test_buyback import DURING, _unit_priced_category, answer_everything, form_data, oakfield
 from tests.test_register import extract as register_extract
 from tests.test_register import report_of, school_row
 
@@ -176,6 +180,76 @@ def test_a_year_copied_past_the_largest_price_is_held_back_from_publishing(
     assert session.get(ServiceOffer, draft.id).status.value == "draft"
     page = page_of(publisher.get(f"/services/{payroll.id}/offers/2028"))
     assert "Amount must be £1,000,000.00 or less" in page.get_text(" ", strip=True)
+
+
+# --- a buy-back quantity ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def buyback_open(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(buyback, "now", lambda: DURING)
+
+
+def saved_choice(session, school):  # type: ignore[no-untyped-def]
+    session.expire_all()
+    return session.scalars(
+        select(BuybackChoice)
+        .join(BuybackWindow)
+        .where(BuybackChoice.school_id == school.id, BuybackWindow.year == 2027)
+    ).one_or_none()
+
+
+def test_an_empty_quantity_is_asked_for_not_taken_as_one(client_for, session, buyback_open) -> None:  # type: ignore[no-untyped-def]
+    school = oakfield(session)
+    head = client_for("head_teacher")
+    path, page, sid = _unit_priced_category(head, school.id)
+    # The box says what it takes.
+    box = page.select_one(f"#quantity-{sid}")
+    assert page.select_one(f"#quantity-{sid}-hint").get_text() == "A whole number from 1 to 9,999"
+    assert f"quantity-{sid}-hint" in box["aria-describedby"]
+    data = {**answer_everything(page, form_data(page)), "action": "save"}
+    data[f"answer-{sid}"], data[f"quantity-{sid}"] = "buy", ""
+    shown = page_of(head.post(path, data=data))
+    message = "Enter how many sessions of Behaviour support outreach you are buying"
+    assert message in shown.select_one(f"#quantity-{sid}-error").get_text()
+    summary = shown.select_one(f'.govuk-error-summary a[href="#quantity-{sid}"]')
+    assert summary is not None and message in summary.get_text()
+    assert shown.select_one(f"#quantity-{sid}")["value"] == ""
+    assert saved_choice(session, school) is None
+    # Given, it is saved as given.
+    data[f"quantity-{sid}"] = "12"
+    assert head.post(path, data=data).status_code == 303
+    line = next(li for li in saved_choice(session, school).lines if li.service_id == int(sid))
+    assert (line.buying, line.quantity) == (True, 12)
+    again = page_of(head.get(path))
+    assert again.select_one(f"#quantity-{sid}")["value"] == "12"
+
+
+def test_a_quantity_that_would_cost_more_than_a_line_holds_is_refused_beside_it(
+    client_for, session, buyback_open
+) -> None:  # type: ignore[no-untyped-def]
+    school = oakfield(session)
+    head = client_for("head_teacher")
+    path, page, sid = _unit_priced_category(head, school.id)
+    sessions = session.scalars(
+        select(PriceOption)
+        .join(ServiceOffer)
+        .where(ServiceOffer.service_id == int(sid), ServiceOffer.year == 2027)
+    ).one()
+    sessions.amount_pence, sessions.rates = MAX_PENCE, {}
+    session.commit()
+    data = {**answer_everything(page, form_data(page)), "action": "save"}
+    data[f"answer-{sid}"], data[f"quantity-{sid}"] = "buy", "3"
+    shown = page_of(head.post(path, data=data))
+    error = shown.select_one(f"#quantity-{sid}-error").get_text(" ", strip=True)
+    assert (
+        "Enter a smaller number of sessions of Behaviour support outreach: 3 would cost more "
+        "than £2,000,000.00, the most one service can cost in a year"
+    ) in error
+    assert shown.select_one(f"#quantity-{sid}")["value"] == "3"
+    assert saved_choice(session, school) is None
+    data[f"quantity-{sid}"] = "2"
+    assert head.post(path, data=data).status_code == 303
 
 
 # --- pupils on roll in a register file ----------------------------------------------------------
