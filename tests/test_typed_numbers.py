@@ -6,6 +6,7 @@ number it cannot take with an error beside the field that keeps what was typed (
 from __future__ import annotations
 
 import itertools
+from datetime import timedelta
 
 import pytest
 from bs4 import BeautifulSoup
@@ -14,19 +15,25 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from portal.buyback import service as buyback
+from portal.forms import within_a_year_of
 from portal.models import (
     BuybackChoice,
     BuybackWindow,
     PriceOption,
     Service,
     ServiceOffer,
+    SupportRequest,
+    SupportStatus,
 )
 from portal.services import publishing
 from portal.services.pricing import MAX_PENCE, PriceRule, validate
+from portal.support.service import today_in_london
 from tests.conftest import csrf_token
 from tests.test_buyback import DURING, _unit_priced_category, answer_everything, form_data, oakfield
 from tests.test_register import extract as register_extract
 from tests.test_register import report_of, school_row
+from tests.test_support import created, raise_request
+from tests.test_support import update as update_request
 
 SLOW = settings(
     max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
@@ -250,6 +257,76 @@ def test_a_quantity_that_would_cost_more_than_a_line_holds_is_refused_beside_it(
     assert saved_choice(session, school) is None
     data[f"quantity-{sid}"] = "2"
     assert head.post(path, data=data).status_code == 303
+
+
+# --- a CAF meeting date -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def acknowledged(client_for, session) -> SupportRequest:  # type: ignore[no-untyped-def]
+    request = created(session, raise_request(client_for("school_staff")))
+    request.status = SupportStatus.ACKNOWLEDGED
+    session.commit()
+    return request
+
+
+def meeting_fields(page: BeautifulSoup) -> list[str]:
+    return [page.select_one(f"#meeting_on-{part}")["value"] for part in ("day", "month", "year")]
+
+
+def test_a_meeting_in_2020_is_refused_beside_the_date(client_for, session, acknowledged) -> None:  # type: ignore[no-untyped-def]
+    officer = client_for("caf_officer")
+    response = update_request(
+        officer, acknowledged, action="in_progress", meeting_on=["3", "12", "2020"]
+    )
+    page = page_of(response)
+    earliest, latest = within_a_year_of(today_in_london())
+    message = (
+        "Meeting date must be within a year of today: between "
+        f"{earliest:%-d %B %Y} and {latest:%-d %B %Y}"
+    )
+    assert message in page.select_one("#meeting_on-error").get_text()
+    assert message in page.select_one(".govuk-error-summary").get_text()
+    assert meeting_fields(page) == ["3", "12", "2020"]
+    assert "Within a year of today" in page.select_one("#meeting_on-hint").get_text()
+    session.expire_all()
+    assert session.get(SupportRequest, acknowledged.id).status is SupportStatus.ACKNOWLEDGED
+
+
+def near_today(days: int) -> list[str]:
+    day = today_in_london() + timedelta(days=days)
+    return [str(day.day), str(day.month), str(day.year)]
+
+
+date_parts = st.lists(
+    typed_numbers | st.sampled_from(["", " ", "2020", "29", "2"]), min_size=3, max_size=3
+)
+
+
+@SLOW
+@given(parts=date_parts | st.integers(-800, 800).map(near_today))
+def test_any_meeting_date_is_taken_or_explained_never_a_server_error(
+    client_for, session, acknowledged, parts: list[str]
+) -> None:  # type: ignore[no-untyped-def]
+    officer = client_for("caf_officer")
+    request = session.get(SupportRequest, acknowledged.id)
+    request.status, request.meeting_on = SupportStatus.ACKNOWLEDGED, None
+    session.commit()
+    response = update_request(officer, request, action="in_progress", meeting_on=parts)
+    assert response.status_code in (200, 303), response.status_code
+    session.expire_all()
+    if response.status_code == 303:
+        meeting = session.get(SupportRequest, request.id).meeting_on
+        earliest, latest = within_a_year_of(today_in_london())
+        assert earliest <= meeting <= latest
+        assert [str(meeting.day), str(meeting.month), str(meeting.year)] == [
+            part.strip().lstrip("0") for part in parts
+        ]
+        return
+    page = page_of(response)
+    assert page.select_one("#meeting_on-error") is not None
+    assert meeting_fields(page) == parts  # as typed
+    assert session.get(SupportRequest, request.id).status is SupportStatus.ACKNOWLEDGED
 
 
 # --- pupils on roll in a register file ----------------------------------------------------------
