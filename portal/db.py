@@ -66,29 +66,93 @@ def request_memo(name: str) -> dict[Any, Any]:
     return memo
 
 
+# How long a write on SQLite waits for the one in hand to finish before it gives up with
+# "database is locked". Write transactions there last from their first write to the commit
+# (see session_engine), milliseconds, so a writer that waits this long has found a fault.
+SQLITE_BUSY_TIMEOUT_MS = 5000
+# An execution option: SQLAlchemy's "begin" sends no BEGIN; the first write does (SQLite).
+_BEGIN_AT_FIRST_WRITE = "portal_begin_at_first_write"
+# Statements that only read on SQLite (a PRAGMA through a session asks about the schema).
+_SQLITE_READS = re.compile(r"\s*(?:SELECT|PRAGMA)\b", re.IGNORECASE)
+
+
 def make_engine(url: str, ping_after_idle_seconds: float = 0) -> Engine:
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False})
-
-        @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-            # SQLite ignores foreign keys unless asked, and waits for locks only if told to.
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA busy_timeout=5000")
-            cursor.close()
-            # Let SQLAlchemy, not the driver, begin transactions, so that SAVEPOINTs and
-            # transactional DDL behave as they do on PostgreSQL (SQLAlchemy's pysqlite recipe).
-            dbapi_connection.isolation_level = None
-
-        @event.listens_for(engine, "begin")
-        def _sqlite_begin(connection: Any) -> None:
-            connection.exec_driver_sql("BEGIN")
-
-        return engine
+        return _sqlite_engine(url)
     engine = create_engine(url)
     _ping_when_idle(engine, ping_after_idle_seconds)
     return engine
+
+
+def _sqlite_engine(url: str) -> Engine:
+    """SQLite as it is meant to serve a small site: the write-ahead log, and writers that
+    wait their turn. The web server's threads and the outbox worker write to one file."""
+    engine = create_engine(url, connect_args={"check_same_thread": False})
+
+    @event.listens_for(engine, "connect")
+    def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the driver, begin transactions, so that SAVEPOINTs and
+        # transactional DDL behave as they do on PostgreSQL (SQLAlchemy's pysqlite recipe).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        # SQLite ignores foreign keys unless asked, and waits for locks only if told to.
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        # The write-ahead log: readers never wait for the writer, nor it for them, and a
+        # commit is one append. Kept in the file, so this changes it once; a database in
+        # memory keeps its own mode.
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _sqlite_begin(connection: Any) -> None:
+        if not connection.get_execution_options().get(_BEGIN_AT_FIRST_WRITE):
+            connection.exec_driver_sql("BEGIN")
+
+    return engine
+
+
+def session_engine(engine: Engine) -> Engine:
+    """``engine`` for the portal's sessions. On SQLite: reads outside a transaction, and a
+    transaction that takes the write lock (BEGIN IMMEDIATE) before the first write.
+
+    SQLite has one writer at a time. A transaction begun as a plain BEGIN reads first and
+    asks for the write lock only when it writes; if another connection has written since
+    it read, or is waiting to, SQLite refuses it at once with "database is locked", without
+    waiting (waiting could not help: its reads may be out of date). That was how a sign-in
+    and an officer's note were lost while the outbox worker sent mail. Here the write lock
+    is taken before the first write or the first statement that would lock rows on
+    PostgreSQL (SELECT ... FOR UPDATE), so the transaction never needs to upgrade a read;
+    a second writer waits for the lock (the busy timeout). Reads before that are read as
+    committed, one by one, as at PostgreSQL's READ COMMITTED, which the portal's sessions
+    already use; the write lock is held from the first write to the commit, not while a
+    request checks a password or draws a page. Any other database: ``engine`` itself.
+    """
+    if engine.dialect.name != "sqlite":
+        return engine
+    writer = engine.execution_options(**{_BEGIN_AT_FIRST_WRITE: True})
+
+    @event.listens_for(writer, "before_cursor_execute")
+    def _begin_before_writing(
+        connection: Any, _cursor: Any, statement: str, _params: Any, context: Any, _many: bool
+    ) -> None:
+        if _SQLITE_READS.match(statement) and not _locks_rows(context):
+            return
+        driver_connection = connection.connection.dbapi_connection
+        if not driver_connection.in_transaction:
+            driver_connection.execute("BEGIN IMMEDIATE")
+
+    return writer
+
+
+def _locks_rows(context: Any) -> bool:
+    """Whether the statement asks for row locks that it would wait for (SQLite's SQL leaves
+    FOR UPDATE out). A worker's claim, FOR UPDATE SKIP LOCKED, never waits on PostgreSQL; on
+    SQLite one worker sends the mail (portal/outbox.py), and holding the database's one
+    write lock while it sent a message would keep every other writer waiting."""
+    compiled = getattr(context, "compiled", None)
+    wanted = getattr(getattr(compiled, "statement", None), "_for_update_arg", None)
+    return wanted is not None and not wanted.skip_locked
 
 
 def _ping_when_idle(engine: Engine, idle_seconds: float) -> None:
@@ -132,7 +196,8 @@ def reader_for(engine: Engine) -> Engine | None:
     page's 3 ms floor on the benchmark's machine). The first statement that writes or locks
     rows opens a real transaction before it runs, which the session's commit ends or the
     pool's reset rolls back: a page that writes (a session ended for its age, say) still
-    writes all or nothing. None for SQLite, which runs in the process and has no round trips.
+    writes all or nothing. None for SQLite, which runs in the process and has no round trips,
+    and whose sessions read outside a transaction whatever the request (session_engine).
     """
     if engine.dialect.name != "postgresql":
         return None
@@ -196,9 +261,10 @@ class _AppDatabase:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.reader = reader_for(engine)
+        self.writer = session_engine(engine)
         # The tests swap this factory for one bound to a rolled-back transaction.
         self.session_factory: sessionmaker[Session] = sessionmaker(
-            bind=engine, expire_on_commit=False
+            bind=self.writer, expire_on_commit=False
         )
 
     def new_session(self, reading: bool) -> Session:
@@ -207,7 +273,7 @@ class _AppDatabase:
         if (
             reading
             and self.reader is not None
-            and self.session_factory.kw.get("bind") is self.engine
+            and self.session_factory.kw.get("bind") is self.writer
         ):
             return self.session_factory(bind=self.reader)
         return self.session_factory()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from govuk_frontend_wtf.wtforms_widgets import GovDateInput
@@ -33,3 +34,16 @@ class DateInput(GovDateInput):
         if field.raw_data is not None and len(field.raw_data) != 3:
             field.raw_data = None
         return super().map_gov_params(field, **kwargs)
+
+
+def within_a_year_of(day: date) -> tuple[date, date]:
+    """The first and the last date within a year of ``day``, before or after it: what a date
+    typed for something happening about now can be (29 February's year on is the 28th)."""
+
+    def years_on(years: int) -> date:
+        try:
+            return day.replace(year=day.year + years)
+        except ValueError:
+            return day.replace(year=day.year + years, day=28)
+
+    return years_on(-1), years_on(1)

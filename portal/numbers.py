@@ -14,15 +14,29 @@ from werkzeug.routing import IntegerConverter
 
 # PostgreSQL's ``integer``, which every id and count column is.
 DATABASE_INT_MAX = 2**31 - 1
+# The most units (or packs) of one service a school buys in a year, and so the highest a
+# volume tier can start: more than any school orders of anything, well inside the columns.
+MAX_QUANTITY = 9_999
+# The most pupils on roll a school can have: the largest schools in England have a few
+# thousand. Price bands by roll go up to it; a register row above it is refused.
+MAX_PUPILS = 99_999
+
+
+# More digits than any number the portal counts could need (a 64-bit integer has 19): a
+# longer number is not taken as one, and never converted (Python refuses to convert one of
+# thousands of digits, with an error rather than an answer). Leading zeros do not count.
+MOST_DIGITS = 20
 
 
 def whole_number(text: str | None) -> int | None:
     """``text`` (spaces around it aside) as a whole number, or None if it is not one written
-    in the digits 0 to 9."""
+    in the digits 0 to 9 (and at most MOST_DIGITS of them)."""
     if not text:
         return None
     text = text.strip()
-    return int(text) if text.isascii() and text.isdigit() else None
+    if not (text.isascii() and text.isdigit()) or len(text.lstrip("0")) > MOST_DIGITS:
+        return None
+    return int(text)
 
 
 def record_id(text: str | None) -> int | None:

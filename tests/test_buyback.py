@@ -360,6 +360,10 @@ def _flip_first(data: dict[str, object]) -> tuple[str, bool]:
     is now buying."""
     flipped = next(name for name in data if name.startswith("answer-"))
     data[flipped] = "no" if data[flipped] == "buy" else "buy"
+    # Bought by the unit, it needs to say how many, as a person must (empty is asked about).
+    how_many = flipped.replace("answer-", "quantity-")
+    if data[flipped] == "buy" and data.get(how_many) == "":
+        data[how_many] = "2"
     return flipped, data[flipped] == "buy"
 
 
@@ -386,7 +390,7 @@ def test_a_category_saved_with_a_mistake_says_where_and_saves_nothing(
     assert response.status_code == 200
     shown = soup(response)
     link = shown.select_one(f'.govuk-error-summary a[href="#quantity-{sid}"]')
-    assert link is not None and "whole number from 1 to 9999" in link.get_text()
+    assert link is not None and "whole number from 1 to 9,999" in link.get_text()
     assert "whole number" in shown.select_one(f"#quantity-{sid}-error").get_text()
     assert shown.select_one(f"#quantity-{sid}")["value"] == "two"
     assert shown.select_one(f'input[name="answer-{sid}"][value="buy"]').has_attr("checked")
@@ -401,29 +405,43 @@ def test_a_category_saved_with_a_mistake_says_where_and_saves_nothing(
     max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 # Any text a browser can send (UTF-8: no lone surrogates) but NUL, which every form refuses
-# whole with the bad-request page (security.py).
-@given(quantity=st.text(st.characters(codec="utf-8", exclude_characters="\x00"), max_size=12))
+# whole with the bad-request page (security.py); and numbers of every kind: huge, negative,
+# with decimals, in other scripts' digits.
+@given(
+    quantity=st.text(st.characters(codec="utf-8", exclude_characters="\x00"), max_size=12)
+    | st.integers(min_value=-(10**30), max_value=10**30).map(str)
+    | st.decimals(allow_nan=False, allow_infinity=False, places=2).map(str)
+    | st.sampled_from(["", " ", "9999", "10000", "\u0661\u0662", "\uff11\uff12", "\u00b2", "1e3"])
+)
 def test_any_quantity_is_saved_or_explained_never_an_error(
     client_for, session, clock, quantity: str
 ) -> None:  # type: ignore[no-untyped-def]
     school = oakfield(session)
     head = client_for("head_teacher")
     path, page, sid = _unit_priced_category(head, school.id)
+    assert "A whole number from 1 to 9,999" in page.select_one(f"#quantity-{sid}-hint").text
     data = {**answer_everything(page, form_data(page)), "action": "total"}
     data[f"answer-{sid}"], data[f"quantity-{sid}"] = "buy", quantity
     response = head.post(path, data=data)
     assert response.status_code == 200
     shown = soup(response)
     error = shown.select_one(f"#quantity-{sid}-error")
-    number = quantity.strip() or "1"
+    number = quantity.strip()
     if number.isascii() and number.isdigit() and 1 <= int(number) <= 9999:
         assert error is None
         cost = shown.select_one(f"#cost-{sid}").get_text(strip=True)
         assert cost.startswith("Cost: £")
     else:
-        assert error is not None and "whole number from 1 to 9999" in error.get_text()
-        # What was typed stays in the box, for the person to correct.
-        assert shown.select_one(f"#quantity-{sid}")["value"] == quantity
+        expected = (
+            "Enter how many sessions of Behaviour support outreach you are buying"
+            if not number
+            else "whole number from 1 to 9,999"
+        )
+        assert error is not None and expected in error.get_text()
+        # Nothing is priced at a number nobody typed.
+        assert not shown.select_one(f"#cost-{sid}").get_text(strip=True)
+    # What was typed stays in the box, as typed.
+    assert shown.select_one(f"#quantity-{sid}")["value"] == quantity
 
 
 def test_two_people_on_one_category_the_second_is_told_and_loses_nothing(

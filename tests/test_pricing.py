@@ -20,12 +20,16 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from portal.models import Audience, Phase, PricingBasis
+from portal.numbers import MAX_QUANTITY
 from portal.services.pricing import (
+    MAX_PENCE,
+    MAX_QUOTE_PENCE,
     Band,
     NoPrice,
     PriceRule,
     Quote,
     Tier,
+    TooLarge,
     applies_to,
     format_pence,
     parse_pounds,
@@ -417,8 +421,28 @@ def test_parse_pounds_refuses(text: str, message: str) -> None:
         ),
         pytest.param(
             PriceRule(PER_UNIT, amount_pence=100, pack_size=0),
-            ["Pack size must be 1 or more"],
+            ["Pack size must be from 1 to 9,999"],
             id="pack-size-0",
+        ),
+        pytest.param(
+            PriceRule(PER_UNIT, amount_pence=100, pack_size=10_000),
+            ["Pack size must be from 1 to 9,999"],
+            id="pack-size-too-large",
+        ),
+        pytest.param(
+            PriceRule(PER_SCHOOL, amount_pence=100_000_001),
+            ["Amount must be £1,000,000.00 or less"],
+            id="amount-too-large",
+        ),
+        pytest.param(
+            PriceRule(BANDED, bands=(Band(0, 100_000, 1), Band(100_001, None, 2))),
+            ["Bands can go up to 99,999 pupils: leave the last one open"],
+            id="band-too-high",
+        ),
+        pytest.param(
+            PriceRule(PER_UNIT, amount_pence=1, tiers=(Tier(10_000, 1),)),
+            ["Volume tiers must start at 9,999 or fewer"],
+            id="tier-too-high",
         ),
         pytest.param(
             PriceRule(PER_PUPIL, per_pupil_pence=-1, minimum_pence=-5),
@@ -508,7 +532,9 @@ def replace_rates(option: SimpleNamespace, rates: dict[str, object]) -> SimpleNa
 
 # --- properties -----------------------------------------------------------------------------
 
-amounts = st.integers(min_value=0, max_value=10_000_000)  # up to £100,000
+# Up to £10,000: times the largest quantity drawn (100), plus VAT, still inside the most one
+# price can come to (MAX_QUOTE_PENCE), so every rule drawn has a price.
+amounts = st.integers(min_value=0, max_value=1_000_000)
 pupil_counts = st.integers(min_value=0, max_value=5000)
 phases = st.sampled_from([phase.value for phase in Phase])
 minimums = st.none() | amounts
@@ -678,10 +704,44 @@ def test_uplift_rule_uplifts_every_amount(rule: PriceRule, percent: Decimal) -> 
     )
 
 
-@given(st.integers(min_value=0, max_value=10**12))
+@given(st.integers(min_value=0, max_value=MAX_PENCE))
 def test_parse_pounds_reads_what_format_pence_writes(pence: int) -> None:
     assert parse_pounds(format_pence(pence)) == pence
     assert parse_pounds(f"{pence // 100}.{pence % 100:02d}") == pence
+
+
+@given(st.integers(min_value=MAX_PENCE + 1, max_value=10**4000))
+def test_an_amount_over_a_million_pounds_is_refused_however_long(pence: int) -> None:
+    for text in (format_pence(pence), f"{pence // 100}.{pence % 100:02d}", str(pence)):
+        with pytest.raises(ValueError, match=r"^Amount must be £1,000,000\.00 or less$"):
+            parse_pounds(text)
+
+
+@given(
+    rule=st.sampled_from(
+        [
+            PriceRule(PER_PUPIL, per_pupil_pence=MAX_PENCE),
+            PriceRule(PER_UNIT, amount_pence=MAX_PENCE, vat=True),
+            PriceRule(FLAT_PLUS, amount_pence=MAX_PENCE, per_pupil_pence=MAX_PENCE),
+        ]
+    ),
+    pupils=st.integers(min_value=0, max_value=99_999),
+    quantity=st.integers(min_value=1, max_value=9_999),
+)
+def test_a_price_never_comes_to_more_than_a_line_can_hold(
+    rule: PriceRule, pupils: int, quantity: int
+) -> None:
+    """The largest amounts times the largest rolls and quantities: a quote, or TooLarge."""
+    if rule.basis is not PER_UNIT:
+        quantity = 1
+    try:
+        priced = quote(rule, pupils=pupils, phase="Primary", quantity=quantity)
+    except TooLarge as error:
+        assert str(error).endswith(
+            "more than £2,000,000.00, the most one service can cost a school in a year"
+        )
+    else:
+        assert priced.gross_pence <= MAX_QUOTE_PENCE < 2**31 - 1
 
 
 @given(any_rules, st.sampled_from(list(Audience)))
@@ -745,23 +805,37 @@ def assert_counts_agree(text: str) -> None:
         assert (match[3] is None) == (count == 1), f"“{match[0]}” in “{text}”"
 
 
+def _workings(rule: PriceRule, pupils: int, quantity: int) -> tuple[str, ...]:
+    """The quote's workings; none for a price that comes to more than one line may hold."""
+    try:
+        return quote(rule, pupils=pupils, phase="Primary", quantity=quantity).workings
+    except TooLarge:
+        return ()
+
+
 @st.composite
 def unit_rules(draw: st.DrawFn) -> PriceRule:
     """Per-unit prices in every unit the form offers, with packs and tiers of any size."""
     from portal.services.forms import UNITS
 
-    starts = draw(st.lists(st.integers(1, 3) | st.integers(1, 100_000), unique=True, max_size=3))
+    starts = draw(
+        st.lists(st.integers(1, 3) | st.integers(1, MAX_QUANTITY), unique=True, max_size=3)
+    )
     return PriceRule(
         PER_UNIT,
         amount_pence=draw(amounts),
         unit=draw(st.sampled_from(UNITS)),
         tiers=tuple(Tier(start, draw(amounts)) for start in starts),
-        pack_size=draw(st.none() | counts.filter(bool)),
+        pack_size=draw(st.none() | quantities),
         vat=draw(st.booleans()),
     )
 
 
-@given(unit_rules(), counts.filter(bool), counts)
+# What a school may buy of one thing (portal.numbers.MAX_QUANTITY), fewest most often.
+quantities = st.integers(1, 3) | st.integers(1, MAX_QUANTITY)
+
+
+@given(unit_rules(), quantities, counts)
 def test_every_count_in_a_price_reads_singular_for_one(
     rule: PriceRule, quantity: int, pupils: int
 ) -> None:
@@ -776,7 +850,7 @@ def test_every_count_in_a_price_reads_singular_for_one(
     )
     texts = [
         *described,
-        *quote(rule, pupils=pupils, phase="Primary", quantity=quantity).workings,
+        *_workings(rule, pupils, quantity),
         *(amount.description for amount in cost_amounts(rule)),
     ]
     option = SimpleNamespace(

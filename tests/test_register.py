@@ -799,6 +799,55 @@ def test_a_malformed_file_reports_its_rows_and_applies_nothing(
     assert schools_state(session) == before
 
 
+def test_a_file_of_another_authority_is_called_wrong_and_says_whose_it_is(
+    app: Flask, session: Session, client_for: Callable[[str], FlaskClient], register: list[int]
+) -> None:
+    """The DfE's sample extract (Camden, the City of London and Welsh authorities) uploaded
+    by a council whose LA is 937: not "the portal already matches the file"."""
+    admin = client_for("la_admin")
+    before = schools_state(session)
+    import_id = uploaded(admin, reference("gias_sample_npq.csv"), name="camden.csv")
+    jobs.run_import(app, import_id)
+    record = session.get(RegisterImport, import_id)
+    session.refresh(record)
+    assert record.status is ImportStatus.FAILED
+    page = soup(admin.get(f"/register/imports/{import_id}"))
+    text = page.get_text(" ", strip=True)
+    assert "already matches" not in text
+    assert "The file could not be used" in text
+    assert (
+        "camden.csv: The file has no schools for LA 937, this council's local authority, so "
+        "none of it can be used: is it the right file? Its 99 rows are for the 20 local "
+        "authorities listed below."
+    ) in text
+    table = next(
+        t for t in page.select("table") if "Local authorities in the file" in t.caption.text
+    )
+    listed = [
+        [td.get_text(strip=True) for td in tr.select("td")] for tr in table.tbody.select("tr")
+    ]
+    assert listed[:3] == [
+        ["Camden", "202", "44"],
+        ["Pembrokeshire", "668", "9"],
+        ["Newport", "680", "6"],
+    ]
+    assert ["City of London", "201", "4"] in listed
+    assert len(listed) == 20 and sum(int(row[2]) for row in listed) == 99
+    assert not page.select("form[action$='/apply']")
+    assert schools_state(session) == before
+
+
+def test_a_file_with_a_header_and_no_rows_is_called_empty(
+    app: Flask, session: Session, client_for: Callable[[str], FlaskClient], register: list[int]
+) -> None:
+    admin = client_for("la_admin")
+    import_id = uploaded(admin, extract(rows=[]))
+    jobs.run_import(app, import_id)
+    text = soup(admin.get(f"/register/imports/{import_id}")).get_text(" ", strip=True)
+    assert "The file has no schools at all, so none for LA 937" in text
+    assert "already matches" not in text
+
+
 def test_a_file_without_a_urn_column_is_refused_with_a_clear_report(
     app: Flask, session: Session, client_for: Callable[[str], FlaskClient], register: list[int]
 ) -> None:
@@ -1124,6 +1173,20 @@ def test_the_command_line_refuses_a_malformed_file(
     result = app.test_cli_runner().invoke(args=["register", "import", str(path), "--apply"])
     assert result.exit_code == 1
     assert "Nothing was applied. extract.csv: The file has no “URN”" in result.output
+
+
+def test_the_command_line_says_whose_file_it_is_when_it_is_not_the_councils(
+    app: Flask, session: Session, register: list[int], tmp_path: Path
+) -> None:
+    path = tmp_path / "camden.csv"
+    path.write_bytes(reference("gias_sample_npq.csv"))
+    before = schools_state(session)
+    result = app.test_cli_runner().invoke(args=["register", "import", str(path), "--apply"])
+    assert result.exit_code == 1
+    assert "Nothing was applied. camden.csv: The file has no schools for LA 937" in result.output
+    assert "  LA 202 Camden: 44 rows\n" in result.output
+    assert "  LA 677 Blaenau Gwent: 1 row\n" in result.output
+    assert schools_state(session) == before
 
 
 # --- areas and districts, and reviews -------------------------------------------------------

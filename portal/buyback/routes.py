@@ -242,6 +242,7 @@ def category(school_id: int, category_id: int) -> ResponseReturnValue:
             answers=answers,
             seen=service.seen_text(shown, items),
             is_per_unit=service.is_per_unit,
+            quantity_hint=service.QUANTITY_HINT,
             errors=errors,
             error_items=_error_items(errors),
             **_common(school, window, stored),

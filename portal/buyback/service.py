@@ -49,10 +49,18 @@ from portal.models import (
     eligibility_of,
     open_to,
 )
-from portal.numbers import record_id, whole_number
+from portal.numbers import MAX_QUANTITY, record_id, whole_number
 from portal.outbox import queue_email
 from portal.services.catalogue import pupils_for, rolls_for
-from portal.services.pricing import NoPrice, PriceRule, applies_to, format_pence, quote
+from portal.services.pricing import (
+    MAX_QUOTE_PENCE,
+    NoPrice,
+    PriceRule,
+    TooLarge,
+    applies_to,
+    format_pence,
+    quote,
+)
 from portal.spreadsheets import text_cell, to_csv
 
 
@@ -379,19 +387,80 @@ def read_answers(form: Any, offered: Sequence[Offered], school: School, year: in
             answer.option_id = chosen
         elif len(options) == 1:
             answer.option_id = next(iter(options))
-        quantity = whole_number(form.get(f"quantity-{sid}", "1").strip() or "1")
-        if quantity is not None and 1 <= quantity <= 9999:
-            answer.quantity = quantity
-        else:
-            answers.errors[f"quantity-{sid}"] = (
-                f"{item.service.name}: enter how many, as a whole number from 1 to 9999"
-            )
+        if problem := _read_quantity(form, item, answer):
+            answers.errors[f"quantity-{sid}"] = problem
         if answer.buying and answer.option_id is None:
             answers.errors[f"option-{sid}"] = f"{item.service.name}: choose which option to buy"
+        elif f"quantity-{sid}" in answers.errors:
+            pass  # priced once the number is given: never at a number nobody typed
         elif problem := _price(answer, item, school, pupils):
-            answers.errors[f"answer-{sid}"] = problem
+            if _too_many(answer, item, school, pupils):
+                answers.errors[f"quantity-{sid}"] = (
+                    f"Enter a smaller number of {_units(item, answer)}: {answer.quantity:,} "
+                    f"would cost more than {format_pence(MAX_QUOTE_PENCE)}, the most one "
+                    "service can cost in a year"
+                )
+            else:
+                answers.errors[f"answer-{sid}"] = problem
         answers.by_service[sid] = answer
     return answers
+
+
+# Beside the box for how many: its limits.
+QUANTITY_HINT = f"A whole number from 1 to {MAX_QUANTITY:,}"
+
+
+def _read_quantity(form: Any, item: Offered, answer: Answer) -> str | None:
+    """Set how many the answer buys from the form's box; what is wrong with it, if anything.
+
+    A service sold by the unit has the box. Left empty, it is asked for when the answer buys
+    an option priced by the unit: never taken to be 1.
+    """
+    typed = form.get(f"quantity-{item.service.id}")
+    if typed is None:  # no box: a price for the year
+        return None
+    if typed.strip():
+        quantity = whole_number(typed)
+        if quantity is not None and 1 <= quantity <= MAX_QUANTITY:
+            answer.quantity = quantity
+            return None
+        return f"Enter how many {_units(item, answer)} as a whole number from 1 to {MAX_QUANTITY:,}"
+    chosen = _chosen(item, answer)
+    if answer.buying and chosen is not None and is_per_unit(chosen):
+        return f"Enter how many {_units(item, answer)} you are buying"
+    return None
+
+
+def _chosen(item: Offered, answer: Answer) -> OptionTerms | None:
+    return next((o for o in item.options if o.id == answer.option_id), None)
+
+
+def _units(item: Offered, answer: Answer) -> str:
+    """What the box counts, in words: "sessions of Behaviour support outreach"."""
+    chosen = _chosen(item, answer)
+    by_the_unit = [o for o in item.options if is_per_unit(o)]
+    option = chosen if chosen is not None and is_per_unit(chosen) else next(iter(by_the_unit), None)
+    if option is not None and option.rates.get("pack_size"):
+        what = "packs"
+    else:
+        what = f"{option.unit}s" if option is not None and option.unit else "units"
+    return f"{what} of {item.service.name}"
+
+
+def _too_many(answer: Answer, item: Offered, school: School, pupils: int) -> bool:
+    """Whether the answer's option has no price only because so many of it would cost more
+    than one service may."""
+    chosen = _chosen(item, answer)
+    if chosen is None or not is_per_unit(chosen) or answer.quantity == 1:
+        return False
+    rule = _rule(chosen, item.offer.vat_applies)
+    try:
+        quote(rule, pupils=pupils, phase=school.phase.value, quantity=answer.quantity)
+    except TooLarge:
+        return True
+    except (NoPrice, ValueError):
+        return False
+    return False
 
 
 def current_answers(

@@ -35,7 +35,7 @@ from portal.models import ImportStatus, RegisterImport, User
 from portal.register.extract import MalformedFile, Table, read_table
 from portal.register.links import Succession, read_links
 from portal.register.plan import Plan, Snapshot, plan_import
-from portal.register.report import malformed_report, plan_report
+from portal.register.report import malformed_report, plan_report, wrong_file_report
 from portal.register.service import apply_plan, load_snapshot
 from portal.register.values import REQUIRED_COLUMNS
 
@@ -183,6 +183,10 @@ def _run(import_id: int) -> None:
 
     snapshot = load_snapshot()
     plan = plan_import(table, snapshot, succession, progress=_Progress(record))
+    refusal = wrong_file_report(plan, snapshot, record.filename)
+    if refusal is not None:
+        _finish(record, ImportStatus.FAILED, {**kept, **refusal})
+        return
     report = {**kept, **plan_report(plan, snapshot)}
     if record.dry_run:
         _finish(record, ImportStatus.READY, report)
@@ -231,6 +235,9 @@ def import_now(
     table, succession = read_files(extract, filename, links)
     snapshot = load_snapshot()
     plan = plan_import(table, snapshot, succession)
+    refusal = wrong_file_report(plan, snapshot, filename)
+    if refusal is not None:
+        raise FileRefused(refusal)
     report = plan_report(plan, snapshot)
     if apply:
         try:

@@ -31,6 +31,7 @@ from portal.register.values import (
     CLOSED_STATUSES,
     DISTRICT,
     LA_CODE,
+    LA_NAME,
     NAME,
     NOT_YET_OPEN,
     OPEN_STATUSES,
@@ -156,10 +157,21 @@ class Skipped:
 
 
 @dataclass
+class Authority:
+    """A local authority with rows in the file that are not the council's."""
+
+    code: str
+    name: str  # as the file names it; empty if it has no LA (name) column
+    rows: int = 0
+
+
+@dataclass
 class Plan:
     encoding: str
     rows: int = 0
     other_la: int = 0
+    # The other local authorities' rows, by LA code, in the order the file first has them.
+    other_authorities: dict[str, Authority] = field(default_factory=dict)
     closed_elsewhere: int = 0
     unchanged: int = 0
     absent_columns: list[str] = field(default_factory=list)
@@ -172,6 +184,11 @@ class Plan:
     rejected: list[Rejected] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
     missing: list[tuple[int, str]] = field(default_factory=list)
+
+    @property
+    def council_rows(self) -> int:
+        """The rows for the council's own local authority."""
+        return self.rows - self.other_la
 
     @property
     def has_work(self) -> bool:
@@ -198,10 +215,15 @@ def plan_import(
     )
     seen: dict[int, int] = {}  # URN -> the row it was first on
     for done, row in enumerate(table.rows, start=1):
-        if (row.get(LA_CODE) or "") in snapshot.la_codes:
+        code = row.get(LA_CODE) or ""
+        if code in snapshot.la_codes:
             _plan_row(plan, snapshot, row, seen)
         else:
             plan.other_la += 1
+            authority = plan.other_authorities.setdefault(
+                code, Authority(code, row.get(LA_NAME) or "")
+            )
+            authority.rows += 1
         if progress is not None:
             progress(done)
     _flag_successions(plan, snapshot, succession)

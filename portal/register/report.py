@@ -80,6 +80,38 @@ def plan_report(plan: Plan, snapshot: Snapshot) -> dict[str, Any]:
     }
 
 
+def wrong_file_report(plan: Plan, snapshot: Snapshot, filename: str) -> dict[str, Any] | None:
+    """A file with no rows for the council's local authority is the wrong file (another
+    council's, or a test download): the refusal that says so, and which authorities the file
+    does have, from the file itself. None for a file with rows for the council."""
+    if plan.council_rows:
+        return None
+    codes = sorted(snapshot.la_codes)
+    ours = f"LA {codes[0]}" if len(codes) == 1 else f"LAs {', '.join(codes)}"
+    if not plan.rows:
+        message = (
+            f"The file has no schools at all, so none for {ours}, this council's local "
+            "authority: it has a header row and nothing else. Download it from GIAS again."
+        )
+    else:
+        count = len(plan.other_authorities)
+        listed = "the local authority" if count == 1 else f"the {count:,} local authorities"
+        message = (
+            f"The file has no schools for {ours}, this council's local authority, so none of "
+            f"it can be used: is it the right file? Its {_rows(plan.rows)} "
+            f"{'are' if plan.rows != 1 else 'is'} for {listed} listed below."
+        )
+    authorities = sorted(plan.other_authorities.values(), key=lambda a: (-a.rows, a.code))
+    return {
+        "error": {
+            "file": filename,
+            "message": message,
+            "rows": [],
+            "authorities": [{"code": a.code, "name": a.name, "rows": a.rows} for a in authorities],
+        }
+    }
+
+
 def malformed_report(error: MalformedFile, filename: str) -> dict[str, Any]:
     return {
         "error": {
@@ -115,6 +147,10 @@ def text_lines(report: dict[str, Any], *, applied: bool) -> list[str]:
     if "error" in report:
         error = report["error"]
         lines = [f"Nothing was applied. {error['file']}: {error['message']}"]
+        lines += [
+            f"  LA {a['code'] or '(none)'} {a['name']}: {_rows(a['rows'])}"
+            for a in error.get("authorities", [])
+        ]
         return lines + [f"  row {p['row']}: {p['reason']}" for p in error["rows"]]
     lines = [
         f"Read {report['rows']} rows ({report['encoding']}); "
@@ -135,6 +171,10 @@ def text_lines(report: dict[str, Any], *, applied: bool) -> list[str]:
         )
         lines += [f"  {m['urn']} {m['name']}" for m in report["missing"]]
     return lines
+
+
+def _rows(count: int) -> str:
+    return f"{count:,} row{'' if count == 1 else 's'}"
 
 
 def _item_line(key: str, item: dict[str, Any]) -> str:

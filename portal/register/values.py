@@ -11,9 +11,11 @@ from datetime import date, datetime
 from typing import TypeVar
 
 from portal.models import EstablishmentType, Phase
+from portal.numbers import MAX_PUPILS, whole_number
 
 URN = "URN"
 LA_CODE = "LA (code)"
+LA_NAME = "LA (name)"
 NAME = "EstablishmentName"
 TYPE = "TypeOfEstablishment (name)"
 PHASE = "PhaseOfEducation (name)"
@@ -72,7 +74,10 @@ def read_pupils(value: str | None) -> int | None:
         return None
     if not (value.isascii() and value.isdigit()):
         raise RowRejected(f"number of pupils “{value}” is not a whole number")
-    return int(value)
+    pupils = whole_number(value)  # None: too many digits to be any school's
+    if pupils is None or pupils > MAX_PUPILS:
+        raise RowRejected(f"number of pupils “{value}” is more than {MAX_PUPILS:,}")
+    return pupils
 
 
 def normalise_postcode(value: str) -> str | None:

@@ -38,9 +38,9 @@ from portal.models import (
     ServiceKind,
     TradingDecision,
 )
-from portal.numbers import record_id, whole_number
+from portal.numbers import MAX_PUPILS, MAX_QUANTITY, record_id, whole_number
 from portal.phones import parse_uk_phone
-from portal.services.pricing import PriceRule, parse_pounds, validate
+from portal.services.pricing import AMOUNT_HINT, PriceRule, parse_pounds, validate
 from portal.services.publishing import OptionDetails, ServiceDetails
 
 UNITS = ["hour", "half day", "day", "session", "place", "visit", "course", "post", "employee"]
@@ -166,9 +166,11 @@ class OfferForm(FlaskForm):
     submit = SubmitField("Save", widget=GovSubmitInput())
 
 
-def _pounds(label: str, **kw: Any) -> StringField:
+def _pounds(label: str, description: str = "", **kw: Any) -> StringField:
     return StringField(
         label,
+        # The most an amount may be, said beside it (parse_pounds refuses more).
+        description=f"{description} {AMOUNT_HINT}".strip(),
         widget=GovTextInput(),
         filters=[strip_whitespace],
         validators=[Optional(), Length(max=20, message=f"{label} is too long")],
@@ -215,7 +217,8 @@ class OptionForm(FlaskForm):
     bands = TextAreaField(
         "Bands by pupils on roll",
         description="One band a line: from, to and the price, like 0-100: 765.00. "
-        "Leave the last band open, like 101+: 1224.00.",
+        "Leave the last band open, like 101+: 1224.00. "
+        f"Pupils up to {MAX_PUPILS:,}; prices {AMOUNT_HINT.lower()}",
         widget=GovTextArea(),
         filters=[strip_whitespace],
         validators=[Optional(), Length(max=2000, message="Bands are too long")],
@@ -229,12 +232,18 @@ class OptionForm(FlaskForm):
     )
     tiers = TextAreaField(
         "Volume tiers (optional, per unit)",
-        description="One a line: from how many units, and the price per unit, like 10: 500.00",
+        description="One a line: from how many units, and the price per unit, like 10: 500.00. "
+        f"From 1 to {MAX_QUANTITY:,} units; prices {AMOUNT_HINT.lower()}",
         widget=GovTextArea(),
         filters=[strip_whitespace],
         validators=[Optional(), Length(max=2000, message="Tiers are too long")],
     )
-    pack_size = _text("Pack size (optional, per unit)", max_length=6)
+    pack_size = _text(
+        "Pack size (optional, per unit)",
+        # Long enough for any number typed to be read, and answered as the number it is.
+        max_length=20,
+        description=f"How many units a pack holds: a whole number from 1 to {MAX_QUANTITY:,}",
+    )
     minimum = _pounds("Minimum charge (£, optional)")
     submit = SubmitField("Save price option", widget=GovSubmitInput())
 
@@ -310,8 +319,10 @@ class OptionForm(FlaskForm):
             rates["tiers"] = _parse_lines(self.tiers, _tier)
         if self.pack_size.data:
             pack_size = whole_number(self.pack_size.data)
-            if pack_size is None or pack_size < 1:
-                self.pack_size.errors.append("Pack size must be a whole number, 1 or more")
+            if pack_size is None or not 1 <= pack_size <= MAX_QUANTITY:
+                self.pack_size.errors.append(
+                    f"Pack size must be a whole number from 1 to {MAX_QUANTITY:,}"
+                )
             else:
                 rates["pack_size"] = pack_size
         amount = self._money(self.amount)
@@ -371,7 +382,7 @@ def _band(text: str) -> dict[str, Any]:
     start, end = whole_number(low), whole_number(high) if high is not None else None
     if start is None or (high is not None and end is None):
         raise ValueError(f"“{text}” is not a band: write it like 0-100: 765.00")
-    return {"from": start, "to": end, "pence": parse_pounds(price)}
+    return {"from": start, "to": end, "pence": _line_price(text, price)}
 
 
 def _tier(text: str) -> dict[str, Any]:
@@ -379,7 +390,15 @@ def _tier(text: str) -> dict[str, Any]:
     first = whole_number(start)
     if first is None:
         raise ValueError(f"“{text}” is not a tier: write it like 10: 500.00")
-    return {"from": first, "pence": parse_pounds(price)}
+    return {"from": first, "pence": _line_price(text, price)}
+
+
+def _line_price(line: str, price: str) -> int:
+    # A field of many lines: the message says which line's price is wrong.
+    try:
+        return parse_pounds(price)
+    except ValueError as error:
+        raise ValueError(f"“{line}”: {error}") from error
 
 
 def _parse_lines(field: TextAreaField, parse: Any) -> list[dict[str, Any]]:
@@ -430,8 +449,8 @@ class CopyYearForm(FlaskForm):
     )
     uplift = StringField(
         "Uplift every price by (%)",
-        description="For example 3.5, or 0 to keep this year's prices. Each price is rounded "
-        "to the nearest penny, halves up.",
+        description="From -50 to 100: for example 3.5, or 0 to keep this year's prices. Each "
+        "price is rounded to the nearest penny, halves up.",
         widget=GovTextInput(),
         filters=[strip_whitespace],
         default="0",

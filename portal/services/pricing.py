@@ -33,6 +33,7 @@ from types import MappingProxyType
 from typing import Any, Protocol
 
 from portal.models import Audience, Phase, PricingBasis
+from portal.numbers import MAX_PUPILS, MAX_QUANTITY
 
 # The UK standard rate; the only rate a council charges schools on traded services.
 VAT_PERCENT = Decimal(20)
@@ -40,12 +41,34 @@ VAT_PERCENT = Decimal(20)
 # The multiplication sign, as printed price lists use; spelt out because it looks like "x".
 TIMES = "\u00d7"
 
+# The most any one amount may be: a price, a rate per pupil, a band's or a tier's price, a
+# minimum charge. More than a school pays for any one service in a year, and small enough
+# that a price at most this, doubled by the largest uplift of a copied year, still fits the
+# database's integer columns (publishing refuses a price above it: see validate).
+MAX_PENCE = 100_000_000  # £1,000,000.00
+# The most one service may cost one school for a year, VAT included: a buy-back line holds
+# it, and a choice adds its lines up, in the database's integer columns (at most
+# £21,474,836.47). A price that comes to more (a rate per pupil times a large roll, a price
+# per unit times many) is not a price the portal can take: NoPrice says so.
+MAX_QUOTE_PENCE = 200_000_000  # £2,000,000.00
+
 _PER_PUPIL_BASES = (PricingBasis.PER_PUPIL, PricingBasis.FLAT_PLUS_PER_PUPIL)
 _PHASES = frozenset(phase.value for phase in Phase)
 
 
 class NoPrice(Exception):
     """The rule cannot price this school or quantity; the message says why, for a person."""
+
+
+class TooLarge(NoPrice):
+    """The price comes to more than one service may cost a school in a year."""
+
+    def __init__(self, gross_pence: int) -> None:
+        super().__init__(
+            f"This comes to {format_pence(gross_pence)}, more than "
+            f"{format_pence(MAX_QUOTE_PENCE)}, the most one service can cost a school in a year"
+        )
+        self.gross_pence = gross_pence
 
 
 @dataclass(frozen=True)
@@ -209,6 +232,8 @@ def validate(rule: PriceRule) -> list[str]:
     problems: list[str] = []
     if any(amount < 0 for amount in _amounts(rule)):
         problems.append("Amounts cannot be negative")
+    if any(amount > MAX_PENCE for amount in _amounts(rule)):
+        problems.append(AMOUNT_TOO_LARGE)
     if rule.by_phase and rule.basis not in _PER_PUPIL_BASES:
         problems.append("Only a per-pupil price can have rates by phase")
     unknown = sorted(rule.by_phase.keys() - _PHASES)
@@ -222,8 +247,8 @@ def validate(rule: PriceRule) -> list[str]:
             problems.append("Only a per-unit price can have volume tiers")
         if rule.pack_size is not None:
             problems.append("Only a per-unit price can be sold in packs")
-    if rule.pack_size is not None and rule.pack_size < 1:
-        problems.append("Pack size must be 1 or more")
+    if rule.pack_size is not None and not 1 <= rule.pack_size <= MAX_QUANTITY:
+        problems.append(f"Pack size must be from 1 to {MAX_QUANTITY:,}")
     problems += _tier_problems(rule.tiers)
     return list(dict.fromkeys(problems))
 
@@ -244,6 +269,8 @@ def _band_problems(bands: tuple[Band, ...]) -> list[str]:
     problems = []
     if bands[0].from_pupils != 0:
         problems.append("The first band must start at 0 pupils")
+    if any(max(band.from_pupils, band.to_pupils or 0) > MAX_PUPILS for band in bands):
+        problems.append(f"Bands can go up to {MAX_PUPILS:,} pupils: leave the last one open")
     problems += [
         f"A band cannot end before it starts: {band.label}"
         for band in bands
@@ -266,6 +293,8 @@ def _tier_problems(tiers: tuple[Tier, ...]) -> list[str]:
     problems = []
     if any(tier.from_quantity < 1 for tier in tiers):
         problems.append("Volume tiers must start at 1 or more")
+    if any(tier.from_quantity > MAX_QUANTITY for tier in tiers):
+        problems.append(f"Volume tiers must start at {MAX_QUANTITY:,} or fewer")
     problems += [
         f"Two volume tiers cannot both start at {lower.from_quantity:,}"
         for lower, upper in pairwise(tiers)
@@ -316,6 +345,8 @@ def quote(rule: PriceRule, *, pupils: int, phase: str, quantity: int = 1) -> Quo
         net = rule.minimum_pence
         workings.append(f"Minimum charge {format_pence(net)} applies")
     vat = vat_on(net) if rule.vat else 0
+    if net + vat > MAX_QUOTE_PENCE:
+        raise TooLarge(net + vat)
     if rule.vat:
         workings.append(f"VAT at {VAT_PERCENT}% = {format_pence(vat)}")
         workings.append(f"Total including VAT = {format_pence(net + vat)}")
@@ -456,6 +487,11 @@ def format_pence(pence: int) -> str:
     return f"{'-' if pence < 0 else ''}£{pounds:,}.{pennies:02d}"
 
 
+AMOUNT_TOO_LARGE = f"Amount must be {format_pence(MAX_PENCE)} or less"
+# Said beside every field that takes an amount.
+AMOUNT_HINT = f"Up to {format_pence(MAX_PENCE)}."
+
+
 def parse_pounds(text: str) -> int:
     """Pence from an amount a person typed, like ``1,234.56`` or ``£1234.5``.
 
@@ -469,4 +505,11 @@ def parse_pounds(text: str) -> int:
     pence = match["pence"] or ""
     if len(pence) > 2:
         raise ValueError(AMOUNT_TOO_PRECISE)
-    return int(match["pounds"].replace(",", "")) * 100 + int(pence.ljust(2, "0"))
+    pounds = match["pounds"].replace(",", "").lstrip("0")
+    # Counted in digits first: a number of thousands of digits is refused, never converted.
+    if len(pounds) > len(str(MAX_PENCE // 100)):
+        raise ValueError(AMOUNT_TOO_LARGE)
+    amount = int(pounds or "0") * 100 + int(pence.ljust(2, "0"))
+    if amount > MAX_PENCE:
+        raise ValueError(AMOUNT_TOO_LARGE)
+    return amount

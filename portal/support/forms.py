@@ -37,7 +37,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from portal.forms import DateInput, strip_whitespace
+from portal.forms import DateInput, strip_whitespace, within_a_year_of
 from portal.models import (
     SUPPORT_KIND_LABELS,
     LevelOfNeed,
@@ -239,7 +239,7 @@ class UpdateForm(FlaskForm):
     meeting_on = DateField(
         "Meeting date (if arranging the meeting)",
         format="%d %m %Y",
-        description="For example, 27 3 2027",
+        description="For example, 27 3 2027. Within a year of today, before or after.",
         widget=DateInput(),
     )
     outcome = RadioField(
@@ -315,6 +315,15 @@ class UpdateForm(FlaskForm):
                 "Meeting date must be a real date, like 27 3 2027"
                 if typed
                 else "Enter the meeting date"
+            )
+        # A meeting in 2020, or in 2207, is a slip of the keyboard, not a meeting.
+        from portal.support.service import today_in_london
+
+        earliest, latest = within_a_year_of(today_in_london())
+        if not earliest <= field.data <= latest:
+            raise StopValidation(
+                f"Meeting date must be within a year of today: between "
+                f"{earliest:%-d %B %Y} and {latest:%-d %B %Y}"
             )
 
     def validate_outcome(self, field: RadioField) -> None:

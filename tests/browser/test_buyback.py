@@ -149,7 +149,12 @@ def open_category_with_a_service_not_bought(page: Page) -> tuple[str, str]:
 
 
 def buy(page: Page, service: str) -> str | None:
-    """Answer "Buying" for the service, choosing its first option if it asks; that option."""
+    """Answer "Buying" for the service, saying how many if it is sold by the unit (an empty
+    box is asked about, never taken as 1), and choosing its first option if it asks; that
+    option."""
+    how_many = page.get_by_label(f"How many (for prices per unit or pack) of {service}")
+    if how_many.count() and not how_many.input_value():
+        how_many.fill("2")
     radio(page, service, "Buying").check()
     if service_block(page, service).locator("select").count() == 0:
         return None
