@@ -39,6 +39,10 @@ ANSWERS = {
     "details": {"details": "Attendance has fallen since October."},
 }
 
+# A meeting a week from now: the form takes only dates within a year of today.
+MEETING_DAY = date.today() + timedelta(days=7)
+MEETING_FIELDS = [str(MEETING_DAY.day), str(MEETING_DAY.month), str(MEETING_DAY.year)]
+
 
 def soup(response) -> BeautifulSoup:  # type: ignore[no-untyped-def]
     return BeautifulSoup(response.get_data(as_text=True), "html.parser")
@@ -313,7 +317,7 @@ def test_an_officer_works_a_request_to_an_outcome(client_for, session, oakfield_
     assert "Enter the meeting date" in soup(refused).select_one(".govuk-error-summary").get_text()
     assert (
         update(
-            officer, oakfield_request, action="in_progress", meeting_on=["3", "12", "2026"]
+            officer, oakfield_request, action="in_progress", meeting_on=MEETING_FIELDS
         ).status_code
         == 303
     )
@@ -330,7 +334,7 @@ def test_an_officer_works_a_request_to_an_outcome(client_for, session, oakfield_
     session.expire_all()
     request = session.get(SupportRequest, oakfield_request.id)
     assert request.status is SupportStatus.CLOSED
-    assert request.meeting_on == date(2026, 12, 3)
+    assert request.meeting_on == MEETING_DAY
     assert request.assigned_officer.email == "caf.north@council.example"
     assert request.first_response_at is not None
     statuses = [e.to_status for e in request.events]
@@ -693,7 +697,7 @@ def test_the_update_form_asks_only_what_fits_the_status(
     [
         (
             SupportStatus.NEW,
-            {"action": "in_progress", "meeting_on": ["3", "12", "2026"]},
+            {"action": "in_progress", "meeting_on": MEETING_FIELDS},
             "This request is new: it can be acknowledged or redirected now, "
             "not given a meeting date",
         ),

@@ -159,8 +159,8 @@ def check() -> ResponseReturnValue:
         try:
             created = service.submit(current, school, who.user, current["_key"])
         except OperationalError:
-            # SQLite (the embedded database) refuses a second writer at the same instant;
-            # the other press of this button may have just sent it.
+            # SQLite (the embedded database) gives up on a writer that waited past its busy
+            # timeout; the other press of this button may have just sent it.
             db.session.rollback()
             created = db.session.scalars(
                 select(SupportRequest).where(SupportRequest.submission_key == current["_key"])
