@@ -22,7 +22,7 @@ from flask import abort, g
 from flask_login import current_user
 from sqlalchemy import ColumnElement, Select, false, or_, select, true
 
-from portal.db import db
+from portal.db import db, request_memo
 from portal.models import (
     Area,
     Membership,
@@ -405,12 +405,18 @@ def managed_school_ids(who: Principal) -> frozenset[int] | None:
         return frozenset()
     if Role.LA_ADMIN in who.roles:
         return None
-    school_ids = set(who.led_school_ids)
-    if Role.TRUST_LEAD in who.roles and who.trust_ids:
-        school_ids.update(
-            db.session.scalars(select(School.id).where(School.trust_id.in_(who.trust_ids)))
-        )
-    return frozenset(school_ids)
+    # Asked for each scope a page builds (its people and its invitations): read once.
+    memo = request_memo("managed_school_ids")
+    key = (who.user.id, who.roles, who.led_school_ids, who.trust_ids)
+    if key not in memo:
+        school_ids = set(who.led_school_ids)
+        if Role.TRUST_LEAD in who.roles and who.trust_ids:
+            school_ids.update(
+                db.session.scalars(select(School.id).where(School.trust_id.in_(who.trust_ids)))
+            )
+        memo[key] = frozenset(school_ids)
+    found: frozenset[int] = memo[key]
+    return found
 
 
 def managed_user_scope(who: Principal) -> ColumnElement[bool]:

@@ -7,6 +7,7 @@ seed again changes nothing that is already there.
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -617,6 +618,7 @@ def seed() -> dict[str, int]:
     services = seed_services(schools)
     windows = seed_buyback(schools)
     _buyback_season(schools, trusts, areas)
+    _people_to_see_to(schools)
     return {
         "areas": len(areas),
         "trusts": len(trusts),
@@ -762,12 +764,12 @@ LOCKED_ACCOUNT = DemoAccount(
 )
 
 
-def _locked_account(schools: dict[int, School]) -> None:
+def _locked_account(schools: dict[int, School], account: DemoAccount = LOCKED_ACCOUNT) -> None:
     """The locked demo account, locked again (for the longest a lock lasts) each time the
     demo is seeded, so that the state can be seen whenever the demo is."""
-    _account(LOCKED_ACCOUNT, schools, {}, {})
+    _account(account, schools, {}, {})
     db.session.flush()
-    user = db.session.scalars(select(User).where(User.email == LOCKED_ACCOUNT.email)).one()
+    user = db.session.scalars(select(User).where(User.email == account.email)).one()
     now = utcnow()
     if user.locked_until is None or user.locked_until <= now:
         config = current_app.config
@@ -1084,3 +1086,38 @@ def _buyback_season(
             seen=service.read_seen(service.seen_text(shown, items)),
             at=datetime(*changed, tzinfo=london),
         )
+
+
+# What a head teacher sees to on their home page beyond the buy-back: at Dunchurch Hall, a
+# member of staff locked out by failed sign-ins, and an invitation waiting for an answer.
+LOCKED_STAFF = DemoAccount(
+    "staff@dunchurch.example", "Dara Demo-Staff", Role.SCHOOL_STAFF, school_urn=125614
+)
+WAITING_INVITATION = ("new.teacher@dunchurch.example", "Drew Demo-Teacher", 125614)
+
+
+def _people_to_see_to(schools: dict[int, School]) -> None:
+    from portal.accounts.service import _add_token
+    from portal.models import MembershipInvitation, TokenPurpose
+
+    _locked_account(schools, LOCKED_STAFF)
+    email, name, urn = WAITING_INVITATION
+    head = db.session.scalars(select(User).where(User.email == "head@dunchurch.example")).one()
+    waiting = db.session.scalars(
+        select(MembershipInvitation).where(MembershipInvitation.email == email)
+    ).first()
+    if waiting is None:
+        waiting = MembershipInvitation(
+            email=email, invited_name=name, role=Role.SCHOOL_STAFF, school=schools[urn]
+        )
+        db.session.add(waiting)
+        # Its link, as inviting sends (never e-mailed: nobody could follow it).
+        _add_token(
+            None,
+            TokenPurpose.INVITATION,
+            secrets.token_urlsafe(32),
+            current_app.config["INVITATION_HOURS"],
+            created_by=head,
+            invitation=waiting,
+        )
+    db.session.commit()

@@ -40,6 +40,10 @@ TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 # Every page a person may have kept for them, as the person who opens it.
 KEPT_PAGES = [
     ("school_staff", "/"),
+    # Home pages list what needs doing, from every capability's data.
+    ("head_teacher", "/"),
+    ("trust_lead", "/"),
+    ("la_admin", "/"),
     ("school_staff", "/contacts/"),
     ("school_staff", "/contacts/?q=family"),
     ("school_staff", "/services/"),

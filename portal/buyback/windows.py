@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import delete, func, select
+from sqlalchemy import ColumnElement, and_, delete, func, or_, select
 
 from portal import audit
 from portal.buyback import service
@@ -27,6 +27,7 @@ from portal.models import (
     BuybackWindow,
     ChoiceStatus,
     Cohort,
+    EstablishmentType,
     School,
     SchoolStatus,
     User,
@@ -91,6 +92,49 @@ def days_text(days: Sequence[int]) -> str:
 
 
 # --- the schools a window waits for --------------------------------------------------------------
+
+
+def in_cohort(cohort: Any) -> ColumnElement[bool]:
+    """:meth:`Cohort.includes` in SQL: a condition on :class:`School` that holds for the
+    schools of ``cohort`` (a Cohort, or a column holding one, such as a window's)."""
+    academy = School.establishment_type.in_([kind for kind in EstablishmentType if kind.is_academy])
+    return or_(
+        cohort == Cohort.ALL,
+        and_(cohort == Cohort.ACADEMIES, academy),
+        and_(cohort == Cohort.MAINTAINED, ~academy),
+    )
+
+
+@dataclass(frozen=True)
+class Returns:
+    """An open window, and how many of its schools have submitted so far."""
+
+    window: BuybackWindow
+    schools: int  # open schools the window is for
+    submitted: int
+
+
+def open_returns() -> list[Returns]:
+    """Each window open now, soonest deadline first, with its returns so far: the same
+    counts as :func:`overview`, for every open window in one query."""
+    moment = service.now()
+    submitted = and_(
+        BuybackChoice.window_id == BuybackWindow.id,
+        BuybackChoice.school_id == School.id,
+        BuybackChoice.status == ChoiceStatus.SUBMITTED,
+    )
+    rows = db.session.execute(
+        select(BuybackWindow, func.count(School.id), func.count(BuybackChoice.id))
+        .select_from(BuybackWindow)
+        .outerjoin(
+            School, and_(School.status == SchoolStatus.OPEN, in_cohort(BuybackWindow.cohort))
+        )
+        .outerjoin(BuybackChoice, submitted)
+        .where(BuybackWindow.opens_at <= moment, BuybackWindow.closes_at > moment)
+        .group_by(BuybackWindow.id)
+        .order_by(BuybackWindow.closes_at, BuybackWindow.id)
+    ).all()
+    return [Returns(window, schools, done) for window, schools, done in rows]
 
 
 def _schools_in(window: BuybackWindow) -> list[School]:

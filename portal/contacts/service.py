@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, Select, cast, exists, false, func, or_, select, union
+from sqlalchemy import ColumnElement, Integer, Select, cast, exists, false, func, or_, select, union
 from sqlalchemy.orm import selectinload
 
 from portal import audit
@@ -380,12 +380,16 @@ def months_before(moment: datetime, months: int) -> datetime:
     raise AssertionError("unreachable: every month has 28 days")
 
 
+def not_checked_for(months: int) -> ColumnElement[bool]:
+    """A condition on :class:`Contact`: last checked more than ``months`` months ago."""
+    return Contact.last_checked_at < months_before(utcnow(), months)
+
+
 def needing_check(months: int, page: int) -> Page[Contact]:
-    cutoff = months_before(utcnow(), months)
     query = (
         active_contacts()
         .options(selectinload(Contact.last_checked_by))
-        .where(Contact.last_checked_at < cutoff)
+        .where(not_checked_for(months))
     )
     return paginate(query.order_by(Contact.last_checked_at, Contact.id), page, PAGE_SIZE)
 

@@ -1,13 +1,12 @@
 from flask import current_app, send_from_directory
 from flask.typing import ResponseReturnValue
 
-from portal.access import current_principal, requires, visible_schools
-from portal.db import db
+from portal.access import current_principal, requires
 from portal.main import bp
+from portal.main.home import home_for
 from portal.navigation import sections_for
 from portal.page_cache import kept
 from portal.rendering import render_page
-from portal.support import service as support_service
 
 
 @bp.get("/")
@@ -15,16 +14,7 @@ from portal.support import service as support_service
 @requires()
 def home() -> ResponseReturnValue:
     who = current_principal()
-    # A school user's home names their school; a trust lead's lists the trust's academies.
-    schools = [] if who.council_wide else db.session.scalars(visible_schools(who)).all()
-    return render_page(
-        "main/home.html",
-        who=who,
-        schools=schools,
-        sections=sections_for(who),
-        # A CAF officer's queue at a glance (None for everyone else).
-        support_queue=support_service.queue_counts(who),
-    )
+    return render_page("main/home.html", who=who, home=home_for(who), sections=sections_for(who))
 
 
 @bp.get("/accessibility")

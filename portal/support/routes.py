@@ -248,11 +248,7 @@ def index() -> ResponseReturnValue:
 
 
 STATUS_CLASSES = {
-    SupportStatus.NEW.value: "govuk-tag--blue",
-    SupportStatus.ACKNOWLEDGED.value: "govuk-tag--light-blue",
-    SupportStatus.IN_PROGRESS.value: "govuk-tag--yellow",
-    SupportStatus.CLOSED.value: "govuk-tag--grey",
-    SupportStatus.REDIRECTED.value: "govuk-tag--purple",
+    status.value: f"govuk-tag--{colour}" for status, colour in service.STATUS_COLOURS.items()
 }
 
 

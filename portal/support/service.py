@@ -450,6 +450,14 @@ class QueueFilter:
 
 
 OPEN_STATUSES = [s for s in SupportStatus if s.is_open]
+# Each status's GOV.UK tag colour, wherever a request's status is shown.
+STATUS_COLOURS = {
+    SupportStatus.NEW: "blue",
+    SupportStatus.ACKNOWLEDGED: "light-blue",
+    SupportStatus.IN_PROGRESS: "yellow",
+    SupportStatus.CLOSED: "grey",
+    SupportStatus.REDIRECTED: "purple",
+}
 
 
 def awaiting_response(today: date, due: str) -> ColumnElement[bool]:

@@ -258,3 +258,53 @@ def test_the_headers_navigation_sits_on_one_line(
     }
     assert set(lines.values()) == {1}, f"labels on more than one line at {width} px: {lines}"
     check_page(page, f"the administrator's home page at {width} px")
+
+
+# --- what needs doing -----------------------------------------------------------------------------
+
+# A home page in each state the demo has: the buy-back due and open requests (one overdue),
+# the draft to prepare, each academy of a trust, a choice changed since submission, nothing to
+# do, a member of staff locked out with an invitation waiting; and the council's.
+TO_DO = [
+    ("head@oakfield.example", "Submit the buy-back choice for"),
+    ("staff@oakfield.example", "Prepare the buy-back choice for"),
+    ("head@riverside.example", "Requests for CAF officer support"),
+    ("trust@meadowtrust.example", "Your academies"),
+    ("head@bulkington.example", "Changes not yet sent"),
+    ("head@weddingtonpark.example", "You have nothing to do at the moment."),
+    ("head@dunchurch.example", "account is locked"),
+    ("caf.north@council.example", "Your support queue"),
+    ("publisher@council.example", "contacts to check"),
+    ("admin@council.example", "Buy-back returns"),
+]
+
+
+def to_do_links(page: Page) -> list[str]:
+    links = page.locator("a.govuk-task-list__link, #by-school a, #support-queue ~ ul a")
+    return [href for href in (link.get_attribute("href") for link in links.all()) if href]
+
+
+@pytest.mark.parametrize(("email", "shown"), TO_DO, ids=[email for email, _ in TO_DO])
+def test_each_home_page_says_what_needs_doing_and_links_to_it_without_javascript(
+    page: Page,
+    no_js_page: Page,
+    sign_in: SignIn,
+    check_page: CheckPage,
+    page_guard: PageGuard,
+    email: str,
+    shown: str,
+) -> None:
+    sign_in(page, email)
+    expect(page.locator("main")).to_contain_text(shown)
+    check_page(page, f"the home page of {email}")
+    links = to_do_links(page)
+    if email != "head@weddingtonpark.example":
+        assert links, f"nothing to do on the home page of {email}"
+
+    # The same list without JavaScript, and each thing opens where it is done.
+    sign_in(no_js_page, email)
+    assert to_do_links(no_js_page) == links
+    for href in links:
+        visit(no_js_page, href)
+        expect(no_js_page.get_by_role("heading", level=1)).to_have_count(1)
+    page_guard.check(f"the home page of {email} and its links, without JavaScript")
