@@ -1082,6 +1082,9 @@ class BuybackLine(Base):
     option: Mapped[PriceOption | None] = relationship()
 
 
+_WHOLE_CHOICE_PENCE = BigInteger().with_variant(Integer(), "sqlite")
+
+
 class BuybackSubmission(Base):
     """Each submission of a choice, kept: what was bought, at what frozen price, by whom."""
 
@@ -1100,8 +1103,10 @@ class BuybackSubmission(Base):
     purchase_order: Mapped[str | None] = mapped_column(String(40))
     # [{service, option, quantity, net_pence, vat_pence}] as they stood when submitted.
     lines: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
-    net_pence: Mapped[int]
-    vat_pence: Mapped[int]
+    # The whole choice: each line is at most MAX_QUOTE_PENCE (£2m), and a dozen of those is
+    # more than PostgreSQL's INTEGER holds (£21,474,836.47). SQLite's INTEGER is 64-bit.
+    net_pence: Mapped[int] = mapped_column(_WHOLE_CHOICE_PENCE)
+    vat_pence: Mapped[int] = mapped_column(_WHOLE_CHOICE_PENCE)
 
     choice: Mapped[BuybackChoice] = relationship(back_populates="submissions")
     submitted_by: Mapped[User] = relationship(lazy="joined")

@@ -15,18 +15,21 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from portal.buyback import service as buyback
+from portal.db import db
 from portal.forms import within_a_year_of
 from portal.models import (
     BuybackChoice,
     BuybackWindow,
     PriceOption,
+    School,
     Service,
     ServiceOffer,
     SupportRequest,
     SupportStatus,
+    User,
 )
 from portal.services import publishing
-from portal.services.pricing import MAX_PENCE, PriceRule, validate
+from portal.services.pricing import MAX_PENCE, MAX_QUOTE_PENCE, PriceRule, format_pence, validate
 from portal.support.service import today_in_london
 from tests.conftest import csrf_token
 from tests.test_buyback import DURING, _unit_priced_category, answer_everything, form_data, oakfield
@@ -257,6 +260,35 @@ def test_a_quantity_that_would_cost_more_than_a_line_holds_is_refused_beside_it(
     assert saved_choice(session, school) is None
     data[f"quantity-{sid}"] = "2"
     assert head.post(path, data=data).status_code == 303
+
+
+def test_a_whole_choice_may_come_to_more_than_a_32_bit_number_of_pence(
+    app, client_for, session, buyback_open
+) -> None:  # type: ignore[no-untyped-def]
+    """Each service is capped at MAX_QUOTE_PENCE, but a choice of a dozen at the cap comes to
+    more than £21,474,836.47, the most an INTEGER column holds on PostgreSQL."""
+    with app.test_request_context():
+        school = db.session.scalars(select(School).where(School.urn == 125601)).one()
+        window = buyback.current_window(school)
+        offered = [item for item in buyback.offered_to(school, window.year) if item.options][:12]
+        assert len(offered) == 12
+        answers = buyback.Answers(
+            {
+                item.service.id: buyback.Answer(True, item.options[0].id, 1, MAX_QUOTE_PENCE, 0)
+                for item in offered
+            }
+        )
+        head = db.session.scalars(select(User).where(User.email == "head@oakfield.example")).one()
+        submission = buyback.submit(
+            school, window, None, answers, offered, head, None, "whole-choice-too-big"
+        )
+        school_id, number = school.id, submission.number
+    total = 12 * MAX_QUOTE_PENCE
+    assert total > 2**31 - 1
+    confirmation = page_of(
+        client_for("head_teacher").get(f"/buy-back/{school_id}/submissions/{number}")
+    )
+    assert format_pence(total) in confirmation.get_text(" ", strip=True)
 
 
 # --- a CAF meeting date -------------------------------------------------------------------------
