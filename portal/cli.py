@@ -266,6 +266,19 @@ def remind(days: str | None) -> None:
             click.echo(f"  {school.name} (URN {school.urn}), {window.cohort.label.lower()}")
 
 
+@buyback_cli.command("keep-figures")
+def keep_figures() -> None:
+    """Keep the analysis figures of every window past its deadline that has none kept, as
+    they stand now: run daily, so that nothing done after a deadline (an offer withdrawn, a
+    service's eligibility changed) can move a closed window's figures before anyone looks."""
+    from portal.buyback.analysis import keep_closed_windows
+    from portal.db import db
+
+    count = keep_closed_windows()
+    db.session.commit()
+    click.echo(f"Kept the figures of {count} closed window{'s' if count != 1 else ''}.")
+
+
 def init_app(app: Flask) -> None:
     from portal.register.commands import register_cli
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 import csv
 import io
 import itertools
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -487,6 +488,36 @@ def test_a_closed_window_is_kept_once_and_again_if_its_deadline_moves(
     assert by_service(again)["Payroll"].eligible == 4
     with app.app_context():
         assert analyse(world.window).kept_at == again.kept_at
+
+
+def test_the_daily_command_keeps_a_closed_windows_figures_before_anyone_looks(
+    app: Flask, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without it, what happened between the deadline and the first look (here a school
+    closing) would be in the figures kept then."""
+    from portal.buyback import service
+
+    # The last moment of the window: its figures as they stand at the deadline.
+    monkeypatch.setattr(service, "now", lambda: utc("2031-03-02T16:59"))
+    at_the_deadline = analysed(app, world)
+    assert at_the_deadline.kept_at is None
+
+    monkeypatch.setattr(service, "now", lambda: utc("2031-03-03T02:00"))
+    ran = app.test_cli_runner().invoke(args=["buyback", "keep-figures"])
+    assert ran.exit_code == 0, ran.output
+    # This window and the demo's others, all past their deadlines by 2031.
+    assert re.search(r"Kept the figures of [1-9]\d* closed windows?\.", ran.output)
+    again = app.test_cli_runner().invoke(args=["buyback", "keep-figures"])
+    assert "Kept the figures of 0 closed windows." in again.output
+
+    world.session.execute(
+        update(School).where(School.urn == ATHERSTONE).values(status=SchoolStatus.CLOSED)
+    )
+    monkeypatch.setattr(service, "now", lambda: utc("2031-03-05T10:00"))
+    looked = analysed(app, world)
+    assert looked.kept_at == utc("2031-03-03T02:00")
+    assert looked.services == at_the_deadline.services
+    assert looked.by_type == at_the_deadline.by_type
 
 
 def test_the_page_of_a_closed_window_says_its_figures_are_kept(
