@@ -1,0 +1,284 @@
+"""Each main page's cost drawn in-process, as a share of the bare layout's (issue #18).
+
+    .venv/bin/python -m bench.inprocess [--rounds 200] [--json out.json] [--profile PAGE]
+
+The portal's own app, on the database DATABASE_URL names (by default the benchmark's,
+``postgresql+psycopg://postgres@127.0.0.1:5432/bench``), with Flask's test client: no
+network, no other process, so what is timed is the portal's work for one request (the
+WSGI stack, the session, the SQL round trips, drawing the page, compressing it).
+
+Each round asks for every page once, in a shuffled order, with the bare layout asked
+for again before each page, so that the bare layout and the pages share the same moments
+of a busy machine (interleaved). A page's figure is the median of its rounds; its share is
+the bare layout's median over its own. A share of 25 % means the page costs four bare
+layouts. Nothing is kept between requests by the portal (no page is served from a copy),
+so each request draws its page.
+
+With ``--profile PAGE`` it runs that page's requests under cProfile instead and prints the
+functions that take the most time, cumulatively: where a page's time goes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import json
+import os
+import pstats
+import random
+import re
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import pyotp
+from flask import Flask
+from flask.testing import FlaskClient
+
+from bench.accounts import find_accounts
+from bench.bare import BARE_PATH, SIGNED_IN_PATH, create_bench_app
+from bench.forms import CATEGORY_LINK
+
+DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/bench"
+CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+SERVICE_LINK = re.compile(r'href="/services/(\d+)[?"]')
+REQUEST_LINK = re.compile(r'href="/support/(\d+)"')
+
+BARE = "bare layout"
+SIGNED_IN_LAYOUT = "signed-in layout"
+# The main pages of issue #18, in the order the table shows them.
+MAIN_PAGES = (
+    "home",
+    "contacts",
+    "contacts search",
+    "catalogue",
+    "service",
+    "buy-back",
+    "buy-back category",
+    "queue",
+    "support request",
+)
+# Issue #18's targets, as a share of the bare layout's cost.
+LAYOUT_TARGET = 0.60
+PAGE_TARGET = 0.25
+MEDIAN_TARGET = 0.35
+
+
+@dataclass(frozen=True)
+class Page:
+    """A page as its person asks for it: who, the path, and the htmx headers if any."""
+
+    name: str
+    role: str
+    path: str
+    headers: dict[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class Figure:
+    name: str
+    median_ms: float
+    share: float | None  # of the bare layout's median cost; None for the bare layout itself
+
+
+def _csrf(client: FlaskClient, path: str) -> str:
+    found = CSRF.search(client.get(path).get_data(as_text=True))
+    if found is None:
+        raise SystemExit(f"no CSRF token on {path}")
+    return found.group(1)
+
+
+def sign_in(app: Flask, account: dict[str, Any]) -> FlaskClient:
+    """A test client signed in as ``account`` through the sign-in forms."""
+    client = app.test_client()
+    response = client.post(
+        "/sign-in",
+        data={
+            "csrf_token": _csrf(client, "/sign-in"),
+            "email": account["email"],
+            "password": account["password"],
+        },
+    )
+    if response.status_code != 303:
+        raise SystemExit(f"sign-in refused for {account['email']}")
+    secret = account.get("totp_secret")
+    if secret:
+        for _ in range(2):
+            token = _csrf(client, "/sign-in/code")
+            answer = client.post(
+                "/sign-in/code", data={"csrf_token": token, "code": pyotp.TOTP(secret).now()}
+            )
+            if answer.status_code == 303:
+                break
+            # This code was used moments ago (a run before this one): wait for the next.
+            time.sleep(30 - time.time() % 30 + 1)
+        else:
+            raise SystemExit(f"security code refused for {account['email']}")
+    return client
+
+
+def _get(client: FlaskClient, path: str, headers: dict[str, str] | None = None) -> str:
+    response = client.get(path, headers=headers)
+    if response.status_code != 200:
+        raise SystemExit(f"{response.status_code} for {path}")
+    return response.get_data(as_text=True)
+
+
+def find_pages(clients: dict[str, FlaskClient]) -> list[Page]:
+    """The main pages, with ids found as a person finds them (following the links)."""
+    staff, head, officer = clients["school_staff"], clients["head_teacher"], clients["caf_officer"]
+    catalogue = _get(staff, "/services/")
+    service_ids = SERVICE_LINK.findall(catalogue)
+    choice = head.get("/buy-back/")
+    if choice.status_code != 302:
+        raise SystemExit("the head teacher has no buy-back choice for one school")
+    choice_path = choice.headers["Location"]
+    categories = CATEGORY_LINK.findall(_get(head, choice_path))
+    requests = REQUEST_LINK.findall(_get(officer, "/support/"))
+    if not (service_ids and categories and requests):
+        raise SystemExit("no service, buy-back category or support request to open")
+    search = "/contacts/?" + urlencode({"q": "caf", "role": "", "area": ""})
+    htmx = {"HX-Request": "true", "HX-Target": "results", "HX-Trigger": "q"}
+    return [
+        Page(SIGNED_IN_LAYOUT, "school_staff", SIGNED_IN_PATH),
+        Page("home", "school_staff", "/"),
+        Page("contacts", "school_staff", "/contacts/"),
+        Page("contacts search", "school_staff", search, htmx),
+        Page("catalogue", "school_staff", "/services/"),
+        Page("service", "school_staff", f"/services/{service_ids[len(service_ids) // 2]}"),
+        Page("buy-back", "head_teacher", choice_path),
+        Page("buy-back category", "head_teacher", categories[len(categories) // 2]),
+        Page("queue", "caf_officer", "/support/"),
+        Page("support request", "caf_officer", f"/support/{requests[0]}"),
+    ]
+
+
+def _timed(ask: Callable[[], Any]) -> float:
+    start = time.perf_counter()
+    ask()
+    return (time.perf_counter() - start) * 1000
+
+
+def measure(
+    app: Flask, clients: dict[str, FlaskClient], pages: list[Page], rounds: int
+) -> list[Figure]:
+    """Each page's median over ``rounds`` interleaved rounds, and its share of the bare
+    layout's median."""
+    anonymous = app.test_client()
+    asks: dict[str, Callable[[], Any]] = {
+        page.name: (lambda page=page: _get(clients[page.role], page.path, page.headers))
+        for page in pages
+    }
+    bare = lambda: _get(anonymous, BARE_PATH)  # noqa: E731
+    # Warm: templates compiled, statements prepared, connections open.
+    for _ in range(3):
+        bare()
+        for ask in asks.values():
+            ask()
+    times: dict[str, list[float]] = {BARE: []} | {name: [] for name in asks}
+    order = list(asks)
+    for _ in range(rounds):
+        random.shuffle(order)
+        for name in order:
+            times[BARE].append(_timed(bare))
+            times[name].append(_timed(asks[name]))
+    bare_ms = statistics.median(times[BARE])
+    figures = [Figure(BARE, bare_ms, None)]
+    for name, values in times.items():
+        if name != BARE:
+            median = statistics.median(values)
+            figures.append(Figure(name, median, bare_ms / median))
+    return figures
+
+
+def verdicts(figures: list[Figure]) -> list[tuple[str, str, bool]]:
+    """Issue #18's targets: (what, the figure, met)."""
+    shares = {f.name: f.share for f in figures if f.share is not None}
+    main = [shares[name] for name in MAIN_PAGES if name in shares]
+    rows = [
+        (
+            f"signed-in layout at {LAYOUT_TARGET:.0%} or more",
+            f"{shares[SIGNED_IN_LAYOUT]:.0%}",
+            shares[SIGNED_IN_LAYOUT] >= LAYOUT_TARGET,
+        ),
+        (
+            f"every main page at {PAGE_TARGET:.0%} or more",
+            f"lowest {min(main):.0%}",
+            min(main) >= PAGE_TARGET,
+        ),
+        (
+            f"the main pages' median at {MEDIAN_TARGET:.0%} or more",
+            f"{statistics.median(main):.0%}",
+            statistics.median(main) >= MEDIAN_TARGET,
+        ),
+    ]
+    return rows
+
+
+def table(figures: list[Figure]) -> str:
+    lines = ["| page | median ms | share of the bare layout |", "| --- | ---: | ---: |"]
+    for figure in figures:
+        share = "\u2013" if figure.share is None else f"{figure.share:.0%}"
+        lines.append(f"| {figure.name} | {figure.median_ms:.2f} | {share} |")
+    return "\n".join(lines)
+
+
+def setup(database_url: str) -> tuple[Flask, dict[str, FlaskClient], list[Page]]:
+    os.environ.setdefault("DATABASE_URL", database_url)
+    app = create_bench_app({"RATELIMIT_ENABLED": False})
+    with app.app_context():
+        accounts = find_accounts(per_role=1)
+    clients = {}
+    for role in ("school_staff", "head_teacher", "caf_officer"):
+        if not accounts.get(role):
+            raise SystemExit(f"no usable {role} account in the database")
+        clients[role] = sign_in(app, accounts[role][0])
+    return app, clients, find_pages(clients)
+
+
+def profile(app: Flask, clients: dict[str, FlaskClient], page: Page, rounds: int) -> None:
+    client = clients[page.role]
+    for _ in range(3):
+        _get(client, page.path, page.headers)
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(rounds):
+        _get(client, page.path, page.headers)
+    profiler.disable()
+    stats = pstats.Stats(profiler, stream=sys.stdout)
+    stats.sort_stats("cumulative").print_stats(45)
+    stats.sort_stats("tottime").print_stats(25)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=200)
+    parser.add_argument("--json", type=Path, help="also write the figures here, as JSON")
+    parser.add_argument("--profile", metavar="PAGE", help="profile one page instead")
+    parser.add_argument(
+        "--database-url", default=os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL)
+    )
+    args = parser.parse_args(argv)
+    app, clients, pages = setup(args.database_url)
+    if args.profile:
+        chosen = [page for page in pages if page.name == args.profile]
+        if not chosen:
+            raise SystemExit(f"no page {args.profile!r}: {', '.join(p.name for p in pages)}")
+        profile(app, clients, chosen[0], args.rounds)
+        return 0
+    figures = measure(app, clients, pages, args.rounds)
+    print(table(figures))
+    for what, figure, met in verdicts(figures):
+        print(f"- {what}: {figure}, {'met' if met else 'NOT met'}")
+    if args.json:
+        args.json.write_text(json.dumps([f.__dict__ for f in figures], indent=1) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
