@@ -138,7 +138,6 @@ def from_environment(instance_path: str) -> dict[str, object]:
         "PASSWORD_HASH_MEMORY_KIB": _int("PASSWORD_HASH_MEMORY_KIB", 65_536),
         "PASSWORD_HASH_PARALLELISM": _int("PASSWORD_HASH_PARALLELISM", 1),
         "PASSWORD_HASH_NICE": _int("PASSWORD_HASH_NICE", 10),
-        "PASSWORD_HASH_KEEP_MEMORY": _bool("PASSWORD_HASH_KEEP_MEMORY", True),
         "PASSWORD_HASH_SLOTS": _int("PASSWORD_HASH_SLOTS", hashing.default_slots()),
         "PASSWORD_HASH_SLOT_DIRECTORY": os.environ.get(
             "PASSWORD_HASH_SLOT_DIRECTORY", hashing.default_slot_directory()

@@ -8,8 +8,10 @@ served while many people sign in at once do not wait behind it. The cost is a se
 that a council can raise it, and so that the test suite, which signs in hundreds of times,
 can lower it; a hash made at one cost is upgraded at the next sign-in.
 
-Every hash runs through portal.hashing, which keeps password work from crowding out pages
-when many people sign in at once.
+Hashes are made and checked by argon2-cffi's PasswordHasher, so that what is stored is a
+standard encoded argon2 hash any argon2 library can check. Every hash runs through
+portal.hashing, which keeps password work from crowding out pages when many people sign in
+at once.
 """
 
 from __future__ import annotations
@@ -21,7 +23,6 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 
-from portal import kept_memory
 from portal.hashing import in_lane
 
 _EXTENSION_KEY = "portal.password_hasher"
@@ -62,12 +63,10 @@ def hash_password(password: str) -> str:
 def verify_password(password_hash: str | None, password: str) -> bool:
     hasher = _hasher()
     dummy = current_app.extensions[_EXTENSION_KEY + ".dummy"]
-    keep = current_app.config["PASSWORD_HASH_KEEP_MEMORY"] and kept_memory.available
-    verify = kept_memory.verify if keep else hasher.verify
 
     def check() -> bool:
         try:
-            return verify(password_hash or dummy, password) and password_hash is not None
+            return hasher.verify(password_hash or dummy, password) and password_hash is not None
         except (VerificationError, InvalidHashError):
             return False
 

@@ -245,7 +245,7 @@ def test_a_hash_made_with_other_settings_is_upgraded_at_sign_in(
 
 
 class _PriorityRecorder:
-    """Notes each password check's thread and its CPU niceness, whichever way it checks."""
+    """Notes each password check's thread and its CPU niceness."""
 
     def __init__(self) -> None:
         self.checks: list[tuple[int, int]] = []
@@ -260,7 +260,7 @@ class _PriorityRecorder:
 
 
 def _record_checks(app, monkeypatch: pytest.MonkeyPatch) -> _PriorityRecorder:  # type: ignore[no-untyped-def]
-    from portal import kept_memory, passwords
+    from portal import passwords
 
     recorder = _PriorityRecorder()
     with app.app_context():
@@ -272,8 +272,6 @@ def _record_checks(app, monkeypatch: pytest.MonkeyPatch) -> _PriorityRecorder:  
         def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
             return getattr(hasher, name)
 
-    # Checks run in kept memory (PASSWORD_HASH_KEEP_MEMORY) or through the hasher itself.
-    monkeypatch.setattr(kept_memory, "verify", recorder.around(kept_memory.verify))
     monkeypatch.setitem(app.extensions, "portal.password_hasher", Recorded())
     return recorder
 

@@ -1,4 +1,6 @@
-"""Password checks take turns for the machine's cores (portal.hashing's slots)."""
+"""Passwords are hashed and checked as standard argon2 hashes (portal.passwords, through
+argon2-cffi's PasswordHasher), and the checks take turns for the machine's cores
+(portal.hashing's slots)."""
 
 from __future__ import annotations
 
@@ -12,8 +14,81 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import pytest
+from argon2 import PasswordHasher
+from argon2.exceptions import VerifyMismatchError
+from flask import Flask
+
 from portal.hashing import slot
+from portal.passwords import hash_password, needs_rehash, verify_password
 from tests.conftest import sign_in
+
+PASSWORD = "correct horse battery staple"
+
+
+def test_a_hash_the_portal_makes_is_checked_by_plain_argon2_cffi(app: Flask) -> None:
+    with app.app_context():
+        stored = hash_password(PASSWORD)
+    # The encoded form, with the parameters from the settings (the suite's cheap ones).
+    assert stored.startswith("$argon2id$v=19$m=1024,t=1,p=1$")
+    assert PasswordHasher().verify(stored, PASSWORD) is True
+    with pytest.raises(VerifyMismatchError):
+        PasswordHasher().verify(stored, PASSWORD + "!")
+
+
+def test_a_hash_plain_argon2_cffi_makes_is_checked_by_the_portal(app: Flask) -> None:
+    # argon2-cffi's own defaults (three passes over 64 MiB in four lanes), not the portal's.
+    stored = PasswordHasher().hash(PASSWORD)
+    with app.app_context():
+        assert verify_password(stored, PASSWORD) is True
+        assert verify_password(stored, PASSWORD.upper()) is False
+
+
+@pytest.mark.parametrize(
+    "attempt",
+    ["", PASSWORD + " ", PASSWORD[:-1], PASSWORD.title(), "no account has this password"],
+)
+def test_a_wrong_password_is_refused(app: Flask, attempt: str) -> None:
+    with app.app_context():
+        stored = hash_password(PASSWORD)
+        assert verify_password(stored, attempt) is False
+        assert verify_password(stored, PASSWORD) is True
+
+
+def test_with_no_account_every_password_is_refused_even_the_dummys(app: Flask) -> None:
+    # An unknown address is checked against a dummy hash, for the time it takes; its
+    # password must not sign anyone in.
+    with app.app_context():
+        assert verify_password(None, "no account has this password") is False
+        assert verify_password(None, PASSWORD) is False
+
+
+@pytest.mark.parametrize("stored", ["", "not a hash", "$2b$12$R9h/cIPz0gi.URNNX3kh2OPST9/PgBk"])
+def test_what_is_not_an_argon2_hash_refuses_every_password(app: Flask, stored: str) -> None:
+    with app.app_context():
+        assert verify_password(stored, PASSWORD) is False
+
+
+@pytest.mark.parametrize(
+    "changed",
+    [
+        {"PASSWORD_HASH_TIME_COST": 2},
+        {"PASSWORD_HASH_MEMORY_KIB": 2048},
+        {"PASSWORD_HASH_PARALLELISM": 2},
+    ],
+)
+def test_a_hash_needs_remaking_once_its_parameters_change(
+    make_app: Any, changed: dict[str, int]
+) -> None:
+    with make_app().app_context():
+        stored = hash_password(PASSWORD)
+        assert needs_rehash(stored) is False
+    with make_app(**changed).app_context():
+        assert needs_rehash(stored) is True
+        remade = hash_password(PASSWORD)
+        assert needs_rehash(remade) is False
+        # The old hash still signs its owner in until it is remade.
+        assert verify_password(stored, PASSWORD) is True
 
 
 @contextmanager
