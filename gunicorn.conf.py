@@ -47,11 +47,9 @@ def warm_for_sign_in(app: Any) -> None:
     # which the pool then keeps.
     from sqlalchemy import text
 
-    from portal import page_cache
     from portal.db import db
     from portal.passwords import warm_hasher
 
     with app.app_context():
         warm_hasher()
         db.session.execute(text("SELECT 1"))
-    page_cache.warm(app)

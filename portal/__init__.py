@@ -62,7 +62,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         ]
     )
 
-    from portal import assets, cli, errors, limits, page_cache, security, templating
+    from portal import assets, cli, errors, limits, security, templating
     from portal.db import db
     from portal.extensions import csrf, htmx, login_manager
 
@@ -71,9 +71,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     htmx.init_app(app)
     security.init_app(app)
-    # After the security headers (a kept page needs the request's nonce), before the
-    # blueprints' checks (a kept page is served before the person is loaded).
-    page_cache.init_app(app)
     templating.init_app(app)
     errors.init_app(app)
     cli.init_app(app)

@@ -75,8 +75,6 @@ def from_environment(instance_path: str) -> dict[str, object]:
         or (None if production else default_database),
         # A pooled connection idle longer than this is checked before use (0: before every use).
         "DATABASE_PING_AFTER_IDLE_SECONDS": _int("DATABASE_PING_AFTER_IDLE_SECONDS", 1),
-        # Pages each worker keeps for reuse (portal/page_cache.py), in MiB; 0 keeps none.
-        "PAGE_CACHE_MB": _int("PAGE_CACHE_MB", 32),
         "COUNCIL_NAME": council_name,
         # The council as an Open Referral organisation: a UUID that must not change once the
         # feed is published, since aggregators key the council's services on it.

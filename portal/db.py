@@ -227,12 +227,9 @@ class Database:
     extension_key = "portal.db"
 
     def init_app(self, app: Flask) -> None:
-        from portal import stamps
-
         engine = make_engine(
             app.config["DATABASE_URL"], app.config["DATABASE_PING_AFTER_IDLE_SECONDS"]
         )
-        stamps.track(engine)
         app.extensions[self.extension_key] = _AppDatabase(engine)
         app.teardown_appcontext(self._close_session)
 

@@ -362,21 +362,6 @@ class MembershipInvitation(RoleInOrganisation, Base):
     )
 
 
-class DataStamp(Base):
-    """How many times the portal has committed a change to one table (portal/stamps.py).
-
-    A page kept for reuse (portal/page_cache.py) remembers the stamps of the tables it read,
-    and is drawn afresh once any of them moves. The stamp moves in the transaction that
-    changed the table, so whoever sees the change sees the stamp move, and nobody sees the
-    stamp move without the change.
-    """
-
-    __tablename__ = "data_stamp"
-
-    table_name: Mapped[str] = mapped_column(String(63), primary_key=True)
-    version: Mapped[int] = mapped_column(BigInteger)
-
-
 class AuditEvent(Base):
     """Who did what to which record, and when. Written once, never changed."""
 

@@ -21,7 +21,8 @@ def parse_uk_phone(text: str) -> str | None:
 
 
 # A council's contacts share a few hundred numbers and a page shows dozens; parsing one is
-# about 0.2 ms, so each number is worked out once.
+# about 0.2 ms, so each number is worked out once. The answer depends on the number alone
+# (and the installed phonenumbers' data), so it is never stale.
 @lru_cache(maxsize=4096)
 def national(e164: str | None) -> str:
     """'+441214960001' as people in the UK write it: '0121 496 0001'."""

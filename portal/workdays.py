@@ -8,6 +8,8 @@ from functools import lru_cache
 import holidays
 
 
+# A year's bank holidays come from the installed holidays package, which cannot change while
+# the process runs: each year is read once, never stale.
 @lru_cache(maxsize=16)
 def _bank_holidays(year: int) -> frozenset[date]:
     return frozenset(holidays.country_holidays("GB", subdiv="ENG", years=year).keys())

@@ -27,7 +27,7 @@ from sqlalchemy import create_engine, text, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from portal import create_app, page_cache
+from portal import create_app
 from portal.cli import upgrade_database
 from portal.demo import ACCOUNTS, DEMO_PASSWORD, DEMO_TOTP_SECRET, seed
 from portal.models import User
@@ -216,8 +216,6 @@ def make_app(
 @contextmanager
 def rolled_back(app: Flask) -> Iterator[Flask]:
     """``app``, with everything it writes meanwhile rolled back at the end."""
-    # Pages kept by an earlier test showed data its rollback took away.
-    page_cache.clear(app)
     state = app.extensions["portal.db"]
     connection = state.engine.connect()
     transaction = connection.begin()

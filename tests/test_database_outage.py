@@ -197,7 +197,7 @@ def test_while_the_database_is_down_every_request_that_needs_it_is_a_calm_503(
     admin = outage_app.test_client()
     assert sign_in(admin, "admin@council.example").status_code == 303
     visitor = outage_app.test_client()
-    assert head.get("/").status_code == 200  # a page kept for the head (portal/page_cache.py)
+    assert head.get("/").status_code == 200
     head_token = csrf_token(head, "/users/invite")
 
     outage.down()
@@ -216,7 +216,7 @@ def test_while_the_database_is_down_every_request_that_needs_it_is_a_calm_503(
         "a password reset": visitor.post(
             "/account/forgot", data={"csrf_token": visitor_token, "email": "head@oakfield.example"}
         ),
-        "a kept page": head.get("/"),
+        "the home page": head.get("/"),
         "a signed-in page": head.get("/contacts/"),
         "a fragment": head.get("/schools/?q=oak", headers={"HX-Request": "true"}),
         "a form": head.post("/users/invite", data=invite),

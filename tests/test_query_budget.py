@@ -16,7 +16,6 @@ from bs4 import BeautifulSoup
 from flask import Flask
 from flask.testing import FlaskClient
 
-from portal import page_cache
 from portal.buyback import service as buyback
 from portal.scale import MIN_FACTOR, generate
 from tests.test_access_matrix import CASES, ROLES, _resolve
@@ -44,8 +43,6 @@ def count_pages(
             continue
         path = _resolve(session, case.path)
         headers = {"HX-Request": "true"} if case.htmx else {}
-        # The page as drawn: the same page kept from an earlier request runs one query.
-        page_cache.clear(browser.application)
         with count_queries() as counter:
             response = browser.get(path, headers=headers)
             response.close()
@@ -121,11 +118,9 @@ def test_the_buy_back_pages_at_work_stay_within_budget(
         # statement there; PostgreSQL, the production database, sends them as one.
         counts["save"] -= sum(s.startswith("INSERT INTO buyback_line") for s in counter.statements)
         counts["save"] += 1
-    page_cache.clear(head.application)
     with count_queries() as counter:
         head.get(path).close()
     counts["choice with a draft"] = counter.count
-    page_cache.clear(head.application)
     with count_queries() as counter:
         head.get(category).close()
     counts["category with a draft"] = counter.count
@@ -161,7 +156,6 @@ def test_every_home_page_stays_within_budget_whatever_it_lists(
     def counts() -> dict[str, int]:
         found = {}
         for email, browser in browsers.items():
-            page_cache.clear(browser.application)
             with count_queries() as counter:
                 response = browser.get("/")
                 response.close()

@@ -28,7 +28,7 @@ TOO_MANY_FOR_ONE_ADDRESS = "Too many attempts to sign in with this e-mail addres
 
 @pytest.fixture
 def away_app(make_app: Any, redis_later: RedisLater) -> Iterator[Flask]:
-    """The app with Redis for everything (limits, jobs, kept pages) at a port where nothing
+    """The app with Redis for everything (limits, jobs) at a port where nothing
     listens; what it writes is rolled back."""
     app = make_app(REDIS_URL=redis_later.url, RATELIMIT_STORAGE_URI=redis_later.url)
     with rolled_back(app) as rolled:

@@ -10,7 +10,6 @@ from typing import Any
 
 from flask import Flask
 
-from portal import stamps
 from portal.rendering import WARM_LOG, warm_templates
 from tests.conftest import ROLE_ACCOUNTS, sign_in
 
@@ -69,7 +68,6 @@ def test_gunicorn_warms_each_worker_and_says_so(make_app: Any) -> None:
     engine = app.extensions["portal.db"].engine
     assert "portal.password_hasher" not in app.extensions
     assert engine.pool.checkedin() == 0
-    assert engine.pool not in stamps._has_table
 
     settings["post_worker_init"](worker)
 
@@ -78,5 +76,3 @@ def test_gunicorn_warms_each_worker_and_says_so(make_app: Any) -> None:
     # Ready to sign people in: the dummy hash made, a connection open and back in the pool.
     assert app.extensions["portal.password_hasher.dummy"].startswith("$argon2id$")
     assert engine.pool.checkedin() == 1
-    # Ready to keep pages: no one's first commit waits to learn that the database has stamps.
-    assert stamps._has_table[engine.pool] is True

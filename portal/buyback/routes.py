@@ -30,7 +30,6 @@ from portal.db import db
 from portal.extensions import htmx
 from portal.models import BuybackChoice, BuybackSubmission, BuybackWindow, Cohort
 from portal.numbers import whole_number
-from portal.page_cache import fresh, kept
 from portal.rendering import render_page
 from portal.services.pricing import format_pence
 from portal.templating import london_time
@@ -104,7 +103,6 @@ def _school_and_window(school_id: int) -> tuple[Any, Any]:
 
 
 @bp.route("/<int:school_id>", methods=["GET", "POST"])
-@kept
 @requires(Capability.VIEW_BUYBACK)
 def choice(school_id: int) -> ResponseReturnValue:
     """The school's choice as a task list, one task per category, with the total; submitting."""
@@ -129,9 +127,7 @@ def choice(school_id: int) -> ResponseReturnValue:
             answers=answers,
             standing=service.standing(stored, offered, None if posted else lines),
             renewal=stored is None and bool(answers.by_service),
-            # A new key for every form shown, a kept page's too.
-            submission_key=request.form.get("submission_key")
-            or fresh("submission_key", service.new_submission_key),
+            submission_key=request.form.get("submission_key") or service.new_submission_key(),
             version=stored.version if stored else 0,
             errors=errors,
             error_items=_error_items(errors),
@@ -215,7 +211,6 @@ def _submit_errors(tasks: list[service.Task], answers: service.Answers) -> dict[
 
 
 @bp.route("/<int:school_id>/categories/<int:category_id>", methods=["GET", "POST"])
-@kept
 @requires(Capability.VIEW_BUYBACK)
 def category(school_id: int, category_id: int) -> ResponseReturnValue:
     """One category's services: buying or not, which option, how many; saved into the draft."""

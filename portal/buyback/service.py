@@ -294,12 +294,14 @@ def offered_to(school: School, year: int) -> list[Offered]:
 
 @lru_cache(maxsize=4096)
 def _decoded(text: str | None) -> dict[str, Any]:
-    # Shared between the options with the same text: read, never changed.
+    # Shared between the options with the same text: read, never changed. Keyed on the
+    # stored text itself, so a changed option is a new key: never stale.
     return (json.loads(text) if text else None) or {}
 
 
 @lru_cache(maxsize=1024)
 def _listed(text: str | None) -> frozenset[str]:
+    # Keyed on the stored text itself, so a changed list is a new key: never stale.
     return frozenset((json.loads(text) if text else None) or ())
 
 
@@ -988,6 +990,7 @@ def submitters_of(schools: Sequence[School]) -> dict[int, list[User]]:
 
 @lru_cache(maxsize=1)
 def _submitting_roles() -> frozenset[Role]:
+    # From the access policy, which is code: it changes only with a new release (a restart).
     from portal.access import POLICY, Capability
 
     return frozenset(role for role, can_do in POLICY.items() if Capability.EDIT_BUYBACK in can_do)

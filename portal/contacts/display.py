@@ -122,7 +122,10 @@ class _CardFacts:
 
 
 # Keyed on what the card shows, not on the contact's id: an edited contact is a new key, so a
-# card can never be stale. Every school's page draws the same few hundred cards.
+# card can never be stale (nothing on it is drawn from anything else: its date is a date, not
+# "3 days ago"). It holds a council contact's work details, the same for everyone shown the
+# card, and decides nothing: who may see which contact is decided before a card is asked
+# for. Every school's page draws the same few hundred cards.
 @lru_cache(maxsize=8192)
 def _card(facts: _CardFacts, heading_level: int, with_coverage: bool) -> Markup:
     rows = Markup("").join(

@@ -43,7 +43,6 @@ from portal.db import db, utcnow
 from portal.extensions import htmx
 from portal.models import Area, AuditEvent, Contact, ContactRole, School
 from portal.numbers import record_id
-from portal.page_cache import kept
 from portal.pagination import paginate
 from portal.rendering import render_page
 
@@ -69,7 +68,6 @@ def _get_contact_or_404(contact_id: int) -> Contact:
 
 
 @bp.get("/")
-@kept
 @requires(Capability.VIEW_CONTACTS)
 def index() -> ResponseReturnValue:
     who = current_principal()

@@ -5,12 +5,10 @@ from portal.access import current_principal, requires
 from portal.main import bp
 from portal.main.home import home_for
 from portal.navigation import sections_for
-from portal.page_cache import kept
 from portal.rendering import render_page
 
 
 @bp.get("/")
-@kept
 @requires()
 def home() -> ResponseReturnValue:
     who = current_principal()

@@ -25,7 +25,6 @@ from portal.models import (
     financial_year_label,
 )
 from portal.numbers import record_id
-from portal.page_cache import kept
 from portal.rendering import render_page
 from portal.services import bp, catalogue, publishing
 from portal.services.display import describe
@@ -79,7 +78,6 @@ def _chosen_school(schools: list[School]) -> School | None:
 
 
 @bp.get("/")
-@kept
 @requires(Capability.VIEW_SERVICES)
 def index() -> ResponseReturnValue:
     years = catalogue.offer_years(current_principal())
@@ -148,7 +146,6 @@ def index() -> ResponseReturnValue:
 
 
 @bp.get("/<int:service_id>")
-@kept
 @requires(Capability.VIEW_SERVICES)
 def show(service_id: int) -> ResponseReturnValue:
     service = db.session.get(Service, service_id)

@@ -32,7 +32,6 @@ from portal.models import (
     Urgency,
 )
 from portal.numbers import whole_number
-from portal.page_cache import kept
 from portal.rendering import render_page
 from portal.support import bp, service, wizard
 from portal.support.forms import (
@@ -195,7 +194,6 @@ def sent(request_id: int) -> ResponseReturnValue:
 
 
 @bp.get("/")
-@kept
 @requires(Capability.VIEW_SUPPORT_REQUESTS)
 def index() -> ResponseReturnValue:
     who = current_principal()

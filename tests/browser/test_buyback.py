@@ -333,27 +333,6 @@ def test_staff_prepare_and_the_head_submits_oakfields_choices(
 # --- 2. the same form without JavaScript -------------------------------------------------------
 
 
-def test_a_category_page_served_again_works_as_when_first_drawn(
-    page: Page, sign_in: SignIn, check_page: CheckPage
-) -> None:
-    # Shown again within the minute, the page is the one the portal kept (portal/page_cache.py),
-    # with this response's nonce and form token: its scripts run under the CSP, and the total
-    # it posts as answers change is accepted. Nothing is saved.
-    sign_in(page, "staff@oakfield.example")
-    open_oakfield(page)
-    category, service = open_category_with_a_service_not_bought(page)
-    before = read_year_total(page)
-    page.reload()
-    expect(h1(page)).to_have_text(category)
-    check_page(page, f"Oakfield's {category}, served again")
-    set_marker(page)
-    buy(page, service)
-    expect(page.locator("#choice-total p")).not_to_contain_text(f"every category: {before}.")
-    assert pence(read_year_total(page)) > pence(before)
-    assert_no_page_load(page, "changing an answer on a page served again")
-    check_page(page, f"Oakfield's {category}, served again, after the total changed")
-
-
 def test_update_total_and_save_work_without_javascript(
     no_js_context: Callable[[], BrowserContext], sign_in: SignIn, page_guard: PageGuard
 ) -> None:

@@ -8,6 +8,7 @@ The portal keeps a page it has drawn for a person and serves it again while none
 tables it read has changed (portal/page_cache.py). Each commit that changes a table moves
 that table's stamp here, in the same transaction (portal/stamps.py). A table gets its row
 the first time it changes; a table with no row has never changed since this migration.
+Both went with the kept pages, and 0019_drop_data_stamps drops the table again.
 """
 
 from collections.abc import Sequence
