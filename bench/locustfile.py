@@ -427,7 +427,8 @@ class HeadTeacher(PortalUser):
         self.task_list: str | None = None
         self.category_path: str | None = None
         # What this person changed in each category (answer, the value it had), changed back
-        # on their next visit there: the data stays as the demo made it, run after run.
+        # on their next visit there. What a run leaves changed is as likely to be Buying as
+        # Not buying, so the schools' choices do not drift one way from run to run.
         self.changed: dict[str, tuple[str, str]] = {}
 
     def _find_choice(self) -> str | None:
