@@ -66,10 +66,12 @@ format: $(STAMPS)/python
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-# The load test (issue #8; README "Benchmarks"): gunicorn and locust against the PostgreSQL
-# database DATABASE_URL names (by default postgresql+psycopg://postgres@127.0.0.1:5432/bench),
-# results in bench/RESULTS.md. `make bench SEED=1` loads the demo data and seed-scale --factor
-# $(FACTOR) first; BENCH_ARGS passes more (e.g. BENCH_ARGS="--duration 30").
+# The benchmark (issue #18; README "Benchmarks"): each page's cost in-process, then gunicorn
+# and locust (a morning before the buy-back deadline, then more and more people) against the
+# PostgreSQL database DATABASE_URL names (by default
+# postgresql+psycopg://postgres@127.0.0.1:5432/bench), results in bench/RESULTS.md, about 15
+# minutes. `make bench SEED=1` loads the demo data and seed-scale --factor $(FACTOR) first;
+# BENCH_ARGS passes more (e.g. BENCH_ARGS="--duration 60 --steps 100,200").
 SEED ?=
 FACTOR ?= 10
 BENCH_ARGS ?=

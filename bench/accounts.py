@@ -25,9 +25,12 @@ from portal.passwords import verify_password
 # too, who also edits services: the demo's only other council account that does).
 JOURNEY_ROLES = (Role.SCHOOL_STAFF, Role.HEAD_TEACHER, Role.CAF_OFFICER, Role.PUBLISHER)
 EDITORS = (Role.PUBLISHER, Role.LA_ADMIN)
-# Plenty for 20 users (each simulated user takes the next account of its role), and few
-# enough to check quickly.
+# Enough for the mixed run's 50 people (each takes the next account of its role); the driver
+# asks for more when its capacity steps need them.
 PER_ROLE = 40
+# Each role's share of the simulated people on a morning before the buy-back deadline: most
+# are school staff and head teachers; a few officers work the queue, fewer publishers edit.
+WEIGHTS = {"school_staff": 8, "head_teacher": 6, "caf_officer": 3, "publisher": 1}
 
 
 def _usable(user: User, moment: Any, known_hashes: dict[str, bool]) -> bool:

@@ -2,18 +2,16 @@
 
 ``/bench/bare`` renders the portal's base layout around an empty main, for nobody signed in,
 so it sends no SQL: what it does is what every page does before its own work (the session,
-the security headers, the navigation, compression). Its throughput is what this machine can
-serve at most through the portal's stack, and each page is measured as a share of it.
+the security headers, the navigation, compression). bench/inprocess.py measures each page's
+cost as a share of it.
 
 ``/bench/bare/signed-in`` renders the same empty layout for the person signed in (their
 navigation), after the checks every signed-in request passes: who they are and what they
-may do, read from the database. It is never kept (portal/page_cache.py), so it is what any
-page drawn for a signed-in person costs before its own work: the floor of a drawn page. A
-kept page skips it (one query for the person and the stamps, no drawing). It is reported
-beside the pages, not judged.
+may do, read from the database. It is what any page costs a signed-in person before its own
+work: the floor of every page.
 
-Only the benchmark's server runs this (``gunicorn 'bench.bare:create_bench_app()'``); the
-product never registers the route.
+Only the benchmark's in-process measurement serves these (``create_bench_app``); the
+product never registers the routes.
 """
 
 from __future__ import annotations

@@ -14,6 +14,20 @@ from urllib.parse import urlencode
 CSRF_TOKEN = re.compile(r'name="csrf_token"[^>]*?value="([^"]+)"')
 # The links from a school's buy-back choice to its categories' pages.
 CATEGORY_LINK = re.compile(r'href="(/buy-back/\d+/categories/\d+)"')
+# The links from the catalogue to its services, and from the queue to its requests.
+SERVICE_LINK = re.compile(r'href="/services/(\d+)[?"]')
+REQUEST_LINK = re.compile(r'href="/support/(\d+)"')
+# A task of a school's buy-back task list: its category's page and its status.
+TASK = re.compile(
+    r'id="category-(\d+)" href="(/buy-back/\d+/categories/\d+)".*?'
+    r'id="category-\1-status">(.*?)</div>',
+    re.DOTALL,
+)
+# The statuses of a category whose every service is answered.
+ANSWERED = ("Completed", "Changed, not yet sent")
+# Each service's prices on a category's page ("price to be agreed": it cannot be bought yet).
+PRICE_HINT = re.compile(r'id="price-(\d+)">(.*?)</div>', re.DOTALL)
+TAG = re.compile(r"<[^>]+>|\s+")
 
 
 def csrf_token(page: str) -> str | None:
@@ -31,7 +45,8 @@ class Form:
     method: str
     fields: list[tuple[str, str]] = field(default_factory=list)
     disabled: set[str] = field(default_factory=set)
-    # Each radio group's values, checked or not, so that a journey can change an answer.
+    # Each radio group's and select's values, chosen or not, so that a journey can change an
+    # answer.
     choices: dict[str, list[str]] = field(default_factory=dict)
 
     def get(self, name: str) -> str | None:
@@ -108,6 +123,7 @@ class _FormReader(HTMLParser):
         if self.select is None or self.form is None:
             return
         value = self.option_value if self.option_value is not None else self.option_text.strip()
+        self.form.choices.setdefault(self.select, []).append(value)
         if self.select_first is None:
             self.select_first = value
         if self.option_selected and not self.select_chosen and not self.select_disabled:
@@ -160,3 +176,42 @@ def form_with_field(page: str, field_name: str) -> Form | None:
         if end < 0:
             return None
         rest = rest[end + len("</form>") :]
+
+
+def text_of(html: str) -> str:
+    """The words of a piece of a page, as a person reads them."""
+    return TAG.sub(" ", html).strip()
+
+
+def tasks(task_list: str) -> list[tuple[str, str]]:
+    """Each category of a buy-back task list: its page, and its status as a person reads it."""
+    return [(path, text_of(status)) for _, path, status in TASK.findall(task_list)]
+
+
+def ready_to_submit(task_list: str) -> bool:
+    """Whether a person would submit from this task list: every category answered, the form
+    there, and something the council does not have yet (never submitted, or changed since)."""
+    statuses = [status for _, status in tasks(task_list)]
+    unsent = 'id="submitted"' not in task_list or 'id="unsent"' in task_list
+    return (
+        bool(statuses)
+        and all(status in ANSWERED for status in statuses)
+        and 'id="submit"' in task_list
+        and unsent
+    )
+
+
+def simple_answers(page: str, form: Form) -> list[str]:
+    """The answers of a category's form that can be changed either way with nothing else to
+    give: a service with one option, a price for the year (no number to type) and a price
+    known, so that "Buying" and "Not buying" are both accepted as they are."""
+    priced = {sid for sid, hint in PRICE_HINT.findall(page) if "price to be agreed" not in hint}
+    sent = {name for name, _ in form.fields}
+    return [
+        name
+        for name in form.choices
+        if name.startswith("answer-")
+        and (sid := name.removeprefix("answer-")) in priced
+        and f"option-{sid}" not in sent
+        and f"quantity-{sid}" not in sent
+    ]

@@ -22,11 +22,9 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import json
 import os
 import pstats
 import random
-import re
 import statistics
 import sys
 import time
@@ -42,31 +40,17 @@ from flask.testing import FlaskClient
 
 from bench.accounts import find_accounts
 from bench.bare import BARE_PATH, SIGNED_IN_PATH, create_bench_app
-from bench.forms import CATEGORY_LINK
+from bench.forms import CATEGORY_LINK, REQUEST_LINK, SERVICE_LINK, csrf_token
+from bench.results import (
+    BARE,
+    SIGNED_IN_LAYOUT,
+    Figure,
+    inprocess_table,
+    inprocess_verdicts,
+    write_figures,
+)
 
 DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/bench"
-CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
-SERVICE_LINK = re.compile(r'href="/services/(\d+)[?"]')
-REQUEST_LINK = re.compile(r'href="/support/(\d+)"')
-
-BARE = "bare layout"
-SIGNED_IN_LAYOUT = "signed-in layout"
-# The main pages of issue #18, in the order the table shows them.
-MAIN_PAGES = (
-    "home",
-    "contacts",
-    "contacts search",
-    "catalogue",
-    "service",
-    "buy-back",
-    "buy-back category",
-    "queue",
-    "support request",
-)
-# Issue #18's targets, as a share of the bare layout's cost.
-LAYOUT_TARGET = 0.60
-PAGE_TARGET = 0.25
-MEDIAN_TARGET = 0.35
 
 
 @dataclass(frozen=True)
@@ -79,18 +63,11 @@ class Page:
     headers: dict[str, str] | None = None
 
 
-@dataclass(frozen=True)
-class Figure:
-    name: str
-    median_ms: float
-    share: float | None  # of the bare layout's median cost; None for the bare layout itself
-
-
 def _csrf(client: FlaskClient, path: str) -> str:
-    found = CSRF.search(client.get(path).get_data(as_text=True))
+    found = csrf_token(client.get(path).get_data(as_text=True))
     if found is None:
         raise SystemExit(f"no CSRF token on {path}")
-    return found.group(1)
+    return found
 
 
 def sign_in(app: Flask, account: dict[str, Any]) -> FlaskClient:
@@ -196,38 +173,6 @@ def measure(
     return figures
 
 
-def verdicts(figures: list[Figure]) -> list[tuple[str, str, bool]]:
-    """Issue #18's targets: (what, the figure, met)."""
-    shares = {f.name: f.share for f in figures if f.share is not None}
-    main = [shares[name] for name in MAIN_PAGES if name in shares]
-    rows = [
-        (
-            f"signed-in layout at {LAYOUT_TARGET:.0%} or more",
-            f"{shares[SIGNED_IN_LAYOUT]:.0%}",
-            shares[SIGNED_IN_LAYOUT] >= LAYOUT_TARGET,
-        ),
-        (
-            f"every main page at {PAGE_TARGET:.0%} or more",
-            f"lowest {min(main):.0%}",
-            min(main) >= PAGE_TARGET,
-        ),
-        (
-            f"the main pages' median at {MEDIAN_TARGET:.0%} or more",
-            f"{statistics.median(main):.0%}",
-            statistics.median(main) >= MEDIAN_TARGET,
-        ),
-    ]
-    return rows
-
-
-def table(figures: list[Figure]) -> str:
-    lines = ["| page | median ms | share of the bare layout |", "| --- | ---: | ---: |"]
-    for figure in figures:
-        share = "\u2013" if figure.share is None else f"{figure.share:.0%}"
-        lines.append(f"| {figure.name} | {figure.median_ms:.2f} | {share} |")
-    return "\n".join(lines)
-
-
 def setup(database_url: str) -> tuple[Flask, dict[str, FlaskClient], list[Page]]:
     os.environ.setdefault("DATABASE_URL", database_url)
     app = create_bench_app({"RATELIMIT_ENABLED": False})
@@ -272,11 +217,11 @@ def main(argv: list[str] | None = None) -> int:
         profile(app, clients, chosen[0], args.rounds)
         return 0
     figures = measure(app, clients, pages, args.rounds)
-    print(table(figures))
-    for what, figure, met in verdicts(figures):
-        print(f"- {what}: {figure}, {'met' if met else 'NOT met'}")
+    print(inprocess_table(figures))
+    for what, result, detail in inprocess_verdicts(figures):
+        print(f"- {what}: {result.strip('*')} ({detail})")
     if args.json:
-        args.json.write_text(json.dumps([f.__dict__ for f in figures], indent=1) + "\n")
+        write_figures(args.json, figures)
     return 0
 
 

@@ -1,28 +1,32 @@
-"""The load test: people using the portal on the morning of the buy-back deadline.
+"""The load test: people using the portal on a morning before the buy-back deadline.
 
-Four kinds of simulated user, each signed in as a real account (bench/accounts.py):
+Four kinds of simulated person, each signed in as a real account (bench/accounts.py), each
+following their role's journey round and round, reading every page for a few seconds before
+the next, and never asking for the same page twice in a row unless something on it changed:
 
-* school staff look up their local contacts (and search them, as htmx does while they type)
-  and browse the services catalogue and a service's page;
-* head teachers open their school's buy-back choice (a task list of categories), open a
-  category, change an answer (htmx asks for the new total) and save it into the draft;
-* CAF officers work their queue: open it, filter it (htmx), open a request;
-* publishers open a service's edit form and save it unchanged.
+* school staff open the home page, their local contacts, search the contacts as they type
+  (htmx asks as the words come), then the services catalogue and a service;
+* head teachers work through their school's buy-back choice: the task list, a category
+  (answering what is unanswered and changing an answer, htmx giving the new total), save it
+  (back to the task list, which shows it saved), then another category; once every category
+  is answered, now and then they submit the choice (purchase order, declaration) and go on;
+* CAF officers open their queue, filter it (htmx), open a request and now and then add a note
+  (acknowledging a new request) or give a request to another officer of its area;
+* publishers open a service's edit form and save it.
 
 Requests are named by page ("home", "contacts search", "buy-back total"...), so locust's
-statistics are per page. A page counts as failed unless it answers as it does for a person:
-200 with its heading, a fragment for htmx, 303 after a successful form.
+statistics are per page. A request counts as failed unless it answers as it does for a person:
+200 with what the page must show, a fragment for htmx, 303 after a successful form. A
+journey that cannot go on (an unexpected page, or the harness asking for a page twice in a
+row) raises, and locust records it with the run's exceptions.
 
 Settings, from the environment (bench/run.py sets them):
 
 * BENCH_ACCOUNTS: the accounts file the driver wrote (else the demo council's accounts);
 * BENCH_SESSIONS: a file of signed-in sessions by account, so that a later run in the same
   benchmark reuses them instead of signing in again (an authenticator code works once);
-* BENCH_THINK: seconds a person pauses between pages, "0.5-1.5" (a range) or "0";
-* BENCH_SIGN_IN: "1" for a run in which the users only sign in (see ``_SignInRun``);
-* BENCH_PAGE: for the ``OnePage`` user, the one page it requests over and over
-  (see ``PAGE_RUNS``), to measure that page's own throughput;
-* BARE path: the ``BareLayout`` user requests only ``/bench/bare`` (bench/bare.py), anonymously.
+* BENCH_THINK: seconds a person reads a page before the next, "2-6" (a range) or "0";
+* BENCH_SIGN_IN: "1" for a run in which the people only sign in (see ``_SignInRun``).
 """
 
 from __future__ import annotations
@@ -44,19 +48,43 @@ from gevent.event import AsyncResult
 from locust import FastHttpUser, between, constant, events, task
 from locust.stats import CSV_STATS_INTERVAL_SEC
 
-from bench.accounts import read_accounts
-from bench.bare import BARE_PATH, SIGNED_IN_PATH
-from bench.forms import CATEGORY_LINK, Form, csrf_token, form_with_field, read_form
-from bench.results import SIGNED_IN_LAYOUT
+from bench.accounts import WEIGHTS, read_accounts
+from bench.forms import (
+    ANSWERED,
+    REQUEST_LINK,
+    SERVICE_LINK,
+    Form,
+    csrf_token,
+    form_with_field,
+    read_form,
+    ready_to_submit,
+    simple_answers,
+    tasks,
+    text_of,
+)
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 SESSION_COOKIE = "session"
 # Words people search the directory for: roles, teams and places in it.
 SEARCHES = ["caf", "family", "early help", "attendance", "youth", "social", "welfare", "north"]
-SERVICE_LINK = re.compile(r'href="/services/(\d+)[?"]')
-REQUEST_LINK = re.compile(r'href="/support/(\d+)"')
+# The notes officers add to a request.
+NOTES = [
+    "Called the school: the family has agreed to a meeting.",
+    "Left a message for the designated safeguarding lead.",
+    "Early help assessment started; next review in four weeks.",
+    "Family support worker to join the next meeting.",
+]
 SCHOOL_CHOICE = re.compile(r"/buy-back/(\d+)$")
 ERROR_SUMMARY = re.compile(r'govuk-error-summary__list">(.*?)</ul>', re.DOTALL)
+# How often a person does the rarer things, once the page that offers them is open.
+SUBMIT_CHANCE = 0.3  # a head teacher whose choice is ready, on the task list
+UPDATE_CHANCE = 0.3  # an officer on a request: a note, or acknowledging a new one
+ACKNOWLEDGE_CHANCE = 0.5  # of those updates, on a new request
+REASSIGN_CHANCE = 0.1  # an officer on a request someone has: giving it to a colleague
+
+
+class HarnessError(Exception):
+    """The simulated person cannot go on as a person would: a fault of the harness."""
 
 
 @events.quit.add_listener
@@ -67,7 +95,7 @@ def _last_csv_write(**_: Any) -> None:
 
 
 def _think() -> Callable[..., float]:
-    spec = os.environ.get("BENCH_THINK", "0.5-1.5")
+    spec = os.environ.get("BENCH_THINK", "2-6")
     low, _, high = spec.partition("-")
     return between(float(low), float(high)) if high else constant(float(low))
 
@@ -78,6 +106,7 @@ def _path(name: str) -> Path | None:
 
 
 ACCOUNTS = read_accounts(_path("BENCH_ACCOUNTS"))
+SIGNING_IN = os.environ.get("BENCH_SIGN_IN") == "1"
 
 
 class SignedInSessions:
@@ -133,10 +162,13 @@ _turns: dict[str, int] = {}
 
 def _next_account(role: str) -> dict[str, Any]:
     accounts = ACCOUNTS[role]
-    # A later run takes the accounts an earlier one signed in, in the same turns, so that it
-    # measures pages, not sign-ins (and asks for no authenticator code twice in 30 seconds).
+    # People take the accounts in turn, in the same order in every run: a run that signs in
+    # more people than the one before signs in the accounts it adds after those already
+    # signed in. A measured run takes only accounts signed in before it, shared if there are
+    # more people than accounts, so that it measures pages, not sign-ins (and asks for no
+    # authenticator code twice in 30 seconds).
     signed_in = [a for a in accounts if SESSIONS.kept(a["email"])]
-    pool = signed_in or accounts
+    pool = accounts if SIGNING_IN else signed_in or accounts
     turn = _turns.get(role, 0)
     _turns[role] = turn + 1
     return pool[turn % len(pool)]
@@ -180,6 +212,8 @@ class PortalUser(FastHttpUser):
         self.account = _next_account(self.role)
         self.host_name = urlsplit(self.host).hostname or "127.0.0.1"
         self.current_url = self.host + "/"
+        # The last whole page asked for: never asked for again straight away (see ``page``).
+        self.last_page: str | None = None
         self.signed_in = self._join_session()
         _SignInRun.started += 1
 
@@ -226,7 +260,12 @@ class PortalUser(FastHttpUser):
     def _enter_security_code(self, secret: str) -> bool:
         totp = pyotp.TOTP(secret)
         for attempt in range(2):
-            page = self.page("security code page", "/sign-in/code", heading="security code")
+            page = self.page(
+                "security code page",
+                "/sign-in/code",
+                heading="security code",
+                changed=attempt > 0,  # a new code to type
+            )
             token = csrf_token(page or "")
             if token is None:
                 return False
@@ -259,8 +298,17 @@ class PortalUser(FastHttpUser):
         heading: str | None = None,
         htmx_target: str | None = None,
         trigger: str | None = None,
+        changed: bool = False,
     ) -> str | None:
-        """GET ``path`` as ``name``: 200 with ``heading`` in it (a fragment if for htmx)."""
+        """GET ``path`` as ``name``: 200 with ``heading`` in it (a fragment if for htmx).
+
+        A whole page is never asked for twice in a row unless ``changed`` (a form sent from
+        it has changed what it shows): people do not reload a page to read it again.
+        """
+        if htmx_target is None:
+            if path == self.last_page and not changed:
+                raise HarnessError(f"{path} asked for twice in a row")
+            self.last_page = path
         headers = self._htmx(htmx_target, trigger) if htmx_target else None
         with self.client.get(
             path, name=name, headers=headers, allow_redirects=False, catch_response=True
@@ -313,7 +361,7 @@ class PortalUser(FastHttpUser):
         return text
 
     def before_each(self) -> bool:
-        """Whether this user is signed in (again, if the session ended) to go on."""
+        """Whether this person is signed in (again, if the session ended) to go on."""
         if not self.signed_in:
             self.signed_in = self._join_session()
         return self.signed_in
@@ -322,7 +370,7 @@ class PortalUser(FastHttpUser):
 def _first_error(page: str) -> str:
     """The first message of a page's error summary, to say why a form was refused."""
     found = ERROR_SUMMARY.search(page)
-    return re.sub(r"<[^>]+>|\s+", " ", found.group(1)).strip() if found else "no error shown"
+    return text_of(found.group(1)) if found else "no error shown"
 
 
 def _location(response: Any) -> str:
@@ -334,64 +382,54 @@ class SchoolStaff(PortalUser):
     """A teacher or SENCO: who to call about a child, and what the council offers."""
 
     role = "school_staff"
-    weight = 8
+    weight = WEIGHTS[role]
 
-    def home(self) -> None:
+    @task
+    def look_up(self) -> None:
+        if not self.before_each():
+            return
         self.page("home", "/", heading="What you can do here")
-
-    def contacts(self) -> str | None:
-        return self.page("contacts", "/contacts/", heading="Local contacts")
-
-    def contacts_search(self) -> None:
-        words = random.choice(SEARCHES)
-        self.page(
-            "contacts search",
-            "/contacts/?" + urlencode({"q": words, "role": "", "area": ""}),
-            htmx_target="results",
-            trigger="q",
-        )
-
-    def catalogue(self) -> str | None:
-        return self.page("catalogue", "/services/", heading="Services for schools")
-
-    def signed_in_layout(self) -> str | None:
-        return self.page(SIGNED_IN_LAYOUT, SIGNED_IN_PATH, heading="Bare layout")
-
-    @task(3)
-    def find_a_contact(self) -> None:
-        if not self.before_each():
-            return
-        self.home()
         self.wait()
-        self.contacts()
+        self.page("contacts", "/contacts/", heading="Local contacts")
         self.wait()
-        self.contacts_search()
-
-    @task(2)
-    def browse_services(self) -> None:
-        if not self.before_each():
-            return
-        catalogue = self.catalogue()
+        self.search_as_typed(random.choice(SEARCHES))
+        self.wait()
+        catalogue = self.page("catalogue", "/services/", heading="Services for schools")
         ids = SERVICE_LINK.findall(catalogue or "")
         if ids:
             self.wait()
             self.page("service", f"/services/{random.choice(ids)}", heading="What is included")
 
+    def search_as_typed(self, words: str) -> None:
+        """htmx asks once typing pauses (300 ms): after the first letters, then the words."""
+        typed = [words[:3], words] if len(words) > 4 else [words]
+        for number, text in enumerate(typed):
+            if number:
+                gevent.sleep(random.uniform(0.5, 1.5))
+            self.page(
+                "contacts search",
+                "/contacts/?" + urlencode({"q": text, "role": "", "area": ""}),
+                htmx_target="results",
+                trigger="q",
+            )
+
 
 class HeadTeacher(PortalUser):
-    """A head teacher choosing next year's traded services as the deadline nears."""
+    """A head teacher completing and submitting next year's buy-back choice."""
 
     role = "head_teacher"
-    weight = 6
+    weight = WEIGHTS[role]
 
     def on_start(self) -> None:
         super().on_start()
         self.choice_path: str | None = None
-        self.categories: list[str] | None = None  # the choice's categories' pages
+        # The task list as this person last saw it (None: to be asked for).
+        self.task_list: str | None = None
         self.category_path: str | None = None
-        # The category and answer this person last changed, and the option it had, to
-        # change it back.
-        self.changed: tuple[str, str, str | None] | None = None
+        # What this person changed in each category (answer, the value it had), changed back
+        # on their next visit there. What a run leaves changed is as likely to be Buying as
+        # Not buying, so the schools' choices do not drift one way from run to run.
+        self.changed: dict[str, tuple[str, str]] = {}
 
     def _find_choice(self) -> str | None:
         with self.client.get(
@@ -403,38 +441,45 @@ class HeadTeacher(PortalUser):
                 return None
             return location
 
-    def buyback(self) -> str | None:
-        if self.choice_path is None:
-            self.choice_path = self._find_choice()
-        if self.choice_path is None:
-            return None
-        return self.page("buy-back", self.choice_path, heading="Buy-back for")
-
-    def buyback_category(self, path: str | None = None) -> str | None:
-        """A category of the school's choice: ``path``, or one of them at random."""
-        if self.categories is None:
-            self.categories = CATEGORY_LINK.findall(self.buyback() or "")
-        self.category_path = path or (random.choice(self.categories) if self.categories else None)
-        if self.category_path is None:
-            return None
-        return self.page("buy-back category", self.category_path, heading="Back to your choices")
-
     @task
-    def choose_and_save(self) -> None:
+    def work_on_the_choice(self) -> None:
         if not self.before_each():
             return
-        self.categories = CATEGORY_LINK.findall(self.buyback() or "")
-        self.wait()
-        # The category this person last changed, to change it back; else any of them.
-        path = self.changed[0] if self.changed else None
-        page = self.buyback_category(path)
-        path = self.category_path
+        if self.choice_path is None:
+            self.choice_path = self._find_choice()
+            if self.choice_path is None:
+                return
+        if self.task_list is None:
+            self.task_list = self.page("buy-back", self.choice_path, heading="Buy-back for")
+            if self.task_list is None:
+                return
+            self.wait()
+        if ready_to_submit(self.task_list) and random.random() < SUBMIT_CHANCE:
+            self.submit()
+            return
+        self.choose_a_category()
+
+    def choose_a_category(self) -> None:
+        categories = tasks(self.task_list or "")
+        left = [path for path, status in categories if status not in ANSWERED]
+        # Another category than the last: the first not yet answered, else any.
+        others = [path for path, _ in categories if path != self.category_path] or [
+            path for path, _ in categories
+        ]
+        if not others:
+            raise HarnessError(f"no category on {self.choice_path}")
+        self.category_path = path = (
+            left[0] if left and left[0] != self.category_path else random.choice(others)
+        )
+        # Whatever happens next, the task list this person saw is not the one they return to.
+        self.task_list = None
+        page = self.page("buy-back category", path, heading="Back to your choices")
         form = read_form(page or "", "choices")
-        if path is None or form is None or form.disabled:
+        if form is None or form.disabled:
             # Read-only (the window is not open for this school): looking is all they do.
             return
         self.wait()
-        self._change_an_answer(path, form)
+        self._answer(path, page or "", form)
         with self.post_form(
             "buy-back total",
             path,
@@ -450,49 +495,73 @@ class HeadTeacher(PortalUser):
         with self.post_form("buy-back save", path, form.body(action="save")) as saved:
             text = saved.text or ""
             if saved.status_code == 303 and _location(saved) == self.choice_path:
-                self.page("buy-back", self.choice_path, heading="saved as a draft")
+                saved_to = self.choice_path
             elif saved.status_code == 200 and "Someone else has just saved" in text:
                 # Two people of one school saving one category at once (only when there are
-                # fewer head teachers than simulated ones): the portal's answer, not an error.
+                # more simulated head teachers than schools): the portal's answer, not an error.
                 saved.request_meta["name"] = "buy-back save (conflict)"
                 saved.success()
+                return
             else:
                 saved.failure(f"{saved.status_code}: draft not saved: {_first_error(text)}")
+                return
+        self.task_list = self.page("buy-back", saved_to, heading="saved as a draft")
 
-    def _change_an_answer(self, path: str, form: Form) -> None:
-        """Change one answer as a person would (and back again on the next visit)."""
-        if self.changed is not None and form.get(self.changed[1]) == "no":
-            _, answer, option = self.changed
-            form.set(answer, "buy")
-            if option is not None:
-                # Not buying cleared the option: choose the one that was bought again.
-                form.set(answer.replace("answer-", "option-", 1), option)
-            self.changed = None
+    def _answer(self, path: str, page: str, form: Form) -> None:
+        """Answer what is unanswered (not buying), and change one answer as a person would:
+        the one changed here last time back again, else a service's buying or not."""
+        answers = [name for name in form.choices if name.startswith("answer-")]
+        for name in answers:
+            if form.get(name) is None:
+                form.set(name, "no")
+        if path in self.changed:
+            name, value = self.changed.pop(path)
+            form.set(name, value)
             return
-        self.changed = None
-        buying = [
-            name for name, value in form.fields if name.startswith("answer-") and value == "buy"
-        ]
-        if buying:
-            answer = random.choice(buying)
-            self.changed = (path, answer, form.get(answer.replace("answer-", "option-", 1)))
-            form.set(answer, "no")
+        simple = simple_answers(page, form)
+        if simple:
+            name = random.choice(simple)
+            value = form.get(name) or "no"
+            self.changed[path] = (name, value)
+            form.set(name, "no" if value == "buy" else "buy")
+
+    def submit(self) -> None:
+        """Submit the choice from the task list, as its form asks, and go on."""
+        form = read_form(self.task_list or "", "submit")
+        if form is None or self.choice_path is None:
+            raise HarnessError(f"no submit form on {self.choice_path}")
+        form.set("declaration", "yes")
+        if random.random() < 0.5:
+            form.set("purchase_order", f"PO-{random.randint(10000, 99999)}")
+        self.task_list = None
+        with self.post_form("buy-back submit", self.choice_path, form.body()) as sent:
+            text = sent.text or ""
+            confirmation = _location(sent)
+            if sent.status_code == 303 and "/submissions/" in confirmation:
+                pass
+            elif sent.status_code == 200 and "Someone else has just saved" in text:
+                # The task list again, as it now stands: the person reads it and goes on.
+                sent.request_meta["name"] = "buy-back submit (conflict)"
+                sent.success()
+                self.task_list = text
+                return
+            else:
+                sent.failure(f"{sent.status_code}: not submitted: {_first_error(text)}")
+                return
+        self.page("buy-back confirmation", confirmation, heading="Choices submitted")
 
 
 class CafOfficer(PortalUser):
     """A CAF officer working through the area's queue of support requests."""
 
     role = "caf_officer"
-    weight = 4
-
-    def queue(self) -> str | None:
-        return self.page("queue", "/support/", heading="Support queue")
+    weight = WEIGHTS[role]
 
     @task
     def work_the_queue(self) -> None:
         if not self.before_each():
             return
-        queue = self.queue()
+        queue = self.page("queue", "/support/", heading="Support queue")
         self.wait()
         urgency = random.choice(["urgent", "soon", "routine"])
         filtered = self.page(
@@ -502,16 +571,68 @@ class CafOfficer(PortalUser):
             trigger="urgency",
         )
         ids = REQUEST_LINK.findall(filtered or "") or REQUEST_LINK.findall(queue or "")
-        if ids:
+        if not ids:
+            return
+        self.wait()
+        path = f"/support/{random.choice(ids)}"
+        page = self.page("support request", path, heading="Timeline")
+        if page is None:
+            return
+        chance = random.random()
+        if chance < UPDATE_CHANCE:
             self.wait()
-            self.page("support request", f"/support/{random.choice(ids)}", heading="Timeline")
+            self.update(path, page)
+        elif chance < UPDATE_CHANCE + REASSIGN_CHANCE:
+            self.wait()
+            self.reassign(path, page)
+
+    def update(self, path: str, page: str) -> None:
+        """A note (for the school, or the council only); on a new request, now and then
+        acknowledging it with the note."""
+        form = form_with_field(page, "version")
+        if form is None:
+            return  # closed or redirected: nothing more can be recorded
+        actions = form.choices.get("action", [])
+        acknowledge = "acknowledged" in actions and random.random() < ACKNOWLEDGE_CHANCE
+        form.set("action", "acknowledged" if acknowledge else "note")
+        form.set("note", random.choice(NOTES))
+        form.set("shared", random.choice(["school", "council"]))
+        with self.post_form("support update", path, form.body()) as sent:
+            text = sent.text or ""
+            if sent.status_code == 303 and _location(sent) == path:
+                pass
+            elif sent.status_code == 200 and "Someone else has just updated" in text:
+                sent.request_meta["name"] = "support update (conflict)"
+                sent.success()
+                return
+            else:
+                sent.failure(f"{sent.status_code}: update not saved: {_first_error(text)}")
+                return
+        self.page("support request", path, heading="Your update has been saved.", changed=True)
+
+    def reassign(self, path: str, page: str) -> None:
+        """Give a request someone has to another officer of its area (those nobody has yet
+        stay in the queue for whoever takes them)."""
+        form = form_with_field(page, "officer")
+        current = form.get("officer") if form else None
+        if form is None or not current:
+            return
+        others = [value for value in form.choices.get("officer", []) if value not in ("", current)]
+        if not others:
+            return
+        form.set("officer", random.choice(others))
+        with self.post_form("support assign", f"{path}/assign", form.body()) as sent:
+            if sent.status_code != 303 or _location(sent) != path:
+                sent.failure(f"{sent.status_code}: not assigned: {_first_error(sent.text or '')}")
+                return
+        self.page("support request", path, heading="This request is", changed=True)
 
 
 class Publisher(PortalUser):
     """A service publisher keeping a service's description up to date."""
 
     role = "publisher"
-    weight = 2
+    weight = WEIGHTS[role]
 
     @task
     def edit_a_service(self) -> None:
@@ -537,53 +658,12 @@ class Publisher(PortalUser):
         self.page("service offers", f"/services/{service_id}/offers", heading="has been updated")
 
 
-class BareLayout(FastHttpUser):
-    """Nobody signed in, asking for the bare layout: the machine's ceiling."""
-
-    wait_time = constant(0)
-
-    @task
-    def bare(self) -> None:
-        with self.client.get(BARE_PATH, name="bare layout", catch_response=True) as response:
-            if response.status_code != 200 or "Bare layout" not in (response.text or ""):
-                response.failure(f"{response.status_code}: not the bare layout")
-
-
-# Each main page of issue #8, as the person who uses it: (user class, the method that asks).
-PAGE_RUNS: dict[str, tuple[type[PortalUser], str]] = {
-    "home": (SchoolStaff, "home"),
-    "contacts": (SchoolStaff, "contacts"),
-    "contacts search": (SchoolStaff, "contacts_search"),
-    "catalogue": (SchoolStaff, "catalogue"),
-    "buy-back": (HeadTeacher, "buyback"),
-    "buy-back category": (HeadTeacher, "buyback_category"),
-    "queue": (CafOfficer, "queue"),
-    SIGNED_IN_LAYOUT: (SchoolStaff, "signed_in_layout"),
-}
-
-
-def _one_page_user(page: str) -> type[PortalUser]:
-    base, method = PAGE_RUNS[page]
-
-    def ask(user: PortalUser) -> None:
-        if user.before_each():
-            getattr(user, method)()
-
-    user = type("OnePage", (base,), {"wait_time": constant(0), "__module__": __name__})
-    # Set after the class is made: locust's metaclass would add the journeys of ``base``.
-    user.tasks = [ask]
-    return user
-
-
-if os.environ.get("BENCH_PAGE"):
-    OnePage = _one_page_user(os.environ["BENCH_PAGE"])
-
-
 class _SignInRun:
-    """BENCH_SIGN_IN=1: the users of the mix sign in, and once all have, the run is over.
+    """BENCH_SIGN_IN=1: the people sign in, and once all have, the run is over.
 
-    The driver runs this before the mixed run, so that the mixed run measures pages, not a
-    burst of password hashing, and every later run finds its users' sessions ready.
+    The driver runs this before the mixed run (the sign-in burst it reports) and before each
+    capacity step (for the accounts the step adds), so that the measured runs measure pages,
+    not a burst of password hashing, and find their people's sessions ready.
     """
 
     started = 0
@@ -599,6 +679,6 @@ class _SignInRun:
         gevent.sleep(0.5)
 
 
-if os.environ.get("BENCH_SIGN_IN") == "1":
+if SIGNING_IN:
     for _journeys in (SchoolStaff, HeadTeacher, CafOfficer, Publisher):
         _journeys.tasks = [_SignInRun.ask]

@@ -1,19 +1,23 @@
-"""`make bench`: the load test of issue #8, from an empty shell to bench/RESULTS.md.
+"""`make bench`: the benchmark of issue #18, from an empty shell to bench/RESULTS.md.
 
-    .venv/bin/python -m bench.run [--seed [--factor 10]] [--duration 60] [--page-duration 30]
+    .venv/bin/python -m bench.run [--seed [--factor 10]] [--duration 180] [--steps 75,100,...]
 
 1. Checks that DATABASE_URL names PostgreSQL (by default the local database ``bench``:
    ``postgresql+psycopg://postgres@127.0.0.1:5432/bench``) and migrates it; with ``--seed``,
    loads the demo data and, where the command exists, ``seed-scale --factor N`` on top.
-2. Reads the accounts the simulated users sign in as (bench/accounts.py) and the data's size.
-3. Serves the portal with gunicorn (four worker processes a core, of one thread), with rate limits
-   off: every simulated user signs in from 127.0.0.1, which the sign-in limit would refuse.
-4. Runs locust headless: the users sign in, then go about the mixed journeys (latency per
-   page); then the bare layout, each main page on its own, and the bare layout again
-   (throughput, page by page).
-5. Writes bench/RESULTS.md (bench/results.py) and prints the verdicts.
+2. Reads the accounts the simulated people sign in as (bench/accounts.py) and the data's size.
+3. Measures each main page's cost in-process against the bare layout's (bench/inprocess.py),
+   while nothing else of the benchmark runs.
+4. Serves the portal with gunicorn (four worker processes a core, of one thread), with rate limits
+   off: every simulated person signs in from 127.0.0.1, which the sign-in limit would refuse.
+5. Runs locust headless: the mixed run's people sign in (the sign-in burst), then follow their
+   journeys for a morning before the deadline (latency per page); then more and more people,
+   a short run each, until a page's p95 reaches the target or a request fails (capacity).
+6. Writes bench/RESULTS.md (bench/results.py), with bench/FINDINGS.md after it, and prints
+   the verdicts.
 
-Scratch files (locust's CSV and logs, the accounts, the signed-in sessions) go to bench/out/.
+Scratch files (locust's CSV and logs, the in-process figures, the accounts, the signed-in
+sessions) go to bench/out/.
 """
 
 from __future__ import annotations
@@ -39,18 +43,18 @@ from redis.exceptions import RedisError
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 
-from bench.accounts import find_accounts, write_accounts
+from bench.accounts import PER_ROLE, WEIGHTS, find_accounts, write_accounts
 from bench.results import (
-    MAIN_PAGES,
-    SIGNED_IN_LAYOUT,
     Report,
     Run,
+    Step,
+    read_figures,
     read_run,
     render,
+    step_met,
     verdicts,
 )
 from portal import create_app
-from portal.config import from_environment
 from portal.db import db
 from portal.models import (
     AuditEvent,
@@ -73,21 +77,24 @@ from portal.scale import FIRST_URN
 ROOT = Path(__file__).resolve().parent.parent
 HERE = ROOT / "bench"
 DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/bench"
-# Production runs Redis beside the app servers (rate limits, the job queue, kept pages shared
-# between workers): so does the benchmark, in a database of its own.
+# Production runs Redis beside the app servers (rate limits, the job queue): so does the
+# benchmark, in a database of its own.
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/13"
-MIXED_USERS = ("SchoolStaff", "HeadTeacher", "CafOfficer", "Publisher")
+PEOPLE = ("SchoolStaff", "HeadTeacher", "CafOfficer", "Publisher")
 JOURNEY_LABELS = {
     "school_staff": "school staff",
     "head_teacher": "head teachers",
     "caf_officer": "CAF officers",
     "publisher": "publishers",
 }
-# Users start five a second in the mixed run, so that their sign-ins (argon2id, on purpose
-# slow) are spread out as a morning's would be.
+# People start five a second in the sign-in burst and the mixed run, so that their sign-ins
+# (argon2id, on purpose slow) are spread out as a morning's would be.
 SPAWN_RATE = 5
-# The sign-in run ends once every user has signed in; this is only its limit.
+# Accounts a capacity step adds sign in faster: that run is not measured, only waited for.
+STEP_SIGN_IN_RATE = 25
+# A sign-in run ends once every person has signed in; this is only its limit.
 SIGN_IN_LIMIT = 120
+DEFAULT_STEPS = "75,100,150,200,300,400,600,800"
 # What the data size counts: the tables the pages read.
 TABLES: dict[str, Any] = {
     "schools": School,
@@ -240,7 +247,8 @@ def _port_free(port: int) -> bool:
 
 
 class Server:
-    """gunicorn serving the portal with the bare-layout route, for the length of the runs."""
+    """gunicorn serving the portal as production does (``wsgi:app``), for the length of the
+    runs."""
 
     def __init__(self, env: dict[str, str], port: int, workers: int, threads: int, log: Path):
         self.env, self.port, self.workers, self.threads, self.log = env, port, workers, threads, log
@@ -263,7 +271,7 @@ class Server:
                 str(self.threads),
                 "--bind",
                 f"127.0.0.1:{self.port}",
-                "bench.bare:create_bench_app()",
+                "wsgi:app",
             ],
             env=self.env,
             cwd=ROOT,
@@ -284,8 +292,9 @@ class Server:
         raise BenchError(f"gunicorn did not answer within a minute: see {self.log}")
 
     def _warm_workers(self) -> int:
-        # Each worker compiles the templates before its first request (gunicorn.conf.py);
-        # measuring while some still do would time the machine's start, not the portal.
+        # Each worker compiles the templates and readies the password check before its
+        # first request, then logs WARM_LOG (gunicorn.conf.py); measuring while some still
+        # do would time the machine's start, not the portal.
         return self.log.read_text(errors="replace").count(WARM_LOG)
 
     def __exit__(self, *_: object) -> None:
@@ -300,7 +309,6 @@ class Server:
 
 def run_locust(
     name: str,
-    users_classes: tuple[str, ...],
     *,
     host: str,
     env: dict[str, str],
@@ -309,22 +317,21 @@ def run_locust(
     spawn_rate: float,
     seconds: int,
     think: str,
-    page: str | None = None,
     sign_in: bool = False,
+    reset_stats: bool = False,
 ) -> Run:
-    """One headless locust run; its statistics as locust's CSV gives them."""
+    """One headless locust run of the four kinds of people; its statistics as locust's CSV
+    gives them (with ``reset_stats``, from the moment the last person has started)."""
     prefix = out / name
     run_env = env | {
         "BENCH_ACCOUNTS": str(out / "accounts.json"),
         "BENCH_SESSIONS": str(out / "sessions.json"),
         "BENCH_THINK": think,
     }
-    if page:
-        run_env["BENCH_PAGE"] = page
     if sign_in:
         run_env["BENCH_SIGN_IN"] = "1"
     length = "until signed in" if sign_in else f"for {seconds} s"
-    print(f"bench: {name}: {users} users {length}", flush=True)
+    print(f"bench: {name}: {users} people {length}", flush=True)
     with (out / f"{name}.log").open("w") as log:
         subprocess.run(
             [
@@ -345,10 +352,11 @@ def run_locust(
                 "--csv",
                 str(prefix),
                 "--only-summary",
+                *(["--reset-stats"] if reset_stats else []),
                 # Failures are reported in RESULTS.md, not by locust's exit code.
                 "--exit-code-on-error",
                 "0",
-                *users_classes,
+                *PEOPLE,
             ],
             env=run_env,
             cwd=ROOT,
@@ -362,21 +370,82 @@ def run_locust(
     return read_run(prefix)
 
 
-def _slug(page: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", page.lower()).strip("-")
+def measure_in_process(env: dict[str, str], out: Path, rounds: int) -> Path:
+    """bench/inprocess.py on the same database, in a process of its own; its figures' file."""
+    figures = out / "inprocess.json"
+    print(f"bench: in-process, {rounds} rounds of every main page", flush=True)
+    with (out / "inprocess.log").open("w") as log:
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "bench.inprocess",
+                "--rounds",
+                str(rounds),
+                "--json",
+                str(figures),
+            ],
+            env=env,
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            check=False,
+        )
+    if done.returncode != 0 or not figures.exists():
+        raise BenchError(f"the in-process measurement failed: see {out / 'inprocess.log'}")
+    return figures
+
+
+def accounts_needed(people: int) -> int:
+    """Accounts to find for each role so that ``people`` need share none: the largest role's
+    share of them (and never fewer than the usual)."""
+    return max(PER_ROLE, -(-people * max(WEIGHTS.values()) // sum(WEIGHTS.values())) + 1)
+
+
+def _steps(text: str) -> list[int]:
+    try:
+        steps = sorted({int(part) for part in text.split(",") if part.strip()})
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"not a list of numbers: {text!r}") from error
+    if any(step <= 0 for step in steps):
+        raise argparse.ArgumentTypeError("every step is a number of people above 0")
+    return steps
 
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="make bench", description=__doc__.split("\n")[0])
     parser.add_argument("--seed", action="store_true", help="load the data first")
     parser.add_argument("--factor", type=float, default=10, help="seed-scale's factor (10)")
-    parser.add_argument("--users", type=int, default=20, help="concurrent users (20)")
-    parser.add_argument("--duration", type=int, default=60, help="seconds of the mixed run (60)")
     parser.add_argument(
-        "--page-duration", type=int, default=30, help="seconds of each page-by-page run (30)"
+        "--users", type=int, default=50, help="people in the sign-in burst and mixed run (50)"
     )
     parser.add_argument(
-        "--think", default="0.5-1.5", help="seconds between a person's pages, e.g. 0.5-1.5 or 0"
+        "--duration", type=int, default=180, help="seconds of the mixed run, after its ramp (180)"
+    )
+    parser.add_argument(
+        "--think",
+        default="2-6",
+        help="seconds a person reads a page before the next, e.g. 2-6 (the default) or 0",
+    )
+    parser.add_argument(
+        "--steps",
+        type=_steps,
+        default=_steps(DEFAULT_STEPS),
+        help=f"people in each capacity step, until one fails ({DEFAULT_STEPS}); '' for none",
+    )
+    parser.add_argument(
+        "--all-steps",
+        action="store_true",
+        help="run every step, even after one has failed (to see how the latency grows)",
+    )
+    parser.add_argument(
+        "--step-duration", type=int, default=45, help="seconds of each step, after its ramp (45)"
+    )
+    parser.add_argument(
+        "--ramp", type=int, default=10, help="seconds in which a step's people start (10)"
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=200, help="rounds of the in-process measurement (200)"
     )
     # Processes, not threads: a page is mostly Python, and threads of one process share its
     # interpreter lock, so a heavy page held up every light one beside it (p95 of the mixed
@@ -419,70 +488,95 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _bench(args: argparse.Namespace, url: str, env: dict[str, str]) -> int:
+    started = time.monotonic()
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
     for stale in [*out.glob("*.csv"), *out.glob("*.log"), out / "sessions.json"]:
         stale.unlink(missing_ok=True)
     machine = machine_facts(_read("/proc/cpuinfo"), _read("/proc/meminfo"), _read("/proc/loadavg"))
     how_seeded = prepare_database(env, url, args.seed, args.factor)
+    most = max([args.users, *args.steps])
     with portal(url):
-        accounts = find_accounts()
+        accounts = find_accounts(per_role=accounts_needed(most))
         data = data_size()
         machine["PostgreSQL"] = str(db.session.scalar(text("SHOW server_version")))
     write_accounts(out / "accounts.json", accounts)
     missing = [role for role, found in accounts.items() if not found]
     if missing:
         raise BenchError(f"no account to sign in as for: {', '.join(missing)}")
+    figures = read_figures(measure_in_process(env, out, args.rounds))
 
+    weights = ", ".join(f"{JOURNEY_LABELS[role]} {weight}" for role, weight in WEIGHTS.items())
     settings = {
-        "users": str(args.users),
-        "server": f"gunicorn, {args.workers} workers, {args.threads} threads, "
-        "`bench.bare:create_bench_app()` on 127.0.0.1",
+        "in-process": f"bench/inprocess.py, {args.rounds} interleaved rounds, before the load "
+        "and with no server running",
+        "server": f"gunicorn, {args.workers} workers of {args.threads} "
+        f"thread{'s' if args.threads != 1 else ''}, `wsgi:app` on 127.0.0.1",
         "portal settings": "PORTAL_ENV=development; RATELIMIT_ENABLED=false (every simulated "
-        "user signs in from one address); LOG_LEVEL=WARNING; "
-        f"PAGE_CACHE_MB={from_environment(str(ROOT / 'instance'))['PAGE_CACHE_MB']}"
-        " (pages kept for reuse, per worker; 0 keeps none)",
+        "person signs in from one address); LOG_LEVEL=WARNING",
         "database": make_url(url).render_as_string(hide_password=True),
-        "redis": env.get("REDIS_URL") or "none (each worker keeps its own pages)",
+        "redis": env.get("REDIS_URL") or "none",
         "data": how_seeded,
         "accounts": ", ".join(
             f"{len(accounts[role])} {label}" for role, label in JOURNEY_LABELS.items()
-        ),
-        "signing in": f"the mixed run's users, starting {SPAWN_RATE} a second, each account "
-        "once; their sessions serve every later run",
-        "mixed run": f"{args.duration} s; {args.think} s between a person's pages; weights "
-        "school staff 8, head teachers 6, CAF officers 4, publishers 2",
-        "page-by-page runs": f"{args.page_duration} s each, no pauses, "
-        "every user already signed in",
+        )
+        + " (more people than accounts of a role share them)",
+        "people": f"weights {weights}; {args.think} s reading each page",
+        "signing in": f"the mixed run's {args.users} people, starting {SPAWN_RATE} a second, "
+        "each account once; their sessions serve every later run",
+        "mixed run": f"{args.users} people for {args.duration} s, counted from when the last "
+        f"has started ({SPAWN_RATE} a second)",
+        "capacity steps": f"{', '.join(map(str, args.steps)) or 'none'} people, until one "
+        f"fails; each {args.step_duration} s, counted after a {args.ramp} s ramp; the accounts "
+        f"a step adds sign in before it ({STEP_SIGN_IN_RATE} a second, not measured)",
         "load generator": "locust (FastHttpUser), one process on the same machine",
     }
-    common: dict[str, Any] = {"env": env, "out": out, "users": args.users}
+    common: dict[str, Any] = {"env": env, "out": out, "think": args.think}
+    steps: list[Step] = []
     with Server(env, args.port, args.workers, args.threads, out / "gunicorn.log") as server:
         common["host"] = server.url
         signing_in = run_locust(
             "sign-in",
-            MIXED_USERS,
+            users=args.users,
             spawn_rate=SPAWN_RATE,
             seconds=SIGN_IN_LIMIT,
-            think="0",
             sign_in=True,
             **common,
         )
         mixed = run_locust(
             "mixed",
-            MIXED_USERS,
+            users=args.users,
             spawn_rate=SPAWN_RATE,
-            seconds=args.duration,
-            think=args.think,
+            seconds=args.duration + -(-args.users // SPAWN_RATE),
+            reset_stats=True,
             **common,
         )
-        at_once = {"spawn_rate": args.users, "seconds": args.page_duration, "think": "0"}
-        bare = [run_locust("bare-before", ("BareLayout",), **at_once, **common)]
-        pages = {
-            page: run_locust(f"page-{_slug(page)}", ("OnePage",), page=page, **at_once, **common)
-            for page in (SIGNED_IN_LAYOUT, *MAIN_PAGES)
-        }
-        bare.append(run_locust("bare-after", ("BareLayout",), **at_once, **common))
+        met = step_met(Step(args.users, mixed))
+        for people in args.steps:
+            if not (met or args.all_steps):
+                break
+            step_sign_in = run_locust(
+                f"sign-in-{people}",
+                users=people,
+                spawn_rate=STEP_SIGN_IN_RATE,
+                seconds=max(SIGN_IN_LIMIT, people // 2),
+                sign_in=True,
+                **common,
+            )
+            step = Step(
+                people,
+                run_locust(
+                    f"step-{people}",
+                    users=people,
+                    spawn_rate=max(1, -(-people // max(1, args.ramp))),
+                    seconds=args.ramp + args.step_duration,
+                    reset_stats=True,
+                    **common,
+                ),
+                signing_in=step_sign_in,
+            )
+            steps.append(step)
+            met = step_met(step)
     machine["load average after the run"] = " ".join(_read("/proc/loadavg").split()[:3])
 
     report = Report(
@@ -490,15 +584,16 @@ def _bench(args: argparse.Namespace, url: str, env: dict[str, str]) -> int:
         machine=machine,
         data=data,
         settings=settings,
-        mixed=mixed,
+        inprocess=figures,
         signing_in=signing_in,
-        bare=bare,
-        pages=pages,
+        mixed=mixed,
+        mixed_users=args.users,
+        steps=steps,
     )
     findings = HERE / "FINDINGS.md"
     notes = findings.read_text() if findings.exists() else ""
     args.output.write_text(render(report, notes) + "\n")
-    print(f"bench: wrote {args.output}")
+    print(f"bench: wrote {args.output} in {(time.monotonic() - started) / 60:.1f} minutes")
     for target, result, detail in verdicts(report):
         print(f"  {target}: {result.strip('*')} ({detail})")
     return 0
