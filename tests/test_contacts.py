@@ -221,6 +221,23 @@ def test_filters_return_exactly_the_matching_contacts(staff, session, data) -> N
     assert sorted(shown) == sorted(expected)
 
 
+def test_the_area_filter_names_the_areas_as_they_are_now(client_for, session) -> None:  # type: ignore[no-untyped-def]
+    """The filters are drawn once for each list of areas (portal/components.py): a renamed
+    area is a new list, drawn afresh."""
+    admin = client_for("la_admin")
+
+    def options() -> list[str]:
+        page = soup(admin.get("/contacts/"))
+        return [option.get_text(strip=True) for option in page.select("#area option")]
+
+    assert "North" in options()
+    north = session.scalars(select(Area).where(Area.code == "north")).one()
+    north.name = "North Warwickshire"
+    session.commit()
+    now = options()
+    assert "North Warwickshire" in now and "North" not in now
+
+
 def test_unknown_filter_values_are_ignored_not_errors(client_for) -> None:  # type: ignore[no-untyped-def]
     response = client_for("school_staff").get("/contacts/?role=wizard&area=mars&page=x")
     assert response.status_code == 200

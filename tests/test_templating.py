@@ -54,3 +54,45 @@ def test_a_page_without_a_back_link_has_no_empty_landmark(client) -> None:  # ty
     page = BeautifulSoup(client.get("/sign-in").get_data(as_text=True), "html.parser")
     assert page.select(".govuk-back-link") == []
     assert page.select('nav[aria-label="Back"]') == []
+
+
+# --- GOV.UK components drawn once per set of parameters ----------------------------------------
+
+
+def test_a_kept_component_is_what_its_macro_draws_for_exactly_those_parameters(app) -> None:  # type: ignore[no-untyped-def]
+    """portal/components.py keeps what a macro drew, keyed on its parameters: each set of
+    parameters must give what the macro itself gives for them, however many were drawn
+    before, with text and markup that read the same kept apart."""
+    from markupsafe import Markup
+
+    from portal.components import govuk_component
+
+    macro = app.jinja_env.from_string(
+        '{% from "govuk_frontend_jinja/components/select/macro.html" import govukSelect %}'
+        "{{ govukSelect(params) }}"
+    )
+
+    def select(chosen: str, text: str) -> dict[str, object]:
+        return {
+            "id": "area",
+            "name": "area",
+            "label": {"text": "Area"},
+            "items": [
+                {"value": "1", "text": text, "selected": chosen == "1"},
+                {"value": "2", "text": "Rugby", "selected": chosen == "2"},
+            ],
+        }
+
+    variants = [
+        select("1", "North"),
+        select("2", "North"),
+        select("2", "North Warwickshire"),
+        select("1", "<b>North</b>"),
+        select("1", Markup("<b>North</b>")),
+    ]
+    with app.test_request_context():
+        for _ in range(2):  # drawn, then kept
+            drawn = [govuk_component("select", params) for params in variants]
+            assert drawn == [macro.render(params=params) for params in variants]
+    assert len(set(drawn)) == len(variants)
+    assert "&lt;b&gt;North" in drawn[3] and "<b>North</b>" in drawn[4]
