@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
+from typing import Any
 
 from flask import Response, abort, current_app, flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.orm import selectinload
 
 from portal.access import (
@@ -18,6 +20,7 @@ from portal.access import (
     requires,
     school_scope,
     visible_area_ids,
+    visible_school_names,
 )
 from portal.contacts import bp, letters
 from portal.contacts.forms import ConfirmForm, ContactForm, SendLettersForm
@@ -45,11 +48,16 @@ from portal.models import Area, AuditEvent, Contact, ContactRole, School
 from portal.numbers import record_id
 from portal.page_cache import kept
 from portal.pagination import paginate
-from portal.rendering import render_page
+from portal.rendering import drawing_fragment, render_page
 
 
 def _areas() -> list[Area]:
     return list(db.session.scalars(select(Area).order_by(Area.name)))
+
+
+def _area_names() -> Sequence[Row[tuple[int, str]]]:
+    """Each area's id and name, in name order: what a page that names areas reads of them."""
+    return db.session.execute(select(Area.id, Area.name).order_by(Area.name)).all()
 
 
 def _my_areas(who: Principal, areas: list[Area]) -> list[Area]:
@@ -76,35 +84,30 @@ def index() -> ResponseReturnValue:
     criteria = ContactSearch.from_args(request.args)
     if not can(Capability.EDIT_CONTACTS):
         criteria = replace(criteria, include_retired=False)
-    areas = _areas()
-    mine = _my_areas(who, areas)
+    my_area_ids = visible_area_ids(who) or frozenset()
     # With nothing searched for, a person with areas sees their own contacts, grouped;
     # council-wide staff, and anyone searching, see the matching directory, paged.
-    show_mine = bool(mine) and not criteria.is_active
-    context = {
-        "criteria": criteria,
-        "role_items": [{"value": "", "text": "Any role"}]
-        + [
+    show_mine = bool(my_area_ids) and not criteria.is_active
+    context: dict[str, Any] = {"criteria": criteria, "show_mine": show_mine}
+    # A search as someone types asks for its results alone: no filters, no areas to name.
+    if show_mine or not drawing_fragment():
+        areas = _area_names()
+        context["my_areas"] = [area for area in areas if area.id in my_area_ids]
+        context["role_items"] = [{"value": "", "text": "Any role"}] + [
             {"value": role.value, "text": role.label, "selected": role == criteria.role}
             for role in ContactRole
-        ],
-        "area_items": [
+        ]
+        context["area_items"] = [
             {"value": "", "text": "Any area"},
             {"value": COUNTYWIDE, "text": "Countywide", "selected": criteria.area == COUNTYWIDE},
-        ]
-        + [
+        ] + [
             {"value": str(area.id), "text": area.name, "selected": area.id == criteria.area}
             for area in areas
-        ],
-        "my_areas": mine,
-        "show_mine": show_mine,
-    }
+        ]
     if show_mine:
-        context["groups"] = key_contacts([a.id for a in mine], PAGE_PER_ROLE)
+        context["groups"] = key_contacts(my_area_ids, PAGE_PER_ROLE)
         context["my_schools"] = (
-            []
-            if who.council_wide or not who.is_school_user
-            else list(db.session.scalars(select(School.name).where(school_scope(who))))
+            [] if who.council_wide or not who.is_school_user else visible_school_names(who)
         )
     else:
         context["page"] = search(criteria)

@@ -4,11 +4,23 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, Select, cast, exists, false, func, or_, select, union
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    Subquery,
+    cast,
+    exists,
+    false,
+    func,
+    or_,
+    select,
+    union,
+)
 from sqlalchemy.orm import selectinload
 
 from portal import audit
@@ -23,7 +35,7 @@ from portal.models import (
     contact_area,
 )
 from portal.numbers import record_id
-from portal.pagination import Page, paginate
+from portal.pagination import Page, paginate, paginate_rows
 from portal.phones import national
 from portal.spreadsheets import text_cell, to_csv
 
@@ -82,7 +94,7 @@ def serving_areas(area_ids: Iterable[int] | None) -> Any:
     return or_(Contact.countywide.is_(True), in_area)
 
 
-def _ordered(query: Select[tuple[Contact]]) -> Select[tuple[Contact]]:
+def _ordered(query: Select[Any]) -> Select[Any]:
     return query.order_by(Contact.role, Contact.name, Contact.id)
 
 
@@ -106,10 +118,101 @@ def poster_row_mm(contact: Contact) -> float:
     return 8.2 + 2.9 * bool(contact.out_of_hours)
 
 
+@dataclass(frozen=True, slots=True)
+class ContactCard:
+    """A contact as the directory's cards show it, read as a plain row with the names of the
+    areas it serves rather than as a Contact with its areas: a school's page shows fifty.
+    Hashable, so that a card is drawn once per version of what it shows (display.py)."""
+
+    id: int
+    name: str
+    job_title: str | None
+    role: ContactRole
+    help_with: str
+    phone: str
+    email: str
+    out_of_hours: str | None
+    coverage: str
+    is_retired: bool
+    last_checked_at: datetime
+
+    @classmethod
+    def of(cls, contact: Contact) -> ContactCard:
+        return cls(
+            contact.id,
+            contact.name,
+            contact.job_title,
+            contact.role,
+            contact.help_with,
+            contact.phone,
+            contact.email,
+            contact.out_of_hours,
+            contact.coverage,
+            contact.is_retired,
+            contact.last_checked_at,
+        )
+
+
+# What a card shows, as columns (with the names of the areas, from _with_area_names).
+_CARD_COLUMNS = (
+    Contact.id,
+    Contact.name,
+    Contact.job_title,
+    Contact.role,
+    Contact.help_with,
+    Contact.phone,
+    Contact.email,
+    Contact.out_of_hours,
+    Contact.countywide,
+    Contact.retired_at,
+    Contact.last_checked_at,
+)
+
+
+def _with_area_names(found: Subquery) -> Select[Any]:
+    """Every column of ``found`` (_CARD_COLUMNS and more, of the contacts to show), with the
+    name of each area its contact serves: a row per area (one, with none, for a contact that
+    serves none)."""
+    return (
+        select(found, Area.name.label("area_name"))
+        .outerjoin(contact_area, contact_area.c.contact_id == found.c.id)
+        .outerjoin(Area, Area.id == contact_area.c.area_id)
+    )
+
+
+def _cards(rows: Iterable[Any]) -> dict[int, tuple[ContactCard, Any]]:
+    """Each contact's card from its rows (one per area it serves), in the rows' order, with
+    its first row (for what else the query read)."""
+    found: dict[int, tuple[Any, list[str]]] = {}
+    for row in rows:
+        _, area_names = found.setdefault(row.id, (row, []))
+        if row.area_name is not None:
+            area_names.append(row.area_name)
+    cards = {}
+    for contact_id, (row, area_names) in found.items():
+        # As Contact.coverage says it, the areas in name order.
+        coverage = "Countywide" if row.countywide else ", ".join(sorted(area_names))
+        card = ContactCard(
+            contact_id,
+            row.name,
+            row.job_title,
+            row.role,
+            row.help_with,
+            row.phone,
+            row.email,
+            row.out_of_hours,
+            coverage,
+            row.retired_at is not None,
+            row.last_checked_at,
+        )
+        cards[contact_id] = (card, row)
+    return cards
+
+
 @dataclass
 class ContactGroupView:
     group: ContactGroup
-    contacts: list[Contact] = field(default_factory=list)
+    contacts: list[Contact | ContactCard] = field(default_factory=list)
     # Roles with more contacts than are shown: how many in all, and whether all are
     # countywide (so that "see all" can search the countywide ones, not the area's).
     more: dict[ContactRole, tuple[int, bool]] = field(default_factory=dict)
@@ -120,27 +223,30 @@ def key_contacts(area_ids: Iterable[int], per_role: int) -> list[ContactGroupVie
     they help with: the first ``per_role`` of each role by name, and how many more there are.
 
     One query however many there are: the database ranks each role's contacts and counts
-    them, and only the shown ones come back.
+    them, and only the shown ones come back, as cards.
     """
     role = Contact.role
     ranked = (
         select(
-            Contact.id,
+            *_CARD_COLUMNS,
             func.row_number()
             .over(partition_by=role, order_by=(Contact.name, Contact.id))
             .label("rank"),
             func.count().over(partition_by=role).label("total"),
-            func.min(cast(Contact.countywide, Integer)).over(partition_by=role).label("countywide"),
+            func.min(cast(Contact.countywide, Integer))
+            .over(partition_by=role)
+            .label("all_countywide"),
         )
         .where(Contact.retired_at.is_(None), serving_areas(area_ids))
         .subquery()
     )
-    rows = db.session.execute(
-        select(Contact, ranked.c.rank, ranked.c.total, ranked.c.countywide)
-        .join(ranked, ranked.c.id == Contact.id)
-        .where(ranked.c.rank <= per_role)
-    ).all()
-    return _grouped([_Ranked(*row) for row in rows])
+    rows = db.session.execute(_with_area_names(ranked).where(ranked.c.rank <= per_role)).all()
+    return _grouped(
+        [
+            _Ranked(card, row.rank, row.total, row.all_countywide)
+            for card, row in _cards(rows).values()
+        ]
+    )
 
 
 def key_contacts_by_area(
@@ -196,7 +302,7 @@ def key_contacts_by_area(
 
 @dataclass(frozen=True)
 class _Ranked:
-    contact: Contact
+    contact: Contact | ContactCard
     rank: int  # by name among the contacts of its role
     total: int  # how many of its role there are
     countywide: bool | int  # whether all of its role are countywide
@@ -236,9 +342,13 @@ def _roles_matching(words: str) -> list[ContactRole]:
     return [role for role, (label, _) in CONTACT_ROLE_LABELS.items() if lowered in label.lower()]
 
 
-def search(criteria: ContactSearch) -> Page[Contact]:
-    """The contacts that match every part of ``criteria``, a page at a time."""
-    query = select(Contact) if criteria.include_retired else active_contacts()
+def search(criteria: ContactSearch) -> Page[ContactCard]:
+    """The contacts that match every part of ``criteria``, a page of cards at a time: the
+    page, its count and the areas its contacts serve in one query, since it is asked for
+    while someone types."""
+    query = select(*_CARD_COLUMNS)
+    if not criteria.include_retired:
+        query = query.where(Contact.retired_at.is_(None))
     if criteria.query:
         words = criteria.query  # text to find: autoescape makes % and _ literal
 
@@ -273,7 +383,13 @@ def search(criteria: ContactSearch) -> Page[Contact]:
                 contact_area.c.contact_id == Contact.id, contact_area.c.area_id == criteria.area
             )
         )
-    return paginate(_ordered(query), criteria.page, PAGE_SIZE)
+
+    def shown(page: Subquery) -> Select[Any]:
+        return _with_area_names(page).order_by(page.c.role, page.c.name, page.c.id)
+
+    found = paginate_rows(_ordered(query), criteria.page, PAGE_SIZE, shown)
+    cards = [card for card, _ in _cards(found.items).values()]
+    return replace(found, items=cards)
 
 
 # --- keeping contacts up to date ------------------------------------------------------------
