@@ -96,3 +96,76 @@ def test_a_kept_component_is_what_its_macro_draws_for_exactly_those_parameters(a
             assert drawn == [macro.render(params=params) for params in variants]
     assert len(set(drawn)) == len(variants)
     assert "&lt;b&gt;North" in drawn[3] and "<b>North</b>" in drawn[4]
+
+
+def test_a_written_out_summary_list_is_what_govuk_summary_list_draws(app) -> None:  # type: ignore[no-untyped-def]
+    """Summary lists of plain rows are written out rather than drawn by the macro: they must
+    stay what govukSummaryList makes, text escaped, markup kept, empty rows left out."""
+    from markupsafe import Markup
+
+    from portal.components import summary_list_html
+    from tests.test_contacts import squeeze
+
+    macro = app.jinja_env.from_string(
+        '{% from "govuk_frontend_jinja/components/summary-list/macro.html" import '
+        "govukSummaryList %}{{ govukSummaryList({'rows': rows}) }}"
+    )
+    rows = [
+        {"key": {"text": "Support needed"}, "value": {"text": "Advice & <guidance>"}},
+        None,
+        {"key": {"text": "Anything else"}, "value": {"text": "Two lines,\nas typed  "}},
+        {"key": {"text": "Telephone"}, "value": {"html": Markup('<a href="tel:1">1</a>')}},
+        {},
+        {"key": {"html": Markup("<b>Key</b>")}, "value": {"text": 'Mr O\'Brien "Ob"'}},
+    ]
+    assert squeeze(str(summary_list_html(rows))) == squeeze(macro.render(rows=rows))
+    with pytest.raises(ValueError, match="only a key and a value"):
+        summary_list_html([{"key": {"text": "k"}, "value": {"text": "v"}, "actions": {}}])
+
+
+def test_form_fields_are_drawn_as_govuk_draws_them_and_typing_is_never_kept(app) -> None:  # type: ignore[no-untyped-def]
+    """The officer's update form draws its fields through portal/components.py: each must be
+    what govuk_frontend_wtf's own widget draws, and what someone typed (a note, a date) must be
+    drawn afresh, never kept."""
+    from govuk_frontend_wtf.wtforms_widgets import (
+        GovDateInput,
+        GovRadioInput,
+        GovSubmitInput,
+        GovTextArea,
+    )
+    from werkzeug.datastructures import MultiDict
+
+    from portal import components
+    from portal.models import SupportStatus
+    from portal.support.forms import UpdateForm
+    from tests.test_contacts import squeeze
+
+    upstream = {
+        "action": GovRadioInput(),
+        "meeting_on": GovDateInput(),
+        "note": GovTextArea(),
+        "shared": GovRadioInput(),
+        "submit": GovSubmitInput(),
+    }
+    typed = MultiDict(
+        {
+            "action": "in_progress",
+            "meeting_on": ["27", "3", "2027"],
+            "note": "Spoke to Mum: private words",
+            "shared": "council",
+        }
+    )
+    drawn: dict[str, str] = {}
+    with app.test_request_context():
+        for formdata in (None, typed):
+            form = UpdateForm(
+                formdata=formdata, status=SupportStatus.ACKNOWLEDGED, meta={"csrf": False}
+            )
+            for name, widget in upstream.items():
+                field = form[name]
+                drawn[name] = str(field())
+                assert squeeze(drawn[name]) == squeeze(str(widget(field))), name
+        kept = "".join(str(html) for html in components._kept.values())
+    assert "private words" in drawn["note"] and 'value="27"' in drawn["meeting_on"]
+    assert 'name="note"' in kept  # the empty note's box was kept...
+    assert "private words" not in kept and 'value="27"' not in kept  # ...never what was typed

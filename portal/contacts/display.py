@@ -9,6 +9,7 @@ from typing import Any
 from flask import request, url_for
 from markupsafe import Markup, escape
 
+from portal.components import summary_rows_html
 from portal.contacts import bp
 from portal.contacts.service import ContactCard
 from portal.models import Contact
@@ -69,12 +70,6 @@ _CARD = Markup(
     '<div class="govuk-summary-card__content"><dl class="govuk-summary-list">{rows}</dl></div>'
     "</div>"
 )
-_ROW = Markup(
-    '<div class="govuk-summary-list__row">'
-    '<dt class="govuk-summary-list__key">{key}</dt>'
-    '<dd class="govuk-summary-list__value">{value}</dd>'
-    "</div>"
-)
 
 
 @bp.app_template_global()
@@ -102,12 +97,6 @@ def contact_cards(
 # depends on where the portal is mounted as well as the id: the mount is in the key too.)
 @lru_cache(maxsize=8192)
 def _card(card: ContactCard, heading_level: int, with_coverage: bool, script_root: str) -> Markup:
-    rows = Markup("").join(
-        _ROW.format(
-            key=row["key"]["text"],
-            value=row["value"]["html"] if "html" in row["value"] else row["value"]["text"],
-        )
-        for row in contact_rows(card, with_coverage)
-    )
+    rows = summary_rows_html(contact_rows(card, with_coverage))
     title = contact_title(card, url_for("contacts.show", contact_id=card.id))
     return _CARD.format(level=heading_level, title=title, rows=rows)
