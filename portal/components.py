@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from flask import current_app
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 # Each distinct set of parameters kept at most; far more than the portal's filters have.
 KEPT = 2048
@@ -86,6 +86,89 @@ def summary_rows_html(rows: list[dict[str, Any]]) -> Markup:
 def summary_list_html(rows: list[dict[str, Any]]) -> Markup:
     """A GOV.UK summary list (no card) of ``rows``, as :func:`summary_rows_html` writes them."""
     return _SUMMARY_LIST.format(rows=summary_rows_html(rows))
+
+
+# What someone typed, in a component drawn once for every value (govuk_input): a string no
+# parameter holds and that escaping leaves as it is.
+_TYPED = "portal-typed-value-4d1c7e"
+
+
+def govuk_input(params: dict[str, Any]) -> Markup:
+    """What govukInput draws for ``params``: drawn once for every value, since the value is
+    what someone typed and is never kept. The macro writes the value in one place, escaped,
+    as the value attribute (whatever it is, even empty): the kept drawing holds a stand-in
+    there, and each request's copy has the value, escaped as the macro escapes it."""
+    value = params.get("value")
+    if value is None:
+        return govuk_component("input", params)
+    drawn = govuk_component("input", {**params, "value": _TYPED})
+    return drawn.replace(_TYPED, escape(value))
+
+
+_PAGINATION = Markup('<nav class="govuk-pagination" aria-label="Pagination">{}</nav>')
+_PREVIOUS = Markup(
+    '<div class="govuk-pagination__prev">'
+    '<a class="govuk-link govuk-pagination__link" href="{}" rel="prev">'
+    '<svg class="govuk-pagination__icon govuk-pagination__icon--prev" '
+    'xmlns="http://www.w3.org/2000/svg" height="13" width="15" aria-hidden="true" '
+    'focusable="false" viewBox="0 0 15 13">'
+    '<path d="m6.5938-0.0078125-6.7266 6.7266 6.7441 6.4062 1.377-1.449-4.1856-3.9768h12.896v-2h'
+    '-12.984l4.2931-4.293-1.414-1.414z"></path></svg>'
+    '<span class="govuk-pagination__link-title">'
+    'Previous<span class="govuk-visually-hidden"> page</span></span></a></div>'
+)
+_NEXT = Markup(
+    '<div class="govuk-pagination__next">'
+    '<a class="govuk-link govuk-pagination__link" href="{}" rel="next">'
+    '<span class="govuk-pagination__link-title">'
+    'Next<span class="govuk-visually-hidden"> page</span></span>'
+    '<svg class="govuk-pagination__icon govuk-pagination__icon--next" '
+    'xmlns="http://www.w3.org/2000/svg" height="13" width="15" aria-hidden="true" '
+    'focusable="false" viewBox="0 0 15 13">'
+    '<path d="m8.107-0.0078125-1.4136 1.414 4.2926 4.293h-12.986v2h12.896l-4.1855 3.9766 1.377 '
+    '1.4492 6.7441-6.4062-6.7246-6.7266z"></path></svg></a></div>'
+)
+_PAGE = Markup(
+    '<li class="govuk-pagination__item{}">'
+    '<a class="govuk-link govuk-pagination__link" href="{}" aria-label="Page {}"{}>{}</a></li>'
+)
+_ELLIPSIS = Markup(
+    '<li class="govuk-pagination__item govuk-pagination__item--ellipsis">&ctdot;</li>'
+)
+_PAGINATION_PARTS = {"previous", "next", "items"}
+
+
+def pagination_html(params: dict[str, Any]) -> Markup:
+    """What govukPagination draws for ``params`` as pagination.pagination_params makes them
+    (previous and next links, and numbered pages or ellipses), written out: the macro is
+    about half a millisecond, and the links hold what someone searched for, so its drawing
+    cannot be kept. tests/test_templating.py keeps the two the same."""
+    if params.keys() - _PAGINATION_PARTS:
+        raise ValueError(f"written-out pagination has previous, next and items only: {params}")
+    parts = []
+    if params.get("previous"):
+        parts.append(_PREVIOUS.format(params["previous"]["href"]))
+    items = []
+    for item in params["items"]:
+        if item.get("ellipsis"):
+            items.append(_ELLIPSIS)
+            continue
+        current = bool(item.get("current"))
+        items.append(
+            _PAGE.format(
+                " govuk-pagination__item--current" if current else "",
+                item["href"],
+                item["number"],
+                Markup(' aria-current="page"') if current else "",
+                item["number"],
+            )
+        )
+    parts.append(
+        Markup('<ul class="govuk-pagination__list">{}</ul>').format(Markup("").join(items))
+    )
+    if params.get("next"):
+        parts.append(_NEXT.format(params["next"]["href"]))
+    return _PAGINATION.format(Markup("").join(parts))
 
 
 def _macro(name: str) -> Any:

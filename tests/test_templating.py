@@ -169,3 +169,55 @@ def test_form_fields_are_drawn_as_govuk_draws_them_and_typing_is_never_kept(app)
     assert "private words" in drawn["note"] and 'value="27"' in drawn["meeting_on"]
     assert 'name="note"' in kept  # the empty note's box was kept...
     assert "private words" not in kept and 'value="27"' not in kept  # ...never what was typed
+
+
+@pytest.mark.parametrize(
+    ("number", "pages"), [(1, 2), (2, 2), (1, 3), (2, 3), (5, 12), (12, 12), (1, 40)]
+)
+def test_written_out_pagination_is_what_govuk_pagination_draws(
+    app, number: int, pages: int
+) -> None:  # type: ignore[no-untyped-def]
+    """Pagination is written out (its links hold what someone searched for, so its drawing
+    is never kept): it must stay what govukPagination makes of the same parameters."""
+    from portal.components import pagination_html
+    from portal.pagination import Page, pagination_params
+    from tests.test_contacts import squeeze
+
+    macro = app.jinja_env.from_string(
+        '{% from "govuk_frontend_jinja/components/pagination/macro.html" import '
+        "govukPagination %}{{ govukPagination(params) }}"
+    )
+    page = Page(items=[], number=number, per_page=10, total=pages * 10)
+    params = pagination_params(page, lambda n: f"/contacts/?q=caf+%26+%3Cb%3E&page={n}")
+    assert squeeze(str(pagination_html(params))) == squeeze(macro.render(params=params))
+
+
+@pytest.mark.parametrize("value", [None, "", "caf", '<script>"&\'</script>', 125613])
+def test_an_input_drawn_once_has_each_value_as_govuk_input_would(app, value: object) -> None:  # type: ignore[no-untyped-def]
+    """govuk_input keeps its drawing with a stand-in for the value (what someone typed): each
+    copy must be what govukInput draws with the value itself, and the value never kept."""
+    from markupsafe import escape
+
+    from portal import components
+    from portal.components import govuk_input
+
+    macro = app.jinja_env.from_string(
+        '{% from "govuk_frontend_jinja/components/input/macro.html" import govukInput %}'
+        "{{ govukInput(params) }}"
+    )
+    params = {
+        "id": "q",
+        "name": "q",
+        "type": "search",
+        "label": {"text": "Name or URN", "classes": "govuk-label--s"},
+        "hint": {"text": "A hint"},
+        "spellcheck": False,
+        "value": value,
+        "attributes": {"maxlength": "100", "aria-controls": "results"},
+    }
+    with app.test_request_context():
+        for _ in range(2):
+            assert str(govuk_input(params)) == macro.render(params=params)
+        kept = "".join(str(html) for html in components._kept.values())
+    if value:
+        assert f'value="{escape(value)}"' not in kept
