@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import (
@@ -13,6 +14,7 @@ from sqlalchemy import (
     Integer,
     Select,
     Subquery,
+    bindparam,
     cast,
     exists,
     false,
@@ -218,14 +220,15 @@ class ContactGroupView:
     more: dict[ContactRole, tuple[int, bool]] = field(default_factory=dict)
 
 
-def key_contacts(area_ids: Iterable[int], per_role: int) -> list[ContactGroupView]:
-    """The active contacts who serve these areas (and the countywide ones), grouped by what
-    they help with: the first ``per_role`` of each role by name, and how many more there are.
-
-    One query however many there are: the database ranks each role's contacts and counts
-    them, and only the shown ones come back, as cards.
-    """
+@cache
+def _key_contacts_query() -> Select[Any]:
+    """key_contacts' query, made once with the areas and the number per role bound: making it
+    afresh each time cost more than the database took to run it."""
     role = Contact.role
+    in_area = exists().where(
+        contact_area.c.contact_id == Contact.id,
+        contact_area.c.area_id.in_(bindparam("area_ids", expanding=True)),
+    )
     ranked = (
         select(
             *_CARD_COLUMNS,
@@ -237,10 +240,22 @@ def key_contacts(area_ids: Iterable[int], per_role: int) -> list[ContactGroupVie
             .over(partition_by=role)
             .label("all_countywide"),
         )
-        .where(Contact.retired_at.is_(None), serving_areas(area_ids))
+        .where(Contact.retired_at.is_(None), or_(Contact.countywide.is_(True), in_area))
         .subquery()
     )
-    rows = db.session.execute(_with_area_names(ranked).where(ranked.c.rank <= per_role)).all()
+    return _with_area_names(ranked).where(ranked.c.rank <= bindparam("per_role"))
+
+
+def key_contacts(area_ids: Iterable[int], per_role: int) -> list[ContactGroupView]:
+    """The active contacts who serve these areas (and the countywide ones), grouped by what
+    they help with: the first ``per_role`` of each role by name, and how many more there are.
+
+    One query however many there are: the database ranks each role's contacts and counts
+    them, and only the shown ones come back, as cards.
+    """
+    rows = db.session.execute(
+        _key_contacts_query(), {"area_ids": list(area_ids), "per_role": per_role}
+    ).all()
     return _grouped(
         [
             _Ranked(card, row.rank, row.total, row.all_countywide)
