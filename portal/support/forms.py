@@ -361,13 +361,14 @@ class AssignForm(FlaskForm):
     submit = SubmitField("Assign", widget=SubmitInput())
 
     def __init__(
-        self, *args: Any, officers: Sequence[User], current: User | None, **kwargs: Any
+        self, *args: Any, officers: Sequence[Any], current: User | None, **kwargs: Any
     ) -> None:
+        """``officers``: those the request may be given to, each with an id and a name."""
         super().__init__(*args, **kwargs)
         choices = [SelectChoice(UNASSIGNED, "Nobody (unassigned)")] + [
             SelectChoice(str(o.id), o.display_name) for o in officers
         ]
-        if current is not None and current not in officers:
+        if current is not None and current.id not in {o.id for o in officers}:
             # Someone who has since left the area's officers: shown as it is, and kept if
             # the form is sent unchanged, but nobody new can be given a request this way.
             choices.append(

@@ -78,8 +78,8 @@ def new_submission_key() -> str:
     return secrets.token_urlsafe(24)
 
 
-def area_officers(area_id: int) -> Sequence[User]:
-    return db.session.scalars(
+def _area_officers(area_id: int) -> Select[tuple[User]]:
+    return (
         select(User)
         .join(Membership)
         .where(
@@ -88,7 +88,11 @@ def area_officers(area_id: int) -> Sequence[User]:
             User.is_active.is_(True),
         )
         .order_by(User.id)
-    ).all()
+    )
+
+
+def area_officers(area_id: int) -> Sequence[User]:
+    return db.session.scalars(_area_officers(area_id)).all()
 
 
 def submit(
@@ -332,9 +336,12 @@ def timeline(request: SupportRequest, *, council: bool) -> list[SupportEvent]:
 # --- giving a request to an officer -------------------------------------------------------
 
 
-def assignable_officers(request: SupportRequest) -> Sequence[User]:
-    """Who the request may be given to: its area's CAF officers."""
-    return area_officers(request.area_id)
+def assignable_officers(request: SupportRequest) -> Sequence[Row[tuple[int, str]]]:
+    """Who the request may be given to: its area's CAF officers, as the form that gives it
+    names them (id and name: the rest of their accounts is not read)."""
+    return db.session.execute(
+        _area_officers(request.area_id).with_only_columns(User.id, User.display_name)
+    ).all()
 
 
 def assign(request: SupportRequest, officer_id: int | None, actor: User) -> bool:
