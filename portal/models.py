@@ -13,6 +13,7 @@ from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     Column,
+    Computed,
     Enum,
     ForeignKey,
     Index,
@@ -445,6 +446,11 @@ CONTACT_ROLE_LABELS: dict[ContactRole, tuple[str, ContactGroup]] = {
     ContactRole.SPECIALIST: ("Countywide specialist", ContactGroup.SPECIALISTS),
 }
 
+# Contact.search_text, as the database works it out (migration 0019 says the same).
+CONTACT_SEARCH_TEXT = (
+    "lower(name || '\n' || coalesce(job_title, '') || '\n' || help_with || '\n' || email)"
+)
+
 contact_area = Table(
     "contact_area",
     Base.metadata,
@@ -473,6 +479,14 @@ class Contact(Base):
     last_checked_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     last_checked_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # What a search looks in, lower-cased once when the contact is written: ILIKE on four
+    # columns lower-cased every row of the directory for every search (most of its time,
+    # at a large council's scale). A line break between the parts, which a search (its
+    # spaces made single, ContactSearch) cannot hold, so no match spans two of them. Kept by
+    # the database; never loaded with a Contact.
+    search_text: Mapped[str] = mapped_column(
+        Text, Computed(CONTACT_SEARCH_TEXT, persisted=True), deferred=True
+    )
 
     areas: Mapped[list[Area]] = relationship(
         secondary=contact_area, lazy="selectin", order_by="Area.name"

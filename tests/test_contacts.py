@@ -221,6 +221,87 @@ def test_filters_return_exactly_the_matching_contacts(staff, session, data) -> N
     assert sorted(shown) == sorted(expected)
 
 
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.data())
+def test_searching_the_text_finds_what_ilike_finds_in_each_part(app, session, data) -> None:  # type: ignore[no-untyped-def]
+    """A search looks in Contact.search_text (the parts lower-cased once, joined by line
+    breaks): it must find exactly the contacts whose name, job title, what they help with or
+    e-mail address ILIKE would find the words in, one part at a time, on either database."""
+    from sqlalchemy import or_
+
+    from portal.contacts.service import ContactSearch, search
+
+    if not session.scalars(select(Contact).where(Contact.name == "Zoë Öztürk")).first():
+        session.add(
+            Contact(
+                name="Zoë Öztürk",
+                job_title="Adviser_100%",
+                role=ContactRole.SPECIALIST,
+                help_with="İlk yardım, STRASSE and Straße",  # noqa: RUF001  (the dotless i is meant)
+                phone="+441214960780",
+                email="zoe@council.example",
+                countywide=True,
+            )
+        )
+        session.commit()
+    contacts = list(session.scalars(select(Contact)))
+    texts = [
+        text
+        for c in contacts
+        for text in (c.name, c.job_title or "", c.help_with, c.email)
+        if len(text) > 2
+    ]
+    text = data.draw(st.sampled_from(texts))
+    start = data.draw(st.integers(0, len(text) - 2))
+    words = text[start : start + data.draw(st.integers(2, 12))]
+    words = data.draw(st.sampled_from([words, words.upper(), words.swapcase()]))
+    # Now and then, words no part holds but two parts side by side would.
+    other = data.draw(st.sampled_from(contacts))
+    words = data.draw(
+        st.sampled_from([words, words, f"{other.name}\n{other.job_title}", "100%", "r_1", "ö"])
+    )
+    typed = " ".join(words.split())  # as ContactSearch.from_args makes it
+    parts = (Contact.name, Contact.job_title, Contact.help_with, Contact.email)
+    expected = set(
+        session.scalars(
+            select(Contact.id).where(
+                Contact.retired_at.is_(None),
+                or_(*(part.icontains(typed, autoescape=True) for part in parts)),
+            )
+        )
+    )
+    with app.test_request_context():
+        found = search(ContactSearch(query=typed, include_retired=False, page=1))
+        ids = {card.id for card in found.items}
+        number = 1
+        while found.has_next:
+            number += 1
+            found = search(ContactSearch(query=typed, include_retired=False, page=number))
+            ids |= {card.id for card in found.items}
+    by_area_role_or_countywide = {
+        c.id
+        for c in contacts
+        if c.retired_at is None
+        and (
+            any(typed.lower() in a.name.lower() for a in c.areas)
+            or typed.lower() in c.role.label.lower()
+            or (len(typed) >= 4 and "countywide".startswith(typed.lower()) and c.countywide)
+        )
+    }
+    assert ids - by_area_role_or_countywide == expected - by_area_role_or_countywide
+
+
+def test_a_search_never_matches_across_two_parts_of_a_contact(staff) -> None:  # type: ignore[no-untyped-def]
+    """Contact.search_text joins a contact's parts with line breaks; a search's spaces are
+    made single, so no search holds one, and none finds a name run into a job title."""
+    assert names(soup(staff.get("/contacts/", query_string={"q": "Demo-North"}))) != []
+    for q in ("Demo-North\nCAF officer", "Demo-North\n\nCAF", "demo-north  caf officer"):
+        page = soup(staff.get("/contacts/", query_string={"q": q}))
+        assert names(page) == [], q
+
+
 def test_the_area_filter_names_the_areas_as_they_are_now(client_for, session) -> None:  # type: ignore[no-untyped-def]
     """The filters are drawn once for each list of areas (portal/components.py): a renamed
     area is a new list, drawn afresh."""

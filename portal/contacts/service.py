@@ -19,6 +19,7 @@ from sqlalchemy import (
     exists,
     false,
     func,
+    literal,
     or_,
     select,
     union,
@@ -71,7 +72,9 @@ class ContactSearch:
         elif (area_id := record_id(area_value)) is not None:
             area = area_id
         return cls(
-            query=args.get("q", "").strip()[:100],
+            # Spaces made single: a search for words, never for a line break (which
+            # Contact.search_text puts between the parts it searches).
+            query=" ".join(args.get("q", "").split())[:100],
             role=role,
             area=area,
             page=args.get("page", 1, type=int) or 1,
@@ -357,6 +360,11 @@ def _roles_matching(words: str) -> list[ContactRole]:
     return [role for role, (label, _) in CONTACT_ROLE_LABELS.items() if lowered in label.lower()]
 
 
+def _like_escaped(words: str) -> str:
+    """``words`` for a LIKE pattern, % and _ literal, with / as the escape (as autoescape)."""
+    return words.replace("/", "//").replace("%", "/%").replace("_", "/_")
+
+
 def search(criteria: ContactSearch) -> Page[ContactCard]:
     """The contacts that match every part of ``criteria``, a page of cards at a time: the
     page, its count and the areas its contacts serve in one query, since it is asked for
@@ -366,20 +374,18 @@ def search(criteria: ContactSearch) -> Page[ContactCard]:
         query = query.where(Contact.retired_at.is_(None))
     if criteria.query:
         words = criteria.query  # text to find: autoescape makes % and _ literal
-
-        def finds(column: Any) -> Any:
-            return column.icontains(words, autoescape=True)
-
         matches_area = exists().where(
             contact_area.c.contact_id == Contact.id,
             contact_area.c.area_id == Area.id,
-            finds(Area.name),
+            Area.name.icontains(words, autoescape=True),
         )
         conditions = [
-            finds(Contact.name),
-            finds(Contact.job_title),
-            finds(Contact.help_with),
-            finds(Contact.email),
+            # The name, job title, what they help with or the e-mail address, as ILIKE would
+            # find it in each: the words lower-cased as the database lower-cases, in the four
+            # lower-cased once (Contact.search_text).
+            Contact.search_text.like(
+                literal("%") + func.lower(_like_escaped(words)) + literal("%"), escape="/"
+            ),
             matches_area,
         ]
         if "countywide".startswith(criteria.query.lower()) and len(criteria.query) >= 4:
