@@ -14,6 +14,7 @@ what someone typed (a search's words, a note), which would keep people's input i
 
 from __future__ import annotations
 
+import pickle
 from typing import Any, ClassVar
 
 from flask import current_app
@@ -22,23 +23,19 @@ from markupsafe import Markup, escape
 # Each distinct set of parameters kept at most; far more than the portal's filters have.
 KEPT = 2048
 
-_kept: dict[tuple[str, Any], Markup] = {}
+_kept: dict[tuple[str, bytes], Markup] = {}
 
 
-def _frozen(value: Any) -> Any:
-    """``value`` as a hashable key, exact: types as well as contents (1 and True, or text and
-    Markup, draw differently but compare equal, so each is kept with its type)."""
-    if isinstance(value, dict):
-        return tuple((key, _frozen(item)) for key, item in value.items())
-    if isinstance(value, list | tuple):
-        return tuple(_frozen(item) for item in value)
-    return (type(value), value)
+def _key(params: dict[str, Any]) -> bytes:
+    """``params`` as a key, exact: pickled, so types count as well as contents (1 and True,
+    or text and Markup, draw differently but compare equal). Never unpickled."""
+    return pickle.dumps(params, pickle.HIGHEST_PROTOCOL)
 
 
 def govuk_component(name: str, params: dict[str, Any]) -> Markup:
     """What the GOV.UK macro for component ``name`` ('select', 'button') draws with
     ``params``: drawn the first time, kept after."""
-    key = (name, _frozen(params))
+    key = (name, _key(params))
     html = _kept.get(key)
     if html is None:
         # A macro of the portal's autoescaping environment gives Markup.

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     ColumnElement,
@@ -123,11 +123,11 @@ def poster_row_mm(contact: Contact) -> float:
     return 8.2 + 2.9 * bool(contact.out_of_hours)
 
 
-@dataclass(frozen=True, slots=True)
-class ContactCard:
+class ContactCard(NamedTuple):
     """A contact as the directory's cards show it, read as a plain row with the names of the
     areas it serves rather than as a Contact with its areas: a school's page shows fifty.
-    Hashable, so that a card is drawn once per version of what it shows (display.py)."""
+    Hashable, so that a card is drawn once per version of what it shows (display.py); a
+    tuple, since a page makes and hashes fifty of them (a frozen dataclass's are slower)."""
 
     id: int
     name: str
@@ -318,8 +318,7 @@ def key_contacts_by_area(
     return {area_id: _grouped(found, room, size) for area_id, found in per_area.items()}
 
 
-@dataclass(frozen=True)
-class _Ranked:
+class _Ranked(NamedTuple):
     contact: Contact | ContactCard
     rank: int  # by name among the contacts of its role
     total: int  # how many of its role there are
