@@ -459,6 +459,18 @@ contact_area = Table(
 )
 
 
+# One row: a number the database replaces with one never used before whenever contacts, the
+# areas they serve or the areas' names change (triggers, migration 0020). What is worked out
+# from the directory for one number is what the directory held at that number
+# (portal.contacts.service.directory_version).
+contact_directory = Table(
+    "contact_directory",
+    Base.metadata,
+    Column("id", Integer, primary_key=True),
+    Column("version", BigInteger, nullable=False),
+)
+
+
 class Contact(Base):
     """A person or team that schools contact: in some areas, or countywide."""
 

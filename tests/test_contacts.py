@@ -12,6 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
+from portal import page_cache
+from portal.contacts import service as contacts_service
 from portal.db import utcnow
 from portal.models import (
     Area,
@@ -302,6 +304,72 @@ def test_a_search_never_matches_across_two_parts_of_a_contact(staff) -> None:  #
         assert names(page) == [], q
 
 
+def test_a_schools_contacts_are_the_directory_as_it_is_now_whoever_changed_it(
+    app, client_for, session
+) -> None:  # type: ignore[no-untyped-def]
+    """The areas and an area's key contacts are worked out once per version of the directory
+    (contact_directory), which the database itself moves with any change: one made by the
+    portal, or straight in the database (a script, psql), is on the next page, and a change
+    rolled back takes the page back with it."""
+    staff = client_for("school_staff")
+
+    def page() -> tuple[str, list[str]]:
+        # A page kept for reuse is not looked at here (portal/page_cache.py notes the
+        # portal's own changes only): what is tested is the directory's version.
+        page_cache.clear(app)
+        shown = soup(staff.get("/contacts/"))
+        return shown.select_one("#results p").get_text(" ", strip=True), names(shown)
+
+    def straight_in_the_database(sql: str) -> None:
+        # On the test's connection, but beneath the portal's engine: nothing of the portal
+        # sees the statement go by.
+        session.connection().connection.driver_connection.execute(sql)
+
+    intro, before = page()
+    assert "Chris Demo-North" in before and "Rugby" not in intro
+    assert page() == (intro, before)  # worked out once, the same again
+    straight_in_the_database(
+        "UPDATE contact SET name = 'Christine Demo-North' WHERE email = 'caf.north@council.example'"
+    )
+    _, now = page()
+    assert "Christine Demo-North" in now and "Chris Demo-North" not in now
+    straight_in_the_database("UPDATE area SET name = 'North Warwickshire' WHERE code = 'north'")
+    intro, _ = page()
+    assert "serve the North Warwickshire area" in intro
+    rugby_only = session.scalars(
+        select(Contact).where(Contact.areas.any(Area.code == "rugby"), ~Contact.countywide)
+    ).first()
+    north = session.scalars(select(Area).where(Area.code == "north")).one()
+    link = "INSERT INTO contact_area (contact_id, area_id) VALUES ({}, {})"
+    straight_in_the_database(link.format(rugby_only.id, north.id))
+    _, now = page()
+    assert rugby_only.name in now
+    # The portal's own change, then one rolled back.
+    publisher = client_for("publisher")
+    path = f"/contacts/{rugby_only.id}/edit"
+    form = _form(
+        publisher,
+        path,
+        name="Robin Demo-Renamed",
+        job_title=rugby_only.job_title or "",
+        role=rugby_only.role.value,
+        help_with=rugby_only.help_with,
+        email=rugby_only.email,
+        coverage=[str(north.id)],
+    )
+    assert publisher.post(path, data=form).status_code == 303
+    _, now = page()
+    assert "Robin Demo-Renamed" in now and rugby_only.name not in now
+    savepoint = session.begin_nested()
+    straight_in_the_database("DELETE FROM contact_area")
+    straight_in_the_database("DELETE FROM contact WHERE NOT countywide")
+    _, emptied = page()
+    assert "Robin Demo-Renamed" not in emptied and "Christine Demo-North" not in emptied
+    savepoint.rollback()
+    _, back = page()
+    assert "Robin Demo-Renamed" in back and "Christine Demo-North" in back
+
+
 def test_the_area_filter_names_the_areas_as_they_are_now(client_for, session) -> None:  # type: ignore[no-untyped-def]
     """The filters are drawn once for each list of areas (portal/components.py): a renamed
     area is a new list, drawn afresh."""
@@ -363,6 +431,9 @@ def test_contacts_page_queries_do_not_grow_with_the_directory(
     def measure() -> list[int]:
         counts = []
         for client, path in pages:
+            # Each page worked out in full: nothing kept from a page or a directory before.
+            page_cache.clear(client.application)
+            contacts_service._worked_out.clear()
             with count_queries() as counter:
                 assert client.get(path).status_code == 200
             counts.append(counter.count)

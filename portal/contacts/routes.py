@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
 from flask import Response, abort, current_app, flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
-from sqlalchemy import Row, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from portal.access import (
@@ -30,8 +29,10 @@ from portal.contacts.service import (
     POSTER_PER_ROLE,
     POSTER_ROOM_MM,
     ContactSearch,
+    area_names,
     create_contact,
     directory_csv,
+    directory_version,
     key_contacts,
     key_contacts_by_area,
     mark_checked,
@@ -53,11 +54,6 @@ from portal.rendering import drawing_fragment, render_page
 
 def _areas() -> list[Area]:
     return list(db.session.scalars(select(Area).order_by(Area.name)))
-
-
-def _area_names() -> Sequence[Row[tuple[int, str]]]:
-    """Each area's id and name, in name order: what a page that names areas reads of them."""
-    return db.session.execute(select(Area.id, Area.name).order_by(Area.name)).all()
 
 
 def _my_areas(who: Principal, areas: list[Area]) -> list[Area]:
@@ -90,8 +86,9 @@ def index() -> ResponseReturnValue:
     show_mine = bool(my_area_ids) and not criteria.is_active
     context: dict[str, Any] = {"criteria": criteria, "show_mine": show_mine}
     # A search as someone types asks for its results alone: no filters, no areas to name.
-    if show_mine or not drawing_fragment():
-        areas = _area_names()
+    version = directory_version() if show_mine or not drawing_fragment() else None
+    if version is not None:
+        areas = area_names(version)
         context["my_areas"] = [area for area in areas if area.id in my_area_ids]
         context["role_items"] = [{"value": "", "text": "Any role"}] + [
             {"value": role.value, "text": role.label, "selected": role == criteria.role}
@@ -105,7 +102,7 @@ def index() -> ResponseReturnValue:
             for area in areas
         ]
     if show_mine:
-        context["groups"] = key_contacts(my_area_ids, PAGE_PER_ROLE)
+        context["groups"] = key_contacts(my_area_ids, PAGE_PER_ROLE, version)
         context["my_schools"] = (
             [] if who.council_wide or not who.is_school_user else visible_school_names(who)
         )

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cache
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import (
     ColumnElement,
@@ -36,6 +36,7 @@ from portal.models import (
     ContactRole,
     User,
     contact_area,
+    contact_directory,
 )
 from portal.numbers import record_id
 from portal.pagination import Page, paginate, paginate_rows
@@ -44,6 +45,8 @@ from portal.spreadsheets import text_cell, to_csv
 
 PAGE_SIZE = 20
 COUNTYWIDE = "countywide"
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -249,22 +252,88 @@ def _key_contacts_query() -> Select[Any]:
     return _with_area_names(ranked).where(ranked.c.rank <= bindparam("per_role"))
 
 
-def key_contacts(area_ids: Iterable[int], per_role: int) -> list[ContactGroupView]:
+def key_contacts(
+    area_ids: Iterable[int], per_role: int, version: int | None = None
+) -> list[ContactGroupView]:
     """The active contacts who serve these areas (and the countywide ones), grouped by what
     they help with: the first ``per_role`` of each role by name, and how many more there are.
 
     One query however many there are: the database ranks each role's contacts and counts
-    them, and only the shown ones come back, as cards.
+    them, and only the shown ones come back, as cards. Given the directory's ``version``
+    (:func:`directory_version`), worked out once for it and every school of these areas.
     """
-    rows = db.session.execute(
-        _key_contacts_query(), {"area_ids": list(area_ids), "per_role": per_role}
-    ).all()
-    return _grouped(
-        [
-            _Ranked(card, row.rank, row.total, row.all_countywide)
-            for card, row in _cards(rows).values()
-        ]
+    ids = sorted(set(area_ids))
+
+    def work() -> list[ContactGroupView]:
+        rows = db.session.execute(
+            _key_contacts_query(), {"area_ids": ids, "per_role": per_role}
+        ).all()
+        return _grouped(
+            [
+                _Ranked(card, row.rank, row.total, row.all_countywide)
+                for card, row in _cards(rows).values()
+            ]
+        )
+
+    if version is None:
+        return work()
+    return _once(("key contacts", version, tuple(ids), per_role), work)
+
+
+class AreaName(NamedTuple):
+    id: int
+    name: str
+
+
+def area_names(version: int) -> list[AreaName]:
+    """Each area's id and name, in name order, for the directory's ``version``."""
+
+    def work() -> list[AreaName]:
+        query = select(Area.id, Area.name).order_by(Area.name)
+        return [AreaName(*row) for row in db.session.execute(query)]
+
+    return _once(("areas", version), work)
+
+
+def directory_version() -> int:
+    """The directory's version now: a number the database replaces with one never used
+    before in the statement of any change to contacts, the areas they serve or the areas'
+    names, whoever makes it (contact_directory, migration 0020)."""
+    return int(db.session.scalar(_DIRECTORY_VERSION) or 0)
+
+
+# The version, in a statement that also names the tables it stands for (in a subquery that
+# reads nothing): whatever notes a page's reads by the tables its statements name notes these
+# (portal/stamps.py, for pages kept for reuse), as it would have for the work the version
+# saves.
+_DIRECTORY_VERSION = select(contact_directory.c.version).where(
+    *(
+        ~exists(select(1).select_from(table).where(false()))
+        for table in (Contact, contact_area, Area)
     )
+)
+
+
+# What is worked out from the directory, once per version for everyone (the areas; the key
+# contacts of a set of areas): shared by every school of the same areas, nothing personal.
+# Never stale: it is kept under the version it was worked out at, and a version is never
+# used again once the directory changes (nor after a change rolled back), so a request
+# that reads the version now is given what the directory holds now. Per process: a few
+# dozen entries (sets of areas, times the versions in use at once), dropped together should
+# that ever grow past _KEPT_AT_MOST.
+_KEPT_AT_MOST = 256
+_worked_out: dict[tuple[Any, ...], Any] = {}
+
+
+def _once(key: tuple[Any, ...], work: Callable[[], T]) -> T:
+    if key in _worked_out:
+        found: T = _worked_out[key]
+        return found
+    found = work()
+    if len(_worked_out) >= _KEPT_AT_MOST:
+        _worked_out.clear()
+    _worked_out[key] = found
+    return found
 
 
 def key_contacts_by_area(
