@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from math import ceil
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Row, Select, Subquery, func, select
+from sqlalchemy import Row, Select, Subquery, bindparam, func, select
 
 from portal.db import db
 
@@ -52,19 +52,43 @@ def paginate(query: Select[tuple[T]], number: int, per_page: int) -> Page[T]:
     return Page(items=items, number=number, per_page=per_page, total=total)
 
 
+@dataclass(frozen=True)
+class PagedQuery:
+    """The statements of :func:`paginate_rows` for a query: a page of rows with their count,
+    and the count alone, the page's size and offset bound (``page_size``, ``page_offset``).
+    Made once for a query made once, they cost only their parameters to run again."""
+
+    page: Select[Any]
+    count: Select[Any]
+
+
+def paged(query: Select[Any], rows: Callable[[Subquery], Select[Any]]) -> PagedQuery:
+    """The statements that page ``query`` (ordered): a page of it, each row counting all of
+    them (``total``, a window), as a subquery, from which ``rows`` selects what the page
+    shows, in the same order, with its ``total`` column; and its count alone."""
+    counted = query.add_columns(func.count().over().label("total"))
+    page = counted.limit(bindparam("page_size")).offset(bindparam("page_offset")).subquery()
+    return PagedQuery(rows(page), select(func.count()).select_from(query.order_by(None).subquery()))
+
+
 def paginate_rows(
     query: Select[Any], number: int, per_page: int, rows: Callable[[Subquery], Select[Any]]
 ) -> Page[Row[Any]]:
-    """As :func:`paginate`, in one round trip rather than two: the ``number``th page of
-    ``query`` (ordered), each of its rows counting all of them (``total``, a window), as a
-    subquery; ``rows`` selects from it what the page shows, in the same order, with its
-    ``total`` column. A page past the last (fewer rows now than when its link was drawn)
-    costs a count and the last page, as :func:`paginate` would have shown."""
-    counted = query.add_columns(func.count().over().label("total"))
+    """As :func:`paginate`, in one round trip rather than two: the page and its count in one
+    query (:func:`paged`)."""
+    return paginate_paged(paged(query, rows), number, per_page)
+
+
+def paginate_paged(
+    statements: PagedQuery, number: int, per_page: int, params: dict[str, Any] | None = None
+) -> Page[Row[Any]]:
+    """The ``number``th page of what ``statements`` page, with ``params`` bound. A page past
+    the last (fewer rows now than when its link was drawn) costs a count and the last page,
+    as :func:`paginate` would have shown."""
 
     def rows_of(n: int) -> Sequence[Row[Any]]:
-        page = counted.limit(per_page).offset((n - 1) * per_page).subquery()
-        return db.session.execute(rows(page)).all()
+        bound = {**(params or {}), "page_size": per_page, "page_offset": (n - 1) * per_page}
+        return db.session.execute(statements.page, bound).all()
 
     number = max(1, number)
     found = rows_of(number)
@@ -73,10 +97,7 @@ def paginate_rows(
     elif number == 1:
         total = 0
     else:
-        total = int(
-            db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-            or 0
-        )
+        total = int(db.session.scalar(statements.count, params or {}) or 0)
         number = _clamp(number, total, per_page)
         found = rows_of(number) if total else []
     return Page(items=found, number=number, per_page=per_page, total=total)

@@ -10,10 +10,13 @@ from functools import cache
 from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import (
+    Boolean,
     ColumnElement,
     Integer,
     Select,
+    String,
     Subquery,
+    and_,
     bindparam,
     cast,
     exists,
@@ -39,7 +42,7 @@ from portal.models import (
     contact_directory,
 )
 from portal.numbers import record_id
-from portal.pagination import Page, paginate, paginate_rows
+from portal.pagination import Page, PagedQuery, paged, paginate, paginate_paged
 from portal.phones import national
 from portal.spreadsheets import text_cell, to_csv
 
@@ -435,50 +438,69 @@ def _like_escaped(words: str) -> str:
 
 def search(criteria: ContactSearch) -> Page[ContactCard]:
     """The contacts that match every part of ``criteria``, a page of cards at a time: the
-    page, its count and the areas its contacts serve in one query, since it is asked for
-    while someone types."""
+    page, its count and the areas its contacts serve in one query, made once for each kind
+    of search (what is asked for is bound), since it is asked for while someone types."""
+    area = COUNTYWIDE if criteria.area == COUNTYWIDE else "one" if criteria.area else None
+    statements = _search_query(
+        bool(criteria.query), criteria.role is not None, area, criteria.include_retired
+    )
+    words = criteria.query
+    params: dict[str, Any] = {
+        # Text to find: % and _ literal (escaped as autoescape escapes them).
+        "words": _like_escaped(words),
+        "countywide_word": len(words) >= 4 and "countywide".startswith(words.lower()),
+        "roles": _roles_matching(words) if words else [],
+        "role": criteria.role,
+        "area_id": criteria.area if area == "one" else None,
+    }
+    found = paginate_paged(statements, criteria.page, PAGE_SIZE, params)
+    cards = [card for card, _ in _cards(found.items).values()]
+    return replace(found, items=cards)
+
+
+@cache
+def _search_query(
+    has_words: bool, has_role: bool, area: str | None, include_retired: bool
+) -> PagedQuery:
+    """The statements of :func:`search` for one kind of search, what it asks for bound."""
     query = select(*_CARD_COLUMNS)
-    if not criteria.include_retired:
+    if not include_retired:
         query = query.where(Contact.retired_at.is_(None))
-    if criteria.query:
-        words = criteria.query  # text to find: autoescape makes % and _ literal
-        matches_area = exists().where(
-            contact_area.c.contact_id == Contact.id,
-            contact_area.c.area_id == Area.id,
-            Area.name.icontains(words, autoescape=True),
-        )
+    if has_words:
+        pattern = literal("%") + bindparam("words", type_=String) + literal("%")
         conditions = [
             # The name, job title, what they help with or the e-mail address, as ILIKE would
             # find it in each: the words lower-cased as the database lower-cases, in the four
             # lower-cased once (Contact.search_text).
             Contact.search_text.like(
-                literal("%") + func.lower(_like_escaped(words)) + literal("%"), escape="/"
+                literal("%") + func.lower(bindparam("words", type_=String)) + literal("%"),
+                escape="/",
             ),
-            matches_area,
+            exists().where(
+                contact_area.c.contact_id == Contact.id,
+                contact_area.c.area_id == Area.id,
+                Area.name.ilike(pattern, escape="/"),
+            ),
+            and_(bindparam("countywide_word", type_=Boolean), Contact.countywide.is_(True)),
+            Contact.role.in_(bindparam("roles", expanding=True)),
         ]
-        if "countywide".startswith(criteria.query.lower()) and len(criteria.query) >= 4:
-            conditions.append(Contact.countywide.is_(True))
-        roles = _roles_matching(criteria.query)
-        if roles:
-            conditions.append(Contact.role.in_(roles))
         query = query.where(or_(*conditions))
-    if criteria.role is not None:
-        query = query.where(Contact.role == criteria.role)
-    if criteria.area == COUNTYWIDE:
+    if has_role:
+        query = query.where(Contact.role == bindparam("role"))
+    if area == COUNTYWIDE:
         query = query.where(Contact.countywide.is_(True))
-    elif isinstance(criteria.area, int):
+    elif area == "one":
         query = query.where(
             exists().where(
-                contact_area.c.contact_id == Contact.id, contact_area.c.area_id == criteria.area
+                contact_area.c.contact_id == Contact.id,
+                contact_area.c.area_id == bindparam("area_id"),
             )
         )
 
     def shown(page: Subquery) -> Select[Any]:
         return _with_area_names(page).order_by(page.c.role, page.c.name, page.c.id)
 
-    found = paginate_rows(_ordered(query), criteria.page, PAGE_SIZE, shown)
-    cards = [card for card, _ in _cards(found.items).values()]
-    return replace(found, items=cards)
+    return paged(_ordered(query), shown)
 
 
 # --- keeping contacts up to date ------------------------------------------------------------
