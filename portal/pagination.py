@@ -62,17 +62,22 @@ class PagedQuery:
     count: Select[Any]
 
 
-def paged(query: Select[Any], rows: Callable[[Subquery], Select[Any]]) -> PagedQuery:
+def paged(query: Select[Any], rows: Callable[[Subquery], Select[Any]] | None = None) -> PagedQuery:
     """The statements that page ``query`` (ordered): a page of it, each row counting all of
-    them (``total``, a window), as a subquery, from which ``rows`` selects what the page
-    shows, in the same order, with its ``total`` column; and its count alone."""
+    them (``total``, a window); given ``rows``, the page as a subquery from which ``rows``
+    selects what the page shows, in the same order, with its ``total`` column. And its count
+    alone."""
     counted = query.add_columns(func.count().over().label("total"))
-    page = counted.limit(bindparam("page_size")).offset(bindparam("page_offset")).subquery()
-    return PagedQuery(rows(page), select(func.count()).select_from(query.order_by(None).subquery()))
+    page = counted.limit(bindparam("page_size")).offset(bindparam("page_offset"))
+    count = select(func.count()).select_from(query.order_by(None).subquery())
+    return PagedQuery(page if rows is None else rows(page.subquery()), count)
 
 
 def paginate_rows(
-    query: Select[Any], number: int, per_page: int, rows: Callable[[Subquery], Select[Any]]
+    query: Select[Any],
+    number: int,
+    per_page: int,
+    rows: Callable[[Subquery], Select[Any]] | None = None,
 ) -> Page[Row[Any]]:
     """As :func:`paginate`, in one round trip rather than two: the page and its count in one
     query (:func:`paged`)."""
