@@ -407,20 +407,12 @@ def support_statistics_area_ids(who: Principal) -> frozenset[int] | None:
     return who.area_ids if Role.CAF_OFFICER in who.roles else frozenset()
 
 
-def get_support_request_or_404(who: Principal, request_id: int, *loading: Any) -> Any:
-    """The request, if ``who`` may see it; ``loading``: what to read with it (loader options,
-    such as its events), in the same query."""
+def get_support_request_or_404(who: Principal, request_id: int) -> Any:
     from portal.models import SupportRequest
 
-    found = (
-        db.session.scalars(
-            select(SupportRequest)
-            .options(*loading)
-            .where(SupportRequest.id == request_id, support_request_scope(who))
-        )
-        .unique()
-        .one_or_none()
-    )
+    found = db.session.scalars(
+        select(SupportRequest).where(SupportRequest.id == request_id, support_request_scope(who))
+    ).one_or_none()
     if found is None:
         abort(404)
     return found

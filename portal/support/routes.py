@@ -8,7 +8,6 @@ from flask import Response, abort, flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import joinedload
 from wtforms.fields.choices import SelectChoice
 
 from portal.access import (
@@ -281,8 +280,7 @@ def _assign_form(who: Principal, found: SupportRequest, formdata: Any = None) ->
 @requires()
 def show(request_id: int) -> ResponseReturnValue:
     who = current_principal()
-    # Its timeline with it: one round trip, not two.
-    found = get_support_request_or_404(who, request_id, joinedload(SupportRequest.events))
+    found = get_support_request_or_404(who, request_id)
     may_act = may_act_on_support_request(who, found)
     if request.method == "POST" and not may_act:
         abort(403)
