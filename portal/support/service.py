@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import ColumnElement, Row, Select, case, false, func, or_, select
+from sqlalchemy import ColumnElement, Row, Select, bindparam, case, false, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -77,21 +77,23 @@ def new_submission_key() -> str:
     return secrets.token_urlsafe(24)
 
 
-def _area_officers(area_id: int) -> Select[tuple[User]]:
-    return (
-        select(User)
-        .join(Membership)
-        .where(
-            Membership.role == Role.CAF_OFFICER,
-            Membership.area_id == area_id,
-            User.is_active.is_(True),
-        )
-        .order_by(User.id)
+# An area's active CAF officers (the area bound), made once.
+_AREA_OFFICERS = (
+    select(User)
+    .join(Membership)
+    .where(
+        Membership.role == Role.CAF_OFFICER,
+        Membership.area_id == bindparam("area_id"),
+        User.is_active.is_(True),
     )
+    .order_by(User.id)
+)
+# Their ids and names, all that the form that gives a request to one of them shows.
+_AREA_OFFICER_NAMES = _AREA_OFFICERS.with_only_columns(User.id, User.display_name)
 
 
 def area_officers(area_id: int) -> Sequence[User]:
-    return db.session.scalars(_area_officers(area_id)).all()
+    return db.session.scalars(_AREA_OFFICERS, {"area_id": area_id}).all()
 
 
 def submit(
@@ -338,9 +340,7 @@ def timeline(request: SupportRequest, *, council: bool) -> list[SupportEvent]:
 def assignable_officers(request: SupportRequest) -> Sequence[Row[tuple[int, str]]]:
     """Who the request may be given to: its area's CAF officers, as the form that gives it
     names them (id and name: the rest of their accounts is not read)."""
-    return db.session.execute(
-        _area_officers(request.area_id).with_only_columns(User.id, User.display_name)
-    ).all()
+    return db.session.execute(_AREA_OFFICER_NAMES, {"area_id": request.area_id}).all()
 
 
 def assign(request: SupportRequest, officer_id: int | None, actor: User) -> bool:
