@@ -92,19 +92,6 @@ def active_contacts() -> Select[tuple[Contact]]:
     return select(Contact).where(Contact.retired_at.is_(None))
 
 
-def serving_areas(area_ids: Iterable[int] | None) -> Any:
-    """Contacts that serve any of ``area_ids``, or countywide; None means every contact."""
-    if area_ids is None:
-        return None
-    ids = list(area_ids)
-    in_area = (
-        exists().where(contact_area.c.contact_id == Contact.id, contact_area.c.area_id.in_(ids))
-        if ids
-        else false()
-    )
-    return or_(Contact.countywide.is_(True), in_area)
-
-
 def _ordered(query: Select[Any]) -> Select[Any]:
     return query.order_by(Contact.role, Contact.name, Contact.id)
 
