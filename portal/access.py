@@ -285,16 +285,42 @@ def get_school_or_404(who: Principal, school_id: int) -> School:
     return school
 
 
+def _membership_schools(who: Principal) -> list[School] | None:
+    """The schools :func:`school_scope` gives ``who``, when their memberships name every one
+    (none of them a trust's or an area's): loaded with the person, so no query. None when
+    it takes a query to find them."""
+    if who.council_wide or who.trust_ids or who.area_ids:
+        return None
+    schools = {}
+    for membership in who.user.memberships:
+        if membership.school_id is not None:
+            if membership.school is None:  # not saved yet
+                return None
+            schools[membership.school_id] = membership.school
+    return list(schools.values())
+
+
 def visible_area_ids(who: Principal) -> frozenset[int] | None:
     """The areas whose local contacts ``who`` is shown first; None means every area."""
     if who.council_wide:
         return None
     if who.roles == {Role.CAF_OFFICER}:
         return who.area_ids
+    own = _membership_schools(who)
+    if own is not None:
+        return frozenset(school.area_id for school in own)
     school_areas = db.session.scalars(
         select(School.area_id).where(school_scope(who)).distinct()
     ).all()
     return frozenset(school_areas) | who.area_ids
+
+
+def visible_school_names(who: Principal) -> list[str]:
+    """The names of the schools ``who`` may see, in no particular order."""
+    own = _membership_schools(who)
+    if own is not None:
+        return [school.name for school in own]
+    return list(db.session.scalars(select(School.name).where(school_scope(who))))
 
 
 def visible_areas(who: Principal) -> Select[tuple[Area]]:

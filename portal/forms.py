@@ -5,8 +5,16 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from govuk_frontend_wtf.wtforms_widgets import GovDateInput
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovDateInput,
+    GovRadioInput,
+    GovSelect,
+    GovSubmitInput,
+    GovTextArea,
+)
 from wtforms.validators import DataRequired, Email, Length
+
+from portal.components import DrawnWidget
 
 
 def strip_whitespace(value: Any) -> Any:
@@ -26,14 +34,42 @@ def email_address(required: str, example: str) -> list[Any]:
     ]
 
 
-class DateInput(GovDateInput):
+class DateInput(DrawnWidget, GovDateInput):
     """GOV.UK's day, month and year boxes, also when a request left them out altogether
-    (the upstream widget expects exactly three values once anything was posted)."""
+    (the upstream widget expects exactly three values once anything was posted); empty, drawn
+    once (portal/components.py)."""
+
+    component = "date-input"
 
     def map_gov_params(self, field: Any, **kwargs: Any) -> dict[str, Any]:
         if field.raw_data is not None and len(field.raw_data) != 3:
             field.raw_data = None
         return super().map_gov_params(field, **kwargs)
+
+    def holds_typing(self, params: dict[str, Any]) -> bool:
+        return any(item.get("value") for item in params.get("items", []))
+
+
+# GOV.UK's widgets, drawn once for each set of choices and what is chosen (DrawnWidget).
+class RadioInput(DrawnWidget, GovRadioInput):
+    component = "radios"
+
+
+class SelectInput(DrawnWidget, GovSelect):
+    component = "select"
+
+
+class SubmitInput(DrawnWidget, GovSubmitInput):
+    component = "button"
+
+
+class TextArea(DrawnWidget, GovTextArea):
+    """A text area: kept only while empty, never with what someone wrote in it."""
+
+    component = "textarea"
+
+    def holds_typing(self, params: dict[str, Any]) -> bool:
+        return bool(params.get("value"))
 
 
 def within_a_year_of(day: date) -> tuple[date, date]:

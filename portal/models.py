@@ -13,6 +13,7 @@ from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     Column,
+    Computed,
     Enum,
     ForeignKey,
     Index,
@@ -430,11 +431,28 @@ CONTACT_ROLE_LABELS: dict[ContactRole, tuple[str, ContactGroup]] = {
     ContactRole.SPECIALIST: ("Countywide specialist", ContactGroup.SPECIALISTS),
 }
 
+# Contact.search_text, as the database works it out (migration 0020 says the same).
+CONTACT_SEARCH_TEXT = (
+    "lower(name || '\n' || coalesce(job_title, '') || '\n' || help_with || '\n' || email)"
+)
+
 contact_area = Table(
     "contact_area",
     Base.metadata,
     Column("contact_id", ForeignKey("contact.id", ondelete="CASCADE"), primary_key=True),
     Column("area_id", ForeignKey("area.id"), primary_key=True, index=True),
+)
+
+
+# One row: a number the database replaces with one never used before whenever contacts, the
+# areas they serve or the areas' names change (triggers, migration 0021). What is worked out
+# from the directory for one number is what the directory held at that number
+# (portal.contacts.service.directory_version).
+contact_directory = Table(
+    "contact_directory",
+    Base.metadata,
+    Column("id", Integer, primary_key=True),
+    Column("version", BigInteger, nullable=False),
 )
 
 
@@ -458,6 +476,14 @@ class Contact(Base):
     last_checked_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     last_checked_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # What a search looks in, lower-cased once when the contact is written: ILIKE on four
+    # columns lower-cased every row of the directory for every search (most of its time,
+    # at a large council's scale). A line break between the parts, which a search (its
+    # spaces made single, ContactSearch) cannot hold, so no match spans two of them. Kept by
+    # the database; never loaded with a Contact.
+    search_text: Mapped[str] = mapped_column(
+        Text, Computed(CONTACT_SEARCH_TEXT, persisted=True), deferred=True
+    )
 
     areas: Mapped[list[Area]] = relationship(
         secondary=contact_area, lazy="selectin", order_by="Area.name"

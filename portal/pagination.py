@@ -1,13 +1,14 @@
-"""Every list is paged: one count query and one page query, whatever the data's size."""
+"""Every list is paged: one count query and one page query, whatever the data's size (or one
+query that does both, for the lists people page through while they wait)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from math import ceil
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Row, Select, Subquery, bindparam, func, select
 
 from portal.db import db
 
@@ -49,6 +50,62 @@ def paginate(query: Select[tuple[T]], number: int, per_page: int) -> Page[T]:
     number = _clamp(number, total, per_page)
     items = db.session.scalars(query.limit(per_page).offset((number - 1) * per_page)).all()
     return Page(items=items, number=number, per_page=per_page, total=total)
+
+
+@dataclass(frozen=True)
+class PagedQuery:
+    """The statements of :func:`paginate_rows` for a query: a page of rows with their count,
+    and the count alone, the page's size and offset bound (``page_size``, ``page_offset``).
+    Made once for a query made once, they cost only their parameters to run again."""
+
+    page: Select[Any]
+    count: Select[Any]
+
+
+def paged(query: Select[Any], rows: Callable[[Subquery], Select[Any]] | None = None) -> PagedQuery:
+    """The statements that page ``query`` (ordered): a page of it, each row counting all of
+    them (``total``, a window); given ``rows``, the page as a subquery from which ``rows``
+    selects what the page shows, in the same order, with its ``total`` column. And its count
+    alone."""
+    counted = query.add_columns(func.count().over().label("total"))
+    page = counted.limit(bindparam("page_size")).offset(bindparam("page_offset"))
+    count = select(func.count()).select_from(query.order_by(None).subquery())
+    return PagedQuery(page if rows is None else rows(page.subquery()), count)
+
+
+def paginate_rows(
+    query: Select[Any],
+    number: int,
+    per_page: int,
+    rows: Callable[[Subquery], Select[Any]] | None = None,
+) -> Page[Row[Any]]:
+    """As :func:`paginate`, in one round trip rather than two: the page and its count in one
+    query (:func:`paged`)."""
+    return paginate_paged(paged(query, rows), number, per_page)
+
+
+def paginate_paged(
+    statements: PagedQuery, number: int, per_page: int, params: dict[str, Any] | None = None
+) -> Page[Row[Any]]:
+    """The ``number``th page of what ``statements`` page, with ``params`` bound. A page past
+    the last (fewer rows now than when its link was drawn) costs a count and the last page,
+    as :func:`paginate` would have shown."""
+
+    def rows_of(n: int) -> Sequence[Row[Any]]:
+        bound = {**(params or {}), "page_size": per_page, "page_offset": (n - 1) * per_page}
+        return db.session.execute(statements.page, bound).all()
+
+    number = max(1, number)
+    found = rows_of(number)
+    if found:
+        total = int(found[0].total)
+    elif number == 1:
+        total = 0
+    else:
+        total = int(db.session.scalar(statements.count, params or {}) or 0)
+        number = _clamp(number, total, per_page)
+        found = rows_of(number) if total else []
+    return Page(items=found, number=number, per_page=per_page, total=total)
 
 
 def page_of(items: Sequence[T], number: int, per_page: int) -> Page[T]:

@@ -20,9 +20,15 @@ def render_page(template: str, fragment: str | None = None, **context: Any) -> s
     A boosted link (hx-boost) wants the whole page, and so does htmx restoring the page after
     Back (the portal keeps no history cache, so that filters come back as they were).
     """
-    if fragment is not None and htmx and not htmx.boosted and not htmx.history_restore_request:
+    if fragment is not None and drawing_fragment():
         return render_block(template, fragment, **context)
     return render_template(template, **context)
+
+
+def drawing_fragment() -> bool:
+    """Whether this request gets only the fragment of a page that has one (see
+    :func:`render_page`): a view need not work out what only the whole page shows."""
+    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
 
 
 # What a gunicorn worker logs once warm (gunicorn.conf.py); bench/run.py waits for it.

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from flask import Flask, current_app, request, url_for
 
 from portal.access import Capability, principal
+from portal.components import govuk_component, govuk_input, pagination_html, summary_list_html
 from portal.navigation import navigation_items
 from portal.pagination import Page, pagination_params
 from portal.phones import national
@@ -55,6 +56,10 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(long_date, "long_date")
     app.add_template_global(pagination, "pagination")
     app.add_template_global(Capability, "Capability")
+    app.add_template_global(govuk_component, "govuk_component")
+    app.add_template_global(summary_list_html, "summary_list_html")
+    app.add_template_global(govuk_input, "govuk_input")
+    app.add_template_global(pagination_html, "pagination_html")
     app.add_template_filter(national, "phone")
     app.add_template_filter(format_pence, "pounds")
     app.add_template_filter(plural, "plural")

@@ -115,3 +115,42 @@ def test_council_wide_roles_see_every_school(session) -> None:  # type: ignore[n
     admin = session.scalars(select(User).where(User.email == "admin@council.example")).one()
     every_school = set(session.scalars(select(School.id)))
     assert scoped_ids(session, Principal.of(admin)) == every_school
+
+
+@pytest.mark.parametrize(
+    "email",
+    [
+        "staff@oakfield.example",
+        "head@oakfield.example",
+        "head@riverside.example",
+        "trust@meadowtrust.example",
+        "caf.north@council.example",
+        "admin@council.example",
+    ],
+)
+def test_the_areas_and_schools_a_person_is_shown_are_those_their_scope_reaches(
+    app, email: str, count_queries
+) -> None:  # type: ignore[no-untyped-def]
+    """A member of schools alone has their schools' areas and names worked out from the
+    memberships loaded with them, without a query: the same as the school scope's."""
+    from portal.access import school_scope, visible_area_ids, visible_school_names
+    from portal.db import db
+
+    with app.test_request_context():
+        user = db.session.scalars(select(User).where(User.email == email)).unique().one()
+        who = Principal.of(user)
+        reached = db.session.execute(select(School.area_id, School.name).where(school_scope(who)))
+        areas, names = set(), []
+        for area_id, name in reached:
+            areas.add(area_id)
+            names.append(name)
+        with count_queries() as counter:
+            found_areas = visible_area_ids(who)
+            found_names = visible_school_names(who)
+        if who.council_wide:
+            assert found_areas is None
+        else:
+            assert found_areas == frozenset(areas) | who.area_ids
+        assert sorted(found_names) == sorted(names)
+        only_schools = not (who.council_wide or who.trust_ids or who.area_ids)
+        assert (counter.count == 0) == only_schools

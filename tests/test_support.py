@@ -494,6 +494,40 @@ def test_the_queue_shows_who_each_request_is_with(client_for, session) -> None: 
 
 
 @pytest.mark.parametrize(
+    ("sort", "order"),
+    [
+        ("respond_by", lambda r: (r.respond_by, r.id)),
+        ("oldest", lambda r: (r.submitted_at, r.id)),
+        ("newest", lambda r: (-r.submitted_at.timestamp(), -r.id)),
+    ],
+)
+def test_the_queue_is_in_the_order_asked_for_page_after_page(
+    client_for, session, monkeypatch, sort: str, order
+) -> None:  # type: ignore[no-untyped-def]
+    """The queue sorts and pages its requests, then names their schools and officers: the
+    rows come in the order asked for, on every page."""
+    from portal.models import Area
+    from portal.support import service
+
+    monkeypatch.setattr(service, "PAGE_SIZE", 2)
+    north = session.scalars(select(Area).where(Area.name == "North")).one()
+    open_requests = session.scalars(
+        select(SupportRequest).where(
+            SupportRequest.area_id == north.id,
+            SupportRequest.status.in_(service.OPEN_STATUSES),
+        )
+    ).all()
+    assert len(open_requests) > 4
+    expected = [r.reference for r in sorted(open_requests, key=order)]
+    officer = client_for("caf_officer")
+    shown: list[str] = []
+    for number in range(1, (len(open_requests) + 1) // 2 + 1):
+        page = soup(officer.get("/support/", query_string={"sort": sort, "page": number}))
+        shown += list(queue_rows(page))
+    assert shown == expected
+
+
+@pytest.mark.parametrize(
     ("query", "keys", "tag"),
     [
         ({"due": "overdue"}, {"demo-caseload-1", "demo-caseload-2"}, "Overdue"),

@@ -54,3 +54,170 @@ def test_a_page_without_a_back_link_has_no_empty_landmark(client) -> None:  # ty
     page = BeautifulSoup(client.get("/sign-in").get_data(as_text=True), "html.parser")
     assert page.select(".govuk-back-link") == []
     assert page.select('nav[aria-label="Back"]') == []
+
+
+# --- GOV.UK components drawn once per set of parameters ----------------------------------------
+
+
+def test_a_kept_component_is_what_its_macro_draws_for_exactly_those_parameters(app) -> None:  # type: ignore[no-untyped-def]
+    """portal/components.py keeps what a macro drew, keyed on its parameters: each set of
+    parameters must give what the macro itself gives for them, however many were drawn
+    before, with text and markup that read the same kept apart."""
+    from markupsafe import Markup
+
+    from portal.components import govuk_component
+
+    macro = app.jinja_env.from_string(
+        '{% from "govuk_frontend_jinja/components/select/macro.html" import govukSelect %}'
+        "{{ govukSelect(params) }}"
+    )
+
+    def select(chosen: str, text: str) -> dict[str, object]:
+        return {
+            "id": "area",
+            "name": "area",
+            "label": {"text": "Area"},
+            "items": [
+                {"value": "1", "text": text, "selected": chosen == "1"},
+                {"value": "2", "text": "Rugby", "selected": chosen == "2"},
+            ],
+        }
+
+    variants = [
+        select("1", "North"),
+        select("2", "North"),
+        select("2", "North Warwickshire"),
+        select("1", "<b>North</b>"),
+        select("1", Markup("<b>North</b>")),
+    ]
+    with app.test_request_context():
+        for _ in range(2):  # drawn, then kept
+            drawn = [govuk_component("select", params) for params in variants]
+            assert drawn == [macro.render(params=params) for params in variants]
+    assert len(set(drawn)) == len(variants)
+    assert "&lt;b&gt;North" in drawn[3] and "<b>North</b>" in drawn[4]
+
+
+def test_a_written_out_summary_list_is_what_govuk_summary_list_draws(app) -> None:  # type: ignore[no-untyped-def]
+    """Summary lists of plain rows are written out rather than drawn by the macro: they must
+    stay what govukSummaryList makes, text escaped, markup kept, empty rows left out."""
+    from markupsafe import Markup
+
+    from portal.components import summary_list_html
+    from tests.test_contacts import squeeze
+
+    macro = app.jinja_env.from_string(
+        '{% from "govuk_frontend_jinja/components/summary-list/macro.html" import '
+        "govukSummaryList %}{{ govukSummaryList({'rows': rows}) }}"
+    )
+    rows = [
+        {"key": {"text": "Support needed"}, "value": {"text": "Advice & <guidance>"}},
+        None,
+        {"key": {"text": "Anything else"}, "value": {"text": "Two lines,\nas typed  "}},
+        {"key": {"text": "Telephone"}, "value": {"html": Markup('<a href="tel:1">1</a>')}},
+        {},
+        {"key": {"html": Markup("<b>Key</b>")}, "value": {"text": 'Mr O\'Brien "Ob"'}},
+    ]
+    assert squeeze(str(summary_list_html(rows))) == squeeze(macro.render(rows=rows))
+    with pytest.raises(ValueError, match="only a key and a value"):
+        summary_list_html([{"key": {"text": "k"}, "value": {"text": "v"}, "actions": {}}])
+
+
+def test_form_fields_are_drawn_as_govuk_draws_them_and_typing_is_never_kept(app) -> None:  # type: ignore[no-untyped-def]
+    """The officer's update form draws its fields through portal/components.py: each must be
+    what govuk_frontend_wtf's own widget draws, and what someone typed (a note, a date) must be
+    drawn afresh, never kept."""
+    from govuk_frontend_wtf.wtforms_widgets import (
+        GovDateInput,
+        GovRadioInput,
+        GovSubmitInput,
+        GovTextArea,
+    )
+    from werkzeug.datastructures import MultiDict
+
+    from portal import components
+    from portal.models import SupportStatus
+    from portal.support.forms import UpdateForm
+    from tests.test_contacts import squeeze
+
+    upstream = {
+        "action": GovRadioInput(),
+        "meeting_on": GovDateInput(),
+        "note": GovTextArea(),
+        "shared": GovRadioInput(),
+        "submit": GovSubmitInput(),
+    }
+    typed = MultiDict(
+        {
+            "action": "in_progress",
+            "meeting_on": ["27", "3", "2027"],
+            "note": "Spoke to Mum: private words",
+            "shared": "council",
+        }
+    )
+    drawn: dict[str, str] = {}
+    with app.test_request_context():
+        for formdata in (None, typed):
+            form = UpdateForm(
+                formdata=formdata, status=SupportStatus.ACKNOWLEDGED, meta={"csrf": False}
+            )
+            for name, widget in upstream.items():
+                field = form[name]
+                drawn[name] = str(field())
+                assert squeeze(drawn[name]) == squeeze(str(widget(field))), name
+        kept = "".join(str(html) for html in components._kept.values())
+    assert "private words" in drawn["note"] and 'value="27"' in drawn["meeting_on"]
+    assert 'name="note"' in kept  # the empty note's box was kept...
+    assert "private words" not in kept and 'value="27"' not in kept  # ...never what was typed
+
+
+@pytest.mark.parametrize(
+    ("number", "pages"), [(1, 2), (2, 2), (1, 3), (2, 3), (5, 12), (12, 12), (1, 40)]
+)
+def test_written_out_pagination_is_what_govuk_pagination_draws(
+    app, number: int, pages: int
+) -> None:  # type: ignore[no-untyped-def]
+    """Pagination is written out (its links hold what someone searched for, so its drawing
+    is never kept): it must stay what govukPagination makes of the same parameters."""
+    from portal.components import pagination_html
+    from portal.pagination import Page, pagination_params
+    from tests.test_contacts import squeeze
+
+    macro = app.jinja_env.from_string(
+        '{% from "govuk_frontend_jinja/components/pagination/macro.html" import '
+        "govukPagination %}{{ govukPagination(params) }}"
+    )
+    page = Page(items=[], number=number, per_page=10, total=pages * 10)
+    params = pagination_params(page, lambda n: f"/contacts/?q=caf+%26+%3Cb%3E&page={n}")
+    assert squeeze(str(pagination_html(params))) == squeeze(macro.render(params=params))
+
+
+@pytest.mark.parametrize("value", [None, "", "caf", "<script>\"&'</script>", 125613])
+def test_an_input_drawn_once_has_each_value_as_govuk_input_would(app, value: object) -> None:  # type: ignore[no-untyped-def]
+    """govuk_input keeps its drawing with a stand-in for the value (what someone typed): each
+    copy must be what govukInput draws with the value itself, and the value never kept."""
+    from markupsafe import escape
+
+    from portal import components
+    from portal.components import govuk_input
+
+    macro = app.jinja_env.from_string(
+        '{% from "govuk_frontend_jinja/components/input/macro.html" import govukInput %}'
+        "{{ govukInput(params) }}"
+    )
+    params = {
+        "id": "q",
+        "name": "q",
+        "type": "search",
+        "label": {"text": "Name or URN", "classes": "govuk-label--s"},
+        "hint": {"text": "A hint"},
+        "spellcheck": False,
+        "value": value,
+        "attributes": {"maxlength": "100", "aria-controls": "results"},
+    }
+    with app.test_request_context():
+        for _ in range(2):
+            assert str(govuk_input(params)) == macro.render(params=params)
+        kept = "".join(str(html) for html in components._kept.values())
+    if value:
+        assert f'value="{escape(value)}"' not in kept

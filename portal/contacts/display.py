@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
 
-from flask import url_for
+from flask import request, url_for
 from markupsafe import Markup, escape
 
+from portal.components import summary_rows_html
 from portal.contacts import bp
-from portal.models import Contact, ContactRole
+from portal.contacts.service import ContactCard
+from portal.models import Contact
 from portal.phones import national
 from portal.templating import london_time
 
 
 @bp.app_template_global()
 def contact_rows(
-    contact: Contact, with_coverage: bool = True, with_checked: bool = True
+    contact: Contact | ContactCard, with_coverage: bool = True, with_checked: bool = True
 ) -> list[dict[str, Any]]:
     phone = Markup('<a class="govuk-link" href="tel:{}">{}</a>').format(
         contact.phone, national(contact.phone)
@@ -47,7 +48,7 @@ def contact_rows(
 
 
 @bp.app_template_global()
-def contact_title(contact: Contact, link: str | None) -> Markup:
+def contact_title(contact: Contact | ContactCard, link: str | None) -> Markup:
     name = (
         Markup('<a class="govuk-link" href="{}">{}</a>').format(link, contact.name)
         if link
@@ -69,12 +70,6 @@ _CARD = Markup(
     '<div class="govuk-summary-card__content"><dl class="govuk-summary-list">{rows}</dl></div>'
     "</div>"
 )
-_ROW = Markup(
-    '<div class="govuk-summary-list__row">'
-    '<dt class="govuk-summary-list__key">{key}</dt>'
-    '<dd class="govuk-summary-list__value">{value}</dd>'
-    "</div>"
-)
 
 
 @bp.app_template_global()
@@ -84,56 +79,27 @@ def contact_card_html(
     """The contact's GOV.UK summary card: the markup govukSummaryList makes for it, written
     out here because a school's page shows dozens and the macro costs a millisecond a card.
     tests/test_contacts.py checks the two stay the same."""
-    link = url_for("contacts.show", contact_id=contact.id)
-    return _card(_CardFacts.of(contact, link), int(heading_level), with_coverage)
+    return contact_cards([ContactCard.of(contact)], heading_level, with_coverage)
 
 
-@dataclass(frozen=True)
-class _CardFacts:
-    """Everything a card shows, so that a card is drawn once per version of its contact."""
-
-    link: str
-    name: str
-    job_title: str | None
-    role: ContactRole
-    help_with: str
-    phone: str
-    email: str
-    out_of_hours: str | None
-    coverage: str
-    is_retired: bool
-    last_checked_at: datetime
-
-    @classmethod
-    def of(cls, contact: Contact, link: str) -> _CardFacts:
-        return cls(
-            link,
-            contact.name,
-            contact.job_title,
-            contact.role,
-            contact.help_with,
-            contact.phone,
-            contact.email,
-            contact.out_of_hours,
-            contact.coverage,
-            contact.is_retired,
-            contact.last_checked_at,
-        )
+@bp.app_template_global()
+def contact_cards(
+    cards: Iterable[ContactCard], heading_level: int = 3, with_coverage: bool = True
+) -> Markup:
+    """The cards of ``cards``, one after another."""
+    script_root = request.script_root
+    level = int(heading_level)
+    return Markup("").join(_card(card, level, with_coverage, script_root) for card in cards)
 
 
 # Keyed on what the card shows, not on the contact's id: an edited contact is a new key, so a
 # card can never be stale (nothing on it is drawn from anything else: its date is a date, not
 # "3 days ago"). It holds a council contact's work details, the same for everyone shown the
 # card, and decides nothing: who may see which contact is decided before a card is asked
-# for. Every school's page draws the same few hundred cards.
+# for. Every school's page draws the same few hundred cards. (The link depends on where the
+# portal is mounted as well as the id: the mount is in the key too.)
 @lru_cache(maxsize=8192)
-def _card(facts: _CardFacts, heading_level: int, with_coverage: bool) -> Markup:
-    rows = Markup("").join(
-        _ROW.format(
-            key=row["key"]["text"],
-            value=row["value"]["html"] if "html" in row["value"] else row["value"]["text"],
-        )
-        for row in contact_rows(facts, with_coverage)  # type: ignore[arg-type]
-    )
-    title = contact_title(facts, facts.link)  # type: ignore[arg-type]
+def _card(card: ContactCard, heading_level: int, with_coverage: bool, script_root: str) -> Markup:
+    rows = summary_rows_html(contact_rows(card, with_coverage))
+    title = contact_title(card, url_for("contacts.show", contact_id=card.id))
     return _CARD.format(level=heading_level, title=title, rows=rows)

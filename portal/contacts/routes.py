@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 from flask import Response, abort, current_app, flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
@@ -18,6 +19,7 @@ from portal.access import (
     requires,
     school_scope,
     visible_area_ids,
+    visible_school_names,
 )
 from portal.contacts import bp, letters
 from portal.contacts.forms import ConfirmForm, ContactForm, SendLettersForm
@@ -27,8 +29,10 @@ from portal.contacts.service import (
     POSTER_PER_ROLE,
     POSTER_ROOM_MM,
     ContactSearch,
+    area_names,
     create_contact,
     directory_csv,
+    directory_version,
     key_contacts,
     key_contacts_by_area,
     mark_checked,
@@ -44,7 +48,7 @@ from portal.extensions import htmx
 from portal.models import Area, AuditEvent, Contact, ContactRole, School
 from portal.numbers import record_id
 from portal.pagination import paginate
-from portal.rendering import render_page
+from portal.rendering import drawing_fragment, render_page
 
 
 def _areas() -> list[Area]:
@@ -74,35 +78,31 @@ def index() -> ResponseReturnValue:
     criteria = ContactSearch.from_args(request.args)
     if not can(Capability.EDIT_CONTACTS):
         criteria = replace(criteria, include_retired=False)
-    areas = _areas()
-    mine = _my_areas(who, areas)
+    my_area_ids = visible_area_ids(who) or frozenset()
     # With nothing searched for, a person with areas sees their own contacts, grouped;
     # council-wide staff, and anyone searching, see the matching directory, paged.
-    show_mine = bool(mine) and not criteria.is_active
-    context = {
-        "criteria": criteria,
-        "role_items": [{"value": "", "text": "Any role"}]
-        + [
+    show_mine = bool(my_area_ids) and not criteria.is_active
+    context: dict[str, Any] = {"criteria": criteria, "show_mine": show_mine}
+    # A search as someone types asks for its results alone: no filters, no areas to name.
+    version = directory_version() if show_mine or not drawing_fragment() else None
+    if version is not None:
+        areas = area_names(version)
+        context["my_areas"] = [area for area in areas if area.id in my_area_ids]
+        context["role_items"] = [{"value": "", "text": "Any role"}] + [
             {"value": role.value, "text": role.label, "selected": role == criteria.role}
             for role in ContactRole
-        ],
-        "area_items": [
+        ]
+        context["area_items"] = [
             {"value": "", "text": "Any area"},
             {"value": COUNTYWIDE, "text": "Countywide", "selected": criteria.area == COUNTYWIDE},
-        ]
-        + [
+        ] + [
             {"value": str(area.id), "text": area.name, "selected": area.id == criteria.area}
             for area in areas
-        ],
-        "my_areas": mine,
-        "show_mine": show_mine,
-    }
+        ]
     if show_mine:
-        context["groups"] = key_contacts([a.id for a in mine], PAGE_PER_ROLE)
+        context["groups"] = key_contacts(my_area_ids, PAGE_PER_ROLE, version)
         context["my_schools"] = (
-            []
-            if who.council_wide or not who.is_school_user
-            else list(db.session.scalars(select(School.name).where(school_scope(who))))
+            [] if who.council_wide or not who.is_school_user else visible_school_names(who)
         )
     else:
         context["page"] = search(criteria)

@@ -4,11 +4,28 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from functools import cache
+from typing import Any, NamedTuple, TypeVar
 
-from sqlalchemy import ColumnElement, Integer, Select, cast, exists, false, func, or_, select, union
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    Integer,
+    Select,
+    String,
+    Subquery,
+    and_,
+    bindparam,
+    cast,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    union,
+)
 from sqlalchemy.orm import selectinload
 
 from portal import audit
@@ -21,14 +38,17 @@ from portal.models import (
     ContactRole,
     User,
     contact_area,
+    contact_directory,
 )
 from portal.numbers import record_id
-from portal.pagination import Page, paginate
+from portal.pagination import Page, PagedQuery, paged, paginate, paginate_paged
 from portal.phones import national
 from portal.spreadsheets import text_cell, to_csv
 
 PAGE_SIZE = 20
 COUNTYWIDE = "countywide"
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -57,7 +77,9 @@ class ContactSearch:
         elif (area_id := record_id(area_value)) is not None:
             area = area_id
         return cls(
-            query=args.get("q", "").strip()[:100],
+            # Spaces made single: a search for words, never for a line break (which
+            # Contact.search_text puts between the parts it searches).
+            query=" ".join(args.get("q", "").split())[:100],
             role=role,
             area=area,
             page=args.get("page", 1, type=int) or 1,
@@ -69,20 +91,7 @@ def active_contacts() -> Select[tuple[Contact]]:
     return select(Contact).where(Contact.retired_at.is_(None))
 
 
-def serving_areas(area_ids: Iterable[int] | None) -> Any:
-    """Contacts that serve any of ``area_ids``, or countywide; None means every contact."""
-    if area_ids is None:
-        return None
-    ids = list(area_ids)
-    in_area = (
-        exists().where(contact_area.c.contact_id == Contact.id, contact_area.c.area_id.in_(ids))
-        if ids
-        else false()
-    )
-    return or_(Contact.countywide.is_(True), in_area)
-
-
-def _ordered(query: Select[tuple[Contact]]) -> Select[tuple[Contact]]:
+def _ordered(query: Select[Any]) -> Select[Any]:
     return query.order_by(Contact.role, Contact.name, Contact.id)
 
 
@@ -106,41 +115,205 @@ def poster_row_mm(contact: Contact) -> float:
     return 8.2 + 2.9 * bool(contact.out_of_hours)
 
 
+class ContactCard(NamedTuple):
+    """A contact as the directory's cards show it, read as a plain row with the names of the
+    areas it serves rather than as a Contact with its areas: a school's page shows fifty.
+    Hashable, so that a card is drawn once per version of what it shows (display.py); a
+    tuple, since a page makes and hashes fifty of them (a frozen dataclass's are slower)."""
+
+    id: int
+    name: str
+    job_title: str | None
+    role: ContactRole
+    help_with: str
+    phone: str
+    email: str
+    out_of_hours: str | None
+    coverage: str
+    is_retired: bool
+    last_checked_at: datetime
+
+    @classmethod
+    def of(cls, contact: Contact) -> ContactCard:
+        return cls(
+            contact.id,
+            contact.name,
+            contact.job_title,
+            contact.role,
+            contact.help_with,
+            contact.phone,
+            contact.email,
+            contact.out_of_hours,
+            contact.coverage,
+            contact.is_retired,
+            contact.last_checked_at,
+        )
+
+
+# What a card shows, as columns (with the names of the areas, from _with_area_names).
+_CARD_COLUMNS = (
+    Contact.id,
+    Contact.name,
+    Contact.job_title,
+    Contact.role,
+    Contact.help_with,
+    Contact.phone,
+    Contact.email,
+    Contact.out_of_hours,
+    Contact.countywide,
+    Contact.retired_at,
+    Contact.last_checked_at,
+)
+
+
+def _with_area_names(found: Subquery) -> Select[Any]:
+    """Every column of ``found`` (_CARD_COLUMNS and more, of the contacts to show), with the
+    name of each area its contact serves: a row per area (one, with none, for a contact that
+    serves none)."""
+    return (
+        select(found, Area.name.label("area_name"))
+        .outerjoin(contact_area, contact_area.c.contact_id == found.c.id)
+        .outerjoin(Area, Area.id == contact_area.c.area_id)
+    )
+
+
+def _cards(rows: Iterable[Any]) -> dict[int, tuple[ContactCard, Any]]:
+    """Each contact's card from its rows (one per area it serves), in the rows' order, with
+    its first row (for what else the query read)."""
+    found: dict[int, tuple[Any, list[str]]] = {}
+    for row in rows:
+        _, area_names = found.setdefault(row.id, (row, []))
+        if row.area_name is not None:
+            area_names.append(row.area_name)
+    cards = {}
+    for contact_id, (row, area_names) in found.items():
+        # As Contact.coverage says it, the areas in name order.
+        coverage = "Countywide" if row.countywide else ", ".join(sorted(area_names))
+        card = ContactCard(
+            contact_id,
+            row.name,
+            row.job_title,
+            row.role,
+            row.help_with,
+            row.phone,
+            row.email,
+            row.out_of_hours,
+            coverage,
+            row.retired_at is not None,
+            row.last_checked_at,
+        )
+        cards[contact_id] = (card, row)
+    return cards
+
+
 @dataclass
 class ContactGroupView:
     group: ContactGroup
-    contacts: list[Contact] = field(default_factory=list)
+    contacts: list[Contact | ContactCard] = field(default_factory=list)
     # Roles with more contacts than are shown: how many in all, and whether all are
     # countywide (so that "see all" can search the countywide ones, not the area's).
     more: dict[ContactRole, tuple[int, bool]] = field(default_factory=dict)
 
 
-def key_contacts(area_ids: Iterable[int], per_role: int) -> list[ContactGroupView]:
-    """The active contacts who serve these areas (and the countywide ones), grouped by what
-    they help with: the first ``per_role`` of each role by name, and how many more there are.
-
-    One query however many there are: the database ranks each role's contacts and counts
-    them, and only the shown ones come back.
-    """
+@cache
+def _key_contacts_query() -> Select[Any]:
+    """key_contacts' query, made once with the areas and the number per role bound: making it
+    afresh each time cost more than the database took to run it."""
     role = Contact.role
+    in_area = exists().where(
+        contact_area.c.contact_id == Contact.id,
+        contact_area.c.area_id.in_(bindparam("area_ids", expanding=True)),
+    )
     ranked = (
         select(
-            Contact.id,
+            *_CARD_COLUMNS,
             func.row_number()
             .over(partition_by=role, order_by=(Contact.name, Contact.id))
             .label("rank"),
             func.count().over(partition_by=role).label("total"),
-            func.min(cast(Contact.countywide, Integer)).over(partition_by=role).label("countywide"),
+            func.min(cast(Contact.countywide, Integer))
+            .over(partition_by=role)
+            .label("all_countywide"),
         )
-        .where(Contact.retired_at.is_(None), serving_areas(area_ids))
+        .where(Contact.retired_at.is_(None), or_(Contact.countywide.is_(True), in_area))
         .subquery()
     )
-    rows = db.session.execute(
-        select(Contact, ranked.c.rank, ranked.c.total, ranked.c.countywide)
-        .join(ranked, ranked.c.id == Contact.id)
-        .where(ranked.c.rank <= per_role)
-    ).all()
-    return _grouped([_Ranked(*row) for row in rows])
+    return _with_area_names(ranked).where(ranked.c.rank <= bindparam("per_role"))
+
+
+def key_contacts(
+    area_ids: Iterable[int], per_role: int, version: int | None = None
+) -> list[ContactGroupView]:
+    """The active contacts who serve these areas (and the countywide ones), grouped by what
+    they help with: the first ``per_role`` of each role by name, and how many more there are.
+
+    One query however many there are: the database ranks each role's contacts and counts
+    them, and only the shown ones come back, as cards. Given the directory's ``version``
+    (:func:`directory_version`), worked out once for it and every school of these areas.
+    """
+    ids = sorted(set(area_ids))
+
+    def work() -> list[ContactGroupView]:
+        rows = db.session.execute(
+            _key_contacts_query(), {"area_ids": ids, "per_role": per_role}
+        ).all()
+        return _grouped(
+            [
+                _Ranked(card, row.rank, row.total, row.all_countywide)
+                for card, row in _cards(rows).values()
+            ]
+        )
+
+    if version is None:
+        return work()
+    return _once(("key contacts", version, tuple(ids), per_role), work)
+
+
+class AreaName(NamedTuple):
+    id: int
+    name: str
+
+
+def area_names(version: int) -> list[AreaName]:
+    """Each area's id and name, in name order, for the directory's ``version``."""
+
+    def work() -> list[AreaName]:
+        query = select(Area.id, Area.name).order_by(Area.name)
+        return [AreaName(*row) for row in db.session.execute(query)]
+
+    return _once(("areas", version), work)
+
+
+def directory_version() -> int:
+    """The directory's version now: a number the database replaces with one never used
+    before in the statement of any change to contacts, the areas they serve or the areas'
+    names, whoever makes it (contact_directory, migration 0021)."""
+    return int(db.session.scalar(_DIRECTORY_VERSION) or 0)
+
+
+_DIRECTORY_VERSION = select(contact_directory.c.version)
+
+
+# What is worked out from the directory, once per version for everyone (the areas; the key
+# contacts of a set of areas): shared by every school of the same areas, nothing personal.
+# Never stale: it is kept under the version it was worked out at, and a version is never
+# used again once the directory changes (nor after a change rolled back), so a request
+# that reads the version now is given what the directory holds now. Per process: a few
+# dozen entries (sets of areas, times the versions in use at once), dropped together should
+# that ever grow past _KEPT_AT_MOST.
+_KEPT_AT_MOST = 256
+_worked_out: dict[tuple[Any, ...], Any] = {}
+
+
+def _once(key: tuple[Any, ...], work: Callable[[], T]) -> T:
+    if key in _worked_out:
+        found: T = _worked_out[key]
+        return found
+    found = work()
+    if len(_worked_out) >= _KEPT_AT_MOST:
+        _worked_out.clear()
+    _worked_out[key] = found
+    return found
 
 
 def key_contacts_by_area(
@@ -194,9 +367,8 @@ def key_contacts_by_area(
     return {area_id: _grouped(found, room, size) for area_id, found in per_area.items()}
 
 
-@dataclass(frozen=True)
-class _Ranked:
-    contact: Contact
+class _Ranked(NamedTuple):
+    contact: Contact | ContactCard
     rank: int  # by name among the contacts of its role
     total: int  # how many of its role there are
     countywide: bool | int  # whether all of its role are countywide
@@ -236,44 +408,76 @@ def _roles_matching(words: str) -> list[ContactRole]:
     return [role for role, (label, _) in CONTACT_ROLE_LABELS.items() if lowered in label.lower()]
 
 
-def search(criteria: ContactSearch) -> Page[Contact]:
-    """The contacts that match every part of ``criteria``, a page at a time."""
-    query = select(Contact) if criteria.include_retired else active_contacts()
-    if criteria.query:
-        words = criteria.query  # text to find: autoescape makes % and _ literal
+def _like_escaped(words: str) -> str:
+    """``words`` for a LIKE pattern, % and _ literal, with / as the escape (as autoescape)."""
+    return words.replace("/", "//").replace("%", "/%").replace("_", "/_")
 
-        def finds(column: Any) -> Any:
-            return column.icontains(words, autoescape=True)
 
-        matches_area = exists().where(
-            contact_area.c.contact_id == Contact.id,
-            contact_area.c.area_id == Area.id,
-            finds(Area.name),
-        )
+def search(criteria: ContactSearch) -> Page[ContactCard]:
+    """The contacts that match every part of ``criteria``, a page of cards at a time: the
+    page, its count and the areas its contacts serve in one query, made once for each kind
+    of search (what is asked for is bound), since it is asked for while someone types."""
+    area = COUNTYWIDE if criteria.area == COUNTYWIDE else "one" if criteria.area else None
+    statements = _search_query(
+        bool(criteria.query), criteria.role is not None, area, criteria.include_retired
+    )
+    words = criteria.query
+    params: dict[str, Any] = {
+        # Text to find: % and _ literal (escaped as autoescape escapes them).
+        "words": _like_escaped(words),
+        "countywide_word": len(words) >= 4 and "countywide".startswith(words.lower()),
+        "roles": _roles_matching(words) if words else [],
+        "role": criteria.role,
+        "area_id": criteria.area if area == "one" else None,
+    }
+    found = paginate_paged(statements, criteria.page, PAGE_SIZE, params)
+    cards = [card for card, _ in _cards(found.items).values()]
+    return replace(found, items=cards)
+
+
+@cache
+def _search_query(
+    has_words: bool, has_role: bool, area: str | None, include_retired: bool
+) -> PagedQuery:
+    """The statements of :func:`search` for one kind of search, what it asks for bound."""
+    query = select(*_CARD_COLUMNS)
+    if not include_retired:
+        query = query.where(Contact.retired_at.is_(None))
+    if has_words:
+        pattern = literal("%") + bindparam("words", type_=String) + literal("%")
         conditions = [
-            finds(Contact.name),
-            finds(Contact.job_title),
-            finds(Contact.help_with),
-            finds(Contact.email),
-            matches_area,
+            # The name, job title, what they help with or the e-mail address, as ILIKE would
+            # find it in each: the words lower-cased as the database lower-cases, in the four
+            # lower-cased once (Contact.search_text).
+            Contact.search_text.like(
+                literal("%") + func.lower(bindparam("words", type_=String)) + literal("%"),
+                escape="/",
+            ),
+            exists().where(
+                contact_area.c.contact_id == Contact.id,
+                contact_area.c.area_id == Area.id,
+                Area.name.ilike(pattern, escape="/"),
+            ),
+            and_(bindparam("countywide_word", type_=Boolean), Contact.countywide.is_(True)),
+            Contact.role.in_(bindparam("roles", expanding=True)),
         ]
-        if "countywide".startswith(criteria.query.lower()) and len(criteria.query) >= 4:
-            conditions.append(Contact.countywide.is_(True))
-        roles = _roles_matching(criteria.query)
-        if roles:
-            conditions.append(Contact.role.in_(roles))
         query = query.where(or_(*conditions))
-    if criteria.role is not None:
-        query = query.where(Contact.role == criteria.role)
-    if criteria.area == COUNTYWIDE:
+    if has_role:
+        query = query.where(Contact.role == bindparam("role"))
+    if area == COUNTYWIDE:
         query = query.where(Contact.countywide.is_(True))
-    elif isinstance(criteria.area, int):
+    elif area == "one":
         query = query.where(
             exists().where(
-                contact_area.c.contact_id == Contact.id, contact_area.c.area_id == criteria.area
+                contact_area.c.contact_id == Contact.id,
+                contact_area.c.area_id == bindparam("area_id"),
             )
         )
-    return paginate(_ordered(query), criteria.page, PAGE_SIZE)
+
+    def shown(page: Subquery) -> Select[Any]:
+        return _with_area_names(page).order_by(page.c.role, page.c.name, page.c.id)
+
+    return paged(_ordered(query), shown)
 
 
 # --- keeping contacts up to date ------------------------------------------------------------

@@ -37,7 +37,15 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from portal.forms import DateInput, strip_whitespace, within_a_year_of
+from portal.forms import (
+    DateInput,
+    RadioInput,
+    SelectInput,
+    SubmitInput,
+    TextArea,
+    strip_whitespace,
+    within_a_year_of,
+)
 from portal.models import (
     SUPPORT_KIND_LABELS,
     LevelOfNeed,
@@ -231,7 +239,7 @@ class UpdateForm(FlaskForm):
     version = HiddenField()
     action = RadioField(
         "What do you want to do?",
-        widget=GovRadioInput(),
+        widget=RadioInput(),
         # Checked below against the request's status, with a message that says why not.
         validate_choice=False,
         validators=[InputRequired(message="Select what you want to do")],
@@ -244,32 +252,32 @@ class UpdateForm(FlaskForm):
     )
     outcome = RadioField(
         "Outcome (if closing)",
-        widget=GovRadioInput(),
+        widget=RadioInput(),
         choices=_choices([(o.value, o.label) for o in SupportOutcome]),
         validate_choice=False,
     )
     redirect_reason = RadioField(
         "Reason (if redirecting)",
-        widget=GovRadioInput(),
+        widget=RadioInput(),
         choices=_choices([(r.value, r.label) for r in RedirectReason]),
         validate_choice=False,
     )
     note = TextAreaField(
         "Note",
-        widget=GovTextArea(),
+        widget=TextArea(),
         filters=[strip_whitespace],
         validators=[Length(max=2000, message="Keep the note to 2,000 characters or fewer")],
     )
     shared = RadioField(
         "Who can read the note?",
-        widget=GovRadioInput(),
+        widget=RadioInput(),
         choices=_choices(
             [("school", "The school and the council"), ("council", "The council only")]
         ),
         default="school",
         validators=[InputRequired(message="Select who can read the note")],
     )
-    submit = SubmitField("Save update", widget=GovSubmitInput())
+    submit = SubmitField("Save update", widget=SubmitInput())
 
     # Each status change in the officer's words, and the field it needs (if any).
     ACTIONS: ClassVar[dict[SupportStatus, tuple[str, str | None]]] = {
@@ -349,17 +357,18 @@ UNASSIGNED = ""
 class AssignForm(FlaskForm):
     """Give the request to a CAF officer of its area, or to nobody."""
 
-    officer = SelectField("CAF officer", widget=GovSelect(), validate_choice=False)
-    submit = SubmitField("Assign", widget=GovSubmitInput())
+    officer = SelectField("CAF officer", widget=SelectInput(), validate_choice=False)
+    submit = SubmitField("Assign", widget=SubmitInput())
 
     def __init__(
-        self, *args: Any, officers: Sequence[User], current: User | None, **kwargs: Any
+        self, *args: Any, officers: Sequence[Any], current: User | None, **kwargs: Any
     ) -> None:
+        """``officers``: those the request may be given to, each with an id and a name."""
         super().__init__(*args, **kwargs)
         choices = [SelectChoice(UNASSIGNED, "Nobody (unassigned)")] + [
             SelectChoice(str(o.id), o.display_name) for o in officers
         ]
-        if current is not None and current not in officers:
+        if current is not None and current.id not in {o.id for o in officers}:
             # Someone who has since left the area's officers: shown as it is, and kept if
             # the form is sent unchanged, but nobody new can be given a request this way.
             choices.append(

@@ -10,9 +10,8 @@ from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import ColumnElement, Select, case, false, func, or_, select
+from sqlalchemy import ColumnElement, Row, Select, bindparam, case, false, func, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import lazyload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from portal import audit
@@ -39,7 +38,7 @@ from portal.models import (
 )
 from portal.numbers import record_id
 from portal.outbox import queue_email
-from portal.pagination import Page, paginate
+from portal.pagination import Page, paginate_rows
 from portal.workdays import add_working_days
 
 LONDON = ZoneInfo("Europe/London")
@@ -78,17 +77,23 @@ def new_submission_key() -> str:
     return secrets.token_urlsafe(24)
 
 
+# An area's active CAF officers (the area bound), made once.
+_AREA_OFFICERS = (
+    select(User)
+    .join(Membership)
+    .where(
+        Membership.role == Role.CAF_OFFICER,
+        Membership.area_id == bindparam("area_id"),
+        User.is_active.is_(True),
+    )
+    .order_by(User.id)
+)
+# Their ids and names, all that the form that gives a request to one of them shows.
+_AREA_OFFICER_NAMES = _AREA_OFFICERS.with_only_columns(User.id, User.display_name)
+
+
 def area_officers(area_id: int) -> Sequence[User]:
-    return db.session.scalars(
-        select(User)
-        .join(Membership)
-        .where(
-            Membership.role == Role.CAF_OFFICER,
-            Membership.area_id == area_id,
-            User.is_active.is_(True),
-        )
-        .order_by(User.id)
-    ).all()
+    return db.session.scalars(_AREA_OFFICERS, {"area_id": area_id}).all()
 
 
 def submit(
@@ -332,9 +337,10 @@ def timeline(request: SupportRequest, *, council: bool) -> list[SupportEvent]:
 # --- giving a request to an officer -------------------------------------------------------
 
 
-def assignable_officers(request: SupportRequest) -> Sequence[User]:
-    """Who the request may be given to: its area's CAF officers."""
-    return area_officers(request.area_id)
+def assignable_officers(request: SupportRequest) -> Sequence[Row[tuple[int, str]]]:
+    """Who the request may be given to: its area's CAF officers, as the form that gives it
+    names them (id and name: the rest of their accounts is not read)."""
+    return db.session.execute(_AREA_OFFICER_NAMES, {"area_id": request.area_id}).all()
 
 
 def assign(request: SupportRequest, officer_id: int | None, actor: User) -> bool:
@@ -389,10 +395,11 @@ def _email_assigned(request: SupportRequest, officer: User, actor: User) -> None
 
 # --- the queue ------------------------------------------------------------------------------------
 
+# Each order of the queue: the columns it sorts on, and whether the latest come first.
 SORTS = {
-    "respond_by": (SupportRequest.respond_by, SupportRequest.id),
-    "newest": (SupportRequest.submitted_at.desc(), SupportRequest.id.desc()),
-    "oldest": (SupportRequest.submitted_at, SupportRequest.id),
+    "respond_by": (("respond_by", "id"), False),
+    "newest": (("submitted_at", "id"), True),
+    "oldest": (("submitted_at", "id"), False),
 }
 OPEN = "open"
 SCHOOL_QUERY_LENGTH = 100
@@ -492,20 +499,49 @@ def queue_query(
         query = query.where(SupportRequest.assigned_officer_id.is_(None))
     if filters.due:
         query = query.where(awaiting_response(today or today_in_london(), filters.due))
-    return query.order_by(*SORTS[filters.sort])
+    return query.order_by(*_sorted(filters.sort))
 
 
-def queue(who: Principal, filters: QueueFilter, today: date | None = None) -> Page[SupportRequest]:
-    # A queue row shows only its school's name and its officer's. Joining the school, area
-    # and people to every open request before sorting and taking a page hashed all 6,000
-    # schools at factor 10: the page's 25 schools (and officers) are read after, by id.
-    listed = queue_query(who, filters, today).options(
-        lazyload(SupportRequest.area),
-        lazyload(SupportRequest.requester),
-        selectinload(SupportRequest.assigned_officer).load_only(User.id, User.display_name),
-        selectinload(SupportRequest.school).load_only(School.id, School.name),
+def _sorted(sort: str) -> list[ColumnElement[Any]]:
+    """The ORDER BY of SORTS[sort]."""
+    names, latest_first = SORTS[sort]
+    order = [getattr(SupportRequest, name) for name in names]
+    return [column.desc() for column in order] if latest_first else order
+
+
+# The names a queue row shows, each read for the rows of the page alone: PostgreSQL works
+# out such a column after the sort and the limit (joining the schools to every open request
+# before sorting and paging hashed all 6,000 schools at factor 10). Made once.
+_SCHOOL_NAME = (
+    select(School.name)
+    .where(School.id == SupportRequest.school_id)
+    .scalar_subquery()
+    .label("school_name")
+)
+_OFFICER_NAME = (
+    select(User.display_name)
+    .where(User.id == SupportRequest.assigned_officer_id)
+    .scalar_subquery()
+    .label("officer")
+)
+
+
+def queue(who: Principal, filters: QueueFilter, today: date | None = None) -> Page[Row[Any]]:
+    """A page of the queue as rows of what its table shows, in one query: the requests
+    filtered, counted (a window) and paged, with their schools' and officers' names."""
+    listed = queue_query(who, filters, today).with_only_columns(
+        SupportRequest.id,
+        SupportRequest.reference,
+        SupportRequest.kind,
+        SupportRequest.urgency,
+        SupportRequest.status,
+        SupportRequest.assigned_officer_id,
+        SupportRequest.respond_by,
+        SupportRequest.first_response_at,
+        _SCHOOL_NAME,
+        _OFFICER_NAME,
     )
-    return paginate(listed, filters.page, PAGE_SIZE)
+    return paginate_rows(listed, filters.page, PAGE_SIZE)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,196 @@
+"""GOV.UK components drawn once for each set of parameters they are given.
+
+A GOV.UK macro is a pure function of its parameters, and a costly one: a select of a dozen
+options is about half a millisecond, a few times the cost of the bare layout's whole page.
+The filters of the contacts directory and the support queue are the same few selects for
+everyone, so each is drawn once per distinct set of parameters (its options, which one is
+chosen) and kept. The parameters are the key, whole: a changed option (an area renamed) is a
+new key, so a kept component can never be stale; and two people are given the same markup
+only when they asked for exactly the same thing.
+
+Only for parameters that are the page's own words and the database's shared facts: never
+what someone typed (a search's words, a note), which would keep people's input in memory.
+"""
+
+from __future__ import annotations
+
+import pickle
+from typing import Any, ClassVar
+
+from flask import current_app
+from markupsafe import Markup, escape
+
+# Each distinct set of parameters kept at most; far more than the portal's filters have.
+KEPT = 2048
+
+_kept: dict[tuple[str, bytes], Markup] = {}
+
+
+def _key(params: dict[str, Any]) -> bytes:
+    """``params`` as a key, exact: pickled, so types count as well as contents (1 and True,
+    or text and Markup, draw differently but compare equal). Never unpickled."""
+    return pickle.dumps(params, pickle.HIGHEST_PROTOCOL)
+
+
+def govuk_component(name: str, params: dict[str, Any]) -> Markup:
+    """What the GOV.UK macro for component ``name`` ('select', 'button') draws with
+    ``params``: drawn the first time, kept after."""
+    key = (name, _key(params))
+    html = _kept.get(key)
+    if html is None:
+        # A macro of the portal's autoescaping environment gives Markup.
+        html = _macro(name)(params)
+        if len(_kept) >= KEPT:
+            # Only if something draws far more variants than the filters have: start again.
+            _kept.clear()
+        _kept[key] = html
+    return html
+
+
+# A GOV.UK summary list's row as govukSummaryList draws it (but for the whitespace between
+# tags, which browsers ignore): a key and a value, no actions, no classes.
+_SUMMARY_ROW = Markup(
+    '<div class="govuk-summary-list__row">'
+    '<dt class="govuk-summary-list__key">{key}</dt>'
+    '<dd class="govuk-summary-list__value">{value}</dd>'
+    "</div>"
+)
+_SUMMARY_LIST = Markup('<dl class="govuk-summary-list">{rows}</dl>')
+_ROW_PARTS = {"key", "value"}
+
+
+def summary_rows_html(rows: list[dict[str, Any]]) -> Markup:
+    """The rows of a GOV.UK summary list, written out rather than drawn by govukSummaryList
+    (a millisecond for a dozen rows): each row's key and value as ``{"text": ...}`` or, already
+    Markup, ``{"html": ...}``; rows that are None or empty are left out, as the macro leaves
+    them. tests/test_templating.py keeps the two the same."""
+    drawn = []
+    for row in rows:
+        if not row:
+            continue
+        if row.keys() - _ROW_PARTS:
+            raise ValueError(f"a written-out summary row has only a key and a value: {row}")
+        key, value = row["key"], row["value"]
+        drawn.append(
+            _SUMMARY_ROW.format(
+                key=key["html"] if "html" in key else key["text"],
+                value=value["html"] if "html" in value else value["text"],
+            )
+        )
+    return Markup("").join(drawn)
+
+
+def summary_list_html(rows: list[dict[str, Any]]) -> Markup:
+    """A GOV.UK summary list (no card) of ``rows``, as :func:`summary_rows_html` writes them."""
+    return _SUMMARY_LIST.format(rows=summary_rows_html(rows))
+
+
+# What someone typed, in a component drawn once for every value (govuk_input): a string no
+# parameter holds and that escaping leaves as it is.
+_TYPED = "portal-typed-value-4d1c7e"
+
+
+def govuk_input(params: dict[str, Any]) -> Markup:
+    """What govukInput draws for ``params``: drawn once for every value, since the value is
+    what someone typed and is never kept. The macro writes the value in one place, escaped,
+    as the value attribute (whatever it is, even empty): the kept drawing holds a stand-in
+    there, and each request's copy has the value, escaped as the macro escapes it."""
+    value = params.get("value")
+    if value is None:
+        return govuk_component("input", params)
+    drawn = govuk_component("input", {**params, "value": _TYPED})
+    return drawn.replace(_TYPED, escape(value))
+
+
+_PAGINATION = Markup('<nav class="govuk-pagination" aria-label="Pagination">{}</nav>')
+_PREVIOUS = Markup(
+    '<div class="govuk-pagination__prev">'
+    '<a class="govuk-link govuk-pagination__link" href="{}" rel="prev">'
+    '<svg class="govuk-pagination__icon govuk-pagination__icon--prev" '
+    'xmlns="http://www.w3.org/2000/svg" height="13" width="15" aria-hidden="true" '
+    'focusable="false" viewBox="0 0 15 13">'
+    '<path d="m6.5938-0.0078125-6.7266 6.7266 6.7441 6.4062 1.377-1.449-4.1856-3.9768h12.896v-2h'
+    '-12.984l4.2931-4.293-1.414-1.414z"></path></svg>'
+    '<span class="govuk-pagination__link-title">'
+    'Previous<span class="govuk-visually-hidden"> page</span></span></a></div>'
+)
+_NEXT = Markup(
+    '<div class="govuk-pagination__next">'
+    '<a class="govuk-link govuk-pagination__link" href="{}" rel="next">'
+    '<span class="govuk-pagination__link-title">'
+    'Next<span class="govuk-visually-hidden"> page</span></span>'
+    '<svg class="govuk-pagination__icon govuk-pagination__icon--next" '
+    'xmlns="http://www.w3.org/2000/svg" height="13" width="15" aria-hidden="true" '
+    'focusable="false" viewBox="0 0 15 13">'
+    '<path d="m8.107-0.0078125-1.4136 1.414 4.2926 4.293h-12.986v2h12.896l-4.1855 3.9766 1.377 '
+    '1.4492 6.7441-6.4062-6.7246-6.7266z"></path></svg></a></div>'
+)
+_PAGE = Markup(
+    '<li class="govuk-pagination__item{}">'
+    '<a class="govuk-link govuk-pagination__link" href="{}" aria-label="Page {}"{}>{}</a></li>'
+)
+_ELLIPSIS = Markup(
+    '<li class="govuk-pagination__item govuk-pagination__item--ellipsis">&ctdot;</li>'
+)
+_PAGINATION_PARTS = {"previous", "next", "items"}
+
+
+def pagination_html(params: dict[str, Any]) -> Markup:
+    """What govukPagination draws for ``params`` as pagination.pagination_params makes them
+    (previous and next links, and numbered pages or ellipses), written out: the macro is
+    about half a millisecond, and the links hold what someone searched for, so its drawing
+    cannot be kept. tests/test_templating.py keeps the two the same."""
+    if params.keys() - _PAGINATION_PARTS:
+        raise ValueError(f"written-out pagination has previous, next and items only: {params}")
+    parts = []
+    if params.get("previous"):
+        parts.append(_PREVIOUS.format(params["previous"]["href"]))
+    items = []
+    for item in params["items"]:
+        if item.get("ellipsis"):
+            items.append(_ELLIPSIS)
+            continue
+        current = bool(item.get("current"))
+        items.append(
+            _PAGE.format(
+                " govuk-pagination__item--current" if current else "",
+                item["href"],
+                item["number"],
+                Markup(' aria-current="page"') if current else "",
+                item["number"],
+            )
+        )
+    parts.append(
+        Markup('<ul class="govuk-pagination__list">{}</ul>').format(Markup("").join(items))
+    )
+    if params.get("next"):
+        parts.append(_NEXT.format(params["next"]["href"]))
+    return _PAGINATION.format(Markup("").join(parts))
+
+
+def _macro(name: str) -> Any:
+    template = current_app.jinja_env.get_template(
+        f"govuk_frontend_jinja/components/{name}/macro.html"
+    )
+    macro_name = "govuk" + "".join(part.title() for part in name.split("-"))
+    return getattr(template.module, macro_name)
+
+
+class DrawnWidget:
+    """For govuk_frontend_wtf's widgets: a field drawn by its component's macro directly
+    (the upstream widget renders a template through Flask for each field, with every context
+    processor), and kept as :func:`govuk_component` keeps it while it holds nothing anyone
+    typed: a form as first shown, its choices the portal's own words and shared facts. A
+    field that holds typed text (a note, a date) is drawn afresh each time and never kept."""
+
+    component: ClassVar[str]
+
+    def render(self, params: dict[str, Any]) -> Markup:
+        if self.holds_typing(params):
+            drawn: Markup = _macro(self.component)(params)
+            return drawn
+        return govuk_component(self.component, params)
+
+    def holds_typing(self, params: dict[str, Any]) -> bool:
+        """Whether ``params`` carry text someone typed (choices of a list never do)."""
+        return False
