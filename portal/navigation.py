@@ -85,8 +85,27 @@ SECTIONS: tuple[Section, ...] = (
 )
 
 
+HOME = "main.home"
+
+
+def _addresses() -> dict[str, str]:
+    """The address of home and of each installed section, by endpoint.
+
+    Worked out once for the application (and the path it is served under), not on every
+    page: they are the same for everyone, and cannot go out of date, since Flask takes no
+    new routes once an application has served a request.
+    """
+    known: dict[str, dict[str, str]] = current_app.extensions.setdefault("portal.navigation", {})
+    found = known.get(request.script_root)
+    if found is None:
+        installed = current_app.view_functions
+        endpoints = [HOME, *(s.endpoint for s in SECTIONS if s.endpoint in installed)]
+        found = known[request.script_root] = {e: url_for(e) for e in endpoints}
+    return found
+
+
 def sections_for(who: Principal) -> list[Section]:
-    installed = current_app.view_functions
+    installed = _addresses()
     return [s for s in SECTIONS if s.endpoint in installed and who.can(s.capability)]
 
 
@@ -94,21 +113,19 @@ def navigation_items(who: Principal | None) -> list[dict[str, object]]:
     """Items for the GOV.UK service navigation, the current section marked."""
     if who is None:
         return []
+    addresses = _addresses()
+    endpoint = request.endpoint
     current_blueprint = request.blueprint
     items: list[dict[str, object]] = [
-        {
-            "href": url_for("main.home"),
-            "text": "Home",
-            "current": request.endpoint == "main.home",
-        }
+        {"href": addresses[HOME], "text": "Home", "current": endpoint == HOME}
     ]
     for section in sections_for(who):
         items.append(
             {
-                "href": url_for(section.endpoint),
+                "href": addresses[section.endpoint],
                 "text": section.label,
                 "active": current_blueprint == section.blueprint,
-                "current": request.endpoint == section.endpoint,
+                "current": endpoint == section.endpoint,
             }
         )
     return items

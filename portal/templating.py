@@ -44,7 +44,6 @@ def _context() -> dict[str, Any]:
         "council_contact_email": current_app.config["COUNCIL_CONTACT_EMAIL"],
         "front_door_phone": current_app.config["CHILDRENS_SERVICES_FRONT_DOOR_PHONE"],
         "principal": who,
-        "navigation": navigation_items(who),
         # GOV.UK's page template reads `cspNonce` for its one inline script.
         "cspNonce": getattr(request, "csp_nonce", None),
     }
@@ -60,6 +59,9 @@ def init_app(app: Flask) -> None:
     app.add_template_global(summary_list_html, "summary_list_html")
     app.add_template_global(govuk_input, "govuk_input")
     app.add_template_global(pagination_html, "pagination_html")
+    # Called by the layout where it draws the menu: an htmx fragment, which has none, never
+    # works it out.
+    app.add_template_global(navigation_items, "navigation_items")
     app.add_template_filter(national, "phone")
     app.add_template_filter(format_pence, "pounds")
     app.add_template_filter(plural, "plural")
