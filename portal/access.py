@@ -22,6 +22,7 @@ from flask import abort, g
 from flask_login import current_user
 from sqlalchemy import ColumnElement, Select, false, or_, select, true
 from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from portal.db import db, request_memo
 from portal.models import (
@@ -32,6 +33,7 @@ from portal.models import (
     Role,
     School,
     ServiceOffer,
+    Trust,
     User,
 )
 
@@ -163,9 +165,12 @@ class Member:
     area_id: int | None
     # The name of the school, trust or area; None for a council-wide role.
     organisation: str | None
-    # For a role at a school, the school's row (SCHOOL_COLUMNS): the pages of one's own
-    # school (buy-back above all) need it, and it comes with the person at no extra cost.
+    # For a role at a school, the school's row (SCHOOL_COLUMNS) and the names of its area and
+    # trust: the pages of one's own school (buy-back, home) need them, and they come with the
+    # person at no extra round trip.
     school: tuple[Any, ...] | None = None
+    school_area: str | None = None
+    school_trust: str | None = None
 
 
 @dataclass(frozen=True)
@@ -200,21 +205,21 @@ class Person:
             session_version=user.session_version,
             has_authenticator=user.totp_enabled_at is not None,
             memberships=tuple(
-                Member(
+                Member(m.role, m.school_id, m.trust_id, m.area_id, _organisation(m))
+                if m.school is None
+                else Member(
                     m.role,
                     m.school_id,
                     m.trust_id,
                     m.area_id,
                     _organisation(m),
-                    None if m.school is None else _row(m.school, SCHOOL_COLUMNS),
+                    tuple(getattr(m.school, name) for name in SCHOOL_COLUMNS),
+                    m.school.area.name,
+                    m.school.trust.name if m.school.trust is not None else None,
                 )
                 for m in user.memberships
             ),
         )
-
-
-def _row(record: Any, columns: tuple[str, ...]) -> tuple[Any, ...]:
-    return tuple(getattr(record, name) for name in columns)
 
 
 def _organisation(membership: Membership) -> str | None:
@@ -371,11 +376,19 @@ def _as_read(record: T) -> T:
 
 
 def own_school(who: Principal, school_id: int) -> School:
-    """One of the schools ``who`` has a role at (``school_id`` in ``who.school_ids``), from
-    the row read with them on this request: no query."""
-    row = next(m.school for m in who.person.memberships if m.school_id == school_id)
-    assert row is not None
-    return _as_read(School(**dict(zip(SCHOOL_COLUMNS, row, strict=True))))
+    """One of the schools ``who`` has a role at (``school_id`` in ``who.school_ids``), with
+    its area's and trust's names, from what was read with them on this request: no query."""
+    member = next(m for m in who.person.memberships if m.school_id == school_id)
+    assert member.school is not None
+    school = _as_read(School(**dict(zip(SCHOOL_COLUMNS, member.school, strict=True))))
+    # Its area and trust, as far as their names, so that `school.area.name` asks nothing.
+    area = _as_read(Area(id=school.area_id, name=member.school_area))
+    trust = None
+    if school.trust_id is not None:
+        trust = _as_read(Trust(id=school.trust_id, name=member.school_trust))
+    set_committed_value(school, "area", area)
+    set_committed_value(school, "trust", trust)
+    return school
 
 
 def get_school_or_404(who: Principal, school_id: int) -> School:

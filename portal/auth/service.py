@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from flask import current_app, session
 from flask_login import login_user, logout_user
 from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy.orm import aliased
 
 from portal import audit
 from portal.access import SCHOOL_COLUMNS, Member, Person
@@ -243,7 +244,9 @@ def sign_out(user: User) -> None:
 def _person_query() -> Select[Any]:
     """The signed-in person, a row a role (one row with no role), if the account is active
     and the session's version is still the account's: only the columns the pages show or
-    decide by, and the row of each school they work at, as plain values."""
+    decide by, and each school they work at (its row, its area's and trust's names), as
+    plain values."""
+    school_area, school_trust = aliased(Area), aliased(Trust)
     return (
         select(
             User.email,
@@ -254,12 +257,16 @@ def _person_query() -> Select[Any]:
             Membership.trust_id,
             Membership.area_id,
             func.coalesce(School.name, Trust.name, Area.name),
+            school_area.name,
+            school_trust.name,
             *(School.__table__.c[name] for name in SCHOOL_COLUMNS),
         )
         .outerjoin(Membership, Membership.user_id == User.id)
         .outerjoin(School, School.id == Membership.school_id)
         .outerjoin(Trust, Trust.id == Membership.trust_id)
         .outerjoin(Area, Area.id == Membership.area_id)
+        .outerjoin(school_area, school_area.id == School.area_id)
+        .outerjoin(school_trust, school_trust.id == School.trust_id)
         .where(
             User.id == bindparam("user_id"),
             User.is_active,
@@ -294,7 +301,9 @@ def load_user(session_id: str) -> Person | None:
         session_version=int(version),
         has_authenticator=bool(has_authenticator),
         memberships=tuple(
-            Member(*row[3:8], school=None if row[4] is None else tuple(row[8:]))
+            Member(*row[3:8])
+            if row[4] is None
+            else Member(*row[3:8], school=tuple(row[10:]), school_area=row[8], school_trust=row[9])
             for row in rows
             if row[3] is not None
         ),
