@@ -22,7 +22,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import Text, cast, func, or_, select, tuple_
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload, lazyload, selectinload
+from sqlalchemy.orm import defer, joinedload, lazyload
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -642,24 +642,41 @@ def get_choice(
     )
 
 
-def choices_for(windows: dict[int, BuybackWindow | None]) -> dict[int, BuybackChoice]:
-    """Each school's choice in its window (school id -> window), with their submissions: a
-    trust's every academy in two queries however many it has."""
+def choices_for(
+    windows: dict[int, BuybackWindow | None], *, details: bool = False
+) -> dict[int, tuple[BuybackChoice, BuybackSubmission | None]]:
+    """Each school's choice in its window (school id -> window), with its latest submission:
+    a trust's every academy in one query however many it has. What that submission bought
+    and who made it are read only with ``details`` (the CSV shows them; pages do not)."""
     wanted = [(school_id, window.id) for school_id, window in windows.items() if window is not None]
     if not wanted:
         return {}
-    found = db.session.scalars(
-        select(BuybackChoice)
+    latest = (
+        select(BuybackSubmission.id)
+        .where(BuybackSubmission.choice_id == BuybackChoice.id)
+        .order_by(BuybackSubmission.number.desc())
+        .limit(1)
+        .correlate(BuybackChoice)
+        .scalar_subquery()
+    )
+    submission = (
+        [joinedload(BuybackSubmission.submitted_by)]
+        if details
+        else [defer(BuybackSubmission.lines), lazyload(BuybackSubmission.submitted_by)]
+    )
+    found = db.session.execute(
+        select(BuybackChoice, BuybackSubmission)
+        .outerjoin(BuybackSubmission, BuybackSubmission.id == latest)
         .options(
             lazyload(BuybackChoice.school),
             lazyload(BuybackChoice.window),
             lazyload(BuybackChoice.updated_by),
             lazyload(BuybackChoice.lines),
-            selectinload(BuybackChoice.submissions).joinedload(BuybackSubmission.submitted_by),
+            *submission,
         )
         .where(tuple_(BuybackChoice.school_id, BuybackChoice.window_id).in_(wanted))
     ).all()
-    return {choice.school_id: choice for choice in found}
+    return {choice.school_id: (choice, submission) for choice, submission in found}
 
 
 @dataclass
@@ -670,12 +687,7 @@ class AcademyRow:
     school: School
     window: BuybackWindow | None
     choice: BuybackChoice | None
-
-    @property
-    def latest(self) -> BuybackSubmission | None:
-        if self.choice is None or not self.choice.submissions:
-            return None
-        return self.choice.submissions[-1]
+    latest: BuybackSubmission | None
 
     @property
     def submitted_pence(self) -> int | None:
@@ -693,12 +705,15 @@ class AcademyRow:
         return "Not started" if self.window is not None else "No window"
 
 
-def academy_rows(schools: Sequence[School]) -> list[AcademyRow]:
+def academy_rows(schools: Sequence[School], *, details: bool = False) -> list[AcademyRow]:
     """Each school with its current window and where its choice stands (a trust's every
-    academy in a few queries, however many it has)."""
+    academy in a few queries, however many it has); ``details`` as for choices_for."""
     windows = {school.id: current_window(school) for school in schools}
-    choices = choices_for(windows)
-    return [AcademyRow(school, windows[school.id], choices.get(school.id)) for school in schools]
+    choices = choices_for(windows, details=details)
+    return [
+        AcademyRow(school, windows[school.id], *choices.get(school.id, (None, None)))
+        for school in schools
+    ]
 
 
 CHOICES_CSV_COLUMNS = (
