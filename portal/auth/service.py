@@ -18,7 +18,7 @@ from portal import audit
 from portal.access import SCHOOL_COLUMNS, Member, Person
 from portal.auth import lockout, two_factor
 from portal.auth.devices import Device, remember_browser
-from portal.db import db, utcnow
+from portal.db import db, driver_rows, utcnow
 from portal.models import Area, Membership, School, Trust, User
 from portal.passwords import hash_password, needs_rehash, verify_password
 
@@ -286,11 +286,7 @@ def load_user(session_id: str) -> Person | None:
     user_id, _, version = session_id.partition(":")
     if not (user_id.isdigit() and version.isdigit()):
         return None
-    rows = (
-        db.session.connection()
-        .execute(_person_query(), {"user_id": int(user_id), "version": int(version)})
-        .all()
-    )
+    rows = driver_rows(_person_query(), {"user_id": int(user_id), "version": int(version)})
     if not rows:
         return None
     email, display_name, has_authenticator = rows[0][:3]
