@@ -109,23 +109,35 @@ def sections_for(who: Principal) -> list[Section]:
     return [s for s in SECTIONS if s.endpoint in installed and who.can(s.capability)]
 
 
-def navigation_items(who: Principal | None) -> list[dict[str, object]]:
+@dataclass(frozen=True)
+class NavigationItem:
+    """An item of the GOV.UK service navigation. An object with every attribute its macro
+    reads, not a dict: Jinja looks for an attribute before a key, so each of a dict's keys
+    is found only after a failed lookup, and each key it lacks after two."""
+
+    href: str
+    text: str
+    active: bool = False
+    current: bool = False
+    html: None = None
+    attributes: None = None
+
+
+def navigation_items(who: Principal | None) -> list[NavigationItem]:
     """Items for the GOV.UK service navigation, the current section marked."""
     if who is None:
         return []
     addresses = _addresses()
     endpoint = request.endpoint
     current_blueprint = request.blueprint
-    items: list[dict[str, object]] = [
-        {"href": addresses[HOME], "text": "Home", "current": endpoint == HOME}
-    ]
+    items = [NavigationItem(addresses[HOME], "Home", current=endpoint == HOME)]
     for section in sections_for(who):
         items.append(
-            {
-                "href": addresses[section.endpoint],
-                "text": section.label,
-                "active": current_blueprint == section.blueprint,
-                "current": endpoint == section.endpoint,
-            }
+            NavigationItem(
+                addresses[section.endpoint],
+                section.label,
+                active=current_blueprint == section.blueprint,
+                current=endpoint == section.endpoint,
+            )
         )
     return items
