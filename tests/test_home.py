@@ -571,3 +571,43 @@ def test_the_sql_for_a_windows_schools_is_the_cohorts_own_rule(session) -> None:
     for cohort in Cohort:
         found = set(session.scalars(select(School.id).where(in_cohort(cohort))))
         assert found == {s.id for s in schools if cohort.includes(s)}, cohort
+
+
+def test_the_written_out_lists_are_the_govuk_macros_lists(app: Flask) -> None:
+    """The home page's task and summary lists are written out for speed
+    (templates/macros/lists.html): they must stay what govukTaskList and govukSummaryList
+    make from the same things."""
+    from portal.todo import ToDo
+    from tests.test_contacts import squeeze
+
+    template = app.jinja_env.from_string(
+        '{% from "macros/lists.html" import to_do_list, govuk_to_do_list, summary_list,'
+        " govuk_summary_list %}"
+        "{{ to_do_list('to-do-x', items) }}|{{ govuk_to_do_list('to-do-x', items) }}|"
+        "{{ summary_list(pairs, classes) }}|{{ govuk_summary_list(pairs, classes) }}"
+    )
+    items = (
+        ToDo(
+            "Submit the choice <for> 2027-28",
+            "/buy-back/1?a=1&b=2",
+            "Due by 31 March.",
+            "Not started",
+            "blue",
+        ),
+        ToDo("Changes not yet sent", "/buy-back/2", status="Changes not yet sent", colour="yellow"),
+        ToDo("Buy-back", None, hint="Opens on 1 February & closes in March"),
+        ToDo("Nothing to tag", "/x", status="Draft"),
+        ToDo("Bare", None),
+    )
+    pairs = [
+        ("URN", 125601),
+        ("Type", "Community & voluntary <school>"),
+        ("Pupils on roll", "1,204"),
+    ]
+    with app.test_request_context():
+        for chosen, classes in (((items[0],), ""), (items, "govuk-summary-list--no-border")):
+            ours, theirs, our_facts, their_facts = template.render(
+                items=chosen, pairs=pairs, classes=classes
+            ).split("|")
+            assert squeeze(ours) == squeeze(theirs)
+            assert squeeze(our_facts) == squeeze(their_facts)
