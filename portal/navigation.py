@@ -104,6 +104,11 @@ def _addresses() -> dict[str, str]:
     return found
 
 
+def address(endpoint: str) -> str:
+    """The address of home or of an installed section."""
+    return _addresses()[endpoint]
+
+
 def sections_for(who: Principal) -> list[Section]:
     installed = _addresses()
     return [s for s in SECTIONS if s.endpoint in installed and who.can(s.capability)]

@@ -10,7 +10,7 @@ from flask import Flask, current_app, request, url_for
 
 from portal.access import Capability, principal
 from portal.components import govuk_component, govuk_input, pagination_html, summary_list_html
-from portal.navigation import navigation_items
+from portal.navigation import address, navigation_items
 from portal.pagination import Page, pagination_params
 from portal.phones import national
 from portal.services.pricing import format_pence, plural
@@ -62,6 +62,7 @@ def init_app(app: Flask) -> None:
     # Called by the layout where it draws the menu: an htmx fragment, which has none, never
     # works it out.
     app.add_template_global(navigation_items, "navigation_items")
+    app.add_template_global(address, "section_address")
     app.add_template_filter(national, "phone")
     app.add_template_filter(format_pence, "pounds")
     app.add_template_filter(plural, "plural")
