@@ -16,11 +16,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from fractions import Fraction
-from functools import cached_property, lru_cache
+from functools import cache, cached_property, lru_cache
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Text, cast, func, or_, select, tuple_
+from sqlalchemy import Select, Text, bindparam, cast, func, or_, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import defer, joinedload, lazyload
 from sqlalchemy.orm.attributes import flag_modified
@@ -731,21 +731,30 @@ def academy_rows(schools: Sequence[School], *, details: bool = False) -> list[Ac
     ]
 
 
+@cache
+def _windows_with_choice() -> Select[Any]:
+    """Every window, newest first, with the choice of the school ``school_id`` names in it,
+    if any, and that choice's latest submission. Made once: building it and working out
+    its key for SQLAlchemy's statement cache cost as much again as running it."""
+    return (
+        select(BuybackWindow, BuybackChoice, BuybackSubmission)
+        .outerjoin(
+            BuybackChoice,
+            (BuybackChoice.window_id == BuybackWindow.id)
+            & (BuybackChoice.school_id == bindparam("school_id")),
+        )
+        .outerjoin(BuybackSubmission, BuybackSubmission.id == _latest_submission())
+        .options(*_choice_options(details=False))
+        .order_by(BuybackWindow.year.desc(), BuybackWindow.opens_at.desc())
+    )
+
+
 def _the_schools_row(school: School) -> AcademyRow:
     """One school's row (its people's home page), in one query rather than two: every
     window, each with the school's choice in it, if any, and that choice's latest
     submission. The windows are kept for the rest of the request, as windows_for keeps
     them."""
-    found = db.session.execute(
-        select(BuybackWindow, BuybackChoice, BuybackSubmission)
-        .outerjoin(
-            BuybackChoice,
-            (BuybackChoice.window_id == BuybackWindow.id) & (BuybackChoice.school_id == school.id),
-        )
-        .outerjoin(BuybackSubmission, BuybackSubmission.id == _latest_submission())
-        .options(*_choice_options(details=False))
-        .order_by(BuybackWindow.year.desc(), BuybackWindow.opens_at.desc())
-    ).all()
+    found = db.session.execute(_windows_with_choice(), {"school_id": school.id}).all()
     request_memo(WINDOWS_MEMO)["all"] = [window for window, _, _ in found]
     window = current_window(school)
     for candidate, choice, latest in found:
