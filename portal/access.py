@@ -13,14 +13,16 @@ Two questions are answered here and nowhere else:
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import wraps
+from functools import cached_property, wraps
 from typing import Any, TypeVar
 
 from flask import abort, g
 from flask_login import current_user
 from sqlalchemy import ColumnElement, Select, false, or_, select, true
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from portal.db import db, request_memo
 from portal.models import (
@@ -31,6 +33,7 @@ from portal.models import (
     Role,
     School,
     ServiceOffer,
+    Trust,
     User,
 )
 
@@ -148,11 +151,87 @@ POLICY: dict[Role, frozenset[Capability]] = {
 _COUNCIL_WIDE = frozenset({Role.PUBLISHER, Role.LA_ADMIN})
 
 
+# A school's columns, in the order a Member holds them.
+SCHOOL_COLUMNS = tuple(School.__table__.c.keys())
+
+
+@dataclass(frozen=True)
+class Member:
+    """One of a person's roles and where it applies, as plain values."""
+
+    role: Role
+    school_id: int | None
+    trust_id: int | None
+    area_id: int | None
+    # The name of the school, trust or area; None for a council-wide role.
+    organisation: str | None
+    # For a role at a school, the school's row (SCHOOL_COLUMNS) and the names of its area and
+    # trust: the pages of one's own school (buy-back, home) need them, and they come with the
+    # person at no extra round trip.
+    school: tuple[Any, ...] | None = None
+    school_area: str | None = None
+    school_trust: str | None = None
+
+
+@dataclass(frozen=True)
+class Person:
+    """Who is signed in, as every request reads them afresh (load_user in
+    portal/auth/service.py): their account's few facts the pages show or decide by, and their
+    roles, as plain values rather than database objects. It is also Flask-Login's user: only
+    an active account, under the session's version, is ever loaded as one."""
+
+    id: int
+    email: str
+    display_name: str
+    session_version: int
+    # Whether the account has set up an authenticator app (council staff must).
+    has_authenticator: bool
+    memberships: tuple[Member, ...]
+
+    is_authenticated = True
+    is_active = True
+    is_anonymous = False
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version}"
+
+    @classmethod
+    def of(cls, user: User) -> Person:
+        """``user``, a database object (signing in, where the account has just been read)."""
+        return cls(
+            id=user.id,
+            email=user.email,
+            display_name=user.display_name,
+            session_version=user.session_version,
+            has_authenticator=user.totp_enabled_at is not None,
+            memberships=tuple(
+                Member(m.role, m.school_id, m.trust_id, m.area_id, _organisation(m))
+                if m.school is None
+                else Member(
+                    m.role,
+                    m.school_id,
+                    m.trust_id,
+                    m.area_id,
+                    _organisation(m),
+                    tuple(getattr(m.school, name) for name in SCHOOL_COLUMNS),
+                    m.school.area.name,
+                    m.school.trust.name if m.school.trust is not None else None,
+                )
+                for m in user.memberships
+            ),
+        )
+
+
+def _organisation(membership: Membership) -> str | None:
+    found = membership.school or membership.trust or membership.area
+    return found.name if found is not None else None
+
+
 @dataclass(frozen=True)
 class Principal:
     """A signed-in person as the policy sees them: their roles and where those apply."""
 
-    user: User
+    person: Person
     roles: frozenset[Role]
     capabilities: frozenset[Capability]
     council_wide: bool
@@ -163,11 +242,12 @@ class Principal:
     led_school_ids: frozenset[int] = frozenset()
 
     @classmethod
-    def of(cls, user: User) -> Principal:
-        memberships: Iterable[Membership] = user.memberships
+    def of(cls, someone: Person | User) -> Principal:
+        person = someone if isinstance(someone, Person) else Person.of(someone)
+        memberships = person.memberships
         roles = frozenset(m.role for m in memberships)
         return cls(
-            user=user,
+            person=person,
             roles=roles,
             capabilities=frozenset().union(*(POLICY[role] for role in roles)),
             council_wide=bool(roles & _COUNCIL_WIDE),
@@ -180,6 +260,13 @@ class Principal:
                 if m.role is Role.HEAD_TEACHER and m.school_id is not None
             ),
         )
+
+    @cached_property
+    def user(self) -> User:
+        """Their account as a database object, for the changes that record who made them:
+        made from its id, so that naming them as a change's author costs no query; anything
+        else about the account is read when first asked for."""
+        return _as_read(User(id=self.person.id))
 
     def can(self, capability: Capability) -> bool:
         return capability in self.capabilities
@@ -195,11 +282,13 @@ class Principal:
 
 def principal() -> Principal | None:
     """The signed-in person for this request, or None when nobody is signed in."""
-    if not current_user.is_authenticated:
+    someone = current_user._get_current_object()
+    if not someone.is_authenticated:
         return None
-    if "principal" not in g:
-        g.principal = Principal.of(current_user._get_current_object())
-    return g.principal
+    found: Principal | None = g.get("principal")
+    if found is None:
+        found = g.principal = Principal.of(someone)
+    return found
 
 
 def current_principal() -> Principal:
@@ -216,6 +305,7 @@ def can(capability: Capability) -> bool:
 
 
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
 
 
 def requires(capability: Capability | None = None) -> Callable[[F], F]:
@@ -271,11 +361,40 @@ def in_school_scope(who: Principal, school_id_column: Any) -> ColumnElement[bool
     return school_id_column.in_(select(School.id).where(school_scope(who)))
 
 
+def _as_read(record: T) -> T:
+    """``record``, whose columns were read in this request (at least its primary key), as
+    the session's object for its row, with no query: SQLAlchemy makes it as though it had
+    just been read (make_transient_to_detached), and any column not given is read when first
+    asked for. The session's own object for the row, if it has one, is used instead."""
+    key = db.session.identity_key(instance=record)
+    found: T | None = db.session.identity_map.get(key)
+    if found is not None:
+        return found
+    make_transient_to_detached(record)
+    db.session.add(record)
+    return record
+
+
+def own_school(who: Principal, school_id: int) -> School:
+    """One of the schools ``who`` has a role at (``school_id`` in ``who.school_ids``), with
+    its area's and trust's names, from what was read with them on this request: no query."""
+    member = next(m for m in who.person.memberships if m.school_id == school_id)
+    assert member.school is not None
+    school = _as_read(School(**dict(zip(SCHOOL_COLUMNS, member.school, strict=True))))
+    # Its area and trust, as far as their names, so that `school.area.name` asks nothing.
+    area = _as_read(Area(id=school.area_id, name=member.school_area))
+    trust = None
+    if school.trust_id is not None:
+        trust = _as_read(Trust(id=school.trust_id, name=member.school_trust))
+    set_committed_value(school, "area", area)
+    set_committed_value(school, "trust", trust)
+    return school
+
+
 def get_school_or_404(who: Principal, school_id: int) -> School:
     if school_id in who.school_ids:
-        # Their own school, which came with their memberships when they were loaded: no
-        # query (every buy-back form pays one round trip less).
-        school: School | None = db.session.get(School, school_id)
+        # Their own school: no query (every buy-back page pays one round trip less).
+        school: School | None = own_school(who, school_id)
     else:
         school = db.session.scalars(
             select(School).where(School.id == school_id, school_scope(who))
@@ -287,17 +406,11 @@ def get_school_or_404(who: Principal, school_id: int) -> School:
 
 def _membership_schools(who: Principal) -> list[School] | None:
     """The schools :func:`school_scope` gives ``who``, when their memberships name every one
-    (none of them a trust's or an area's): loaded with the person, so no query. None when
-    it takes a query to find them."""
+    (none of them a trust's or an area's): read with the person, so no query. None when it
+    takes a query to find them."""
     if who.council_wide or who.trust_ids or who.area_ids:
         return None
-    schools = {}
-    for membership in who.user.memberships:
-        if membership.school_id is not None:
-            if membership.school is None:  # not saved yet
-                return None
-            schools[membership.school_id] = membership.school
-    return list(schools.values())
+    return [own_school(who, school_id) for school_id in who.school_ids]
 
 
 def visible_area_ids(who: Principal) -> frozenset[int] | None:
@@ -356,7 +469,7 @@ def support_request_scope(who: Principal) -> ColumnElement[bool]:
     staff_schools = who.school_ids - who.led_school_ids
     if staff_schools:
         conditions.append(
-            (SupportRequest.requester_id == who.user.id)
+            (SupportRequest.requester_id == who.person.id)
             & SupportRequest.school_id.in_(staff_schools)
         )
     if who.led_school_ids:
@@ -433,7 +546,7 @@ def managed_school_ids(who: Principal) -> frozenset[int] | None:
         return None
     # Asked for each scope a page builds (its people and its invitations): read once.
     memo = request_memo("managed_school_ids")
-    key = (who.user.id, who.roles, who.led_school_ids, who.trust_ids)
+    key = (who.person.id, who.roles, who.led_school_ids, who.trust_ids)
     if key not in memo:
         school_ids = set(who.led_school_ids)
         if Role.TRUST_LEAD in who.roles and who.trust_ids:
@@ -489,7 +602,7 @@ def may_unlock(who: Principal, user: User) -> bool:
     account locks again), a council account still wants its second factor, and the owner is
     e-mailed. Never one's own account: the e-mailed link is for that.
     """
-    return who.can(Capability.UNLOCK_ACCOUNTS) and user.id != who.user.id
+    return who.can(Capability.UNLOCK_ACCOUNTS) and user.id != who.person.id
 
 
 def get_managed_invitation_or_404(who: Principal, invitation_id: int) -> MembershipInvitation:

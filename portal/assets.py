@@ -19,6 +19,8 @@ from typing import Any
 from flask import Flask, Response, request
 from flask_compress import Compress
 
+from portal.session_cookie import SessionCookie
+
 ONE_YEAR = 365 * 24 * 60 * 60
 
 compress = Compress()
@@ -53,7 +55,10 @@ def content_version(static_folder: str, filename: str) -> str | None:
 
 
 class Portal(Flask):
-    """Flask, with a year's caching for static files requested by their versioned URL."""
+    """Flask, with a year's caching for static files requested by their versioned URL, and
+    a session cookie signed again at most once a minute (portal/session_cookie.py)."""
+
+    session_interface = SessionCookie()
 
     def get_send_file_max_age(self, filename: str | None) -> int | None:
         if request.args.get("v"):

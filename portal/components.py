@@ -55,7 +55,7 @@ _SUMMARY_ROW = Markup(
     '<dd class="govuk-summary-list__value">{value}</dd>'
     "</div>"
 )
-_SUMMARY_LIST = Markup('<dl class="govuk-summary-list">{rows}</dl>')
+_SUMMARY_LIST = Markup('<dl class="govuk-summary-list{classes}">{rows}</dl>')
 _ROW_PARTS = {"key", "value"}
 
 
@@ -80,9 +80,12 @@ def summary_rows_html(rows: list[dict[str, Any]]) -> Markup:
     return Markup("").join(drawn)
 
 
-def summary_list_html(rows: list[dict[str, Any]]) -> Markup:
-    """A GOV.UK summary list (no card) of ``rows``, as :func:`summary_rows_html` writes them."""
-    return _SUMMARY_LIST.format(rows=summary_rows_html(rows))
+def summary_list_html(rows: list[dict[str, Any]], classes: str = "") -> Markup:
+    """A GOV.UK summary list (no card) of ``rows``, as :func:`summary_rows_html` writes them,
+    with ``classes`` added to the list's own (govukSummaryList's ``classes``)."""
+    return _SUMMARY_LIST.format(
+        classes=Markup(" ") + classes if classes else "", rows=summary_rows_html(rows)
+    )
 
 
 # What someone typed, in a component drawn once for every value (govuk_input): a string no

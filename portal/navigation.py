@@ -85,30 +85,64 @@ SECTIONS: tuple[Section, ...] = (
 )
 
 
+HOME = "main.home"
+
+
+def _addresses() -> dict[str, str]:
+    """The address of home and of each installed section, by endpoint.
+
+    Worked out once for the application (and the path it is served under), not on every
+    page: they are the same for everyone, and cannot go out of date, since Flask takes no
+    new routes once an application has served a request.
+    """
+    known: dict[str, dict[str, str]] = current_app.extensions.setdefault("portal.navigation", {})
+    found = known.get(request.script_root)
+    if found is None:
+        installed = current_app.view_functions
+        endpoints = [HOME, *(s.endpoint for s in SECTIONS if s.endpoint in installed)]
+        found = known[request.script_root] = {e: url_for(e) for e in endpoints}
+    return found
+
+
+def address(endpoint: str) -> str:
+    """The address of home or of an installed section."""
+    return _addresses()[endpoint]
+
+
 def sections_for(who: Principal) -> list[Section]:
-    installed = current_app.view_functions
+    installed = _addresses()
     return [s for s in SECTIONS if s.endpoint in installed and who.can(s.capability)]
 
 
-def navigation_items(who: Principal | None) -> list[dict[str, object]]:
+@dataclass(frozen=True)
+class NavigationItem:
+    """An item of the GOV.UK service navigation. An object with every attribute its macro
+    reads, not a dict: Jinja looks for an attribute before a key, so each of a dict's keys
+    is found only after a failed lookup, and each key it lacks after two."""
+
+    href: str
+    text: str
+    active: bool = False
+    current: bool = False
+    html: None = None
+    attributes: None = None
+
+
+def navigation_items(who: Principal | None) -> list[NavigationItem]:
     """Items for the GOV.UK service navigation, the current section marked."""
     if who is None:
         return []
+    addresses = _addresses()
+    endpoint = request.endpoint
     current_blueprint = request.blueprint
-    items: list[dict[str, object]] = [
-        {
-            "href": url_for("main.home"),
-            "text": "Home",
-            "current": request.endpoint == "main.home",
-        }
-    ]
+    items = [NavigationItem(addresses[HOME], "Home", current=endpoint == HOME)]
     for section in sections_for(who):
         items.append(
-            {
-                "href": url_for(section.endpoint),
-                "text": section.label,
-                "active": current_blueprint == section.blueprint,
-                "current": request.endpoint == section.endpoint,
-            }
+            NavigationItem(
+                addresses[section.endpoint],
+                section.label,
+                active=current_blueprint == section.blueprint,
+                current=endpoint == section.endpoint,
+            )
         )
     return items

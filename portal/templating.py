@@ -10,7 +10,7 @@ from flask import Flask, current_app, request, url_for
 
 from portal.access import Capability, principal
 from portal.components import govuk_component, govuk_input, pagination_html, summary_list_html
-from portal.navigation import navigation_items
+from portal.navigation import address, navigation_items
 from portal.pagination import Page, pagination_params
 from portal.phones import national
 from portal.services.pricing import format_pence, plural
@@ -44,7 +44,6 @@ def _context() -> dict[str, Any]:
         "council_contact_email": current_app.config["COUNCIL_CONTACT_EMAIL"],
         "front_door_phone": current_app.config["CHILDRENS_SERVICES_FRONT_DOOR_PHONE"],
         "principal": who,
-        "navigation": navigation_items(who),
         # GOV.UK's page template reads `cspNonce` for its one inline script.
         "cspNonce": getattr(request, "csp_nonce", None),
     }
@@ -60,6 +59,10 @@ def init_app(app: Flask) -> None:
     app.add_template_global(summary_list_html, "summary_list_html")
     app.add_template_global(govuk_input, "govuk_input")
     app.add_template_global(pagination_html, "pagination_html")
+    # Called by the layout where it draws the menu: an htmx fragment, which has none, never
+    # works it out.
+    app.add_template_global(navigation_items, "navigation_items")
+    app.add_template_global(address, "section_address")
     app.add_template_filter(national, "phone")
     app.add_template_filter(format_pence, "pounds")
     app.add_template_filter(plural, "plural")

@@ -144,6 +144,32 @@ def test_htmx_request_without_a_session_is_told_to_navigate(client: FlaskClient)
     assert response.get_data() == b""
 
 
+def test_the_signed_in_persons_query_reads_what_sqlalchemy_reads(app, session) -> None:  # type: ignore[no-untyped-def]
+    """load_user sends its query through the driver itself (portal/db.py driver_rows): each
+    value must come back as SQLAlchemy's own results give it, of the same type (roles, a
+    school's type, phase, status and closing date), for every account of the demo."""
+    from datetime import date
+
+    from portal.auth.service import _person_query
+    from portal.db import db, driver_rows
+    from portal.models import Membership, Role, School
+
+    school = session.scalars(select(School).join(Membership)).first()
+    school.closed_on = date(2026, 8, 31)
+    session.flush()
+    read = []
+    with app.test_request_context():
+        for user_id, version in session.execute(select(User.id, User.session_version)):
+            params = {"user_id": user_id, "version": version}
+            ours = driver_rows(_person_query(), params)
+            theirs = db.session.connection().execute(_person_query(), params)
+            assert [[(value, type(value)) for value in row] for row in ours] == [
+                [(value, type(value)) for value in row] for row in theirs
+            ], user_id
+            read.extend(value for row in ours for value in row)
+    assert date(2026, 8, 31) in read and Role.HEAD_TEACHER in read
+
+
 def test_signed_in_visitor_to_sign_in_goes_home(client_for) -> None:  # type: ignore[no-untyped-def]
     assert client_for("head_teacher").get("/sign-in").headers["Location"] == "/"
 

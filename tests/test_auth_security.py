@@ -306,6 +306,47 @@ def test_an_idle_session_ends(client_for, monkeypatch: pytest.MonkeyPatch) -> No
     assert client.get("/").status_code == 302
 
 
+def test_a_session_in_use_is_signed_again_at_most_once_a_minute(
+    client_for, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    import itsdangerous.timed
+
+    from portal import session_cookie
+
+    later = {"seconds": 0}
+    signed = itsdangerous.timed.TimestampSigner.get_timestamp
+    real_now = session_cookie.now
+    monkeypatch.setattr(
+        itsdangerous.timed.TimestampSigner,
+        "get_timestamp",
+        lambda self: signed(self) + later["seconds"],
+    )
+    monkeypatch.setattr(
+        session_cookie, "now", lambda: real_now() + timedelta(seconds=later["seconds"])
+    )
+    client = client_for("head_teacher")
+
+    def page_signs_the_cookie() -> bool:
+        response = client.get("/")
+        assert response.status_code == 200
+        return any(c.startswith("session=") for c in response.headers.getlist("Set-Cookie"))
+
+    # The first page after signing in puts its form token in the session, so signs it; the
+    # next, a moment later, changes nothing and leaves the cookie as it is.
+    assert page_signs_the_cookie()
+    assert not page_signs_the_cookie()
+    # Half an hour on, the next page signs it again, and the one after does not.
+    later["seconds"] = 30 * 60
+    assert page_signs_the_cookie()
+    assert not page_signs_the_cookie()
+    # So the idle limit counts from then: 55 minutes later the session is still open...
+    later["seconds"] = 85 * 60
+    assert page_signs_the_cookie()
+    # ...and it ends once nothing has been done for longer than the limit.
+    later["seconds"] = 85 * 60 + 61 * 60
+    assert client.get("/").status_code == 302
+
+
 def test_a_session_ends_after_the_absolute_limit_however_busy(
     client_for, clock: Callable[[timedelta], None], session: Session
 ) -> None:  # type: ignore[no-untyped-def]

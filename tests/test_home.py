@@ -571,3 +571,32 @@ def test_the_sql_for_a_windows_schools_is_the_cohorts_own_rule(session) -> None:
     for cohort in Cohort:
         found = set(session.scalars(select(School.id).where(in_cohort(cohort))))
         assert found == {s.id for s in schools if cohort.includes(s)}, cohort
+
+
+def test_the_written_out_task_list_is_the_govuk_macros_task_list(app: Flask) -> None:
+    """The home page's task lists are written out for speed (templates/macros/lists.html):
+    they must stay what govukTaskList makes from the same things."""
+    from portal.todo import ToDo
+    from tests.test_contacts import squeeze
+
+    template = app.jinja_env.from_string(
+        '{% from "macros/lists.html" import to_do_list, govuk_to_do_list %}'
+        "{{ to_do_list('to-do-x', items) }}|{{ govuk_to_do_list('to-do-x', items) }}"
+    )
+    items = (
+        ToDo(
+            "Submit the choice <for> 2027-28",
+            "/buy-back/1?a=1&b=2",
+            "Due by 31 March.",
+            "Not started",
+            "blue",
+        ),
+        ToDo("Changes not yet sent", "/buy-back/2", status="Changes not yet sent", colour="yellow"),
+        ToDo("Buy-back", None, hint="Opens on 1 February & closes in March"),
+        ToDo("Nothing to tag", "/x", status="Draft"),
+        ToDo("Bare", None),
+    )
+    with app.test_request_context():
+        for chosen in ((items[0],), items):
+            ours, theirs = template.render(items=chosen).split("|")
+            assert squeeze(ours) == squeeze(theirs)

@@ -119,6 +119,14 @@ def test_a_written_out_summary_list_is_what_govuk_summary_list_draws(app) -> Non
         {"key": {"html": Markup("<b>Key</b>")}, "value": {"text": 'Mr O\'Brien "Ob"'}},
     ]
     assert squeeze(str(summary_list_html(rows))) == squeeze(macro.render(rows=rows))
+    with_classes = app.jinja_env.from_string(
+        '{% from "govuk_frontend_jinja/components/summary-list/macro.html" import '
+        "govukSummaryList %}{{ govukSummaryList({'rows': rows, 'classes': classes}) }}"
+    )
+    classes = "govuk-summary-list--no-border <x>"
+    assert squeeze(str(summary_list_html(rows, classes))) == squeeze(
+        with_classes.render(rows=rows, classes=classes)
+    )
     with pytest.raises(ValueError, match="only a key and a value"):
         summary_list_html([{"key": {"text": "k"}, "value": {"text": "v"}, "actions": {}}])
 

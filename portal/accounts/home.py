@@ -43,7 +43,7 @@ def _locked(who: Principal) -> list[ToDo]:
         select(User.id, User.display_name, User.locked_until, func.count().over().label("total"))
         .where(
             managed_user_scope(who),
-            User.id != who.user.id,
+            User.id != who.person.id,
             User.is_active.is_(True),
             User.locked_until > utcnow(),
         )

@@ -157,7 +157,7 @@ def _unless_owner(found: AccountToken, token: str) -> ResponseReturnValue | None
         flash("Sign in to answer your invitation.")
         return redirect(url_for("auth.sign_in", next=url_for("accounts.accept", token=token)), 303)
     account = invitee(found)
-    if account is None or who.user.id != account.id:
+    if account is None or who.person.id != account.id:
         return render_page("accounts/not-your-invitation.html"), 403
     return None
 
@@ -300,7 +300,7 @@ def user(user_id: int) -> ResponseReturnValue:
     return render_page(
         "accounts/user.html",
         row=user_row(who, account),
-        is_self=account.id == who.user.id,
+        is_self=account.id == who.person.id,
         needs_second_factor=details and needs_second_factor(account),
         may_reset_second_factor=second_factor_reset_refusal(who, account) is None,
         may_unlock=unlock_refusal(who, account) is None,

@@ -925,7 +925,7 @@ def use_unlock_link(token: AccountToken) -> User:
 def unlock_refusal(who: Principal, user: User) -> str | None:
     """Why ``who`` cannot unlock ``user``'s account (one they manage), or None if they can."""
     if not may_unlock(who, user):
-        if user.id == who.user.id:
+        if user.id == who.person.id:
             return "You cannot unlock your own account: use the link we e-mailed you"
         return "You cannot unlock accounts"
     if not user.is_active or not is_locked(user, utcnow()):
@@ -951,7 +951,7 @@ def unlock_account(who: Principal, user: User) -> None:
         f"Dear {user.display_name},\n\n"
         f"Someone got the password or security code for your account in the {_service()} "
         "wrong too many times, so it could be signed in to only from browsers you had signed "
-        f"in with before. {who.user.display_name} ({who.user.email}) has now unlocked it: you "
+        f"in with before. {who.person.display_name} ({who.person.email}) has now unlocked it: you "
         "can sign in from any browser again, as usual.\n\n"
         f"{external_url('auth.sign_in')}\n\n"
         "If you did not ask for this, or the failed attempts were not yours, someone else may "
@@ -978,7 +978,7 @@ def remove_from_schools(who: Principal, user: User) -> None:
     the school's to know. An account left with no role at all is closed, and signed out (a
     new invitation, accepted, reopens it).
     """
-    if user.id == who.user.id:
+    if user.id == who.person.id:
         raise Refused("You cannot remove yourself from your schools")
     school_ids = managed_school_ids(who) or frozenset()
     removed = [m for m in user.memberships if m.school_id in school_ids]
@@ -1009,7 +1009,7 @@ class Deactivation(enum.Enum):
 def deactivate(who: Principal, user: User) -> Deactivation:
     """Stop ``user`` signing in, and end their sessions: a council administrator's action,
     for all of the account. Raises Refused."""
-    if user.id == who.user.id:
+    if user.id == who.person.id:
         raise Refused("You cannot deactivate your own account")
     if never_opened(user):
         _revoke(user)
@@ -1047,7 +1047,7 @@ def second_factor_reset_refusal(who: Principal, user: User) -> str | None:
     """Why ``who`` cannot reset ``user``'s authenticator app, or None if they can."""
     if not who.can(Capability.RESET_SECOND_FACTOR):
         return "Only a council administrator can reset an authenticator app"
-    if user.id == who.user.id:
+    if user.id == who.person.id:
         # One administrator cannot take away their own second factor: a stolen session
         # could otherwise remove the one thing the password alone does not give.
         return "You cannot reset your own authenticator app: ask another council administrator"
@@ -1069,7 +1069,7 @@ def reset_second_factor(who: Principal, user: User) -> None:
         user.email,
         f"Your authenticator app for the {_service()} has been reset",
         f"Dear {user.display_name},\n\n"
-        f"{who.user.display_name}, an administrator at {current_app.config['COUNCIL_NAME']}, "
+        f"{who.person.display_name}, an administrator at {current_app.config['COUNCIL_NAME']}, "
         f"has reset the authenticator app of your account in the {_service()}. The codes "
         "from your old app and your recovery codes no longer work, and everywhere you were "
         "signed in has been signed out.\n\n"

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from flask import current_app, flash, make_response, redirect, request, session, url_for
 from flask.typing import ResponseReturnValue
-from flask_login import current_user
 
+from portal.access import principal
 from portal.auth import bp
 from portal.auth.routes import unauthorized
 from portal.auth.service import SECOND_FACTOR, end_session, now, session_expired
@@ -56,21 +56,23 @@ def _navigate(target: str) -> ResponseReturnValue:
 
 @bp.before_app_request
 def check_signed_in_session() -> ResponseReturnValue | None:
-    if request.endpoint in UNCHECKED_ENDPOINTS or not current_user.is_authenticated:
+    if request.endpoint in UNCHECKED_ENDPOINTS:
         return None
-    user = current_user._get_current_object()
+    who = principal()
+    if who is None:
+        return None
     if session_expired(now()):
-        end_session(user, "auth.session_expired")
+        end_session(who.user, "auth.session_expired")
         flash(EXPIRED_MESSAGE.format(hours=current_app.config["SESSION_ABSOLUTE_HOURS"]))
         return unauthorized()
-    if not needs_second_factor(user):
+    if not needs_second_factor(who.person):
         return None
-    if user.totp_enabled_at is None:
+    if not who.person.has_authenticator:
         if request.endpoint in WHILE_SETTING_UP or request.blueprint in PUBLIC_BLUEPRINTS:
             return None
         return _navigate(url_for("auth.two_factor"))
     if not session.get(SECOND_FACTOR):
-        end_session(user, "auth.second_factor_missing")
+        end_session(who.user, "auth.second_factor_missing")
         flash(SECOND_FACTOR_MESSAGE)
         return unauthorized()
     return None

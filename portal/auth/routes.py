@@ -2,7 +2,7 @@ from flask import abort, current_app, flash, make_response, redirect, request, u
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from portal.access import requires
+from portal.access import current_principal, requires
 from portal.auth import bp, two_factor
 from portal.auth.forms import SecurityCodeForm, SignInForm, SignOutForm, TwoFactorSetupForm
 from portal.auth.service import (
@@ -140,9 +140,10 @@ def _demo_secret(user: User) -> str | None:
 @requires()
 def two_factor_page() -> ResponseReturnValue:
     """Setting up the authenticator app (council staff), or how it stands once set up."""
-    user: User = current_user._get_current_object()
-    if not two_factor.needs_second_factor(user):
+    who = current_principal()
+    if not two_factor.needs_second_factor(who.person):
         abort(403)
+    user = who.user
     if user.totp_enabled_at is not None:
         if request.method == "POST":
             return redirect(url_for("auth.two_factor"), 303)
@@ -185,7 +186,7 @@ def sign_out_page() -> ResponseReturnValue:
     if not form.validate_on_submit():
         # CSRFProtect has already refused a missing or wrong token; this is belt and braces.
         return redirect(url_for("main.home"), 303)
-    sign_out(current_user._get_current_object())
+    sign_out(current_principal().user)
     flash("You have signed out.", "success")
     return redirect(url_for("auth.sign_in"), 303)
 

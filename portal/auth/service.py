@@ -5,18 +5,21 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import current_app, session
 from flask_login import login_user, logout_user
-from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy.orm import aliased
 
 from portal import audit
+from portal.access import SCHOOL_COLUMNS, Member, Person
 from portal.auth import lockout, two_factor
 from portal.auth.devices import Device, remember_browser
-from portal.db import db, utcnow
-from portal.models import User
+from portal.db import db, driver_rows, utcnow
+from portal.models import Area, Membership, School, Trust, User
 from portal.passwords import hash_password, needs_rehash, verify_password
 
 # Where the session keeps when its sign-in happened, and whether it gave a second factor.
@@ -237,17 +240,70 @@ def sign_out(user: User) -> None:
     session.clear()
 
 
-def load_user(session_id: str) -> User | None:
-    """Flask-Login's loader: the id is 'user id:session version'."""
+@cache
+def _person_query() -> Select[Any]:
+    """The signed-in person, a row a role (one row with no role), if the account is active
+    and the session's version is still the account's: only the columns the pages show or
+    decide by, and each school they work at (its row, its area's and trust's names), as
+    plain values."""
+    school_area, school_trust = aliased(Area), aliased(Trust)
+    return (
+        select(
+            User.email,
+            User.display_name,
+            User.totp_enabled_at.is_not(None),
+            Membership.role,
+            Membership.school_id,
+            Membership.trust_id,
+            Membership.area_id,
+            func.coalesce(School.name, Trust.name, Area.name),
+            school_area.name,
+            school_trust.name,
+            *(School.__table__.c[name] for name in SCHOOL_COLUMNS),
+        )
+        .outerjoin(Membership, Membership.user_id == User.id)
+        .outerjoin(School, School.id == Membership.school_id)
+        .outerjoin(Trust, Trust.id == Membership.trust_id)
+        .outerjoin(Area, Area.id == Membership.area_id)
+        .outerjoin(school_area, school_area.id == School.area_id)
+        .outerjoin(school_trust, school_trust.id == School.trust_id)
+        .where(
+            User.id == bindparam("user_id"),
+            User.is_active,
+            User.session_version == bindparam("version"),
+        )
+        .order_by(Membership.id)
+    )
+
+
+def load_user(session_id: str) -> Person | None:
+    """Flask-Login's loader: the id is 'user id:session version'.
+
+    Every request reads the person afresh, in one round trip with their roles (which every
+    request asks about), so that an account deactivated, a role taken away or a session
+    signed out everywhere counts from the very next request.
+    """
     user_id, _, version = session_id.partition(":")
     if not (user_id.isdigit() and version.isdigit()):
         return None
-    # With the memberships that decide what they may do, which every request asks: joined,
-    # so that every page pays one round trip for its person, not two.
-    user = db.session.get(User, int(user_id), options=[joinedload(User.memberships)])
-    if user is None or not user.is_active or user.session_version != int(version):
+    rows = driver_rows(_person_query(), {"user_id": int(user_id), "version": int(version)})
+    if not rows:
         return None
-    return user
+    email, display_name, has_authenticator = rows[0][:3]
+    return Person(
+        id=int(user_id),
+        email=email,
+        display_name=display_name,
+        session_version=int(version),
+        has_authenticator=bool(has_authenticator),
+        memberships=tuple(
+            Member(*row[3:8])
+            if row[4] is None
+            else Member(*row[3:8], school=tuple(row[10:]), school_area=row[8], school_trust=row[9])
+            for row in rows
+            if row[3] is not None
+        ),
+    )
 
 
 def safe_next(target: str | None) -> str | None:

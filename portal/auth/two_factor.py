@@ -27,6 +27,7 @@ from sqlalchemy import or_, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from portal import audit
+from portal.access import Person
 from portal.db import db
 from portal.models import User
 from portal.passwords import hash_password, verify_password
@@ -48,7 +49,7 @@ TOTP = "authenticator app"
 RECOVERY_CODE = "recovery code"
 
 
-def needs_second_factor(user: User) -> bool:
+def needs_second_factor(user: User | Person) -> bool:
     """Council staff need a second factor; school staff do not."""
     return any(membership.role.is_council for membership in user.memberships)
 

@@ -67,7 +67,7 @@ def choices_csv() -> ResponseReturnValue:
         abort(403)
     schools = list(db.session.scalars(visible_schools(who)))
     return Response(
-        service.choices_csv(service.academy_rows(schools)),
+        service.choices_csv(service.academy_rows(schools, details=True)),
         mimetype="text/csv",
         headers={"Content-Disposition": 'attachment; filename="buy-back-choices.csv"'},
     )

@@ -16,13 +16,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from fractions import Fraction
-from functools import cached_property, lru_cache
+from functools import cache, cached_property, lru_cache
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Text, cast, func, or_, select, tuple_
+from sqlalchemy import Select, Text, bindparam, cast, func, or_, select, tuple_
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload, lazyload, selectinload
+from sqlalchemy.orm import defer, joinedload, lazyload
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -72,11 +72,14 @@ def now() -> datetime:
 # --- windows ----------------------------------------------------------------------------------
 
 
+WINDOWS_MEMO = "buyback_windows"
+
+
 def windows_for(school: School) -> list[BuybackWindow]:
     """The windows that include this school, newest year first."""
     # A handful of rows a year, asked for more than once while a page is drawn (the current
     # window, last year's): read once per request.
-    memo = request_memo("buyback_windows")
+    memo = request_memo(WINDOWS_MEMO)
     if "all" not in memo:
         memo["all"] = db.session.scalars(
             select(BuybackWindow).order_by(BuybackWindow.year.desc(), BuybackWindow.opens_at.desc())
@@ -642,24 +645,51 @@ def get_choice(
     )
 
 
-def choices_for(windows: dict[int, BuybackWindow | None]) -> dict[int, BuybackChoice]:
-    """Each school's choice in its window (school id -> window), with their submissions: a
-    trust's every academy in two queries however many it has."""
+def _latest_submission() -> Any:
+    """The id of a choice's latest submission, for a query that reads choices."""
+    return (
+        select(BuybackSubmission.id)
+        .where(BuybackSubmission.choice_id == BuybackChoice.id)
+        .order_by(BuybackSubmission.number.desc())
+        .limit(1)
+        .correlate(BuybackChoice)
+        .scalar_subquery()
+    )
+
+
+def _choice_options(details: bool) -> list[Any]:
+    """A choice read with its latest submission, and nothing else of theirs: what that
+    submission bought and who made it only with ``details`` (the CSV shows them)."""
+    submission = (
+        [joinedload(BuybackSubmission.submitted_by)]
+        if details
+        else [defer(BuybackSubmission.lines), lazyload(BuybackSubmission.submitted_by)]
+    )
+    return [
+        lazyload(BuybackChoice.school),
+        lazyload(BuybackChoice.window),
+        lazyload(BuybackChoice.updated_by),
+        lazyload(BuybackChoice.lines),
+        *submission,
+    ]
+
+
+def choices_for(
+    windows: dict[int, BuybackWindow | None], *, details: bool = False
+) -> dict[int, tuple[BuybackChoice, BuybackSubmission | None]]:
+    """Each school's choice in its window (school id -> window), with its latest submission:
+    a trust's every academy in one query however many it has (``details``: see
+    _choice_options)."""
     wanted = [(school_id, window.id) for school_id, window in windows.items() if window is not None]
     if not wanted:
         return {}
-    found = db.session.scalars(
-        select(BuybackChoice)
-        .options(
-            lazyload(BuybackChoice.school),
-            lazyload(BuybackChoice.window),
-            lazyload(BuybackChoice.updated_by),
-            lazyload(BuybackChoice.lines),
-            selectinload(BuybackChoice.submissions).joinedload(BuybackSubmission.submitted_by),
-        )
+    found = db.session.execute(
+        select(BuybackChoice, BuybackSubmission)
+        .outerjoin(BuybackSubmission, BuybackSubmission.id == _latest_submission())
+        .options(*_choice_options(details))
         .where(tuple_(BuybackChoice.school_id, BuybackChoice.window_id).in_(wanted))
     ).all()
-    return {choice.school_id: choice for choice in found}
+    return {choice.school_id: (choice, submission) for choice, submission in found}
 
 
 @dataclass
@@ -670,12 +700,7 @@ class AcademyRow:
     school: School
     window: BuybackWindow | None
     choice: BuybackChoice | None
-
-    @property
-    def latest(self) -> BuybackSubmission | None:
-        if self.choice is None or not self.choice.submissions:
-            return None
-        return self.choice.submissions[-1]
+    latest: BuybackSubmission | None
 
     @property
     def submitted_pence(self) -> int | None:
@@ -693,12 +718,49 @@ class AcademyRow:
         return "Not started" if self.window is not None else "No window"
 
 
-def academy_rows(schools: Sequence[School]) -> list[AcademyRow]:
+def academy_rows(schools: Sequence[School], *, details: bool = False) -> list[AcademyRow]:
     """Each school with its current window and where its choice stands (a trust's every
-    academy in a few queries, however many it has)."""
+    academy in a few queries, however many it has); ``details`` as for choices_for."""
+    if len(schools) == 1 and not details and "all" not in request_memo(WINDOWS_MEMO):
+        return [_the_schools_row(schools[0])]
     windows = {school.id: current_window(school) for school in schools}
-    choices = choices_for(windows)
-    return [AcademyRow(school, windows[school.id], choices.get(school.id)) for school in schools]
+    choices = choices_for(windows, details=details)
+    return [
+        AcademyRow(school, windows[school.id], *choices.get(school.id, (None, None)))
+        for school in schools
+    ]
+
+
+@cache
+def _windows_with_choice() -> Select[Any]:
+    """Every window, newest first, with the choice of the school ``school_id`` names in it,
+    if any, and that choice's latest submission. Made once: building it and working out
+    its key for SQLAlchemy's statement cache cost as much again as running it."""
+    return (
+        select(BuybackWindow, BuybackChoice, BuybackSubmission)
+        .outerjoin(
+            BuybackChoice,
+            (BuybackChoice.window_id == BuybackWindow.id)
+            & (BuybackChoice.school_id == bindparam("school_id")),
+        )
+        .outerjoin(BuybackSubmission, BuybackSubmission.id == _latest_submission())
+        .options(*_choice_options(details=False))
+        .order_by(BuybackWindow.year.desc(), BuybackWindow.opens_at.desc())
+    )
+
+
+def _the_schools_row(school: School) -> AcademyRow:
+    """One school's row (its people's home page), in one query rather than two: every
+    window, each with the school's choice in it, if any, and that choice's latest
+    submission. The windows are kept for the rest of the request, as windows_for keeps
+    them."""
+    found = db.session.execute(_windows_with_choice(), {"school_id": school.id}).all()
+    request_memo(WINDOWS_MEMO)["all"] = [window for window, _, _ in found]
+    window = current_window(school)
+    for candidate, choice, latest in found:
+        if candidate is window:
+            return AcademyRow(school, window, choice, latest)
+    return AcademyRow(school, None, None, None)
 
 
 CHOICES_CSV_COLUMNS = (

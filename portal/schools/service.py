@@ -3,7 +3,7 @@ from __future__ import annotations
 from sqlalchemy import String, cast, or_
 from sqlalchemy.orm import joinedload
 
-from portal.access import Principal, visible_schools
+from portal.access import Principal, own_school, visible_schools
 from portal.db import db
 from portal.models import School
 from portal.pagination import Page, paginate
@@ -32,6 +32,9 @@ def own_schools(who: Principal) -> list[School]:
     name; none for council staff, who work with many and whose home names none."""
     if not who.is_school_user or who.council_wide:
         return []
+    if len(who.school_ids) == 1 and not (who.trust_ids or who.area_ids):
+        # One school, read with the person: no query.
+        return [own_school(who, next(iter(who.school_ids)))]
     # Their facts name the area and trust: joined, rather than read one by one.
     return list(
         db.session.scalars(

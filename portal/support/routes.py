@@ -143,7 +143,7 @@ def check() -> ResponseReturnValue:
         already = db.session.scalars(
             select(SupportRequest).where(
                 SupportRequest.submission_key == key,
-                SupportRequest.requester_id == who.user.id,
+                SupportRequest.requester_id == who.person.id,
             )
         ).one_or_none()
         if already is not None:
@@ -357,7 +357,7 @@ def _assigned_message(found: SupportRequest, who: Principal, *, changed: bool) -
         if not changed:
             return "Nobody was assigned to this request: nothing has changed."
         return "Nobody is assigned to this request now."
-    if officer.id == who.user.id:
+    if officer.id == who.person.id:
         return "This request is yours now." if changed else "This request was yours already."
     if not changed:
         return f"This request was with {officer.display_name} already."

@@ -494,7 +494,7 @@ def queue_query(
             SupportRequest.school_id.in_(select(School.id).where(or_(named, by_urn)))
         )
     if filters.owner == MINE:
-        query = query.where(SupportRequest.assigned_officer_id == who.user.id)
+        query = query.where(SupportRequest.assigned_officer_id == who.person.id)
     elif filters.owner == UNASSIGNED:
         query = query.where(SupportRequest.assigned_officer_id.is_(None))
     if filters.due:
@@ -575,7 +575,7 @@ def queue_counts(who: Principal, today: date | None = None) -> QueueCounts | Non
             count(SupportRequest.status == SupportStatus.NEW),
             count(awaiting_response(today, DUE_TODAY)),
             count(awaiting_response(today, OVERDUE)),
-            count(SupportRequest.assigned_officer_id == who.user.id),
+            count(SupportRequest.assigned_officer_id == who.person.id),
         ).where(support_request_scope(who), SupportRequest.status.in_(OPEN_STATUSES))
     ).one()
     return QueueCounts(*row)
