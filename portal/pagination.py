@@ -43,6 +43,10 @@ class Page(Generic[T]):
         return min(self.total, self.number * self.per_page)
 
 
+# Far beyond any list's last page: a number above it is a page past the end.
+MAX_PAGE = 1_000_000
+
+
 def paginate(query: Select[tuple[T]], number: int, per_page: int) -> Page[T]:
     """The ``number``th page of ``query`` (pages count from 1; out-of-range pages clamp)."""
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
@@ -95,7 +99,9 @@ def paginate_paged(
         bound = {**(params or {}), "page_size": per_page, "page_offset": (n - 1) * per_page}
         return db.session.execute(statements.page, bound).all()
 
-    number = max(1, number)
+    # A page number past any list's end (typed into the address) is taken as the last page
+    # with its count, below; capped first so that its offset fits the database's integers.
+    number = min(max(1, number), MAX_PAGE)
     found = rows_of(number)
     if found:
         total = int(found[0].total)
