@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 from bs4 import BeautifulSoup
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from portal.models import (
+    Audience,
     AuditEvent,
     OfferStatus,
     PriceOption,
@@ -262,6 +263,52 @@ def test_prices_of_a_published_offer_cannot_be_changed(client_for, session) -> N
     payroll = service(session, "Payroll")
     response = client_for("publisher").get(f"/services/{payroll.id}/offers/2027/options/new")
     assert response.status_code == 303
+
+
+def test_an_offer_published_since_it_was_read_cannot_be_changed(app, session) -> None:  # type: ignore[no-untyped-def]
+    """The check is on the offer as it is when the change is made: a colleague may have
+    published it since the publisher's page read it as a draft."""
+    from portal.db import db
+    from portal.models import User
+    from portal.services import publishing
+
+    payroll_id = service(session, "Payroll").id
+    with app.app_context():
+        publisher = db.session.scalars(
+            select(User).where(User.email == "publisher@council.example")
+        ).one()
+        payroll = db.session.get(Service, payroll_id)
+        draft = publishing.start_offer(payroll, 2031, publisher)
+        option = publishing.save_option(
+            draft,
+            None,
+            publishing.OptionDetails(
+                "Annual", PricingBasis.PER_SCHOOL, Audience.ALL, 50_000, 0, None, None, {}
+            ),
+            publisher,
+        )
+        # Published by a colleague since this session read the draft (which it still holds).
+        db.session.execute(
+            update(ServiceOffer)
+            .where(ServiceOffer.id == draft.id)
+            .values(status=OfferStatus.PUBLISHED)
+            .execution_options(synchronize_session=False)
+        )
+        db.session.commit()
+        assert draft.status is OfferStatus.DRAFT
+        details = publishing.OptionDetails(
+            "Annual", PricingBasis.PER_SCHOOL, Audience.ALL, 1, 0, None, None, {}
+        )
+        with pytest.raises(publishing.PublishingError, match="Withdraw the offer"):
+            publishing.save_option(draft, option, details, publisher)
+        db.session.rollback()
+        with pytest.raises(publishing.PublishingError, match="Withdraw the offer"):
+            publishing.delete_option(draft, option, publisher)
+        db.session.rollback()
+        with pytest.raises(publishing.PublishingError, match="Withdraw the offer"):
+            publishing.update_offer(draft, draft.decision, not draft.vat_applies, publisher)
+    session.expire_all()
+    assert session.get(PriceOption, option.id).amount_pence == 50_000
 
 
 def test_vat_on_a_published_offer_cannot_be_changed(client_for, session) -> None:  # type: ignore[no-untyped-def]
