@@ -109,7 +109,8 @@ def choice(school_id: int) -> ResponseReturnValue:
     school, window = _school_and_window(school_id)
     if window is None:
         return render_page("buyback/no-window.html", school=school)
-    offered = service.offered_to(school, window.year)
+    # The task list compares nothing with last year: its categories' pages do.
+    offered = service.offered_to(school, window.year, last_year=False)
     posted = request.method == "POST"
     stored = service.get_choice(school, window, with_lines=posted)
     if posted and not can(Capability.EDIT_BUYBACK):
@@ -217,12 +218,17 @@ def category(school_id: int, category_id: int) -> ResponseReturnValue:
     school, window = _school_and_window(school_id)
     if window is None:
         abort(404)
-    offered = service.offered_to(school, window.year)
+    if request.method == "POST" and request.form.get("action") == "save":
+        # A save checks, and tells the head teacher of, changes to the whole choice.
+        stored = service.get_choice(school, window)
+        offered = service.offered_to(school, window.year)
+        shown = service.current_answers(school, window, offered, stored)
+    else:
+        stored = None  # shown and totalled, not written: the choice's answers are enough
+        offered, shown = service.category_offer(school, window, category_id)
     items = [item for item in offered if item.category.id == category_id]
     if not items:
         abort(404)
-    stored = service.get_choice(school, window)
-    shown = service.current_answers(school, window, offered, stored)
     fragment = "total" if htmx and request.form.get("action") == "total" else None
 
     def page(answers: service.Answers, **context: Any) -> str:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import ScalarSelect, Select, case, func, select
 from sqlalchemy.orm import load_only, selectinload
 
 from portal.access import Principal, visible_offer_scope
@@ -166,11 +167,30 @@ def rolls_for(school: School, years: Sequence[int]) -> dict[int, int]:
                 SchoolRoll.school_id == school.id, SchoolRoll.year.in_(wanted)
             )
         )
-        recorded = {year: pupils for year, pupils in rows}
-        for year in wanted:
-            pupils = recorded.get(year)
-            known[(school.id, year)] = school.pupils_on_roll if pupils is None else int(pupils)
+        _remember(known, school, dict.fromkeys(wanted) | {year: pupils for year, pupils in rows})
     return {year: known[(school.id, year)] for year in years}
+
+
+def roll_column(school_id: Any, year: Any) -> ScalarSelect[int]:
+    """The pupils on roll recorded for a school and year, as a column of another query: a
+    page that reads its rows anyway reads the roll with them, rather than on its own.
+    Give what it read to :func:`remember_rolls`."""
+    return (
+        select(SchoolRoll.pupils_on_roll)
+        .where(SchoolRoll.school_id == school_id, SchoolRoll.year == year)
+        .scalar_subquery()
+    )
+
+
+def remember_rolls(school: School, recorded: Mapping[int, int | None]) -> None:
+    """Pupils on roll read for each year (None: none recorded, so the school's current
+    figure), for :func:`rolls_for` to answer from for the rest of the request."""
+    _remember(request_memo("pupils_on_roll"), school, recorded)
+
+
+def _remember(known: dict[Any, int], school: School, recorded: Mapping[int, int | None]) -> None:
+    for year, pupils in recorded.items():
+        known[(school.id, year)] = school.pupils_on_roll if pupils is None else int(pupils)
 
 
 @dataclass(frozen=True)

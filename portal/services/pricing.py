@@ -28,6 +28,7 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 from itertools import pairwise
 from types import MappingProxyType
 from typing import Any, Protocol
@@ -312,7 +313,7 @@ def quote(rule: PriceRule, *, pupils: int, phase: str, quantity: int = 1) -> Quo
     ``quantity`` counts units (or packs) of a per-unit price; every other basis is a price
     for the school's year, so its quantity must be 1.
     """
-    problems = validate(rule)
+    problems = _problems(rule)
     if problems:
         # A price the publisher got wrong is never shown as a number to a school.
         raise NoPrice(f"This price must be corrected before it can be used: {problems[0]}")
@@ -351,6 +352,13 @@ def quote(rule: PriceRule, *, pupils: int, phase: str, quantity: int = 1) -> Quo
         workings.append(f"VAT at {VAT_PERCENT}% = {format_pence(vat)}")
         workings.append(f"Total including VAT = {format_pence(net + vat)}")
     return Quote(net_pence=net, vat_pence=vat, gross_pence=net + vat, workings=tuple(workings))
+
+
+@lru_cache(maxsize=4096)
+def _problems(rule: PriceRule) -> tuple[str, ...]:
+    # A rule cannot change once made (frozen, its mappings read-only), and every page quotes
+    # the same few hundred: each is checked once.
+    return tuple(validate(rule))
 
 
 def _pupil_element(rule: PriceRule, pupils: int, phase: str) -> tuple[int, str]:
