@@ -140,6 +140,78 @@ def test_a_school_sees_its_price_how_it_was_worked_out_and_the_change(client_for
     assert "Up £144.15 from 2026-27" in box
 
 
+def test_a_price_published_again_is_shown_at_once(app, client_for, session) -> None:  # type: ignore[no-untyped-def]
+    """A published offer's prices are read once for its publication: re-priced (withdrawn,
+    changed, published again), the catalogue and the service's page show the new price."""
+    from portal.db import db
+    from portal.models import User
+    from portal.services import publishing
+
+    head = client_for("head_teacher")
+    oakfield = session.scalars(select(School).where(School.urn == 125601)).one()
+    offer = next(
+        o
+        for o in session.scalars(
+            select(ServiceOffer)
+            .where(ServiceOffer.year == 2027, ServiceOffer.status == OfferStatus.PUBLISHED)
+            .order_by(ServiceOffer.id)
+        )
+        if len(o.options) == 1
+        and o.options[0].basis is PricingBasis.PER_SCHOOL
+        and not o.vat_applies
+        and o.service.is_available_to(oakfield)
+    )
+    name, old_pence = offer.service.name, offer.options[0].amount_pence
+    new_pence = old_pence + 12_345
+
+    def shown() -> tuple[str, str]:
+        listed = soup(head.get(f"/services/?q={name}&year=2027")).select_one("#results")
+        page = soup(head.get(f"/services/{offer.service_id}?year=2027"))
+        return listed.get_text(" ", strip=True), page.select_one(".council-your-price").get_text(
+            " ", strip=True
+        )
+
+    for text in shown():
+        assert f"£{old_pence / 100:,.2f}" in text
+    with app.app_context():
+        live = db.session.get(ServiceOffer, offer.id)
+        publisher = db.session.scalars(
+            select(User).where(User.email == "publisher@council.example")
+        ).one()
+        option = live.options[0]
+        publishing.withdraw(live, publisher)
+        details = publishing.OptionDetails(
+            option.name,
+            option.basis,
+            option.audience,
+            new_pence,
+            option.per_pupil_pence,
+            option.unit,
+            option.minimum_pence,
+            option.rates,
+        )
+        publishing.save_option(live, option, details, publisher)
+        publishing.publish(live, publisher)
+    for text in shown():
+        assert f"£{new_pence / 100:,.2f}" in text
+        assert f"£{old_pence / 100:,.2f}" not in text
+
+
+def test_a_service_changed_while_published_is_shown_as_it_is_now(client_for, session) -> None:  # type: ignore[no-untyped-def]
+    """What a service says (its name, who may use it) can change while its offer stays
+    published: pages read it afresh."""
+    payroll = service(session, "Payroll")
+    head = client_for("head_teacher")
+    assert "Payroll" in listed(soup(head.get("/services/?q=payroll")))
+    payroll.name, payroll.eligible = "Payroll and pensions", ["academy"]
+    session.commit()
+    page = soup(head.get("/services/?q=payroll"))
+    assert listed(page) == ["Payroll and pensions"]
+    assert "Not available to Oakfield Primary School." in page.select_one("#results").get_text()
+    box = soup(head.get(f"/services/{payroll.id}")).get_text(" ", strip=True)
+    assert "This service is not available to Oakfield Primary School." in box
+
+
 def test_a_maintained_school_is_not_offered_an_academy_price(client_for) -> None:  # type: ignore[no-untyped-def]
     client = client_for("head_teacher")
     link = soup(client.get("/services/?q=hr+advisory")).select_one("#results h3 a")["href"]

@@ -10,7 +10,6 @@ again.
 from __future__ import annotations
 
 import calendar
-import json
 import secrets
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -49,7 +48,14 @@ from portal.models import (
 )
 from portal.numbers import MAX_QUANTITY, record_id, whole_number
 from portal.outbox import queue_email
-from portal.services.catalogue import pupils_for, remember_rolls, roll_column, rolls_for
+from portal.services.catalogue import (
+    CategoryName,
+    decoded_list,
+    pupils_for,
+    remember_rolls,
+    roll_column,
+    rolls_for,
+)
 from portal.services.offers import OfferRef, OptionTerms, offer_prices, rule_of
 from portal.services.pricing import (
     MAX_QUOTE_PENCE,
@@ -102,14 +108,6 @@ def current_window(school: School) -> BuybackWindow | None:
 @dataclass(frozen=True)
 class ServiceName:
     """The little of a service its buy-back line shows."""
-
-    id: int
-    name: str
-
-
-@dataclass(frozen=True)
-class CategoryName:
-    """A category of services: one task in a school's buy-back task list."""
 
     id: int
     name: str
@@ -256,7 +254,9 @@ def _offered(school: School, year: int, rows: Sequence[Any], *, last_year: bool)
     groups = frozenset(e.value for e in eligibility_of(school))
     phase = school.phase.value
     rows = [
-        row for row in rows if open_to(groups, phase, _listed(row.eligible), _listed(row.phases))
+        row
+        for row in rows
+        if open_to(groups, phase, decoded_list(row.eligible), decoded_list(row.phases))
     ]
     wanted: list[OfferRef] = [(row.offer_id, row.status, row.published_at) for row in rows]
     if last_year:
@@ -323,7 +323,7 @@ def _offered_query(wanted: _Wanted) -> Select[Any]:
         Service.name.label("service_name"),
         Service.category_id,
         ServiceCategory.name.label("category_name"),
-        # Decoded once per distinct list (_listed): a few across hundreds of services.
+        # Decoded once per distinct list (decoded_list): a few across hundreds of services.
         cast(Service.eligible, Text).label("eligible"),
         cast(Service.phases, Text).label("phases"),
         roll_column(school, this_year).label("pupils"),
@@ -388,12 +388,6 @@ def _offered_query(wanted: _Wanted) -> Select[Any]:
     if shown:
         query = query.where(or_(*shown))
     return query
-
-
-@lru_cache(maxsize=1024)
-def _listed(text: str | None) -> frozenset[str]:
-    # Keyed on the stored text itself, so a changed list is a new key: never stale.
-    return frozenset((json.loads(text) if text else None) or ())
 
 
 def _quote(

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
+from functools import lru_cache
+from math import ceil
 from typing import Any
 
-from sqlalchemy import ScalarSelect, Select, case, func, select
-from sqlalchemy.orm import load_only, selectinload
+from sqlalchemy import ScalarSelect, Text, case, cast, func, select
 
 from portal.access import Principal, visible_offer_scope
 from portal.db import db, request_memo
@@ -20,9 +23,13 @@ from portal.models import (
     ServiceKind,
     ServiceOffer,
     TradingDecision,
+    available_to,
+    eligibility_of,
+    open_to,
 )
-from portal.pagination import Page, paginate
-from portal.services.pricing import NoPrice, PriceRule, Quote, applies_to, quote, unit_priced
+from portal.pagination import Page, page_of
+from portal.services.offers import OfferPrices, OfferRef, offer_prices, rule_of
+from portal.services.pricing import NoPrice, Quote, applies_to, quote, unit_priced
 
 PAGE_SIZE = 20
 
@@ -83,28 +90,61 @@ class CatalogueFilter:
     page: int = 1
 
 
-def catalogue_query(criteria: CatalogueFilter) -> Select[tuple[Service]]:
-    """Services with a published offer for the year, filtered."""
-    published = select(ServiceOffer.service_id).where(
-        ServiceOffer.year == criteria.year, ServiceOffer.status == OfferStatus.PUBLISHED
-    )
+@dataclass(frozen=True)
+class CategoryName:
+    """A category of services, as a list names it."""
+
+    id: int
+    name: str
+
+
+@dataclass(frozen=True)
+class Listed:
+    """A service as the catalogue lists it, with its published offer for the year."""
+
+    id: int
+    name: str
+    kind: ServiceKind
+    category: CategoryName
+    summary: str
+    eligible: frozenset[str]
+    phases: frozenset[str]
+    offer: OfferRef
+
+    def is_available_to(self, school: School) -> bool:
+        return available_to(school, self.eligible, self.phases)
+
+
+def catalogue(criteria: CatalogueFilter, prices_for: School | None = None) -> Page[Listed]:
+    """A page of the catalogue: services with a published offer for the year, filtered, as
+    plain rows, with how many there are in all in the same query. ``prices_for``: the school
+    the page prices for, whose pupils on roll are read with the rows.
+
+    'Available to my school' depends on eligibility rules that live in Python, so that
+    filter runs over the (small: hundreds, not thousands) published offer before paging.
+    """
     query = (
-        select(Service)
-        .where(Service.id.in_(published))
-        .options(
-            # A list shows a service's name, kind, category and summary, and prices its offer
-            # for the year: not the long texts, nor the other years' offers and prices.
-            load_only(
-                Service.id,
-                Service.name,
-                Service.kind,
-                Service.category_id,
-                Service.summary,
-                Service.eligible,
-                Service.phases,
-            ),
-            selectinload(Service.offers.and_(ServiceOffer.year == criteria.year)),
+        select(
+            Service.id,
+            Service.name,
+            Service.kind,
+            Service.summary,
+            # Decoded once per distinct list (decoded_list): a few across hundreds of services.
+            cast(Service.eligible, Text).label("eligible"),
+            cast(Service.phases, Text).label("phases"),
+            Service.category_id,
+            ServiceCategory.name.label("category_name"),
+            ServiceOffer.id.label("offer_id"),
+            ServiceOffer.status,
+            ServiceOffer.published_at,
         )
+        .join(
+            ServiceOffer,
+            (ServiceOffer.service_id == Service.id)
+            & (ServiceOffer.year == criteria.year)
+            & (ServiceOffer.status == OfferStatus.PUBLISHED),
+        )
+        .join(ServiceCategory, ServiceCategory.id == Service.category_id)
         .order_by(Service.name, Service.id)
     )
     if criteria.category_id:
@@ -113,32 +153,142 @@ def catalogue_query(criteria: CatalogueFilter) -> Select[tuple[Service]]:
         query = query.where(Service.kind.in_(criteria.kinds))
     if criteria.query:
         query = query.where(Service.name.icontains(criteria.query, autoescape=True))
-    return query
-
-
-def catalogue(criteria: CatalogueFilter) -> tuple[Page[Service], int]:
-    """A page of the catalogue, and how many services it holds in all.
-
-    'Available to my school' depends on eligibility rules that live in Python, so that
-    filter runs over the (small: tens, not thousands) published offer before paging.
-    """
-    query = catalogue_query(criteria)
+    if prices_for is not None:
+        query = query.add_columns(roll_column(prices_for.id, criteria.year).label("pupils"))
     school = criteria.available_to
-    if school is None:
-        return paginate(query, criteria.page, PAGE_SIZE), 0
-    services = [s for s in db.session.scalars(query) if s.is_available_to(school)]
-    start = (max(1, criteria.page) - 1) * PAGE_SIZE
-    page = Page(
-        items=services[start : start + PAGE_SIZE],
-        number=max(1, criteria.page),
-        per_page=PAGE_SIZE,
-        total=len(services),
+    if school is not None:
+        groups = frozenset(e.value for e in eligibility_of(school))
+        rows: Sequence[Any] = [
+            row
+            for row in db.session.execute(query)
+            if open_to(
+                groups, school.phase.value, decoded_list(row.eligible), decoded_list(row.phases)
+            )
+        ]
+        page = page_of(rows, criteria.page, PAGE_SIZE)
+    else:
+        number = max(1, criteria.page)
+        counted = query.add_columns(func.count().over().label("total")).limit(PAGE_SIZE)
+        rows = db.session.execute(counted.offset((number - 1) * PAGE_SIZE)).all()
+        total = rows[0].total if rows else 0
+        if not rows and number > 1:
+            # Past the last page: the last page (a page past the end counts nothing).
+            total = int(db.session.scalar(select(func.count()).select_from(query.subquery())) or 0)
+            number = max(1, ceil(total / PAGE_SIZE))
+            rows = db.session.execute(counted.offset((number - 1) * PAGE_SIZE)).all()
+        page = Page(items=rows, number=number, per_page=PAGE_SIZE, total=total)
+    if prices_for is not None and page.items:
+        remember_rolls(prices_for, {criteria.year: page.items[0].pupils})
+    return replace(
+        page,
+        items=[
+            Listed(
+                row.id,
+                row.name,
+                row.kind,
+                CategoryName(row.category_id, row.category_name),
+                row.summary,
+                decoded_list(row.eligible),
+                decoded_list(row.phases),
+                (row.offer_id, row.status, row.published_at),
+            )
+            for row in page.items
+        ],
     )
-    return page, len(services)
+
+
+@lru_cache(maxsize=1024)
+def decoded_list(text: str | None) -> frozenset[str]:
+    """A JSON list as stored (a service's eligibility or phases), as a set.
+
+    Keyed on the stored text itself, so a changed list is a new key: never stale.
+    """
+    return frozenset((json.loads(text) if text else None) or ())
+
+
+def school_prices(
+    items: Sequence[Listed], school: School, year: int
+) -> dict[int, list[SchoolPrice]]:
+    """What each traded service listed that the school may buy costs it: the free ones and
+    those not open to it show no price, so none is worked out for them."""
+    priced = [
+        item for item in items if item.kind is ServiceKind.TRADED and item.is_available_to(school)
+    ]
+    if not priced:
+        return {}
+    offers = offer_prices(item.offer for item in priced)
+    pupils = pupils_for(school, year)
+    return {item.id: prices_for_school(offers[item.offer[0]], school, pupils) for item in priced}
 
 
 def categories() -> Sequence[ServiceCategory]:
     return db.session.scalars(select(ServiceCategory).order_by(ServiceCategory.name)).all()
+
+
+@dataclass(frozen=True)
+class YearsOffer:
+    """A service's offer for one year, as its page reads it (its prices: offers.offer_prices)."""
+
+    id: int
+    year: int
+    status: OfferStatus
+    published_at: datetime | None
+
+    @property
+    def ref(self) -> OfferRef:
+        return (self.id, self.status, self.published_at)
+
+
+def service_and_offers(
+    service_id: int, school: School | None = None
+) -> tuple[Service | None, list[YearsOffer]]:
+    """The service (all it says, and its category) and its offers year by year, in one query;
+    with ``school``, its pupils on roll for each offer's year and the year before, for the
+    prices the page shows."""
+    columns: list[Any] = [
+        Service,
+        ServiceOffer.id.label("offer_id"),
+        ServiceOffer.year,
+        ServiceOffer.status,
+        ServiceOffer.published_at,
+    ]
+    if school is not None:
+        columns += [
+            roll_column(school.id, ServiceOffer.year).label("pupils"),
+            roll_column(school.id, ServiceOffer.year - 1).label("last_pupils"),
+        ]
+    rows = db.session.execute(
+        select(*columns)
+        .outerjoin(ServiceOffer, ServiceOffer.service_id == Service.id)
+        .where(Service.id == service_id)
+        .order_by(ServiceOffer.year)
+    ).all()
+    if not rows:
+        return None, []
+    offers = [
+        YearsOffer(row.offer_id, row.year, row.status, row.published_at)
+        for row in rows
+        if row.offer_id is not None
+    ]
+    if school is not None:
+        for row in rows:
+            if row.offer_id is not None:
+                remember_rolls(school, {row.year: row.pupils, row.year - 1: row.last_pupils})
+    return rows[0].Service, offers
+
+
+def offer_in(
+    offers: Sequence[YearsOffer], year: int, *, include_drafts: bool = False
+) -> YearsOffer | None:
+    """The year's offer among ``offers``: the published one, or with ``include_drafts`` any."""
+    return next(
+        (
+            offer
+            for offer in offers
+            if offer.year == year and (include_drafts or offer.status is OfferStatus.PUBLISHED)
+        ),
+        None,
+    )
 
 
 def offer_for(service: Service, year: int, *, include_drafts: bool = False) -> ServiceOffer | None:
@@ -206,20 +356,16 @@ class SchoolPrice:
     minimum_pence: int | None = None
 
 
-def prices_for_school(
-    offer: ServiceOffer | None, school: School, pupils: int | None = None
-) -> list[SchoolPrice]:
-    """Each option of the offer that applies to this school, priced for it. A page pricing
-    many services for one school and year passes ``pupils`` once rather than per service."""
+def prices_for_school(offer: OfferPrices | None, school: School, pupils: int) -> list[SchoolPrice]:
+    """Each option of the offer that applies to this school, priced for it with ``pupils``
+    on roll (the school's for the offer's year)."""
     if offer is None:
         return []
-    if pupils is None:
-        pupils = pupils_for(school, offer.year)
     prices = []
     for option in offer.options:
-        rule = PriceRule.from_option(option, vat=offer.vat_applies)
-        if not applies_to(rule, is_academy=school.is_academy):
+        if not applies_to(option.audience, is_academy=school.is_academy):
             continue
+        rule = rule_of(option, offer.vat_applies)
         per, minimum = "", None
         if rule.unit:
             # A unit price is shown per unit (or pack), with any minimum charge beside it:

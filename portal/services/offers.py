@@ -28,7 +28,14 @@ from flask import Flask, current_app
 from sqlalchemy import Text, cast, select
 
 from portal.db import db
-from portal.models import Audience, OfferStatus, PriceOption, PricingBasis, ServiceOffer
+from portal.models import (
+    Audience,
+    OfferStatus,
+    PriceOption,
+    PricingBasis,
+    ServiceOffer,
+    financial_year_label,
+)
 from portal.services.pricing import PriceRule
 
 # Published offers kept per process: a council's offer for a few years is a few hundred.
@@ -65,10 +72,15 @@ class OfferPrices:
     """An offer's price options, in their order, as read together with its status."""
 
     id: int
+    year: int
     status: OfferStatus
     published_at: datetime | None
     vat_applies: bool
     options: tuple[OptionTerms, ...]
+
+    @property
+    def year_label(self) -> str:
+        return financial_year_label(self.year)
 
 
 # An option's columns, in OptionTerms's order, its rates last.
@@ -155,6 +167,7 @@ def _read(offer_ids: set[int]) -> list[OfferPrices]:
     rows = db.session.execute(
         select(
             ServiceOffer.id.label("the_offer"),
+            ServiceOffer.year,
             ServiceOffer.status,
             ServiceOffer.published_at,
             ServiceOffer.vat_applies,
@@ -172,10 +185,11 @@ def _read(offer_ids: set[int]) -> list[OfferPrices]:
         offers.setdefault(row.the_offer, row)
         terms = options.setdefault(row.the_offer, [])
         if row.id is not None:
-            terms.append(OptionTerms.of(row[4:]))
+            terms.append(OptionTerms.of(row[5:]))
     return [
         OfferPrices(
             offer_id,
+            row.year,
             row.status,
             row.published_at,
             row.vat_applies,
