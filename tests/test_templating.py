@@ -229,3 +229,126 @@ def test_an_input_drawn_once_has_each_value_as_govuk_input_would(app, value: obj
         kept = "".join(str(html) for html in components._kept.values())
     if value:
         assert f'value="{escape(value)}"' not in kept
+
+
+# --- GOV.UK components written out (templates/macros/fields.html) -----------------------------
+
+
+def markup(html: str) -> list[tuple[object, ...]]:
+    """What a browser makes of the markup: each element with its attributes (in any order,
+    classes as a set) and each text with its whitespace collapsed, in document order;
+    whitespace between tags, which a browser ignores, left out."""
+    found: list[tuple[object, ...]] = []
+    for node in BeautifulSoup(html, "html.parser").descendants:
+        if isinstance(node, str):
+            text = " ".join(node.split())
+            if text:
+                found.append(("text", text))
+        else:
+            attrs = {
+                name: frozenset(value) if isinstance(value, list) else value
+                for name, value in node.attrs.items()
+            }
+            found.append((node.name, tuple(sorted(attrs.items()))))
+    return found
+
+
+FIELDS = {
+    "input": (
+        "govuk_frontend_jinja/components/input/macro.html",
+        "govukInput",
+        [
+            {"id": "q", "name": "q", "type": "search", "value": "", "label": {"text": "Name"}},
+            {
+                "id": "q",
+                "name": "q",
+                "type": "search",
+                "value": 'Pay <&> "roll"',
+                "label": {"text": "Service name", "classes": "govuk-label--s"},
+            },
+            {"id": "n", "name": "n", "value": "1", "label": {"text": "A & B"}},
+        ],
+    ),
+    "select": (
+        "govuk_frontend_jinja/components/select/macro.html",
+        "govukSelect",
+        [
+            {
+                "id": "category",
+                "name": "category",
+                "label": {"text": "Category", "classes": "govuk-label--s"},
+                "items": [{"value": "", "text": "All categories"}]
+                + [
+                    {"value": str(n), "text": f"<Category> & {n}", "selected": n == 3}
+                    for n in range(1, 6)
+                ],
+            },
+            {"id": "year", "name": "year", "label": {"text": "Year"}, "items": []},
+        ],
+    ),
+    "checkboxes": (
+        "govuk_frontend_jinja/components/checkboxes/macro.html",
+        "govukCheckboxes",
+        [
+            {
+                "idPrefix": "kind",
+                "name": "kind",
+                "classes": "govuk-checkboxes--small",
+                "fieldset": {
+                    "legend": {"text": "Kind of service", "classes": "govuk-fieldset__legend--s"}
+                },
+                "items": [
+                    {"value": "statutory", "text": "Free: statutory", "checked": False},
+                    {"value": "traded", "text": "Traded & <sold>", "checked": True},
+                    {"value": "other", "text": "Other", "checked": True},
+                ],
+            },
+            {
+                "idPrefix": "available",
+                "name": "available",
+                "classes": "govuk-checkboxes--small",
+                "items": [{"value": "1", "text": "Only services available", "checked": False}],
+            },
+            {"idPrefix": "x", "name": "x", "items": [{"value": "1", "text": "X"}]},
+        ],
+    ),
+    "button": (
+        "govuk_frontend_jinja/components/button/macro.html",
+        "govukButton",
+        [{"text": "Apply filters", "classes": "govuk-button--secondary"}, {"text": "Go"}],
+    ),
+}
+
+
+@pytest.mark.parametrize("name", FIELDS)
+def test_a_written_out_component_is_the_govuk_macros(app, name: str) -> None:  # type: ignore[no-untyped-def]
+    source, govuk, cases = FIELDS[name]
+    template = app.jinja_env.from_string(
+        f'{{% from "macros/fields.html" import {name} %}}'
+        f'{{% from "{source}" import {govuk} %}}'
+        f"{{{{ {name}(params) }}}}|{{{{ {govuk}(params) }}}}"
+    )
+    for params in cases:
+        ours, theirs = template.render(params=params).split("|")
+        assert markup(ours) == markup(theirs), params
+
+
+def test_the_written_out_pagination_is_the_govuk_macros(app) -> None:  # type: ignore[no-untyped-def]
+    from portal.pagination import Page
+    from portal.templating import pagination
+
+    template = app.jinja_env.from_string(
+        '{% from "macros/fields.html" import pagination as written %}'
+        '{% from "govuk_frontend_jinja/components/pagination/macro.html" import govukPagination %}'
+        "{{ written(params) }}|{{ govukPagination(params) }}"
+    )
+    with app.test_request_context():
+        for total, number in ((45, 1), (45, 2), (45, 3), (200, 5), (200, 10), (21, 2)):
+            params = pagination(
+                Page(items=[], number=number, per_page=20, total=total),
+                "services.index",
+                year=2027,
+                q="a&b <c>",
+            )
+            ours, theirs = template.render(params=params).split("|")
+            assert markup(ours) == markup(theirs), (total, number)
