@@ -383,7 +383,8 @@ def _banded(rule: PriceRule, pupils: int) -> tuple[int, list[str]]:
             f"the bands stop at {plural(rule.bands[-1].to_pupils or 0, 'pupil')}"
         )
     return band.pence, [
-        f"{plural(pupils, 'pupil')} on roll: the band for {band.label} pupils "
+        f"{plural(pupils, 'pupil')} on roll: the band for {band.label} "
+        f"{'pupil' if band.to_pupils == 1 else 'pupils'} "
         f"is {format_pence(band.pence)}"
     ]
 
