@@ -109,35 +109,25 @@ def choice(school_id: int) -> ResponseReturnValue:
     school, window = _school_and_window(school_id)
     if window is None:
         return render_page("buyback/no-window.html", school=school)
+    if request.method != "POST":
+        shown = service.choice_as_it_stands(school, window)
+        return _task_list(
+            school, window, shown.offered, shown.choice, shown.answers, shown.standing
+        )
+    if not can(Capability.EDIT_BUYBACK):
+        abort(403)
     # The task list compares nothing with last year: its categories' pages do.
     offered = service.offered_to(school, window.year, last_year=False)
-    posted = request.method == "POST"
-    stored = service.get_choice(school, window, with_lines=posted)
-    if posted and not can(Capability.EDIT_BUYBACK):
-        abort(403)
-    # Submitting writes the draft's lines with today's prices, so reads them as objects; a
-    # page shows who changed each since it was submitted, so reads them as rows with that.
-    lines = stored.lines if posted and stored else service.read_lines(stored)
-    answers = service.current_answers(school, window, offered, stored, lines)
+    # Submitting writes the draft's lines with today's prices, so reads them as objects.
+    stored = service.get_choice(school, window, with_lines=True)
+    answers = service.current_answers(
+        school, window, offered, stored, stored.lines if stored else []
+    )
 
     def summary(**context: Any) -> str:
-        errors = context.pop("errors", {})
-        return render_page(
-            "buyback/choice.html",
-            tasks=service.tasks(offered, answers),
-            answers=answers,
-            standing=service.standing(stored, offered, None if posted else lines),
-            renewal=stored is None and bool(answers.by_service),
-            submission_key=request.form.get("submission_key") or service.new_submission_key(),
-            version=stored.version if stored else 0,
-            errors=errors,
-            error_items=_error_items(errors),
-            **_common(school, window, stored),
-            **context,
-        )
+        standing = service.standing(stored, offered)
+        return _task_list(school, window, offered, stored, answers, standing, **context)
 
-    if not posted:
-        return summary()
     key = request.form.get("submission_key", "")
     version = request.form.get("version", "")
     purchase_order = request.form.get("purchase_order", "").strip()
@@ -188,6 +178,31 @@ def choice(school_id: int) -> ResponseReturnValue:
         return summary(closed_on_save=True)
     return redirect(
         url_for("buyback.confirmation", school_id=school.id, number=submission.number), 303
+    )
+
+
+def _task_list(
+    school: Any,
+    window: Any,
+    offered: list[service.Offered],
+    stored: Any,
+    answers: service.Answers,
+    standing: service.Standing,
+    **context: Any,
+) -> str:
+    errors = context.pop("errors", {})
+    return render_page(
+        "buyback/choice.html",
+        tasks=service.tasks(offered, answers),
+        answers=answers,
+        standing=standing,
+        renewal=stored is None and bool(answers.by_service),
+        submission_key=request.form.get("submission_key") or service.new_submission_key(),
+        version=stored.version if stored else 0,
+        errors=errors,
+        error_items=_error_items(errors),
+        **_common(school, window, stored),
+        **context,
     )
 
 

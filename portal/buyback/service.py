@@ -61,7 +61,6 @@ from portal.services.pricing import (
     MAX_QUOTE_PENCE,
     NoPrice,
     TooLarge,
-    applies_to,
     format_pence,
     quote,
 )
@@ -210,17 +209,8 @@ def category_offer(
         _offered_query(_Wanted(last_year=True, category=True, saved=True)),
         {"category": category_id, "window": window.id} | _year_and_school(year, school),
     ).all()
-    if rows and rows[0].has_saved:
-        start = StartingPoint(
-            [
-                SavedLine(row.service_id, row.saved_buying, row.saved_option, row.saved_quantity)
-                for row in rows
-                if row.saved_line is not None
-            ],
-            (),
-        )
-    else:
-        start = StartingPoint(None, _last_years_lines(school, window))
+    start = _start_from(rows, school, window)
+    if start.saved is None:
         elsewhere = start.bought - {row.service_id for row in rows}
         if elsewhere:
             rows += db.session.execute(
@@ -229,6 +219,27 @@ def category_offer(
             ).all()
     offered = _offered(school, year, rows, last_year=True)
     return offered, start.answers(school, window, offered)
+
+
+def _start_from(rows: Sequence[Any], school: School, window: BuybackWindow) -> StartingPoint:
+    """The school's answers as read with the services (``saved`` rows of _offered_query), or
+    last year's if it has saved none."""
+    if rows and rows[0].has_saved:
+        return StartingPoint(
+            [
+                SavedLine(
+                    row.service_id,
+                    row.saved_buying,
+                    row.saved_option,
+                    row.saved_quantity,
+                    row.changed_at,
+                    row.changed_by_name,
+                )
+                for row in rows
+                if row.saved_line is not None
+            ]
+        )
+    return StartingPoint(None, _last_years_lines(school, window))
 
 
 def _year_and_school(year: int, school: School) -> dict[str, int]:
@@ -242,6 +253,8 @@ class SavedLine(NamedTuple):
     buying: bool | None
     option_id: int | None
     quantity: int
+    changed_at: datetime | None = None
+    changed_by_name: str | None = None
 
 
 def _offered(school: School, year: int, rows: Sequence[Any], *, last_year: bool) -> list[Offered]:
@@ -253,11 +266,14 @@ def _offered(school: School, year: int, rows: Sequence[Any], *, last_year: bool)
         remember_rolls(school, recorded)
     groups = frozenset(e.value for e in eligibility_of(school))
     phase = school.phase.value
-    rows = [
-        row
-        for row in rows
-        if open_to(groups, phase, decoded_list(row.eligible), decoded_list(row.phases))
-    ]
+    # A few distinct lists of who may buy recur across hundreds of services: each is decided
+    # once.
+    open_for: dict[tuple[str, str], bool] = {}
+    for row in rows:
+        lists = (row.eligible, row.phases)
+        if lists not in open_for:
+            open_for[lists] = open_to(groups, phase, decoded_list(lists[0]), decoded_list(lists[1]))
+    rows = [row for row in rows if open_for[row.eligible, row.phases]]
     wanted: list[OfferRef] = [(row.offer_id, row.status, row.published_at) for row in rows]
     if last_year:
         wanted += [
@@ -268,26 +284,30 @@ def _offered(school: School, year: int, rows: Sequence[Any], *, last_year: bool)
     prices = offer_prices(wanted)
     pupils = rolls_for(school, (year, year - 1) if last_year else (year,))
     academy = school.is_academy
+    pricing = _Pricing(school, pupils, None, ())
+    categories: dict[int, CategoryName] = {}
     found = []
     for row in rows:
-        applying = [
-            option
-            for option in prices[row.offer_id].options
-            if applies_to(option.audience, is_academy=academy)
-        ]
+        applying = prices[row.offer_id].applying(is_academy=academy)
         if not applying:
             continue
-        last_offer, last_options = None, ()
         if last_year and row.last_id is not None:
             last_offer = OfferTerms(row.last_id, row.service_id, year - 1, row.last_vat)
-            last_options = prices[row.last_id].options
+            priced = _Pricing(school, pupils, last_offer, prices[row.last_id].options)
+        else:
+            priced = pricing
+        category = categories.get(row.category_id)
+        if category is None:
+            category = categories[row.category_id] = CategoryName(
+                row.category_id, row.category_name
+            )
         found.append(
             Offered(
                 ServiceName(row.service_id, row.service_name),
-                CategoryName(row.category_id, row.category_name),
+                category,
                 OfferTerms(row.offer_id, row.service_id, year, row.vat_applies),
                 applying,
-                _Pricing(school, pupils, last_offer, last_options),
+                priced,
             )
         )
     return found
@@ -299,7 +319,9 @@ class _Wanted(NamedTuple):
     last_year: bool  # with last year's offer of each
     category: bool = False  # only those of one category (and any ``also``)
     also: bool = False  # with (or only, without a category) the services listed
-    saved: bool = False  # with the school's saved answers, and of other categories those bought
+    # With the school's saved answers (and who last changed each); with a category, of the
+    # others those they buy.
+    saved: bool = False
 
 
 @lru_cache(maxsize=16)
@@ -336,7 +358,7 @@ def _offered_query(wanted: _Wanted) -> Select[Any]:
             before.vat_applies.label("last_vat"),
             roll_column(school, before_year).label("last_pupils"),
         ]
-    line = aliased(BuybackLine)
+    line, changed_by = aliased(BuybackLine), aliased(User)
     if wanted.saved:
         choice = (
             select(BuybackChoice.id)
@@ -350,6 +372,8 @@ def _offered_query(wanted: _Wanted) -> Select[Any]:
             line.buying.label("saved_buying"),
             line.option_id.label("saved_option"),
             line.quantity.label("saved_quantity"),
+            line.changed_at,
+            changed_by.display_name.label("changed_by_name"),
             # Whether the school has saved any answer: if not, it starts from last year's.
             select(BuybackLine.id)
             .where(BuybackLine.choice_id == choice)
@@ -377,14 +401,16 @@ def _offered_query(wanted: _Wanted) -> Select[Any]:
             & before.status.in_([OfferStatus.PUBLISHED, OfferStatus.WITHDRAWN]),
         )
     if wanted.saved:
-        query = query.outerjoin(line, (line.service_id == Service.id) & (line.choice_id == choice))
+        query = query.outerjoin(
+            line, (line.service_id == Service.id) & (line.choice_id == choice)
+        ).outerjoin(changed_by, changed_by.id == line.changed_by_id)
     shown = []
     if wanted.category:
         shown.append(Service.category_id == bindparam("category"))
+        if wanted.saved:
+            shown.append(line.buying.is_(True))
     if wanted.also:
         shown.append(Service.id.in_(bindparam("also", expanding=True)))
-    if wanted.saved:
-        shown.append(line.buying.is_(True))
     if shown:
         query = query.where(or_(*shown))
     return query
@@ -1248,16 +1274,13 @@ _lines = select(
 
 @dataclass
 class Standing:
-    """Where a school's choice stands against what the council has: what was submitted, and
-    the saved changes not yet sent (since when)."""
+    """Where a school's choice stands against what the council has: what was last submitted
+    (and how many times it has been), and the saved changes not yet sent (since when)."""
 
-    submissions: list[BuybackSubmission]
+    latest: BuybackSubmission | None
+    times: int
     changes: list[Change]
     since: datetime | None
-
-    @property
-    def latest(self) -> BuybackSubmission | None:
-        return self.submissions[-1] if self.submissions else None
 
     @property
     def submitted_pence(self) -> int | None:
@@ -1273,14 +1296,97 @@ def standing(
 ) -> Standing:
     """Where the choice stands. ``lines``: its rows from :func:`read_lines`, if already read."""
     if choice is None or not choice.submissions:
-        return Standing([], [], None)
-    changes = unsent_changes(
-        lines if lines is not None else read_lines(choice), choice.submissions[-1], offered
+        return Standing(None, 0, [], None)
+    return _standing(
+        choice,
+        choice.submissions[-1],
+        len(choice.submissions),
+        offered,
+        lines if lines is not None else read_lines(choice),
     )
+
+
+def _standing(
+    choice: BuybackChoice,
+    latest: BuybackSubmission,
+    times: int,
+    offered: Sequence[Offered],
+    lines: Sequence[Any],
+) -> Standing:
+    changes = unsent_changes(lines, latest, offered)
     since = choice.unsent_since if changes else None
     if changes and since is None:  # saved before the portal kept it: the earliest change
         since = min((c.at for c in changes if c.at is not None), default=None)
-    return Standing(list(choice.submissions), changes, since)
+    return Standing(latest, times, changes, since)
+
+
+@lru_cache(maxsize=1)
+def _choice_and_latest() -> Select[Any]:
+    """The school's choice in a window, with its latest submission and how many it has had:
+    built once, its values bound when it runs (school, window)."""
+    latest_number = (
+        select(func.max(BuybackSubmission.number))
+        .where(BuybackSubmission.choice_id == BuybackChoice.id)
+        .scalar_subquery()
+    )
+    times = (
+        select(func.count(BuybackSubmission.id))
+        .where(BuybackSubmission.choice_id == BuybackChoice.id)
+        .scalar_subquery()
+    )
+    latest = aliased(BuybackSubmission)
+    return (
+        select(BuybackChoice, latest, times.label("times"))
+        .outerjoin(
+            latest, (latest.choice_id == BuybackChoice.id) & (latest.number == latest_number)
+        )
+        # The school and window are the request's already; the lines came with the services.
+        .options(
+            lazyload(BuybackChoice.school),
+            lazyload(BuybackChoice.window),
+            lazyload(BuybackChoice.lines),
+        )
+        .where(
+            BuybackChoice.school_id == bindparam("school"),
+            BuybackChoice.window_id == bindparam("window"),
+        )
+    )
+
+
+@dataclass
+class ChoiceAsItStands:
+    """What a school's task list shows: the services offered, its choice (None before any
+    save), its answers priced at today's terms, and where it stands with the council."""
+
+    offered: list[Offered]
+    choice: BuybackChoice | None
+    answers: Answers
+    standing: Standing
+
+
+def choice_as_it_stands(school: School, window: BuybackWindow) -> ChoiceAsItStands:
+    """The task list's reads: the services offered with the school's saved answers and who
+    changed each, in one query; the choice with its latest submission and how many there
+    have been, in another (not every submission, each with every line)."""
+    rows = db.session.execute(
+        _offered_query(_Wanted(last_year=False, saved=True)),
+        {"window": window.id} | _year_and_school(window.year, school),
+    ).all()
+    start = _start_from(rows, school, window)
+    offered = _offered(school, window.year, rows, last_year=False)
+    answers = start.answers(school, window, offered)
+    found = db.session.execute(
+        _choice_and_latest(), {"school": school.id, "window": window.id}
+    ).one_or_none()
+    if found is None:
+        return ChoiceAsItStands(offered, None, answers, Standing(None, 0, [], None))
+    choice, submission, count = found
+    stands = (
+        Standing(None, 0, [], None)
+        if submission is None
+        else _standing(choice, submission, count, offered, start.saved or ())
+    )
+    return ChoiceAsItStands(offered, choice, answers, stands)
 
 
 def _note_unsent_changes(

@@ -29,7 +29,7 @@ from portal.models import (
 )
 from portal.pagination import Page, page_of
 from portal.services.offers import OfferPrices, OfferRef, offer_prices, rule_of
-from portal.services.pricing import NoPrice, Quote, applies_to, quote, unit_priced
+from portal.services.pricing import NoPrice, Quote, quote, unit_priced
 
 PAGE_SIZE = 20
 
@@ -362,9 +362,7 @@ def prices_for_school(offer: OfferPrices | None, school: School, pupils: int) ->
     if offer is None:
         return []
     prices = []
-    for option in offer.options:
-        if not applies_to(option.audience, is_academy=school.is_academy):
-            continue
+    for option in offer.applying(is_academy=school.is_academy):
         rule = rule_of(option, offer.vat_applies)
         per, minimum = "", None
         if rule.unit:

@@ -21,7 +21,7 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 from flask import Flask, current_app
@@ -36,7 +36,7 @@ from portal.models import (
     ServiceOffer,
     financial_year_label,
 )
-from portal.services.pricing import PriceRule
+from portal.services.pricing import PriceRule, applies_to
 
 # Published offers kept per process: a council's offer for a few years is a few hundred.
 KEPT_OFFERS = 4096
@@ -81,6 +81,19 @@ class OfferPrices:
     @property
     def year_label(self) -> str:
         return financial_year_label(self.year)
+
+    def applying(self, *, is_academy: bool) -> list[OptionTerms]:
+        """The options an academy (or a maintained school) may buy at."""
+        return list(self._for_academies if is_academy else self._for_maintained)
+
+    # Worked out once per offer read (a published one: once per publication).
+    @cached_property
+    def _for_academies(self) -> tuple[OptionTerms, ...]:
+        return tuple(o for o in self.options if applies_to(o.audience, is_academy=True))
+
+    @cached_property
+    def _for_maintained(self) -> tuple[OptionTerms, ...]:
+        return tuple(o for o in self.options if applies_to(o.audience, is_academy=False))
 
 
 # An option's columns, in OptionTerms's order, its rates last.
