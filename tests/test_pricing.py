@@ -900,3 +900,16 @@ def test_pupil_counts_read_singular_for_one(rule: PriceRule, pupils: int) -> Non
 )
 def test_plural(count: int, noun: str, words: str) -> None:
     assert plural(count, noun) == words
+
+
+def test_a_remembered_quote_is_the_quote_of_that_very_rule() -> None:
+    """quoted() remembers by rule: two rules that differ only in their rates by phase (which
+    a rule's hash leaves out) are two prices."""
+    from portal.services.pricing import quoted
+
+    general = PriceRule(PricingBasis.PER_PUPIL, per_pupil_pence=500)
+    primary = replace(general, by_phase={"Primary": 400})
+    assert hash(general) == hash(primary)
+    assert quoted(general, 100, "Primary").net_pence == 50_000
+    assert quoted(primary, 100, "Primary").net_pence == 40_000
+    assert quoted(general, 100, "Primary") == quote(general, pupils=100, phase="Primary")

@@ -63,6 +63,7 @@ from portal.services.pricing import (
     TooLarge,
     format_pence,
     quote,
+    quoted,
 )
 from portal.spreadsheets import text_cell, to_csv
 
@@ -421,7 +422,7 @@ def _quote(
 ) -> Any:
     try:
         rule = rule_of(option, offer.vat_applies)
-        return quote(rule, pupils=pupils, phase=school.phase.value, quantity=quantity)
+        return quoted(rule, pupils, school.phase.value, quantity)
     except (NoPrice, ValueError):
         return None
 

@@ -354,6 +354,14 @@ def quote(rule: PriceRule, *, pupils: int, phase: str, quantity: int = 1) -> Quo
     return Quote(net_pence=net, vat_pence=vat, gross_pence=net + vat, workings=tuple(workings))
 
 
+@lru_cache(maxsize=16384)
+def quoted(rule: PriceRule, pupils: int, phase: str, quantity: int = 1) -> Quote:
+    """:func:`quote`, remembered. A quote depends on nothing but its arguments, and a rule
+    cannot change once made, so one worked out is the answer for as long as it is kept:
+    pages ask the same few thousand (a school's roll and phase, a service's price)."""
+    return quote(rule, pupils=pupils, phase=phase, quantity=quantity)
+
+
 @lru_cache(maxsize=4096)
 def _problems(rule: PriceRule) -> tuple[str, ...]:
     # A rule cannot change once made (frozen, its mappings read-only), and every page quotes
