@@ -18,7 +18,7 @@ from portal.access import (
     requires,
     visible_schools,
 )
-from portal.buyback import bp, service, windows
+from portal.buyback import bp, display, service, windows
 from portal.buyback.forms import (
     ChangeWindowForm,
     CloseWindowForm,
@@ -257,7 +257,8 @@ def category(school_id: int, category_id: int) -> ResponseReturnValue:
             task=task,
             answers=answers,
             seen=service.seen_text(shown, items),
-            is_per_unit=service.is_per_unit,
+            price_hint=display.price_hint,
+            cost_line=display.cost_line,
             quantity_hint=service.QUANTITY_HINT,
             errors=errors,
             error_items=_error_items(errors),
