@@ -87,6 +87,11 @@ def test_last_years_offer_can_be_browsed(client_for) -> None:  # type: ignore[no
         ),
         ("kind=statutory&kind=discretionary", None),
         ("q=payroll", {"Payroll"}),
+        ("q=PAYroll", {"Payroll"}),
+        # What is typed is matched as it is: not as a pattern.
+        ("q=%25", set()),
+        ("q=_", set()),
+        ("q=pay%25", set()),
     ],
 )
 def test_filters_return_exactly_the_matching_services(

@@ -8,9 +8,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import lru_cache
 from math import ceil
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import ScalarSelect, Text, case, cast, func, select
+from sqlalchemy import ScalarSelect, Select, Text, bindparam, case, cast, func, select
 
 from portal.access import Principal, visible_offer_scope
 from portal.db import db, request_memo
@@ -29,7 +29,7 @@ from portal.models import (
 )
 from portal.pagination import Page, page_of
 from portal.services.offers import OfferPrices, OfferRef, offer_prices, rule_of
-from portal.services.pricing import NoPrice, Quote, quote, unit_priced
+from portal.services.pricing import NoPrice, Quote, quoted, unit_priced
 
 PAGE_SIZE = 20
 
@@ -123,44 +123,27 @@ def catalogue(criteria: CatalogueFilter, prices_for: School | None = None) -> Pa
     'Available to my school' depends on eligibility rules that live in Python, so that
     filter runs over the (small: hundreds, not thousands) published offer before paging.
     """
-    query = (
-        select(
-            Service.id,
-            Service.name,
-            Service.kind,
-            Service.summary,
-            # Decoded once per distinct list (decoded_list): a few across hundreds of services.
-            cast(Service.eligible, Text).label("eligible"),
-            cast(Service.phases, Text).label("phases"),
-            Service.category_id,
-            ServiceCategory.name.label("category_name"),
-            ServiceOffer.id.label("offer_id"),
-            ServiceOffer.status,
-            ServiceOffer.published_at,
-        )
-        .join(
-            ServiceOffer,
-            (ServiceOffer.service_id == Service.id)
-            & (ServiceOffer.year == criteria.year)
-            & (ServiceOffer.status == OfferStatus.PUBLISHED),
-        )
-        .join(ServiceCategory, ServiceCategory.id == Service.category_id)
-        .order_by(Service.name, Service.id)
-    )
-    if criteria.category_id:
-        query = query.where(Service.category_id == criteria.category_id)
-    if criteria.kinds:
-        query = query.where(Service.kind.in_(criteria.kinds))
-    if criteria.query:
-        query = query.where(Service.name.icontains(criteria.query, autoescape=True))
-    if prices_for is not None:
-        query = query.add_columns(roll_column(prices_for.id, criteria.year).label("pupils"))
     school = criteria.available_to
+    query = _catalogue_query(
+        _Listing(
+            category=bool(criteria.category_id),
+            kinds=criteria.kinds,
+            searched=bool(criteria.query),
+            priced=prices_for is not None,
+            paged=school is None,
+        )
+    )
+    values: dict[str, Any] = {
+        "year": criteria.year,
+        "category": criteria.category_id,
+        "search": _like_escaped(criteria.query),
+        "school": prices_for.id if prices_for is not None else None,
+    }
     if school is not None:
         groups = frozenset(e.value for e in eligibility_of(school))
         rows: Sequence[Any] = [
             row
-            for row in db.session.execute(query)
+            for row in db.session.execute(query, values)
             if open_to(
                 groups, school.phase.value, decoded_list(row.eligible), decoded_list(row.phases)
             )
@@ -168,14 +151,14 @@ def catalogue(criteria: CatalogueFilter, prices_for: School | None = None) -> Pa
         page = page_of(rows, criteria.page, PAGE_SIZE)
     else:
         number = max(1, criteria.page)
-        counted = query.add_columns(func.count().over().label("total")).limit(PAGE_SIZE)
-        rows = db.session.execute(counted.offset((number - 1) * PAGE_SIZE)).all()
+        rows = db.session.execute(query, values | {"offset": (number - 1) * PAGE_SIZE}).all()
         total = rows[0].total if rows else 0
         if not rows and number > 1:
             # Past the last page: the last page (a page past the end counts nothing).
-            total = int(db.session.scalar(select(func.count()).select_from(query.subquery())) or 0)
+            first = db.session.execute(query, values | {"offset": 0}).first()
+            total = first.total if first else 0
             number = max(1, ceil(total / PAGE_SIZE))
-            rows = db.session.execute(counted.offset((number - 1) * PAGE_SIZE)).all()
+            rows = db.session.execute(query, values | {"offset": (number - 1) * PAGE_SIZE}).all()
         page = Page(items=rows, number=number, per_page=PAGE_SIZE, total=total)
     if prices_for is not None and page.items:
         remember_rolls(prices_for, {criteria.year: page.items[0].pupils})
@@ -195,6 +178,80 @@ def catalogue(criteria: CatalogueFilter, prices_for: School | None = None) -> Pa
             for row in page.items
         ],
     )
+
+
+class _Listing(NamedTuple):
+    """The shape of a catalogue query: which filters it has, what it reads with the rows."""
+
+    category: bool
+    kinds: tuple[ServiceKind, ...]
+    searched: bool
+    priced: bool  # with the school's pupils on roll
+    paged: bool  # a page of PAGE_SIZE at an offset, with the count of all; else every row
+
+
+@lru_cache(maxsize=64)
+def _catalogue_query(shape: _Listing) -> Select[Any]:
+    """The catalogue's statement of each shape, built once, its values bound when it runs
+    (year, category, search, school, offset).
+
+    A page is chosen (filtered, counted, sorted, cut) on the few columns that takes, and only
+    its services' other columns are read: the lists of who may use a service are stored as
+    JSON, and reading them as text for every service, to keep twenty, was half the query.
+    """
+    chosen = select(
+        Service.id.label("service_id"),
+        ServiceOffer.id.label("offer_id"),
+        *([func.count().over().label("total")] if shape.paged else []),
+    ).join(
+        ServiceOffer,
+        (ServiceOffer.service_id == Service.id)
+        & (ServiceOffer.year == bindparam("year"))
+        & (ServiceOffer.status == OfferStatus.PUBLISHED),
+    )
+    if shape.category:
+        chosen = chosen.where(Service.category_id == bindparam("category"))
+    if shape.kinds:
+        chosen = chosen.where(Service.kind.in_(shape.kinds))
+    if shape.searched:
+        chosen = chosen.where(Service.name.icontains(bindparam("search"), escape="/"))
+    if shape.paged:
+        chosen = (
+            chosen.order_by(Service.name, Service.id).limit(PAGE_SIZE).offset(bindparam("offset"))
+        )
+    listed = chosen.subquery()
+    return (
+        select(
+            Service.id,
+            Service.name,
+            Service.kind,
+            Service.summary,
+            # Decoded once per distinct list (decoded_list): a few across hundreds of services.
+            cast(Service.eligible, Text).label("eligible"),
+            cast(Service.phases, Text).label("phases"),
+            Service.category_id,
+            ServiceCategory.name.label("category_name"),
+            ServiceOffer.id.label("offer_id"),
+            ServiceOffer.status,
+            ServiceOffer.published_at,
+            *([listed.c.total] if shape.paged else []),
+            *(
+                [roll_column(bindparam("school"), bindparam("year")).label("pupils")]
+                if shape.priced
+                else []
+            ),
+        )
+        .select_from(listed)
+        .join(Service, Service.id == listed.c.service_id)
+        .join(ServiceOffer, ServiceOffer.id == listed.c.offer_id)
+        .join(ServiceCategory, ServiceCategory.id == Service.category_id)
+        .order_by(Service.name, Service.id)
+    )
+
+
+def _like_escaped(text: str) -> str:
+    """``text`` to match literally in a LIKE pattern, whose escape character is '/'."""
+    return text.replace("/", "//").replace("%", "/%").replace("_", "/_")
 
 
 @lru_cache(maxsize=1024)
@@ -371,7 +428,7 @@ def prices_for_school(offer: OfferPrices | None, school: School, pupils: int) ->
             per = f" per {unit_priced(rule)}"
             minimum, rule = rule.minimum_pence, replace(rule, minimum_pence=None)
         try:
-            priced = quote(rule, pupils=pupils, phase=school.phase.value)
+            priced = quoted(rule, pupils, school.phase.value)
             prices.append(SchoolPrice(option.name, pupils, priced, per=per, minimum_pence=minimum))
         except NoPrice as error:
             prices.append(SchoolPrice(option.name, pupils, None, str(error)))
