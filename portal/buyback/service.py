@@ -225,19 +225,12 @@ def category_offer(
 def _start_from(rows: Sequence[Any], school: School, window: BuybackWindow) -> StartingPoint:
     """The school's answers as read with the services (``saved`` rows of _offered_query), or
     last year's if it has saved none."""
-    if rows and rows[0].has_saved:
+    if rows and rows[0][_SAVED + 6]:  # has_saved
         return StartingPoint(
             [
-                SavedLine(
-                    row.service_id,
-                    row.saved_buying,
-                    row.saved_option,
-                    row.saved_quantity,
-                    row.changed_at,
-                    row.changed_by_name,
-                )
+                SavedLine(row[4], *row[_SAVED + 1 : _SAVED + 6])
                 for row in rows
-                if row.saved_line is not None
+                if row[_SAVED] is not None
             ]
         )
     return StartingPoint(None, _last_years_lines(school, window))
@@ -261,57 +254,64 @@ class SavedLine(NamedTuple):
 def _offered(school: School, year: int, rows: Sequence[Any], *, last_year: bool) -> list[Offered]:
     """The services the school may buy among ``rows`` (from :func:`_offered_query`), each with
     the options that apply to it, ready to be priced."""
+    # Rows are read by position, in _offered_query's order: a column by name costs a lookup
+    # per column per row, and a task list has a hundred and fifty rows.
     if rows:
         # The school's pupils on roll came with every row, for pricing.
-        recorded = {year: rows[0].pupils} | ({year - 1: rows[0].last_pupils} if last_year else {})
+        recorded = {year: rows[0][_PUPILS]} | ({year - 1: rows[0][-1]} if last_year else {})
         remember_rolls(school, recorded)
     groups = frozenset(e.value for e in eligibility_of(school))
     phase = school.phase.value
     # A few distinct lists of who may buy recur across hundreds of services: each is decided
     # once.
     open_for: dict[tuple[str, str], bool] = {}
+    kept = []
     for row in rows:
-        lists = (row.eligible, row.phases)
+        lists = row[_ELIGIBLE], row[_PHASES]
         if lists not in open_for:
             open_for[lists] = open_to(groups, phase, decoded_list(lists[0]), decoded_list(lists[1]))
-    rows = [row for row in rows if open_for[row.eligible, row.phases]]
-    wanted: list[OfferRef] = [(row.offer_id, row.status, row.published_at) for row in rows]
+        if open_for[lists]:
+            kept.append(row)
+    wanted: list[OfferRef] = [row[:3] for row in kept]
     if last_year:
-        wanted += [
-            (row.last_id, row.last_status, row.last_published_at)
-            for row in rows
-            if row.last_id is not None
-        ]
+        wanted += [row[-5:-2] for row in kept if row[-5] is not None]
     prices = offer_prices(wanted)
     pupils = rolls_for(school, (year, year - 1) if last_year else (year,))
     academy = school.is_academy
     pricing = _Pricing(school, pupils, None, ())
     categories: dict[int, CategoryName] = {}
     found = []
-    for row in rows:
-        applying = prices[row.offer_id].applying(is_academy=academy)
+    for row in kept:
+        offer_id, _, _, vat, service_id, name, category_id, category_name = row[:8]
+        applying = prices[offer_id].applying(is_academy=academy)
         if not applying:
             continue
-        if last_year and row.last_id is not None:
-            last_offer = OfferTerms(row.last_id, row.service_id, year - 1, row.last_vat)
-            priced = _Pricing(school, pupils, last_offer, prices[row.last_id].options)
-        else:
-            priced = pricing
-        category = categories.get(row.category_id)
+        priced = pricing
+        if last_year:
+            last_id, _, _, last_vat, _ = row[-5:]
+            if last_id is not None:
+                last_offer = OfferTerms(last_id, service_id, year - 1, last_vat)
+                priced = _Pricing(school, pupils, last_offer, prices[last_id].options)
+        category = categories.get(category_id)
         if category is None:
-            category = categories[row.category_id] = CategoryName(
-                row.category_id, row.category_name
-            )
+            category = categories[category_id] = CategoryName(category_id, category_name)
         found.append(
             Offered(
-                ServiceName(row.service_id, row.service_name),
+                ServiceName(service_id, name),
                 category,
-                OfferTerms(row.offer_id, row.service_id, year, row.vat_applies),
+                OfferTerms(offer_id, service_id, year, vat),
                 applying,
                 priced,
             )
         )
     return found
+
+
+# The positions of _offered_query's first columns, which every shape has.
+_ELIGIBLE, _PHASES, _PUPILS = 8, 9, 10
+# Of its saved answers' columns, when it has them: from here, as SavedLine's fields and
+# has_saved.
+_SAVED = 11
 
 
 class _Wanted(NamedTuple):
@@ -351,14 +351,6 @@ def _offered_query(wanted: _Wanted) -> Select[Any]:
         cast(Service.phases, Text).label("phases"),
         roll_column(school, this_year).label("pupils"),
     ]
-    if wanted.last_year:
-        columns += [
-            before.id.label("last_id"),
-            before.status.label("last_status"),
-            before.published_at.label("last_published_at"),
-            before.vat_applies.label("last_vat"),
-            roll_column(school, before_year).label("last_pupils"),
-        ]
     line, changed_by = aliased(BuybackLine), aliased(User)
     if wanted.saved:
         choice = (
@@ -380,6 +372,14 @@ def _offered_query(wanted: _Wanted) -> Select[Any]:
             .where(BuybackLine.choice_id == choice)
             .exists()
             .label("has_saved"),
+        ]
+    if wanted.last_year:
+        columns += [
+            before.id.label("last_id"),
+            before.status.label("last_status"),
+            before.published_at.label("last_published_at"),
+            before.vat_applies.label("last_vat"),
+            roll_column(school, before_year).label("last_pupils"),
         ]
     query = (
         select(*columns)
