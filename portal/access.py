@@ -455,9 +455,18 @@ def visible_areas(who: Principal) -> Select[tuple[Area]]:
 def visible_offer_scope(who: Principal) -> ColumnElement[bool]:
     """The services' yearly offers ``who`` may see: the published ones, and every offer
     (drafts, withdrawn) for those who edit services, whose work they are."""
-    if who.can(Capability.EDIT_SERVICES):
-        return true()
-    return ServiceOffer.status == OfferStatus.PUBLISHED
+    return offer_scope(sees_every_offer(who))
+
+
+def sees_every_offer(who: Principal) -> bool:
+    """Whether ``who`` sees every offer (see :func:`visible_offer_scope`): for a statement
+    built once for each answer, with :func:`offer_scope`."""
+    return who.can(Capability.EDIT_SERVICES)
+
+
+def offer_scope(every_offer: bool) -> ColumnElement[bool]:
+    """Every offer, or only the published ones."""
+    return true() if every_offer else ServiceOffer.status == OfferStatus.PUBLISHED
 
 
 def editable_offer_scope(who: Principal) -> ColumnElement[bool]:

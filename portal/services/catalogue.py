@@ -10,9 +10,21 @@ from functools import lru_cache
 from math import ceil
 from typing import Any, NamedTuple
 
-from sqlalchemy import ScalarSelect, Select, Text, bindparam, case, cast, func, select
+from sqlalchemy import (
+    ScalarSelect,
+    Select,
+    Text,
+    bindparam,
+    case,
+    cast,
+    func,
+    literal,
+    null,
+    select,
+    union_all,
+)
 
-from portal.access import Principal, visible_offer_scope
+from portal.access import Principal, offer_scope, sees_every_offer
 from portal.db import db, request_memo
 from portal.models import (
     OfferStatus,
@@ -23,7 +35,6 @@ from portal.models import (
     ServiceKind,
     ServiceOffer,
     TradingDecision,
-    available_to,
     eligibility_of,
     open_to,
 )
@@ -55,13 +66,34 @@ class OfferYear:
     drafts: int  # offers still to publish (not counting drafts that record a service ceasing)
 
 
-def offer_years(who: Principal) -> list[OfferYear]:
-    """Every financial year with an offer ``who`` may see, newest first: for schools the
-    years with a published offer; for publishers every year with any offer, drafts too."""
-    rows = db.session.execute(
+def catalogue_choices(who: Principal) -> tuple[list[OfferYear], list[CategoryName]]:
+    """What the catalogue's filters offer, in one statement (the page asks for both every
+    time): every financial year with an offer ``who`` may see, newest first (for schools the
+    years with a published offer; for publishers every year with any offer, drafts too), and
+    every category by name."""
+    found: tuple[list[OfferYear], list[CategoryName]] = ([], [])
+    for kind, key, name, published, drafts, _ in db.session.execute(
+        _choices_query(sees_every_offer(who))
+    ):
+        if kind == "year":
+            found[0].append(OfferYear(int(key), int(published), int(drafts)))
+        else:
+            found[1].append(CategoryName(key, name))
+    return found
+
+
+@lru_cache(maxsize=2)
+def _choices_query(every_offer: bool) -> Select[Any]:
+    """catalogue_choices's statement, for those who see every offer (publishers: drafts too)
+    and for those who see the published ones (access.visible_offer_scope), built once."""
+    years = (
         select(
-            ServiceOffer.year,
-            func.sum(case((ServiceOffer.status == OfferStatus.PUBLISHED, 1), else_=0)),
+            literal("year").label("kind"),
+            ServiceOffer.year.label("id"),
+            null().label("name"),
+            func.sum(case((ServiceOffer.status == OfferStatus.PUBLISHED, 1), else_=0)).label(
+                "published"
+            ),
             func.sum(
                 case(
                     (
@@ -71,13 +103,21 @@ def offer_years(who: Principal) -> list[OfferYear]:
                     ),
                     else_=0,
                 )
-            ),
+            ).label("drafts"),
+            (-ServiceOffer.year).label("sort"),  # newest first
         )
-        .where(visible_offer_scope(who))
+        .where(offer_scope(every_offer))
         .group_by(ServiceOffer.year)
-        .order_by(ServiceOffer.year.desc())
     )
-    return [OfferYear(int(year), int(published), int(drafts)) for year, published, drafts in rows]
+    names = select(
+        literal("category"),
+        ServiceCategory.id,
+        ServiceCategory.name,
+        null(),
+        null(),
+        literal(0),  # then by name, as the database sorts names (as categories() does)
+    )
+    return union_all(years, names).order_by("kind", "sort", "name")
 
 
 @dataclass(frozen=True)
@@ -112,7 +152,17 @@ class Listed:
     offer: OfferRef
 
     def is_available_to(self, school: School) -> bool:
-        return available_to(school, self.eligible, self.phases)
+        return open_to(groups_of(school), school.phase.value, self.eligible, self.phases)
+
+
+def groups_of(school: School) -> frozenset[str]:
+    """The eligibility groups the school belongs to (models.eligibility_of), worked out once
+    a request: a page lists twenty services, each asked whether the school may use it."""
+    known = request_memo("eligibility")
+    if school.id not in known:
+        known[school.id] = frozenset(e.value for e in eligibility_of(school))
+    groups: frozenset[str] = known[school.id]
+    return groups
 
 
 def catalogue(criteria: CatalogueFilter, prices_for: School | None = None) -> Page[Listed]:
@@ -140,7 +190,7 @@ def catalogue(criteria: CatalogueFilter, prices_for: School | None = None) -> Pa
         "school": prices_for.id if prices_for is not None else None,
     }
     if school is not None:
-        groups = frozenset(e.value for e in eligibility_of(school))
+        groups = groups_of(school)
         rows: Sequence[Any] = [
             row
             for row in db.session.execute(query, values)

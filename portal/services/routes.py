@@ -81,7 +81,7 @@ def _chosen_school(schools: list[School]) -> School | None:
 @bp.get("/")
 @requires(Capability.VIEW_SERVICES)
 def index() -> ResponseReturnValue:
-    years = catalogue.offer_years(current_principal())
+    years, categories = catalogue.catalogue_choices(current_principal())
     chosen = _year(request.args, years)
     year = chosen.year
     schools = _schools_for_prices()
@@ -110,7 +110,7 @@ def index() -> ResponseReturnValue:
         category_items=[{"value": "", "text": "All categories"}]
         + [
             {"value": str(c.id), "text": c.name, "selected": c.id == criteria.category_id}
-            for c in catalogue.categories()
+            for c in categories
         ],
         kind_items=[
             {"value": k.value, "text": k.label, "checked": k in kinds} for k in ServiceKind
