@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 from bs4 import BeautifulSoup
+from markupsafe import Markup
 
 from portal.templating import london_time, long_date
 
@@ -310,6 +311,33 @@ FIELDS = {
                 "items": [{"value": "1", "text": "Only services available", "checked": False}],
             },
             {"idPrefix": "x", "name": "x", "items": [{"value": "1", "text": "X"}]},
+        ],
+    ),
+    "summary_list": (
+        "govuk_frontend_jinja/components/summary-list/macro.html",
+        "govukSummaryList",
+        [
+            {
+                "rows": [
+                    {"key": {"text": "Schools"}, "value": {"text": "Academies & <free>"}},
+                    {"key": {"text": "Phases"}, "value": {"text": "All phases"}},
+                    {
+                        "key": {"text": "E-mail"},
+                        "value": {
+                            "html": Markup('<a class="govuk-link" href="mailto:a@b">a@b</a>')
+                        },
+                    },
+                ]
+            },
+            {"rows": [{"key": {"text": "Provided by"}, "value": {"text": "Team"}}]},
+        ],
+    ),
+    "back_link": (
+        "govuk_frontend_jinja/components/back-link/macro.html",
+        "govukBackLink",
+        [
+            {"text": "Services for schools", "href": "/services/?year=2027&a=<b>"},
+            {"text": "Back to your choices", "href": "/buy-back/1"},
         ],
     ),
     "button": (
