@@ -106,14 +106,17 @@ def _school_and_window(school_id: int) -> tuple[Any, Any]:
 @requires(Capability.VIEW_BUYBACK)
 def choice(school_id: int) -> ResponseReturnValue:
     """The school's choice as a task list, one task per category, with the total; submitting."""
+    if request.method != "POST":
+        school = get_school_or_404(current_principal(), school_id)
+        shown = service.choice_as_it_stands(school)
+        if shown is None:
+            return render_page("buyback/no-window.html", school=school)
+        return _task_list(
+            school, shown.window, shown.offered, shown.choice, shown.answers, shown.standing
+        )
     school, window = _school_and_window(school_id)
     if window is None:
         return render_page("buyback/no-window.html", school=school)
-    if request.method != "POST":
-        shown = service.choice_as_it_stands(school, window)
-        return _task_list(
-            school, window, shown.offered, shown.choice, shown.answers, shown.standing
-        )
     if not can(Capability.EDIT_BUYBACK):
         abort(403)
     # The task list compares nothing with last year: its categories' pages do.

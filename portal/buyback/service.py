@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import calendar
 import secrets
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from fractions import Fraction
@@ -222,9 +222,15 @@ def category_offer(
     return offered, start.answers(school, window, offered)
 
 
-def _start_from(rows: Sequence[Any], school: School, window: BuybackWindow) -> StartingPoint:
+def _start_from(
+    rows: Sequence[Any],
+    school: School,
+    window: BuybackWindow,
+    latest: Mapping[int, BuybackSubmission | None] | None = None,
+) -> StartingPoint:
     """The school's answers as read with the services (``saved`` rows of _offered_query), or
-    last year's if it has saved none."""
+    last year's if it has saved none (``latest``: its latest submission in each window, if
+    read already)."""
     if rows and rows[0][_SAVED + 6]:  # has_saved
         return StartingPoint(
             [
@@ -233,7 +239,7 @@ def _start_from(rows: Sequence[Any], school: School, window: BuybackWindow) -> S
                 if row[_SAVED] is not None
             ]
         )
-    return StartingPoint(None, _last_years_lines(school, window))
+    return StartingPoint(None, _last_years_lines(school, window, latest))
 
 
 def _year_and_school(year: int, school: School) -> dict[str, int]:
@@ -640,14 +646,22 @@ def starting_point(
     return StartingPoint(None, _last_years_lines(school, window))
 
 
-def _last_years_lines(school: School, window: BuybackWindow) -> list[dict[str, Any]]:
-    """The lines of the school's latest submission in last year's window, if any."""
+def _last_years_lines(
+    school: School,
+    window: BuybackWindow,
+    latest: Mapping[int, BuybackSubmission | None] | None = None,
+) -> list[dict[str, Any]]:
+    """The lines of the school's latest submission in last year's window, if any
+    (``latest``: its latest submission in each window, if read already)."""
     last_window = next(
         (w for w in windows_for(school) if w.year == window.year - 1 and w.cohort == window.cohort),
         None,
     ) or next((w for w in windows_for(school) if w.year == window.year - 1), None)
     if last_window is None:
         return []
+    if latest is not None:
+        submitted = latest.get(last_window.id)
+        return list(submitted.lines) if submitted is not None else []
     # Only the latest submission's lines are wanted: one query, not the choice and its lists.
     latest = db.session.scalar(
         select(BuybackSubmission.lines)
@@ -1322,9 +1336,10 @@ def _standing(
 
 
 @lru_cache(maxsize=1)
-def _choice_and_latest() -> Select[Any]:
-    """The school's choice in a window, with its latest submission and how many it has had:
-    built once, its values bound when it runs (school, window)."""
+def _windows_and_choices() -> Select[Any]:
+    """Every window, newest year first (as windows_for reads them), each with the school's
+    choice in it, that choice's latest submission and how many it has had: built once, its
+    values bound when it runs (school)."""
     latest_number = (
         select(func.max(BuybackSubmission.number))
         .where(BuybackSubmission.choice_id == BuybackChoice.id)
@@ -1337,57 +1352,65 @@ def _choice_and_latest() -> Select[Any]:
     )
     latest = aliased(BuybackSubmission)
     return (
-        select(BuybackChoice, latest, times.label("times"))
+        select(BuybackWindow, BuybackChoice, latest, times.label("times"))
+        .outerjoin(
+            BuybackChoice,
+            (BuybackChoice.window_id == BuybackWindow.id)
+            & (BuybackChoice.school_id == bindparam("school")),
+        )
         .outerjoin(
             latest, (latest.choice_id == BuybackChoice.id) & (latest.number == latest_number)
         )
-        # The school and window are the request's already; the lines came with the services.
+        # The school and window are in hand; the lines come with the services offered.
         .options(
             lazyload(BuybackChoice.school),
             lazyload(BuybackChoice.window),
             lazyload(BuybackChoice.lines),
         )
-        .where(
-            BuybackChoice.school_id == bindparam("school"),
-            BuybackChoice.window_id == bindparam("window"),
-        )
+        .order_by(BuybackWindow.year.desc(), BuybackWindow.opens_at.desc())
     )
 
 
 @dataclass
 class ChoiceAsItStands:
-    """What a school's task list shows: the services offered, its choice (None before any
-    save), its answers priced at today's terms, and where it stands with the council."""
+    """What a school's task list shows: its window, the services offered, its choice (None
+    before any save), its answers priced at today's terms, and where it stands with the
+    council."""
 
+    window: BuybackWindow
     offered: list[Offered]
     choice: BuybackChoice | None
     answers: Answers
     standing: Standing
 
 
-def choice_as_it_stands(school: School, window: BuybackWindow) -> ChoiceAsItStands:
-    """The task list's reads: the services offered with the school's saved answers and who
-    changed each, in one query; the choice with its latest submission and how many there
-    have been, in another (not every submission, each with every line)."""
+def choice_as_it_stands(school: School) -> ChoiceAsItStands | None:
+    """The task list's reads (None if no window includes the school): the windows with the
+    school's choice in each, its latest submission and how many there have been (not every
+    submission, each with every line), in one query; the services offered in the current
+    window with the school's saved answers and who changed each, in another."""
+    found = db.session.execute(_windows_and_choices(), {"school": school.id}).all()
+    request_memo("buyback_windows")["all"] = [row[0] for row in found]
+    window = current_window(school)
+    if window is None:
+        return None
+    latest = {row[0].id: row[2] for row in found}
+    choice, submission, count = next(row[1:] for row in found if row[0] is window)
     rows = db.session.execute(
         _offered_query(_Wanted(last_year=False, saved=True)),
         {"window": window.id} | _year_and_school(window.year, school),
     ).all()
-    start = _start_from(rows, school, window)
+    start = _start_from(rows, school, window, latest)
     offered = _offered(school, window.year, rows, last_year=False)
     answers = start.answers(school, window, offered)
-    found = db.session.execute(
-        _choice_and_latest(), {"school": school.id, "window": window.id}
-    ).one_or_none()
-    if found is None:
-        return ChoiceAsItStands(offered, None, answers, Standing(None, 0, [], None))
-    choice, submission, count = found
+    if choice is None:
+        return ChoiceAsItStands(window, offered, None, answers, Standing(None, 0, [], None))
     stands = (
         Standing(None, 0, [], None)
         if submission is None
         else _standing(choice, submission, count, offered, start.saved or ())
     )
-    return ChoiceAsItStands(offered, choice, answers, stands)
+    return ChoiceAsItStands(window, offered, choice, answers, stands)
 
 
 def _note_unsent_changes(
