@@ -4,14 +4,19 @@ stays published.
 A published offer cannot change: publishing refuses to change its price options, or whether
 VAT applies, until it is withdrawn, and checks that with the offer's row locked, so that a
 publication cannot slip in between the check and the change (portal/services/publishing.py).
-Publishing it again gives it a new publication time. So a published offer's options, turned
-into price rules, are kept here keyed on the offer's id and its publication time, and shared
-between requests and people: changed prices come with a new publication, which is a new key,
-seen at once. Nothing kept here is about a school or a person: what a school pays is worked out
-from these rules per request, from the school's facts as they are then.
+Publishing it again gives it a new publication time. So a published offer's options are kept
+here keyed on the offer's id and its publication time, and shared between requests and people:
+changed prices come with a new publication, which is a new key, seen at once. (Prices changed
+in the database by hand, not through the portal, are seen once the offer is published again.)
+Nothing kept here is about a school or a person: what a school pays is worked out per request
+from these options, with the school's facts (phase, type, pupils on roll) as they are then;
+the options' price rules and quotes are remembered keyed on every value they are made from
+(rule_of, pricing.quoted).
 
-A draft or withdrawn offer can change without a new publication time, so its options are read
-afresh whenever they are asked for, and never kept.
+What the page says about the service (its name, category, who may use it) can change while
+its offer is published: pages read it afresh. So does a draft or withdrawn offer's options,
+which change without a new publication time: they are read whenever they are asked for, and
+never kept.
 """
 
 from __future__ import annotations
@@ -141,7 +146,9 @@ def forget(app: Flask) -> None:
 
 
 def _kept() -> _Kept:
-    kept: _Kept = current_app.extensions.setdefault(_EXTENSION, _Kept())
+    kept: _Kept | None = current_app.extensions.get(_EXTENSION)
+    if kept is None:
+        kept = current_app.extensions.setdefault(_EXTENSION, _Kept())
     return kept
 
 
