@@ -105,6 +105,16 @@ def test_filters_return_exactly_the_matching_services(
     assert names == expected
 
 
+def test_a_page_past_the_last_shows_the_last(client_for) -> None:  # type: ignore[no-untyped-def]
+    client = client_for("school_staff")
+    first = soup(client.get("/services/"))
+    pages = [a.get_text(strip=True) for a in first.select(".govuk-pagination__item a")]
+    past = soup(client.get("/services/?page=999"))
+    current = past.select_one(".govuk-pagination__item--current").get_text(strip=True)
+    assert current == pages[-1] != "1"
+    assert listed(past) and listed(past) == listed(soup(client.get(f"/services/?page={current}")))
+
+
 def test_filter_by_category(client_for, session) -> None:  # type: ignore[no-untyped-def]
     ict = session.scalar(select(ServiceCategory.id).where(ServiceCategory.name == "ICT"))
     assert set(all_listed(client_for("school_staff"), f"category={ict}")) == {

@@ -7,12 +7,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import lru_cache
-from math import ceil
 from typing import Any, NamedTuple
 
 from sqlalchemy import (
     ScalarSelect,
     Select,
+    Subquery,
     Text,
     bindparam,
     case,
@@ -38,7 +38,7 @@ from portal.models import (
     eligibility_of,
     open_to,
 )
-from portal.pagination import Page, page_of
+from portal.pagination import Page, PagedQuery, page_of, paged, paginate_paged
 from portal.services.offers import OfferPrices, OfferRef, offer_prices, rule_of
 from portal.services.pricing import NoPrice, Quote, quoted, unit_priced
 
@@ -174,14 +174,11 @@ def catalogue(criteria: CatalogueFilter, prices_for: School | None = None) -> Pa
     filter runs over the (small: hundreds, not thousands) published offer before paging.
     """
     school = criteria.available_to
-    query = _catalogue_query(
-        _Listing(
-            category=bool(criteria.category_id),
-            kinds=criteria.kinds,
-            searched=bool(criteria.query),
-            priced=prices_for is not None,
-            paged=school is None,
-        )
+    shape = _Listing(
+        category=bool(criteria.category_id),
+        kinds=criteria.kinds,
+        searched=bool(criteria.query),
+        priced=prices_for is not None,
     )
     values: dict[str, Any] = {
         "year": criteria.year,
@@ -189,27 +186,19 @@ def catalogue(criteria: CatalogueFilter, prices_for: School | None = None) -> Pa
         "search": _like_escaped(criteria.query),
         "school": prices_for.id if prices_for is not None else None,
     }
-    if school is not None:
+    page: Page[Any]
+    if school is None:
+        page = paginate_paged(_catalogue_pages(shape), criteria.page, PAGE_SIZE, values)
+    else:
         groups = groups_of(school)
-        rows: Sequence[Any] = [
+        rows = [
             row
-            for row in db.session.execute(query, values)
+            for row in db.session.execute(_catalogue_rows(shape), values)
             if open_to(
                 groups, school.phase.value, decoded_list(row.eligible), decoded_list(row.phases)
             )
         ]
         page = page_of(rows, criteria.page, PAGE_SIZE)
-    else:
-        number = max(1, criteria.page)
-        rows = db.session.execute(query, values | {"offset": (number - 1) * PAGE_SIZE}).all()
-        total = rows[0].total if rows else 0
-        if not rows and number > 1:
-            # Past the last page: the last page (a page past the end counts nothing).
-            first = db.session.execute(query, values | {"offset": 0}).first()
-            total = first.total if first else 0
-            number = max(1, ceil(total / PAGE_SIZE))
-            rows = db.session.execute(query, values | {"offset": (number - 1) * PAGE_SIZE}).all()
-        page = Page(items=rows, number=number, per_page=PAGE_SIZE, total=total)
     if prices_for is not None and page.items:
         remember_rolls(prices_for, {criteria.year: page.items[0].pupils})
     return replace(
@@ -237,27 +226,38 @@ class _Listing(NamedTuple):
     kinds: tuple[ServiceKind, ...]
     searched: bool
     priced: bool  # with the school's pupils on roll
-    paged: bool  # a page of PAGE_SIZE at an offset, with the count of all; else every row
 
 
 @lru_cache(maxsize=64)
-def _catalogue_query(shape: _Listing) -> Select[Any]:
-    """The catalogue's statement of each shape, built once, its values bound when it runs
-    (year, category, search, school, offset).
+def _catalogue_pages(shape: _Listing) -> PagedQuery:
+    """The catalogue's page of each shape, built once, its values bound when it runs (year,
+    category, search, school).
 
     A page is chosen (filtered, counted, sorted, cut) on the few columns that takes, and only
     its services' other columns are read: the lists of who may use a service are stored as
     JSON, and reading them as text for every service, to keep twenty, was half the query.
     """
-    chosen = select(
-        Service.id.label("service_id"),
-        ServiceOffer.id.label("offer_id"),
-        *([func.count().over().label("total")] if shape.paged else []),
-    ).join(
-        ServiceOffer,
-        (ServiceOffer.service_id == Service.id)
-        & (ServiceOffer.year == bindparam("year"))
-        & (ServiceOffer.status == OfferStatus.PUBLISHED),
+    return paged(_chosen(shape), lambda page: _listed(shape, page, counted=True))
+
+
+@lru_cache(maxsize=64)
+def _catalogue_rows(shape: _Listing) -> Select[Any]:
+    """Every row of the catalogue of each shape (to filter by what a school may use), built
+    once."""
+    return _listed(shape, _chosen(shape).subquery(), counted=False)
+
+
+def _chosen(shape: _Listing) -> Select[Any]:
+    """The services listed: their ids and their offer's, in the catalogue's order."""
+    chosen = (
+        select(Service.id.label("service_id"), ServiceOffer.id.label("offer_id"))
+        .join(
+            ServiceOffer,
+            (ServiceOffer.service_id == Service.id)
+            & (ServiceOffer.year == bindparam("year"))
+            & (ServiceOffer.status == OfferStatus.PUBLISHED),
+        )
+        .order_by(Service.name, Service.id)
     )
     if shape.category:
         chosen = chosen.where(Service.category_id == bindparam("category"))
@@ -265,11 +265,11 @@ def _catalogue_query(shape: _Listing) -> Select[Any]:
         chosen = chosen.where(Service.kind.in_(shape.kinds))
     if shape.searched:
         chosen = chosen.where(Service.name.icontains(bindparam("search"), escape="/"))
-    if shape.paged:
-        chosen = (
-            chosen.order_by(Service.name, Service.id).limit(PAGE_SIZE).offset(bindparam("offset"))
-        )
-    listed = chosen.subquery()
+    return chosen
+
+
+def _listed(shape: _Listing, listed: Subquery, *, counted: bool) -> Select[Any]:
+    """What the catalogue shows of the services ``listed`` (with their ``total``, counted)."""
     return (
         select(
             Service.id,
@@ -284,7 +284,7 @@ def _catalogue_query(shape: _Listing) -> Select[Any]:
             ServiceOffer.id.label("offer_id"),
             ServiceOffer.status,
             ServiceOffer.published_at,
-            *([listed.c.total] if shape.paged else []),
+            *([listed.c.total] if counted else []),
             *(
                 [roll_column(bindparam("school"), bindparam("year")).label("pupils")]
                 if shape.priced
