@@ -355,13 +355,13 @@ def visible_schools(who: Principal) -> Select[tuple[School]]:
 
 
 def visible_school_list(who: Principal) -> list[School]:
-    """The schools ``who`` may see, by name, as :func:`visible_schools` finds them. Someone
-    whose only schools are their own (staff, a head teacher) has them already, loaded with
-    their memberships: no query."""
-    if who.council_wide or who.trust_ids or who.area_ids:
-        return list(db.session.scalars(visible_schools(who)))
-    own = (db.session.get(School, school_id) for school_id in who.school_ids)
-    return sorted((school for school in own if school is not None), key=lambda s: s.name)
+    """The schools ``who`` may see, by name, as :func:`visible_schools` finds them: for
+    someone whose only schools are their own (staff, a head teacher), those read with them
+    (no query)."""
+    own = _membership_schools(who)
+    if own is not None:
+        return sorted(own, key=lambda school: school.name)
+    return list(db.session.scalars(visible_schools(who)))
 
 
 def in_school_scope(who: Principal, school_id_column: Any) -> ColumnElement[bool]:

@@ -802,18 +802,22 @@ def _latest_submission() -> Any:
 
 def _choice_options(details: bool) -> list[Any]:
     """A choice read with its latest submission, and nothing else of theirs: what that
-    submission bought and who made it only with ``details`` (the CSV shows them)."""
-    submission = (
-        [joinedload(BuybackSubmission.submitted_by)]
+    submission bought and who made it, and who last saved the choice, only with ``details``
+    (the CSV and the task list show them)."""
+    details_options = (
+        [joinedload(BuybackSubmission.submitted_by), joinedload(BuybackChoice.updated_by)]
         if details
-        else [defer(BuybackSubmission.lines), lazyload(BuybackSubmission.submitted_by)]
+        else [
+            defer(BuybackSubmission.lines),
+            lazyload(BuybackSubmission.submitted_by),
+            lazyload(BuybackChoice.updated_by),
+        ]
     )
     return [
         lazyload(BuybackChoice.school),
         lazyload(BuybackChoice.window),
-        lazyload(BuybackChoice.updated_by),
         lazyload(BuybackChoice.lines),
-        *submission,
+        *details_options,
     ]
 
 
@@ -875,10 +879,11 @@ def academy_rows(schools: Sequence[School], *, details: bool = False) -> list[Ac
 
 
 @cache
-def _windows_with_choice() -> Select[Any]:
+def _windows_with_choice(details: bool) -> Select[Any]:
     """Every window, newest first, with the choice of the school ``school_id`` names in it,
-    if any, and that choice's latest submission. Made once: building it and working out
-    its key for SQLAlchemy's statement cache cost as much again as running it."""
+    if any, and that choice's latest submission (``details``: see _choice_options). Made
+    once: building it and working out its key for SQLAlchemy's statement cache cost as much
+    again as running it."""
     return (
         select(BuybackWindow, BuybackChoice, BuybackSubmission)
         .outerjoin(
@@ -887,7 +892,7 @@ def _windows_with_choice() -> Select[Any]:
             & (BuybackChoice.school_id == bindparam("school_id")),
         )
         .outerjoin(BuybackSubmission, BuybackSubmission.id == _latest_submission())
-        .options(*_choice_options(details=False))
+        .options(*_choice_options(details))
         .order_by(BuybackWindow.year.desc(), BuybackWindow.opens_at.desc())
     )
 
@@ -897,7 +902,7 @@ def _the_schools_row(school: School) -> AcademyRow:
     window, each with the school's choice in it, if any, and that choice's latest
     submission. The windows are kept for the rest of the request, as windows_for keeps
     them."""
-    found = db.session.execute(_windows_with_choice(), {"school_id": school.id}).all()
+    found = db.session.execute(_windows_with_choice(False), {"school_id": school.id}).all()
     request_memo(WINDOWS_MEMO)["all"] = [window for window, _, _ in found]
     window = current_window(school)
     for candidate, choice, latest in found:
@@ -1335,42 +1340,6 @@ def _standing(
     return Standing(latest, times, changes, since)
 
 
-@lru_cache(maxsize=1)
-def _windows_and_choices() -> Select[Any]:
-    """Every window, newest year first (as windows_for reads them), each with the school's
-    choice in it, that choice's latest submission and how many it has had: built once, its
-    values bound when it runs (school)."""
-    latest_number = (
-        select(func.max(BuybackSubmission.number))
-        .where(BuybackSubmission.choice_id == BuybackChoice.id)
-        .scalar_subquery()
-    )
-    times = (
-        select(func.count(BuybackSubmission.id))
-        .where(BuybackSubmission.choice_id == BuybackChoice.id)
-        .scalar_subquery()
-    )
-    latest = aliased(BuybackSubmission)
-    return (
-        select(BuybackWindow, BuybackChoice, latest, times.label("times"))
-        .outerjoin(
-            BuybackChoice,
-            (BuybackChoice.window_id == BuybackWindow.id)
-            & (BuybackChoice.school_id == bindparam("school")),
-        )
-        .outerjoin(
-            latest, (latest.choice_id == BuybackChoice.id) & (latest.number == latest_number)
-        )
-        # The school and window are in hand; the lines come with the services offered.
-        .options(
-            lazyload(BuybackChoice.school),
-            lazyload(BuybackChoice.window),
-            lazyload(BuybackChoice.lines),
-        )
-        .order_by(BuybackWindow.year.desc(), BuybackWindow.opens_at.desc())
-    )
-
-
 @dataclass
 class ChoiceAsItStands:
     """What a school's task list shows: its window, the services offered, its choice (None
@@ -1389,13 +1358,13 @@ def choice_as_it_stands(school: School) -> ChoiceAsItStands | None:
     school's choice in each, its latest submission and how many there have been (not every
     submission, each with every line), in one query; the services offered in the current
     window with the school's saved answers and who changed each, in another."""
-    found = db.session.execute(_windows_and_choices(), {"school": school.id}).all()
-    request_memo("buyback_windows")["all"] = [row[0] for row in found]
+    found = db.session.execute(_windows_with_choice(True), {"school_id": school.id}).all()
+    request_memo(WINDOWS_MEMO)["all"] = [window for window, _, _ in found]
     window = current_window(school)
     if window is None:
         return None
     latest = {row[0].id: row[2] for row in found}
-    choice, submission, count = next(row[1:] for row in found if row[0] is window)
+    choice, submission = next((c, s) for w, c, s in found if w is window)
     rows = db.session.execute(
         _offered_query(_Wanted(last_year=False, saved=True)),
         {"window": window.id} | _year_and_school(window.year, school),
@@ -1408,7 +1377,8 @@ def choice_as_it_stands(school: School) -> ChoiceAsItStands | None:
     stands = (
         Standing(None, 0, [], None)
         if submission is None
-        else _standing(choice, submission, count, offered, start.saved or ())
+        # Submissions are numbered from 1 as they are made: the latest's is how many.
+        else _standing(choice, submission, submission.number, offered, start.saved or ())
     )
     return ChoiceAsItStands(window, offered, choice, answers, stands)
 
