@@ -354,6 +354,16 @@ def visible_schools(who: Principal) -> Select[tuple[School]]:
     return select(School).where(school_scope(who)).order_by(School.name)
 
 
+def visible_school_list(who: Principal) -> list[School]:
+    """The schools ``who`` may see, by name, as :func:`visible_schools` finds them: for
+    someone whose only schools are their own (staff, a head teacher), those read with them
+    (no query)."""
+    own = _membership_schools(who)
+    if own is not None:
+        return sorted(own, key=lambda school: school.name)
+    return list(db.session.scalars(visible_schools(who)))
+
+
 def in_school_scope(who: Principal, school_id_column: Any) -> ColumnElement[bool]:
     """For any record that belongs to a school: a condition on its ``school_id`` column."""
     if who.council_wide:
@@ -445,9 +455,18 @@ def visible_areas(who: Principal) -> Select[tuple[Area]]:
 def visible_offer_scope(who: Principal) -> ColumnElement[bool]:
     """The services' yearly offers ``who`` may see: the published ones, and every offer
     (drafts, withdrawn) for those who edit services, whose work they are."""
-    if who.can(Capability.EDIT_SERVICES):
-        return true()
-    return ServiceOffer.status == OfferStatus.PUBLISHED
+    return offer_scope(sees_every_offer(who))
+
+
+def sees_every_offer(who: Principal) -> bool:
+    """Whether ``who`` sees every offer (see :func:`visible_offer_scope`): for a statement
+    built once for each answer, with :func:`offer_scope`."""
+    return who.can(Capability.EDIT_SERVICES)
+
+
+def offer_scope(every_offer: bool) -> ColumnElement[bool]:
+    """Every offer, or only the published ones."""
+    return true() if every_offer else ServiceOffer.status == OfferStatus.PUBLISHED
 
 
 def editable_offer_scope(who: Principal) -> ColumnElement[bool]:

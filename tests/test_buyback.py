@@ -235,6 +235,37 @@ def test_the_first_save_keeps_last_years_answers_for_the_other_categories(
     ]
 
 
+def test_every_category_page_gives_the_years_total_the_choice_gives(
+    client_for, session, clock
+) -> None:  # type: ignore[no-untyped-def]
+    """A category's page reads its own services and, of the others, those the school buys:
+    its total for the year is the task list's, from last year's answers and from a draft."""
+    school = oakfield(session)
+    head = client_for("head_teacher")
+
+    def totals() -> tuple[str, set[str]]:
+        summary = choice_page(head, school.id)
+        whole = summary.select_one("#choice-total h2").get_text(strip=True).rsplit(": ", 1)[1]
+        each = {
+            re.search(r"every category: (£[\d,]+\.\d\d)", page.get_text(" ", strip=True))[1]
+            for page in (category_page(head, path) for path in category_paths(summary))
+        }
+        return whole, each
+
+    whole, each = totals()
+    assert "Last year's choices have been filled in" in choice_page(head, school.id).get_text()
+    assert whole != "£0.00" and each == {whole}
+    # A draft that buys something more, in the last category.
+    path = category_paths(choice_page(head, school.id))[-1]
+    page = category_page(head, path)
+    data = {**answer_everything(page, form_data(page)), "action": "save"}
+    sid = next(name for name, value in data.items() if name.startswith("answer-") and value == "no")
+    data[sid] = "buy"
+    assert head.post(path, data=data).status_code == 303
+    again, each = totals()
+    assert again != whole and each == {again}
+
+
 def submit_as_head(client, school_id: int, **changes: object):  # type: ignore[no-untyped-def]
     save_every_category(client, school_id)
     data = {**form_data(choice_page(client, school_id)), "declaration": "yes"}
@@ -270,11 +301,13 @@ def test_submitting_freezes_prices_keeps_versions_and_confirms(client_for, sessi
         )
     ).all()
     assert [m.recipient for m in mail] == ["head@oakfield.example"]
-    # Prices are frozen: a later change to the offer does not touch the submission.
+    # Prices are frozen: the offer re-priced later (withdrawn, changed, published again) does
+    # not touch the submission.
     frozen = [line["net_pence"] for line in submission.lines]
     for line in submission.choice.lines:
         if line.option is not None:
             line.option.amount_pence += 10_000
+            line.option.offer.published_at = datetime.now(UTC)
     session.commit()
     session.expire_all()
     again = session.get(BuybackSubmission, submission.id)

@@ -19,7 +19,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from portal.models import Audience, Phase, PricingBasis
+from portal.models import Audience, OfferStatus, Phase, PricingBasis
 from portal.numbers import MAX_QUANTITY
 from portal.services.pricing import (
     MAX_PENCE,
@@ -842,6 +842,7 @@ def test_every_count_in_a_price_reads_singular_for_one(
     from portal.api.costs import amounts as cost_amounts
     from portal.services.catalogue import prices_for_school
     from portal.services.display import describe
+    from portal.services.offers import OfferPrices, OptionTerms
 
     described = describe(rule)
     # "From 1 day: £575.00 a day", not "From 1 days", and every tier has its line.
@@ -853,17 +854,21 @@ def test_every_count_in_a_price_reads_singular_for_one(
         *_workings(rule, pupils, quantity),
         *(amount.description for amount in cost_amounts(rule)),
     ]
-    option = SimpleNamespace(
-        name="Option",
-        basis=rule.basis.value,
-        amount_pence=rule.amount_pence,
-        per_pupil_pence=0,
-        unit=rule.unit,
-        minimum_pence=None,
-        audience=Audience.ALL.value,
-        rates=rule.to_rates(),
+    rates = rule.to_rates()
+    option = OptionTerms(
+        1,
+        1,
+        "Option",
+        rule.basis,
+        Audience.ALL,
+        rule.amount_pence,
+        0,
+        rule.unit,
+        None,
+        rates,
+        rates_key=json.dumps(rates),
     )
-    offer = SimpleNamespace(options=[option], vat_applies=rule.vat, year=2027)
+    offer = OfferPrices(1, 2027, OfferStatus.PUBLISHED, None, rule.vat, (option,))
     school = SimpleNamespace(is_academy=False, phase=Phase.PRIMARY)
     texts += [price.per for price in prices_for_school(offer, school, pupils)]  # type: ignore[arg-type]
     for text in texts:
@@ -895,3 +900,16 @@ def test_pupil_counts_read_singular_for_one(rule: PriceRule, pupils: int) -> Non
 )
 def test_plural(count: int, noun: str, words: str) -> None:
     assert plural(count, noun) == words
+
+
+def test_a_remembered_quote_is_the_quote_of_that_very_rule() -> None:
+    """quoted() remembers by rule: two rules that differ only in their rates by phase (which
+    a rule's hash leaves out) are two prices."""
+    from portal.services.pricing import quoted
+
+    general = PriceRule(PricingBasis.PER_PUPIL, per_pupil_pence=500)
+    primary = replace(general, by_phase={"Primary": 400})
+    assert hash(general) == hash(primary)
+    assert quoted(general, 100, "Primary").net_pence == 50_000
+    assert quoted(primary, 100, "Primary").net_pence == 40_000
+    assert quoted(general, 100, "Primary") == quote(general, pupils=100, phase="Primary")

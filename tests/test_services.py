@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 from bs4 import BeautifulSoup
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from portal.models import (
+    Audience,
     AuditEvent,
     OfferStatus,
     PriceOption,
@@ -86,6 +87,11 @@ def test_last_years_offer_can_be_browsed(client_for) -> None:  # type: ignore[no
         ),
         ("kind=statutory&kind=discretionary", None),
         ("q=payroll", {"Payroll"}),
+        ("q=PAYroll", {"Payroll"}),
+        # What is typed is matched as it is: not as a pattern.
+        ("q=%25", set()),
+        ("q=_", set()),
+        ("q=pay%25", set()),
     ],
 )
 def test_filters_return_exactly_the_matching_services(
@@ -97,6 +103,16 @@ def test_filters_return_exactly_the_matching_services(
             session.scalars(select(Service.name).where(Service.kind != ServiceKind.TRADED))
         )
     assert names == expected
+
+
+def test_a_page_past_the_last_shows_the_last(client_for) -> None:  # type: ignore[no-untyped-def]
+    client = client_for("school_staff")
+    first = soup(client.get("/services/"))
+    pages = [a.get_text(strip=True) for a in first.select(".govuk-pagination__item a")]
+    past = soup(client.get("/services/?page=999"))
+    current = past.select_one(".govuk-pagination__item--current").get_text(strip=True)
+    assert current == pages[-1] != "1"
+    assert listed(past) and listed(past) == listed(soup(client.get(f"/services/?page={current}")))
 
 
 def test_filter_by_category(client_for, session) -> None:  # type: ignore[no-untyped-def]
@@ -137,6 +153,78 @@ def test_a_school_sees_its_price_how_it_was_worked_out_and_the_change(client_for
     assert "Your price for 2027-28: £3,747.81" in box
     assert "Based on 412 pupils on roll at Oakfield Primary School." in box
     assert "Up £144.15 from 2026-27" in box
+
+
+def test_a_price_published_again_is_shown_at_once(app, client_for, session) -> None:  # type: ignore[no-untyped-def]
+    """A published offer's prices are read once for its publication: re-priced (withdrawn,
+    changed, published again), the catalogue and the service's page show the new price."""
+    from portal.db import db
+    from portal.models import User
+    from portal.services import publishing
+
+    head = client_for("head_teacher")
+    oakfield = session.scalars(select(School).where(School.urn == 125601)).one()
+    offer = next(
+        o
+        for o in session.scalars(
+            select(ServiceOffer)
+            .where(ServiceOffer.year == 2027, ServiceOffer.status == OfferStatus.PUBLISHED)
+            .order_by(ServiceOffer.id)
+        )
+        if len(o.options) == 1
+        and o.options[0].basis is PricingBasis.PER_SCHOOL
+        and not o.vat_applies
+        and o.service.is_available_to(oakfield)
+    )
+    name, old_pence = offer.service.name, offer.options[0].amount_pence
+    new_pence = old_pence + 12_345
+
+    def shown() -> tuple[str, str]:
+        listed = soup(head.get(f"/services/?q={name}&year=2027")).select_one("#results")
+        page = soup(head.get(f"/services/{offer.service_id}?year=2027"))
+        return listed.get_text(" ", strip=True), page.select_one(".council-your-price").get_text(
+            " ", strip=True
+        )
+
+    for text in shown():
+        assert f"£{old_pence / 100:,.2f}" in text
+    with app.app_context():
+        live = db.session.get(ServiceOffer, offer.id)
+        publisher = db.session.scalars(
+            select(User).where(User.email == "publisher@council.example")
+        ).one()
+        option = live.options[0]
+        publishing.withdraw(live, publisher)
+        details = publishing.OptionDetails(
+            option.name,
+            option.basis,
+            option.audience,
+            new_pence,
+            option.per_pupil_pence,
+            option.unit,
+            option.minimum_pence,
+            option.rates,
+        )
+        publishing.save_option(live, option, details, publisher)
+        publishing.publish(live, publisher)
+    for text in shown():
+        assert f"£{new_pence / 100:,.2f}" in text
+        assert f"£{old_pence / 100:,.2f}" not in text
+
+
+def test_a_service_changed_while_published_is_shown_as_it_is_now(client_for, session) -> None:  # type: ignore[no-untyped-def]
+    """What a service says (its name, who may use it) can change while its offer stays
+    published: pages read it afresh."""
+    payroll = service(session, "Payroll")
+    head = client_for("head_teacher")
+    assert "Payroll" in listed(soup(head.get("/services/?q=payroll")))
+    payroll.name, payroll.eligible = "Payroll and pensions", ["academy"]
+    session.commit()
+    page = soup(head.get("/services/?q=payroll"))
+    assert listed(page) == ["Payroll and pensions"]
+    assert "Not available to Oakfield Primary School." in page.select_one("#results").get_text()
+    box = soup(head.get(f"/services/{payroll.id}")).get_text(" ", strip=True)
+    assert "This service is not available to Oakfield Primary School." in box
 
 
 def test_a_maintained_school_is_not_offered_an_academy_price(client_for) -> None:  # type: ignore[no-untyped-def]
@@ -262,6 +350,52 @@ def test_prices_of_a_published_offer_cannot_be_changed(client_for, session) -> N
     payroll = service(session, "Payroll")
     response = client_for("publisher").get(f"/services/{payroll.id}/offers/2027/options/new")
     assert response.status_code == 303
+
+
+def test_an_offer_published_since_it_was_read_cannot_be_changed(app, session) -> None:  # type: ignore[no-untyped-def]
+    """The check is on the offer as it is when the change is made: a colleague may have
+    published it since the publisher's page read it as a draft."""
+    from portal.db import db
+    from portal.models import User
+    from portal.services import publishing
+
+    payroll_id = service(session, "Payroll").id
+    with app.app_context():
+        publisher = db.session.scalars(
+            select(User).where(User.email == "publisher@council.example")
+        ).one()
+        payroll = db.session.get(Service, payroll_id)
+        draft = publishing.start_offer(payroll, 2031, publisher)
+        option = publishing.save_option(
+            draft,
+            None,
+            publishing.OptionDetails(
+                "Annual", PricingBasis.PER_SCHOOL, Audience.ALL, 50_000, 0, None, None, {}
+            ),
+            publisher,
+        )
+        # Published by a colleague since this session read the draft (which it still holds).
+        db.session.execute(
+            update(ServiceOffer)
+            .where(ServiceOffer.id == draft.id)
+            .values(status=OfferStatus.PUBLISHED)
+            .execution_options(synchronize_session=False)
+        )
+        db.session.commit()
+        assert draft.status is OfferStatus.DRAFT
+        details = publishing.OptionDetails(
+            "Annual", PricingBasis.PER_SCHOOL, Audience.ALL, 1, 0, None, None, {}
+        )
+        with pytest.raises(publishing.PublishingError, match="Withdraw the offer"):
+            publishing.save_option(draft, option, details, publisher)
+        db.session.rollback()
+        with pytest.raises(publishing.PublishingError, match="Withdraw the offer"):
+            publishing.delete_option(draft, option, publisher)
+        db.session.rollback()
+        with pytest.raises(publishing.PublishingError, match="Withdraw the offer"):
+            publishing.update_offer(draft, draft.decision, not draft.vat_applies, publisher)
+    session.expire_all()
+    assert session.get(PriceOption, option.id).amount_pence == 50_000
 
 
 def test_vat_on_a_published_offer_cannot_be_changed(client_for, session) -> None:  # type: ignore[no-untyped-def]

@@ -229,3 +229,19 @@ def test_an_input_drawn_once_has_each_value_as_govuk_input_would(app, value: obj
         kept = "".join(str(html) for html in components._kept.values())
     if value:
         assert f'value="{escape(value)}"' not in kept
+
+
+def test_a_link_for_each_id_is_the_url_for_it(app) -> None:  # type: ignore[no-untyped-def]
+    from flask import url_for
+
+    from portal.templating import link_for_each
+
+    with app.test_request_context():
+        link = link_for_each("services.show", "service_id", year=2027, school=5)
+        for service_id in (1, 9, 98, 987_654, 2027):
+            assert link(service_id) == url_for(
+                "services.show", service_id=service_id, year=2027, school=5
+            )
+        assert link_for_each("contacts.show", "contact_id")(7) == url_for(
+            "contacts.show", contact_id=7
+        )

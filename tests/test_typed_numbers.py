@@ -6,7 +6,7 @@ number it cannot take with an error beside the field that keeps what was typed (
 from __future__ import annotations
 
 import itertools
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from bs4 import BeautifulSoup
@@ -246,7 +246,9 @@ def test_a_quantity_that_would_cost_more_than_a_line_holds_is_refused_beside_it(
         .join(ServiceOffer)
         .where(ServiceOffer.service_id == int(sid), ServiceOffer.year == 2027)
     ).one()
+    # Re-priced: withdrawn, changed and published again.
     sessions.amount_pence, sessions.rates = MAX_PENCE, {}
+    sessions.offer.published_at = datetime.now(UTC)
     session.commit()
     data = {**answer_everything(page, form_data(page)), "action": "save"}
     data[f"answer-{sid}"], data[f"quantity-{sid}"] = "buy", "3"

@@ -18,7 +18,7 @@ from portal.access import (
     requires,
     visible_schools,
 )
-from portal.buyback import bp, service, windows
+from portal.buyback import bp, display, service, windows
 from portal.buyback.forms import (
     ChangeWindowForm,
     CloseWindowForm,
@@ -106,37 +106,31 @@ def _school_and_window(school_id: int) -> tuple[Any, Any]:
 @requires(Capability.VIEW_BUYBACK)
 def choice(school_id: int) -> ResponseReturnValue:
     """The school's choice as a task list, one task per category, with the total; submitting."""
+    if request.method != "POST":
+        school = get_school_or_404(current_principal(), school_id)
+        shown = service.choice_as_it_stands(school)
+        if shown is None:
+            return render_page("buyback/no-window.html", school=school)
+        return _task_list(
+            school, shown.window, shown.offered, shown.choice, shown.answers, shown.standing
+        )
     school, window = _school_and_window(school_id)
     if window is None:
         return render_page("buyback/no-window.html", school=school)
-    offered = service.offered_to(school, window.year)
-    posted = request.method == "POST"
-    stored = service.get_choice(school, window, with_lines=posted)
-    if posted and not can(Capability.EDIT_BUYBACK):
+    if not can(Capability.EDIT_BUYBACK):
         abort(403)
-    # Submitting writes the draft's lines with today's prices, so reads them as objects; a
-    # page shows who changed each since it was submitted, so reads them as rows with that.
-    lines = stored.lines if posted and stored else service.read_lines(stored)
-    answers = service.current_answers(school, window, offered, stored, lines)
+    # The task list compares nothing with last year: its categories' pages do.
+    offered = service.offered_to(school, window.year, last_year=False)
+    # Submitting writes the draft's lines with today's prices, so reads them as objects.
+    stored = service.get_choice(school, window, with_lines=True)
+    answers = service.current_answers(
+        school, window, offered, stored, stored.lines if stored else []
+    )
 
     def summary(**context: Any) -> str:
-        errors = context.pop("errors", {})
-        return render_page(
-            "buyback/choice.html",
-            tasks=service.tasks(offered, answers),
-            answers=answers,
-            standing=service.standing(stored, offered, None if posted else lines),
-            renewal=stored is None and bool(answers.by_service),
-            submission_key=request.form.get("submission_key") or service.new_submission_key(),
-            version=stored.version if stored else 0,
-            errors=errors,
-            error_items=_error_items(errors),
-            **_common(school, window, stored),
-            **context,
-        )
+        standing = service.standing(stored, offered)
+        return _task_list(school, window, offered, stored, answers, standing, **context)
 
-    if not posted:
-        return summary()
     key = request.form.get("submission_key", "")
     version = request.form.get("version", "")
     purchase_order = request.form.get("purchase_order", "").strip()
@@ -190,6 +184,31 @@ def choice(school_id: int) -> ResponseReturnValue:
     )
 
 
+def _task_list(
+    school: Any,
+    window: Any,
+    offered: list[service.Offered],
+    stored: Any,
+    answers: service.Answers,
+    standing: service.Standing,
+    **context: Any,
+) -> str:
+    errors = context.pop("errors", {})
+    return render_page(
+        "buyback/choice.html",
+        tasks=service.tasks(offered, answers),
+        answers=answers,
+        standing=standing,
+        renewal=stored is None and bool(answers.by_service),
+        submission_key=request.form.get("submission_key") or service.new_submission_key(),
+        version=stored.version if stored else 0,
+        errors=errors,
+        error_items=_error_items(errors),
+        **_common(school, window, stored),
+        **context,
+    )
+
+
 def _submit_errors(tasks: list[service.Task], answers: service.Answers) -> dict[str, str]:
     """Each category not ready to submit, with why: unanswered services, or a price missing."""
     errors = {}
@@ -217,12 +236,17 @@ def category(school_id: int, category_id: int) -> ResponseReturnValue:
     school, window = _school_and_window(school_id)
     if window is None:
         abort(404)
-    offered = service.offered_to(school, window.year)
+    if request.method == "POST" and request.form.get("action") == "save":
+        # A save checks, and tells the head teacher of, changes to the whole choice.
+        stored = service.get_choice(school, window)
+        offered = service.offered_to(school, window.year)
+        shown = service.current_answers(school, window, offered, stored)
+    else:
+        stored = None  # shown and totalled, not written: the choice's answers are enough
+        offered, shown = service.category_offer(school, window, category_id)
     items = [item for item in offered if item.category.id == category_id]
     if not items:
         abort(404)
-    stored = service.get_choice(school, window)
-    shown = service.current_answers(school, window, offered, stored)
     fragment = "total" if htmx and request.form.get("action") == "total" else None
 
     def page(answers: service.Answers, **context: Any) -> str:
@@ -236,7 +260,8 @@ def category(school_id: int, category_id: int) -> ResponseReturnValue:
             task=task,
             answers=answers,
             seen=service.seen_text(shown, items),
-            is_per_unit=service.is_per_unit,
+            price_hint=display.price_hint,
+            cost_line=display.cost_line,
             quantity_hint=service.QUANTITY_HINT,
             errors=errors,
             error_items=_error_items(errors),

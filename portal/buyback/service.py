@@ -10,26 +10,24 @@ again.
 from __future__ import annotations
 
 import calendar
-import json
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from fractions import Fraction
 from functools import cache, cached_property, lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from flask import current_app
 from sqlalchemy import Select, Text, bindparam, cast, func, or_, select, tuple_
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import defer, joinedload, lazyload
+from sqlalchemy.orm import aliased, defer, joinedload, lazyload
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
 from portal import audit
 from portal.db import db, request_memo, utcnow
 from portal.models import (
-    Audience,
     BuybackChoice,
     BuybackLine,
     BuybackSubmission,
@@ -37,7 +35,6 @@ from portal.models import (
     ChoiceStatus,
     Membership,
     OfferStatus,
-    PriceOption,
     PricingBasis,
     Role,
     School,
@@ -51,15 +48,22 @@ from portal.models import (
 )
 from portal.numbers import MAX_QUANTITY, record_id, whole_number
 from portal.outbox import queue_email
-from portal.services.catalogue import pupils_for, rolls_for
+from portal.services.catalogue import (
+    CategoryName,
+    decoded_list,
+    pupils_for,
+    remember_rolls,
+    roll_column,
+    rolls_for,
+)
+from portal.services.offers import OfferRef, OptionTerms, offer_prices, rule_of
 from portal.services.pricing import (
     MAX_QUOTE_PENCE,
     NoPrice,
-    PriceRule,
     TooLarge,
-    applies_to,
     format_pence,
     quote,
+    quoted,
 )
 from portal.spreadsheets import text_cell, to_csv
 
@@ -110,14 +114,6 @@ class ServiceName:
 
 
 @dataclass(frozen=True)
-class CategoryName:
-    """A category of services: one task in a school's buy-back task list."""
-
-    id: int
-    name: str
-
-
-@dataclass(frozen=True)
 class OfferTerms:
     """A published (or last year's withdrawn) offer, as the buy-back page prices it."""
 
@@ -128,37 +124,13 @@ class OfferTerms:
 
 
 @dataclass(frozen=True)
-class OptionTerms:
-    """A price option as read from the database: what pricing and the page need of it."""
-
-    id: int
-    offer_id: int
-    name: str
-    basis: PricingBasis
-    audience: Audience
-    amount_pence: int
-    per_pupil_pence: int
-    unit: str | None
-    minimum_pence: int | None
-    rates: dict[str, Any] = field(hash=False, compare=False)
-    # The rates as text, so that two options are equal only if their rates are too.
-    rates_key: str = ""
-
-    @classmethod
-    def of(cls, row: Any) -> OptionTerms:
-        """From a row whose last column is the rates as the database's JSON text."""
-        *terms, rates = row
-        return cls(*terms, rates=_decoded(rates), rates_key=rates or "")
-
-
-@dataclass(frozen=True)
 class _Pricing:
     """What pricing a service for one school needs: the school, its rolls, last year's offer."""
 
     school: School
     pupils: dict[int, int]  # year -> pupils on roll
     last_offer: OfferTerms | None
-    last_options: list[OptionTerms]
+    last_options: Sequence[OptionTerms]
 
 
 @dataclass
@@ -201,126 +173,262 @@ class Offered:
         return any(is_per_unit(option) for option in self.options)
 
 
-# An option's columns, in OptionTerms's order, its rates last.
-_OPTION_TERMS = (
-    PriceOption.id,
-    PriceOption.offer_id,
-    PriceOption.name,
-    PriceOption.basis,
-    PriceOption.audience,
-    PriceOption.amount_pence,
-    PriceOption.per_pupil_pence,
-    PriceOption.unit,
-    PriceOption.minimum_pence,
-    # As text, decoded once per distinct text (_decoded): the same few tables of rates recur
-    # across hundreds of options.
-    cast(PriceOption.rates, Text).label("rates"),
-)
+def offered_to(
+    school: School,
+    year: int,
+    *,
+    category_id: int | None = None,
+    also: Collection[int] = (),
+    last_year: bool = True,
+) -> list[Offered]:
+    """Every traded service published for the year that the school may buy, ready to be
+    priced for it.
 
-
-def offered_to(school: School, year: int) -> list[Offered]:
-    """Every traded service published for the year that the school may buy, priced for it."""
-    # Plain rows, not ORM objects, in one query (an option per row, with its offer and
-    # service): a large council offers a school a hundred or more services with their
-    # options, and building and tracking objects for each was most of the page's time.
+    ``category_id``: only that category's services, and of the others those in ``also``.
+    ``last_year``: with last year's offer of each, for its price to compare (a category's
+    page compares; the task list does not).
+    """
+    wanted = _Wanted(last_year, category=category_id is not None, also=bool(also))
     rows = db.session.execute(
-        select(
-            *_OPTION_TERMS,
-            ServiceOffer.service_id,
-            ServiceOffer.year,
-            ServiceOffer.status,
-            ServiceOffer.vat_applies,
-            Service.name.label("service_name"),
-            Service.category_id,
-            ServiceCategory.name.label("category_name"),
-            # Decoded once per distinct list (_listed): a few across hundreds of services.
-            cast(Service.eligible, Text).label("eligible"),
-            cast(Service.phases, Text).label("phases"),
+        _offered_query(wanted),
+        {"category": category_id, "also": list(also)} | _year_and_school(year, school),
+    ).all()
+    return _offered(school, year, rows, last_year=last_year)
+
+
+def category_offer(
+    school: School, window: BuybackWindow, category_id: int
+) -> tuple[list[Offered], Answers]:
+    """What a category's page shows: its services, with the school's answers as they stand.
+
+    Of the other categories' services only those the answers buy are read, for the year's
+    total: their own pages price the rest. The school's saved answers come in the same query
+    as the services they answer.
+    """
+    year = window.year
+    rows = db.session.execute(
+        _offered_query(_Wanted(last_year=True, category=True, saved=True)),
+        {"category": category_id, "window": window.id} | _year_and_school(year, school),
+    ).all()
+    start = _start_from(rows, school, window)
+    if start.saved is None:
+        elsewhere = start.bought - {row.service_id for row in rows}
+        if elsewhere:
+            rows += db.session.execute(
+                _offered_query(_Wanted(last_year=True, also=True)),
+                {"also": list(elsewhere)} | _year_and_school(year, school),
+            ).all()
+    offered = _offered(school, year, rows, last_year=True)
+    return offered, start.answers(school, window, offered)
+
+
+def _start_from(
+    rows: Sequence[Any],
+    school: School,
+    window: BuybackWindow,
+    latest: Mapping[int, BuybackSubmission | None] | None = None,
+) -> StartingPoint:
+    """The school's answers as read with the services (``saved`` rows of _offered_query), or
+    last year's if it has saved none (``latest``: its latest submission in each window, if
+    read already)."""
+    if rows and rows[0][_SAVED + 6]:  # has_saved
+        return StartingPoint(
+            [
+                SavedLine(row[4], *row[_SAVED + 1 : _SAVED + 6])
+                for row in rows
+                if row[_SAVED] is not None
+            ]
         )
-        .select_from(PriceOption)
-        .join(ServiceOffer, ServiceOffer.id == PriceOption.offer_id)
+    return StartingPoint(None, _last_years_lines(school, window, latest))
+
+
+def _year_and_school(year: int, school: School) -> dict[str, int]:
+    return {"year": year, "last_year": year - 1, "school": school.id}
+
+
+class SavedLine(NamedTuple):
+    """A saved answer, as a category's page reads it with the service it answers."""
+
+    service_id: int
+    buying: bool | None
+    option_id: int | None
+    quantity: int
+    changed_at: datetime | None = None
+    changed_by_name: str | None = None
+
+
+def _offered(school: School, year: int, rows: Sequence[Any], *, last_year: bool) -> list[Offered]:
+    """The services the school may buy among ``rows`` (from :func:`_offered_query`), each with
+    the options that apply to it, ready to be priced."""
+    # Rows are read by position, in _offered_query's order: a column by name costs a lookup
+    # per column per row, and a task list has a hundred and fifty rows.
+    if rows:
+        # The school's pupils on roll came with every row, for pricing.
+        recorded = {year: rows[0][_PUPILS]} | ({year - 1: rows[0][-1]} if last_year else {})
+        remember_rolls(school, recorded)
+    groups = frozenset(e.value for e in eligibility_of(school))
+    phase = school.phase.value
+    # A few distinct lists of who may buy recur across hundreds of services: each is decided
+    # once.
+    open_for: dict[tuple[str, str], bool] = {}
+    kept = []
+    for row in rows:
+        lists = row[_ELIGIBLE], row[_PHASES]
+        if lists not in open_for:
+            open_for[lists] = open_to(groups, phase, decoded_list(lists[0]), decoded_list(lists[1]))
+        if open_for[lists]:
+            kept.append(row)
+    wanted: list[OfferRef] = [row[:3] for row in kept]
+    if last_year:
+        wanted += [row[-5:-2] for row in kept if row[-5] is not None]
+    prices = offer_prices(wanted)
+    pupils = rolls_for(school, (year, year - 1) if last_year else (year,))
+    academy = school.is_academy
+    pricing = _Pricing(school, pupils, None, ())
+    categories: dict[int, CategoryName] = {}
+    found = []
+    for row in kept:
+        offer_id, _, _, vat, service_id, name, category_id, category_name = row[:8]
+        applying = prices[offer_id].applying(is_academy=academy)
+        if not applying:
+            continue
+        priced = pricing
+        if last_year:
+            last_id, _, _, last_vat, _ = row[-5:]
+            if last_id is not None:
+                last_offer = OfferTerms(last_id, service_id, year - 1, last_vat)
+                priced = _Pricing(school, pupils, last_offer, prices[last_id].options)
+        category = categories.get(category_id)
+        if category is None:
+            category = categories[category_id] = CategoryName(category_id, category_name)
+        found.append(
+            Offered(
+                ServiceName(service_id, name),
+                category,
+                OfferTerms(offer_id, service_id, year, vat),
+                applying,
+                priced,
+            )
+        )
+    return found
+
+
+# The positions of _offered_query's first columns, which every shape has.
+_ELIGIBLE, _PHASES, _PUPILS = 8, 9, 10
+# Of its saved answers' columns, when it has them: from here, as SavedLine's fields and
+# has_saved.
+_SAVED = 11
+
+
+class _Wanted(NamedTuple):
+    """Which of the year's offered services a query reads, and what with them."""
+
+    last_year: bool  # with last year's offer of each
+    category: bool = False  # only those of one category (and any ``also``)
+    also: bool = False  # with (or only, without a category) the services listed
+    # With the school's saved answers (and who last changed each); with a category, of the
+    # others those they buy.
+    saved: bool = False
+
+
+@lru_cache(maxsize=16)
+def _offered_query(wanted: _Wanted) -> Select[Any]:
+    """The statement for the year's offered services, of each shape built once, its values
+    bound when it runs (year, last_year, school, and category, also, window as wanted).
+
+    Plain rows, not ORM objects: the services and their offers as they are now (a service's
+    name, category and who may buy it can change while its offer is published), with the
+    school's pupils on roll. Their price options come from offer_prices, read once per
+    publication.
+    """
+    school, this_year, before_year = bindparam("school"), bindparam("year"), bindparam("last_year")
+    before = aliased(ServiceOffer)
+    columns: list[Any] = [
+        ServiceOffer.id.label("offer_id"),
+        ServiceOffer.status,
+        ServiceOffer.published_at,
+        ServiceOffer.vat_applies,
+        Service.id.label("service_id"),
+        Service.name.label("service_name"),
+        Service.category_id,
+        ServiceCategory.name.label("category_name"),
+        # Decoded once per distinct list (decoded_list): a few across hundreds of services.
+        cast(Service.eligible, Text).label("eligible"),
+        cast(Service.phases, Text).label("phases"),
+        roll_column(school, this_year).label("pupils"),
+    ]
+    line, changed_by = aliased(BuybackLine), aliased(User)
+    if wanted.saved:
+        choice = (
+            select(BuybackChoice.id)
+            .where(
+                BuybackChoice.school_id == school, BuybackChoice.window_id == bindparam("window")
+            )
+            .scalar_subquery()
+        )
+        columns += [
+            line.id.label("saved_line"),
+            line.buying.label("saved_buying"),
+            line.option_id.label("saved_option"),
+            line.quantity.label("saved_quantity"),
+            line.changed_at,
+            changed_by.display_name.label("changed_by_name"),
+            # Whether the school has saved any answer: if not, it starts from last year's.
+            select(BuybackLine.id)
+            .where(BuybackLine.choice_id == choice)
+            .exists()
+            .label("has_saved"),
+        ]
+    if wanted.last_year:
+        columns += [
+            before.id.label("last_id"),
+            before.status.label("last_status"),
+            before.published_at.label("last_published_at"),
+            before.vat_applies.label("last_vat"),
+            roll_column(school, before_year).label("last_pupils"),
+        ]
+    query = (
+        select(*columns)
+        .select_from(ServiceOffer)
         .join(Service, Service.id == ServiceOffer.service_id)
         .join(ServiceCategory, ServiceCategory.id == Service.category_id)
         .where(
             Service.kind == ServiceKind.TRADED,
-            ServiceOffer.year.in_([year, year - 1]),
-            ServiceOffer.status.in_([OfferStatus.PUBLISHED, OfferStatus.WITHDRAWN]),
+            ServiceOffer.year == this_year,
+            ServiceOffer.status == OfferStatus.PUBLISHED,
         )
-        .order_by(Service.name, Service.id, PriceOption.position, PriceOption.id)
-    ).all()
-    offers: dict[int, Any] = {}  # offer id -> its first row, in the services' order
-    options: dict[int, list[OptionTerms]] = {}
-    for row in rows:
-        offers.setdefault(row.offer_id, row)
-        options.setdefault(row.offer_id, []).append(OptionTerms.of(row[: len(_OPTION_TERMS)]))
-    groups = frozenset(e.value for e in eligibility_of(school))
-    this_year = [
-        (offer_id, row)
-        for offer_id, row in offers.items()
-        if row.year == year
-        and row.status is OfferStatus.PUBLISHED
-        and open_to(groups, school.phase.value, _listed(row.eligible), _listed(row.phases))
-    ]
-    wanted = {row.service_id for _, row in this_year}
-    last = {
-        row.service_id: (offer_id, row)
-        for offer_id, row in offers.items()
-        if row.year == year - 1 and row.service_id in wanted
-    }
-    pupils = rolls_for(school, (year, year - 1))
-    academy = school.is_academy
-    found = []
-    for offer_id, row in this_year:
-        offer = OfferTerms(offer_id, row.service_id, row.year, row.vat_applies)
-        applying = [
-            o
-            for o in options[offer_id]
-            if applies_to(_rule(o, offer.vat_applies), is_academy=academy)
-        ]
-        if not applying:
-            continue
-        before, before_options = None, []
-        if row.service_id in last:
-            last_id, previous = last[row.service_id]
-            before = OfferTerms(last_id, previous.service_id, previous.year, previous.vat_applies)
-            before_options = options[last_id]
-        item = Offered(
-            ServiceName(row.service_id, row.service_name),
-            CategoryName(row.category_id, row.category_name),
-            offer,
-            applying,
-            _Pricing(school, pupils, before, before_options),
+        .order_by(Service.name, Service.id)
+    )
+    if wanted.last_year:
+        # Last year's offer as schools were sold it: published, or withdrawn since.
+        query = query.outerjoin(
+            before,
+            (before.service_id == ServiceOffer.service_id)
+            & (before.year == before_year)
+            & before.status.in_([OfferStatus.PUBLISHED, OfferStatus.WITHDRAWN]),
         )
-        found.append(item)
-    return found
-
-
-@lru_cache(maxsize=4096)
-def _decoded(text: str | None) -> dict[str, Any]:
-    # Shared between the options with the same text: read, never changed. Keyed on the
-    # stored text itself, so a changed option is a new key: never stale.
-    return (json.loads(text) if text else None) or {}
-
-
-@lru_cache(maxsize=1024)
-def _listed(text: str | None) -> frozenset[str]:
-    # Keyed on the stored text itself, so a changed list is a new key: never stale.
-    return frozenset((json.loads(text) if text else None) or ())
-
-
-@lru_cache(maxsize=4096)
-def _rule(option: OptionTerms, vat: bool) -> PriceRule:
-    # Keyed on every field of the option (its rates as text), so a changed option is a new
-    # key: the rule is worked out once per version of an option, not on every page.
-    return PriceRule.from_option(option, vat=vat)
+    if wanted.saved:
+        query = query.outerjoin(
+            line, (line.service_id == Service.id) & (line.choice_id == choice)
+        ).outerjoin(changed_by, changed_by.id == line.changed_by_id)
+    shown = []
+    if wanted.category:
+        shown.append(Service.category_id == bindparam("category"))
+        if wanted.saved:
+            shown.append(line.buying.is_(True))
+    if wanted.also:
+        shown.append(Service.id.in_(bindparam("also", expanding=True)))
+    if shown:
+        query = query.where(or_(*shown))
+    return query
 
 
 def _quote(
     option: OptionTerms, offer: OfferTerms, school: School, pupils: int, quantity: int
 ) -> Any:
     try:
-        rule = _rule(option, offer.vat_applies)
-        return quote(rule, pupils=pupils, phase=school.phase.value, quantity=quantity)
+        rule = rule_of(option, offer.vat_applies)
+        return quoted(rule, pupils, school.phase.value, quantity)
     except (NoPrice, ValueError):
         return None
 
@@ -458,7 +566,7 @@ def _too_many(answer: Answer, item: Offered, school: School, pupils: int) -> boo
     chosen = _chosen(item, answer)
     if chosen is None or not is_per_unit(chosen) or answer.quantity == 1:
         return False
-    rule = _rule(chosen, item.offer.vat_applies)
+    rule = rule_of(chosen, item.offer.vat_applies)
     try:
         quote(rule, pupils=pupils, phase=school.phase.value, quantity=answer.quantity)
     except TooLarge:
@@ -479,55 +587,90 @@ def current_answers(
     year's submitted ones to start from; each priced at today's terms, so that the totals
     shown are what submitting would commit the school to. ``lines``: the choice's lines if
     already read (else read here as plain rows)."""
+    return starting_point(school, window, choice, lines).answers(school, window, offered)
+
+
+@dataclass(frozen=True)
+class StartingPoint:
+    """The answers a school's choice stands at, not yet priced: its saved lines (rows with
+    the service, whether buying, the option and how many) or, when nothing is saved
+    (``saved`` None), last year's latest submitted lines."""
+
+    saved: Sequence[Any] | None
+    last_years: Sequence[dict[str, Any]] = ()
+
+    @property
+    def bought(self) -> set[int]:
+        """The services these answers buy."""
+        if self.saved is not None:
+            return {line.service_id for line in self.saved if line.buying}
+        return {line["service_id"] for line in self.last_years if line["buying"]}
+
+    def answers(self, school: School, window: BuybackWindow, offered: Sequence[Offered]) -> Answers:
+        """The answers to the services ``offered``, priced at today's terms (last year's
+        matched to this year's options by name)."""
+        items = {item.service.id: item for item in offered}
+        pupils = pupils_for(school, window.year)
+        answers = Answers({})
+        for line in self.saved or ():
+            item = items.get(line.service_id)
+            if item is None:  # no longer offered to the school: not part of its choice
+                continue
+            answer = Answer(line.buying, line.option_id, line.quantity)
+            if problem := _price(answer, item, school, pupils):
+                answers.errors[f"answer-{line.service_id}"] = problem
+            answers.by_service[line.service_id] = answer
+        for last in self.last_years if self.saved is None else ():
+            item = items.get(last["service_id"])
+            if item is None:
+                continue
+            option = next((o for o in item.options if o.name == last.get("option")), None)
+            answer = Answer(last["buying"], option.id if option else None, last.get("quantity", 1))
+            _price(answer, item, school, pupils)
+            answers.by_service[item.service.id] = answer
+        return answers
+
+
+def starting_point(
+    school: School,
+    window: BuybackWindow,
+    choice: BuybackChoice | None,
+    lines: Sequence[Any] | None = None,
+) -> StartingPoint:
+    """The school's answers as saved in ``choice`` (``lines``: its rows, if already read), or
+    last year's submitted ones if it has none."""
     if lines is None:
         lines = read_lines(choice)
-    if not lines:
-        return renewal_answers(school, window, offered)
-    items = {item.service.id: item for item in offered}
-    pupils = pupils_for(school, window.year)
-    answers = Answers({})
-    for line in lines:
-        item = items.get(line.service_id)
-        if item is None:  # no longer offered to the school: not part of its choice
-            continue
-        answer = Answer(line.buying, line.option_id, line.quantity)
-        if problem := _price(answer, item, school, pupils):
-            answers.errors[f"answer-{line.service_id}"] = problem
-        answers.by_service[line.service_id] = answer
-    return answers
+    if lines:
+        return StartingPoint(lines)
+    return StartingPoint(None, _last_years_lines(school, window))
 
 
-def renewal_answers(school: School, window: BuybackWindow, offered: Sequence[Offered]) -> Answers:
-    """Last year's submitted choices, matched to this year's options by name."""
+def _last_years_lines(
+    school: School,
+    window: BuybackWindow,
+    latest: Mapping[int, BuybackSubmission | None] | None = None,
+) -> list[dict[str, Any]]:
+    """The lines of the school's latest submission in last year's window, if any
+    (``latest``: its latest submission in each window, if read already)."""
     last_window = next(
         (w for w in windows_for(school) if w.year == window.year - 1 and w.cohort == window.cohort),
         None,
     ) or next((w for w in windows_for(school) if w.year == window.year - 1), None)
     if last_window is None:
-        return Answers({})
+        return []
+    if latest is not None:
+        submitted = latest.get(last_window.id)
+        return list(submitted.lines) if submitted is not None else []
     # Only the latest submission's lines are wanted: one query, not the choice and its lists.
-    latest = db.session.scalars(
-        select(BuybackSubmission)
+    latest = db.session.scalar(
+        select(BuybackSubmission.lines)
         .join(BuybackChoice)
-        .options(lazyload(BuybackSubmission.submitted_by))
         .where(BuybackChoice.school_id == school.id, BuybackChoice.window_id == last_window.id)
         .order_by(BuybackSubmission.number.desc())
         .limit(1)
-    ).one_or_none()
-    if latest is None:
-        return Answers({})
-    items = {item.service.id: item for item in offered}
-    pupils = pupils_for(school, window.year)
-    by_service: dict[int, Answer] = {}
-    for line in latest.lines:
-        item = items.get(line["service_id"])
-        if item is None:
-            continue
-        option = next((o for o in item.options if o.name == line.get("option")), None)
-        answer = Answer(line["buying"], option.id if option else None, line.get("quantity", 1))
-        _price(answer, item, school, pupils)
-        by_service[item.service.id] = answer
-    return Answers(by_service)
+    )
+    return list(latest or [])
 
 
 @dataclass
@@ -659,18 +802,22 @@ def _latest_submission() -> Any:
 
 def _choice_options(details: bool) -> list[Any]:
     """A choice read with its latest submission, and nothing else of theirs: what that
-    submission bought and who made it only with ``details`` (the CSV shows them)."""
-    submission = (
-        [joinedload(BuybackSubmission.submitted_by)]
+    submission bought and who made it, and who last saved the choice, only with ``details``
+    (the CSV and the task list show them)."""
+    details_options = (
+        [joinedload(BuybackSubmission.submitted_by), joinedload(BuybackChoice.updated_by)]
         if details
-        else [defer(BuybackSubmission.lines), lazyload(BuybackSubmission.submitted_by)]
+        else [
+            defer(BuybackSubmission.lines),
+            lazyload(BuybackSubmission.submitted_by),
+            lazyload(BuybackChoice.updated_by),
+        ]
     )
     return [
         lazyload(BuybackChoice.school),
         lazyload(BuybackChoice.window),
-        lazyload(BuybackChoice.updated_by),
         lazyload(BuybackChoice.lines),
-        *submission,
+        *details_options,
     ]
 
 
@@ -732,10 +879,11 @@ def academy_rows(schools: Sequence[School], *, details: bool = False) -> list[Ac
 
 
 @cache
-def _windows_with_choice() -> Select[Any]:
+def _windows_with_choice(details: bool) -> Select[Any]:
     """Every window, newest first, with the choice of the school ``school_id`` names in it,
-    if any, and that choice's latest submission. Made once: building it and working out
-    its key for SQLAlchemy's statement cache cost as much again as running it."""
+    if any, and that choice's latest submission (``details``: see _choice_options). Made
+    once: building it and working out its key for SQLAlchemy's statement cache cost as much
+    again as running it."""
     return (
         select(BuybackWindow, BuybackChoice, BuybackSubmission)
         .outerjoin(
@@ -744,7 +892,7 @@ def _windows_with_choice() -> Select[Any]:
             & (BuybackChoice.school_id == bindparam("school_id")),
         )
         .outerjoin(BuybackSubmission, BuybackSubmission.id == _latest_submission())
-        .options(*_choice_options(details=False))
+        .options(*_choice_options(details))
         .order_by(BuybackWindow.year.desc(), BuybackWindow.opens_at.desc())
     )
 
@@ -754,7 +902,7 @@ def _the_schools_row(school: School) -> AcademyRow:
     window, each with the school's choice in it, if any, and that choice's latest
     submission. The windows are kept for the rest of the request, as windows_for keeps
     them."""
-    found = db.session.execute(_windows_with_choice(), {"school_id": school.id}).all()
+    found = db.session.execute(_windows_with_choice(False), {"school_id": school.id}).all()
     request_memo(WINDOWS_MEMO)["all"] = [window for window, _, _ in found]
     window = current_window(school)
     for candidate, choice, latest in found:
@@ -1131,34 +1279,28 @@ def read_lines(choice: BuybackChoice | None) -> list[Any]:
     """The choice's saved answers as plain rows, with who last changed each and when."""
     if choice is None or choice.id is None:
         return []
-    return list(
-        db.session.execute(
-            select(
-                BuybackLine.service_id,
-                BuybackLine.buying,
-                BuybackLine.option_id,
-                BuybackLine.quantity,
-                BuybackLine.changed_at,
-                User.display_name.label("changed_by_name"),
-            )
-            .outerjoin(User, User.id == BuybackLine.changed_by_id)
-            .where(BuybackLine.choice_id == choice.id)
-        ).all()
-    )
+    return list(db.session.execute(_lines.where(BuybackLine.choice_id == choice.id)).all())
+
+
+_lines = select(
+    BuybackLine.service_id,
+    BuybackLine.buying,
+    BuybackLine.option_id,
+    BuybackLine.quantity,
+    BuybackLine.changed_at,
+    User.display_name.label("changed_by_name"),
+).outerjoin(User, User.id == BuybackLine.changed_by_id)
 
 
 @dataclass
 class Standing:
-    """Where a school's choice stands against what the council has: what was submitted, and
-    the saved changes not yet sent (since when)."""
+    """Where a school's choice stands against what the council has: what was last submitted
+    (and how many times it has been), and the saved changes not yet sent (since when)."""
 
-    submissions: list[BuybackSubmission]
+    latest: BuybackSubmission | None
+    times: int
     changes: list[Change]
     since: datetime | None
-
-    @property
-    def latest(self) -> BuybackSubmission | None:
-        return self.submissions[-1] if self.submissions else None
 
     @property
     def submitted_pence(self) -> int | None:
@@ -1174,14 +1316,71 @@ def standing(
 ) -> Standing:
     """Where the choice stands. ``lines``: its rows from :func:`read_lines`, if already read."""
     if choice is None or not choice.submissions:
-        return Standing([], [], None)
-    changes = unsent_changes(
-        lines if lines is not None else read_lines(choice), choice.submissions[-1], offered
+        return Standing(None, 0, [], None)
+    return _standing(
+        choice,
+        choice.submissions[-1],
+        len(choice.submissions),
+        offered,
+        lines if lines is not None else read_lines(choice),
     )
+
+
+def _standing(
+    choice: BuybackChoice,
+    latest: BuybackSubmission,
+    times: int,
+    offered: Sequence[Offered],
+    lines: Sequence[Any],
+) -> Standing:
+    changes = unsent_changes(lines, latest, offered)
     since = choice.unsent_since if changes else None
     if changes and since is None:  # saved before the portal kept it: the earliest change
         since = min((c.at for c in changes if c.at is not None), default=None)
-    return Standing(list(choice.submissions), changes, since)
+    return Standing(latest, times, changes, since)
+
+
+@dataclass
+class ChoiceAsItStands:
+    """What a school's task list shows: its window, the services offered, its choice (None
+    before any save), its answers priced at today's terms, and where it stands with the
+    council."""
+
+    window: BuybackWindow
+    offered: list[Offered]
+    choice: BuybackChoice | None
+    answers: Answers
+    standing: Standing
+
+
+def choice_as_it_stands(school: School) -> ChoiceAsItStands | None:
+    """The task list's reads (None if no window includes the school): the windows with the
+    school's choice in each, its latest submission and how many there have been (not every
+    submission, each with every line), in one query; the services offered in the current
+    window with the school's saved answers and who changed each, in another."""
+    found = db.session.execute(_windows_with_choice(True), {"school_id": school.id}).all()
+    request_memo(WINDOWS_MEMO)["all"] = [window for window, _, _ in found]
+    window = current_window(school)
+    if window is None:
+        return None
+    latest = {row[0].id: row[2] for row in found}
+    choice, submission = next((c, s) for w, c, s in found if w is window)
+    rows = db.session.execute(
+        _offered_query(_Wanted(last_year=False, saved=True)),
+        {"window": window.id} | _year_and_school(window.year, school),
+    ).all()
+    start = _start_from(rows, school, window, latest)
+    offered = _offered(school, window.year, rows, last_year=False)
+    answers = start.answers(school, window, offered)
+    if choice is None:
+        return ChoiceAsItStands(window, offered, None, answers, Standing(None, 0, [], None))
+    stands = (
+        Standing(None, 0, [], None)
+        if submission is None
+        # Submissions are numbered from 1 as they are made: the latest's is how many.
+        else _standing(choice, submission, submission.number, offered, start.saved or ())
+    )
+    return ChoiceAsItStands(window, offered, choice, answers, stands)
 
 
 def _note_unsent_changes(

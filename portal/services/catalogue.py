@@ -2,13 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
+from functools import lru_cache
+from typing import Any, NamedTuple
 
-from sqlalchemy import Select, case, func, select
-from sqlalchemy.orm import load_only, selectinload
+from sqlalchemy import (
+    ScalarSelect,
+    Select,
+    Subquery,
+    Text,
+    bindparam,
+    case,
+    cast,
+    func,
+    literal,
+    null,
+    select,
+    union_all,
+)
 
-from portal.access import Principal, visible_offer_scope
+from portal.access import Principal, offer_scope, sees_every_offer
 from portal.db import db, request_memo
 from portal.models import (
     OfferStatus,
@@ -19,9 +35,12 @@ from portal.models import (
     ServiceKind,
     ServiceOffer,
     TradingDecision,
+    eligibility_of,
+    open_to,
 )
-from portal.pagination import Page, paginate
-from portal.services.pricing import NoPrice, PriceRule, Quote, applies_to, quote, unit_priced
+from portal.pagination import Page, PagedQuery, page_of, paged, paginate_paged
+from portal.services.offers import OfferPrices, OfferRef, offer_prices, rule_of
+from portal.services.pricing import NoPrice, Quote, quoted, unit_priced
 
 PAGE_SIZE = 20
 
@@ -47,13 +66,34 @@ class OfferYear:
     drafts: int  # offers still to publish (not counting drafts that record a service ceasing)
 
 
-def offer_years(who: Principal) -> list[OfferYear]:
-    """Every financial year with an offer ``who`` may see, newest first: for schools the
-    years with a published offer; for publishers every year with any offer, drafts too."""
-    rows = db.session.execute(
+def catalogue_choices(who: Principal) -> tuple[list[OfferYear], list[CategoryName]]:
+    """What the catalogue's filters offer, in one statement (the page asks for both every
+    time): every financial year with an offer ``who`` may see, newest first (for schools the
+    years with a published offer; for publishers every year with any offer, drafts too), and
+    every category by name."""
+    found: tuple[list[OfferYear], list[CategoryName]] = ([], [])
+    for kind, key, name, published, drafts, _ in db.session.execute(
+        _choices_query(sees_every_offer(who))
+    ):
+        if kind == "year":
+            found[0].append(OfferYear(int(key), int(published), int(drafts)))
+        else:
+            found[1].append(CategoryName(key, name))
+    return found
+
+
+@lru_cache(maxsize=2)
+def _choices_query(every_offer: bool) -> Select[Any]:
+    """catalogue_choices's statement, for those who see every offer (publishers: drafts too)
+    and for those who see the published ones (access.visible_offer_scope), built once."""
+    years = (
         select(
-            ServiceOffer.year,
-            func.sum(case((ServiceOffer.status == OfferStatus.PUBLISHED, 1), else_=0)),
+            literal("year").label("kind"),
+            ServiceOffer.year.label("id"),
+            null().label("name"),
+            func.sum(case((ServiceOffer.status == OfferStatus.PUBLISHED, 1), else_=0)).label(
+                "published"
+            ),
             func.sum(
                 case(
                     (
@@ -63,13 +103,21 @@ def offer_years(who: Principal) -> list[OfferYear]:
                     ),
                     else_=0,
                 )
-            ),
+            ).label("drafts"),
+            (-ServiceOffer.year).label("sort"),  # newest first
         )
-        .where(visible_offer_scope(who))
+        .where(offer_scope(every_offer))
         .group_by(ServiceOffer.year)
-        .order_by(ServiceOffer.year.desc())
     )
-    return [OfferYear(int(year), int(published), int(drafts)) for year, published, drafts in rows]
+    names = select(
+        literal("category"),
+        ServiceCategory.id,
+        ServiceCategory.name,
+        null(),
+        null(),
+        literal(0),  # then by name, as the database sorts names (as categories() does)
+    )
+    return union_all(years, names).order_by("kind", "sort", "name")
 
 
 @dataclass(frozen=True)
@@ -82,62 +130,272 @@ class CatalogueFilter:
     page: int = 1
 
 
-def catalogue_query(criteria: CatalogueFilter) -> Select[tuple[Service]]:
-    """Services with a published offer for the year, filtered."""
-    published = select(ServiceOffer.service_id).where(
-        ServiceOffer.year == criteria.year, ServiceOffer.status == OfferStatus.PUBLISHED
+@dataclass(frozen=True)
+class CategoryName:
+    """A category of services, as a list names it."""
+
+    id: int
+    name: str
+
+
+@dataclass(frozen=True)
+class Listed:
+    """A service as the catalogue lists it, with its published offer for the year."""
+
+    id: int
+    name: str
+    kind: ServiceKind
+    category: CategoryName
+    summary: str
+    eligible: frozenset[str]
+    phases: frozenset[str]
+    offer: OfferRef
+
+    def is_available_to(self, school: School) -> bool:
+        return open_to(groups_of(school), school.phase.value, self.eligible, self.phases)
+
+
+def groups_of(school: School) -> frozenset[str]:
+    """The eligibility groups the school belongs to (models.eligibility_of), worked out once
+    a request: a page lists twenty services, each asked whether the school may use it."""
+    known = request_memo("eligibility")
+    if school.id not in known:
+        known[school.id] = frozenset(e.value for e in eligibility_of(school))
+    groups: frozenset[str] = known[school.id]
+    return groups
+
+
+def catalogue(criteria: CatalogueFilter, prices_for: School | None = None) -> Page[Listed]:
+    """A page of the catalogue: services with a published offer for the year, filtered, as
+    plain rows, with how many there are in all in the same query. ``prices_for``: the school
+    the page prices for, whose pupils on roll are read with the rows.
+
+    'Available to my school' depends on eligibility rules that live in Python, so that
+    filter runs over the (small: hundreds, not thousands) published offer before paging.
+    """
+    school = criteria.available_to
+    shape = _Listing(
+        category=bool(criteria.category_id),
+        kinds=criteria.kinds,
+        searched=bool(criteria.query),
+        priced=prices_for is not None,
     )
-    query = (
-        select(Service)
-        .where(Service.id.in_(published))
-        .options(
-            # A list shows a service's name, kind, category and summary, and prices its offer
-            # for the year: not the long texts, nor the other years' offers and prices.
-            load_only(
-                Service.id,
-                Service.name,
-                Service.kind,
-                Service.category_id,
-                Service.summary,
-                Service.eligible,
-                Service.phases,
-            ),
-            selectinload(Service.offers.and_(ServiceOffer.year == criteria.year)),
+    values: dict[str, Any] = {
+        "year": criteria.year,
+        "category": criteria.category_id,
+        "search": _like_escaped(criteria.query),
+        "school": prices_for.id if prices_for is not None else None,
+    }
+    page: Page[Any]
+    if school is None:
+        page = paginate_paged(_catalogue_pages(shape), criteria.page, PAGE_SIZE, values)
+    else:
+        groups = groups_of(school)
+        rows = [
+            row
+            for row in db.session.execute(_catalogue_rows(shape), values)
+            if open_to(
+                groups, school.phase.value, decoded_list(row.eligible), decoded_list(row.phases)
+            )
+        ]
+        page = page_of(rows, criteria.page, PAGE_SIZE)
+    if prices_for is not None and page.items:
+        remember_rolls(prices_for, {criteria.year: page.items[0].pupils})
+    return replace(
+        page,
+        items=[
+            Listed(
+                row.id,
+                row.name,
+                row.kind,
+                CategoryName(row.category_id, row.category_name),
+                row.summary,
+                decoded_list(row.eligible),
+                decoded_list(row.phases),
+                (row.offer_id, row.status, row.published_at),
+            )
+            for row in page.items
+        ],
+    )
+
+
+class _Listing(NamedTuple):
+    """The shape of a catalogue query: which filters it has, what it reads with the rows."""
+
+    category: bool
+    kinds: tuple[ServiceKind, ...]
+    searched: bool
+    priced: bool  # with the school's pupils on roll
+
+
+@lru_cache(maxsize=64)
+def _catalogue_pages(shape: _Listing) -> PagedQuery:
+    """The catalogue's page of each shape, built once, its values bound when it runs (year,
+    category, search, school).
+
+    A page is chosen (filtered, counted, sorted, cut) on the few columns that takes, and only
+    its services' other columns are read: the lists of who may use a service are stored as
+    JSON, and reading them as text for every service, to keep twenty, was half the query.
+    """
+    return paged(_chosen(shape), lambda page: _listed(shape, page, counted=True))
+
+
+@lru_cache(maxsize=64)
+def _catalogue_rows(shape: _Listing) -> Select[Any]:
+    """Every row of the catalogue of each shape (to filter by what a school may use), built
+    once."""
+    return _listed(shape, _chosen(shape).subquery(), counted=False)
+
+
+def _chosen(shape: _Listing) -> Select[Any]:
+    """The services listed: their ids and their offer's, in the catalogue's order."""
+    chosen = (
+        select(Service.id.label("service_id"), ServiceOffer.id.label("offer_id"))
+        .join(
+            ServiceOffer,
+            (ServiceOffer.service_id == Service.id)
+            & (ServiceOffer.year == bindparam("year"))
+            & (ServiceOffer.status == OfferStatus.PUBLISHED),
         )
         .order_by(Service.name, Service.id)
     )
-    if criteria.category_id:
-        query = query.where(Service.category_id == criteria.category_id)
-    if criteria.kinds:
-        query = query.where(Service.kind.in_(criteria.kinds))
-    if criteria.query:
-        query = query.where(Service.name.icontains(criteria.query, autoescape=True))
-    return query
+    if shape.category:
+        chosen = chosen.where(Service.category_id == bindparam("category"))
+    if shape.kinds:
+        chosen = chosen.where(Service.kind.in_(shape.kinds))
+    if shape.searched:
+        chosen = chosen.where(Service.name.icontains(bindparam("search"), escape="/"))
+    return chosen
 
 
-def catalogue(criteria: CatalogueFilter) -> tuple[Page[Service], int]:
-    """A page of the catalogue, and how many services it holds in all.
-
-    'Available to my school' depends on eligibility rules that live in Python, so that
-    filter runs over the (small: tens, not thousands) published offer before paging.
-    """
-    query = catalogue_query(criteria)
-    school = criteria.available_to
-    if school is None:
-        return paginate(query, criteria.page, PAGE_SIZE), 0
-    services = [s for s in db.session.scalars(query) if s.is_available_to(school)]
-    start = (max(1, criteria.page) - 1) * PAGE_SIZE
-    page = Page(
-        items=services[start : start + PAGE_SIZE],
-        number=max(1, criteria.page),
-        per_page=PAGE_SIZE,
-        total=len(services),
+def _listed(shape: _Listing, listed: Subquery, *, counted: bool) -> Select[Any]:
+    """What the catalogue shows of the services ``listed`` (with their ``total``, counted)."""
+    return (
+        select(
+            Service.id,
+            Service.name,
+            Service.kind,
+            Service.summary,
+            # Decoded once per distinct list (decoded_list): a few across hundreds of services.
+            cast(Service.eligible, Text).label("eligible"),
+            cast(Service.phases, Text).label("phases"),
+            Service.category_id,
+            ServiceCategory.name.label("category_name"),
+            ServiceOffer.id.label("offer_id"),
+            ServiceOffer.status,
+            ServiceOffer.published_at,
+            *([listed.c.total] if counted else []),
+            *(
+                [roll_column(bindparam("school"), bindparam("year")).label("pupils")]
+                if shape.priced
+                else []
+            ),
+        )
+        .select_from(listed)
+        .join(Service, Service.id == listed.c.service_id)
+        .join(ServiceOffer, ServiceOffer.id == listed.c.offer_id)
+        .join(ServiceCategory, ServiceCategory.id == Service.category_id)
+        .order_by(Service.name, Service.id)
     )
-    return page, len(services)
+
+
+def _like_escaped(text: str) -> str:
+    """``text`` to match literally in a LIKE pattern, whose escape character is '/'."""
+    return text.replace("/", "//").replace("%", "/%").replace("_", "/_")
+
+
+@lru_cache(maxsize=1024)
+def decoded_list(text: str | None) -> frozenset[str]:
+    """A JSON list as stored (a service's eligibility or phases), as a set.
+
+    Keyed on the stored text itself, so a changed list is a new key: never stale.
+    """
+    return frozenset((json.loads(text) if text else None) or ())
+
+
+def school_prices(
+    items: Sequence[Listed], school: School, year: int
+) -> dict[int, list[SchoolPrice]]:
+    """What each traded service listed that the school may buy costs it: the free ones and
+    those not open to it show no price, so none is worked out for them."""
+    priced = [
+        item for item in items if item.kind is ServiceKind.TRADED and item.is_available_to(school)
+    ]
+    if not priced:
+        return {}
+    offers = offer_prices(item.offer for item in priced)
+    pupils = pupils_for(school, year)
+    return {item.id: prices_for_school(offers[item.offer[0]], school, pupils) for item in priced}
 
 
 def categories() -> Sequence[ServiceCategory]:
     return db.session.scalars(select(ServiceCategory).order_by(ServiceCategory.name)).all()
+
+
+@dataclass(frozen=True)
+class YearsOffer:
+    """A service's offer for one year, as its page reads it (its prices: offers.offer_prices)."""
+
+    id: int
+    year: int
+    status: OfferStatus
+    published_at: datetime | None
+
+    @property
+    def ref(self) -> OfferRef:
+        return (self.id, self.status, self.published_at)
+
+
+def service_and_offers(
+    service_id: int, school: School | None = None
+) -> tuple[Service | None, list[YearsOffer]]:
+    """The service (all it says, and its category) and its offers year by year, in one query;
+    with ``school``, its pupils on roll for each offer's year and the year before, for the
+    prices the page shows."""
+    columns: list[Any] = [
+        Service,
+        ServiceOffer.id.label("offer_id"),
+        ServiceOffer.year,
+        ServiceOffer.status,
+        ServiceOffer.published_at,
+    ]
+    if school is not None:
+        columns += [
+            roll_column(school.id, ServiceOffer.year).label("pupils"),
+            roll_column(school.id, ServiceOffer.year - 1).label("last_pupils"),
+        ]
+    rows = db.session.execute(
+        select(*columns)
+        .outerjoin(ServiceOffer, ServiceOffer.service_id == Service.id)
+        .where(Service.id == service_id)
+        .order_by(ServiceOffer.year)
+    ).all()
+    if not rows:
+        return None, []
+    offers = [
+        YearsOffer(row.offer_id, row.year, row.status, row.published_at)
+        for row in rows
+        if row.offer_id is not None
+    ]
+    if school is not None:
+        for row in rows:
+            if row.offer_id is not None:
+                remember_rolls(school, {row.year: row.pupils, row.year - 1: row.last_pupils})
+    return rows[0].Service, offers
+
+
+def offer_in(
+    offers: Sequence[YearsOffer], year: int, *, include_drafts: bool = False
+) -> YearsOffer | None:
+    """The year's offer among ``offers``: the published one, or with ``include_drafts`` any."""
+    return next(
+        (
+            offer
+            for offer in offers
+            if offer.year == year and (include_drafts or offer.status is OfferStatus.PUBLISHED)
+        ),
+        None,
+    )
 
 
 def offer_for(service: Service, year: int, *, include_drafts: bool = False) -> ServiceOffer | None:
@@ -166,11 +424,30 @@ def rolls_for(school: School, years: Sequence[int]) -> dict[int, int]:
                 SchoolRoll.school_id == school.id, SchoolRoll.year.in_(wanted)
             )
         )
-        recorded = {year: pupils for year, pupils in rows}
-        for year in wanted:
-            pupils = recorded.get(year)
-            known[(school.id, year)] = school.pupils_on_roll if pupils is None else int(pupils)
+        _remember(known, school, dict.fromkeys(wanted) | {year: pupils for year, pupils in rows})
     return {year: known[(school.id, year)] for year in years}
+
+
+def roll_column(school_id: Any, year: Any) -> ScalarSelect[int]:
+    """The pupils on roll recorded for a school and year, as a column of another query: a
+    page that reads its rows anyway reads the roll with them, rather than on its own.
+    Give what it read to :func:`remember_rolls`."""
+    return (
+        select(SchoolRoll.pupils_on_roll)
+        .where(SchoolRoll.school_id == school_id, SchoolRoll.year == year)
+        .scalar_subquery()
+    )
+
+
+def remember_rolls(school: School, recorded: Mapping[int, int | None]) -> None:
+    """Pupils on roll read for each year (None: none recorded, so the school's current
+    figure), for :func:`rolls_for` to answer from for the rest of the request."""
+    _remember(request_memo("pupils_on_roll"), school, recorded)
+
+
+def _remember(known: dict[Any, int], school: School, recorded: Mapping[int, int | None]) -> None:
+    for year, pupils in recorded.items():
+        known[(school.id, year)] = school.pupils_on_roll if pupils is None else int(pupils)
 
 
 @dataclass(frozen=True)
@@ -186,20 +463,14 @@ class SchoolPrice:
     minimum_pence: int | None = None
 
 
-def prices_for_school(
-    offer: ServiceOffer | None, school: School, pupils: int | None = None
-) -> list[SchoolPrice]:
-    """Each option of the offer that applies to this school, priced for it. A page pricing
-    many services for one school and year passes ``pupils`` once rather than per service."""
+def prices_for_school(offer: OfferPrices | None, school: School, pupils: int) -> list[SchoolPrice]:
+    """Each option of the offer that applies to this school, priced for it with ``pupils``
+    on roll (the school's for the offer's year)."""
     if offer is None:
         return []
-    if pupils is None:
-        pupils = pupils_for(school, offer.year)
     prices = []
-    for option in offer.options:
-        rule = PriceRule.from_option(option, vat=offer.vat_applies)
-        if not applies_to(rule, is_academy=school.is_academy):
-            continue
+    for option in offer.applying(is_academy=school.is_academy):
+        rule = rule_of(option, offer.vat_applies)
         per, minimum = "", None
         if rule.unit:
             # A unit price is shown per unit (or pack), with any minimum charge beside it:
@@ -207,7 +478,7 @@ def prices_for_school(
             per = f" per {unit_priced(rule)}"
             minimum, rule = rule.minimum_pence, replace(rule, minimum_pence=None)
         try:
-            priced = quote(rule, pupils=pupils, phase=school.phase.value)
+            priced = quoted(rule, pupils, school.phase.value)
             prices.append(SchoolPrice(option.name, pupils, priced, per=per, minimum_pence=minimum))
         except NoPrice as error:
             prices.append(SchoolPrice(option.name, pupils, None, str(error)))

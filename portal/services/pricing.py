@@ -28,6 +28,7 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 from itertools import pairwise
 from types import MappingProxyType
 from typing import Any, Protocol
@@ -312,7 +313,7 @@ def quote(rule: PriceRule, *, pupils: int, phase: str, quantity: int = 1) -> Quo
     ``quantity`` counts units (or packs) of a per-unit price; every other basis is a price
     for the school's year, so its quantity must be 1.
     """
-    problems = validate(rule)
+    problems = _problems(rule)
     if problems:
         # A price the publisher got wrong is never shown as a number to a school.
         raise NoPrice(f"This price must be corrected before it can be used: {problems[0]}")
@@ -353,6 +354,21 @@ def quote(rule: PriceRule, *, pupils: int, phase: str, quantity: int = 1) -> Quo
     return Quote(net_pence=net, vat_pence=vat, gross_pence=net + vat, workings=tuple(workings))
 
 
+@lru_cache(maxsize=16384)
+def quoted(rule: PriceRule, pupils: int, phase: str, quantity: int = 1) -> Quote:
+    """:func:`quote`, remembered. A quote depends on nothing but its arguments, and a rule
+    cannot change once made, so one worked out is the answer for as long as it is kept:
+    pages ask the same few thousand (a school's roll and phase, a service's price)."""
+    return quote(rule, pupils=pupils, phase=phase, quantity=quantity)
+
+
+@lru_cache(maxsize=4096)
+def _problems(rule: PriceRule) -> tuple[str, ...]:
+    # A rule cannot change once made (frozen, its mappings read-only), and every page quotes
+    # the same few hundred: each is checked once.
+    return tuple(validate(rule))
+
+
 def _pupil_element(rule: PriceRule, pupils: int, phase: str) -> tuple[int, str]:
     rate, note = rule.per_pupil_pence, ""
     if phase in rule.by_phase:
@@ -375,7 +391,8 @@ def _banded(rule: PriceRule, pupils: int) -> tuple[int, list[str]]:
             f"the bands stop at {plural(rule.bands[-1].to_pupils or 0, 'pupil')}"
         )
     return band.pence, [
-        f"{plural(pupils, 'pupil')} on roll: the band for {band.label} pupils "
+        f"{plural(pupils, 'pupil')} on roll: the band for {band.label} "
+        f"{'pupil' if band.to_pupils == 1 else 'pupils'} "
         f"is {format_pence(band.pence)}"
     ]
 

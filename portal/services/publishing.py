@@ -109,6 +109,7 @@ VAT_WHILE_PUBLISHED = (
 def update_offer(offer: ServiceOffer, decision: TradingDecision, vat: bool, actor: User) -> None:
     # VAT changes every price a school sees, so it is a price change: a published offer's
     # prices stand until the offer is withdrawn (see _editable).
+    _lock(offer)
     if offer.vat_applies != vat and offer.status is OfferStatus.PUBLISHED:
         raise PublishingError(VAT_WHILE_PUBLISHED)
     changes = {}
@@ -124,8 +125,19 @@ def update_offer(offer: ServiceOffer, decision: TradingDecision, vat: bool, acto
 
 
 def _editable(offer: ServiceOffer) -> None:
+    _lock(offer)
     if offer.status is OfferStatus.PUBLISHED:
         raise PublishingError("Withdraw the offer before changing its prices")
+
+
+def _lock(offer: ServiceOffer) -> None:
+    """Read the offer's status and VAT again, its row locked until this change is committed.
+
+    A published offer's prices never change (pages keep them by publication:
+    portal/services/offers.py), so a change is checked against the offer as it is now, not
+    as the page read it a moment ago; and nobody publishes it while the change is made.
+    """
+    db.session.refresh(offer, ["status", "vat_applies"], with_for_update=True)
 
 
 @dataclass(frozen=True)
@@ -196,6 +208,8 @@ def problems(offer: ServiceOffer) -> list[str]:
 
 
 def publish(offer: ServiceOffer, actor: User) -> None:
+    # The prices checked are the prices published: none is changed meanwhile.
+    _lock(offer)
     found = problems(offer)
     if found:
         raise PublishingError("; ".join(found))

@@ -11,7 +11,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
-from portal.access import Capability, can, current_principal, requires, visible_schools
+from portal.access import Capability, can, current_principal, requires, visible_school_list
 from portal.db import db
 from portal.models import (
     Eligibility,
@@ -36,6 +36,7 @@ from portal.services.forms import (
     ServiceForm,
     option_form_data,
 )
+from portal.services.offers import offer_prices, rule_of
 from portal.services.pricing import PriceRule, format_pence, plural
 
 
@@ -63,7 +64,7 @@ def _schools_for_prices() -> list[School]:
     who = current_principal()
     if who.council_wide or not who.is_school_user:
         return []
-    return list(db.session.scalars(visible_schools(who)))
+    return visible_school_list(who)
 
 
 def _chosen_school(schools: list[School]) -> School | None:
@@ -80,7 +81,7 @@ def _chosen_school(schools: list[School]) -> School | None:
 @bp.get("/")
 @requires(Capability.VIEW_SERVICES)
 def index() -> ResponseReturnValue:
-    years = catalogue.offer_years(current_principal())
+    years, categories = catalogue.catalogue_choices(current_principal())
     chosen = _year(request.args, years)
     year = chosen.year
     schools = _schools_for_prices()
@@ -97,18 +98,8 @@ def index() -> ResponseReturnValue:
         query=request.args.get("q", "").strip()[:100],
         page=request.args.get("page", 1, type=int) or 1,
     )
-    page, _ = catalogue.catalogue(criteria)
-    pupils = catalogue.pupils_for(school, year) if school else 0
-    prices = (
-        {
-            service.id: catalogue.prices_for_school(
-                catalogue.offer_for(service, year), school, pupils
-            )
-            for service in page.items
-        }
-        if school
-        else {}
-    )
+    page = catalogue.catalogue(criteria, prices_for=school)
+    prices = catalogue.school_prices(page.items, school, year) if school else {}
     return render_page(
         "services/index.html",
         fragment="results",
@@ -119,7 +110,7 @@ def index() -> ResponseReturnValue:
         category_items=[{"value": "", "text": "All categories"}]
         + [
             {"value": str(c.id), "text": c.name, "selected": c.id == criteria.category_id}
-            for c in catalogue.categories()
+            for c in categories
         ],
         kind_items=[
             {"value": k.value, "text": k.label, "checked": k in kinds} for k in ServiceKind
@@ -148,16 +139,14 @@ def index() -> ResponseReturnValue:
 @bp.get("/<int:service_id>")
 @requires(Capability.VIEW_SERVICES)
 def show(service_id: int) -> ResponseReturnValue:
-    service = db.session.get(Service, service_id)
     editor = can(Capability.EDIT_SERVICES)
-    published_years = [
-        o.year for o in (service.offers if service else []) if o.status is OfferStatus.PUBLISHED
-    ]
+    schools = _schools_for_prices()
+    school = _chosen_school(schools)
+    service, offers = catalogue.service_and_offers(service_id, school)
+    published_years = [o.year for o in offers if o.status is OfferStatus.PUBLISHED]
     if service is None or not (published_years or editor):
         abort(404)
-    years = sorted(
-        {o.year for o in service.offers} if editor else set(published_years), reverse=True
-    )
+    years = sorted({o.year for o in offers} if editor else set(published_years), reverse=True)
     year = request.args.get("year", type=record_id)
     year = (
         year
@@ -165,12 +154,17 @@ def show(service_id: int) -> ResponseReturnValue:
         else (max(published_years) if published_years else (years[0] if years else None))
     )
     preview = editor and request.args.get("preview") == "1"
-    offer = catalogue.offer_for(service, year, include_drafts=preview) if year else None
-    last_offer = catalogue.offer_for(service, year - 1) if year else None
-    schools = _schools_for_prices()
-    school = _chosen_school(schools)
-    prices = catalogue.prices_for_school(offer, school) if school else []
-    last_prices = catalogue.prices_for_school(last_offer, school) if school else []
+    shown = catalogue.offer_in(offers, year, include_drafts=preview) if year else None
+    before = catalogue.offer_in(offers, year - 1) if year else None
+    # Their price options: a published offer's as read once for its publication.
+    options = offer_prices(o.ref for o in (shown, before) if o is not None)
+    offer = options[shown.id] if shown else None
+    last_offer = options[before.id] if before else None
+    prices, last_prices = [], []
+    if school and year:
+        pupils = catalogue.rolls_for(school, (year, year - 1))
+        prices = catalogue.prices_for_school(offer, school, pupils[year])
+        last_prices = catalogue.prices_for_school(last_offer, school, pupils[year - 1])
     return render_page(
         "services/show.html",
         service=service,
@@ -182,9 +176,7 @@ def show(service_id: int) -> ResponseReturnValue:
         prices=prices,
         changes=catalogue.price_change(prices, last_prices),
         last_year_label=financial_year_label(year - 1) if year else "",
-        descriptions={
-            o.id: describe(PriceRule.from_option(o, vat=offer.vat_applies)) for o in offer.options
-        }
+        descriptions={o.id: describe(rule_of(o, offer.vat_applies)) for o in offer.options}
         if offer
         else {},
         format_pence=format_pence,
