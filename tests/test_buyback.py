@@ -7,11 +7,13 @@ from datetime import UTC, datetime
 
 import pytest
 from bs4 import BeautifulSoup
+from flask import Flask
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
 from portal.buyback import service as buyback
+from portal.db import db
 from portal.models import (
     AuditEvent,
     BuybackChoice,
@@ -24,7 +26,10 @@ from portal.models import (
     PriceOption,
     PricingBasis,
     School,
+    ServiceOffer,
+    User,
 )
+from portal.services import publishing
 from portal.services.pricing import format_pence
 from tests.conftest import csrf_token
 
@@ -719,10 +724,6 @@ def test_the_htmx_total_brings_every_costs_line_with_it(client_for, session, clo
 def test_a_price_published_again_is_the_new_price(app, client_for, session, clock) -> None:  # type: ignore[no-untyped-def]
     """A re-pricing is withdraw, change, publish again: the page shows the new price, and
     nowhere the old one."""
-    from portal.db import db
-    from portal.models import PricingBasis, ServiceOffer, User
-    from portal.services import publishing
-
     head = client_for("head_teacher")
     school = oakfield(session)
     offer = next(
@@ -744,8 +745,17 @@ def test_a_price_published_again_is_the_new_price(app, client_for, session, cloc
         return page.select_one(f"#price-{offer.service_id}").get_text(" ", strip=True)
 
     assert format_pence(old_pence) in price_text()
+    reprice(app, offer.id, new_pence)
+    text = price_text()
+    assert format_pence(new_pence) in text
+    assert format_pence(old_pence) not in text
+
+
+def reprice(app: Flask, offer_id: int, new_pence: int) -> None:
+    """Re-price a published offer's one option as a publisher does: withdraw it, change the
+    option's amount, publish it again."""
     with app.app_context():
-        live = db.session.get(ServiceOffer, offer.id)
+        live = db.session.get(ServiceOffer, offer_id)
         publisher = db.session.scalars(
             select(User).where(User.email == "publisher@council.example")
         ).one()
@@ -763,9 +773,6 @@ def test_a_price_published_again_is_the_new_price(app, client_for, session, cloc
         )
         publishing.save_option(live, option, details, publisher)
         publishing.publish(live, publisher)
-    text = price_text()
-    assert format_pence(new_pence) in text
-    assert format_pence(old_pence) not in text
 
 
 # What a category page's form says its person saw comes back from the browser: whatever it

@@ -20,6 +20,7 @@ from portal.models import (
     TradingDecision,
 )
 from tests.conftest import csrf_token
+from tests.test_buyback import reprice
 
 PHASE_RATES = {"rate_nursery", "rate_primary", "rate_secondary", "rate_all_through"}
 
@@ -158,10 +159,6 @@ def test_a_school_sees_its_price_how_it_was_worked_out_and_the_change(client_for
 def test_a_price_published_again_is_shown_at_once(app, client_for, session) -> None:  # type: ignore[no-untyped-def]
     """A published offer's prices are read once for its publication: re-priced (withdrawn,
     changed, published again), the catalogue and the service's page show the new price."""
-    from portal.db import db
-    from portal.models import User
-    from portal.services import publishing
-
     head = client_for("head_teacher")
     oakfield = session.scalars(select(School).where(School.urn == 125601)).one()
     offer = next(
@@ -188,25 +185,7 @@ def test_a_price_published_again_is_shown_at_once(app, client_for, session) -> N
 
     for text in shown():
         assert f"£{old_pence / 100:,.2f}" in text
-    with app.app_context():
-        live = db.session.get(ServiceOffer, offer.id)
-        publisher = db.session.scalars(
-            select(User).where(User.email == "publisher@council.example")
-        ).one()
-        option = live.options[0]
-        publishing.withdraw(live, publisher)
-        details = publishing.OptionDetails(
-            option.name,
-            option.basis,
-            option.audience,
-            new_pence,
-            option.per_pupil_pence,
-            option.unit,
-            option.minimum_pence,
-            option.rates,
-        )
-        publishing.save_option(live, option, details, publisher)
-        publishing.publish(live, publisher)
+    reprice(app, offer.id, new_pence)
     for text in shown():
         assert f"£{new_pence / 100:,.2f}" in text
         assert f"£{old_pence / 100:,.2f}" not in text
