@@ -4,9 +4,11 @@ few words than on the rest of each service's markup."""
 
 from __future__ import annotations
 
-from markupsafe import Markup
+from collections.abc import Callable, Mapping, Sequence
 
-from portal.buyback.service import Answer, Offered, is_per_unit
+from markupsafe import Markup, escape
+
+from portal.buyback.service import QUANTITY_HINT, Answer, Answers, Offered, is_per_unit
 from portal.services.pricing import format_pence, plural
 
 
@@ -49,3 +51,111 @@ def cost_line(item: Offered, answer: Answer | None, oob: bool = False) -> Markup
     return Markup(
         '<p class="govuk-body-s govuk-!-margin-top-2 govuk-!-margin-bottom-0" id="cost-{}"{}>{}</p>'
     ).format(item.service.id, Markup(' hx-swap-oob="true"') if oob else "", cost)
+
+
+def service_fields(
+    items: Sequence[Offered],
+    answers: Answers,
+    errors: Mapping[str, str],
+    may_prepare: bool,
+    service_link: Callable[[int], str],
+    form: Mapping[str, str],
+) -> Markup:
+    """Each service's fields on a category's page: buying or not, which option, how many,
+    and its cost; written out here rather than by a Jinja loop, which spent more on them
+    than the rest of the page (tests/test_buyback.py keeps them identical to that loop's
+    markup)."""
+    disabled = "" if may_prepare else "disabled"
+    parts = []
+    for item in items:
+        sid = item.service.id
+        answer = answers.by_service.get(sid)
+        answer_error = errors.get(f"answer-{sid}")
+        option_error = errors.get(f"option-{sid}")
+        quantity_error = errors.get(f"quantity-{sid}")
+        name = escape(item.service.name)
+        group_error = (
+            "govuk-form-group--error" if answer_error or option_error or quantity_error else ""
+        )
+        buying = answer is not None and answer.buying
+        not_buying = answer is not None and answer.buying is False
+        parts.append(
+            f'<div class="govuk-form-group council-choice {group_error}">'
+            f'<fieldset class="govuk-fieldset" aria-describedby="price-{sid}'
+            f'{f" answer-{sid}-error" if answer_error else ""}">'
+            '<legend class="govuk-fieldset__legend govuk-fieldset__legend--s">'
+            f'<a class="govuk-link" href="{escape(service_link(sid))}">{name}</a>'
+            "</legend>"
+            f'<div class="govuk-hint" id="price-{sid}">{escape(price_hint(item))}</div>'
+        )
+        if answer_error:
+            parts.append(_error(f"answer-{sid}-error", answer_error))
+        parts.append(
+            '<div class="govuk-radios govuk-radios--small govuk-radios--inline"'
+            ' data-module="govuk-radios">'
+            '<div class="govuk-radios__item">'
+            f'<input class="govuk-radios__input" id="answer-{sid}" name="answer-{sid}"'
+            f' type="radio" value="buy" {"checked" if buying else ""} {disabled}>'
+            f'<label class="govuk-label govuk-radios__label" for="answer-{sid}">Buying</label>'
+            "</div>"
+            '<div class="govuk-radios__item">'
+            f'<input class="govuk-radios__input" id="answer-{sid}-no" name="answer-{sid}"'
+            f' type="radio" value="no" {"checked" if not_buying else ""} {disabled}>'
+            f'<label class="govuk-label govuk-radios__label" for="answer-{sid}-no">'
+            "Not buying</label>"
+            "</div>"
+            "</div>"
+            "</fieldset>"
+        )
+        if len(item.options) > 1:
+            chosen = answer.option_id if answer is not None else None
+            options = "".join(
+                f'<option value="{option.id}" {"selected" if chosen == option.id else ""}>'
+                f"{escape(option.name)}</option>"
+                for option in item.options
+            )
+            described = f'aria-describedby="option-{sid}-error"' if option_error else ""
+            parts.append(
+                '<div class="govuk-form-group govuk-!-margin-top-3 govuk-!-margin-bottom-0">'
+                f'<label class="govuk-label govuk-label--s" for="option-{sid}">Option'
+                f'<span class="govuk-visually-hidden"> for {name}</span></label>'
+                + (_error(f"option-{sid}-error", option_error) if option_error else "")
+                + f'<select class="govuk-select {"govuk-select--error" if option_error else ""}"'
+                f' id="option-{sid}" name="option-{sid}" {described} {disabled}>'
+                f'<option value="">Choose an option</option>{options}</select>'
+                "</div>"
+            )
+        if item.sold_by_the_unit:
+            # What was typed, as typed (empty too); else what is saved for a service bought.
+            typed = form.get(f"quantity-{sid}")
+            if typed is None:
+                typed = str(answer.quantity) if answer is not None and answer.buying else ""
+            described = f" quantity-{sid}-error" if quantity_error else ""
+            parts.append(
+                '<div class="govuk-form-group govuk-!-margin-top-3 govuk-!-margin-bottom-0">'
+                f'<label class="govuk-label govuk-label--s" for="quantity-{sid}">'
+                "How many (for prices per unit or pack)"
+                f'<span class="govuk-visually-hidden"> of {name}</span></label>'
+                f'<div class="govuk-hint" id="quantity-{sid}-hint">{_QUANTITY_HINT}</div>'
+                + (_error(f"quantity-{sid}-error", quantity_error) if quantity_error else "")
+                + '<input class="govuk-input govuk-input--width-4'
+                f' {"govuk-input--error" if quantity_error else ""}" id="quantity-{sid}"'
+                f' name="quantity-{sid}" type="text" inputmode="numeric"'
+                f' value="{escape(typed)}" aria-describedby="quantity-{sid}-hint{described}"'
+                f" {disabled}>"
+                "</div>"
+            )
+        parts.append(cost_line(item, answer))
+        parts.append("</div>")
+    # Every value put in above was escaped (names, errors, what was typed) or is a number.
+    return Markup("".join(parts))  # noqa: S704
+
+
+_QUANTITY_HINT = escape(QUANTITY_HINT)
+
+
+def _error(id_: str, message: str) -> str:
+    return (
+        f'<p class="govuk-error-message" id="{id_}">'
+        f'<span class="govuk-visually-hidden">Error:</span> {escape(message)}</p>'
+    )
