@@ -1569,3 +1569,42 @@ def test_the_written_out_service_fields_are_the_category_loops_markup(
                         request.form,
                     )
                 assert _same_markup(str(ours)) == _same_markup(theirs)
+
+
+_TASK_LIST_LOOP = Path(__file__).with_name("buyback_task_list_loop.html")
+
+
+def test_the_written_out_task_list_is_the_choice_pages_loop(app: Flask) -> None:
+    """The choice's task list is written out in Python (display.task_list_items) for speed:
+    it must stay what the page's Jinja loop drew, for every status, with changes not yet
+    sent or none, and with names that need escaping."""
+    from portal.buyback import display
+    from portal.buyback.service import Change, Standing, Task
+    from portal.services.catalogue import CategoryName
+
+    loop = app.jinja_env.from_string(_TASK_LIST_LOOP.read_text())
+    one, many = [object()], [object(), object(), object()]
+    tasks = [
+        Task(CategoryName(3, 'Fish & <chips> "co\'s"'), many, 3, 120_000, 24_000),  # type: ignore[arg-type]
+        Task(CategoryName(5, "Behaviour"), one, 1, 0, 0),  # type: ignore[arg-type]
+        Task(CategoryName(8, "Curriculum"), many, 1, 5_050, 0),  # type: ignore[arg-type]
+        Task(CategoryName(13, "Governance"), many, 0, 0, 0),  # type: ignore[arg-type]
+        Task(CategoryName(21, "HR"), one, 0, 0, 0),  # type: ignore[arg-type]
+    ]
+    changes = [
+        Change(1, "A", 3, "Not buying", "Buying", None, None),
+        Change(2, "B", 5, "Not buying", "Buying", "Ann", None),
+        Change(4, "C", 5, "Buying", "Not buying", None, None),
+        Change(6, "D", 8, "Buying", "Not buying", None, None),
+    ]
+    for standing in (Standing(None, 0, [], None), Standing(None, 1, changes, None)):
+        with app.test_request_context("/"):
+            theirs = loop.render(
+                tasks=tasks, standing=standing, school={"id": 42}, format_pence=format_pence
+            )
+            link = app.jinja_env.globals["link_for_each"]
+            ours = display.task_list_items(
+                tasks, standing, link("buyback.category", "category_id", school_id=42)
+            )
+        assert _same_markup(str(ours)) == _same_markup(theirs)
+        assert "Changed, not yet sent" in theirs or standing.changes == []

@@ -197,6 +197,7 @@ def _task_list(
     return render_page(
         "buyback/choice.html",
         tasks=service.tasks(offered, answers),
+        task_list_items=display.task_list_items,
         answers=answers,
         standing=standing,
         renewal=stored is None and bool(answers.by_service),
