@@ -1,6 +1,7 @@
-"""What a buy-back category's page writes beside each service, worked out in Python: a page
-shows fifteen services or more, drawn on every request, and Jinja spent more on these
-few words than on the rest of each service's markup."""
+"""What the buy-back pages repeat, written out in Python: a category's page shows fifteen
+services or more, and the task list fourteen categories, drawn on every request, and a
+Jinja loop spent more on them than on the rest of the page. Tests in tests/test_buyback.py
+keep each identical to the loop it replaced (kept beside them)."""
 
 from __future__ import annotations
 
