@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
@@ -1479,3 +1480,131 @@ def test_the_demo_shows_the_buy_back_season(session) -> None:  # type: ignore[no
     assert [m.recipient for m in told] == ["head@bulkington.example"]
     weddington = session.scalars(select(School).where(School.urn == 125608)).one()
     assert this_years_submissions(session, weddington)[-1].choice.unsent_since is None
+
+
+# The markup of each service's fields as the category page's Jinja loop drew it, before
+# portal.buyback.display.service_fields wrote it out in Python for speed.
+_SERVICE_FIELDS_LOOP = Path(__file__).with_name("buyback_service_fields_loop.html")
+
+
+def _same_markup(html: str) -> str:
+    """The markup with the whitespace a browser ignores (between tags, and between a tag's
+    attributes) squeezed out."""
+    html = re.sub(r">\s+", ">", html.strip())
+    html = re.sub(r"\s+<", "<", html)
+    return re.sub(r"\s+>", ">", re.sub(r"\s+", " ", html))
+
+
+def test_the_written_out_service_fields_are_the_category_loops_markup(
+    app: Flask, session, clock
+) -> None:  # type: ignore[no-untyped-def]
+    """A category's service fields are written out in Python (display.service_fields) for
+    speed: they must stay what the page's Jinja loop drew, whatever is answered, wrong,
+    typed or disabled, and with names that need escaping."""
+    from dataclasses import replace
+
+    from portal.buyback import display
+    from portal.buyback.service import Answer, Answers, ServiceName
+
+    school = oakfield(session)
+    loop = app.jinja_env.from_string(_SERVICE_FIELDS_LOOP.read_text())
+    with app.test_request_context():
+        window = buyback.current_window(school)
+        assert window is not None
+        offered = buyback.offered_to(school, window.year)
+        for item in offered:  # priced here, where the prices can be read
+            assert item.quotes is not None and item.last_year is not None
+    items = [
+        replace(item, service=ServiceName(item.service.id, f'{item.service.name} & <"co\'s">'))
+        if index % 4 == 1
+        else item
+        for index, item in enumerate(offered)
+    ]
+    assert any(len(item.options) > 1 for item in items)
+    assert any(item.sold_by_the_unit for item in items)
+    answers = Answers({})
+    errors: dict[str, str] = {}
+    for index, item in enumerate(items):
+        sid, option = item.service.id, item.options[index % len(item.options)]
+        kind = index % 5
+        if kind == 1:
+            answers.by_service[sid] = Answer(True, option.id, 3, 12_345, 2_469)
+        elif kind == 2:
+            answers.by_service[sid] = Answer(False, None)
+        elif kind == 3:
+            answers.by_service[sid] = Answer(None, option.id, 2)
+        elif kind == 4:
+            answers.by_service[sid] = Answer(True, option.id, 7)
+        if index % 3 == 0:
+            errors[f"answer-{sid}"] = f'{item.service.name}: <choose> & "answer"'
+        if index % 7 == 2:
+            errors[f"option-{sid}"] = "Choose which option to buy"
+        if index % 2 == 1:
+            errors[f"quantity-{sid}"] = "Enter how many 'sessions' <of> this"
+    unit_sids = [item.service.id for item in items if item.sold_by_the_unit]
+    forms = [{}, {f"quantity-{unit_sids[0]}": ' 12 <b>"x"', f"quantity-{unit_sids[-1]}": ""}]
+    for form in forms:
+        for may_prepare in (True, False):
+            for shown_errors in ({}, errors):
+                with app.test_request_context("/", method="POST", data=form):
+                    from flask import request
+
+                    theirs = loop.render(
+                        task=buyback.Task(items[0].category, items, 0, 0, 0),
+                        window=window,
+                        answers=answers,
+                        errors=shown_errors,
+                        may_prepare=may_prepare,
+                        price_hint=display.price_hint,
+                        cost_line=display.cost_line,
+                        quantity_hint=buyback.QUANTITY_HINT,
+                    )
+                    link = app.jinja_env.globals["link_for_each"]
+                    ours = display.service_fields(
+                        items,
+                        answers,
+                        shown_errors,
+                        may_prepare,
+                        link("services.show", "service_id", year=window.year),
+                        request.form,
+                    )
+                assert _same_markup(str(ours)) == _same_markup(theirs)
+
+
+_TASK_LIST_LOOP = Path(__file__).with_name("buyback_task_list_loop.html")
+
+
+def test_the_written_out_task_list_is_the_choice_pages_loop(app: Flask) -> None:
+    """The choice's task list is written out in Python (display.task_list_items) for speed:
+    it must stay what the page's Jinja loop drew, for every status, with changes not yet
+    sent or none, and with names that need escaping."""
+    from portal.buyback import display
+    from portal.buyback.service import Change, Standing, Task
+    from portal.services.catalogue import CategoryName
+
+    loop = app.jinja_env.from_string(_TASK_LIST_LOOP.read_text())
+    one, many = [object()], [object(), object(), object()]
+    tasks = [
+        Task(CategoryName(3, 'Fish & <chips> "co\'s"'), many, 3, 120_000, 24_000),  # type: ignore[arg-type]
+        Task(CategoryName(5, "Behaviour"), one, 1, 0, 0),  # type: ignore[arg-type]
+        Task(CategoryName(8, "Curriculum"), many, 1, 5_050, 0),  # type: ignore[arg-type]
+        Task(CategoryName(13, "Governance"), many, 0, 0, 0),  # type: ignore[arg-type]
+        Task(CategoryName(21, "HR"), one, 0, 0, 0),  # type: ignore[arg-type]
+    ]
+    changes = [
+        Change(1, "A", 3, "Not buying", "Buying", None, None),
+        Change(2, "B", 5, "Not buying", "Buying", "Ann", None),
+        Change(4, "C", 5, "Buying", "Not buying", None, None),
+        Change(6, "D", 8, "Buying", "Not buying", None, None),
+    ]
+    for standing in (Standing(None, 0, [], None), Standing(None, 1, changes, None)):
+        with app.test_request_context("/"):
+            theirs = loop.render(
+                tasks=tasks, standing=standing, school={"id": 42}, format_pence=format_pence
+            )
+            link = app.jinja_env.globals["link_for_each"]
+            ours = display.task_list_items(
+                tasks, standing, link("buyback.category", "category_id", school_id=42)
+            )
+        assert _same_markup(str(ours)) == _same_markup(theirs)
+        assert "Changed, not yet sent" in theirs or standing.changes == []

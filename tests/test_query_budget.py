@@ -172,3 +172,34 @@ def test_every_home_page_stays_within_budget_whatever_it_lists(
     with app.app_context():
         generate(MIN_FACTOR)  # inside the test's transaction, rolled back after
     assert counts() == small
+
+
+def test_a_category_starting_from_last_years_answers_reads_in_three_statements(
+    client_for: Callable[[str], FlaskClient],
+    count_queries,  # type: ignore[no-untyped-def]
+    session,  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With nothing saved this year, a category's page starts from last year's answers and
+    totals the year with the services they bought elsewhere: the person; every window with
+    the school's choice and latest submission in each (last year's lines among them); and
+    the category's services with those last year's answers bought. It sent five: last
+    year's lines, and the services they bought, each read on their own."""
+    monkeypatch.setattr(buyback, "now", lambda: DURING)
+    head = client_for("head_teacher")
+    path = _resolve(session, "/buy-back/{school:125601}")
+    summary = BeautifulSoup(head.get(path).get_data(as_text=True), "html.parser")
+    assert "Last year's choices have been filled in" in summary.get_text()
+    for category in category_paths(summary):
+        with count_queries() as counter:
+            response = head.get(category)
+            response.close()
+        assert response.status_code == 200
+        # Not counted: the tests' own savepoint, and a published offer's price options, read
+        # once per publication (portal.services.offers).
+        page_reads = [
+            statement
+            for statement in counter.statements
+            if not statement.startswith("ROLLBACK") and " AS the_offer," not in statement
+        ]
+        assert len(page_reads) == 3, page_reads

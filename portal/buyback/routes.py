@@ -197,6 +197,7 @@ def _task_list(
     return render_page(
         "buyback/choice.html",
         tasks=service.tasks(offered, answers),
+        task_list_items=display.task_list_items,
         answers=answers,
         standing=standing,
         renewal=stored is None and bool(answers.by_service),
@@ -233,17 +234,21 @@ def _submit_errors(tasks: list[service.Task], answers: service.Answers) -> dict[
 @requires(Capability.VIEW_BUYBACK)
 def category(school_id: int, category_id: int) -> ResponseReturnValue:
     """One category's services: buying or not, which option, how many; saved into the draft."""
-    school, window = _school_and_window(school_id)
-    if window is None:
-        abort(404)
     if request.method == "POST" and request.form.get("action") == "save":
+        school, window = _school_and_window(school_id)
+        if window is None:
+            abort(404)
         # A save checks, and tells the head teacher of, changes to the whole choice.
         stored = service.get_choice(school, window)
         offered = service.offered_to(school, window.year)
         shown = service.current_answers(school, window, offered, stored)
     else:
+        school = get_school_or_404(current_principal(), school_id)
         stored = None  # shown and totalled, not written: the choice's answers are enough
-        offered, shown = service.category_offer(school, window, category_id)
+        found = service.category_offer(school, category_id)
+        if found is None:
+            abort(404)
+        window, offered, shown = found
     items = [item for item in offered if item.category.id == category_id]
     if not items:
         abort(404)
@@ -260,9 +265,8 @@ def category(school_id: int, category_id: int) -> ResponseReturnValue:
             task=task,
             answers=answers,
             seen=service.seen_text(shown, items),
-            price_hint=display.price_hint,
+            service_fields=display.service_fields,
             cost_line=display.cost_line,
-            quantity_hint=service.QUANTITY_HINT,
             errors=errors,
             error_items=_error_items(errors),
             **_common(school, window, stored),

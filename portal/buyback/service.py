@@ -197,21 +197,40 @@ def offered_to(
 
 
 def category_offer(
-    school: School, window: BuybackWindow, category_id: int
-) -> tuple[list[Offered], Answers]:
-    """What a category's page shows: its services, with the school's answers as they stand.
+    school: School, category_id: int
+) -> tuple[BuybackWindow, list[Offered], Answers] | None:
+    """What a category's page shows: the school's current window (None if no window includes
+    it), the category's services, and the school's answers to them as they stand.
 
     Of the other categories' services only those the answers buy are read, for the year's
-    total: their own pages price the rest. The school's saved answers come in the same query
-    as the services they answer.
+    total: their own pages price the rest. Two queries: every window with the school's
+    latest submission in each (last year's lines are where a school that has saved nothing
+    starts from, and what they bought is read with the category); then the services, with
+    the school's saved answers.
     """
+    found = db.session.execute(_windows_with_choice(False, True), {"school_id": school.id}).all()
+    request_memo(WINDOWS_MEMO)["all"] = [window for window, _, _ in found]
+    window = current_window(school)
+    if window is None:
+        return None
+    latest = {row[0].id: row[2] for row in found}
+    choice = next(c for w, c, _ in found if w is window)
+    # A school with no choice yet has saved nothing: it starts from last year's lines, whose
+    # services bought are read with the category's. (A choice always has lines, as saving
+    # writes them; should one have none, the services bought are read below.)
+    also = (
+        {line["service_id"] for line in _last_years_lines(school, window, latest) if line["buying"]}
+        if choice is None
+        else set()
+    )
     year = window.year
     rows = db.session.execute(
-        _offered_query(_Wanted(last_year=True, category=True, saved=True)),
-        {"category": category_id, "window": window.id} | _year_and_school(year, school),
+        _offered_query(_Wanted(last_year=True, category=True, also=bool(also), saved=True)),
+        {"category": category_id, "window": window.id, "also": sorted(also)}
+        | _year_and_school(year, school),
     ).all()
-    start = _start_from(rows, school, window)
-    if start.saved is None:
+    start = _start_from(rows, school, window, latest)
+    if start.saved is None and choice is not None:
         elsewhere = start.bought - {row.service_id for row in rows}
         if elsewhere:
             rows += db.session.execute(
@@ -219,7 +238,7 @@ def category_offer(
                 {"also": list(elsewhere)} | _year_and_school(year, school),
             ).all()
     offered = _offered(school, year, rows, last_year=True)
-    return offered, start.answers(school, window, offered)
+    return window, offered, start.answers(school, window, offered)
 
 
 def _start_from(
@@ -474,7 +493,10 @@ def _price(answer: Answer, item: Offered, school: School, pupils: int) -> str | 
     if option is None:
         return f"{item.service.name}: choose which option to buy"
     quantity = answer.quantity if is_per_unit(option) else 1
-    priced = item.quotes.get(option.id) if quantity == 1 else None
+    # The option's quote as its page priced it, if it did; a task list, which shows no
+    # service's prices, prices only the option chosen, not every option of the service.
+    quotes = item.__dict__.get("quotes")
+    priced = quotes.get(option.id) if quantity == 1 and quotes is not None else None
     if priced is None:
         priced = _quote(option, item.offer, school, pupils, quantity)
     if priced is None:
@@ -800,15 +822,15 @@ def _latest_submission() -> Any:
     )
 
 
-def _choice_options(details: bool) -> list[Any]:
+def _choice_options(details: bool, lines: bool = False) -> list[Any]:
     """A choice read with its latest submission, and nothing else of theirs: what that
     submission bought and who made it, and who last saved the choice, only with ``details``
-    (the CSV and the task list show them)."""
+    (the CSV and the task list show them); what it bought alone with ``lines``."""
     details_options = (
         [joinedload(BuybackSubmission.submitted_by), joinedload(BuybackChoice.updated_by)]
         if details
         else [
-            defer(BuybackSubmission.lines),
+            *([] if lines else [defer(BuybackSubmission.lines)]),
             lazyload(BuybackSubmission.submitted_by),
             lazyload(BuybackChoice.updated_by),
         ]
@@ -879,9 +901,10 @@ def academy_rows(schools: Sequence[School], *, details: bool = False) -> list[Ac
 
 
 @cache
-def _windows_with_choice(details: bool) -> Select[Any]:
+def _windows_with_choice(details: bool, lines: bool = False) -> Select[Any]:
     """Every window, newest first, with the choice of the school ``school_id`` names in it,
-    if any, and that choice's latest submission (``details``: see _choice_options). Made
+    if any, and that choice's latest submission (``details``, ``lines``: see
+    _choice_options). Made
     once: building it and working out its key for SQLAlchemy's statement cache cost as much
     again as running it."""
     return (
@@ -892,7 +915,7 @@ def _windows_with_choice(details: bool) -> Select[Any]:
             & (BuybackChoice.school_id == bindparam("school_id")),
         )
         .outerjoin(BuybackSubmission, BuybackSubmission.id == _latest_submission())
-        .options(*_choice_options(details))
+        .options(*_choice_options(details, lines))
         .order_by(BuybackWindow.year.desc(), BuybackWindow.opens_at.desc())
     )
 
