@@ -26,8 +26,10 @@ from portal.models import (
 )
 from portal.numbers import record_id
 from portal.rendering import render_page
+from portal.templating import link_for_each
 from portal.services import bp, catalogue, publishing
-from portal.services.display import describe
+from portal.pagination import Page, pagination_params
+from portal.services.display import describe, listing_html
 from portal.services.forms import (
     CopyYearForm,
     OfferForm,
@@ -100,6 +102,8 @@ def index() -> ResponseReturnValue:
     )
     page = catalogue.catalogue(criteria, prices_for=school)
     prices = catalogue.school_prices(page.items, school, year) if school else {}
+    # Links keep the school chosen only where there is a choice.
+    chosen_school = school.id if school and len(schools) > 1 else None
     return render_page(
         "services/index.html",
         fragment="results",
@@ -124,6 +128,13 @@ def index() -> ResponseReturnValue:
             for s in schools
         ],
         page=page,
+        listing=listing_html(
+            page.items,
+            link_for_each("services.show", "service_id", year=year, school=chosen_school),
+            school,
+            prices,
+        ),
+        pages=_pages(page, criteria, chosen_school, only_mine),
         criteria=criteria,
         years=years,
         year_label=financial_year_label(year),
@@ -131,9 +142,32 @@ def index() -> ResponseReturnValue:
         school=school,
         schools=schools,
         prices=prices,
-        format_pence=format_pence,
         only_mine=only_mine,
     )
+
+
+def _pages(
+    page: Page[catalogue.Listed],
+    criteria: catalogue.CatalogueFilter,
+    school_id: int | None,
+    only_mine: bool,
+) -> dict[str, Any] | None:
+    """The catalogue's pagination, each page's link keeping the filters (as
+    templating.pagination keeps them), its address built once rather than once a page."""
+    if page.pages <= 1:
+        return None
+    kept = {
+        "year": criteria.year,
+        "category": criteria.category_id,
+        "q": criteria.query,
+        "kind": [kind.value for kind in criteria.kinds] or None,
+        "school": school_id,
+        "available": "1" if only_mine else None,
+    }
+    link = link_for_each(
+        "services.index", "page", **{k: v for k, v in kept.items() if v not in (None, "")}
+    )
+    return pagination_params(page, link)
 
 
 @bp.get("/<int:service_id>")
