@@ -147,15 +147,21 @@ def test_htmx_filtering_swaps_only_the_results(client_for) -> None:  # type: ign
 LISTING_TEMPLATE = """
 {% for service in items %}
 <li class="council-service-list__item">
-  <h3 class="govuk-heading-s govuk-!-margin-bottom-1"><a class="govuk-link" href="{{ link(service.id) }}">{{ service.name }}</a></h3>
-  <p class="govuk-body-s govuk-!-margin-bottom-1"><strong class="govuk-tag {{ 'govuk-tag--green' if service.kind.value != 'traded' else 'govuk-tag--blue' }}">{{ service.kind.label }}</strong> {{ service.category.name }}</p>
+  <h3 class="govuk-heading-s govuk-!-margin-bottom-1"><a class="govuk-link" href="{{
+    link(service.id) }}">{{ service.name }}</a></h3>
+  <p class="govuk-body-s govuk-!-margin-bottom-1"><strong class="govuk-tag {{
+    'govuk-tag--green' if service.kind.value != 'traded' else 'govuk-tag--blue'
+    }}">{{ service.kind.label }}</strong> {{ service.category.name }}</p>
   <p class="govuk-body govuk-!-margin-bottom-1">{{ service.summary }}</p>
   {% if school and service.kind.value == "traded" %}
     {% set school_prices = prices.get(service.id, []) %}
     {% if not service.is_available_to(school) %}
       <p class="govuk-body-s">Not available to {{ school.name }}.</p>
     {% elif school_prices %}
-      <p class="govuk-body-s">Your price: {% for p in school_prices %}{{ p.option_name }} {% if p.quote %}{{ format_pence(p.quote.gross_pence) }}{{ p.per }}{% if p.quote.vat_pence %} including VAT{% endif %}{% else %}(ask the team){% endif %}{{ "; " if not loop.last }}{% endfor %}</p>
+      <p class="govuk-body-s">Your price: {% for p in school_prices %}{{ p.option_name }} {%
+        if p.quote %}{{ format_pence(p.quote.gross_pence) }}{{ p.per }}{%
+        if p.quote.vat_pence %} including VAT{% endif %}{% else %}(ask the team){%
+        endif %}{{ "; " if not loop.last }}{% endfor %}</p>
     {% endif %}
   {% endif %}
 </li>
@@ -178,7 +184,7 @@ def test_the_written_out_catalogue_list_is_what_its_template_drew(app, session) 
         page = catalogue.catalogue(catalogue.CatalogueFilter(year=2027), prices_for=academy)
         items = list(page.items)
         prices = catalogue.school_prices(items, academy, 2027)
-        traded = next(i for i in items if i.id in prices and prices[i.id])
+        traded = next(i for i in items if prices.get(i.id))
         odd = replace(
             traded,
             id=987,
@@ -920,3 +926,11 @@ def test_the_catalogues_years_include_a_year_only_drafted_for_publishers(
         results.find("a", string="check and publish them")["href"] == "/services/drafts?year=2028"
     )
     assert "0 services" in results.get_text(" ", strip=True)
+    # A school asking for a year it may not see (only drafted) is shown the latest it may,
+    # listed for that year, as is one asking for no year or one that has no offer at all.
+    for asked in ("?year=2028", "", "?year=1999"):
+        page = soup(school.get(f"/services/{asked}"))
+        assert "The offer for 2027-28" in page.select_one("#results").get_text(), asked
+        assert page.select_one("#year option[selected]").get_text(strip=True) == "2027-28"
+        assert set(listed(page)) <= set(all_listed(school, "year=2027")), asked
+        assert listed(page) and not set(listed(page)) & {"Governor training only"}, asked

@@ -25,10 +25,9 @@ from portal.models import (
     financial_year_label,
 )
 from portal.numbers import record_id
-from portal.rendering import render_page
-from portal.templating import link_for_each
-from portal.services import bp, catalogue, publishing
 from portal.pagination import Page, pagination_params
+from portal.rendering import render_page
+from portal.services import bp, catalogue, publishing
 from portal.services.display import describe, listing_html
 from portal.services.forms import (
     CopyYearForm,
@@ -40,18 +39,7 @@ from portal.services.forms import (
 )
 from portal.services.offers import offer_prices, rule_of
 from portal.services.pricing import PriceRule, format_pence, plural
-
-
-def _year(args: Any, years: list[catalogue.OfferYear]) -> catalogue.OfferYear:
-    """The year asked for; otherwise the latest that schools can see, as they would."""
-    wanted = args.get("year", type=record_id)
-    for offer_year in years:
-        if offer_year.year == wanted:
-            return offer_year
-    return next(
-        (y for y in years if y.published),
-        years[0] if years else catalogue.OfferYear(_this_financial_year(), 0, 0),
-    )
+from portal.templating import link_for_each
 
 
 def _this_financial_year() -> int:
@@ -83,24 +71,28 @@ def _chosen_school(schools: list[School]) -> School | None:
 @bp.get("/")
 @requires(Capability.VIEW_SERVICES)
 def index() -> ResponseReturnValue:
-    years, categories = catalogue.catalogue_choices(current_principal())
-    chosen = _year(request.args, years)
-    year = chosen.year
     schools = _schools_for_prices()
     school = _chosen_school(schools)
     kinds = tuple(
         ServiceKind(k) for k in request.args.getlist("kind") if k in ServiceKind._value2member_map_
     )
     only_mine = request.args.get("available") == "1" and school is not None
-    criteria = catalogue.CatalogueFilter(
-        year=year,
-        category_id=request.args.get("category", type=record_id),
-        kinds=kinds,
-        available_to=school if only_mine else None,
-        query=request.args.get("q", "").strip()[:100],
-        page=request.args.get("page", 1, type=int) or 1,
+    shown = catalogue.catalogue_page(
+        current_principal(),
+        catalogue.CatalogueFilter(
+            year=request.args.get("year", type=record_id),
+            category_id=request.args.get("category", type=record_id),
+            kinds=kinds,
+            available_to=school if only_mine else None,
+            query=request.args.get("q", "").strip()[:100],
+            page=request.args.get("page", 1, type=int) or 1,
+        ),
+        this_year=_this_financial_year(),
+        prices_for=school,
     )
-    page = catalogue.catalogue(criteria, prices_for=school)
+    years, categories, chosen, page = shown.years, shown.categories, shown.year, shown.page
+    year = chosen.year
+    criteria = shown.criteria
     prices = catalogue.school_prices(page.items, school, year) if school else {}
     # Links keep the school chosen only where there is a choice.
     chosen_school = school.id if school and len(schools) > 1 else None
