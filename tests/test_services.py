@@ -700,6 +700,14 @@ def test_the_catalogues_queries_do_not_grow_with_the_services_listed(
     assert many.count == few.count
 
 
+def test_the_catalogue_reads_its_filters_choices_with_its_page(client_for, count_queries) -> None:  # type: ignore[no-untyped-def]
+    """The years and categories the filters offer come in the page's own statement."""
+    for who in ("school_staff", "publisher"):
+        with count_queries() as counter:
+            assert client_for(who).get("/services/").status_code == 200
+        assert len([s for s in counter.statements if "service_category" in s]) == 1, who
+
+
 # --- a year's drafts, published together ---------------------------------------------------------
 
 
