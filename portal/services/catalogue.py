@@ -488,24 +488,8 @@ def service_and_offers(
     """The service (all it says, and its category) and its offers year by year, in one query;
     with ``school``, its pupils on roll for each offer's year and the year before, for the
     prices the page shows."""
-    columns: list[Any] = [
-        Service,
-        ServiceOffer.id.label("offer_id"),
-        ServiceOffer.year,
-        ServiceOffer.status,
-        ServiceOffer.published_at,
-    ]
-    if school is not None:
-        columns += [
-            roll_column(school.id, ServiceOffer.year).label("pupils"),
-            roll_column(school.id, ServiceOffer.year - 1).label("last_pupils"),
-        ]
-    rows = db.session.execute(
-        select(*columns)
-        .outerjoin(ServiceOffer, ServiceOffer.service_id == Service.id)
-        .where(Service.id == service_id)
-        .order_by(ServiceOffer.year)
-    ).all()
+    values = {"service_id": service_id, "school_id": school.id if school is not None else None}
+    rows = db.session.execute(_service_and_offers(school is not None), values).all()
     if not rows:
         return None, []
     offers = [
@@ -518,6 +502,32 @@ def service_and_offers(
             if row.offer_id is not None:
                 remember_rolls(school, {row.year: row.pupils, row.year - 1: row.last_pupils})
     return rows[0].Service, offers
+
+
+@lru_cache(maxsize=2)
+def _service_and_offers(with_rolls: bool) -> Select[Any]:
+    """service_and_offers's statement, with the rolls of the school ``school_id`` names or
+    without, made once: building it, and working out its key for SQLAlchemy's statement
+    cache, cost about as much as running it. The service's id is bound as ``service_id``."""
+    columns: list[Any] = [
+        Service,
+        ServiceOffer.id.label("offer_id"),
+        ServiceOffer.year,
+        ServiceOffer.status,
+        ServiceOffer.published_at,
+    ]
+    if with_rolls:
+        school_id = bindparam("school_id", type_=Integer)
+        columns += [
+            roll_column(school_id, ServiceOffer.year).label("pupils"),
+            roll_column(school_id, ServiceOffer.year - 1).label("last_pupils"),
+        ]
+    return (
+        select(*columns)
+        .outerjoin(ServiceOffer, ServiceOffer.service_id == Service.id)
+        .where(Service.id == bindparam("service_id", type_=Integer))
+        .order_by(ServiceOffer.year)
+    )
 
 
 def offer_in(
