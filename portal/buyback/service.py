@@ -19,18 +19,7 @@ from functools import cache, cached_property, lru_cache
 from typing import Any, NamedTuple
 
 from flask import current_app
-from sqlalchemy import (
-    DateTime,
-    Select,
-    Text,
-    bindparam,
-    cast,
-    func,
-    or_,
-    select,
-    tuple_,
-    type_coerce,
-)
+from sqlalchemy import Select, Text, bindparam, cast, func, or_, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased, defer, joinedload, lazyload
 from sqlalchemy.orm.attributes import flag_modified
@@ -361,9 +350,6 @@ class _Wanted(NamedTuple):
     saved: bool = False
 
 
-_DRIVERS_DATETIME = DateTime(timezone=True)
-
-
 @lru_cache(maxsize=16)
 def _offered_query(wanted: _Wanted) -> Select[Any]:
     """The statement for the year's offered services, of each shape built once, its values
@@ -379,11 +365,7 @@ def _offered_query(wanted: _Wanted) -> Select[Any]:
     columns: list[Any] = [
         ServiceOffer.id.label("offer_id"),
         ServiceOffer.status,
-        # Only ever a key of the offers' kept prices (offer_prices), which an aware datetime
-        # finds whatever its time zone: the driver's own value, without UTCDateTime's
-        # conversion to UTC, which costs more than the rest of the row (two for each of a
-        # task list's 151 services).
-        type_coerce(ServiceOffer.published_at, _DRIVERS_DATETIME).label("published_at"),
+        ServiceOffer.published_at,
         ServiceOffer.vat_applies,
         Service.id.label("service_id"),
         Service.name.label("service_name"),
@@ -420,7 +402,7 @@ def _offered_query(wanted: _Wanted) -> Select[Any]:
         columns += [
             before.id.label("last_id"),
             before.status.label("last_status"),
-            type_coerce(before.published_at, _DRIVERS_DATETIME).label("last_published_at"),
+            before.published_at.label("last_published_at"),
             before.vat_applies.label("last_vat"),
             roll_column(school, before_year).label("last_pupils"),
         ]
