@@ -493,6 +493,77 @@ def test_the_queue_shows_who_each_request_is_with(client_for, session) -> None: 
     assert school.select_one("select#owner") is None
 
 
+# The queue's rows as the template drew them before they were written out in Python.
+TEMPLATE_QUEUE_ROWS = """
+{% for item in items %}
+{% set when = timeliness(item, today) %}
+<tr class="govuk-table__row">
+  <td class="govuk-table__cell"><a class="govuk-link" href="{{ url_for('support.show', request_id=item.id) }}">{{ item.reference }}</a></td>
+  <td class="govuk-table__cell">{{ item.school_name }}</td>
+  <td class="govuk-table__cell">{{ item.kind.label }}</td>
+  <td class="govuk-table__cell">{{ item.urgency.label }}</td>
+  <td class="govuk-table__cell"><strong class="govuk-tag {{ status_classes[item.status.value] }}">{{ item.status.label }}</strong></td>
+  {% if is_officer %}
+  <td class="govuk-table__cell">
+    {%- if item.assigned_officer_id == viewer_id %}{{ item.officer }} (you)
+    {%- elif item.assigned_officer_id %}{{ item.officer }}
+    {%- else %}Nobody yet{% endif -%}
+  </td>
+  {% endif %}
+  <td class="govuk-table__cell">
+    {{ item.respond_by | long_date }}
+    {% if when == "overdue" %}<strong class="govuk-tag govuk-tag--red">Overdue</strong>{% elif when == "due" %}<strong class="govuk-tag govuk-tag--orange">Due today</strong>{% endif %}
+  </td>
+</tr>
+{% endfor %}
+"""  # noqa: E501
+
+
+@pytest.mark.parametrize("is_officer", [True, False])
+def test_the_written_out_queue_rows_are_what_the_template_drew(
+    app: Flask, is_officer: bool
+) -> None:
+    """The queue's rows are written out in Python for speed (portal/support/display.py): they
+    must stay what the template drew, names escaped, every status, tag and owner."""
+    from types import SimpleNamespace
+
+    from portal.models import SupportKind, Urgency
+    from portal.support.display import queue_rows_html
+    from portal.support.routes import STATUS_CLASSES
+    from portal.support.service import timeliness
+    from tests.test_contacts import squeeze
+
+    today = date(2027, 3, 10)
+    items = [
+        SimpleNamespace(
+            id=n + 1,
+            reference=f"CAF-2027-{n:06d}",
+            school_name=f"St Mary's & <Oak> {n}",
+            kind=list(SupportKind)[n % len(SupportKind)],
+            urgency=list(Urgency)[n % len(Urgency)],
+            status=status,
+            assigned_officer_id=[None, 7, 8][n % 3],
+            officer=[None, 'Jo "Jay" O\'Neil', "Chris <Demo>"][n % 3],
+            respond_by=today + timedelta(days=n % 3 - 1),
+            first_response_at=today if n % 4 == 3 else None,
+        )
+        for n, status in enumerate(list(SupportStatus) * 3)
+    ]
+    with app.test_request_context("/support/"):
+        drawn = app.jinja_env.from_string(TEMPLATE_QUEUE_ROWS).render(
+            items=items,
+            today=today,
+            timeliness=timeliness,
+            status_classes=STATUS_CLASSES,
+            is_officer=is_officer,
+            viewer_id=8,
+        )
+        written = queue_rows_html(items, today=today, viewer_id=8, is_officer=is_officer)
+    assert "(you)" in drawn or not is_officer
+    assert "Overdue" in drawn and "Due today" in drawn
+    assert squeeze(str(written)) == squeeze(drawn)
+
+
 @pytest.mark.parametrize(
     ("sort", "order"),
     [

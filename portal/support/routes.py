@@ -33,7 +33,7 @@ from portal.models import (
 )
 from portal.numbers import whole_number
 from portal.rendering import render_page
-from portal.support import bp, service, wizard
+from portal.support import bp, display, service, wizard
 from portal.support.forms import (
     NOTE_ONLY,
     AssignForm,
@@ -238,9 +238,8 @@ def index() -> ResponseReturnValue:
             ],
             filters.sort,
         ),
-        status_classes=STATUS_CLASSES,
         today=today,
-        timeliness=service.timeliness,
+        queue_rows=display.queue_rows_html,
         is_officer=can(Capability.ACT_ON_SUPPORT_REQUESTS),
     )
 
