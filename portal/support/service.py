@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import ColumnElement, Row, Select, bindparam, case, false, func, or_, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 from sqlalchemy.orm.exc import StaleDataError
 
 from portal import audit
@@ -23,6 +24,7 @@ from portal.access import (
 )
 from portal.db import db, utcnow
 from portal.models import (
+    Area,
     LevelOfNeed,
     Membership,
     RedirectReason,
@@ -324,23 +326,117 @@ def _email_status_changed(request: SupportRequest) -> None:
     )
 
 
-def timeline(request: SupportRequest, *, council: bool) -> list[SupportEvent]:
-    """The request's events; a school sees status changes and shared notes only (not who
-    the council gave the request to)."""
+def timeline(events: Iterable[Any], *, council: bool) -> list[Any]:
+    """The request's ``events`` (oldest first) that ``council`` or not may read: a school sees
+    status changes and shared notes only (not who the council gave the request to)."""
     return [
         e
-        for e in request.events
+        for e in events
         if council or (not e.assignment and (e.shared_with_school or e.note is None))
     ]
+
+
+class Officer(NamedTuple):
+    """A CAF officer as the form that gives a request to one names them."""
+
+    id: int
+    display_name: str
+
+
+@dataclass(frozen=True)
+class ShownRequest:
+    """A support request as its page shows it, read as plain values: ``request`` has the
+    request's columns with ``school_name``, ``area_name``, ``requester_name``,
+    ``requester_email`` and ``officer_name`` (None while nobody has it); ``events`` every
+    event, oldest first, with ``actor_name`` and ``assigned_to_name``."""
+
+    request: Row[Any]
+    events: list[Row[Any]]
+
+    @property
+    def officer(self) -> Officer | None:
+        """Whom the request is with, if anyone."""
+        r = self.request
+        if r.assigned_officer_id is None:
+            return None
+        return Officer(r.assigned_officer_id, r.officer_name)
+
+
+_REQUESTER, _OFFICER, _ACTOR, _ASSIGNED_TO = (aliased(User) for _ in range(4))
+# The request, the names of its school, area, requester and officer, and each of its events
+# with the names of who did it and whom it was given to: one statement, a row an event
+# (the request's columns repeated on each; a request has a handful of events). Made once;
+# each request adds only who may see it.
+_SHOWN = (
+    select(
+        SupportRequest.id,
+        SupportRequest.reference,
+        SupportRequest.area_id,
+        SupportRequest.kind,
+        SupportRequest.consent,
+        SupportRequest.child_initials,
+        SupportRequest.child_year_group,
+        SupportRequest.level_of_need,
+        SupportRequest.needs,
+        SupportRequest.urgency,
+        SupportRequest.contact_by,
+        SupportRequest.contact_phone,
+        SupportRequest.contact_times,
+        SupportRequest.details,
+        SupportRequest.status,
+        SupportRequest.meeting_on,
+        SupportRequest.outcome,
+        SupportRequest.redirect_reason,
+        SupportRequest.assigned_officer_id,
+        SupportRequest.submitted_at,
+        SupportRequest.respond_by,
+        SupportRequest.first_response_at,
+        SupportRequest.anonymised_at,
+        SupportRequest.version,
+        School.name.label("school_name"),
+        Area.name.label("area_name"),
+        _REQUESTER.display_name.label("requester_name"),
+        _REQUESTER.email.label("requester_email"),
+        _OFFICER.display_name.label("officer_name"),
+        SupportEvent.id.label("event_id"),
+        SupportEvent.occurred_at,
+        SupportEvent.to_status,
+        SupportEvent.note,
+        SupportEvent.shared_with_school,
+        SupportEvent.assignment,
+        _ACTOR.display_name.label("actor_name"),
+        _ASSIGNED_TO.display_name.label("assigned_to_name"),
+    )
+    .join(School, School.id == SupportRequest.school_id)
+    .join(Area, Area.id == SupportRequest.area_id)
+    .join(_REQUESTER, _REQUESTER.id == SupportRequest.requester_id)
+    .outerjoin(_OFFICER, _OFFICER.id == SupportRequest.assigned_officer_id)
+    .outerjoin(SupportEvent, SupportEvent.request_id == SupportRequest.id)
+    .outerjoin(_ACTOR, _ACTOR.id == SupportEvent.actor_id)
+    .outerjoin(_ASSIGNED_TO, _ASSIGNED_TO.id == SupportEvent.assigned_to_id)
+    .where(SupportRequest.id == bindparam("request_id"))
+    .order_by(SupportEvent.id)
+)
+
+
+def shown_request(who: Principal, request_id: int) -> ShownRequest | None:
+    """The request ``request_id`` as its page shows it, if ``who`` may see it (None if not,
+    or if there is no such request)."""
+    rows = db.session.execute(
+        _SHOWN.where(support_request_scope(who)), {"request_id": request_id}
+    ).all()
+    if not rows:
+        return None
+    return ShownRequest(rows[0], [row for row in rows if row.event_id is not None])
 
 
 # --- giving a request to an officer -------------------------------------------------------
 
 
-def assignable_officers(request: SupportRequest) -> Sequence[Row[tuple[int, str]]]:
-    """Who the request may be given to: its area's CAF officers, as the form that gives it
-    names them (id and name: the rest of their accounts is not read)."""
-    return db.session.execute(_AREA_OFFICER_NAMES, {"area_id": request.area_id}).all()
+def assignable_officers(area_id: int) -> Sequence[Row[tuple[int, str]]]:
+    """Whom a request of area ``area_id`` may be given to: its CAF officers, as the form that
+    gives it names them (id and name: the rest of their accounts is not read)."""
+    return db.session.execute(_AREA_OFFICER_NAMES, {"area_id": area_id}).all()
 
 
 def assign(request: SupportRequest, officer_id: int | None, actor: User) -> bool:
