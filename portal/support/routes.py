@@ -273,10 +273,9 @@ def _assign_form(
     r = shown.request
     if not may_assign_support_request(who, r):
         return None
-    officers = service.assignable_officers(r.area_id)
     if formdata is not None:
-        return AssignForm(formdata=formdata, officers=officers, current=shown.officer)
-    form = AssignForm(formdata=None, officers=officers, current=shown.officer)
+        return AssignForm(formdata=formdata, officers=shown.officers, current=shown.officer)
+    form = AssignForm(formdata=None, officers=shown.officers, current=shown.officer)
     form.officer.data = str(r.assigned_officer_id or "")
     return form
 
@@ -294,7 +293,7 @@ def _shown_or_404(who: Principal, request_id: int) -> service.ShownRequest:
 def show(request_id: int) -> ResponseReturnValue:
     who = current_principal()
     if request.method == "GET":
-        # Read as plain values, in one statement (the officers' names in a second).
+        # Read as plain values, in one statement.
         shown = _shown_or_404(who, request_id)
         r = shown.request
         may_act = may_act_on_support_request(who, r)

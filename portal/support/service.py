@@ -10,7 +10,19 @@ from typing import Any, ClassVar, NamedTuple
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import ColumnElement, Row, Select, bindparam, case, false, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    Select,
+    bindparam,
+    case,
+    false,
+    func,
+    null,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 from sqlalchemy.orm.exc import StaleDataError
@@ -79,19 +91,22 @@ def new_submission_key() -> str:
     return secrets.token_urlsafe(24)
 
 
-# An area's active CAF officers (the area bound), made once.
-_AREA_OFFICERS = (
-    select(User)
-    .join(Membership)
-    .where(
-        Membership.role == Role.CAF_OFFICER,
-        Membership.area_id == bindparam("area_id"),
-        User.is_active.is_(True),
+def _officers_of(area: ColumnElement[int]) -> Select[tuple[User]]:
+    """The active CAF officers of ``area``, in the order of their ids."""
+    return (
+        select(User)
+        .join(Membership)
+        .where(
+            Membership.role == Role.CAF_OFFICER,
+            Membership.area_id == area,
+            User.is_active.is_(True),
+        )
+        .order_by(User.id)
     )
-    .order_by(User.id)
-)
-# Their ids and names, all that the form that gives a request to one of them shows.
-_AREA_OFFICER_NAMES = _AREA_OFFICERS.with_only_columns(User.id, User.display_name)
+
+
+# An area's active CAF officers (the area bound), made once.
+_AREA_OFFICERS = _officers_of(bindparam("area_id"))
 
 
 def area_officers(area_id: int) -> Sequence[User]:
@@ -348,10 +363,12 @@ class ShownRequest:
     """A support request as its page shows it, read as plain values: ``request`` has the
     request's columns with ``school_name``, ``area_name``, ``requester_name``,
     ``requester_email`` and ``officer_name`` (None while nobody has it); ``events`` every
-    event, oldest first, with ``actor_name`` and ``assigned_to_name``."""
+    event, oldest first, with ``actor_name`` and ``assigned_to_name``; ``officers``, while
+    the request is open, whom it may be given to: its area's CAF officers."""
 
     request: Row[Any]
     events: list[Row[Any]]
+    officers: list[Officer]
 
     @property
     def officer(self) -> Officer | None:
@@ -367,46 +384,47 @@ _REQUESTER, _OFFICER, _ACTOR, _ASSIGNED_TO = (aliased(User) for _ in range(4))
 # with the names of who did it and whom it was given to: one statement, a row an event
 # (the request's columns repeated on each; a request has a handful of events). Made once;
 # each request adds only who may see it.
+_SHOWN_COLUMNS = (
+    SupportRequest.id,
+    SupportRequest.reference,
+    SupportRequest.area_id,
+    SupportRequest.kind,
+    SupportRequest.consent,
+    SupportRequest.child_initials,
+    SupportRequest.child_year_group,
+    SupportRequest.level_of_need,
+    SupportRequest.needs,
+    SupportRequest.urgency,
+    SupportRequest.contact_by,
+    SupportRequest.contact_phone,
+    SupportRequest.contact_times,
+    SupportRequest.details,
+    SupportRequest.status,
+    SupportRequest.meeting_on,
+    SupportRequest.outcome,
+    SupportRequest.redirect_reason,
+    SupportRequest.assigned_officer_id,
+    SupportRequest.submitted_at,
+    SupportRequest.respond_by,
+    SupportRequest.first_response_at,
+    SupportRequest.anonymised_at,
+    SupportRequest.version,
+    School.name.label("school_name"),
+    Area.name.label("area_name"),
+    _REQUESTER.display_name.label("requester_name"),
+    _REQUESTER.email.label("requester_email"),
+    _OFFICER.display_name.label("officer_name"),
+    SupportEvent.id.label("event_id"),
+    SupportEvent.occurred_at,
+    SupportEvent.to_status,
+    SupportEvent.note,
+    SupportEvent.shared_with_school,
+    SupportEvent.assignment,
+    _ACTOR.display_name.label("actor_name"),
+    _ASSIGNED_TO.display_name.label("assigned_to_name"),
+)
 _SHOWN = (
-    select(
-        SupportRequest.id,
-        SupportRequest.reference,
-        SupportRequest.area_id,
-        SupportRequest.kind,
-        SupportRequest.consent,
-        SupportRequest.child_initials,
-        SupportRequest.child_year_group,
-        SupportRequest.level_of_need,
-        SupportRequest.needs,
-        SupportRequest.urgency,
-        SupportRequest.contact_by,
-        SupportRequest.contact_phone,
-        SupportRequest.contact_times,
-        SupportRequest.details,
-        SupportRequest.status,
-        SupportRequest.meeting_on,
-        SupportRequest.outcome,
-        SupportRequest.redirect_reason,
-        SupportRequest.assigned_officer_id,
-        SupportRequest.submitted_at,
-        SupportRequest.respond_by,
-        SupportRequest.first_response_at,
-        SupportRequest.anonymised_at,
-        SupportRequest.version,
-        School.name.label("school_name"),
-        Area.name.label("area_name"),
-        _REQUESTER.display_name.label("requester_name"),
-        _REQUESTER.email.label("requester_email"),
-        _OFFICER.display_name.label("officer_name"),
-        SupportEvent.id.label("event_id"),
-        SupportEvent.occurred_at,
-        SupportEvent.to_status,
-        SupportEvent.note,
-        SupportEvent.shared_with_school,
-        SupportEvent.assignment,
-        _ACTOR.display_name.label("actor_name"),
-        _ASSIGNED_TO.display_name.label("assigned_to_name"),
-    )
+    select(*_SHOWN_COLUMNS, null().label("choice_id"), null().label("choice_name"))
     .join(School, School.id == SupportRequest.school_id)
     .join(Area, Area.id == SupportRequest.area_id)
     .join(_REQUESTER, _REQUESTER.id == SupportRequest.requester_id)
@@ -415,28 +433,46 @@ _SHOWN = (
     .outerjoin(_ACTOR, _ACTOR.id == SupportEvent.actor_id)
     .outerjoin(_ASSIGNED_TO, _ASSIGNED_TO.id == SupportEvent.assigned_to_id)
     .where(SupportRequest.id == bindparam("request_id"))
-    .order_by(SupportEvent.id)
 )
 
 
 def shown_request(who: Principal, request_id: int) -> ShownRequest | None:
     """The request ``request_id`` as its page shows it, if ``who`` may see it (None if not,
-    or if there is no such request)."""
-    rows = db.session.execute(
-        _SHOWN.where(support_request_scope(who)), {"request_id": request_id}
-    ).all()
-    if not rows:
+    or if there is no such request): one statement, one round trip."""
+    scope = support_request_scope(who)
+    # Whom an open request may be given to, in the same statement: rows of their own below
+    # the request's (each column of theirs NULL but the officer's id and name).
+    open_area = (
+        select(SupportRequest.area_id)
+        .where(
+            SupportRequest.id == bindparam("request_id"),
+            SupportRequest.status.in_(OPEN_STATUSES),
+            scope,
+        )
+        .scalar_subquery()
+    )
+    officers = _officers_of(open_area).with_only_columns(
+        *(null() for _ in _SHOWN_COLUMNS), User.id, User.display_name
+    )
+    statement = union_all(_SHOWN.where(scope), officers.order_by(None))
+    shown: Row[Any] | None = None
+    events: list[Row[Any]] = []
+    choices: list[Officer] = []
+    for row in db.session.execute(statement, {"request_id": request_id}):
+        if row.choice_id is not None:
+            choices.append(Officer(row.choice_id, row.choice_name))
+        elif row.id is not None:
+            shown = row
+            if row.event_id is not None:
+                events.append(row)
+    if shown is None:
         return None
-    return ShownRequest(rows[0], [row for row in rows if row.event_id is not None])
+    events.sort(key=lambda event: event.event_id)
+    choices.sort(key=lambda officer: officer.id)
+    return ShownRequest(shown, events, choices)
 
 
 # --- giving a request to an officer -------------------------------------------------------
-
-
-def assignable_officers(area_id: int) -> Sequence[Row[tuple[int, str]]]:
-    """Whom a request of area ``area_id`` may be given to: its CAF officers, as the form that
-    gives it names them (id and name: the rest of their accounts is not read)."""
-    return db.session.execute(_AREA_OFFICER_NAMES, {"area_id": area_id}).all()
 
 
 def assign(request: SupportRequest, officer_id: int | None, actor: User) -> bool:
