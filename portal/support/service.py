@@ -24,7 +24,6 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import aliased
 from sqlalchemy.orm.exc import StaleDataError
 
 from portal import audit
@@ -74,6 +73,7 @@ AREAS_OF_NEED = {
 }
 
 YEAR_GROUPS = ["Nursery", "Reception"] + [f"Year {n}" for n in range(1, 14)]
+OPEN_STATUSES = [s for s in SupportStatus if s.is_open]
 
 
 def today_in_london(now: datetime | None = None) -> date:
@@ -379,7 +379,14 @@ class ShownRequest:
         return Officer(r.assigned_officer_id, r.officer_name)
 
 
-_REQUESTER, _OFFICER, _ACTOR, _ASSIGNED_TO = (aliased(User) for _ in range(4))
+def _named(column: Any, name: str, of: Any = User.display_name) -> Any:
+    """``of`` (a person's name) for the id in ``column``, as the column ``name``: a scalar
+    subquery rather than a join, so that planning the statement stays cheap (with seven
+    joins, planning it cost more than running it)."""
+    key = of.class_.id
+    return select(of).where(key == column).scalar_subquery().label(name)
+
+
 # The request, the names of its school, area, requester and officer, and each of its events
 # with the names of who did it and whom it was given to: one statement, a row an event
 # (the request's columns repeated on each; a request has a handful of events). Made once;
@@ -409,52 +416,48 @@ _SHOWN_COLUMNS = (
     SupportRequest.first_response_at,
     SupportRequest.anonymised_at,
     SupportRequest.version,
-    School.name.label("school_name"),
-    Area.name.label("area_name"),
-    _REQUESTER.display_name.label("requester_name"),
-    _REQUESTER.email.label("requester_email"),
-    _OFFICER.display_name.label("officer_name"),
+    _named(SupportRequest.school_id, "school_name", School.name),
+    _named(SupportRequest.area_id, "area_name", Area.name),
+    _named(SupportRequest.requester_id, "requester_name"),
+    _named(SupportRequest.requester_id, "requester_email", User.email),
+    _named(SupportRequest.assigned_officer_id, "officer_name"),
     SupportEvent.id.label("event_id"),
     SupportEvent.occurred_at,
     SupportEvent.to_status,
     SupportEvent.note,
     SupportEvent.shared_with_school,
     SupportEvent.assignment,
-    _ACTOR.display_name.label("actor_name"),
-    _ASSIGNED_TO.display_name.label("assigned_to_name"),
+    _named(SupportEvent.actor_id, "actor_name"),
+    _named(SupportEvent.assigned_to_id, "assigned_to_name"),
 )
 _SHOWN = (
     select(*_SHOWN_COLUMNS, null().label("choice_id"), null().label("choice_name"))
-    .join(School, School.id == SupportRequest.school_id)
-    .join(Area, Area.id == SupportRequest.area_id)
-    .join(_REQUESTER, _REQUESTER.id == SupportRequest.requester_id)
-    .outerjoin(_OFFICER, _OFFICER.id == SupportRequest.assigned_officer_id)
     .outerjoin(SupportEvent, SupportEvent.request_id == SupportRequest.id)
-    .outerjoin(_ACTOR, _ACTOR.id == SupportEvent.actor_id)
-    .outerjoin(_ASSIGNED_TO, _ASSIGNED_TO.id == SupportEvent.assigned_to_id)
     .where(SupportRequest.id == bindparam("request_id"))
+)
+# Whom the request may be given to while it is open: its area's CAF officers, as rows of
+# their own below the request's (every column NULL but the officer's id and name). Not
+# limited to the requests the person may see: the rows are used only with the request's
+# own, which are (shown_request), so nobody is shown the officers of a request they cannot
+# see.
+_OFFICER_ROWS = (
+    _officers_of(
+        select(SupportRequest.area_id)
+        .where(
+            SupportRequest.id == bindparam("request_id"),
+            SupportRequest.status.in_(OPEN_STATUSES),
+        )
+        .scalar_subquery()
+    )
+    .with_only_columns(*(null() for _ in _SHOWN_COLUMNS), User.id, User.display_name)
+    .order_by(None)
 )
 
 
 def shown_request(who: Principal, request_id: int) -> ShownRequest | None:
     """The request ``request_id`` as its page shows it, if ``who`` may see it (None if not,
     or if there is no such request): one statement, one round trip."""
-    scope = support_request_scope(who)
-    # Whom an open request may be given to, in the same statement: rows of their own below
-    # the request's (each column of theirs NULL but the officer's id and name).
-    open_area = (
-        select(SupportRequest.area_id)
-        .where(
-            SupportRequest.id == bindparam("request_id"),
-            SupportRequest.status.in_(OPEN_STATUSES),
-            scope,
-        )
-        .scalar_subquery()
-    )
-    officers = _officers_of(open_area).with_only_columns(
-        *(null() for _ in _SHOWN_COLUMNS), User.id, User.display_name
-    )
-    statement = union_all(_SHOWN.where(scope), officers.order_by(None))
+    statement = union_all(_SHOWN.where(support_request_scope(who)), _OFFICER_ROWS)
     shown: Row[Any] | None = None
     events: list[Row[Any]] = []
     choices: list[Officer] = []
@@ -588,7 +591,6 @@ class QueueFilter:
         }
 
 
-OPEN_STATUSES = [s for s in SupportStatus if s.is_open]
 # Each status's GOV.UK tag colour, wherever a request's status is shown.
 STATUS_COLOURS = {
     SupportStatus.NEW: "blue",
