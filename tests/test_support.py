@@ -797,6 +797,34 @@ def test_the_update_form_asks_only_what_fits_the_status(
     assert bool(page.select("#meeting_on-day")) == (status is SupportStatus.ACKNOWLEDGED)
 
 
+def test_the_update_forms_fields_are_drawn_once_for_each_status_never_with_typing(
+    app: Flask,
+) -> None:
+    """A form as first shown is drawn once for each status (portal/support/display.py): it
+    must be what drawing that form gives, for each status; a form with something posted in
+    it is drawn afresh, and what was typed never reaches another officer's page."""
+    from portal.support import display
+    from portal.support.forms import UpdateForm
+
+    first = {}
+    for status in [s for s in SupportStatus if s.is_open]:
+        with app.test_request_context("/support/1"):
+            fresh = display._draw_update_fields(UpdateForm(status=status))
+            first[status] = display.update_fields_html(UpdateForm(status=status))
+            assert first[status] == fresh
+            assert display.update_fields_html(UpdateForm(status=status)) == fresh
+    assert len(set(first.values())) == len(first)
+    posted = {"action": "note", "note": "Mum <rang> twice", "shared": "council"}
+    with app.test_request_context("/support/1", method="POST", data=posted):
+        typed = display.update_fields_html(UpdateForm(status=SupportStatus.NEW))
+    assert "Mum &lt;rang&gt; twice" in typed
+    assert typed != first[SupportStatus.NEW]
+    with app.test_request_context("/support/1"):
+        again = display.update_fields_html(UpdateForm(status=SupportStatus.NEW))
+    assert "rang" not in again
+    assert again == first[SupportStatus.NEW]
+
+
 @pytest.mark.parametrize(
     ("status", "data", "message"),
     [

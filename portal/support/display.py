@@ -13,9 +13,11 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
+from flask import current_app
 from markupsafe import Markup, escape
 
-from portal.models import SupportKind, Urgency
+from portal.models import SupportKind, SupportStatus, Urgency
+from portal.support.forms import UpdateForm
 from portal.support.service import STATUS_COLOURS, timeliness
 from portal.templating import link_for_each, long_date
 
@@ -71,3 +73,29 @@ def queue_rows_html(
         )
     # Safe: every value in the rows is escaped above, or is the portal's own fixed markup.
     return Markup("".join(rows))  # noqa: S704
+
+
+# Each status's update form fields as first shown, drawn once. A form nobody has posted to
+# holds nothing but its status's choices and its defaults, all the portal's own words (the
+# CSRF token and the version are drawn beside the fields, on each request), so the drawing is
+# a function of the status alone and cannot be stale. Anything posted (a note, a date, an
+# error) is drawn afresh and never kept.
+_blank_update_fields: dict[SupportStatus, Markup] = {}
+
+
+def update_fields_html(form: UpdateForm) -> Markup:
+    """The fields of the officer's update ``form`` (templates/support/_update_fields.html),
+    drawn once for each status while nothing has been posted to it."""
+    blank = not form.errors and all(field.raw_data is None for field in form)
+    if not blank:
+        return _draw_update_fields(form)
+    drawn = _blank_update_fields.get(form.status)
+    if drawn is None:
+        drawn = _blank_update_fields[form.status] = _draw_update_fields(form)
+    return drawn
+
+
+def _draw_update_fields(form: UpdateForm) -> Markup:
+    template = current_app.jinja_env.get_template("support/_update_fields.html")
+    drawn: Markup = template.module.update_fields(form)  # type: ignore[attr-defined]
+    return drawn

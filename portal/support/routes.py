@@ -412,6 +412,7 @@ def _show_page(
         status_classes=STATUS_CLASSES,
         today=service.today_in_london(),
         timeliness=service.timeliness,
+        update_fields=display.update_fields_html,
     )
 
 
