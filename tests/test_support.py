@@ -698,6 +698,91 @@ def test_the_queue_refreshes_itself_with_its_filters(client_for, oakfield_reques
     assert oakfield_request.reference in html
 
 
+def kept_counts(session) -> dict[tuple[int, str], int]:  # type: ignore[no-untyped-def]
+    """support_request_count, as the database keeps it (empty counts left out)."""
+    from portal.models import support_request_count as kept
+
+    rows = session.execute(select(kept.c.area_id, kept.c.status, kept.c.n)).all()
+    return {(area, status): n for area, status, n in rows if n}
+
+
+def rows_counts(session) -> dict[tuple[int, str], int]:  # type: ignore[no-untyped-def]
+    """The same, counted over the requests themselves."""
+    from sqlalchemy import func
+
+    rows = session.execute(
+        select(SupportRequest.area_id, SupportRequest.status, func.count()).group_by(
+            SupportRequest.area_id, SupportRequest.status
+        )
+    ).all()
+    return {(area, SupportStatus(status).value): n for area, status, n in rows}
+
+
+def queue_total(client, **filters: str) -> int:  # type: ignore[no-untyped-def]
+    text = soup(client.get("/support/", query_string=filters)).select_one("#queue p").get_text()
+    found = re.search(r"(\d+) requests?\.", text)
+    return int(found.group(1)) if found else 0
+
+
+def test_the_queues_count_is_the_requests_count_after_any_change(
+    client_for, session, oakfield_request
+) -> None:  # type: ignore[no-untyped-def]
+    """The queue counts requests from the counts the database keeps (migration 0023): they
+    must be what counting the requests gives, after requests are raised, worked, moved to
+    another area or deleted, by the portal or straight in the database."""
+    from sqlalchemy import delete, func
+    from sqlalchemy import update as sql_update
+
+    from portal.models import Area
+
+    officer, admin = client_for("caf_officer"), client_for("la_admin")
+    north = oakfield_request.area_id
+    other = session.scalars(select(Area.id).where(Area.id != north)).first()
+
+    def expected(area: int | None, statuses: list[SupportStatus]) -> int:
+        query = select(func.count()).where(SupportRequest.status.in_(statuses))
+        if area is not None:
+            query = query.where(SupportRequest.area_id == area)
+        return session.scalar(query.select_from(SupportRequest))
+
+    def check() -> None:
+        session.expire_all()
+        assert kept_counts(session) == rows_counts(session)
+        open_ = [s for s in SupportStatus if s.is_open]
+        assert queue_total(officer) == expected(north, open_)
+        assert queue_total(officer, status="new") == expected(north, [SupportStatus.NEW])
+        assert queue_total(officer, status="") == expected(north, list(SupportStatus))
+        assert queue_total(admin) == expected(None, open_)
+        assert queue_total(admin, status="closed") == expected(None, [SupportStatus.CLOSED])
+
+    check()
+    before = queue_total(officer)
+    update(officer, oakfield_request, action="acknowledged", note="Called the school")
+    check()
+    move_to(session, oakfield_request, SupportStatus.CLOSED)
+    check()
+    assert queue_total(officer) == before - 1
+    # Moved to another area and back to new, straight in the database.
+    session.execute(
+        sql_update(SupportRequest)
+        .where(SupportRequest.id == oakfield_request.id)
+        .values(area_id=other, status=SupportStatus.NEW)
+    )
+    session.commit()
+    check()
+    session.execute(delete(SupportEvent).where(SupportEvent.request_id == oakfield_request.id))
+    session.execute(delete(SupportRequest).where(SupportRequest.id == oakfield_request.id))
+    session.commit()
+    check()
+    # A request raised, then every request redirected in one statement.
+    raise_request(client_for("school_staff"))
+    check()
+    session.execute(sql_update(SupportRequest).values(status=SupportStatus.REDIRECTED))
+    session.commit()
+    check()
+    assert queue_total(admin) == 0
+
+
 def test_a_rugby_officer_does_not_see_norths_queue(client_for, oakfield_request) -> None:  # type: ignore[no-untyped-def]
     page = client_for("caf.rugby@council.example").get("/support/").get_data(as_text=True)
     assert oakfield_request.reference not in page
