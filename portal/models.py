@@ -26,6 +26,7 @@ from sqlalchemy import (
     false,
     func,
     insert,
+    text,
 )
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 from sqlalchemy.types import Date
@@ -600,6 +601,10 @@ class RedirectReason(enum.StrEnum):
         }[self]
 
 
+# The open requests, as SQL (the partial indexes of migration 0023).
+OPEN_SUPPORT_REQUESTS = "status IN ('new', 'acknowledged', 'in_progress')"
+
+
 class SupportRequest(Base):
     """A school's request for a CAF officer's support with one child (or with training).
 
@@ -608,7 +613,21 @@ class SupportRequest(Base):
     """
 
     __tablename__ = "support_request"
-    __table_args__ = (Index("ix_support_request_area_status", "area_id", "status", "submitted_at"),)
+    __table_args__ = (
+        Index("ix_support_request_area_status", "area_id", "status", "submitted_at"),
+        # The open requests of an area in the queue's orders (migration 0023).
+        *(
+            Index(
+                f"ix_support_request_open_{column}",
+                "area_id",
+                column,
+                "id",
+                postgresql_where=text(OPEN_SUPPORT_REQUESTS),
+                sqlite_where=text(OPEN_SUPPORT_REQUESTS),
+            )
+            for column in ("respond_by", "submitted_at")
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(20), unique=True)
@@ -657,6 +676,18 @@ class SupportRequest(Base):
     )
 
     __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": version}
+
+
+# How many requests each area has of each status, kept by the database's triggers in the
+# statement of every change to a request (migration 0023): what a count of the rows gives,
+# in the same transaction, without visiting them (portal.support.service.queue).
+support_request_count = Table(
+    "support_request_count",
+    Base.metadata,
+    Column("area_id", Integer, primary_key=True),
+    Column("status", String(20), primary_key=True),
+    Column("n", Integer, nullable=False),
+)
 
 
 class SupportEvent(Base):

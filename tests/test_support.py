@@ -493,6 +493,77 @@ def test_the_queue_shows_who_each_request_is_with(client_for, session) -> None: 
     assert school.select_one("select#owner") is None
 
 
+# The queue's rows as the template drew them before they were written out in Python.
+TEMPLATE_QUEUE_ROWS = """
+{% for item in items %}
+{% set when = timeliness(item, today) %}
+<tr class="govuk-table__row">
+  <td class="govuk-table__cell"><a class="govuk-link" href="{{ url_for('support.show', request_id=item.id) }}">{{ item.reference }}</a></td>
+  <td class="govuk-table__cell">{{ item.school_name }}</td>
+  <td class="govuk-table__cell">{{ item.kind.label }}</td>
+  <td class="govuk-table__cell">{{ item.urgency.label }}</td>
+  <td class="govuk-table__cell"><strong class="govuk-tag {{ status_classes[item.status.value] }}">{{ item.status.label }}</strong></td>
+  {% if is_officer %}
+  <td class="govuk-table__cell">
+    {%- if item.assigned_officer_id == viewer_id %}{{ item.officer }} (you)
+    {%- elif item.assigned_officer_id %}{{ item.officer }}
+    {%- else %}Nobody yet{% endif -%}
+  </td>
+  {% endif %}
+  <td class="govuk-table__cell">
+    {{ item.respond_by | long_date }}
+    {% if when == "overdue" %}<strong class="govuk-tag govuk-tag--red">Overdue</strong>{% elif when == "due" %}<strong class="govuk-tag govuk-tag--orange">Due today</strong>{% endif %}
+  </td>
+</tr>
+{% endfor %}
+"""  # noqa: E501
+
+
+@pytest.mark.parametrize("is_officer", [True, False])
+def test_the_written_out_queue_rows_are_what_the_template_drew(
+    app: Flask, is_officer: bool
+) -> None:
+    """The queue's rows are written out in Python for speed (portal/support/display.py): they
+    must stay what the template drew, names escaped, every status, tag and owner."""
+    from types import SimpleNamespace
+
+    from portal.models import SupportKind, Urgency
+    from portal.support.display import queue_rows_html
+    from portal.support.routes import STATUS_CLASSES
+    from portal.support.service import timeliness
+    from tests.test_contacts import squeeze
+
+    today = date(2027, 3, 10)
+    items = [
+        SimpleNamespace(
+            id=n + 1,
+            reference=f"CAF-2027-{n:06d}",
+            school_name=f"St Mary's & <Oak> {n}",
+            kind=list(SupportKind)[n % len(SupportKind)],
+            urgency=list(Urgency)[n % len(Urgency)],
+            status=status,
+            assigned_officer_id=[None, 7, 8][n % 3],
+            officer=[None, 'Jo "Jay" O\'Neil', "Chris <Demo>"][n % 3],
+            respond_by=today + timedelta(days=n % 3 - 1),
+            first_response_at=today if n % 4 == 3 else None,
+        )
+        for n, status in enumerate(list(SupportStatus) * 3)
+    ]
+    with app.test_request_context("/support/"):
+        drawn = app.jinja_env.from_string(TEMPLATE_QUEUE_ROWS).render(
+            items=items,
+            today=today,
+            timeliness=timeliness,
+            status_classes=STATUS_CLASSES,
+            is_officer=is_officer,
+            viewer_id=8,
+        )
+        written = queue_rows_html(items, today=today, viewer_id=8, is_officer=is_officer)
+    assert "(you)" in drawn or not is_officer
+    assert "Overdue" in drawn and "Due today" in drawn
+    assert squeeze(str(written)) == squeeze(drawn)
+
+
 @pytest.mark.parametrize(
     ("sort", "order"),
     [
@@ -627,6 +698,91 @@ def test_the_queue_refreshes_itself_with_its_filters(client_for, oakfield_reques
     assert oakfield_request.reference in html
 
 
+def kept_counts(session) -> dict[tuple[int, str], int]:  # type: ignore[no-untyped-def]
+    """support_request_count, as the database keeps it (empty counts left out)."""
+    from portal.models import support_request_count as kept
+
+    rows = session.execute(select(kept.c.area_id, kept.c.status, kept.c.n)).all()
+    return {(area, status): n for area, status, n in rows if n}
+
+
+def rows_counts(session) -> dict[tuple[int, str], int]:  # type: ignore[no-untyped-def]
+    """The same, counted over the requests themselves."""
+    from sqlalchemy import func
+
+    rows = session.execute(
+        select(SupportRequest.area_id, SupportRequest.status, func.count()).group_by(
+            SupportRequest.area_id, SupportRequest.status
+        )
+    ).all()
+    return {(area, SupportStatus(status).value): n for area, status, n in rows}
+
+
+def queue_total(client, **filters: str) -> int:  # type: ignore[no-untyped-def]
+    text = soup(client.get("/support/", query_string=filters)).select_one("#queue p").get_text()
+    found = re.search(r"(\d+) requests?\.", text)
+    return int(found.group(1)) if found else 0
+
+
+def test_the_queues_count_is_the_requests_count_after_any_change(
+    client_for, session, oakfield_request
+) -> None:  # type: ignore[no-untyped-def]
+    """The queue counts requests from the counts the database keeps (migration 0023): they
+    must be what counting the requests gives, after requests are raised, worked, moved to
+    another area or deleted, by the portal or straight in the database."""
+    from sqlalchemy import delete, func
+    from sqlalchemy import update as sql_update
+
+    from portal.models import Area
+
+    officer, admin = client_for("caf_officer"), client_for("la_admin")
+    north = oakfield_request.area_id
+    other = session.scalars(select(Area.id).where(Area.id != north)).first()
+
+    def expected(area: int | None, statuses: list[SupportStatus]) -> int:
+        query = select(func.count()).where(SupportRequest.status.in_(statuses))
+        if area is not None:
+            query = query.where(SupportRequest.area_id == area)
+        return session.scalar(query.select_from(SupportRequest))
+
+    def check() -> None:
+        session.expire_all()
+        assert kept_counts(session) == rows_counts(session)
+        open_ = [s for s in SupportStatus if s.is_open]
+        assert queue_total(officer) == expected(north, open_)
+        assert queue_total(officer, status="new") == expected(north, [SupportStatus.NEW])
+        assert queue_total(officer, status="") == expected(north, list(SupportStatus))
+        assert queue_total(admin) == expected(None, open_)
+        assert queue_total(admin, status="closed") == expected(None, [SupportStatus.CLOSED])
+
+    check()
+    before = queue_total(officer)
+    update(officer, oakfield_request, action="acknowledged", note="Called the school")
+    check()
+    move_to(session, oakfield_request, SupportStatus.CLOSED)
+    check()
+    assert queue_total(officer) == before - 1
+    # Moved to another area and back to new, straight in the database.
+    session.execute(
+        sql_update(SupportRequest)
+        .where(SupportRequest.id == oakfield_request.id)
+        .values(area_id=other, status=SupportStatus.NEW)
+    )
+    session.commit()
+    check()
+    session.execute(delete(SupportEvent).where(SupportEvent.request_id == oakfield_request.id))
+    session.execute(delete(SupportRequest).where(SupportRequest.id == oakfield_request.id))
+    session.commit()
+    check()
+    # A request raised, then every request redirected in one statement.
+    raise_request(client_for("school_staff"))
+    check()
+    session.execute(sql_update(SupportRequest).values(status=SupportStatus.REDIRECTED))
+    session.commit()
+    check()
+    assert queue_total(admin) == 0
+
+
 def test_a_rugby_officer_does_not_see_norths_queue(client_for, oakfield_request) -> None:  # type: ignore[no-untyped-def]
     page = client_for("caf.rugby@council.example").get("/support/").get_data(as_text=True)
     assert oakfield_request.reference not in page
@@ -724,6 +880,34 @@ def test_the_update_form_asks_only_what_fits_the_status(
     assert [legend.get_text(strip=True) for legend in page.select("form legend")] == legends
     # A meeting date is asked for only where a meeting can be arranged.
     assert bool(page.select("#meeting_on-day")) == (status is SupportStatus.ACKNOWLEDGED)
+
+
+def test_the_update_forms_fields_are_drawn_once_for_each_status_never_with_typing(
+    app: Flask,
+) -> None:
+    """A form as first shown is drawn once for each status (portal/support/display.py): it
+    must be what drawing that form gives, for each status; a form with something posted in
+    it is drawn afresh, and what was typed never reaches another officer's page."""
+    from portal.support import display
+    from portal.support.forms import UpdateForm
+
+    first = {}
+    for status in [s for s in SupportStatus if s.is_open]:
+        with app.test_request_context("/support/1"):
+            fresh = display._draw_update_fields(UpdateForm(status=status))
+            first[status] = display.update_fields_html(UpdateForm(status=status))
+            assert first[status] == fresh
+            assert display.update_fields_html(UpdateForm(status=status)) == fresh
+    assert len(set(first.values())) == len(first)
+    posted = {"action": "note", "note": "Mum <rang> twice", "shared": "council"}
+    with app.test_request_context("/support/1", method="POST", data=posted):
+        typed = display.update_fields_html(UpdateForm(status=SupportStatus.NEW))
+    assert "Mum &lt;rang&gt; twice" in typed
+    assert typed != first[SupportStatus.NEW]
+    with app.test_request_context("/support/1"):
+        again = display.update_fields_html(UpdateForm(status=SupportStatus.NEW))
+    assert "rang" not in again
+    assert again == first[SupportStatus.NEW]
 
 
 @pytest.mark.parametrize(

@@ -54,10 +54,15 @@ from portal.models import (
     SupportOutcome,
     SupportStatus,
     Urgency,
-    User,
 )
 from portal.phones import parse_uk_phone
-from portal.support.service import AREAS_OF_NEED, YEAR_GROUPS, next_statuses, refusal
+from portal.support.service import (
+    AREAS_OF_NEED,
+    YEAR_GROUPS,
+    Officer,
+    next_statuses,
+    refusal,
+)
 from portal.support.stats import LONGEST_PERIOD_MONTHS, Period
 
 CONTINUE = "Continue"
@@ -361,9 +366,10 @@ class AssignForm(FlaskForm):
     submit = SubmitField("Assign", widget=SubmitInput())
 
     def __init__(
-        self, *args: Any, officers: Sequence[Any], current: User | None, **kwargs: Any
+        self, *args: Any, officers: Sequence[Any], current: Officer | None, **kwargs: Any
     ) -> None:
-        """``officers``: those the request may be given to, each with an id and a name."""
+        """``officers``: those the request may be given to, each with an id and a name;
+        ``current``: whom it is with now."""
         super().__init__(*args, **kwargs)
         choices = [SelectChoice(UNASSIGNED, "Nobody (unassigned)")] + [
             SelectChoice(str(o.id), o.display_name) for o in officers

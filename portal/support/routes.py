@@ -33,7 +33,7 @@ from portal.models import (
 )
 from portal.numbers import whole_number
 from portal.rendering import render_page
-from portal.support import bp, service, wizard
+from portal.support import bp, display, service, wizard
 from portal.support.forms import (
     NOTE_ONLY,
     AssignForm,
@@ -238,9 +238,8 @@ def index() -> ResponseReturnValue:
             ],
             filters.sort,
         ),
-        status_classes=STATUS_CLASSES,
         today=today,
-        timeliness=service.timeliness,
+        queue_rows=display.queue_rows_html,
         is_officer=can(Capability.ACT_ON_SUPPORT_REQUESTS),
     )
 
@@ -250,27 +249,42 @@ STATUS_CLASSES = {
 }
 
 
-def _update_form(found: SupportRequest, formdata: Any = None) -> UpdateForm | None:
-    """The update form for what the request's status allows; None when it takes nothing."""
-    if not service.takes_updates(found.status):
+def _update_form(
+    status: SupportStatus, version: int | None = None, formdata: Any = None
+) -> UpdateForm | None:
+    """The update form for what a request of ``status`` allows, for the ``version`` of it
+    shown (None: the version that was posted); None when it takes nothing."""
+    if not service.takes_updates(status):
         return None
     if formdata is None:
-        return UpdateForm(status=found.status)
-    return UpdateForm(formdata=formdata, status=found.status)
+        form = UpdateForm(status=status)
+    else:
+        form = UpdateForm(formdata=formdata, status=status)
+    if version is not None:
+        form.version.data = str(version)
+    return form
 
 
-def _assign_form(who: Principal, found: SupportRequest, formdata: Any = None) -> AssignForm | None:
+def _assign_form(
+    who: Principal, shown: service.ShownRequest, formdata: Any = None
+) -> AssignForm | None:
     """The form that gives the request to an officer, if ``who`` may; showing whom it is
     with unless ``formdata`` (what was posted to it) says otherwise."""
-    if not may_assign_support_request(who, found):
+    r = shown.request
+    if not may_assign_support_request(who, r):
         return None
-    officers = service.assignable_officers(found)
-    current = found.assigned_officer
     if formdata is not None:
-        return AssignForm(formdata=formdata, officers=officers, current=current)
-    form = AssignForm(formdata=None, officers=officers, current=current)
-    form.officer.data = str(found.assigned_officer_id or "")
+        return AssignForm(formdata=formdata, officers=shown.officers, current=shown.officer)
+    form = AssignForm(formdata=None, officers=shown.officers, current=shown.officer)
+    form.officer.data = str(r.assigned_officer_id or "")
     return form
+
+
+def _shown_or_404(who: Principal, request_id: int) -> service.ShownRequest:
+    shown = service.shown_request(who, request_id)
+    if shown is None:
+        abort(404)
+    return shown
 
 
 @bp.route("/<int:request_id>", methods=["GET", "POST"])
@@ -278,43 +292,51 @@ def _assign_form(who: Principal, found: SupportRequest, formdata: Any = None) ->
 @requires()
 def show(request_id: int) -> ResponseReturnValue:
     who = current_principal()
+    if request.method == "GET":
+        # Read as plain values, in one statement.
+        shown = _shown_or_404(who, request_id)
+        r = shown.request
+        may_act = may_act_on_support_request(who, r)
+        return _show_page(
+            who,
+            shown,
+            form=_update_form(r.status, r.version) if may_act else None,
+            assign_form=_assign_form(who, shown),
+            conflict=False,
+            refused=None,
+        )
     found = get_support_request_or_404(who, request_id)
-    may_act = may_act_on_support_request(who, found)
-    if request.method == "POST" and not may_act:
+    if not may_act_on_support_request(who, found):
         abort(403)
-    form = _update_form(found) if may_act else None
-    conflict = None
+    form = _update_form(found.status)
+    conflict = False
     refused = None
-    if request.method == "POST":
-        if form is None:
-            # Closed or redirected: the page that sent this was out of date.
-            refused = service.refusal(found.status, None)
-        elif form.validate_on_submit():
-            try:
-                service.update(
-                    found, _update_from(form), who.user, whole_number(form.version.data) or 0
-                )
-            except service.StaleRequest as stale:
-                conflict = stale.request
-                db.session.refresh(found)
-                # Everything typed stays in the form (as far as the new status asks for it);
-                # only the version moves on, so that a second press, after reading what
-                # changed, goes through.
-                form = _update_form(found, request.form)
-                if form is not None:
-                    form.version.data = str(found.version)
-            except service.UpdateRefused as error:
-                form.action.errors = [str(error)]
-            else:
-                flash("Your update has been saved.", "success")
-                return redirect(url_for("support.show", request_id=found.id), 303)
-    elif form is not None:
-        form.version.data = str(found.version)
+    if form is None:
+        # Closed or redirected: the page that sent this was out of date.
+        refused = service.refusal(found.status, None)
+    elif form.validate_on_submit():
+        try:
+            service.update(
+                found, _update_from(form), who.user, whole_number(form.version.data) or 0
+            )
+        except service.StaleRequest:
+            conflict = True
+            db.session.refresh(found)
+            # Everything typed stays in the form (as far as the new status asks for it);
+            # only the version moves on, so that a second press, after reading what
+            # changed, goes through.
+            form = _update_form(found.status, found.version, request.form)
+        except service.UpdateRefused as error:
+            form.action.errors = [str(error)]
+        else:
+            flash("Your update has been saved.", "success")
+            return redirect(url_for("support.show", request_id=found.id), 303)
+    shown = _shown_or_404(who, found.id)
     return _show_page(
         who,
-        found,
+        shown,
         form=form,
-        assign_form=_assign_form(who, found),
+        assign_form=_assign_form(who, shown),
         conflict=conflict,
         refused=refused,
     )
@@ -327,27 +349,31 @@ def assign(request_id: int) -> ResponseReturnValue:
     found = get_support_request_or_404(who, request_id)
     if not may_act_on_support_request(who, found):
         abort(403)
-    form = _assign_form(who, found, request.form)
+    shown = _shown_or_404(who, found.id)
+    form = _assign_form(who, shown, request.form)
     refused = None
-    conflict = None
+    conflict = False
     if form is None:
         refused = service.refusal(found.status, None)
     elif form.validate_on_submit():
         try:
             changed = service.assign(found, form.chosen_id, who.user)
-        except service.StaleRequest as stale:
-            conflict = stale.request
+        except service.StaleRequest:
+            conflict = True
             db.session.refresh(found)
+            shown = _shown_or_404(who, found.id)
         except service.UpdateRefused as error:
             form.officer.errors = [str(error)]
         else:
             flash(_assigned_message(found, who, changed=changed), "success")
             return redirect(url_for("support.show", request_id=found.id), 303)
-    update_form = _update_form(found)
-    if update_form is not None:
-        update_form.version.data = str(found.version)
     return _show_page(
-        who, found, form=update_form, assign_form=form, conflict=conflict, refused=refused
+        who,
+        shown,
+        form=_update_form(found.status, found.version),
+        assign_form=form,
+        conflict=conflict,
+        refused=refused,
     )
 
 
@@ -366,25 +392,27 @@ def _assigned_message(found: SupportRequest, who: Principal, *, changed: bool) -
 
 def _show_page(
     who: Principal,
-    found: SupportRequest,
+    shown: service.ShownRequest,
     *,
     form: UpdateForm | None,
     assign_form: AssignForm | None,
-    conflict: SupportRequest | None,
+    conflict: bool,
     refused: str | None,
 ) -> ResponseReturnValue:
+    r = shown.request
     return render_page(
         "support/show.html",
-        support_request=found,
+        support_request=r,
         form=form,
         assign_form=assign_form,
         conflict=conflict,
         refused=refused,
-        events=service.timeline(found, council=who.is_council),
-        need_names=", ".join(service.AREAS_OF_NEED.get(n, n) for n in found.needs),
+        events=service.timeline(shown.events, council=who.is_council),
+        need_names=", ".join(service.AREAS_OF_NEED.get(n, n) for n in r.needs),
         status_classes=STATUS_CLASSES,
         today=service.today_in_london(),
         timeliness=service.timeliness,
+        update_fields=display.update_fields_html,
     )
 
 

@@ -3,14 +3,28 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import ColumnElement, Row, Select, bindparam, case, false, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    Select,
+    bindparam,
+    case,
+    false,
+    func,
+    literal_column,
+    null,
+    or_,
+    select,
+    true,
+    union_all,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -23,6 +37,7 @@ from portal.access import (
 )
 from portal.db import db, utcnow
 from portal.models import (
+    Area,
     LevelOfNeed,
     Membership,
     RedirectReason,
@@ -35,10 +50,11 @@ from portal.models import (
     SupportStatus,
     Urgency,
     User,
+    support_request_count,
 )
 from portal.numbers import record_id
 from portal.outbox import queue_email
-from portal.pagination import Page, paginate_rows
+from portal.pagination import Page, PagedQuery, paginate_paged, paginate_rows
 from portal.workdays import add_working_days
 
 LONDON = ZoneInfo("Europe/London")
@@ -60,6 +76,7 @@ AREAS_OF_NEED = {
 }
 
 YEAR_GROUPS = ["Nursery", "Reception"] + [f"Year {n}" for n in range(1, 14)]
+OPEN_STATUSES = [s for s in SupportStatus if s.is_open]
 
 
 def today_in_london(now: datetime | None = None) -> date:
@@ -77,19 +94,22 @@ def new_submission_key() -> str:
     return secrets.token_urlsafe(24)
 
 
-# An area's active CAF officers (the area bound), made once.
-_AREA_OFFICERS = (
-    select(User)
-    .join(Membership)
-    .where(
-        Membership.role == Role.CAF_OFFICER,
-        Membership.area_id == bindparam("area_id"),
-        User.is_active.is_(True),
+def _officers_of(area: ColumnElement[int]) -> Select[tuple[User]]:
+    """The active CAF officers of ``area``, in the order of their ids."""
+    return (
+        select(User)
+        .join(Membership)
+        .where(
+            Membership.role == Role.CAF_OFFICER,
+            Membership.area_id == area,
+            User.is_active.is_(True),
+        )
+        .order_by(User.id)
     )
-    .order_by(User.id)
-)
-# Their ids and names, all that the form that gives a request to one of them shows.
-_AREA_OFFICER_NAMES = _AREA_OFFICERS.with_only_columns(User.id, User.display_name)
+
+
+# An area's active CAF officers (the area bound), made once.
+_AREA_OFFICERS = _officers_of(bindparam("area_id"))
 
 
 def area_officers(area_id: int) -> Sequence[User]:
@@ -324,23 +344,141 @@ def _email_status_changed(request: SupportRequest) -> None:
     )
 
 
-def timeline(request: SupportRequest, *, council: bool) -> list[SupportEvent]:
-    """The request's events; a school sees status changes and shared notes only (not who
-    the council gave the request to)."""
+def timeline(events: Iterable[Any], *, council: bool) -> list[Any]:
+    """The request's ``events`` (oldest first) that ``council`` or not may read: a school sees
+    status changes and shared notes only (not who the council gave the request to)."""
     return [
         e
-        for e in request.events
+        for e in events
         if council or (not e.assignment and (e.shared_with_school or e.note is None))
     ]
 
 
+class Officer(NamedTuple):
+    """A CAF officer as the form that gives a request to one names them."""
+
+    id: int
+    display_name: str
+
+
+@dataclass(frozen=True)
+class ShownRequest:
+    """A support request as its page shows it, read as plain values: ``request`` has the
+    request's columns with ``school_name``, ``area_name``, ``requester_name``,
+    ``requester_email`` and ``officer_name`` (None while nobody has it); ``events`` every
+    event, oldest first, with ``actor_name`` and ``assigned_to_name``; ``officers``, while
+    the request is open, whom it may be given to: its area's CAF officers."""
+
+    request: Row[Any]
+    events: list[Row[Any]]
+    officers: list[Officer]
+
+    @property
+    def officer(self) -> Officer | None:
+        """Whom the request is with, if anyone."""
+        r = self.request
+        if r.assigned_officer_id is None:
+            return None
+        return Officer(r.assigned_officer_id, r.officer_name)
+
+
+def _named(column: Any, name: str, of: Any = User.display_name) -> Any:
+    """``of`` (a person's name) for the id in ``column``, as the column ``name``: a scalar
+    subquery rather than a join, so that planning the statement stays cheap (with seven
+    joins, planning it cost more than running it)."""
+    key = of.class_.id
+    return select(of).where(key == column).scalar_subquery().label(name)
+
+
+# The request, the names of its school, area, requester and officer, and each of its events
+# with the names of who did it and whom it was given to: one statement, a row an event
+# (the request's columns repeated on each; a request has a handful of events). Made once;
+# each request adds only who may see it.
+_SHOWN_COLUMNS = (
+    SupportRequest.id,
+    SupportRequest.reference,
+    SupportRequest.area_id,
+    SupportRequest.kind,
+    SupportRequest.consent,
+    SupportRequest.child_initials,
+    SupportRequest.child_year_group,
+    SupportRequest.level_of_need,
+    SupportRequest.needs,
+    SupportRequest.urgency,
+    SupportRequest.contact_by,
+    SupportRequest.contact_phone,
+    SupportRequest.contact_times,
+    SupportRequest.details,
+    SupportRequest.status,
+    SupportRequest.meeting_on,
+    SupportRequest.outcome,
+    SupportRequest.redirect_reason,
+    SupportRequest.assigned_officer_id,
+    SupportRequest.submitted_at,
+    SupportRequest.respond_by,
+    SupportRequest.first_response_at,
+    SupportRequest.anonymised_at,
+    SupportRequest.version,
+    _named(SupportRequest.school_id, "school_name", School.name),
+    _named(SupportRequest.area_id, "area_name", Area.name),
+    _named(SupportRequest.requester_id, "requester_name"),
+    _named(SupportRequest.requester_id, "requester_email", User.email),
+    _named(SupportRequest.assigned_officer_id, "officer_name"),
+    SupportEvent.id.label("event_id"),
+    SupportEvent.occurred_at,
+    SupportEvent.to_status,
+    SupportEvent.note,
+    SupportEvent.shared_with_school,
+    SupportEvent.assignment,
+    _named(SupportEvent.actor_id, "actor_name"),
+    _named(SupportEvent.assigned_to_id, "assigned_to_name"),
+)
+_SHOWN = (
+    select(*_SHOWN_COLUMNS, null().label("choice_id"), null().label("choice_name"))
+    .outerjoin(SupportEvent, SupportEvent.request_id == SupportRequest.id)
+    .where(SupportRequest.id == bindparam("request_id"))
+)
+# Whom the request may be given to while it is open: its area's CAF officers, as rows of
+# their own below the request's (every column NULL but the officer's id and name). Not
+# limited to the requests the person may see: the rows are used only with the request's
+# own, which are (shown_request), so nobody is shown the officers of a request they cannot
+# see.
+_OFFICER_ROWS = (
+    _officers_of(
+        select(SupportRequest.area_id)
+        .where(
+            SupportRequest.id == bindparam("request_id"),
+            SupportRequest.status.in_(OPEN_STATUSES),
+        )
+        .scalar_subquery()
+    )
+    .with_only_columns(*(null() for _ in _SHOWN_COLUMNS), User.id, User.display_name)
+    .order_by(None)
+)
+
+
+def shown_request(who: Principal, request_id: int) -> ShownRequest | None:
+    """The request ``request_id`` as its page shows it, if ``who`` may see it (None if not,
+    or if there is no such request): one statement, one round trip."""
+    statement = union_all(_SHOWN.where(support_request_scope(who)), _OFFICER_ROWS)
+    shown: Row[Any] | None = None
+    events: list[Row[Any]] = []
+    choices: list[Officer] = []
+    for row in db.session.execute(statement, {"request_id": request_id}):
+        if row.choice_id is not None:
+            choices.append(Officer(row.choice_id, row.choice_name))
+        elif row.id is not None:
+            shown = row
+            if row.event_id is not None:
+                events.append(row)
+    if shown is None:
+        return None
+    events.sort(key=lambda event: event.event_id)
+    choices.sort(key=lambda officer: officer.id)
+    return ShownRequest(shown, events, choices)
+
+
 # --- giving a request to an officer -------------------------------------------------------
-
-
-def assignable_officers(request: SupportRequest) -> Sequence[Row[tuple[int, str]]]:
-    """Who the request may be given to: its area's CAF officers, as the form that gives it
-    names them (id and name: the rest of their accounts is not read)."""
-    return db.session.execute(_AREA_OFFICER_NAMES, {"area_id": request.area_id}).all()
 
 
 def assign(request: SupportRequest, officer_id: int | None, actor: User) -> bool:
@@ -456,7 +594,6 @@ class QueueFilter:
         }
 
 
-OPEN_STATUSES = [s for s in SupportStatus if s.is_open]
 # Each status's GOV.UK tag colour, wherever a request's status is shown.
 STATUS_COLOURS = {
     SupportStatus.NEW: "blue",
@@ -476,12 +613,18 @@ def awaiting_response(today: date, due: str) -> ColumnElement[bool]:
     return waiting & (SupportRequest.respond_by < today)
 
 
+# The open requests, their statuses written into the statement rather than bound, so that
+# PostgreSQL can use the open requests' partial indexes (migration 0023) in every plan of it,
+# a prepared statement's generic plan included.
+_OPEN = SupportRequest.status.in_([literal_column(f"'{s.value}'") for s in OPEN_STATUSES])
+
+
 def queue_query(
     who: Principal, filters: QueueFilter, today: date | None = None
 ) -> Select[tuple[SupportRequest]]:
     query = select(SupportRequest).where(support_request_scope(who))
     if filters.status == OPEN:
-        query = query.where(SupportRequest.status.in_(OPEN_STATUSES))
+        query = query.where(_OPEN)
     elif filters.status:
         query = query.where(SupportRequest.status == SupportStatus(filters.status))
     if filters.urgency:
@@ -528,7 +671,7 @@ _OFFICER_NAME = (
 
 def queue(who: Principal, filters: QueueFilter, today: date | None = None) -> Page[Row[Any]]:
     """A page of the queue as rows of what its table shows, in one query: the requests
-    filtered, counted (a window) and paged, with their schools' and officers' names."""
+    filtered, counted and paged, with their schools' and officers' names."""
     listed = queue_query(who, filters, today).with_only_columns(
         SupportRequest.id,
         SupportRequest.reference,
@@ -541,7 +684,41 @@ def queue(who: Principal, filters: QueueFilter, today: date | None = None) -> Pa
         _SCHOOL_NAME,
         _OFFICER_NAME,
     )
-    return paginate_rows(listed, filters.page, PAGE_SIZE)
+    total = _kept_count(who, filters)
+    if total is None:
+        # Counted over the rows (a window): every matching request is visited.
+        return paginate_rows(listed, filters.page, PAGE_SIZE)
+    # Counted from the counts the database keeps: only the page's own rows are visited.
+    statements = PagedQuery(
+        listed.add_columns(total.label("total"))
+        .limit(bindparam("page_size"))
+        .offset(bindparam("page_offset")),
+        select(total),
+    )
+    return paginate_paged(statements, filters.page, PAGE_SIZE)
+
+
+def _kept_count(who: Principal, filters: QueueFilter) -> Any:
+    """How many requests the queue lists for ``who`` and ``filters``, from
+    support_request_count, when it can say: filtered by status alone, for someone who sees
+    requests by their area alone (support_request_scope: council administrators every area,
+    CAF officers with no school or trust of their own their areas). None otherwise."""
+    if filters.urgency or filters.school or filters.owner or filters.due:
+        return None
+    counts = support_request_count.c
+    if Role.LA_ADMIN in who.roles:
+        areas: ColumnElement[bool] = true()
+    elif Role.CAF_OFFICER in who.roles and who.area_ids and not (who.school_ids or who.trust_ids):
+        areas = counts.area_id.in_(who.area_ids)
+    else:
+        return None
+    if filters.status == OPEN:
+        statuses = counts.status.in_([s.value for s in OPEN_STATUSES])
+    elif filters.status:
+        statuses = counts.status == filters.status
+    else:
+        statuses = true()
+    return select(func.coalesce(func.sum(counts.n), 0)).where(areas, statuses).scalar_subquery()
 
 
 @dataclass(frozen=True)
