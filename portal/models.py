@@ -601,7 +601,7 @@ class RedirectReason(enum.StrEnum):
         }[self]
 
 
-# The open requests, as SQL (the partial indexes of migration 0023).
+# The open requests, as SQL (the partial indexes of migration 0022).
 OPEN_SUPPORT_REQUESTS = "status IN ('new', 'acknowledged', 'in_progress')"
 
 
@@ -615,7 +615,7 @@ class SupportRequest(Base):
     __tablename__ = "support_request"
     __table_args__ = (
         Index("ix_support_request_area_status", "area_id", "status", "submitted_at"),
-        # The open requests of an area in the queue's orders (migration 0023).
+        # The open requests of an area in the queue's orders (migration 0022).
         *(
             Index(
                 f"ix_support_request_open_{column}",
@@ -679,7 +679,7 @@ class SupportRequest(Base):
 
 
 # How many requests each area has of each status, kept by the database's triggers in the
-# statement of every change to a request (migration 0023): what a count of the rows gives,
+# statement of every change to a request (migration 0022): what a count of the rows gives,
 # in the same transaction, without visiting them (portal.support.service.queue).
 support_request_count = Table(
     "support_request_count",

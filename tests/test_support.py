@@ -727,7 +727,7 @@ def queue_total(client, **filters: str) -> int:  # type: ignore[no-untyped-def]
 def test_the_queues_count_is_the_requests_count_after_any_change(
     client_for, session, oakfield_request
 ) -> None:  # type: ignore[no-untyped-def]
-    """The queue counts requests from the counts the database keeps (migration 0023): they
+    """The queue counts requests from the counts the database keeps (migration 0022): they
     must be what counting the requests gives, after requests are raised, worked, moved to
     another area or deleted, by the portal or straight in the database."""
     from sqlalchemy import delete, func

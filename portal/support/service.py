@@ -614,7 +614,7 @@ def awaiting_response(today: date, due: str) -> ColumnElement[bool]:
 
 
 # The open requests, their statuses written into the statement rather than bound, so that
-# PostgreSQL can use the open requests' partial indexes (migration 0023) in every plan of it,
+# PostgreSQL can use the open requests' partial indexes (migration 0022) in every plan of it,
 # a prepared statement's generic plan included.
 _OPEN = SupportRequest.status.in_([literal_column(f"'{s.value}'") for s in OPEN_STATUSES])
 

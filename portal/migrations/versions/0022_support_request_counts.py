@@ -1,6 +1,6 @@
 """support request counts: each area's requests of each status, kept by the database
 
-Revision ID: 0023_support_request_counts
+Revision ID: 0022_support_request_counts
 Revises: 0021_contact_directory_version
 Create Date: 2026-12-07 04:35:00.000000
 
@@ -11,8 +11,6 @@ changed by triggers in the statement that inserts, deletes or moves a request (w
 the change: the portal, a script or psql), so that it is always what a count of the rows
 would give, in the same transaction. The queue's rows come from two partial indexes of the
 open requests, in the queue's orders, so that a page reads its own rows only.
-
-(Numbered 0023, following 0021: the lead re-chains it after 0022 when merging.)
 """
 
 from collections.abc import Sequence
@@ -20,7 +18,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0023_support_request_counts"
+revision: str = "0022_support_request_counts"
 down_revision: str | None = "0021_contact_directory_version"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
