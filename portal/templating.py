@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -11,6 +10,7 @@ from flask import Flask, current_app, request, url_for
 
 from portal.access import Capability, principal
 from portal.components import govuk_component, govuk_input, pagination_html, summary_list_html
+from portal.links import link_for_each
 from portal.navigation import address, navigation_items
 from portal.pagination import Page, pagination_params
 from portal.phones import national
@@ -35,15 +35,6 @@ def pagination(page: Page[Any], endpoint: str, **args: Any) -> dict[str, Any]:
     """GOV.UK pagination for ``page``, each link to ``endpoint`` keeping ``args`` (the filters)."""
     kept = {name: value for name, value in args.items() if value not in (None, "")}
     return pagination_params(page, lambda number: url_for(endpoint, page=number, **kept))
-
-
-def link_for_each(endpoint: str, key: str, **values: Any) -> Callable[[int], str]:
-    """The link to ``endpoint`` for each id a page lists: ``link(id)`` is
-    ``url_for(endpoint, **{key: id}, **values)``, the URL built once with a stand-in id.
-    Building a URL is a page's costliest call per row, and a list of services has many."""
-    stand_in = 987_654_321_987
-    before, _, after = url_for(endpoint, **{key: stand_in}, **values).partition(str(stand_in))
-    return lambda record_id: f"{before}{int(record_id)}{after}"
 
 
 def _context() -> dict[str, Any]:

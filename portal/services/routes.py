@@ -13,6 +13,7 @@ from wtforms.fields.choices import SelectChoice
 
 from portal.access import Capability, can, current_principal, requires, visible_school_list
 from portal.db import db
+from portal.links import link_for_each
 from portal.models import (
     Eligibility,
     OfferStatus,
@@ -39,7 +40,6 @@ from portal.services.forms import (
 )
 from portal.services.offers import offer_prices, rule_of
 from portal.services.pricing import PriceRule, format_pence, plural
-from portal.templating import link_for_each
 
 
 def _this_financial_year() -> int:

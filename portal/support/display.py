@@ -16,10 +16,11 @@ from typing import Any
 from flask import current_app
 from markupsafe import Markup, escape
 
+from portal.links import link_for_each
 from portal.models import SupportKind, SupportStatus, Urgency
 from portal.support.forms import UpdateForm
 from portal.support.service import STATUS_COLOURS, timeliness
-from portal.templating import link_for_each, long_date
+from portal.templating import long_date
 
 _NOBODY = '<td class="govuk-table__cell">Nobody yet</td>'
 

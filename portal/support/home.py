@@ -18,6 +18,7 @@ from sqlalchemy import Select, case, func, select
 
 from portal.access import Capability, Principal, support_request_scope
 from portal.db import db
+from portal.links import link_for_each
 from portal.models import Role, School, SupportRequest
 from portal.services.pricing import plural
 from portal.support.service import (
@@ -29,7 +30,7 @@ from portal.support.service import (
     timeliness,
     today_in_london,
 )
-from portal.templating import link_for_each, london_time, long_date
+from portal.templating import london_time, long_date
 from portal.todo import ToDo, ToDoList
 
 # The open requests a school's home page lists, most pressing first; the rest are a link away.
