@@ -19,6 +19,7 @@ from typing import Any
 from flask import Flask, Response, request
 from flask_compress import Compress
 
+from portal.jinja import PortalEnvironment
 from portal.session_cookie import SessionCookie
 
 ONE_YEAR = 365 * 24 * 60 * 60
@@ -55,10 +56,12 @@ def content_version(static_folder: str, filename: str) -> str | None:
 
 
 class Portal(Flask):
-    """Flask, with a year's caching for static files requested by their versioned URL, and
-    a session cookie signed again at most once a minute (portal/session_cookie.py)."""
+    """Flask, with a year's caching for static files requested by their versioned URL, a
+    session cookie signed again at most once a minute (portal/session_cookie.py), and
+    templates whose globals are plain dicts (portal/jinja.py)."""
 
     session_interface = SessionCookie()
+    jinja_environment = PortalEnvironment
 
     def get_send_file_max_age(self, filename: str | None) -> int | None:
         if request.args.get("v"):

@@ -245,3 +245,31 @@ def test_a_link_for_each_id_is_the_url_for_it(app) -> None:  # type: ignore[no-u
         assert link_for_each("contacts.show", "contact_id")(7) == url_for(
             "contacts.show", contact_id=7
         )
+
+
+def test_a_global_changed_after_a_template_is_loaded_is_what_the_template_sees(app) -> None:  # type: ignore[no-untyped-def]
+    """Templates' globals are plain dicts copied when a template loads (portal/jinja.py): a
+    global added or changed later must still reach every template and the macros it
+    imports, as Jinja's own ChainMap made sure."""
+    from jinja2 import DictLoader
+
+    from portal.jinja import PortalEnvironment
+
+    environment = PortalEnvironment(
+        app,
+        loader=DictLoader(
+            {
+                "page.html": '{% from "m.html" import shown %}{{ shown() }}/{{ late }}',
+                "m.html": "{% macro shown() %}{{ late }}{% endmacro %}",
+            }
+        ),
+    )
+    environment.globals["late"] = "one"
+    assert environment.get_template("page.html").render() == "one/one"
+    environment.globals["late"] = "two"
+    assert environment.get_template("page.html").render() == "two/two"
+    environment.globals.update(late="three")
+    assert environment.get_template("page.html").render() == "three/three"
+    del environment.globals["late"]
+    assert environment.get_template("page.html").render() == "/"
+    assert type(app.jinja_env) is PortalEnvironment
