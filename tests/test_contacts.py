@@ -274,12 +274,12 @@ def test_searching_the_text_finds_what_ilike_finds_in_each_part(app, session, da
         )
     )
     with app.test_request_context():
-        found = search(ContactSearch(query=typed, include_retired=False, page=1))
+        found = search(ContactSearch(query=typed, include_retired=False, page=1)).page
         ids = {card.id for card in found.items}
         number = 1
         while found.has_next:
             number += 1
-            found = search(ContactSearch(query=typed, include_retired=False, page=number))
+            found = search(ContactSearch(query=typed, include_retired=False, page=number)).page
             ids |= {card.id for card in found.items}
     by_area_role_or_countywide = {
         c.id
@@ -364,6 +364,63 @@ def test_a_schools_contacts_are_the_directory_as_it_is_now_whoever_changed_it(
     savepoint.rollback()
     _, back = page()
     assert "Robin Demo-Renamed" in back and "Christine Demo-North" in back
+
+
+def test_a_search_finds_the_directory_as_it_is_now_whoever_changed_it(client_for, session) -> None:  # type: ignore[no-untyped-def]
+    """A search looks through the directory as read once per version (contact_directory),
+    which the database itself moves with any change: a contact renamed, retired or moved to
+    another area, or an area renamed, straight in the database (a script, psql) or by the
+    portal, is what the next search finds; and a change rolled back is undone in it too."""
+    staff = client_for("school_staff")
+
+    def found(q: str, htmx: bool = False) -> list[str]:
+        headers = {"HX-Request": "true"} if htmx else {}
+        response = staff.get("/contacts/", query_string={"q": q}, headers=headers)
+        html = response.get_data(as_text=True)
+        # The fragment is what goes inside #results.
+        page = (
+            soup(response)
+            if not htmx
+            else BeautifulSoup(f'<div id="results">{html}</div>', "html.parser")
+        )
+        return names(page)
+
+    def straight_in_the_database(sql: str) -> None:
+        session.connection().connection.driver_connection.execute(sql)
+
+    assert "Chris Demo-North" in found("Demo-North")
+    assert found("Demo-North") == found("Demo-North", htmx=True)
+    straight_in_the_database(
+        "UPDATE contact SET name = 'Christine Demo-Renamed' "
+        "WHERE email = 'caf.north@council.example'"
+    )
+    assert "Christine Demo-Renamed" in found("Demo-Renamed", htmx=True)
+    assert "Chris Demo-North" not in found("Demo-North", htmx=True)
+    # The stored search text moves with the name.
+    assert found("christine demo-renamed", htmx=True) == ["Christine Demo-Renamed"]
+    rugby_before = found("rugby", htmx=True)
+    assert rugby_before and "Christine Demo-Renamed" not in rugby_before
+    straight_in_the_database("UPDATE area SET name = 'Rugby and Dunchurch' WHERE code = 'rugby'")
+    assert found("dunchurch", htmx=True) == rugby_before
+    rugby = session.scalars(select(Area).where(Area.code == "rugby")).one()
+    straight_in_the_database(
+        "INSERT INTO contact_area (contact_id, area_id) SELECT id, "
+        f"{rugby.id} FROM contact WHERE email = 'caf.north@council.example'"
+    )
+    assert "Christine Demo-Renamed" in found("dunchurch", htmx=True)
+    straight_in_the_database(
+        "UPDATE contact SET retired_at = CURRENT_TIMESTAMP "
+        "WHERE email = 'caf.north@council.example'"
+    )
+    assert found("Demo-Renamed", htmx=True) == []
+    savepoint = session.begin_nested()
+    straight_in_the_database("DELETE FROM contact_area")
+    straight_in_the_database("DELETE FROM contact")
+    assert found("dunchurch", htmx=True) == []
+    savepoint.rollback()
+    assert found("dunchurch", htmx=True) == [
+        name for name in rugby_before if name != "Christine Demo-Renamed"
+    ]
 
 
 def test_the_area_filter_names_the_areas_as_they_are_now(client_for, session) -> None:  # type: ignore[no-untyped-def]
@@ -851,7 +908,7 @@ def test_cards_read_as_rows_show_what_the_contacts_themselves_show(app, session)
         everyone: list[ContactCard] = []
         number = 1
         while True:
-            page = search(ContactSearch(include_retired=True, page=number))
+            page = search(ContactSearch(include_retired=True, page=number)).page
             everyone += page.items
             if not page.has_next:
                 break

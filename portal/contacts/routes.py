@@ -83,9 +83,14 @@ def index() -> ResponseReturnValue:
     # council-wide staff, and anyone searching, see the matching directory, paged.
     show_mine = bool(my_area_ids) and not criteria.is_active
     context: dict[str, Any] = {"criteria": criteria, "show_mine": show_mine}
+    if show_mine:
+        version = directory_version()
+    else:
+        found = search(criteria)
+        context["page"] = found.page
+        version = found.version
     # A search as someone types asks for its results alone: no filters, no areas to name.
-    version = directory_version() if show_mine or not drawing_fragment() else None
-    if version is not None:
+    if show_mine or not drawing_fragment():
         areas = area_names(version)
         context["my_areas"] = [area for area in areas if area.id in my_area_ids]
         context["role_items"] = [{"value": "", "text": "Any role"}] + [
@@ -104,8 +109,6 @@ def index() -> ResponseReturnValue:
         context["my_schools"] = (
             [] if who.council_wide or not who.is_school_user else visible_school_names(who)
         )
-    else:
-        context["page"] = search(criteria)
     return render_page("contacts/index.html", fragment="results", **context)
 
 

@@ -3,25 +3,22 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cache
 from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import (
-    Boolean,
     ColumnElement,
     Integer,
     Select,
     String,
     Subquery,
-    and_,
     bindparam,
     cast,
     exists,
     func,
-    literal,
     or_,
     select,
     union,
@@ -41,7 +38,7 @@ from portal.models import (
     contact_directory,
 )
 from portal.numbers import record_id
-from portal.pagination import Page, PagedQuery, paged, paginate, paginate_paged
+from portal.pagination import Page, page_of, paginate
 from portal.phones import national
 from portal.spreadsheets import text_cell, to_csv
 
@@ -413,71 +410,134 @@ def _like_escaped(words: str) -> str:
     return words.replace("/", "//").replace("%", "/%").replace("_", "/_")
 
 
-def search(criteria: ContactSearch) -> Page[ContactCard]:
-    """The contacts that match every part of ``criteria``, a page of cards at a time: the
-    page, its count and the areas its contacts serve in one query, made once for each kind
-    of search (what is asked for is bound), since it is asked for while someone types."""
-    area = COUNTYWIDE if criteria.area == COUNTYWIDE else "one" if criteria.area else None
-    statements = _search_query(
-        bool(criteria.query), criteria.role is not None, area, criteria.include_retired
-    )
-    words = criteria.query
-    params: dict[str, Any] = {
-        # Text to find: % and _ literal (escaped as autoescape escapes them).
-        "words": _like_escaped(words),
-        "countywide_word": len(words) >= 4 and "countywide".startswith(words.lower()),
-        "roles": _roles_matching(words) if words else [],
-        "role": criteria.role,
-        "area_id": criteria.area if area == "one" else None,
-    }
-    found = paginate_paged(statements, criteria.page, PAGE_SIZE, params)
-    cards = [card for card, _ in _cards(found.items).values()]
-    return replace(found, items=cards)
+class _Listed(NamedTuple):
+    """A contact as a search looks at it: its card and what a search matches it on."""
+
+    card: ContactCard
+    text: str  # Contact.search_text: its parts as the database lower-cases them
+    area_ids: frozenset[int]
+    countywide: bool
+    retired: bool
 
 
-@cache
-def _search_query(
-    has_words: bool, has_role: bool, area: str | None, include_retired: bool
-) -> PagedQuery:
-    """The statements of :func:`search` for one kind of search, what it asks for bound."""
-    query = select(*_CARD_COLUMNS)
-    if not include_retired:
-        query = query.where(Contact.retired_at.is_(None))
-    if has_words:
-        pattern = literal("%") + bindparam("words", type_=String) + literal("%")
-        conditions = [
-            # The name, job title, what they help with or the e-mail address, as ILIKE would
-            # find it in each: the words lower-cased as the database lower-cases, in the four
-            # lower-cased once (Contact.search_text).
-            Contact.search_text.like(
-                literal("%") + func.lower(bindparam("words", type_=String)) + literal("%"),
-                escape="/",
-            ),
-            exists().where(
-                contact_area.c.contact_id == Contact.id,
-                contact_area.c.area_id == Area.id,
-                Area.name.ilike(pattern, escape="/"),
-            ),
-            and_(bindparam("countywide_word", type_=Boolean), Contact.countywide.is_(True)),
-            Contact.role.in_(bindparam("roles", expanding=True)),
-        ]
-        query = query.where(or_(*conditions))
-    if has_role:
-        query = query.where(Contact.role == bindparam("role"))
-    if area == COUNTYWIDE:
-        query = query.where(Contact.countywide.is_(True))
-    elif area == "one":
-        query = query.where(
-            exists().where(
-                contact_area.c.contact_id == Contact.id,
-                contact_area.c.area_id == bindparam("area_id"),
-            )
+class _Directory(NamedTuple):
+    """Every contact, retired or not, in the order a search lists them (the database's order
+    of role, name and id), with the areas' names as the database lower-cases them."""
+
+    version: int | None
+    contacts: tuple[_Listed, ...]
+    active: tuple[_Listed, ...]  # those not retired
+    area_names: tuple[tuple[int, str], ...]
+
+
+def _directory(version: int | None) -> _Directory:
+    """The directory as it is at ``version`` (or, should it have changed since, as it is
+    now: kept under the version read with it, in the same statement, so never stale)."""
+    held: _Directory | None = _worked_out.get(("directory",))
+    if held is not None and held.version == version:
+        return held
+    rows = db.session.execute(_DIRECTORY_QUERY).all()
+    if rows:
+        version = rows[0].version
+    # Each contact's rows (one per area it serves) come together, in the listing's order.
+    cards = _cards(rows)
+    areas: dict[int, set[int]] = {contact_id: set() for contact_id in cards}
+    lowered: dict[int, str] = {}
+    for row in rows:
+        if row.area_id is not None:
+            areas[row.id].add(row.area_id)
+            lowered[row.area_id] = row.area_lowered
+    contacts = tuple(
+        _Listed(
+            card,
+            row.search_text,
+            frozenset(areas[card.id]),
+            row.countywide,
+            row.retired_at is not None,
         )
+        for card, row in cards.values()
+    )
+    found = _Directory(
+        version,
+        contacts,
+        tuple(entry for entry in contacts if not entry.retired),
+        tuple(sorted(lowered.items())),
+    )
+    # One directory kept, the newest asked for: at a large council's scale a few megabytes
+    # a process, replaced (not added to) when the directory changes. Not without a
+    # version (a database without the directory's number) to keep it under.
+    if version is not None:
+        _worked_out[("directory",)] = found
+    return found
 
-    def shown(page: Subquery) -> Select[Any]:
-        return _with_area_names(page).order_by(page.c.role, page.c.name, page.c.id)
 
-    return paged(_ordered(query), shown)
+_DIRECTORY_QUERY = (
+    select(
+        *_CARD_COLUMNS,
+        Contact.search_text,
+        contact_area.c.area_id,
+        Area.name.label("area_name"),
+        func.lower(Area.name).label("area_lowered"),
+        # Read in the same statement as the rows, so what is kept under it is what the
+        # directory held at it.
+        select(contact_directory.c.version).scalar_subquery().label("version"),
+    )
+    .outerjoin(contact_area, contact_area.c.contact_id == Contact.id)
+    .outerjoin(Area, Area.id == contact_area.c.area_id)
+    .order_by(Contact.role, Contact.name, Contact.id)
+)
+
+# The directory's version now, and the words searched for as the database lower-cases them
+# (as it lower-cased Contact.search_text and lower-cases the areas' names for ILIKE).
+_VERSION_AND_WORDS = select(
+    contact_directory.c.version, func.lower(bindparam("words", type_=String))
+)
+
+
+@dataclass(frozen=True)
+class Found:
+    """A page of a search's cards, and the version of the directory they were found in."""
+
+    page: Page[ContactCard]
+    version: int  # as directory_version() gives it
+
+
+def search(criteria: ContactSearch) -> Found:
+    """The contacts that match every part of ``criteria``, a page of cards at a time.
+
+    Asked for while someone types, so it costs one small statement: the directory's version
+    (and the words lower-cased by the database). The directory itself is read once per
+    version and searched here, exactly as the database would search it (tests compare them):
+    the words in any of the contact's name, job title, what they help with or e-mail address
+    (Contact.search_text, as LIKE finds them), in the name of an area it serves (as ILIKE),
+    in its role's label, or "countywide" for the countywide ones.
+    """
+    version, words = db.session.execute(_VERSION_AND_WORDS, {"words": criteria.query}).one()
+    directory = _directory(version)
+    listed: Sequence[_Listed] = directory.contacts if criteria.include_retired else directory.active
+    if criteria.role is not None:
+        role = criteria.role
+        listed = [entry for entry in listed if entry.card.role == role]
+    if criteria.area == COUNTYWIDE:
+        listed = [entry for entry in listed if entry.countywide]
+    elif isinstance(criteria.area, int):
+        area_id = criteria.area
+        listed = [entry for entry in listed if area_id in entry.area_ids]
+    if criteria.query:
+        roles = set(_roles_matching(criteria.query))
+        in_areas = frozenset(id_ for id_, name in directory.area_names if words in name)
+        countywide = len(criteria.query) >= 4 and "countywide".startswith(criteria.query.lower())
+        listed = [
+            entry
+            for entry in listed
+            if words in entry.text
+            or entry.card.role in roles
+            or (countywide and entry.countywide)
+            or (in_areas and not in_areas.isdisjoint(entry.area_ids))
+        ]
+    found = page_of(listed, criteria.page, PAGE_SIZE)
+    cards = [entry.card for entry in found.items]
+    return Found(replace(found, items=cards), int(directory.version or 0))
 
 
 # --- keeping contacts up to date ------------------------------------------------------------
