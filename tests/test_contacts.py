@@ -402,10 +402,10 @@ def test_a_search_finds_the_directory_as_it_is_now_whoever_changed_it(client_for
     assert rugby_before and "Christine Demo-Renamed" not in rugby_before
     straight_in_the_database("UPDATE area SET name = 'Rugby and Dunchurch' WHERE code = 'rugby'")
     assert found("dunchurch", htmx=True) == rugby_before
-    rugby = session.scalars(select(Area).where(Area.code == "rugby")).one()
     straight_in_the_database(
-        "INSERT INTO contact_area (contact_id, area_id) SELECT id, "
-        f"{rugby.id} FROM contact WHERE email = 'caf.north@council.example'"
+        "INSERT INTO contact_area (contact_id, area_id) SELECT contact.id, area.id"
+        " FROM contact, area"
+        " WHERE contact.email = 'caf.north@council.example' AND area.code = 'rugby'"
     )
     assert "Christine Demo-Renamed" in found("dunchurch", htmx=True)
     straight_in_the_database(
@@ -920,6 +920,49 @@ def test_cards_read_as_rows_show_what_the_contacts_themselves_show(app, session)
         shown = [card for view in grouped for card in view.contacts]
         assert len(shown) == NORTH_AND_COUNTYWIDE + 1
         assert all(card == expected[card.id] for card in shown)
+
+
+# How templates/contacts/index.html drew a school's groups before display.py wrote them out.
+_GROUPS_AS_THE_TEMPLATE_DREW_THEM = """
+{% for view in groups %}
+  <h3 class="govuk-heading-m">{{ view.group.value }}</h3>
+  {{ contact_cards(view.contacts, heading_level=4) }}
+  {% if view.more %}
+    <ul class="govuk-list">
+    {% for role, (total, countywide) in view.more.items() %}
+      {% set area = "countywide" if countywide
+         else (my_areas[0].id if my_areas | length == 1 else None) %}
+      <li><a class="govuk-link" href="{{ url_for('contacts.index', role=role.value, area=area)
+        }}">See all {{ total }} {{ role.label }} contacts</a></li>
+    {% endfor %}
+    </ul>
+  {% endif %}
+{% endfor %}
+"""
+
+
+def test_a_schools_groups_written_out_are_identical_to_the_template(app, session) -> None:  # type: ignore[no-untyped-def]
+    """contact_groups_html (display.py) draws a school's groups once per answer of
+    key_contacts: the markup the template's loop drew, whitespace between tags aside, with
+    "see all" links to one area, to the countywide ones, and to every area."""
+    from portal.contacts.display import contact_groups_html
+    from portal.contacts.service import key_contacts
+
+    north, rugby = (
+        session.scalars(select(Area).where(Area.code == code)).one() for code in ("north", "rugby")
+    )
+    with app.test_request_context():
+        template = app.jinja_env.from_string(_GROUPS_AS_THE_TEMPLATE_DREW_THEM)
+        for areas in ([north], [north, rugby]):
+            # One of each role, so that every role with more has its link.
+            groups = key_contacts([area.id for area in areas], 1)
+            assert any(view.more for view in groups)
+            single = areas[0].id if len(areas) == 1 else None
+            drawn = contact_groups_html(groups, single)
+            assert contact_groups_html(groups, single) is drawn  # drawn once
+            expected = template.render(groups=groups, my_areas=areas)
+            assert squeeze(str(drawn)) == squeeze(expected)
+            assert "area=countywide" in drawn
 
 
 def squeeze(html: str) -> str:
