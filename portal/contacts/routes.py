@@ -78,10 +78,11 @@ def index() -> ResponseReturnValue:
     criteria = ContactSearch.from_args(request.args)
     if not can(Capability.EDIT_CONTACTS):
         criteria = replace(criteria, include_retired=False)
-    my_area_ids = visible_area_ids(who) or frozenset()
     # With nothing searched for, a person with areas sees their own contacts, grouped;
-    # council-wide staff, and anyone searching, see the matching directory, paged.
-    show_mine = bool(my_area_ids) and not criteria.is_active
+    # council-wide staff, and anyone searching, see the matching directory, paged (their
+    # areas play no part in it).
+    my_area_ids = frozenset() if criteria.is_active else visible_area_ids(who) or frozenset()
+    show_mine = bool(my_area_ids)
     context: dict[str, Any] = {"criteria": criteria, "show_mine": show_mine}
     if show_mine:
         version = directory_version()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cache
@@ -413,23 +413,49 @@ def _like_escaped(words: str) -> str:
     return words.replace("/", "//").replace("%", "/%").replace("_", "/_")
 
 
-class _Listed(NamedTuple):
-    """A contact as a search looks at it: its card and what a search matches it on."""
+_NONE: frozenset[int] = frozenset()
 
-    card: ContactCard
-    text: str  # Contact.search_text: its parts as the database lower-cases them
-    area_ids: frozenset[int]
-    countywide: bool
-    retired: bool
+
+@dataclass(frozen=True)
+class _Listing:
+    """Contacts in the order a search lists them (the database's order of role, name and
+    id), and what a search finds them by, as positions in that order: each one's stored
+    search text (Contact.search_text, its parts as the database lower-cases them), and
+    those of each role, of each area, and the countywide ones."""
+
+    cards: tuple[ContactCard, ...]
+    texts: tuple[str, ...]
+    by_role: dict[ContactRole, frozenset[int]]
+    by_area: dict[int, frozenset[int]]
+    countywide: frozenset[int]
+
+    @classmethod
+    def of(cls, contacts: list[tuple[ContactCard, str, frozenset[int], bool]]) -> _Listing:
+        by_role: dict[ContactRole, set[int]] = {}
+        by_area: dict[int, set[int]] = {}
+        countywide = set()
+        for position, (card, _, area_ids, is_countywide) in enumerate(contacts):
+            by_role.setdefault(card.role, set()).add(position)
+            for area_id in area_ids:
+                by_area.setdefault(area_id, set()).add(position)
+            if is_countywide:
+                countywide.add(position)
+        return cls(
+            tuple(card for card, *_ in contacts),
+            tuple(text for _, text, *_ in contacts),
+            {role: frozenset(found) for role, found in by_role.items()},
+            {area_id: frozenset(found) for area_id, found in by_area.items()},
+            frozenset(countywide),
+        )
 
 
 class _Directory(NamedTuple):
-    """Every contact, retired or not, in the order a search lists them (the database's order
-    of role, name and id), with the areas' names as the database lower-cases them."""
+    """Every contact, and those not retired, as searches list them; the areas' names as the
+    database lower-cases them."""
 
     version: int | None
-    contacts: tuple[_Listed, ...]
-    active: tuple[_Listed, ...]  # those not retired
+    everyone: _Listing
+    active: _Listing
     area_names: tuple[tuple[int, str], ...]
 
 
@@ -450,20 +476,14 @@ def _directory(version: int | None) -> _Directory:
         if row.area_id is not None:
             areas[row.id].add(row.area_id)
             lowered[row.area_id] = row.area_lowered
-    contacts = tuple(
-        _Listed(
-            card,
-            row.search_text,
-            frozenset(areas[card.id]),
-            row.countywide,
-            row.retired_at is not None,
-        )
+    contacts = [
+        (card, row.search_text, frozenset(areas[card.id]), row.countywide)
         for card, row in cards.values()
-    )
+    ]
     found = _Directory(
         version,
-        contacts,
-        tuple(entry for entry in contacts if not entry.retired),
+        _Listing.of(contacts),
+        _Listing.of([contact for contact in contacts if not contact[0].is_retired]),
         tuple(sorted(lowered.items())),
     )
     # One directory kept, the newest asked for: at a large council's scale a few megabytes
@@ -518,29 +538,31 @@ def search(criteria: ContactSearch) -> Found:
     """
     ((version, words),) = driver_rows(_VERSION_AND_WORDS, {"words": criteria.query})
     directory = _directory(version)
-    listed: Sequence[_Listed] = directory.contacts if criteria.include_retired else directory.active
-    if criteria.role is not None:
-        role = criteria.role
-        listed = [entry for entry in listed if entry.card.role == role]
-    if criteria.area == COUNTYWIDE:
-        listed = [entry for entry in listed if entry.countywide]
-    elif isinstance(criteria.area, int):
-        area_id = criteria.area
-        listed = [entry for entry in listed if area_id in entry.area_ids]
+    listing = directory.everyone if criteria.include_retired else directory.active
+    # The positions chosen so far; None for every one.
+    chosen: frozenset[int] | set[int] | None = None
     if criteria.query:
-        roles = set(_roles_matching(criteria.query))
-        in_areas = frozenset(id_ for id_, name in directory.area_names if words in name)
-        countywide = len(criteria.query) >= 4 and "countywide".startswith(criteria.query.lower())
-        listed = [
-            entry
-            for entry in listed
-            if words in entry.text
-            or entry.card.role in roles
-            or (countywide and entry.countywide)
-            or (in_areas and not in_areas.isdisjoint(entry.area_ids))
-        ]
-    found = page_of(listed, criteria.page, PAGE_SIZE)
-    cards = [entry.card for entry in found.items]
+        chosen = {position for position, text in enumerate(listing.texts) if words in text}
+        for role in _roles_matching(criteria.query):
+            chosen |= listing.by_role.get(role, _NONE)
+        if len(criteria.query) >= 4 and "countywide".startswith(criteria.query.lower()):
+            chosen |= listing.countywide
+        for area_id, name in directory.area_names:
+            if words in name:
+                chosen |= listing.by_area.get(area_id, _NONE)
+
+    def narrowed(to: frozenset[int]) -> frozenset[int] | set[int]:
+        return to if chosen is None else chosen & to
+
+    if criteria.role is not None:
+        chosen = narrowed(listing.by_role.get(criteria.role, _NONE))
+    if criteria.area == COUNTYWIDE:
+        chosen = narrowed(listing.countywide)
+    elif isinstance(criteria.area, int):
+        chosen = narrowed(listing.by_area.get(criteria.area, _NONE))
+    positions = range(len(listing.cards)) if chosen is None else sorted(chosen)
+    found = page_of(positions, criteria.page, PAGE_SIZE)
+    cards = [listing.cards[position] for position in found.items]
     return Found(replace(found, items=cards), int(directory.version or 0))
 
 
