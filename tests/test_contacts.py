@@ -423,6 +423,37 @@ def test_a_search_finds_the_directory_as_it_is_now_whoever_changed_it(client_for
     ]
 
 
+def test_the_head_of_the_page_is_each_persons_own_and_as_the_template_draws_it(
+    client_for,
+) -> None:  # type: ignore[no-untyped-def]
+    """The head of the contacts page (the safeguarding box, the actions, the search form) is
+    drawn once for each set of areas and of what the person may do (display.directory_head):
+    each person still sees the actions that are theirs, whoever asked before them, and the
+    head kept is the head the template draws afresh."""
+    from portal.contacts import display
+
+    def head(role: str) -> tuple[str, bool, bool, bool]:
+        page = soup(client_for(role).get("/contacts/"))
+        main = page.select_one("main")
+        links = [a.get_text(strip=True) for a in main.select(".council-actions a")]
+        return (
+            squeeze(str(main).split('<div id="results"')[0]),
+            "Add a contact" in links,
+            "Download the directory (CSV)" in links,
+            main.select_one("#retired") is not None,
+        )
+
+    staff, publisher = head("school_staff"), head("publisher")
+    assert staff[1:] == (False, False, False)
+    assert publisher[1:] == (True, True, True)
+    assert head("school_staff") == staff and head("publisher") == publisher
+    display._heads.clear()
+    assert head("publisher") == publisher and head("school_staff") == staff
+    # Searching, the head holds what was typed, drawn afresh.
+    searched = soup(client_for("school_staff").get("/contacts/?q=rugby"))
+    assert searched.select_one("#q")["value"] == "rugby"
+
+
 def test_the_area_filter_names_the_areas_as_they_are_now(client_for, session) -> None:  # type: ignore[no-untyped-def]
     """The filters are drawn once for each list of areas (portal/components.py): a renamed
     area is a new list, drawn afresh."""

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from typing import Any
 
-from flask import request, url_for
+from flask import current_app, request, url_for
+from jinja2_fragments.flask import render_block
 from markupsafe import Markup, escape
 
+from portal.access import Capability, can
 from portal.components import summary_rows_html
 from portal.contacts import bp
-from portal.contacts.service import COUNTYWIDE, ContactCard, ContactGroupView
+from portal.contacts.service import COUNTYWIDE, AreaName, ContactCard, ContactGroupView
 from portal.models import Contact
 from portal.phones import national
 from portal.templating import london_time
@@ -150,4 +152,36 @@ def contact_groups_html(groups: list[ContactGroupView], single_area_id: int | No
     if len(_drawn_groups) >= _DRAWN_AT_MOST:
         _drawn_groups.clear()
     _drawn_groups[key] = (groups, html)
+    return html
+
+
+# The directory's head as directory_head drew it, for each key below.
+_HEADS_AT_MOST = 256
+_heads: dict[tuple[Any, ...], Markup] = {}
+
+
+def directory_head(areas: Sequence[AreaName], **context: Any) -> Markup:
+    """The head of the contacts page before anyone searches (the safeguarding box, the
+    actions, the search form with its filters), drawn by the page's template (its block
+    directory_head, with the page's ``context``) once for each key: the areas the filter
+    offers, what the person may do that the head links to, the phone number in the box and
+    the portal's mount. That is everything it shows: nothing searched for (a search's head
+    holds what was typed, and is drawn afresh), nothing personal, the same for everyone of
+    the same key; the areas are read once per version of the directory, so a renamed area
+    is a new key (tests/test_contacts.py)."""
+    key = (
+        tuple(areas),
+        can(Capability.EXPORT_CONTACTS),
+        can(Capability.EDIT_CONTACTS),
+        current_app.config["CHILDRENS_SERVICES_FRONT_DOOR_PHONE"],
+        request.script_root,
+    )
+    html = _heads.get(key)
+    if html is None:
+        drawn = render_block("contacts/index.html", "directory_head", **context)
+        # Markup already: the autoescaping template's own output.
+        html = Markup(drawn)  # noqa: S704
+        if len(_heads) >= _HEADS_AT_MOST:
+            _heads.clear()
+        _heads[key] = html
     return html

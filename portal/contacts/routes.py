@@ -22,6 +22,7 @@ from portal.access import (
     visible_school_names,
 )
 from portal.contacts import bp, letters
+from portal.contacts.display import directory_head
 from portal.contacts.forms import ConfirmForm, ContactForm, SendLettersForm
 from portal.contacts.service import (
     COUNTYWIDE,
@@ -105,6 +106,8 @@ def index() -> ResponseReturnValue:
             {"value": str(area.id), "text": area.name, "selected": area.id == criteria.area}
             for area in areas
         ]
+        if not criteria.is_active:
+            context["directory_head"] = directory_head(areas, **context)
     if show_mine:
         context["groups"] = key_contacts(my_area_ids, PAGE_PER_ROLE, version)
         context["my_schools"] = (
