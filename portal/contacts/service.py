@@ -88,10 +88,6 @@ def active_contacts() -> Select[tuple[Contact]]:
     return select(Contact).where(Contact.retired_at.is_(None))
 
 
-def _ordered(query: Select[Any]) -> Select[Any]:
-    return query.order_by(Contact.role, Contact.name, Contact.id)
-
-
 # How many of one role a school's own contacts page shows, and its poster: the key people.
 # A large council may have dozens of, say, educational psychologists serving one area; the
 # rest are a search away (the page links to them), and a poster must stay near one A4 page.
@@ -406,11 +402,6 @@ def _grouped(
 def _roles_matching(words: str) -> list[ContactRole]:
     lowered = words.lower()
     return [role for role, (label, _) in CONTACT_ROLE_LABELS.items() if lowered in label.lower()]
-
-
-def _like_escaped(words: str) -> str:
-    """``words`` for a LIKE pattern, % and _ literal, with / as the escape (as autoescape)."""
-    return words.replace("/", "//").replace("%", "/%").replace("_", "/_")
 
 
 _NONE: frozenset[int] = frozenset()
