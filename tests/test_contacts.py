@@ -274,12 +274,12 @@ def test_searching_the_text_finds_what_ilike_finds_in_each_part(app, session, da
         )
     )
     with app.test_request_context():
-        found = search(ContactSearch(query=typed, include_retired=False, page=1))
+        found = search(ContactSearch(query=typed, include_retired=False, page=1)).page
         ids = {card.id for card in found.items}
         number = 1
         while found.has_next:
             number += 1
-            found = search(ContactSearch(query=typed, include_retired=False, page=number))
+            found = search(ContactSearch(query=typed, include_retired=False, page=number)).page
             ids |= {card.id for card in found.items}
     by_area_role_or_countywide = {
         c.id
@@ -364,6 +364,94 @@ def test_a_schools_contacts_are_the_directory_as_it_is_now_whoever_changed_it(
     savepoint.rollback()
     _, back = page()
     assert "Robin Demo-Renamed" in back and "Christine Demo-North" in back
+
+
+def test_a_search_finds_the_directory_as_it_is_now_whoever_changed_it(client_for, session) -> None:  # type: ignore[no-untyped-def]
+    """A search looks through the directory as read once per version (contact_directory),
+    which the database itself moves with any change: a contact renamed, retired or moved to
+    another area, or an area renamed, straight in the database (a script, psql) or by the
+    portal, is what the next search finds; and a change rolled back is undone in it too."""
+    staff = client_for("school_staff")
+
+    def found(q: str, htmx: bool = False) -> list[str]:
+        headers = {"HX-Request": "true"} if htmx else {}
+        response = staff.get("/contacts/", query_string={"q": q}, headers=headers)
+        html = response.get_data(as_text=True)
+        # The fragment is what goes inside #results.
+        page = (
+            soup(response)
+            if not htmx
+            else BeautifulSoup(f'<div id="results">{html}</div>', "html.parser")
+        )
+        return names(page)
+
+    def straight_in_the_database(sql: str) -> None:
+        session.connection().connection.driver_connection.execute(sql)
+
+    assert "Chris Demo-North" in found("Demo-North")
+    assert found("Demo-North") == found("Demo-North", htmx=True)
+    straight_in_the_database(
+        "UPDATE contact SET name = 'Christine Demo-Renamed' "
+        "WHERE email = 'caf.north@council.example'"
+    )
+    assert "Christine Demo-Renamed" in found("Demo-Renamed", htmx=True)
+    assert "Chris Demo-North" not in found("Demo-North", htmx=True)
+    # The stored search text moves with the name.
+    assert found("christine demo-renamed", htmx=True) == ["Christine Demo-Renamed"]
+    rugby_before = found("rugby", htmx=True)
+    assert rugby_before and "Christine Demo-Renamed" not in rugby_before
+    straight_in_the_database("UPDATE area SET name = 'Rugby and Dunchurch' WHERE code = 'rugby'")
+    assert found("dunchurch", htmx=True) == rugby_before
+    straight_in_the_database(
+        "INSERT INTO contact_area (contact_id, area_id) SELECT contact.id, area.id"
+        " FROM contact, area"
+        " WHERE contact.email = 'caf.north@council.example' AND area.code = 'rugby'"
+    )
+    assert "Christine Demo-Renamed" in found("dunchurch", htmx=True)
+    straight_in_the_database(
+        "UPDATE contact SET retired_at = CURRENT_TIMESTAMP "
+        "WHERE email = 'caf.north@council.example'"
+    )
+    assert found("Demo-Renamed", htmx=True) == []
+    savepoint = session.begin_nested()
+    straight_in_the_database("DELETE FROM contact_area")
+    straight_in_the_database("DELETE FROM contact")
+    assert found("dunchurch", htmx=True) == []
+    savepoint.rollback()
+    assert found("dunchurch", htmx=True) == [
+        name for name in rugby_before if name != "Christine Demo-Renamed"
+    ]
+
+
+def test_the_head_of_the_page_is_each_persons_own_and_as_the_template_draws_it(
+    client_for,
+) -> None:  # type: ignore[no-untyped-def]
+    """The head of the contacts page (the safeguarding box, the actions, the search form) is
+    drawn once for each set of areas and of what the person may do (display.directory_head):
+    each person still sees the actions that are theirs, whoever asked before them, and the
+    head kept is the head the template draws afresh."""
+    from portal.contacts import display
+
+    def head(role: str) -> tuple[str, bool, bool, bool]:
+        page = soup(client_for(role).get("/contacts/"))
+        main = page.select_one("main")
+        links = [a.get_text(strip=True) for a in main.select(".council-actions a")]
+        return (
+            squeeze(str(main).split('<div id="results"')[0]),
+            "Add a contact" in links,
+            "Download the directory (CSV)" in links,
+            main.select_one("#retired") is not None,
+        )
+
+    staff, publisher = head("school_staff"), head("publisher")
+    assert staff[1:] == (False, False, False)
+    assert publisher[1:] == (True, True, True)
+    assert head("school_staff") == staff and head("publisher") == publisher
+    display._heads.clear()
+    assert head("publisher") == publisher and head("school_staff") == staff
+    # Searching, the head holds what was typed, drawn afresh.
+    searched = soup(client_for("school_staff").get("/contacts/?q=rugby"))
+    assert searched.select_one("#q")["value"] == "rugby"
 
 
 def test_the_area_filter_names_the_areas_as_they_are_now(client_for, session) -> None:  # type: ignore[no-untyped-def]
@@ -851,7 +939,7 @@ def test_cards_read_as_rows_show_what_the_contacts_themselves_show(app, session)
         everyone: list[ContactCard] = []
         number = 1
         while True:
-            page = search(ContactSearch(include_retired=True, page=number))
+            page = search(ContactSearch(include_retired=True, page=number)).page
             everyone += page.items
             if not page.has_next:
                 break
@@ -863,6 +951,49 @@ def test_cards_read_as_rows_show_what_the_contacts_themselves_show(app, session)
         shown = [card for view in grouped for card in view.contacts]
         assert len(shown) == NORTH_AND_COUNTYWIDE + 1
         assert all(card == expected[card.id] for card in shown)
+
+
+# How templates/contacts/index.html drew a school's groups before display.py wrote them out.
+_GROUPS_AS_THE_TEMPLATE_DREW_THEM = """
+{% for view in groups %}
+  <h3 class="govuk-heading-m">{{ view.group.value }}</h3>
+  {{ contact_cards(view.contacts, heading_level=4) }}
+  {% if view.more %}
+    <ul class="govuk-list">
+    {% for role, (total, countywide) in view.more.items() %}
+      {% set area = "countywide" if countywide
+         else (my_areas[0].id if my_areas | length == 1 else None) %}
+      <li><a class="govuk-link" href="{{ url_for('contacts.index', role=role.value, area=area)
+        }}">See all {{ total }} {{ role.label }} contacts</a></li>
+    {% endfor %}
+    </ul>
+  {% endif %}
+{% endfor %}
+"""
+
+
+def test_a_schools_groups_written_out_are_identical_to_the_template(app, session) -> None:  # type: ignore[no-untyped-def]
+    """contact_groups_html (display.py) draws a school's groups once per answer of
+    key_contacts: the markup the template's loop drew, whitespace between tags aside, with
+    "see all" links to one area, to the countywide ones, and to every area."""
+    from portal.contacts.display import contact_groups_html
+    from portal.contacts.service import key_contacts
+
+    north, rugby = (
+        session.scalars(select(Area).where(Area.code == code)).one() for code in ("north", "rugby")
+    )
+    with app.test_request_context():
+        template = app.jinja_env.from_string(_GROUPS_AS_THE_TEMPLATE_DREW_THEM)
+        for areas in ([north], [north, rugby]):
+            # One of each role, so that every role with more has its link.
+            groups = key_contacts([area.id for area in areas], 1)
+            assert any(view.more for view in groups)
+            single = areas[0].id if len(areas) == 1 else None
+            drawn = contact_groups_html(groups, single)
+            assert contact_groups_html(groups, single) is drawn  # drawn once
+            expected = template.render(groups=groups, my_areas=areas)
+            assert squeeze(str(drawn)) == squeeze(expected)
+            assert "area=countywide" in drawn
 
 
 def squeeze(html: str) -> str:

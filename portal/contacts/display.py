@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from typing import Any
 
-from flask import request, url_for
+from flask import current_app, request, url_for
+from jinja2_fragments.flask import render_block
 from markupsafe import Markup, escape
 
+from portal.access import Capability, can
 from portal.components import summary_rows_html
 from portal.contacts import bp
-from portal.contacts.service import ContactCard
+from portal.contacts.service import COUNTYWIDE, AreaName, ContactCard, ContactGroupView
 from portal.models import Contact
 from portal.phones import national
 from portal.templating import london_time
@@ -103,3 +105,83 @@ def _card(card: ContactCard, heading_level: int, with_coverage: bool, script_roo
     rows = summary_rows_html(contact_rows(card, with_coverage))
     title = contact_title(card, url_for("contacts.show", contact_id=card.id))
     return _CARD.format(level=heading_level, title=title, rows=rows)
+
+
+_GROUP_HEADING = Markup('<h3 class="govuk-heading-m">{}</h3>')
+_SEE_ALL = Markup('<li><a class="govuk-link" href="{}">See all {} {} contacts</a></li>')
+
+# What contact_groups_html drew, keyed on the groups' identity (with the one area the
+# "see all" links name, and the portal's mount): the groups are key_contacts' answer, kept
+# once per version of the directory (service.py) and never changed once made, so the same
+# object always shows the same; a new version is a new object. Each entry holds its groups,
+# so an id is never reused while its entry stands. Nothing personal: the groups are the
+# same for every school of the same areas.
+_DRAWN_AT_MOST = 256
+_drawn_groups: dict[tuple[int, int | None, str], tuple[list[ContactGroupView], Markup]] = {}
+
+
+@bp.app_template_global()
+def contact_groups_html(groups: list[ContactGroupView], single_area_id: int | None) -> Markup:
+    """A school's contacts as its page shows them: each group's heading, its cards, and a
+    link to all of each role that has more than are shown (to the countywide ones, or to
+    ``single_area_id``'s, the person's one area, if any). Drawn once for each answer of
+    key_contacts (above): a school's page shows fifty cards and ten links."""
+    key = (id(groups), single_area_id, request.script_root)
+    kept = _drawn_groups.get(key)
+    if kept is not None and kept[0] is groups:
+        return kept[1]
+    parts = []
+    for view in groups:
+        parts.append(_GROUP_HEADING.format(view.group.value))
+        parts.append(contact_cards(view.contacts, heading_level=4))
+        if view.more:
+            links = Markup("").join(
+                _SEE_ALL.format(
+                    url_for(
+                        "contacts.index",
+                        role=role.value,
+                        area=COUNTYWIDE if countywide else single_area_id,
+                    ),
+                    total,
+                    role.label,
+                )
+                for role, (total, countywide) in view.more.items()
+            )
+            parts.append(Markup('<ul class="govuk-list">{}</ul>').format(links))
+    html = Markup("").join(parts)
+    if len(_drawn_groups) >= _DRAWN_AT_MOST:
+        _drawn_groups.clear()
+    _drawn_groups[key] = (groups, html)
+    return html
+
+
+# The directory's head as directory_head drew it, for each key below.
+_HEADS_AT_MOST = 256
+_heads: dict[tuple[Any, ...], Markup] = {}
+
+
+def directory_head(areas: Sequence[AreaName], **context: Any) -> Markup:
+    """The head of the contacts page before anyone searches (the safeguarding box, the
+    actions, the search form with its filters), drawn by the page's template (its block
+    directory_head, with the page's ``context``) once for each key: the areas the filter
+    offers, what the person may do that the head links to, the phone number in the box and
+    the portal's mount. That is everything it shows: nothing searched for (a search's head
+    holds what was typed, and is drawn afresh), nothing personal, the same for everyone of
+    the same key; the areas are read once per version of the directory, so a renamed area
+    is a new key (tests/test_contacts.py)."""
+    key = (
+        tuple(areas),
+        can(Capability.EXPORT_CONTACTS),
+        can(Capability.EDIT_CONTACTS),
+        current_app.config["CHILDRENS_SERVICES_FRONT_DOOR_PHONE"],
+        request.script_root,
+    )
+    html = _heads.get(key)
+    if html is None:
+        drawn = render_block("contacts/index.html", "directory_head", **context)
+        # Markup already: the autoescaping template's own output.
+        html = Markup(drawn)  # noqa: S704
+        if len(_heads) >= _HEADS_AT_MOST:
+            _heads.clear()
+        _heads[key] = html
+    return html

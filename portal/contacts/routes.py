@@ -22,6 +22,7 @@ from portal.access import (
     visible_school_names,
 )
 from portal.contacts import bp, letters
+from portal.contacts.display import directory_head
 from portal.contacts.forms import ConfirmForm, ContactForm, SendLettersForm
 from portal.contacts.service import (
     COUNTYWIDE,
@@ -78,14 +79,20 @@ def index() -> ResponseReturnValue:
     criteria = ContactSearch.from_args(request.args)
     if not can(Capability.EDIT_CONTACTS):
         criteria = replace(criteria, include_retired=False)
-    my_area_ids = visible_area_ids(who) or frozenset()
     # With nothing searched for, a person with areas sees their own contacts, grouped;
-    # council-wide staff, and anyone searching, see the matching directory, paged.
-    show_mine = bool(my_area_ids) and not criteria.is_active
+    # council-wide staff, and anyone searching, see the matching directory, paged (their
+    # areas play no part in it).
+    my_area_ids = frozenset() if criteria.is_active else visible_area_ids(who) or frozenset()
+    show_mine = bool(my_area_ids)
     context: dict[str, Any] = {"criteria": criteria, "show_mine": show_mine}
+    if show_mine:
+        version = directory_version()
+    else:
+        found = search(criteria)
+        context["page"] = found.page
+        version = found.version
     # A search as someone types asks for its results alone: no filters, no areas to name.
-    version = directory_version() if show_mine or not drawing_fragment() else None
-    if version is not None:
+    if show_mine or not drawing_fragment():
         areas = area_names(version)
         context["my_areas"] = [area for area in areas if area.id in my_area_ids]
         context["role_items"] = [{"value": "", "text": "Any role"}] + [
@@ -99,13 +106,13 @@ def index() -> ResponseReturnValue:
             {"value": str(area.id), "text": area.name, "selected": area.id == criteria.area}
             for area in areas
         ]
+        if not criteria.is_active:
+            context["directory_head"] = directory_head(areas, **context)
     if show_mine:
         context["groups"] = key_contacts(my_area_ids, PAGE_PER_ROLE, version)
         context["my_schools"] = (
             [] if who.council_wide or not who.is_school_user else visible_school_names(who)
         )
-    else:
-        context["page"] = search(criteria)
     return render_page("contacts/index.html", fragment="results", **context)
 
 

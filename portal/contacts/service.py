@@ -10,18 +10,15 @@ from functools import cache
 from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import (
-    Boolean,
     ColumnElement,
     Integer,
     Select,
     String,
     Subquery,
-    and_,
     bindparam,
     cast,
     exists,
     func,
-    literal,
     or_,
     select,
     union,
@@ -29,7 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import selectinload
 
 from portal import audit
-from portal.db import db, utcnow
+from portal.db import db, driver_rows, utcnow
 from portal.models import (
     CONTACT_ROLE_LABELS,
     Area,
@@ -41,7 +38,7 @@ from portal.models import (
     contact_directory,
 )
 from portal.numbers import record_id
-from portal.pagination import Page, PagedQuery, paged, paginate, paginate_paged
+from portal.pagination import Page, page_of, paginate
 from portal.phones import national
 from portal.spreadsheets import text_cell, to_csv
 
@@ -89,10 +86,6 @@ class ContactSearch:
 
 def active_contacts() -> Select[tuple[Contact]]:
     return select(Contact).where(Contact.retired_at.is_(None))
-
-
-def _ordered(query: Select[Any]) -> Select[Any]:
-    return query.order_by(Contact.role, Contact.name, Contact.id)
 
 
 # How many of one role a school's own contacts page shows, and its poster: the key people.
@@ -288,7 +281,10 @@ def directory_version() -> int:
     """The directory's version now: a number the database replaces with one never used
     before in the statement of any change to contacts, the areas they serve or the areas'
     names, whoever makes it (contact_directory, migration 0021)."""
-    return int(db.session.scalar(_DIRECTORY_VERSION) or 0)
+    # Sent by the driver itself (portal.db.driver_rows): every contacts page asks for it,
+    # and SQLAlchemy's execution costs more than the statement.
+    rows = driver_rows(_DIRECTORY_VERSION, {})
+    return int(rows[0][0] or 0) if rows else 0
 
 
 _DIRECTORY_VERSION = select(contact_directory.c.version)
@@ -408,76 +404,157 @@ def _roles_matching(words: str) -> list[ContactRole]:
     return [role for role, (label, _) in CONTACT_ROLE_LABELS.items() if lowered in label.lower()]
 
 
-def _like_escaped(words: str) -> str:
-    """``words`` for a LIKE pattern, % and _ literal, with / as the escape (as autoescape)."""
-    return words.replace("/", "//").replace("%", "/%").replace("_", "/_")
+_NONE: frozenset[int] = frozenset()
 
 
-def search(criteria: ContactSearch) -> Page[ContactCard]:
-    """The contacts that match every part of ``criteria``, a page of cards at a time: the
-    page, its count and the areas its contacts serve in one query, made once for each kind
-    of search (what is asked for is bound), since it is asked for while someone types."""
-    area = COUNTYWIDE if criteria.area == COUNTYWIDE else "one" if criteria.area else None
-    statements = _search_query(
-        bool(criteria.query), criteria.role is not None, area, criteria.include_retired
-    )
-    words = criteria.query
-    params: dict[str, Any] = {
-        # Text to find: % and _ literal (escaped as autoescape escapes them).
-        "words": _like_escaped(words),
-        "countywide_word": len(words) >= 4 and "countywide".startswith(words.lower()),
-        "roles": _roles_matching(words) if words else [],
-        "role": criteria.role,
-        "area_id": criteria.area if area == "one" else None,
-    }
-    found = paginate_paged(statements, criteria.page, PAGE_SIZE, params)
-    cards = [card for card, _ in _cards(found.items).values()]
-    return replace(found, items=cards)
+@dataclass(frozen=True)
+class _Listing:
+    """Contacts in the order a search lists them (the database's order of role, name and
+    id), and what a search finds them by, as positions in that order: each one's stored
+    search text (Contact.search_text, its parts as the database lower-cases them), and
+    those of each role, of each area, and the countywide ones."""
 
+    cards: tuple[ContactCard, ...]
+    texts: tuple[str, ...]
+    by_role: dict[ContactRole, frozenset[int]]
+    by_area: dict[int, frozenset[int]]
+    countywide: frozenset[int]
 
-@cache
-def _search_query(
-    has_words: bool, has_role: bool, area: str | None, include_retired: bool
-) -> PagedQuery:
-    """The statements of :func:`search` for one kind of search, what it asks for bound."""
-    query = select(*_CARD_COLUMNS)
-    if not include_retired:
-        query = query.where(Contact.retired_at.is_(None))
-    if has_words:
-        pattern = literal("%") + bindparam("words", type_=String) + literal("%")
-        conditions = [
-            # The name, job title, what they help with or the e-mail address, as ILIKE would
-            # find it in each: the words lower-cased as the database lower-cases, in the four
-            # lower-cased once (Contact.search_text).
-            Contact.search_text.like(
-                literal("%") + func.lower(bindparam("words", type_=String)) + literal("%"),
-                escape="/",
-            ),
-            exists().where(
-                contact_area.c.contact_id == Contact.id,
-                contact_area.c.area_id == Area.id,
-                Area.name.ilike(pattern, escape="/"),
-            ),
-            and_(bindparam("countywide_word", type_=Boolean), Contact.countywide.is_(True)),
-            Contact.role.in_(bindparam("roles", expanding=True)),
-        ]
-        query = query.where(or_(*conditions))
-    if has_role:
-        query = query.where(Contact.role == bindparam("role"))
-    if area == COUNTYWIDE:
-        query = query.where(Contact.countywide.is_(True))
-    elif area == "one":
-        query = query.where(
-            exists().where(
-                contact_area.c.contact_id == Contact.id,
-                contact_area.c.area_id == bindparam("area_id"),
-            )
+    @classmethod
+    def of(cls, contacts: list[tuple[ContactCard, str, frozenset[int], bool]]) -> _Listing:
+        by_role: dict[ContactRole, set[int]] = {}
+        by_area: dict[int, set[int]] = {}
+        countywide = set()
+        for position, (card, _, area_ids, is_countywide) in enumerate(contacts):
+            by_role.setdefault(card.role, set()).add(position)
+            for area_id in area_ids:
+                by_area.setdefault(area_id, set()).add(position)
+            if is_countywide:
+                countywide.add(position)
+        return cls(
+            tuple(card for card, *_ in contacts),
+            tuple(text for _, text, *_ in contacts),
+            {role: frozenset(found) for role, found in by_role.items()},
+            {area_id: frozenset(found) for area_id, found in by_area.items()},
+            frozenset(countywide),
         )
 
-    def shown(page: Subquery) -> Select[Any]:
-        return _with_area_names(page).order_by(page.c.role, page.c.name, page.c.id)
 
-    return paged(_ordered(query), shown)
+class _Directory(NamedTuple):
+    """Every contact, and those not retired, as searches list them; the areas' names as the
+    database lower-cases them."""
+
+    version: int | None
+    everyone: _Listing
+    active: _Listing
+    area_names: tuple[tuple[int, str], ...]
+
+
+def _directory(version: int | None) -> _Directory:
+    """The directory as it is at ``version`` (or, should it have changed since, as it is
+    now: kept under the version read with it, in the same statement, so never stale)."""
+    held: _Directory | None = _worked_out.get(("directory",))
+    if held is not None and held.version == version:
+        return held
+    rows = db.session.execute(_DIRECTORY_QUERY).all()
+    if rows:
+        version = rows[0].version
+    # Each contact's rows (one per area it serves) come together, in the listing's order.
+    cards = _cards(rows)
+    areas: dict[int, set[int]] = {contact_id: set() for contact_id in cards}
+    lowered: dict[int, str] = {}
+    for row in rows:
+        if row.area_id is not None:
+            areas[row.id].add(row.area_id)
+            lowered[row.area_id] = row.area_lowered
+    contacts = [
+        (card, row.search_text, frozenset(areas[card.id]), row.countywide)
+        for card, row in cards.values()
+    ]
+    found = _Directory(
+        version,
+        _Listing.of(contacts),
+        _Listing.of([contact for contact in contacts if not contact[0].is_retired]),
+        tuple(sorted(lowered.items())),
+    )
+    # One directory kept, the newest asked for: at a large council's scale a few megabytes
+    # a process, replaced (not added to) when the directory changes. Not without a
+    # version (a database without the directory's number) to keep it under.
+    if version is not None:
+        _worked_out[("directory",)] = found
+    return found
+
+
+_DIRECTORY_QUERY = (
+    select(
+        *_CARD_COLUMNS,
+        Contact.search_text,
+        contact_area.c.area_id,
+        Area.name.label("area_name"),
+        func.lower(Area.name).label("area_lowered"),
+        # Read in the same statement as the rows, so what is kept under it is what the
+        # directory held at it.
+        select(contact_directory.c.version).scalar_subquery().label("version"),
+    )
+    .outerjoin(contact_area, contact_area.c.contact_id == Contact.id)
+    .outerjoin(Area, Area.id == contact_area.c.area_id)
+    .order_by(Contact.role, Contact.name, Contact.id)
+)
+
+# The directory's version now, and the words searched for as the database lower-cases them
+# (as it lower-cased Contact.search_text and lower-cases the areas' names for ILIKE).
+_VERSION_AND_WORDS = select(
+    select(contact_directory.c.version).scalar_subquery(),
+    func.lower(bindparam("words", type_=String)),
+)
+
+
+@dataclass(frozen=True)
+class Found:
+    """A page of a search's cards, and the version of the directory they were found in."""
+
+    page: Page[ContactCard]
+    version: int  # as directory_version() gives it
+
+
+def search(criteria: ContactSearch) -> Found:
+    """The contacts that match every part of ``criteria``, a page of cards at a time.
+
+    Asked for while someone types, so it costs one small statement: the directory's version
+    (and the words lower-cased by the database). The directory itself is read once per
+    version and searched here, exactly as the database would search it (tests compare them):
+    the words in any of the contact's name, job title, what they help with or e-mail address
+    (Contact.search_text, as LIKE finds them), in the name of an area it serves (as ILIKE),
+    in its role's label, or "countywide" for the countywide ones.
+    """
+    ((version, words),) = driver_rows(_VERSION_AND_WORDS, {"words": criteria.query})
+    directory = _directory(version)
+    listing = directory.everyone if criteria.include_retired else directory.active
+    # The positions chosen so far; None for every one.
+    chosen: frozenset[int] | set[int] | None = None
+    if criteria.query:
+        chosen = {position for position, text in enumerate(listing.texts) if words in text}
+        for role in _roles_matching(criteria.query):
+            chosen |= listing.by_role.get(role, _NONE)
+        if len(criteria.query) >= 4 and "countywide".startswith(criteria.query.lower()):
+            chosen |= listing.countywide
+        for area_id, name in directory.area_names:
+            if words in name:
+                chosen |= listing.by_area.get(area_id, _NONE)
+
+    def narrowed(to: frozenset[int]) -> frozenset[int] | set[int]:
+        return to if chosen is None else chosen & to
+
+    if criteria.role is not None:
+        chosen = narrowed(listing.by_role.get(criteria.role, _NONE))
+    if criteria.area == COUNTYWIDE:
+        chosen = narrowed(listing.countywide)
+    elif isinstance(criteria.area, int):
+        chosen = narrowed(listing.by_area.get(criteria.area, _NONE))
+    positions = range(len(listing.cards)) if chosen is None else sorted(chosen)
+    found = page_of(positions, criteria.page, PAGE_SIZE)
+    cards = [listing.cards[position] for position in found.items]
+    return Found(replace(found, items=cards), int(directory.version or 0))
 
 
 # --- keeping contacts up to date ------------------------------------------------------------
