@@ -665,3 +665,18 @@ def test_the_benchmark_runs_with_redis_as_production_does_or_says_why_not() -> N
     assert check_redis_url("") == ""
     with pytest.raises(BenchError, match=r"cannot be reached.*--redis-url '' runs without it"):
         check_redis_url("redis://127.0.0.1:1/0")
+
+
+def test_instructions_are_read_from_callgrinds_dump(tmp_path: Path) -> None:
+    """bench/instructions.py reads each page's count from callgrind's file: its totals line
+    (a dump that counted nothing has none, and counts as nothing)."""
+    from bench.instructions import instructions
+
+    dump = tmp_path / "callgrind.out.3"
+    dump.write_text(
+        "version: 1\ncreator: callgrind-3.19.0\nevents: Ir\nfn=x\n16 7\ntotals: 6813402\n"
+    )
+    assert instructions(dump) == 6_813_402
+    empty = tmp_path / "callgrind.out.4"
+    empty.write_text("version: 1\nevents: Ir\n")
+    assert instructions(empty) == 0
