@@ -142,88 +142,6 @@ def test_htmx_filtering_swaps_only_the_results(client_for) -> None:  # type: ign
     assert "Payroll" in html
 
 
-# The catalogue's list as its template drew it, before it was written out in Python
-# (display.listing_html): the written-out list must stay what this draws.
-LISTING_TEMPLATE = """
-{% for service in items %}
-<li class="council-service-list__item">
-  <h3 class="govuk-heading-s govuk-!-margin-bottom-1"><a class="govuk-link" href="{{
-    link(service.id) }}">{{ service.name }}</a></h3>
-  <p class="govuk-body-s govuk-!-margin-bottom-1"><strong class="govuk-tag {{
-    'govuk-tag--green' if service.kind.value != 'traded' else 'govuk-tag--blue'
-    }}">{{ service.kind.label }}</strong> {{ service.category.name }}</p>
-  <p class="govuk-body govuk-!-margin-bottom-1">{{ service.summary }}</p>
-  {% if school and service.kind.value == "traded" %}
-    {% set school_prices = prices.get(service.id, []) %}
-    {% if not service.is_available_to(school) %}
-      <p class="govuk-body-s">Not available to {{ school.name }}.</p>
-    {% elif school_prices %}
-      <p class="govuk-body-s">Your price: {% for p in school_prices %}{{ p.option_name }} {%
-        if p.quote %}{{ format_pence(p.quote.gross_pence) }}{{ p.per }}{%
-        if p.quote.vat_pence %} including VAT{% endif %}{% else %}(ask the team){%
-        endif %}{{ "; " if not loop.last }}{% endfor %}</p>
-    {% endif %}
-  {% endif %}
-</li>
-{% endfor %}
-"""
-
-
-def test_the_written_out_catalogue_list_is_what_its_template_drew(app, session) -> None:  # type: ignore[no-untyped-def]
-    """Every kind of entry: free and traded, priced (with and without VAT, per unit, with
-    an option to ask about), not available to the school, and text that must be escaped."""
-    from dataclasses import replace
-
-    from portal.services import catalogue
-    from portal.services.display import listing_html
-    from portal.services.pricing import Quote, format_pence
-    from tests.test_contacts import squeeze
-
-    academy = session.scalars(select(School).where(School.name.like("%Academy%"))).first()
-    with app.test_request_context():
-        page = catalogue.catalogue(catalogue.CatalogueFilter(year=2027), prices_for=academy)
-        items = list(page.items)
-        prices = catalogue.school_prices(items, academy, 2027)
-        traded = next(i for i in items if prices.get(i.id))
-        odd = replace(
-            traded,
-            id=987,
-            name='Tom & Jerry\'s <b>"best"</b>',
-            summary="<script>x</script> & more",
-            category=catalogue.CategoryName(1, "A & <B>"),
-        )
-        prices[987] = [
-            catalogue.SchoolPrice("<Full> & day", 100, Quote(1000, 200, 1200, ()), per=" per day"),
-            catalogue.SchoolPrice("Half", 100, Quote(500, 0, 500, ())),
-            catalogue.SchoolPrice("Bespoke", 100, None, "no price"),
-        ]
-        items.append(odd)
-        kinds = {i.kind for i in items}
-        assert kinds == set(ServiceKind), kinds
-        assert any(
-            i.kind is ServiceKind.TRADED and not i.is_available_to(academy) for i in items
-        ), "a service the academy cannot buy"
-
-        def link(service_id: int) -> str:
-            return f"/services/{service_id}?year=2027&school=1&x=<&>"
-
-        template = app.jinja_env.from_string(LISTING_TEMPLATE)
-        for school in (academy, None):
-            drawn = str(listing_html(items, link, school, prices if school else {}))
-            expected = template.render(
-                items=items,
-                link=link,
-                school=school,
-                prices=prices if school else {},
-                format_pence=format_pence,
-            )
-            assert squeeze(drawn) == squeeze(expected)
-            if school is not None:
-                for shown in ("Not available to", "(ask the team)", "per day including VAT"):
-                    assert shown in drawn
-            assert "Tom &amp; Jerry&#39;s &lt;b&gt;" in drawn
-
-
 # --- what it costs my school ---------------------------------------------------------------
 
 
@@ -700,14 +618,6 @@ def test_the_catalogues_queries_do_not_grow_with_the_services_listed(
     assert many.count == few.count
 
 
-def test_the_catalogue_reads_its_filters_choices_with_its_page(client_for, count_queries) -> None:  # type: ignore[no-untyped-def]
-    """The years and categories the filters offer come in the page's own statement."""
-    for who in ("school_staff", "publisher"):
-        with count_queries() as counter:
-            assert client_for(who).get("/services/").status_code == 200
-        assert len([s for s in counter.statements if "service_category" in s]) == 1, who
-
-
 # --- a year's drafts, published together ---------------------------------------------------------
 
 
@@ -934,11 +844,3 @@ def test_the_catalogues_years_include_a_year_only_drafted_for_publishers(
         results.find("a", string="check and publish them")["href"] == "/services/drafts?year=2028"
     )
     assert "0 services" in results.get_text(" ", strip=True)
-    # A school asking for a year it may not see (only drafted) is shown the latest it may,
-    # listed for that year, as is one asking for no year or one that has no offer at all.
-    for asked in ("?year=2028", "", "?year=1999"):
-        page = soup(school.get(f"/services/{asked}"))
-        assert "The offer for 2027-28" in page.select_one("#results").get_text(), asked
-        assert page.select_one("#year option[selected]").get_text(strip=True) == "2027-28"
-        assert set(listed(page)) <= set(all_listed(school, "year=2027")), asked
-        assert listed(page) and not set(listed(page)) & {"Governor training only"}, asked

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import lru_cache
 from typing import Any, NamedTuple
 
 from sqlalchemy import (
-    CTE,
-    Integer,
     ScalarSelect,
     Select,
     Subquery,
@@ -40,7 +38,7 @@ from portal.models import (
     eligibility_of,
     open_to,
 )
-from portal.pagination import MAX_PAGE, Page, PagedQuery, page_of, paged, paginate_paged
+from portal.pagination import Page, PagedQuery, page_of, paged, paginate_paged
 from portal.services.offers import OfferPrices, OfferRef, offer_prices, rule_of
 from portal.services.pricing import NoPrice, Quote, quoted, unit_priced
 
@@ -68,18 +66,31 @@ class OfferYear:
     drafts: int  # offers still to publish (not counting drafts that record a service ceasing)
 
 
-def _choice_branches(every_offer: bool, width: int) -> list[Select[Any]]:
-    """The catalogue's filter choices as rows of its page's statement (``width`` columns
-    wide, as its services' rows): every financial year with an offer, for schools those
-    with a published offer, for publishers every year with any offer, drafts too (part
-    'year': the year, and how many offers are published and drafted); and every category by
-    name (part 'category')."""
+def catalogue_choices(who: Principal) -> tuple[list[OfferYear], list[CategoryName]]:
+    """What the catalogue's filters offer, in one statement (the page asks for both every
+    time): every financial year with an offer ``who`` may see, newest first (for schools the
+    years with a published offer; for publishers every year with any offer, drafts too), and
+    every category by name."""
+    found: tuple[list[OfferYear], list[CategoryName]] = ([], [])
+    for kind, key, name, published, drafts, _ in db.session.execute(
+        _choices_query(sees_every_offer(who))
+    ):
+        if kind == "year":
+            found[0].append(OfferYear(int(key), int(published), int(drafts)))
+        else:
+            found[1].append(CategoryName(key, name))
+    return found
+
+
+@lru_cache(maxsize=2)
+def _choices_query(every_offer: bool) -> Select[Any]:
+    """catalogue_choices's statement, for those who see every offer (publishers: drafts too)
+    and for those who see the published ones (access.visible_offer_scope), built once."""
     years = (
         select(
-            literal("year").label("part"),
+            literal("year").label("kind"),
             ServiceOffer.year.label("id"),
             null().label("name"),
-            *[null()] * (width - 6),
             func.sum(case((ServiceOffer.status == OfferStatus.PUBLISHED, 1), else_=0)).label(
                 "published"
             ),
@@ -102,131 +113,16 @@ def _choice_branches(every_offer: bool, width: int) -> list[Select[Any]]:
         literal("category"),
         ServiceCategory.id,
         ServiceCategory.name,
-        *[null()] * (width - 6),
         null(),
         null(),
         literal(0),  # then by name, as the database sorts names (as categories() does)
     )
-    return [years, names]
-
-
-def _year_chosen(every_offer: bool) -> CTE:
-    """The year the catalogue shows: the one asked for (``wanted``) if ``who`` may see it;
-    otherwise the latest that schools can see, as they would; otherwise the latest with any
-    offer ``who`` may see; otherwise ``this_year`` (the financial year now)."""
-    scope = offer_scope(every_offer)
-    return select(
-        func.coalesce(
-            select(ServiceOffer.year)
-            .where(scope, ServiceOffer.year == bindparam("wanted", type_=Integer))
-            .limit(1)
-            .scalar_subquery(),
-            select(func.max(ServiceOffer.year))
-            .where(ServiceOffer.status == OfferStatus.PUBLISHED)
-            .scalar_subquery(),
-            select(func.max(ServiceOffer.year)).where(scope).scalar_subquery(),
-            bindparam("this_year", type_=Integer),
-        ).label("year")
-    ).cte("year_chosen")
-
-
-@dataclass(frozen=True)
-class Catalogue:
-    """The catalogue's page with what its filters offer."""
-
-    years: list[OfferYear]
-    categories: list[CategoryName]
-    year: OfferYear  # the year shown
-    criteria: CatalogueFilter  # as asked, with the year shown
-    page: Page[Listed]
-
-
-def catalogue_page(
-    who: Principal,
-    criteria: CatalogueFilter,
-    *,
-    this_year: int,
-    prices_for: School | None = None,
-) -> Catalogue:
-    """The catalogue's page for ``criteria`` (its ``year``: the year asked for, if any), with
-    the years and categories its filters offer, in one statement (the page asks for all of
-    them every time). The year shown is the one asked for if ``who`` may see it, otherwise
-    the latest that schools can see (see :func:`_year_chosen`), worked out by the statement
-    itself. ``prices_for`` as for :func:`catalogue`."""
-    every_offer = sees_every_offer(who)
-    shape = _shape(criteria, prices_for)
-    values = _values(criteria, prices_for) | {"wanted": criteria.year, "this_year": this_year}
-    wanted_page = min(max(1, criteria.page), MAX_PAGE)
-    paged_here = criteria.available_to is None
-    if paged_here:
-        values |= {"page_size": PAGE_SIZE, "page_offset": (wanted_page - 1) * PAGE_SIZE}
-    years: list[OfferYear] = []
-    categories: list[CategoryName] = []
-    services = []
-    year = this_year
-    for row in db.session.execute(_catalogue_with_choices(shape, every_offer, paged_here), values):
-        if row.part == "service":
-            services.append(row)
-        elif row.part == "year":
-            years.append(OfferYear(int(row.id), int(row.published), int(row.drafts)))
-        elif row.part == "category":
-            categories.append(CategoryName(row.id, row.name))
-        else:
-            year = int(row.id)
-    chosen = next((y for y in years if y.year == year), OfferYear(year, 0, 0))
-    criteria = replace(criteria, year=year)
-    page: Page[Any]
-    if not paged_here:
-        page = _available_page(services, criteria)
-    elif services:
-        page = Page(items=services, number=wanted_page, per_page=PAGE_SIZE, total=services[0].total)
-    elif wanted_page == 1:
-        page = Page(items=[], number=1, per_page=PAGE_SIZE, total=0)
-    else:
-        # A page past the last (fewer services now than when its link was drawn): the
-        # last page, as catalogue() shows it, now that the year is known.
-        return Catalogue(years, categories, chosen, criteria, catalogue(criteria, prices_for))
-    return Catalogue(years, categories, chosen, criteria, _listed_page(page, criteria, prices_for))
-
-
-@lru_cache(maxsize=128)
-def _catalogue_with_choices(shape: _Listing, every_offer: bool, paged_here: bool) -> Any:
-    """catalogue_page's statement for each shape, for those who see every offer or only the
-    published ones, paged or whole (to filter by what a school may use), built once: the
-    services listed (part 'service', with ``total`` if paged), the filters' choices
-    (:func:`_choice_branches`) and the year chosen (part 'chosen'), a row each."""
-    year = select(_year_chosen(every_offer).c.year).scalar_subquery()
-    chosen = _chosen(shape, year)
-    if paged_here:
-        chosen = (
-            chosen.add_columns(func.count().over().label("total"))
-            .limit(bindparam("page_size"))
-            .offset(bindparam("page_offset"))
-        )
-    listed = chosen.subquery()
-    columns = _listed_columns(shape, listed, counted=paged_here, year=year)
-    services = _joined(
-        select(
-            literal("service").label("part"),
-            *columns,
-            null().label("published"),
-            null().label("drafts"),
-            literal(0).label("sort"),
-        ),
-        listed,
-    )
-    width = len(columns) + 4
-    the_year = select(literal("chosen"), year, *[null()] * (width - 3), literal(0))
-    # The services first: their columns' types are the statement's (PostgreSQL works out a
-    # union's types pair by pair, so the years' counts come next, before any NULL of theirs).
-    return union_all(services, *_choice_branches(every_offer, width), the_year).order_by(
-        "part", "sort", "name", "id"
-    )
+    return union_all(years, names).order_by("kind", "sort", "name")
 
 
 @dataclass(frozen=True)
 class CatalogueFilter:
-    year: int | None  # catalogue_page: the year asked for, if any; catalogue: the year
+    year: int
     category_id: int | None = None
     kinds: tuple[ServiceKind, ...] = ()
     available_to: School | None = None  # only services this school can buy or use
@@ -277,57 +173,32 @@ def catalogue(criteria: CatalogueFilter, prices_for: School | None = None) -> Pa
     'Available to my school' depends on eligibility rules that live in Python, so that
     filter runs over the (small: hundreds, not thousands) published offer before paging.
     """
-    shape = _shape(criteria, prices_for)
-    values = _values(criteria, prices_for) | {"year": criteria.year}
-    page: Page[Any]
-    if criteria.available_to is None:
-        page = paginate_paged(_catalogue_pages(shape), criteria.page, PAGE_SIZE, values)
-    else:
-        page = _available_page(db.session.execute(_catalogue_rows(shape), values), criteria)
-    return _listed_page(page, criteria, prices_for)
-
-
-def _shape(criteria: CatalogueFilter, prices_for: School | None) -> _Listing:
-    return _Listing(
+    school = criteria.available_to
+    shape = _Listing(
         category=bool(criteria.category_id),
         kinds=criteria.kinds,
         searched=bool(criteria.query),
         priced=prices_for is not None,
     )
-
-
-def _values(criteria: CatalogueFilter, prices_for: School | None) -> dict[str, Any]:
-    """The values a catalogue statement of the criteria's shape binds, but for the year."""
-    return {
+    values: dict[str, Any] = {
+        "year": criteria.year,
         "category": criteria.category_id,
         "search": _like_escaped(criteria.query),
         "school": prices_for.id if prices_for is not None else None,
     }
-
-
-def _available_page(rows: Iterable[Any], criteria: CatalogueFilter) -> Page[Any]:
-    """The page of ``rows`` (every service listed) that the school criteria.available_to
-    may buy or use."""
-    school = criteria.available_to
-    assert school is not None
-    groups = groups_of(school)
-    return page_of(
-        [
+    page: Page[Any]
+    if school is None:
+        page = paginate_paged(_catalogue_pages(shape), criteria.page, PAGE_SIZE, values)
+    else:
+        groups = groups_of(school)
+        rows = [
             row
-            for row in rows
+            for row in db.session.execute(_catalogue_rows(shape), values)
             if open_to(
                 groups, school.phase.value, decoded_list(row.eligible), decoded_list(row.phases)
             )
-        ],
-        criteria.page,
-        PAGE_SIZE,
-    )
-
-
-def _listed_page(
-    page: Page[Any], criteria: CatalogueFilter, prices_for: School | None
-) -> Page[Listed]:
-    """The page's rows as services listed; the pupils on roll read with them remembered."""
+        ]
+        page = page_of(rows, criteria.page, PAGE_SIZE)
     if prices_for is not None and page.items:
         remember_rolls(prices_for, {criteria.year: page.items[0].pupils})
     return replace(
@@ -376,16 +247,14 @@ def _catalogue_rows(shape: _Listing) -> Select[Any]:
     return _listed(shape, _chosen(shape).subquery(), counted=False)
 
 
-def _chosen(shape: _Listing, year: Any = None) -> Select[Any]:
-    """The services listed: their ids and their offer's, in the catalogue's order, for the
-    ``year`` given (by default the value bound as ``year``)."""
-    year = bindparam("year") if year is None else year
+def _chosen(shape: _Listing) -> Select[Any]:
+    """The services listed: their ids and their offer's, in the catalogue's order."""
     chosen = (
         select(Service.id.label("service_id"), ServiceOffer.id.label("offer_id"))
         .join(
             ServiceOffer,
             (ServiceOffer.service_id == Service.id)
-            & (ServiceOffer.year == year)
+            & (ServiceOffer.year == bindparam("year"))
             & (ServiceOffer.status == OfferStatus.PUBLISHED),
         )
         .order_by(Service.name, Service.id)
@@ -401,37 +270,32 @@ def _chosen(shape: _Listing, year: Any = None) -> Select[Any]:
 
 def _listed(shape: _Listing, listed: Subquery, *, counted: bool) -> Select[Any]:
     """What the catalogue shows of the services ``listed`` (with their ``total``, counted)."""
-    columns = _listed_columns(shape, listed, counted=counted, year=bindparam("year"))
-    return _joined(select(*columns), listed).order_by(Service.name, Service.id)
-
-
-def _listed_columns(shape: _Listing, listed: Subquery, *, counted: bool, year: Any) -> list[Any]:
-    """The columns the catalogue shows of the services ``listed`` (:func:`_joined`)."""
-    return [
-        Service.id,
-        Service.name,
-        Service.kind,
-        Service.summary,
-        # Decoded once per distinct list (decoded_list): a few across hundreds of services.
-        cast(Service.eligible, Text).label("eligible"),
-        cast(Service.phases, Text).label("phases"),
-        Service.category_id,
-        ServiceCategory.name.label("category_name"),
-        ServiceOffer.id.label("offer_id"),
-        ServiceOffer.status,
-        ServiceOffer.published_at,
-        *([listed.c.total] if counted else []),
-        *([roll_column(bindparam("school"), year).label("pupils")] if shape.priced else []),
-    ]
-
-
-def _joined(columns: Select[Any], listed: Subquery) -> Select[Any]:
-    """``columns`` read from the services ``listed``, their offers and categories."""
     return (
-        columns.select_from(listed)
+        select(
+            Service.id,
+            Service.name,
+            Service.kind,
+            Service.summary,
+            # Decoded once per distinct list (decoded_list): a few across hundreds of services.
+            cast(Service.eligible, Text).label("eligible"),
+            cast(Service.phases, Text).label("phases"),
+            Service.category_id,
+            ServiceCategory.name.label("category_name"),
+            ServiceOffer.id.label("offer_id"),
+            ServiceOffer.status,
+            ServiceOffer.published_at,
+            *([listed.c.total] if counted else []),
+            *(
+                [roll_column(bindparam("school"), bindparam("year")).label("pupils")]
+                if shape.priced
+                else []
+            ),
+        )
+        .select_from(listed)
         .join(Service, Service.id == listed.c.service_id)
         .join(ServiceOffer, ServiceOffer.id == listed.c.offer_id)
         .join(ServiceCategory, ServiceCategory.id == Service.category_id)
+        .order_by(Service.name, Service.id)
     )
 
 
@@ -488,8 +352,24 @@ def service_and_offers(
     """The service (all it says, and its category) and its offers year by year, in one query;
     with ``school``, its pupils on roll for each offer's year and the year before, for the
     prices the page shows."""
-    values = {"service_id": service_id, "school_id": school.id if school is not None else None}
-    rows = db.session.execute(_service_and_offers(school is not None), values).all()
+    columns: list[Any] = [
+        Service,
+        ServiceOffer.id.label("offer_id"),
+        ServiceOffer.year,
+        ServiceOffer.status,
+        ServiceOffer.published_at,
+    ]
+    if school is not None:
+        columns += [
+            roll_column(school.id, ServiceOffer.year).label("pupils"),
+            roll_column(school.id, ServiceOffer.year - 1).label("last_pupils"),
+        ]
+    rows = db.session.execute(
+        select(*columns)
+        .outerjoin(ServiceOffer, ServiceOffer.service_id == Service.id)
+        .where(Service.id == service_id)
+        .order_by(ServiceOffer.year)
+    ).all()
     if not rows:
         return None, []
     offers = [
@@ -502,32 +382,6 @@ def service_and_offers(
             if row.offer_id is not None:
                 remember_rolls(school, {row.year: row.pupils, row.year - 1: row.last_pupils})
     return rows[0].Service, offers
-
-
-@lru_cache(maxsize=2)
-def _service_and_offers(with_rolls: bool) -> Select[Any]:
-    """service_and_offers's statement, with the rolls of the school ``school_id`` names or
-    without, made once: building it, and working out its key for SQLAlchemy's statement
-    cache, cost about as much as running it. The service's id is bound as ``service_id``."""
-    columns: list[Any] = [
-        Service,
-        ServiceOffer.id.label("offer_id"),
-        ServiceOffer.year,
-        ServiceOffer.status,
-        ServiceOffer.published_at,
-    ]
-    if with_rolls:
-        school_id = bindparam("school_id", type_=Integer)
-        columns += [
-            roll_column(school_id, ServiceOffer.year).label("pupils"),
-            roll_column(school_id, ServiceOffer.year - 1).label("last_pupils"),
-        ]
-    return (
-        select(*columns)
-        .outerjoin(ServiceOffer, ServiceOffer.service_id == Service.id)
-        .where(Service.id == bindparam("service_id", type_=Integer))
-        .order_by(ServiceOffer.year)
-    )
 
 
 def offer_in(

@@ -2,16 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING
-
-from markupsafe import Markup, escape
-
-from portal.models import Audience, PricingBasis, School, ServiceKind
+from portal.models import Audience, PricingBasis
 from portal.services.pricing import PriceRule, format_pence, plural, unit_priced
-
-if TYPE_CHECKING:
-    from portal.services.catalogue import Listed, SchoolPrice
 
 AUDIENCE_NOTE = {
     Audience.ALL: "",
@@ -58,51 +50,3 @@ def describe(rule: PriceRule) -> list[str]:
     if rule.audience is not Audience.ALL:
         lines[0] += AUDIENCE_NOTE[rule.audience]
     return lines
-
-
-def listing_html(
-    items: Sequence[Listed],
-    link: Callable[[int], str],
-    school: School | None,
-    prices: Mapping[int, Sequence[SchoolPrice]],
-) -> Markup:
-    """The catalogue's services (``items``), each linking to ``link(id)``; for a school,
-    each traded service's ``prices`` for it, or that it is not available to it.
-
-    Written out rather than drawn by the template's loop (a fifth of the page's cost for
-    twenty services), and with f-strings and escape() rather than Markup.format (whose
-    formatter, in Python, cost as much as the loop): the template's markup but for the
-    whitespace between tags, which browsers ignore. Every value is escaped here.
-    tests/test_services.py keeps the two the same."""
-    drawn = []
-    for item in items:
-        price = ""
-        if school is not None and item.kind is ServiceKind.TRADED:
-            if not item.is_available_to(school):
-                price = f'<p class="govuk-body-s">Not available to {escape(school.name)}.</p>'
-            elif school_prices := prices.get(item.id):
-                price = (
-                    '<p class="govuk-body-s">Your price: '
-                    f"{escape('; '.join(_price_text(p) for p in school_prices))}</p>"
-                )
-        tag = "govuk-tag--blue" if item.kind is ServiceKind.TRADED else "govuk-tag--green"
-        drawn.append(
-            '<li class="council-service-list__item">'
-            '<h3 class="govuk-heading-s govuk-!-margin-bottom-1">'
-            f'<a class="govuk-link" href="{escape(link(item.id))}">{escape(item.name)}</a></h3>'
-            '<p class="govuk-body-s govuk-!-margin-bottom-1">'
-            f'<strong class="govuk-tag {tag}">{escape(item.kind.label)}</strong> '
-            f"{escape(item.category.name)}</p>"
-            f'<p class="govuk-body govuk-!-margin-bottom-1">{escape(item.summary)}</p>'
-            f"{price}</li>"
-        )
-    return Markup("".join(drawn))  # noqa: S704 (every value in it escaped above)
-
-
-def _price_text(price: SchoolPrice) -> str:
-    """One option's price for the school, in the catalogue's words (not yet escaped)."""
-    quote = price.quote
-    if quote is None:
-        return f"{price.option_name} (ask the team)"
-    vat = " including VAT" if quote.vat_pence else ""
-    return f"{price.option_name} {format_pence(quote.gross_pence)}{price.per}{vat}"

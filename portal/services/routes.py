@@ -13,7 +13,6 @@ from wtforms.fields.choices import SelectChoice
 
 from portal.access import Capability, can, current_principal, requires, visible_school_list
 from portal.db import db
-from portal.links import link_for_each
 from portal.models import (
     Eligibility,
     OfferStatus,
@@ -26,10 +25,9 @@ from portal.models import (
     financial_year_label,
 )
 from portal.numbers import record_id
-from portal.pagination import Page, pagination_params
 from portal.rendering import render_page
 from portal.services import bp, catalogue, publishing
-from portal.services.display import describe, listing_html
+from portal.services.display import describe
 from portal.services.forms import (
     CopyYearForm,
     OfferForm,
@@ -40,6 +38,18 @@ from portal.services.forms import (
 )
 from portal.services.offers import offer_prices, rule_of
 from portal.services.pricing import PriceRule, format_pence, plural
+
+
+def _year(args: Any, years: list[catalogue.OfferYear]) -> catalogue.OfferYear:
+    """The year asked for; otherwise the latest that schools can see, as they would."""
+    wanted = args.get("year", type=record_id)
+    for offer_year in years:
+        if offer_year.year == wanted:
+            return offer_year
+    return next(
+        (y for y in years if y.published),
+        years[0] if years else catalogue.OfferYear(_this_financial_year(), 0, 0),
+    )
 
 
 def _this_financial_year() -> int:
@@ -71,31 +81,25 @@ def _chosen_school(schools: list[School]) -> School | None:
 @bp.get("/")
 @requires(Capability.VIEW_SERVICES)
 def index() -> ResponseReturnValue:
+    years, categories = catalogue.catalogue_choices(current_principal())
+    chosen = _year(request.args, years)
+    year = chosen.year
     schools = _schools_for_prices()
     school = _chosen_school(schools)
     kinds = tuple(
         ServiceKind(k) for k in request.args.getlist("kind") if k in ServiceKind._value2member_map_
     )
     only_mine = request.args.get("available") == "1" and school is not None
-    shown = catalogue.catalogue_page(
-        current_principal(),
-        catalogue.CatalogueFilter(
-            year=request.args.get("year", type=record_id),
-            category_id=request.args.get("category", type=record_id),
-            kinds=kinds,
-            available_to=school if only_mine else None,
-            query=request.args.get("q", "").strip()[:100],
-            page=request.args.get("page", 1, type=int) or 1,
-        ),
-        this_year=_this_financial_year(),
-        prices_for=school,
+    criteria = catalogue.CatalogueFilter(
+        year=year,
+        category_id=request.args.get("category", type=record_id),
+        kinds=kinds,
+        available_to=school if only_mine else None,
+        query=request.args.get("q", "").strip()[:100],
+        page=request.args.get("page", 1, type=int) or 1,
     )
-    years, categories, chosen, page = shown.years, shown.categories, shown.year, shown.page
-    year = chosen.year
-    criteria = shown.criteria
+    page = catalogue.catalogue(criteria, prices_for=school)
     prices = catalogue.school_prices(page.items, school, year) if school else {}
-    # Links keep the school chosen only where there is a choice.
-    chosen_school = school.id if school and len(schools) > 1 else None
     return render_page(
         "services/index.html",
         fragment="results",
@@ -120,13 +124,6 @@ def index() -> ResponseReturnValue:
             for s in schools
         ],
         page=page,
-        listing=listing_html(
-            page.items,
-            link_for_each("services.show", "service_id", year=year, school=chosen_school),
-            school,
-            prices,
-        ),
-        pages=_pages(page, criteria, chosen_school, only_mine),
         criteria=criteria,
         years=years,
         year_label=financial_year_label(year),
@@ -134,32 +131,9 @@ def index() -> ResponseReturnValue:
         school=school,
         schools=schools,
         prices=prices,
+        format_pence=format_pence,
         only_mine=only_mine,
     )
-
-
-def _pages(
-    page: Page[catalogue.Listed],
-    criteria: catalogue.CatalogueFilter,
-    school_id: int | None,
-    only_mine: bool,
-) -> dict[str, Any] | None:
-    """The catalogue's pagination, each page's link keeping the filters (as
-    templating.pagination keeps them), its address built once rather than once a page."""
-    if page.pages <= 1:
-        return None
-    kept = {
-        "year": criteria.year,
-        "category": criteria.category_id,
-        "q": criteria.query,
-        "kind": [kind.value for kind in criteria.kinds] or None,
-        "school": school_id,
-        "available": "1" if only_mine else None,
-    }
-    link = link_for_each(
-        "services.index", "page", **{k: v for k, v in kept.items() if v not in (None, "")}
-    )
-    return pagination_params(page, link)
 
 
 @bp.get("/<int:service_id>")

@@ -8,17 +8,15 @@ queue's counts instead (:func:`service.queue_counts`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import date
-from functools import cache
 from typing import Any
 
 from flask import url_for
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import case, func, select
 
 from portal.access import Capability, Principal, support_request_scope
 from portal.db import db
-from portal.links import link_for_each
 from portal.models import Role, School, SupportRequest
 from portal.services.pricing import plural
 from portal.support.service import (
@@ -50,27 +48,7 @@ def home_tasks(who: Principal, schools: Sequence[School]) -> ToDoList | None:
 
 
 def _open_requests(who: Principal, today: date) -> ToDoList:
-    rows = db.session.execute(_open_requests_listed().where(support_request_scope(who))).all()
-    total = rows[0].total if rows else 0
-    more = (
-        ToDo(f"See all {plural(total, 'open request')}", url_for("support.index"))
-        if total > LISTED
-        else None
-    )
-    items: tuple[ToDo, ...] = ()
-    if rows:
-        link = link_for_each("support.show", "request_id")
-        items = tuple(_request(row, today, link) for row in rows)
-    return ToDoList("Requests for CAF officer support", items, more)
-
-
-@cache
-def _open_requests_listed() -> Select[Any]:
-    """The open requests a school's home page lists, most pressing first, each with how many
-    are open in all (counted before the first few are taken), but for whose they are: made
-    once, and given the person's scope on each request (building the statement cost more
-    than running it)."""
-    return (
+    rows = db.session.execute(
         select(
             SupportRequest.id,
             SupportRequest.reference,
@@ -80,15 +58,25 @@ def _open_requests_listed() -> Select[Any]:
             SupportRequest.respond_by,
             SupportRequest.first_response_at,
             SupportRequest.meeting_on,
+            # How many are open in all, counted before the first few are taken.
             func.count().over().label("total"),
         )
-        .where(SupportRequest.status.in_(OPEN_STATUSES))
+        .where(support_request_scope(who), SupportRequest.status.in_(OPEN_STATUSES))
         .order_by(SupportRequest.respond_by, SupportRequest.id)
         .limit(LISTED)
+    ).all()
+    total = rows[0].total if rows else 0
+    more = (
+        ToDo(f"See all {plural(total, 'open request')}", url_for("support.index"))
+        if total > LISTED
+        else None
+    )
+    return ToDoList(
+        "Requests for CAF officer support", tuple(_request(row, today) for row in rows), more
     )
 
 
-def _request(row: Any, today: date, link: Callable[[int], str]) -> ToDo:
+def _request(row: Any, today: date) -> ToDo:
     raised = f"Raised on {london_time(row.submitted_at, '%-d %B %Y')}."
     when = timeliness(row, today)
     status, colour = row.status.label, STATUS_COLOURS[row.status]
@@ -105,7 +93,7 @@ def _request(row: Any, today: date, link: Callable[[int], str]) -> ToDo:
         hint = raised
     return ToDo(
         f"{row.reference}: {row.kind.label}",
-        link(row.id),
+        url_for("support.show", request_id=row.id),
         hint=hint,
         status=status,
         colour=colour,
