@@ -186,7 +186,13 @@ def _ping_when_idle(engine: Engine, idle_seconds: float) -> None:
 # Requests that only ask: a page, never a form's answer.
 READING_METHODS = frozenset({"GET", "HEAD"})
 # A statement that only reads (and takes no row locks) needs no transaction of its own.
-_READS_ONLY = re.compile(r"\s*SELECT\b", re.IGNORECASE)
+# A read: a SELECT, or a WITH whose parts only read. A statement that starts otherwise, or
+# names a data-modifying command anywhere (a WITH ... INSERT), gets its transaction. A read
+# sent in a transaction is not only a round trip more: the pool's reset rolls the
+# transaction back at the request's end, and psycopg then drops every statement it has
+# prepared on the connection, so each is planned afresh (bench/FINDINGS.md).
+_READS_ONLY = re.compile(r"\s*\(*\s*(?:SELECT|WITH)\b", re.IGNORECASE)
+_MODIFIES = re.compile(r"\b(?:INSERT|UPDATE|DELETE|MERGE)\b", re.IGNORECASE)
 _LOCKS_ROWS = re.compile(r"\bFOR\s+(?:NO\s+KEY\s+UPDATE|UPDATE|KEY\s+SHARE|SHARE)\b", re.IGNORECASE)
 
 
@@ -210,7 +216,11 @@ def reader_for(engine: Engine) -> Engine | None:
 
     @event.listens_for(reader, "before_cursor_execute")
     def _begin_before_writing(connection: Any, cursor: Any, statement: str, *_args: Any) -> None:
-        if _READS_ONLY.match(statement) and not _LOCKS_ROWS.search(statement):
+        if (
+            _READS_ONLY.match(statement)
+            and not _LOCKS_ROWS.search(statement)
+            and not _MODIFIES.search(statement)
+        ):
             return
         driver_connection = connection.connection.dbapi_connection
         # psycopg sends COMMIT or ROLLBACK only when the server says a transaction is open.

@@ -62,6 +62,27 @@ def write_on_a_page(outcome: str) -> str:
     return "written"
 
 
+@probe.get("/probe/with")
+def clock_read_with_a_cte() -> str:
+    # now() is when the transaction began: one value for the whole of a transaction.
+    read = text("WITH moment AS (SELECT now() AS at) SELECT at FROM moment")
+    first = db.session.scalar(read)
+    db.session.execute(text("SELECT pg_sleep(0.02)"))
+    second = db.session.scalar(read)
+    return "one transaction" if first == second else "a transaction a statement"
+
+
+@probe.get("/probe/with-insert")
+def write_with_a_cte_then_fail() -> str:
+    db.session.execute(
+        text(
+            "WITH made AS (INSERT INTO read_probe (note) VALUES ('cte') RETURNING id)"
+            " SELECT id FROM made"
+        )
+    )
+    raise RuntimeError("the page failed after its write")
+
+
 @probe.get("/probe/lock")
 def lock_on_a_page() -> str:
     db.session.execute(text("SELECT id FROM read_probe WHERE note = 'locked' FOR UPDATE"))
@@ -123,6 +144,16 @@ def test_a_page_reads_each_statement_on_its_own(probe_app: Flask) -> None:
     assert client.get("/probe/clock").get_data(as_text=True) == "a transaction a statement"
     # A form's answer keeps one transaction from its first statement to its last.
     assert client.post("/probe/clock").get_data(as_text=True) == "one transaction"
+
+
+def test_a_statement_that_only_reads_through_with_reads_on_its_own(probe_app: Flask) -> None:
+    """A WITH that only reads is a read: no transaction (whose rollback at the request's
+    end would also drop every statement psycopg has prepared on the connection); a WITH that
+    writes still gets one, and goes with the failed page."""
+    client = probe_app.test_client()
+    assert client.get("/probe/with").get_data(as_text=True) == "a transaction a statement"
+    assert client.get("/probe/with-insert").status_code == 500
+    assert _notes(probe_app) == []
 
 
 def test_a_page_that_writes_commits_all_or_nothing(probe_app: Flask) -> None:
