@@ -135,6 +135,20 @@ def find_pages(clients: dict[str, FlaskClient]) -> list[Page]:
     ]
 
 
+def page_asks(clients: dict[str, FlaskClient], pages: list[Page]) -> dict[str, Callable[[], Any]]:
+    """Each page's request as its person asks for it, by the page's name."""
+    return {
+        page.name: (lambda page=page: _get(clients[page.role], page.path, page.headers))
+        for page in pages
+    }
+
+
+def bare_ask(app: Flask) -> Callable[[], Any]:
+    """The bare layout's request, asked for by nobody signed in."""
+    anonymous = app.test_client()
+    return lambda: _get(anonymous, BARE_PATH)
+
+
 def _timed(ask: Callable[[], Any]) -> float:
     start = time.perf_counter()
     ask()
@@ -146,12 +160,8 @@ def measure(
 ) -> list[Figure]:
     """Each page's median over ``rounds`` interleaved rounds, and its share of the bare
     layout's median."""
-    anonymous = app.test_client()
-    asks: dict[str, Callable[[], Any]] = {
-        page.name: (lambda page=page: _get(clients[page.role], page.path, page.headers))
-        for page in pages
-    }
-    bare = lambda: _get(anonymous, BARE_PATH)  # noqa: E731
+    asks = page_asks(clients, pages)
+    bare = bare_ask(app)
     # Warm: templates compiled, statements prepared, connections open.
     for _ in range(3):
         bare()

@@ -39,13 +39,8 @@ def count(pages: list[str] | None, requests: int, order: Path) -> None:
     from bench import inprocess
 
     app, clients, found = inprocess.setup(os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL))
-    anonymous = app.test_client()
-    asks = {BARE: lambda: inprocess._get(anonymous, inprocess.BARE_PATH)}
-    for page in found:
-        if pages is None or page.name in pages:
-            asks[page.name] = lambda page=page: inprocess._get(
-                clients[page.role], page.path, page.headers
-            )
+    chosen = [page for page in found if pages is None or page.name in pages]
+    asks = {BARE: inprocess.bare_ask(app)} | inprocess.page_asks(clients, chosen)
     # Warm: templates compiled, statements prepared, everything kept once is kept.
     for _ in range(5):
         for ask in asks.values():
