@@ -9,7 +9,13 @@ from zoneinfo import ZoneInfo
 from flask import Flask, current_app, request, url_for
 
 from portal.access import Capability, principal
-from portal.components import govuk_component, govuk_input, pagination_html, summary_list_html
+from portal.components import (
+    govuk_component,
+    govuk_input,
+    govuk_service_navigation,
+    pagination_html,
+    summary_list_html,
+)
 from portal.links import link_for_each
 from portal.navigation import address, navigation_items
 from portal.pagination import Page, pagination_params
@@ -58,6 +64,7 @@ def init_app(app: Flask) -> None:
     app.add_template_global(link_for_each, "link_for_each")
     app.add_template_global(Capability, "Capability")
     app.add_template_global(govuk_component, "govuk_component")
+    app.add_template_global(govuk_service_navigation, "govuk_service_navigation")
     app.add_template_global(summary_list_html, "summary_list_html")
     app.add_template_global(govuk_input, "govuk_input")
     app.add_template_global(pagination_html, "pagination_html")

@@ -273,3 +273,44 @@ def test_a_global_changed_after_a_template_is_loaded_is_what_the_template_sees(a
     del environment.globals["late"]
     assert environment.get_template("page.html").render() == "/"
     assert type(app.jinja_env) is PortalEnvironment
+
+
+@pytest.mark.parametrize("token", ["IjQ1ZTc.token-one", "IjQ1ZTc.token-two"])
+def test_the_service_navigation_drawn_once_has_each_sessions_sign_out_form(app, token: str) -> None:  # type: ignore[no-untyped-def]
+    """govuk_service_navigation keeps the navigation with a stand-in for its end (the
+    sign-out form and its CSRF token, the session's own): each copy must be what
+    govukServiceNavigation draws with that session's form, and no token is ever kept."""
+    from markupsafe import Markup
+
+    from portal import components
+    from portal.components import govuk_service_navigation
+    from portal.navigation import NavigationItem
+
+    macro = app.jinja_env.from_string(
+        '{% from "govuk_frontend_jinja/components/service-navigation/macro.html" import '
+        "govukServiceNavigation %}{{ govukServiceNavigation(params) }}"
+    )
+    sign_out = Markup(
+        '<li class="govuk-service-navigation__item"><form method="post" action="/sign-out">'
+        '<input type="hidden" name="csrf_token" value="{}"><button>Sign out</button></form></li>'
+    ).format(token)
+    items = [
+        NavigationItem("/", "Home"),
+        NavigationItem("/contacts/", "Contacts", active=True, current=True),
+        NavigationItem("/services/", "Services"),
+    ]
+    for params in (
+        {
+            "serviceName": "Schools portal",
+            "serviceUrl": "/",
+            "navigation": items,
+            "navigationLabel": "Sections of the portal",
+            "slots": {"navigationEnd": sign_out},
+        },
+        {"serviceName": "Schools portal", "serviceUrl": "/", "navigation": [], "slots": {}},
+    ):
+        with app.test_request_context():
+            for _ in range(2):
+                assert str(govuk_service_navigation(params)) == macro.render(params=params)
+    kept = "".join(str(html) for html in components._kept.values())
+    assert token not in kept
