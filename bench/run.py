@@ -40,7 +40,7 @@ from typing import Any
 from flask import Flask
 from redis import Redis
 from redis.exceptions import RedisError
-from sqlalchemy import func, select, text
+from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
 from bench.accounts import PER_ROLE, WEIGHTS, find_accounts, write_accounts
@@ -239,6 +239,20 @@ def prepare_database(env: dict[str, str], url: str, seed: bool, factor: float) -
         return f"seed-demo; seed-scale had already run ({already:,} generated schools)"
     _flask(env, "seed-scale", "--factor", f"{factor:g}")
     return f"seed-demo, then seed-scale --factor {factor:g}"
+
+
+def vacuum_analyze(url: str) -> None:
+    """VACUUM ANALYZE the benchmark's database before measuring: seeding, and every earlier
+    run's writes (sign-ins, saves, submissions), leave statistics and the visibility map
+    behind until autovacuum comes round, and the same commit measured up to a third slower
+    on the buy-back pages before a VACUUM ANALYZE than after (bench/FINDINGS.md)."""
+    print("bench: VACUUM ANALYZE", flush=True)
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("VACUUM ANALYZE"))
+    finally:
+        engine.dispose()
 
 
 def _port_free(port: int) -> bool:
@@ -495,6 +509,7 @@ def _bench(args: argparse.Namespace, url: str, env: dict[str, str]) -> int:
         stale.unlink(missing_ok=True)
     machine = machine_facts(_read("/proc/cpuinfo"), _read("/proc/meminfo"), _read("/proc/loadavg"))
     how_seeded = prepare_database(env, url, args.seed, args.factor)
+    vacuum_analyze(url)
     most = max([args.users, *args.steps])
     with portal(url):
         accounts = find_accounts(per_role=accounts_needed(most))
@@ -516,7 +531,7 @@ def _bench(args: argparse.Namespace, url: str, env: dict[str, str]) -> int:
         "person signs in from one address); LOG_LEVEL=WARNING",
         "database": make_url(url).render_as_string(hide_password=True),
         "redis": env.get("REDIS_URL") or "none",
-        "data": how_seeded,
+        "data": f"{how_seeded}; VACUUM ANALYZE before measuring",
         "accounts": ", ".join(
             f"{len(accounts[role])} {label}" for role, label in JOURNEY_LABELS.items()
         )

@@ -13,7 +13,7 @@ from functools import partial
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from bench import results
 from bench.accounts import (
@@ -46,6 +46,7 @@ from bench.run import (
     server_environment,
 )
 from portal.buyback import service as buyback
+from portal.db import db
 from portal.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET
 from portal.models import Membership, Role, School, Service, User
 from tests.conftest import QueryCounter, sign_in
@@ -680,3 +681,21 @@ def test_instructions_are_read_from_callgrinds_dump(tmp_path: Path) -> None:
     empty = tmp_path / "callgrind.out.4"
     empty.write_text("version: 1\nevents: Ir\n")
     assert instructions(empty) == 0
+
+
+def test_the_database_is_vacuumed_and_analysed_before_measuring(app) -> None:  # type: ignore[no-untyped-def]
+    """bench/run.py brings PostgreSQL's statistics up to date before it measures."""
+    from bench.run import vacuum_analyze
+
+    url = app.config["DATABASE_URL"]
+    if not url.startswith("postgresql"):
+        pytest.skip("the benchmark runs on PostgreSQL only")
+    vacuum_analyze(url)
+    with app.app_context():
+        analysed = db.session.scalar(
+            text(
+                "SELECT last_vacuum IS NOT NULL AND last_analyze IS NOT NULL"
+                " FROM pg_stat_user_tables WHERE relname = 'school'"
+            )
+        )
+    assert analysed is True
