@@ -85,15 +85,18 @@ def sign_in(app: Flask, account: dict[str, Any]) -> FlaskClient:
         raise SystemExit(f"sign-in refused for {account['email']}")
     secret = account.get("totp_secret")
     if secret:
-        for _ in range(2):
+        # A code is accepted once: another process signing in as the same person (a second
+        # measurement, say) may have used this one, so try the next few.
+        for _ in range(5):
             token = _csrf(client, "/sign-in/code")
             answer = client.post(
                 "/sign-in/code", data={"csrf_token": token, "code": pyotp.TOTP(secret).now()}
             )
             if answer.status_code == 303:
                 break
-            # This code was used moments ago (a run before this one): wait for the next.
-            time.sleep(30 - time.time() % 30 + 1)
+            # This code was used moments ago (a run before this one, or beside it): wait for
+            # the next, at a moment of it no other process waiting would choose.
+            time.sleep(30 - time.time() % 30 + 1 + random.uniform(0, 20))
         else:
             raise SystemExit(f"security code refused for {account['email']}")
     return client
