@@ -376,3 +376,11 @@ class QueryCounter:
 @pytest.fixture
 def count_queries(app: Flask) -> Callable[[], QueryCounter]:
     return lambda: QueryCounter(app)
+
+
+def same_markup(html: str) -> str:
+    """The markup with the whitespace a browser ignores (between tags, and between a tag's
+    attributes) squeezed out."""
+    html = re.sub(r">\s+", ">", html.strip())
+    html = re.sub(r"\s+<", "<", html)
+    return re.sub(r"\s+>", ">", re.sub(r"\s+", " ", html))

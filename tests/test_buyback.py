@@ -32,7 +32,7 @@ from portal.models import (
 )
 from portal.services import publishing
 from portal.services.pricing import format_pence
-from tests.conftest import csrf_token
+from tests.conftest import csrf_token, same_markup
 
 # The demo's maintained schools' window for 2027-28 is open from 2 November 2026 to
 # 2 March 2027 at 5pm (London, which is then UTC).
@@ -1487,14 +1487,6 @@ def test_the_demo_shows_the_buy_back_season(session) -> None:  # type: ignore[no
 _SERVICE_FIELDS_LOOP = Path(__file__).with_name("buyback_service_fields_loop.html")
 
 
-def _same_markup(html: str) -> str:
-    """The markup with the whitespace a browser ignores (between tags, and between a tag's
-    attributes) squeezed out."""
-    html = re.sub(r">\s+", ">", html.strip())
-    html = re.sub(r"\s+<", "<", html)
-    return re.sub(r"\s+>", ">", re.sub(r"\s+", " ", html))
-
-
 def test_the_written_out_service_fields_are_the_category_loops_markup(
     app: Flask, session, clock
 ) -> None:  # type: ignore[no-untyped-def]
@@ -1568,7 +1560,7 @@ def test_the_written_out_service_fields_are_the_category_loops_markup(
                         link("services.show", "service_id", year=window.year),
                         request.form,
                     )
-                assert _same_markup(str(ours)) == _same_markup(theirs)
+                assert same_markup(str(ours)) == same_markup(theirs)
 
 
 _TASK_LIST_LOOP = Path(__file__).with_name("buyback_task_list_loop.html")
@@ -1606,5 +1598,5 @@ def test_the_written_out_task_list_is_the_choice_pages_loop(app: Flask) -> None:
             ours = display.task_list_items(
                 tasks, standing, link("buyback.category", "category_id", school_id=42)
             )
-        assert _same_markup(str(ours)) == _same_markup(theirs)
+        assert same_markup(str(ours)) == same_markup(theirs)
         assert "Changed, not yet sent" in theirs or standing.changes == []

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from types import SimpleNamespace
+
 import pytest
 from bs4 import BeautifulSoup
 from sqlalchemy import func, select, update
@@ -10,6 +13,7 @@ from portal.models import (
     Audience,
     AuditEvent,
     OfferStatus,
+    Phase,
     PriceOption,
     PricingBasis,
     School,
@@ -19,7 +23,8 @@ from portal.models import (
     ServiceOffer,
     TradingDecision,
 )
-from tests.conftest import csrf_token
+from portal.services.pricing import format_pence
+from tests.conftest import csrf_token, same_markup
 from tests.test_buyback import reprice
 
 PHASE_RATES = {"rate_nursery", "rate_primary", "rate_secondary", "rate_all_through"}
@@ -844,3 +849,66 @@ def test_the_catalogues_years_include_a_year_only_drafted_for_publishers(
         results.find("a", string="check and publish them")["href"] == "/services/drafts?year=2028"
     )
     assert "0 services" in results.get_text(" ", strip=True)
+
+
+_CATALOGUE_LOOP = Path(__file__).with_name("services_catalogue_loop.html")
+
+
+def test_the_written_out_catalogue_is_the_pages_loop(app, session) -> None:  # type: ignore[no-untyped-def]
+    """The catalogue's services are written out in Python (display.catalogue_items) for
+    speed: they must stay what the page's Jinja loop drew, for free and traded services,
+    a school that may buy them or not, prices with and without VAT, per unit, to be agreed,
+    and names that need escaping."""
+    from portal.services import display
+    from portal.services.catalogue import CategoryName, Listed, SchoolPrice
+    from portal.services.pricing import Quote
+
+    school = session.scalars(select(School).order_by(School.id)).first()
+    other_phase = next(p.value for p in Phase if p is not school.phase)
+    category = CategoryName(4, 'Fish & <chips> "co\'s"')
+    anyone = frozenset[str]()
+
+    def listed_service(service_id: int, kind: ServiceKind, phases=anyone) -> Listed:  # type: ignore[no-untyped-def]
+        return Listed(
+            service_id,
+            f"Service <{service_id}> & co",
+            kind,
+            category,
+            "What it's for: <b>this</b>",
+            anyone,
+            phases,
+            (service_id * 10, OfferStatus.PUBLISHED, None),
+        )
+
+    items = [
+        listed_service(1, ServiceKind.STATUTORY),
+        listed_service(2, ServiceKind.TRADED),
+        listed_service(3, ServiceKind.TRADED, frozenset({other_phase})),
+        listed_service(4, ServiceKind.TRADED),
+        listed_service(5, next(k for k in ServiceKind if k.value not in {"traded", "statutory"})),
+    ]
+    prices = {
+        2: [
+            SchoolPrice("Annual <full>", 300, Quote(100_000, 20_000, 120_000, ())),
+            SchoolPrice("Per visit", 300, Quote(8_000, 0, 8_000, ()), per=" per visit & more"),
+            SchoolPrice("Bespoke", 300, None, "no price"),
+        ],
+        3: [SchoolPrice("Annual", 300, Quote(1, 0, 1, ()))],
+    }
+    loop = app.jinja_env.from_string(_CATALOGUE_LOOP.read_text())
+    with app.test_request_context("/"):
+        link = app.jinja_env.globals["link_for_each"]("services.show", "service_id", year=2027)
+        for who in (school, None):
+            theirs = loop.render(
+                page=SimpleNamespace(items=items),
+                school=who,
+                prices=prices if who else {},
+                service_link=link,
+                format_pence=format_pence,
+            )
+            ours = display.catalogue_items(items, who, prices if who else {}, link)
+            assert same_markup(str(ours)) == same_markup(theirs)
+    assert "Not available to" in theirs or who is None
+    assert "Your price: Annual &lt;full&gt; £1,200.00 including VAT" in str(
+        display.catalogue_items(items, school, prices, link)
+    )

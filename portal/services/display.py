@@ -1,8 +1,14 @@
-"""Price options in words, as a price list would put them."""
+"""Price options in words, as a price list would put them; the catalogue's list of services
+written out."""
 
 from __future__ import annotations
 
-from portal.models import Audience, PricingBasis
+from collections.abc import Callable, Mapping, Sequence
+
+from markupsafe import Markup, escape
+
+from portal.models import Audience, PricingBasis, School, ServiceKind
+from portal.services.catalogue import Listed, SchoolPrice
 from portal.services.pricing import PriceRule, format_pence, plural, unit_priced
 
 AUDIENCE_NOTE = {
@@ -50,3 +56,52 @@ def describe(rule: PriceRule) -> list[str]:
     if rule.audience is not Audience.ALL:
         lines[0] += AUDIENCE_NOTE[rule.audience]
     return lines
+
+
+def catalogue_items(
+    items: Sequence[Listed],
+    school: School | None,
+    prices: Mapping[int, list[SchoolPrice]],
+    service_link: Callable[[int], str],
+) -> Markup:
+    """The catalogue's services, each with its kind, category, summary and, for a school, its
+    price or why it cannot buy it. Written out here rather than by a Jinja loop, which cost
+    more than the rest of the page's own drawing (tests/test_services.py keeps this identical
+    to that loop's markup, tests/services_catalogue_loop.html)."""
+    parts = []
+    for service in items:
+        traded = service.kind is ServiceKind.TRADED
+        tag = "govuk-tag--blue" if traded else "govuk-tag--green"
+        parts.append(
+            '<li class="council-service-list__item">'
+            '<h3 class="govuk-heading-s govuk-!-margin-bottom-1"><a class="govuk-link" '
+            f'href="{service_link(service.id)}">{escape(service.name)}</a></h3>'
+            '<p class="govuk-body-s govuk-!-margin-bottom-1">'
+            f'<strong class="govuk-tag {tag}">{escape(service.kind.label)}</strong> '
+            f"{escape(service.category.name)}</p>"
+            f'<p class="govuk-body govuk-!-margin-bottom-1">{escape(service.summary)}</p>'
+        )
+        if school is not None and traded:
+            if not service.is_available_to(school):
+                parts.append(f'<p class="govuk-body-s">Not available to {escape(school.name)}.</p>')
+            elif school_prices := prices.get(service.id):
+                said = _your_price(school_prices)
+                parts.append(f'<p class="govuk-body-s">Your price: {said}</p>')
+        parts.append("</li>")
+    # Everything a person or the council typed is escaped above.
+    return Markup("".join(parts))  # noqa: S704
+
+
+def _your_price(school_prices: list[SchoolPrice]) -> str:
+    """ "Annual £1,200.00 including VAT; Per visit £80.00 per visit"."""
+    said = []
+    for price in school_prices:
+        quote = price.quote
+        if quote is None:
+            amount = "(ask the team)"
+        else:
+            amount = f"{format_pence(quote.gross_pence)}{escape(price.per)}"
+            if quote.vat_pence:
+                amount += " including VAT"
+        said.append(f"{escape(price.option_name)} {amount}")
+    return "; ".join(said)

@@ -26,7 +26,7 @@ from portal.models import (
 )
 from portal.numbers import record_id
 from portal.rendering import render_page
-from portal.services import bp, catalogue, publishing
+from portal.services import bp, catalogue, display, publishing
 from portal.services.display import describe
 from portal.services.forms import (
     CopyYearForm,
@@ -131,7 +131,7 @@ def index() -> ResponseReturnValue:
         school=school,
         schools=schools,
         prices=prices,
-        format_pence=format_pence,
+        catalogue_items=display.catalogue_items,
         only_mine=only_mine,
     )
 
