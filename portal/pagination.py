@@ -10,7 +10,7 @@ from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Row, Select, Subquery, bindparam, func, select
 
-from portal.db import db
+from portal.db import db, driver_records
 
 T = TypeVar("T")
 
@@ -89,14 +89,22 @@ def paginate_rows(
 
 
 def paginate_paged(
-    statements: PagedQuery, number: int, per_page: int, params: dict[str, Any] | None = None
-) -> Page[Row[Any]]:
+    statements: PagedQuery,
+    number: int,
+    per_page: int,
+    params: dict[str, Any] | None = None,
+    *,
+    made_once: bool = False,
+) -> Page[Any]:
     """The ``number``th page of what ``statements`` page, with ``params`` bound. A page past
     the last (fewer rows now than when its link was drawn) costs a count and the last page,
-    as :func:`paginate` would have shown."""
+    as :func:`paginate` would have shown. ``made_once``: the statements are made once and
+    kept (not per request), so the page is read by the driver itself (db.driver_records)."""
 
-    def rows_of(n: int) -> Sequence[Row[Any]]:
+    def rows_of(n: int) -> Sequence[Any]:
         bound = {**(params or {}), "page_size": per_page, "page_offset": (n - 1) * per_page}
+        if made_once:
+            return driver_records(statements.page, bound)
         return db.session.execute(statements.page, bound).all()
 
     # A page number past any list's end (typed into the address) is taken as the last page

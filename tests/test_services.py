@@ -912,3 +912,58 @@ def test_the_written_out_catalogue_is_the_pages_loop(app, session) -> None:  # t
     assert "Your price: Annual &lt;full&gt; £1,200.00 including VAT" in str(
         display.catalogue_items(items, school, prices, link)
     )
+
+
+@pytest.mark.parametrize(
+    "shape",
+    [
+        {},
+        {"category": True},
+        {"searched": True},
+        {"priced": True},
+        {"kinds": (ServiceKind.TRADED, ServiceKind.STATUTORY)},  # an IN list: SQLAlchemy sends it
+    ],
+)
+def test_the_catalogues_statements_read_by_the_driver_are_what_sqlalchemy_reads(
+    app, session, shape
+) -> None:  # type: ignore[no-untyped-def]
+    """The catalogue's statements go through the driver itself (db.driver_records and
+    driver_rows): each row must come back as SQLAlchemy's own results give it, by name and
+    position, each value of the same type (enums, datetimes), with the values the statement
+    was built with (a status, a literal) sent as SQLAlchemy sends them."""
+    from portal.db import db, driver_records, driver_rows
+    from portal.services import catalogue
+
+    listing = catalogue._Listing(
+        category=shape.get("category", False),
+        kinds=shape.get("kinds", ()),
+        searched=shape.get("searched", False),
+        priced=shape.get("priced", False),
+    )
+    year = session.scalar(select(func.max(ServiceOffer.year)))
+    some = session.scalars(select(Service).order_by(Service.id)).first()
+    school = session.scalars(select(School).order_by(School.id)).first()
+    values = {
+        "year": year,
+        "category": some.category_id,
+        "search": some.name[1:4].lower(),
+        "school": school.id,
+        "page_size": 5,
+        "page_offset": 0,
+    }
+    statements = [
+        catalogue._catalogue_rows(listing),
+        catalogue._catalogue_pages(listing).page,
+        catalogue._choices_query(True),
+        catalogue._choices_query(False),
+    ]
+    with app.test_request_context():
+        for statement in statements:
+            theirs = db.session.connection().execute(statement, values).all()
+            ours = driver_records(statement, values)
+            assert theirs, statement  # something to compare
+            assert [row._asdict() for row in ours] == [row._asdict() for row in theirs]
+            assert [[type(value) for value in row] for row in ours] == [
+                [type(value) for value in row] for row in theirs
+            ]
+            assert driver_rows(statement, values) == [list(row) for row in theirs]

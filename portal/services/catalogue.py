@@ -25,7 +25,7 @@ from sqlalchemy import (
 )
 
 from portal.access import Principal, offer_scope, sees_every_offer
-from portal.db import db, request_memo
+from portal.db import db, driver_records, driver_rows, request_memo
 from portal.models import (
     OfferStatus,
     School,
@@ -72,8 +72,9 @@ def catalogue_choices(who: Principal) -> tuple[list[OfferYear], list[CategoryNam
     years with a published offer; for publishers every year with any offer, drafts too), and
     every category by name."""
     found: tuple[list[OfferYear], list[CategoryName]] = ([], [])
-    for kind, key, name, published, drafts, _ in db.session.execute(
-        _choices_query(sees_every_offer(who))
+    # Sent by the driver itself (db.driver_rows): every catalogue page asks for it.
+    for kind, key, name, published, drafts, _ in driver_rows(
+        _choices_query(sees_every_offer(who)), {}
     ):
         if kind == "year":
             found[0].append(OfferYear(int(key), int(published), int(drafts)))
@@ -188,12 +189,14 @@ def catalogue(criteria: CatalogueFilter, prices_for: School | None = None) -> Pa
     }
     page: Page[Any]
     if school is None:
-        page = paginate_paged(_catalogue_pages(shape), criteria.page, PAGE_SIZE, values)
+        page = paginate_paged(
+            _catalogue_pages(shape), criteria.page, PAGE_SIZE, values, made_once=True
+        )
     else:
         groups = groups_of(school)
         rows = [
             row
-            for row in db.session.execute(_catalogue_rows(shape), values)
+            for row in driver_records(_catalogue_rows(shape), values)
             if open_to(
                 groups, school.phase.value, decoded_list(row.eligible), decoded_list(row.phases)
             )
