@@ -15,12 +15,12 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cached_property, wraps
-from typing import Any, TypeVar
+from functools import cached_property, lru_cache, wraps
+from typing import Any, NamedTuple, TypeVar
 
 from flask import abort, g
 from flask_login import current_user
-from sqlalchemy import ColumnElement, Select, false, or_, select, true
+from sqlalchemy import ColumnElement, Select, bindparam, false, or_, select, true
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -33,6 +33,7 @@ from portal.models import (
     Role,
     School,
     ServiceOffer,
+    SupportRequest,
     Trust,
     User,
 )
@@ -480,27 +481,77 @@ def support_request_scope(who: Principal) -> ColumnElement[bool]:
     """The CAF support requests ``who`` may see (DESIGN.md): staff the ones they raised, head
     teachers their school's, trust leads their academies', officers their areas', council
     administrators all. Publishers none."""
-    from portal.models import SupportRequest
+    return _support_condition(*support_request_scope_shape(who))
 
+
+class SupportScope(NamedTuple):
+    """Which of support_request_scope's conditions apply to someone: statements that depend
+    on it are made once per shape, their values bound when they run
+    (:func:`support_request_scope_shape`)."""
+
+    everything: bool = False
+    raised: bool = False  # those they raised, at the schools where they are staff
+    led: bool = False  # their schools', where they lead (head teachers)
+    trusts: bool = False  # their trusts' academies'
+    areas: bool = False  # their areas' (CAF officers)
+
+
+def support_request_scope_shape(who: Principal) -> tuple[SupportScope, dict[str, Any]]:
+    """The shape of ``who``'s support_request_scope and the values it binds."""
     if Role.LA_ADMIN in who.roles:
-        return true()
-    conditions: list[ColumnElement[bool]] = []
+        return SupportScope(everything=True), {}
+    values: dict[str, Any] = {}
     staff_schools = who.school_ids - who.led_school_ids
     if staff_schools:
-        conditions.append(
-            (SupportRequest.requester_id == who.person.id)
-            & SupportRequest.school_id.in_(staff_schools)
-        )
+        values["scope_person"] = who.person.id
+        values["scope_staff_schools"] = sorted(staff_schools)
     if who.led_school_ids:
-        conditions.append(SupportRequest.school_id.in_(who.led_school_ids))
+        values["scope_led_schools"] = sorted(who.led_school_ids)
     if who.trust_ids:
+        values["scope_trusts"] = sorted(who.trust_ids)
+    areas = Role.CAF_OFFICER in who.roles and who.area_ids
+    if areas:
+        values["scope_areas"] = sorted(who.area_ids)
+    shape = SupportScope(
+        raised=bool(staff_schools),
+        led=bool(who.led_school_ids),
+        trusts=bool(who.trust_ids),
+        areas=bool(areas),
+    )
+    return shape, values
+
+
+@lru_cache(maxsize=32)
+def support_request_condition(shape: SupportScope) -> ColumnElement[bool]:
+    """support_request_scope's condition of each shape, built once, its values bound by name
+    when it runs (support_request_scope_shape's)."""
+    return _support_condition(shape, None)
+
+
+def _support_condition(shape: SupportScope, values: dict[str, Any] | None) -> ColumnElement[bool]:
+    """The condition of ``shape``, with ``values`` in it, or (None) bound by name later."""
+
+    def value(name: str, expanding: bool = True) -> Any:
+        return bindparam(name, expanding=expanding) if values is None else values[name]
+
+    if shape.everything:
+        return true()
+    conditions: list[ColumnElement[bool]] = []
+    if shape.raised:
+        conditions.append(
+            (SupportRequest.requester_id == value("scope_person", expanding=False))
+            & SupportRequest.school_id.in_(value("scope_staff_schools"))
+        )
+    if shape.led:
+        conditions.append(SupportRequest.school_id.in_(value("scope_led_schools")))
+    if shape.trusts:
         conditions.append(
             SupportRequest.school_id.in_(
-                select(School.id).where(School.trust_id.in_(who.trust_ids))
+                select(School.id).where(School.trust_id.in_(value("scope_trusts")))
             )
         )
-    if Role.CAF_OFFICER in who.roles and who.area_ids:
-        conditions.append(SupportRequest.area_id.in_(who.area_ids))
+    if shape.areas:
+        conditions.append(SupportRequest.area_id.in_(value("scope_areas")))
     return or_(*conditions) if conditions else false()
 
 

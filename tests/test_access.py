@@ -154,3 +154,33 @@ def test_the_areas_and_schools_a_person_is_shown_are_those_their_scope_reaches(
         assert sorted(found_names) == sorted(names)
         only_schools = not (who.council_wide or who.trust_ids or who.area_ids)
         assert (counter.count == 0) == only_schools
+
+
+def test_the_support_scope_made_once_per_shape_reaches_what_it_reaches_built_afresh(
+    app,
+) -> None:  # type: ignore[no-untyped-def]
+    """Statements made once per shape of who may see which support requests (home's open
+    requests) bind the person's values when they run: for every account of the demo, they
+    reach exactly the requests support_request_scope reaches."""
+    from portal.access import (
+        support_request_condition,
+        support_request_scope,
+        support_request_scope_shape,
+    )
+    from portal.db import db
+    from portal.models import SupportRequest
+
+    shapes = set()
+    with app.test_request_context():
+        users = db.session.scalars(select(User)).unique().all()
+        for user in users:
+            who = Principal.of(user)
+            shape, values = support_request_scope_shape(who)
+            shapes.add(shape)
+            made_once = select(SupportRequest.id).where(support_request_condition(shape))
+            afresh = select(SupportRequest.id).where(support_request_scope(who))
+            assert set(db.session.scalars(made_once, values)) == set(
+                db.session.scalars(afresh)
+            ), user.email
+    # Staff, heads, trust leads, officers, administrators and people who may see none.
+    assert len(shapes) >= 5

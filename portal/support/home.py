@@ -10,12 +10,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from flask import url_for
-from sqlalchemy import case, func, select
+from sqlalchemy import Select, case, func, select
 
-from portal.access import Capability, Principal, support_request_scope
+from portal.access import (
+    Capability,
+    Principal,
+    SupportScope,
+    support_request_condition,
+    support_request_scope,
+    support_request_scope_shape,
+)
 from portal.db import db
 from portal.models import Role, School, SupportRequest
 from portal.services.pricing import plural
@@ -48,7 +56,25 @@ def home_tasks(who: Principal, schools: Sequence[School]) -> ToDoList | None:
 
 
 def _open_requests(who: Principal, today: date) -> ToDoList:
-    rows = db.session.execute(
+    shape, values = support_request_scope_shape(who)
+    rows = db.session.execute(_open_requests_query(shape), values).all()
+    total = rows[0].total if rows else 0
+    more = (
+        ToDo(f"See all {plural(total, 'open request')}", url_for("support.index"))
+        if total > LISTED
+        else None
+    )
+    return ToDoList(
+        "Requests for CAF officer support", tuple(_request(row, today) for row in rows), more
+    )
+
+
+@lru_cache(maxsize=16)
+def _open_requests_query(shape: SupportScope) -> Select[Any]:
+    """The first few open requests someone may see, with how many are open in all, for each
+    shape of who may see which (access.support_request_scope_shape), built once: building
+    it and working out its key for SQLAlchemy's statement cache cost as much as running it."""
+    return (
         select(
             SupportRequest.id,
             SupportRequest.reference,
@@ -61,18 +87,9 @@ def _open_requests(who: Principal, today: date) -> ToDoList:
             # How many are open in all, counted before the first few are taken.
             func.count().over().label("total"),
         )
-        .where(support_request_scope(who), SupportRequest.status.in_(OPEN_STATUSES))
+        .where(support_request_condition(shape), SupportRequest.status.in_(OPEN_STATUSES))
         .order_by(SupportRequest.respond_by, SupportRequest.id)
         .limit(LISTED)
-    ).all()
-    total = rows[0].total if rows else 0
-    more = (
-        ToDo(f"See all {plural(total, 'open request')}", url_for("support.index"))
-        if total > LISTED
-        else None
-    )
-    return ToDoList(
-        "Requests for CAF officer support", tuple(_request(row, today) for row in rows), more
     )
 
 
