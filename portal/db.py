@@ -253,7 +253,8 @@ def reader_for(engine: Engine) -> Engine | None:
     return reader
 
 
-def _reading_request() -> bool:
+def reading_request() -> bool:
+    """Whether this request only asks (a page), never a form's answer."""
     return has_request_context() and request.method in READING_METHODS
 
 
@@ -280,7 +281,7 @@ class Database:
     @property
     def session(self) -> Session:
         if "db_session" not in g:
-            g.db_session = self._state().new_session(reading=_reading_request())
+            g.db_session = self._state().new_session(reading=reading_request())
         return g.db_session
 
     @staticmethod

@@ -457,6 +457,18 @@ contact_directory = Table(
 )
 
 
+# One row: a number the database replaces with one never used before whenever services'
+# offers or categories change (triggers, migration 0023): what the catalogue's filters offer
+# (its years, their counts of offers, its categories) is worked out once per number
+# (portal.services.catalogue catalogue_choices).
+catalogue_version = Table(
+    "catalogue_version",
+    Base.metadata,
+    Column("id", Integer, primary_key=True),
+    Column("version", BigInteger, nullable=False),
+)
+
+
 class Contact(Base):
     """A person or team that schools contact: in some areas, or countywide."""
 

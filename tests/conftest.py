@@ -31,7 +31,7 @@ from portal import create_app
 from portal.cli import upgrade_database
 from portal.demo import ACCOUNTS, DEMO_PASSWORD, DEMO_TOTP_SECRET, seed
 from portal.models import User
-from portal.services import offers
+from portal.services import catalogue, offers
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
@@ -360,6 +360,7 @@ class QueryCounter:
 
         # Counted with no offer's prices read yet: the most a page runs.
         offers.forget(self.app)
+        catalogue.forget_choices()
         event.listen(self.engine, "before_cursor_execute", self._count)
         return self
 

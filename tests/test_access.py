@@ -179,8 +179,8 @@ def test_the_support_scope_made_once_per_shape_reaches_what_it_reaches_built_afr
             shapes.add(shape)
             made_once = select(SupportRequest.id).where(support_request_condition(shape))
             afresh = select(SupportRequest.id).where(support_request_scope(who))
-            assert set(db.session.scalars(made_once, values)) == set(
-                db.session.scalars(afresh)
-            ), user.email
+            assert set(db.session.scalars(made_once, values)) == set(db.session.scalars(afresh)), (
+                user.email
+            )
     # Staff, heads, trust leads, officers, administrators and people who may see none.
     assert len(shapes) >= 5

@@ -22,7 +22,7 @@ import redis
 from bs4 import BeautifulSoup
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from portal.buyback import service as buyback
 from portal.models import Contact, School, Service, ServiceCategory
@@ -319,6 +319,51 @@ def test_a_change_made_in_the_database_shows_on_the_very_next_request(
     assert before not in shown
 
 
+def test_the_catalogues_filters_change_with_the_offers_and_categories_at_once(
+    client_for: Callable[[str], FlaskClient], session: Any
+) -> None:
+    """The catalogue's filters (its years and categories) are worked out once per version of
+    the offers and categories (portal/versions.py, migration 0023): a category renamed, or an
+    offer moved to a year of its own, straight in the database, is offered on the very next
+    request; and a change rolled back is not."""
+    browser = client_for("head_teacher")
+
+    def offered() -> tuple[list[str], list[str]]:
+        page = BeautifulSoup(browser.get("/services/").get_data(as_text=True), "html.parser")
+        return (
+            [option.get_text(strip=True) for option in page.select("select#year option")],
+            [option.get_text(strip=True) for option in page.select("select#category option")],
+        )
+
+    years, categories = offered()
+    assert "Governor services" in categories and "2031-32" not in years
+    assert offered() == (years, categories)  # asked for again: the same
+
+    change_outside_the_portal(
+        session,
+        "UPDATE service_category SET name = 'Governors, renamed' WHERE name = 'Governor services'",
+    )
+    years, categories = offered()
+    assert "Governors, renamed" in categories and "Governor services" not in categories
+
+    change_outside_the_portal(
+        session,
+        "UPDATE service_offer SET year = 2031"
+        " WHERE id = (SELECT min(id) FROM service_offer WHERE status = 'published')",
+    )
+    years, _ = offered()
+    assert "2031-32" in years
+
+    # Rolled back: what the tables hold again is what is offered again.
+    session.execute(text("SAVEPOINT probe"))
+    session.execute(
+        text("UPDATE service_category SET name = 'Gone' WHERE name = 'Health and safety'")
+    )
+    assert "Gone" in offered()[1]
+    session.execute(text("ROLLBACK TO SAVEPOINT probe"))
+    assert "Gone" not in offered()[1] and "Health and safety" in offered()[1]
+
+
 def test_a_contact_card_is_drawn_anew_after_its_contact_changes(
     client_for: Callable[[str], FlaskClient], session: Any
 ) -> None:
@@ -380,3 +425,19 @@ def test_redis_holds_no_page(make_app: Any, redis_url: str) -> None:
     assert stored
     shown = [b"<html", b"Oakfield", b"caf.north@council.example", b"CAF-2026-"]
     assert [value[:80] for value in stored if any(text in value for text in shown)] == []
+
+
+@pytest.mark.parametrize("path", ["/contacts/", "/services/"])
+def test_a_signed_in_page_learns_the_shared_versions_with_the_person(
+    path: str, client_for: Callable[[str], FlaskClient], count_queries: Any
+) -> None:
+    """The contacts directory's and the catalogue's versions come in the statement every
+    signed-in request sends for the person (portal/versions.py): the page sends none of
+    its own to learn them."""
+    browser = client_for("school_staff")
+    browser.get(path)  # what is worked out once per version, worked out
+    with count_queries() as counter:
+        assert browser.get(path).status_code == 200
+    versions_read = [s for s in counter.statements if "_version" in s or "contact_directory" in s]
+    assert len(versions_read) == 1, versions_read
+    assert "user_account" in versions_read[0]

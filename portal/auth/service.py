@@ -20,6 +20,8 @@ from portal.auth.devices import Device, remember_browser
 from portal.db import db, driver_rows, utcnow
 from portal.models import Area, Membership, School, Trust, User
 from portal.passwords import hash_password, needs_rehash, verify_password
+from portal.versions import NAMES as VERSION_NAMES
+from portal.versions import remember, version_columns
 
 # Where the session keeps when its sign-in happened, and whether it gave a second factor.
 SIGNED_IN_AT = "signed_in_at"
@@ -258,6 +260,8 @@ def _person_query() -> Select[Any]:
             User.email,
             User.display_name,
             User.totp_enabled_at.is_not(None),
+            # What many people share, read here so that pages need no round trip to learn it.
+            *version_columns(),
             Membership.role,
             Membership.school_id,
             Membership.trust_id,
@@ -280,6 +284,11 @@ def _person_query() -> Select[Any]:
     )
 
 
+# Where a membership's columns begin in _person_query's rows: after the person's three and
+# the shared versions.
+_MEMBER = 3 + len(VERSION_NAMES)
+
+
 def load_user(session_id: str) -> Person | None:
     """Flask-Login's loader: the id is 'user id:session version'.
 
@@ -294,6 +303,7 @@ def load_user(session_id: str) -> Person | None:
     if not rows:
         return None
     email, display_name, has_authenticator = rows[0][:3]
+    remember(rows[0][3:_MEMBER])
     return Person(
         id=int(user_id),
         email=email,
@@ -301,11 +311,16 @@ def load_user(session_id: str) -> Person | None:
         session_version=int(version),
         has_authenticator=bool(has_authenticator),
         memberships=tuple(
-            Member(*row[3:8])
-            if row[4] is None
-            else Member(*row[3:8], school=tuple(row[10:]), school_area=row[8], school_trust=row[9])
+            Member(*row[_MEMBER : _MEMBER + 5])
+            if row[_MEMBER + 1] is None
+            else Member(
+                *row[_MEMBER : _MEMBER + 5],
+                school=tuple(row[_MEMBER + 7 :]),
+                school_area=row[_MEMBER + 5],
+                school_trust=row[_MEMBER + 6],
+            )
             for row in rows
-            if row[3] is not None
+            if row[_MEMBER] is not None
         ),
     )
 

@@ -25,7 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import selectinload
 
-from portal import audit
+from portal import audit, versions
 from portal.db import db, driver_rows, utcnow
 from portal.models import (
     CONTACT_ROLE_LABELS,
@@ -280,14 +280,9 @@ def area_names(version: int) -> list[AreaName]:
 def directory_version() -> int:
     """The directory's version now: a number the database replaces with one never used
     before in the statement of any change to contacts, the areas they serve or the areas'
-    names, whoever makes it (contact_directory, migration 0021)."""
-    # Sent by the driver itself (portal.db.driver_rows): every contacts page asks for it,
-    # and SQLAlchemy's execution costs more than the statement.
-    rows = driver_rows(_DIRECTORY_VERSION, {})
-    return int(rows[0][0] or 0) if rows else 0
-
-
-_DIRECTORY_VERSION = select(contact_directory.c.version)
+    names, whoever makes it (contact_directory, migration 0021). On a signed-in page, as
+    read with the person (portal/versions.py): no round trip of its own."""
+    return versions.current(versions.DIRECTORY)
 
 
 # What is worked out from the directory, once per version for everyone (the areas; the key

@@ -24,6 +24,7 @@ from sqlalchemy import (
     union_all,
 )
 
+from portal import versions
 from portal.access import Principal, offer_scope, sees_every_offer
 from portal.db import db, driver_records, driver_rows, request_memo
 from portal.models import (
@@ -66,21 +67,52 @@ class OfferYear:
     drafts: int  # offers still to publish (not counting drafts that record a service ceasing)
 
 
-def catalogue_choices(who: Principal) -> tuple[list[OfferYear], list[CategoryName]]:
-    """What the catalogue's filters offer, in one statement (the page asks for both every
-    time): every financial year with an offer ``who`` may see, newest first (for schools the
-    years with a published offer; for publishers every year with any offer, drafts too), and
-    every category by name."""
-    found: tuple[list[OfferYear], list[CategoryName]] = ([], [])
-    # Sent by the driver itself (db.driver_rows): every catalogue page asks for it.
-    for kind, key, name, published, drafts, _ in driver_rows(
-        _choices_query(sees_every_offer(who)), {}
-    ):
-        if kind == "year":
-            found[0].append(OfferYear(int(key), int(published), int(drafts)))
-        else:
-            found[1].append(CategoryName(key, name))
+# What the filters offer: the years, then the categories (CategoryName is defined below).
+Choices = tuple[tuple[OfferYear, ...], tuple["CategoryName", ...]]
+
+
+def catalogue_choices(who: Principal) -> Choices:
+    """What the catalogue's filters offer (the page asks for both every time): every
+    financial year with an offer ``who`` may see, newest first (for schools the years with a
+    published offer; for publishers every year with any offer, drafts too), and every
+    category by name.
+
+    Worked out once per version of the offers and categories (catalogue_version, migration
+    0023, read with the person: portal/versions.py), for each of the two views of them: the
+    same for everyone, nothing personal. Never stale: a version is replaced, in the same
+    statement, by any change to offers or categories, whoever makes it, and never used
+    again; what is kept under one was read after the version was, so it is never older than
+    the version says (tests/test_services.py)."""
+    every_offer = sees_every_offer(who)
+    key = (versions.current(versions.CATALOGUE), every_offer)
+    found = _choices_kept.get(key)
+    if found is None:
+        found = _read_choices(every_offer)
+        if len(_choices_kept) >= 16:  # only versions in use at once: a handful
+            _choices_kept.clear()
+        _choices_kept[key] = found
     return found
+
+
+_choices_kept: dict[tuple[int, bool], Choices] = {}
+
+
+def forget_choices() -> None:
+    """Forget the choices worked out: for tests that count the queries a page runs when
+    nothing has been worked out yet."""
+    _choices_kept.clear()
+
+
+def _read_choices(every_offer: bool) -> Choices:
+    years: list[OfferYear] = []
+    names: list[CategoryName] = []
+    # Sent by the driver itself (db.driver_rows): cheaper than SQLAlchemy's execution.
+    for kind, key, name, published, drafts, _ in driver_rows(_choices_query(every_offer), {}):
+        if kind == "year":
+            years.append(OfferYear(int(key), int(published), int(drafts)))
+        else:
+            names.append(CategoryName(key, name))
+    return tuple(years), tuple(names)
 
 
 @lru_cache(maxsize=2)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -40,7 +41,7 @@ from portal.services.offers import offer_prices, rule_of
 from portal.services.pricing import PriceRule, format_pence, plural
 
 
-def _year(args: Any, years: list[catalogue.OfferYear]) -> catalogue.OfferYear:
+def _year(args: Any, years: Sequence[catalogue.OfferYear]) -> catalogue.OfferYear:
     """The year asked for; otherwise the latest that schools can see, as they would."""
     wanted = args.get("year", type=record_id)
     for offer_year in years:

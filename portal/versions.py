@@ -1,0 +1,58 @@
+"""Versions of what many people share: numbers the database replaces, with one never used
+before, in the statement of any change to what they cover (triggers), whoever makes it.
+
+- the contacts directory (contacts, the areas they serve, the areas' names; migration 0021);
+- the catalogue's choices (services' offers and the categories; migration 0023).
+
+What is worked out from such data once is kept under the version it was worked out at, and
+a request that reads the version now is given what the data holds now: never stale.
+
+A signed-in page reads them with the person (portal/auth/service.py), in the statement every
+signed-in request sends anyway, so that the contacts and the catalogue need no round trip of
+their own to learn them. Only on a page (GET or HEAD): a form's answer that changes contacts
+or offers and then draws a page in the same request must see its own change, so it reads the
+version afresh, after it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from flask import g
+from sqlalchemy import ScalarSelect, Select, Table, select
+
+from portal.db import driver_rows, reading_request
+from portal.models import catalogue_version, contact_directory
+
+DIRECTORY = "directory"
+CATALOGUE = "catalogue"
+
+_TABLES: dict[str, Table] = {DIRECTORY: contact_directory, CATALOGUE: catalogue_version}
+# In this order as columns of the person's statement.
+NAMES: tuple[str, ...] = tuple(_TABLES)
+_READ_ALONE: dict[str, Select[Any]] = {
+    name: select(table.c.version) for name, table in _TABLES.items()
+}
+
+
+def version_columns() -> list[ScalarSelect[Any]]:
+    """Each version as a column of another statement (the person's), in NAMES's order."""
+    return [select(_TABLES[name].c.version).scalar_subquery() for name in NAMES]
+
+
+def remember(values: Sequence[Any]) -> None:
+    """The versions as read with the person (in NAMES's order), for the rest of the request:
+    kept as read, since most pages never ask (current decides whether they may be used)."""
+    g.shared_versions = values
+
+
+def current(name: str) -> int:
+    """The version ``name`` (DIRECTORY, CATALOGUE) now: on a page, as read with the person;
+    otherwise read by itself (sent by the driver: cheaper than SQLAlchemy's execution)."""
+    if reading_request():
+        known = g.get("shared_versions")
+        if known is not None:
+            return int(known[NAMES.index(name)] or 0)
+    rows = driver_rows(_READ_ALONE[name], {})
+    return int(rows[0][0] or 0) if rows else 0
