@@ -13,7 +13,7 @@ Two questions are answered here and nowhere else:
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cached_property, lru_cache, wraps
 from typing import Any, NamedTuple, TypeVar
@@ -372,6 +372,16 @@ def in_school_scope(who: Principal, school_id_column: Any) -> ColumnElement[bool
     return school_id_column.in_(select(School.id).where(school_scope(who)))
 
 
+def _record(model: type[T], values: Iterable[tuple[str, Any]]) -> T:
+    """A new ``model`` holding ``values`` (columns' names and values), for _as_read: put in
+    its dict, as SQLAlchemy's loading does, rather than set one by one through the class's
+    constructor and its attribute events, which cost as much as the rest of the page's
+    knowing its school (make_transient_to_detached then takes them as loaded)."""
+    record: T = model.__mapper__.class_manager.new_instance()  # type: ignore[attr-defined]
+    record.__dict__.update(values)
+    return record
+
+
 def _as_read(record: T) -> T:
     """``record``, whose columns were read in this request (at least its primary key), as
     the session's object for its row, with no query: SQLAlchemy makes it as though it had
@@ -391,12 +401,12 @@ def own_school(who: Principal, school_id: int) -> School:
     its area's and trust's names, from what was read with them on this request: no query."""
     member = next(m for m in who.person.memberships if m.school_id == school_id)
     assert member.school is not None
-    school = _as_read(School(**dict(zip(SCHOOL_COLUMNS, member.school, strict=True))))
+    school = _as_read(_record(School, zip(SCHOOL_COLUMNS, member.school, strict=True)))
     # Its area and trust, as far as their names, so that `school.area.name` asks nothing.
-    area = _as_read(Area(id=school.area_id, name=member.school_area))
+    area = _as_read(_record(Area, (("id", school.area_id), ("name", member.school_area))))
     trust = None
     if school.trust_id is not None:
-        trust = _as_read(Trust(id=school.trust_id, name=member.school_trust))
+        trust = _as_read(_record(Trust, (("id", school.trust_id), ("name", member.school_trust))))
     set_committed_value(school, "area", area)
     set_committed_value(school, "trust", trust)
     return school
