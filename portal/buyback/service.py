@@ -105,16 +105,20 @@ def current_window(school: School) -> BuybackWindow | None:
 # --- the offer a school chooses from ---------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ServiceName:
+# ServiceName, OfferTerms and _Pricing are named tuples rather than frozen dataclasses: a
+# task list makes one of each per service offered, a hundred and fifty a request, and a
+# frozen dataclass's __init__ sets each field through object.__setattr__ (measured: about
+# half of _offered's own time went in making them).
+
+
+class ServiceName(NamedTuple):
     """The little of a service its buy-back line shows."""
 
     id: int
     name: str
 
 
-@dataclass(frozen=True)
-class OfferTerms:
+class OfferTerms(NamedTuple):
     """A published (or last year's withdrawn) offer, as the buy-back page prices it."""
 
     id: int
@@ -123,8 +127,7 @@ class OfferTerms:
     vat_applies: bool
 
 
-@dataclass(frozen=True)
-class _Pricing:
+class _Pricing(NamedTuple):
     """What pricing a service for one school needs: the school, its rolls, last year's offer."""
 
     school: School
