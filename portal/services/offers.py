@@ -119,23 +119,30 @@ OPTION_COLUMNS = (
 
 
 class _Kept:
-    """The published offers' prices one app has read, by (offer id, publication time)."""
+    """The published offers' prices one app has read, by offer id, each as of one
+    publication: found only for that publication time.
+
+    Keyed on the id alone, its publication time compared when found: hashing a datetime
+    with a time zone works out its UTC offset (a new datetime each time), and a task list
+    looks up a hundred and fifty offers a request. A new publication of an offer replaces
+    the one kept."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.offers: dict[tuple[int, datetime], OfferPrices] = {}
+        self.offers: dict[int, OfferPrices] = {}
 
-    def get(self, key: tuple[int, datetime]) -> OfferPrices | None:
-        return self.offers.get(key)
+    def get(self, offer_id: int, published_at: datetime) -> OfferPrices | None:
+        found = self.offers.get(offer_id)
+        return found if found is not None and found.published_at == published_at else None
 
     def keep(self, offer: OfferPrices) -> None:
         if offer.status is not OfferStatus.PUBLISHED or offer.published_at is None:
             return
         with self.lock:
-            if len(self.offers) >= KEPT_OFFERS:
-                # Withdrawn and republished offers leave old keys behind: start again.
+            if offer.id not in self.offers and len(self.offers) >= KEPT_OFFERS:
+                # More offers than a council has in a few years: start again.
                 self.offers.clear()
-            self.offers[(offer.id, offer.published_at)] = offer
+            self.offers[offer.id] = offer
 
 
 def forget(app: Flask) -> None:
@@ -168,7 +175,7 @@ def offer_prices(offers: Iterable[OfferRef]) -> dict[int, OfferPrices]:
     missing = set()
     for offer_id, status, published_at in offers:
         hit = (
-            kept.get((offer_id, published_at))
+            kept.get(offer_id, published_at)
             if status is OfferStatus.PUBLISHED and published_at is not None
             else None
         )
