@@ -364,7 +364,8 @@ def driver_rows(
     as SQLAlchemy's own results convert it.
 
     For the statements of the pages everyone opens (the person every signed-in request
-    reads, portal/auth/service.py load_user; the catalogue; home): SQLAlchemy's execution
+    reads, portal/auth/service.py load_user; the catalogue; home; the buy-back task
+    list's hundred and fifty services): SQLAlchemy's execution
     of a statement (its events, execution context and result objects) costs the processor
     about twice what the driver itself does for it (0.34 against 0.12 ms, measured), on
     every page. Anything else goes through SQLAlchemy, whose events (the SQLite write lock

@@ -1600,3 +1600,26 @@ def test_the_written_out_task_list_is_the_choice_pages_loop(app: Flask) -> None:
             )
         assert same_markup(str(ours)) == same_markup(theirs)
         assert "Changed, not yet sent" in theirs or standing.changes == []
+
+
+def test_the_task_lists_services_read_by_the_driver_are_what_sqlalchemy_reads(
+    app: Flask, session
+) -> None:  # type: ignore[no-untyped-def]
+    """The task list reads its services through the driver itself (portal/db.py
+    driver_rows), with the values its statement binds itself (a traded service, a published
+    offer) converted as SQLAlchemy converts them: each value as SQLAlchemy's own results
+    give it, of the same type, saved answers or none."""
+    from portal.db import driver_rows
+
+    school = oakfield(session)
+    with app.test_request_context():
+        window = buyback.current_window(school)
+        assert window is not None
+        params = {"window": window.id} | buyback._year_and_school(window.year, school)
+        statement = buyback._offered_query(buyback._Wanted(last_year=False, saved=True))
+        ours = driver_rows(statement, params)
+        theirs = db.session.connection().execute(statement, params).all()
+    assert len(ours) > 10
+    assert [[(value, type(value)) for value in row] for row in ours] == [
+        [(value, type(value)) for value in row] for row in theirs
+    ]

@@ -26,7 +26,7 @@ from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
 from portal import audit
-from portal.db import db, request_memo, utcnow
+from portal.db import db, driver_rows, request_memo, utcnow
 from portal.models import (
     BuybackChoice,
     BuybackLine,
@@ -1391,10 +1391,11 @@ def choice_as_it_stands(school: School) -> ChoiceAsItStands | None:
         return None
     latest = {row[0].id: row[2] for row in found}
     choice, submission = next((c, s) for w, c, s in found if w is window)
-    rows = db.session.execute(
+    # Plain rows from the driver: the ORM would handle each of 150 rows' columns in Python.
+    rows = driver_rows(
         _offered_query(_Wanted(last_year=False, saved=True)),
         {"window": window.id} | _year_and_school(window.year, school),
-    ).all()
+    )
     start = _start_from(rows, school, window, latest)
     offered = _offered(school, window.year, rows, last_year=False)
     answers = start.answers(school, window, offered)
