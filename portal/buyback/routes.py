@@ -112,7 +112,13 @@ def choice(school_id: int) -> ResponseReturnValue:
         if shown is None:
             return render_page("buyback/no-window.html", school=school)
         return _task_list(
-            school, shown.window, shown.offered, shown.choice, shown.answers, shown.standing
+            school,
+            shown.window,
+            shown.offered,
+            shown.choice,
+            shown.answers,
+            shown.standing,
+            names=(shown.submitted_by, shown.updated_by),
         )
     school, window = _school_and_window(school_id)
     if window is None:
@@ -191,9 +197,20 @@ def _task_list(
     stored: Any,
     answers: service.Answers,
     standing: service.Standing,
+    names: tuple[str | None, str | None] | None = None,
     **context: Any,
 ) -> str:
+    """The task list. ``names``: who made the latest submission and who last saved the
+    choice, if read as names (else from ``standing`` and ``stored``, read as objects)."""
     errors = context.pop("errors", {})
+    if names is None:
+        latest = standing.latest
+        names = (
+            latest.submitted_by.display_name if latest is not None else None,
+            stored.updated_by.display_name
+            if stored is not None and stored.updated_by is not None
+            else None,
+        )
     return render_page(
         "buyback/choice.html",
         tasks=service.tasks(offered, answers),
@@ -205,6 +222,8 @@ def _task_list(
         version=stored.version if stored else 0,
         errors=errors,
         error_items=_error_items(errors),
+        submitted_by=names[0],
+        updated_by=names[1],
         **_common(school, window, stored),
         **context,
     )

@@ -904,14 +904,27 @@ def academy_rows(schools: Sequence[School], *, details: bool = False) -> list[Ac
 
 
 @cache
-def _windows_with_choice(details: bool, lines: bool = False) -> Select[Any]:
+def _windows_with_choice(details: bool, lines: bool = False, names: bool = False) -> Select[Any]:
     """Every window, newest first, with the choice of the school ``school_id`` names in it,
     if any, and that choice's latest submission (``details``, ``lines``: see
-    _choice_options). Made
+    _choice_options; ``names``: with the names of who made the submission and who last
+    saved the choice, as two more columns, rather than the people as objects). Made
     once: building it and working out its key for SQLAlchemy's statement cache cost as much
     again as running it."""
+    people: list[Any] = []
+    if names:
+        people = [
+            select(User.display_name)
+            .where(User.id == BuybackSubmission.submitted_by_id)
+            .scalar_subquery()
+            .label("submitted_by_name"),
+            select(User.display_name)
+            .where(User.id == BuybackChoice.updated_by_id)
+            .scalar_subquery()
+            .label("updated_by_name"),
+        ]
     return (
-        select(BuybackWindow, BuybackChoice, BuybackSubmission)
+        select(BuybackWindow, BuybackChoice, BuybackSubmission, *people)
         .outerjoin(
             BuybackChoice,
             (BuybackChoice.window_id == BuybackWindow.id)
@@ -1377,20 +1390,28 @@ class ChoiceAsItStands:
     choice: BuybackChoice | None
     answers: Answers
     standing: Standing
+    # Who made the latest submission and who last saved the choice, by name (None: nobody).
+    submitted_by: str | None = None
+    updated_by: str | None = None
 
 
 def choice_as_it_stands(school: School) -> ChoiceAsItStands | None:
     """The task list's reads (None if no window includes the school): the windows with the
     school's choice in each, its latest submission and how many there have been (not every
-    submission, each with every line), in one query; the services offered in the current
-    window with the school's saved answers and who changed each, in another."""
-    found = db.session.execute(_windows_with_choice(True), {"school_id": school.id}).all()
-    request_memo(WINDOWS_MEMO)["all"] = [window for window, _, _ in found]
+    submission, each with every line), with who made it and who last saved the choice by
+    name (not as objects), in one query; the services offered in the current window with
+    the school's saved answers and who changed each, in another."""
+    found = db.session.execute(
+        _windows_with_choice(False, True, names=True), {"school_id": school.id}
+    ).all()
+    request_memo(WINDOWS_MEMO)["all"] = [row[0] for row in found]
     window = current_window(school)
     if window is None:
         return None
     latest = {row[0].id: row[2] for row in found}
-    choice, submission = next((c, s) for w, c, s in found if w is window)
+    choice, submission, submitted_by, updated_by = next(
+        row[1:] for row in found if row[0] is window
+    )
     # Plain rows from the driver: the ORM would handle each of 150 rows' columns in Python.
     rows = driver_rows(
         _offered_query(_Wanted(last_year=False, saved=True)),
@@ -1407,7 +1428,7 @@ def choice_as_it_stands(school: School) -> ChoiceAsItStands | None:
         # Submissions are numbered from 1 as they are made: the latest's is how many.
         else _standing(choice, submission, submission.number, offered, start.saved or ())
     )
-    return ChoiceAsItStands(window, offered, choice, answers, stands)
+    return ChoiceAsItStands(window, offered, choice, answers, stands, submitted_by, updated_by)
 
 
 def _note_unsent_changes(
