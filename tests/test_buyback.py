@@ -866,6 +866,7 @@ def test_a_change_after_submission_says_it_is_not_yet_sent_beside_the_submitted_
     before = choice_page(head, school.id)
     assert "Changes not yet sent" not in before.get_text()
     assert sent in submitted_text(before)
+    assert "; last by Hannah Demo-Head on " in submitted_text(before)
     assert before.select_one("#choice-total h2").get_text(strip=True) == (
         f"Total for 2027-28: {sent}"
     )
@@ -1623,3 +1624,14 @@ def test_the_task_lists_services_read_by_the_driver_are_what_sqlalchemy_reads(
     assert [[(value, type(value)) for value in row] for row in ours] == [
         [(value, type(value)) for value in row] for row in theirs
     ]
+
+
+def test_a_draft_says_who_saved_it(client_for, session, clock) -> None:  # type: ignore[no-untyped-def]
+    """The task list names who last saved a draft not yet submitted (read as a name with
+    the windows, not as the person's record)."""
+    school = oakfield(session)
+    head, staff = client_for("head_teacher"), client_for("school_staff")
+    change_first_answer(staff, school.id)
+    text = choice_page(head, school.id).get_text(" ", strip=True)
+    assert "Draft saved by Sol Demo-Staff on " in text
+    assert "Not yet submitted." in text
