@@ -227,19 +227,21 @@ def category_offer(
         else set()
     )
     year = window.year
-    rows = db.session.execute(
+    # Plain rows from the driver, as the task list reads them.
+    rows = driver_rows(
         _offered_query(_Wanted(last_year=True, category=True, also=bool(also), saved=True)),
-        {"category": category_id, "window": window.id, "also": sorted(also)}
+        {"category": category_id, "window": window.id}
+        | ({"also": sorted(also)} if also else {})
         | _year_and_school(year, school),
-    ).all()
+    )
     start = _start_from(rows, school, window, latest)
     if start.saved is None and choice is not None:
-        elsewhere = start.bought - {row.service_id for row in rows}
+        elsewhere = start.bought - {row[4] for row in rows}  # their service ids
         if elsewhere:
-            rows += db.session.execute(
+            rows += driver_rows(
                 _offered_query(_Wanted(last_year=True, also=True)),
-                {"also": list(elsewhere)} | _year_and_school(year, school),
-            ).all()
+                {"also": sorted(elsewhere)} | _year_and_school(year, school),
+            )
     offered = _offered(school, year, rows, last_year=True)
     return window, offered, start.answers(school, window, offered)
 
