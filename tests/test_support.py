@@ -1166,3 +1166,54 @@ def test_an_officer_who_has_left_the_area_is_shown_but_cannot_be_given_more(
     assert assign(officer, other, str(jo.id)).status_code == 200
     session.expire_all()
     assert session.get(SupportRequest, other.id).assigned_officer_id is None
+
+
+def test_the_support_pages_read_through_the_driver_what_sqlalchemy_reads(app, session) -> None:  # type: ignore[no-untyped-def]
+    """A request's page and the queue filtered by status alone send statements made once for
+    each scope of who may see requests (portal.access.support_scope_key, its ids written into
+    the statement) through the driver itself (portal.db.driver_records). For every account of
+    the demo: shown_request finds exactly the requests support_request_scope (its ids
+    bound) lets them see, and each row comes back with the values, of the same types, that
+    SQLAlchemy's own rows hold; the queue's pages are SQLAlchemy's, for every status and
+    order."""
+    from portal.access import Principal, support_request_scope, support_scope_key
+    from portal.db import db, driver_records
+    from portal.pagination import paginate_rows
+    from portal.support import service
+
+    def typed(rows) -> list[list[tuple[object, type]]]:  # type: ignore[no-untyped-def]
+        return [[(value, type(value)) for value in row] for row in rows]
+
+    request_ids = session.scalars(select(SupportRequest.id)).all()
+    user_ids = session.scalars(select(User.id)).all()
+    seen = kept = 0
+    with app.test_request_context():
+        for user_id in user_ids:
+            who = Principal.of(db.session.get(User, user_id))
+            scope = support_scope_key(who)
+            visible = set(
+                db.session.scalars(select(SupportRequest.id).where(support_request_scope(who)))
+            )
+            statement = service._shown_statement(scope)
+            for request_id in request_ids:
+                shown = service.shown_request(who, request_id)
+                assert (shown is not None) == (request_id in visible), (user_id, request_id)
+                if shown is not None:
+                    seen += 1
+                    params = {"request_id": request_id}
+                    theirs = db.session.execute(statement, params).all()
+                    assert typed(driver_records(statement, params)) == typed(theirs)
+            for status in ("open", "", *(s.value for s in SupportStatus)):
+                for sort in service.SORTS:
+                    filters = service.QueueFilter(status=status, sort=sort)
+                    if not service._counts_kept(scope, filters):
+                        continue
+                    kept += 1
+                    ours = service.queue(who, filters)
+                    listed = service.queue_query(who, filters).with_only_columns(
+                        *service._QUEUE_COLUMNS
+                    )
+                    theirs = paginate_rows(listed, 1, service.PAGE_SIZE)
+                    assert ours.total == theirs.total
+                    assert typed(ours.items) == typed(theirs.items)
+    assert seen and kept
