@@ -886,18 +886,23 @@ def test_the_update_forms_fields_are_drawn_once_for_each_status_never_with_typin
     app: Flask,
 ) -> None:
     """A form as first shown is drawn once for each status (portal/support/display.py): it
-    must be what drawing that form gives, for each status; a form with something posted in
+    must be what drawing that form gives, for each status, whether a page's GET drew it
+    first (UnsentUpdateForm, no form built) or a form did; a form with something posted in
     it is drawn afresh, and what was typed never reaches another officer's page."""
     from portal.support import display
-    from portal.support.forms import UpdateForm
+    from portal.support.forms import UnsentUpdateForm, UpdateForm
 
     first = {}
     for status in [s for s in SupportStatus if s.is_open]:
         with app.test_request_context("/support/1"):
             fresh = display._draw_update_fields(UpdateForm(status=status))
-            first[status] = display.update_fields_html(UpdateForm(status=status))
+            display._blank_update_fields.pop(status, None)
+            first[status] = display.update_fields_html(UnsentUpdateForm.of(status, 3))
             assert first[status] == fresh
             assert display.update_fields_html(UpdateForm(status=status)) == fresh
+            display._blank_update_fields.pop(status, None)
+            assert display.update_fields_html(UpdateForm(status=status)) == fresh
+            assert display.update_fields_html(UnsentUpdateForm.of(status, 4)) == fresh
     assert len(set(first.values())) == len(first)
     posted = {"action": "note", "note": "Mum <rang> twice", "shared": "council"}
     with app.test_request_context("/support/1", method="POST", data=posted):

@@ -18,7 +18,7 @@ from markupsafe import Markup, escape
 
 from portal.links import link_for_each
 from portal.models import SupportKind, SupportStatus, Urgency
-from portal.support.forms import UpdateForm
+from portal.support.forms import UnsentUpdateForm, UpdateForm
 from portal.support.service import STATUS_COLOURS, timeliness
 from portal.templating import long_date
 
@@ -84,15 +84,17 @@ def queue_rows_html(
 _blank_update_fields: dict[SupportStatus, Markup] = {}
 
 
-def update_fields_html(form: UpdateForm) -> Markup:
+def update_fields_html(form: UpdateForm | UnsentUpdateForm) -> Markup:
     """The fields of the officer's update ``form`` (templates/support/_update_fields.html),
     drawn once for each status while nothing has been posted to it."""
-    blank = not form.errors and all(field.raw_data is None for field in form)
-    if not blank:
+    if isinstance(form, UpdateForm) and (
+        form.errors or any(field.raw_data is not None for field in form)
+    ):
         return _draw_update_fields(form)
     drawn = _blank_update_fields.get(form.status)
     if drawn is None:
-        drawn = _blank_update_fields[form.status] = _draw_update_fields(form)
+        first_shown = form if isinstance(form, UpdateForm) else UpdateForm(status=form.status)
+        drawn = _blank_update_fields[form.status] = _draw_update_fields(first_shown)
     return drawn
 
 

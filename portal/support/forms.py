@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
@@ -354,6 +355,27 @@ class UpdateForm(FlaskForm):
     def validate_note(self, field: TextAreaField) -> None:
         if self.action.data == NOTE_ONLY and not field.data:
             raise ValidationError("Enter the note")
+
+
+class _Value(NamedTuple):
+    data: str
+
+
+@dataclass(frozen=True)
+class UnsentUpdateForm:
+    """The update form as a request's page first shows it (a GET), without building the
+    form: nothing is wrong with it yet, its ``version`` is the request's, and its fields as
+    first shown are a function of the ``status`` alone, drawn once for each status
+    (support/display.py update_fields_html, which builds an UpdateForm only to draw them the
+    first time). What the template reads of an UpdateForm, no more."""
+
+    status: SupportStatus
+    version: _Value
+    errors: ClassVar[dict[str, list[str]]] = {}
+
+    @classmethod
+    def of(cls, status: SupportStatus, version: int) -> UnsentUpdateForm:
+        return cls(status, _Value(str(version)))
 
 
 UNASSIGNED = ""

@@ -39,6 +39,7 @@ from portal.support.forms import (
     AssignForm,
     StatisticsForm,
     SubmitRequestForm,
+    UnsentUpdateForm,
     UpdateForm,
 )
 from portal.support.stats import (
@@ -296,11 +297,12 @@ def show(request_id: int) -> ResponseReturnValue:
         # Read as plain values, in one statement.
         shown = _shown_or_404(who, request_id)
         r = shown.request
-        may_act = may_act_on_support_request(who, r)
+        may_act = may_act_on_support_request(who, r) and service.takes_updates(r.status)
         return _show_page(
             who,
             shown,
-            form=_update_form(r.status, r.version) if may_act else None,
+            # As first shown: nothing posted, so the form itself need not be built.
+            form=UnsentUpdateForm.of(r.status, r.version) if may_act else None,
             assign_form=_assign_form(who, shown),
             conflict=False,
             refused=None,
@@ -394,7 +396,7 @@ def _show_page(
     who: Principal,
     shown: service.ShownRequest,
     *,
-    form: UpdateForm | None,
+    form: UpdateForm | UnsentUpdateForm | None,
     assign_form: AssignForm | None,
     conflict: bool,
     refused: str | None,
