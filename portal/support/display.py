@@ -48,7 +48,12 @@ def queue_rows_html(
     ``viewer_id`` read as "you") and the respond-by date with its tag if due or overdue."""
     link = link_for_each("support.show", "request_id")
     rows = []
+    # Each date written once: the queue's rows, in order of their dates, share a few.
+    dates: dict[date, str] = {}
     for item in items:
+        respond_by = dates.get(item.respond_by)
+        if respond_by is None:
+            respond_by = dates[item.respond_by] = long_date(item.respond_by)
         # escape() and a plain string, rather than Markup.format: the formatter is written
         # in Python and costs several times as much for the same markup.
         if not is_officer:
@@ -68,7 +73,7 @@ def queue_rows_html(
             f'<td class="govuk-table__cell">{_URGENCIES[item.urgency]}</td>'
             f'<td class="govuk-table__cell">{STATUS_TAGS[item.status]}</td>'
             f"{officer}"
-            f'<td class="govuk-table__cell">{long_date(item.respond_by)} '
+            f'<td class="govuk-table__cell">{respond_by} '
             f"{TIMELINESS_TAGS[timeliness(item, today)]}</td>"
             "</tr>"
         )
