@@ -915,6 +915,47 @@ def test_the_update_forms_fields_are_drawn_once_for_each_status_never_with_typin
     assert again == first[SupportStatus.NEW]
 
 
+def test_the_assign_forms_fields_are_drawn_once_for_each_choice_never_with_posting(
+    app: Flask,
+) -> None:
+    """The assign form as first shown is drawn once for each set of officers, whom the
+    request is with and its area (portal/support/display.py): it must be what drawing the
+    form gives; a change to any of them draws it again; a posted form is drawn afresh and
+    its drawing never kept."""
+    from portal.support import display
+    from portal.support.forms import AssignForm, UnsentAssignForm
+    from portal.support.service import Officer
+
+    chris, jo, left = Officer(3, "Chris <North>"), Officer(4, "Jo North"), Officer(9, "Al Gone")
+    cases = [
+        ((chris, jo), None, "North"),
+        ((chris, jo), jo, "North"),
+        ((chris, jo), jo, "South"),
+        ((chris, Officer(4, "Jo Renamed")), Officer(4, "Jo Renamed"), "North"),
+        ((chris,), left, "North"),
+    ]
+    drawn = set()
+    for officers, current, area in cases:
+        with app.test_request_context("/support/1"):
+            form = AssignForm(formdata=None, officers=officers, current=current)
+            form.officer.data = str(current.id) if current else ""
+            fresh = display._draw_assign_fields(form, area)
+            unsent = UnsentAssignForm(officers, current)
+            assert display.assign_fields_html(unsent, area) == fresh
+            assert display.assign_fields_html(unsent, area) == fresh
+            assert display.assign_fields_html(form, area) == fresh
+            drawn.add(fresh)
+    assert len(drawn) == len(cases)
+    assert "Chris &lt;North&gt;" in next(iter(drawn))
+    kept = dict(display._blank_assign_fields)
+    with app.test_request_context("/support/1/assign", method="POST", data={"officer": "77"}):
+        posted = AssignForm(officers=(chris, jo), current=None)
+        posted.validate()
+        errors = display.assign_fields_html(posted, "North")
+    assert "Choose a CAF officer of this request" in errors
+    assert display._blank_assign_fields == kept
+
+
 @pytest.mark.parametrize(
     ("status", "data", "message"),
     [

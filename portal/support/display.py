@@ -16,9 +16,10 @@ from typing import Any
 from flask import current_app
 from markupsafe import Markup, escape
 
+from portal.components import KEPT
 from portal.links import link_for_each
 from portal.models import SupportKind, SupportStatus, Urgency
-from portal.support.forms import UnsentUpdateForm, UpdateForm
+from portal.support.forms import AssignForm, UnsentAssignForm, UnsentUpdateForm, UpdateForm
 from portal.support.service import STATUS_COLOURS, timeliness
 from portal.templating import long_date
 
@@ -106,4 +107,33 @@ def update_fields_html(form: UpdateForm | UnsentUpdateForm) -> Markup:
 def _draw_update_fields(form: UpdateForm) -> Markup:
     template = current_app.jinja_env.get_template("support/_update_fields.html")
     drawn: Markup = template.module.update_fields(form)  # type: ignore[attr-defined]
+    return drawn
+
+
+# The assign form's fields as first shown, drawn once for each set of officers the request may
+# be given to, whom it is with and its area's name: all that the drawing shows (the officers'
+# ids and names, which one is chosen, the area in the hint), so a renamed officer or area, or
+# an officer who joins or leaves, is a new key, and a drawing kept can never be stale. The
+# database's shared facts, nothing anyone typed; a form posted to is drawn afresh, never kept.
+_blank_assign_fields: dict[tuple[Any, ...], Markup] = {}
+
+
+def assign_fields_html(form: AssignForm | UnsentAssignForm, area_name: str) -> Markup:
+    """The fields of the form that gives a request to an officer
+    (templates/support/_assign_fields.html), drawn once for each choice while nothing has
+    been posted to it."""
+    if isinstance(form, AssignForm):
+        return _draw_assign_fields(form, area_name)
+    key = (form.officers, form.current, area_name)
+    drawn = _blank_assign_fields.get(key)
+    if drawn is None:
+        if len(_blank_assign_fields) >= KEPT:
+            _blank_assign_fields.clear()
+        drawn = _blank_assign_fields[key] = _draw_assign_fields(form.form(), area_name)
+    return drawn
+
+
+def _draw_assign_fields(form: AssignForm, area_name: str) -> Markup:
+    template = current_app.jinja_env.get_template("support/_assign_fields.html")
+    drawn: Markup = template.module.assign_fields(form, area_name)  # type: ignore[attr-defined]
     return drawn

@@ -415,6 +415,25 @@ class AssignForm(FlaskForm):
         return int(self.officer.data) if self.officer.data else None
 
 
+@dataclass(frozen=True)
+class UnsentAssignForm:
+    """The assign form as a request's page first shows it (a GET), without building the
+    form: whom the request may be given to (``officers``) and whom it is with (``current``);
+    nothing is wrong with it yet. Its fields are a function of these and the area's name,
+    drawn once for each (support/display.py assign_fields_html, which builds the form only to
+    draw them the first time). What the template reads of an AssignForm, no more."""
+
+    officers: tuple[Officer, ...]
+    current: Officer | None
+    errors: ClassVar[dict[str, list[str]]] = {}
+
+    def form(self) -> AssignForm:
+        """The form itself, as first shown: with whom the request is with chosen."""
+        form = AssignForm(formdata=None, officers=self.officers, current=self.current)
+        form.officer.data = str(self.current.id) if self.current else ""
+        return form
+
+
 class StatisticsForm(FlaskForm):
     """The period of the statistics: dates submitted, either end open. A GET form, so that a
     period can be bookmarked and shared: no CSRF token, since it changes nothing."""

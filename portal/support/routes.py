@@ -39,6 +39,7 @@ from portal.support.forms import (
     AssignForm,
     StatisticsForm,
     SubmitRequestForm,
+    UnsentAssignForm,
     UnsentUpdateForm,
     UpdateForm,
 )
@@ -303,7 +304,11 @@ def show(request_id: int) -> ResponseReturnValue:
             shown,
             # As first shown: nothing posted, so the form itself need not be built.
             form=UnsentUpdateForm.of(r.status, r.version) if may_act else None,
-            assign_form=_assign_form(who, shown),
+            assign_form=(
+                UnsentAssignForm(tuple(shown.officers), shown.officer)
+                if may_assign_support_request(who, r)
+                else None
+            ),
             conflict=False,
             refused=None,
         )
@@ -397,7 +402,7 @@ def _show_page(
     shown: service.ShownRequest,
     *,
     form: UpdateForm | UnsentUpdateForm | None,
-    assign_form: AssignForm | None,
+    assign_form: AssignForm | UnsentAssignForm | None,
     conflict: bool,
     refused: str | None,
 ) -> ResponseReturnValue:
@@ -415,6 +420,7 @@ def _show_page(
         today=service.today_in_london(),
         timeliness=service.timeliness,
         update_fields=display.update_fields_html,
+        assign_fields=display.assign_fields_html,
     )
 
 
