@@ -886,18 +886,23 @@ def test_the_update_forms_fields_are_drawn_once_for_each_status_never_with_typin
     app: Flask,
 ) -> None:
     """A form as first shown is drawn once for each status (portal/support/display.py): it
-    must be what drawing that form gives, for each status; a form with something posted in
+    must be what drawing that form gives, for each status, whether a page's GET drew it
+    first (UnsentUpdateForm, no form built) or a form did; a form with something posted in
     it is drawn afresh, and what was typed never reaches another officer's page."""
     from portal.support import display
-    from portal.support.forms import UpdateForm
+    from portal.support.forms import UnsentUpdateForm, UpdateForm
 
     first = {}
     for status in [s for s in SupportStatus if s.is_open]:
         with app.test_request_context("/support/1"):
             fresh = display._draw_update_fields(UpdateForm(status=status))
-            first[status] = display.update_fields_html(UpdateForm(status=status))
+            display._blank_update_fields.pop(status, None)
+            first[status] = display.update_fields_html(UnsentUpdateForm.of(status, 3))
             assert first[status] == fresh
             assert display.update_fields_html(UpdateForm(status=status)) == fresh
+            display._blank_update_fields.pop(status, None)
+            assert display.update_fields_html(UpdateForm(status=status)) == fresh
+            assert display.update_fields_html(UnsentUpdateForm.of(status, 4)) == fresh
     assert len(set(first.values())) == len(first)
     posted = {"action": "note", "note": "Mum <rang> twice", "shared": "council"}
     with app.test_request_context("/support/1", method="POST", data=posted):
@@ -908,6 +913,47 @@ def test_the_update_forms_fields_are_drawn_once_for_each_status_never_with_typin
         again = display.update_fields_html(UpdateForm(status=SupportStatus.NEW))
     assert "rang" not in again
     assert again == first[SupportStatus.NEW]
+
+
+def test_the_assign_forms_fields_are_drawn_once_for_each_choice_never_with_posting(
+    app: Flask,
+) -> None:
+    """The assign form as first shown is drawn once for each set of officers, whom the
+    request is with and its area (portal/support/display.py): it must be what drawing the
+    form gives; a change to any of them draws it again; a posted form is drawn afresh and
+    its drawing never kept."""
+    from portal.support import display
+    from portal.support.forms import AssignForm, UnsentAssignForm
+    from portal.support.service import Officer
+
+    chris, jo, left = Officer(3, "Chris <North>"), Officer(4, "Jo North"), Officer(9, "Al Gone")
+    cases = [
+        ((chris, jo), None, "North"),
+        ((chris, jo), jo, "North"),
+        ((chris, jo), jo, "South"),
+        ((chris, Officer(4, "Jo Renamed")), Officer(4, "Jo Renamed"), "North"),
+        ((chris,), left, "North"),
+    ]
+    drawn = set()
+    for officers, current, area in cases:
+        with app.test_request_context("/support/1"):
+            form = AssignForm(formdata=None, officers=officers, current=current)
+            form.officer.data = str(current.id) if current else ""
+            fresh = display._draw_assign_fields(form, area)
+            unsent = UnsentAssignForm(officers, current)
+            assert display.assign_fields_html(unsent, area) == fresh
+            assert display.assign_fields_html(unsent, area) == fresh
+            assert display.assign_fields_html(form, area) == fresh
+            drawn.add(fresh)
+    assert len(drawn) == len(cases)
+    assert "Chris &lt;North&gt;" in next(iter(drawn))
+    kept = dict(display._blank_assign_fields)
+    with app.test_request_context("/support/1/assign", method="POST", data={"officer": "77"}):
+        posted = AssignForm(officers=(chris, jo), current=None)
+        posted.validate()
+        errors = display.assign_fields_html(posted, "North")
+    assert "Choose a CAF officer of this request" in errors
+    assert display._blank_assign_fields == kept
 
 
 @pytest.mark.parametrize(
@@ -1166,3 +1212,54 @@ def test_an_officer_who_has_left_the_area_is_shown_but_cannot_be_given_more(
     assert assign(officer, other, str(jo.id)).status_code == 200
     session.expire_all()
     assert session.get(SupportRequest, other.id).assigned_officer_id is None
+
+
+def test_the_support_pages_read_through_the_driver_what_sqlalchemy_reads(app, session) -> None:  # type: ignore[no-untyped-def]
+    """A request's page and the queue filtered by status alone send statements made once for
+    each scope of who may see requests (portal.access.support_scope_key, its ids written into
+    the statement) through the driver itself (portal.db.driver_records). For every account of
+    the demo: shown_request finds exactly the requests support_request_scope (its ids
+    bound) lets them see, and each row comes back with the values, of the same types, that
+    SQLAlchemy's own rows hold; the queue's pages are SQLAlchemy's, for every status and
+    order."""
+    from portal.access import Principal, support_request_scope, support_scope_key
+    from portal.db import db, driver_records
+    from portal.pagination import paginate_rows
+    from portal.support import service
+
+    def typed(rows) -> list[list[tuple[object, type]]]:  # type: ignore[no-untyped-def]
+        return [[(value, type(value)) for value in row] for row in rows]
+
+    request_ids = session.scalars(select(SupportRequest.id)).all()
+    user_ids = session.scalars(select(User.id)).all()
+    seen = kept = 0
+    with app.test_request_context():
+        for user_id in user_ids:
+            who = Principal.of(db.session.get(User, user_id))
+            scope = support_scope_key(who)
+            visible = set(
+                db.session.scalars(select(SupportRequest.id).where(support_request_scope(who)))
+            )
+            statement = service._shown_statement(scope)
+            for request_id in request_ids:
+                shown = service.shown_request(who, request_id)
+                assert (shown is not None) == (request_id in visible), (user_id, request_id)
+                if shown is not None:
+                    seen += 1
+                    params = {"request_id": request_id}
+                    theirs = db.session.execute(statement, params).all()
+                    assert typed(driver_records(statement, params)) == typed(theirs)
+            for status in ("open", "", *(s.value for s in SupportStatus)):
+                for sort in service.SORTS:
+                    filters = service.QueueFilter(status=status, sort=sort)
+                    if not service._counts_kept(scope, filters):
+                        continue
+                    kept += 1
+                    ours = service.queue(who, filters)
+                    listed = service.queue_query(who, filters).with_only_columns(
+                        *service._QUEUE_COLUMNS
+                    )
+                    theirs = paginate_rows(listed, 1, service.PAGE_SIZE)
+                    assert ours.total == theirs.total
+                    assert typed(ours.items) == typed(theirs.items)
+    assert seen and kept

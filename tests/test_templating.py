@@ -200,6 +200,37 @@ def test_written_out_pagination_is_what_govuk_pagination_draws(
     assert squeeze(str(pagination_html(params))) == squeeze(macro.render(params=params))
 
 
+@pytest.mark.parametrize(
+    "filters",
+    [
+        {},
+        {"q": "caf & <b>", "role": None, "area": ""},
+        {"school": "987654321987", "status": "open"},
+        {"q": "page=987654321987", "kind": ["a", "b"]},
+        {"q": "ünïcode 50% _x_", "sort": "newest"},
+    ],
+)
+def test_pagination_links_are_what_url_for_builds(app, filters: dict[str, object]) -> None:  # type: ignore[no-untyped-def]
+    """pagination() builds one link with a stand-in page number and puts each page's number
+    in its place: each link must be what url_for builds for that page, whatever was typed
+    in the filters (the stand-in's own digits included)."""
+    from flask import url_for
+
+    from portal.pagination import Page
+    from portal.templating import pagination
+
+    kept = {name: value for name, value in filters.items() if value not in (None, "")}
+    with app.test_request_context("/"):
+        for endpoint in ("support.index", "contacts.index", "services.index"):
+            page = Page(items=[], number=6, per_page=10, total=120)
+            params = pagination(page, endpoint, **filters)
+            links = [params["previous"]["href"], params["next"]["href"]] + [
+                item["href"] for item in params["items"] if "href" in item
+            ]
+            numbers = [5, 7] + [item["number"] for item in params["items"] if "href" in item]
+            assert links == [url_for(endpoint, page=n, **kept) for n in numbers]
+
+
 @pytest.mark.parametrize("value", [None, "", "caf", "<script>\"&'</script>", 125613])
 def test_an_input_drawn_once_has_each_value_as_govuk_input_would(app, value: object) -> None:  # type: ignore[no-untyped-def]
     """govuk_input keeps its drawing with a stand-in for the value (what someone typed): each

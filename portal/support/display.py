@@ -16,9 +16,10 @@ from typing import Any
 from flask import current_app
 from markupsafe import Markup, escape
 
+from portal.components import KEPT
 from portal.links import link_for_each
 from portal.models import SupportKind, SupportStatus, Urgency
-from portal.support.forms import UpdateForm
+from portal.support.forms import AssignForm, UnsentAssignForm, UnsentUpdateForm, UpdateForm
 from portal.support.service import STATUS_COLOURS, timeliness
 from portal.templating import long_date
 
@@ -48,7 +49,12 @@ def queue_rows_html(
     ``viewer_id`` read as "you") and the respond-by date with its tag if due or overdue."""
     link = link_for_each("support.show", "request_id")
     rows = []
+    # Each date written once: the queue's rows, in order of their dates, share a few.
+    dates: dict[date, str] = {}
     for item in items:
+        respond_by = dates.get(item.respond_by)
+        if respond_by is None:
+            respond_by = dates[item.respond_by] = long_date(item.respond_by)
         # escape() and a plain string, rather than Markup.format: the formatter is written
         # in Python and costs several times as much for the same markup.
         if not is_officer:
@@ -68,7 +74,7 @@ def queue_rows_html(
             f'<td class="govuk-table__cell">{_URGENCIES[item.urgency]}</td>'
             f'<td class="govuk-table__cell">{STATUS_TAGS[item.status]}</td>'
             f"{officer}"
-            f'<td class="govuk-table__cell">{long_date(item.respond_by)} '
+            f'<td class="govuk-table__cell">{respond_by} '
             f"{TIMELINESS_TAGS[timeliness(item, today)]}</td>"
             "</tr>"
         )
@@ -84,19 +90,50 @@ def queue_rows_html(
 _blank_update_fields: dict[SupportStatus, Markup] = {}
 
 
-def update_fields_html(form: UpdateForm) -> Markup:
+def update_fields_html(form: UpdateForm | UnsentUpdateForm) -> Markup:
     """The fields of the officer's update ``form`` (templates/support/_update_fields.html),
     drawn once for each status while nothing has been posted to it."""
-    blank = not form.errors and all(field.raw_data is None for field in form)
-    if not blank:
+    if isinstance(form, UpdateForm) and (
+        form.errors or any(field.raw_data is not None for field in form)
+    ):
         return _draw_update_fields(form)
     drawn = _blank_update_fields.get(form.status)
     if drawn is None:
-        drawn = _blank_update_fields[form.status] = _draw_update_fields(form)
+        first_shown = form if isinstance(form, UpdateForm) else UpdateForm(status=form.status)
+        drawn = _blank_update_fields[form.status] = _draw_update_fields(first_shown)
     return drawn
 
 
 def _draw_update_fields(form: UpdateForm) -> Markup:
     template = current_app.jinja_env.get_template("support/_update_fields.html")
     drawn: Markup = template.module.update_fields(form)  # type: ignore[attr-defined]
+    return drawn
+
+
+# The assign form's fields as first shown, drawn once for each set of officers the request may
+# be given to, whom it is with and its area's name: all that the drawing shows (the officers'
+# ids and names, which one is chosen, the area in the hint), so a renamed officer or area, or
+# an officer who joins or leaves, is a new key, and a drawing kept can never be stale. The
+# database's shared facts, nothing anyone typed; a form posted to is drawn afresh, never kept.
+_blank_assign_fields: dict[tuple[Any, ...], Markup] = {}
+
+
+def assign_fields_html(form: AssignForm | UnsentAssignForm, area_name: str) -> Markup:
+    """The fields of the form that gives a request to an officer
+    (templates/support/_assign_fields.html), drawn once for each choice while nothing has
+    been posted to it."""
+    if isinstance(form, AssignForm):
+        return _draw_assign_fields(form, area_name)
+    key = (form.officers, form.current, area_name)
+    drawn = _blank_assign_fields.get(key)
+    if drawn is None:
+        if len(_blank_assign_fields) >= KEPT:
+            _blank_assign_fields.clear()
+        drawn = _blank_assign_fields[key] = _draw_assign_fields(form.form(), area_name)
+    return drawn
+
+
+def _draw_assign_fields(form: AssignForm, area_name: str) -> Markup:
+    template = current_app.jinja_env.get_template("support/_assign_fields.html")
+    drawn: Markup = template.module.assign_fields(form, area_name)  # type: ignore[attr-defined]
     return drawn

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
@@ -356,6 +357,27 @@ class UpdateForm(FlaskForm):
             raise ValidationError("Enter the note")
 
 
+class _Value(NamedTuple):
+    data: str
+
+
+@dataclass(frozen=True)
+class UnsentUpdateForm:
+    """The update form as a request's page first shows it (a GET), without building the
+    form: nothing is wrong with it yet, its ``version`` is the request's, and its fields as
+    first shown are a function of the ``status`` alone, drawn once for each status
+    (support/display.py update_fields_html, which builds an UpdateForm only to draw them the
+    first time). What the template reads of an UpdateForm, no more."""
+
+    status: SupportStatus
+    version: _Value
+    errors: ClassVar[dict[str, list[str]]] = {}
+
+    @classmethod
+    def of(cls, status: SupportStatus, version: int) -> UnsentUpdateForm:
+        return cls(status, _Value(str(version)))
+
+
 UNASSIGNED = ""
 
 
@@ -391,6 +413,25 @@ class AssignForm(FlaskForm):
     @property
     def chosen_id(self) -> int | None:
         return int(self.officer.data) if self.officer.data else None
+
+
+@dataclass(frozen=True)
+class UnsentAssignForm:
+    """The assign form as a request's page first shows it (a GET), without building the
+    form: whom the request may be given to (``officers``) and whom it is with (``current``);
+    nothing is wrong with it yet. Its fields are a function of these and the area's name,
+    drawn once for each (support/display.py assign_fields_html, which builds the form only to
+    draw them the first time). What the template reads of an AssignForm, no more."""
+
+    officers: tuple[Officer, ...]
+    current: Officer | None
+    errors: ClassVar[dict[str, list[str]]] = {}
+
+    def form(self) -> AssignForm:
+        """The form itself, as first shown: with whom the request is with chosen."""
+        form = AssignForm(formdata=None, officers=self.officers, current=self.current)
+        form.officer.data = str(self.current.id) if self.current else ""
+        return form
 
 
 class StatisticsForm(FlaskForm):

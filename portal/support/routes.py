@@ -39,6 +39,8 @@ from portal.support.forms import (
     AssignForm,
     StatisticsForm,
     SubmitRequestForm,
+    UnsentAssignForm,
+    UnsentUpdateForm,
     UpdateForm,
 )
 from portal.support.stats import (
@@ -296,12 +298,17 @@ def show(request_id: int) -> ResponseReturnValue:
         # Read as plain values, in one statement.
         shown = _shown_or_404(who, request_id)
         r = shown.request
-        may_act = may_act_on_support_request(who, r)
+        may_act = may_act_on_support_request(who, r) and service.takes_updates(r.status)
         return _show_page(
             who,
             shown,
-            form=_update_form(r.status, r.version) if may_act else None,
-            assign_form=_assign_form(who, shown),
+            # As first shown: nothing posted, so the form itself need not be built.
+            form=UnsentUpdateForm.of(r.status, r.version) if may_act else None,
+            assign_form=(
+                UnsentAssignForm(tuple(shown.officers), shown.officer)
+                if may_assign_support_request(who, r)
+                else None
+            ),
             conflict=False,
             refused=None,
         )
@@ -394,8 +401,8 @@ def _show_page(
     who: Principal,
     shown: service.ShownRequest,
     *,
-    form: UpdateForm | None,
-    assign_form: AssignForm | None,
+    form: UpdateForm | UnsentUpdateForm | None,
+    assign_form: AssignForm | UnsentAssignForm | None,
     conflict: bool,
     refused: str | None,
 ) -> ResponseReturnValue:
@@ -413,6 +420,7 @@ def _show_page(
         today=service.today_in_london(),
         timeliness=service.timeliness,
         update_fields=display.update_fields_html,
+        assign_fields=display.assign_fields_html,
     )
 
 

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import enum
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any, ClassVar, NamedTuple
 from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import (
     ColumnElement,
-    Row,
+    CompoundSelect,
     Select,
     bindparam,
     case,
@@ -31,11 +33,14 @@ from sqlalchemy.orm.exc import StaleDataError
 from portal import audit
 from portal.access import (
     Principal,
+    ScopeKey,
     may_be_assigned_support_request,
     support_caseworker,
     support_request_scope,
+    support_scope_key,
+    written_support_condition,
 )
-from portal.db import db, utcnow
+from portal.db import db, driver_records, utcnow
 from portal.models import (
     Area,
     LevelOfNeed,
@@ -79,6 +84,19 @@ YEAR_GROUPS = ["Nursery", "Reception"] + [f"Year {n}" for n in range(1, 14)]
 OPEN_STATUSES = [s for s in SupportStatus if s.is_open]
 
 
+def _written(value: enum.Enum) -> ColumnElement[Any]:
+    """One of the portal's own enums' values (stored as text) written into a statement rather
+    than bound: for statements made once and sent by the driver (portal.db.driver_rows), and
+    so that PostgreSQL plans with the value itself (the open requests' partial indexes)."""
+    return literal_column(f"'{value.value}'")
+
+
+# The open requests, their statuses written into the statement rather than bound, so that
+# PostgreSQL can use the open requests' partial indexes (migration 0022) in every plan of it,
+# a prepared statement's generic plan included.
+_OPEN = SupportRequest.status.in_([_written(s) for s in OPEN_STATUSES])
+
+
 def today_in_london(now: datetime | None = None) -> date:
     return (now or utcnow()).astimezone(LONDON).date()
 
@@ -100,7 +118,7 @@ def _officers_of(area: ColumnElement[int]) -> Select[tuple[User]]:
         select(User)
         .join(Membership)
         .where(
-            Membership.role == Role.CAF_OFFICER,
+            Membership.role == _written(Role.CAF_OFFICER),
             Membership.area_id == area,
             User.is_active.is_(True),
         )
@@ -369,8 +387,8 @@ class ShownRequest:
     event, oldest first, with ``actor_name`` and ``assigned_to_name``; ``officers``, while
     the request is open, whom it may be given to: its area's CAF officers."""
 
-    request: Row[Any]
-    events: list[Row[Any]]
+    request: Any
+    events: list[Any]
     officers: list[Officer]
 
     @property
@@ -448,7 +466,7 @@ _OFFICER_ROWS = (
         select(SupportRequest.area_id)
         .where(
             SupportRequest.id == bindparam("request_id"),
-            SupportRequest.status.in_(OPEN_STATUSES),
+            _OPEN,
         )
         .scalar_subquery()
     )
@@ -457,14 +475,24 @@ _OFFICER_ROWS = (
 )
 
 
+@lru_cache(maxsize=256)
+def _shown_statement(scope: ScopeKey) -> CompoundSelect:
+    """shown_request's statement for those who see ``scope``'s requests: made once for each
+    scope (everything in it is fixed but the request's id, bound when sent), so that it is
+    sent by the driver itself, at a fraction of SQLAlchemy's cost for its 39 columns. What is
+    kept is a statement, a function of the scope alone, never what it reads: it cannot be
+    stale."""
+    return union_all(_SHOWN.where(written_support_condition(scope)), _OFFICER_ROWS)
+
+
 def shown_request(who: Principal, request_id: int) -> ShownRequest | None:
     """The request ``request_id`` as its page shows it, if ``who`` may see it (None if not,
     or if there is no such request): one statement, one round trip."""
-    statement = union_all(_SHOWN.where(support_request_scope(who)), _OFFICER_ROWS)
-    shown: Row[Any] | None = None
-    events: list[Row[Any]] = []
+    statement = _shown_statement(support_scope_key(who))
+    shown: Any = None
+    events: list[Any] = []
     choices: list[Officer] = []
-    for row in db.session.execute(statement, {"request_id": request_id}):
+    for row in driver_records(statement, {"request_id": request_id}):
         if row.choice_id is not None:
             choices.append(Officer(row.choice_id, row.choice_name))
         elif row.id is not None:
@@ -613,20 +641,10 @@ def awaiting_response(today: date, due: str) -> ColumnElement[bool]:
     return waiting & (SupportRequest.respond_by < today)
 
 
-# The open requests, their statuses written into the statement rather than bound, so that
-# PostgreSQL can use the open requests' partial indexes (migration 0022) in every plan of it,
-# a prepared statement's generic plan included.
-_OPEN = SupportRequest.status.in_([literal_column(f"'{s.value}'") for s in OPEN_STATUSES])
-
-
 def queue_query(
     who: Principal, filters: QueueFilter, today: date | None = None
 ) -> Select[tuple[SupportRequest]]:
-    query = select(SupportRequest).where(support_request_scope(who))
-    if filters.status == OPEN:
-        query = query.where(_OPEN)
-    elif filters.status:
-        query = query.where(SupportRequest.status == SupportStatus(filters.status))
+    query = _by_status(support_request_scope(who), filters)
     if filters.urgency:
         query = query.where(SupportRequest.urgency == filters.urgency)
     if filters.school:
@@ -643,6 +661,17 @@ def queue_query(
     if filters.due:
         query = query.where(awaiting_response(today or today_in_london(), filters.due))
     return query.order_by(*_sorted(filters.sort))
+
+
+def _by_status(scope: ColumnElement[bool], filters: QueueFilter) -> Select[tuple[SupportRequest]]:
+    """The requests of ``scope`` with the status ``filters`` ask for (a status written into
+    the statement, as _OPEN's)."""
+    query = select(SupportRequest).where(scope)
+    if filters.status == OPEN:
+        return query.where(_OPEN)
+    if filters.status:
+        return query.where(SupportRequest.status == _written(SupportStatus(filters.status)))
+    return query
 
 
 def _sorted(sort: str) -> list[ColumnElement[Any]]:
@@ -669,56 +698,85 @@ _OFFICER_NAME = (
 )
 
 
-def queue(who: Principal, filters: QueueFilter, today: date | None = None) -> Page[Row[Any]]:
+# What a queue row shows.
+_QUEUE_COLUMNS = (
+    SupportRequest.id,
+    SupportRequest.reference,
+    SupportRequest.kind,
+    SupportRequest.urgency,
+    SupportRequest.status,
+    SupportRequest.assigned_officer_id,
+    SupportRequest.respond_by,
+    SupportRequest.first_response_at,
+    _SCHOOL_NAME,
+    _OFFICER_NAME,
+)
+
+
+def queue(who: Principal, filters: QueueFilter, today: date | None = None) -> Page[Any]:
     """A page of the queue as rows of what its table shows, in one query: the requests
     filtered, counted and paged, with their schools' and officers' names."""
-    listed = queue_query(who, filters, today).with_only_columns(
-        SupportRequest.id,
-        SupportRequest.reference,
-        SupportRequest.kind,
-        SupportRequest.urgency,
-        SupportRequest.status,
-        SupportRequest.assigned_officer_id,
-        SupportRequest.respond_by,
-        SupportRequest.first_response_at,
-        _SCHOOL_NAME,
-        _OFFICER_NAME,
+    scope = support_scope_key(who)
+    if _counts_kept(scope, filters):
+        # Counted from the counts the database keeps: only the page's own rows are visited.
+        statements = _kept_queue(scope, filters.status, filters.sort)
+        return paginate_paged(statements, filters.page, PAGE_SIZE, made_once=True)
+    # Counted over the rows (a window): every matching request is visited.
+    listed = queue_query(who, filters, today).with_only_columns(*_QUEUE_COLUMNS)
+    return paginate_rows(listed, filters.page, PAGE_SIZE)
+
+
+def _counts_kept(scope: ScopeKey, filters: QueueFilter) -> bool:
+    """Whether support_request_count says how many requests the queue lists for ``scope``
+    and ``filters``: filtered by status alone, for someone who sees requests by their area
+    alone (council administrators every area, CAF officers with no school or trust of their
+    own their areas)."""
+    shape = scope[0]
+    by_area_alone = shape.everything or (
+        shape.areas and not (shape.raised or shape.led or shape.trusts)
     )
-    total = _kept_count(who, filters)
-    if total is None:
-        # Counted over the rows (a window): every matching request is visited.
-        return paginate_rows(listed, filters.page, PAGE_SIZE)
-    # Counted from the counts the database keeps: only the page's own rows are visited.
-    statements = PagedQuery(
+    return by_area_alone and not (filters.urgency or filters.school or filters.owner or filters.due)
+
+
+@lru_cache(maxsize=256)
+def _kept_queue(scope: ScopeKey, status: str, sort: str) -> PagedQuery:
+    """The queue's statements for ``scope`` filtered by ``status`` alone, in the order
+    ``sort``, with the count the database keeps: made once for each (nothing in them but the
+    page's size and offset is bound), and sent by the driver itself. Statements, functions
+    of their arguments alone, never what they read: they cannot be stale."""
+    filters = QueueFilter(status=status, sort=sort)
+    listed = (
+        _by_status(written_support_condition(scope), filters)
+        .with_only_columns(*_QUEUE_COLUMNS)
+        .order_by(*_sorted(sort))
+    )
+    total = _kept_count(scope, status)
+    return PagedQuery(
         listed.add_columns(total.label("total"))
         .limit(bindparam("page_size"))
         .offset(bindparam("page_offset")),
         select(total),
     )
-    return paginate_paged(statements, filters.page, PAGE_SIZE)
 
 
-def _kept_count(who: Principal, filters: QueueFilter) -> Any:
-    """How many requests the queue lists for ``who`` and ``filters``, from
-    support_request_count, when it can say: filtered by status alone, for someone who sees
-    requests by their area alone (support_request_scope: council administrators every area,
-    CAF officers with no school or trust of their own their areas). None otherwise."""
-    if filters.urgency or filters.school or filters.owner or filters.due:
-        return None
+def _kept_count(scope: ScopeKey, status: str) -> Any:
+    """How many requests of ``status`` (OPEN, '' for any, or a status) ``scope`` sees, from
+    support_request_count (for a scope by area alone), with its values written in."""
     counts = support_request_count.c
-    if Role.LA_ADMIN in who.roles:
-        areas: ColumnElement[bool] = true()
-    elif Role.CAF_OFFICER in who.roles and who.area_ids and not (who.school_ids or who.trust_ids):
-        areas = counts.area_id.in_(who.area_ids)
-    else:
-        return None
-    if filters.status == OPEN:
-        statuses = counts.status.in_([s.value for s in OPEN_STATUSES])
-    elif filters.status:
-        statuses = counts.status == filters.status
+    shape, values = scope
+    areas: ColumnElement[bool] = (
+        true()
+        if shape.everything
+        else counts.area_id.in_([literal_column(str(int(a))) for a in dict(values)["scope_areas"]])
+    )
+    if status == OPEN:
+        statuses = counts.status.in_([_written(s) for s in OPEN_STATUSES])
+    elif status:
+        statuses = counts.status == _written(SupportStatus(status))
     else:
         statuses = true()
-    return select(func.coalesce(func.sum(counts.n), 0)).where(areas, statuses).scalar_subquery()
+    total = func.coalesce(func.sum(counts.n), literal_column("0"))
+    return select(total).where(areas, statuses).scalar_subquery()
 
 
 @dataclass(frozen=True)
