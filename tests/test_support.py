@@ -1215,14 +1215,20 @@ def test_an_officer_who_has_left_the_area_is_shown_but_cannot_be_given_more(
 
 
 def test_the_support_pages_read_through_the_driver_what_sqlalchemy_reads(app, session) -> None:  # type: ignore[no-untyped-def]
-    """A request's page and the queue filtered by status alone send statements made once for
-    each scope of who may see requests (portal.access.support_scope_key, its ids written into
-    the statement) through the driver itself (portal.db.driver_records). For every account of
+    """A request's page sends a statement made once for each shape of who may see requests
+    (portal.access.support_request_scope_shape, its values bound when sent), and the queue
+    filtered by status alone one made once for each scope by area (support_scope_key, its
+    ids written in), through the driver itself (portal.db.driver_records). For every account of
     the demo: shown_request finds exactly the requests support_request_scope (its ids
     bound) lets them see, and each row comes back with the values, of the same types, that
     SQLAlchemy's own rows hold; the queue's pages are SQLAlchemy's, for every status and
     order."""
-    from portal.access import Principal, support_request_scope, support_scope_key
+    from portal.access import (
+        Principal,
+        support_request_scope,
+        support_request_scope_shape,
+        support_scope_key,
+    )
     from portal.db import db, driver_records
     from portal.pagination import paginate_rows
     from portal.support import service
@@ -1240,13 +1246,14 @@ def test_the_support_pages_read_through_the_driver_what_sqlalchemy_reads(app, se
             visible = set(
                 db.session.scalars(select(SupportRequest.id).where(support_request_scope(who)))
             )
-            statement = service._shown_statement(scope)
+            shape, values = support_request_scope_shape(who)
+            statement = service._shown_statement(shape)
             for request_id in request_ids:
                 shown = service.shown_request(who, request_id)
                 assert (shown is not None) == (request_id in visible), (user_id, request_id)
                 if shown is not None:
                     seen += 1
-                    params = {"request_id": request_id}
+                    params = {**values, "request_id": request_id}
                     theirs = db.session.execute(statement, params).all()
                     assert typed(driver_records(statement, params)) == typed(theirs)
             for status in ("open", "", *(s.value for s in SupportStatus)):
