@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import (
@@ -319,9 +319,7 @@ db = Database()
 
 @dataclass(frozen=True)
 class _DriverStatement:
-    # None: the statement has lists of values spelled out when it runs (an expanding IN),
-    # written out for each number of values (``expanding``).
-    sql: str | None
+    sql: str
     # The parameters' names in the order the driver takes them (None: it takes them by name).
     order: tuple[str, ...] | None
     # Each column's conversion from the driver's value, as SQLAlchemy's results make it.
@@ -331,8 +329,9 @@ class _DriverStatement:
     # The values the statement was built with (a status compared with, a literal), by name,
     # as SQLAlchemy would send them.
     fixed: dict[str, Any]
-    # With ``sql`` None, the compiled statement that spells its lists out for each number
-    # of values (SQLAlchemy's public construct_expanded_state), for the driver to send.
+    # For a statement with lists of values (an expanding IN), the compiled statement that
+    # spells them out for each number of values (SQLAlchemy's construct_expanded_state), in
+    # place of ``sql``.
     expanding: SQLCompiler | None = None
 
 
@@ -346,18 +345,18 @@ def _for_driver(statement: Select[Any] | CompoundSelect, dialect: Dialect) -> _D
     fixed = {}
     for bind, name in compiled.bind_names.items():
         if bind.required or bind.callable is not None or bind.expanding:
-            continue  # bound when it runs (an expanding list by SQLAlchemy: sql is None)
+            continue  # bound when it runs
         process = bind.type.dialect_impl(dialect).bind_processor(dialect)
         fixed[name] = bind.value if process is None else process(bind.value)
     return _DriverStatement(
-        None if compiled.post_compile_params else compiled.string,
+        compiled.string,
         tuple(compiled.positiontup) if compiled.positiontup is not None else None,
         tuple(
             column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns
         ),
         namedtuple("Record", columns.keys(), rename=True),  # type: ignore[misc]
         fixed,
-        compiled if compiled.post_compile_params and isinstance(compiled, SQLCompiler) else None,
+        cast(SQLCompiler, compiled) if compiled.post_compile_params else None,
     )
 
 
@@ -414,8 +413,6 @@ def _driver_execute(
     connection = db.session.connection()
     prepared = _for_driver(statement, connection.dialect)
     sql = prepared.sql
-    if sql is None and prepared.expanding is None:
-        return None, connection.execute(statement, dict(params)).all()
     bound = {**prepared.fixed, **params} if prepared.fixed else params
     order = prepared.order
     if prepared.expanding is not None:

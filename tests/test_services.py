@@ -924,7 +924,7 @@ def test_the_written_out_catalogue_is_the_pages_loop(app, session) -> None:  # t
         {"category": True},
         {"searched": True},
         {"priced": True},
-        {"kinds": (ServiceKind.TRADED, ServiceKind.STATUTORY)},  # an IN list: SQLAlchemy sends it
+        {"kinds": (ServiceKind.TRADED, ServiceKind.STATUTORY)},  # an IN list, spelled out
     ],
 )
 def test_the_catalogues_statements_read_by_the_driver_are_what_sqlalchemy_reads(
