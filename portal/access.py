@@ -25,7 +25,6 @@ from sqlalchemy import (
     Select,
     bindparam,
     false,
-    literal_column,
     or_,
     select,
     true,
@@ -545,36 +544,6 @@ def support_request_condition(shape: SupportScope) -> ColumnElement[bool]:
     """support_request_scope's condition of each shape, built once, its values bound by name
     when it runs (support_request_scope_shape's)."""
     return _support_condition(shape, None)
-
-
-# A scope as a key: its shape and the ids it binds (support_scope_key).
-ScopeKey = tuple[SupportScope, tuple[tuple[str, Any], ...]]
-
-
-def support_scope_key(who: Principal) -> ScopeKey:
-    """``who``'s support_request_scope as a key: its shape and the ids it binds, for the
-    statements made once for each scope with its ids written in (written_support_condition).
-    Everyone with the same key sees the same requests."""
-    shape, values = support_request_scope_shape(who)
-    return shape, tuple(
-        (name, tuple(value) if isinstance(value, list) else value)
-        for name, value in sorted(values.items())
-    )
-
-
-def written_support_condition(key: ScopeKey) -> ColumnElement[bool]:
-    """support_request_scope's condition for ``key`` (support_scope_key), its ids written
-    into the statement (whole numbers, never typed by anyone) rather than bound: a statement
-    made once for the scope then holds no list to spell out when it runs, and is sent by
-    the driver itself (portal.db.driver_records)."""
-    shape, values = key
-
-    def written(value: Any) -> Any:
-        if isinstance(value, tuple):
-            return [literal_column(str(int(v))) for v in value]
-        return literal_column(str(int(value)))
-
-    return _support_condition(shape, {name: written(value) for name, value in values})
 
 
 def _support_condition(shape: SupportScope, values: dict[str, Any] | None) -> ColumnElement[bool]:

@@ -1215,11 +1215,10 @@ def test_an_officer_who_has_left_the_area_is_shown_but_cannot_be_given_more(
 
 
 def test_the_support_pages_read_through_the_driver_what_sqlalchemy_reads(app, session) -> None:  # type: ignore[no-untyped-def]
-    """A request's page sends a statement made once for each shape of who may see requests
-    (portal.access.support_request_scope_shape, its values bound when sent), and the queue
-    filtered by status alone one made once for each scope by area (support_scope_key, its
-    ids written in), through the driver itself (portal.db.driver_records). For every account of
-    the demo: shown_request finds exactly the requests support_request_scope (its ids
+    """A request's page and the queue filtered by status alone send statements made once for
+    each shape of who may see requests (portal.access.support_request_scope_shape, its
+    values bound when sent) through the driver itself (portal.db.driver_records). For every
+    account of the demo: shown_request finds exactly the requests support_request_scope (its ids
     bound) lets them see, and each row comes back with the values, of the same types, that
     SQLAlchemy's own rows hold; the queue's pages are SQLAlchemy's, for every status and
     order."""
@@ -1227,7 +1226,6 @@ def test_the_support_pages_read_through_the_driver_what_sqlalchemy_reads(app, se
         Principal,
         support_request_scope,
         support_request_scope_shape,
-        support_scope_key,
     )
     from portal.db import db, driver_records
     from portal.pagination import paginate_rows
@@ -1242,7 +1240,6 @@ def test_the_support_pages_read_through_the_driver_what_sqlalchemy_reads(app, se
     with app.test_request_context():
         for user_id in user_ids:
             who = Principal.of(db.session.get(User, user_id))
-            scope = support_scope_key(who)
             visible = set(
                 db.session.scalars(select(SupportRequest.id).where(support_request_scope(who)))
             )
@@ -1259,7 +1256,7 @@ def test_the_support_pages_read_through_the_driver_what_sqlalchemy_reads(app, se
             for status in ("open", "", *(s.value for s in SupportStatus)):
                 for sort in service.SORTS:
                     filters = service.QueueFilter(status=status, sort=sort)
-                    if not service._counts_kept(scope, filters):
+                    if not service._counts_kept(shape, filters):
                         continue
                     kept += 1
                     ours = service.queue(who, filters)

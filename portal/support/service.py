@@ -33,15 +33,12 @@ from sqlalchemy.orm.exc import StaleDataError
 from portal import audit
 from portal.access import (
     Principal,
-    ScopeKey,
     SupportScope,
     may_be_assigned_support_request,
     support_caseworker,
     support_request_condition,
     support_request_scope,
     support_request_scope_shape,
-    support_scope_key,
-    written_support_condition,
 )
 from portal.db import db, driver_records, utcnow
 from portal.models import (
@@ -722,41 +719,41 @@ _QUEUE_COLUMNS = (
 def queue(who: Principal, filters: QueueFilter, today: date | None = None) -> Page[Any]:
     """A page of the queue as rows of what its table shows, in one query: the requests
     filtered, counted and paged, with their schools' and officers' names."""
-    scope = support_scope_key(who)
-    if _counts_kept(scope, filters):
+    shape, values = support_request_scope_shape(who)
+    if _counts_kept(shape, filters):
         # Counted from the counts the database keeps: only the page's own rows are visited.
-        statements = _kept_queue(scope, filters.status, filters.sort)
-        return paginate_paged(statements, filters.page, PAGE_SIZE, made_once=True)
+        statements = _kept_queue(shape, filters.status, filters.sort)
+        return paginate_paged(statements, filters.page, PAGE_SIZE, values, made_once=True)
     # Counted over the rows (a window): every matching request is visited.
     listed = queue_query(who, filters, today).with_only_columns(*_QUEUE_COLUMNS)
     return paginate_rows(listed, filters.page, PAGE_SIZE)
 
 
-def _counts_kept(scope: ScopeKey, filters: QueueFilter) -> bool:
-    """Whether support_request_count says how many requests the queue lists for ``scope``
-    and ``filters``: filtered by status alone, for someone who sees requests by their area
-    alone (council administrators every area, CAF officers with no school or trust of their
-    own their areas)."""
-    shape = scope[0]
+def _counts_kept(shape: SupportScope, filters: QueueFilter) -> bool:
+    """Whether support_request_count says how many requests the queue lists for a scope of
+    ``shape`` and ``filters``: filtered by status alone, for someone who sees requests by
+    their area alone (council administrators every area, CAF officers with no school or
+    trust of their own their areas)."""
     by_area_alone = shape.everything or (
         shape.areas and not (shape.raised or shape.led or shape.trusts)
     )
     return by_area_alone and not (filters.urgency or filters.school or filters.owner or filters.due)
 
 
-@lru_cache(maxsize=256)
-def _kept_queue(scope: ScopeKey, status: str, sort: str) -> PagedQuery:
-    """The queue's statements for ``scope`` filtered by ``status`` alone, in the order
-    ``sort``, with the count the database keeps: made once for each (nothing in them but the
-    page's size and offset is bound), and sent by the driver itself. Statements, functions
-    of their arguments alone, never what they read: they cannot be stale."""
+@lru_cache(maxsize=64)
+def _kept_queue(shape: SupportScope, status: str, sort: str) -> PagedQuery:
+    """The queue's statements for a scope of ``shape`` filtered by ``status`` alone, in the
+    order ``sort``, with the count the database keeps: made once for each, the scope's areas
+    and the page's size and offset bound when sent, and sent by the driver itself.
+    Statements, functions of their arguments alone, never what they read: they cannot be
+    stale."""
     filters = QueueFilter(status=status, sort=sort)
     listed = (
-        _by_status(written_support_condition(scope), filters)
+        _by_status(support_request_condition(shape), filters)
         .with_only_columns(*_QUEUE_COLUMNS)
         .order_by(*_sorted(sort))
     )
-    total = _kept_count(scope, status)
+    total = _kept_count(shape, status)
     return PagedQuery(
         listed.add_columns(total.label("total"))
         .limit(bindparam("page_size"))
@@ -765,15 +762,13 @@ def _kept_queue(scope: ScopeKey, status: str, sort: str) -> PagedQuery:
     )
 
 
-def _kept_count(scope: ScopeKey, status: str) -> Any:
-    """How many requests of ``status`` (OPEN, '' for any, or a status) ``scope`` sees, from
-    support_request_count (for a scope by area alone), with its values written in."""
+def _kept_count(shape: SupportScope, status: str) -> Any:
+    """How many requests of ``status`` (OPEN, '' for any, or a status) a scope of ``shape``
+    sees, from support_request_count (for a scope by area alone), its areas bound by the
+    name the scope's condition binds them by."""
     counts = support_request_count.c
-    shape, values = scope
     areas: ColumnElement[bool] = (
-        true()
-        if shape.everything
-        else counts.area_id.in_([literal_column(str(int(a))) for a in dict(values)["scope_areas"]])
+        true() if shape.everything else counts.area_id.in_(bindparam("scope_areas", expanding=True))
     )
     if status == OPEN:
         statuses = counts.status.in_([_written(s) for s in OPEN_STATUSES])
