@@ -16,14 +16,16 @@ version afresh, after it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Hashable, Sequence
+from typing import Any, TypeVar
 
 from flask import g
 from sqlalchemy import ScalarSelect, Select, Table, select
 
 from portal.db import driver_rows, reading_request
 from portal.models import catalogue_version, contact_directory
+
+T = TypeVar("T")
 
 DIRECTORY = "directory"
 CATALOGUE = "catalogue"
@@ -56,3 +58,34 @@ def current(name: str) -> int:
             return int(known[NAMES.index(name)] or 0)
     rows = driver_rows(_READ_ALONE[name], {})
     return int(rows[0][0] or 0) if rows else 0
+
+
+class Kept:
+    """What is worked out from shared data, kept under keys that hold the version it was
+    worked out at (never stale: see above), per process. Only a few versions are in use at
+    once, so it holds few entries; should it reach ``at_most`` (versions gone by), it is
+    emptied and fills again."""
+
+    def __init__(self, at_most: int) -> None:
+        self.at_most = at_most
+        self._kept: dict[Hashable, Any] = {}
+
+    def once(self, key: Hashable, work: Callable[[], T]) -> T:
+        """What ``work`` gives, worked out the first time ``key`` is asked for."""
+        if key in self._kept:
+            found: T = self._kept[key]
+            return found
+        found = work()
+        self.put(key, found)
+        return found
+
+    def get(self, key: Hashable) -> Any:
+        return self._kept.get(key)
+
+    def put(self, key: Hashable, value: Any) -> None:
+        if key not in self._kept and len(self._kept) >= self.at_most:
+            self._kept.clear()
+        self._kept[key] = value
+
+    def clear(self) -> None:
+        self._kept.clear()

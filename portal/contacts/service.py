@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cache
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     ColumnElement,
@@ -44,8 +44,6 @@ from portal.spreadsheets import text_cell, to_csv
 
 PAGE_SIZE = 20
 COUNTYWIDE = "countywide"
-
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -259,7 +257,7 @@ def key_contacts(
 
     if version is None:
         return work()
-    return _once(("key contacts", version, tuple(ids), per_role), work)
+    return _worked_out.once(("key contacts", version, tuple(ids), per_role), work)
 
 
 class AreaName(NamedTuple):
@@ -274,7 +272,7 @@ def area_names(version: int) -> list[AreaName]:
         query = select(Area.id, Area.name).order_by(Area.name)
         return [AreaName(*row) for row in db.session.execute(query)]
 
-    return _once(("areas", version), work)
+    return _worked_out.once(("areas", version), work)
 
 
 def directory_version() -> int:
@@ -290,21 +288,8 @@ def directory_version() -> int:
 # Never stale: it is kept under the version it was worked out at, and a version is never
 # used again once the directory changes (nor after a change rolled back), so a request
 # that reads the version now is given what the directory holds now. Per process: a few
-# dozen entries (sets of areas, times the versions in use at once), dropped together should
-# that ever grow past _KEPT_AT_MOST.
-_KEPT_AT_MOST = 256
-_worked_out: dict[tuple[Any, ...], Any] = {}
-
-
-def _once(key: tuple[Any, ...], work: Callable[[], T]) -> T:
-    if key in _worked_out:
-        found: T = _worked_out[key]
-        return found
-    found = work()
-    if len(_worked_out) >= _KEPT_AT_MOST:
-        _worked_out.clear()
-    _worked_out[key] = found
-    return found
+# dozen entries (sets of areas, times the versions in use at once).
+_worked_out = versions.Kept(at_most=256)
 
 
 def key_contacts_by_area(
@@ -448,7 +433,7 @@ class _Directory(NamedTuple):
 def _directory(version: int | None) -> _Directory:
     """The directory as it is at ``version`` (or, should it have changed since, as it is
     now: kept under the version read with it, in the same statement, so never stale)."""
-    held: _Directory | None = _worked_out.get(("directory",))
+    held: _Directory | None = _worked_out.get("directory")
     if held is not None and held.version == version:
         return held
     rows = db.session.execute(_DIRECTORY_QUERY).all()
@@ -476,7 +461,7 @@ def _directory(version: int | None) -> _Directory:
     # a process, replaced (not added to) when the directory changes. Not without a
     # version (a database without the directory's number) to keep it under.
     if version is not None:
-        _worked_out[("directory",)] = found
+        _worked_out.put("directory", found)
     return found
 
 

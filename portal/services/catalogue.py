@@ -85,16 +85,10 @@ def catalogue_choices(who: Principal) -> Choices:
     the version says (tests/test_services.py)."""
     every_offer = sees_every_offer(who)
     key = (versions.current(versions.CATALOGUE), every_offer)
-    found = _choices_kept.get(key)
-    if found is None:
-        found = _read_choices(every_offer)
-        if len(_choices_kept) >= 16:  # only versions in use at once: a handful
-            _choices_kept.clear()
-        _choices_kept[key] = found
-    return found
+    return _choices_kept.once(key, lambda: _read_choices(every_offer))
 
 
-_choices_kept: dict[tuple[int, bool], Choices] = {}
+_choices_kept = versions.Kept(at_most=16)
 
 
 def forget_choices() -> None:
