@@ -969,4 +969,6 @@ def test_the_catalogues_statements_read_by_the_driver_are_what_sqlalchemy_reads(
             assert [[type(value) for value in row] for row in ours] == [
                 [type(value) for value in row] for row in theirs
             ]
-            assert driver_rows(statement, values) == [list(row) for row in theirs]
+            assert [list(row) for row in driver_rows(statement, values)] == [
+                list(row) for row in theirs
+            ]
