@@ -44,12 +44,13 @@ def post_worker_init(worker: Any) -> None:
 def warm_for_sign_in(app: Any) -> None:
     # Likewise what a worker's first sign-in would pay on top of its own password check: the
     # dummy hash (portal.passwords.warm_hasher) and the first connection to the database,
-    # which the pool then keeps.
+    # which the pool then keeps; and the first connection pages read on (portal.db.reader_for).
     from sqlalchemy import text
 
-    from portal.db import db
     from portal.passwords import warm_hasher
 
     with app.app_context():
         warm_hasher()
-        db.session.execute(text("SELECT 1"))
+        for engine in app.extensions["portal.db"].engines:
+            with engine.connect() as connection:
+                connection.execute(text("SELECT 1"))

@@ -65,7 +65,7 @@ PAGES: dict[str, list[str]] = {
 
 
 @contextmanager
-def timed_statements(engine: Any) -> Iterator[list[tuple[float, str, Any]]]:
+def timed_statements(database: Any) -> Iterator[list[tuple[float, str, Any]]]:
     found: list[tuple[float, str, Any]] = []
 
     def before(
@@ -78,13 +78,16 @@ def timed_statements(engine: Any) -> Iterator[list[tuple[float, str, Any]]]:
     ) -> None:
         found.append(((time.perf_counter() - context._started) * 1000, statement, params))
 
-    event.listen(engine, "before_cursor_execute", before)
-    event.listen(engine, "after_cursor_execute", after)
+    engines = database.engines
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", before)
+        event.listen(engine, "after_cursor_execute", after)
     try:
         yield found
     finally:
-        event.remove(engine, "before_cursor_execute", before)
-        event.remove(engine, "after_cursor_execute", after)
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", before)
+            event.remove(engine, "after_cursor_execute", after)
 
 
 def sign_in(client: Any, app: Any, email: str) -> None:
@@ -125,7 +128,7 @@ def main() -> None:
         for page in pages:
             path = page.format(oakfield=oakfield, request=request)
             client.get(path).close()  # warm
-            with timed_statements(engine) as found:
+            with timed_statements(app.extensions["portal.db"]) as found:
                 started = time.perf_counter()
                 response = client.get(path)
                 response.close()

@@ -90,10 +90,10 @@ _BEGIN_AT_FIRST_WRITE = "portal_begin_at_first_write"
 _SQLITE_READS = re.compile(r"\s*(?:SELECT|PRAGMA)\b", re.IGNORECASE)
 
 
-def make_engine(url: str, ping_after_idle_seconds: float = 0) -> Engine:
+def make_engine(url: str, ping_after_idle_seconds: float = 0, **options: Any) -> Engine:
     if url.startswith("sqlite"):
         return _sqlite_engine(url)
-    engine = create_engine(url)
+    engine = create_engine(url, **options)
     _ping_when_idle(engine, ping_after_idle_seconds)
     return engine
 
@@ -224,7 +224,7 @@ def only_reads(statement: str) -> bool:
     )
 
 
-def reader_for(engine: Engine) -> Engine | None:
+def reader_for(engine: Engine, ping_after_idle_seconds: float = 0) -> Engine | None:
     """``engine`` for pages: reads outside a transaction, writes still inside one.
 
     At PostgreSQL's READ COMMITTED every statement sees what was committed when it began,
@@ -235,12 +235,26 @@ def reader_for(engine: Engine) -> Engine | None:
     pool's reset rolls back: a page that writes (a session ended for its age, say) still
     writes all or nothing. None for SQLite, which runs in the process and has no round trips,
     and whose sessions read outside a transaction whatever the request (session_engine).
+
+    An engine of its own, with a pool of connections that stay in autocommit, rather than
+    ``engine`` told to use autocommit: that would switch each connection into autocommit
+    as a request took it and back as it returned it, on every page (a tenth of what the
+    signed-in layout costs beyond the bare one). Disposed of with ``engine``, so that
+    whatever lets go of the database's connections (a test, a fork) lets go of these too.
     """
     if engine.dialect.name != "postgresql":
         return None
     from psycopg.pq import TransactionStatus
 
-    reader = engine.execution_options(isolation_level="AUTOCOMMIT")
+    reader = make_engine(
+        engine.url.render_as_string(hide_password=False),
+        ping_after_idle_seconds,
+        isolation_level="AUTOCOMMIT",
+    )
+
+    @event.listens_for(engine, "engine_disposed")
+    def _dispose_reader(_engine: Engine) -> None:
+        reader.dispose()
 
     @event.listens_for(reader, "before_cursor_execute")
     def _begin_before_writing(connection: Any, cursor: Any, statement: str, *_args: Any) -> None:
@@ -268,7 +282,9 @@ class Database:
         engine = make_engine(
             app.config["DATABASE_URL"], app.config["DATABASE_PING_AFTER_IDLE_SECONDS"]
         )
-        app.extensions[self.extension_key] = _AppDatabase(engine)
+        app.extensions[self.extension_key] = _AppDatabase(
+            engine, app.config["DATABASE_PING_AFTER_IDLE_SECONDS"]
+        )
         app.teardown_appcontext(self._close_session)
 
     @staticmethod
@@ -293,14 +309,28 @@ class Database:
 
 
 class _AppDatabase:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, ping_after_idle_seconds: float = 0) -> None:
         self.engine = engine
-        self.reader = reader_for(engine)
+        self.reader = reader_for(engine, ping_after_idle_seconds)
         self.writer = session_engine(engine)
         # The tests swap this factory for one bound to a rolled-back transaction.
         self.session_factory: sessionmaker[Session] = sessionmaker(
             bind=self.writer, expire_on_commit=False
         )
+
+    @property
+    def engines(self) -> tuple[Engine, ...]:
+        """Every engine statements go through: whatever watches them listens on each."""
+        return (self.engine,) if self.reader is None else (self.engine, self.reader)
+
+    def dispose(self, close: bool = True) -> None:
+        """Let go of every pooled connection; ``close=False`` in a forked process, whose
+        pooled connections are its parent's (SQLAlchemy's fork recipe). The reader first:
+        disposing of the engine disposes of the reader's pool again, closing what it holds,
+        which by then is nothing."""
+        if self.reader is not None:
+            self.reader.dispose(close=close)
+        self.engine.dispose(close=close)
 
     def new_session(self, reading: bool) -> Session:
         # Only while the factory is the engine's own: the tests' factory is bound to their

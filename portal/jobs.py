@@ -87,7 +87,7 @@ def worker_app() -> Flask:
     if _held_pid != os.getpid():
         # A forked work horse: connections in the pool belong to the parent, whose
         # sockets must not be shared; the child opens its own (SQLAlchemy's fork recipe).
-        _held.extensions["portal.db"].engine.dispose(close=False)
+        _held.extensions["portal.db"].dispose(close=False)
         _held_pid = os.getpid()
     return _held
 

@@ -348,7 +348,8 @@ class QueryCounter:
 
     def __init__(self, app: Flask) -> None:
         self.app = app
-        self.engine = app.extensions["portal.db"].engine
+        # Pages read through an engine of their own (portal.db.reader_for): both counted.
+        self.engines = app.extensions["portal.db"].engines
         self.statements: list[str] = []
 
     def _count(self, _conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
@@ -361,13 +362,15 @@ class QueryCounter:
         # Counted with no offer's prices read yet: the most a page runs.
         offers.forget(self.app)
         catalogue.forget_choices()
-        event.listen(self.engine, "before_cursor_execute", self._count)
+        for engine in self.engines:
+            event.listen(engine, "before_cursor_execute", self._count)
         return self
 
     def __exit__(self, *_: Any) -> None:
         from sqlalchemy import event
 
-        event.remove(self.engine, "before_cursor_execute", self._count)
+        for engine in self.engines:
+            event.remove(engine, "before_cursor_execute", self._count)
 
     @property
     def count(self) -> int:

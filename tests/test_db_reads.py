@@ -177,6 +177,40 @@ def test_a_page_that_locks_rows_holds_them_until_it_ends(probe_app: Flask) -> No
     assert seen["lock"] == "held"
 
 
+def _alive(app: Flask, backend_pid: str) -> bool:
+    engine = create_engine(app.config["DATABASE_URL"])
+    with engine.connect() as connection:
+        found = connection.scalar(
+            text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid"),
+            {"pid": int(backend_pid)},
+        )
+    engine.dispose()
+    return bool(found)
+
+
+def test_pages_connections_stay_in_autocommit_and_go_with_the_engine(probe_app: Flask) -> None:
+    """Pages' connections come from a pool of their own that stays in autocommit (nothing
+    switched as a request takes one and gives it back), and whatever lets go of the
+    database's connections lets go of these too."""
+    database = probe_app.extensions["portal.db"]
+    client = probe_app.test_client()
+    backend = client.get("/probe/backend").get_data(as_text=True)
+    assert database.reader.pool.checkedin() == 1
+    with database.reader.connect() as connection:
+        parents = connection.connection.dbapi_connection
+        assert parents.autocommit
+        assert str(connection.scalar(text("SELECT pg_backend_pid()"))) == backend
+    # A forked process lets go of its parent's connections without closing them.
+    database.dispose(close=False)
+    assert database.reader.pool.checkedin() == 0
+    assert _alive(probe_app, backend)
+    parents.close()  # as the parent would
+    backend = client.get("/probe/backend").get_data(as_text=True)
+    database.engine.dispose()
+    assert database.reader.pool.checkedin() == 0
+    assert not _alive(probe_app, backend)
+
+
 def _drop_connection(app: Flask, backend_pid: str) -> None:
     """The database server ends one of the app's pooled connections (as a restart would)."""
     engine = create_engine(app.config["DATABASE_URL"])

@@ -65,14 +65,16 @@ def test_gunicorn_warms_each_worker_and_says_so(make_app: Any) -> None:
     worker = SimpleNamespace(
         wsgi=app, pid=4321, log=SimpleNamespace(info=lambda text, *args: logged.append(text % args))
     )
-    engine = app.extensions["portal.db"].engine
+    # On PostgreSQL pages read on an engine of their own (portal.db.reader_for).
+    engines = app.extensions["portal.db"].engines
     assert "portal.password_hasher" not in app.extensions
-    assert engine.pool.checkedin() == 0
+    assert [engine.pool.checkedin() for engine in engines] == [0] * len(engines)
 
     settings["post_worker_init"](worker)
 
     assert len(_compiled(app)) > 50
     assert logged == [f"Worker 4321: {len(_compiled(app))} {WARM_LOG}"]
-    # Ready to sign people in: the dummy hash made, a connection open and back in the pool.
+    # Ready to sign people in: the dummy hash made, a connection open and back in the pool,
+    # and one for pages too.
     assert app.extensions["portal.password_hasher.dummy"].startswith("$argon2id$")
-    assert engine.pool.checkedin() == 1
+    assert [engine.pool.checkedin() for engine in engines] == [1] * len(engines)
