@@ -953,12 +953,16 @@ def test_the_catalogues_statements_read_by_the_driver_are_what_sqlalchemy_reads(
         "school": school.id,
         "page_size": 5,
         "page_offset": 0,
+        "service_id": some.id,
     }
     statements = [
         catalogue._catalogue_rows(listing),
         catalogue._catalogue_pages(listing).page,
         catalogue._choices_query(True),
         catalogue._choices_query(False),
+        # A service's page, with a school's rolls and without.
+        catalogue._service_query(True),
+        catalogue._service_query(False),
     ]
     with app.test_request_context():
         for statement in statements:

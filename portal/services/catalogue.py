@@ -36,6 +36,7 @@ from portal.models import (
     ServiceKind,
     ServiceOffer,
     TradingDecision,
+    available_to,
     eligibility_of,
     open_to,
 )
@@ -375,16 +376,39 @@ class YearsOffer:
         return (self.id, self.status, self.published_at)
 
 
+class ShownService(NamedTuple):
+    """A service as its page shows it: what it says, its category's name, who may buy it."""
+
+    id: int
+    name: str
+    category_name: str
+    kind: ServiceKind
+    summary: str
+    included: str
+    standards: str | None
+    statutory_duties: str | None
+    provider_team: str
+    contact_email: str
+    contact_phone: str | None
+    eligible: list[str]
+    phases: list[str]
+
+    def is_available_to(self, school: School) -> bool:
+        return available_to(school, self.eligible, self.phases)
+
+
 def service_and_offers(
     service_id: int, school: School | None = None
-) -> tuple[Service | None, list[YearsOffer]]:
-    """The service (all it says, and its category) and its offers year by year, in one query;
-    with ``school``, its pupils on roll for each offer's year and the year before, for the
-    prices the page shows."""
+) -> tuple[ShownService | None, list[YearsOffer]]:
+    """The service (all its page shows, and its category's name) and its offers year by
+    year, in one query; with ``school``, its pupils on roll for each offer's year and the
+    year before, for the prices the page shows. Plain values sent and read by the driver
+    (db.driver_records): as ORM objects, loading the service and its category and letting
+    go of them as the request ended cost a fifth of the page."""
     params: dict[str, Any] = {"service_id": service_id}
     if school is not None:
         params["school"] = school.id
-    rows = db.session.execute(_service_query(school is not None), params).all()
+    rows = driver_records(_service_query(school is not None), params)
     if not rows:
         return None, []
     offers = [
@@ -396,16 +420,28 @@ def service_and_offers(
         for row in rows:
             if row.offer_id is not None:
                 remember_rolls(school, {row.year: row.pupils, row.year - 1: row.last_pupils})
-    return rows[0].Service, offers
+    return ShownService._make(rows[0][: len(ShownService._fields)]), offers
 
 
 @lru_cache(maxsize=2)
 def _service_query(priced: bool) -> Select[Any]:
     """service_and_offers's statement, with the school's rolls (``priced``) or without, built
     once: building it and its key for SQLAlchemy's statement cache cost a third as much as
-    running it."""
+    running it. Its first columns are ShownService's, in order."""
     columns: list[Any] = [
-        Service,
+        Service.id,
+        Service.name,
+        ServiceCategory.name.label("category_name"),
+        Service.kind,
+        Service.summary,
+        Service.included,
+        Service.standards,
+        Service.statutory_duties,
+        Service.provider_team,
+        Service.contact_email,
+        Service.contact_phone,
+        Service.eligible,
+        Service.phases,
         ServiceOffer.id.label("offer_id"),
         ServiceOffer.year,
         ServiceOffer.status,
@@ -418,6 +454,7 @@ def _service_query(priced: bool) -> Select[Any]:
         ]
     return (
         select(*columns)
+        .join(ServiceCategory, ServiceCategory.id == Service.category_id)
         .outerjoin(ServiceOffer, ServiceOffer.service_id == Service.id)
         .where(Service.id == bindparam("service_id"))
         .order_by(ServiceOffer.year)
