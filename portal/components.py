@@ -106,7 +106,7 @@ def govuk_input(params: dict[str, Any]) -> Markup:
 
 # The service navigation's end (the sign-out form, with this session's CSRF token) in a
 # navigation drawn once for every session: a comment no parameter holds.
-_NAVIGATION_END = Markup("<!-- portal-navigation-end-7b02e4 -->")
+NAVIGATION_END = Markup("<!-- portal-navigation-end-7b02e4 -->")
 
 
 def govuk_service_navigation(params: dict[str, Any]) -> Markup:
@@ -124,8 +124,8 @@ def govuk_service_navigation(params: dict[str, Any]) -> Markup:
     if not isinstance(end, Markup):
         # The macro puts the slot in unescaped: only markup the portal made may go there.
         raise TypeError("the service navigation's end is markup, not text")
-    kept = {**params, "slots": {**slots, "navigationEnd": _NAVIGATION_END}}
-    return govuk_component("service-navigation", kept).replace(_NAVIGATION_END, end)
+    kept = {**params, "slots": {**slots, "navigationEnd": NAVIGATION_END}}
+    return govuk_component("service-navigation", kept).replace(NAVIGATION_END, end)
 
 
 _PREVIOUS = Markup(

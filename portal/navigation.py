@@ -14,8 +14,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import current_app, request, url_for
+from markupsafe import Markup
 
 from portal.access import Capability, Principal
+from portal.components import KEPT, NAVIGATION_END, govuk_service_navigation
 
 
 @dataclass(frozen=True)
@@ -146,3 +148,45 @@ def navigation_items(who: Principal | None) -> list[NavigationItem]:
             )
         )
     return items
+
+
+def service_navigation(who: Principal | None, end: Markup | None) -> Markup:
+    """The header's GOV.UK service navigation for ``who`` on this page, with ``end`` (the
+    sign-out form) in its end slot.
+
+    Drawn once for each set of capabilities and page, and kept with the application: the
+    items are the sections those capabilities open (their names and addresses, the
+    portal's own and fixed once it serves) with the page's own marked, so two people whose
+    roles give the same capabilities are shown the same navigation on the same page, and
+    nothing else goes into it. The end holds the session's CSRF token, never kept: each
+    copy has it put where the kept drawing holds a stand-in. Working out the items and
+    looking the drawing up by them was a tenth of what the signed-in layout costs beyond
+    the bare one."""
+    key = (
+        who.capabilities if who is not None else None,
+        request.endpoint,
+        request.blueprint,
+        request.script_root,
+    )
+    kept: dict[tuple[object, ...], Markup] = current_app.extensions.setdefault(
+        "portal.service_navigation", {}
+    )
+    drawn = kept.get(key)
+    if drawn is None:
+        if len(kept) >= KEPT:
+            kept.clear()
+        drawn = kept[key] = govuk_service_navigation(
+            {
+                "serviceName": current_app.config["SERVICE_NAME"],
+                "serviceUrl": address(HOME),
+                "navigation": navigation_items(who),
+                "navigationLabel": "Sections of the portal",
+                "slots": {"navigationEnd": NAVIGATION_END} if who is not None else {},
+            }
+        )
+    if who is None or end is None:
+        return drawn
+    if not isinstance(end, Markup):
+        # The macro puts the slot in unescaped: only markup the portal made may go there.
+        raise TypeError("the service navigation's end is markup, not text")
+    return drawn.replace(NAVIGATION_END, end)

@@ -12,12 +12,11 @@ from portal.access import Capability, principal
 from portal.components import (
     govuk_component,
     govuk_input,
-    govuk_service_navigation,
     pagination_html,
     summary_list_html,
 )
 from portal.links import link_for_each
-from portal.navigation import address, navigation_items
+from portal.navigation import address, service_navigation
 from portal.pagination import Page, pagination_params
 from portal.phones import national
 from portal.services.pricing import format_pence, plural
@@ -66,13 +65,12 @@ def init_app(app: Flask) -> None:
     app.add_template_global(link_for_each, "link_for_each")
     app.add_template_global(Capability, "Capability")
     app.add_template_global(govuk_component, "govuk_component")
-    app.add_template_global(govuk_service_navigation, "govuk_service_navigation")
     app.add_template_global(summary_list_html, "summary_list_html")
     app.add_template_global(govuk_input, "govuk_input")
     app.add_template_global(pagination_html, "pagination_html")
     # Called by the layout where it draws the menu: an htmx fragment, which has none, never
     # works it out.
-    app.add_template_global(navigation_items, "navigation_items")
+    app.add_template_global(service_navigation, "service_navigation")
     app.add_template_global(address, "section_address")
     app.add_template_filter(national, "phone")
     app.add_template_filter(format_pence, "pounds")
