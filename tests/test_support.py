@@ -1215,13 +1215,14 @@ def test_an_officer_who_has_left_the_area_is_shown_but_cannot_be_given_more(
 
 
 def test_the_support_pages_read_through_the_driver_what_sqlalchemy_reads(app, session) -> None:  # type: ignore[no-untyped-def]
-    """A request's page and the queue filtered by status alone send statements made once for
-    each shape of who may see requests (portal.access.support_request_scope_shape, its
-    values bound when sent) through the driver itself (portal.db.driver_records). For every
-    account of the demo: shown_request finds exactly the requests support_request_scope (its ids
-    bound) lets them see, and each row comes back with the values, of the same types, that
-    SQLAlchemy's own rows hold; the queue's pages are SQLAlchemy's, for every status and
-    order."""
+    """A request's page, the queue filtered by status alone and a school's home page send
+    statements made once for each shape of who may see requests
+    (portal.access.support_request_scope_shape, its values bound when sent) through the
+    driver itself (portal.db.driver_records). For every account of the demo: their home
+    page's open requests are SQLAlchemy's; shown_request finds exactly the requests
+    support_request_scope (its ids bound) lets them see, and each row comes back with the
+    values, of the same types, that SQLAlchemy's own rows hold; the queue's pages are
+    SQLAlchemy's, for every status and order."""
     from portal.access import (
         Principal,
         support_request_scope,
@@ -1229,6 +1230,7 @@ def test_the_support_pages_read_through_the_driver_what_sqlalchemy_reads(app, se
     )
     from portal.db import db, driver_records
     from portal.pagination import paginate_rows
+    from portal.support import home as support_home
     from portal.support import service
 
     def typed(rows) -> list[list[tuple[object, type]]]:  # type: ignore[no-untyped-def]
@@ -1236,7 +1238,7 @@ def test_the_support_pages_read_through_the_driver_what_sqlalchemy_reads(app, se
 
     request_ids = session.scalars(select(SupportRequest.id)).all()
     user_ids = session.scalars(select(User.id)).all()
-    seen = kept = 0
+    seen = kept = homes = 0
     with app.test_request_context():
         for user_id in user_ids:
             who = Principal.of(db.session.get(User, user_id))
@@ -1244,6 +1246,11 @@ def test_the_support_pages_read_through_the_driver_what_sqlalchemy_reads(app, se
                 db.session.scalars(select(SupportRequest.id).where(support_request_scope(who)))
             )
             shape, values = support_request_scope_shape(who)
+            # Their home page's open requests.
+            listed = support_home._open_requests_query(shape)
+            theirs = db.session.execute(listed, values).all()
+            assert typed(driver_records(listed, values)) == typed(theirs)
+            homes += bool(theirs)
             statement = service._shown_statement(shape)
             for request_id in request_ids:
                 shown = service.shown_request(who, request_id)
@@ -1266,4 +1273,4 @@ def test_the_support_pages_read_through_the_driver_what_sqlalchemy_reads(app, se
                     theirs = paginate_rows(listed, 1, service.PAGE_SIZE)
                     assert ours.total == theirs.total
                     assert typed(ours.items) == typed(theirs.items)
-    assert seen and kept
+    assert seen and kept and homes

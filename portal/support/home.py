@@ -24,7 +24,7 @@ from portal.access import (
     support_request_scope,
     support_request_scope_shape,
 )
-from portal.db import db
+from portal.db import db, driver_records
 from portal.models import Role, School, SupportRequest
 from portal.services.pricing import plural
 from portal.support.service import (
@@ -57,7 +57,8 @@ def home_tasks(who: Principal, schools: Sequence[School]) -> ToDoList | None:
 
 def _open_requests(who: Principal, today: date) -> ToDoList:
     shape, values = support_request_scope_shape(who)
-    rows = db.session.execute(_open_requests_query(shape), values).all()
+    # Sent by the driver itself (db.driver_records): its statement is made once per shape.
+    rows = driver_records(_open_requests_query(shape), values)
     total = rows[0].total if rows else 0
     more = (
         ToDo(f"See all {plural(total, 'open request')}", url_for("support.index"))
