@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import calendar
 import secrets
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from fractions import Fraction
@@ -33,6 +33,7 @@ from portal.models import (
     BuybackSubmission,
     BuybackWindow,
     ChoiceStatus,
+    Cohort,
     Membership,
     OfferStatus,
     PricingBasis,
@@ -93,13 +94,144 @@ def windows_for(school: School) -> list[BuybackWindow]:
 
 def current_window(school: School) -> BuybackWindow | None:
     """The open window for the school, else the next upcoming one, else the latest closed."""
-    windows = windows_for(school)
-    moment = now()
+    return _current_of(windows_for(school), now())
+
+
+def _current_of(windows: Sequence[Any], moment: datetime) -> Any:
+    """Of a school's ``windows`` (newest year first: objects or WindowTerms), the open one,
+    else the next upcoming, else the latest closed; None if there are none."""
     for state in ("open", "upcoming", "closed"):
         for window in windows:
             if window.state(moment) == state:
                 return window
     return None
+
+
+class WindowTerms(NamedTuple):
+    """A buy-back window as the pages a school opens read it (its task list, a category,
+    home): plain values from the driver, not an ORM object. A save or a submission reads
+    the window as an object (current_window), as it writes choices in it."""
+
+    id: int
+    year: int
+    cohort: Cohort
+    opens_at: datetime
+    closes_at: datetime
+
+    # The window's rules are the model's own, not written again here.
+    year_label = BuybackWindow.year_label
+    state = BuybackWindow.state
+
+
+class ChoiceTerms(NamedTuple):
+    """A school's choice in a window, as the pages a school opens read it (WindowTerms)."""
+
+    id: int
+    status: ChoiceStatus
+    purchase_order: str | None
+    updated_at: datetime
+    version: int
+    unsent_since: datetime | None
+
+
+class SubmissionTerms(NamedTuple):
+    """A choice's latest submission, as the pages a school opens read it (WindowTerms);
+    its lines only where they are read (an empty list where not)."""
+
+    id: int
+    number: int
+    submitted_at: datetime
+    net_pence: int
+    vat_pence: int
+    lines: list[dict[str, Any]]
+
+
+class WindowRead(NamedTuple):
+    """One of a school's windows with its choice in it and that choice's latest submission
+    (None: none), and who made the submission and who last saved the choice, by name, where
+    they are read."""
+
+    window: WindowTerms
+    choice: ChoiceTerms | None
+    latest: SubmissionTerms | None
+    submitted_by: str | None = None
+    updated_by: str | None = None
+
+
+@cache
+def _windows_read(lines: bool, names: bool) -> Select[Any]:
+    """Every window, newest first, with the choice of the school ``school_id`` names in it,
+    if any, and that choice's latest submission, as plain columns (``lines``: with what the
+    submission bought; ``names``: with who made it and who last saved the choice). Made once,
+    for the driver (driver_rows)."""
+    columns: list[Any] = [
+        BuybackWindow.id,
+        BuybackWindow.year,
+        BuybackWindow.cohort,
+        BuybackWindow.opens_at,
+        BuybackWindow.closes_at,
+        BuybackChoice.id,
+        BuybackChoice.status,
+        BuybackChoice.purchase_order,
+        BuybackChoice.updated_at,
+        BuybackChoice.version,
+        BuybackChoice.unsent_since,
+        BuybackSubmission.id,
+        BuybackSubmission.number,
+        BuybackSubmission.submitted_at,
+        BuybackSubmission.net_pence,
+        BuybackSubmission.vat_pence,
+    ]
+    if lines:
+        columns.append(BuybackSubmission.lines)
+    if names:
+        columns += [
+            select(User.display_name)
+            .where(User.id == BuybackSubmission.submitted_by_id)
+            .scalar_subquery(),
+            select(User.display_name)
+            .where(User.id == BuybackChoice.updated_by_id)
+            .scalar_subquery(),
+        ]
+    return (
+        select(*columns)
+        .select_from(BuybackWindow)
+        .outerjoin(
+            BuybackChoice,
+            (BuybackChoice.window_id == BuybackWindow.id)
+            & (BuybackChoice.school_id == bindparam("school_id")),
+        )
+        .outerjoin(BuybackSubmission, BuybackSubmission.id == _latest_submission())
+        .order_by(BuybackWindow.year.desc(), BuybackWindow.opens_at.desc())
+    )
+
+
+def _read_windows(school: School, *, lines: bool = False, names: bool = False) -> list[WindowRead]:
+    """The windows that include ``school``, newest year first, each with the school's choice
+    in it and that choice's latest submission: one statement, plain values (WindowRead).
+
+    The ORM made an object of each window, choice and submission read, with its identity
+    and state kept in the session: about as much again as the statement's own cost on the
+    task list, for a page that only reads them."""
+    read = []
+    for row in driver_rows(_windows_read(lines, names), {"school_id": school.id}):
+        window = WindowTerms(*row[:5])
+        if not window.cohort.includes(school):
+            continue
+        choice = None if row[5] is None else ChoiceTerms(*row[5:11])
+        if row[11] is None:
+            latest = None
+        else:
+            latest = SubmissionTerms(*row[11:16], (row[16] or []) if lines else [])
+        people = row[17:19] if lines else row[16:18]
+        read.append(WindowRead(window, choice, latest, *people))
+    return read
+
+
+def _current_read(read: Sequence[WindowRead]) -> WindowRead | None:
+    """Of a school's windows as read (_read_windows), the current one (current_window)."""
+    window = _current_of([found.window for found in read], now())
+    return next((found for found in read if found.window is window), None)
 
 
 # --- the offer a school chooses from ---------------------------------------------------------
@@ -201,7 +333,7 @@ def offered_to(
 
 def category_offer(
     school: School, category_id: int
-) -> tuple[BuybackWindow, list[Offered], Answers] | None:
+) -> tuple[WindowTerms, list[Offered], Answers] | None:
     """What a category's page shows: the school's current window (None if no window includes
     it), the category's services, and the school's answers to them as they stand.
 
@@ -211,18 +343,16 @@ def category_offer(
     starts from, and what they bought is read with the category); then the services, with
     the school's saved answers.
     """
-    found = db.session.execute(_windows_with_choice(False, True), {"school_id": school.id}).all()
-    request_memo(WINDOWS_MEMO)["all"] = [window for window, _, _ in found]
-    window = current_window(school)
-    if window is None:
+    read = _read_windows(school, lines=True)
+    current = _current_read(read)
+    if current is None:
         return None
-    latest = {row[0].id: row[2] for row in found}
-    choice = next(c for w, c, _ in found if w is window)
+    window, choice = current.window, current.choice
     # A school with no choice yet has saved nothing: it starts from last year's lines, whose
     # services bought are read with the category's. (A choice always has lines, as saving
     # writes them; should one have none, the services bought are read below.)
     also = (
-        {line["service_id"] for line in _last_years_lines(school, window, latest) if line["buying"]}
+        {line["service_id"] for line in _last_years_lines(school, window, read) if line["buying"]}
         if choice is None
         else set()
     )
@@ -234,7 +364,7 @@ def category_offer(
         | ({"also": sorted(also)} if also else {})
         | _year_and_school(year, school),
     )
-    start = _start_from(rows, school, window, latest)
+    start = _start_from(rows, school, window, read)
     if start.saved is None and choice is not None:
         elsewhere = start.bought - {row[4] for row in rows}  # their service ids
         if elsewhere:
@@ -249,12 +379,12 @@ def category_offer(
 def _start_from(
     rows: Sequence[Any],
     school: School,
-    window: BuybackWindow,
-    latest: Mapping[int, BuybackSubmission | None] | None = None,
+    window: WindowTerms,
+    read: Sequence[WindowRead],
 ) -> StartingPoint:
     """The school's answers as read with the services (``saved`` rows of _offered_query), or
-    last year's if it has saved none (``latest``: its latest submission in each window, if
-    read already)."""
+    last year's if it has saved none (``read``: its windows with the latest submission in
+    each, with their lines)."""
     if rows and rows[0][_SAVED + 6]:  # has_saved
         return StartingPoint(
             [
@@ -263,7 +393,7 @@ def _start_from(
                 if row[_SAVED] is not None
             ]
         )
-    return StartingPoint(None, _last_years_lines(school, window, latest))
+    return StartingPoint(None, _last_years_lines(school, window, read))
 
 
 def _year_and_school(year: int, school: School) -> dict[str, int]:
@@ -674,20 +804,20 @@ def starting_point(
 
 
 def _last_years_lines(
-    school: School,
-    window: BuybackWindow,
-    latest: Mapping[int, BuybackSubmission | None] | None = None,
+    school: School, window: Any, read: Sequence[WindowRead] | None = None
 ) -> list[dict[str, Any]]:
     """The lines of the school's latest submission in last year's window, if any
-    (``latest``: its latest submission in each window, if read already)."""
+    (``read``: its windows with the latest submission in each and its lines, if read
+    already)."""
+    windows = windows_for(school) if read is None else [found.window for found in read]
     last_window = next(
-        (w for w in windows_for(school) if w.year == window.year - 1 and w.cohort == window.cohort),
+        (w for w in windows if w.year == window.year - 1 and w.cohort == window.cohort),
         None,
-    ) or next((w for w in windows_for(school) if w.year == window.year - 1), None)
+    ) or next((w for w in windows if w.year == window.year - 1), None)
     if last_window is None:
         return []
-    if latest is not None:
-        submitted = latest.get(last_window.id)
+    if read is not None:
+        submitted = next(found.latest for found in read if found.window is last_window)
         return list(submitted.lines) if submitted is not None else []
     # Only the latest submission's lines are wanted: one query, not the choice and its lists.
     latest = db.session.scalar(
@@ -872,9 +1002,10 @@ class AcademyRow:
     what it last submitted."""
 
     school: School
-    window: BuybackWindow | None
-    choice: BuybackChoice | None
-    latest: BuybackSubmission | None
+    # Objects; for one school's home page, plain values (_the_schools_row).
+    window: BuybackWindow | WindowTerms | None
+    choice: BuybackChoice | ChoiceTerms | None
+    latest: BuybackSubmission | SubmissionTerms | None
 
     @property
     def submitted_pence(self) -> int | None:
@@ -905,51 +1036,14 @@ def academy_rows(schools: Sequence[School], *, details: bool = False) -> list[Ac
     ]
 
 
-@cache
-def _windows_with_choice(details: bool, lines: bool = False, names: bool = False) -> Select[Any]:
-    """Every window, newest first, with the choice of the school ``school_id`` names in it,
-    if any, and that choice's latest submission (``details``, ``lines``: see
-    _choice_options; ``names``: with the names of who made the submission and who last
-    saved the choice, as two more columns, rather than the people as objects). Made
-    once: building it and working out its key for SQLAlchemy's statement cache cost as much
-    again as running it."""
-    people: list[Any] = []
-    if names:
-        people = [
-            select(User.display_name)
-            .where(User.id == BuybackSubmission.submitted_by_id)
-            .scalar_subquery()
-            .label("submitted_by_name"),
-            select(User.display_name)
-            .where(User.id == BuybackChoice.updated_by_id)
-            .scalar_subquery()
-            .label("updated_by_name"),
-        ]
-    return (
-        select(BuybackWindow, BuybackChoice, BuybackSubmission, *people)
-        .outerjoin(
-            BuybackChoice,
-            (BuybackChoice.window_id == BuybackWindow.id)
-            & (BuybackChoice.school_id == bindparam("school_id")),
-        )
-        .outerjoin(BuybackSubmission, BuybackSubmission.id == _latest_submission())
-        .options(*_choice_options(details, lines))
-        .order_by(BuybackWindow.year.desc(), BuybackWindow.opens_at.desc())
-    )
-
-
 def _the_schools_row(school: School) -> AcademyRow:
     """One school's row (its people's home page), in one query rather than two: every
     window, each with the school's choice in it, if any, and that choice's latest
-    submission. The windows are kept for the rest of the request, as windows_for keeps
-    them."""
-    found = db.session.execute(_windows_with_choice(False), {"school_id": school.id}).all()
-    request_memo(WINDOWS_MEMO)["all"] = [window for window, _, _ in found]
-    window = current_window(school)
-    for candidate, choice, latest in found:
-        if candidate is window:
-            return AcademyRow(school, window, choice, latest)
-    return AcademyRow(school, None, None, None)
+    submission, as plain values (WindowTerms, ChoiceTerms, SubmissionTerms)."""
+    current = _current_read(_read_windows(school))
+    if current is None:
+        return AcademyRow(school, None, None, None)
+    return AcademyRow(school, current.window, current.choice, current.latest)
 
 
 CHOICES_CSV_COLUMNS = (
@@ -1368,8 +1462,8 @@ def standing(
 
 
 def _standing(
-    choice: BuybackChoice,
-    latest: BuybackSubmission,
+    choice: BuybackChoice | ChoiceTerms,
+    latest: BuybackSubmission | SubmissionTerms,
     times: int,
     offered: Sequence[Offered],
     lines: Sequence[Any],
@@ -1387,9 +1481,9 @@ class ChoiceAsItStands:
     before any save), its answers priced at today's terms, and where it stands with the
     council."""
 
-    window: BuybackWindow
+    window: WindowTerms
     offered: list[Offered]
-    choice: BuybackChoice | None
+    choice: ChoiceTerms | None
     answers: Answers
     standing: Standing
     # Who made the latest submission and who last saved the choice, by name (None: nobody).
@@ -1403,23 +1497,17 @@ def choice_as_it_stands(school: School) -> ChoiceAsItStands | None:
     submission, each with every line), with who made it and who last saved the choice by
     name (not as objects), in one query; the services offered in the current window with
     the school's saved answers and who changed each, in another."""
-    found = db.session.execute(
-        _windows_with_choice(False, True, names=True), {"school_id": school.id}
-    ).all()
-    request_memo(WINDOWS_MEMO)["all"] = [row[0] for row in found]
-    window = current_window(school)
-    if window is None:
+    read = _read_windows(school, lines=True, names=True)
+    current = _current_read(read)
+    if current is None:
         return None
-    latest = {row[0].id: row[2] for row in found}
-    choice, submission, submitted_by, updated_by = next(
-        row[1:] for row in found if row[0] is window
-    )
+    window, choice, submission, submitted_by, updated_by = current
     # Plain rows from the driver: the ORM would handle each of 150 rows' columns in Python.
     rows = driver_rows(
         _offered_query(_Wanted(last_year=False, saved=True)),
         {"window": window.id} | _year_and_school(window.year, school),
     )
-    start = _start_from(rows, school, window, latest)
+    start = _start_from(rows, school, window, read)
     offered = _offered(school, window.year, rows, last_year=False)
     answers = start.answers(school, window, offered)
     if choice is None:
