@@ -909,6 +909,57 @@ def test_a_change_after_submission_says_it_is_not_yet_sent_beside_the_submitted_
     assert draft.split(":")[0] in submitted_text(after)
 
 
+def _stands_the_long_way(app: Flask, school: School) -> tuple:  # type: ignore[type-arg]
+    """The task list's tasks, answers and standing as choice_as_it_stands works them out,
+    and as they are worked out from a service object for every service offered (as a
+    submission does): they must be the same."""
+    with app.test_request_context():
+        shown = buyback.choice_as_it_stands(school)
+    with app.test_request_context():
+        window = buyback.current_window(school)
+        offered = buyback.offered_to(school, window.year, last_year=False)
+        choice = buyback.get_choice(school, window)
+        answers = buyback.current_answers(school, window, offered, choice)
+        standing = buyback.standing(choice, offered)
+        tasks = buyback.tasks(offered, answers)
+
+    def counted(tasks: list) -> list:  # type: ignore[type-arg]
+        return [
+            (t.category, t.answered, t.net_pence, t.vat_pence, t.services, t.status) for t in tasks
+        ]
+
+    assert shown is not None
+    assert counted(shown.tasks) == counted(tasks)
+    assert all(t.services == len(t.items) for t in tasks)
+    assert shown.answers == answers
+    assert shown.standing.changes == standing.changes
+    assert (shown.standing.times, shown.standing.since) == (standing.times, standing.since)
+    assert shown.standing.submitted_pence == standing.submitted_pence
+    return shown, answers, standing
+
+
+def test_the_task_list_counted_from_rows_is_what_every_service_object_gives(
+    app: Flask, client_for, session, clock
+) -> None:  # type: ignore[no-untyped-def]
+    """The task list counts each category from the rows read, making a service object only
+    for the services it prices or may list as changed: starting from last year's, saved,
+    submitted, and changed since."""
+    school = oakfield(session)
+    head, staff = client_for("head_teacher"), client_for("school_staff")
+    shown, _, _ = _stands_the_long_way(app, school)
+    assert shown.choice is None and shown.answers.by_service  # last year's, to start from
+    save_every_category(head, school.id)
+    _stands_the_long_way(app, school)
+    submit_as_head(head, school.id)
+    shown, _, standing = _stands_the_long_way(app, school)
+    assert standing.latest is not None and standing.changes == []
+    change_first_answer(staff, school.id)
+    change_first_answer(staff, school.id, which=2)
+    shown, answers, standing = _stands_the_long_way(app, school)
+    assert len(standing.changes) == 2
+    assert any(answer.buying for answer in answers.by_service.values())
+
+
 def test_staff_changing_a_submitted_choice_email_the_head_once_a_run_of_changes(
     client_for, session, clock
 ) -> None:  # type: ignore[no-untyped-def]
@@ -1543,7 +1594,7 @@ def test_the_written_out_service_fields_are_the_category_loops_markup(
                     from flask import request
 
                     theirs = loop.render(
-                        task=buyback.Task(items[0].category, items, 0, 0, 0),
+                        task=buyback.Task(items[0].category, items, 0, 0, 0, len(items)),
                         window=window,
                         answers=answers,
                         errors=shown_errors,
@@ -1578,11 +1629,11 @@ def test_the_written_out_task_list_is_the_choice_pages_loop(app: Flask) -> None:
     loop = app.jinja_env.from_string(_TASK_LIST_LOOP.read_text())
     one, many = [object()], [object(), object(), object()]
     tasks = [
-        Task(CategoryName(3, 'Fish & <chips> "co\'s"'), many, 3, 120_000, 24_000),  # type: ignore[arg-type]
-        Task(CategoryName(5, "Behaviour"), one, 1, 0, 0),  # type: ignore[arg-type]
-        Task(CategoryName(8, "Curriculum"), many, 1, 5_050, 0),  # type: ignore[arg-type]
-        Task(CategoryName(13, "Governance"), many, 0, 0, 0),  # type: ignore[arg-type]
-        Task(CategoryName(21, "HR"), one, 0, 0, 0),  # type: ignore[arg-type]
+        Task(CategoryName(3, 'Fish & <chips> "co\'s"'), many, 3, 120_000, 24_000, 3),  # type: ignore[arg-type]
+        Task(CategoryName(5, "Behaviour"), one, 1, 0, 0, 1),  # type: ignore[arg-type]
+        Task(CategoryName(8, "Curriculum"), [], 1, 5_050, 0, 3),  # type: ignore[arg-type]
+        Task(CategoryName(13, "Governance"), many, 0, 0, 0, 3),  # type: ignore[arg-type]
+        Task(CategoryName(21, "HR"), one, 0, 0, 0, 1),  # type: ignore[arg-type]
     ]
     changes = [
         Change(1, "A", 3, "Not buying", "Buying", None, None),

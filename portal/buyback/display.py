@@ -193,7 +193,7 @@ def task_list_items(
     parts = []
     for task in tasks:
         cid = int(task.category.id)
-        services = len(task.items)
+        services = task.services
         changes = unsent.get(cid, 0)
         hint = f"{services} service{'s' if services != 1 else ''}"
         if task.net_pence:

@@ -114,7 +114,7 @@ def choice(school_id: int) -> ResponseReturnValue:
         return _task_list(
             school,
             shown.window,
-            shown.offered,
+            shown.tasks,
             shown.choice,
             shown.answers,
             shown.standing,
@@ -135,7 +135,8 @@ def choice(school_id: int) -> ResponseReturnValue:
 
     def summary(**context: Any) -> str:
         standing = service.standing(stored, offered)
-        return _task_list(school, window, offered, stored, answers, standing, **context)
+        tasks = service.tasks(offered, answers)
+        return _task_list(school, window, tasks, stored, answers, standing, **context)
 
     key = request.form.get("submission_key", "")
     version = request.form.get("version", "")
@@ -193,7 +194,7 @@ def choice(school_id: int) -> ResponseReturnValue:
 def _task_list(
     school: Any,
     window: Any,
-    offered: list[service.Offered],
+    tasks: list[service.Task],
     stored: Any,
     answers: service.Answers,
     standing: service.Standing,
@@ -213,7 +214,7 @@ def _task_list(
         )
     return render_page(
         "buyback/choice.html",
-        tasks=service.tasks(offered, answers),
+        tasks=tasks,
         task_list_items=display.task_list_items,
         answers=answers,
         standing=standing,
@@ -233,7 +234,7 @@ def _submit_errors(tasks: list[service.Task], answers: service.Answers) -> dict[
     """Each category not ready to submit, with why: unanswered services, or a price missing."""
     errors = {}
     for task in tasks:
-        left = len(task.items) - task.answered
+        left = task.services - task.answered
         unpriced = [
             answers.errors[f"answer-{item.service.id}"]
             for item in task.items

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import calendar
 import secrets
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from fractions import Fraction
@@ -414,6 +414,50 @@ class SavedLine(NamedTuple):
 def _offered(school: School, year: int, rows: Sequence[Any], *, last_year: bool) -> list[Offered]:
     """The services the school may buy among ``rows`` (from :func:`_offered_query`), each with
     the options that apply to it, ready to be priced."""
+    found, prices = _open_rows(school, year, rows, last_year=last_year)
+    pupils = rolls_for(school, (year, year - 1) if last_year else (year,))
+    pricing = _Pricing(school, pupils, None, ())
+    categories: dict[int, CategoryName] = {}
+    offered = []
+    for row, applying in found:
+        priced = pricing
+        if last_year:
+            last_id, _, _, last_vat, _ = row[-5:]
+            if last_id is not None:
+                last_offer = OfferTerms(last_id, row[4], year - 1, last_vat)
+                priced = _Pricing(school, pupils, last_offer, prices[last_id].options)
+        offered.append(_item(row, applying, year, priced, categories))
+    return offered
+
+
+def _item(
+    row: Sequence[Any],
+    applying: list[OptionTerms],
+    year: int,
+    pricing: _Pricing,
+    categories: dict[int, CategoryName],
+) -> Offered:
+    """A row of :func:`_offered_query` as the service offered (``categories``: each category's
+    name as made so far, one per category)."""
+    offer_id, _, _, vat, service_id, name, category_id, category_name = row[:8]
+    category = categories.get(category_id)
+    if category is None:
+        category = categories[category_id] = CategoryName(category_id, category_name)
+    return Offered(
+        ServiceName(service_id, name),
+        category,
+        OfferTerms(offer_id, service_id, year, vat),
+        applying,
+        pricing,
+    )
+
+
+def _open_rows(
+    school: School, year: int, rows: Sequence[Any], *, last_year: bool
+) -> tuple[list[tuple[Sequence[Any], list[OptionTerms]]], dict[int, Any]]:
+    """The rows (from :func:`_offered_query`) of the services the school may buy, each with
+    the options that apply to it; and every offer's prices (``last_year``: last year's too),
+    by offer id."""
     # Rows are read by position, in _offered_query's order: a column by name costs a lookup
     # per column per row, and a task list has a hundred and fifty rows.
     if rows:
@@ -436,35 +480,13 @@ def _offered(school: School, year: int, rows: Sequence[Any], *, last_year: bool)
     if last_year:
         wanted += [row[-5:-2] for row in kept if row[-5] is not None]
     prices = offer_prices(wanted)
-    pupils = rolls_for(school, (year, year - 1) if last_year else (year,))
     academy = school.is_academy
-    pricing = _Pricing(school, pupils, None, ())
-    categories: dict[int, CategoryName] = {}
     found = []
     for row in kept:
-        offer_id, _, _, vat, service_id, name, category_id, category_name = row[:8]
-        applying = prices[offer_id].applying(is_academy=academy)
-        if not applying:
-            continue
-        priced = pricing
-        if last_year:
-            last_id, _, _, last_vat, _ = row[-5:]
-            if last_id is not None:
-                last_offer = OfferTerms(last_id, service_id, year - 1, last_vat)
-                priced = _Pricing(school, pupils, last_offer, prices[last_id].options)
-        category = categories.get(category_id)
-        if category is None:
-            category = categories[category_id] = CategoryName(category_id, category_name)
-        found.append(
-            Offered(
-                ServiceName(service_id, name),
-                category,
-                OfferTerms(offer_id, service_id, year, vat),
-                applying,
-                priced,
-            )
-        )
-    return found
+        applying = prices[row[0]].applying(is_academy=academy)
+        if applying:
+            found.append((row, applying))
+    return found, prices
 
 
 # The positions of _offered_query's first columns, which every shape has.
@@ -763,29 +785,48 @@ class StartingPoint:
             return {line.service_id for line in self.saved if line.buying}
         return {line["service_id"] for line in self.last_years if line["buying"]}
 
-    def answers(self, school: School, window: BuybackWindow, offered: Sequence[Offered]) -> Answers:
+    def answers(self, school: School, window: Any, offered: Sequence[Offered]) -> Answers:
         """The answers to the services ``offered``, priced at today's terms (last year's
         matched to this year's options by name)."""
-        items = {item.service.id: item for item in offered}
-        pupils = pupils_for(school, window.year)
+        items = {item.service.id: (item.options, item) for item in offered}
+        return self.priced(school, window.year, items, _itself)
+
+    def priced(
+        self,
+        school: School,
+        year: int,
+        offered: Mapping[int, tuple[Sequence[OptionTerms], Any]],
+        item_of: Callable[[Any], Offered],
+    ) -> Answers:
+        """The answers to the services ``offered`` (service id -> the options that apply to
+        the school, and what ``item_of`` makes the service from), priced at the year's terms.
+        A service is made only where an answer buys it, to be priced: an answer not buying
+        costs nothing, and most of a task list's are."""
+        pupils = pupils_for(school, year)
         answers = Answers({})
         for line in self.saved or ():
-            item = items.get(line.service_id)
-            if item is None:  # no longer offered to the school: not part of its choice
+            found = offered.get(line.service_id)
+            if found is None:  # no longer offered to the school: not part of its choice
                 continue
             answer = Answer(line.buying, line.option_id, line.quantity)
-            if problem := _price(answer, item, school, pupils):
+            buys = line.buying and line.option_id is not None
+            if buys and (problem := _price(answer, item_of(found[1]), school, pupils)):
                 answers.errors[f"answer-{line.service_id}"] = problem
             answers.by_service[line.service_id] = answer
         for last in self.last_years if self.saved is None else ():
-            item = items.get(last["service_id"])
-            if item is None:
+            found = offered.get(last["service_id"])
+            if found is None:
                 continue
-            option = next((o for o in item.options if o.name == last.get("option")), None)
+            option = next((o for o in found[0] if o.name == last.get("option")), None)
             answer = Answer(last["buying"], option.id if option else None, last.get("quantity", 1))
-            _price(answer, item, school, pupils)
-            answers.by_service[item.service.id] = answer
+            if answer.buying and option is not None:
+                _price(answer, item_of(found[1]), school, pupils)
+            answers.by_service[last["service_id"]] = answer
         return answers
+
+
+def _itself(item: Offered) -> Offered:
+    return item
 
 
 def starting_point(
@@ -835,14 +876,17 @@ class Task:
     """One category of the school's choice: its services, how many are answered, its total."""
 
     category: CategoryName
+    # The category's services; none where only counted (the task list as drawn shows how
+    # many, not each: _counted_tasks).
     items: list[Offered]
     answered: int
     net_pence: int
     vat_pence: int
+    services: int  # how many services the category offers the school
 
     @property
     def status(self) -> str:
-        if self.answered == len(self.items):
+        if self.answered == self.services:
             return "Completed"
         return "In progress" if self.answered else "Not yet started"
 
@@ -864,9 +908,37 @@ def tasks(offered: Sequence[Offered], answers: Answers) -> list[Task]:
                 answered=sum(a is not None and a.buying is not None for a in given),
                 net_pence=sum(a.net_pence or 0 for a in bought),
                 vat_pence=sum(a.vat_pence or 0 for a in bought),
+                services=len(items),
             )
         )
     return found
+
+
+def _counted_tasks(
+    found: Sequence[tuple[Sequence[Any], list[OptionTerms]]], answers: Answers
+) -> list[Task]:
+    """As :func:`tasks`, from the rows of the services offered (_open_rows) rather than a
+    service object each: the task list shows each category's counts and total, not its
+    services (its tasks have no ``items``)."""
+    given = answers.by_service
+    counts: dict[int, list[Any]] = {}  # category id -> name, services, answered, net, VAT
+    for row, _ in found:
+        counted = counts.get(row[6])
+        if counted is None:
+            counted = counts[row[6]] = [row[7], 0, 0, 0, 0]
+        counted[1] += 1
+        answer = given.get(row[4])
+        if answer is not None and answer.buying is not None:
+            counted[2] += 1
+            if answer.buying:
+                counted[3] += answer.net_pence or 0
+                counted[4] += answer.vat_pence or 0
+    return [
+        Task(CategoryName(category_id, name), [], answered, net, vat, services)
+        for category_id, (name, services, answered, net, vat) in sorted(
+            counts.items(), key=lambda found: (found[1][0], found[0])
+        )
+    ]
 
 
 # What a person saw of each service's answer when they opened a page, so that a save can tell
@@ -1482,7 +1554,7 @@ class ChoiceAsItStands:
     council."""
 
     window: WindowTerms
-    offered: list[Offered]
+    tasks: list[Task]  # counted, without their services (_counted_tasks)
     choice: ChoiceTerms | None
     answers: Answers
     standing: Standing
@@ -1508,17 +1580,65 @@ def choice_as_it_stands(school: School) -> ChoiceAsItStands | None:
         {"window": window.id} | _year_and_school(window.year, school),
     )
     start = _start_from(rows, school, window, read)
-    offered = _offered(school, window.year, rows, last_year=False)
-    answers = start.answers(school, window, offered)
+    year = window.year
+    found, _ = _open_rows(school, year, rows, last_year=False)
+    # A service object only for each service the page prices or may list as changed: of a
+    # hundred and fifty, the task list shows counts.
+    pricing = _Pricing(school, rolls_for(school, (year,)), None, ())
+    categories: dict[int, CategoryName] = {}
+
+    def item_of(found: tuple[Sequence[Any], list[OptionTerms]]) -> Offered:
+        return _item(found[0], found[1], year, pricing, categories)
+
+    answers = start.priced(
+        school, year, {row[4]: (opts, (row, opts)) for row, opts in found}, item_of
+    )
+    counted = _counted_tasks(found, answers)
     if choice is None:
-        return ChoiceAsItStands(window, offered, None, answers, Standing(None, 0, [], None))
+        return ChoiceAsItStands(window, counted, None, answers, Standing(None, 0, [], None))
+    lines = start.saved or ()
     stands = (
         Standing(None, 0, [], None)
         if submission is None
         # Submissions are numbered from 1 as they are made: the latest's is how many.
-        else _standing(choice, submission, submission.number, offered, start.saved or ())
+        else _standing(
+            choice,
+            submission,
+            submission.number,
+            [item_of(one) for one in _may_be_unsent(found, lines, submission)],
+            lines,
+        )
     )
-    return ChoiceAsItStands(window, offered, choice, answers, stands, submitted_by, updated_by)
+    return ChoiceAsItStands(window, counted, choice, answers, stands, submitted_by, updated_by)
+
+
+def _may_be_unsent(
+    found: Sequence[tuple[Sequence[Any], list[OptionTerms]]],
+    lines: Sequence[Any],
+    submission: SubmissionTerms,
+) -> list[tuple[Sequence[Any], list[OptionTerms]]]:
+    """Of the services offered (_open_rows), in order, those whose saved answer (``lines``)
+    may not be what ``submission`` sent: every one unsent_changes would find, and perhaps a
+    few it will find the same. The rest answer as sent: the same buying, and if buying, the
+    same option (one still offered) and number."""
+    sent = {line["service_id"]: line for line in submission.lines}
+    saved = {line.service_id: line for line in lines}
+    found_changed = []
+    for one in found:
+        service_id = one[0][4]
+        line, old = saved.get(service_id), sent.get(service_id)
+        buying = None if line is None else line.buying
+        if buying != (None if old is None else old.get("buying")):
+            found_changed.append(one)
+            continue
+        bought_as_sent = not buying or (
+            line.option_id == old.get("option_id")
+            and line.quantity == int(old.get("quantity") or 1)
+            and any(option.id == line.option_id for option in one[1])
+        )
+        if not bought_as_sent:
+            found_changed.append(one)
+    return found_changed
 
 
 def _note_unsent_changes(
