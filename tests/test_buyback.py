@@ -1676,14 +1676,14 @@ def test_the_task_lists_services_read_by_the_driver_are_what_sqlalchemy_reads(
             [(value, type(value)) for value in row] for row in theirs
         ]
         # A category's, with last year's offers and a list of other services to expand.
-        others = [row[4] for row in ours[:3]]
+        others = [row[buyback._SERVICE] for row in ours[:3]]
         for also in (others, others[:1]):
-            category = {"category": ours[-1][6], "also": also} | params
+            category = {"category": ours[-1][buyback._CATEGORY], "also": also} | params
             shape = buyback._Wanted(last_year=True, category=True, also=True, saved=True)
             statement = buyback._offered_query(shape)
             ours_too = driver_rows(statement, category)
             theirs_too = db.session.connection().execute(statement, category).all()
-            assert {row[4] for row in ours_too} >= set(also)
+            assert {row[buyback._SERVICE] for row in ours_too} >= set(also)
             assert [[(value, type(value)) for value in row] for row in ours_too] == [
                 [(value, type(value)) for value in row] for row in theirs_too
             ]

@@ -19,14 +19,25 @@ from functools import cache, cached_property, lru_cache
 from typing import Any, NamedTuple
 
 from flask import current_app
-from sqlalchemy import Select, Text, bindparam, cast, func, or_, select, tuple_
+from sqlalchemy import (
+    DateTime,
+    Select,
+    Text,
+    bindparam,
+    cast,
+    func,
+    or_,
+    select,
+    tuple_,
+    type_coerce,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased, defer, joinedload, lazyload
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
 from portal import audit
-from portal.db import db, driver_rows, request_memo, utcnow
+from portal.db import UTCDateTime, db, driver_rows, request_memo, utcnow
 from portal.models import (
     BuybackChoice,
     BuybackLine,
@@ -366,7 +377,7 @@ def category_offer(
     )
     start = _start_from(rows, school, window, read)
     if start.saved is None and choice is not None:
-        elsewhere = start.bought - {row[4] for row in rows}  # their service ids
+        elsewhere = start.bought - {row[_SERVICE] for row in rows}
         if elsewhere:
             rows += driver_rows(
                 _offered_query(_Wanted(last_year=True, also=True)),
@@ -388,7 +399,7 @@ def _start_from(
     if rows and rows[0][_SAVED + 6]:  # has_saved
         return StartingPoint(
             [
-                SavedLine(row[4], *row[_SAVED + 1 : _SAVED + 6])
+                SavedLine(row[_SERVICE], *row[_SAVED + 1 : _SAVED + 6])
                 for row in rows
                 if row[_SAVED] is not None
             ]
@@ -424,7 +435,7 @@ def _offered(school: School, year: int, rows: Sequence[Any], *, last_year: bool)
         if last_year:
             last_id, _, _, last_vat, _ = row[-5:]
             if last_id is not None:
-                last_offer = OfferTerms(last_id, row[4], year - 1, last_vat)
+                last_offer = OfferTerms(last_id, row[_SERVICE], year - 1, last_vat)
                 priced = _Pricing(school, pupils, last_offer, prices[last_id].options)
         offered.append(_item(row, applying, year, priced, categories))
     return offered
@@ -439,7 +450,7 @@ def _item(
 ) -> Offered:
     """A row of :func:`_offered_query` as the service offered (``categories``: each category's
     name as made so far, one per category)."""
-    offer_id, _, _, vat, service_id, name, category_id, category_name = row[:8]
+    offer_id, _, vat, service_id, name, category_id, category_name = row[:7]
     category = categories.get(category_id)
     if category is None:
         category = categories[category_id] = CategoryName(category_id, category_name)
@@ -476,24 +487,34 @@ def _open_rows(
             open_for[lists] = open_to(groups, phase, decoded_list(lists[0]), decoded_list(lists[1]))
         if open_for[lists]:
             kept.append(row)
-    wanted: list[OfferRef] = [row[:3] for row in kept]
+    # This year's offers are published: the statement reads no others.
+    published = OfferStatus.PUBLISHED
+    wanted: list[OfferRef] = [(row[_OFFER], published, row[_PUBLISHED]) for row in kept]
     if last_year:
         wanted += [row[-5:-2] for row in kept if row[-5] is not None]
     prices = offer_prices(wanted)
     academy = school.is_academy
     found = []
     for row in kept:
-        applying = prices[row[0]].applying(is_academy=academy)
+        applying = prices[row[_OFFER]].applying(is_academy=academy)
         if applying:
             found.append((row, applying))
     return found, prices
 
 
 # The positions of _offered_query's first columns, which every shape has.
-_ELIGIBLE, _PHASES, _PUPILS = 8, 9, 10
+_OFFER, _PUBLISHED, _VAT, _SERVICE, _NAME, _CATEGORY, _CATEGORY_NAME = range(7)
+_ELIGIBLE, _PHASES, _PUPILS = 7, 8, 9
 # Of its saved answers' columns, when it has them: from here, as SavedLine's fields and
 # has_saved.
-_SAVED = 11
+_SAVED = 10
+
+# A time as the driver reads it, where that is already a time with its zone (PostgreSQL's
+# timestamptz, in the session's zone): SQLAlchemy's UTCDateTime would move it to UTC, a
+# conversion in Python for every row of a task list's hundred and fifty. The times read so
+# are compared (a publication, against the offer's prices kept) or shown in London time,
+# never stored. SQLite keeps times as text: there they are read as UTCDateTime.
+_ZONED_TIME = DateTime(timezone=True).with_variant(UTCDateTime(), "sqlite")
 
 
 class _Wanted(NamedTuple):
@@ -521,8 +542,8 @@ def _offered_query(wanted: _Wanted) -> Select[Any]:
     before = aliased(ServiceOffer)
     columns: list[Any] = [
         ServiceOffer.id.label("offer_id"),
-        ServiceOffer.status,
-        ServiceOffer.published_at,
+        # Its status is not read: published, as the statement asks (a conversion a row).
+        type_coerce(ServiceOffer.published_at, _ZONED_TIME).label("published_at"),
         ServiceOffer.vat_applies,
         Service.id.label("service_id"),
         Service.name.label("service_name"),
@@ -547,7 +568,7 @@ def _offered_query(wanted: _Wanted) -> Select[Any]:
             line.buying.label("saved_buying"),
             line.option_id.label("saved_option"),
             line.quantity.label("saved_quantity"),
-            line.changed_at,
+            type_coerce(line.changed_at, _ZONED_TIME).label("changed_at"),
             changed_by.display_name.label("changed_by_name"),
             # Whether the school has saved any answer: if not, it starts from last year's.
             select(BuybackLine.id)
@@ -559,7 +580,7 @@ def _offered_query(wanted: _Wanted) -> Select[Any]:
         columns += [
             before.id.label("last_id"),
             before.status.label("last_status"),
-            before.published_at.label("last_published_at"),
+            type_coerce(before.published_at, _ZONED_TIME).label("last_published_at"),
             before.vat_applies.label("last_vat"),
             roll_column(school, before_year).label("last_pupils"),
         ]
@@ -923,11 +944,11 @@ def _counted_tasks(
     given = answers.by_service
     counts: dict[int, list[Any]] = {}  # category id -> name, services, answered, net, VAT
     for row, _ in found:
-        counted = counts.get(row[6])
+        counted = counts.get(row[_CATEGORY])
         if counted is None:
-            counted = counts[row[6]] = [row[7], 0, 0, 0, 0]
+            counted = counts[row[_CATEGORY]] = [row[_CATEGORY_NAME], 0, 0, 0, 0]
         counted[1] += 1
-        answer = given.get(row[4])
+        answer = given.get(row[_SERVICE])
         if answer is not None and answer.buying is not None:
             counted[2] += 1
             if answer.buying:
@@ -1591,7 +1612,7 @@ def choice_as_it_stands(school: School) -> ChoiceAsItStands | None:
         return _item(found[0], found[1], year, pricing, categories)
 
     answers = start.priced(
-        school, year, {row[4]: (opts, (row, opts)) for row, opts in found}, item_of
+        school, year, {row[_SERVICE]: (opts, (row, opts)) for row, opts in found}, item_of
     )
     counted = _counted_tasks(found, answers)
     if choice is None:
@@ -1625,7 +1646,7 @@ def _may_be_unsent(
     saved = {line.service_id: line for line in lines}
     found_changed = []
     for one in found:
-        service_id = one[0][4]
+        service_id = one[0][_SERVICE]
         line, old = saved.get(service_id), sent.get(service_id)
         buying = None if line is None else line.buying
         if buying != (None if old is None else old.get("buying")):
