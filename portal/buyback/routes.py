@@ -276,7 +276,9 @@ def category(school_id: int, category_id: int) -> ResponseReturnValue:
 
     def page(answers: service.Answers, **context: Any) -> str:
         errors = context.pop("errors", {})
-        task = next(t for t in service.tasks(offered, answers) if t.category.id == category_id)
+        # The category's task alone: the others' services are read only as far as they count
+        # towards the year's total, which the answers give.
+        task = service.tasks(items, answers)[0]
         return render_page(
             "buyback/category.html",
             fragment=fragment,

@@ -22,6 +22,7 @@ from flask import current_app
 from sqlalchemy import (
     DateTime,
     Select,
+    String,
     Text,
     bindparam,
     cast,
@@ -494,7 +495,9 @@ def _open_rows(
     published = OfferStatus.PUBLISHED
     wanted: list[OfferRef] = [(row[_OFFER], published, _in_utc(row[_PUBLISHED])) for row in kept]
     if last_year:
-        wanted += [(row[-5], row[-4], _in_utc(row[-3])) for row in kept if row[-5] is not None]
+        wanted += [
+            (row[-5], OfferStatus(row[-4]), _in_utc(row[-3])) for row in kept if row[-5] is not None
+        ]
     prices = offer_prices(wanted)
     academy = school.is_academy
     found = []
@@ -586,7 +589,9 @@ def _offered_query(wanted: _Wanted) -> Select[Any]:
     if wanted.last_year:
         columns += [
             before.id.label("last_id"),
-            before.status.label("last_status"),
+            # As its stored text, made an OfferStatus only where there is an offer
+            # (_open_rows): SQLAlchemy would convert it in Python on every row.
+            type_coerce(before.status, String).label("last_status"),
             type_coerce(before.published_at, _ZONED_TIME).label("last_published_at"),
             before.vat_applies.label("last_vat"),
             roll_column(school, before_year).label("last_pupils"),
@@ -667,6 +672,12 @@ class Answers:
     @property
     def vat_pence(self) -> int:
         return sum(a.vat_pence or 0 for a in self.by_service.values() if a.buying)
+
+    @property
+    def bought(self) -> int:
+        """How many services the answers buy (counted here, not by a Jinja filter over every
+        answer, which took longer)."""
+        return sum(1 for a in self.by_service.values() if a.buying)
 
 
 def _price(answer: Answer, item: Offered, school: School, pupils: int) -> str | None:
