@@ -1675,11 +1675,12 @@ def test_the_task_lists_services_read_by_the_driver_are_what_sqlalchemy_reads(
         assert [[(value, type(value)) for value in row] for row in ours] == [
             [(value, type(value)) for value in row] for row in theirs
         ]
-        # A category's, with last year's offers and a list of other services to expand.
-        others = [row[buyback._SERVICE] for row in ours[:3]]
+        # A category's, with last year's offers and a list of other services, one a slot.
+        others = [row[buyback._SERVICE] for row in ours[: buyback._ALSO_SLOTS + 1]]
         for also in (others, others[:1]):
-            category = {"category": ours[-1][buyback._CATEGORY], "also": also} | params
-            shape = buyback._Wanted(last_year=True, category=True, also=True, saved=True)
+            slots, listed = buyback._also(also)
+            category = {"category": ours[-1][buyback._CATEGORY]} | listed | params
+            shape = buyback._Wanted(last_year=True, category=True, also=slots, saved=True)
             statement = buyback._offered_query(shape)
             ours_too = driver_rows(statement, category)
             theirs_too = db.session.connection().execute(statement, category).all()

@@ -335,10 +335,11 @@ def offered_to(
     ``last_year``: with last year's offer of each, for its price to compare (a category's
     page compares; the task list does not).
     """
-    wanted = _Wanted(last_year, category=category_id is not None, also=bool(also))
+    slots, listed = _also(also)
+    wanted = _Wanted(last_year, category=category_id is not None, also=slots)
     rows = db.session.execute(
         _offered_query(wanted),
-        {"category": category_id, "also": list(also)} | _year_and_school(year, school),
+        {"category": category_id} | listed | _year_and_school(year, school),
     ).all()
     return _offered(school, year, rows, last_year=last_year)
 
@@ -369,20 +370,20 @@ def category_offer(
         else set()
     )
     year = window.year
+    slots, listed = _also(also)
     # Plain rows from the driver, as the task list reads them.
     rows = driver_rows(
-        _offered_query(_Wanted(last_year=True, category=True, also=bool(also), saved=True)),
-        {"category": category_id, "window": window.id}
-        | ({"also": sorted(also)} if also else {})
-        | _year_and_school(year, school),
+        _offered_query(_Wanted(last_year=True, category=True, also=slots, saved=True)),
+        {"category": category_id, "window": window.id} | listed | _year_and_school(year, school),
     )
     start = _start_from(rows, school, window, read)
     if start.saved is None and choice is not None:
         elsewhere = start.bought - {row[_SERVICE] for row in rows}
         if elsewhere:
+            slots, listed = _also(elsewhere)
             rows += driver_rows(
-                _offered_query(_Wanted(last_year=True, also=True)),
-                {"also": sorted(elsewhere)} | _year_and_school(year, school),
+                _offered_query(_Wanted(last_year=True, also=slots)),
+                listed | _year_and_school(year, school),
             )
     offered = _offered(school, year, rows, last_year=True)
     return window, offered, start.answers(school, window, offered)
@@ -532,13 +533,33 @@ class _Wanted(NamedTuple):
 
     last_year: bool  # with last year's offer of each
     category: bool = False  # only those of one category (and any ``also``)
-    also: bool = False  # with (or only, without a category) the services listed
+    # With (or only, without a category) the services listed: how many slots for them
+    # (_also; none: no list).
+    also: int = 0
     # With the school's saved answers (and who last changed each); with a category, of the
     # others those they buy.
     saved: bool = False
 
 
-@lru_cache(maxsize=16)
+# Services listed (``also``) are bound one to a slot, in a statement made for so many slots,
+# a multiple of this: an expanding IN was spelled out by SQLAlchemy on every request (about
+# 0.44 M instructions for a category's page, over a third of reading its rows), and few
+# sizes of statement are made, each once.
+_ALSO_SLOTS = 8
+
+
+def _also(ids: Collection[int]) -> tuple[int, dict[str, int]]:
+    """The services ``ids`` as _offered_query's slots take them: how many slots, and each
+    slot's value (the last id repeated to fill them, which changes nothing in an IN)."""
+    listed = sorted(ids)
+    if not listed:
+        return 0, {}
+    slots = -(-len(listed) // _ALSO_SLOTS) * _ALSO_SLOTS
+    listed += [listed[-1]] * (slots - len(listed))
+    return slots, {f"also_{slot}": service_id for slot, service_id in enumerate(listed)}
+
+
+@lru_cache(maxsize=64)
 def _offered_query(wanted: _Wanted) -> Select[Any]:
     """The statement for the year's offered services, of each shape built once, its values
     bound when it runs (year, last_year, school, and category, also, window as wanted).
@@ -626,7 +647,7 @@ def _offered_query(wanted: _Wanted) -> Select[Any]:
         if wanted.saved:
             shown.append(line.buying.is_(True))
     if wanted.also:
-        shown.append(Service.id.in_(bindparam("also", expanding=True)))
+        shown.append(Service.id.in_([bindparam(f"also_{slot}") for slot in range(wanted.also)]))
     if shown:
         query = query.where(or_(*shown))
     return query
