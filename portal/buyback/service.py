@@ -497,7 +497,7 @@ def _open_rows(
     wanted: list[OfferRef] = [(row[_OFFER], published, _in_utc(row[_PUBLISHED])) for row in kept]
     if last_year:
         wanted += [
-            (row[-5], OfferStatus(row[-4]), _in_utc(row[-3])) for row in kept if row[-5] is not None
+            (row[-5], _STATUS[row[-4]], _in_utc(row[-3])) for row in kept if row[-5] is not None
         ]
     prices = offer_prices(wanted)
     academy = school.is_academy
@@ -507,6 +507,11 @@ def _open_rows(
         if applying:
             found.append((row, applying))
     return found, prices
+
+
+# An offer's status by its stored text: a lookup, where OfferStatus(text) goes through the
+# enum's machinery in Python (about ten times as long), once a row of a category's page.
+_STATUS = {status.value: status for status in OfferStatus}
 
 
 def _in_utc(moment: datetime | None) -> datetime | None:
