@@ -21,6 +21,7 @@ from sqlalchemy import (
     Select,
     create_engine,
     event,
+    make_url,
 )
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -93,7 +94,14 @@ _SQLITE_READS = re.compile(r"\s*(?:SELECT|PRAGMA)\b", re.IGNORECASE)
 def make_engine(url: str, ping_after_idle_seconds: float = 0, **options: Any) -> Engine:
     if url.startswith("sqlite"):
         return _sqlite_engine(url)
-    engine = create_engine(url, **options)
+    # Sessions in UTC, whatever the server's own time zone: psycopg then hands back times
+    # with Python's own UTC, which UTCDateTime and every comparison take as they are, rather
+    # than with a zone (the server's 'Etc/UTC', say) each time must be converted from. The
+    # portal stores and compares in UTC and shows Europe/London itself; no statement leans
+    # on the session's zone.
+    given = make_url(url).query.get("options")  # any the address sets go first
+    startup = " ".join([*([given] if isinstance(given, str) else given or ()), "-c TimeZone=UTC"])
+    engine = create_engine(url, connect_args={"options": startup}, **options)
     _ping_when_idle(engine, ping_after_idle_seconds)
     return engine
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC
 
 import pytest
 from flask import Blueprint, Flask
@@ -175,6 +176,17 @@ def test_a_page_that_locks_rows_holds_them_until_it_ends(probe_app: Flask) -> No
 
     assert probe_app.test_client().get("/probe/lock").status_code == 200
     assert seen["lock"] == "held"
+
+
+def test_times_come_back_in_pythons_own_utc(probe_app: Flask) -> None:
+    """The sessions' zone is UTC whatever the server's, so that a time read needs no
+    conversion (datetime.UTC itself, not a zone such as 'Etc/UTC' that each must be
+    converted from)."""
+    with probe_app.app_context():
+        for engine in probe_app.extensions["portal.db"].engines:
+            with engine.connect() as connection:
+                assert connection.scalar(text("SHOW TimeZone")) == "UTC"
+                assert connection.scalar(text("SELECT now()")).tzinfo is UTC
 
 
 def _alive(app: Flask, backend_pid: str) -> bool:
