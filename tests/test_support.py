@@ -1274,3 +1274,32 @@ def test_the_support_pages_read_through_the_driver_what_sqlalchemy_reads(app, se
                     assert ours.total == theirs.total
                     assert typed(ours.items) == typed(theirs.items)
     assert seen and kept and homes
+
+
+def test_updating_and_assigning_do_not_read_the_timeline(
+    client_for, session, count_queries, oakfield_request
+) -> None:  # type: ignore[no-untyped-def]
+    """A new entry is added beside the request, not appended to its timeline, which would
+    read every entry first (a read that grows with every update): neither an update nor an
+    assignment reads the timeline, and each entry is on it afterwards."""
+    (jo,) = people(session, "caf2.north@council.example")
+    officer = client_for("caf_officer")
+    before = len(
+        soup(officer.get(f"/support/{oakfield_request.id}")).select(".council-history li")
+    )
+    with count_queries() as sent:
+        assert assign(officer, oakfield_request, str(jo.id)).status_code == 303
+        assert (
+            update(officer, oakfield_request, action="note", note="Rang the school.").status_code
+            == 303
+        )
+    timeline_reads = [
+        statement
+        for statement in sent.statements
+        if statement.lstrip().upper().startswith("SELECT") and "FROM support_event" in statement
+    ]
+    assert timeline_reads == []
+    page = soup(officer.get(f"/support/{oakfield_request.id}"))
+    entries = page.select(".council-history li")
+    assert len(entries) == before + 2
+    assert "Rang the school." in page.get_text(" ")

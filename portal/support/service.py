@@ -186,13 +186,18 @@ def submit(
             select(SupportRequest).where(SupportRequest.submission_key == submission_key)
         ).one()
     request.reference = f"CAF-{today_in_london(now).year}-{request.id:06d}"
-    request.events.append(
-        SupportEvent(actor=requester, to_status=SupportStatus.NEW, shared_with_school=True)
-    )
+    _add_event(request, actor=requester, to_status=SupportStatus.NEW, shared_with_school=True)
     audit.record("support.submitted", actor=requester, subject=request, reference=request.reference)
     _email_submitted(request)
     db.session.commit()
     return request
+
+
+def _add_event(request: SupportRequest, **fields: Any) -> None:
+    """A new entry on ``request``'s timeline. Added to the session beside the request, not
+    appended to ``request.events``: appending would first read every entry the request has
+    had, a read that grows with each update, on every submission, update and assignment."""
+    db.session.add(SupportEvent(request_id=request.id, **fields))
 
 
 def _email_submitted(request: SupportRequest) -> None:
@@ -319,14 +324,13 @@ def update(request: SupportRequest, update: Update, actor: User, seen_version: i
         update.to_status is not None or update.shared_with_school
     ):
         request.first_response_at = utcnow()
-    request.events.append(
-        SupportEvent(
-            actor=actor,
-            from_status=before if update.to_status else None,
-            to_status=update.to_status,
-            note=update.note or None,
-            shared_with_school=update.shared_with_school,
-        )
+    _add_event(
+        request,
+        actor=actor,
+        from_status=before if update.to_status else None,
+        to_status=update.to_status,
+        note=update.note or None,
+        shared_with_school=update.shared_with_school,
     )
     audit.record(
         "support.updated",
@@ -527,9 +531,7 @@ def assign(request: SupportRequest, officer_id: int | None, actor: User) -> bool
         raise UpdateRefused(f"Choose a CAF officer for {request.area.name}, or nobody")
     before = request.assigned_officer
     request.assigned_officer = officer
-    request.events.append(
-        SupportEvent(actor=actor, assignment=True, assigned_to=officer, shared_with_school=False)
-    )
+    _add_event(request, actor=actor, assignment=True, assigned_to=officer, shared_with_school=False)
     audit.record(
         "support.assigned",
         actor=actor,
