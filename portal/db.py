@@ -407,6 +407,13 @@ def _for_driver(statement: Select[Any] | CompoundSelect, dialect: Dialect) -> _D
     )
 
 
+def ready_for_driver(statement: Select[Any] | CompoundSelect, engine: Engine) -> None:
+    """Compile ``statement`` (made once) for the driver on ``engine``'s connections now, not at
+    the first request that sends it: each engine (pages', forms') has a dialect of its own,
+    and compiling the person's statement took a worker's first form a few milliseconds."""
+    _for_driver(statement, engine.dialect)
+
+
 def driver_rows(
     statement: Select[Any] | CompoundSelect, params: Mapping[str, Any]
 ) -> list[Sequence[Any]]:

@@ -150,7 +150,7 @@ def test_the_signed_in_persons_query_reads_what_sqlalchemy_reads(app, session) -
     school's type, phase, status and closing date), for every account of the demo."""
     from datetime import date
 
-    from portal.auth.service import _person_query
+    from portal.auth.service import person_statement
     from portal.db import db, driver_rows
     from portal.models import Membership, Role, School
 
@@ -161,8 +161,8 @@ def test_the_signed_in_persons_query_reads_what_sqlalchemy_reads(app, session) -
     with app.test_request_context():
         for user_id, version in session.execute(select(User.id, User.session_version)):
             params = {"user_id": user_id, "version": version}
-            ours = driver_rows(_person_query(), params)
-            theirs = db.session.connection().execute(_person_query(), params)
+            ours = driver_rows(person_statement(), params)
+            theirs = db.session.connection().execute(person_statement(), params)
             assert [[(value, type(value)) for value in row] for row in ours] == [
                 [(value, type(value)) for value in row] for row in theirs
             ], user_id

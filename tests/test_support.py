@@ -1284,9 +1284,7 @@ def test_updating_and_assigning_do_not_read_the_timeline(
     assignment reads the timeline, and each entry is on it afterwards."""
     (jo,) = people(session, "caf2.north@council.example")
     officer = client_for("caf_officer")
-    before = len(
-        soup(officer.get(f"/support/{oakfield_request.id}")).select(".council-history li")
-    )
+    before = len(soup(officer.get(f"/support/{oakfield_request.id}")).select(".council-history li"))
     with count_queries() as sent:
         assert assign(officer, oakfield_request, str(jo.id)).status_code == 303
         assert (

@@ -78,3 +78,11 @@ def test_gunicorn_warms_each_worker_and_says_so(make_app: Any) -> None:
     # and one for pages too.
     assert app.extensions["portal.password_hasher.dummy"].startswith("$argon2id$")
     assert [engine.pool.checkedin() for engine in engines] == [1] * len(engines)
+    # The person's statement, which every signed-in request sends, compiled for each.
+    from portal.auth.service import person_statement
+    from portal.db import _for_driver
+
+    before = _for_driver.cache_info().hits
+    for engine in engines:
+        _for_driver(person_statement(), engine.dialect)
+    assert _for_driver.cache_info().hits == before + len(engines)

@@ -242,7 +242,7 @@ def sign_out(user: User) -> None:
 
 
 @cache
-def _person_query() -> Select[Any]:
+def person_statement() -> Select[Any]:
     """The signed-in person, a row a role (one row with no role), if the account is active
     and the session's version is still the account's: only the columns the pages show or
     decide by, and each school they work at (its row, its area's and trust's names), as
@@ -287,7 +287,7 @@ def _person_query() -> Select[Any]:
     )
 
 
-# Where a membership's columns begin in _person_query's rows: after the person's three and
+# Where a membership's columns begin in person_statement's rows: after the person's three and
 # the shared versions.
 _MEMBER = 3 + len(VERSION_NAMES)
 
@@ -302,7 +302,7 @@ def load_user(session_id: str) -> Person | None:
     user_id, _, version = session_id.partition(":")
     if not (user_id.isdigit() and version.isdigit()):
         return None
-    rows = driver_rows(_person_query(), {"user_id": int(user_id), "version": int(version)})
+    rows = driver_rows(person_statement(), {"user_id": int(user_id), "version": int(version)})
     if not rows:
         return None
     email, display_name, has_authenticator = rows[0][:3]
