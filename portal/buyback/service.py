@@ -499,8 +499,7 @@ def _open_rows(
         if not is_open:
             continue
         kept.append(row)
-        at = row[_PUBLISHED]
-        wanted.append((row[_OFFER], published, None if at is None else at.astimezone(UTC)))
+        wanted.append((row[_OFFER], published, _in_utc(row[_PUBLISHED])))
         if last_year and row[-5] is not None:
             wanted.append((row[-5], _STATUS[row[-4]], _in_utc(row[-3])))
     prices = offer_prices(wanted)
