@@ -121,11 +121,16 @@ def govuk_service_navigation(params: dict[str, Any]) -> Markup:
     end = slots.get("navigationEnd")
     if end is None:
         return govuk_component("service-navigation", params)
+    kept = {**params, "slots": {**slots, "navigationEnd": NAVIGATION_END}}
+    return with_navigation_end(govuk_component("service-navigation", kept), end)
+
+
+def with_navigation_end(drawn: Markup, end: Markup) -> Markup:
+    """A service navigation ``drawn`` with the stand-in in its end slot, with ``end`` there."""
     if not isinstance(end, Markup):
         # The macro puts the slot in unescaped: only markup the portal made may go there.
         raise TypeError("the service navigation's end is markup, not text")
-    kept = {**params, "slots": {**slots, "navigationEnd": NAVIGATION_END}}
-    return govuk_component("service-navigation", kept).replace(NAVIGATION_END, end)
+    return drawn.replace(NAVIGATION_END, end)
 
 
 _PREVIOUS = Markup(

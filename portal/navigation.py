@@ -17,7 +17,7 @@ from flask import current_app, request, url_for
 from markupsafe import Markup
 
 from portal.access import Capability, Principal
-from portal.components import KEPT, NAVIGATION_END, govuk_service_navigation
+from portal.components import KEPT, NAVIGATION_END, govuk_component, with_navigation_end
 
 
 @dataclass(frozen=True)
@@ -175,18 +175,16 @@ def service_navigation(who: Principal | None, end: Markup | None) -> Markup:
     if drawn is None:
         if len(kept) >= KEPT:
             kept.clear()
-        drawn = kept[key] = govuk_service_navigation(
+        drawn = kept[key] = govuk_component(
+            "service-navigation",
             {
                 "serviceName": current_app.config["SERVICE_NAME"],
                 "serviceUrl": address(HOME),
                 "navigation": navigation_items(who),
                 "navigationLabel": "Sections of the portal",
                 "slots": {"navigationEnd": NAVIGATION_END} if who is not None else {},
-            }
+            },
         )
     if who is None or end is None:
         return drawn
-    if not isinstance(end, Markup):
-        # The macro puts the slot in unescaped: only markup the portal made may go there.
-        raise TypeError("the service navigation's end is markup, not text")
-    return drawn.replace(NAVIGATION_END, end)
+    return with_navigation_end(drawn, end)
