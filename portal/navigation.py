@@ -18,6 +18,7 @@ from markupsafe import Markup
 
 from portal.access import Capability, Principal
 from portal.components import KEPT, NAVIGATION_END, govuk_component, with_navigation_end
+from portal.versions import Kept
 
 
 @dataclass(frozen=True)
@@ -168,14 +169,10 @@ def service_navigation(who: Principal | None, end: Markup | None) -> Markup:
         request.blueprint,
         request.script_root,
     )
-    kept: dict[tuple[object, ...], Markup] = current_app.extensions.setdefault(
-        "portal.service_navigation", {}
-    )
-    drawn = kept.get(key)
-    if drawn is None:
-        if len(kept) >= KEPT:
-            kept.clear()
-        drawn = kept[key] = govuk_component(
+    kept: Kept = current_app.extensions.setdefault("portal.service_navigation", Kept(KEPT))
+    drawn: Markup = kept.once(
+        key,
+        lambda: govuk_component(
             "service-navigation",
             {
                 "serviceName": current_app.config["SERVICE_NAME"],
@@ -184,7 +181,8 @@ def service_navigation(who: Principal | None, end: Markup | None) -> Markup:
                 "navigationLabel": "Sections of the portal",
                 "slots": {"navigationEnd": NAVIGATION_END} if who is not None else {},
             },
-        )
+        ),
+    )
     if who is None or end is None:
         return drawn
     return with_navigation_end(drawn, end)

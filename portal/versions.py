@@ -61,10 +61,10 @@ def current(name: str) -> int:
 
 
 class Kept:
-    """What is worked out from shared data, kept under keys that hold the version it was
-    worked out at (never stale: see above), per process. Only a few versions are in use at
-    once, so it holds few entries; should it reach ``at_most`` (versions gone by), it is
-    emptied and fills again."""
+    """What is worked out from shared data, kept under keys that hold everything it was
+    worked out from: for data that changes, the version it was worked out at (never stale:
+    see above). Only a few keys are in use at once, so it holds few entries; should it
+    reach ``at_most`` (versions gone by), it is emptied and fills again."""
 
     def __init__(self, at_most: int) -> None:
         self.at_most = at_most
@@ -89,3 +89,7 @@ class Kept:
 
     def clear(self) -> None:
         self._kept.clear()
+
+    def values(self) -> list[Any]:
+        """Everything kept (for a test that looks at what is held)."""
+        return list(self._kept.values())
