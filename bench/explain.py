@@ -67,16 +67,19 @@ PAGES: dict[str, list[str]] = {
 @contextmanager
 def timed_statements(database: Any) -> Iterator[list[tuple[float, str, Any]]]:
     found: list[tuple[float, str, Any]] = []
+    # Statements sent through the driver (db.driver_rows) have no execution context to keep
+    # the start on; one request sends one statement at a time, so one start is enough.
+    started = [0.0]
 
     def before(
-        _conn: Any, _cursor: Any, _statement: str, _params: Any, context: Any, _many: Any
+        _conn: Any, _cursor: Any, _statement: str, _params: Any, _context: Any, _many: Any
     ) -> None:
-        context._started = time.perf_counter()
+        started[0] = time.perf_counter()
 
     def after(
-        _conn: Any, _cursor: Any, statement: str, params: Any, context: Any, _many: Any
+        _conn: Any, _cursor: Any, statement: str, params: Any, _context: Any, _many: Any
     ) -> None:
-        found.append(((time.perf_counter() - context._started) * 1000, statement, params))
+        found.append(((time.perf_counter() - started[0]) * 1000, statement, params))
 
     engines = database.engines
     for engine in engines:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from math import ceil
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Row, Select, Subquery, bindparam, func, select
+from sqlalchemy import Row, Select, Subquery, bindparam, func, literal_column, select
 
 from portal.db import db, driver_records
 
@@ -58,23 +58,53 @@ def paginate(query: Select[tuple[T]], number: int, per_page: int) -> Page[T]:
 
 @dataclass(frozen=True)
 class PagedQuery:
-    """The statements of :func:`paginate_rows` for a query: a page of rows with their count,
-    and the count alone, the page's size and offset bound (``page_size``, ``page_offset``).
-    Made once for a query made once, they cost only their parameters to run again."""
+    """The statements of :func:`paginate_rows` for a query: its first page of rows with their
+    count, any later page (its offset bound as ``page_offset``), and the count alone, for
+    pages of ``per_page`` rows. Made once for a query made once, they cost only their
+    parameters to run again."""
 
+    first: Select[Any]
     page: Select[Any]
     count: Select[Any]
+    per_page: int
+
+    @classmethod
+    def of(
+        cls,
+        counted: Select[Any],
+        count: Select[Any],
+        per_page: int,
+        rows: Callable[[Subquery], Select[Any]] | None = None,
+    ) -> PagedQuery:
+        """The statements for ``counted`` (ordered, with its ``total`` column) and ``count``.
+
+        The page's size is written into the SQL and the first page has no offset: with
+        either bound, PostgreSQL costs a prepared statement's one plan for any size and
+        offset as far dearer than the plan for the values sent, and so plans it afresh each
+        time it runs (the officer's queue: 0.13 ms of planning in a 0.4 ms statement,
+        measured). Written in, the first page, the one people open, is planned once per
+        connection."""
+        size = literal_column(str(int(per_page)))
+        first = counted.limit(size)
+        later = counted.limit(size).offset(bindparam("page_offset"))
+        if rows is not None:
+            first, later = rows(first.subquery()), rows(later.subquery())
+        return cls(first, later, count, per_page)
 
 
-def paged(query: Select[Any], rows: Callable[[Subquery], Select[Any]] | None = None) -> PagedQuery:
-    """The statements that page ``query`` (ordered): a page of it, each row counting all of
-    them (``total``, a window); given ``rows``, the page as a subquery from which ``rows``
-    selects what the page shows, in the same order, with its ``total`` column. And its count
-    alone."""
-    counted = query.add_columns(func.count().over().label("total"))
-    page = counted.limit(bindparam("page_size")).offset(bindparam("page_offset"))
-    count = select(func.count()).select_from(query.order_by(None).subquery())
-    return PagedQuery(page if rows is None else rows(page.subquery()), count)
+def paged(
+    query: Select[Any], per_page: int, rows: Callable[[Subquery], Select[Any]] | None = None
+) -> PagedQuery:
+    """The statements that page ``query`` (ordered) ``per_page`` rows at a time: a page of
+    it, each row counting all of them (``total``, a window); given ``rows``, the page as a
+    subquery from which ``rows`` selects what the page shows, in the same order, with its
+    ``total`` column. And its count alone."""
+    return PagedQuery.of(
+        query.add_columns(func.count().over().label("total")),
+        select(func.count()).select_from(query.order_by(None).subquery()),
+        per_page,
+        rows,
+    )
 
 
 def paginate_rows(
@@ -85,13 +115,12 @@ def paginate_rows(
 ) -> Page[Row[Any]]:
     """As :func:`paginate`, in one round trip rather than two: the page and its count in one
     query (:func:`paged`)."""
-    return paginate_paged(paged(query, rows), number, per_page)
+    return paginate_paged(paged(query, per_page, rows), number)
 
 
 def paginate_paged(
     statements: PagedQuery,
     number: int,
-    per_page: int,
     params: dict[str, Any] | None = None,
     *,
     made_once: bool = False,
@@ -100,12 +129,14 @@ def paginate_paged(
     the last (fewer rows now than when its link was drawn) costs a count and the last page,
     as :func:`paginate` would have shown. ``made_once``: the statements are made once and
     kept (not per request), so the page is read by the driver itself (db.driver_records)."""
+    per_page = statements.per_page
 
     def rows_of(n: int) -> Sequence[Any]:
-        bound = {**(params or {}), "page_size": per_page, "page_offset": (n - 1) * per_page}
+        statement = statements.first if n == 1 else statements.page
+        bound = {**(params or {}), "page_offset": (n - 1) * per_page}
         if made_once:
-            return driver_records(statements.page, bound)
-        return db.session.execute(statements.page, bound).all()
+            return driver_records(statement, bound)
+        return db.session.execute(statement, bound).all()
 
     # A page number past any list's end (typed into the address) is taken as the last page
     # with its count, below; capped first so that its offset fits the database's integers.

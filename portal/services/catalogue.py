@@ -216,9 +216,7 @@ def catalogue(criteria: CatalogueFilter, prices_for: School | None = None) -> Pa
     }
     page: Page[Any]
     if school is None:
-        page = paginate_paged(
-            _catalogue_pages(shape), criteria.page, PAGE_SIZE, values, made_once=True
-        )
+        page = paginate_paged(_catalogue_pages(shape), criteria.page, values, made_once=True)
     else:
         groups = groups_of(school)
         rows = [
@@ -267,7 +265,7 @@ def _catalogue_pages(shape: _Listing) -> PagedQuery:
     its services' other columns are read: the lists of who may use a service are stored as
     JSON, and reading them as text for every service, to keep twenty, was half the query.
     """
-    return paged(_chosen(shape), lambda page: _listed(shape, page, counted=True))
+    return paged(_chosen(shape), PAGE_SIZE, lambda page: _listed(shape, page, counted=True))
 
 
 @lru_cache(maxsize=64)

@@ -724,8 +724,8 @@ def queue(who: Principal, filters: QueueFilter, today: date | None = None) -> Pa
     shape, values = support_request_scope_shape(who)
     if _counts_kept(shape, filters):
         # Counted from the counts the database keeps: only the page's own rows are visited.
-        statements = _kept_queue(shape, filters.status, filters.sort)
-        return paginate_paged(statements, filters.page, PAGE_SIZE, values, made_once=True)
+        statements = _kept_queue(shape, filters.status, filters.sort, PAGE_SIZE)
+        return paginate_paged(statements, filters.page, values, made_once=True)
     # Counted over the rows (a window): every matching request is visited.
     listed = queue_query(who, filters, today).with_only_columns(*_QUEUE_COLUMNS)
     return paginate_rows(listed, filters.page, PAGE_SIZE)
@@ -743,10 +743,11 @@ def _counts_kept(shape: SupportScope, filters: QueueFilter) -> bool:
 
 
 @lru_cache(maxsize=64)
-def _kept_queue(shape: SupportScope, status: str, sort: str) -> PagedQuery:
+def _kept_queue(shape: SupportScope, status: str, sort: str, per_page: int) -> PagedQuery:
     """The queue's statements for a scope of ``shape`` filtered by ``status`` alone, in the
-    order ``sort``, with the count the database keeps: made once for each, the scope's areas
-    and the page's size and offset bound when sent, and sent by the driver itself.
+    order ``sort``, ``per_page`` requests a page, with the count the database keeps: made
+    once for each, the scope's areas and a later page's offset bound when sent, and sent by
+    the driver itself.
     Statements, functions of their arguments alone, never what they read: they cannot be
     stale."""
     filters = QueueFilter(status=status, sort=sort)
@@ -756,12 +757,7 @@ def _kept_queue(shape: SupportScope, status: str, sort: str) -> PagedQuery:
         .order_by(*_sorted(sort))
     )
     total = _kept_count(shape, status)
-    return PagedQuery(
-        listed.add_columns(total.label("total"))
-        .limit(bindparam("page_size"))
-        .offset(bindparam("page_offset")),
-        select(total),
-    )
+    return PagedQuery.of(listed.add_columns(total.label("total")), select(total), per_page)
 
 
 def _kept_count(shape: SupportScope, status: str) -> Any:
