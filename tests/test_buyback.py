@@ -279,6 +279,24 @@ def submit_as_head(client, school_id: int, **changes: object):  # type: ignore[n
     return client.post(f"/buy-back/{school_id}", data=data), data
 
 
+def test_the_confirmation_reads_the_submission_in_one_query(
+    client_for, session, clock, count_queries
+) -> None:  # type: ignore[no-untyped-def]
+    """The confirmation shows the submission as it was sent, its window and who sent it, read
+    in one query after the person's: not the choice's own lines (a hundred and fifty rows at
+    scale), which it does not show."""
+    school = oakfield(session)
+    head = client_for("head_teacher")
+    response, _ = submit_as_head(head, school.id)
+    with count_queries() as sent:
+        page = soup(head.get(response.headers["Location"]))
+    text = page.get_text(" ", strip=True)
+    assert "Choices submitted" in text and "2027-28" in text
+    reads = [s for s in sent.statements if s.lstrip().upper().startswith("SELECT")]
+    assert len(reads) == 2, [s[:150] for s in reads]
+    assert not [s for s in reads if "FROM buyback_line" in s]
+
+
 def test_submitting_freezes_prices_keeps_versions_and_confirms(client_for, session, clock) -> None:  # type: ignore[no-untyped-def]
     school = oakfield(session)
     head = client_for("head_teacher")

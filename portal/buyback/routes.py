@@ -8,7 +8,6 @@ from zoneinfo import ZoneInfo
 
 from flask import Response, abort, flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
-from sqlalchemy import select
 
 from portal.access import (
     Capability,
@@ -28,7 +27,7 @@ from portal.buyback.forms import (
 )
 from portal.db import db
 from portal.extensions import htmx
-from portal.models import BuybackChoice, BuybackSubmission, BuybackWindow, Cohort
+from portal.models import BuybackWindow, Cohort
 from portal.numbers import whole_number
 from portal.rendering import render_page
 from portal.services.pricing import format_pence
@@ -333,12 +332,7 @@ def category(school_id: int, category_id: int) -> ResponseReturnValue:
 @requires(Capability.VIEW_BUYBACK)
 def confirmation(school_id: int, number: int) -> ResponseReturnValue:
     school = get_school_or_404(current_principal(), school_id)
-    submission = db.session.scalars(
-        select(BuybackSubmission)
-        .join(BuybackChoice)
-        .where(BuybackChoice.school_id == school.id, BuybackSubmission.number == number)
-        .order_by(BuybackSubmission.id.desc())
-    ).first()
+    submission = service.submission_of(school, number)
     if submission is None:
         abort(404)
     total = submission.net_pence + submission.vat_pence

@@ -33,7 +33,7 @@ from sqlalchemy import (
     type_coerce,
 )
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import aliased, defer, joinedload, lazyload
+from sqlalchemy.orm import aliased, contains_eager, defer, joinedload, lazyload
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -1436,6 +1436,27 @@ def submit(
     _email_confirmation(choice, submission)
     db.session.commit()
     return submission
+
+
+def submission_of(school: School, number: int) -> BuybackSubmission | None:
+    """The school's submission numbered ``number`` (its latest, should two of its choices
+    have one so numbered), for its confirmation: with who made it and its choice's window, in
+    one query, and not the choice's lines, which the submission has as they were sent."""
+    return db.session.scalars(
+        select(BuybackSubmission)
+        .join(BuybackSubmission.choice)
+        .options(
+            contains_eager(BuybackSubmission.choice).options(
+                lazyload(BuybackChoice.lines),
+                lazyload(BuybackChoice.school),
+                lazyload(BuybackChoice.updated_by),
+                joinedload(BuybackChoice.window),
+            )
+        )
+        .where(BuybackChoice.school_id == school.id, BuybackSubmission.number == number)
+        .order_by(BuybackSubmission.id.desc())
+        .limit(1)
+    ).first()
 
 
 def new_submission_key() -> str:
