@@ -1693,6 +1693,15 @@ def test_the_task_lists_services_read_by_the_driver_are_what_sqlalchemy_reads(
         assert [[(value, type(value)) for value in row] for row in ours] == [
             [(value, type(value)) for value in row] for row in theirs
         ]
+        # The forms' (offered_to: submitting, saving), with and without last year's offers.
+        for shape in (buyback._Wanted(last_year=False), buyback._Wanted(last_year=True)):
+            statement = buyback._offered_query(shape)
+            forms = driver_rows(statement, params)
+            assert len(forms) == len(ours)
+            assert [[(value, type(value)) for value in row] for row in forms] == [
+                [(value, type(value)) for value in row]
+                for row in db.session.connection().execute(statement, params).all()
+            ]
         # A category's, with last year's offers and a list of other services, one a slot.
         others = [row[buyback._SERVICE] for row in ours[: buyback._ALSO_SLOTS + 1]]
         for also in (others, others[:1]):
