@@ -377,11 +377,34 @@ class _DriverStatement:
     expanding: SQLCompiler | None = None
 
 
+# The first dialect seen of each kind (_dialect_kind), which compiles that kind's statements.
+_DIALECTS: dict[tuple[Any, ...], Dialect] = {}
+
+
+def _dialect_kind(dialect: Dialect) -> tuple[Any, ...]:
+    """What a statement's SQL and conversions for the driver depend on in ``dialect``: its
+    class, how it writes parameters, and the server version it found. The pages' and the
+    forms' engines (reader_for) are made from one address, each with a dialect object of
+    its own that writes the same SQL: keyed on this, each statement is compiled once for
+    both, not again the first time a worker's form sends what its pages already had (a
+    request's first assignment compiled a request's statement for a few milliseconds)."""
+    return (type(dialect), dialect.paramstyle, dialect.server_version_info)
+
+
+def _for_driver(statement: Select[Any] | CompoundSelect, dialect: Dialect) -> _DriverStatement:
+    kind = _dialect_kind(dialect)
+    _DIALECTS.setdefault(kind, dialect)
+    return _compiled_for_driver(statement, kind)
+
+
 # Keyed on the statement object itself: only statements made once (kept by lru_cache where
 # they are built) belong here; bounded, so that a statement built per request would cost
 # its compiling every time but never fill the memory.
 @lru_cache(maxsize=512)
-def _for_driver(statement: Select[Any] | CompoundSelect, dialect: Dialect) -> _DriverStatement:
+def _compiled_for_driver(
+    statement: Select[Any] | CompoundSelect, kind: tuple[Any, ...]
+) -> _DriverStatement:
+    dialect = _DIALECTS[kind]
     compiled = statement.compile(dialect=dialect)
     columns = statement.selected_columns
     fixed = {}

@@ -15,10 +15,10 @@ from datetime import UTC
 
 import pytest
 from flask import Blueprint, Flask
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, bindparam, create_engine, literal_column, select, text
 from sqlalchemy.exc import OperationalError
 
-from portal.db import db
+from portal.db import _compiled_for_driver, _for_driver, db, driver_rows
 from portal.extensions import csrf
 
 probe = Blueprint("probe", __name__)
@@ -261,3 +261,21 @@ def test_a_dropped_connection_is_replaced(
         answers = [client.get("/probe/backend") for _ in after_the_drop]
         assert [answer.status_code for answer in answers] == after_the_drop
         assert answers[-1].get_data(as_text=True) != first  # served on a new connection
+
+
+def test_a_statement_is_compiled_for_the_driver_once_for_both_engines(probe_app: Flask) -> None:
+    """The pages' engine and the forms' each have a dialect of their own, made from one
+    address: a statement sent by the driver is compiled once for both, so a worker's first
+    form does not compile again what its pages already had."""
+    database = probe_app.extensions["portal.db"]
+    assert database.reader.dialect is not database.engine.dialect
+    for engine in database.engines:
+        with engine.connect():
+            pass  # each dialect learns the server's version as it first connects
+    statement = select(literal_column("1").label("one")).where(bindparam("wanted") == 1)
+    compiled = _compiled_for_driver.cache_info().misses
+    first = _for_driver(statement, database.reader.dialect)
+    assert _for_driver(statement, database.engine.dialect) is first
+    assert _compiled_for_driver.cache_info().misses == compiled + 1
+    with probe_app.test_request_context():
+        assert driver_rows(statement, {"wanted": 1}) == [(1,)]

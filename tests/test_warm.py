@@ -80,9 +80,9 @@ def test_gunicorn_warms_each_worker_and_says_so(make_app: Any) -> None:
     assert [engine.pool.checkedin() for engine in engines] == [1] * len(engines)
     # The person's statement, which every signed-in request sends, compiled for each.
     from portal.auth.service import person_statement
-    from portal.db import _for_driver
+    from portal.db import _compiled_for_driver, _for_driver
 
-    before = _for_driver.cache_info().hits
+    before = _compiled_for_driver.cache_info().hits
     for engine in engines:
         _for_driver(person_statement(), engine.dialect)
-    assert _for_driver.cache_info().hits == before + len(engines)
+    assert _compiled_for_driver.cache_info().hits == before + len(engines)
