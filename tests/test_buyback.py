@@ -870,6 +870,33 @@ def submitted_text(page: BeautifulSoup) -> str:
     return page.select_one("#submitted").get_text(" ", strip=True)
 
 
+def test_who_changed_an_answer_is_read_only_for_a_change_listed(
+    client_for, session, clock, count_queries
+) -> None:  # type: ignore[no-untyped-def]
+    """The task list reads its services with who last changed each answer as an id, and
+    names them only for the changes it lists: no change, no names read; one change, its
+    person's name, in one query."""
+    school = oakfield(session)
+    head, staff = client_for("head_teacher"), client_for("school_staff")
+    assert submit_as_head(head, school.id)[0].status_code == 303
+
+    def task_list_reads() -> tuple[list[str], list[str]]:
+        with count_queries() as sent:
+            choice_page(head, school.id)
+        reads = [s for s in sent.statements if s.lstrip().upper().startswith("SELECT")]
+        services = [s for s in reads if "saved_line" in s]
+        names = [s for s in reads if s.lstrip().startswith("SELECT user_account.id")]
+        return services, names
+
+    services, names = task_list_reads()
+    assert len(services) == 1 and "user_account" not in services[0]
+    assert names == []
+    change_first_answer(staff, school.id)
+    services, names = task_list_reads()
+    assert len(services) == 1 and "user_account" not in services[0]
+    assert len(names) == 1
+
+
 def test_a_change_after_submission_says_it_is_not_yet_sent_beside_the_submitted_total(
     client_for, session, clock
 ) -> None:  # type: ignore[no-untyped-def]

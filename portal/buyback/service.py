@@ -416,13 +416,16 @@ def _year_and_school(year: int, school: School) -> dict[str, int]:
 
 
 class SavedLine(NamedTuple):
-    """A saved answer, as a category's page reads it with the service it answers."""
+    """A saved answer, as a category's page reads it with the service it answers: who last
+    changed it as their id, and by name only where a page lists it as changed
+    (:func:`_named`)."""
 
     service_id: int
     buying: bool | None
     option_id: int | None
     quantity: int
     changed_at: datetime | None = None
+    changed_by_id: int | None = None
     changed_by_name: str | None = None
 
 
@@ -595,7 +598,7 @@ def _offered_query(wanted: _Wanted) -> Select[Any]:
         cast(Service.phases, Text).label("phases"),
         roll_column(school, this_year).label("pupils"),
     ]
-    line, changed_by = aliased(BuybackLine), aliased(User)
+    line = aliased(BuybackLine)
     if wanted.saved:
         choice = (
             select(BuybackChoice.id)
@@ -610,7 +613,9 @@ def _offered_query(wanted: _Wanted) -> Select[Any]:
             line.option_id.label("saved_option"),
             line.quantity.label("saved_quantity"),
             type_coerce(line.changed_at, _ZONED_TIME).label("changed_at"),
-            changed_by.display_name.label("changed_by_name"),
+            # Who, as an id: their name is read only for an answer listed as changed
+            # (_named). Joining every answer to its person was a fifth of the statement.
+            line.changed_by_id,
             # Whether the school has saved any answer: if not, it starts from last year's.
             select(BuybackLine.id)
             .where(BuybackLine.choice_id == choice)
@@ -650,9 +655,7 @@ def _offered_query(wanted: _Wanted) -> Select[Any]:
             & ((before.status == OfferStatus.PUBLISHED) | (before.status == OfferStatus.WITHDRAWN)),
         )
     if wanted.saved:
-        query = query.outerjoin(
-            line, (line.service_id == Service.id) & (line.choice_id == choice)
-        ).outerjoin(changed_by, changed_by.id == line.changed_by_id)
+        query = query.outerjoin(line, (line.service_id == Service.id) & (line.choice_id == choice))
     shown = []
     if wanted.category:
         shown.append(Service.category_id == bindparam("category"))
@@ -1692,19 +1695,42 @@ def choice_as_it_stands(school: School) -> ChoiceAsItStands | None:
     if choice is None:
         return ChoiceAsItStands(window, counted, None, answers, Standing(None, 0, [], None))
     lines = start.saved or ()
-    stands = (
-        Standing(None, 0, [], None)
-        if submission is None
+    if submission is None:
+        stands = Standing(None, 0, [], None)
+    else:
+        may_be = _may_be_unsent(found, lines, submission)
         # Submissions are numbered from 1 as they are made: the latest's is how many.
-        else _standing(
+        stands = _standing(
             choice,
             submission,
             submission.number,
-            [item_of(one) for one in _may_be_unsent(found, lines, submission)],
-            lines,
+            [item_of(one) for one in may_be],
+            _named(lines, {one[0][_SERVICE] for one in may_be}),
         )
-    )
     return ChoiceAsItStands(window, counted, choice, answers, stands, submitted_by, updated_by)
+
+
+_NAMES = select(User.id, User.display_name).where(User.id.in_(bindparam("people", expanding=True)))
+
+
+def _named(lines: Sequence[SavedLine], service_ids: Collection[int]) -> list[SavedLine]:
+    """``lines``, those answering the services ``service_ids`` with who last changed them
+    by name: one query, and none when no answer is to be listed as changed (most task
+    lists)."""
+    people = {
+        line.changed_by_id
+        for line in lines
+        if line.service_id in service_ids and line.changed_by_id is not None
+    }
+    if not people:
+        return list(lines)
+    names: dict[int, str] = dict(db.session.execute(_NAMES, {"people": sorted(people)}).all())
+    return [
+        line._replace(changed_by_name=names.get(line.changed_by_id))
+        if line.service_id in service_ids and line.changed_by_id is not None
+        else line
+        for line in lines
+    ]
 
 
 def _may_be_unsent(
