@@ -25,6 +25,7 @@ import cProfile
 import os
 import pstats
 import random
+import re
 import statistics
 import sys
 import time
@@ -178,12 +179,36 @@ def measure(
             times[BARE].append(_timed(bare))
             times[name].append(_timed(asks[name]))
     bare_ms = statistics.median(times[BARE])
+    # A task list costs more the more its school has saved, submitted and changed since:
+    # what the buy-back pages' school had, as its task list said after the rounds.
+    state = choice_state(asks["buy-back"]()) if "buy-back" in asks else ""
     figures = [Figure(BARE, bare_ms, None)]
     for name, values in times.items():
         if name != BARE:
             median = statistics.median(values)
-            figures.append(Figure(name, median, bare_ms / median))
+            about = f"its school's choice {state}" if name.startswith("buy-back") else ""
+            figures.append(Figure(name, median, bare_ms / median, about))
     return figures
+
+
+_SUBMITTED = re.compile(r"Submitted (\d+) times?;")
+
+
+def choice_state(task_list: str) -> str:
+    """Where a school's buy-back choice stands, as its task list says: submitted (how many
+    times, and with changes not yet sent), a draft, or last year's choices filled in."""
+    submitted = _SUBMITTED.search(task_list)
+    if submitted is not None:
+        times = int(submitted.group(1))
+        state = f"submitted {times} time{'s' if times != 1 else ''}"
+        if "Changes not yet sent to the council" in task_list:
+            state += ", with changes not yet sent"
+        return state
+    if "Draft saved" in task_list:
+        return "a draft, not yet submitted"
+    if "Last year's choices have been filled in" in task_list:
+        return "last year's, filled in; nothing saved"
+    return "not known"
 
 
 def setup(database_url: str) -> tuple[Flask, dict[str, FlaskClient], list[Page]]:

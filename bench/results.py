@@ -106,6 +106,8 @@ class Figure:
     name: str
     median_ms: float
     share: float | None
+    # Where what the page shows changes its cost: what it showed when measured.
+    about: str = ""
 
 
 @dataclass(frozen=True)
@@ -357,7 +359,9 @@ def inprocess_table(figures: Sequence[Figure]) -> str:
                 share_verdict(figure),
             )
         )
-    return _table(("page", "median ms", "share of the bare layout", "target", "verdict"), rows)
+    table = _table(("page", "median ms", "share of the bare layout", "target", "verdict"), rows)
+    notes = [f"- {figure.name}: {figure.about}" for figure in figures if figure.about]
+    return "\n".join([table, "", *notes]) if notes else table
 
 
 def latency_table(run: Run) -> str:

@@ -36,6 +36,7 @@ from bench.forms import (
     tasks,
     text_of,
 )
+from bench.inprocess import choice_state
 from bench.run import (
     BenchError,
     accounts_needed,
@@ -168,6 +169,18 @@ def test_the_in_process_table_marks_each_page_against_its_share(tmp_path: Path) 
     assert "| home | 3.50 | 40% | ≥ 25% | met |" in table
     assert "| contacts | 7.00 | 20% | ≥ 25% | **not met** |" in table
     assert "| buy-back category | 5.38 | 26% | ≥ 25% | met |" in table
+
+
+def test_the_in_process_table_says_what_a_page_showed_where_that_changes_its_cost() -> None:
+    measured = [
+        results.Figure(results.BARE, 1.4, None),
+        results.Figure("buy-back", 5.6, 0.25, "its school's choice submitted 3 times"),
+        results.Figure("home", 3.5, 0.4),
+    ]
+    table = results.inprocess_table(measured)
+
+    assert table.endswith("\n\n- buy-back: its school's choice submitted 3 times")
+    assert "- home" not in table
 
 
 def test_the_in_process_targets_are_judged_as_the_issue_asks() -> None:
@@ -447,7 +460,9 @@ def test_a_head_teacher_completes_and_submits_the_choice_as_the_harness_does(
     assert "/submissions/" in sent.headers["Location"]
     assert "Choices submitted" in head.get(sent.headers["Location"]).get_data(as_text=True)
     # Submitted, nothing changed since: nothing to send again.
-    assert not ready_to_submit(head.get(choice).get_data(as_text=True))
+    submitted = head.get(choice).get_data(as_text=True)
+    assert not ready_to_submit(submitted)
+    assert choice_state(submitted) == "submitted 1 time"
 
     def change_one(page: str, form: Form) -> None:
         name = simple_answers(page, form)[0]
@@ -456,6 +471,7 @@ def test_a_head_teacher_completes_and_submits_the_choice_as_the_harness_does(
     task_list = _save_category(head, categories[0][0], change_one)
     assert "Changed, not yet sent" in [status for _, status in tasks(task_list)]
     assert ready_to_submit(task_list)
+    assert choice_state(task_list) == "submitted 1 time, with changes not yet sent"
 
 
 def test_every_answer_the_harness_changes_is_accepted_either_way(
