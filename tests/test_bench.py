@@ -171,6 +171,26 @@ def test_the_in_process_table_marks_each_page_against_its_share(tmp_path: Path) 
     assert "| buy-back category | 5.38 | 26% | ≥ 25% | met |" in table
 
 
+def test_a_share_just_short_of_its_target_is_not_shown_as_the_target() -> None:
+    measured = [
+        results.Figure(results.BARE, 1.0, None),
+        results.Figure(results.SIGNED_IN_LAYOUT, 1.0 / 0.5996, 0.5996),
+        *(results.Figure(name, 1.0 / 0.3498, 0.3498) for name in results.MAIN_PAGES[:-1]),
+        results.Figure(results.MAIN_PAGES[-1], 1.0 / 0.2496, 0.2496),
+    ]
+    details = [(result, detail) for _, result, detail in results.inprocess_verdicts(measured)]
+
+    assert details == [
+        (results.NOT_MET, "59.9%"),
+        (results.NOT_MET, f"short: {results.MAIN_PAGES[-1]} (24.9%)"),
+        (results.NOT_MET, "34.9%"),
+    ]
+    table = results.inprocess_table(measured)
+    assert f"| {results.MAIN_PAGES[-1]} | 4.01 | 24.9% | ≥ 25% | **not met** |" in table
+    # A share that meets its target is shown in whole percent, as before.
+    assert f"| {results.MAIN_PAGES[0]} | 2.86 | 35% | ≥ 25% | met |" in table
+
+
 def test_the_in_process_table_says_what_a_page_showed_where_that_changes_its_cost() -> None:
     measured = [
         results.Figure(results.BARE, 1.4, None),
