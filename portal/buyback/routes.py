@@ -15,7 +15,7 @@ from portal.access import (
     current_principal,
     get_school_or_404,
     requires,
-    visible_schools,
+    visible_school_list,
 )
 from portal.buyback import bp, display, service, windows
 from portal.buyback.forms import (
@@ -41,7 +41,7 @@ LONDON = ZoneInfo("Europe/London")
 def index() -> ResponseReturnValue:
     who = current_principal()
     if who.is_school_user and not who.council_wide:
-        schools = list(db.session.scalars(visible_schools(who)))
+        schools = visible_school_list(who)
         if len(schools) == 1:
             return redirect(url_for("buyback.choice", school_id=schools[0].id))
         # A trust lead: every academy, with where its choice stands and its total.
@@ -64,7 +64,7 @@ def choices_csv() -> ResponseReturnValue:
     who = current_principal()
     if not who.is_school_user or who.council_wide:
         abort(403)
-    schools = list(db.session.scalars(visible_schools(who)))
+    schools = visible_school_list(who)
     return Response(
         service.choices_csv(service.academy_rows(schools, details=True)),
         mimetype="text/csv",
@@ -528,7 +528,7 @@ def window_reminders(window_id: int) -> ResponseReturnValue:
 
 
 def _window_or_404(window_id: int) -> BuybackWindow:
-    return db.session.get(BuybackWindow, window_id) or abort(404)
+    return windows.get_window(window_id) or abort(404)
 
 
 @bp.get("/windows/<int:window_id>/analysis")
