@@ -45,7 +45,7 @@ def warm_for_sign_in(app: Any) -> None:
     # Likewise what a worker's first sign-in would pay on top of its own password check: the
     # dummy hash (portal.passwords.warm_hasher) and the first connection to the database,
     # which the pool then keeps; and the first connection pages read on (portal.db.reader_for).
-    # Every signed-in request, page or form, sends the person's statement: compiled for both.
+    # Every signed-in request, page or form, sends the person's statement: compiled, for both.
     from sqlalchemy import text
 
     from portal.auth.service import person_statement

@@ -432,8 +432,9 @@ def _compiled_for_driver(
 
 def ready_for_driver(statement: Select[Any] | CompoundSelect, engine: Engine) -> None:
     """Compile ``statement`` (made once) for the driver on ``engine``'s connections now, not at
-    the first request that sends it: each engine (pages', forms') has a dialect of its own,
-    and compiling the person's statement took a worker's first form a few milliseconds."""
+    the first request that sends it: compiling the person's statement took a worker's first
+    request a few milliseconds. Engines whose dialects are of one kind (_dialect_kind: the
+    pages' and the forms', once each has connected) share what is compiled for either."""
     _for_driver(statement, engine.dialect)
 
 
