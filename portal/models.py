@@ -1184,6 +1184,13 @@ class BuybackSubmissionAnswer(Base):
     service_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     buying: Mapped[bool]
     net_pence: Mapped[int]
+    # The option and how many, as sent, with the option's name and unit as they were: a task
+    # list compares the saved answers with these, and says what each changed one was, without
+    # reading the lines (migration 0024).
+    option_id: Mapped[int | None]
+    option_name: Mapped[str | None] = mapped_column(String(120))
+    unit: Mapped[str | None] = mapped_column(String(20))
+    quantity: Mapped[int] = mapped_column(default=1, server_default="1")
 
 
 def submission_answers(submission_id: int, lines: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -1194,11 +1201,16 @@ def submission_answers(submission_id: int, lines: Iterable[dict[str, Any]]) -> l
         buying = line.get("buying")
         if isinstance(buying, bool):
             service_id = int(line["service_id"])
+            option_id = line.get("option_id")
             answers[service_id] = {
                 "submission_id": submission_id,
                 "service_id": service_id,
                 "buying": buying,
                 "net_pence": int(line.get("net_pence") or 0),
+                "option_id": None if option_id is None else int(option_id),
+                "option_name": line.get("option"),
+                "unit": line.get("unit"),
+                "quantity": int(line.get("quantity") or 1),
             }
     return list(answers.values())
 

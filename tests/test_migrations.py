@@ -97,10 +97,11 @@ def _keeps_one_account_per_address(connection: Connection) -> None:
         savepoint.rollback()
 
 
-def test_submissions_made_before_0010_get_their_answers_as_rows(app: Flask) -> None:
-    """0010 fills in the answer rows of earlier submissions from their lines, in SQL on
-    either database, as the portal would have written them (portal.models.submission_answers):
-    a line without a yes or no is no answer, and of two lines for a service the last stands."""
+def test_submissions_made_before_0010_and_0024_get_their_answers_as_rows(app: Flask) -> None:
+    """0010 fills in the answer rows of earlier submissions from their lines, and 0024 their
+    options and numbers, in SQL on either database, as the portal would have written them
+    (portal.models.submission_answers): a line without a yes or no is no answer, of two
+    lines for a service the last stands, and a number not given is one."""
     import importlib
 
     from sqlalchemy import delete, select
@@ -108,38 +109,54 @@ def test_submissions_made_before_0010_get_their_answers_as_rows(app: Flask) -> N
     from portal.models import BuybackSubmission, BuybackSubmissionAnswer, submission_answers
 
     backfill = importlib.import_module("portal.migrations.versions.0010_submission_answers")
+    options = importlib.import_module("portal.migrations.versions.0024_submission_answer_options")
     session = app.extensions["portal.db"].session_factory()
     try:
         odd = session.scalars(select(BuybackSubmission).limit(1)).one()
         odd.lines = [
-            {"service_id": 9001, "buying": True, "net_pence": 1234},
+            {
+                "service_id": 9001,
+                "buying": True,
+                "net_pence": 1234,
+                "option_id": 77,
+                "option": "Per pupil",
+                "unit": "pupil",
+                "quantity": 3,
+            },
             {"service_id": "9002", "buying": None, "net_pence": 0},  # no answer
-            {"service_id": 9003, "buying": False},
-            {"service_id": 9004, "buying": True, "net_pence": 1},
-            {"service_id": 9004, "buying": False, "net_pence": 0},  # the last line stands
+            {"service_id": 9003, "buying": False},  # no number: one
+            {"service_id": 9004, "buying": True, "net_pence": 1, "option_id": 5, "quantity": 2},
+            # The last line stands.
+            {"service_id": 9004, "buying": False, "net_pence": 0, "option_id": None},
         ]
         session.flush()
         session.execute(delete(BuybackSubmissionAnswer))
-        session.execute(text(backfill.BACKFILL[session.get_bind().dialect.name]))
+        dialect = session.get_bind().dialect.name
+        session.execute(text(backfill.BACKFILL[dialect]))
+        session.execute(text(options.BACKFILL[dialect]))
 
+        columns = ("submission_id", "service_id", "buying", "net_pence")
+        columns += ("option_id", "option_name", "unit", "quantity")
         found = {
-            (a.submission_id, a.service_id, bool(a.buying), a.net_pence)
+            tuple(getattr(a, column) for column in columns)
             for a in session.scalars(select(BuybackSubmissionAnswer))
         }
         expected = {
-            (row["submission_id"], row["service_id"], row["buying"], row["net_pence"])
+            tuple(row[column] for column in columns)
             for submission_id, lines in session.execute(
                 select(BuybackSubmission.id, BuybackSubmission.lines)
             )
             for row in submission_answers(submission_id, lines)
         }
         assert found == expected
-        assert {(s, n) for s, n, _, _ in found if s == odd.id} == {
+        assert {row[:2] for row in found if row[0] == odd.id} == {
             (odd.id, 9001),
             (odd.id, 9003),
             (odd.id, 9004),
         }
-        assert (odd.id, 9004, False, 0) in found
+        assert (odd.id, 9001, True, 1234, 77, "Per pupil", "pupil", 3) in found
+        assert (odd.id, 9003, False, 0, None, None, None, 1) in found
+        assert (odd.id, 9004, False, 0, None, None, None, 1) in found
         assert len(found) > 100  # the demo's submissions too
     finally:
         session.close()

@@ -12,7 +12,7 @@ from __future__ import annotations
 import calendar
 import secrets
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from fractions import Fraction
 from functools import cache, cached_property, lru_cache
@@ -25,6 +25,7 @@ from sqlalchemy import (
     String,
     Text,
     bindparam,
+    case,
     cast,
     func,
     or_,
@@ -43,6 +44,7 @@ from portal.models import (
     BuybackChoice,
     BuybackLine,
     BuybackSubmission,
+    BuybackSubmissionAnswer,
     BuybackWindow,
     ChoiceStatus,
     Cohort,
@@ -147,15 +149,15 @@ class ChoiceTerms(NamedTuple):
 
 
 class SubmissionTerms(NamedTuple):
-    """A choice's latest submission, as the pages a school opens read it (WindowTerms);
-    its lines only where they are read (an empty list where not)."""
+    """A choice's latest submission, as the pages a school opens read it (WindowTerms),
+    without its lines: what it sent of each service is read, where a page needs it, from
+    its answer rows (BuybackSubmissionAnswer)."""
 
     id: int
     number: int
     submitted_at: datetime
     net_pence: int
     vat_pence: int
-    lines: list[dict[str, Any]]
 
 
 class WindowRead(NamedTuple):
@@ -171,11 +173,14 @@ class WindowRead(NamedTuple):
 
 
 @cache
-def _windows_read(lines: bool, names: bool) -> Select[Any]:
+def _windows_read(names: bool) -> Select[Any]:
     """Every window, newest first, with the choice of the school ``school_id`` names in it,
-    if any, and that choice's latest submission, as plain columns (``lines``: with what the
-    submission bought; ``names``: with who made it and who last saved the choice). Made once,
-    for the driver (driver_rows)."""
+    if any, and that choice's latest submission, as plain columns (``names``: with who made
+    it and who last saved the choice). Made once, for the driver (driver_rows).
+
+    Not the submission's lines: 24 KB of JSON for a school answering every service, read
+    and decoded on every drawing of its task list and categories (about 0.6 ms of a task
+    list's 7). What a page needs of them is in the answer rows."""
     columns: list[Any] = [
         BuybackWindow.id,
         BuybackWindow.year,
@@ -194,8 +199,6 @@ def _windows_read(lines: bool, names: bool) -> Select[Any]:
         BuybackSubmission.net_pence,
         BuybackSubmission.vat_pence,
     ]
-    if lines:
-        columns.append(BuybackSubmission.lines)
     if names:
         columns += [
             select(User.display_name)
@@ -218,7 +221,7 @@ def _windows_read(lines: bool, names: bool) -> Select[Any]:
     )
 
 
-def _read_windows(school: School, *, lines: bool = False, names: bool = False) -> list[WindowRead]:
+def _read_windows(school: School, *, names: bool = False) -> list[WindowRead]:
     """The windows that include ``school``, newest year first, each with the school's choice
     in it and that choice's latest submission: one statement, plain values (WindowRead).
 
@@ -226,17 +229,13 @@ def _read_windows(school: School, *, lines: bool = False, names: bool = False) -
     and state kept in the session: about as much again as the statement's own cost on the
     task list, for a page that only reads them."""
     read = []
-    for row in driver_rows(_windows_read(lines, names), {"school_id": school.id}):
+    for row in driver_rows(_windows_read(names), {"school_id": school.id}):
         window = WindowTerms(*row[:5])
         if not window.cohort.includes(school):
             continue
         choice = None if row[5] is None else ChoiceTerms(*row[5:11])
-        if row[11] is None:
-            latest = None
-        else:
-            latest = SubmissionTerms(*row[11:16], (row[16] or []) if lines else [])
-        people = row[17:19] if lines else row[16:18]
-        read.append(WindowRead(window, choice, latest, *people))
+        latest = None if row[11] is None else SubmissionTerms(*row[11:16])
+        read.append(WindowRead(window, choice, latest, *row[16:18]))
     return read
 
 
@@ -354,11 +353,11 @@ def category_offer(
 
     Of the other categories' services only those the answers buy are read, for the year's
     total: their own pages price the rest. Two queries: every window with the school's
-    latest submission in each (last year's lines are where a school that has saved nothing
-    starts from, and what they bought is read with the category); then the services, with
-    the school's saved answers.
+    latest submission in each; then the services, with the school's saved answers. A
+    school with no choice yet starts from what it sent last year, read between them, and
+    what it bought then is read with the category.
     """
-    read = _read_windows(school, lines=True)
+    read = _read_windows(school)
     current = _current_read(read)
     if current is None:
         return None
@@ -366,11 +365,8 @@ def category_offer(
     # A school with no choice yet has saved nothing: it starts from last year's lines, whose
     # services bought are read with the category's. (A choice always has lines, as saving
     # writes them; should one have none, the services bought are read below.)
-    also = (
-        {line["service_id"] for line in _last_years_lines(school, window, read) if line["buying"]}
-        if choice is None
-        else set()
-    )
+    last_years = None if choice is not None else _last_years_lines(school, window, read)
+    also = {line["service_id"] for line in last_years or () if line["buying"]}
     year = window.year
     slots, listed = _also(also)
     # Plain rows from the driver, as the task list reads them.
@@ -378,7 +374,7 @@ def category_offer(
         _offered_query(_Wanted(last_year=True, category=True, also=slots, saved=True)),
         {"category": category_id, "window": window.id} | listed | _year_and_school(year, school),
     )
-    start = _start_from(rows, school, window, read)
+    start = _start_from(rows, school, window, read, last_years)
     if start.saved is None and choice is not None:
         elsewhere = start.bought - {row[_SERVICE] for row in rows}
         if elsewhere:
@@ -396,19 +392,22 @@ def _start_from(
     school: School,
     window: WindowTerms,
     read: Sequence[WindowRead],
+    last_years: list[dict[str, Any]] | None = None,
 ) -> StartingPoint:
     """The school's answers as read with the services (``saved`` rows of _offered_query), or
     last year's if it has saved none (``read``: its windows with the latest submission in
-    each, with their lines)."""
-    if rows and rows[0][_SAVED + 6]:  # has_saved
+    each; ``last_years``: what last year's sent, if read already)."""
+    if rows and rows[0][_HAS_SAVED]:
         return StartingPoint(
             [
-                SavedLine(row[_SERVICE], *row[_SAVED + 1 : _SAVED + 6])
+                SavedLine(row[_SERVICE], *row[_SAVED + 1 : _HAS_SAVED])
                 for row in rows
                 if row[_SAVED] is not None
             ]
         )
-    return StartingPoint(None, _last_years_lines(school, window, read))
+    if last_years is None:
+        last_years = _last_years_lines(school, window, read)
+    return StartingPoint(None, last_years)
 
 
 def _year_and_school(year: int, school: School) -> dict[str, int]:
@@ -416,16 +415,14 @@ def _year_and_school(year: int, school: School) -> dict[str, int]:
 
 
 class SavedLine(NamedTuple):
-    """A saved answer, as a category's page reads it with the service it answers: who last
-    changed it as their id, and by name only where a page lists it as changed
-    (:func:`_named`)."""
+    """A saved answer, as a page reads it with the service it answers; who last changed it
+    and when only where a task list lists it as changed (_changes_of)."""
 
     service_id: int
     buying: bool | None
     option_id: int | None
     quantity: int
     changed_at: datetime | None = None
-    changed_by_id: int | None = None
     changed_by_name: str | None = None
 
 
@@ -529,9 +526,13 @@ def _in_utc(moment: datetime | None) -> datetime | None:
 # The positions of _offered_query's first columns, which every shape has.
 _OFFER, _PUBLISHED, _VAT, _SERVICE, _NAME, _CATEGORY, _CATEGORY_NAME = range(7)
 _ELIGIBLE, _PHASES, _PUPILS = 7, 8, 9
-# Of its saved answers' columns, when it has them: from here, as SavedLine's fields and
-# has_saved.
+# Of its saved answers' columns, when it has them: from here, the line's id, SavedLine's
+# fields, and has_saved.
 _SAVED = 10
+_HAS_SAVED = _SAVED + 4
+# Of what the latest submission sent, when read: from here, SentAnswer's fields, then who
+# changed the answer and when, where it is not as sent.
+_SENT = _SAVED + 5
 
 # A time as the driver reads it, where that is already a time with its zone (PostgreSQL's
 # timestamptz, in the session's zone): SQLAlchemy's UTCDateTime would move it to UTC, a
@@ -549,9 +550,11 @@ class _Wanted(NamedTuple):
     # With (or only, without a category) the services listed: how many slots for them
     # (_also; none: no list).
     also: int = 0
-    # With the school's saved answers (and who last changed each); with a category, of the
-    # others those they buy.
+    # With the school's saved answers; with a category, of the others those they buy.
     saved: bool = False
+    # With the saved answers, what the latest submission sent of each service, and who last
+    # changed and when each answer that is not what was sent (a task list's changes).
+    sent: bool = False
 
 
 # Services listed (``also``) are bound one to a slot, in a statement made for so many slots,
@@ -612,15 +615,44 @@ def _offered_query(wanted: _Wanted) -> Select[Any]:
             line.buying.label("saved_buying"),
             line.option_id.label("saved_option"),
             line.quantity.label("saved_quantity"),
-            type_coerce(line.changed_at, _ZONED_TIME).label("changed_at"),
-            # Who, as an id: their name is read only for an answer listed as changed
-            # (_named). Joining every answer to its person was a fifth of the statement.
-            line.changed_by_id,
             # Whether the school has saved any answer: if not, it starts from last year's.
             select(BuybackLine.id)
             .where(BuybackLine.choice_id == choice)
             .exists()
             .label("has_saved"),
+        ]
+    sent = aliased(BuybackSubmissionAnswer)
+    if wanted.sent:
+        # An answer not as sent: another yes or no, or bought with another option or number.
+        # (An answer as sent whose option is no longer offered is a change too: the rare
+        # case _changes_of reads who and when for.)
+        not_as_sent = ~(
+            line.buying.is_not_distinct_from(sent.buying)
+            & (
+                line.buying.is_not(True)
+                | (
+                    line.option_id.is_not_distinct_from(sent.option_id)
+                    & (line.quantity == sent.quantity)
+                )
+            )
+        )
+        columns += [
+            sent.buying.label("sent_buying"),
+            sent.option_id.label("sent_option"),
+            sent.quantity.label("sent_quantity"),
+            sent.option_name.label("sent_option_name"),
+            sent.unit.label("sent_unit"),
+            # Who changed an answer and when, only where it is not as sent: most rows are,
+            # and a time and a name on each of them was a fifth of the statement.
+            type_coerce(case((not_as_sent, line.changed_at)), _ZONED_TIME).label("changed_at"),
+            case(
+                (
+                    not_as_sent,
+                    select(User.display_name)
+                    .where(User.id == line.changed_by_id)
+                    .scalar_subquery(),
+                )
+            ).label("changed_by_name"),
         ]
     if wanted.last_year:
         columns += [
@@ -656,6 +688,17 @@ def _offered_query(wanted: _Wanted) -> Select[Any]:
         )
     if wanted.saved:
         query = query.outerjoin(line, (line.service_id == Service.id) & (line.choice_id == choice))
+    if wanted.sent:
+        latest = (
+            select(BuybackSubmission.id)
+            .where(BuybackSubmission.choice_id == choice)
+            .order_by(BuybackSubmission.number.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+        query = query.outerjoin(
+            sent, (sent.service_id == Service.id) & (sent.submission_id == latest)
+        )
     shown = []
     if wanted.category:
         shown.append(Service.category_id == bindparam("category"))
@@ -922,9 +965,9 @@ def starting_point(
 def _last_years_lines(
     school: School, window: Any, read: Sequence[WindowRead] | None = None
 ) -> list[dict[str, Any]]:
-    """The lines of the school's latest submission in last year's window, if any
-    (``read``: its windows with the latest submission in each and its lines, if read
-    already)."""
+    """What the school's latest submission in last year's window sent, if any, as lines
+    (service_id, buying, option by name, quantity), from its answer rows (``read``: its
+    windows with the latest submission in each, if read already)."""
     windows = windows_for(school) if read is None else [found.window for found in read]
     last_window = next(
         (w for w in windows if w.year == window.year - 1 and w.cohort == window.cohort),
@@ -934,16 +977,33 @@ def _last_years_lines(
         return []
     if read is not None:
         submitted = next(found.latest for found in read if found.window is last_window)
-        return list(submitted.lines) if submitted is not None else []
-    # Only the latest submission's lines are wanted: one query, not the choice and its lists.
-    latest = db.session.scalar(
-        select(BuybackSubmission.lines)
-        .join(BuybackChoice)
-        .where(BuybackChoice.school_id == school.id, BuybackChoice.window_id == last_window.id)
-        .order_by(BuybackSubmission.number.desc())
-        .limit(1)
-    )
-    return list(latest or [])
+        latest = None if submitted is None else submitted.id
+    else:
+        latest = db.session.scalar(
+            select(BuybackSubmission.id)
+            .join(BuybackChoice)
+            .where(BuybackChoice.school_id == school.id, BuybackChoice.window_id == last_window.id)
+            .order_by(BuybackSubmission.number.desc())
+            .limit(1)
+        )
+    if latest is None:
+        return []
+    return [
+        {"service_id": service_id, "buying": buying, "option": option, "quantity": quantity}
+        for service_id, buying, option, quantity in driver_rows(
+            _ANSWERS_SENT, {"submission": latest}
+        )
+    ]
+
+
+# What a submission sent, as its answer rows: not its lines, 24 KB of JSON when every
+# service is answered.
+_ANSWERS_SENT = select(
+    BuybackSubmissionAnswer.service_id,
+    BuybackSubmissionAnswer.buying,
+    BuybackSubmissionAnswer.option_name,
+    BuybackSubmissionAnswer.quantity,
+).where(BuybackSubmissionAnswer.submission_id == bindparam("submission"))
 
 
 @dataclass
@@ -1533,15 +1593,41 @@ def _answer_text(buying: bool | None, option: str | None, unit: str | None, quan
     return f"{text} x {quantity}" if unit else text
 
 
+class SentAnswer(NamedTuple):
+    """What a submission sent of a service: buying or not, the option and how many, with the
+    option's name and unit as they were."""
+
+    buying: bool | None
+    option_id: int | None
+    quantity: int
+    option: str | None
+    unit: str | None
+
+
+def sent_answers(submission: BuybackSubmission | None) -> dict[int, SentAnswer] | None:
+    """What ``submission`` sent of each service, from its lines (None: no submission)."""
+    if submission is None:
+        return None
+    return {
+        line["service_id"]: SentAnswer(
+            line.get("buying"),
+            line.get("option_id"),
+            int(line.get("quantity") or 1),
+            line.get("option"),
+            line.get("unit"),
+        )
+        for line in submission.lines
+    }
+
+
 def unsent_changes(
-    lines: Iterable[Any], submission: BuybackSubmission | None, offered: Sequence[Offered]
+    lines: Iterable[Any], sent: Mapping[int, SentAnswer] | None, offered: Sequence[Offered]
 ) -> list[Change]:
     """The services offered whose saved answer (``lines``: the choice's lines, as objects or
-    as rows from :func:`read_lines`) is not what ``submission`` sent, in the offer's order.
-    How many counts only where it is bought by the unit."""
-    if submission is None:
+    as rows) is not what was sent (``sent``, by service: sent_answers; None: nothing has
+    been), in the offer's order. How many counts only where it is bought by the unit."""
+    if sent is None:
         return []
-    sent = {line["service_id"]: line for line in submission.lines}
     saved = {line.service_id: line for line in lines}
     changes = []
     for item in offered:
@@ -1550,9 +1636,9 @@ def unsent_changes(
             (None, None, 1) if line is None else (line.buying, line.option_id, line.quantity)
         )
         option = next((o for o in item.options if buying and o.id == option_id), None)
-        was_buying = None if old is None else old.get("buying")
-        was_option = old.get("option_id") if old and was_buying else None
-        was_quantity = int(old.get("quantity") or 1) if old else 1
+        was_buying = None if old is None else old.buying
+        was_option = old.option_id if old and was_buying else None
+        was_quantity = old.quantity if old else 1
         by_the_unit = option is not None and is_per_unit(option)
         same = (buying, option.id if option else None) == (was_buying, was_option) and (
             not by_the_unit or quantity == was_quantity
@@ -1566,8 +1652,8 @@ def unsent_changes(
                 item.category.id,
                 was=_answer_text(
                     was_buying,
-                    old.get("option") if old else None,
-                    old.get("unit") if old else None,
+                    old.option if old else None,
+                    old.unit if old else None,
                     was_quantity,
                 ),
                 now=_answer_text(
@@ -1622,23 +1708,19 @@ def standing(
     """Where the choice stands. ``lines``: its rows from :func:`read_lines`, if already read."""
     if choice is None or not choice.submissions:
         return Standing(None, 0, [], None)
-    return _standing(
-        choice,
-        choice.submissions[-1],
-        len(choice.submissions),
-        offered,
-        lines if lines is not None else read_lines(choice),
+    latest = choice.submissions[-1]
+    changes = unsent_changes(
+        lines if lines is not None else read_lines(choice), sent_answers(latest), offered
     )
+    return _standing(choice, latest, len(choice.submissions), changes)
 
 
 def _standing(
     choice: BuybackChoice | ChoiceTerms,
     latest: BuybackSubmission | SubmissionTerms,
     times: int,
-    offered: Sequence[Offered],
-    lines: Sequence[Any],
+    changes: list[Change],
 ) -> Standing:
-    changes = unsent_changes(lines, latest, offered)
     since = choice.unsent_since if changes else None
     if changes and since is None:  # saved before the portal kept it: the earliest change
         since = min((c.at for c in changes if c.at is not None), default=None)
@@ -1667,14 +1749,15 @@ def choice_as_it_stands(school: School) -> ChoiceAsItStands | None:
     submission, each with every line), with who made it and who last saved the choice by
     name (not as objects), in one query; the services offered in the current window with
     the school's saved answers and who changed each, in another."""
-    read = _read_windows(school, lines=True, names=True)
+    read = _read_windows(school, names=True)
     current = _current_read(read)
     if current is None:
         return None
     window, choice, submission, submitted_by, updated_by = current
     # Plain rows from the driver: the ORM would handle each of 150 rows' columns in Python.
+    # Once submitted, with what was sent of each service.
     rows = driver_rows(
-        _offered_query(_Wanted(last_year=False, saved=True)),
+        _offered_query(_Wanted(last_year=False, saved=True, sent=submission is not None)),
         {"window": window.id} | _year_and_school(window.year, school),
     )
     start = _start_from(rows, school, window, read)
@@ -1694,72 +1777,80 @@ def choice_as_it_stands(school: School) -> ChoiceAsItStands | None:
     counted = _counted_tasks(found, answers)
     if choice is None:
         return ChoiceAsItStands(window, counted, None, answers, Standing(None, 0, [], None))
-    lines = start.saved or ()
     if submission is None:
         stands = Standing(None, 0, [], None)
     else:
-        may_be = _may_be_unsent(found, lines, submission)
+        changes = _changes_of(choice.id, _may_be_unsent(found), item_of)
         # Submissions are numbered from 1 as they are made: the latest's is how many.
-        stands = _standing(
-            choice,
-            submission,
-            submission.number,
-            [item_of(one) for one in may_be],
-            _named(lines, {one[0][_SERVICE] for one in may_be}),
-        )
+        stands = _standing(choice, submission, submission.number, changes)
     return ChoiceAsItStands(window, counted, choice, answers, stands, submitted_by, updated_by)
-
-
-_NAMES = select(User.id, User.display_name).where(User.id.in_(bindparam("people", expanding=True)))
-
-
-def _named(lines: Sequence[SavedLine], service_ids: Collection[int]) -> list[SavedLine]:
-    """``lines``, those answering the services ``service_ids`` with who last changed them
-    by name: one query, and none when no answer is to be listed as changed (most task
-    lists)."""
-    people = {
-        line.changed_by_id
-        for line in lines
-        if line.service_id in service_ids and line.changed_by_id is not None
-    }
-    if not people:
-        return list(lines)
-    names: dict[int, str] = dict(db.session.execute(_NAMES, {"people": sorted(people)}).all())
-    return [
-        line._replace(changed_by_name=names.get(line.changed_by_id))
-        if line.service_id in service_ids and line.changed_by_id is not None
-        else line
-        for line in lines
-    ]
 
 
 def _may_be_unsent(
     found: Sequence[tuple[Sequence[Any], list[OptionTerms]]],
-    lines: Sequence[Any],
-    submission: SubmissionTerms,
 ) -> list[tuple[Sequence[Any], list[OptionTerms]]]:
-    """Of the services offered (_open_rows), in order, those whose saved answer (``lines``)
-    may not be what ``submission`` sent: every one unsent_changes would find, and perhaps a
-    few it will find the same. The rest answer as sent: the same buying, and if buying, the
-    same option (one still offered) and number."""
-    sent = {line["service_id"]: line for line in submission.lines}
-    saved = {line.service_id: line for line in lines}
-    found_changed = []
+    """Of the services offered (_open_rows, read with what was sent: _Wanted.sent), in
+    order, those whose saved answer may not be what the latest submission sent: every one
+    unsent_changes would find, and perhaps a few it will find the same. The rest answer as
+    sent: the same buying, and if buying, the same option (one still offered) and number."""
+    may_be = []
     for one in found:
-        service_id = one[0][_SERVICE]
-        line, old = saved.get(service_id), sent.get(service_id)
-        buying = None if line is None else line.buying
-        if buying != (None if old is None else old.get("buying")):
-            found_changed.append(one)
-            continue
-        bought_as_sent = not buying or (
-            line.option_id == old.get("option_id")
-            and line.quantity == int(old.get("quantity") or 1)
-            and any(option.id == line.option_id for option in one[1])
+        row, options = one
+        buying = None if row[_SAVED] is None else row[_SAVED + 1]
+        as_sent = buying == row[_SENT] and (
+            not buying
+            or (
+                row[_SAVED + 2] == row[_SENT + 1]
+                and row[_SAVED + 3] == row[_SENT + 2]
+                and any(option.id == row[_SAVED + 2] for option in options)
+            )
         )
-        if not bought_as_sent:
-            found_changed.append(one)
-    return found_changed
+        if not as_sent:
+            may_be.append(one)
+    return may_be
+
+
+def _changes_of(
+    choice_id: int,
+    may_be: Sequence[tuple[Sequence[Any], list[OptionTerms]]],
+    item_of: Callable[[tuple[Sequence[Any], list[OptionTerms]]], Offered],
+) -> list[Change]:
+    """The changes not yet sent among the services ``may_be`` (_may_be_unsent), with who
+    made each and when, as read with them. An answer as sent whose option is no longer
+    offered was read without them (the statement compares ids, not what is offered): for
+    those, rare, one query more."""
+    lines = [
+        SavedLine(row[_SERVICE], *row[_SAVED + 1 : _HAS_SAVED], row[_SENT + 5], row[_SENT + 6])
+        for row, _ in may_be
+        if row[_SAVED] is not None
+    ]
+    sent = {
+        row[_SERVICE]: SentAnswer(*row[_SENT : _SENT + 5])
+        for row, _ in may_be
+        if row[_SENT] is not None
+    }
+    changes = unsent_changes(lines, sent, [item_of(one) for one in may_be])
+    not_read = {
+        row[_SERVICE]
+        for row, _ in may_be
+        if row[_SAVED] is not None and row[_SENT + 5] is None and row[_SENT + 6] is None
+    } & {change.service_id for change in changes}
+    if not not_read:
+        return changes
+    who = {
+        line.service_id: line
+        for line in db.session.execute(
+            _lines.where(
+                BuybackLine.choice_id == choice_id, BuybackLine.service_id.in_(sorted(not_read))
+            )
+        )
+    }
+    return [
+        replace(change, by=line.changed_by_name, at=line.changed_at)
+        if (line := who.get(change.service_id)) is not None
+        else change
+        for change in changes
+    ]
 
 
 def _note_unsent_changes(
@@ -1784,7 +1875,7 @@ def _note_unsent_changes(
             .order_by(BuybackSubmission.number.desc())
             .limit(1)
         ).one_or_none()
-        changes = unsent_changes(choice.lines, latest, offered)
+        changes = unsent_changes(choice.lines, sent_answers(latest), offered)
         if not changes or latest is None:
             choice.unsent_since = choice.unsent_told_at = None
             return changes
