@@ -2,7 +2,8 @@
 before, in the statement of any change to what they cover (triggers), whoever makes it.
 
 - the contacts directory (contacts, the areas they serve, the areas' names; migration 0021);
-- the catalogue's choices (services' offers and the categories; migration 0023).
+- the catalogue (services, their offers and the categories; migrations 0023 and 0025): its
+  choices, and the year's offer a kind of school may buy (portal/buyback/offer.py).
 
 What is worked out from such data once is kept under the version it was worked out at, and
 a request that reads the version now is given what the data holds now: never stale.

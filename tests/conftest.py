@@ -28,6 +28,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from portal import create_app
+from portal.buyback import offer as buyback_offer
 from portal.cli import upgrade_database
 from portal.demo import ACCOUNTS, DEMO_PASSWORD, DEMO_TOTP_SECRET, seed
 from portal.models import User
@@ -362,6 +363,7 @@ class QueryCounter:
         # Counted with no offer's prices read yet: the most a page runs.
         offers.forget(self.app)
         catalogue.forget_choices()
+        buyback_offer.forget_year_offers()
         for engine in self.engines:
             event.listen(engine, "before_cursor_execute", self._count)
         return self

@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select, update
 
+from portal.buyback import offer as buyback_offer
 from portal.buyback import service as buyback
 from portal.db import db
 from portal.models import (
@@ -895,9 +896,50 @@ def test_the_task_list_compares_with_what_was_sent_without_reading_its_lines(
     assert changed == [service]
     assert "Sol Demo-Staff, 15 January 2027" in page.select_one("#unsent tbody td:last-child").text
     assert len(after) == len(before)
-    assert [s for s in after if "buyback_submission_answer" in s and "saved_line" in s]
+    assert [s for s in after if "buyback_submission_answer" in s and "buyback_line" in s]
     assert not [s for s in after if "buyback_submission.lines" in s]
     assert not [s for s in after if s.lstrip().startswith("SELECT user_account.id")]
+
+
+def test_the_years_offer_is_read_once_for_each_version_of_the_catalogue(
+    app: Flask, client_for, session, clock
+) -> None:  # type: ignore[no-untyped-def]
+    """Which services a school may buy is the same for every school of its kind: the task
+    list reads it once per version of the catalogue (portal/buyback/offer.py), and again
+    once any service changes, whoever changes it."""
+    from sqlalchemy import event, text
+
+    school = oakfield(session)
+    head = client_for("head_teacher")
+    engines = app.extensions["portal.db"].engines
+
+    def offer_reads() -> int:
+        sent: list[str] = []
+
+        def count(_conn, _cursor, statement, *_) -> None:  # type: ignore[no-untyped-def]
+            sent.append(statement)
+
+        for engine in engines:
+            event.listen(engine, "before_cursor_execute", count)
+        try:
+            choice_page(head, school.id)
+        finally:
+            for engine in engines:
+                event.remove(engine, "before_cursor_execute", count)
+        # The year's offer; not an offer's price options, read once per publication
+        # (portal/services/offers.py).
+        return sum(
+            "service_offer.published_at" in s and "school_roll" not in s and "the_offer" not in s
+            for s in sent
+        )
+
+    buyback_offer.forget_year_offers()
+    assert offer_reads() == 1
+    assert offer_reads() == 0
+    session.execute(text("UPDATE service SET name = name || ' (renamed)' WHERE id = 1"))
+    session.commit()
+    assert offer_reads() == 1
+    assert offer_reads() == 0
 
 
 def test_an_answer_as_sent_whose_option_is_gone_is_listed_with_who_chose_it(
@@ -1769,16 +1811,37 @@ def test_the_task_lists_services_read_by_the_driver_are_what_sqlalchemy_reads(
                 [(value, type(value)) for value in row]
                 for row in db.session.connection().execute(statement, params).all()
             ]
+        # The year's offer, as worked out once for each kind of school.
+        year, of_year = buyback_offer._year_query(), {"year": window.year}
+        offer_rows = driver_rows(year, of_year)
+        assert [list(row) for row in offer_rows] == [list(row[:9]) for row in ours]
+        assert [[(value, type(value)) for value in row] for row in offer_rows] == [
+            [(value, type(value)) for value in row]
+            for row in db.session.connection().execute(year, of_year).all()
+        ]
+        # A submitted school's answers, with what was sent and who changed them.
+        submitted = session.scalars(
+            select(BuybackChoice).where(
+                BuybackChoice.window_id == window.id, BuybackChoice.submissions.any()
+            )
+        ).first()
+        answers = {"window": window.id} | buyback._year_and_school(window.year, submitted.school)
+        answered = driver_rows(buyback._answers_query(), answers)
+        assert len(answered) > 10 and any(row[buyback._SENT] is not None for row in answered)
+        assert [[(value, type(value)) for value in row] for row in answered] == [
+            [(value, type(value)) for value in row]
+            for row in db.session.connection().execute(buyback._answers_query(), answers).all()
+        ]
         # A category's, with last year's offers and a list of other services, one a slot.
-        others = [row[buyback._SERVICE] for row in ours[: buyback._ALSO_SLOTS + 1]]
+        others = [row[buyback.SERVICE] for row in ours[: buyback._ALSO_SLOTS + 1]]
         for also in (others, others[:1]):
             slots, listed = buyback._also(also)
-            category = {"category": ours[-1][buyback._CATEGORY]} | listed | params
+            category = {"category": ours[-1][buyback.CATEGORY]} | listed | params
             shape = buyback._Wanted(last_year=True, category=True, also=slots, saved=True)
             statement = buyback._offered_query(shape)
             ours_too = driver_rows(statement, category)
             theirs_too = db.session.connection().execute(statement, category).all()
-            assert {row[buyback._SERVICE] for row in ours_too} >= set(also)
+            assert {row[buyback.SERVICE] for row in ours_too} >= set(also)
             assert [[(value, type(value)) for value in row] for row in ours_too] == [
                 [(value, type(value)) for value in row] for row in theirs_too
             ]

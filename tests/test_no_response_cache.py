@@ -264,6 +264,24 @@ CHANGES: dict[str, tuple[str, str, str | tuple[str, ...], str, str]] = {
         "Governor services",
         "Governors, renamed",
     ),
+    # The services a school may buy are worked out once per catalogue version for each kind
+    # of school (portal/buyback/offer.py): a service moved, or no longer for its phase.
+    "the buy-back task list, a service moved to another category": (
+        "head_teacher",
+        "/buy-back/{school}",
+        "UPDATE service SET category_id ="
+        " (SELECT id FROM service_category WHERE name = 'Admissions and transport')"
+        " WHERE name = 'Behaviour support outreach'",
+        "Behaviour support 1 service; buying £189.63",
+        "Admissions and transport 1 service; buying £189.63",
+    ),
+    "the buy-back task list, a service no longer for primary schools": (
+        "head_teacher",
+        "/buy-back/{school}",
+        "UPDATE service SET phases = '[\"Secondary\"]' WHERE name = 'Behaviour support outreach'",
+        "Attendance and education social work 1 service Completed Behaviour support",
+        "Attendance and education social work 1 service Completed Educational psychology",
+    ),
     "a buy-back category": (
         "head_teacher",
         "/buy-back/{school}/categories/{category}",

@@ -13,20 +13,17 @@ import calendar
 import secrets
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from fractions import Fraction
 from functools import cache, cached_property, lru_cache
 from typing import Any, NamedTuple
 
 from flask import current_app
 from sqlalchemy import (
-    DateTime,
     Select,
     String,
-    Text,
     bindparam,
     case,
-    cast,
     func,
     or_,
     select,
@@ -39,7 +36,20 @@ from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
 from portal import audit
-from portal.db import UTCDateTime, db, driver_rows, request_memo, utcnow
+from portal.buyback.offer import (
+    CATEGORY,
+    CATEGORY_NAME,
+    SERVICE,
+    ZONED_TIME,
+    Found,
+    YearOffer,
+    kind_of,
+    offer_columns,
+    offer_query,
+    open_rows,
+    year_offer,
+)
+from portal.db import db, driver_rows, request_memo, utcnow
 from portal.models import (
     BuybackChoice,
     BuybackLine,
@@ -54,24 +64,19 @@ from portal.models import (
     Role,
     School,
     Service,
-    ServiceCategory,
-    ServiceKind,
     ServiceOffer,
     User,
-    eligibility_of,
-    open_to,
 )
 from portal.numbers import MAX_QUANTITY, record_id, whole_number
 from portal.outbox import queue_email
 from portal.services.catalogue import (
     CategoryName,
-    decoded_list,
     pupils_for,
     remember_rolls,
     roll_column,
     rolls_for,
 )
-from portal.services.offers import OfferRef, OptionTerms, offer_prices, rule_of
+from portal.services.offers import OptionTerms, rule_of
 from portal.services.pricing import (
     MAX_QUOTE_PENCE,
     NoPrice,
@@ -376,7 +381,7 @@ def category_offer(
     )
     start = _start_from(rows, school, window, read, last_years)
     if start.saved is None and choice is not None:
-        elsewhere = start.bought - {row[_SERVICE] for row in rows}
+        elsewhere = start.bought - {row[SERVICE] for row in rows}
         if elsewhere:
             slots, listed = _also(elsewhere)
             rows += driver_rows(
@@ -400,7 +405,7 @@ def _start_from(
     if rows and rows[0][_HAS_SAVED]:
         return StartingPoint(
             [
-                SavedLine(row[_SERVICE], *row[_SAVED + 1 : _HAS_SAVED])
+                SavedLine(row[SERVICE], *row[_SAVED + 1 : _HAS_SAVED])
                 for row in rows
                 if row[_SAVED] is not None
             ]
@@ -439,7 +444,7 @@ def _offered(school: School, year: int, rows: Sequence[Any], *, last_year: bool)
         if last_year:
             last_id, _, _, last_vat, _ = row[-5:]
             if last_id is not None:
-                last_offer = OfferTerms(last_id, row[_SERVICE], year - 1, last_vat)
+                last_offer = OfferTerms(last_id, row[SERVICE], year - 1, last_vat)
                 priced = _Pricing(school, pupils, last_offer, prices[last_id].options)
         offered.append(_item(row, applying, year, priced, categories))
     return offered
@@ -469,77 +474,23 @@ def _item(
 
 def _open_rows(
     school: School, year: int, rows: Sequence[Any], *, last_year: bool
-) -> tuple[list[tuple[Sequence[Any], list[OptionTerms]]], dict[int, Any]]:
+) -> tuple[list[Found], dict[int, Any]]:
     """The rows (from :func:`_offered_query`) of the services the school may buy, each with
     the options that apply to it; and every offer's prices (``last_year``: last year's too),
     by offer id."""
-    # Rows are read by position, in _offered_query's order: a column by name costs a lookup
-    # per column per row, and a task list has a hundred and fifty rows.
     if rows:
         # The school's pupils on roll came with every row, for pricing.
         recorded = {year: rows[0][_PUPILS]} | ({year - 1: rows[0][-1]} if last_year else {})
         remember_rolls(school, recorded)
-    groups = frozenset(e.value for e in eligibility_of(school))
-    phase = school.phase.value
-    # A few distinct lists of who may buy recur across hundreds of services: each is decided
-    # once.
-    open_for: dict[tuple[str, str], bool] = {}
-    # This year's offers are published: the statement reads no others. Each publication
-    # time, read in the session's zone (_ZONED_TIME), is compared in UTC, the zone of the
-    # prices kept: comparing times in two zones took several times as long as in one (about
-    # 0.8 against 0.13 microseconds, for each of a hundred and fifty offers).
-    published = OfferStatus.PUBLISHED
-    kept = []
-    wanted: list[OfferRef] = []
-    for row in rows:
-        lists = row[_ELIGIBLE], row[_PHASES]
-        is_open = open_for.get(lists)
-        if is_open is None:
-            is_open = open_for[lists] = open_to(
-                groups, phase, decoded_list(lists[0]), decoded_list(lists[1])
-            )
-        if not is_open:
-            continue
-        kept.append(row)
-        wanted.append((row[_OFFER], published, _in_utc(row[_PUBLISHED])))
-        if last_year and row[-5] is not None:
-            wanted.append((row[-5], _STATUS[row[-4]], _in_utc(row[-3])))
-    prices = offer_prices(wanted)
-    academy = school.is_academy
-    found = []
-    for row in kept:
-        applying = prices[row[_OFFER]].applying(is_academy=academy)
-        if applying:
-            found.append((row, applying))
-    return found, prices
+    return open_rows(rows, kind_of(school), last_year=last_year)
 
 
-# An offer's status by its stored text: a lookup, where OfferStatus(text) goes through the
-# enum's machinery in Python (about ten times as long), once a row of a category's page.
-_STATUS = {status.value: status for status in OfferStatus}
-
-
-def _in_utc(moment: datetime | None) -> datetime | None:
-    return None if moment is None else moment.astimezone(UTC)
-
-
-# The positions of _offered_query's first columns, which every shape has.
-_OFFER, _PUBLISHED, _VAT, _SERVICE, _NAME, _CATEGORY, _CATEGORY_NAME = range(7)
-_ELIGIBLE, _PHASES, _PUPILS = 7, 8, 9
+# The positions of _offered_query's columns after offer_columns (SERVICE, CATEGORY...).
+_PUPILS = 9
 # Of its saved answers' columns, when it has them: from here, the line's id, SavedLine's
 # fields, and has_saved.
 _SAVED = 10
 _HAS_SAVED = _SAVED + 4
-# Of what the latest submission sent, when read: from here, SentAnswer's fields, then who
-# changed the answer and when, where it is not as sent.
-_SENT = _SAVED + 5
-
-# A time as the driver reads it, where that is already a time with its zone (PostgreSQL's
-# timestamptz, in the session's zone): SQLAlchemy's UTCDateTime would move it to UTC, a
-# conversion in Python for every row of a task list's hundred and fifty. The times read so
-# are compared (a publication, against the offer's prices kept) or shown in London time,
-# never stored. SQLite keeps times as text: there they are read as UTCDateTime.
-_ZONED_TIME = DateTime(timezone=True).with_variant(UTCDateTime(), "sqlite")
 
 
 class _Wanted(NamedTuple):
@@ -552,9 +503,6 @@ class _Wanted(NamedTuple):
     also: int = 0
     # With the school's saved answers; with a category, of the others those they buy.
     saved: bool = False
-    # With the saved answers, what the latest submission sent of each service, and who last
-    # changed and when each answer that is not what was sent (a task list's changes).
-    sent: bool = False
 
 
 # Services listed (``also``) are bound one to a slot, in a statement made for so many slots,
@@ -580,27 +528,12 @@ def _offered_query(wanted: _Wanted) -> Select[Any]:
     """The statement for the year's offered services, of each shape built once, its values
     bound when it runs (year, last_year, school, and category, also, window as wanted).
 
-    Plain rows, not ORM objects: the services and their offers as they are now (a service's
-    name, category and who may buy it can change while its offer is published), with the
-    school's pupils on roll. Their price options come from offer_prices, read once per
-    publication.
+    Plain rows, not ORM objects: the services and their offers (offer_columns), with the
+    school's pupils on roll.
     """
     school, this_year, before_year = bindparam("school"), bindparam("year"), bindparam("last_year")
     before = aliased(ServiceOffer)
-    columns: list[Any] = [
-        ServiceOffer.id.label("offer_id"),
-        # Its status is not read: published, as the statement asks (a conversion a row).
-        type_coerce(ServiceOffer.published_at, _ZONED_TIME).label("published_at"),
-        ServiceOffer.vat_applies,
-        Service.id.label("service_id"),
-        Service.name.label("service_name"),
-        Service.category_id,
-        ServiceCategory.name.label("category_name"),
-        # Decoded once per distinct list (decoded_list): a few across hundreds of services.
-        cast(Service.eligible, Text).label("eligible"),
-        cast(Service.phases, Text).label("phases"),
-        roll_column(school, this_year).label("pupils"),
-    ]
+    columns: list[Any] = [*offer_columns(), roll_column(school, this_year).label("pupils")]
     line = aliased(BuybackLine)
     if wanted.saved:
         choice = (
@@ -621,61 +554,17 @@ def _offered_query(wanted: _Wanted) -> Select[Any]:
             .exists()
             .label("has_saved"),
         ]
-    sent = aliased(BuybackSubmissionAnswer)
-    if wanted.sent:
-        # An answer not as sent: another yes or no, or bought with another option or number.
-        # (An answer as sent whose option is no longer offered is a change too: the rare
-        # case _changes_of reads who and when for.)
-        not_as_sent = ~(
-            line.buying.is_not_distinct_from(sent.buying)
-            & (
-                line.buying.is_not(True)
-                | (
-                    line.option_id.is_not_distinct_from(sent.option_id)
-                    & (line.quantity == sent.quantity)
-                )
-            )
-        )
-        columns += [
-            sent.buying.label("sent_buying"),
-            sent.option_id.label("sent_option"),
-            sent.quantity.label("sent_quantity"),
-            sent.option_name.label("sent_option_name"),
-            sent.unit.label("sent_unit"),
-            # Who changed an answer and when, only where it is not as sent: most rows are,
-            # and a time and a name on each of them was a fifth of the statement.
-            type_coerce(case((not_as_sent, line.changed_at)), _ZONED_TIME).label("changed_at"),
-            case(
-                (
-                    not_as_sent,
-                    select(User.display_name)
-                    .where(User.id == line.changed_by_id)
-                    .scalar_subquery(),
-                )
-            ).label("changed_by_name"),
-        ]
     if wanted.last_year:
         columns += [
             before.id.label("last_id"),
             # As its stored text, made an OfferStatus only where there is an offer
             # (_open_rows): SQLAlchemy would convert it in Python on every row.
             type_coerce(before.status, String).label("last_status"),
-            type_coerce(before.published_at, _ZONED_TIME).label("last_published_at"),
+            type_coerce(before.published_at, ZONED_TIME).label("last_published_at"),
             before.vat_applies.label("last_vat"),
             roll_column(school, before_year).label("last_pupils"),
         ]
-    query = (
-        select(*columns)
-        .select_from(ServiceOffer)
-        .join(Service, Service.id == ServiceOffer.service_id)
-        .join(ServiceCategory, ServiceCategory.id == Service.category_id)
-        .where(
-            Service.kind == ServiceKind.TRADED,
-            ServiceOffer.year == this_year,
-            ServiceOffer.status == OfferStatus.PUBLISHED,
-        )
-        .order_by(Service.name, Service.id)
-    )
+    query = offer_query(columns, this_year)
     if wanted.last_year:
         # Last year's offer as schools were sold it: published, or withdrawn since.
         query = query.outerjoin(
@@ -688,17 +577,6 @@ def _offered_query(wanted: _Wanted) -> Select[Any]:
         )
     if wanted.saved:
         query = query.outerjoin(line, (line.service_id == Service.id) & (line.choice_id == choice))
-    if wanted.sent:
-        latest = (
-            select(BuybackSubmission.id)
-            .where(BuybackSubmission.choice_id == choice)
-            .order_by(BuybackSubmission.number.desc())
-            .limit(1)
-            .scalar_subquery()
-        )
-        query = query.outerjoin(
-            sent, (sent.service_id == Service.id) & (sent.submission_id == latest)
-        )
     shown = []
     if wanted.category:
         shown.append(Service.category_id == bindparam("category"))
@@ -1058,11 +936,11 @@ def _counted_tasks(
     given = answers.by_service
     counts: dict[int, list[Any]] = {}  # category id -> name, services, answered, net, VAT
     for row, _ in found:
-        counted = counts.get(row[_CATEGORY])
+        counted = counts.get(row[CATEGORY])
         if counted is None:
-            counted = counts[row[_CATEGORY]] = [row[_CATEGORY_NAME], 0, 0, 0, 0]
+            counted = counts[row[CATEGORY]] = [row[CATEGORY_NAME], 0, 0, 0, 0]
         counted[1] += 1
-        answer = given.get(row[_SERVICE])
+        answer = given.get(row[SERVICE])
         if answer is not None and answer.buying is not None:
             counted[2] += 1
             if answer.buying:
@@ -1747,93 +1625,166 @@ def choice_as_it_stands(school: School) -> ChoiceAsItStands | None:
     """The task list's reads (None if no window includes the school): the windows with the
     school's choice in each, its latest submission and how many there have been (not every
     submission, each with every line), with who made it and who last saved the choice by
-    name (not as objects), in one query; the services offered in the current window with
-    the school's saved answers and who changed each, in another."""
+    name (not as objects), in one query; the school's saved answers, each with what the
+    latest submission sent of it (and who changed it and when, where it is not as sent), in
+    another. The services it may buy are the year's offer for its kind of school, worked
+    out once (offer.year_offer)."""
     read = _read_windows(school, names=True)
     current = _current_read(read)
     if current is None:
         return None
     window, choice, submission, submitted_by, updated_by = current
-    # Plain rows from the driver: the ORM would handle each of 150 rows' columns in Python.
-    # Once submitted, with what was sent of each service.
-    rows = driver_rows(
-        _offered_query(_Wanted(last_year=False, saved=True, sent=submission is not None)),
-        {"window": window.id} | _year_and_school(window.year, school),
-    )
-    start = _start_from(rows, school, window, read)
     year = window.year
-    found, _ = _open_rows(school, year, rows, last_year=False)
+    offered = year_offer(school, year)
+    answered = (
+        []
+        if choice is None
+        else driver_rows(_answers_query(), {"window": window.id} | _year_and_school(year, school))
+    )
+    if answered:
+        # The school's pupils on roll came with every answer, for pricing.
+        remember_rolls(school, {year: answered[0][_ROLL]})
+    start = (
+        StartingPoint([SavedLine(*row[_LINE:_SENT]) for row in answered])
+        if answered
+        else StartingPoint(None, _last_years_lines(school, window, read))
+    )
     # A service object only for each service the page prices or may list as changed: of a
     # hundred and fifty, the task list shows counts.
     pricing = _Pricing(school, rolls_for(school, (year,)), None, ())
     categories: dict[int, CategoryName] = {}
 
-    def item_of(found: tuple[Sequence[Any], list[OptionTerms]]) -> Offered:
+    def item_of(found: Found) -> Offered:
         return _item(found[0], found[1], year, pricing, categories)
 
-    answers = start.priced(
-        school, year, {row[_SERVICE]: (opts, (row, opts)) for row, opts in found}, item_of
-    )
-    counted = _counted_tasks(found, answers)
+    answers = start.priced(school, year, offered.by_service, item_of)
+    counted = _counted_tasks(offered.found, answers)
     if choice is None:
         return ChoiceAsItStands(window, counted, None, answers, Standing(None, 0, [], None))
     if submission is None:
         stands = Standing(None, 0, [], None)
     else:
-        changes = _changes_of(choice.id, _may_be_unsent(found), item_of)
+        changes = _changes_of(choice.id, _may_be_unsent(offered, answered), item_of)
         # Submissions are numbered from 1 as they are made: the latest's is how many.
         stands = _standing(choice, submission, submission.number, changes)
     return ChoiceAsItStands(window, counted, choice, answers, stands, submitted_by, updated_by)
 
 
+# The positions of _answers_query's columns: the school's pupils; SavedLine's first fields;
+# SentAnswer's; who changed the answer and when, where it is not as sent.
+_ROLL, _LINE, _SENT, _CHANGED_AT, _CHANGED_BY = 0, 1, 5, 10, 11
+
+
+@cache
+def _answers_query() -> Select[Any]:
+    """The school's saved answers in the window, each with what its choice's latest
+    submission sent of the service (every answer sent was saved first: submitting writes
+    the lines it sends), and the school's pupils on roll for the year. Who changed an
+    answer and when is read only where it is not as sent (another yes or no, or bought with
+    another option or number): most are, and a time and a name on each was a fifth of the
+    statement. An answer as sent whose option the school can no longer buy is a change too:
+    the rare case _changes_of reads who and when for."""
+    choice = (
+        select(BuybackChoice.id)
+        .where(
+            BuybackChoice.school_id == bindparam("school"),
+            BuybackChoice.window_id == bindparam("window"),
+        )
+        .scalar_subquery()
+    )
+    latest = (
+        select(BuybackSubmission.id)
+        .where(BuybackSubmission.choice_id == choice)
+        .order_by(BuybackSubmission.number.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    line, sent = BuybackLine, BuybackSubmissionAnswer
+    not_as_sent = ~(
+        line.buying.is_not_distinct_from(sent.buying)
+        & (
+            line.buying.is_not(True)
+            | (
+                line.option_id.is_not_distinct_from(sent.option_id)
+                & (line.quantity == sent.quantity)
+            )
+        )
+    )
+    return (
+        select(
+            roll_column(bindparam("school"), bindparam("year")),
+            line.service_id,
+            line.buying,
+            line.option_id,
+            line.quantity,
+            sent.buying,
+            sent.option_id,
+            sent.quantity,
+            sent.option_name,
+            sent.unit,
+            type_coerce(case((not_as_sent, line.changed_at)), ZONED_TIME),
+            case(
+                (
+                    not_as_sent,
+                    select(User.display_name)
+                    .where(User.id == line.changed_by_id)
+                    .scalar_subquery(),
+                )
+            ),
+        )
+        .select_from(line)
+        .outerjoin(sent, (sent.submission_id == latest) & (sent.service_id == line.service_id))
+        .where(line.choice_id == choice)
+    )
+
+
 def _may_be_unsent(
-    found: Sequence[tuple[Sequence[Any], list[OptionTerms]]],
-) -> list[tuple[Sequence[Any], list[OptionTerms]]]:
-    """Of the services offered (_open_rows, read with what was sent: _Wanted.sent), in
-    order, those whose saved answer may not be what the latest submission sent: every one
-    unsent_changes would find, and perhaps a few it will find the same. The rest answer as
-    sent: the same buying, and if buying, the same option (one still offered) and number."""
+    offered: YearOffer, answered: Sequence[Sequence[Any]]
+) -> list[tuple[Found, Sequence[Any]]]:
+    """Of the services the school may buy (``offered``), in their order, each whose saved
+    answer (a row of _answers_query) may not be what the latest submission sent, with the
+    row: every one unsent_changes would find, and perhaps a few it will find the same. The
+    rest answer as sent: the same buying, and if buying, the same option (one still
+    offered) and number."""
     may_be = []
-    for one in found:
-        row, options = one
-        buying = None if row[_SAVED] is None else row[_SAVED + 1]
+    for row in answered:
+        service_id = row[_LINE]
+        found = offered.by_service.get(service_id)
+        if found is None:  # no longer offered to the school: not part of its choice
+            continue
+        buying, option_id = row[_LINE + 1], row[_LINE + 2]
         as_sent = buying == row[_SENT] and (
             not buying
             or (
-                row[_SAVED + 2] == row[_SENT + 1]
-                and row[_SAVED + 3] == row[_SENT + 2]
-                and any(option.id == row[_SAVED + 2] for option in options)
+                option_id == row[_SENT + 1]
+                and row[_LINE + 3] == row[_SENT + 2]
+                and option_id in offered.options[service_id]
             )
         )
         if not as_sent:
-            may_be.append(one)
+            may_be.append((found[1], row))
+    may_be.sort(key=lambda one: offered.position[one[1][_LINE]])
     return may_be
 
 
 def _changes_of(
     choice_id: int,
-    may_be: Sequence[tuple[Sequence[Any], list[OptionTerms]]],
-    item_of: Callable[[tuple[Sequence[Any], list[OptionTerms]]], Offered],
+    may_be: Sequence[tuple[Found, Sequence[Any]]],
+    item_of: Callable[[Found], Offered],
 ) -> list[Change]:
     """The changes not yet sent among the services ``may_be`` (_may_be_unsent), with who
     made each and when, as read with them. An answer as sent whose option is no longer
     offered was read without them (the statement compares ids, not what is offered): for
     those, rare, one query more."""
-    lines = [
-        SavedLine(row[_SERVICE], *row[_SAVED + 1 : _HAS_SAVED], row[_SENT + 5], row[_SENT + 6])
-        for row, _ in may_be
-        if row[_SAVED] is not None
-    ]
+    lines = [SavedLine(*row[_LINE:_SENT], row[_CHANGED_AT], row[_CHANGED_BY]) for _, row in may_be]
     sent = {
-        row[_SERVICE]: SentAnswer(*row[_SENT : _SENT + 5])
-        for row, _ in may_be
+        row[_LINE]: SentAnswer(*row[_SENT:_CHANGED_AT])
+        for _, row in may_be
         if row[_SENT] is not None
     }
-    changes = unsent_changes(lines, sent, [item_of(one) for one in may_be])
+    changes = unsent_changes(lines, sent, [item_of(found) for found, _ in may_be])
     not_read = {
-        row[_SERVICE]
-        for row, _ in may_be
-        if row[_SAVED] is not None and row[_SENT + 5] is None and row[_SENT + 6] is None
+        row[_LINE] for _, row in may_be if row[_CHANGED_AT] is None and row[_CHANGED_BY] is None
     } & {change.service_id for change in changes}
     if not not_read:
         return changes
