@@ -1781,70 +1781,60 @@ def test_the_written_out_task_list_is_the_choice_pages_loop(app: Flask) -> None:
         assert "Changed, not yet sent" in theirs or standing.changes == []
 
 
-def test_the_task_lists_services_read_by_the_driver_are_what_sqlalchemy_reads(
+def test_the_buyback_pages_reads_by_the_driver_are_what_sqlalchemy_reads(
     app: Flask, session
 ) -> None:  # type: ignore[no-untyped-def]
-    """The task list reads its services through the driver itself (portal/db.py
-    driver_rows), with the values its statement binds itself (a traded service, a published
-    offer) converted as SQLAlchemy converts them: each value as SQLAlchemy's own results
-    give it, of the same type, saved answers or none."""
+    """The buy-back pages read through the driver itself (portal/db.py driver_rows), with
+    the values their statements bind themselves (a traded service, a published offer)
+    converted as SQLAlchemy converts them: each value as SQLAlchemy's own results give it,
+    of the same type. The year's offer with last year's; a school's windows, with names and
+    pupils on roll or without; a submitted school's answers, with what was sent or not."""
     from portal.db import driver_rows
+
+    def same(statement, params) -> list:  # type: ignore[no-untyped-def, type-arg]
+        ours = driver_rows(statement, params)
+        theirs = db.session.connection().execute(statement, params).all()
+        assert [[(value, type(value)) for value in row] for row in ours] == [
+            [(value, type(value)) for value in row] for row in theirs
+        ]
+        return ours
 
     school = oakfield(session)
     with app.test_request_context():
         window = buyback.current_window(school)
         assert window is not None
-        params = {"window": window.id} | buyback._year_and_school(window.year, school)
-        statement = buyback._offered_query(buyback._Wanted(last_year=False, saved=True))
-        ours = driver_rows(statement, params)
-        theirs = db.session.connection().execute(statement, params).all()
-        assert len(ours) > 10
-        assert [[(value, type(value)) for value in row] for row in ours] == [
-            [(value, type(value)) for value in row] for row in theirs
-        ]
-        # The forms' (offered_to: submitting, saving), with and without last year's offers.
-        for shape in (buyback._Wanted(last_year=False), buyback._Wanted(last_year=True)):
-            statement = buyback._offered_query(shape)
-            forms = driver_rows(statement, params)
-            assert len(forms) == len(ours)
-            assert [[(value, type(value)) for value in row] for row in forms] == [
-                [(value, type(value)) for value in row]
-                for row in db.session.connection().execute(statement, params).all()
-            ]
-        # The year's offer, as worked out once for each kind of school.
-        year, of_year = buyback_offer._year_query(), {"year": window.year}
-        offer_rows = driver_rows(year, of_year)
-        assert [list(row) for row in offer_rows] == [list(row[:9]) for row in ours]
-        assert [[(value, type(value)) for value in row] for row in offer_rows] == [
-            [(value, type(value)) for value in row]
-            for row in db.session.connection().execute(year, of_year).all()
-        ]
-        # A submitted school's answers, with what was sent and who changed them.
+        offer_rows = same(
+            buyback_offer._year_query(), {"year": window.year, "last_year": window.year - 1}
+        )
+        assert len(offer_rows) > 10
+        assert any(row[9] is not None for row in offer_rows)  # last year's offers
         submitted = session.scalars(
             select(BuybackChoice).where(
                 BuybackChoice.window_id == window.id, BuybackChoice.submissions.any()
             )
         ).first()
-        answers = {"window": window.id} | buyback._year_and_school(window.year, submitted.school)
-        answered = driver_rows(buyback._answers_query(), answers)
+        for names in (True, False):
+            for rolls in (True, False):
+                read = same(buyback._windows_read(names, rolls), {"school_id": submitted.school_id})
+                assert any(row[11] is not None for row in read)  # a latest submission
+        answers = {"window": window.id, "school": submitted.school_id}
+        answered = same(buyback._answers_query(), answers)
         assert len(answered) > 10 and any(row[buyback._SENT] is not None for row in answered)
-        assert [[(value, type(value)) for value in row] for row in answered] == [
-            [(value, type(value)) for value in row]
-            for row in db.session.connection().execute(buyback._answers_query(), answers).all()
-        ]
-        # A category's, with last year's offers and a list of other services, one a slot.
-        others = [row[buyback.SERVICE] for row in ours[: buyback._ALSO_SLOTS + 1]]
+        assert len(same(buyback._answers_query(False), answers)) == len(answered)
+        # The forms' (offered_to: submitting, saving a category), with and without last
+        # year's offers, and a category's with a list of other services, one a slot.
+        params = buyback._year_and_school(window.year, school)
+        for shape in (buyback._Wanted(last_year=False), buyback._Wanted(last_year=True)):
+            forms = same(buyback._offered_query(shape), params)
+            assert [list(row[:9]) for row in forms] == [list(row[:9]) for row in offer_rows]
+        others = [row[buyback.SERVICE] for row in offer_rows[: buyback._ALSO_SLOTS + 1]]
         for also in (others, others[:1]):
             slots, listed = buyback._also(also)
-            category = {"category": ours[-1][buyback.CATEGORY]} | listed | params
-            shape = buyback._Wanted(last_year=True, category=True, also=slots, saved=True)
-            statement = buyback._offered_query(shape)
-            ours_too = driver_rows(statement, category)
-            theirs_too = db.session.connection().execute(statement, category).all()
-            assert {row[buyback.SERVICE] for row in ours_too} >= set(also)
-            assert [[(value, type(value)) for value in row] for row in ours_too] == [
-                [(value, type(value)) for value in row] for row in theirs_too
-            ]
+            category = {"category": offer_rows[-1][buyback.CATEGORY]} | listed | params
+            shape = buyback._Wanted(last_year=True, category=True, also=slots)
+            assert {
+                row[buyback.SERVICE] for row in same(buyback._offered_query(shape), category)
+            } >= set(also)
 
 
 def test_a_draft_says_who_saved_it(client_for, session, clock) -> None:  # type: ignore[no-untyped-def]

@@ -182,11 +182,12 @@ def test_a_category_starting_from_last_years_answers_reads_in_four_statements(
 ) -> None:
     """With nothing saved this year, a category's page starts from last year's answers and
     totals the year with the services they bought elsewhere: the person; every window with
-    the school's choice and latest submission in each; what last year's submission sent,
-    as its answer rows; and the category's services with those last year's answers bought.
-    It sent five once (the services bought read on their own); then three, with every
-    window's latest submission's lines read in the second, which every other category's
-    page paid for too (a school with a choice needs none of them)."""
+    the school's choice and latest submission in each, and its pupils on roll; what last
+    year's submission sent, as its answer rows; and the year's offer, read here as nothing
+    has been worked out yet (after that, once per version of the catalogue for each kind of
+    school: portal/buyback/offer.py). It sent five once (the services bought read on their
+    own); then three, with every window's latest submission's lines read in the second,
+    which every other category's page paid for too (a school with a choice needs none)."""
     monkeypatch.setattr(buyback, "now", lambda: DURING)
     head = client_for("head_teacher")
     path = _resolve(session, "/buy-back/{school:125601}")

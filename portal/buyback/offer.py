@@ -15,7 +15,8 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any, NamedTuple
 
-from sqlalchemy import DateTime, Select, Text, bindparam, cast, select, type_coerce
+from sqlalchemy import DateTime, Select, String, Text, bindparam, cast, select, type_coerce
+from sqlalchemy.orm import aliased
 
 from portal import versions
 from portal.db import UTCDateTime, driver_rows
@@ -108,12 +109,11 @@ def kind_of(school: School) -> SchoolKind:
 
 
 def open_rows(
-    rows: Sequence[Sequence[Any]], kind: SchoolKind, *, last_year: bool
+    rows: Sequence[Sequence[Any]], kind: SchoolKind, *, last_at: int | None
 ) -> tuple[list[Found], dict[int, OfferPrices]]:
     """The rows (offer_columns first) of the services a school of ``kind`` may buy, each with
-    the options that apply to it; and every offer's prices (``last_year``: the rows end
-    with last year's offer, as id, status, publication, VAT and pupils; its prices too), by
-    offer id."""
+    the options that apply to it; and every offer's prices, by offer id (``last_at``: where
+    in each row last year's offer is, as its id, status and publication: its prices too)."""
     # A few distinct lists of who may buy recur across hundreds of services: each is decided
     # once.
     open_for: dict[tuple[str, str], bool] = {}
@@ -135,8 +135,8 @@ def open_rows(
             continue
         kept.append(row)
         wanted.append((row[OFFER], published, in_utc(row[PUBLISHED])))
-        if last_year and row[-5] is not None:
-            wanted.append((row[-5], STATUS[row[-4]], in_utc(row[-3])))
+        if last_at is not None and row[last_at] is not None:
+            wanted.append((row[last_at], STATUS[row[last_at + 1]], in_utc(row[last_at + 2])))
     prices = offer_prices(wanted)
     found = []
     for row in kept:
@@ -146,15 +146,24 @@ def open_rows(
     return found, prices
 
 
+class LastYear(NamedTuple):
+    """A service's offer last year, as schools were sold it, for its prices to compare."""
+
+    offer_id: int
+    vat_applies: bool
+    options: list[OptionTerms]
+
+
 class YearOffer(NamedTuple):
     """The services a school of a kind may buy in a year, by name, each with the options
     that apply to it; and by service: each one's options and itself (as StartingPoint.priced
-    takes them), its options' ids, and its place in the order."""
+    takes them), its options' ids, its place in the order, and its offer last year if any."""
 
     found: tuple[Found, ...]
     by_service: dict[int, tuple[list[OptionTerms], Found]]
     options: dict[int, frozenset[int]]
     position: dict[int, int]
+    last: dict[int, LastYear]
 
 
 def year_offer(school: School, year: int) -> YearOffer:
@@ -182,17 +191,44 @@ def forget_year_offers() -> None:
     _kept.clear()
 
 
+# Where last year's offer is in the rows of _year_query: its id, status, publication, VAT.
+_LAST = 9
+
+
 def _work_out(year: int, kind: SchoolKind) -> YearOffer:
-    rows = [tuple(row) for row in driver_rows(_year_query(), {"year": year})]
-    found, _ = open_rows(rows, kind, last_year=False)
+    rows = driver_rows(_year_query(), {"year": year, "last_year": year - 1})
+    found, prices = open_rows(rows, kind, last_at=_LAST)
+    last = {
+        row[SERVICE]: LastYear(row[_LAST], row[_LAST + 3], prices[row[_LAST]].options)
+        for row, _ in found
+        if row[_LAST] is not None
+    }
+    found = [(tuple(row[:_LAST]), options) for row, options in found]
     return YearOffer(
         tuple(found),
         {row[SERVICE]: (options, (row, options)) for row, options in found},
         {row[SERVICE]: frozenset(option.id for option in options) for row, options in found},
         {row[SERVICE]: place for place, (row, _) in enumerate(found)},
+        last,
     )
 
 
 @cache
 def _year_query() -> Select[Any]:
-    return offer_query(offer_columns(), bindparam("year"))
+    """The year's offer, each service with its offer last year as schools were sold it:
+    published, or withdrawn since."""
+    before = aliased(ServiceOffer)
+    columns = [
+        *offer_columns(),
+        before.id.label("last_id"),
+        # As its stored text, made an OfferStatus only where there is an offer (open_rows).
+        type_coerce(before.status, String).label("last_status"),
+        type_coerce(before.published_at, ZONED_TIME).label("last_published_at"),
+        before.vat_applies.label("last_vat"),
+    ]
+    return offer_query(columns, bindparam("year")).outerjoin(
+        before,
+        (before.service_id == ServiceOffer.service_id)
+        & (before.year == bindparam("last_year"))
+        & ((before.status == OfferStatus.PUBLISHED) | (before.status == OfferStatus.WITHDRAWN)),
+    )

@@ -178,10 +178,12 @@ class WindowRead(NamedTuple):
 
 
 @cache
-def _windows_read(names: bool) -> Select[Any]:
+def _windows_read(names: bool, rolls: bool) -> Select[Any]:
     """Every window, newest first, with the choice of the school ``school_id`` names in it,
     if any, and that choice's latest submission, as plain columns (``names``: with who made
-    it and who last saved the choice). Made once, for the driver (driver_rows).
+    it and who last saved the choice; ``rolls``: with the school's pupils on roll in the
+    window's year and the year before, which its prices are worked out from). Made once,
+    for the driver (driver_rows).
 
     Not the submission's lines: 24 KB of JSON for a school answering every service, read
     and decoded on every drawing of its task list and categories (about 0.6 ms of a task
@@ -213,6 +215,12 @@ def _windows_read(names: bool) -> Select[Any]:
             .where(User.id == BuybackChoice.updated_by_id)
             .scalar_subquery(),
         ]
+    if rolls:
+        school = bindparam("school_id")
+        columns += [
+            roll_column(school, BuybackWindow.year),
+            roll_column(school, BuybackWindow.year - 1),
+        ]
     return (
         select(*columns)
         .select_from(BuybackWindow)
@@ -226,21 +234,27 @@ def _windows_read(names: bool) -> Select[Any]:
     )
 
 
-def _read_windows(school: School, *, names: bool = False) -> list[WindowRead]:
+def _read_windows(school: School, *, names: bool = False, rolls: bool = False) -> list[WindowRead]:
     """The windows that include ``school``, newest year first, each with the school's choice
     in it and that choice's latest submission: one statement, plain values (WindowRead).
+    ``rolls``: with the school's pupils on roll in each window's year and the year before,
+    remembered for pricing (remember_rolls).
 
     The ORM made an object of each window, choice and submission read, with its identity
     and state kept in the session: about as much again as the statement's own cost on the
     task list, for a page that only reads them."""
     read = []
-    for row in driver_rows(_windows_read(names), {"school_id": school.id}):
+    rolls_at = 18 if names else 16
+    for row in driver_rows(_windows_read(names, rolls), {"school_id": school.id}):
         window = WindowTerms(*row[:5])
         if not window.cohort.includes(school):
             continue
         choice = None if row[5] is None else ChoiceTerms(*row[5:11])
         latest = None if row[11] is None else SubmissionTerms(*row[11:16])
-        read.append(WindowRead(window, choice, latest, *row[16:18]))
+        read.append(WindowRead(window, choice, latest, *row[16:rolls_at]))
+        if rolls:
+            recorded = row[rolls_at : rolls_at + 2]
+            remember_rolls(school, {window.year: recorded[0], window.year - 1: recorded[1]})
     return read
 
 
@@ -336,8 +350,12 @@ def offered_to(
     priced for it.
 
     ``category_id``: only that category's services, and of the others those in ``also``.
-    ``last_year``: with last year's offer of each, for its price to compare (a category's
-    page compares; the task list does not).
+    ``last_year``: with last year's offer of each, for its price to compare.
+
+    For the forms (saving a category, submitting), which read what they check afresh: the
+    services with the school's pupils on roll, in one statement. The pages take the year's
+    offer as worked out once per catalogue version (_offered_items), which a form would
+    read the version for first, and the pupils after.
     """
     slots, listed = _also(also)
     wanted = _Wanted(last_year, category=category_id is not None, also=slots)
@@ -350,73 +368,72 @@ def offered_to(
     return _offered(school, year, rows, last_year=last_year)
 
 
+def _offered_items(
+    school: School, year: int, wanted: Callable[[Sequence[Any]], bool], *, last_year: bool
+) -> list[Offered]:
+    """The services of the year's offer the school may buy that ``wanted`` keeps (given each
+    one's row: offer.offer_columns), in order, each ready to be priced for the school
+    (``last_year``: with its offer last year, for its prices to compare)."""
+    offered = year_offer(school, year)
+    pupils = rolls_for(school, (year, year - 1) if last_year else (year,))
+    plain = _Pricing(school, pupils, None, ())
+    categories: dict[int, CategoryName] = {}
+    items = []
+    for row, options in offered.found:
+        if not wanted(row):
+            continue
+        last = offered.last.get(row[SERVICE]) if last_year else None
+        pricing = (
+            plain
+            if last is None
+            else _Pricing(
+                school,
+                pupils,
+                OfferTerms(last.offer_id, row[SERVICE], year - 1, last.vat_applies),
+                last.options,
+            )
+        )
+        items.append(_item(row, options, year, pricing, categories))
+    return items
+
+
 def category_offer(
     school: School, category_id: int
 ) -> tuple[WindowTerms, list[Offered], Answers] | None:
     """What a category's page shows: the school's current window (None if no window includes
     it), the category's services, and the school's answers to them as they stand.
 
-    Of the other categories' services only those the answers buy are read, for the year's
+    Of the other categories' services only those the answers buy are made, for the year's
     total: their own pages price the rest. Two queries: every window with the school's
-    latest submission in each; then the services, with the school's saved answers. A
-    school with no choice yet starts from what it sent last year, read between them, and
-    what it bought then is read with the category.
+    latest submission in each; then the school's saved answers (a school with none yet
+    starts from what it sent last year, read instead). The services it may buy, with their
+    offers last year to compare prices with, are the year's offer for its kind of school,
+    worked out once (offer.year_offer).
     """
-    read = _read_windows(school)
+    read = _read_windows(school, rolls=True)
     current = _current_read(read)
     if current is None:
         return None
     window, choice = current.window, current.choice
-    # A school with no choice yet has saved nothing: it starts from last year's lines, whose
-    # services bought are read with the category's. (A choice always has lines, as saving
-    # writes them; should one have none, the services bought are read below.)
-    last_years = None if choice is not None else _last_years_lines(school, window, read)
-    also = {line["service_id"] for line in last_years or () if line["buying"]}
     year = window.year
-    slots, listed = _also(also)
-    # Plain rows from the driver, as the task list reads them.
-    rows = driver_rows(
-        _offered_query(_Wanted(last_year=True, category=True, also=slots, saved=True)),
-        {"category": category_id, "window": window.id} | listed | _year_and_school(year, school),
+    answered = (
+        []
+        if choice is None
+        else driver_rows(_answers_query(sent=False), {"window": window.id, "school": school.id})
     )
-    start = _start_from(rows, school, window, read, last_years)
-    if start.saved is None and choice is not None:
-        elsewhere = start.bought - {row[SERVICE] for row in rows}
-        if elsewhere:
-            slots, listed = _also(elsewhere)
-            rows += driver_rows(
-                _offered_query(_Wanted(last_year=True, also=slots)),
-                listed | _year_and_school(year, school),
-            )
-    offered = _offered(school, year, rows, last_year=True)
-    return window, offered, start.answers(school, window, offered)
-
-
-def _start_from(
-    rows: Sequence[Any],
-    school: School,
-    window: WindowTerms,
-    read: Sequence[WindowRead],
-    last_years: list[dict[str, Any]] | None = None,
-) -> StartingPoint:
-    """The school's answers as read with the services (``saved`` rows of _offered_query), or
-    last year's if it has saved none (``read``: its windows with the latest submission in
-    each; ``last_years``: what last year's sent, if read already)."""
-    if rows and rows[0][_HAS_SAVED]:
-        return StartingPoint(
-            [
-                SavedLine(row[SERVICE], *row[_SAVED + 1 : _HAS_SAVED])
-                for row in rows
-                if row[_SAVED] is not None
-            ]
-        )
-    if last_years is None:
-        last_years = _last_years_lines(school, window, read)
-    return StartingPoint(None, last_years)
-
-
-def _year_and_school(year: int, school: School) -> dict[str, int]:
-    return {"year": year, "last_year": year - 1, "school": school.id}
+    start = (
+        StartingPoint([SavedLine(*row[_LINE:_SENT]) for row in answered])
+        if answered
+        else StartingPoint(None, _last_years_lines(school, window, read))
+    )
+    bought = start.bought
+    items = _offered_items(
+        school,
+        year,
+        lambda row: row[CATEGORY] == category_id or row[SERVICE] in bought,
+        last_year=True,
+    )
+    return window, items, start.answers(school, window, items)
 
 
 class SavedLine(NamedTuple):
@@ -429,6 +446,32 @@ class SavedLine(NamedTuple):
     quantity: int
     changed_at: datetime | None = None
     changed_by_name: str | None = None
+
+
+def _item(
+    row: Sequence[Any],
+    applying: list[OptionTerms],
+    year: int,
+    pricing: _Pricing,
+    categories: dict[int, CategoryName],
+) -> Offered:
+    """A row of the year's offer (offer.offer_columns) as the service offered
+    (``categories``: each category's name as made so far, one per category)."""
+    offer_id, _, vat, service_id, name, category_id, category_name = row[:7]
+    category = categories.get(category_id)
+    if category is None:
+        category = categories[category_id] = CategoryName(category_id, category_name)
+    return Offered(
+        ServiceName(service_id, name),
+        category,
+        OfferTerms(offer_id, service_id, year, vat),
+        applying,
+        pricing,
+    )
+
+
+def _year_and_school(year: int, school: School) -> dict[str, int]:
+    return {"year": year, "last_year": year - 1, "school": school.id}
 
 
 def _offered(school: School, year: int, rows: Sequence[Any], *, last_year: bool) -> list[Offered]:
@@ -450,28 +493,6 @@ def _offered(school: School, year: int, rows: Sequence[Any], *, last_year: bool)
     return offered
 
 
-def _item(
-    row: Sequence[Any],
-    applying: list[OptionTerms],
-    year: int,
-    pricing: _Pricing,
-    categories: dict[int, CategoryName],
-) -> Offered:
-    """A row of :func:`_offered_query` as the service offered (``categories``: each category's
-    name as made so far, one per category)."""
-    offer_id, _, vat, service_id, name, category_id, category_name = row[:7]
-    category = categories.get(category_id)
-    if category is None:
-        category = categories[category_id] = CategoryName(category_id, category_name)
-    return Offered(
-        ServiceName(service_id, name),
-        category,
-        OfferTerms(offer_id, service_id, year, vat),
-        applying,
-        pricing,
-    )
-
-
 def _open_rows(
     school: School, year: int, rows: Sequence[Any], *, last_year: bool
 ) -> tuple[list[Found], dict[int, Any]]:
@@ -482,15 +503,12 @@ def _open_rows(
         # The school's pupils on roll came with every row, for pricing.
         recorded = {year: rows[0][_PUPILS]} | ({year - 1: rows[0][-1]} if last_year else {})
         remember_rolls(school, recorded)
-    return open_rows(rows, kind_of(school), last_year=last_year)
+    # Last year's offer ends each row, before last year's pupils.
+    return open_rows(rows, kind_of(school), last_at=-5 if last_year else None)
 
 
 # The positions of _offered_query's columns after offer_columns (SERVICE, CATEGORY...).
 _PUPILS = 9
-# Of its saved answers' columns, when it has them: from here, the line's id, SavedLine's
-# fields, and has_saved.
-_SAVED = 10
-_HAS_SAVED = _SAVED + 4
 
 
 class _Wanted(NamedTuple):
@@ -501,8 +519,6 @@ class _Wanted(NamedTuple):
     # With (or only, without a category) the services listed: how many slots for them
     # (_also; none: no list).
     also: int = 0
-    # With the school's saved answers; with a category, of the others those they buy.
-    saved: bool = False
 
 
 # Services listed (``also``) are bound one to a slot, in a statement made for so many slots,
@@ -526,7 +542,7 @@ def _also(ids: Collection[int]) -> tuple[int, dict[str, int]]:
 @lru_cache(maxsize=64)
 def _offered_query(wanted: _Wanted) -> Select[Any]:
     """The statement for the year's offered services, of each shape built once, its values
-    bound when it runs (year, last_year, school, and category, also, window as wanted).
+    bound when it runs (year, last_year, school, and category and also as wanted).
 
     Plain rows, not ORM objects: the services and their offers (offer_columns), with the
     school's pupils on roll.
@@ -534,26 +550,6 @@ def _offered_query(wanted: _Wanted) -> Select[Any]:
     school, this_year, before_year = bindparam("school"), bindparam("year"), bindparam("last_year")
     before = aliased(ServiceOffer)
     columns: list[Any] = [*offer_columns(), roll_column(school, this_year).label("pupils")]
-    line = aliased(BuybackLine)
-    if wanted.saved:
-        choice = (
-            select(BuybackChoice.id)
-            .where(
-                BuybackChoice.school_id == school, BuybackChoice.window_id == bindparam("window")
-            )
-            .scalar_subquery()
-        )
-        columns += [
-            line.id.label("saved_line"),
-            line.buying.label("saved_buying"),
-            line.option_id.label("saved_option"),
-            line.quantity.label("saved_quantity"),
-            # Whether the school has saved any answer: if not, it starts from last year's.
-            select(BuybackLine.id)
-            .where(BuybackLine.choice_id == choice)
-            .exists()
-            .label("has_saved"),
-        ]
     if wanted.last_year:
         columns += [
             before.id.label("last_id"),
@@ -575,13 +571,9 @@ def _offered_query(wanted: _Wanted) -> Select[Any]:
             # time the statement is sent (db.driver_rows), about 0.4 M instructions a page.
             & ((before.status == OfferStatus.PUBLISHED) | (before.status == OfferStatus.WITHDRAWN)),
         )
-    if wanted.saved:
-        query = query.outerjoin(line, (line.service_id == Service.id) & (line.choice_id == choice))
     shown = []
     if wanted.category:
         shown.append(Service.category_id == bindparam("category"))
-        if wanted.saved:
-            shown.append(line.buying.is_(True))
     if wanted.also:
         shown.append(Service.id.in_([bindparam(f"also_{slot}") for slot in range(wanted.also)]))
     if shown:
@@ -930,7 +922,7 @@ def tasks(offered: Sequence[Offered], answers: Answers) -> list[Task]:
 def _counted_tasks(
     found: Sequence[tuple[Sequence[Any], list[OptionTerms]]], answers: Answers
 ) -> list[Task]:
-    """As :func:`tasks`, from the rows of the services offered (_open_rows) rather than a
+    """As :func:`tasks`, from the rows of the services offered (offer.year_offer) rather than a
     service object each: the task list shows each category's counts and total, not its
     services (its tasks have no ``items``)."""
     given = answers.by_service
@@ -1629,7 +1621,7 @@ def choice_as_it_stands(school: School) -> ChoiceAsItStands | None:
     latest submission sent of it (and who changed it and when, where it is not as sent), in
     another. The services it may buy are the year's offer for its kind of school, worked
     out once (offer.year_offer)."""
-    read = _read_windows(school, names=True)
+    read = _read_windows(school, names=True, rolls=True)
     current = _current_read(read)
     if current is None:
         return None
@@ -1639,11 +1631,8 @@ def choice_as_it_stands(school: School) -> ChoiceAsItStands | None:
     answered = (
         []
         if choice is None
-        else driver_rows(_answers_query(), {"window": window.id} | _year_and_school(year, school))
+        else driver_rows(_answers_query(), {"window": window.id, "school": school.id})
     )
-    if answered:
-        # The school's pupils on roll came with every answer, for pricing.
-        remember_rolls(school, {year: answered[0][_ROLL]})
     start = (
         StartingPoint([SavedLine(*row[_LINE:_SENT]) for row in answered])
         if answered
@@ -1670,20 +1659,21 @@ def choice_as_it_stands(school: School) -> ChoiceAsItStands | None:
     return ChoiceAsItStands(window, counted, choice, answers, stands, submitted_by, updated_by)
 
 
-# The positions of _answers_query's columns: the school's pupils; SavedLine's first fields;
-# SentAnswer's; who changed the answer and when, where it is not as sent.
-_ROLL, _LINE, _SENT, _CHANGED_AT, _CHANGED_BY = 0, 1, 5, 10, 11
+# The positions of _answers_query's columns: SavedLine's first fields; then, as sent,
+# SentAnswer's, and who changed the answer and when, where it is not as sent.
+_LINE, _SENT, _CHANGED_AT, _CHANGED_BY = 0, 4, 9, 10
 
 
 @cache
-def _answers_query() -> Select[Any]:
-    """The school's saved answers in the window, each with what its choice's latest
-    submission sent of the service (every answer sent was saved first: submitting writes
-    the lines it sends), and the school's pupils on roll for the year. Who changed an
+def _answers_query(sent: bool = True) -> Select[Any]:
+    """The school's saved answers in the window; ``sent``: each with what its choice's
+    latest submission sent of the service (every answer sent was saved first: submitting
+    writes the lines it sends). Who changed an
     answer and when is read only where it is not as sent (another yes or no, or bought with
     another option or number): most are, and a time and a name on each was a fifth of the
     statement. An answer as sent whose option the school can no longer buy is a change too:
     the rare case _changes_of reads who and when for."""
+    line = BuybackLine
     choice = (
         select(BuybackChoice.id)
         .where(
@@ -1699,29 +1689,28 @@ def _answers_query() -> Select[Any]:
         .limit(1)
         .scalar_subquery()
     )
-    line, sent = BuybackLine, BuybackSubmissionAnswer
+    saved = [line.service_id, line.buying, line.option_id, line.quantity]
+    if not sent:
+        return select(*saved).where(line.choice_id == choice)
+    answer = BuybackSubmissionAnswer
     not_as_sent = ~(
-        line.buying.is_not_distinct_from(sent.buying)
+        line.buying.is_not_distinct_from(answer.buying)
         & (
             line.buying.is_not(True)
             | (
-                line.option_id.is_not_distinct_from(sent.option_id)
-                & (line.quantity == sent.quantity)
+                line.option_id.is_not_distinct_from(answer.option_id)
+                & (line.quantity == answer.quantity)
             )
         )
     )
     return (
         select(
-            roll_column(bindparam("school"), bindparam("year")),
-            line.service_id,
-            line.buying,
-            line.option_id,
-            line.quantity,
-            sent.buying,
-            sent.option_id,
-            sent.quantity,
-            sent.option_name,
-            sent.unit,
+            *saved,
+            answer.buying,
+            answer.option_id,
+            answer.quantity,
+            answer.option_name,
+            answer.unit,
             type_coerce(case((not_as_sent, line.changed_at)), ZONED_TIME),
             case(
                 (
@@ -1733,7 +1722,9 @@ def _answers_query() -> Select[Any]:
             ),
         )
         .select_from(line)
-        .outerjoin(sent, (sent.submission_id == latest) & (sent.service_id == line.service_id))
+        .outerjoin(
+            answer, (answer.submission_id == latest) & (answer.service_id == line.service_id)
+        )
         .where(line.choice_id == choice)
     )
 
