@@ -481,17 +481,71 @@ def driver_records(statement: Select[Any] | CompoundSelect, params: Mapping[str,
     return [make(_converted(row, conversions)) for row in rows]
 
 
-# Where a pooled connection keeps the cursor the driver's statements are sent on.
+# Where a pooled connection keeps the cursor the driver's statements are sent on, and the
+# cursors of statements sent together (read_ahead).
 _CURSOR = "portal.driver_cursor"
+_AHEAD_CURSORS = "portal.driver_cursors_ahead"
+# The request's rows read ahead (read_ahead), by statement and values, until asked for.
+_AHEAD = "driver_rows_ahead"
 
 
-def _driver_execute(
-    statement: Select[Any] | CompoundSelect, params: Mapping[str, Any]
-) -> tuple[_DriverStatement | None, Sequence[Any]]:
-    """``statement``'s rows as the driver gives them, with how to read them; or, with None,
-    as SQLAlchemy gives them."""
+def _ahead_key(statement: Any, params: Mapping[str, Any]) -> tuple[Any, ...]:
+    return (
+        statement,
+        tuple(
+            sorted(
+                (name, tuple(value) if isinstance(value, list) else value)
+                for name, value in params.items()
+            )
+        ),
+    )
+
+
+def read_ahead(reads: Sequence[tuple[Select[Any] | CompoundSelect, Mapping[str, Any]]]) -> None:
+    """Send ``reads`` (statements made once, each with its values) together, for
+    driver_rows and driver_records to answer from when the page asks for them later in the
+    request: on PostgreSQL in one round trip (psycopg's pipeline mode), so a page whose
+    reads depend on nothing it has read waits for the server once, not once for each. Each
+    is read a moment earlier than it would be, in the same request. Only on a page (GET,
+    HEAD), whose reads are outside any transaction: a form's statement that failed in a
+    pipeline would end its transaction. Elsewhere (SQLite runs in the process: no round
+    trips to save), and should sending them together fail, nothing is read ahead: each is
+    sent when asked for."""
+    if len(reads) < 2 or not reading_request():
+        return
     connection = db.session.connection()
-    prepared = _for_driver(statement, connection.dialect)
+    if connection.dialect.name != "postgresql":
+        return
+    pooled = connection.connection
+    cursors: list[Any] = pooled.info.setdefault(_AHEAD_CURSORS, [])
+    while len(cursors) < len(reads):
+        cursors.append(pooled.cursor())
+    sent = []
+    try:
+        with pooled.driver_connection.pipeline():
+            for cursor, (statement, params) in zip(cursors, reads, strict=False):
+                prepared, sql, values = _bound(statement, params, connection.dialect)
+                connection.dispatch.before_cursor_execute(
+                    connection, cursor, sql, values, None, False
+                )
+                cursor.execute(sql, values)
+                sent.append((cursor, statement, params, prepared, sql, values))
+        memo = request_memo(_AHEAD)
+        for cursor, statement, params, prepared, sql, values in sent:
+            memo[_ahead_key(statement, params)] = (prepared, cursor.fetchall())
+            connection.dispatch.after_cursor_execute(connection, cursor, sql, values, None, False)
+    except connection.dialect.loaded_dbapi.Error:
+        for cursor in pooled.info.pop(_AHEAD_CURSORS, []):
+            cursor.close()
+        request_memo(_AHEAD).clear()
+
+
+def _bound(
+    statement: Select[Any] | CompoundSelect, params: Mapping[str, Any], dialect: Dialect
+) -> tuple[_DriverStatement, str, Any]:
+    """``statement`` compiled for the driver, its SQL and its values as the driver takes
+    them."""
+    prepared = _for_driver(statement, dialect)
     sql = prepared.sql
     bound = {**prepared.fixed, **params} if prepared.fixed else params
     order = prepared.order
@@ -500,6 +554,22 @@ def _driver_execute(
         expanded = prepared.expanding.construct_expanded_state(dict(bound))
         sql, bound, order = expanded.statement, expanded.parameters, expanded.positiontup
     values = bound if order is None else tuple(bound[name] for name in order)
+    return prepared, sql, values
+
+
+def _driver_execute(
+    statement: Select[Any] | CompoundSelect, params: Mapping[str, Any]
+) -> tuple[_DriverStatement | None, Sequence[Any]]:
+    """``statement``'s rows as the driver gives them, with how to read them; or, with None,
+    as SQLAlchemy gives them. Rows read ahead for it in this request (read_ahead) are
+    given once, not read again."""
+    ahead = g.get(f"memo:{_AHEAD}") if has_request_context() else None
+    if ahead:
+        found = ahead.pop(_ahead_key(statement, params), None)
+        if found is not None:
+            return found
+    connection = db.session.connection()
+    prepared, sql, values = _bound(statement, params, connection.dialect)
     pooled = connection.connection
     # One cursor per driver connection, kept with it for as long as the connection lives
     # (the pool's ``info``, dropped with the connection): making a psycopg cursor (its

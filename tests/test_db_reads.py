@@ -18,7 +18,7 @@ from flask import Blueprint, Flask
 from sqlalchemy import Engine, bindparam, create_engine, literal_column, select, text
 from sqlalchemy.exc import OperationalError
 
-from portal.db import _compiled_for_driver, _for_driver, db, driver_rows
+from portal.db import _compiled_for_driver, _for_driver, db, driver_rows, read_ahead
 from portal.extensions import csrf
 
 probe = Blueprint("probe", __name__)
@@ -279,3 +279,43 @@ def test_a_statement_is_compiled_for_the_driver_once_for_both_engines(probe_app:
     assert _compiled_for_driver.cache_info().misses == compiled + 1
     with probe_app.test_request_context():
         assert driver_rows(statement, {"wanted": 1}) == [(1,)]
+
+
+def test_reads_sent_together_are_given_once_each_as_read(probe_app: Flask) -> None:
+    """A page's reads sent together (read_ahead: one round trip) are each given once, as
+    read then, to the first ask for the same statement with the same values; asked again,
+    the statement is sent afresh and sees what changed. A read that fails leaves nothing
+    read ahead, and the page's statements are sent one by one as before."""
+    from sqlalchemy import event, func
+
+    from portal.models import User
+
+    notes = select(func.count()).select_from(text("read_probe"))
+    person = select(User.email).where(User.id == bindparam("id"))
+    sent: list[str] = []
+
+    def count(_conn, _cursor, statement, *_) -> None:  # type: ignore[no-untyped-def]
+        sent.append(statement)
+
+    for engine in probe_app.extensions["portal.db"].engines:
+        event.listen(engine, "before_cursor_execute", count)
+    with probe_app.test_request_context("/"):
+        read_ahead([(notes, {}), (person, {"id": 1})])
+        assert len(sent) == 2
+        other = _other_connection()
+        with other.begin() as connection:
+            connection.execute(text("INSERT INTO read_probe (note) VALUES ('after')"))
+        other.dispose()
+        assert driver_rows(notes, {}) == [(0,)]  # as read ahead
+        assert len(driver_rows(person, {"id": 1})) == 1
+        assert len(sent) == 2  # neither sent again
+        assert driver_rows(notes, {}) == [(1,)]  # asked again: afresh
+        assert len(sent) == 3
+        missing = select(literal_column("1")).select_from(text("no_such_table"))
+        read_ahead([(notes, {}), (missing, {})])
+        assert driver_rows(notes, {}) == [(1,)]
+        assert driver_rows(notes, {}) == [(1,)]
+    with probe_app.test_request_context("/", method="POST"):
+        before = len(sent)
+        read_ahead([(notes, {}), (person, {"id": 1})])  # a form's: nothing read ahead
+        assert len(sent) == before

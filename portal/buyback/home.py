@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from flask import url_for
 
@@ -41,6 +42,14 @@ def home_tasks(who: Principal, schools: Sequence[School]) -> ToDoList | None:
         for row in service.academy_rows(schools)
     )
     return ToDoList("Buy-back", items)
+
+
+def home_reads(who: Principal, schools: Sequence[School]) -> list[tuple[Any, dict[str, Any]]]:
+    """What home_tasks will read for ``who`` (db.read_ahead): for one school, its windows
+    with its choice (service.academy_rows)."""
+    if not who.can(Capability.VIEW_BUYBACK) or who.council_wide or len(schools) != 1:
+        return []
+    return service.windows_read_for(schools[0])
 
 
 def _returns(returns: windows.Returns) -> ToDo:

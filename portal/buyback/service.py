@@ -1115,6 +1115,14 @@ def academy_rows(schools: Sequence[School], *, details: bool = False) -> list[Ac
     ]
 
 
+def windows_read_for(school: School) -> list[tuple[Select[Any], dict[str, Any]]]:
+    """What academy_rows reads for ``school`` alone (its people's home page), as db.read_ahead
+    takes it: none if its windows are read for many schools already."""
+    if "all" in request_memo(WINDOWS_MEMO):
+        return []
+    return [(_windows_read(False, False), {"school_id": school.id})]
+
+
 def _the_schools_row(school: School) -> AcademyRow:
     """One school's row (its people's home page), in one query rather than two: every
     window, each with the school's choice in it, if any, and that choice's latest

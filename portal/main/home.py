@@ -1,7 +1,8 @@
 """A person's home page: what needs doing, put together from each capability's own list.
 
 Nothing here reads data or decides what needs doing: each capability says that of its own
-(its ``home_tasks``), and this only puts the lists in order. Someone with several schools (a
+(its ``home_tasks``, and what it will read for them, ``home_reads``), and this only puts the
+lists in order. Someone with several schools (a
 trust lead) sees each school's buy-back and support requests side by side, a row a school.
 """
 
@@ -13,6 +14,7 @@ from portal.access import Principal
 from portal.accounts import home as accounts
 from portal.buyback import home as buyback
 from portal.contacts import home as contacts
+from portal.db import read_ahead
 from portal.models import School
 from portal.register import home as register
 from portal.schools.service import own_schools
@@ -52,6 +54,9 @@ class Home:
 
 def home_for(who: Principal) -> Home:
     schools = own_schools(who)
+    # The school's buy-back choice and its open requests are read together, in one round
+    # trip (db.read_ahead): neither depends on the other.
+    read_ahead([*buyback.home_reads(who, schools), *support.home_reads(who, schools)])
     per_school = [buyback.home_tasks(who, schools), support.home_tasks(who, schools)]
     lists = [
         *([] if len(schools) > 1 else per_school),

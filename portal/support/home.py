@@ -55,6 +55,15 @@ def home_tasks(who: Principal, schools: Sequence[School]) -> ToDoList | None:
     return None
 
 
+def home_reads(who: Principal, schools: Sequence[School]) -> list[tuple[Any, Any]]:
+    """What home_tasks will read for ``who`` (db.read_ahead): for one school, its open
+    requests."""
+    if not (who.can(Capability.RAISE_SUPPORT_REQUEST) and len(schools) == 1):
+        return []
+    shape, values = support_request_scope_shape(who)
+    return [(_open_requests_query(shape), values)]
+
+
 def _open_requests(who: Principal, today: date) -> ToDoList:
     shape, values = support_request_scope_shape(who)
     # Sent by the driver itself (db.driver_records): its statement is made once per shape.
