@@ -53,10 +53,24 @@ run: setup seed
 	trap 'kill $$!' EXIT; \
 	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
+# The whole suite runs as two pytest processes side by side, one a core: the browser tests
+# (Chromium and a live server on a SQLite database of their own) beside the rest (SQLite and
+# PostgreSQL). One after the other they took 12-14 minutes on two cores under CI. Both must
+# pass; the browser tests' report follows the rest's. PYTEST_ARGS runs one pytest, as given.
 test: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+ifeq ($(strip $(PYTEST_ARGS)),)
+	@base=$$(mktemp -d); \
+	$(BIN)/python -m pytest -m browser --basetemp="$$base/browser" > "$$base/browser.log" 2>&1 & \
+	browser=$$!; \
+	$(BIN)/python -m pytest -m "not browser" --basetemp="$$base/rest"; rest=$$?; \
+	wait $$browser; browsers=$$?; \
+	echo "--- the browser tests ---"; cat "$$base/browser.log"; rm -rf "$$base"; \
+	test $$rest -eq 0 && test $$browsers -eq 0
+else
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+endif
 
 lint: $(STAMPS)/python
 	$(BIN)/ruff check .
