@@ -273,9 +273,12 @@ class Principal:
     @cached_property
     def user(self) -> User:
         """Their account as a database object, for the changes that record who made them:
-        made from its id, so that naming them as a change's author costs no query; anything
-        else about the account is read when first asked for."""
-        return _as_read(User(id=self.person.id))
+        made from its id, name and e-mail address as read with the person this request, so
+        that naming them as a change's author, or in an e-mail about it, costs no query (an
+        officer's first assignment in a worker spent 13 ms reading the rest of the account
+        to name them); anything else about the account is read when first asked for."""
+        person = self.person
+        return _as_read(User(id=person.id, email=person.email, display_name=person.display_name))
 
     def can(self, capability: Capability) -> bool:
         return capability in self.capabilities

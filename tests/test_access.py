@@ -184,3 +184,26 @@ def test_the_support_scope_made_once_per_shape_reaches_what_it_reaches_built_afr
             )
     # Staff, heads, trust leads, officers, administrators and people who may see none.
     assert len(shapes) >= 5
+
+
+def test_a_changes_author_is_named_from_what_was_read_with_them(app, count_queries) -> None:  # type: ignore[no-untyped-def]
+    """The account a change records as its author (Principal.user) carries the name and
+    e-mail address read with the person: naming them in the change's e-mail reads nothing
+    more (an officer's first assignment in a worker spent 13 ms reading the account)."""
+    from portal.auth.service import load_user
+    from portal.db import db
+
+    with app.test_request_context():
+        account = db.session.scalars(
+            select(User).where(User.email == "caf.north@council.example")
+        ).one()
+        person = load_user(f"{account.id}:{account.session_version}")
+        assert person is not None
+        db.session.expunge_all()
+        who = Principal.of(person)
+        with count_queries() as counter:
+            author = who.user
+            named = (author.display_name, author.email)
+        assert named == ("Chris Demo-North", "caf.north@council.example")
+        assert counter.count == 0
+        assert author.id == account.id
