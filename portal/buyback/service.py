@@ -42,6 +42,7 @@ from portal.buyback.offer import (
     SERVICE,
     ZONED_TIME,
     Found,
+    LastYear,
     YearOffer,
     kind_of,
     offer_columns,
@@ -375,14 +376,32 @@ def _offered_items(
     one's row: offer.offer_columns), in order, each ready to be priced for the school
     (``last_year``: with its offer last year, for its prices to compare)."""
     offered = year_offer(school, year)
+    return _priced_items(
+        school,
+        year,
+        (
+            (row, options, offered.last.get(row[SERVICE]) if last_year else None)
+            for row, options in offered.found
+            if wanted(row)
+        ),
+        last_year=last_year,
+    )
+
+
+def _priced_items(
+    school: School,
+    year: int,
+    found: Iterable[tuple[Sequence[Any], list[OptionTerms], LastYear | None]],
+    *,
+    last_year: bool,
+) -> list[Offered]:
+    """Each service ``found`` (its row, the options that apply, its offer last year if
+    compared), ready to be priced for the school."""
     pupils = rolls_for(school, (year, year - 1) if last_year else (year,))
     plain = _Pricing(school, pupils, None, ())
     categories: dict[int, CategoryName] = {}
     items = []
-    for row, options in offered.found:
-        if not wanted(row):
-            continue
-        last = offered.last.get(row[SERVICE]) if last_year else None
+    for row, options, last in found:
         pricing = (
             plain
             if last is None
@@ -414,18 +433,9 @@ def category_offer(
     current = _current_read(read)
     if current is None:
         return None
-    window, choice = current.window, current.choice
+    window = current.window
     year = window.year
-    answered = (
-        []
-        if choice is None
-        else driver_rows(_answers_query(sent=False), {"window": window.id, "school": school.id})
-    )
-    start = (
-        StartingPoint([SavedLine(*row[_LINE:_SENT]) for row in answered])
-        if answered
-        else StartingPoint(None, _last_years_lines(school, window, read))
-    )
+    start = _starting_point_of(school, current, _answered(school, current, sent=False), read)
     bought = start.bought
     items = _offered_items(
         school,
@@ -478,19 +488,23 @@ def _offered(school: School, year: int, rows: Sequence[Any], *, last_year: bool)
     """The services the school may buy among ``rows`` (from :func:`_offered_query`), each with
     the options that apply to it, ready to be priced."""
     found, prices = _open_rows(school, year, rows, last_year=last_year)
-    pupils = rolls_for(school, (year, year - 1) if last_year else (year,))
-    pricing = _Pricing(school, pupils, None, ())
-    categories: dict[int, CategoryName] = {}
-    offered = []
-    for row, applying in found:
-        priced = pricing
-        if last_year:
-            last_id, _, _, last_vat, _ = row[-5:]
-            if last_id is not None:
-                last_offer = OfferTerms(last_id, row[SERVICE], year - 1, last_vat)
-                priced = _Pricing(school, pupils, last_offer, prices[last_id].options)
-        offered.append(_item(row, applying, year, priced, categories))
-    return offered
+    return _priced_items(
+        school,
+        year,
+        (
+            (
+                row,
+                applying,
+                # Last year's offer ends each row as its id, status, publication, VAT, and
+                # last year's pupils.
+                LastYear(row[-5], row[-2], prices[row[-5]].options)
+                if last_year and row[-5] is not None
+                else None,
+            )
+            for row, applying in found
+        ),
+        last_year=last_year,
+    )
 
 
 def _open_rows(
@@ -847,33 +861,42 @@ def _last_years_lines(
         return []
     if read is not None:
         submitted = next(found.latest for found in read if found.window is last_window)
-        latest = None if submitted is None else submitted.id
+        if submitted is None:
+            return []
+        rows = driver_rows(_ANSWERS_SENT, {"submission": submitted.id})
     else:
-        latest = db.session.scalar(
-            select(BuybackSubmission.id)
-            .join(BuybackChoice)
-            .where(BuybackChoice.school_id == school.id, BuybackChoice.window_id == last_window.id)
-            .order_by(BuybackSubmission.number.desc())
-            .limit(1)
-        )
-    if latest is None:
-        return []
+        # The latest submission found in the same statement as what it sent.
+        rows = driver_rows(_LATEST_ANSWERS_SENT, {"school": school.id, "window": last_window.id})
     return [
         {"service_id": service_id, "buying": buying, "option": option, "quantity": quantity}
-        for service_id, buying, option, quantity in driver_rows(
-            _ANSWERS_SENT, {"submission": latest}
-        )
+        for service_id, buying, option, quantity in rows
     ]
 
 
 # What a submission sent, as its answer rows: not its lines, 24 KB of JSON when every
 # service is answered.
-_ANSWERS_SENT = select(
+_SENT_COLUMNS = select(
     BuybackSubmissionAnswer.service_id,
     BuybackSubmissionAnswer.buying,
     BuybackSubmissionAnswer.option_name,
     BuybackSubmissionAnswer.quantity,
-).where(BuybackSubmissionAnswer.submission_id == bindparam("submission"))
+)
+_ANSWERS_SENT = _SENT_COLUMNS.where(
+    BuybackSubmissionAnswer.submission_id == bindparam("submission")
+)
+# ... of a school's latest submission in a window.
+_LATEST_ANSWERS_SENT = _SENT_COLUMNS.where(
+    BuybackSubmissionAnswer.submission_id
+    == select(BuybackSubmission.id)
+    .join(BuybackChoice)
+    .where(
+        BuybackChoice.school_id == bindparam("school"),
+        BuybackChoice.window_id == bindparam("window"),
+    )
+    .order_by(BuybackSubmission.number.desc())
+    .limit(1)
+    .scalar_subquery()
+)
 
 
 @dataclass
@@ -1636,16 +1659,8 @@ def choice_as_it_stands(school: School) -> ChoiceAsItStands | None:
     window, choice, submission, submitted_by, updated_by = current
     year = window.year
     offered = year_offer(school, year)
-    answered = (
-        []
-        if choice is None
-        else driver_rows(_answers_query(), {"window": window.id, "school": school.id})
-    )
-    start = (
-        StartingPoint([SavedLine(*row[_LINE:_SENT]) for row in answered])
-        if answered
-        else StartingPoint(None, _last_years_lines(school, window, read))
-    )
+    answered = _answered(school, current, sent=submission is not None)
+    start = _starting_point_of(school, current, answered, read)
     # A service object only for each service the page prices or may list as changed: of a
     # hundred and fifty, the task list shows counts.
     pricing = _Pricing(school, rolls_for(school, (year,)), None, ())
@@ -1667,6 +1682,27 @@ def choice_as_it_stands(school: School) -> ChoiceAsItStands | None:
     return ChoiceAsItStands(window, counted, choice, answers, stands, submitted_by, updated_by)
 
 
+def _answered(school: School, current: WindowRead, *, sent: bool) -> list[Sequence[Any]]:
+    """The school's saved answers in its current window (none before it has a choice), as
+    rows of _answers_query (``sent``: with what its latest submission sent)."""
+    if current.choice is None:
+        return []
+    return driver_rows(_answers_query(sent), {"window": current.window.id, "school": school.id})
+
+
+def _starting_point_of(
+    school: School,
+    current: WindowRead,
+    answered: Sequence[Sequence[Any]],
+    read: Sequence[WindowRead],
+) -> StartingPoint:
+    """Where the school's choice stands: its saved answers (``answered``, from _answered),
+    or what it sent last year if it has saved none (``read``: its windows)."""
+    if answered:
+        return StartingPoint([SavedLine(*row[_LINE:_SENT]) for row in answered])
+    return StartingPoint(None, _last_years_lines(school, current.window, read))
+
+
 # The positions of _answers_query's columns: SavedLine's first fields; then, as sent,
 # SentAnswer's, and who changed the answer and when, where it is not as sent.
 _LINE, _SENT, _CHANGED_AT, _CHANGED_BY = 0, 4, 9, 10
@@ -1676,11 +1712,11 @@ _LINE, _SENT, _CHANGED_AT, _CHANGED_BY = 0, 4, 9, 10
 def _answers_query(sent: bool = True) -> Select[Any]:
     """The school's saved answers in the window; ``sent``: each with what its choice's
     latest submission sent of the service (every answer sent was saved first: submitting
-    writes the lines it sends). Who changed an
-    answer and when is read only where it is not as sent (another yes or no, or bought with
-    another option or number): most are, and a time and a name on each was a fifth of the
-    statement. An answer as sent whose option the school can no longer buy is a change too:
-    the rare case _changes_of reads who and when for."""
+    writes the lines it sends). Who changed an answer and when is read only where it is not
+    as sent (another yes or no, or bought with another option or number): most are, and a
+    time and a name on each was a fifth of the statement. An answer as sent whose option
+    the school can no longer buy is a change too: the rare case _changes_of reads who and
+    when for."""
     line = BuybackLine
     choice = (
         select(BuybackChoice.id)
@@ -1690,6 +1726,9 @@ def _answers_query(sent: bool = True) -> Select[Any]:
         )
         .scalar_subquery()
     )
+    saved = [line.service_id, line.buying, line.option_id, line.quantity]
+    if not sent:
+        return select(*saved).where(line.choice_id == choice)
     latest = (
         select(BuybackSubmission.id)
         .where(BuybackSubmission.choice_id == choice)
@@ -1697,9 +1736,6 @@ def _answers_query(sent: bool = True) -> Select[Any]:
         .limit(1)
         .scalar_subquery()
     )
-    saved = [line.service_id, line.buying, line.option_id, line.quantity]
-    if not sent:
-        return select(*saved).where(line.choice_id == choice)
     answer = BuybackSubmissionAnswer
     not_as_sent = ~(
         line.buying.is_not_distinct_from(answer.buying)
