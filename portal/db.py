@@ -81,6 +81,15 @@ def request_memo(name: str) -> dict[Any, Any]:
     return memo
 
 
+def request_memo_if_any(name: str) -> dict[Any, Any] | None:
+    """The request's memo ``name`` if anything has made it (request_memo), else None: for a
+    path every request takes, which need not make one to find it empty."""
+    if not has_request_context():
+        return None
+    memo: dict[Any, Any] | None = g.get(f"memo:{name}")
+    return memo
+
+
 # How long a write on SQLite waits for the one in hand to finish before it gives up with
 # "database is locked". Write transactions there last from their first write to the commit
 # (see session_engine), milliseconds, so a writer that waits this long has found a fault.
@@ -563,7 +572,7 @@ def _driver_execute(
     """``statement``'s rows as the driver gives them, with how to read them; or, with None,
     as SQLAlchemy gives them. Rows read ahead for it in this request (read_ahead) are
     given once, not read again."""
-    ahead = g.get(f"memo:{_AHEAD}") if has_request_context() else None
+    ahead = request_memo_if_any(_AHEAD)
     if ahead:
         found = ahead.pop(_ahead_key(statement, params), None)
         if found is not None:

@@ -2,8 +2,8 @@
 
 Nothing here reads data or decides what needs doing: each capability says that of its own
 (its ``home_tasks``, and what it will read for them, ``home_reads``), and this only puts the
-lists in order. Someone with several schools (a
-trust lead) sees each school's buy-back and support requests side by side, a row a school.
+lists in order. Someone with several schools (a trust lead) sees each school's buy-back and
+support requests side by side, a row a school.
 """
 
 from __future__ import annotations
