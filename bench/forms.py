@@ -201,6 +201,14 @@ def ready_to_submit(task_list: str) -> bool:
     )
 
 
+def answer_the_rest(form: Form) -> None:
+    """Answer each service of a category's form not yet answered as not buying, as a person
+    finishing the category would."""
+    for name in form.choices:
+        if name.startswith("answer-") and form.get(name) is None:
+            form.set(name, "no")
+
+
 def simple_answers(page: str, form: Form) -> list[str]:
     """The answers of a category's form that can be changed either way with nothing else to
     give: a service with one option, a price for the year (no number to type) and a price

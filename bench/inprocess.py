@@ -46,6 +46,7 @@ from bench.forms import (
     CATEGORY_LINK,
     REQUEST_LINK,
     SERVICE_LINK,
+    answer_the_rest,
     csrf_token,
     read_form,
     simple_answers,
@@ -227,9 +228,7 @@ def bring_to_the_deadline(client: FlaskClient, choice_path: str) -> str:
         form = read_form(page, "choices")
         if form is None or form.disabled:
             raise SystemExit(f"the buy-back window is not open on {path}")
-        for name in form.choices:
-            if name.startswith("answer-") and form.get(name) is None:
-                form.set(name, "no")
+        answer_the_rest(form)
         if _post(client, path, form.body(action="save")).status_code != 303:
             raise SystemExit(f"{path} was not saved")
     submit = read_form(_get(client, choice_path), "submit")

@@ -54,6 +54,7 @@ from bench.forms import (
     REQUEST_LINK,
     SERVICE_LINK,
     Form,
+    answer_the_rest,
     csrf_token,
     form_with_field,
     read_form,
@@ -510,10 +511,7 @@ class HeadTeacher(PortalUser):
     def _answer(self, path: str, page: str, form: Form) -> None:
         """Answer what is unanswered (not buying), and change one answer as a person would:
         the one changed here last time back again, else a service's buying or not."""
-        answers = [name for name in form.choices if name.startswith("answer-")]
-        for name in answers:
-            if form.get(name) is None:
-                form.set(name, "no")
+        answer_the_rest(form)
         if path in self.changed:
             name, value = self.changed.pop(path)
             form.set(name, value)
