@@ -1704,8 +1704,8 @@ def _starting_point_of(
 
 
 # The positions of _answers_query's columns: SavedLine's first fields; then, as sent,
-# SentAnswer's, and who changed the answer and when, where it is not as sent.
-_LINE, _SENT, _CHANGED_AT, _CHANGED_BY = 0, 4, 9, 10
+# SentAnswer's, who changed the answer and when, where it is not as sent, and whether it is.
+_LINE, _SENT, _CHANGED_AT, _CHANGED_BY, _NOT_AS_SENT = 0, 4, 9, 10, 11
 
 
 @cache
@@ -1764,6 +1764,7 @@ def _answers_query(sent: bool = True) -> Select[Any]:
                     .scalar_subquery(),
                 )
             ),
+            not_as_sent,
         )
         .select_from(line)
         .outerjoin(
@@ -1779,8 +1780,8 @@ def _may_be_unsent(
     """Of the services the school may buy (``offered``), in their order, each whose saved
     answer (a row of _answers_query) may not be what the latest submission sent, with the
     row: every one unsent_changes would find, and perhaps a few it will find the same. The
-    rest answer as sent: the same buying, and if buying, the same option (one still
-    offered) and number."""
+    rest answer as sent, as the statement found (the same buying, and if buying, the same
+    option and number), with an option still offered."""
     may_be = []
     for row in answered:
         service_id = row[_LINE]
@@ -1788,15 +1789,7 @@ def _may_be_unsent(
         if found is None:  # no longer offered to the school: not part of its choice
             continue
         buying, option_id = row[_LINE + 1], row[_LINE + 2]
-        as_sent = buying == row[_SENT] and (
-            not buying
-            or (
-                option_id == row[_SENT + 1]
-                and row[_LINE + 3] == row[_SENT + 2]
-                and option_id in offered.options[service_id]
-            )
-        )
-        if not as_sent:
+        if row[_NOT_AS_SENT] or (buying and option_id not in offered.options[service_id]):
             may_be.append((found[1], row))
     may_be.sort(key=lambda one: offered.position[one[1][_LINE]])
     return may_be
@@ -1818,9 +1811,9 @@ def _changes_of(
         if row[_SENT] is not None
     }
     changes = unsent_changes(lines, sent, [item_of(found) for found, _ in may_be])
-    not_read = {
-        row[_LINE] for _, row in may_be if row[_CHANGED_AT] is None and row[_CHANGED_BY] is None
-    } & {change.service_id for change in changes}
+    not_read = {row[_LINE] for _, row in may_be if not row[_NOT_AS_SENT]} & {
+        change.service_id for change in changes
+    }
     if not not_read:
         return changes
     who = {
