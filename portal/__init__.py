@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import socket
+import sys
 from collections.abc import Iterable
 from ipaddress import ip_address
 from pathlib import Path
@@ -13,13 +14,17 @@ from urllib.parse import urlsplit
 import click
 from flask import Flask
 from flask.cli import run_command
-from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
+from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal.config import PRODUCTION, ConfigurationError, environment_name, from_environment
 from portal.secret_key import instance_secret_key
 
-ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = Path(__file__).resolve().parent
+# The checkout of the repository the portal runs from, as `make setup` installs it (editable):
+# its instance/ folder holds the settings, the development database and session key, mail and
+# uploads. An installed wheel has no checkout (see instance_folder).
+ROOT = PACKAGE.parent
 
 __all__ = ["ConfigurationError", "create_app"]
 
@@ -29,10 +34,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     app = Portal(
         __name__,
-        instance_path=str(ROOT / "instance"),
+        instance_path=str(instance_folder()),
         instance_relative_config=True,
-        static_folder=str(ROOT / "static"),
-        template_folder=str(ROOT / "templates"),
+        # Served from the package's own static/ (Flask's default), which the wheel carries.
     )
     app.config.from_mapping(from_environment(app.instance_path))
     app.config.from_pyfile("config.py", silent=True)
@@ -52,7 +56,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     # govuk-frontend-wtf widgets expect to find them.
     app.jinja_loader = ChoiceLoader(
         [
-            FileSystemLoader(str(ROOT / "templates")),
+            PackageLoader("portal"),
             PrefixLoader(
                 {
                     "govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja"),
@@ -137,9 +141,18 @@ def _check_configuration(app: Flask) -> None:
         raise ConfigurationError(f"{names} must be set when PORTAL_ENV=production")
 
 
+def instance_folder() -> Path:
+    """The portal's instance/ folder: in the checkout it runs from; for an installed wheel
+    (the package in site-packages, no checkout beside it), where Flask keeps an installed
+    package's, under the environment's prefix: ``<venv>/var/portal-instance``."""
+    if PACKAGE.parent.name in {"site-packages", "dist-packages"}:
+        return Path(sys.prefix) / "var" / "portal-instance"
+    return ROOT / "instance"
+
+
 def configured_environment() -> str:
     """PORTAL_ENV as create_app will find it, for what runs before there is an app."""
-    return environment_name(str(ROOT / "instance"))
+    return environment_name(str(instance_folder()))
 
 
 def check_listening(addresses: Iterable[object], environment: str) -> None:
