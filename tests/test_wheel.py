@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pytest
 
+from portal.rendering import WARM_LOG
 from tests.conftest import skip_or_fail, unused_port
 
 pytestmark = pytest.mark.slow
@@ -123,6 +124,9 @@ def test_the_installed_wheel_migrates_and_serves_pages_and_static_files(
                 "--no-control-socket",
                 "--bind",
                 f"127.0.0.1:{port}",
+                # The settings the project's gunicorn.conf.py names, from the installed package.
+                "--config",
+                "python:portal.gunicorn_config",
                 "portal:create_app()",
             ],
             cwd=work,
@@ -132,15 +136,15 @@ def test_the_installed_wheel_migrates_and_serves_pages_and_static_files(
         )
     base = f"http://127.0.0.1:{port}"
     try:
+        # Each worker compiles the installed package's templates before its first request.
         deadline = time.monotonic() + 60
-        while True:
+        while WARM_LOG not in log.read_text(errors="replace"):
             assert server.poll() is None, f"gunicorn stopped:\n{log.read_text()}"
-            try:
-                status, _, body = _get(f"{base}/healthz")
-                break
-            except OSError:
-                assert time.monotonic() < deadline, f"gunicorn did not start:\n{log.read_text()}"
-                time.sleep(0.2)
+            assert time.monotonic() < deadline, f"gunicorn did not start:\n{log.read_text()}"
+            time.sleep(0.2)
+        compiled = re.search(rf"(\d+) {WARM_LOG}", log.read_text())
+        assert compiled and int(compiled.group(1)) > 50, log.read_text()
+        status, _, body = _get(f"{base}/healthz")
         assert status == 200, body
 
         status, _, page = _get(f"{base}/sign-in")
