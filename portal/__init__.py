@@ -224,7 +224,8 @@ def _address_text(address: object) -> str:
 
 def _check_flask_run(app: Flask) -> None:
     """`flask run --host ...`: the address it was asked to listen on, checked as gunicorn's
-    are (gunicorn.conf.py). The app is made inside the command, before the server starts."""
+    are (portal/gunicorn_config.py). The app is made inside the command, before the server
+    starts."""
     context = click.get_current_context(silent=True)
     if context is not None and context.command is run_command:
         address = (context.params.get("host"), context.params.get("port"))
