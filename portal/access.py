@@ -15,7 +15,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from functools import cached_property, lru_cache, wraps
+from functools import cache, cached_property, lru_cache, wraps
 from typing import Any, NamedTuple, TypeVar
 
 from flask import abort, g
@@ -67,6 +67,8 @@ class Capability(enum.StrEnum):
     VIEW_BUYBACK = "view_buyback"
     PREPARE_BUYBACK = "prepare_buyback"
     EDIT_BUYBACK = "edit_buyback"
+    # A window as the council sees it: every school's returns so far and its reminders.
+    VIEW_BUYBACK_WINDOWS = "view_buyback_windows"
     MANAGE_BUYBACK_WINDOWS = "manage_buyback_windows"
     # The buy-back analysis: every school's returns and the council's income from them.
     ANALYSE_BUYBACK = "analyse_buyback"
@@ -126,6 +128,7 @@ POLICY: dict[Role, frozenset[Capability]] = {
         | {
             C.EDIT_SERVICES,
             C.VIEW_BUYBACK,
+            C.VIEW_BUYBACK_WINDOWS,
             C.ANALYSE_BUYBACK,
             C.PRINT_CONTACT_LETTERS,
             C.SEND_CONTACT_LETTERS,
@@ -145,6 +148,7 @@ POLICY: dict[Role, frozenset[Capability]] = {
             C.ACT_ON_SUPPORT_REQUESTS,
             C.VIEW_SUPPORT_STATISTICS,
             C.VIEW_BUYBACK,
+            C.VIEW_BUYBACK_WINDOWS,
             C.MANAGE_BUYBACK_WINDOWS,
             C.ANALYSE_BUYBACK,
             C.MANAGE_USERS,
@@ -158,6 +162,13 @@ POLICY: dict[Role, frozenset[Capability]] = {
 
 # Roles whose scope is every school in the council's area.
 _COUNCIL_WIDE = frozenset({Role.PUBLISHER, Role.LA_ADMIN})
+
+
+@cache
+def roles_that_may(capability: Capability) -> frozenset[Role]:
+    """The roles whose policy includes ``capability``: for example those who submit a
+    school's buy-back, and so are the people told about it."""
+    return frozenset(role for role, can_do in POLICY.items() if capability in can_do)
 
 
 # A school's columns, in the order a Member holds them.

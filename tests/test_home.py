@@ -251,11 +251,11 @@ def nothing_to_do(page: BeautifulSoup) -> str:
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
     """Buy-back's clock, in the middle of the 2027-28 windows (both open) unless moved."""
-    from portal.buyback import service as buyback
+    from portal import clock
     from tests.test_buyback import DURING
 
     def set_to(moment: datetime) -> None:
-        monkeypatch.setattr(buyback, "now", lambda: moment)
+        monkeypatch.setattr(clock, "now", lambda: moment)
 
     set_to(DURING)
     return set_to

@@ -66,7 +66,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from portal.buyback import service as buyback
+from portal import clock
 from portal.db import db
 from portal.models import (
     BuybackChoice,
@@ -362,7 +362,7 @@ def window_figures(
     caller has read already (its offers, for the costs; the schools)."""
     if reading is None:
         reading = _Reading.of(w.year for w in windows)
-    at = buyback.now()
+    at = clock.now()
     closed = {w.id for w in windows if w.state(at) == "closed"}
     figures = _kept({w.id: w for w in windows if w.id in closed})
     counting = [w for w in windows if w.id not in figures]
@@ -381,7 +381,7 @@ def keep_closed_windows() -> int:
     """Keep the figures of every window past its deadline that has none kept for it, as
     they stand now; the caller commits. Called before anything that could move them (a
     register import). Returns how many windows' figures were kept."""
-    at = buyback.now()
+    at = clock.now()
     waiting = db.session.scalars(
         select(BuybackWindow)
         .outerjoin(BuybackWindowFigures, BuybackWindowFigures.window_id == BuybackWindow.id)
