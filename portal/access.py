@@ -596,6 +596,16 @@ def may_be_assigned_support_request(user: User, request: Any) -> bool:
     )
 
 
+def visible_support_events(who: Principal, events: Iterable[Any]) -> list[Any]:
+    """The entries of a request's timeline (``events``, each with ``assignment``,
+    ``shared_with_school`` and ``note``) that ``who`` may read: the council every one; a
+    school its status changes and the notes shared with it, not the officers' private notes
+    nor whom the council gave the request to."""
+    if who.is_council:
+        return list(events)
+    return [e for e in events if not e.assignment and (e.shared_with_school or e.note is None)]
+
+
 def support_caseworker(who: Principal) -> bool:
     """A CAF officer, whose home page is their queue."""
     return Role.CAF_OFFICER in who.roles and bool(who.area_ids)

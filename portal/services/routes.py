@@ -54,7 +54,7 @@ def _year(args: Any, years: Sequence[catalogue.OfferYear]) -> catalogue.OfferYea
 
 
 def _this_financial_year() -> int:
-    from portal.support.service import today_in_london
+    from portal.support.dates import today_in_london
 
     today = today_in_london()
     return today.year if today.month >= 4 else today.year - 1

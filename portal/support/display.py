@@ -20,7 +20,7 @@ from portal.components import KEPT
 from portal.links import link_for_each
 from portal.models import SupportKind, SupportStatus, Urgency
 from portal.support.forms import AssignForm, UnsentAssignForm, UnsentUpdateForm, UpdateForm
-from portal.support.service import STATUS_COLOURS, timeliness
+from portal.support.queue import STATUS_COLOURS, timeliness
 from portal.templating import long_date
 
 _NOBODY = '<td class="govuk-table__cell">Nobody yet</td>'

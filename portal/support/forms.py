@@ -57,14 +57,11 @@ from portal.models import (
     Urgency,
 )
 from portal.phones import parse_uk_phone
-from portal.support.service import (
-    AREAS_OF_NEED,
-    YEAR_GROUPS,
-    Officer,
-    next_statuses,
-    refusal,
-)
+from portal.support.dates import today_in_london
+from portal.support.needs import AREAS_OF_NEED, YEAR_GROUPS
+from portal.support.request_page import Officer
 from portal.support.stats import LONGEST_PERIOD_MONTHS, Period
+from portal.support.updates import next_statuses, refusal
 
 CONTINUE = "Continue"
 
@@ -331,8 +328,6 @@ class UpdateForm(FlaskForm):
                 else "Enter the meeting date"
             )
         # A meeting in 2020, or in 2207, is a slip of the keyboard, not a meeting.
-        from portal.support.service import today_in_london
-
         earliest, latest = within_a_year_of(today_in_london())
         if not earliest <= field.data <= latest:
             raise StopValidation(
