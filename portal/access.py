@@ -491,6 +491,26 @@ def offer_scope(every_offer: bool) -> ColumnElement[bool]:
     return true() if every_offer else ServiceOffer.status == OfferStatus.PUBLISHED
 
 
+def price_preview_schools(who: Principal) -> list[School]:
+    """The schools whose prices ``who`` may preview as each school sees them: every school, by
+    name, for those who set the prices (publishers, council administrators); none for anyone
+    else, who sees their own schools' prices alone."""
+    if not who.can(Capability.EDIT_SERVICES):
+        return []
+    return list(db.session.scalars(select(School).order_by(School.name)))
+
+
+def get_price_preview_school_or_404(who: Principal, school_id: int) -> School | None:
+    """The school ``school_id``, for ``who`` to preview its prices (see
+    :func:`price_preview_schools`); None when ``who`` previews no school's prices."""
+    if not who.can(Capability.EDIT_SERVICES):
+        return None
+    school = db.session.get(School, school_id)
+    if school is None:
+        abort(404)
+    return school
+
+
 def editable_offer_scope(who: Principal) -> ColumnElement[bool]:
     """The offers ``who`` may change, price and publish. Publishers and council
     administrators keep the council's whole offer (DESIGN.md); nobody else edits any.

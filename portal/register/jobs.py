@@ -14,6 +14,7 @@ import's record and report stay, as the audit trail.
 
 from __future__ import annotations
 
+import enum
 import logging
 import re
 import threading
@@ -129,6 +130,33 @@ def launch(app: Flask, import_id: int) -> threading.Thread | None:
     )
     worker.start()
     return worker
+
+
+def start_import(extract: FileStorage, links: FileStorage | None, actor: User) -> RegisterImport:
+    """Store an upload and start its dry run."""
+    record = create_import(extract, links, actor)
+    launch(current_app._get_current_object(), record.id)  # type: ignore[attr-defined]
+    return record
+
+
+class Applying(enum.Enum):
+    """What pressing Apply on a dry run did."""
+
+    STARTED = "started"
+    # The upload's file is gone (superseded or tidied away): upload it again.
+    FILE_GONE = "file gone"
+    # Applied already, or being applied.
+    ALREADY = "already"
+
+
+def apply_import(record: RegisterImport, actor: User) -> Applying:
+    """Apply the dry run ``record`` as a job, once however often Apply is pressed."""
+    if request_apply(record, actor):
+        launch(current_app._get_current_object(), record.id)  # type: ignore[attr-defined]
+        return Applying.STARTED
+    if record.status is ImportStatus.READY and not record.keeps_file:
+        return Applying.FILE_GONE
+    return Applying.ALREADY
 
 
 def is_stalled(record: RegisterImport, now: datetime) -> bool:

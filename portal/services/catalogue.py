@@ -473,6 +473,10 @@ def offer_in(
     )
 
 
+def get_service(service_id: int) -> Service | None:
+    return db.session.get(Service, service_id)
+
+
 def offer_for(service: Service, year: int, *, include_drafts: bool = False) -> ServiceOffer | None:
     for offer in service.offers:
         if offer.year == year and (include_drafts or offer.status is OfferStatus.PUBLISHED):

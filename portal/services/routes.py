@@ -9,11 +9,17 @@ from typing import Any
 from flask import abort, flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from markupsafe import Markup
-from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
-from portal.access import Capability, can, current_principal, requires, visible_school_list
-from portal.db import db
+from portal.access import (
+    Capability,
+    can,
+    current_principal,
+    get_price_preview_school_or_404,
+    price_preview_schools,
+    requires,
+    visible_school_list,
+)
 from portal.models import (
     Eligibility,
     OfferStatus,
@@ -73,9 +79,8 @@ def _chosen_school(schools: list[School]) -> School | None:
     wanted = request.args.get("school", type=record_id)
     if schools:
         return next((s for s in schools if s.id == wanted), schools[0])
-    if wanted and can(Capability.EDIT_SERVICES):
-        # Publishers preview any school's view.
-        return db.session.get(School, wanted) or abort(404)
+    if wanted:
+        return get_price_preview_school_or_404(current_principal(), wanted)
     return None
 
 
@@ -196,7 +201,7 @@ def show(service_id: int) -> ResponseReturnValue:
                 "text": s.name,
                 "selected": school is not None and s.id == school.id,
             }
-            for s in (db.session.scalars(select(School).order_by(School.name)) if editor else [])
+            for s in price_preview_schools(current_principal())
         ],
         eligible_text=", ".join(Eligibility(e).label for e in service.eligible) or "All schools",
         email_link=Markup('<a class="govuk-link" href="mailto:{0}">{0}</a>').format(
@@ -209,7 +214,7 @@ def show(service_id: int) -> ResponseReturnValue:
 
 
 def _service_or_404(service_id: int) -> Service:
-    return db.session.get(Service, service_id) or abort(404)
+    return catalogue.get_service(service_id) or abort(404)
 
 
 @bp.route("/new", methods=["GET", "POST"])
