@@ -890,7 +890,7 @@ def test_the_update_forms_fields_are_drawn_once_for_each_status_never_with_typin
     first (UnsentUpdateForm, no form built) or a form did; a form with something posted in
     it is drawn afresh, and what was typed never reaches another officer's page."""
     from portal.support import display
-    from portal.support.forms import UnsentUpdateForm, UpdateForm
+    from portal.support.officer_forms import UnsentUpdateForm, UpdateForm
 
     first = {}
     for status in [s for s in SupportStatus if s.is_open]:
@@ -923,7 +923,7 @@ def test_the_assign_forms_fields_are_drawn_once_for_each_choice_never_with_posti
     form gives; a change to any of them draws it again; a posted form is drawn afresh and
     its drawing never kept."""
     from portal.support import display
-    from portal.support.forms import AssignForm, UnsentAssignForm
+    from portal.support.officer_forms import AssignForm, UnsentAssignForm
     from portal.support.request_page import Officer
 
     chris, jo, left = Officer(3, "Chris <North>"), Officer(4, "Jo North"), Officer(9, "Al Gone")

@@ -26,7 +26,7 @@ from portal.models import (
     Urgency,
     User,
 )
-from portal.support.forms import StatisticsForm
+from portal.support.officer_forms import StatisticsForm
 from portal.support.stats import (
     Period,
     SupportStatistics,

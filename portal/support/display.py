@@ -19,7 +19,7 @@ from markupsafe import Markup, escape
 from portal.components import KEPT
 from portal.links import link_for_each
 from portal.models import SupportKind, SupportStatus, Urgency
-from portal.support.forms import AssignForm, UnsentAssignForm, UnsentUpdateForm, UpdateForm
+from portal.support.officer_forms import AssignForm, UnsentAssignForm, UnsentUpdateForm, UpdateForm
 from portal.support.queue import STATUS_COLOURS, timeliness
 from portal.templating import long_date
 

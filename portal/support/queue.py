@@ -106,6 +106,45 @@ class QueueFilter:
         }
 
 
+def filter_items(filters: QueueFilter) -> dict[str, list[dict[str, Any]]]:
+    """The choices of the queue's filters, as GOV.UK's select items, ``filters``' chosen."""
+
+    def items(options: list[tuple[str, str]], chosen: str) -> list[dict[str, Any]]:
+        return [{"value": v, "text": t, "selected": v == chosen} for v, t in options]
+
+    return dict(
+        status_items=items(
+            [(OPEN, "Open (not closed or redirected)"), ("", "Any status")]
+            + [(s.value, s.label) for s in SupportStatus],
+            filters.status,
+        ),
+        urgency_items=items(
+            [("", "Any urgency")] + [(u.value, u.label) for u in Urgency],
+            filters.urgency.value if filters.urgency else "",
+        ),
+        owner_items=items(
+            [("", "Anyone"), (MINE, "Me"), (UNASSIGNED, "Nobody yet")],
+            filters.owner,
+        ),
+        due_items=items(
+            [
+                ("", "Any date"),
+                (DUE_TODAY, "Due today"),
+                (OVERDUE, "Overdue"),
+            ],
+            filters.due,
+        ),
+        sort_items=items(
+            [
+                ("respond_by", "Respond by date"),
+                ("newest", "Newest first"),
+                ("oldest", "Oldest first"),
+            ],
+            filters.sort,
+        ),
+    )
+
+
 # Each status's GOV.UK tag colour, wherever a request's status is shown.
 STATUS_COLOURS = {
     SupportStatus.NEW: "blue",

@@ -25,23 +25,22 @@ from portal.models import (
     SupportOutcome,
     SupportRequest,
     SupportStatus,
-    Urgency,
 )
 from portal.numbers import whole_number
 from portal.rendering import render_page
 from portal.support import bp, display, queue, submission, wizard
 from portal.support.assignment import Assigned, assign_request
 from portal.support.dates import today_in_london
-from portal.support.forms import (
+from portal.support.forms import SubmitRequestForm
+from portal.support.needs import AREAS_OF_NEED
+from portal.support.officer_forms import (
     NOTE_ONLY,
     AssignForm,
     StatisticsForm,
-    SubmitRequestForm,
     UnsentAssignForm,
     UnsentUpdateForm,
     UpdateForm,
 )
-from portal.support.needs import AREAS_OF_NEED
 from portal.support.request_page import ShownRequest, shown_request
 from portal.support.stats import (
     charts_for,
@@ -180,44 +179,12 @@ def index() -> ResponseReturnValue:
     filters = queue.QueueFilter.from_args(request.args)
     today = today_in_london()
     page = queue.queue(who, filters, today)
-
-    def items(options: list[tuple[str, str]], chosen: str) -> list[dict[str, Any]]:
-        return [{"value": v, "text": t, "selected": v == chosen} for v, t in options]
-
     return render_page(
         "support/index.html",
         fragment="queue",
         page=page,
         filters=filters,
-        status_items=items(
-            [(queue.OPEN, "Open (not closed or redirected)"), ("", "Any status")]
-            + [(s.value, s.label) for s in SupportStatus],
-            filters.status,
-        ),
-        urgency_items=items(
-            [("", "Any urgency")] + [(u.value, u.label) for u in Urgency],
-            filters.urgency.value if filters.urgency else "",
-        ),
-        owner_items=items(
-            [("", "Anyone"), (queue.MINE, "Me"), (queue.UNASSIGNED, "Nobody yet")],
-            filters.owner,
-        ),
-        due_items=items(
-            [
-                ("", "Any date"),
-                (queue.DUE_TODAY, "Due today"),
-                (queue.OVERDUE, "Overdue"),
-            ],
-            filters.due,
-        ),
-        sort_items=items(
-            [
-                ("respond_by", "Respond by date"),
-                ("newest", "Newest first"),
-                ("oldest", "Oldest first"),
-            ],
-            filters.sort,
-        ),
+        **queue.filter_items(filters),
         today=today,
         queue_rows=display.queue_rows_html,
         is_officer=can(Capability.ACT_ON_SUPPORT_REQUESTS),
