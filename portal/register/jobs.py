@@ -10,6 +10,9 @@ The uploaded files are kept only while they may still be applied: they are remov
 import is applied or fails, when a later upload is applied (which supersedes any earlier dry
 run), and by ``flask --app portal register tidy`` once a dry run has waited too long. The
 import's record and report stay, as the audit trail.
+
+Longer than most modules: an import's job and the files it keeps are one life, from the
+upload to the files' removal, and each step of it must see the others.
 """
 
 from __future__ import annotations

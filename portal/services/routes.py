@@ -1,4 +1,8 @@
-"""Services for schools: the catalogue, each service's page, and publishing."""
+"""Services for schools: the catalogue, each service's page, and publishing.
+
+Longer than most views modules: twelve views, each a form read, one call to the catalogue,
+service_page or publishing, and a page or a redirect.
+"""
 
 from __future__ import annotations
 
