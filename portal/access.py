@@ -502,6 +502,26 @@ def offer_scope(every_offer: bool) -> ColumnElement[bool]:
     return true() if every_offer else ServiceOffer.status == OfferStatus.PUBLISHED
 
 
+def price_preview_schools(who: Principal) -> list[School]:
+    """The schools whose prices ``who`` may preview as each school sees them: every school, by
+    name, for those who set the prices (publishers, council administrators); none for anyone
+    else, who sees their own schools' prices alone."""
+    if not who.can(Capability.EDIT_SERVICES):
+        return []
+    return list(db.session.scalars(select(School).order_by(School.name)))
+
+
+def get_price_preview_school_or_404(who: Principal, school_id: int) -> School | None:
+    """The school ``school_id``, for ``who`` to preview its prices (see
+    :func:`price_preview_schools`); None when ``who`` previews no school's prices."""
+    if not who.can(Capability.EDIT_SERVICES):
+        return None
+    school = db.session.get(School, school_id)
+    if school is None:
+        abort(404)
+    return school
+
+
 def editable_offer_scope(who: Principal) -> ColumnElement[bool]:
     """The offers ``who`` may change, price and publish. Publishers and council
     administrators keep the council's whole offer (DESIGN.md); nobody else edits any.
@@ -605,6 +625,16 @@ def may_be_assigned_support_request(user: User, request: Any) -> bool:
     return user.is_active and any(
         m.role is Role.CAF_OFFICER and m.area_id == request.area_id for m in user.memberships
     )
+
+
+def visible_support_events(who: Principal, events: Iterable[Any]) -> list[Any]:
+    """The entries of a request's timeline (``events``, each with ``assignment``,
+    ``shared_with_school`` and ``note``) that ``who`` may read: the council every one; a
+    school its status changes and the notes shared with it, not the officers' private notes
+    nor whom the council gave the request to."""
+    if who.is_council:
+        return list(events)
+    return [e for e in events if not e.assignment and (e.shared_with_school or e.note is None)]
 
 
 def support_caseworker(who: Principal) -> bool:

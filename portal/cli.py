@@ -218,7 +218,7 @@ support_cli = AppGroup("support", help="CAF officer support requests.")
 )
 def anonymise(months: int | None) -> None:
     """Remove the child's details and free text from long-closed requests."""
-    from portal.support.service import anonymise_closed
+    from portal.support.retention import anonymise_closed
 
     months = months or current_app.config["SUPPORT_RETENTION_MONTHS"]
     count = anonymise_closed(months)

@@ -829,7 +829,8 @@ DEMO_REQUESTS = [
 
 
 def _support_requests(schools: dict[int, School]) -> int:
-    from portal.support.service import Update, submit, update
+    from portal.support.submission import submit
+    from portal.support.updates import Update, update
 
     for key, urn, email, answers in DEMO_REQUESTS:
         requester = db.session.scalars(select(User).where(User.email == email)).one()
@@ -909,14 +910,10 @@ CASELOAD = [
 
 def _caseload(schools: dict[int, School]) -> int:
     from portal.models import SupportRequest
-    from portal.support.service import (
-        Update,
-        assign,
-        response_target_days,
-        submit,
-        today_in_london,
-        update,
-    )
+    from portal.support.assignment import assign
+    from portal.support.dates import response_target_days, today_in_london
+    from portal.support.submission import submit
+    from portal.support.updates import Update, update
     from portal.workdays import add_working_days, is_working_day
 
     people = {

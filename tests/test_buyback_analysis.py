@@ -55,6 +55,7 @@ from portal.buyback.analysis import (
     page_context,
     percentage,
 )
+from portal.charts import BarChart
 from portal.demo import SCHOOLS as demo_schools
 from portal.models import (
     BuybackChoice,
@@ -576,10 +577,9 @@ def test_a_service_name_cannot_become_a_spreadsheet_formula(
 # --- the charts and the page ----------------------------------------------------------------
 
 
-def chart_rows(svg: str) -> list[tuple[str, str]]:
-    """(label, value) of each bar, as drawn."""
-    texts = [text.get_text() for text in BeautifulSoup(svg, "html.parser").select("svg > text")]
-    return list(zip(texts[::2], texts[1::2], strict=True))
+def chart_rows(chart: BarChart) -> list[tuple[str, str]]:
+    """(label, value) of each bar, as drawn (templates/macros/charts.html writes these)."""
+    return [(bar.shown, bar.value) for bar in chart.bars]
 
 
 def test_charts_draw_the_figures_in_whole_percent_and_pounds(app: Flask, world: World) -> None:

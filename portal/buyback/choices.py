@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -326,7 +325,3 @@ def submission_of(school: School, number: int) -> BuybackSubmission | None:
         .order_by(BuybackSubmission.id.desc())
         .limit(1)
     ).first()
-
-
-def new_submission_key() -> str:
-    return secrets.token_urlsafe(24)

@@ -20,7 +20,7 @@ from portal.access import (
 from portal.buyback import bp, display, trust, windows
 from portal.buyback.analysis import analyse_year, analysis_of, page_context
 from portal.buyback.analysis import analysis_csv as analysis_as_csv
-from portal.buyback.choices import new_submission_key, submission_of
+from portal.buyback.choices import submission_of
 from portal.buyback.confirmation import invoice_schedule
 from portal.buyback.forms import (
     ChangeWindowForm,
@@ -34,6 +34,7 @@ from portal.buyback.saving import Saved, category_page, save_category
 from portal.buyback.submitting import Submitted, submit_choice
 from portal.clock import london_time
 from portal.extensions import htmx
+from portal.forms import new_submission_key
 from portal.models import BuybackWindow, Cohort
 from portal.rendering import render_page
 from portal.services.pricing import format_pence
