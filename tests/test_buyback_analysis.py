@@ -55,7 +55,6 @@ from portal.buyback.analysis import (
     page_context,
     percentage,
 )
-from portal.demo import SCHOOLS as demo_schools
 from portal.models import (
     BuybackChoice,
     BuybackSubmission,
@@ -72,6 +71,7 @@ from portal.models import (
     User,
 )
 from portal.register import jobs
+from portal_seed.demo import SCHOOLS as demo_schools
 from tests.conftest import QueryCounter
 from tests.test_register import extract, school_row
 

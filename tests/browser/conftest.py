@@ -35,8 +35,8 @@ from sqlalchemy import update
 from portal import create_app
 from portal.cli import upgrade_database
 from portal.db import db
-from portal.demo import ACCOUNTS, DEMO_PASSWORD, DEMO_TOTP_SECRET, seed
 from portal.models import User
+from portal_seed.demo import ACCOUNTS, DEMO_PASSWORD, DEMO_TOTP_SECRET, seed
 from tests.live import serve
 
 HERE = Path(__file__).resolve().parent

@@ -14,6 +14,7 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import func, select
 
+from portal.auth.two_factor import DEMO_TOTP_SECRET
 from portal.db import db, utcnow
 from portal.models import (
     Area,
@@ -32,11 +33,6 @@ from portal.models import (
 from portal.passwords import hash_password
 
 DEMO_PASSWORD = "portal-demo-2026"
-# Council staff sign in with a second factor (portal/auth/two_factor.py). The demo council's
-# accounts all share this authenticator secret, printed in the README, so that a person can
-# add it to an authenticator app (and the tests can work out its codes). Never in production:
-# seed-demo refuses to run there.
-DEMO_TOTP_SECRET = "DEMODEMODEMODEMODEMODEMODEMODEMO"
 
 AREAS = [
     ("north", "North"),
@@ -613,7 +609,7 @@ def seed() -> dict[str, int]:
     session.commit()
     requests = _support_requests(schools)
     requests += _caseload(schools)
-    from portal.demo_services import seed_buyback, seed_services
+    from portal_seed.services import seed_buyback, seed_services
 
     services = seed_services(schools)
     windows = seed_buyback(schools)

@@ -5,7 +5,7 @@ Factor 1 is a council as large as England's largest (around 600 schools): about 
 of offers, school rolls and buy-back choices. Everything scales linearly with the factor;
 factor 10 is what the benchmark loads (issue #8).
 
-- The schools are fictional recombinations of the DfE register (``portal/reference/``): the
+- The schools are fictional recombinations of the DfE register (``portal_seed/data/``): the
   first words of one real school's name joined to the ending, type and phase of another,
   under invented URNs from 700000 up. The register has not got past 160000, so they clash
   with no real school and with none of the demo's.
@@ -37,8 +37,8 @@ from datetime import UTC, datetime, timedelta
 from datetime import time as clock
 from decimal import Decimal
 from functools import cache
+from importlib.resources import files
 from itertools import chain
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -48,15 +48,6 @@ from sqlalchemy.orm import Session
 
 from portal.config import PRODUCTION
 from portal.db import Base, db, utcnow
-from portal.demo import (
-    AREA_CONTACTS,
-    AREA_DISTRICTS,
-    COUNTYWIDE_CONTACTS,
-    DEMO_PASSWORD,
-    DEMO_TOTP_SECRET,
-    EMERGENCY_DUTY_TEAM,
-)
-from portal.demo_services import LAST_YEAR, NEXT_YEAR
 from portal.models import (
     Area,
     Audience,
@@ -109,6 +100,15 @@ from portal.services.pricing import (
     validate,
 )
 from portal.workdays import add_working_days
+from portal_seed.demo import (
+    AREA_CONTACTS,
+    AREA_DISTRICTS,
+    COUNTYWIDE_CONTACTS,
+    DEMO_PASSWORD,
+    DEMO_TOTP_SECRET,
+    EMERGENCY_DUTY_TEAM,
+)
+from portal_seed.services import LAST_YEAR, NEXT_YEAR
 
 LONDON = ZoneInfo("Europe/London")
 SEED = 2026
@@ -118,7 +118,7 @@ YEARS = (LAST_YEAR - 1, LAST_YEAR, NEXT_YEAR)
 FIRST_URN, LAST_URN = 700_000, 999_999
 # Money columns are 32-bit integers of pence: at most about £21 million.
 MAX_PENCE = 2**31 - 1
-REGISTER = Path(__file__).resolve().parent / "reference" / "schools_register_2025.csv"
+REGISTER = files("portal_seed") / "data" / "schools_register_2025.csv"
 
 
 @dataclass(frozen=True)
@@ -953,7 +953,7 @@ def generate(
     Raises ``ValueError`` for a factor out of range, and ``Refused`` in production or when
     it has run on this database before.
     """
-    from portal.demo import seed as seed_demo
+    from portal_seed.demo import seed as seed_demo
 
     plan = plan_for(factor)
     session = db.session
