@@ -25,473 +25,46 @@ from portal.models import (
     ServiceOffer,
     TradingDecision,
 )
+from portal_seed.data_files import read_json
 
-B = PricingBasis
-K = ServiceKind
 LAST_YEAR, NEXT_YEAR = 2026, 2027
 
-CATEGORIES = [
-    "Admissions and transport",
-    "Attendance and education social work",
-    "Behaviour support",
-    "Educational psychology",
-    "Finance",
-    "Governor services",
-    "Health and safety",
-    "Human resources",
-    "ICT",
-    "Music",
-    "Outdoor education",
-    "Payroll",
-    "School improvement",
-    "SEN support",
-]
+_DATA = read_json("demo_services.json")
+CATEGORIES: list[str] = _DATA["categories"]
 
 
-def option(name: str, basis: PricingBasis, **values: Any) -> dict[str, Any]:
-    return {"name": name, "basis": basis, **values}
+def _option_from_data(values: dict[str, Any]) -> dict[str, Any]:
+    """A price option as the data file writes it, its basis and audience made enumerations."""
+    made = {**values, "basis": PricingBasis(values["basis"])}
+    if "audience" in values:
+        made["audience"] = Audience(values["audience"])
+    return made
+
+
+def _service_from_data(entry: dict[str, Any]) -> dict[str, Any]:
+    """A service as the data file writes it, its kind, options and next year's change made
+    Python's own: ``next`` is ("uplift", percent), ("repriced", options), ("ceased",) or
+    ("new",)."""
+    made = {
+        **entry,
+        "kind": ServiceKind(entry["kind"]),
+        "options": [_option_from_data(values) for values in entry["options"]],
+    }
+    if "next" in entry:
+        change, *rest = entry["next"]
+        if change == "repriced":
+            rest = [[_option_from_data(values) for values in rest[0]]]
+        made["next"] = (change, *rest)
+    return made
 
 
 # name, category, kind, summary, included, eligible, phases, vat, options (this year), and how
-# next year differs: ("uplift", percent) | ("repriced", options) | ("ceased",) | ("new",)
-SERVICES: list[dict[str, Any]] = [
-    dict(
-        name="Home to school transport",
-        category="Admissions and transport",
-        kind=K.STATUTORY,
-        summary="Free transport for eligible pupils to their nearest suitable school.",
-        included="Assessing eligibility, arranging routes and passes, and travel training for pupils with SEND.",
-        duties="Education Act 1996, sections 508A to 509AD.",
-        options=[],
-    ),
-    dict(
-        name="School admissions and appeals",
-        category="Admissions and transport",
-        kind=K.STATUTORY,
-        summary="Co-ordinated admissions for community and voluntary controlled schools, and appeals.",
-        included="The co-ordinated scheme, in-year admissions, and independent appeal panels.",
-        duties="School Standards and Framework Act 1998; the School Admissions Code.",
-        options=[],
-    ),
-    dict(
-        name="Educational psychology: statutory assessment",
-        category="Educational psychology",
-        kind=K.STATUTORY,
-        summary="Psychological advice for education, health and care needs assessments.",
-        included="Advice within statutory timescales for every EHC needs assessment.",
-        duties="Children and Families Act 2014, section 36.",
-        options=[],
-    ),
-    dict(
-        name="SEN monitoring and EHC plan reviews",
-        category="SEN support",
-        kind=K.STATUTORY,
-        summary="Monitoring provision for pupils with EHC plans and attending annual reviews.",
-        included="Annual review attendance where needed and support to amend plans.",
-        duties="Children and Families Act 2014, Part 3.",
-        options=[],
-    ),
-    dict(
-        name="Prosecution for non-attendance",
-        category="Attendance and education social work",
-        kind=K.STATUTORY,
-        summary="Legal action, penalty notices and prosecution where attendance does not improve.",
-        included="Penalty notices, parenting orders and prosecutions under the council's code of conduct.",
-        duties="Education Act 1996, section 444.",
-        options=[],
-    ),
-    dict(
-        name="Children missing education",
-        category="Attendance and education social work",
-        kind=K.STATUTORY,
-        summary="Tracing children who leave a roll with no known destination.",
-        included="Checks with other councils and agencies, and the deletion-from-roll notifications.",
-        duties="Education Act 1996, section 436A.",
-        options=[],
-    ),
-    dict(
-        name="Designated safeguarding lead network",
-        category="School improvement",
-        kind=K.DISCRETIONARY,
-        summary="Termly briefings and a network for designated safeguarding leads.",
-        included="Three termly briefings, model policies and a yearly audit tool.",
-        options=[],
-    ),
-    dict(
-        name="Early years foundation stage moderation",
-        category="School improvement",
-        kind=K.DISCRETIONARY,
-        summary="Statutory moderation of the EYFS profile, free to every school with a reception class.",
-        included="Moderation visits on the statutory cycle and cluster meetings.",
-        phases=["Primary", "All-through"],
-        options=[],
-    ),
-    dict(
-        name="Attendance and education social work",
-        category="Attendance and education social work",
-        kind=K.TRADED,
-        summary="A named education social worker for persistent absence and family work.",
-        included="Termly attendance reviews, home visits, and casework for persistently absent pupils.",
-        options=[
-            option(
-                "Annual service",
-                B.PER_PUPIL,
-                per_pupil_pence=650,
-                rates={"by_phase": {"Secondary": 720}},
-            )
-        ],
-        next=("uplift", 3),
-    ),
-    dict(
-        name="Behaviour support outreach",
-        category="Behaviour support",
-        kind=K.TRADED,
-        summary="Specialist teachers supporting pupils at risk of exclusion.",
-        included="Assessment, a support plan, and up to six sessions of in-class support per referral.",
-        options=[
-            option(
-                "Support sessions",
-                B.PER_UNIT,
-                unit="session",
-                amount_pence=18500,
-                rates={"tiers": [{"from": 1, "pence": 18500}, {"from": 10, "pence": 16500}]},
-            )
-        ],
-        next=("uplift", 2.5),
-    ),
-    dict(
-        name="Educational psychology: traded time",
-        category="Educational psychology",
-        kind=K.TRADED,
-        summary="Educational psychologist days beyond statutory work.",
-        included="Consultation, assessment, training and critical incident support, planned with your link EP.",
-        options=[
-            option(
-                "Days",
-                B.PER_UNIT,
-                unit="day",
-                amount_pence=55000,
-                rates={"tiers": [{"from": 1, "pence": 55000}, {"from": 10, "pence": 50000}]},
-            ),
-            option("Half days", B.PER_UNIT, unit="half day", amount_pence=30000),
-        ],
-        next=(
-            "repriced",
-            [
-                option(
-                    "Days",
-                    B.PER_UNIT,
-                    unit="day",
-                    amount_pence=57500,
-                    rates={"tiers": [{"from": 1, "pence": 57500}, {"from": 10, "pence": 52000}]},
-                ),
-                option("Half days", B.PER_UNIT, unit="half day", amount_pence=31500),
-            ],
-        ),
-    ),
-    dict(
-        name="Education financial services",
-        category="Finance",
-        kind=K.TRADED,
-        summary="Budget setting, monitoring and year-end support for maintained schools.",
-        included="A named finance officer, three budget monitoring visits and year-end closedown.",
-        eligible=["maintained"],
-        options=[
-            option(
-                "Annual subscription",
-                B.BANDED,
-                rates={
-                    "bands": [
-                        {"from": 0, "to": 50, "pence": 169320},
-                        {"from": 51, "to": 150, "pence": 211956},
-                        {"from": 151, "to": 300, "pence": 304674},
-                        {"from": 301, "to": 1000, "pence": 360366},
-                        {"from": 1001, "to": None, "pence": 530400},
-                    ]
-                },
-            )
-        ],
-        next=("uplift", 4),
-    ),
-    dict(
-        name="Payroll",
-        category="Payroll",
-        kind=K.TRADED,
-        summary="Monthly payroll for all school staff, pensions and year-end returns.",
-        included="Monthly pay runs, pension returns to the LGPS and Teachers' Pensions, P60s and HMRC returns.",
-        vat=True,
-        options=[
-            option(
-                "Per employee paid", B.PER_UNIT, unit="post", amount_pence=2601, minimum_pence=30600
-            ),
-            option(
-                "Academy payroll",
-                B.FLAT_PLUS_PER_PUPIL,
-                audience=Audience.ACADEMIES,
-                amount_pence=95000,
-                per_pupil_pence=310,
-            ),
-        ],
-        next=("uplift", 3),
-    ),
-    dict(
-        name="HR advisory service",
-        category="Human resources",
-        kind=K.TRADED,
-        summary="Advice on employment matters, casework support and model policies.",
-        included="A telephone helpline, casework support for discipline, grievance and capability, and model policies.",
-        options=[
-            option(
-                "Maintained schools",
-                B.FLAT_PLUS_PER_PUPIL,
-                audience=Audience.MAINTAINED,
-                amount_pence=80000,
-                per_pupil_pence=450,
-            ),
-            option(
-                "Academies",
-                B.FLAT_PLUS_PER_PUPIL,
-                audience=Audience.ACADEMIES,
-                amount_pence=95000,
-                per_pupil_pence=480,
-            ),
-        ],
-        next=("uplift", 3),
-    ),
-    dict(
-        name="Employee assistance programme",
-        category="Human resources",
-        kind=K.TRADED,
-        summary="Confidential counselling and advice for school staff, day and night.",
-        included="A 24-hour helpline, up to six counselling sessions per person a year, and manager support.",
-        options=[
-            option(
-                "Maintained schools",
-                B.PER_UNIT,
-                audience=Audience.MAINTAINED,
-                unit="employee",
-                amount_pence=633,
-            ),
-            option(
-                "Academies",
-                B.PER_UNIT,
-                audience=Audience.ACADEMIES,
-                unit="employee",
-                amount_pence=643,
-            ),
-        ],
-        next=("uplift", 2),
-    ),
-    dict(
-        name="Governor services",
-        category="Governor services",
-        kind=K.TRADED,
-        summary="Clerking, training and advice for governing boards.",
-        included="A clerk for three full board meetings, governor training programme and a helpline.",
-        options=[
-            option(
-                "Clerking and training",
-                B.BANDED,
-                rates={
-                    "bands": [
-                        {"from": 0, "to": 100, "pence": 76500},
-                        {"from": 101, "to": None, "pence": 122400},
-                    ]
-                },
-            )
-        ],
-        next=("uplift", 3),
-    ),
-    dict(
-        name="Governor training only",
-        category="Governor services",
-        kind=K.TRADED,
-        summary="Access for all governors to the council's training programme.",
-        included="Every course in the governor training programme, online and in person.",
-        options=[option("Annual access", B.PER_SCHOOL, amount_pence=42000)],
-        next=("ceased",),
-    ),
-    dict(
-        name="Health and safety advice",
-        category="Health and safety",
-        kind=K.TRADED,
-        summary="Competent health and safety advice, audits and training.",
-        included="An audit every two years, a helpline, model policies and accident investigation support.",
-        options=[option("Annual service", B.PER_PUPIL, per_pupil_pence=320, minimum_pence=45000)],
-        next=("uplift", 3),
-    ),
-    dict(
-        name="Fire risk assessment",
-        category="Health and safety",
-        kind=K.TRADED,
-        summary="A fire risk assessment of your site by a qualified assessor.",
-        included="A site visit, a written assessment and an action plan.",
-        vat=True,
-        options=[option("Assessment", B.PER_SCHOOL, amount_pence=39500)],
-        next=("uplift", 0),
-    ),
-    dict(
-        name="ICT technical support",
-        category="ICT",
-        kind=K.TRADED,
-        summary="On-site technician time and a remote service desk.",
-        included="Service desk 8am to 5pm, remote fixes, and technician visits from the pack bought.",
-        vat=True,
-        options=[
-            option(
-                "Technician visits",
-                B.PER_UNIT,
-                unit="visit",
-                amount_pence=190000,
-                rates={"pack_size": 10},
-            ),
-            option("Service desk", B.PER_PUPIL, per_pupil_pence=550),
-        ],
-        next=("uplift", 3.5),
-    ),
-    dict(
-        name="Broadband and filtering",
-        category="ICT",
-        kind=K.TRADED,
-        summary="Managed broadband with web filtering that meets the DfE's standards.",
-        included="A managed line, filtering and monitoring, and a firewall.",
-        vat=True,
-        options=[
-            option(
-                "Annual service",
-                B.BANDED,
-                rates={
-                    "bands": [
-                        {"from": 0, "to": 210, "pence": 210000},
-                        {"from": 211, "to": 600, "pence": 295000},
-                        {"from": 601, "to": None, "pence": 480000},
-                    ]
-                },
-            )
-        ],
-        next=("uplift", 2),
-    ),
-    dict(
-        name="Music service: whole class ensemble teaching",
-        category="Music",
-        kind=K.TRADED,
-        summary="A term of whole class instrumental teaching with specialist teachers.",
-        included="Weekly lessons for one class, instruments on loan, and a concert.",
-        phases=["Primary", "All-through", "Middle deemed primary"],
-        options=[option("Per class per term", B.PER_UNIT, unit="session", amount_pence=65000)],
-        next=("uplift", 3),
-    ),
-    dict(
-        name="Music service: instrument hire",
-        category="Music",
-        kind=K.TRADED,
-        summary="Instruments on loan for pupils and school ensembles.",
-        included="Maintained instruments, insurance and exchange.",
-        options=[option("Per instrument", B.PER_UNIT, unit="place", amount_pence=4500)],
-        next=("uplift", 0),
-    ),
-    dict(
-        name="Outdoor education: residential visits",
-        category="Outdoor education",
-        kind=K.TRADED,
-        summary="Residential visits at the council's outdoor education centre.",
-        included="Accommodation, meals, instructors and equipment.",
-        options=[
-            option("Per pupil place", B.PER_UNIT, unit="place", amount_pence=21000),
-            option("Day visits", B.PER_UNIT, unit="day", amount_pence=95000),
-        ],
-        next=(
-            "repriced",
-            [
-                option("Per pupil place", B.PER_UNIT, unit="place", amount_pence=22500),
-                option("Day visits", B.PER_UNIT, unit="day", amount_pence=99000),
-            ],
-        ),
-    ),
-    dict(
-        name="Outdoor education: off-site visits advice",
-        category="Outdoor education",
-        kind=K.TRADED,
-        summary="The outdoor education adviser and the visits approval system.",
-        included="Visit approval, EVC training and advice for every off-site visit.",
-        options=[option("Annual subscription", B.PER_SCHOOL, amount_pence=28000)],
-        next=("uplift", 2),
-    ),
-    dict(
-        name="School improvement partner",
-        category="School improvement",
-        kind=K.TRADED,
-        summary="A school improvement adviser's days, for challenge and support.",
-        included="Days with an experienced adviser: self-evaluation, leadership support and reviews.",
-        options=[
-            option(
-                "Adviser days",
-                B.PER_UNIT,
-                unit="day",
-                amount_pence=62500,
-                rates={"tiers": [{"from": 1, "pence": 62500}, {"from": 5, "pence": 59000}]},
-            )
-        ],
-        next=("uplift", 3),
-    ),
-    dict(
-        name="SEN support: specialist teachers",
-        category="SEN support",
-        kind=K.TRADED,
-        summary="Specialist teachers for cognition and learning, and communication and interaction.",
-        included="Assessment, advice, and training for staff supporting pupils with SEN.",
-        options=[
-            option("Hours", B.PER_UNIT, unit="hour", amount_pence=7200, rates={"pack_size": 20})
-        ],
-        next=("uplift", 3),
-    ),
-    dict(
-        name="Early years advisory support",
-        category="School improvement",
-        kind=K.TRADED,
-        summary="Support for nursery and reception: quality, curriculum and inclusion.",
-        included="Visits, the early years toolkit and network meetings.",
-        eligible=["nursery", "maintained", "academy"],
-        phases=["Nursery", "Primary", "All-through"],
-        options=[
-            option("Standard package", B.PER_SCHOOL, amount_pence=30000),
-            option("Enhanced package", B.PER_SCHOOL, amount_pence=130000),
-        ],
-        next=("uplift", 2),
-    ),
-    dict(
-        name="Mental health in schools team",
-        category="SEN support",
-        kind=K.TRADED,
-        summary="Emotional wellbeing practitioners working with pupils and staff.",
-        included="Group and one-to-one work, staff training and a termly consultation.",
-        options=[
-            option("Annual service", B.FLAT_PLUS_PER_PUPIL, amount_pence=50000, per_pupil_pence=300)
-        ],
-        next=("new",),
-    ),
-]
+# next year differs (see _service_from_data).
+SERVICES: list[dict[str, Any]] = [_service_from_data(entry) for entry in _DATA["services"]]
 
 # New services whose offer for next year is still being drafted, so that the publisher's
 # list of drafts shows one ready to publish and one not (it has no price yet).
-DRAFTS: list[dict[str, Any]] = [
-    dict(
-        name="Online safety training for staff",
-        category="School improvement",
-        kind=K.TRADED,
-        summary="Training for every member of staff on keeping pupils safe online.",
-        included="A twilight session in school, the online safety policy template and a yearly update.",
-        options=[option("Whole staff session", B.PER_SCHOOL, amount_pence=35000)],
-    ),
-    dict(
-        name="Outdoor learning residentials",
-        category="Outdoor education",
-        kind=K.TRADED,
-        summary="Two- and three-night residential visits at the council's outdoor centre.",
-        included="Accommodation, meals, instructors and all activity equipment.",
-        options=[],
-    ),
-]
+DRAFTS: list[dict[str, Any]] = [_service_from_data(entry) for entry in _DATA["drafts"]]
 
 
 def _make_option(position: int, values: dict[str, Any]) -> PriceOption:
@@ -672,7 +245,7 @@ def seed_buyback(schools: dict[int, School]) -> int:
     db.session.add_all(last + this)
     # What each traded service costs to deliver: most pay their way, some do not.
     for offer in db.session.scalars(
-        select(ServiceOffer).join(Service).where(Service.kind == K.TRADED)
+        select(ServiceOffer).join(Service).where(Service.kind == ServiceKind.TRADED)
     ):
         offer.delivery_cost_pence = 1_000_000 + (offer.service_id % 7) * 450_000
     db.session.flush()
