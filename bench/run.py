@@ -72,7 +72,7 @@ from portal.models import (
     User,
 )
 from portal.rendering import WARM_LOG
-from portal.scale import FIRST_URN
+from portal_seed.scale import FIRST_URN
 
 ROOT = Path(__file__).resolve().parent.parent
 HERE = ROOT / "bench"

@@ -106,7 +106,8 @@ _SCHOOL_LEADER = _SCHOOL_STAFF | {
     C.UNLOCK_ACCOUNTS,
 }
 
-# The intended policy of DESIGN.md, role by role. Scope (which schools) is decided below.
+# The intended policy (docs/architecture.md, "Who may do what"), role by role. Scope (which
+# schools) is decided below.
 POLICY: dict[Role, frozenset[Capability]] = {
     Role.SCHOOL_STAFF: _SCHOOL_STAFF,
     Role.HEAD_TEACHER: _SCHOOL_LEADER,
@@ -524,15 +525,15 @@ def get_price_preview_school_or_404(who: Principal, school_id: int) -> School | 
 
 def editable_offer_scope(who: Principal) -> ColumnElement[bool]:
     """The offers ``who`` may change, price and publish. Publishers and council
-    administrators keep the council's whole offer (DESIGN.md); nobody else edits any.
+    administrators keep the council's whole offer (docs/architecture.md); nobody else edits any.
     Fails closed."""
     return true() if who.can(Capability.EDIT_SERVICES) else false()
 
 
 def support_request_scope(who: Principal) -> ColumnElement[bool]:
-    """The CAF support requests ``who`` may see (DESIGN.md): staff the ones they raised, head
-    teachers their school's, trust leads their academies', officers their areas', council
-    administrators all. Publishers none."""
+    """The CAF support requests ``who`` may see (docs/architecture.md): staff the ones they
+    raised, head teachers their school's, trust leads their academies', officers their areas',
+    council administrators all. Publishers none."""
     return _support_condition(*support_request_scope_shape(who))
 
 

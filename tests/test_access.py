@@ -1,4 +1,5 @@
-"""The access module: the policy of DESIGN.md, and the school scope every query uses."""
+"""The access module: the intended policy (docs/architecture.md), and the school scope every
+query uses."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from portal.models import Area, Membership, Role, School, Trust, User
 
 C = Capability
 
-# DESIGN.md's table, row by row: which roles may do each thing (anywhere in their scope).
+# The policy table of docs/architecture.md, row by row: which roles may do each thing (anywhere
+# in their scope).
 DESIGN_POLICY = {
     C.VIEW_CONTACTS: set(Role),
     C.EDIT_CONTACTS: {Role.PUBLISHER, Role.LA_ADMIN},

@@ -256,7 +256,7 @@ CASES = [
         ok=404,
         denied=403,
     ),
-    # CAF officer support. Raising: school roles. Seeing: by DESIGN.md's scope, else 404.
+    # CAF officer support. Raising: school roles. Seeing: by the policy's scope, else 404.
     Case("GET", "/support/", "/support/", SUPPORT_VIEWERS, denied=403),
     Case(
         "GET",
@@ -495,7 +495,7 @@ CASES = [
     Case("GET", "/services/drafts", "/services/drafts", EDITORS, denied=403),
     Case("GET", "/services/drafts?year=2027&select=all", "/services/drafts", EDITORS, denied=403),
     Case("POST", "/services/drafts", "/services/drafts", EDITORS, denied=403),
-    # Buy-back: a school's choice by DESIGN.md's scope; preparing by school roles, submitting
+    # Buy-back: a school's choice by the policy's scope; preparing by school roles, submitting
     # by leaders (tested in test_buyback); windows and analysis for the council.
     Case(
         "GET",

@@ -15,7 +15,6 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from portal.auth.service import SIGNED_IN_AT
-from portal.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET
 from portal.models import (
     AccountToken,
     Area,
@@ -38,6 +37,7 @@ from portal.passwords import (
     password_problem,
 )
 from portal.templating import london_time
+from portal_seed.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET
 from tests.conftest import ROLE_ACCOUNTS, csrf_token, enter_security_code, sign_in
 from tests.test_auth_security import (  # noqa: F401 (fresh: a fixture)
     GENERIC_FAILURE,
@@ -1137,7 +1137,7 @@ def demo_invitations(session) -> int:  # type: ignore[no-untyped-def]
 def test_an_administrator_sees_everyone_and_searches(client_for, session) -> None:  # type: ignore[no-untyped-def]
     admin = client_for("la_admin")
     everyone = admin.get("/users/")
-    # Every account the demo has (portal/demo.py), however many it grows to, and the
+    # Every account the demo has (portal_seed/demo.py), however many it grows to, and the
     # invitations it has waiting.
     total = session.scalar(select(func.count(User.id))) + demo_invitations(session)
     assert f"Showing 1 to {total} of {total} users" in main_text(everyone)

@@ -14,8 +14,8 @@ from bs4 import BeautifulSoup
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from portal.demo import DEMO_PASSWORD
 from portal.models import AuditEvent, User
+from portal_seed.demo import DEMO_PASSWORD
 from tests.conftest import csrf_token, demo_emails, sign_in
 
 GENERIC_FAILURE = "Enter a correct e-mail address and password"

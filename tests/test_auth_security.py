@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session
 
 from portal import create_app
 from portal.db import utcnow
-from portal.demo import ACCOUNTS, DEMO_PASSWORD, DEMO_TOTP_SECRET
 from portal.models import AuditEvent, SignInDevice, User
+from portal_seed.demo import ACCOUNTS, DEMO_PASSWORD, DEMO_TOTP_SECRET
 from tests.conftest import csrf_token, enter_security_code, sign_in
 
 GENERIC_FAILURE = "Enter a correct e-mail address and password"

@@ -49,8 +49,8 @@ from bench.run import (
 )
 from portal import clock
 from portal.db import db
-from portal.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET
 from portal.models import Membership, Role, School, Service, User
+from portal_seed.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET
 from tests.conftest import QueryCounter, sign_in
 
 STATS_HEADER = (

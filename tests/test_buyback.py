@@ -1168,9 +1168,9 @@ def test_changing_back_to_what_was_submitted_leaves_nothing_unsent(
 
 def school_person(app, session, urn: int, email: str, role: str) -> None:  # type: ignore[no-untyped-def]
     """An account with the demo password and one role at the school."""
-    from portal.demo import DEMO_PASSWORD
     from portal.models import Membership, Role, User
     from portal.passwords import hash_password
+    from portal_seed.demo import DEMO_PASSWORD
 
     school = session.scalars(select(School).where(School.urn == urn)).one()
     with app.app_context():
@@ -1334,7 +1334,7 @@ def test_a_missed_run_sends_only_the_nearest_reminder(app, session, clock) -> No
 
 
 def test_trust_leads_are_reminded_for_their_academies_in_one_message(app, session, clock) -> None:  # type: ignore[no-untyped-def]
-    from portal.demo import SCHOOLS
+    from portal_seed.demo import SCHOOLS
 
     clock(datetime(2027, 3, 20, 9, tzinfo=UTC))  # 11 days before the academies' deadline
     with app.app_context():

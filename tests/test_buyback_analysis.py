@@ -56,7 +56,6 @@ from portal.buyback.analysis import (
     percentage,
 )
 from portal.charts import BarChart
-from portal.demo import SCHOOLS as demo_schools
 from portal.models import (
     BuybackChoice,
     BuybackSubmission,
@@ -73,6 +72,7 @@ from portal.models import (
     User,
 )
 from portal.register import jobs
+from portal_seed.demo import SCHOOLS as demo_schools
 from tests.conftest import QueryCounter
 from tests.test_register import extract, school_row
 

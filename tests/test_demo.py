@@ -7,7 +7,6 @@ from collections import Counter
 from flask import Flask
 from sqlalchemy import func, select
 
-from portal.demo import seed
 from portal.models import (
     Area,
     EstablishmentGroup,
@@ -19,6 +18,7 @@ from portal.models import (
     User,
 )
 from portal.templating import LONDON
+from portal_seed.demo import seed
 
 
 def test_five_areas_two_trusts_and_at_least_forty_schools(session) -> None:  # type: ignore[no-untyped-def]

@@ -180,7 +180,7 @@ def test_home_links_to_the_persons_own_account(client_for) -> None:  # type: ign
 
 
 def test_a_caf_officers_home_counts_their_queue_with_links_to_it(client_for) -> None:  # type: ignore[no-untyped-def]
-    """The demo's North queue: two officers share it (portal/demo.py, _caseload)."""
+    """The demo's North queue: two officers share it (portal_seed/demo.py, _caseload)."""
     officer = client_for("caf_officer")
     page = html(officer.get("/"))
     section = page.select_one("#support-queue").find_next("ul")

@@ -18,7 +18,7 @@ from flask.testing import FlaskClient
 
 from portal import clock
 from portal.contacts import service as contacts_service
-from portal.scale import MIN_FACTOR, generate
+from portal_seed.scale import MIN_FACTOR, generate
 from tests.test_access_matrix import CASES, ROLES, _resolve
 from tests.test_buyback import (
     DURING,

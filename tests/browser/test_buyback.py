@@ -25,8 +25,8 @@ from playwright.sync_api import BrowserContext, Locator, Page, expect
 from sqlalchemy import select
 
 from portal.db import db
-from portal.demo import SCHOOLS
 from portal.models import OutboxMessage
+from portal_seed.demo import SCHOOLS
 
 if TYPE_CHECKING:
     from tests.browser.conftest import CheckPage, PageGuard, SignIn

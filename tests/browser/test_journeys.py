@@ -15,8 +15,8 @@ from playwright.sync_api import BrowserContext, Page, expect
 from sqlalchemy import delete, select
 
 from portal.db import db
-from portal.demo import ACCOUNTS, DEMO_PASSWORD, DEMO_TOTP_SECRET, SCHOOLS, TRUSTS, DemoAccount
 from portal.models import BuybackChoice, BuybackWindow, Role, School
+from portal_seed.demo import ACCOUNTS, DEMO_PASSWORD, DEMO_TOTP_SECRET, SCHOOLS, TRUSTS, DemoAccount
 
 if TYPE_CHECKING:
     from tests.browser.conftest import CheckPage, ForgetCode, PageGuard, SignIn

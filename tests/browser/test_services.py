@@ -19,8 +19,8 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import pytest
 from playwright.sync_api import BrowserContext, Locator, Page, Request, expect
 
-from portal.demo_services import SERVICES
 from portal.models import ServiceKind
+from portal_seed.services import SERVICES
 
 if TYPE_CHECKING:
     from tests.browser.conftest import CheckPage, PageGuard, SignIn

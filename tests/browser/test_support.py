@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import pytest
 from playwright.sync_api import BrowserContext, Locator, Page, expect
 
-from portal.demo import SCHOOLS
+from portal_seed.demo import SCHOOLS
 
 if TYPE_CHECKING:
     from tests.browser.conftest import CheckPage, PageGuard, SignIn

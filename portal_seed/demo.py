@@ -14,6 +14,7 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import func, select
 
+from portal.auth.two_factor import DEMO_TOTP_SECRET
 from portal.db import db, utcnow
 from portal.models import (
     Area,
@@ -30,13 +31,9 @@ from portal.models import (
     User,
 )
 from portal.passwords import hash_password
+from portal_seed.data_files import read_csv
 
 DEMO_PASSWORD = "portal-demo-2026"
-# Council staff sign in with a second factor (portal/auth/two_factor.py). The demo council's
-# accounts all share this authenticator secret, printed in the README, so that a person can
-# add it to an authenticator app (and the tests can work out its codes). Never in production:
-# seed-demo refuses to run there.
-DEMO_TOTP_SECRET = "DEMODEMODEMODEMODEMODEMODEMODEMO"
 
 AREAS = [
     ("north", "North"),
@@ -51,369 +48,20 @@ TRUSTS = [
     ("TR01002", "Avon Valley Academies Trust", "08765432"),
 ]
 
-T = EstablishmentType
-P = Phase
 
 # name, URN, type, phase, pupils on roll, postcode, area code, trust group UID
 SCHOOLS: list[tuple[str, int, EstablishmentType, Phase, int, str, str, str | None]] = [
-    ("Oakfield Primary School", 125601, T.COMMUNITY, P.PRIMARY, 412, "CV9 1AB", "north", None),
     (
-        "Riverside Academy",
-        140201,
-        T.ACADEMY_CONVERTER,
-        P.SECONDARY,
-        1046,
-        "CV10 7PD",
-        "nuneaton-bedworth",
-        "TR01001",
-    ),
-    (
-        "Hartshill Green Primary School",
-        125602,
-        T.COMMUNITY,
-        P.PRIMARY,
-        208,
-        "CV10 0SX",
-        "north",
-        None,
-    ),
-    (
-        "St Editha's Church of England Primary School",
-        125603,
-        T.VOLUNTARY_AIDED,
-        P.PRIMARY,
-        187,
-        "B78 1QE",
-        "north",
-        None,
-    ),
-    ("Coleshill Heath Nursery School", 125604, T.NURSERY, P.NURSERY, 96, "B46 3EY", "north", None),
-    ("Polesworth Valley School", 125605, T.FOUNDATION, P.SECONDARY, 984, "B78 1QT", "north", None),
-    (
-        "Atherstone Meadows Primary School",
-        140202,
-        T.ACADEMY_SPONSOR_LED,
-        P.PRIMARY,
-        301,
-        "CV9 3AL",
-        "north",
-        "TR01001",
-    ),
-    (
-        "Dordon Brook Special School",
-        125606,
-        T.COMMUNITY_SPECIAL,
-        P.ALL_THROUGH,
-        118,
-        "B78 1TE",
-        "north",
-        None,
-    ),
-    (
-        "Kingsbury Fields Primary School",
-        125607,
-        T.VOLUNTARY_CONTROLLED,
-        P.PRIMARY,
-        156,
-        "B78 2LF",
-        "north",
-        None,
-    ),
-    (
-        "Weddington Park Primary School",
-        125608,
-        T.COMMUNITY,
-        P.PRIMARY,
-        446,
-        "CV10 0DR",
-        "nuneaton-bedworth",
-        None,
-    ),
-    (
-        "Bedworth Heath Nursery School",
-        125609,
-        T.NURSERY,
-        P.NURSERY,
-        104,
-        "CV12 0BS",
-        "nuneaton-bedworth",
-        None,
-    ),
-    (
-        "Camp Hill Primary Academy",
-        140203,
-        T.ACADEMY_SPONSOR_LED,
-        P.PRIMARY,
-        372,
-        "CV10 9QA",
-        "nuneaton-bedworth",
-        "TR01001",
-    ),
-    (
-        "St Nicolas Catholic Primary School",
-        125610,
-        T.VOLUNTARY_AIDED,
-        P.PRIMARY,
-        236,
-        "CV11 6JB",
-        "nuneaton-bedworth",
-        None,
-    ),
-    (
-        "Exhall Grange Special School",
-        125611,
-        T.FOUNDATION_SPECIAL,
-        P.ALL_THROUGH,
-        224,
-        "CV7 9HP",
-        "nuneaton-bedworth",
-        None,
-    ),
-    (
-        "Nuneaton Free School",
-        141001,
-        T.FREE_SCHOOL,
-        P.SECONDARY,
-        612,
-        "CV11 4LY",
-        "nuneaton-bedworth",
-        None,
-    ),
-    (
-        "Bulkington Village Primary School",
-        125612,
-        T.COMMUNITY,
-        P.PRIMARY,
-        198,
-        "CV12 9JB",
-        "nuneaton-bedworth",
-        None,
-    ),
-    ("Hillmorton Primary School", 125613, T.COMMUNITY, P.PRIMARY, 388, "CV21 4PE", "rugby", None),
-    (
-        "Dunchurch Hall Primary School",
-        125614,
-        T.FOUNDATION,
-        P.PRIMARY,
-        402,
-        "CV22 6PA",
-        "rugby",
-        None,
-    ),
-    (
-        "Rugby Vale Academy",
-        140204,
-        T.ACADEMY_CONVERTER,
-        P.SECONDARY,
-        1388,
-        "CV22 7RE",
-        "rugby",
-        "TR01002",
-    ),
-    (
-        "Bilton Grange Primary Academy",
-        140205,
-        T.ACADEMY_CONVERTER,
-        P.PRIMARY,
-        417,
-        "CV22 7LZ",
-        "rugby",
-        "TR01002",
-    ),
-    ("Brownsover Community School", 125615, T.COMMUNITY, P.PRIMARY, 205, "CV21 1HY", "rugby", None),
-    (
-        "St Marie's Catholic Primary School",
-        125616,
-        T.VOLUNTARY_AIDED,
-        P.PRIMARY,
-        322,
-        "CV21 3BE",
-        "rugby",
-        None,
-    ),
-    (
-        "Wolston Fields Pupil Referral Unit",
-        125617,
-        T.PUPIL_REFERRAL_UNIT,
-        P.NOT_APPLICABLE,
-        48,
-        "CV8 3HG",
-        "rugby",
-        None,
-    ),
-    (
-        "Rugby Technical College",
-        141002,
-        T.UNIVERSITY_TECHNICAL_COLLEGE,
-        P.SIXTEEN_PLUS,
-        406,
-        "CV21 2QT",
-        "rugby",
-        None,
-    ),
-    (
-        "Clifton-upon-Dunsmore Primary School",
-        125618,
-        T.VOLUNTARY_CONTROLLED,
-        P.PRIMARY,
-        112,
-        "CV23 0BT",
-        "rugby",
-        None,
-    ),
-    ("Woodloes Primary School", 125619, T.COMMUNITY, P.PRIMARY, 421, "CV34 5XQ", "warwick", None),
-    ("Myton Park School", 125620, T.FOUNDATION, P.SECONDARY, 1520, "CV34 6PJ", "warwick", None),
-    (
-        "Leamington Spa Nursery School",
-        125621,
-        T.NURSERY,
-        P.NURSERY,
-        88,
-        "CV32 5EX",
-        "warwick",
-        None,
-    ),
-    (
-        "Kenilworth Castle Academy",
-        140206,
-        T.ACADEMY_CONVERTER,
-        P.SECONDARY,
-        1712,
-        "CV8 2DA",
-        "warwick",
-        "TR01002",
-    ),
-    (
-        "Whitnash Brook Primary Academy",
-        140207,
-        T.ACADEMY_SPONSOR_LED,
-        P.PRIMARY,
-        280,
-        "CV31 2PW",
-        "warwick",
-        "TR01002",
-    ),
-    ("Brookhurst Primary School", 125622, T.COMMUNITY, P.PRIMARY, 392, "CV32 6NH", "warwick", None),
-    (
-        "Round Oak Special School",
-        125623,
-        T.COMMUNITY_SPECIAL,
-        P.ALL_THROUGH,
-        143,
-        "CV34 6DX",
-        "warwick",
-        None,
-    ),
-    (
-        "St Joseph's Catholic Primary School",
-        125624,
-        T.VOLUNTARY_AIDED,
-        P.PRIMARY,
-        206,
-        "CV31 1NE",
-        "warwick",
-        None,
-    ),
-    (
-        "Warwick All-Through Free School",
-        141003,
-        T.FREE_SCHOOL,
-        P.ALL_THROUGH,
-        930,
-        "CV34 4QX",
-        "warwick",
-        None,
-    ),
-    (
-        "Alcester Grammar Academy",
-        140208,
-        T.ACADEMY_CONVERTER,
-        P.SECONDARY,
-        1284,
-        "B49 6QQ",
-        "stratford",
-        "TR01001",
-    ),
-    (
-        "Bidford-on-Avon Primary School",
-        125625,
-        T.COMMUNITY,
-        P.PRIMARY,
-        268,
-        "B50 4BQ",
-        "stratford",
-        None,
-    ),
-    (
-        "Shipston Riverside Primary School",
-        125626,
-        T.VOLUNTARY_CONTROLLED,
-        P.PRIMARY,
-        231,
-        "CV36 4EQ",
-        "stratford",
-        None,
-    ),
-    (
-        "Stratford Avenue Special Academy",
-        140209,
-        T.ACADEMY_SPECIAL_CONVERTER,
-        P.ALL_THROUGH,
-        96,
-        "CV37 6UZ",
-        "stratford",
-        "TR01001",
-    ),
-    (
-        "Southam Meadows Primary School",
-        125627,
-        T.FOUNDATION,
-        P.PRIMARY,
-        355,
-        "CV47 0JW",
-        "stratford",
-        None,
-    ),
-    (
-        "Wellesbourne Orchard Primary School",
-        125628,
-        T.COMMUNITY,
-        P.PRIMARY,
-        297,
-        "CV35 9RF",
-        "stratford",
-        None,
-    ),
-    (
-        "Henley-in-Arden Middle School",
-        125629,
-        T.COMMUNITY,
-        P.MIDDLE_DEEMED_SECONDARY,
-        340,
-        "B95 5BT",
-        "stratford",
-        None,
-    ),
-    (
-        "Stratford Upper School",
-        125630,
-        T.FOUNDATION,
-        P.SECONDARY,
-        1190,
-        "CV37 9DH",
-        "stratford",
-        None,
-    ),
-    (
-        "Harbury Fields Primary School",
-        125631,
-        T.VOLUNTARY_AIDED,
-        P.PRIMARY,
-        174,
-        "CV33 9HR",
-        "stratford",
-        None,
-    ),
+        row["name"],
+        int(row["urn"]),
+        EstablishmentType(row["establishment_type"]),
+        Phase(row["phase"]),
+        int(row["pupils_on_roll"]),
+        row["postcode"],
+        row["area"],
+        row["trust"] or None,
+    )
+    for row in read_csv("demo_schools.csv")
 ]
 
 
@@ -460,64 +108,27 @@ ACCOUNTS = [
 ]
 
 
-R = ContactRole
 EMERGENCY_DUTY_TEAM = "Emergency Duty Team (evenings, weekends, bank holidays): 0121 496 0999"
 
+
+def _contacts_serving(serves: str) -> list[tuple[ContactRole, str, str | None, str, str | None]]:
+    """The demo's contacts that serve ``serves`` ("each area", or "countywide"): an area's
+    names have ``{first}`` in them, for the area's own first names (AREA_FIRST_NAMES)."""
+    return [
+        (
+            ContactRole(row["role"]),
+            row["name"],
+            row["job_title"] or None,
+            row["help_with"],
+            row["out_of_hours"].format(emergency_duty_team=EMERGENCY_DUTY_TEAM) or None,
+        )
+        for row in read_csv("demo_contacts.csv")
+        if row["serves"] == serves
+    ]
+
+
 # Per area: role, name, job title, what to contact them about, out-of-hours alternative.
-AREA_CONTACTS: list[tuple[ContactRole, str, str | None, str, str | None]] = [
-    (
-        R.CAF_OFFICER,
-        "{first} Demo-CAF",
-        "CAF officer",
-        "Whether to start an early help assessment (CAF), completing one, Team Around the Family "
-        "meetings and the Lead Professional role",
-        None,
-    ),
-    (
-        R.EARLY_INTERVENTION_PRIMARY,
-        "{first} Demo-Primary",
-        "Early intervention operations manager",
-        "Early help for primary-age children when the CAF officer is not available, or a case "
-        "needs escalating",
-        None,
-    ),
-    (
-        R.EARLY_INTERVENTION_SECONDARY,
-        "{first} Demo-Secondary",
-        "Early intervention operations manager",
-        "Early help for secondary-age young people when the CAF officer is not available, or a "
-        "case needs escalating",
-        None,
-    ),
-    (
-        R.FAMILY_SUPPORT,
-        "{area} Family Support Team",
-        None,
-        "Parenting support, family support workers and children's centre services",
-        None,
-    ),
-    (
-        R.TARGETED_YOUTH_SUPPORT,
-        "{area} Targeted Youth Support",
-        None,
-        "Young people aged 11 to 19 at risk of exclusion, offending or substance misuse",
-        None,
-    ),
-    (
-        R.CHILDRENS_TEAM,
-        "{area} Children's Team",
-        None,
-        "Children already open to social care: their social worker, and child protection plans",
-        EMERGENCY_DUTY_TEAM,
-    ),
-    (
-        R.EDUCATION_SOCIAL_WORK,
-        "{first} Demo-Welfare",
-        "Education social worker",
-        "Persistent absence, children missing education and attendance legal action",
-        None,
-    ),
-]
+AREA_CONTACTS = _contacts_serving("each area")
 
 AREA_FIRST_NAMES = {
     "north": ["Nadia", "Noah", "Nell", "", "", "", "Niall"],
@@ -536,50 +147,7 @@ AREA_PHONE_BASE = {
     "stratford": 500,
 }
 
-COUNTYWIDE_CONTACTS: list[tuple[ContactRole, str, str | None, str, str | None]] = [
-    (
-        R.EDUCATIONAL_PSYCHOLOGY,
-        "Educational Psychology Service",
-        None,
-        "Consultation about a child's learning or development, and statutory assessment advice",
-        None,
-    ),
-    (
-        R.SEN_TEAM,
-        "SEN Assessment and Review Team",
-        None,
-        "Education, health and care needs assessments, EHC plans and annual reviews",
-        None,
-    ),
-    (
-        R.SPECIALIST,
-        "Virtual School for Children in Care",
-        None,
-        "Personal education plans and pupil premium plus for children in care",
-        None,
-    ),
-    (
-        R.SPECIALIST,
-        "Local Authority Designated Officer (LADO)",
-        None,
-        "Allegations against staff or volunteers who work with children",
-        EMERGENCY_DUTY_TEAM,
-    ),
-    (
-        R.SPECIALIST,
-        "Gypsy, Roma and Traveller Education Service",
-        None,
-        "Attendance and support for children from Gypsy, Roma and Traveller families",
-        None,
-    ),
-    (
-        R.SPECIALIST,
-        "Children Missing Education Officer",
-        None,
-        "A child who has left your roll with no known destination",
-        None,
-    ),
-]
+COUNTYWIDE_CONTACTS = _contacts_serving("countywide")
 
 
 def seed() -> dict[str, int]:
@@ -613,7 +181,7 @@ def seed() -> dict[str, int]:
     session.commit()
     requests = _support_requests(schools)
     requests += _caseload(schools)
-    from portal.demo_services import seed_buyback, seed_services
+    from portal_seed.services import seed_buyback, seed_services
 
     services = seed_services(schools)
     windows = seed_buyback(schools)

@@ -5,7 +5,7 @@ Factor 1 is a council as large as England's largest (around 600 schools): about 
 of offers, school rolls and buy-back choices. Everything scales linearly with the factor;
 factor 10 is what the benchmark loads (issue #8).
 
-- The schools are fictional recombinations of the DfE register (``portal/reference/``): the
+- The schools are fictional recombinations of the DfE register (``portal_seed/data/``): the
   first words of one real school's name joined to the ending, type and phase of another,
   under invented URNs from 700000 up. The register has not got past 160000, so they clash
   with no real school and with none of the demo's.
@@ -38,7 +38,6 @@ from datetime import time as clock
 from decimal import Decimal
 from functools import cache
 from itertools import chain
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -48,15 +47,6 @@ from sqlalchemy.orm import Session
 
 from portal.config import PRODUCTION
 from portal.db import Base, db, utcnow
-from portal.demo import (
-    AREA_CONTACTS,
-    AREA_DISTRICTS,
-    COUNTYWIDE_CONTACTS,
-    DEMO_PASSWORD,
-    DEMO_TOTP_SECRET,
-    EMERGENCY_DUTY_TEAM,
-)
-from portal.demo_services import LAST_YEAR, NEXT_YEAR
 from portal.models import (
     Area,
     Audience,
@@ -109,6 +99,16 @@ from portal.services.pricing import (
     validate,
 )
 from portal.workdays import add_working_days
+from portal_seed.data_files import DATA, read_json
+from portal_seed.demo import (
+    AREA_CONTACTS,
+    AREA_DISTRICTS,
+    COUNTYWIDE_CONTACTS,
+    DEMO_PASSWORD,
+    DEMO_TOTP_SECRET,
+    EMERGENCY_DUTY_TEAM,
+)
+from portal_seed.services import LAST_YEAR, NEXT_YEAR
 
 LONDON = ZoneInfo("Europe/London")
 SEED = 2026
@@ -118,7 +118,7 @@ YEARS = (LAST_YEAR - 1, LAST_YEAR, NEXT_YEAR)
 FIRST_URN, LAST_URN = 700_000, 999_999
 # Money columns are 32-bit integers of pence: at most about £21 million.
 MAX_PENCE = 2**31 - 1
-REGISTER = Path(__file__).resolve().parent / "reference" / "schools_register_2025.csv"
+REGISTER = DATA / "schools_register_2025.csv"
 
 
 @dataclass(frozen=True)
@@ -429,21 +429,9 @@ def plan_trusts(rng: random.Random, schools: Sequence[NewSchool]) -> list[NewTru
 
 # --- people ----------------------------------------------------------------------------------
 
-FIRST_NAMES = _words("""Aaliyah Adam Aisha Alex Alfie Amara Amelia Amir Ana Anna Arjun Ava Ben
-Bethan Caleb Callum Charlie Chloe Daniel Deepa Dylan Eleanor Eli Ella Emeka Emily Erin Ethan Fatima
-Finley Freya Gareth George Grace Hannah Harriet Harvey Holly Ibrahim Imogen Isaac Isla Jack
-Jade Jamal James Jasmine Joanne Joseph Joshua Kai Karen Kiran Laura Leah Lewis Liam Lily Lucy
-Maya Megan Mia Mohammed Nadia Nathan Niamh Noah Olivia Omar Oscar Paige Patrick Priya Rachel
-Rhys Rosie Ruby Ryan Sacha Samira Sarah Sean Sophie Tariq Theo Toby Tom Valentina Yusuf Zara
-Zoe""")
-SURNAMES = _words("""Adams Ahmed Ali Allen Appleby Atkinson Bailey Baker Begum Bennett Booth
-Bradley Brown Campbell Carter Chapman Clarke Collins Cooper Cox Davies Dawson Edwards Ellis
-Evans Fisher Fletcher Foster Gill Graham Grant Green Griffiths Hall Harris Harrison Hill Holmes
-Hughes Hunt Hussain Jackson James Jenkins Johnson Jones Kaur Kelly Khan Knight Lee Lewis Lloyd
-Marshall Martin Mason Matthews Mills Mistry Moore Morgan Morris Murphy Nowak Okafor Owen Palmer
-Parker Patel Pearson Phillips Price Reid Richards Roberts Robinson Rogers Russell Scott Shah
-Sharma Simpson Singh Smith Stevens Taylor Thomas Thompson Turner Walker Ward Watson White
-Williams Wilson Wood Wright Young""")
+_NAMES = read_json("scale_names.json")
+FIRST_NAMES: list[str] = _NAMES["first_names"]
+SURNAMES: list[str] = _NAMES["surnames"]
 
 
 def _person(rng: random.Random) -> tuple[str, str]:
@@ -458,8 +446,6 @@ def _local_part(first: str, last: str) -> str:
 
 
 # --- services ---------------------------------------------------------------------------------
-
-S, D, K = ServiceKind.STATUTORY, ServiceKind.DISCRETIONARY, ServiceKind.TRADED
 
 
 @dataclass(frozen=True)
@@ -476,169 +462,18 @@ class ServiceIdea:
     vat: bool = False
 
 
-def _ideas(category: str, *entries: tuple[Any, ...]) -> list[ServiceIdea]:
-    return [ServiceIdea(category, *entry) for entry in entries]
-
-
 SERVICE_IDEAS = [
-    *_ideas(
-        "Admissions and transport",
-        ("Travel training for pupils with SEND", S, "Training pupils to travel to school alone."),
-        ("Independent travel assessments", S, "Assessing pupils' eligibility for transport."),
-        ("Admission appeals clerking", K, "A clerk for academy admission appeals.", "appeal"),
-        ("In-year admissions administration", K, "Handling in-year applications.", "school"),
-        ("Coach hire for school trips", K, "Council fleet coaches with drivers.", "day", (), True),
-    ),
-    *_ideas(
-        "Attendance and education social work",
-        ("Child employment licensing", S, "Licences for children in work and performances."),
-        ("Elective home education advice", S, "Advice when a family chooses home education."),
-        ("Attendance data analysis", K, "Termly analysis of your attendance data.", "school"),
-        ("Attendance improvement visits", K, "Visits to review attendance practice.", "visit"),
-        ("Education welfare casework", K, "Casework for persistently absent pupils.", "pupil"),
-    ),
-    *_ideas(
-        "Behaviour support",
-        ("Exclusions and suspensions advice", S, "Advice on the statutory exclusion process."),
-        ("Managed moves co-ordination", D, "Co-ordinating managed moves between schools."),
-        ("Restorative practice training", K, "Whole-staff restorative practice.", "place"),
-        ("Alternative provision places", K, "Short-term places for pupils at risk.", "place"),
-        ("Nurture group support", K, "Setting up and running a nurture group.", "flat"),
-        ("Behaviour outreach sessions", K, "In-class support from specialists.", "session"),
-    ),
-    *_ideas(
-        "Educational psychology",
-        ("Critical incident support", D, "Psychologists on hand after a critical incident."),
-        (
-            "Psychology consultation line",
-            K,
-            "Telephone consultation with a psychologist.",
-            "school",
-        ),
-        ("Video interaction guidance", K, "Video-based work with staff and families.", "session"),
-        ("Emotional literacy support training", K, "Training for ELSA assistants.", "place"),
-        ("Precision teaching training", K, "Training in precision teaching.", "place"),
-    ),
-    *_ideas(
-        "Finance",
-        (
-            "Audit of maintained schools",
-            S,
-            "The council's audit of school finances.",
-            "",
-            ("maintained",),
-        ),
-        (
-            "Budget planning support",
-            K,
-            "Three-year budget planning with a finance officer.",
-            "banded",
-            ("maintained",),
-        ),
-        (
-            "Financial value standard review",
-            K,
-            "A review of your SFVS return.",
-            "school",
-            ("maintained",),
-        ),
-        ("Year-end closedown support", K, "Closing the accounts at year end.", "school"),
-        ("Bank reconciliation service", K, "Monthly bank reconciliations.", "banded"),
-        ("Procurement advice", K, "Advice on buying goods and services.", "pupil"),
-    ),
-    *_ideas(
-        "Governor services",
-        ("Governor recruitment and induction", D, "Finding and inducting new governors."),
-        ("Clerking for governing board meetings", K, "A clerk for full board meetings.", "meeting"),
-        ("Headteacher recruitment support", K, "Support to appoint a head teacher.", "school"),
-        ("Governance review", K, "An external review of governance.", "school"),
-        (
-            "Trust board clerking",
-            K,
-            "A clerk for trust board meetings.",
-            "meeting",
-            ("academy", "free_school"),
-        ),
-    ),
-    *_ideas(
-        "Health and safety",
-        ("Asbestos management surveys", K, "Surveys and a management plan.", "school", (), True),
-        ("Legionella risk assessment", K, "Water system assessment.", "school", (), True),
-        (
-            "Playground equipment inspection",
-            K,
-            "Annual inspection of play equipment.",
-            "inspection",
-            (),
-            True,
-        ),
-        ("First aid training", K, "Paediatric and adult first aid courses.", "place"),
-        ("Occupational health referrals", K, "Referrals to occupational health.", "referral"),
-        ("Manual handling training", K, "Safe lifting and handling.", "place"),
-    ),
-    *_ideas(
-        "Human resources",
-        ("Recruitment advertising", K, "Adverts on the council's jobs site.", "advert"),
-        ("DBS checks processing", K, "Enhanced DBS checks for staff and volunteers.", "check"),
-        ("Absence management support", K, "Support with sickness absence cases.", "flat"),
-        ("Employment law advice line", K, "Advice on employment law.", "pupil"),
-        ("Pay policy and appraisal support", K, "Model pay policy and appraisal.", "school"),
-        ("Restructure support", K, "Support through a staffing restructure.", "day"),
-    ),
-    *_ideas(
-        "ICT",
-        ("Management information system support", K, "Support for your MIS.", "pupil", (), True),
-        ("Cyber security training", K, "Training staff to spot attacks.", "school", (), True),
-        ("Microsoft 365 administration", K, "Managing accounts and licences.", "banded", (), True),
-        ("Data protection officer service", K, "A named data protection officer.", "banded"),
-        ("Website hosting", K, "Hosting and support for the school website.", "school", (), True),
-        ("Device repair", K, "Repairs to laptops and tablets.", "repair", (), True),
-    ),
-    *_ideas(
-        "Music",
-        ("Music hub partnership", D, "The county music hub's offer to schools."),
-        ("Instrumental lessons: small groups", K, "Small-group instrumental lessons.", "hour"),
-        ("Music curriculum support", K, "A music specialist's days.", "day"),
-        ("Choir and ensemble days", K, "Massed choir and ensemble days.", "place"),
-        ("Singing strategy", K, "Whole-school singing programme.", "school"),
-    ),
-    *_ideas(
-        "Outdoor education",
-        ("Bikeability cycle training", D, "Cycle training for pupils."),
-        ("Forest school training", K, "Training forest school leaders.", "place"),
-        ("Duke of Edinburgh's Award licence", K, "Running the Award in school.", "school"),
-        ("Swimming lessons", K, "Curriculum swimming lessons.", "session"),
-        ("Climbing wall sessions", K, "Instructed climbing sessions.", "session"),
-    ),
-    *_ideas(
-        "Payroll",
-        ("Salary sacrifice schemes", D, "Cycle to work and other schemes."),
-        ("Pensions administration", K, "Pension returns and queries.", "employee"),
-        ("Payroll for casual staff", K, "Paying casual and supply staff.", "post"),
-        ("Payroll year-end returns", K, "P60s, P11Ds and year-end returns.", "school", (), True),
-    ),
-    *_ideas(
-        "School improvement",
-        ("Key stage 2 writing moderation", S, "Statutory moderation of writing."),
-        ("Relationships and sex education support", D, "Model policies and training."),
-        ("Subject leader network: English", K, "Termly English network meetings.", "school"),
-        ("Subject leader network: mathematics", K, "Termly maths network meetings.", "school"),
-        ("Subject leader network: science", K, "Termly science network meetings.", "school"),
-        ("Early career teacher induction", K, "Appropriate body services.", "teacher"),
-        ("Pupil premium review", K, "An external review of pupil premium spending.", "school"),
-        ("Leadership coaching", K, "Coaching for school leaders.", "session"),
-        ("Inspection readiness review", K, "A review day before inspection.", "day"),
-    ),
-    *_ideas(
-        "SEN support",
-        ("Sensory impairment service", S, "Teachers of the deaf and visually impaired."),
-        ("Physical disability support", S, "Advice for pupils with physical disabilities."),
-        ("Specialist equipment loan", D, "Loans of specialist equipment."),
-        ("Autism outreach", K, "Specialist autism teachers.", "hour"),
-        ("Speech and language therapy", K, "Therapists working in school.", "session"),
-        ("Dyslexia assessment", K, "Diagnostic assessments.", "assessment"),
-        ("SENCO network", K, "Termly network for SENCOs.", "school"),
-    ),
+    ServiceIdea(
+        category,
+        idea["name"],
+        ServiceKind(idea["kind"]),
+        idea["summary"],
+        idea.get("basis", ""),
+        tuple(idea.get("eligible", ())),
+        idea.get("vat", False),
+    )
+    for category, ideas in read_json("scale_service_ideas.json").items()
+    for idea in ideas
 ]
 
 # A service offered again in a narrower form: the name's ending, eligibility and phases.
@@ -682,8 +517,8 @@ BAND_LIMITS = [
 def plan_services(rng: random.Random, count: int) -> list[tuple[ServiceIdea, str, list[str]]]:
     """``count`` services: (idea, name, phases), two in five free and the rest traded; an idea
     comes round again in a narrower form (for primary schools, for academies...)."""
-    free = [idea for idea in SERVICE_IDEAS if idea.kind is not K]
-    traded = [idea for idea in SERVICE_IDEAS if idea.kind is K]
+    free = [idea for idea in SERVICE_IDEAS if idea.kind is not ServiceKind.TRADED]
+    traded = [idea for idea in SERVICE_IDEAS if idea.kind is ServiceKind.TRADED]
     rng.shuffle(free)
     rng.shuffle(traded)
     turns = {"free": 0, "traded": 0}
@@ -953,7 +788,7 @@ def generate(
     Raises ``ValueError`` for a factor out of range, and ``Refused`` in production or when
     it has run on this database before.
     """
-    from portal.demo import seed as seed_demo
+    from portal_seed.demo import seed as seed_demo
 
     plan = plan_for(factor)
     session = db.session
@@ -1300,7 +1135,7 @@ def _services(run: _Run) -> None:
                 "team, with a named contact for your school.",
                 "standards": "We answer enquiries within two working days.",
                 "statutory_duties": "A duty of the council under education law."
-                if idea.kind is S
+                if idea.kind is ServiceKind.STATUTORY
                 else None,
                 "provider_team": f"{idea.category} team",
                 "contact_email": f"{slug}@council.example",
@@ -1311,7 +1146,7 @@ def _services(run: _Run) -> None:
                 "updated_at": published(YEARS[-1]),
             }
         )
-        rules = price_rules(rng, idea) if idea.kind is K else []
+        rules = price_rules(rng, idea) if idea.kind is ServiceKind.TRADED else []
         for year, status, decision, year_rules in _offer_years(rng, idea, rules):
             offer_id = next_offer + len(offers)
             offers.append(
@@ -1327,7 +1162,7 @@ def _services(run: _Run) -> None:
                     "updated_at": published(year),
                 }
             )
-            if idea.kind is K:
+            if idea.kind is ServiceKind.TRADED:
                 run.generated_offers.add(offer_id)
             for position, (option_name, rule) in enumerate(year_rules):
                 options.append(
@@ -1362,7 +1197,7 @@ def _offer_years(
     """A service's offers over the three years: most continue with a yearly uplift; some are
     new, some cease, some are withdrawn, and some next year's are still being drafted."""
     first, middle, last = YEARS
-    lifecycle = rng.random() if idea.kind is K else 1.0
+    lifecycle = rng.random() if idea.kind is ServiceKind.TRADED else 1.0
     years: list[tuple[int, OfferStatus, TradingDecision, Rules]] = []
     P, DR, W = OfferStatus.PUBLISHED, OfferStatus.DRAFT, OfferStatus.WITHDRAWN
     start = middle if 0.06 <= lifecycle < 0.12 else last if 0.12 <= lifecycle < 0.17 else first
