@@ -17,8 +17,9 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import joinedload
 
 from portal import audit
-from portal.access import Principal, get_school_or_404, school_scope
-from portal.contacts.service import ContactGroupView, key_contacts_by_area
+from portal.access import Capability, Principal, get_school_or_404, school_scope
+from portal.contacts.key_contacts import ContactGroupView, key_contacts_by_area
+from portal.contacts.posters import areas_to_choose
 from portal.db import db, utcnow
 from portal.models import (
     Area,
@@ -178,8 +179,8 @@ def portal_links() -> dict[str, str]:
 
 
 def email_text(letter: Letter, dated: datetime, links: dict[str, str]) -> str:
-    """The letter as the e-mail each head teacher gets (templates/contacts/letter.txt)."""
-    return render_template("contacts/letter.txt", letter=letter, dated=dated, **links)
+    """The letter as the e-mail each head teacher gets (templates/email/contacts/letter.txt)."""
+    return render_template("email/contacts/letter.txt", letter=letter, dated=dated, **links)
 
 
 def send_letters(who: Principal, area: Area | None) -> AuditEvent:
@@ -267,3 +268,18 @@ def last_sending() -> AuditEvent | None:
         .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
         .limit(1)
     ).first()
+
+
+@dataclass(frozen=True)
+class Choice:
+    """What council staff choose among to print letters, or to send them: the areas (their
+    own, or every one), and for those who send them, when they were last sent."""
+
+    areas: list[Area]
+    last: AuditEvent | None
+
+
+def choice(who: Principal, areas: list[Area]) -> Choice:
+    """Of ``areas`` (every area), what ``who`` chooses among (see :class:`Choice`)."""
+    last = last_sending() if who.can(Capability.SEND_CONTACT_LETTERS) else None
+    return Choice(areas_to_choose(who, areas), last)
