@@ -1,4 +1,5 @@
-"""Accounts: thin views over ``portal.accounts.service``.
+"""Accounts: each view reads its request, calls one function of the accounts capability, and
+renders or redirects.
 
 ``/account/...`` is a person's own account: answering an invitation, a forgotten password,
 changing it. ``/users/...`` is for those who manage other people's accounts and invitations.
@@ -25,42 +26,32 @@ from portal.accounts.forms import (
     InviteForm,
     NewPasswordForm,
 )
-from portal.accounts.service import (
+from portal.accounts.invitations import (
     Accepted,
-    Deactivation,
-    LinkUnusable,
-    Offer,
-    Refused,
+    Answering,
     accept_invitation,
     accept_role,
-    change_password,
-    deactivate,
+    answering,
     decline_invitation,
-    describe_membership,
-    invitation_row,
     invite,
     invite_options,
-    invited_account_id,
-    invitee,
-    looks_like_token,
-    needs_password,
-    offer_of,
-    reactivate,
-    remove_from_schools,
-    request_password_reset,
-    reset_password,
-    reset_second_factor,
-    second_factor_reset_refusal,
-    unlock_account,
-    unlock_refusal,
-    usable_token,
-    use_unlock_link,
-    user_page,
-    user_row,
     withdraw_invitation,
 )
+from portal.accounts.listing import invitation_page, person_page, user_page
+from portal.accounts.passwords import change_password, request_password_reset, reset_password
+from portal.accounts.roles import describe_membership
+from portal.accounts.tokens import LinkUnusable, looks_like_token, usable_token
+from portal.accounts.unlocks import unlock_account, use_unlock_link
+from portal.accounts.users import (
+    Deactivation,
+    Refused,
+    deactivate,
+    reactivate,
+    remove_from_schools,
+    reset_second_factor,
+    second_factor_reset_refusal,
+)
 from portal.auth.service import NextStep
-from portal.auth.two_factor import needs_second_factor
 from portal.models import AccountToken, TokenPurpose
 from portal.rendering import render_page
 
@@ -98,9 +89,10 @@ def accept(token: str) -> ResponseReturnValue:
     found = _link_or_none(token, TokenPurpose.INVITATION)
     if found is None:
         return _link_gone(TokenPurpose.INVITATION)
-    offer = offer_of(found)
-    if not needs_password(found):
-        return _answer(found, token, offer)
+    link = answering(found)
+    if not link.needs_password:
+        return _answer(found, token, link)
+    offer = link.offer
     form = NewPasswordForm(offer.email)
     if form.validate_on_submit():
         try:
@@ -120,9 +112,9 @@ def accept(token: str) -> ResponseReturnValue:
     )
 
 
-def _answer(found: AccountToken, token: str, offer: Offer) -> ResponseReturnValue:
+def _answer(found: AccountToken, token: str, link: Answering) -> ResponseReturnValue:
     """The page where the owner of an open account, signed in, accepts or declines."""
-    refusal = _unless_owner(found, token)
+    refusal = _unless_owner(link, token)
     if refusal is not None:
         return refusal
     form = ConfirmForm()
@@ -134,7 +126,7 @@ def _answer(found: AccountToken, token: str, offer: Offer) -> ResponseReturnValu
         return _onwards(accepted, "You have accepted the invitation.")
     return render_page(
         "accounts/answer-invitation.html",
-        offer=offer,
+        offer=link.offer,
         token=token,
         form=form,
         decline_form=ConfirmForm(),
@@ -149,14 +141,14 @@ def _onwards(accepted: Accepted, done: str) -> ResponseReturnValue:
     return redirect(url_for(accepted.next_step.value), 303)
 
 
-def _unless_owner(found: AccountToken, token: str) -> ResponseReturnValue | None:
+def _unless_owner(link: Answering, token: str) -> ResponseReturnValue | None:
     """None when the account the link is for is the one signed in. Otherwise: nobody signed
     in, to sign in and back to the link; someone else, refused."""
     who = principal()
     if who is None:
         flash("Sign in to answer your invitation.")
         return redirect(url_for("auth.sign_in", next=url_for("accounts.accept", token=token)), 303)
-    account = invitee(found)
+    account = link.account
     if account is None or who.person.id != account.id:
         return render_page("accounts/not-your-invitation.html"), 403
     return None
@@ -168,9 +160,10 @@ def decline(token: str) -> ResponseReturnValue:
     if found is None:
         return _link_gone(TokenPurpose.INVITATION)
     # Someone new declines with the link alone; someone with an account, signed in as it.
-    has_account = not needs_password(found)
+    link = answering(found)
+    has_account = not link.needs_password
     if has_account:
-        refusal = _unless_owner(found, token)
+        refusal = _unless_owner(link, token)
         if refusal is not None:
             return refusal
     if not ConfirmForm().validate_on_submit():
@@ -295,15 +288,14 @@ def invite_user() -> ResponseReturnValue:
 @requires(Capability.MANAGE_USERS)
 def user(user_id: int) -> ResponseReturnValue:
     who = current_principal()
-    account = get_managed_user_or_404(who, user_id)
-    details = who.can(Capability.ADMINISTER_ACCOUNTS)
+    shown = person_page(who, get_managed_user_or_404(who, user_id))
     return render_page(
         "accounts/user.html",
-        row=user_row(who, account),
-        is_self=account.id == who.person.id,
-        needs_second_factor=details and needs_second_factor(account),
-        may_reset_second_factor=second_factor_reset_refusal(who, account) is None,
-        may_unlock=unlock_refusal(who, account) is None,
+        row=shown.row,
+        is_self=shown.is_self,
+        needs_second_factor=shown.needs_second_factor,
+        may_reset_second_factor=shown.may_reset_second_factor,
+        may_unlock=shown.may_unlock,
         form=ConfirmForm(),
         describe=describe_membership,
     )
@@ -389,12 +381,11 @@ def unlock_user(user_id: int) -> ResponseReturnValue:
 @requires(Capability.MANAGE_USERS)
 def invitation(invitation_id: int) -> ResponseReturnValue:
     who = current_principal()
-    offer = get_managed_invitation_or_404(who, invitation_id)
+    shown = invitation_page(who, get_managed_invitation_or_404(who, invitation_id))
     return render_page(
         "accounts/invitation.html",
-        row=invitation_row(offer),
-        # A council administrator sees everything: the account the address has, if any.
-        account_id=invited_account_id(offer) if who.can(Capability.ADMINISTER_ACCOUNTS) else None,
+        row=shown.row,
+        account_id=shown.account_id,
         form=ConfirmForm(),
         describe=describe_membership,
     )
@@ -420,18 +411,22 @@ def reset_second_factor_page(user_id: int) -> ResponseReturnValue:
     who = current_principal()
     account = get_managed_user_or_404(who, user_id)
     back = url_for("accounts.user", user_id=account.id)
-    refusal = second_factor_reset_refusal(who, account)
-    if refusal is not None:
-        flash(refusal, "error")
-        return redirect(back, 303)
     form = ConfirmForm()
     if form.validate_on_submit():
-        reset_second_factor(who, account)
+        try:
+            reset_second_factor(who, account)
+        except Refused as refusal:
+            flash(str(refusal), "error")
+            return redirect(back, 303)
         flash(
             f"{account.display_name}'s authenticator app has been reset, and they have been "
             "signed out. They will set up an app again when they next sign in. We have "
             "e-mailed them to say so.",
             "success",
         )
+        return redirect(back, 303)
+    refusal = second_factor_reset_refusal(who, account)
+    if refusal is not None:
+        flash(refusal, "error")
         return redirect(back, 303)
     return render_page("accounts/reset-two-factor.html", account=account, form=form)

@@ -170,7 +170,7 @@ def schools_for_letters(who: Principal, area_id: int | None = None) -> Select[tu
 
 def portal_links() -> dict[str, str]:
     """The addresses a letter gives, in full: on paper and in an e-mail alike."""
-    from portal.accounts.service import external_url
+    from portal.accounts.mail import external_url
 
     return {
         "portal_url": external_url("main.home"),
