@@ -138,6 +138,8 @@ class Printing:
     letters: list[Letter]
     # For an area or every school: which batch of them (None for one chosen school).
     batch: Page[School] | None = None
+    # The addresses the letters give (portal_links).
+    links: dict[str, str] = field(default_factory=dict)
 
 
 def to_print(
@@ -147,9 +149,9 @@ def to_print(
     ``per_print`` at a time of an area's or of every school they may see (their own school's,
     for school staff, their academies' for a trust). No letters: nothing to print (404)."""
     if school_id is not None:
-        return Printing(letters_for([get_school_or_404(who, school_id)]))
+        return Printing(letters_for([get_school_or_404(who, school_id)]), links=portal_links())
     batch = paginate(schools_for_letters(who, area_id), page, per_print)
-    return Printing(letters_for(list(batch.items)), batch)
+    return Printing(letters_for(list(batch.items)), batch, portal_links())
 
 
 def schools_for_letters(who: Principal, area_id: int | None = None) -> Select[tuple[School]]:

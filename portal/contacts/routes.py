@@ -202,7 +202,7 @@ def letter() -> ResponseReturnValue:
         letters=printing.letters,
         batch=printing.batch,
         today=utcnow(),
-        **letters.portal_links(),
+        **printing.links,
         area_id=area_id,
         every=every,
     )
