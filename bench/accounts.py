@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import func, or_, select
 
-from portal.buyback import service as buyback
+from portal import clock
 from portal.db import db
 from portal.demo import ACCOUNTS, DEMO_PASSWORD, DEMO_TOTP_SECRET
 from portal.models import BuybackWindow, EstablishmentType, Membership, Role, School, User
@@ -56,7 +56,7 @@ def find_accounts(per_role: int = PER_ROLE) -> dict[str, list[dict[str, Any]]]:
     different school, so that their drafts do not collide; staff come from different schools
     too, so that their contacts differ.
     """
-    moment = buyback.now()
+    moment = clock.now()
     known_hashes: dict[str, bool] = {}
     open_windows = [
         w for w in db.session.scalars(select(BuybackWindow)) if w.state(moment) == "open"

@@ -218,7 +218,7 @@ support_cli = AppGroup("support", help="CAF officer support requests.")
 )
 def anonymise(months: int | None) -> None:
     """Remove the child's details and free text from long-closed requests."""
-    from portal.support.service import anonymise_closed
+    from portal.support.retention import anonymise_closed
 
     months = months or current_app.config["SUPPORT_RETENTION_MONTHS"]
     count = anonymise_closed(months)
@@ -240,7 +240,8 @@ buyback_cli = AppGroup("buyback", help="Buy-back windows and reminders.")
 def remind(days: str | None) -> None:
     """E-mail the people who submit for schools that have not submitted: each reminder once
     per school and window. Lists the schools nobody could be sent to, to telephone."""
-    from portal.buyback.windows import parse_days, send_reminders
+    from portal.buyback.reminders import send_reminders
+    from portal.buyback.windows import parse_days
 
     try:
         chosen = parse_days(days) if days is not None else None

@@ -829,7 +829,8 @@ DEMO_REQUESTS = [
 
 
 def _support_requests(schools: dict[int, School]) -> int:
-    from portal.support.service import Update, submit, update
+    from portal.support.submission import submit
+    from portal.support.updates import Update, update
 
     for key, urn, email, answers in DEMO_REQUESTS:
         requester = db.session.scalars(select(User).where(User.email == email)).one()
@@ -909,14 +910,10 @@ CASELOAD = [
 
 def _caseload(schools: dict[int, School]) -> int:
     from portal.models import SupportRequest
-    from portal.support.service import (
-        Update,
-        assign,
-        response_target_days,
-        submit,
-        today_in_london,
-        update,
-    )
+    from portal.support.assignment import assign
+    from portal.support.dates import response_target_days, today_in_london
+    from portal.support.submission import submit
+    from portal.support.updates import Update, update
     from portal.workdays import add_working_days, is_working_day
 
     people = {
@@ -1023,7 +1020,9 @@ def _buyback_season(
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
-    from portal.buyback import service
+    from portal.buyback.answers import Answer, current_answers, read_answers, read_seen, seen_text
+    from portal.buyback.choices import get_choice, save, submit
+    from portal.buyback.offered import offered_to
     from portal.models import BuybackWindow, Cohort
 
     for account in SEASON_ACCOUNTS:
@@ -1043,16 +1042,16 @@ def _buyback_season(
 
     for urn, head, submitted, changer, changed in SEASON_RETURNS:
         school = schools[urn]
-        if service.get_choice(school, window) is not None:
+        if get_choice(school, window) is not None:
             continue
-        offered = service.offered_to(school, window.year)
+        offered = offered_to(school, window.year)
         # Last year's answers, and "not buying" for what is new this year.
-        answers = service.current_answers(school, window, offered, None)
+        answers = current_answers(school, window, offered, None)
         for item in offered:
-            answer = answers.by_service.setdefault(item.service.id, service.Answer())
+            answer = answers.by_service.setdefault(item.service.id, Answer())
             if answer.buying is None or (answer.buying and answer.option_id is None):
                 answer.buying, answer.option_id, answer.net_pence = False, None, None
-        service.submit(
+        submit(
             school,
             window,
             None,
@@ -1067,8 +1066,8 @@ def _buyback_season(
             continue
         # Staff stop buying the first service bought, and buy the first not bought: the head
         # is e-mailed, and the choice page says what is not yet sent.
-        choice = service.get_choice(school, window, with_lines=True)
-        shown = service.current_answers(school, window, offered, choice)
+        choice = get_choice(school, window, with_lines=True)
+        shown = current_answers(school, window, offered, choice)
         bought = [i for i in offered if shown.by_service[i.service.id].buying]
         not_bought = [i for i in offered if not shown.by_service[i.service.id].buying]
         items = [*bought[:1], *not_bought[:1]]
@@ -1076,14 +1075,14 @@ def _buyback_season(
         for item in not_bought[:1]:
             form[f"answer-{item.service.id}"] = "buy"
             form[f"option-{item.service.id}"] = str(item.options[0].id)
-        service.save(
+        save(
             school,
             window,
             choice,
-            service.read_answers(form, items, school, window.year),
+            read_answers(form, items, school, window.year),
             person(changer),
             offered,
-            seen=service.read_seen(service.seen_text(shown, items)),
+            seen=read_seen(seen_text(shown, items)),
             at=datetime(*changed, tzinfo=london),
         )
 

@@ -623,7 +623,7 @@ def seed_buyback(schools: dict[int, School]) -> int:
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
-    from portal.buyback.service import offered_to
+    from portal.buyback.offered import offered_to
     from portal.models import (
         BuybackChoice,
         BuybackLine,

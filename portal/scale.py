@@ -1434,7 +1434,7 @@ def _buyback(run: _Run) -> None:
     available: dict[tuple[EstablishmentType, Phase, int], list[_Offered]] = {}
 
     def offered(school: NewSchool, year: int) -> list[_Offered]:
-        # What portal.buyback.service.offered_to lists, worked out once per type and phase.
+        # What portal.buyback.offered.offered_to lists, worked out once per type and phase.
         key = (school.kind, school.phase, year)
         if key not in available:
             model = School(establishment_type=school.kind, phase=school.phase)
@@ -1679,7 +1679,7 @@ def _first_year_windows(run: _Run) -> None:
 
 def _support(run: _Run) -> None:
     from portal.contacts.keeping import months_before
-    from portal.support.service import response_target_days
+    from portal.support.dates import response_target_days
 
     rng = run.rng
     session = run.session

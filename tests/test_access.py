@@ -48,6 +48,8 @@ DESIGN_POLICY = {
     # The buy-back issue: school staff may prepare the draft; only leaders submit it.
     C.PREPARE_BUYBACK: {Role.SCHOOL_STAFF, Role.HEAD_TEACHER, Role.TRUST_LEAD},
     C.EDIT_BUYBACK: {Role.HEAD_TEACHER, Role.TRUST_LEAD},
+    # A window's page (returns so far, reminders): the council staff who see buy-back.
+    C.VIEW_BUYBACK_WINDOWS: {Role.PUBLISHER, Role.LA_ADMIN},
     C.MANAGE_BUYBACK_WINDOWS: {Role.LA_ADMIN},
     # "Council administrators: ... the buy-back analysis"; publishers price the services.
     C.ANALYSE_BUYBACK: {Role.PUBLISHER, Role.LA_ADMIN},

@@ -376,6 +376,29 @@ CASES = [
     Case("GET", "/services/?q=pay", "/services/", ALL_SIGNED_IN, htmx=True, anonymous=401),
     Case("GET", "/services/{service:Payroll}", "/services/<int:service_id>", ALL_SIGNED_IN),
     Case("GET", "/services/999999", "/services/<int:service_id>", ()),
+    # Those who set the prices preview any school's (access.price_preview_schools); a school
+    # asked for that is not one's own is shown one's own prices, or none.
+    Case("GET", "/services/?school={school:125613}", "/services/", ALL_SIGNED_IN),
+    Case(
+        "GET",
+        "/services/?school=999999",
+        "/services/",
+        ALL_SIGNED_IN,
+        exceptions=(("la_admin", 404), ("publisher", 404)),
+    ),
+    Case(
+        "GET",
+        "/services/{service:Payroll}?school={school:125613}",
+        "/services/<int:service_id>",
+        ALL_SIGNED_IN,
+    ),
+    Case(
+        "GET",
+        "/services/{service:Payroll}?school=999999",
+        "/services/<int:service_id>",
+        ALL_SIGNED_IN,
+        exceptions=(("la_admin", 404), ("publisher", 404)),
+    ),
     Case("GET", "/services/new", "/services/new", EDITORS, denied=403),
     Case("POST", "/services/new", "/services/new", EDITORS, denied=403),
     Case(

@@ -108,7 +108,8 @@ def test_the_demo_shows_a_locked_account(client_for) -> None:  # type: ignore[no
 def test_the_north_queue_shows_every_state_of_a_caseload(app: Flask, session) -> None:  # type: ignore[no-untyped-def]
     """Two officers share North: requests overdue and due today, each officer's and nobody's."""
     from portal.models import SupportRequest, SupportStatus
-    from portal.support.service import response_target_days, timeliness, today_in_london
+    from portal.support.dates import response_target_days, today_in_london
+    from portal.support.queue import timeliness
     from portal.workdays import add_working_days, is_working_day
 
     officers = session.scalars(

@@ -251,11 +251,11 @@ def nothing_to_do(page: BeautifulSoup) -> str:
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
     """Buy-back's clock, in the middle of the 2027-28 windows (both open) unless moved."""
-    from portal.buyback import service as buyback
+    from portal import clock
     from tests.test_buyback import DURING
 
     def set_to(moment: datetime) -> None:
-        monkeypatch.setattr(buyback, "now", lambda: moment)
+        monkeypatch.setattr(clock, "now", lambda: moment)
 
     set_to(DURING)
     return set_to
@@ -279,7 +279,8 @@ def open_requests(session, **where: object) -> list[SupportRequest]:  # type: ig
 def test_a_head_teachers_home_says_the_buy_back_is_due_and_lists_the_schools_open_requests(
     client_for, session, clock
 ) -> None:  # type: ignore[no-untyped-def]
-    from portal.support.service import timeliness, today_in_london
+    from portal.support.dates import today_in_london
+    from portal.support.queue import timeliness
 
     oakfield = school_of(session, 125601)
     page = html(client_for("head_teacher").get("/"))
@@ -411,7 +412,8 @@ def test_a_heads_home_names_locked_staff_and_invitations_waiting_for_an_answer(
 def test_a_trust_leads_home_lists_each_academys_buy_back_and_open_requests(
     client_for, session, clock
 ) -> None:  # type: ignore[no-untyped-def]
-    from portal.support.service import timeliness, today_in_london
+    from portal.support.dates import today_in_london
+    from portal.support.queue import timeliness
 
     lead = client_for("trust_lead")
     page = html(lead.get("/"))

@@ -1257,9 +1257,9 @@ def test_flagged_schools_are_listed_a_page_at_a_time(
     register: list[int],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from portal.register import routes
+    from portal.register import pages
 
-    monkeypatch.setattr(routes, "REVIEWS_PER_PAGE", 2)
+    monkeypatch.setattr(pages, "REVIEWS_PER_PAGE", 2)
     flagged = sorted(
         session.scalars(select(School).where(School.urn.in_([125601, 125602, 125613]))),
         key=lambda s: (s.name, s.id),

@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from portal import create_app
-from portal.buyback.service import offered_to
+from portal.buyback.offered import offered_to
 from portal.db import utcnow
 from portal.demo import SCHOOLS as DEMO_SCHOOLS
 from portal.models import (
