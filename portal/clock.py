@@ -13,9 +13,43 @@ from zoneinfo import ZoneInfo
 LONDON = ZoneInfo("Europe/London")
 
 
-def now() -> datetime:
-    """The time now, in UTC."""
+def utcnow() -> datetime:
+    """The time now, in UTC: what is stored, and what most code compares with."""
     return datetime.now(UTC)
+
+
+def now() -> datetime:
+    """The time that decides a buy-back window's state (open, closed): the tests replace
+    ``portal.clock.now`` to stand on either side of a deadline."""
+    return utcnow()
+
+
+def today_in_london(moment: datetime | None = None) -> date:
+    """The date in London now (or at ``moment``): the council's working day."""
+    return (moment or utcnow()).astimezone(LONDON).date()
+
+
+def months_before(moment: datetime, months: int) -> datetime:
+    """The same day and time ``months`` calendar months earlier (clamped to the month's end)."""
+    month_index = moment.year * 12 + moment.month - 1 - months
+    year, month = divmod(month_index, 12)
+    month += 1
+    for day in (moment.day, 30, 29, 28):
+        try:
+            return moment.replace(year=year, month=month, day=day)
+        except ValueError:
+            continue
+    raise AssertionError("unreachable: every month has 28 days")
+
+
+def financial_year(day: date) -> int:
+    """The financial year ``day`` falls in, by the calendar year it starts (1 April)."""
+    return day.year if day.month >= 4 else day.year - 1
+
+
+def financial_year_label(year: int) -> str:
+    """A financial year as councils write it: 2027 is "2027-28"."""
+    return f"{year}-{(year + 1) % 100:02d}"
 
 
 def from_london(day: date, time_of_day: str) -> datetime:

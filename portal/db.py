@@ -67,10 +67,6 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 def request_memo(name: str) -> dict[Any, Any]:
     """A dict that lasts as long as the request, for rows a page asks for more than once
     and that do not change while it is drawn. Outside a request (a command such as the demo

@@ -31,7 +31,8 @@ from flask import Flask, current_app
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
-from portal.db import db, utcnow
+from portal.clock import utcnow
+from portal.db import db
 from portal.models import OutboxMessage, OutboxStatus
 
 log = logging.getLogger(__name__)

@@ -20,7 +20,7 @@ from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, Se
 from itsdangerous import BadSignature
 
 # The portal's clock, under a name of this module's own, so that a test can move it here.
-from portal.db import utcnow as now
+from portal.clock import utcnow as now
 
 # How old a cookie may be before a request that changes nothing signs it again.
 SIGN_AGAIN_AFTER = timedelta(minutes=1)

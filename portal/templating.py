@@ -7,7 +7,7 @@ from typing import Any
 from flask import Flask, current_app, request
 
 from portal.access import Capability, principal
-from portal.clock import LONDON, london_time, long_date  # noqa: F401 (LONDON: importers not yet moved to portal.clock)
+from portal.clock import london_time, long_date
 from portal.components import (
     govuk_component,
     govuk_input,

@@ -15,7 +15,8 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from portal.auth.two_factor import DEMO_TOTP_SECRET
-from portal.db import db, utcnow
+from portal.clock import LONDON, utcnow
+from portal.db import db
 from portal.models import (
     Area,
     Contact,
@@ -477,9 +478,10 @@ CASELOAD = [
 
 
 def _caseload(schools: dict[int, School]) -> int:
+    from portal.clock import today_in_london
     from portal.models import SupportRequest
     from portal.support.assignment import assign
-    from portal.support.dates import response_target_days, today_in_london
+    from portal.support.dates import response_target_days
     from portal.support.submission import submit
     from portal.support.updates import Update, update
     from portal.workdays import add_working_days, is_working_day
@@ -586,7 +588,6 @@ def _buyback_season(
     """The accounts and returns above, through the buy-back's own workflow, at the moments
     given (in the maintained schools' 2027-28 window, whenever the demo is seeded)."""
     from datetime import datetime
-    from zoneinfo import ZoneInfo
 
     from portal.buyback.answers import Answer, current_answers, read_answers, read_seen, seen_text
     from portal.buyback.choices import get_choice, save, submit
@@ -603,7 +604,7 @@ def _buyback_season(
     ).one_or_none()
     if window is None:
         return
-    london = ZoneInfo("Europe/London")
+    london = LONDON
 
     def person(email: str) -> User:
         return db.session.scalars(select(User).where(User.email == email)).one()

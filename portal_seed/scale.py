@@ -39,14 +39,14 @@ from decimal import Decimal
 from functools import cache
 from itertools import chain
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import Table, delete, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
+from portal.clock import LONDON, utcnow
 from portal.config import PRODUCTION
-from portal.db import Base, db, utcnow
+from portal.db import Base, db
 from portal.models import (
     Area,
     Audience,
@@ -110,7 +110,6 @@ from portal_seed.demo import (
 )
 from portal_seed.services import LAST_YEAR, NEXT_YEAR
 
-LONDON = ZoneInfo("Europe/London")
 SEED = 2026
 BATCH = 5_000
 # The three financial years of offers, rolls and buy-back: the demo's two and the one before.
@@ -1513,7 +1512,7 @@ def _first_year_windows(run: _Run) -> None:
 
 
 def _support(run: _Run) -> None:
-    from portal.contacts.keeping import months_before
+    from portal.clock import months_before
     from portal.support.dates import response_target_days
 
     rng = run.rng

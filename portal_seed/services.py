@@ -11,7 +11,8 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from portal.db import db, utcnow
+from portal.clock import LONDON, utcnow
+from portal.db import db
 from portal.models import (
     Audience,
     OfferStatus,
@@ -194,7 +195,6 @@ def seed_buyback(schools: dict[int, School]) -> int:
     """Last year's window (closed, with returns) and this year's (open for maintained
     schools and for academies), and what each traded service costs to deliver."""
     from datetime import datetime
-    from zoneinfo import ZoneInfo
 
     from portal.buyback.offered import offered_to
     from portal.models import (
@@ -209,7 +209,7 @@ def seed_buyback(schools: dict[int, School]) -> int:
 
     if db.session.scalar(select(func.count(BuybackWindow.id))):
         return int(db.session.scalar(select(func.count(BuybackWindow.id))) or 0)
-    london = ZoneInfo("Europe/London")
+    london = LONDON
 
     def at(*parts: int) -> datetime:
         return datetime(*parts, tzinfo=london)

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from portal.auth.service import SIGNED_IN_AT
+from portal.clock import london_time
 from portal.models import (
     AccountToken,
     Area,
@@ -36,7 +37,6 @@ from portal.passwords import (
     common_passwords,
     password_problem,
 )
-from portal.templating import london_time
 from portal_seed.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET
 from tests.conftest import ROLE_ACCOUNTS, csrf_token, enter_security_code, sign_in
 from tests.test_auth_security import (  # noqa: F401 (fresh: a fixture)

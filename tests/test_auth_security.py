@@ -19,7 +19,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from portal import create_app
-from portal.db import utcnow
+from portal.clock import utcnow
 from portal.models import AuditEvent, SignInDevice, User
 from portal_seed.demo import ACCOUNTS, DEMO_PASSWORD, DEMO_TOTP_SECRET
 from tests.conftest import csrf_token, enter_security_code, sign_in

@@ -12,8 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
+from portal.clock import utcnow
 from portal.contacts import cards as contacts_cards
-from portal.db import utcnow
 from portal.models import (
     Area,
     AuditEvent,
@@ -873,7 +873,7 @@ def test_another_schools_poster_is_not_found(client_for, session) -> None:  # ty
 def test_months_before_clamps_to_the_end_of_the_month() -> None:
     from datetime import UTC, datetime
 
-    from portal.contacts.keeping import months_before
+    from portal.clock import months_before
 
     assert months_before(datetime(2027, 3, 31, 9, tzinfo=UTC), 1) == datetime(
         2027, 2, 28, 9, tzinfo=UTC
@@ -1010,7 +1010,7 @@ def _school_id(session, urn: int) -> int:  # type: ignore[no-untyped-def]
 
 
 def test_a_school_sees_its_own_letter_addressed_to_its_head_teacher(client_for) -> None:  # type: ignore[no-untyped-def]
-    from portal.templating import london_time
+    from portal.clock import london_time
 
     page = soup(client_for("school_staff").get("/contacts/letter"))
     (letter,) = _letters(page)

@@ -7,6 +7,7 @@ from collections import Counter
 from flask import Flask
 from sqlalchemy import func, select
 
+from portal.clock import LONDON
 from portal.models import (
     Area,
     EstablishmentGroup,
@@ -17,7 +18,6 @@ from portal.models import (
     Trust,
     User,
 )
-from portal.templating import LONDON
 from portal_seed.demo import seed
 
 
@@ -107,8 +107,9 @@ def test_the_demo_shows_a_locked_account(client_for) -> None:  # type: ignore[no
 
 def test_the_north_queue_shows_every_state_of_a_caseload(app: Flask, session) -> None:  # type: ignore[no-untyped-def]
     """Two officers share North: requests overdue and due today, each officer's and nobody's."""
+    from portal.clock import today_in_london
     from portal.models import SupportRequest, SupportStatus
-    from portal.support.dates import response_target_days, today_in_london
+    from portal.support.dates import response_target_days
     from portal.support.queue import timeliness
     from portal.workdays import add_working_days, is_working_day
 

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from portal.auth import lockout
 from portal.auth.devices import COOKIE_NAME, MAX_ACCOUNTS, remember_browser
-from portal.db import utcnow
+from portal.clock import utcnow
 from portal.models import AuditEvent, OutboxMessage, SignInDevice, User
 from tests.conftest import ROLE_ACCOUNTS, csrf_token, enter_security_code, sign_in
 from tests.test_auth_security import (  # noqa: F401 (fresh: a fixture)

@@ -25,7 +25,8 @@ from sqlalchemy import func, select
 
 from portal import audit, create_app
 from portal.cli import upgrade_database
-from portal.db import db, utcnow
+from portal.clock import utcnow
+from portal.db import db
 from portal.models import AuditEvent, OutboxMessage, SupportEvent, SupportRequest, User
 from portal.outbox import queue_email
 from portal_seed.demo import seed

@@ -11,6 +11,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from portal.access import Principal
+from portal.clock import london_time
 from portal.models import (
     BuybackWindow,
     Cohort,
@@ -20,7 +21,6 @@ from portal.models import (
     User,
 )
 from portal.navigation import SECTIONS, Section
-from portal.templating import london_time
 
 
 def html(response) -> BeautifulSoup:  # type: ignore[no-untyped-def]
@@ -279,7 +279,7 @@ def open_requests(session, **where: object) -> list[SupportRequest]:  # type: ig
 def test_a_head_teachers_home_says_the_buy_back_is_due_and_lists_the_schools_open_requests(
     client_for, session, clock
 ) -> None:  # type: ignore[no-untyped-def]
-    from portal.support.dates import today_in_london
+    from portal.clock import today_in_london
     from portal.support.queue import timeliness
 
     oakfield = school_of(session, 125601)
@@ -412,7 +412,7 @@ def test_a_heads_home_names_locked_staff_and_invitations_waiting_for_an_answer(
 def test_a_trust_leads_home_lists_each_academys_buy_back_and_open_requests(
     client_for, session, clock
 ) -> None:  # type: ignore[no-untyped-def]
-    from portal.support.dates import today_in_london
+    from portal.clock import today_in_london
     from portal.support.queue import timeliness
 
     lead = client_for("trust_lead")

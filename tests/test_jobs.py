@@ -36,7 +36,8 @@ import portal.jobs
 import portal.outbox
 from portal import create_app
 from portal.cli import upgrade_database
-from portal.db import db, utcnow
+from portal.clock import utcnow
+from portal.db import db
 from portal.jobs import (
     DELIVERY_WAITING,
     IMPORTS_QUEUE,

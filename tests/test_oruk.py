@@ -26,6 +26,7 @@ from referencing.exceptions import NoSuchResource
 from referencing.jsonschema import DRAFT202012
 from sqlalchemy.orm import Session
 
+from portal.clock import LONDON
 from portal.config import from_environment
 from portal.models import (
     Audience,
@@ -37,7 +38,6 @@ from portal.models import (
     ServiceKind,
     ServiceOffer,
 )
-from portal.templating import LONDON
 from tests.conftest import skip_or_fail
 from tests.data import DATA
 

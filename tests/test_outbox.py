@@ -26,7 +26,8 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 import portal.outbox
-from portal.db import db, utcnow
+from portal.clock import utcnow
+from portal.db import db
 from portal.models import OutboxMessage
 from portal.outbox import (
     MAX_BACKOFF,

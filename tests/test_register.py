@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from portal.db import utcnow
+from portal.clock import utcnow
 from portal.models import (
     Area,
     AuditEvent,

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from portal import create_app
 from portal.buyback.offered import offered_to
-from portal.db import utcnow
+from portal.clock import utcnow
 from portal.models import (
     BuybackChoice,
     BuybackSubmission,

@@ -17,6 +17,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from portal.charts import bar_chart
+from portal.clock import LONDON
 from portal.models import (
     School,
     SupportEvent,
@@ -34,7 +35,6 @@ from portal.support.stats import (
     statistics_csv,
     support_statistics,
 )
-from portal.templating import LONDON
 from tests.conftest import QueryCounter
 
 # Mid-December 2026: the last twelve months are January to December 2026.

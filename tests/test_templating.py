@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 import pytest
 from bs4 import BeautifulSoup
 
-from portal.templating import london_time, long_date
+from portal.clock import london_time, long_date
 
 
 @pytest.mark.parametrize(

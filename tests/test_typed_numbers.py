@@ -19,6 +19,7 @@ from portal.buyback.answers import Answer, Answers
 from portal.buyback.choices import submit
 from portal.buyback.offered import offered_to
 from portal.buyback.school_windows import current_window
+from portal.clock import today_in_london
 from portal.db import db
 from portal.forms import within_a_year_of
 from portal.models import (
@@ -34,7 +35,6 @@ from portal.models import (
 )
 from portal.services import publishing
 from portal.services.pricing import MAX_PENCE, MAX_QUOTE_PENCE, PriceRule, format_pence, validate
-from portal.support.dates import today_in_london
 from tests.conftest import csrf_token
 from tests.test_buyback import DURING, _unit_priced_category, answer_everything, form_data, oakfield
 from tests.test_register import extract as register_extract

@@ -14,10 +14,10 @@ from portal.access import (
     managed_school_ids,
     managed_user_scope,
 )
-from portal.db import db, utcnow
+from portal.clock import london_time, utcnow
+from portal.db import db
 from portal.models import MembershipInvitation, User
 from portal.services.pricing import plural
-from portal.templating import london_time
 from portal.todo import ToDo, ToDoList
 
 # The locked accounts named on a home page; the rest are counted.

@@ -32,7 +32,8 @@ from portal.accounts.tokens import (
 )
 from portal.accounts.users import Refused
 from portal.auth.service import NextStep, find_user_by_email, password_accepted, role_taken
-from portal.db import db, utcnow
+from portal.clock import utcnow
+from portal.db import db
 from portal.models import (
     AccountToken,
     Area,

@@ -18,7 +18,8 @@ from portal.accounts.mail import external_url, send_email, service_name
 from portal.accounts.tokens import TOKEN_BYTES, add_token, claim, revoke
 from portal.auth.lockout import clear_failures
 from portal.auth.service import find_user_by_email
-from portal.db import db, utcnow
+from portal.clock import utcnow
+from portal.db import db
 from portal.models import AccountToken, TokenPurpose, User
 from portal.passwords import hash_password, verify_password
 

@@ -19,7 +19,8 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, select, update
 
 from portal.auth.lockout import is_locked
-from portal.db import db, utcnow
+from portal.clock import utcnow
+from portal.db import db
 from portal.models import AccountToken, MembershipInvitation, TokenPurpose, User
 
 TOKEN_BYTES = 32

@@ -15,7 +15,8 @@ from portal.accounts.tokens import TOKEN_BYTES, add_token, claim
 from portal.accounts.users import Refused
 from portal.auth.devices import remember_browser
 from portal.auth.lockout import is_locked, lift_locks
-from portal.db import db, utcnow
+from portal.clock import utcnow
+from portal.db import db
 from portal.models import AccountToken, TokenPurpose, User
 
 

@@ -7,12 +7,12 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, String, cast, literal, null, select, union_all
 from sqlalchemy.orm import selectinload
 
 from portal.admin.audit_words import KINDS, RECORDS, TOPICS, kind_words, record_words
+from portal.clock import LONDON, financial_year_label
 from portal.db import db
 from portal.models import (
     Area,
@@ -30,13 +30,11 @@ from portal.models import (
     SupportRequest,
     Trust,
     User,
-    financial_year_label,
 )
 from portal.pagination import Page, paginate
 from portal.spreadsheets import text_cell
 from portal.spreadsheets import to_csv as spreadsheet_csv
 
-LONDON = ZoneInfo("Europe/London")
 PAGE_SIZE = 50
 
 

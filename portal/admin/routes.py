@@ -5,7 +5,7 @@ from flask.typing import ResponseReturnValue
 
 from portal.access import Capability, requires
 from portal.admin import audit_log, bp
-from portal.db import utcnow
+from portal.clock import utcnow
 from portal.rendering import render_page
 
 

@@ -14,8 +14,8 @@ from typing import Any
 from portal.api.compact import compact
 from portal.api.costs import cost_options, latest_published
 from portal.api.publisher import Publisher
+from portal.clock import LONDON
 from portal.models import Service, ServiceCategory
-from portal.templating import LONDON
 
 API_DETAILS = {
     "version": "HSDS-UK-3.0",

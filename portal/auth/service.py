@@ -17,7 +17,8 @@ from portal import audit
 from portal.access import SCHOOL_COLUMNS, Member, Person
 from portal.auth import lockout, two_factor
 from portal.auth.devices import Device, remember_browser
-from portal.db import db, driver_rows, utcnow
+from portal.clock import utcnow
+from portal.db import db, driver_rows
 from portal.models import Area, Membership, School, Trust, User
 from portal.passwords import hash_password, needs_rehash, verify_password
 from portal.versions import NAMES as VERSION_NAMES

@@ -67,6 +67,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from portal import clock
 from portal.charts import BarChart, bar_chart
+from portal.clock import financial_year_label
 from portal.db import db
 from portal.models import (
     BuybackChoice,
@@ -83,7 +84,6 @@ from portal.models import (
     ServiceKind,
     ServiceOffer,
     eligibility_of,
-    financial_year_label,
     open_to,
 )
 from portal.numbers import whole_number

@@ -18,8 +18,8 @@ from portal import clock
 from portal.access import Capability, Principal
 from portal.buyback import windows
 from portal.buyback.trust import AcademyRow, academy_rows, windows_read_for
+from portal.clock import london_time
 from portal.models import School
-from portal.templating import london_time
 from portal.todo import ToDo, ToDoList
 
 # Where a choice stands, in service.AcademyRow.status's words.

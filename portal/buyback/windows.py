@@ -20,7 +20,7 @@ from sqlalchemy import ColumnElement, and_, delete, func, or_, select
 
 from portal import audit, clock
 from portal.buyback.standing import submitters_of
-from portal.clock import london_time
+from portal.clock import financial_year_label, london_time
 from portal.db import db
 from portal.models import (
     BuybackChoice,
@@ -32,7 +32,6 @@ from portal.models import (
     School,
     SchoolStatus,
     User,
-    financial_year_label,
 )
 from portal.outbox import email_body, queue_email
 

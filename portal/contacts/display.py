@@ -11,6 +11,7 @@ from jinja2_fragments.flask import render_block
 from markupsafe import Markup, escape
 
 from portal.access import Capability, can
+from portal.clock import london_time
 from portal.components import summary_rows_html
 from portal.contacts import bp
 from portal.contacts.cards import AreaName, ContactCard
@@ -18,7 +19,6 @@ from portal.contacts.directory import COUNTYWIDE, Browse, ContactSearch
 from portal.contacts.key_contacts import ContactGroupView
 from portal.models import Contact, ContactRole
 from portal.phones import national
-from portal.templating import london_time
 
 
 @bp.app_template_global()

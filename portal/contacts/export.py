@@ -9,7 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from portal.access import Principal, contact_scope
-from portal.db import db, utcnow
+from portal.clock import utcnow
+from portal.db import db
 from portal.models import Contact
 from portal.phones import national
 from portal.spreadsheets import text_cell, to_csv

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, select
@@ -13,7 +12,8 @@ from sqlalchemy.orm import selectinload
 
 from portal import audit
 from portal.access import Capability, Principal, get_contact_or_404
-from portal.db import db, utcnow
+from portal.clock import months_before, utcnow
+from portal.db import db
 from portal.models import Area, AuditEvent, Contact, ContactRole, User
 from portal.pagination import Page, paginate
 
@@ -118,19 +118,6 @@ def mark_checked(contact: Contact, actor: User) -> None:
         previously_checked=previous.isoformat() if previous else None,
     )
     db.session.commit()
-
-
-def months_before(moment: datetime, months: int) -> datetime:
-    """The same day and time ``months`` calendar months earlier (clamped to the month's end)."""
-    month_index = moment.year * 12 + moment.month - 1 - months
-    year, month = divmod(month_index, 12)
-    month += 1
-    for day in (moment.day, 30, 29, 28):
-        try:
-            return moment.replace(year=year, month=month, day=day)
-        except ValueError:
-            continue
-    raise AssertionError("unreachable: every month has 28 days")
 
 
 def not_checked_for(months: int) -> ColumnElement[bool]:

@@ -18,9 +18,10 @@ from sqlalchemy.orm import joinedload
 
 from portal import audit
 from portal.access import Capability, Principal, get_school_or_404, school_scope
+from portal.clock import utcnow
 from portal.contacts.key_contacts import ContactGroupView, key_contacts_by_area
 from portal.contacts.posters import areas_to_choose
-from portal.db import db, utcnow
+from portal.db import db
 from portal.models import (
     Area,
     AuditEvent,

@@ -12,6 +12,7 @@ from portal.access import (
     get_contact_or_404,
     requires,
 )
+from portal.clock import utcnow
 from portal.contacts import bp, letters
 from portal.contacts.directory import ContactSearch, browse
 from portal.contacts.display import directory_context
@@ -28,7 +29,6 @@ from portal.contacts.keeping import (
     update_contact,
 )
 from portal.contacts.posters import ChooseArea, posters
-from portal.db import utcnow
 from portal.extensions import htmx
 from portal.numbers import record_id
 from portal.rendering import drawing_fragment, render_page

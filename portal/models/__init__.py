@@ -77,7 +77,6 @@ from portal.models.services import (
     available_to,
     catalogue_version,
     eligibility_of,
-    financial_year_label,
     open_to,
 )
 from portal.models.support import (
@@ -157,7 +156,6 @@ __all__ = [
     "contact_area",
     "contact_directory",
     "eligibility_of",
-    "financial_year_label",
     "open_to",
     "submission_answers",
     "support_request_count",

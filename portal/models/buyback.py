@@ -21,11 +21,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.db import Base, UTCDateTime, utcnow
+from portal.clock import financial_year_label, utcnow
+from portal.db import Base, UTCDateTime
 from portal.models.accounts import User
 from portal.models.base import stored_enum
 from portal.models.schools import School
-from portal.models.services import PriceOption, Service, financial_year_label
+from portal.models.services import PriceOption, Service
 
 
 class Cohort(enum.StrEnum):

@@ -23,7 +23,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.db import Base, UTCDateTime, utcnow
+from portal.clock import financial_year_label, utcnow
+from portal.db import Base, UTCDateTime
 from portal.models.base import stored_enum
 from portal.models.schools import (
     SPECIAL_MAINTAINED,
@@ -223,10 +224,6 @@ class ServiceOffer(Base):
     @property
     def year_label(self) -> str:
         return financial_year_label(self.year)
-
-
-def financial_year_label(year: int) -> str:
-    return f"{year}-{(year + 1) % 100:02d}"
 
 
 class PricingBasis(enum.StrEnum):

@@ -57,7 +57,7 @@ def import_extract(extract: Path, links: Path | None, apply_changes: bool) -> No
 def tidy(days: int | None) -> None:
     """Remove the uploaded files of dry runs never applied, and of imports abandoned, over
     N days ago. The imports and their reports stay."""
-    from portal.db import utcnow
+    from portal.clock import utcnow
     from portal.register.jobs import tidy as tidy_imports
 
     days = current_app.config["REGISTER_IMPORT_KEEP_DAYS"] if days is None else days

@@ -10,10 +10,10 @@ from flask import current_app, url_for
 from sqlalchemy import func, select
 
 from portal.access import Capability, Principal
+from portal.clock import london_time
 from portal.db import db
 from portal.models import ImportStatus, RegisterImport, School
 from portal.services.pricing import plural
-from portal.templating import london_time
 from portal.todo import ToDo, ToDoList
 
 

@@ -33,7 +33,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.datastructures import FileStorage
 
 from portal import audit
-from portal.db import db, utcnow
+from portal.clock import utcnow
+from portal.db import db
 from portal.jobs import IMPORTS_HERE, enqueue_register_import, redis_away, redis_back
 from portal.models import ImportStatus, RegisterImport, User
 from portal.register.extract import MalformedFile, Table, read_table

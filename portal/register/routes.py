@@ -7,7 +7,7 @@ from flask import abort, flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 
 from portal.access import Capability, current_principal, requires
-from portal.db import utcnow
+from portal.clock import utcnow
 from portal.models import ImportStatus, RegisterImport
 from portal.register import bp, jobs, pages, service
 from portal.register.forms import ConfirmForm, DistrictsForm, UploadForm

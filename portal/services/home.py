@@ -7,8 +7,9 @@ from flask import url_for
 from sqlalchemy import func, select
 
 from portal.access import Capability, Principal, editable_offer_scope
+from portal.clock import financial_year_label
 from portal.db import db
-from portal.models import OfferStatus, ServiceOffer, TradingDecision, financial_year_label
+from portal.models import OfferStatus, ServiceOffer, TradingDecision
 from portal.services.pricing import plural
 from portal.todo import ToDo, ToDoList
 

@@ -32,6 +32,7 @@ from typing import Any
 from flask import Flask, current_app
 from sqlalchemy import Text, cast, select
 
+from portal.clock import financial_year_label
 from portal.db import db
 from portal.models import (
     Audience,
@@ -39,7 +40,6 @@ from portal.models import (
     PriceOption,
     PricingBasis,
     ServiceOffer,
-    financial_year_label,
 )
 from portal.services.pricing import PriceRule, applies_to
 

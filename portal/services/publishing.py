@@ -12,7 +12,8 @@ from sqlalchemy.orm import contains_eager
 
 from portal import audit
 from portal.access import Principal, editable_offer_scope
-from portal.db import db, utcnow
+from portal.clock import utcnow
+from portal.db import db
 from portal.models import (
     Audience,
     OfferStatus,

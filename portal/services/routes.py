@@ -23,6 +23,7 @@ from portal.access import (
     requires,
     visible_school_list,
 )
+from portal.clock import financial_year, financial_year_label, today_in_london
 from portal.models import (
     Eligibility,
     OfferStatus,
@@ -32,7 +33,6 @@ from portal.models import (
     ServiceKind,
     ServiceOffer,
     TradingDecision,
-    financial_year_label,
 )
 from portal.numbers import record_id
 from portal.rendering import render_page
@@ -58,15 +58,8 @@ def _year(args: Any, years: Sequence[catalogue.OfferYear]) -> catalogue.OfferYea
             return offer_year
     return next(
         (y for y in years if y.published),
-        years[0] if years else catalogue.OfferYear(_this_financial_year(), 0, 0),
+        years[0] if years else catalogue.OfferYear(financial_year(today_in_london()), 0, 0),
     )
-
-
-def _this_financial_year() -> int:
-    from portal.support.dates import today_in_london
-
-    today = today_in_london()
-    return today.year if today.month >= 4 else today.year - 1
 
 
 def _schools_for_prices() -> list[School]:
@@ -244,7 +237,7 @@ def manage(service_id: int) -> ResponseReturnValue:
         else:
             publishing.start_offer(service, year, current_principal().user)
             return redirect(url_for("services.offer", service_id=service.id, year=year), 303)
-    next_year = max([o.year for o in service.offers], default=_this_financial_year()) + 1
+    next_year = max([o.year for o in service.offers], default=financial_year(today_in_london())) + 1
     return render_page(
         "services/manage.html",
         service=service,

@@ -16,12 +16,12 @@ from typing import Any
 from flask import current_app
 from markupsafe import Markup, escape
 
+from portal.clock import long_date
 from portal.components import KEPT
 from portal.links import link_for_each
 from portal.models import SupportKind, SupportStatus, Urgency
 from portal.support.officer_forms import AssignForm, UnsentAssignForm, UnsentUpdateForm, UpdateForm
 from portal.support.queue import STATUS_COLOURS, timeliness
-from portal.templating import long_date
 
 _NOBODY = '<td class="govuk-table__cell">Nobody yet</td>'
 

@@ -24,13 +24,12 @@ from portal.access import (
     support_request_scope,
     support_request_scope_shape,
 )
+from portal.clock import london_time, long_date, today_in_london
 from portal.db import db, driver_records
 from portal.models import Role, School, SupportRequest
 from portal.services.pricing import plural
-from portal.support.dates import today_in_london
 from portal.support.queue import DUE_TODAY, OVERDUE, STATUS_COLOURS, awaiting_response, timeliness
 from portal.support.statements import OPEN_STATUSES
-from portal.templating import london_time, long_date
 from portal.todo import ToDo, ToDoList
 
 # The open requests a school's home page lists, most pressing first; the rest are a link away.

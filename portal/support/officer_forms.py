@@ -26,6 +26,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from portal.clock import today_in_london
 from portal.forms import (
     DateInput,
     RadioInput,
@@ -40,7 +41,6 @@ from portal.models import (
     SupportOutcome,
     SupportStatus,
 )
-from portal.support.dates import today_in_london
 from portal.support.forms import select_choices
 from portal.support.request_page import Officer
 from portal.support.stats import LONGEST_PERIOD_MONTHS, Period

@@ -29,6 +29,7 @@ from portal.access import (
     support_request_scope,
     support_request_scope_shape,
 )
+from portal.clock import today_in_london
 from portal.db import db
 from portal.models import (
     School,
@@ -40,7 +41,6 @@ from portal.models import (
 )
 from portal.numbers import record_id
 from portal.pagination import Page, PagedQuery, paginate_paged, paginate_rows
-from portal.support.dates import today_in_london
 from portal.support.statements import OPEN_REQUESTS, OPEN_STATUSES, written
 
 PAGE_SIZE = 25

@@ -19,6 +19,7 @@ from portal.access import (
     may_assign_support_request,
     requires,
 )
+from portal.clock import today_in_london
 from portal.forms import new_submission_key
 from portal.models import (
     RedirectReason,
@@ -30,7 +31,6 @@ from portal.numbers import whole_number
 from portal.rendering import render_page
 from portal.support import bp, display, queue, submission, wizard
 from portal.support.assignment import Assigned, assign_request
-from portal.support.dates import today_in_london
 from portal.support.forms import SubmitRequestForm
 from portal.support.needs import AREAS_OF_NEED
 from portal.support.officer_forms import (

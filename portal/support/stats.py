@@ -16,10 +16,10 @@ from sqlalchemy import ColumnElement, and_, func, or_, select
 
 from portal.access import Principal, support_statistics_area_ids
 from portal.charts import BarChart, bar_chart
-from portal.db import db, utcnow
+from portal.clock import LONDON, utcnow
+from portal.db import db
 from portal.models import Area, School, SupportRequest, SupportStatus
 from portal.spreadsheets import text_cell, to_csv
-from portal.templating import LONDON
 
 MONTHS_SHOWN = 12
 # The longest period the figures are asked for: its months are the rows of a table.

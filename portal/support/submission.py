@@ -11,7 +11,8 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from portal import audit
 from portal.access import Principal, get_school_or_404, visible_school_list, visible_schools
-from portal.db import db, utcnow
+from portal.clock import today_in_london, utcnow
+from portal.db import db
 from portal.models import (
     LevelOfNeed,
     School,
@@ -22,7 +23,7 @@ from portal.models import (
     User,
 )
 from portal.support import emails, wizard
-from portal.support.dates import response_target_days, today_in_london
+from portal.support.dates import response_target_days
 from portal.support.updates import add_event
 from portal.workdays import add_working_days
 

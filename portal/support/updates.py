@@ -10,7 +10,8 @@ from typing import Any
 from sqlalchemy.orm.exc import StaleDataError
 
 from portal import audit
-from portal.db import db, utcnow
+from portal.clock import utcnow
+from portal.db import db
 from portal.models import (
     RedirectReason,
     SupportEvent,

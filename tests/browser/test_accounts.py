@@ -19,7 +19,8 @@ from flask import Flask
 from playwright.sync_api import BrowserContext, Page, expect
 from sqlalchemy import delete, select
 
-from portal.db import db, utcnow
+from portal.clock import utcnow
+from portal.db import db
 from portal.models import Area, Membership, OutboxMessage, Role, School, User
 from portal.passwords import hash_password
 from portal_seed.demo import DEMO_PASSWORD
