@@ -18,7 +18,7 @@ from portal.links import link_for_each
 from portal.navigation import address, service_navigation
 from portal.pagination import Page, pagination_params
 from portal.phones import national
-from portal.services.pricing import format_pence, plural
+from portal.pricing import format_pence, plural
 
 
 def pagination(page: Page[Any], endpoint: str, **args: Any) -> dict[str, Any]:

@@ -88,7 +88,7 @@ from portal.models import (
     contact_area,
     submission_answers,
 )
-from portal.services.pricing import (
+from portal.pricing import (
     Band,
     NoPrice,
     PriceRule,

@@ -85,7 +85,7 @@ def _make_option(position: int, values: dict[str, Any]) -> PriceOption:
 def _uplifted(options: list[dict[str, Any]], percent: float) -> list[PriceOption]:
     from decimal import Decimal
 
-    from portal.services.pricing import PriceRule, uplift_rule
+    from portal.pricing import PriceRule, uplift_rule
 
     made = []
     for position, values in enumerate(options):

@@ -60,10 +60,10 @@ from portal.models import (
     ServiceOffer,
     User,
 )
+from portal.pricing import format_pence
 from portal.services import publishing
 from portal.services.catalogue import CategoryName
 from portal.services.offers import OptionTerms
-from portal.services.pricing import format_pence
 from tests.conftest import csrf_token, same_markup
 
 # The demo's maintained schools' window for 2027-28 is open from 2 November 2026 to

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from portal.models import Audience, OfferStatus, Phase, PricingBasis
 from portal.numbers import MAX_QUANTITY
-from portal.services.pricing import (
+from portal.pricing import (
     MAX_PENCE,
     MAX_QUOTE_PENCE,
     Band,
@@ -905,7 +905,7 @@ def test_plural(count: int, noun: str, words: str) -> None:
 def test_a_remembered_quote_is_the_quote_of_that_very_rule() -> None:
     """quoted() remembers by rule: two rules that differ only in their rates by phase (which
     a rule's hash leaves out) are two prices."""
-    from portal.services.pricing import quoted
+    from portal.pricing import quoted
 
     general = PriceRule(PricingBasis.PER_PUPIL, per_pupil_pence=500)
     primary = replace(general, by_phase={"Primary": 400})

@@ -49,8 +49,8 @@ from portal.models import (
     User,
     submission_answers,
 )
+from portal.pricing import PriceRule, quote, validate
 from portal.services.catalogue import pupils_for
-from portal.services.pricing import PriceRule, quote, validate
 from portal_seed.demo import SCHOOLS as DEMO_SCHOOLS
 from portal_seed.scale import (
     FIRST_URN,

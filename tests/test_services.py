@@ -23,7 +23,7 @@ from portal.models import (
     ServiceOffer,
     TradingDecision,
 )
-from portal.services.pricing import format_pence
+from portal.pricing import format_pence
 from tests.conftest import csrf_token, same_markup
 from tests.test_buyback import reprice
 
@@ -859,9 +859,9 @@ def test_the_written_out_catalogue_is_the_pages_loop(app, session) -> None:  # t
     speed: they must stay what the page's Jinja loop drew, for free and traded services,
     a school that may buy them or not, prices with and without VAT, per unit, to be agreed,
     and names that need escaping."""
+    from portal.pricing import Quote
     from portal.services import display
     from portal.services.catalogue import CategoryName, Listed, SchoolPrice
-    from portal.services.pricing import Quote
 
     school = session.scalars(select(School).order_by(School.id)).first()
     other_phase = next(p.value for p in Phase if p is not school.phase)

@@ -33,8 +33,8 @@ from portal.models import (
     SupportStatus,
     User,
 )
+from portal.pricing import MAX_PENCE, MAX_QUOTE_PENCE, PriceRule, format_pence, validate
 from portal.services import publishing
-from portal.services.pricing import MAX_PENCE, MAX_QUOTE_PENCE, PriceRule, format_pence, validate
 from tests.conftest import csrf_token
 from tests.test_buyback import DURING, _unit_priced_category, answer_everything, form_data, oakfield
 from tests.test_register import extract as register_extract

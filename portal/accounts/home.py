@@ -17,7 +17,7 @@ from portal.access import (
 from portal.clock import london_time, utcnow
 from portal.db import db
 from portal.models import MembershipInvitation, User
-from portal.services.pricing import plural
+from portal.pricing import plural
 from portal.todo import ToDo, ToDoList
 
 # The locked accounts named on a home page; the rest are counted.

@@ -21,7 +21,7 @@ from portal.models import (
     ServiceKind,
     ServiceOffer,
 )
-from portal.services.pricing import VAT_PERCENT, PriceRule, format_pence, plural, unit_priced
+from portal.pricing import VAT_PERCENT, PriceRule, format_pence, plural, unit_priced
 
 CURRENCY = "GBP"
 

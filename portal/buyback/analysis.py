@@ -88,7 +88,7 @@ from portal.models import (
 )
 from portal.numbers import whole_number
 from portal.pagination import Page, page_of, pagination_params
-from portal.services.pricing import format_pence
+from portal.pricing import format_pence, pounds
 from portal.spreadsheets import text_cell, to_csv
 
 MAINTAINED = "Maintained"
@@ -869,12 +869,6 @@ def analysis_csv(analysis: WindowAnalysis) -> str:
             for row in analysis.services
         ),
     )
-
-
-def pounds(pence: int) -> str:
-    """``-123456`` as ``-1234.56``: a number a spreadsheet reads as one."""
-    whole, pennies = divmod(abs(pence), 100)
-    return f"{'-' if pence < 0 else ''}{whole}.{pennies:02d}"
 
 
 def _blank(value: Any, shown: Any = str) -> str:

@@ -29,18 +29,18 @@ from portal.models import (
     User,
 )
 from portal.numbers import MAX_QUANTITY, record_id, whole_number
-from portal.services.catalogue import (
-    CategoryName,
-    pupils_for,
-)
-from portal.services.offers import OptionTerms, rule_of
-from portal.services.pricing import (
+from portal.pricing import (
     MAX_QUOTE_PENCE,
     NoPrice,
     TooLarge,
     format_pence,
     quote,
 )
+from portal.services.catalogue import (
+    CategoryName,
+    pupils_for,
+)
+from portal.services.offers import OptionTerms, rule_of
 
 # --- answers ----------------------------------------------------------------------------------
 

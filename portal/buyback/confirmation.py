@@ -13,7 +13,7 @@ from portal.models import (
     BuybackSubmission,
 )
 from portal.outbox import email_body, queue_email
-from portal.services.pricing import (
+from portal.pricing import (
     format_pence,
 )
 

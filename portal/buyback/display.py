@@ -12,7 +12,7 @@ from markupsafe import Markup, escape
 from portal.buyback.answers import QUANTITY_HINT, Answer, Answers, Task
 from portal.buyback.offered import Offered, is_per_unit
 from portal.buyback.standing import Standing
-from portal.services.pricing import format_pence, plural
+from portal.pricing import format_pence, plural
 
 
 def price_hint(item: Offered) -> str:

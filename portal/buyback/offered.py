@@ -36,6 +36,10 @@ from portal.models import (
     Service,
     ServiceOffer,
 )
+from portal.pricing import (
+    NoPrice,
+    quoted,
+)
 from portal.services.catalogue import (
     CategoryName,
     remember_rolls,
@@ -43,10 +47,6 @@ from portal.services.catalogue import (
     rolls_for,
 )
 from portal.services.offers import OptionTerms, rule_of
-from portal.services.pricing import (
-    NoPrice,
-    quoted,
-)
 
 # --- the offer a school chooses from ---------------------------------------------------------
 

@@ -36,8 +36,8 @@ from portal.clock import london_time
 from portal.extensions import htmx
 from portal.forms import new_submission_key
 from portal.models import BuybackWindow, Cohort
+from portal.pricing import format_pence
 from portal.rendering import render_page
-from portal.services.pricing import format_pence
 
 
 @bp.get("/")

@@ -29,6 +29,7 @@ from portal.models import (
     BuybackWindow,
     School,
 )
+from portal.pricing import pounds
 from portal.spreadsheets import text_cell, to_csv
 
 
@@ -111,8 +112,6 @@ CHOICES_CSV_COLUMNS = (
 def choices_csv(rows: Sequence[AcademyRow]) -> str:
     """What each school last submitted, a line per service; a school with nothing submitted
     has one line, saying where it stands."""
-    from portal.buyback.analysis import pounds
-
     lines = []
     for row in rows:
         latest = row.latest

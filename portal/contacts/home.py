@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from portal.access import Capability, Principal
 from portal.contacts.keeping import active_contacts, not_checked_for
 from portal.db import db
-from portal.services.pricing import plural
+from portal.pricing import plural
 from portal.todo import ToDo, ToDoList
 
 

@@ -256,7 +256,7 @@ class PriceOption(Base):
     """One way to buy an offer, priced on one basis. Every amount is in whole pence.
 
     ``rates`` holds what the basis needs, as JSON: per-phase pupil rates, bands, unit
-    tiers, pack size (see ``portal.services.pricing`` for the shapes).
+    tiers, pack size (see ``portal.pricing`` for the shapes).
     """
 
     __tablename__ = "price_option"

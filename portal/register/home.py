@@ -13,7 +13,7 @@ from portal.access import Capability, Principal
 from portal.clock import london_time
 from portal.db import db
 from portal.models import ImportStatus, RegisterImport, School
-from portal.services.pricing import plural
+from portal.pricing import plural
 from portal.todo import ToDo, ToDoList
 
 

@@ -44,8 +44,8 @@ from portal.models import (
     open_to,
 )
 from portal.pagination import Page, PagedQuery, page_of, paged, paginate_paged
+from portal.pricing import NoPrice, Quote, quoted, unit_priced
 from portal.services.offers import OfferPrices, OfferRef, offer_prices, rule_of
-from portal.services.pricing import NoPrice, Quote, quoted, unit_priced
 
 PAGE_SIZE = 20
 

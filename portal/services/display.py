@@ -8,8 +8,8 @@ from collections.abc import Callable, Mapping, Sequence
 from markupsafe import Markup, escape
 
 from portal.models import Audience, PricingBasis, School, ServiceKind
+from portal.pricing import PriceRule, format_pence, plural, unit_priced
 from portal.services.catalogue import Listed, SchoolPrice
-from portal.services.pricing import PriceRule, format_pence, plural, unit_priced
 
 AUDIENCE_NOTE = {
     Audience.ALL: "",

@@ -45,7 +45,7 @@ from portal.models import (
 )
 from portal.numbers import MAX_PUPILS, MAX_QUANTITY, record_id, whole_number
 from portal.phones import parse_uk_phone
-from portal.services.pricing import AMOUNT_HINT, PriceRule, parse_pounds, validate
+from portal.pricing import AMOUNT_HINT, PriceRule, format_pence, parse_pounds, validate
 from portal.services.publishing import OptionDetails, ServiceDetails
 
 UNITS = ["hour", "half day", "day", "session", "place", "visit", "course", "post", "employee"]
@@ -419,7 +419,6 @@ def _parse_lines(field: TextAreaField, parse: Any) -> list[dict[str, Any]]:
 
 def option_form_data(option: Any) -> dict[str, Any]:
     """A stored option as the form shows it: pounds, bands and tiers as lines."""
-    from portal.services.pricing import format_pence
 
     def pounds(pence: int | None) -> str:
         return "" if pence in (None, 0) else format_pence(pence).replace("£", "").replace(",", "")

@@ -10,7 +10,7 @@ from portal.access import Capability, Principal, editable_offer_scope
 from portal.clock import financial_year_label
 from portal.db import db
 from portal.models import OfferStatus, ServiceOffer, TradingDecision
-from portal.services.pricing import plural
+from portal.pricing import plural
 from portal.todo import ToDo, ToDoList
 
 

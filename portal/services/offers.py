@@ -41,7 +41,7 @@ from portal.models import (
     PricingBasis,
     ServiceOffer,
 )
-from portal.services.pricing import PriceRule, applies_to
+from portal.pricing import PriceRule, applies_to
 
 # Published offers kept per process: a council's offer for a few years is a few hundred.
 KEPT_OFFERS = 4096

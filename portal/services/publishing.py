@@ -25,7 +25,7 @@ from portal.models import (
     TradingDecision,
     User,
 )
-from portal.services.pricing import PriceRule, uplift_rule, validate
+from portal.pricing import PriceRule, uplift_rule, validate
 
 
 class PublishingError(Exception):

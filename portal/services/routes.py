@@ -35,6 +35,7 @@ from portal.models import (
     TradingDecision,
 )
 from portal.numbers import record_id
+from portal.pricing import PriceRule, format_pence, plural
 from portal.rendering import render_page
 from portal.services import bp, catalogue, display, publishing, service_page
 from portal.services.display import describe
@@ -47,7 +48,6 @@ from portal.services.forms import (
     option_form_data,
 )
 from portal.services.offers import rule_of
-from portal.services.pricing import PriceRule, format_pence, plural
 
 
 def _year(args: Any, years: Sequence[catalogue.OfferYear]) -> catalogue.OfferYear:

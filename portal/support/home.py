@@ -27,7 +27,7 @@ from portal.access import (
 from portal.clock import london_time, long_date, today_in_london
 from portal.db import db, driver_records
 from portal.models import Role, School, SupportRequest
-from portal.services.pricing import plural
+from portal.pricing import plural
 from portal.support.queue import DUE_TODAY, OVERDUE, STATUS_COLOURS, awaiting_response, timeliness
 from portal.support.statements import OPEN_STATUSES
 from portal.todo import ToDo, ToDoList

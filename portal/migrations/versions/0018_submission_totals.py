@@ -4,7 +4,7 @@ Revision ID: 0018_submission_totals
 Revises: 0017_buyback_season
 Create Date: 2026-12-07 00:30:00.000000
 
-Each service in a choice is capped at £2,000,000.00 (portal.services.pricing.MAX_QUOTE_PENCE),
+Each service in a choice is capped at £2,000,000.00 (portal.pricing.MAX_QUOTE_PENCE),
 but a choice of a dozen such services comes to more than PostgreSQL's INTEGER holds
 (2,147,483,647 pence, £21,474,836.47), and submitting it failed with a server error. Its
 totals become BIGINT on PostgreSQL; SQLite's INTEGER is 64-bit already, so nothing changes

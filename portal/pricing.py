@@ -498,6 +498,12 @@ _AMOUNT = re.compile(
 )
 
 
+def pounds(pence: int) -> str:
+    """``-123456`` as ``-1234.56``: a number a spreadsheet reads as one."""
+    whole, pennies = divmod(abs(pence), 100)
+    return f"{'-' if pence < 0 else ''}{whole}.{pennies:02d}"
+
+
 def format_pence(pence: int) -> str:
     """``515000`` as ``£5,150.00``; ``-300`` as ``-£3.00``."""
     pounds, pennies = divmod(abs(pence), 100)
