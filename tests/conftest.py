@@ -34,6 +34,10 @@ from portal.demo import ACCOUNTS, DEMO_PASSWORD, DEMO_TOTP_SECRET, seed
 from portal.models import User
 from portal.services import catalogue, offers
 
+# The browser tests' fixtures (Chromium, axe, the live server), for every folder's
+# test_browser.py.
+pytest_plugins = ["tests.browser_fixtures"]
+
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 # The suite decides which services each app it builds talks to. A REDIS_URL left set in a
@@ -175,6 +179,19 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
     return _postgresql_url()
 
 
+@pytest.fixture(scope="session")
+def base_url(live_server: str) -> str:
+    """The browser tests' live server (tests/browser_fixtures.py): pytest-playwright gives
+    every context this base URL, so tests can goto("/sign-in").
+
+    Here rather than beside live_server, as a conftest's fixture overrides pytest-playwright's
+    own base_url and a plugin's might not. Only the browser tests ask for it: pytest-base-url,
+    whose autouse fixture would ask for it before every session's first test, browser tests or
+    not, is kept out (pyproject.toml's addopts).
+    """
+    return live_server
+
+
 def _dispose(app: Flask) -> None:
     app.extensions["portal.db"].engine.dispose()
 
@@ -301,7 +318,7 @@ def forget_last_security_code(client: FlaskClient) -> None:
     signs one demo person in twice within 30 seconds (two clients, or a test after one whose
     sign-in was committed) would rightly be refused the second time. In life the second
     sign-in would come with a later code; here the record of the last one is cleared instead.
-    The portal's check is unchanged: tests/test_auth_security.py shows it refusing a reuse.
+    The portal's check is unchanged: tests/auth/test_auth_security.py shows it refusing a reuse.
     """
     with client.session_transaction() as stored:
         pending = stored.get("pending_sign_in")
