@@ -217,6 +217,18 @@ def new_context(new_context: Callable[..., BrowserContext], page_guard: PageGuar
     return make
 
 
+@pytest.fixture
+def no_js_page(new_context: Callable[..., BrowserContext]) -> Page:
+    """A page with JavaScript off: what a person without it (or before it loads) gets."""
+    return new_context(java_script_enabled=False).new_page()
+
+
+@pytest.fixture
+def no_js_context(new_context: Callable[..., BrowserContext]) -> Callable[[], BrowserContext]:
+    """no_js_context(): a new context with JavaScript off, for a second person without it."""
+    return lambda: new_context(java_script_enabled=False)
+
+
 # --- axe ----------------------------------------------------------------------------------
 
 

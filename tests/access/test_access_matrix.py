@@ -12,26 +12,15 @@ access being decided here. Schools are named by URN so the table reads like the 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
 
-from portal.models import (
-    Area,
-    BuybackWindow,
-    Contact,
-    School,
-    Service,
-    ServiceCategory,
-    SupportRequest,
-    User,
-)
 from tests.conftest import ROLE_ACCOUNTS, csrf_token
+from tests.helpers.routes import resolve
 
 ROLES = ["anonymous", *ROLE_ACCOUNTS]
 SIGNED_IN = list(ROLE_ACCOUNTS)
@@ -905,35 +894,6 @@ def test_every_route_is_in_the_matrix(app: Flask) -> None:
     assert covered - rules == set(), "expectations for routes that no longer exist"
 
 
-def _id_of(session, kind: str, key: str) -> int | str:  # type: ignore[no-untyped-def]
-    queries = {
-        "school": lambda: select(School.id).where(School.urn == int(key)),
-        "area": lambda: select(Area.id).where(Area.code == key),
-        "contact": lambda: select(Contact.id).where(Contact.name == key),
-        # A demo support request, by its fixed submission key.
-        "support": lambda: select(SupportRequest.id).where(SupportRequest.submission_key == key),
-        # Services by name: their id, or the public UUID the Open Referral API uses.
-        "service": lambda: select(Service.id).where(Service.name == key),
-        "public": lambda: select(Service.public_id).where(Service.name == key),
-        "category": lambda: select(ServiceCategory.id).where(ServiceCategory.name == key),
-        # A buy-back window by year and cohort, like 2027-maintained.
-        "user": lambda: select(User.id).where(User.email == key),
-        "window": lambda: select(BuybackWindow.id).where(
-            BuybackWindow.year == int(key.split("-")[0]),
-            BuybackWindow.cohort == key.split("-")[1],
-        ),
-    }
-    found = session.scalar(queries[kind]())
-    assert found is not None, f"no demo {kind} {key}"
-    return found
-
-
-def _resolve(session, path: str) -> str:  # type: ignore[no-untyped-def]
-    return re.sub(
-        r"\{(\w+):([^}]+)\}", lambda m: str(_id_of(session, m.group(1), m.group(2))), path
-    )
-
-
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize(
     "case", CASES, ids=lambda c: f"{c.method} {c.path}{' htmx' if c.htmx else ''}"
@@ -945,7 +905,7 @@ def test_access(
     session,  # type: ignore[no-untyped-def]
 ) -> None:
     browser = browser_for(role)
-    path = _resolve(session, case.path)
+    path = resolve(session, case.path)
     headers = {"HX-Request": "true"} if case.htmx else {}
     if case.method == "POST":
         data = {"csrf_token": csrf_token(browser, "/sign-in" if role == "anonymous" else "/")}

@@ -8,7 +8,6 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from bs4 import BeautifulSoup
 from flask.testing import FlaskClient
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
@@ -46,21 +45,14 @@ from tests.auth.test_auth_security import (  # noqa: F401 (fresh: a fixture)
 )
 from tests.auth.test_device_cookies import device_cookie, stranger_locks
 from tests.conftest import ROLE_ACCOUNTS, csrf_token, enter_security_code, sign_in
+from tests.helpers.html import banner, error_summary
+from tests.helpers.html import soup as page
 
 NEW_PASSWORD = "correct horse battery staple"
 LINK = re.compile(r"http://localhost(/account/(?:accept|reset)/([A-Za-z0-9_-]{43}))")
 OAKFIELD, HARTSHILL, RIVERSIDE, ATHERSTONE_MEADOWS = 125601, 125602, 140201, 140202
 LINK_GONE = "This link has expired or has already been used"
 INVITED = "We have sent {email} an invitation. They will have the role once they accept it."
-
-
-def page(response) -> BeautifulSoup:  # type: ignore[no-untyped-def]
-    return BeautifulSoup(response.get_data(as_text=True), "html.parser")
-
-
-def error_summary(response) -> list[str]:  # type: ignore[no-untyped-def]
-    summary = page(response).select_one(".govuk-error-summary")
-    return [] if summary is None else [a.get_text(strip=True) for a in summary.select("li a")]
 
 
 def field_error(response, field: str) -> str:  # type: ignore[no-untyped-def]
@@ -70,11 +62,6 @@ def field_error(response, field: str) -> str:  # type: ignore[no-untyped-def]
 
 def main_text(response) -> str:  # type: ignore[no-untyped-def]
     return page(response).select_one("main").get_text(" ", strip=True)
-
-
-def banner(response) -> str:  # type: ignore[no-untyped-def]
-    found = page(response).select_one(".govuk-notification-banner")
-    return "" if found is None else found.get_text(" ", strip=True)
 
 
 def post_form(client: FlaskClient, path: str, data: dict[str, str], form_page: str | None = None):  # type: ignore[no-untyped-def]

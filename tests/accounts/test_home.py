@@ -21,11 +21,8 @@ from portal.models import (
 )
 from portal.navigation import SECTIONS, Section
 from portal.templating import london_time
-
-
-def html(response) -> BeautifulSoup:  # type: ignore[no-untyped-def]
-    assert response.status_code == 200
-    return BeautifulSoup(response.get_data(as_text=True), "html.parser")
+from tests.helpers.html import ok_soup as html
+from tests.helpers.html import soup
 
 
 def nav_links(page: BeautifulSoup) -> list[str]:
@@ -339,7 +336,7 @@ def test_a_choice_changed_since_submission_is_on_the_home_pages_until_it_is_sent
     client_for, session, clock
 ) -> None:  # type: ignore[no-untyped-def]
     """The demo's Bulkington Village: submitted, then changed by staff."""
-    from tests.buyback.test_buyback import form_data, soup
+    from tests.buyback.test_buyback import form_data
 
     bulkington = school_of(session, 125612)
     head = client_for("head@bulkington.example")

@@ -31,13 +31,9 @@ from portal.models import (
     Trust,
     User,
 )
+from tests.helpers.html import ok_soup as soup
 
 PORTAL = Path(__file__).resolve().parents[2] / "portal"
-
-
-def soup(response) -> BeautifulSoup:  # type: ignore[no-untyped-def]
-    assert response.status_code == 200
-    return BeautifulSoup(response.get_data(as_text=True), "html.parser")
 
 
 def rows(page: BeautifulSoup) -> list[list[str]]:

@@ -17,6 +17,7 @@ from sqlalchemy import delete, select
 from portal.db import db
 from portal.demo import ACCOUNTS, DEMO_PASSWORD, DEMO_TOTP_SECRET, SCHOOLS, TRUSTS, DemoAccount
 from portal.models import BuybackChoice, BuybackWindow, Role, School
+from tests.helpers.browser import visit
 
 if TYPE_CHECKING:
     from tests.browser_fixtures import CheckPage, ForgetCode, PageGuard, SignIn
@@ -35,12 +36,6 @@ def home_heading(account: DemoAccount) -> str | None:
         assert account.trust_uid is not None
         return TRUST_NAMES[account.trust_uid]
     return None
-
-
-def visit(page: Page, path: str, status: int = 200) -> None:
-    response = page.goto(path)
-    assert response is not None, f"no response for {path}"
-    assert response.status == status, f"{path} answered {response.status}, not {status}"
 
 
 # --- every role, everywhere it can go ---------------------------------------------------------
@@ -165,11 +160,6 @@ def test_sign_in_with_a_wrong_password_says_so_without_saying_which(
 # --- without JavaScript -------------------------------------------------------------------------
 # Only the guard here, not axe: with JavaScript off the page's timers do not run, and axe.run
 # never settles. The same templates are checked by axe with JavaScript on above.
-
-
-@pytest.fixture
-def no_js_page(new_context: Callable[..., BrowserContext]) -> Page:
-    return new_context(java_script_enabled=False).new_page()
 
 
 def test_signing_in_and_out_works_without_javascript(

@@ -39,6 +39,7 @@ from tests.buyback.test_buyback import (
     oakfield,
 )
 from tests.conftest import csrf_token
+from tests.helpers.html import ok_soup as page_of
 from tests.register.test_register import extract as register_extract
 from tests.register.test_register import report_of, school_row
 from tests.support.test_support import created, raise_request
@@ -47,11 +48,6 @@ from tests.support.test_support import update as update_request
 SLOW = settings(
     max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-
-
-def page_of(response) -> BeautifulSoup:  # type: ignore[no-untyped-def]
-    assert response.status_code == 200, response.status_code
-    return BeautifulSoup(response.get_data(as_text=True), "html.parser")
 
 
 def post(client, path: str, **data):  # type: ignore[no-untyped-def]

@@ -10,24 +10,16 @@ import threading
 import warnings
 
 import pytest
-from bs4 import BeautifulSoup
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from portal.demo import DEMO_PASSWORD
 from portal.models import AuditEvent, User
 from tests.conftest import csrf_token, demo_emails, sign_in
+from tests.helpers.html import error_summary
+from tests.helpers.html import soup as page
 
 GENERIC_FAILURE = "Enter a correct e-mail address and password"
-
-
-def page(response) -> BeautifulSoup:  # type: ignore[no-untyped-def]
-    return BeautifulSoup(response.get_data(as_text=True), "html.parser")
-
-
-def error_summary(response) -> list[str]:  # type: ignore[no-untyped-def]
-    summary = page(response).select_one(".govuk-error-summary")
-    return [] if summary is None else [a.get_text(strip=True) for a in summary.select("li a")]
 
 
 @pytest.mark.parametrize("email", demo_emails())

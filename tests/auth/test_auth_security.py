@@ -12,7 +12,6 @@ from typing import Any
 
 import pyotp
 import pytest
-from bs4 import BeautifulSoup
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import delete, func, select, update
@@ -23,26 +22,14 @@ from portal.db import utcnow
 from portal.demo import ACCOUNTS, DEMO_PASSWORD, DEMO_TOTP_SECRET
 from portal.models import AuditEvent, SignInDevice, User
 from tests.conftest import csrf_token, enter_security_code, sign_in
+from tests.helpers.html import banner, error_summary
+from tests.helpers.html import soup as page
 
 GENERIC_FAILURE = "Enter a correct e-mail address and password"
 HEAD = "head@oakfield.example"
 ADMIN = "admin@council.example"
 PUBLISHER = "publisher@council.example"
 NOBODY = "nobody@oakfield.example"
-
-
-def page(response: Any) -> BeautifulSoup:
-    return BeautifulSoup(response.get_data(as_text=True), "html.parser")
-
-
-def error_summary(response: Any) -> list[str]:
-    summary = page(response).select_one(".govuk-error-summary")
-    return [] if summary is None else [a.get_text(strip=True) for a in summary.select("li a")]
-
-
-def banner(response: Any) -> str:
-    found = page(response).select_one(".govuk-notification-banner")
-    return "" if found is None else found.get_text(" ", strip=True)
 
 
 def user(session: Session, email: str) -> User:

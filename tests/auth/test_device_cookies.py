@@ -29,16 +29,15 @@ from portal.models import AuditEvent, OutboxMessage, SignInDevice, User
 from tests.auth.test_auth_security import (  # noqa: F401 (fresh: a fixture)
     GENERIC_FAILURE,
     HEAD,
-    banner,
-    error_summary,
     fresh,
     last_actions,
-    page,
     password_step,
     threshold,
     user,
 )
 from tests.conftest import ROLE_ACCOUNTS, csrf_token, enter_security_code, sign_in
+from tests.helpers.html import banner, error_summary
+from tests.helpers.html import soup as page
 
 pytestmark = pytest.mark.usefixtures("fresh")
 

@@ -19,7 +19,6 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-import pytest
 from flask import Flask
 from playwright.sync_api import BrowserContext, Locator, Page, expect
 from sqlalchemy import select
@@ -27,6 +26,7 @@ from sqlalchemy import select
 from portal.db import db
 from portal.demo import SCHOOLS
 from portal.models import OutboxMessage
+from tests.helpers.browser import assert_no_page_load, h1, set_marker, visit
 
 if TYPE_CHECKING:
     from tests.browser_fixtures import CheckPage, PageGuard, SignIn
@@ -43,25 +43,6 @@ SAVE = "Save and return to your choices"
 
 
 # --- helpers ----------------------------------------------------------------------------------
-
-
-def visit(page: Page, path: str, status: int = 200) -> None:
-    response = page.goto(path)
-    assert response is not None, f"no response for {path}"
-    assert response.status == status, f"{path} answered {response.status}, not {status}"
-
-
-def set_marker(page: Page) -> None:
-    """A mark in the window: gone if anything loads a whole new page."""
-    page.evaluate("window.__marker = 1")
-
-
-def assert_no_page_load(page: Page, what: str) -> None:
-    assert page.evaluate("window.__marker") == 1, f"{what} loaded a whole new page"
-
-
-def h1(page: Page) -> Locator:
-    return page.get_by_role("heading", level=1)
 
 
 def pence(money: str) -> int:
@@ -183,11 +164,6 @@ def open_oakfield(page: Page) -> str:
 
 def success_banner(page: Page) -> Locator:
     return page.locator(".govuk-notification-banner--success")
-
-
-@pytest.fixture
-def no_js_context(new_context: Callable[..., BrowserContext]) -> Callable[[], BrowserContext]:
-    return lambda: new_context(java_script_enabled=False)
 
 
 # --- 1. Oakfield's whole journey, with JavaScript -----------------------------------------------

@@ -35,6 +35,7 @@ from portal.models import (
 from portal.services import publishing
 from portal.services.pricing import format_pence
 from tests.conftest import csrf_token, same_markup
+from tests.helpers.html import soup
 
 # The demo's maintained schools' window for 2027-28 is open from 2 November 2026 to
 # 2 March 2027 at 5pm (London, which is then UTC).
@@ -52,10 +53,6 @@ def clock(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
 
     set_to(DURING)
     return set_to
-
-
-def soup(response) -> BeautifulSoup:  # type: ignore[no-untyped-def]
-    return BeautifulSoup(response.get_data(as_text=True), "html.parser")
 
 
 def oakfield(session) -> School:  # type: ignore[no-untyped-def]

@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 
 import pytest
 from flask import Flask
-from playwright.sync_api import BrowserContext, Page, expect
+from playwright.sync_api import Page, expect
 from sqlalchemy import delete, select
 
 from portal.contacts.letters import LETTER_ROOM_MM, letter_row_mm
@@ -20,6 +20,7 @@ from portal.contacts.service import POSTER_ROOM_MM, poster_row_mm
 from portal.db import db
 from portal.demo import AREA_CONTACTS, AREA_FIRST_NAMES, AREAS, SCHOOLS
 from portal.models import Area, Contact, ContactRole, EstablishmentType, Phase, School
+from tests.helpers.browser import assert_no_page_load, set_marker, visit
 
 if TYPE_CHECKING:
     from tests.browser_fixtures import CheckPage, PageGuard, SignIn
@@ -73,21 +74,6 @@ def letters_sent(schools: list[str], heads: int, of: int) -> str:
     return f"{letters} to head teachers at {len(schools)} of {of} schools."
 
 
-def visit(page: Page, path: str, status: int = 200) -> None:
-    response = page.goto(path)
-    assert response is not None, f"no response for {path}"
-    assert response.status == status, f"{path} answered {response.status}, not {status}"
-
-
-def set_marker(page: Page) -> None:
-    """A mark in the window: gone if anything loads a whole new page."""
-    page.evaluate("window.__marker = 1")
-
-
-def assert_no_page_load(page: Page, what: str) -> None:
-    assert page.evaluate("window.__marker") == 1, f"{what} loaded a whole new page"
-
-
 def card_names(page: Page) -> list[str]:
     """The names on the contact cards in #results, in order."""
     return page.locator("#results .govuk-summary-card__title a").all_inner_texts()
@@ -110,11 +96,6 @@ def count_pdf_pages(pdf: bytes) -> int:
     # A4 is 210 by 297 mm: 595.3 by 841.9 points.
     assert sizes == {(595, 842)}, f"the PDF's pages are not all A4 (in points): {sizes}"
     return pages
-
-
-@pytest.fixture
-def no_js_page(new_context: Callable[..., BrowserContext]) -> Page:
-    return new_context(java_script_enabled=False).new_page()
 
 
 # --- search as you type ------------------------------------------------------------------------

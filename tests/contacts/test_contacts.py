@@ -28,14 +28,10 @@ from portal.models import (
     User,
 )
 from tests.conftest import csrf_token
+from tests.helpers.html import ok_soup as soup
 
 NORTH_AND_COUNTYWIDE = 7 + 6
 ACTIVE_CONTACTS = 5 * 7 + 6
-
-
-def soup(response) -> BeautifulSoup:  # type: ignore[no-untyped-def]
-    assert response.status_code == 200, response.status_code
-    return BeautifulSoup(response.get_data(as_text=True), "html.parser")
 
 
 def cards(page: BeautifulSoup) -> list[dict[str, str]]:

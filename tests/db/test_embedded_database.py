@@ -30,6 +30,7 @@ from portal.demo import seed
 from portal.models import AuditEvent, OutboxMessage, SupportEvent, SupportRequest, User
 from portal.outbox import queue_email
 from tests.conftest import TEST_CONFIG, sign_in
+from tests.helpers import wait_for
 
 FLASK = Path(sys.executable).with_name("flask")
 OFFICER = "caf.north@council.example"
@@ -124,14 +125,6 @@ def test_a_second_writer_waits_for_the_first_to_commit(own_app: Flask) -> None:
             .order_by(AuditEvent.id)
         ).all()
     assert actions == ["test.first", "test.second"]
-
-
-def wait_for(condition: Callable[[], bool], seconds: float, what: str) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"waited {seconds}s for {what}")
-        time.sleep(0.1)
 
 
 def count(app: Flask, statement: object) -> int:

@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from bs4 import BeautifulSoup
 from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -21,6 +20,8 @@ from sqlalchemy.orm import Session
 from portal.demo import DEMO_PASSWORD
 from portal.models import OutboxMessage
 from tests.conftest import RedisLater, csrf_token, enter_security_code, rolled_back, sign_in
+from tests.helpers.html import error_summary
+from tests.helpers.html import soup as page
 
 GENERIC_FAILURE = "Enter a correct e-mail address and password"
 TOO_MANY_FOR_ONE_ADDRESS = "Too many attempts to sign in with this e-mail address."
@@ -33,15 +34,6 @@ def away_app(make_app: Any, redis_later: RedisLater) -> Iterator[Flask]:
     app = make_app(REDIS_URL=redis_later.url, RATELIMIT_STORAGE_URI=redis_later.url)
     with rolled_back(app) as rolled:
         yield rolled
-
-
-def page(response: Any) -> BeautifulSoup:
-    return BeautifulSoup(response.get_data(as_text=True), "html.parser")
-
-
-def error_summary(response: Any) -> list[str]:
-    summary = page(response).select_one(".govuk-error-summary")
-    return [] if summary is None else [a.get_text(strip=True) for a in summary.select("li a")]
 
 
 def test_with_redis_away_every_step_of_signing_in_answers_its_usual_page(

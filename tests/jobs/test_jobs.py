@@ -14,7 +14,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 import urllib.parse
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -51,6 +50,7 @@ from portal.models import Area, AuditEvent, ImportStatus, OutboxMessage, Registe
 from portal.outbox import queue_email
 from portal.register import jobs as register_jobs
 from tests.conftest import TEST_CONFIG, RedisLater, skip_or_fail, unused_port
+from tests.helpers import wait_for
 from tests.jobs.test_outbox import FlakyHandler, flaky_smtp
 from tests.register.test_register import (
     BASELINE,
@@ -466,14 +466,6 @@ def environment(database_url: str, **settings: str) -> dict[str, str]:
         "LOG_LEVEL": "INFO",
         **settings,
     }
-
-
-def wait_for(condition: Callable[[], bool], seconds: float, what: str) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"waited {seconds}s for {what}")
-        time.sleep(0.1)
 
 
 def outbox_row(app: Flask, message_id: int) -> OutboxMessage:

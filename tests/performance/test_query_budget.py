@@ -19,7 +19,7 @@ from flask.testing import FlaskClient
 from portal.buyback import service as buyback
 from portal.contacts import service as contacts_service
 from portal.scale import MIN_FACTOR, generate
-from tests.access.test_access_matrix import CASES, ROLES, _resolve
+from tests.access.test_access_matrix import CASES, ROLES
 from tests.buyback.test_buyback import (
     DURING,
     answer_everything,
@@ -27,6 +27,7 @@ from tests.buyback.test_buyback import (
     form_data,
     save_every_category,
 )
+from tests.helpers.routes import resolve
 
 BUDGET = 12
 
@@ -42,7 +43,7 @@ def count_pages(
     for case in CASES:
         if case.method != "GET" or case.expected(role) != case.ok:
             continue
-        path = _resolve(session, case.path)
+        path = resolve(session, case.path)
         headers = {"HX-Request": "true"} if case.htmx else {}
         # The page as drawn in full: what is worked out once per version of the contacts
         # directory is worked out again, as after a change to it.
@@ -101,7 +102,7 @@ def test_the_buy_back_pages_at_work_stay_within_budget(
     both in play, and the whole choice submitted."""
     monkeypatch.setattr(buyback, "now", lambda: DURING)
     head = client_for("head_teacher")
-    path = _resolve(session, "/buy-back/{school:125601}")
+    path = resolve(session, "/buy-back/{school:125601}")
     summary = BeautifulSoup(head.get(path).get_data(as_text=True), "html.parser")
     category = category_paths(summary)[0]
     page = BeautifulSoup(head.get(category).get_data(as_text=True), "html.parser")
@@ -190,7 +191,7 @@ def test_a_category_starting_from_last_years_answers_reads_in_four_statements(
     which every other category's page paid for too (a school with a choice needs none)."""
     monkeypatch.setattr(buyback, "now", lambda: DURING)
     head = client_for("head_teacher")
-    path = _resolve(session, "/buy-back/{school:125601}")
+    path = resolve(session, "/buy-back/{school:125601}")
     summary = BeautifulSoup(head.get(path).get_data(as_text=True), "html.parser")
     assert "Last year's choices have been filled in" in summary.get_text()
     for category in category_paths(summary):

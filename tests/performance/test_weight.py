@@ -14,7 +14,8 @@ from urllib.parse import urlsplit
 import pytest
 from flask.testing import FlaskClient
 
-from tests.access.test_access_matrix import CASES, ROLES, Case, _resolve
+from tests.access.test_access_matrix import CASES, ROLES, Case
+from tests.helpers.routes import resolve
 
 BUDGET = 150 * 1024
 ACCEPT = {"Accept-Encoding": "br, gzip"}
@@ -89,7 +90,7 @@ def test_every_page_first_load_is_under_150_kb(
 ) -> None:
     browser = browser_for(role)
     weights = {
-        case.path: first_load(browser, _resolve(session, case.path))
+        case.path: first_load(browser, resolve(session, case.path))
         for case in pages_for(role, htmx=False)
     }
     assert weights, f"no pages for {role}"
@@ -105,7 +106,7 @@ def test_every_htmx_fragment_is_under_a_tenth_of_its_page(
 ) -> None:
     browser = browser_for(role)
     for case in pages_for(role, htmx=True):
-        path = _resolve(session, case.path)
+        path = resolve(session, case.path)
         page = first_load(browser, path)
         assert page is not None
         fragment, _, _, text = sent(browser, path, **{"HX-Request": "true"})
@@ -127,7 +128,7 @@ def test_the_buy_back_total_is_under_a_tenth_of_its_category_page(
 
     monkeypatch.setattr(buyback, "now", lambda: DURING)
     head = client_for("head_teacher")
-    summary = head.get(_resolve(session, "/buy-back/{school:125601}")).get_data(as_text=True)
+    summary = head.get(resolve(session, "/buy-back/{school:125601}")).get_data(as_text=True)
     for path in category_paths(BeautifulSoup(summary, "html.parser")):
         page = first_load(head, path)
         assert page is not None

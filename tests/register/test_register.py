@@ -47,6 +47,7 @@ from portal.register.plan import KnownSchool, Snapshot, plan_import
 from portal.register.report import plan_report
 from portal.register.values import REQUIRED_COLUMNS
 from tests.conftest import csrf_token, skip_or_fail
+from tests.helpers.html import soup
 
 GIAS = Path(__file__).resolve().parents[3] / "shared" / "reference" / "gias"
 
@@ -555,10 +556,6 @@ def register(
     launched: list[int] = []
     monkeypatch.setattr(jobs, "launch", lambda _app, import_id: launched.append(import_id))
     return launched
-
-
-def soup(response) -> BeautifulSoup:  # type: ignore[no-untyped-def]
-    return BeautifulSoup(response.get_data(as_text=True), "html.parser")
 
 
 def upload(client: FlaskClient, raw: bytes, name: str = "edubasealldata.csv", links=None):  # type: ignore[no-untyped-def]

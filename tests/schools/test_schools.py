@@ -7,9 +7,7 @@ from bs4 import BeautifulSoup
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-
-def soup(response) -> BeautifulSoup:  # type: ignore[no-untyped-def]
-    return BeautifulSoup(response.get_data(as_text=True), "html.parser")
+from tests.helpers.html import soup
 
 
 def school_names(page: BeautifulSoup) -> list[str]:

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from portal.models import School, SupportRequest
 from tests.conftest import csrf_token
+from tests.helpers.routes import resolve
 from tests.support.test_support import created, raise_request
 
 
@@ -176,14 +177,14 @@ def test_odd_numbers_in_any_query_are_never_a_server_error(
 ) -> None:
     from urllib.parse import urlencode
 
-    from tests.access.test_access_matrix import CASES, _resolve
+    from tests.access.test_access_matrix import CASES
 
     browser = browser_for(role)
     query = urlencode({name: odd for name in QUERY_PARAMETERS})
     for case in CASES:
         if case.method != "GET" or case.expected(role) != 200:
             continue
-        path = _resolve(session, case.path)
+        path = resolve(session, case.path)
         response = browser.get(f"{path}{'&' if '?' in path else '?'}{query}")
         assert response.status_code < 500, f"{path} with {odd!r}: {response.status_code}"
         response.close()
@@ -195,11 +196,11 @@ def test_an_odd_number_for_an_id_in_a_path_is_not_found(
     browser_for,  # type: ignore[no-untyped-def]
     session,  # type: ignore[no-untyped-def]
 ) -> None:
-    from tests.access.test_access_matrix import CASES, _resolve
+    from tests.access.test_access_matrix import CASES
 
     browser = browser_for("la_admin")
     paths = {
-        re.sub(r"/\d+(?=/|$)", f"/{odd}", _resolve(session, case.path), count=1)
+        re.sub(r"/\d+(?=/|$)", f"/{odd}", resolve(session, case.path), count=1)
         for case in CASES
         if case.method == "GET" and "<int:" in case.rule
     }

@@ -16,11 +16,11 @@ from datetime import date
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-import pytest
 from playwright.sync_api import BrowserContext, Locator, Page, Request, expect
 
 from portal.demo_services import SERVICES
 from portal.models import ServiceKind
+from tests.helpers.browser import assert_no_page_load, h1, set_marker, visit
 
 if TYPE_CHECKING:
     from tests.browser_fixtures import CheckPage, PageGuard, SignIn
@@ -34,25 +34,6 @@ ICT_TRADED = sorted(
     s["name"] for s in SERVICES if s["category"] == "ICT" and s["kind"] is ServiceKind.TRADED
 )
 SERVICE_COUNT = re.compile(r"^\d+ services?$")
-
-
-def visit(page: Page, path: str, status: int = 200) -> None:
-    response = page.goto(path)
-    assert response is not None, f"no response for {path}"
-    assert response.status == status, f"{path} answered {response.status}, not {status}"
-
-
-def set_marker(page: Page) -> None:
-    """A mark in the window: gone if anything loads a whole new page."""
-    page.evaluate("window.__marker = 1")
-
-
-def assert_no_page_load(page: Page, what: str) -> None:
-    assert page.evaluate("window.__marker") == 1, f"{what} loaded a whole new page"
-
-
-def h1(page: Page) -> Locator:
-    return page.get_by_role("heading", level=1)
 
 
 def result_names(page: Page) -> list[str]:
@@ -76,11 +57,6 @@ def service_path(page: Page, name: str) -> str:
     href = link.get_attribute("href")
     assert href is not None and re.match(r"/services/\d+(\?|$)", href), href
     return href.split("?")[0]
-
-
-@pytest.fixture
-def no_js_page(new_context: Callable[..., BrowserContext]) -> Page:
-    return new_context(java_script_enabled=False).new_page()
 
 
 # --- 1. the catalogue's filters -----------------------------------------------------------------

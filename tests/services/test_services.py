@@ -26,13 +26,9 @@ from portal.models import (
 from portal.services.pricing import format_pence
 from tests.buyback.test_buyback import reprice
 from tests.conftest import csrf_token, same_markup
+from tests.helpers.html import ok_soup as soup
 
 PHASE_RATES = {"rate_nursery", "rate_primary", "rate_secondary", "rate_all_through"}
-
-
-def soup(response) -> BeautifulSoup:  # type: ignore[no-untyped-def]
-    assert response.status_code == 200, response.status_code
-    return BeautifulSoup(response.get_data(as_text=True), "html.parser")
 
 
 def listed(page: BeautifulSoup) -> list[str]:

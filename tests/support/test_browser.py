@@ -14,10 +14,10 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
-import pytest
 from playwright.sync_api import BrowserContext, Locator, Page, expect
 
 from portal.demo import SCHOOLS
+from tests.helpers.browser import assert_no_page_load, h1, set_marker, visit
 
 if TYPE_CHECKING:
     from tests.browser_fixtures import CheckPage, PageGuard, SignIn
@@ -38,25 +38,6 @@ SENT_PATH = re.compile(r"/support/(\d+)/sent$")
 def unique(what: str) -> str:
     """Text no other test (or earlier run against the same database) has used."""
     return f"Browser test {what} {uuid.uuid4().hex[:10]}"
-
-
-def visit(page: Page, path: str, status: int = 200) -> None:
-    response = page.goto(path)
-    assert response is not None, f"no response for {path}"
-    assert response.status == status, f"{path} answered {response.status}, not {status}"
-
-
-def set_marker(page: Page) -> None:
-    """A mark in the window: gone if anything loads a whole new page."""
-    page.evaluate("window.__marker = 1")
-
-
-def assert_no_page_load(page: Page, what: str) -> None:
-    assert page.evaluate("window.__marker") == 1, f"{what} loaded a whole new page"
-
-
-def h1(page: Page) -> Locator:
-    return page.get_by_role("heading", level=1)
 
 
 def summary_value(page: Page, key: str) -> Locator:
@@ -201,11 +182,6 @@ def newest_reference(page: Page) -> str:
 def guard_only(page_guard: PageGuard) -> Checkpoint:
     """With JavaScript off axe.run never settles (see tests/app/test_browser.py): the guard only."""
     return lambda page, where: page_guard.check(where)
-
-
-@pytest.fixture
-def no_js_context(new_context: Callable[..., BrowserContext]) -> Callable[[], BrowserContext]:
-    return lambda: new_context(java_script_enabled=False)
 
 
 # --- 1. the whole journey, with JavaScript --------------------------------------------------

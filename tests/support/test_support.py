@@ -23,6 +23,7 @@ from portal.models import (
     User,
 )
 from tests.conftest import csrf_token
+from tests.helpers.html import soup
 
 ANSWERS = {
     "consent": {"consent": "yes"},
@@ -42,10 +43,6 @@ ANSWERS = {
 # A meeting a week from now: the form takes only dates within a year of today.
 MEETING_DAY = date.today() + timedelta(days=7)
 MEETING_FIELDS = [str(MEETING_DAY.day), str(MEETING_DAY.month), str(MEETING_DAY.year)]
-
-
-def soup(response) -> BeautifulSoup:  # type: ignore[no-untyped-def]
-    return BeautifulSoup(response.get_data(as_text=True), "html.parser")
 
 
 def answer(client, slug: str, data: dict, **query) -> object:  # type: ignore[no-untyped-def]
