@@ -2,7 +2,8 @@
 
 A plugin (tests/conftest.py loads it), so that every capability's folder can have its
 browser tests beside the rest: tests/<capability>/test_browser.py. Tests in files of that
-name are marked ``browser``; the live server starts when the first of them asks for it.
+name are marked ``browser`` and ``slow``; the live server starts when the first of them
+asks for it.
 
 One seeded portal serves the whole session. Every page a test visits can be checked with
 :func:`check_page`: axe-core for accessibility (WCAG 2.2 AA and best practice), and a guard
@@ -87,6 +88,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if item.path.name == BROWSER_TESTS:
             item.add_marker(pytest.mark.browser)
+            item.add_marker(pytest.mark.slow)
+            # Under `make test` (--dist loadgroup) one xdist worker runs them all: one live
+            # server and one Chromium, rather than one a worker fighting for the cores.
+            item.add_marker(pytest.mark.xdist_group("browser"))
 
 
 # --- the portal on a live server -------------------------------------------------------------

@@ -894,6 +894,8 @@ def test_every_route_is_in_the_matrix(app: Flask) -> None:
     assert covered - rules == set(), "expectations for routes that no longer exist"
 
 
+# Every route as every role: thousands of requests, left out of make test-fast.
+@pytest.mark.slow
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize(
     "case", CASES, ids=lambda c: f"{c.method} {c.path}{' htmx' if c.htmx else ''}"

@@ -138,6 +138,8 @@ def test_a_price_too_large_for_the_database_is_refused_beside_its_field(
     assert hint in page.select_one(f"#{field}-hint").get_text()
 
 
+# Many generated examples, each a form sent: left out of make test-fast.
+@pytest.mark.slow
 @pytest.mark.parametrize("what", list(OPTION_NUMBERS))
 @SLOW
 @given(number=typed_numbers)

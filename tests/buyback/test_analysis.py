@@ -953,6 +953,8 @@ def admin(client_for: Callable[[str], Any], monkeypatch: pytest.MonkeyPatch) -> 
     return client_for("la_admin")
 
 
+# Many generated examples, each a register import: left out of make test-fast.
+@pytest.mark.slow
 @settings(
     max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -1009,6 +1011,8 @@ def test_a_closed_window_does_not_move_when_the_register_changes(
     assert column(buying, 1) == column(taken_up, 2)
 
 
+# Many generated examples, each a year of pages: left out of make test-fast.
+@pytest.mark.slow
 @settings(
     max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )

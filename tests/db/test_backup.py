@@ -26,6 +26,9 @@ from portal.cli import upgrade_database
 from portal.demo import seed
 from tests.conftest import TEST_CONFIG, skip_or_fail
 
+# pg_dump and pg_restore on scratch databases: left out of make test-fast.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[2]
 BACKUP = ROOT / "deploy" / "backup.sh"
 RESTORE = ROOT / "deploy" / "restore.sh"

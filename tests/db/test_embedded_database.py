@@ -32,6 +32,9 @@ from portal.outbox import queue_email
 from tests.conftest import TEST_CONFIG, sign_in
 from tests.helpers import wait_for
 
+# The outbox worker and a web server in processes of their own: left out of make test-fast.
+pytestmark = pytest.mark.slow
+
 FLASK = Path(sys.executable).with_name("flask")
 OFFICER = "caf.north@council.example"
 HEAD = "head@oakfield.example"

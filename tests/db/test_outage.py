@@ -344,6 +344,8 @@ def gunicorn_without_database(tmp_path: Path) -> Iterator[tuple[str, str, Path]]
         server.wait(timeout=30)
 
 
+# gunicorn in a process of its own: left out of make test-fast.
+@pytest.mark.slow
 def test_gunicorn_with_the_database_down_answers_every_request_with_the_503_page(
     gunicorn_without_database: tuple[str, str, Path],
 ) -> None:

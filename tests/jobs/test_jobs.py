@@ -14,7 +14,6 @@ import signal
 import subprocess
 import sys
 import threading
-import urllib.parse
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -49,7 +48,7 @@ from portal.jobs import (
 from portal.models import Area, AuditEvent, ImportStatus, OutboxMessage, RegisterImport, School
 from portal.outbox import queue_email
 from portal.register import jobs as register_jobs
-from tests.conftest import TEST_CONFIG, RedisLater, skip_or_fail, unused_port
+from tests.conftest import REDIS_URL, TEST_CONFIG, RedisLater, skip_or_fail, unused_port
 from tests.helpers import wait_for
 from tests.jobs.test_outbox import FlakyHandler, flaky_smtp
 from tests.register.test_register import (
@@ -63,13 +62,9 @@ from tests.register.test_register import (
     uploaded,
 )
 
+# Worker processes and a real Redis: left out of make test-fast.
+pytestmark = pytest.mark.slow
 
-def _database_14(url: str) -> str:
-    # The Redis the two-app-servers test uses, but its database 14: each test empties it.
-    return urllib.parse.urlsplit(url)._replace(path="/14").geturl()
-
-
-REDIS_URL = _database_14(os.environ.get("PORTAL_TEST_REDIS_URL", "redis://127.0.0.1:6379/15"))
 FLASK = Path(sys.executable).with_name("flask")
 RQ = Path(sys.executable).with_name("rq")
 

@@ -29,6 +29,9 @@ from tests.buyback.test_buyback import (
 )
 from tests.helpers.routes import resolve
 
+# Every page of the access matrix, and seed-scale's data: left out of make test-fast.
+pytestmark = pytest.mark.slow
+
 BUDGET = 12
 
 

@@ -17,6 +17,9 @@ from flask.testing import FlaskClient
 from tests.access.test_access_matrix import CASES, ROLES, Case
 from tests.helpers.routes import resolve
 
+# Every page of the access matrix, as each role: left out of make test-fast.
+pytestmark = pytest.mark.slow
+
 BUDGET = 150 * 1024
 ACCEPT = {"Accept-Encoding": "br, gzip"}
 ASSET = re.compile(r'<(?:link rel="stylesheet"|script)[^>]*?(?:href|src)="(/static/[^"]+)"')

@@ -167,6 +167,8 @@ QUERY_PARAMETERS = [
 ODD_DIGITS = ["²", "¹²", "٣", "①", "-1", "1e3", " 7 ", "99999999999999999999999"]
 
 
+# Every page of the access matrix, several times: left out of make test-fast.
+@pytest.mark.slow
 @pytest.mark.parametrize("role", ["la_admin", "head_teacher", "caf_officer"])
 @pytest.mark.parametrize("odd", ODD_DIGITS)
 def test_odd_numbers_in_any_query_are_never_a_server_error(

@@ -66,6 +66,9 @@ from portal.services.catalogue import pupils_for
 from portal.services.pricing import PriceRule, quote, validate
 from tests.app.test_app import production
 
+# Generates a large council's data: left out of make test-fast.
+pytestmark = pytest.mark.slow
+
 FACTOR = 0.1
 PLAN = plan_for(FACTOR)
 MODELS = (School, Trust, User, Contact, Service, SupportRequest)
