@@ -237,12 +237,22 @@ def no_js_context(new_context: Callable[..., BrowserContext]) -> Callable[[], Br
 # --- axe ----------------------------------------------------------------------------------
 
 
+# Waits for the CSS transitions and animations running now (those that end) to end. An htmx
+# indicator ("Updating…") fades out over 200 ms once its request is answered: caught half-way,
+# its text has half its contrast, and axe rightly reports it. axe is to judge the page as a
+# person reads it once it is still, not a frame of a fade.
+SETTLE = """() => Promise.all(document.getAnimations()
+    .filter(animation => animation.effect?.getComputedTiming().endTime !== Infinity)
+    .map(animation => animation.finished.catch(() => null)))"""
+
+
 def run_axe(page: Page, axe_source: str) -> list[dict[str, Any]]:
-    """axe-core's violations for the page as it is now.
+    """axe-core's violations for the page as it is now, once its transitions have ended.
 
     page.evaluate runs in the page without being subject to its CSP, so the injection does
     not need (and must not get) bypass_csp.
     """
+    page.evaluate(SETTLE)
     if not page.evaluate("typeof window.axe !== 'undefined'"):
         page.evaluate(axe_source)
     violations: list[dict[str, Any]] = page.evaluate(
