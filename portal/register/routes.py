@@ -24,7 +24,7 @@ def index() -> ResponseReturnValue:
     form = UploadForm()
     if form.validate_on_submit():
         record = jobs.create_import(form.extract.data, form.links.data, current_principal().user)
-        jobs.launch(current_app._get_current_object(), record.id)  # type: ignore[attr-defined]
+        jobs.launch(current_app._get_current_object(), record.id)
         return redirect(url_for("register.show", import_id=record.id), 303)
     imports = db.session.scalars(
         select(RegisterImport).order_by(RegisterImport.id.desc()).limit(RECENT_IMPORTS)
@@ -71,7 +71,7 @@ def apply(import_id: int) -> ResponseReturnValue:
     record = _import_or_404(import_id)
     if ConfirmForm().validate_on_submit():
         if jobs.request_apply(record, current_principal().user):
-            jobs.launch(current_app._get_current_object(), record.id)  # type: ignore[attr-defined]
+            jobs.launch(current_app._get_current_object(), record.id)
         elif record.status is ImportStatus.READY and not record.keeps_file:
             flash("This file can no longer be applied. Upload it again to import it.", "info")
         else:

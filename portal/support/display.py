@@ -106,7 +106,7 @@ def update_fields_html(form: UpdateForm | UnsentUpdateForm) -> Markup:
 
 def _draw_update_fields(form: UpdateForm) -> Markup:
     template = current_app.jinja_env.get_template("support/_update_fields.html")
-    drawn: Markup = template.module.update_fields(form)  # type: ignore[attr-defined]
+    drawn: Markup = template.module.update_fields(form)
     return drawn
 
 
@@ -135,5 +135,5 @@ def assign_fields_html(form: AssignForm | UnsentAssignForm, area_name: str) -> M
 
 def _draw_assign_fields(form: AssignForm, area_name: str) -> Markup:
     template = current_app.jinja_env.get_template("support/_assign_fields.html")
-    drawn: Markup = template.module.assign_fields(form, area_name)  # type: ignore[attr-defined]
+    drawn: Markup = template.module.assign_fields(form, area_name)
     return drawn

@@ -68,7 +68,7 @@ def test_policy_is_the_one_in_the_design(capability: Capability) -> None:
     assert holders == DESIGN_POLICY[capability]
 
 
-def principal(session, **memberships: list[int]) -> Principal:  # type: ignore[no-untyped-def]
+def principal(session, **memberships: list[int]) -> Principal:
     user = User(email="probe@school.example", display_name="Probe Demo", password_hash="x")
     for school_id in memberships.get("schools", []):
         user.memberships.append(Membership(role=Role.SCHOOL_STAFF, school_id=school_id))
@@ -79,11 +79,11 @@ def principal(session, **memberships: list[int]) -> Principal:  # type: ignore[n
     return Principal.of(user)
 
 
-def scoped_ids(session, who: Principal) -> set[int]:  # type: ignore[no-untyped-def]
+def scoped_ids(session, who: Principal) -> set[int]:
     return set(session.scalars(visible_schools(who).with_only_columns(School.id)))
 
 
-def test_nobody_with_no_membership_sees_any_school_or_may_do_anything(session) -> None:  # type: ignore[no-untyped-def]
+def test_nobody_with_no_membership_sees_any_school_or_may_do_anything(session) -> None:
     who = principal(session)
     assert scoped_ids(session, who) == set()
     assert who.capabilities == frozenset()
@@ -91,7 +91,7 @@ def test_nobody_with_no_membership_sees_any_school_or_may_do_anything(session) -
 
 @settings(max_examples=50, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
-def test_a_person_sees_exactly_the_schools_their_memberships_reach(session, data) -> None:  # type: ignore[no-untyped-def]
+def test_a_person_sees_exactly_the_schools_their_memberships_reach(session, data) -> None:
     schools = session.scalars(select(School)).all()
     trust_ids = session.scalars(select(Trust.id)).all()
     area_ids = session.scalars(select(Area.id)).all()
@@ -111,7 +111,7 @@ def test_a_person_sees_exactly_the_schools_their_memberships_reach(session, data
     assert scoped_ids(session, who) == expected
 
 
-def test_council_wide_roles_see_every_school(session) -> None:  # type: ignore[no-untyped-def]
+def test_council_wide_roles_see_every_school(session) -> None:
     admin = session.scalars(select(User).where(User.email == "admin@council.example")).one()
     every_school = set(session.scalars(select(School.id)))
     assert scoped_ids(session, Principal.of(admin)) == every_school
@@ -130,7 +130,7 @@ def test_council_wide_roles_see_every_school(session) -> None:  # type: ignore[n
 )
 def test_the_areas_and_schools_a_person_is_shown_are_those_their_scope_reaches(
     app, email: str, count_queries
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     """A member of schools alone has their schools' areas and names worked out from the
     memberships loaded with them, without a query: the same as the school scope's."""
     from portal.access import school_scope, visible_area_ids, visible_school_names
@@ -158,7 +158,7 @@ def test_the_areas_and_schools_a_person_is_shown_are_those_their_scope_reaches(
 
 def test_the_support_scope_made_once_per_shape_reaches_what_it_reaches_built_afresh(
     app,
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     """Statements made once per shape of who may see which support requests (home's open
     requests) bind the person's values when they run: for every account of the demo, they
     reach exactly the requests support_request_scope reaches."""
@@ -186,7 +186,7 @@ def test_the_support_scope_made_once_per_shape_reaches_what_it_reaches_built_afr
     assert len(shapes) >= 5
 
 
-def test_a_changes_author_is_named_from_what_was_read_with_them(app, count_queries) -> None:  # type: ignore[no-untyped-def]
+def test_a_changes_author_is_named_from_what_was_read_with_them(app, count_queries) -> None:
     """The account a change records as its author (Principal.user) carries the name and
     e-mail address read with the person: naming them in the change's e-mail reads nothing
     more (an officer's first assignment in a worker spent 13 ms reading the account)."""

@@ -904,7 +904,7 @@ def test_access(
     case: Case,
     role: str,
     browser_for: Callable[[str], FlaskClient],
-    session,  # type: ignore[no-untyped-def]
+    session,
 ) -> None:
     browser = browser_for(role)
     path = resolve(session, case.path)

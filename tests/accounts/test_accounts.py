@@ -55,35 +55,35 @@ LINK_GONE = "This link has expired or has already been used"
 INVITED = "We have sent {email} an invitation. They will have the role once they accept it."
 
 
-def field_error(response, field: str) -> str:  # type: ignore[no-untyped-def]
+def field_error(response, field: str) -> str:
     message = page(response).select_one(f"#{field}-error")
     return "" if message is None else message.get_text(" ", strip=True)
 
 
-def main_text(response) -> str:  # type: ignore[no-untyped-def]
+def main_text(response) -> str:
     return page(response).select_one("main").get_text(" ", strip=True)
 
 
-def post_form(client: FlaskClient, path: str, data: dict[str, str], form_page: str | None = None):  # type: ignore[no-untyped-def]
+def post_form(client: FlaskClient, path: str, data: dict[str, str], form_page: str | None = None):
     token = csrf_token(client, form_page or path)
     return client.post(path, data={"csrf_token": token, **data})
 
 
-def user(session, email: str) -> User:  # type: ignore[no-untyped-def]
+def user(session, email: str) -> User:
     session.expire_all()
     return session.scalars(select(User).where(func.lower(User.email) == email.lower())).one()
 
 
-def user_or_none(session, email: str) -> User | None:  # type: ignore[no-untyped-def]
+def user_or_none(session, email: str) -> User | None:
     session.expire_all()
     return session.scalars(select(User).where(func.lower(User.email) == email)).one_or_none()
 
 
-def school_id(session, urn: int) -> int:  # type: ignore[no-untyped-def]
+def school_id(session, urn: int) -> int:
     return session.scalar(select(School.id).where(School.urn == urn))
 
 
-def mail_to(session, recipient: str) -> list[OutboxMessage]:  # type: ignore[no-untyped-def]
+def mail_to(session, recipient: str) -> list[OutboxMessage]:
     session.expire_all()
     return list(
         session.scalars(
@@ -104,7 +104,7 @@ def link_in(message: OutboxMessage) -> str:
     return found.group(1)
 
 
-def actions(session, subject: User) -> list[str]:  # type: ignore[no-untyped-def]
+def actions(session, subject: User) -> list[str]:
     session.expire_all()
     return list(
         session.scalars(
@@ -115,7 +115,7 @@ def actions(session, subject: User) -> list[str]:  # type: ignore[no-untyped-def
     )
 
 
-def invitation_events(session, email: str) -> list[str]:  # type: ignore[no-untyped-def]
+def invitation_events(session, email: str) -> list[str]:
     """What the audit log says happened to the invitations to ``email``."""
     session.expire_all()
     events = session.scalars(
@@ -126,14 +126,14 @@ def invitation_events(session, email: str) -> list[str]:  # type: ignore[no-unty
     return [event.action for event in events if event.detail.get("email") == email]
 
 
-def invite(client: FlaskClient, **fields: str):  # type: ignore[no-untyped-def]
+def invite(client: FlaskClient, **fields: str):
     data = {"email": "", "display_name": "", "role": "", "school": "", "trust": "", "area": ""}
     return post_form(client, "/users/invite", {**data, **fields})
 
 
 def invite_to_school(
     client: FlaskClient, session, email: str, urn: int = OAKFIELD, role: str = "school_staff"
-):  # type: ignore[no-untyped-def]
+):
     return invite(
         client,
         email=email,
@@ -143,12 +143,12 @@ def invite_to_school(
     )
 
 
-def roles_of(session, email: str) -> list[tuple[Role, str]]:  # type: ignore[no-untyped-def]
+def roles_of(session, email: str) -> list[tuple[Role, str]]:
     """The roles an account has: what it may see and do."""
     return sorted((m.role, m.organisation_name) for m in user(session, email).memberships)
 
 
-def offers_to(session, email: str) -> list[tuple[Role, str]]:  # type: ignore[no-untyped-def]
+def offers_to(session, email: str) -> list[tuple[Role, str]]:
     """The roles an address has been offered and has not taken up."""
     session.expire_all()
     return sorted(
@@ -159,14 +159,14 @@ def offers_to(session, email: str) -> list[tuple[Role, str]]:  # type: ignore[no
     )
 
 
-def give_role(session, email: str, urn: int, role: Role = Role.SCHOOL_STAFF) -> None:  # type: ignore[no-untyped-def]
+def give_role(session, email: str, urn: int, role: Role = Role.SCHOOL_STAFF) -> None:
     """A role at another school, as if given and accepted some time ago."""
     account = user(session, email)
     account.memberships.append(Membership(role=role, school_id=school_id(session, urn)))
     session.commit()
 
 
-def set_password(client: FlaskClient, path: str, password: str, confirm: str | None = None):  # type: ignore[no-untyped-def]
+def set_password(client: FlaskClient, path: str, password: str, confirm: str | None = None):
     return post_form(
         client, path, {"password": password, "confirm": password if confirm is None else confirm}
     )
@@ -231,14 +231,14 @@ def test_anything_shorter_is_refused(candidate: str) -> None:
 # --- invitations -----------------------------------------------------------------------------
 
 
-def invitations_to(session, email: str) -> list[MembershipInvitation]:  # type: ignore[no-untyped-def]
+def invitations_to(session, email: str) -> list[MembershipInvitation]:
     session.expire_all()
     return list(
         session.scalars(select(MembershipInvitation).where(MembershipInvitation.email == email))
     )
 
 
-def test_an_invitation_offers_a_role_and_emails_a_link(client_for, session) -> None:  # type: ignore[no-untyped-def]
+def test_an_invitation_offers_a_role_and_emails_a_link(client_for, session) -> None:
     admin = client_for("la_admin")
     accounts_before = session.scalar(select(func.count(User.id)))
     response = invite_to_school(admin, session, "Nadia.New@Oakfield.example")
@@ -260,7 +260,7 @@ def test_an_invitation_offers_a_role_and_emails_a_link(client_for, session) -> N
     assert message.subject == "You have been invited to the Schools Partner Portal"
     assert "School staff, Oakfield Primary School" in message.body
     assert "48 hours" in message.body
-    raw = LINK.search(message.body).group(2)  # type: ignore[union-attr]
+    raw = LINK.search(message.body).group(2)
     [token] = session.scalars(select(AccountToken).where(AccountToken.invitation_id == offer.id))
     # Only the token's hash is kept, and it belongs to the invitation, not to any account.
     assert token.token_hash == hashlib.sha256(raw.encode()).hexdigest()
@@ -274,7 +274,7 @@ def test_an_invitation_offers_a_role_and_emails_a_link(client_for, session) -> N
     assert (event.action, event.detail["email"]) == ("account.invited", offer.email)
 
 
-def test_links_use_portal_url_when_it_is_set(app, client_for, session, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_links_use_portal_url_when_it_is_set(app, client_for, session, monkeypatch) -> None:
     monkeypatch.setitem(app.config, "PORTAL_URL", "https://schools.council.example")
     invite_to_school(client_for("la_admin"), session, "nadia.new@oakfield.example")
     [message] = mail_to(session, "nadia.new@oakfield.example")
@@ -284,7 +284,7 @@ def test_links_use_portal_url_when_it_is_set(app, client_for, session, monkeypat
 
 def test_accepting_sets_the_password_and_opens_the_account(
     client_for, client, app, session
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     invite_to_school(client_for("la_admin"), session, "nadia.new@oakfield.example")
     path = link_in(mail_to(session, "nadia.new@oakfield.example")[0])
 
@@ -313,7 +313,7 @@ def test_accepting_sets_the_password_and_opens_the_account(
     assert sign_in(app.test_client(), accepted.email, NEW_PASSWORD).status_code == 303
 
 
-def test_choosing_a_password_signs_in_as_a_full_sign_in_would(client_for, client, session) -> None:  # type: ignore[no-untyped-def]
+def test_choosing_a_password_signs_in_as_a_full_sign_in_would(client_for, client, session) -> None:
     invite_to_school(client_for("la_admin"), session, "nadia.new@oakfield.example")
     path = link_in(mail_to(session, "nadia.new@oakfield.example")[0])
     with client.session_transaction() as stored:
@@ -331,11 +331,11 @@ def test_choosing_a_password_signs_in_as_a_full_sign_in_would(client_for, client
     assert "Signed in as nadia.new@oakfield.example" in main_text(client.get("/"))
 
 
-def area_id(session, code: str) -> int:  # type: ignore[no-untyped-def]
+def area_id(session, code: str) -> int:
     return session.scalar(select(Area.id).where(Area.code == code))
 
 
-def test_someone_new_to_a_council_role_sets_up_their_app_first(client_for, client, session) -> None:  # type: ignore[no-untyped-def]
+def test_someone_new_to_a_council_role_sets_up_their_app_first(client_for, client, session) -> None:
     invite(
         client_for("la_admin"),
         email="nico.new@council.example",
@@ -360,7 +360,7 @@ def test_someone_new_to_a_council_role_sets_up_their_app_first(client_for, clien
 
 def test_a_reopened_council_account_with_an_app_gives_its_code_first(
     client_for, client, session
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     # A CAF officer who left, and whose account closed with no role left, is invited back.
     officer = user(session, "caf.rugby@council.example")
     officer.memberships = []
@@ -385,7 +385,7 @@ def test_a_reopened_council_account_with_an_app_gives_its_code_first(
     assert "CAF officer for the North area" in main_text(client.get("/"))
 
 
-def test_an_invitation_link_works_once(client_for, client, app, session) -> None:  # type: ignore[no-untyped-def]
+def test_an_invitation_link_works_once(client_for, client, app, session) -> None:
     invite_to_school(client_for("la_admin"), session, "nadia.new@oakfield.example")
     path = link_in(mail_to(session, "nadia.new@oakfield.example")[0])
     assert set_password(client, path, NEW_PASSWORD).status_code == 303
@@ -401,7 +401,7 @@ def test_an_invitation_link_works_once(client_for, client, app, session) -> None
     assert sign_in(app.test_client(), "nadia.new@oakfield.example", NEW_PASSWORD).status_code == 303
 
 
-def test_an_invitation_link_expires(client_for, client, session, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_an_invitation_link_expires(client_for, client, session, monkeypatch) -> None:
     invite_to_school(client_for("la_admin"), session, "nadia.new@oakfield.example")
     path = link_in(mail_to(session, "nadia.new@oakfield.example")[0])
     later = datetime.now(UTC) + timedelta(hours=48, minutes=1)
@@ -430,7 +430,7 @@ def test_unknown_links_get_a_clear_page_and_garbage_is_not_found(
     assert expected in response.get_data(as_text=True)
 
 
-def test_the_policy_speaks_beside_the_field(client_for, client, session) -> None:  # type: ignore[no-untyped-def]
+def test_the_policy_speaks_beside_the_field(client_for, client, session) -> None:
     invite_to_school(client_for("la_admin"), session, "nadia.new@oakfield.example")
     path = link_in(mail_to(session, "nadia.new@oakfield.example")[0])
 
@@ -458,7 +458,7 @@ def test_the_policy_speaks_beside_the_field(client_for, client, session) -> None
     assert user_or_none(session, "nadia.new@oakfield.example") is None
 
 
-def test_inviting_again_before_acceptance_sends_a_new_link(client_for, client, session) -> None:  # type: ignore[no-untyped-def]
+def test_inviting_again_before_acceptance_sends_a_new_link(client_for, client, session) -> None:
     admin = client_for("la_admin")
     invite_to_school(admin, session, "nadia.new@oakfield.example")
     invite_to_school(admin, session, "nadia.new@oakfield.example")
@@ -476,7 +476,7 @@ ADMIN, RIVERSIDE_HEAD = "admin@council.example", "head@riverside.example"
 TYPED = "Nadia Typed-Name"
 
 
-def invite_as_staff(head: FlaskClient, session, email: str, name: str = TYPED):  # type: ignore[no-untyped-def]
+def invite_as_staff(head: FlaskClient, session, email: str, name: str = TYPED):
     return invite(
         head,
         email=email,
@@ -486,14 +486,14 @@ def invite_as_staff(head: FlaskClient, session, email: str, name: str = TYPED): 
     )
 
 
-def rows(response) -> list[list[str]]:  # type: ignore[no-untyped-def]
+def rows(response) -> list[list[str]]:
     return [
         [cell.get_text(" ", strip=True) for cell in row.select("td")]
         for row in page(response).select("tbody tr")
     ]
 
 
-def summary(response) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def summary(response) -> dict[str, str]:
     found = page(response)
     return {
         row.select_one(".govuk-summary-list__key").get_text(strip=True): row.select_one(
@@ -503,7 +503,7 @@ def summary(response) -> dict[str, str]:  # type: ignore[no-untyped-def]
     }
 
 
-def row_link(response, email: str) -> str:  # type: ignore[no-untyped-def]
+def row_link(response, email: str) -> str:
     """Where the list's row for ``email`` leads."""
     [row] = [r for r in page(response).select("tbody tr") if email in r.get_text()]
     return row.select_one("a")["href"]
@@ -512,7 +512,7 @@ def row_link(response, email: str) -> str:  # type: ignore[no-untyped-def]
 @pytest.mark.parametrize("email", [ADMIN, RIVERSIDE_HEAD])
 def test_inviting_an_existing_account_gives_it_nothing_and_shows_nothing_of_it(
     client_for, session, email: str
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     owner = user(session, email)
     real_name = owner.display_name
     owner.last_signed_in_at = datetime(2026, 7, 1, 12, 0, tzinfo=UTC)
@@ -554,7 +554,7 @@ def test_inviting_an_existing_account_gives_it_nothing_and_shows_nothing_of_it(
     assert head.get(f"/users/{owner.id}").status_code == 404
 
 
-def _as_the_school_sees_it(head: FlaskClient, session, email: str) -> list[object]:  # type: ignore[no-untyped-def]
+def _as_the_school_sees_it(head: FlaskClient, session, email: str) -> list[object]:
     response = invite_as_staff(head, session, email)
     listing = head.get("/users/")
     [row] = [r for r in rows(listing) if email in r[0]]
@@ -578,7 +578,7 @@ def _as_the_school_sees_it(head: FlaskClient, session, email: str) -> list[objec
 )
 def test_an_invitation_answers_the_same_whether_or_not_the_address_has_an_account(
     client_for, session, email: str
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     head = client_for("head_teacher")
     if email == "staff@oakfield.example":
         # Oakfield's own staff are on its list already; as someone who has left, they are not.
@@ -593,7 +593,7 @@ def test_an_invitation_answers_the_same_whether_or_not_the_address_has_an_accoun
 
 def test_the_search_finds_an_invitation_by_the_name_typed_not_the_accounts(
     client_for, session
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     head = client_for("head_teacher")
     invite_as_staff(head, session, ADMIN, name="Zed Typed")
     assert rows(head.get("/users/?q=Zed"))[0][0] == f"Zed Typed {ADMIN}"
@@ -601,11 +601,11 @@ def test_the_search_finds_an_invitation_by_the_name_typed_not_the_accounts(
     assert rows(head.get("/users/?q=Demo-Admin")) == []
 
 
-def invitation_link(session, email: str) -> str:  # type: ignore[no-untyped-def]
+def invitation_link(session, email: str) -> str:
     return link_in(mail_to(session, email)[-1])
 
 
-def test_the_owner_signs_in_and_accepts_and_then_has_the_role(app, client_for, session) -> None:  # type: ignore[no-untyped-def]
+def test_the_owner_signs_in_and_accepts_and_then_has_the_role(app, client_for, session) -> None:
     head = client_for("head_teacher")
     invite_as_staff(head, session, RIVERSIDE_HEAD)
     [message] = mail_to(session, RIVERSIDE_HEAD)
@@ -660,7 +660,7 @@ def test_the_owner_signs_in_and_accepts_and_then_has_the_role(app, client_for, s
     assert browser.get(link).status_code == 410
 
 
-def test_accepting_while_signed_in_goes_on_in_a_fresh_session(client_for, session) -> None:  # type: ignore[no-untyped-def]
+def test_accepting_while_signed_in_goes_on_in_a_fresh_session(client_for, session) -> None:
     invite_as_staff(client_for("head_teacher"), session, RIVERSIDE_HEAD)
     link = invitation_link(session, RIVERSIDE_HEAD)
     owner = client_for(RIVERSIDE_HEAD)
@@ -677,7 +677,7 @@ def test_accepting_while_signed_in_goes_on_in_a_fresh_session(client_for, sessio
     assert "You are now School staff, Oakfield Primary School" in banner(owner.get("/"))
 
 
-def council_role_for(client_for, session, email: str) -> str:  # type: ignore[no-untyped-def]
+def council_role_for(client_for, session, email: str) -> str:
     """The council invites the owner of ``email`` to be a CAF officer; the link."""
     invite(
         client_for("la_admin"),
@@ -689,7 +689,7 @@ def council_role_for(client_for, session, email: str) -> str:  # type: ignore[no
     return invitation_link(session, email)
 
 
-def test_a_council_role_accepted_while_signed_in_needs_its_app_set_up(client_for, session) -> None:  # type: ignore[no-untyped-def]
+def test_a_council_role_accepted_while_signed_in_needs_its_app_set_up(client_for, session) -> None:
     link = council_role_for(client_for, session, RIVERSIDE_HEAD)
     owner = client_for(RIVERSIDE_HEAD)
     accepted = post_form(owner, link, {})
@@ -700,7 +700,7 @@ def test_a_council_role_accepted_while_signed_in_needs_its_app_set_up(client_for
 
 def test_a_council_role_accepted_while_signed_in_asks_for_the_apps_code(
     client_for, session
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     # Someone with an app already (from a council role they once had), signed in without it.
     owner_account = user(session, RIVERSIDE_HEAD)
     owner_account.totp_secret = DEMO_TOTP_SECRET
@@ -715,7 +715,7 @@ def test_a_council_role_accepted_while_signed_in_asks_for_the_apps_code(
     assert "CAF officer for the North area" in main_text(owner.get("/"))
 
 
-def test_declining_adds_nothing_and_the_inviter_sees_it(client_for, session) -> None:  # type: ignore[no-untyped-def]
+def test_declining_adds_nothing_and_the_inviter_sees_it(client_for, session) -> None:
     head = client_for("head_teacher")
     invite_as_staff(head, session, RIVERSIDE_HEAD)
     link = invitation_link(session, RIVERSIDE_HEAD)
@@ -734,7 +734,7 @@ def test_declining_adds_nothing_and_the_inviter_sees_it(client_for, session) -> 
     assert owner.get(link).status_code == 410
 
 
-def test_someone_else_signed_in_cannot_answer(client_for, session) -> None:  # type: ignore[no-untyped-def]
+def test_someone_else_signed_in_cannot_answer(client_for, session) -> None:
     invite_as_staff(client_for("head_teacher"), session, RIVERSIDE_HEAD)
     link = invitation_link(session, RIVERSIDE_HEAD)
     other = client_for("school_staff")
@@ -753,7 +753,7 @@ def test_someone_else_signed_in_cannot_answer(client_for, session) -> None:  # t
     assert (Role.SCHOOL_STAFF, "Oakfield Primary School") in roles_of(session, RIVERSIDE_HEAD)
 
 
-def test_an_expired_or_withdrawn_invitation_link_is_gone(client_for, session, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_an_expired_or_withdrawn_invitation_link_is_gone(client_for, session, monkeypatch) -> None:
     head = client_for("head_teacher")
     owner = client_for(RIVERSIDE_HEAD)
     invite_as_staff(head, session, RIVERSIDE_HEAD)
@@ -783,7 +783,7 @@ def test_an_expired_or_withdrawn_invitation_link_is_gone(client_for, session, mo
     assert invitation_events(session, RIVERSIDE_HEAD)[-1] == "account.invitation_withdrawn"
 
 
-def test_another_schools_invitations_are_not_found(client_for, session) -> None:  # type: ignore[no-untyped-def]
+def test_another_schools_invitations_are_not_found(client_for, session) -> None:
     invite_as_staff(client_for("head_teacher"), session, "nadia.new@oakfield.example")
     [offer] = invitations_to(session, "nadia.new@oakfield.example")
     path = f"/users/invitations/{offer.id}"
@@ -798,7 +798,7 @@ def test_another_schools_invitations_are_not_found(client_for, session) -> None:
 
 def test_someone_new_can_decline_from_the_page_that_sets_a_password(
     client_for, app, session
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     head = client_for("head_teacher")
     invite_as_staff(head, session, "nadia.new@oakfield.example")
     link = invitation_link(session, "nadia.new@oakfield.example")
@@ -820,7 +820,7 @@ def test_someone_new_can_decline_from_the_page_that_sets_a_password(
     assert browser.get(link).status_code == 410
 
 
-def test_a_link_sent_before_invitations_waited_still_opens_its_account(client, session) -> None:  # type: ignore[no-untyped-def]
+def test_a_link_sent_before_invitations_waited_still_opens_its_account(client, session) -> None:
     """Migration 0012 keeps an invitation sent before it: the account it made, with the role
     given then, opens with the link as it did."""
     invited = User(
@@ -854,7 +854,7 @@ def test_a_link_sent_before_invitations_waited_still_opens_its_account(client, s
     assert client.get(path).status_code == 410
 
 
-def test_an_administrator_invites_anyone_to_any_organisation(client_for, session) -> None:  # type: ignore[no-untyped-def]
+def test_an_administrator_invites_anyone_to_any_organisation(client_for, session) -> None:
     from portal.models import Area, Trust
 
     admin = client_for("la_admin")
@@ -887,7 +887,7 @@ def test_an_administrator_invites_anyone_to_any_organisation(client_for, session
     assert "Choose their area" in field_error(missing, "area")
 
 
-def test_the_invite_form_explains_each_mistake(client_for) -> None:  # type: ignore[no-untyped-def]
+def test_the_invite_form_explains_each_mistake(client_for) -> None:
     response = invite(client_for("la_admin"), email="not-an-address")
     assert response.status_code == 200
     assert error_summary(response) == [
@@ -898,7 +898,7 @@ def test_the_invite_form_explains_each_mistake(client_for) -> None:  # type: ign
     assert "Enter their full name" in field_error(response, "display_name")
 
 
-def test_a_head_teacher_invites_only_to_their_own_school(client_for, session) -> None:  # type: ignore[no-untyped-def]
+def test_a_head_teacher_invites_only_to_their_own_school(client_for, session) -> None:
     head = client_for("head_teacher")
     form = page(head.get("/users/invite"))
     assert [o.get_text(strip=True) for o in form.select("#school option")] == [
@@ -932,7 +932,7 @@ def test_a_head_teacher_invites_only_to_their_own_school(client_for, session) ->
     ]
 
 
-def test_a_trust_lead_invites_to_the_trusts_academies_only(client_for, session) -> None:  # type: ignore[no-untyped-def]
+def test_a_trust_lead_invites_to_the_trusts_academies_only(client_for, session) -> None:
     lead = client_for("trust_lead")
     options = [
         o.get_text(strip=True) for o in page(lead.get("/users/invite")).select("#school option")
@@ -957,7 +957,7 @@ def test_a_trust_lead_invites_to_the_trusts_academies_only(client_for, session) 
 # --- forgotten passwords ---------------------------------------------------------------------
 
 
-def forgot(client: FlaskClient, email: str):  # type: ignore[no-untyped-def]
+def forgot(client: FlaskClient, email: str):
     return post_form(client, "/account/forgot", {"email": email})
 
 
@@ -966,7 +966,7 @@ def test_the_sign_in_page_offers_a_reset(client: FlaskClient) -> None:
     assert link["href"] == "/account/forgot"
 
 
-def test_forgotten_password_answers_the_same_for_any_address(app, session) -> None:  # type: ignore[no-untyped-def]
+def test_forgotten_password_answers_the_same_for_any_address(app, session) -> None:
     known = forgot(app.test_client(), "staff@oakfield.example")
     unknown = forgot(app.test_client(), "nobody@oakfield.example")
     assert known.status_code == unknown.status_code == 200
@@ -979,7 +979,7 @@ def test_forgotten_password_answers_the_same_for_any_address(app, session) -> No
     assert mail_to(session, "nobody@oakfield.example") == []
 
 
-def test_a_deactivated_account_gets_no_reset(app, session) -> None:  # type: ignore[no-untyped-def]
+def test_a_deactivated_account_gets_no_reset(app, session) -> None:
     user(session, "staff@oakfield.example").is_active = False
     session.commit()
     response = forgot(app.test_client(), "staff@oakfield.example")
@@ -987,7 +987,7 @@ def test_a_deactivated_account_gets_no_reset(app, session) -> None:  # type: ign
     assert mail_to(session, "staff@oakfield.example") == []
 
 
-def test_resets_to_one_address_are_limited_per_hour(client: FlaskClient, session) -> None:  # type: ignore[no-untyped-def]
+def test_resets_to_one_address_are_limited_per_hour(client: FlaskClient, session) -> None:
     for _ in range(5):
         assert forgot(client, "staff@oakfield.example").status_code == 200
     assert len(mail_to(session, "staff@oakfield.example")) == 3
@@ -999,7 +999,7 @@ def test_the_forgotten_password_form_explains_mistakes(client: FlaskClient) -> N
     assert "Enter your e-mail address" in field_error(response, "email")
 
 
-def test_a_reset_sets_the_password_and_ends_every_session(app, client_for, session) -> None:  # type: ignore[no-untyped-def]
+def test_a_reset_sets_the_password_and_ends_every_session(app, client_for, session) -> None:
     elsewhere = client_for("school_staff")
     browser = app.test_client()
     forgot(browser, "staff@oakfield.example")
@@ -1024,7 +1024,7 @@ def test_a_reset_sets_the_password_and_ends_every_session(app, client_for, sessi
     assert browser.get(path).status_code == 410
 
 
-def test_a_reset_link_expires(client: FlaskClient, session) -> None:  # type: ignore[no-untyped-def]
+def test_a_reset_link_expires(client: FlaskClient, session) -> None:
     forgot(client, "staff@oakfield.example")
     path = link_in(mail_to(session, "staff@oakfield.example")[0])
     session.expire_all()
@@ -1036,7 +1036,7 @@ def test_a_reset_link_expires(client: FlaskClient, session) -> None:  # type: ig
     assert "Ask for a new link" in main_text(response)
 
 
-def test_asking_for_a_reset_is_rate_limited(make_app) -> None:  # type: ignore[no-untyped-def]
+def test_asking_for_a_reset_is_rate_limited(make_app) -> None:
     client = make_app(FORGOT_PASSWORD_RATE_LIMIT="2 per minute").test_client()
     # Empty forms: counted all the same, and nothing is written to the shared database.
     for _ in range(2):
@@ -1048,7 +1048,7 @@ def test_asking_for_a_reset_is_rate_limited(make_app) -> None:  # type: ignore[n
 # --- changing a password ---------------------------------------------------------------------
 
 
-def change(client: FlaskClient, current: str, new: str, confirm: str | None = None):  # type: ignore[no-untyped-def]
+def change(client: FlaskClient, current: str, new: str, confirm: str | None = None):
     return post_form(
         client,
         "/account/password",
@@ -1062,7 +1062,7 @@ def change(client: FlaskClient, current: str, new: str, confirm: str | None = No
 
 def test_changing_the_password_keeps_this_session_and_ends_the_others(
     client_for, app, session
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     laptop = client_for("school_staff")
     phone = client_for("school_staff")
     response = change(laptop, DEMO_PASSWORD, NEW_PASSWORD)
@@ -1079,7 +1079,7 @@ def test_changing_the_password_keeps_this_session_and_ends_the_others(
     assert "account.password_changed" in actions(session, staff)
 
 
-def test_changing_needs_the_current_password_and_a_good_new_one(client_for, session) -> None:  # type: ignore[no-untyped-def]
+def test_changing_needs_the_current_password_and_a_good_new_one(client_for, session) -> None:
     laptop = client_for("school_staff")
     wrong = change(laptop, "not my password", NEW_PASSWORD)
     assert wrong.status_code == 200
@@ -1109,19 +1109,19 @@ def test_changing_the_password_needs_sign_in(client: FlaskClient) -> None:
 # --- managing users --------------------------------------------------------------------------
 
 
-def listed(response) -> list[str]:  # type: ignore[no-untyped-def]
+def listed(response) -> list[str]:
     return [
         row.select_one("td .govuk-body-s").get_text(strip=True)
         for row in page(response).select("tbody tr")
     ]
 
 
-def demo_invitations(session) -> int:  # type: ignore[no-untyped-def]
+def demo_invitations(session) -> int:
     """The invitations the demo has waiting (one, for a head teacher's home page to show)."""
     return int(session.scalar(select(func.count(MembershipInvitation.id))) or 0)
 
 
-def test_an_administrator_sees_everyone_and_searches(client_for, session) -> None:  # type: ignore[no-untyped-def]
+def test_an_administrator_sees_everyone_and_searches(client_for, session) -> None:
     admin = client_for("la_admin")
     everyone = admin.get("/users/")
     # Every account the demo has (portal/demo.py), however many it grows to, and the
@@ -1136,7 +1136,7 @@ def test_an_administrator_sees_everyone_and_searches(client_for, session) -> Non
     assert "No users match your search for “100%”" in main_text(admin.get("/users/?q=100%25"))
 
 
-def test_the_council_sees_invitations_beside_people(client_for, session) -> None:  # type: ignore[no-untyped-def]
+def test_the_council_sees_invitations_beside_people(client_for, session) -> None:
     waiting = demo_invitations(session)
     invite_as_staff(client_for("head_teacher"), session, RIVERSIDE_HEAD)
     invite_as_staff(client_for("head_teacher"), session, "nadia.new@oakfield.example")
@@ -1157,7 +1157,7 @@ def test_the_council_sees_invitations_beside_people(client_for, session) -> None
     assert account["href"] == f"/users/{user(session, RIVERSIDE_HEAD).id}"
 
 
-def test_a_school_sees_only_name_address_role_and_status(client_for, session) -> None:  # type: ignore[no-untyped-def]
+def test_a_school_sees_only_name_address_role_and_status(client_for, session) -> None:
     staff = user(session, "staff@oakfield.example")
     staff.last_signed_in_at = datetime(2026, 7, 1, 12, 0, tzinfo=UTC)
     session.commit()
@@ -1202,7 +1202,7 @@ def test_a_school_sees_only_name_address_role_and_status(client_for, session) ->
     assert "Authenticator app" in summary(admin.get(f"/users/{officer.id}"))
 
 
-def test_a_school_is_told_nothing_of_roles_elsewhere(client_for, session) -> None:  # type: ignore[no-untyped-def]
+def test_a_school_is_told_nothing_of_roles_elsewhere(client_for, session) -> None:
     head = client_for("head_teacher")
     staff = user(session, "staff@oakfield.example")
     path = f"/users/{staff.id}"
@@ -1217,7 +1217,7 @@ def test_a_school_is_told_nothing_of_roles_elsewhere(client_for, session) -> Non
     ]
 
 
-def test_a_trust_lead_sees_their_academies_staff(client_for, session) -> None:  # type: ignore[no-untyped-def]
+def test_a_trust_lead_sees_their_academies_staff(client_for, session) -> None:
     lead = client_for("trust_lead")
     assert listed(lead.get("/users/")) == ["head@riverside.example"]
     oakfield_staff = user(session, "staff@oakfield.example")
@@ -1227,7 +1227,7 @@ def test_a_trust_lead_sees_their_academies_staff(client_for, session) -> None:  
 
 def test_removing_someone_who_works_only_here_closes_their_account(
     client_for, app, session
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     staff_browser = client_for("school_staff")
     head = client_for("head_teacher")
     staff = user(session, "staff@oakfield.example")
@@ -1262,7 +1262,7 @@ def test_removing_someone_who_works_only_here_closes_their_account(
     ]
 
 
-def test_a_head_teacher_removes_only_their_schools_roles(client_for, session) -> None:  # type: ignore[no-untyped-def]
+def test_a_head_teacher_removes_only_their_schools_roles(client_for, session) -> None:
     give_role(session, "staff@oakfield.example", RIVERSIDE)
     head = client_for("head_teacher")
     staff = user(session, "staff@oakfield.example")
@@ -1276,7 +1276,7 @@ def test_a_head_teacher_removes_only_their_schools_roles(client_for, session) ->
     assert head.get(path).status_code == 404
 
 
-def test_a_head_teacher_cannot_remove_themselves(client_for, session) -> None:  # type: ignore[no-untyped-def]
+def test_a_head_teacher_cannot_remove_themselves(client_for, session) -> None:
     head = client_for("head_teacher")
     me = user(session, "head@oakfield.example")
     path = f"/users/{me.id}"
@@ -1290,7 +1290,7 @@ def test_a_head_teacher_cannot_remove_themselves(client_for, session) -> None:  
     assert head.get("/").status_code == 200
 
 
-def test_only_the_council_deactivates_and_reactivates_accounts(client_for, app, session) -> None:  # type: ignore[no-untyped-def]
+def test_only_the_council_deactivates_and_reactivates_accounts(client_for, app, session) -> None:
     staff_browser = client_for("school_staff")
     staff = user(session, "staff@oakfield.example")
     path = f"/users/{staff.id}"
@@ -1321,7 +1321,7 @@ def test_only_the_council_deactivates_and_reactivates_accounts(client_for, app, 
     ]
 
 
-def test_an_administrator_cannot_deactivate_themselves(client_for, session) -> None:  # type: ignore[no-untyped-def]
+def test_an_administrator_cannot_deactivate_themselves(client_for, session) -> None:
     admin = client_for("la_admin")
     me = user(session, "admin@council.example")
     path = f"/users/{me.id}"
@@ -1332,7 +1332,7 @@ def test_an_administrator_cannot_deactivate_themselves(client_for, session) -> N
     assert user(session, "admin@council.example").is_active
 
 
-def test_another_schools_staff_are_not_found(client_for, session) -> None:  # type: ignore[no-untyped-def]
+def test_another_schools_staff_are_not_found(client_for, session) -> None:
     head = client_for("head_teacher")
     other = user(session, "head@riverside.example")
     assert head.get(f"/users/{other.id}").status_code == 404
@@ -1342,7 +1342,7 @@ def test_another_schools_staff_are_not_found(client_for, session) -> None:  # ty
     assert user(session, "head@riverside.example").memberships != []
 
 
-def test_withdrawing_an_invitation_stops_its_link(client_for, client, session) -> None:  # type: ignore[no-untyped-def]
+def test_withdrawing_an_invitation_stops_its_link(client_for, client, session) -> None:
     head = client_for("head_teacher")
     invite_to_school(head, session, "nadia.new@oakfield.example")
     link = link_in(mail_to(session, "nadia.new@oakfield.example")[0])
@@ -1361,7 +1361,7 @@ def test_withdrawing_an_invitation_stops_its_link(client_for, client, session) -
 OFFICER = "caf.north@council.example"
 
 
-def test_an_administrator_resets_a_lost_authenticator_app(client_for, app, session) -> None:  # type: ignore[no-untyped-def]
+def test_an_administrator_resets_a_lost_authenticator_app(client_for, app, session) -> None:
     officer_browser = client_for("caf_officer")
     admin = client_for("la_admin")
     officer = user(session, OFFICER)
@@ -1416,7 +1416,7 @@ def test_an_administrator_resets_a_lost_authenticator_app(client_for, app, sessi
     assert event.actor_id == user(session, "admin@council.example").id
 
 
-def test_only_an_authenticator_app_someone_else_has_can_be_reset(client_for, session) -> None:  # type: ignore[no-untyped-def]
+def test_only_an_authenticator_app_someone_else_has_can_be_reset(client_for, session) -> None:
     admin = client_for("la_admin")
     me = user(session, "admin@council.example")
     staff = user(session, "staff@oakfield.example")
@@ -1453,7 +1453,7 @@ STAFF = "staff@oakfield.example"
 NEW_BROWSER = {"REMOTE_ADDR": "198.51.100.17"}
 
 
-def locked_by_a_stranger(app, session, email: str) -> str:  # type: ignore[no-untyped-def]
+def locked_by_a_stranger(app, session, email: str) -> str:
     """Lock browsers the account does not know out of it, as a stranger's guesses do; the
     lock's end as the page shows it."""
     stranger_locks(app, email)
@@ -1462,11 +1462,11 @@ def locked_by_a_stranger(app, session, email: str) -> str:  # type: ignore[no-un
     return f"Locked until {london_time(until)}"
 
 
-def buttons(response) -> list[str]:  # type: ignore[no-untyped-def]
+def buttons(response) -> list[str]:
     return [b.get_text(strip=True) for b in page(response).select("main button")]
 
 
-def unlocked_mail(session, email: str) -> list[OutboxMessage]:  # type: ignore[no-untyped-def]
+def unlocked_mail(session, email: str) -> list[OutboxMessage]:
     return [m for m in mail_to(session, email) if m.subject.endswith("has been unlocked")]
 
 
@@ -1474,7 +1474,7 @@ def unlocked_mail(session, email: str) -> list[OutboxMessage]:  # type: ignore[n
 @pytest.mark.parametrize("manager", ["head_teacher", "la_admin"])
 def test_a_locked_account_says_until_when_on_the_list_and_its_page(
     app, client_for, session, manager: str
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     shown = locked_by_a_stranger(app, session, STAFF)
     browser = client_for(manager)
     listing = browser.get(f"/users/?q={STAFF}")
@@ -1492,7 +1492,7 @@ def test_a_locked_account_says_until_when_on_the_list_and_its_page(
 @pytest.mark.parametrize("manager", ["head_teacher", "la_admin"])
 def test_unlocking_lets_a_browser_the_account_does_not_know_sign_in_again(
     app, client_for, session, manager: str
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     locked_by_a_stranger(app, session, STAFF)
     refused = password_step(app.test_client(), STAFF, environ_base=NEW_BROWSER)
     assert error_summary(refused) == [GENERIC_FAILURE]
@@ -1531,7 +1531,7 @@ def test_unlocking_lets_a_browser_the_account_does_not_know_sign_in_again(
 @pytest.mark.usefixtures("fresh")
 def test_another_schools_manager_cannot_see_or_unlock_a_locked_account(
     app, client_for, session
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     locked_by_a_stranger(app, session, STAFF)
     staff = user(session, STAFF)
     for manager in ("academy_head", "trust_lead"):
@@ -1546,7 +1546,7 @@ def test_another_schools_manager_cannot_see_or_unlock_a_locked_account(
     assert unlocked_mail(session, STAFF) == []
 
 
-def _the_school_unlocks(head: FlaskClient, session, email: str) -> list[object]:  # type: ignore[no-untyped-def]
+def _the_school_unlocks(head: FlaskClient, session, email: str) -> list[object]:
     """What Oakfield's head sees of ``email``'s locked account, and of unlocking it, with
     the person's name, address and lock time taken out."""
     account = user(session, email)
@@ -1572,7 +1572,7 @@ def _the_school_unlocks(head: FlaskClient, session, email: str) -> list[object]:
 @pytest.mark.parametrize("elsewhere", [RIVERSIDE_HEAD, ADMIN])
 def test_unlocking_tells_a_school_nothing_of_the_persons_access_elsewhere(
     app, client_for, session, elsewhere: str
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     # Someone who works only at Oakfield, and someone who is Oakfield staff and more besides
     # (a head teacher elsewhere, or a council administrator).
     give_role(session, elsewhere, OAKFIELD)
@@ -1590,7 +1590,7 @@ def test_unlocking_tells_a_school_nothing_of_the_persons_access_elsewhere(
 @pytest.mark.usefixtures("fresh")
 def test_no_one_unlocks_their_own_account_here_nor_one_that_is_not_locked(
     app, client_for, session
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     # The head's own browser is known to the account: it stays signed in through the lock.
     head = client_for("head_teacher")
     locked_by_a_stranger(app, session, HEAD)
@@ -1609,7 +1609,7 @@ def test_no_one_unlocks_their_own_account_here_nor_one_that_is_not_locked(
     assert unlocked_mail(session, STAFF) == []
 
 
-def test_a_deactivated_account_is_deactivated_whatever_its_lock(client_for, session) -> None:  # type: ignore[no-untyped-def]
+def test_a_deactivated_account_is_deactivated_whatever_its_lock(client_for, session) -> None:
     account = user(session, RIVERSIDE_HEAD)
     account.locked_until = datetime.now(UTC) + timedelta(minutes=15)
     account.is_active = False

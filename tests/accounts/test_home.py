@@ -42,13 +42,13 @@ def nav_links(page: BeautifulSoup) -> list[str]:
         ("la_admin", "Alex Demo-Admin", "Arden County Council"),
     ],
 )
-def test_home_page_names_who_and_where(client_for, role: str, heading: str, caption: str) -> None:  # type: ignore[no-untyped-def]
+def test_home_page_names_who_and_where(client_for, role: str, heading: str, caption: str) -> None:
     page = html(client_for(role).get("/"))
     assert page.h1.get_text(strip=True) == heading
     assert page.select_one(".govuk-caption-l").get_text(strip=True) == caption
 
 
-def test_a_school_user_sees_their_schools_facts(client_for) -> None:  # type: ignore[no-untyped-def]
+def test_a_school_user_sees_their_schools_facts(client_for) -> None:
     page = html(client_for("school_staff").get("/"))
     facts = {
         row.dt.get_text(strip=True): row.dd.get_text(strip=True)
@@ -64,7 +64,7 @@ def test_a_school_user_sees_their_schools_facts(client_for) -> None:  # type: ig
     assert "School staff, Oakfield Primary School" in page.select_one(".council-user").get_text()
 
 
-def test_a_trust_lead_sees_every_academy_in_the_trust(client_for) -> None:  # type: ignore[no-untyped-def]
+def test_a_trust_lead_sees_every_academy_in_the_trust(client_for) -> None:
     page = html(client_for("trust_lead").get("/"))
     schools = [th.get_text(strip=True) for th in page.select("#by-school tbody th")]
     assert schools == [
@@ -76,7 +76,7 @@ def test_a_trust_lead_sees_every_academy_in_the_trust(client_for) -> None:  # ty
     ]
 
 
-def test_a_caf_officer_is_shown_their_area(client_for) -> None:  # type: ignore[no-untyped-def]
+def test_a_caf_officer_is_shown_their_area(client_for) -> None:
     page = html(client_for("caf_officer").get("/"))
     assert "CAF officer for the North area" in page.select_one(".council-user").get_text()
 
@@ -96,13 +96,13 @@ ALL_SECTIONS = ["Home", "Contacts", "CAF support", "Services"]
 )
 def test_navigation_offers_the_installed_sections_the_role_may_use(
     client_for, role: str, links: list[str]
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     page = html(client_for(role).get("/"))
     assert nav_links(page) == links
     assert page.select_one('nav button[type="submit"]').get_text(strip=True) == "Sign out"
 
 
-def test_nobody_signed_in_gets_no_navigation(client) -> None:  # type: ignore[no-untyped-def]
+def test_nobody_signed_in_gets_no_navigation(client) -> None:
     page = html(client.get("/sign-in"))
     assert page.select_one('nav[aria-label="Sections of the portal"]') is None
     assert "Sign out" not in page.get_text()
@@ -151,7 +151,7 @@ BUYBACK, SCHOOLS = "Buy-back", "Schools"
 )
 def test_each_role_is_offered_exactly_its_sections_once_they_exist(
     app: Flask, session, role: str, expected: list[str]
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     from portal.navigation import sections_for
     from tests.conftest import ROLE_ACCOUNTS
 
@@ -168,7 +168,7 @@ def test_each_role_is_offered_exactly_its_sections_once_they_exist(
     assert [s.title for s in offered] == expected
 
 
-def test_home_links_to_the_persons_own_account(client_for) -> None:  # type: ignore[no-untyped-def]
+def test_home_links_to_the_persons_own_account(client_for) -> None:
     school = html(client_for("school_staff").get("/"))
     assert school.find("a", string="Change your password")["href"] == "/account/password"
     assert school.find("a", string="Your authenticator app") is None
@@ -176,7 +176,7 @@ def test_home_links_to_the_persons_own_account(client_for) -> None:  # type: ign
     assert council.find("a", string="Your authenticator app")["href"] == "/account/two-factor"
 
 
-def test_a_caf_officers_home_counts_their_queue_with_links_to_it(client_for) -> None:  # type: ignore[no-untyped-def]
+def test_a_caf_officers_home_counts_their_queue_with_links_to_it(client_for) -> None:
     """The demo's North queue: two officers share it (portal/demo.py, _caseload)."""
     officer = client_for("caf_officer")
     page = html(officer.get("/"))
@@ -199,7 +199,7 @@ def test_a_caf_officers_home_counts_their_queue_with_links_to_it(client_for) -> 
 
 
 @pytest.mark.parametrize("role", ["la_admin", "publisher", "head_teacher", "school_staff"])
-def test_only_caf_officers_have_a_support_queue_on_their_home(client_for, role: str) -> None:  # type: ignore[no-untyped-def]
+def test_only_caf_officers_have_a_support_queue_on_their_home(client_for, role: str) -> None:
     page = html(client_for(role).get("/"))
     assert page.select_one("#support-queue") is None
 
@@ -217,7 +217,7 @@ class Thing:
     status: str
 
 
-def words(element) -> str:  # type: ignore[no-untyped-def]
+def words(element) -> str:
     return " ".join(element.get_text(" ").split()) if element is not None else ""
 
 
@@ -246,7 +246,7 @@ def nothing_to_do(page: BeautifulSoup) -> str:
 
 
 @pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+def clock(monkeypatch: pytest.MonkeyPatch):
     """Buy-back's clock, in the middle of the 2027-28 windows (both open) unless moved."""
     from portal.buyback import service as buyback
     from tests.buyback.test_buyback import DURING
@@ -258,11 +258,11 @@ def clock(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
     return set_to
 
 
-def school_of(session, urn: int) -> School:  # type: ignore[no-untyped-def]
+def school_of(session, urn: int) -> School:
     return session.scalars(select(School).where(School.urn == urn)).one()
 
 
-def open_requests(session, **where: object) -> list[SupportRequest]:  # type: ignore[no-untyped-def]
+def open_requests(session, **where: object) -> list[SupportRequest]:
     return list(
         session.scalars(
             select(SupportRequest)
@@ -275,7 +275,7 @@ def open_requests(session, **where: object) -> list[SupportRequest]:  # type: ig
 
 def test_a_head_teachers_home_says_the_buy_back_is_due_and_lists_the_schools_open_requests(
     client_for, session, clock
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     from portal.support.service import timeliness, today_in_london
 
     oakfield = school_of(session, 125601)
@@ -312,7 +312,7 @@ def test_a_head_teachers_home_says_the_buy_back_is_due_and_lists_the_schools_ope
 
 def test_school_staff_see_their_own_requests_and_the_buy_back_to_prepare(
     client_for, session, clock
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     oakfield = school_of(session, 125601)
     staff = session.scalars(select(User).where(User.email == "staff@oakfield.example")).one()
     lists = to_do(html(client_for("school_staff").get("/")))
@@ -334,7 +334,7 @@ def test_school_staff_see_their_own_requests_and_the_buy_back_to_prepare(
 
 def test_a_choice_changed_since_submission_is_on_the_home_pages_until_it_is_sent(
     client_for, session, clock
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     """The demo's Bulkington Village: submitted, then changed by staff."""
     from tests.buyback.test_buyback import form_data
 
@@ -366,14 +366,14 @@ def test_a_choice_changed_since_submission_is_on_the_home_pages_until_it_is_sent
     assert nothing_to_do(page) == "You have nothing to do at the moment."
 
 
-def test_a_head_whose_school_has_nothing_to_do_is_told_so(client_for, clock) -> None:  # type: ignore[no-untyped-def]
+def test_a_head_whose_school_has_nothing_to_do_is_told_so(client_for, clock) -> None:
     """The demo's Weddington Park: submitted, no requests, nobody locked out or invited."""
     page = html(client_for("head@weddingtonpark.example").get("/"))
     assert to_do(page) == {}
     assert nothing_to_do(page) == "You have nothing to do at the moment."
 
 
-def test_after_the_deadline_the_buy_back_is_no_longer_asked_for(client_for, clock) -> None:  # type: ignore[no-untyped-def]
+def test_after_the_deadline_the_buy_back_is_no_longer_asked_for(client_for, clock) -> None:
     from tests.buyback.test_buyback import AFTER
 
     clock(AFTER)
@@ -384,7 +384,7 @@ def test_after_the_deadline_the_buy_back_is_no_longer_asked_for(client_for, cloc
 
 def test_a_heads_home_names_locked_staff_and_invitations_waiting_for_an_answer(
     client_for, session, clock
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     """The demo's Dunchurch Hall: a member of staff locked out, and someone invited."""
     locked = session.scalars(select(User).where(User.email == "staff@dunchurch.example")).one()
     head = client_for("head@dunchurch.example")
@@ -407,7 +407,7 @@ def test_a_heads_home_names_locked_staff_and_invitations_waiting_for_an_answer(
 
 def test_a_trust_leads_home_lists_each_academys_buy_back_and_open_requests(
     client_for, session, clock
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     from portal.support.service import timeliness, today_in_london
 
     lead = client_for("trust_lead")
@@ -450,7 +450,7 @@ def test_a_trust_leads_home_lists_each_academys_buy_back_and_open_requests(
 
 def test_council_administrators_see_the_seasons_returns_and_the_councils_work(
     client_for, session, clock
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     admin = client_for("la_admin")
     page = html(admin.get("/"))
     lists = to_do(page)
@@ -504,7 +504,7 @@ def test_council_administrators_see_the_seasons_returns_and_the_councils_work(
     assert lists["Services"][0].href == "/services/drafts?year=2027"
 
 
-def test_a_publishers_home_lists_contacts_to_check_and_drafts_to_publish(client_for, clock) -> None:  # type: ignore[no-untyped-def]
+def test_a_publishers_home_lists_contacts_to_check_and_drafts_to_publish(client_for, clock) -> None:
     publisher = client_for("publisher")
     lists = to_do(html(publisher.get("/")))
     assert list(lists) == ["Buy-back returns", "Local contacts", "Services"]
@@ -523,7 +523,7 @@ def test_a_publishers_home_lists_contacts_to_check_and_drafts_to_publish(client_
 
 def test_a_register_file_checked_and_schools_flagged_are_on_an_administrators_home(
     client_for, session, clock
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     from portal.models import ImportStatus, RegisterImport
 
     admin = client_for("la_admin")
@@ -553,14 +553,14 @@ def test_a_register_file_checked_and_schools_flagged_are_on_an_administrators_ho
     assert "Schools register" not in to_do(html(client_for("publisher").get("/")))
 
 
-def test_a_caf_officers_home_is_their_queue(client_for) -> None:  # type: ignore[no-untyped-def]
+def test_a_caf_officers_home_is_their_queue(client_for) -> None:
     page = html(client_for("caf_officer").get("/"))
     assert page.select_one("#support-queue") is not None
     assert page.select_one("#to-do") is None
     assert nothing_to_do(page) == ""
 
 
-def test_the_sql_for_a_windows_schools_is_the_cohorts_own_rule(session) -> None:  # type: ignore[no-untyped-def]
+def test_the_sql_for_a_windows_schools_is_the_cohorts_own_rule(session) -> None:
     """The home page counts a window's schools in SQL; the window's page, in Python."""
     from portal.buyback.windows import in_cohort
 

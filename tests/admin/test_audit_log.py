@@ -43,7 +43,7 @@ def rows(page: BeautifulSoup) -> list[list[str]]:
     ]
 
 
-def add_events(session) -> None:  # type: ignore[no-untyped-def]
+def add_events(session) -> None:
     publisher = session.scalars(select(User).where(User.email == "publisher@council.example")).one()
     admin = session.scalars(select(User).where(User.email == "admin@council.example")).one()
     session.add_all(
@@ -77,7 +77,7 @@ def add_events(session) -> None:  # type: ignore[no-untyped-def]
     session.commit()
 
 
-def test_search_by_user_kind_of_record_and_date(client_for, session) -> None:  # type: ignore[no-untyped-def]
+def test_search_by_user_kind_of_record_and_date(client_for, session) -> None:
     add_events(session)
     admin = client_for("la_admin")
     by_user = rows(soup(admin.get("/admin/audit?user=publisher&action=contact.")))
@@ -91,12 +91,12 @@ def test_search_by_user_kind_of_record_and_date(client_for, session) -> None:  #
     assert [r[2] for r in first_of_july] == ["Contact changed"]
 
 
-def test_a_bad_date_is_explained_not_an_error(client_for) -> None:  # type: ignore[no-untyped-def]
+def test_a_bad_date_is_explained_not_an_error(client_for) -> None:
     page = soup(client_for("la_admin").get("/admin/audit?date_from=31/02/2026"))
     assert "Enter a real date, like 2026-11-22" in page.select_one("#date_from-error").get_text()
 
 
-def test_the_log_downloads_as_csv_safe_for_spreadsheets(client_for, session) -> None:  # type: ignore[no-untyped-def]
+def test_the_log_downloads_as_csv_safe_for_spreadsheets(client_for, session) -> None:
     add_events(session)
     response = client_for("la_admin").get("/admin/audit.csv?action=contact.")
     assert response.mimetype == "text/csv"
@@ -116,7 +116,7 @@ def test_the_log_downloads_as_csv_safe_for_spreadsheets(client_for, session) -> 
     assert table[1][4] == "Contact “=cmd()” (since removed)"
 
 
-def test_htmx_search_swaps_only_the_results(client_for) -> None:  # type: ignore[no-untyped-def]
+def test_htmx_search_swaps_only_the_results(client_for) -> None:
     html = (
         client_for("la_admin")
         .get("/admin/audit?action=auth.", headers={"HX-Request": "true"})
@@ -185,7 +185,7 @@ def audit_kinds_in_the_code() -> tuple[set[str], list[str]]:
     for path, tree in trees.items():
         for call in ast.walk(tree):
             if isinstance(call, ast.Call) and _called_name(call) in relays:
-                position = relays[_called_name(call)]  # type: ignore[index]
+                position = relays[_called_name(call)]
                 argument = call.args[position] if len(call.args) > position else None
                 if isinstance(argument, ast.Constant) and isinstance(argument.value, str):
                     kinds.add(argument.value)
@@ -213,7 +213,7 @@ def test_every_kind_of_event_the_portal_records_has_plain_words() -> None:
     assert not no_topic, f"kinds whose topic has no words in TOPICS: {no_topic}"
 
 
-def test_the_filters_offer_plain_words_not_codes(client_for) -> None:  # type: ignore[no-untyped-def]
+def test_the_filters_offer_plain_words_not_codes(client_for) -> None:
     page = soup(client_for("la_admin").get("/admin/audit?action=buyback.saved"))
     action = page.select_one("select#action")
     assert action.find_previous("label").get_text(strip=True) == "What happened"
@@ -234,7 +234,7 @@ def test_the_filters_offer_plain_words_not_codes(client_for) -> None:  # type: i
     assert records.keys() == {"", *RECORDS}
 
 
-def test_a_kind_lists_only_that_kind_and_a_topic_every_kind_under_it(client_for, session) -> None:  # type: ignore[no-untyped-def]
+def test_a_kind_lists_only_that_kind_and_a_topic_every_kind_under_it(client_for, session) -> None:
     """ "Signed in" is not "Sign-in failed", though one code begins the other."""
     admin = client_for("la_admin")
     account = _one(session, User, User.email == "staff@oakfield.example")
@@ -253,22 +253,22 @@ def test_a_kind_lists_only_that_kind_and_a_topic_every_kind_under_it(client_for,
     }
 
 
-def _event(session, action: str, subject: object, **detail: object) -> None:  # type: ignore[no-untyped-def]
+def _event(session, action: str, subject: object, **detail: object) -> None:
     session.add(
         AuditEvent(
             action=action,
             subject_type=type(subject).__name__,
-            subject_id=subject.id,  # type: ignore[attr-defined]
+            subject_id=subject.id,
             detail=detail,
         )
     )
 
 
-def _one(session, model, *conditions):  # type: ignore[no-untyped-def]
+def _one(session, model, *conditions):
     return session.scalars(select(model).where(*conditions).order_by(model.id).limit(1)).one()
 
 
-def test_each_record_is_named_as_people_know_it(client_for, session) -> None:  # type: ignore[no-untyped-def]
+def test_each_record_is_named_as_people_know_it(client_for, session) -> None:
     oakfield = _one(session, School, School.urn == 125601)
     window = _one(
         session,
@@ -340,7 +340,7 @@ def test_each_record_is_named_as_people_know_it(client_for, session) -> None:  #
 
 def test_naming_the_records_costs_one_query_whatever_their_kinds(
     client_for, session, count_queries
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     admin = client_for("la_admin")
     contact = _one(session, Contact, Contact.name == "Chris Demo-North")
     _event(session, "contact.checked", contact)

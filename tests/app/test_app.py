@@ -29,7 +29,7 @@ def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
 
 def test_instance_config_overrides_the_environment(
     monkeypatch: pytest.MonkeyPatch, tmp_path
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     # The instance folder is <root>/instance: point the root at a folder holding a config.
     (tmp_path / "instance").mkdir()
     (tmp_path / "instance" / "config.py").write_text('COUNCIL_NAME = "Mercia Council"\n')
@@ -162,7 +162,7 @@ def test_seed_demo_refuses_in_production(monkeypatch: pytest.MonkeyPatch) -> Non
     app.extensions["portal.db"].engine.dispose()
 
 
-def _csp(response) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def _csp(response) -> dict[str, str]:
     policy = response.headers["Content-Security-Policy"]
     return dict(part.strip().split(" ", 1) for part in policy.split(";"))
 
@@ -191,7 +191,7 @@ def test_security_headers_on_every_kind_of_response(
     assert response.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
 
 
-def test_signed_in_fragment_and_error_responses_carry_the_headers(client_for) -> None:  # type: ignore[no-untyped-def]
+def test_signed_in_fragment_and_error_responses_carry_the_headers(client_for) -> None:
     client = client_for("la_admin")
     for response in (
         client.get("/schools/?q=oak", headers={"HX-Request": "true"}),
@@ -260,7 +260,7 @@ def test_session_cookie_is_httponly_and_samesite(client: FlaskClient) -> None:
         (500, "Sorry, there is a problem with the service"),
     ],
 )
-def test_error_pages_are_govuk_pages(make_app, code: int, heading: str) -> None:  # type: ignore[no-untyped-def]
+def test_error_pages_are_govuk_pages(make_app, code: int, heading: str) -> None:
     app: Flask = make_app()
 
     @app.get("/raise")
@@ -274,7 +274,7 @@ def test_error_pages_are_govuk_pages(make_app, code: int, heading: str) -> None:
     assert "govuk-footer" in html
 
 
-def test_an_unexpected_error_is_a_500_page_never_a_stack_trace(make_app) -> None:  # type: ignore[no-untyped-def]
+def test_an_unexpected_error_is_a_500_page_never_a_stack_trace(make_app) -> None:
     app: Flask = make_app(TESTING=False, PROPAGATE_EXCEPTIONS=False)
 
     @app.get("/boom")
@@ -297,7 +297,7 @@ def test_healthz_reports_the_database(client: FlaskClient) -> None:
     assert "Set-Cookie" not in response.headers
 
 
-def test_healthz_is_503_when_the_database_cannot_be_reached(make_app) -> None:  # type: ignore[no-untyped-def]
+def test_healthz_is_503_when_the_database_cannot_be_reached(make_app) -> None:
     app = make_app(DATABASE_URL="postgresql+psycopg://nobody@127.0.0.1:9/nowhere?connect_timeout=2")
     response = app.test_client().get("/healthz")
     assert response.status_code == 503
@@ -331,7 +331,7 @@ def test_every_setting_is_documented_in_the_readme() -> None:
     assert undocumented == set()
 
 
-def test_pages_and_fragments_vary_on_the_htmx_header(client_for) -> None:  # type: ignore[no-untyped-def]
+def test_pages_and_fragments_vary_on_the_htmx_header(client_for) -> None:
     client = client_for("la_admin")
     assert "HX-Request" in client.get("/schools/").headers["Vary"]
     restored = client.get(

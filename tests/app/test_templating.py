@@ -37,7 +37,7 @@ def test_nothing_to_show_shows_nothing() -> None:
 # --- the back link, in a landmark ------------------------------------------------------------
 
 
-def test_the_back_link_sits_in_a_landmark_of_its_own_before_main(client) -> None:  # type: ignore[no-untyped-def]
+def test_the_back_link_sits_in_a_landmark_of_its_own_before_main(client) -> None:
     """Before <main> as GOV.UK places it (the skip link skips it), but inside a labelled
     navigation landmark: content outside every landmark is missed by people who move around
     a page by its landmarks (axe's region rule)."""
@@ -50,7 +50,7 @@ def test_the_back_link_sits_in_a_landmark_of_its_own_before_main(client) -> None
     assert landmark.find_next("main") is not None
 
 
-def test_a_page_without_a_back_link_has_no_empty_landmark(client) -> None:  # type: ignore[no-untyped-def]
+def test_a_page_without_a_back_link_has_no_empty_landmark(client) -> None:
     page = BeautifulSoup(client.get("/sign-in").get_data(as_text=True), "html.parser")
     assert page.select(".govuk-back-link") == []
     assert page.select('nav[aria-label="Back"]') == []
@@ -59,7 +59,7 @@ def test_a_page_without_a_back_link_has_no_empty_landmark(client) -> None:  # ty
 # --- GOV.UK components drawn once per set of parameters ----------------------------------------
 
 
-def test_a_kept_component_is_what_its_macro_draws_for_exactly_those_parameters(app) -> None:  # type: ignore[no-untyped-def]
+def test_a_kept_component_is_what_its_macro_draws_for_exactly_those_parameters(app) -> None:
     """portal/components.py keeps what a macro drew, keyed on its parameters: each set of
     parameters must give what the macro itself gives for them, however many were drawn
     before, with text and markup that read the same kept apart."""
@@ -98,7 +98,7 @@ def test_a_kept_component_is_what_its_macro_draws_for_exactly_those_parameters(a
     assert "&lt;b&gt;North" in drawn[3] and "<b>North</b>" in drawn[4]
 
 
-def test_a_written_out_summary_list_is_what_govuk_summary_list_draws(app) -> None:  # type: ignore[no-untyped-def]
+def test_a_written_out_summary_list_is_what_govuk_summary_list_draws(app) -> None:
     """Summary lists of plain rows are written out rather than drawn by the macro: they must
     stay what govukSummaryList makes, text escaped, markup kept, empty rows left out."""
     from markupsafe import Markup
@@ -131,7 +131,7 @@ def test_a_written_out_summary_list_is_what_govuk_summary_list_draws(app) -> Non
         summary_list_html([{"key": {"text": "k"}, "value": {"text": "v"}, "actions": {}}])
 
 
-def test_form_fields_are_drawn_as_govuk_draws_them_and_typing_is_never_kept(app) -> None:  # type: ignore[no-untyped-def]
+def test_form_fields_are_drawn_as_govuk_draws_them_and_typing_is_never_kept(app) -> None:
     """The officer's update form draws its fields through portal/components.py: each must be
     what govuk_frontend_wtf's own widget draws, and what someone typed (a note, a date) must be
     drawn afresh, never kept."""
@@ -184,7 +184,7 @@ def test_form_fields_are_drawn_as_govuk_draws_them_and_typing_is_never_kept(app)
 )
 def test_written_out_pagination_is_what_govuk_pagination_draws(
     app, number: int, pages: int
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     """Pagination is written out (its links hold what someone searched for, so its drawing
     is never kept): it must stay what govukPagination makes of the same parameters."""
     from portal.components import pagination_html
@@ -210,7 +210,7 @@ def test_written_out_pagination_is_what_govuk_pagination_draws(
         {"q": "ünïcode 50% _x_", "sort": "newest"},
     ],
 )
-def test_pagination_links_are_what_url_for_builds(app, filters: dict[str, object]) -> None:  # type: ignore[no-untyped-def]
+def test_pagination_links_are_what_url_for_builds(app, filters: dict[str, object]) -> None:
     """pagination() builds one link with a stand-in page number and puts each page's number
     in its place: each link must be what url_for builds for that page, whatever was typed
     in the filters (the stand-in's own digits included)."""
@@ -232,7 +232,7 @@ def test_pagination_links_are_what_url_for_builds(app, filters: dict[str, object
 
 
 @pytest.mark.parametrize("value", [None, "", "caf", "<script>\"&'</script>", 125613])
-def test_an_input_drawn_once_has_each_value_as_govuk_input_would(app, value: object) -> None:  # type: ignore[no-untyped-def]
+def test_an_input_drawn_once_has_each_value_as_govuk_input_would(app, value: object) -> None:
     """govuk_input keeps its drawing with a stand-in for the value (what someone typed): each
     copy must be what govukInput draws with the value itself, and the value never kept."""
     from markupsafe import escape
@@ -262,7 +262,7 @@ def test_an_input_drawn_once_has_each_value_as_govuk_input_would(app, value: obj
         assert f'value="{escape(value)}"' not in kept
 
 
-def test_a_link_for_each_id_is_the_url_for_it(app) -> None:  # type: ignore[no-untyped-def]
+def test_a_link_for_each_id_is_the_url_for_it(app) -> None:
     from flask import url_for
 
     from portal.templating import link_for_each
@@ -278,7 +278,7 @@ def test_a_link_for_each_id_is_the_url_for_it(app) -> None:  # type: ignore[no-u
         )
 
 
-def test_a_global_changed_after_a_template_is_loaded_is_what_the_template_sees(app) -> None:  # type: ignore[no-untyped-def]
+def test_a_global_changed_after_a_template_is_loaded_is_what_the_template_sees(app) -> None:
     """Templates' globals are plain dicts copied when a template loads (portal/jinja.py): a
     global added or changed later must still reach every template and the macros it
     imports, as Jinja's own ChainMap made sure."""
@@ -307,7 +307,7 @@ def test_a_global_changed_after_a_template_is_loaded_is_what_the_template_sees(a
 
 
 @pytest.mark.parametrize("token", ["IjQ1ZTc.token-one", "IjQ1ZTc.token-two"])
-def test_the_service_navigation_drawn_once_has_each_sessions_sign_out_form(app, token: str) -> None:  # type: ignore[no-untyped-def]
+def test_the_service_navigation_drawn_once_has_each_sessions_sign_out_form(app, token: str) -> None:
     """govuk_service_navigation keeps the navigation with a stand-in for its end (the
     sign-out form and its CSRF token, the session's own): each copy must be what
     govukServiceNavigation draws with that session's form, and no token is ever kept."""
@@ -347,7 +347,7 @@ def test_the_service_navigation_drawn_once_has_each_sessions_sign_out_form(app, 
     assert token not in kept
 
 
-def test_the_service_navigation_kept_for_a_role_and_page_is_what_the_macro_draws(app) -> None:  # type: ignore[no-untyped-def]
+def test_the_service_navigation_kept_for_a_role_and_page_is_what_the_macro_draws(app) -> None:
     """service_navigation keeps each role's navigation on each page: every copy must be what
     govukServiceNavigation draws with that person's sections (their capabilities) and the
     page's own marked, with this session's sign-out form at its end; someone of another
@@ -361,7 +361,7 @@ def test_the_service_navigation_kept_for_a_role_and_page_is_what_the_macro_draws
     from portal.navigation import HOME, address, navigation_items, service_navigation
 
     someone = Principal(
-        person=None,  # type: ignore[arg-type]  # the navigation reads only capabilities
+        person=None,  # the navigation reads only capabilities
         roles=frozenset(),
         capabilities=frozenset(),
         council_wide=False,

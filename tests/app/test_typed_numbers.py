@@ -50,7 +50,7 @@ SLOW = settings(
 )
 
 
-def post(client, path: str, **data):  # type: ignore[no-untyped-def]
+def post(client, path: str, **data):
     return client.post(path, data={"csrf_token": csrf_token(client, "/services/"), **data})
 
 
@@ -100,7 +100,7 @@ def typed_value(page: BeautifulSoup, field: str) -> str:
 
 
 @pytest.fixture
-def option_form(client_for, session):  # type: ignore[no-untyped-def]
+def option_form(client_for, session):
     """A publisher, and the new-option form of an offer they may price (withdrawn first)."""
     publisher = client_for("publisher")
     fire = session.scalars(select(Service).where(Service.name == "Fire risk assessment")).one()
@@ -108,7 +108,7 @@ def option_form(client_for, session):  # type: ignore[no-untyped-def]
     return publisher, f"/services/{fire.id}/offers/2027/options/new"
 
 
-def post_option(option_form, what: str, number: str, name: str):  # type: ignore[no-untyped-def]
+def post_option(option_form, what: str, number: str, name: str):
     publisher, path = option_form
     basis, others, field, line, _hint = OPTION_NUMBERS[what]
     # shown_basis: the basis whose fields the form showed (the form asks only what it needs).
@@ -119,7 +119,7 @@ def post_option(option_form, what: str, number: str, name: str):  # type: ignore
 @pytest.mark.parametrize("what", list(OPTION_NUMBERS))
 def test_a_price_too_large_for_the_database_is_refused_beside_its_field(
     option_form, what: str
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     """A price of 99999999999999999999 answered 500 and lost the form."""
     _basis, _others, field, line, hint = OPTION_NUMBERS[what]
     page = page_of(post_option(option_form, what, "99999999999999999999", "Too much"))
@@ -145,7 +145,7 @@ def test_a_price_too_large_for_the_database_is_refused_beside_its_field(
 @given(number=typed_numbers)
 def test_any_number_in_a_price_field_is_saved_or_explained_never_a_server_error(
     option_form, session, what: str, number: str
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     _basis, _others, field, line, hint = OPTION_NUMBERS[what]
     name = f"Test {next(NAMES)}"
     response = post_option(option_form, what, number, name)
@@ -165,7 +165,7 @@ def test_any_number_in_a_price_field_is_saved_or_explained_never_a_server_error(
 
 def test_a_year_copied_past_the_largest_price_is_held_back_from_publishing(
     client_for, session
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     """Each copy of a year may uplift prices by up to 100%: a price already at the maximum
     is drafted (it still fits the database) but cannot be published, so it cannot be copied
     and doubled again until it no longer fits."""
@@ -204,7 +204,7 @@ def buyback_open(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(buyback, "now", lambda: DURING)
 
 
-def saved_choice(session, school):  # type: ignore[no-untyped-def]
+def saved_choice(session, school):
     session.expire_all()
     return session.scalars(
         select(BuybackChoice)
@@ -213,7 +213,7 @@ def saved_choice(session, school):  # type: ignore[no-untyped-def]
     ).one_or_none()
 
 
-def test_an_empty_quantity_is_asked_for_not_taken_as_one(client_for, session, buyback_open) -> None:  # type: ignore[no-untyped-def]
+def test_an_empty_quantity_is_asked_for_not_taken_as_one(client_for, session, buyback_open) -> None:
     school = oakfield(session)
     head = client_for("head_teacher")
     path, page, sid = _unit_priced_category(head, school.id)
@@ -241,7 +241,7 @@ def test_an_empty_quantity_is_asked_for_not_taken_as_one(client_for, session, bu
 
 def test_a_quantity_that_would_cost_more_than_a_line_holds_is_refused_beside_it(
     client_for, session, buyback_open
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     school = oakfield(session)
     head = client_for("head_teacher")
     path, page, sid = _unit_priced_category(head, school.id)
@@ -270,7 +270,7 @@ def test_a_quantity_that_would_cost_more_than_a_line_holds_is_refused_beside_it(
 
 def test_a_whole_choice_may_come_to_more_than_a_32_bit_number_of_pence(
     app, client_for, session, buyback_open
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     """Each service is capped at MAX_QUOTE_PENCE, but a choice of a dozen at the cap comes to
     more than £21,474,836.47, the most an INTEGER column holds on PostgreSQL."""
     with app.test_request_context():
@@ -301,7 +301,7 @@ def test_a_whole_choice_may_come_to_more_than_a_32_bit_number_of_pence(
 
 
 @pytest.fixture
-def acknowledged(client_for, session) -> SupportRequest:  # type: ignore[no-untyped-def]
+def acknowledged(client_for, session) -> SupportRequest:
     request = created(session, raise_request(client_for("school_staff")))
     request.status = SupportStatus.ACKNOWLEDGED
     session.commit()
@@ -312,7 +312,7 @@ def meeting_fields(page: BeautifulSoup) -> list[str]:
     return [page.select_one(f"#meeting_on-{part}")["value"] for part in ("day", "month", "year")]
 
 
-def test_a_meeting_in_2020_is_refused_beside_the_date(client_for, session, acknowledged) -> None:  # type: ignore[no-untyped-def]
+def test_a_meeting_in_2020_is_refused_beside_the_date(client_for, session, acknowledged) -> None:
     officer = client_for("caf_officer")
     response = update_request(
         officer, acknowledged, action="in_progress", meeting_on=["3", "12", "2020"]
@@ -345,7 +345,7 @@ date_parts = st.lists(
 @given(parts=date_parts | st.integers(-800, 800).map(near_today))
 def test_any_meeting_date_is_taken_or_explained_never_a_server_error(
     client_for, session, acknowledged, parts: list[str]
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     officer = client_for("caf_officer")
     request = session.get(SupportRequest, acknowledged.id)
     request.status, request.meeting_on = SupportStatus.ACKNOWLEDGED, None

@@ -78,11 +78,11 @@ def test_malformed_email_is_explained_and_kept(client: FlaskClient) -> None:
     assert page(response).select_one("#email")["value"] == "head-at-oakfield"
 
 
-def user(session, email: str) -> User:  # type: ignore[no-untyped-def]
+def user(session, email: str) -> User:
     return session.scalars(select(User).where(User.email == email)).one()
 
 
-def test_inactive_account_cannot_sign_in(client: FlaskClient, session) -> None:  # type: ignore[no-untyped-def]
+def test_inactive_account_cannot_sign_in(client: FlaskClient, session) -> None:
     user(session, "staff@oakfield.example").is_active = False
     session.commit()
     response = sign_in(client, "staff@oakfield.example")
@@ -136,7 +136,7 @@ def test_htmx_request_without_a_session_is_told_to_navigate(client: FlaskClient)
     assert response.get_data() == b""
 
 
-def test_the_signed_in_persons_query_reads_what_sqlalchemy_reads(app, session) -> None:  # type: ignore[no-untyped-def]
+def test_the_signed_in_persons_query_reads_what_sqlalchemy_reads(app, session) -> None:
     """load_user sends its query through the driver itself (portal/db.py driver_rows): each
     value must come back as SQLAlchemy's own results give it, of the same type (roles, a
     school's type, phase, status and closing date), for every account of the demo."""
@@ -162,11 +162,11 @@ def test_the_signed_in_persons_query_reads_what_sqlalchemy_reads(app, session) -
     assert date(2026, 8, 31) in read and Role.HEAD_TEACHER in read
 
 
-def test_signed_in_visitor_to_sign_in_goes_home(client_for) -> None:  # type: ignore[no-untyped-def]
+def test_signed_in_visitor_to_sign_in_goes_home(client_for) -> None:
     assert client_for("head_teacher").get("/sign-in").headers["Location"] == "/"
 
 
-def test_sign_out_is_a_post_with_a_token(client_for) -> None:  # type: ignore[no-untyped-def]
+def test_sign_out_is_a_post_with_a_token(client_for) -> None:
     client = client_for("head_teacher")
     assert client.get("/sign-out").status_code == 405
     refused = client.post("/sign-out")
@@ -181,14 +181,14 @@ def test_sign_out_is_a_post_with_a_token(client_for) -> None:  # type: ignore[no
     assert client.get("/").status_code == 302
 
 
-def test_sign_out_also_ends_the_users_other_sessions(client_for) -> None:  # type: ignore[no-untyped-def]
+def test_sign_out_also_ends_the_users_other_sessions(client_for) -> None:
     laptop = client_for("head_teacher")
     phone = client_for("head_teacher")
     laptop.post("/sign-out", data={"csrf_token": csrf_token(laptop, "/")})
     assert phone.get("/").status_code == 302
 
 
-def test_htmx_posts_carry_the_token_in_a_header(client_for) -> None:  # type: ignore[no-untyped-def]
+def test_htmx_posts_carry_the_token_in_a_header(client_for) -> None:
     client = client_for("head_teacher")
     html = page(client.get("/"))
     # The token every htmx request sends, from the body's hx-headers.
@@ -208,7 +208,7 @@ def test_tampered_token_is_refused_with_a_clear_page(client: FlaskClient) -> Non
     assert "Traceback" not in response.get_data(as_text=True)
 
 
-def test_sign_in_is_rate_limited(make_app) -> None:  # type: ignore[no-untyped-def]
+def test_sign_in_is_rate_limited(make_app) -> None:
     client = make_app(SIGN_IN_RATE_LIMIT="3 per minute").test_client()
     # An address no account has: this app commits, and no account's lockout count may change.
     for _ in range(3):
@@ -220,7 +220,7 @@ def test_sign_in_is_rate_limited(make_app) -> None:  # type: ignore[no-untyped-d
     assert client.get("/sign-in").status_code == 200
 
 
-def test_sign_in_works_with_rate_limits_switched_off(make_app) -> None:  # type: ignore[no-untyped-def]
+def test_sign_in_works_with_rate_limits_switched_off(make_app) -> None:
     client = make_app(RATELIMIT_ENABLED=False, SIGN_IN_RATE_LIMIT="1 per minute").test_client()
     # The limiter once lived only as long as nothing collected it: make sure something has.
     gc.collect()
@@ -230,7 +230,7 @@ def test_sign_in_works_with_rate_limits_switched_off(make_app) -> None:  # type:
         assert "Enter a correct e-mail address and password" in refused.get_data(as_text=True)
 
 
-def test_failed_and_successful_sign_ins_are_audited(client: FlaskClient, session) -> None:  # type: ignore[no-untyped-def]
+def test_failed_and_successful_sign_ins_are_audited(client: FlaskClient, session) -> None:
     sign_in(client, "head@oakfield.example", "wrong")
     sign_in(client, "head@oakfield.example")
     actions = session.scalars(
@@ -239,13 +239,13 @@ def test_failed_and_successful_sign_ins_are_audited(client: FlaskClient, session
     assert actions == ["auth.sign_in", "auth.sign_in_failed"]
 
 
-def test_passwords_are_stored_as_argon2id(session) -> None:  # type: ignore[no-untyped-def]
+def test_passwords_are_stored_as_argon2id(session) -> None:
     assert user(session, "admin@council.example").password_hash.startswith("$argon2id$")
 
 
 def test_a_hash_made_with_other_settings_is_upgraded_at_sign_in(
     client: FlaskClient, session
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     from argon2 import PasswordHasher
 
     head = user(session, "head@oakfield.example")
@@ -268,7 +268,7 @@ class _PriorityRecorder:
     def __init__(self) -> None:
         self.checks: list[tuple[int, int]] = []
 
-    def around(self, verify):  # type: ignore[no-untyped-def]
+    def around(self, verify):
         def recorded(password_hash: str, password: str) -> bool:
             thread = threading.get_native_id()
             self.checks.append((thread, os.getpriority(os.PRIO_PROCESS, thread)))
@@ -277,7 +277,7 @@ class _PriorityRecorder:
         return recorded
 
 
-def _record_checks(app, monkeypatch: pytest.MonkeyPatch) -> _PriorityRecorder:  # type: ignore[no-untyped-def]
+def _record_checks(app, monkeypatch: pytest.MonkeyPatch) -> _PriorityRecorder:
     from portal import passwords
 
     recorder = _PriorityRecorder()
@@ -287,7 +287,7 @@ def _record_checks(app, monkeypatch: pytest.MonkeyPatch) -> _PriorityRecorder:  
     class Recorded:
         verify = staticmethod(recorder.around(hasher.verify))
 
-        def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
+        def __getattr__(self, name: str):
             return getattr(hasher, name)
 
     monkeypatch.setitem(app.extensions, "portal.password_hasher", Recorded())
@@ -317,7 +317,7 @@ def test_a_password_check_yields_the_cpu_to_pages(
 
 def test_with_nice_0_a_password_check_runs_in_the_request(
     make_app, monkeypatch: pytest.MonkeyPatch
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     app = make_app(PASSWORD_HASH_NICE=0)
     recorder = _record_checks(app, monkeypatch)
     here = threading.get_native_id()
@@ -326,7 +326,7 @@ def test_with_nice_0_a_password_check_runs_in_the_request(
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork here")
-def test_a_forked_worker_makes_its_own_password_lane(app) -> None:  # type: ignore[no-untyped-def]
+def test_a_forked_worker_makes_its_own_password_lane(app) -> None:
     """gunicorn forks workers; the parent's lane thread does not come with them."""
     from portal.passwords import hash_password, verify_password
 

@@ -278,7 +278,7 @@ def test_sessions_have_idle_and_absolute_limits_from_the_settings(
     defaults.extensions["portal.db"].engine.dispose()
 
 
-def test_an_idle_session_ends(client_for, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+def test_an_idle_session_ends(client_for, monkeypatch: pytest.MonkeyPatch) -> None:
     client = client_for("head_teacher")
     assert client.get("/").status_code == 200
     # The session cookie is signed with its time; one older than the idle limit is ignored.
@@ -295,7 +295,7 @@ def test_an_idle_session_ends(client_for, monkeypatch: pytest.MonkeyPatch) -> No
 
 def test_a_session_in_use_is_signed_again_at_most_once_a_minute(
     client_for, monkeypatch: pytest.MonkeyPatch
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     import itsdangerous.timed
 
     from portal import session_cookie
@@ -336,7 +336,7 @@ def test_a_session_in_use_is_signed_again_at_most_once_a_minute(
 
 def test_a_session_ends_after_the_absolute_limit_however_busy(
     client_for, clock: Callable[[timedelta], None], session: Session
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     client = client_for("head_teacher")
     clock(timedelta(hours=11, minutes=59))
     assert client.get("/schools/").status_code == 200
@@ -350,7 +350,7 @@ def test_a_session_ends_after_the_absolute_limit_however_busy(
     assert "auth.session_expired" in last_actions(session, 3)
 
 
-def test_the_absolute_limit_counts_from_the_sign_in_time_in_the_session(client_for) -> None:  # type: ignore[no-untyped-def]
+def test_the_absolute_limit_counts_from_the_sign_in_time_in_the_session(client_for) -> None:
     client = client_for("head_teacher")
     with client.session_transaction() as stored:
         stored["signed_in_at"] -= 13 * 3600
@@ -359,7 +359,7 @@ def test_the_absolute_limit_counts_from_the_sign_in_time_in_the_session(client_f
 
 def test_a_session_from_before_sign_in_times_were_kept_gets_its_limit_from_now(
     client_for, clock: Callable[[timedelta], None]
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     client = client_for("head_teacher")
     with client.session_transaction() as stored:
         del stored["signed_in_at"]
@@ -372,7 +372,7 @@ def test_a_session_from_before_sign_in_times_were_kept_gets_its_limit_from_now(
 
 def test_an_htmx_request_after_the_absolute_limit_navigates_the_window(
     client_for, clock: Callable[[timedelta], None]
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     client = client_for("la_admin")
     clock(timedelta(hours=13))
     response = client.get("/schools/?q=oak", headers={"HX-Request": "true"})
@@ -736,7 +736,7 @@ def test_set_up_recovery_codes_once_and_sign_in_with_one_once(
 
 def test_a_council_session_that_never_gave_a_second_factor_is_signed_out(
     client_for,
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     client = client_for("la_admin")
     with client.session_transaction() as stored:
         stored["second_factor"] = False
@@ -784,7 +784,7 @@ def test_recovery_codes_are_single_use_even_when_spent_at_once(
 
 def test_an_administrator_can_take_away_a_lost_second_factor(
     app: Flask, client_for, session: Session
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     from portal.auth import two_factor
     from portal.db import db
 

@@ -342,7 +342,7 @@ def test_the_steps_find_an_account_for_each_person_of_the_largest_role() -> None
     assert accounts_needed(20) == PER_ROLE
 
 
-def test_the_bare_layout_is_the_page_layout_with_no_sql(make_app, app) -> None:  # type: ignore[no-untyped-def]
+def test_the_bare_layout_is_the_page_layout_with_no_sql(make_app, app) -> None:
     bench_app = install(make_app())
     browser = bench_app.test_client()
 
@@ -361,7 +361,7 @@ def test_the_bare_layout_is_the_page_layout_with_no_sql(make_app, app) -> None: 
     assert app.test_client().get(BARE_PATH).status_code == 404
 
 
-def test_the_signed_in_layout_is_the_same_layout_for_a_signed_in_person(make_app, app) -> None:  # type: ignore[no-untyped-def]
+def test_the_signed_in_layout_is_the_same_layout_for_a_signed_in_person(make_app, app) -> None:
     bench_app = install(make_app())
     browser = bench_app.test_client()
     assert browser.get(SIGNED_IN_PATH).status_code == 302  # nobody signed in: sign in first
@@ -383,7 +383,7 @@ def test_the_signed_in_layout_is_the_same_layout_for_a_signed_in_person(make_app
     assert app.test_client().get(SIGNED_IN_PATH).status_code == 404
 
 
-def _first_category(client, school_id: int) -> str:  # type: ignore[no-untyped-def]
+def _first_category(client, school_id: int) -> str:
     summary = client.get(f"/buy-back/{school_id}").get_data(as_text=True)
     categories = CATEGORY_LINK.findall(summary)
     assert categories, "the choice lists its categories"
@@ -392,7 +392,7 @@ def _first_category(client, school_id: int) -> str:  # type: ignore[no-untyped-d
 
 def test_a_head_teachers_choice_form_is_read_as_a_browser_sends_it(
     client_for, session, monkeypatch
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     monkeypatch.setattr(buyback, "now", lambda: NEAR_THE_DEADLINE)
     school = session.scalars(select(School).where(School.urn == 125601)).one()
     head = client_for("head_teacher")
@@ -426,10 +426,10 @@ def test_a_head_teachers_choice_form_is_read_as_a_browser_sends_it(
     assert saved.headers["Location"] == f"/buy-back/{school.id}"
     assert "saved as a draft." in head.get(saved.headers["Location"]).get_data(as_text=True)
     after = head.get(path).get_data(as_text=True)
-    assert read_form(after, "choices").get(answers[0]) == changed  # type: ignore[union-attr]
+    assert read_form(after, "choices").get(answers[0]) == changed
 
 
-def _save_category(client, path: str, change=None) -> str:  # type: ignore[no-untyped-def]
+def _save_category(client, path: str, change=None) -> str:
     """Open a category, answer what is unanswered (not buying) as the harness does, apply
     ``change`` to the form, save: the task list it returns to."""
     page = client.get(path).get_data(as_text=True)
@@ -452,7 +452,7 @@ def _error_summary(page: str) -> str:
 
 def test_a_head_teacher_completes_and_submits_the_choice_as_the_harness_does(
     client_for, session, monkeypatch
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     monkeypatch.setattr(buyback, "now", lambda: NEAR_THE_DEADLINE)
     school = session.scalars(select(School).where(School.urn == 125601)).one()
     head = client_for("head_teacher")
@@ -495,7 +495,7 @@ def test_a_head_teacher_completes_and_submits_the_choice_as_the_harness_does(
 
 def test_the_buy_back_pages_school_is_brought_to_the_deadline_once(
     client_for, session, monkeypatch
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     """Before the buy-back pages are measured, their school is brought through the pages'
     own forms to where most schools are near the deadline: every category saved, submitted,
     an answer changed since. A school already there is left as it is."""
@@ -517,7 +517,7 @@ def test_the_buy_back_pages_school_is_brought_to_the_deadline_once(
 
 def test_every_answer_the_harness_changes_is_accepted_either_way(
     client_for, session, monkeypatch
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     monkeypatch.setattr(buyback, "now", lambda: NEAR_THE_DEADLINE)
     school = session.scalars(select(School).where(School.urn == 125601)).one()
     head = client_for("head_teacher")
@@ -535,7 +535,7 @@ def _flip_every_simple_answer(flipped: dict[str, str], page: str, form: Form) ->
         form.set(name, flipped[name])
 
 
-def test_an_officer_updates_and_reassigns_requests_as_the_harness_does(client_for) -> None:  # type: ignore[no-untyped-def]
+def test_an_officer_updates_and_reassigns_requests_as_the_harness_does(client_for) -> None:
     officer = client_for("caf_officer")
     queue = officer.get("/support/").get_data(as_text=True)
     pages = {
@@ -573,7 +573,7 @@ def test_an_officer_updates_and_reassigns_requests_as_the_harness_does(client_fo
     assert "This request is" in officer.get(path).get_data(as_text=True)
 
 
-def test_a_read_only_choice_form_shows_as_disabled(client_for, session, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_a_read_only_choice_form_shows_as_disabled(client_for, session, monkeypatch) -> None:
     # After the academies' deadline (31 March 2027), Riverside's head can only look.
     monkeypatch.setattr(buyback, "now", lambda: datetime(2027, 4, 1, 9, tzinfo=UTC))
     school = session.scalars(select(School).where(School.urn == 140201)).one()
@@ -585,7 +585,7 @@ def test_a_read_only_choice_form_shows_as_disabled(client_for, session, monkeypa
     assert form is not None and form.disabled
 
 
-def test_a_service_form_saved_unchanged_is_accepted(client_for, session) -> None:  # type: ignore[no-untyped-def]
+def test_a_service_form_saved_unchanged_is_accepted(client_for, session) -> None:
     service = session.scalars(select(Service).order_by(Service.id)).first()
     publisher = client_for("publisher")
     page = publisher.get(f"/services/{service.id}/edit").get_data(as_text=True)
@@ -606,7 +606,7 @@ def test_a_service_form_saved_unchanged_is_accepted(client_for, session) -> None
     )
 
 
-def test_the_accounts_are_those_the_harness_can_sign_in_as(app, session, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_the_accounts_are_those_the_harness_can_sign_in_as(app, session, monkeypatch) -> None:
     monkeypatch.setattr(buyback, "now", lambda: NEAR_THE_DEADLINE)
     with app.app_context():
         found = find_accounts()
@@ -644,7 +644,7 @@ def test_the_accounts_are_those_the_harness_can_sign_in_as(app, session, monkeyp
     assert "totp_secret" not in found["school_staff"][0]
 
 
-def test_an_account_the_harness_cannot_sign_in_as_is_left_out(app, session, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_an_account_the_harness_cannot_sign_in_as_is_left_out(app, session, monkeypatch) -> None:
     monkeypatch.setattr(buyback, "now", lambda: NEAR_THE_DEADLINE)
     north = session.scalars(select(User).where(User.email == "caf.north@council.example")).one()
     north.totp_secret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # an authenticator of their own
@@ -676,7 +676,7 @@ def test_the_benchmark_runs_only_on_postgresql() -> None:
         check_database_url("sqlite:///instance/portal.sqlite3")
 
 
-def test_the_server_runs_without_rate_limits_and_never_as_production(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_the_server_runs_without_rate_limits_and_never_as_production(monkeypatch) -> None:
     monkeypatch.setenv("RATELIMIT_ENABLED", "true")
     env = server_environment("postgresql+psycopg://postgres@127.0.0.1:5432/bench")
     assert env["RATELIMIT_ENABLED"] == "false"
@@ -703,7 +703,7 @@ def test_the_machine_is_read_from_proc() -> None:
     }
 
 
-def test_the_data_size_counts_the_tables_the_pages_read(app, session) -> None:  # type: ignore[no-untyped-def]
+def test_the_data_size_counts_the_tables_the_pages_read(app, session) -> None:
     with app.app_context():
         size = data_size()
 
@@ -740,7 +740,7 @@ def test_instructions_are_read_from_callgrinds_dump(tmp_path: Path) -> None:
     assert instructions(empty) == 0
 
 
-def test_the_database_is_vacuumed_and_analysed_before_measuring(app) -> None:  # type: ignore[no-untyped-def]
+def test_the_database_is_vacuumed_and_analysed_before_measuring(app) -> None:
     """bench/run.py brings PostgreSQL's statistics up to date before it measures."""
     from bench.run import vacuum_analyze
 

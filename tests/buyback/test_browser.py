@@ -287,8 +287,7 @@ def test_staff_prepare_and_the_head_submits_oakfields_choices(
         re.compile(r"^September 2027: £[\d,]+\.\d\d \(5/12 of the year\)$")
     )
     april, september = (
-        pence(re.search(MONEY, text).group(0))  # type: ignore[union-attr]
-        for text in invoices.all_inner_texts()
+        pence(re.search(MONEY, text).group(0)) for text in invoices.all_inner_texts()
     )
     assert april == pence(after) * 7 // 12
     assert april + september == pence(after), "the invoices do not add up to the total"

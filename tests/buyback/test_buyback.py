@@ -45,7 +45,7 @@ AFTER = datetime(2027, 3, 2, 17, 0, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+def clock(monkeypatch: pytest.MonkeyPatch):
     """Set the server's clock for buy-back."""
 
     def set_to(moment: datetime) -> None:
@@ -55,11 +55,11 @@ def clock(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
     return set_to
 
 
-def oakfield(session) -> School:  # type: ignore[no-untyped-def]
+def oakfield(session) -> School:
     return session.scalars(select(School).where(School.urn == 125601)).one()
 
 
-def this_years_submissions(session, school: School) -> list[BuybackSubmission]:  # type: ignore[no-untyped-def]
+def this_years_submissions(session, school: School) -> list[BuybackSubmission]:
     return session.scalars(
         select(BuybackSubmission)
         .join(BuybackChoice)
@@ -68,7 +68,7 @@ def this_years_submissions(session, school: School) -> list[BuybackSubmission]: 
     ).all()
 
 
-def choice_page(client, school_id: int) -> BeautifulSoup:  # type: ignore[no-untyped-def]
+def choice_page(client, school_id: int) -> BeautifulSoup:
     """The school's choice: its task list of categories, the total and the submit form."""
     response = client.get(f"/buy-back/{school_id}")
     assert response.status_code == 200
@@ -80,7 +80,7 @@ def category_paths(page: BeautifulSoup) -> list[str]:
     return [a["href"] for a in page.select("a.govuk-task-list__link")]
 
 
-def category_page(client, path: str) -> BeautifulSoup:  # type: ignore[no-untyped-def]
+def category_page(client, path: str) -> BeautifulSoup:
     response = client.get(path)
     assert response.status_code == 200
     return soup(response)
@@ -115,7 +115,7 @@ def answer_everything(page: BeautifulSoup, data: dict[str, object]) -> dict[str,
     return data
 
 
-def save_every_category(client, school_id: int) -> None:  # type: ignore[no-untyped-def]
+def save_every_category(client, school_id: int) -> None:
     """Open each category, answer what is unanswered, and save it."""
     for path in category_paths(choice_page(client, school_id)):
         page = category_page(client, path)
@@ -125,7 +125,7 @@ def save_every_category(client, school_id: int) -> None:  # type: ignore[no-unty
         assert response.headers["Location"] == f"/buy-back/{school_id}"
 
 
-def test_window_states_follow_the_clock(session) -> None:  # type: ignore[no-untyped-def]
+def test_window_states_follow_the_clock(session) -> None:
     window = session.scalars(
         select(BuybackWindow).where(
             BuybackWindow.year == 2027, BuybackWindow.cohort == Cohort.MAINTAINED
@@ -137,7 +137,7 @@ def test_window_states_follow_the_clock(session) -> None:  # type: ignore[no-unt
     assert window.state(AFTER) == "closed"
 
 
-def test_last_years_choices_are_filled_in_with_price_changes(client_for, session, clock) -> None:  # type: ignore[no-untyped-def]
+def test_last_years_choices_are_filled_in_with_price_changes(client_for, session, clock) -> None:
     head = client_for("head_teacher")
     summary = choice_page(head, oakfield(session).id)
     assert "Last year's choices have been filled in to start from" in summary.get_text()
@@ -150,7 +150,7 @@ def test_last_years_choices_are_filled_in_with_price_changes(client_for, session
 
 def test_the_choice_is_a_task_list_of_categories_with_their_totals(
     app, client_for, session, clock
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     from portal.buyback.service import current_answers, current_window, offered_to, tasks
 
     school = oakfield(session)
@@ -184,7 +184,7 @@ def test_the_choice_is_a_task_list_of_categories_with_their_totals(
 
 def test_an_unknown_category_or_one_not_offered_to_the_school_is_not_found(
     client_for, session, clock
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     from portal.models import ServiceCategory
 
     school = oakfield(session)
@@ -196,7 +196,7 @@ def test_an_unknown_category_or_one_not_offered_to_the_school_is_not_found(
     assert head.get(f"/buy-back/{school.id}/categories/999999").status_code == 404
 
 
-def test_staff_prepare_a_draft_and_only_the_head_submits(client_for, session, clock) -> None:  # type: ignore[no-untyped-def]
+def test_staff_prepare_a_draft_and_only_the_head_submits(client_for, session, clock) -> None:
     school = oakfield(session)
     staff = client_for("school_staff")
     summary = choice_page(staff, school.id)
@@ -222,7 +222,7 @@ def test_staff_prepare_a_draft_and_only_the_head_submits(client_for, session, cl
 
 def test_the_first_save_keeps_last_years_answers_for_the_other_categories(
     client_for, session, clock
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     school = oakfield(session)
     head = client_for("head_teacher")
     before = choice_page(head, school.id)
@@ -242,7 +242,7 @@ def test_the_first_save_keeps_last_years_answers_for_the_other_categories(
 
 def test_every_category_page_gives_the_years_total_the_choice_gives(
     client_for, session, clock
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     """A category's page reads its own services and, of the others, those the school buys:
     its total for the year is the task list's, from last year's answers and from a draft."""
     school = oakfield(session)
@@ -271,7 +271,7 @@ def test_every_category_page_gives_the_years_total_the_choice_gives(
     assert again != whole and each == {again}
 
 
-def submit_as_head(client, school_id: int, **changes: object):  # type: ignore[no-untyped-def]
+def submit_as_head(client, school_id: int, **changes: object):
     save_every_category(client, school_id)
     data = {**form_data(choice_page(client, school_id)), "declaration": "yes"}
     data.update(changes)
@@ -280,7 +280,7 @@ def submit_as_head(client, school_id: int, **changes: object):  # type: ignore[n
 
 def test_the_confirmation_reads_the_submission_in_one_query(
     client_for, session, clock, count_queries
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     """The confirmation shows the submission as it was sent, its window and who sent it, read
     in one query after the person's: not the choice's own lines (a hundred and fifty rows at
     scale), which it does not show."""
@@ -296,7 +296,7 @@ def test_the_confirmation_reads_the_submission_in_one_query(
     assert not [s for s in reads if "FROM buyback_line" in s]
 
 
-def test_submitting_freezes_prices_keeps_versions_and_confirms(client_for, session, clock) -> None:  # type: ignore[no-untyped-def]
+def test_submitting_freezes_prices_keeps_versions_and_confirms(client_for, session, clock) -> None:
     school = oakfield(session)
     head = client_for("head_teacher")
     response, _ = submit_as_head(head, school.id, purchase_order="PO-1234")
@@ -357,7 +357,7 @@ def test_submitting_freezes_prices_keeps_versions_and_confirms(client_for, sessi
 
 def test_submit_needs_an_answer_for_every_service_and_the_declaration(
     client_for, session, clock
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     school = oakfield(session)
     head = client_for("head_teacher")
     summary = choice_page(head, school.id)
@@ -384,7 +384,7 @@ def test_submit_needs_an_answer_for_every_service_and_the_declaration(
     assert not this_years_submissions(session, school)
 
 
-def test_pressing_submit_twice_submits_once(client_for, session, clock) -> None:  # type: ignore[no-untyped-def]
+def test_pressing_submit_twice_submits_once(client_for, session, clock) -> None:
     school = oakfield(session)
     head = client_for("head_teacher")
     first, data = submit_as_head(head, school.id)
@@ -398,7 +398,7 @@ def test_pressing_submit_twice_submits_once(client_for, session, clock) -> None:
     assert len([s for s in count if s.choice.window.year == 2027]) == 1
 
 
-def saved_buying(session, school: School, answer: str) -> bool | None:  # type: ignore[no-untyped-def]
+def saved_buying(session, school: School, answer: str) -> bool | None:
     """Whether the school's saved 2027 choice buys the service of the form field ``answer``
     (answer-<service id>), as the database holds it now."""
     session.expire_all()
@@ -423,7 +423,7 @@ def _flip_first(data: dict[str, object]) -> tuple[str, bool]:
     return flipped, data[flipped] == "buy"
 
 
-def _unit_priced_category(client, school_id: int) -> tuple[str, BeautifulSoup, str]:  # type: ignore[no-untyped-def]
+def _unit_priced_category(client, school_id: int) -> tuple[str, BeautifulSoup, str]:
     """A category of the school's with a service sold by the unit: its path, page and the
     service's id."""
     for path in category_paths(choice_page(client, school_id)):
@@ -436,7 +436,7 @@ def _unit_priced_category(client, school_id: int) -> tuple[str, BeautifulSoup, s
 
 def test_a_category_saved_with_a_mistake_says_where_and_saves_nothing(
     client_for, session, clock
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     school = oakfield(session)
     head = client_for("head_teacher")
     path, page, sid = _unit_priced_category(head, school.id)
@@ -471,7 +471,7 @@ def test_a_category_saved_with_a_mistake_says_where_and_saves_nothing(
 )
 def test_any_quantity_is_saved_or_explained_never_an_error(
     client_for, session, clock, quantity: str
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     school = oakfield(session)
     head = client_for("head_teacher")
     path, page, sid = _unit_priced_category(head, school.id)
@@ -502,7 +502,7 @@ def test_any_quantity_is_saved_or_explained_never_an_error(
 
 def test_two_people_on_one_category_the_second_is_told_and_loses_nothing(
     client_for, session, clock
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     school = oakfield(session)
     staff, head = client_for("school_staff"), client_for("head_teacher")
     path = category_paths(choice_page(staff, school.id))[0]
@@ -547,7 +547,7 @@ def _seen_garbled(data: dict[str, object]) -> None:
 )
 def test_a_save_that_cannot_show_what_it_saw_is_refused_and_loses_nothing(
     client_for, session, clock, forge
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     """Issue #16, 7: a save that left out `seen` skipped the check and overwrote others."""
     school = oakfield(session)
     staff, head = client_for("school_staff"), client_for("head_teacher")
@@ -579,7 +579,7 @@ def test_a_save_that_cannot_show_what_it_saw_is_refused_and_loses_nothing(
 @pytest.mark.parametrize("version", [None, "", "seven"])
 def test_submitting_without_the_version_it_saw_is_refused(
     client_for, session, clock, version
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     school = oakfield(session)
     head = client_for("head_teacher")
     save_every_category(head, school.id)
@@ -602,7 +602,7 @@ def test_submitting_without_the_version_it_saw_is_refused(
 
 def test_two_people_on_different_categories_both_keep_their_answers(
     client_for, session, clock
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     school = oakfield(session)
     staff, head = client_for("school_staff"), client_for("head_teacher")
     first, second = category_paths(choice_page(staff, school.id))[:2]
@@ -619,7 +619,7 @@ def test_two_people_on_different_categories_both_keep_their_answers(
         assert page.select_one(f'input[name="{flipped}"][value="{value}"]').has_attr("checked")
 
 
-def test_submitting_what_someone_has_since_changed_is_refused(client_for, session, clock) -> None:  # type: ignore[no-untyped-def]
+def test_submitting_what_someone_has_since_changed_is_refused(client_for, session, clock) -> None:
     school = oakfield(session)
     staff, head = client_for("school_staff"), client_for("head_teacher")
     save_every_category(head, school.id)
@@ -645,7 +645,7 @@ def test_submitting_what_someone_has_since_changed_is_refused(client_for, sessio
     assert retried.status_code == 303
 
 
-def test_the_deadline_is_the_servers(client_for, session, clock) -> None:  # type: ignore[no-untyped-def]
+def test_the_deadline_is_the_servers(client_for, session, clock) -> None:
     school = oakfield(session)
     head = client_for("head_teacher")
     clock(JUST_BEFORE)
@@ -674,7 +674,7 @@ def test_the_deadline_is_the_servers(client_for, session, clock) -> None:  # typ
     assert "The deadline has passed" in soup(late).get_text()
 
 
-def test_the_total_updates_without_saving(client_for, session, clock) -> None:  # type: ignore[no-untyped-def]
+def test_the_total_updates_without_saving(client_for, session, clock) -> None:
     school = oakfield(session)
     head = client_for("head_teacher")
     path = category_paths(choice_page(head, school.id))[0]
@@ -691,14 +691,14 @@ def test_the_total_updates_without_saving(client_for, session, clock) -> None:  
     ).all()
 
 
-def test_a_trust_lead_sees_each_academys_total(client_for) -> None:  # type: ignore[no-untyped-def]
+def test_a_trust_lead_sees_each_academys_total(client_for) -> None:
     page = soup(client_for("trust_lead").get("/buy-back/"))
     rows = [tr.select_one("th").get_text(strip=True) for tr in page.select("tbody tr")]
     assert "Riverside Academy" in rows
     assert "Trust total" in page.get_text()
 
 
-def test_an_administrator_sets_up_a_window(client_for, session) -> None:  # type: ignore[no-untyped-def]
+def test_an_administrator_sets_up_a_window(client_for, session) -> None:
     admin = client_for("la_admin")
     data = {
         "csrf_token": csrf_token(admin, "/buy-back/windows/new"),
@@ -716,7 +716,7 @@ def test_an_administrator_sets_up_a_window(client_for, session) -> None:  # type
     assert "The window must close after it opens" in soup(bad).get_text()
 
 
-def test_the_htmx_total_brings_every_costs_line_with_it(client_for, session, clock) -> None:  # type: ignore[no-untyped-def]
+def test_the_htmx_total_brings_every_costs_line_with_it(client_for, session, clock) -> None:
     school = oakfield(session)
     head = client_for("head_teacher")
     paths = category_paths(choice_page(head, school.id))
@@ -739,7 +739,7 @@ def test_the_htmx_total_brings_every_costs_line_with_it(client_for, session, clo
     assert len(fragment.select("[hx-swap-oob]")) == len(page.select('p[id^="cost-"]'))
 
 
-def test_a_price_published_again_is_the_new_price(app, client_for, session, clock) -> None:  # type: ignore[no-untyped-def]
+def test_a_price_published_again_is_the_new_price(app, client_for, session, clock) -> None:
     """A re-pricing is withdraw, change, publish again: the page shows the new price, and
     nowhere the old one."""
     head = client_for("head_teacher")
@@ -808,11 +808,11 @@ seen_answers = st.dictionaries(
 
 
 @given(seen_answers)
-def test_what_a_page_saw_reads_back_as_written(seen: dict) -> None:  # type: ignore[type-arg]
+def test_what_a_page_saw_reads_back_as_written(seen: dict) -> None:
     items = [
         buyback.Offered(
             buyback.ServiceName(sid, f"Service {sid}"), buyback.CategoryName(1, "A"), None, []
-        )  # type: ignore[arg-type]
+        )
         for sid in seen
     ]
     answers = buyback.Answers(
@@ -837,13 +837,13 @@ def test_any_seen_field_reads_without_error(text: str) -> None:
 # --- a change after submission (issue #17, 1) -----------------------------------------------
 
 
-def window_of(session, year: int = 2027, cohort: Cohort = Cohort.MAINTAINED) -> BuybackWindow:  # type: ignore[no-untyped-def]
+def window_of(session, year: int = 2027, cohort: Cohort = Cohort.MAINTAINED) -> BuybackWindow:
     return session.scalars(
         select(BuybackWindow).where(BuybackWindow.year == year, BuybackWindow.cohort == cohort)
     ).one()
 
 
-def mail_about(session, subject: str) -> list[OutboxMessage]:  # type: ignore[no-untyped-def]
+def mail_about(session, subject: str) -> list[OutboxMessage]:
     session.expire_all()
     return session.scalars(
         select(OutboxMessage)
@@ -852,7 +852,7 @@ def mail_about(session, subject: str) -> list[OutboxMessage]:  # type: ignore[no
     ).all()
 
 
-def change_first_answer(client, school_id: int, which: int = 0) -> tuple[str, str, bool]:  # type: ignore[no-untyped-def]
+def change_first_answer(client, school_id: int, which: int = 0) -> tuple[str, str, bool]:
     """Change the first answer of a category of the school's (buying to not buying, or
     back) and save it: the category, the service's name, and whether it is now bought."""
     path = category_paths(choice_page(client, school_id))[which]
@@ -871,7 +871,7 @@ def submitted_text(page: BeautifulSoup) -> str:
 
 def test_the_task_list_compares_with_what_was_sent_without_reading_its_lines(
     client_for, session, clock, count_queries
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     """A submitted school's task list reads what was sent of each service, and who changed
     each answer since, with its services, in one statement: not the submission's lines
     (24 KB of JSON for a school answering everything), and no query of its own for the
@@ -900,7 +900,7 @@ def test_the_task_list_compares_with_what_was_sent_without_reading_its_lines(
 
 def test_the_years_offer_is_read_once_for_each_version_of_the_catalogue(
     app: Flask, client_for, session, clock
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     """Which services a school may buy is the same for every school of its kind: the task
     list reads it once per version of the catalogue (portal/buyback/offer.py), and again
     once any service changes, whoever changes it."""
@@ -913,7 +913,7 @@ def test_the_years_offer_is_read_once_for_each_version_of_the_catalogue(
     def offer_reads() -> int:
         sent: list[str] = []
 
-        def count(_conn, _cursor, statement, *_) -> None:  # type: ignore[no-untyped-def]
+        def count(_conn, _cursor, statement, *_) -> None:
             sent.append(statement)
 
         for engine in engines:
@@ -941,7 +941,7 @@ def test_the_years_offer_is_read_once_for_each_version_of_the_catalogue(
 
 def test_an_answer_as_sent_whose_option_is_gone_is_listed_with_who_chose_it(
     app: Flask, client_for, session, clock
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     """The statement compares the option saved with the option sent by id; an answer as
     sent whose option the school can no longer buy is a change all the same (it cannot be
     sent again as it was), listed with who chose it and when, as the long way lists it."""
@@ -978,7 +978,7 @@ def test_an_answer_as_sent_whose_option_is_gone_is_listed_with_who_chose_it(
 
 def test_a_change_after_submission_says_it_is_not_yet_sent_beside_the_submitted_total(
     client_for, session, clock
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     """Issue #17, 1: "Submitted 14 times; last by ..." sat beside the draft's total, and a
     change after submission said nothing."""
     school = oakfield(session)
@@ -1033,7 +1033,7 @@ def test_a_change_after_submission_says_it_is_not_yet_sent_beside_the_submitted_
     assert draft.split(":")[0] in submitted_text(after)
 
 
-def _stands_the_long_way(app: Flask, school: School) -> tuple:  # type: ignore[type-arg]
+def _stands_the_long_way(app: Flask, school: School) -> tuple:
     """The task list's tasks, answers and standing as choice_as_it_stands works them out,
     and as they are worked out from a service object for every service offered (as a
     submission does): they must be the same."""
@@ -1047,7 +1047,7 @@ def _stands_the_long_way(app: Flask, school: School) -> tuple:  # type: ignore[t
         standing = buyback.standing(choice, offered)
         tasks = buyback.tasks(offered, answers)
 
-    def counted(tasks: list) -> list:  # type: ignore[type-arg]
+    def counted(tasks: list) -> list:
         return [
             (t.category, t.answered, t.net_pence, t.vat_pence, t.services, t.status) for t in tasks
         ]
@@ -1064,7 +1064,7 @@ def _stands_the_long_way(app: Flask, school: School) -> tuple:  # type: ignore[t
 
 def test_the_task_list_counted_from_rows_is_what_every_service_object_gives(
     app: Flask, client_for, session, clock
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     """The task list counts each category from the rows read, making a service object only
     for the services it prices or may list as changed: starting from last year's, saved,
     submitted, and changed since."""
@@ -1086,7 +1086,7 @@ def test_the_task_list_counted_from_rows_is_what_every_service_object_gives(
 
 def test_staff_changing_a_submitted_choice_email_the_head_once_a_run_of_changes(
     client_for, session, clock
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     school = oakfield(session)
     head, staff = client_for("head_teacher"), client_for("school_staff")
     submit_as_head(head, school.id)
@@ -1117,7 +1117,7 @@ def test_staff_changing_a_submitted_choice_email_the_head_once_a_run_of_changes(
 
 def test_changing_back_to_what_was_submitted_leaves_nothing_unsent(
     client_for, session, clock
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     school = oakfield(session)
     head, staff = client_for("head_teacher"), client_for("school_staff")
     submit_as_head(head, school.id)
@@ -1133,7 +1133,7 @@ def test_changing_back_to_what_was_submitted_leaves_nothing_unsent(
     assert len(mail_about(session, "Buy-back changes not yet sent: Oakfield")) == 2
 
 
-def school_person(app, session, urn: int, email: str, role: str) -> None:  # type: ignore[no-untyped-def]
+def school_person(app, session, urn: int, email: str, role: str) -> None:
     """An account with the demo password and one role at the school."""
     from portal.demo import DEMO_PASSWORD
     from portal.models import Membership, Role, User
@@ -1150,7 +1150,7 @@ def school_person(app, session, urn: int, email: str, role: str) -> None:  # typ
 
 def test_staff_changing_an_academys_choice_email_its_head_and_the_trust_lead(
     app, client_for, session, clock
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     riverside = session.scalars(select(School).where(School.urn == 140201)).one()
     school_person(app, session, 140201, "staff@riverside.example", "school_staff")
     head = client_for("academy_head")
@@ -1177,7 +1177,7 @@ submitted_answers = st.dictionaries(
 @given(sent=submitted_answers, saved=submitted_answers)
 def test_the_changes_not_yet_sent_are_exactly_the_answers_that_differ(
     sent: dict,
-    saved: dict,  # type: ignore[type-arg]
+    saved: dict,
 ) -> None:
     """Whatever was submitted and whatever is saved, a service is listed as changed exactly
     when buying or not, the option bought, or how many of a unit bought differs."""
@@ -1196,7 +1196,7 @@ def test_the_changes_not_yet_sent_are_exactly_the_answers_that_differ(
         buyback.Offered(
             buyback.ServiceName(sid, f"Service {sid}"),
             buyback.CategoryName(1, "A"),
-            None,  # type: ignore[arg-type]
+            None,
             [option(1), option(2)],
         )
         for sid in range(1, 7)
@@ -1220,7 +1220,7 @@ def test_the_changes_not_yet_sent_are_exactly_the_answers_that_differ(
         ]
     )
 
-    def answer(answers: dict, sid: int) -> tuple:  # type: ignore[type-arg]
+    def answer(answers: dict, sid: int) -> tuple:
         buying, option_id, quantity = answers.get(sid, (None, 1, 1))
         if not buying:
             return (buying, None, 1)
@@ -1248,11 +1248,11 @@ MAINTAINED_HEADS = {
 }
 
 
-def reminders_to(session) -> list[str]:  # type: ignore[no-untyped-def]
+def reminders_to(session) -> list[str]:
     return sorted(m.recipient for m in mail_about(session, "Reminder: buy-back choices"))
 
 
-def test_a_school_is_marked_reminded_only_when_someone_was_written_to(app, session, clock) -> None:  # type: ignore[no-untyped-def]
+def test_a_school_is_marked_reminded_only_when_someone_was_written_to(app, session, clock) -> None:
     """Issue #17, 2: "Reminded 41 schools", no e-mail sent, and all 41 marked reminded."""
     from portal.buyback import windows
 
@@ -1278,7 +1278,7 @@ def test_a_school_is_marked_reminded_only_when_someone_was_written_to(app, sessi
     assert marked == {school.id for school in run.schools}
 
 
-def test_each_reminder_goes_once_to_each_school(app, session, clock) -> None:  # type: ignore[no-untyped-def]
+def test_each_reminder_goes_once_to_each_school(app, session, clock) -> None:
     from portal.buyback import windows
 
     with app.app_context():
@@ -1295,7 +1295,7 @@ def test_each_reminder_goes_once_to_each_school(app, session, clock) -> None:  #
     assert reminders_to(session) == sorted([*MAINTAINED_HEADS] * 2)
 
 
-def test_a_missed_run_sends_only_the_nearest_reminder(app, session, clock) -> None:  # type: ignore[no-untyped-def]
+def test_a_missed_run_sends_only_the_nearest_reminder(app, session, clock) -> None:
     from portal.buyback import windows
 
     clock(THREE_DAYS_BEFORE)  # the 14-day reminder was never sent
@@ -1305,7 +1305,7 @@ def test_a_missed_run_sends_only_the_nearest_reminder(app, session, clock) -> No
     assert reminders_to(session) == sorted(MAINTAINED_HEADS)
 
 
-def test_trust_leads_are_reminded_for_their_academies_in_one_message(app, session, clock) -> None:  # type: ignore[no-untyped-def]
+def test_trust_leads_are_reminded_for_their_academies_in_one_message(app, session, clock) -> None:
     from portal.buyback import windows
     from portal.demo import SCHOOLS
 
@@ -1326,7 +1326,7 @@ def test_trust_leads_are_reminded_for_their_academies_in_one_message(app, sessio
     assert "Rugby Vale Academy" in {school.name for school in report.runs[0].unreachable}
 
 
-def test_a_window_may_have_reminders_of_its_own(app, session, clock) -> None:  # type: ignore[no-untyped-def]
+def test_a_window_may_have_reminders_of_its_own(app, session, clock) -> None:
     from portal.buyback import windows
 
     window_of(session).reminder_days = [10]
@@ -1338,7 +1338,7 @@ def test_a_window_may_have_reminders_of_its_own(app, session, clock) -> None:  #
     assert report.reminded == len(MAINTAINED_HEADS)
 
 
-def test_the_remind_command_says_how_many_and_whom_to_telephone(app, session, clock) -> None:  # type: ignore[no-untyped-def]
+def test_the_remind_command_says_how_many_and_whom_to_telephone(app, session, clock) -> None:
     clock(FOURTEEN_DAYS_BEFORE)
     result = app.test_cli_runner().invoke(args=["buyback", "remind"])
     assert result.exit_code == 0, result.output
@@ -1357,7 +1357,7 @@ def test_the_remind_command_says_how_many_and_whom_to_telephone(app, session, cl
 
 def test_the_window_page_says_how_many_were_reminded_and_whom_to_telephone(
     app, client_for, session, clock
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     from portal.buyback import windows
 
     window = window_of(session)
@@ -1395,7 +1395,7 @@ def test_any_reminder_days_are_read_or_refused_with_a_reason(text: str) -> None:
     assert days == parse_days(", ".join(str(day) for day in days))
 
 
-def test_the_council_sets_a_windows_reminders(client_for, session, clock) -> None:  # type: ignore[no-untyped-def]
+def test_the_council_sets_a_windows_reminders(client_for, session, clock) -> None:
     admin = client_for("la_admin")
     window = window_of(session)
     path = f"/buy-back/windows/{window.id}"
@@ -1416,7 +1416,7 @@ def test_the_council_sets_a_windows_reminders(client_for, session, clock) -> Non
 # --- managing windows (issue #17, 10 and 5) -----------------------------------------------------
 
 
-def window_form(admin, **changes: object) -> dict[str, object]:  # type: ignore[no-untyped-def]
+def window_form(admin, **changes: object) -> dict[str, object]:
     data: dict[str, object] = {
         "csrf_token": csrf_token(admin, "/buy-back/windows/new"),
         "year": "2028",
@@ -1432,7 +1432,7 @@ def window_form(admin, **changes: object) -> dict[str, object]:  # type: ignore[
 
 def test_a_window_that_cannot_be_meant_is_refused_beside_the_field_keeping_what_was_typed(
     client_for, session, clock
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     """Issue #17, 5: a window entirely in the past, or a second one for the same year and
     schools, was set up without a word."""
     admin = client_for("la_admin")
@@ -1463,7 +1463,7 @@ def test_a_window_that_cannot_be_meant_is_refused_beside_the_field_keeping_what_
     assert len(session.scalars(select(BuybackWindow)).all()) == 4
 
 
-def test_a_window_is_changed_before_it_opens_and_not_after(client_for, session, clock) -> None:  # type: ignore[no-untyped-def]
+def test_a_window_is_changed_before_it_opens_and_not_after(client_for, session, clock) -> None:
     admin = client_for("la_admin")
     created = admin.post("/buy-back/windows/new", data=window_form(admin))
     assert created.status_code == 303
@@ -1503,7 +1503,7 @@ def form_data_of(page: BeautifulSoup) -> dict[str, object]:
             if field.has_attr("checked"):
                 data[name] = field["value"]
         elif field.get("id", "").endswith(("-day", "-month", "-year")):
-            data.setdefault(name, []).append(field.get("value", ""))  # type: ignore[union-attr]
+            data.setdefault(name, []).append(field.get("value", ""))
         else:
             data[name] = field.get("value", "")
     return data
@@ -1511,7 +1511,7 @@ def form_data_of(page: BeautifulSoup) -> dict[str, object]:
 
 def test_extending_the_deadline_tells_everyone_not_yet_submitted(
     app, client_for, session, clock
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     from portal.buyback import windows
 
     window = window_of(session)
@@ -1556,7 +1556,7 @@ def test_extending_the_deadline_tells_everyone_not_yet_submitted(
 
 def test_closing_a_window_early_stops_every_change_and_is_audited(
     client_for, session, clock
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     school = oakfield(session)
     window = window_of(session)
     head, admin = client_for("head_teacher"), client_for("la_admin")
@@ -1585,7 +1585,7 @@ def test_closing_a_window_early_stops_every_change_and_is_audited(
 # --- the trust lead's page, and invoices by month and year (issue #17, 13) -----------------------
 
 
-def test_invoice_months_carry_the_year_of_the_financial_year(app, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_invoice_months_carry_the_year_of_the_financial_year(app, monkeypatch) -> None:
     monkeypatch.setitem(app.config, "BUYBACK_INVOICE_SCHEDULE", "April:1/2, Jan:1/2")
     with app.app_context():
         schedule = buyback.invoice_schedule(1001, 2027)
@@ -1594,7 +1594,7 @@ def test_invoice_months_carry_the_year_of_the_financial_year(app, monkeypatch) -
 
 def test_the_trust_page_has_the_deadline_and_a_csv_and_each_academy_leads_back(
     client_for, session, clock
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     import csv
     import io
 
@@ -1633,14 +1633,14 @@ def test_the_trust_page_has_the_deadline_and_a_csv_and_each_academy_leads_back(
     assert own.select_one(".govuk-back-link") is None
 
 
-def test_council_staff_get_no_choices_csv(client_for) -> None:  # type: ignore[no-untyped-def]
+def test_council_staff_get_no_choices_csv(client_for) -> None:
     assert client_for("la_admin").get("/buy-back/choices.csv").status_code == 403
 
 
 # --- the demo's season (issue #17) ---------------------------------------------------------------
 
 
-def test_the_demo_shows_the_buy_back_season(session) -> None:  # type: ignore[no-untyped-def]
+def test_the_demo_shows_the_buy_back_season(session) -> None:
     from portal.models import Membership, Role
 
     for cohort in (Cohort.MAINTAINED, Cohort.ACADEMIES):
@@ -1665,7 +1665,7 @@ _SERVICE_FIELDS_LOOP = Path(__file__).with_name("buyback_service_fields_loop.htm
 
 def test_the_written_out_service_fields_are_the_category_loops_markup(
     app: Flask, session, clock
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     """A category's service fields are written out in Python (display.service_fields) for
     speed: they must stay what the page's Jinja loop drew, whatever is answered, wrong,
     typed or disabled, and with names that need escaping."""
@@ -1753,11 +1753,11 @@ def test_the_written_out_task_list_is_the_choice_pages_loop(app: Flask) -> None:
     loop = app.jinja_env.from_string(_TASK_LIST_LOOP.read_text())
     one, many = [object()], [object(), object(), object()]
     tasks = [
-        Task(CategoryName(3, 'Fish & <chips> "co\'s"'), many, 3, 120_000, 24_000, 3),  # type: ignore[arg-type]
-        Task(CategoryName(5, "Behaviour"), one, 1, 0, 0, 1),  # type: ignore[arg-type]
-        Task(CategoryName(8, "Curriculum"), [], 1, 5_050, 0, 3),  # type: ignore[arg-type]
-        Task(CategoryName(13, "Governance"), many, 0, 0, 0, 3),  # type: ignore[arg-type]
-        Task(CategoryName(21, "HR"), one, 0, 0, 0, 1),  # type: ignore[arg-type]
+        Task(CategoryName(3, 'Fish & <chips> "co\'s"'), many, 3, 120_000, 24_000, 3),
+        Task(CategoryName(5, "Behaviour"), one, 1, 0, 0, 1),
+        Task(CategoryName(8, "Curriculum"), [], 1, 5_050, 0, 3),
+        Task(CategoryName(13, "Governance"), many, 0, 0, 0, 3),
+        Task(CategoryName(21, "HR"), one, 0, 0, 0, 1),
     ]
     changes = [
         Change(1, "A", 3, "Not buying", "Buying", None, None),
@@ -1780,7 +1780,7 @@ def test_the_written_out_task_list_is_the_choice_pages_loop(app: Flask) -> None:
 
 def test_the_buyback_pages_reads_by_the_driver_are_what_sqlalchemy_reads(
     app: Flask, session
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     """The buy-back pages read through the driver itself (portal/db.py driver_rows), with
     the values their statements bind themselves (a traded service, a published offer)
     converted as SQLAlchemy converts them: each value as SQLAlchemy's own results give it,
@@ -1788,7 +1788,7 @@ def test_the_buyback_pages_reads_by_the_driver_are_what_sqlalchemy_reads(
     pupils on roll or without; a submitted school's answers, with what was sent or not."""
     from portal.db import driver_rows
 
-    def same(statement, params) -> list:  # type: ignore[no-untyped-def, type-arg]
+    def same(statement, params) -> list:
         ours = driver_rows(statement, params)
         theirs = db.session.connection().execute(statement, params).all()
         assert [[(value, type(value)) for value in row] for row in ours] == [
@@ -1834,7 +1834,7 @@ def test_the_buyback_pages_reads_by_the_driver_are_what_sqlalchemy_reads(
             } >= set(also)
 
 
-def test_a_draft_says_who_saved_it(client_for, session, clock) -> None:  # type: ignore[no-untyped-def]
+def test_a_draft_says_who_saved_it(client_for, session, clock) -> None:
     """The task list names who last saved a draft not yet submitted (read as a name with
     the windows, not as the person's record)."""
     school = oakfield(session)

@@ -54,7 +54,7 @@ def names(page: BeautifulSoup) -> list[str]:
 # --- a school's own contacts ------------------------------------------------------------------
 
 
-def test_a_school_sees_its_areas_contacts_and_the_countywide_ones_grouped(client_for) -> None:  # type: ignore[no-untyped-def]
+def test_a_school_sees_its_areas_contacts_and_the_countywide_ones_grouped(client_for) -> None:
     page = soup(client_for("school_staff").get("/contacts/"))
     assert (
         page.select_one("#results h2").get_text(strip=True)
@@ -81,7 +81,7 @@ def test_a_school_sees_its_areas_contacts_and_the_countywide_ones_grouped(client
     assert childrens_team["Out of hours"].startswith("Emergency Duty Team")
 
 
-def test_the_safeguarding_routes_come_first(client_for) -> None:  # type: ignore[no-untyped-def]
+def test_the_safeguarding_routes_come_first(client_for) -> None:
     page = soup(client_for("school_staff").get("/contacts/"))
     box = page.select_one("main .council-safeguarding")
     assert box is page.select_one("main").find(class_="govuk-notification-banner")
@@ -91,7 +91,7 @@ def test_the_safeguarding_routes_come_first(client_for) -> None:  # type: ignore
     assert "This portal is not for reporting safeguarding concerns." in text
 
 
-def test_the_front_door_number_comes_from_configuration(make_app) -> None:  # type: ignore[no-untyped-def]
+def test_the_front_door_number_comes_from_configuration(make_app) -> None:
     from tests.conftest import sign_in
 
     client = make_app(CHILDRENS_SERVICES_FRONT_DOOR_PHONE="0300 555 0101").test_client()
@@ -111,13 +111,13 @@ def test_the_front_door_number_comes_from_configuration(make_app) -> None:  # ty
 )
 def test_nobody_sees_another_areas_contacts_as_their_own(
     client_for, role: str, areas: set[str]
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     found = cards(soup(client_for(role).get("/contacts/")))
     assert {c["Serves"] for c in found} == areas | {"Countywide"}
     assert len(found) == 7 * len(areas) + 6
 
 
-def test_council_wide_staff_see_the_whole_directory_paged(client_for) -> None:  # type: ignore[no-untyped-def]
+def test_council_wide_staff_see_the_whole_directory_paged(client_for) -> None:
     page = soup(client_for("la_admin").get("/contacts/"))
     assert page.select_one("#results h2").get_text(strip=True) == f"{ACTIVE_CONTACTS} contacts"
     assert len(cards(page)) == 20
@@ -152,7 +152,7 @@ def test_council_wide_staff_see_the_whole_directory_paged(client_for) -> None:  
 )
 def test_search_finds_by_name_role_or_what_they_help_with(
     client_for, query: str, expected: list[str]
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     page = soup(client_for("school_staff").get("/contacts/", query_string={"q": query}))
     assert sorted(names(page)) == sorted(expected)
     assert page.select_one("#q")["value"] == query
@@ -160,13 +160,13 @@ def test_search_finds_by_name_role_or_what_they_help_with(
         assert "No contacts match your search" in page.select_one("#results").get_text()
 
 
-def test_search_by_area_name_finds_that_areas_contacts(client_for) -> None:  # type: ignore[no-untyped-def]
+def test_search_by_area_name_finds_that_areas_contacts(client_for) -> None:
     found = cards(soup(client_for("school_staff").get("/contacts/?q=rugby")))
     assert len(found) == 7
     assert {c["Serves"] for c in found} == {"Rugby"}
 
 
-def test_retired_contacts_are_never_found_by_schools(client_for) -> None:  # type: ignore[no-untyped-def]
+def test_retired_contacts_are_never_found_by_schools(client_for) -> None:
     page = soup(client_for("school_staff").get("/contacts/?q=behaviour"))
     assert names(page) == []
 
@@ -185,7 +185,7 @@ def _reference(contacts: list[Contact], role: ContactRole | None, area: object) 
 
 
 @pytest.fixture
-def staff(client_for):  # type: ignore[no-untyped-def]
+def staff(client_for):
     return client_for("school_staff")
 
 
@@ -193,7 +193,7 @@ def staff(client_for):  # type: ignore[no-untyped-def]
     max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(data=st.data())
-def test_filters_return_exactly_the_matching_contacts(staff, session, data) -> None:  # type: ignore[no-untyped-def]
+def test_filters_return_exactly_the_matching_contacts(staff, session, data) -> None:
     contacts = list(session.scalars(select(Contact)))
     area_ids = list(session.scalars(select(Area.id)))
     role = data.draw(st.none() | st.sampled_from(list(ContactRole)))
@@ -222,7 +222,7 @@ def test_filters_return_exactly_the_matching_contacts(staff, session, data) -> N
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(data=st.data())
-def test_searching_the_text_finds_what_ilike_finds_in_each_part(app, session, data) -> None:  # type: ignore[no-untyped-def]
+def test_searching_the_text_finds_what_ilike_finds_in_each_part(app, session, data) -> None:
     """A search looks in Contact.search_text (the parts lower-cased once, joined by line
     breaks): it must find exactly the contacts whose name, job title, what they help with or
     e-mail address ILIKE would find the words in, one part at a time, on either database."""
@@ -290,7 +290,7 @@ def test_searching_the_text_finds_what_ilike_finds_in_each_part(app, session, da
     assert ids - by_area_role_or_countywide == expected - by_area_role_or_countywide
 
 
-def test_a_search_never_matches_across_two_parts_of_a_contact(staff) -> None:  # type: ignore[no-untyped-def]
+def test_a_search_never_matches_across_two_parts_of_a_contact(staff) -> None:
     """Contact.search_text joins a contact's parts with line breaks; a search's spaces are
     made single, so no search holds one, and none finds a name run into a job title."""
     assert names(soup(staff.get("/contacts/", query_string={"q": "Demo-North"}))) != []
@@ -301,7 +301,7 @@ def test_a_search_never_matches_across_two_parts_of_a_contact(staff) -> None:  #
 
 def test_a_schools_contacts_are_the_directory_as_it_is_now_whoever_changed_it(
     app, client_for, session
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     """The areas and an area's key contacts are worked out once per version of the directory
     (contact_directory), which the database itself moves with any change: one made by the
     portal, or straight in the database (a script, psql), is on the next page, and a change
@@ -362,7 +362,7 @@ def test_a_schools_contacts_are_the_directory_as_it_is_now_whoever_changed_it(
     assert "Robin Demo-Renamed" in back and "Christine Demo-North" in back
 
 
-def test_a_search_finds_the_directory_as_it_is_now_whoever_changed_it(client_for, session) -> None:  # type: ignore[no-untyped-def]
+def test_a_search_finds_the_directory_as_it_is_now_whoever_changed_it(client_for, session) -> None:
     """A search looks through the directory as read once per version (contact_directory),
     which the database itself moves with any change: a contact renamed, retired or moved to
     another area, or an area renamed, straight in the database (a script, psql) or by the
@@ -421,7 +421,7 @@ def test_a_search_finds_the_directory_as_it_is_now_whoever_changed_it(client_for
 
 def test_the_head_of_the_page_is_each_persons_own_and_as_the_template_draws_it(
     client_for,
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     """The head of the contacts page (the safeguarding box, the actions, the search form) is
     drawn once for each set of areas and of what the person may do (display.directory_head):
     each person still sees the actions that are theirs, whoever asked before them, and the
@@ -450,7 +450,7 @@ def test_the_head_of_the_page_is_each_persons_own_and_as_the_template_draws_it(
     assert searched.select_one("#q")["value"] == "rugby"
 
 
-def test_the_area_filter_names_the_areas_as_they_are_now(client_for, session) -> None:  # type: ignore[no-untyped-def]
+def test_the_area_filter_names_the_areas_as_they_are_now(client_for, session) -> None:
     """The filters are drawn once for each list of areas (portal/components.py): a renamed
     area is a new list, drawn afresh."""
     admin = client_for("la_admin")
@@ -467,12 +467,12 @@ def test_the_area_filter_names_the_areas_as_they_are_now(client_for, session) ->
     assert "North Warwickshire" in now and "North" not in now
 
 
-def test_unknown_filter_values_are_ignored_not_errors(client_for) -> None:  # type: ignore[no-untyped-def]
+def test_unknown_filter_values_are_ignored_not_errors(client_for) -> None:
     response = client_for("school_staff").get("/contacts/?role=wizard&area=mars&page=x")
     assert response.status_code == 200
 
 
-def test_htmx_search_gets_only_the_results(client_for) -> None:  # type: ignore[no-untyped-def]
+def test_htmx_search_gets_only_the_results(client_for) -> None:
     client = client_for("school_staff")
     response = client.get("/contacts/?q=psychology", headers={"HX-Request": "true"})
     html = response.get_data(as_text=True)
@@ -481,7 +481,7 @@ def test_htmx_search_gets_only_the_results(client_for) -> None:  # type: ignore[
     assert "Educational Psychology Service" in html
 
 
-def test_the_search_form_works_without_javascript_and_htmx_enhances_it(client_for) -> None:  # type: ignore[no-untyped-def]
+def test_the_search_form_works_without_javascript_and_htmx_enhances_it(client_for) -> None:
     form = soup(client_for("school_staff").get("/contacts/")).select_one('form[role="search"]')
     assert (form["method"], form["action"]) == ("get", "/contacts/")
     assert {field["name"] for field in form.select("input, select") if field.get("name")} == {
@@ -499,7 +499,7 @@ def test_the_search_form_works_without_javascript_and_htmx_enhances_it(client_fo
 
 def test_contacts_page_queries_do_not_grow_with_the_directory(
     client_for, session, count_queries
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     school_user, admin = client_for("school_staff"), client_for("la_admin")
     pages = [
         (school_user, "/contacts/"),
@@ -543,7 +543,7 @@ def test_contacts_page_queries_do_not_grow_with_the_directory(
 # --- keeping the directory ----------------------------------------------------------------------
 
 
-def _form(client, path: str, **fields: object) -> dict[str, object]:  # type: ignore[no-untyped-def]
+def _form(client, path: str, **fields: object) -> dict[str, object]:
     data: dict[str, object] = {
         "csrf_token": csrf_token(client, path),
         "name": "Pat Demo-Newcomer",
@@ -559,7 +559,7 @@ def _form(client, path: str, **fields: object) -> dict[str, object]:  # type: ig
     return data
 
 
-def test_a_publisher_adds_a_contact_and_it_is_audited(client_for, session) -> None:  # type: ignore[no-untyped-def]
+def test_a_publisher_adds_a_contact_and_it_is_audited(client_for, session) -> None:
     client = client_for("publisher")
     rugby = session.scalar(select(Area.id).where(Area.code == "rugby"))
     response = client.post(
@@ -603,7 +603,7 @@ def test_a_publisher_adds_a_contact_and_it_is_audited(client_for, session) -> No
         ),
     ],
 )
-def test_bad_input_is_explained_beside_each_field_and_kept(client_for, fields, errors) -> None:  # type: ignore[no-untyped-def]
+def test_bad_input_is_explained_beside_each_field_and_kept(client_for, fields, errors) -> None:
     client = client_for("publisher")
     response = client.post("/contacts/new", data=_form(client, "/contacts/new", **fields))
     page = soup(response)
@@ -624,7 +624,7 @@ def test_bad_input_is_explained_beside_each_field_and_kept(client_for, fields, e
 @given(phone=st.text(max_size=30))
 def test_any_phone_input_is_saved_as_a_valid_number_or_explained(
     publisher, session, phone: str
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     data = _form(
         publisher, "/contacts/new", phone=phone, coverage=["countywide"], name="Hypo Demo-Phone"
     )
@@ -641,15 +641,15 @@ def test_any_phone_input_is_saved_as_a_valid_number_or_explained(
 
 
 @pytest.fixture
-def publisher(client_for):  # type: ignore[no-untyped-def]
+def publisher(client_for):
     return client_for("publisher")
 
 
-def _contact(session, name: str) -> Contact:  # type: ignore[no-untyped-def]
+def _contact(session, name: str) -> Contact:
     return session.scalars(select(Contact).where(Contact.name == name)).one()
 
 
-def test_an_edit_is_audited_from_what_to_what(client_for, session) -> None:  # type: ignore[no-untyped-def]
+def test_an_edit_is_audited_from_what_to_what(client_for, session) -> None:
     client = client_for("publisher")
     contact = _contact(session, "Educational Psychology Service")
     path = f"/contacts/{contact.id}/edit"
@@ -685,7 +685,7 @@ def test_an_edit_is_audited_from_what_to_what(client_for, session) -> None:  # t
     assert "Phone: “+441174960600” to “+441174960650”" in history
 
 
-def test_retiring_hides_a_contact_from_schools_but_keeps_its_history(client_for, session) -> None:  # type: ignore[no-untyped-def]
+def test_retiring_hides_a_contact_from_schools_but_keeps_its_history(client_for, session) -> None:
     publisher, staff = client_for("publisher"), client_for("school_staff")
     contact = _contact(session, "North Targeted Youth Support")
     confirm = soup(publisher.get(f"/contacts/{contact.id}/retire"))
@@ -709,7 +709,7 @@ def test_retiring_hides_a_contact_from_schools_but_keeps_its_history(client_for,
     assert "North Targeted Youth Support" in names(soup(staff.get("/contacts/")))
 
 
-def test_contacts_not_checked_for_a_year_need_checking_until_marked(client_for, session) -> None:  # type: ignore[no-untyped-def]
+def test_contacts_not_checked_for_a_year_need_checking_until_marked(client_for, session) -> None:
     client = client_for("publisher")
     page = soup(client.get("/contacts/needs-checking"))
     stale = [a.get_text(strip=True) for a in page.select("tbody a")]
@@ -740,7 +740,7 @@ def test_contacts_not_checked_for_a_year_need_checking_until_marked(client_for, 
     assert [e.subject_id for e in checked] == [contact.id, contact.id]
 
 
-def test_how_long_before_a_contact_needs_checking_is_configurable(make_app, session) -> None:  # type: ignore[no-untyped-def]
+def test_how_long_before_a_contact_needs_checking_is_configurable(make_app, session) -> None:
     from tests.conftest import sign_in
 
     client = make_app(CONTACT_CHECK_MONTHS=1).test_client()
@@ -751,7 +751,7 @@ def test_how_long_before_a_contact_needs_checking_is_configurable(make_app, sess
     assert "Contacts nobody has checked for 1 months" in page.get_text()
 
 
-def test_the_directory_downloads_as_csv(client_for) -> None:  # type: ignore[no-untyped-def]
+def test_the_directory_downloads_as_csv(client_for) -> None:
     response = client_for("caf_officer").get("/contacts/export.csv")
     assert response.mimetype == "text/csv"
     assert response.headers["Content-Disposition"].startswith('attachment; filename="contacts-')
@@ -761,7 +761,7 @@ def test_the_directory_downloads_as_csv(client_for) -> None:  # type: ignore[no-
     assert (caf["Role"], caf["Phone"], caf["Areas"]) == ("CAF officer", "0121 496 0100", "North")
 
 
-def test_csv_cells_cannot_smuggle_spreadsheet_formulas(client_for, session) -> None:  # type: ignore[no-untyped-def]
+def test_csv_cells_cannot_smuggle_spreadsheet_formulas(client_for, session) -> None:
     contact = _contact(session, "Educational Psychology Service")
     contact.help_with = '=HYPERLINK("http://evil.example")'
     session.commit()
@@ -774,7 +774,7 @@ def test_csv_cells_cannot_smuggle_spreadsheet_formulas(client_for, session) -> N
 
 def test_a_large_teams_key_people_are_shown_and_the_rest_are_a_link_away(
     client_for, session
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     """A big council may have dozens of one role in an area: a school's page shows five of
     each (its poster four), and links to the whole list."""
     north = session.scalars(select(Area).where(Area.code == "north")).one()
@@ -811,7 +811,7 @@ def test_a_large_teams_key_people_are_shown_and_the_rest_are_a_link_away(
     assert sum(row.startswith("Family support: Aaron Demo-Worker") for row in rows) == 4
 
 
-def test_a_school_prints_its_own_poster(client_for) -> None:  # type: ignore[no-untyped-def]
+def test_a_school_prints_its_own_poster(client_for) -> None:
     page = soup(client_for("school_staff").get("/contacts/poster"))
     posters = page.select("article.council-poster")
     assert len(posters) == 1
@@ -826,7 +826,7 @@ def test_a_school_prints_its_own_poster(client_for) -> None:  # type: ignore[no-
     assert "Rugby" not in text
 
 
-def test_a_council_officer_prints_every_school_in_an_area(client_for, session) -> None:  # type: ignore[no-untyped-def]
+def test_a_council_officer_prints_every_school_in_an_area(client_for, session) -> None:
     north = session.scalars(select(Area).where(Area.code == "north")).one()
     expected = sorted(session.scalars(select(School.name).where(School.area_id == north.id)))
     client = client_for("la_admin")
@@ -836,7 +836,7 @@ def test_a_council_officer_prints_every_school_in_an_area(client_for, session) -
     assert [p.h1.get_text(strip=True) for p in page.select("article.council-poster")] == expected
 
 
-def test_an_areas_posters_print_a_batch_at_a_time(client_for, session, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_an_areas_posters_print_a_batch_at_a_time(client_for, session, monkeypatch) -> None:
     """A large council's area has a thousand schools: its posters come in batches."""
     from portal.contacts import routes
 
@@ -861,7 +861,7 @@ def test_an_areas_posters_print_a_batch_at_a_time(client_for, session, monkeypat
     assert printed == expected
 
 
-def test_another_schools_poster_is_not_found(client_for, session) -> None:  # type: ignore[no-untyped-def]
+def test_another_schools_poster_is_not_found(client_for, session) -> None:
     riverside = session.scalar(select(School.id).where(School.urn == 140201))
     assert client_for("school_staff").get(f"/contacts/poster?school={riverside}").status_code == 404
 
@@ -878,7 +878,7 @@ def test_months_before_clamps_to_the_end_of_the_month() -> None:
     assert months_before(datetime(2028, 2, 29, tzinfo=UTC), 12) == datetime(2027, 2, 28, tzinfo=UTC)
 
 
-def test_only_those_who_keep_the_directory_can_find_retired_contacts(client_for) -> None:  # type: ignore[no-untyped-def]
+def test_only_those_who_keep_the_directory_can_find_retired_contacts(client_for) -> None:
     publisher = soup(client_for("publisher").get("/contacts/?q=behaviour&retired=1"))
     assert names(publisher) == ["Behaviour Support Outreach Team"]
     assert "Retired" in publisher.select_one(".govuk-summary-card__title").get_text()
@@ -888,7 +888,7 @@ def test_only_those_who_keep_the_directory_can_find_retired_contacts(client_for)
     assert soup(client_for("school_staff").get("/contacts/")).select_one("#retired") is None
 
 
-def test_the_written_out_contact_card_is_the_govuk_macros_card(app, session) -> None:  # type: ignore[no-untyped-def]
+def test_the_written_out_contact_card_is_the_govuk_macros_card(app, session) -> None:
     """Contact cards are written out for speed: they must stay what govukSummaryList makes."""
     template = app.jinja_env.from_string(
         '{% from "macros/contacts.html" import contact_card, govuk_contact_card %}'
@@ -903,7 +903,7 @@ def test_the_written_out_contact_card_is_the_govuk_macros_card(app, session) -> 
                 assert squeeze(ours) == squeeze(theirs), contact.name
 
 
-def test_cards_read_as_rows_show_what_the_contacts_themselves_show(app, session) -> None:  # type: ignore[no-untyped-def]
+def test_cards_read_as_rows_show_what_the_contacts_themselves_show(app, session) -> None:
     """A school's page and a search read their cards as plain rows (the areas each contact
     serves a row each): every card must be what the contact itself would show."""
     from portal.contacts.service import (
@@ -968,7 +968,7 @@ _GROUPS_AS_THE_TEMPLATE_DREW_THEM = """
 """
 
 
-def test_a_schools_groups_written_out_are_identical_to_the_template(app, session) -> None:  # type: ignore[no-untyped-def]
+def test_a_schools_groups_written_out_are_identical_to_the_template(app, session) -> None:
     """contact_groups_html (display.py) draws a school's groups once per answer of
     key_contacts: the markup the template's loop drew, whitespace between tags aside, with
     "see all" links to one area, to the countywide ones, and to every area."""
@@ -1005,11 +1005,11 @@ def _letters(page: BeautifulSoup) -> list[BeautifulSoup]:
     return page.select("article.council-letter")
 
 
-def _school_id(session, urn: int) -> int:  # type: ignore[no-untyped-def]
+def _school_id(session, urn: int) -> int:
     return session.scalar(select(School.id).where(School.urn == urn))
 
 
-def test_a_school_sees_its_own_letter_addressed_to_its_head_teacher(client_for) -> None:  # type: ignore[no-untyped-def]
+def test_a_school_sees_its_own_letter_addressed_to_its_head_teacher(client_for) -> None:
     from portal.templating import london_time
 
     page = soup(client_for("school_staff").get("/contacts/letter"))
@@ -1044,7 +1044,7 @@ def test_a_school_sees_its_own_letter_addressed_to_its_head_teacher(client_for) 
 
 def test_a_school_with_no_head_teacher_is_written_to_as_the_head_teacher(
     client_for, session
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     hartshill = _school_id(session, 125602)
     (letter,) = _letters(
         soup(client_for("caf_officer").get(f"/contacts/letter?school={hartshill}"))
@@ -1060,7 +1060,7 @@ def test_a_school_with_no_head_teacher_is_written_to_as_the_head_teacher(
 
 def test_another_schools_letter_is_not_found_and_only_the_council_prints_them_all(
     client_for, session
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     riverside = _school_id(session, 140201)
     staff = client_for("school_staff")
     assert staff.get(f"/contacts/letter?school={riverside}").status_code == 404
@@ -1080,7 +1080,7 @@ def test_another_schools_letter_is_not_found_and_only_the_council_prints_them_al
 
 def test_the_council_prints_an_areas_letters_or_every_schools(
     client_for, session, monkeypatch
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     from portal.contacts import routes
 
     admin = client_for("la_admin")
@@ -1112,13 +1112,13 @@ def test_the_council_prints_an_areas_letters_or_every_schools(
     assert seen == every
 
 
-def _outbox(session) -> list[OutboxMessage]:  # type: ignore[no-untyped-def]
+def _outbox(session) -> list[OutboxMessage]:
     return list(session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
 
 
 def test_the_letters_are_emailed_one_to_each_head_and_the_page_says_who_had_none(
     client_for, session
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     north = session.scalars(select(Area).where(Area.code == "north")).one()
     oakfield = session.scalars(select(School).where(School.urn == 125601)).one()
     # A co-head at Oakfield gets a letter of their own; a deactivated head gets none.
@@ -1188,7 +1188,7 @@ def test_the_letters_are_emailed_one_to_each_head_and_the_page_says_who_had_none
     assert "1 sent so far, 1 could not be sent." in again
 
 
-def test_letters_to_every_school_and_a_choice_that_is_not_one(client_for, session) -> None:  # type: ignore[no-untyped-def]
+def test_letters_to_every_school_and_a_choice_that_is_not_one(client_for, session) -> None:
     admin = client_for("la_admin")
     token = csrf_token(admin, "/contacts/letter")
     before = session.scalar(select(func.count(OutboxMessage.id)))
@@ -1227,7 +1227,7 @@ def test_letters_to_every_school_and_a_choice_that_is_not_one(client_for, sessio
     assert "head teachers of every school" in text
 
 
-def test_only_those_who_keep_the_directory_send_the_letters(client_for) -> None:  # type: ignore[no-untyped-def]
+def test_only_those_who_keep_the_directory_send_the_letters(client_for) -> None:
     officer = client_for("caf_officer")
     chooser = soup(officer.get("/contacts/letter"))
     assert chooser.select_one('form[action="/contacts/letter/send"]') is None
@@ -1235,7 +1235,7 @@ def test_only_those_who_keep_the_directory_send_the_letters(client_for) -> None:
     assert officer.post("/contacts/letter/send", data={"csrf_token": token}).status_code == 403
 
 
-def test_contact_cards_say_when_each_contact_was_last_checked(client_for) -> None:  # type: ignore[no-untyped-def]
+def test_contact_cards_say_when_each_contact_was_last_checked(client_for) -> None:
     found = cards(soup(client_for("school_staff").get("/contacts/")))
     assert all(re.fullmatch(r"\d{1,2} \w+ \d{4}", card["Last checked"]) for card in found)
     poster = soup(client_for("school_staff").get("/contacts/poster"))

@@ -90,7 +90,7 @@ def _mode(path: Path) -> int:
 
 def test_a_backup_is_owner_only_and_a_restore_applies_the_retention_policy_again(
     scratch_database, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     source = scratch_database()
     app = create_app({**TEST_CONFIG, "DATABASE_URL": source, "MAIL_DIRECTORY": str(tmp_path)})
     with app.app_context():
@@ -163,7 +163,7 @@ def test_a_failed_dump_leaves_no_file_and_says_so(server_url: str, tmp_path: Pat
 
 def test_dumps_older_than_the_kept_days_go_and_newer_ones_stay(
     scratch_database, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     database = scratch_database()
     backups = tmp_path / "backups"
     backups.mkdir()

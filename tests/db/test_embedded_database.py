@@ -133,7 +133,7 @@ def test_a_second_writer_waits_for_the_first_to_commit(own_app: Flask) -> None:
 def count(app: Flask, statement: object) -> int:
     # A context, and so a transaction, per look.
     with app.app_context():
-        return int(db.session.scalar(statement) or 0)  # type: ignore[call-overload]
+        return int(db.session.scalar(statement) or 0)
 
 
 def test_the_outbox_worker_and_the_web_server_write_at_once_and_lose_nothing(

@@ -48,7 +48,7 @@ def empty_database(database_url: str) -> Iterator[str]:
         engine.dispose()
 
 
-def test_every_migration_goes_down_and_up_again(make_app, empty_database: str) -> None:  # type: ignore[no-untyped-def]
+def test_every_migration_goes_down_and_up_again(make_app, empty_database: str) -> None:
     """Each revision, one step at a time, down to nothing and back up, on both databases."""
     from alembic import command
     from alembic.script import ScriptDirectory
@@ -163,7 +163,7 @@ def test_submissions_made_before_0010_and_0024_get_their_answers_as_rows(app: Fl
 
 
 def test_0012_keeps_every_role_and_link_and_going_down_drops_only_invitations(
-    make_app,  # type: ignore[no-untyped-def]
+    make_app,
     empty_database: str,
 ) -> None:
     """Memberships from before 0012 were given, so stay; a link from before (an account's)

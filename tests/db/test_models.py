@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError, StatementError
 from portal.models import AuditEvent, Membership, Role, School, User
 
 
-def test_an_email_address_is_unique_whatever_its_case(session) -> None:  # type: ignore[no-untyped-def]
+def test_an_email_address_is_unique_whatever_its_case(session) -> None:
     session.add(User(email="HEAD@Oakfield.example", display_name="Copy", password_hash="x"))
     with pytest.raises(IntegrityError):
         session.flush()
@@ -31,7 +31,7 @@ def test_an_email_address_is_unique_whatever_its_case(session) -> None:  # type:
 )
 def test_a_membership_belongs_to_the_organisation_its_role_needs(
     session, role: Role, organisation: str | None
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     user = session.scalars(select(User).where(User.email == "admin@council.example")).one()
     school = session.scalars(select(School)).first()
     membership = Membership(user=user, role=role)
@@ -44,7 +44,7 @@ def test_a_membership_belongs_to_the_organisation_its_role_needs(
         session.flush()
 
 
-def test_a_urn_has_six_digits(session) -> None:  # type: ignore[no-untyped-def]
+def test_a_urn_has_six_digits(session) -> None:
     school = session.scalars(select(School)).first()
     school.urn = 12345
     with pytest.raises(IntegrityError):
@@ -62,7 +62,7 @@ offsets = st.integers(min_value=-14 * 60, max_value=14 * 60).map(
         min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=offsets
     )
 )
-def test_times_are_stored_as_the_same_instant_in_utc(session, moment: datetime) -> None:  # type: ignore[no-untyped-def]
+def test_times_are_stored_as_the_same_instant_in_utc(session, moment: datetime) -> None:
     event = AuditEvent(action="test.moment", occurred_at=moment, detail={})
     session.add(event)
     session.flush()
@@ -74,7 +74,7 @@ def test_times_are_stored_as_the_same_instant_in_utc(session, moment: datetime) 
     assert stored == moment.astimezone(UTC)
 
 
-def test_a_time_without_a_zone_is_refused(session) -> None:  # type: ignore[no-untyped-def]
+def test_a_time_without_a_zone_is_refused(session) -> None:
     session.add(AuditEvent(action="test.naive", occurred_at=datetime(2027, 3, 2, 9, 0), detail={}))
     with pytest.raises(StatementError, match="naive datetime"):
         session.flush()

@@ -294,7 +294,7 @@ def test_reads_sent_together_are_given_once_each_as_read(probe_app: Flask) -> No
     person = select(User.email).where(User.id == bindparam("id"))
     sent: list[str] = []
 
-    def count(_conn, _cursor, statement, *_) -> None:  # type: ignore[no-untyped-def]
+    def count(_conn, _cursor, statement, *_) -> None:
         sent.append(statement)
 
     for engine in probe_app.extensions["portal.db"].engines:

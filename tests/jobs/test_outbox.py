@@ -86,7 +86,7 @@ class FlakyHandler:
         self.calls += 1
         if self.calls <= self.failures:
             return "451 4.3.0 Try again later"
-        self.accepted.append(message_from_bytes(envelope.content, policy=policy.default))  # type: ignore[arg-type]
+        self.accepted.append(message_from_bytes(envelope.content, policy=policy.default))
         return "250 OK"
 
 
@@ -158,7 +158,7 @@ def test_the_file_backend_writes_a_readable_message_once(
     assert email["Subject"] == "Your request for CAF officer support: CAF-0001"
     assert email["From"] == "Schools Partner Portal <no-reply@council.example>"
     assert re.fullmatch(rf"<outbox\.{message_id}\.\d{{14}}@council\.example>", email["Message-ID"])
-    assert email.get_content() == "Dear head teacher,\n\nIt is on its way.\n"  # type: ignore[attr-defined]
+    assert email.get_content() == "Dear head teacher,\n\nIt is on its way.\n"
 
     message = session.get_one(OutboxMessage, message_id)
     assert (message.status, message.attempts, message.sent_at) == ("sent", 1, now)
@@ -210,7 +210,7 @@ def test_a_refusing_smtp_server_gets_the_message_again_later_and_exactly_once(
     assert received["Subject"] == "Your request"
     assert received["Message-ID"].startswith(f"<outbox.{message_id}.")
     # SMTP carries lines ending CR LF.
-    content = received.get_content().replace("\r\n", "\n")  # type: ignore[attr-defined]
+    content = received.get_content().replace("\r\n", "\n")
     assert content == "Dear head teacher,\n\nIt is on its way.\n"
 
 

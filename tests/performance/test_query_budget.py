@@ -38,8 +38,8 @@ BUDGET = 12
 def count_pages(
     browser: FlaskClient,
     role: str,
-    count_queries,  # type: ignore[no-untyped-def]
-    session,  # type: ignore[no-untyped-def]
+    count_queries,
+    session,
 ) -> dict[str, int]:
     """Statements per page for every page the role may see."""
     counts: dict[str, int] = {}
@@ -64,8 +64,8 @@ def count_pages(
 def test_no_page_runs_more_than_12_queries(
     role: str,
     browser_for: Callable[[str], FlaskClient],
-    count_queries,  # type: ignore[no-untyped-def]
-    session,  # type: ignore[no-untyped-def]
+    count_queries,
+    session,
 ) -> None:
     browser = browser_for(role)
     counts = count_pages(browser, role, count_queries, session)
@@ -76,8 +76,8 @@ def test_no_page_runs_more_than_12_queries(
 def test_no_page_runs_more_queries_with_more_data(
     app: Flask,
     browser_for: Callable[[str], FlaskClient],
-    count_queries,  # type: ignore[no-untyped-def]
-    session,  # type: ignore[no-untyped-def]
+    count_queries,
+    session,
 ) -> None:
     browsers = {role: browser_for(role) for role in ROLES}
     small = {role: count_pages(b, role, count_queries, session) for role, b in browsers.items()}
@@ -96,8 +96,8 @@ def test_no_page_runs_more_queries_with_more_data(
 
 def test_the_buy_back_pages_at_work_stay_within_budget(
     client_for: Callable[[str], FlaskClient],
-    count_queries,  # type: ignore[no-untyped-def]
-    session,  # type: ignore[no-untyped-def]
+    count_queries,
+    session,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The busiest pages on deadline morning: a category's total updated, the category saved,
@@ -155,7 +155,7 @@ HOMES = [
 def test_every_home_page_stays_within_budget_whatever_it_lists(
     app: Flask,
     client_for: Callable[[str], FlaskClient],
-    count_queries,  # type: ignore[no-untyped-def]
+    count_queries,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(buyback, "now", lambda: DURING)
@@ -180,8 +180,8 @@ def test_every_home_page_stays_within_budget_whatever_it_lists(
 
 def test_a_category_starting_from_last_years_answers_reads_in_four_statements(
     client_for: Callable[[str], FlaskClient],
-    count_queries,  # type: ignore[no-untyped-def]
-    session,  # type: ignore[no-untyped-def]
+    count_queries,
+    session,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """With nothing saved this year, a category's page starts from last year's answers and

@@ -89,7 +89,7 @@ def first_load(browser: FlaskClient, path: str) -> int | None:
 def test_every_page_first_load_is_under_150_kb(
     role: str,
     browser_for: Callable[[str], FlaskClient],
-    session,  # type: ignore[no-untyped-def]
+    session,
 ) -> None:
     browser = browser_for(role)
     weights = {
@@ -105,7 +105,7 @@ def test_every_page_first_load_is_under_150_kb(
 def test_every_htmx_fragment_is_under_a_tenth_of_its_page(
     role: str,
     browser_for: Callable[[str], FlaskClient],
-    session,  # type: ignore[no-untyped-def]
+    session,
 ) -> None:
     browser = browser_for(role)
     for case in pages_for(role, htmx=True):
@@ -120,7 +120,7 @@ def test_every_htmx_fragment_is_under_a_tenth_of_its_page(
 
 def test_the_buy_back_total_is_under_a_tenth_of_its_category_page(
     client_for: Callable[[str], FlaskClient],
-    session,  # type: ignore[no-untyped-def]
+    session,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The one htmx fragment a form posts for (every change of answer on a category page)."""

@@ -558,7 +558,7 @@ def register(
     return launched
 
 
-def upload(client: FlaskClient, raw: bytes, name: str = "edubasealldata.csv", links=None):  # type: ignore[no-untyped-def]
+def upload(client: FlaskClient, raw: bytes, name: str = "edubasealldata.csv", links=None):
     data: dict[str, Any] = {
         "csrf_token": csrf_token(client, "/register/"),
         "extract": (io.BytesIO(raw), name),
@@ -574,7 +574,7 @@ def uploaded(client: FlaskClient, raw: bytes, **kwargs: Any) -> int:
     return int(response.headers["Location"].rsplit("/", 1)[1])
 
 
-def apply(client: FlaskClient, import_id: int):  # type: ignore[no-untyped-def]
+def apply(client: FlaskClient, import_id: int):
     token = csrf_token(client, f"/register/imports/{import_id}")
     return client.post(f"/register/imports/{import_id}/apply", data={"csrf_token": token})
 

@@ -14,7 +14,7 @@ def school_names(page: BeautifulSoup) -> list[str]:
     return [a.get_text(strip=True) for a in page.select("#results tbody a")]
 
 
-def test_search_finds_by_name_urn_or_postcode(client_for) -> None:  # type: ignore[no-untyped-def]
+def test_search_finds_by_name_urn_or_postcode(client_for) -> None:
     client = client_for("la_admin")
     assert school_names(soup(client.get("/schools/?q=oakfield"))) == ["Oakfield Primary School"]
     assert school_names(soup(client.get("/schools/?q=140201"))) == ["Riverside Academy"]
@@ -25,32 +25,32 @@ def test_search_finds_by_name_urn_or_postcode(client_for) -> None:  # type: igno
     ]
 
 
-def test_search_keeps_what_was_typed_and_says_when_nothing_matches(client_for) -> None:  # type: ignore[no-untyped-def]
+def test_search_keeps_what_was_typed_and_says_when_nothing_matches(client_for) -> None:
     page = soup(client_for("la_admin").get("/schools/?q=zz%25top"))
     assert page.select_one("#q")["value"] == "zz%top"
     assert "No schools match your search for “zz%top”." in page.select_one("#results").get_text()
 
 
-def test_percent_and_underscore_are_text_not_wildcards(client_for) -> None:  # type: ignore[no-untyped-def]
+def test_percent_and_underscore_are_text_not_wildcards(client_for) -> None:
     client = client_for("la_admin")
     assert school_names(soup(client.get("/schools/?q=%25"))) == []
     assert school_names(soup(client.get("/schools/?q=_"))) == []
 
 
-def test_a_school_user_finds_only_their_own_school(client_for) -> None:  # type: ignore[no-untyped-def]
+def test_a_school_user_finds_only_their_own_school(client_for) -> None:
     client = client_for("school_staff")
     assert school_names(soup(client.get("/schools/"))) == ["Oakfield Primary School"]
     assert school_names(soup(client.get("/schools/?q=riverside"))) == []
 
 
-def test_a_caf_officer_sees_the_schools_of_their_area(client_for) -> None:  # type: ignore[no-untyped-def]
+def test_a_caf_officer_sees_the_schools_of_their_area(client_for) -> None:
     page = soup(client_for("caf_officer").get("/schools/"))
     areas = {row.select("td")[-1].get_text(strip=True) for row in page.select("#results tbody tr")}
     assert areas == {"North"}
     assert len(school_names(page)) == 8
 
 
-def test_the_list_is_paged_with_the_search_kept(client_for) -> None:  # type: ignore[no-untyped-def]
+def test_the_list_is_paged_with_the_search_kept(client_for) -> None:
     client = client_for("la_admin")
     first = soup(client.get("/schools/"))
     assert "Showing 1 to 25 of 43 schools" in first.select_one("#results").get_text()
@@ -67,7 +67,7 @@ def test_the_list_is_paged_with_the_search_kept(client_for) -> None:  # type: ig
     assert href == "/schools/?page=2&q=cv"
 
 
-def test_htmx_gets_only_the_results_block_of_the_same_template(client_for) -> None:  # type: ignore[no-untyped-def]
+def test_htmx_gets_only_the_results_block_of_the_same_template(client_for) -> None:
     client = client_for("la_admin")
     full = client.get("/schools/?q=oak")
     fragment = client.get("/schools/?q=oak", headers={"HX-Request": "true"})
@@ -84,7 +84,7 @@ def test_htmx_gets_only_the_results_block_of_the_same_template(client_for) -> No
     assert "<html" in boosted.get_data(as_text=True)
 
 
-def test_search_box_is_an_ordinary_form_that_htmx_enhances(client_for) -> None:  # type: ignore[no-untyped-def]
+def test_search_box_is_an_ordinary_form_that_htmx_enhances(client_for) -> None:
     page = soup(client_for("la_admin").get("/schools/"))
     form = page.select_one('form[role="search"]')
     assert form["method"] == "get"
@@ -99,7 +99,7 @@ def test_search_box_is_an_ordinary_form_that_htmx_enhances(client_for) -> None: 
 
 
 @pytest.fixture
-def admin(client_for):  # type: ignore[no-untyped-def]
+def admin(client_for):
     return client_for("la_admin")
 
 
@@ -107,7 +107,7 @@ def admin(client_for):  # type: ignore[no-untyped-def]
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(query=st.text(max_size=150), page=st.text(max_size=8))
-def test_any_search_input_gets_a_page_never_an_error(admin, query: str, page: str) -> None:  # type: ignore[no-untyped-def]
+def test_any_search_input_gets_a_page_never_an_error(admin, query: str, page: str) -> None:
     response = admin.get("/schools/", query_string={"q": query, "page": page})
     if "\x00" in query + page:
         # Refused whole, with a page that says so (PostgreSQL cannot store NUL).
@@ -120,7 +120,7 @@ def test_any_search_input_gets_a_page_never_an_error(admin, query: str, page: st
     assert "schools" in results.get_text()
 
 
-def test_an_htmx_search_with_several_pages_gets_its_pagination(client_for) -> None:  # type: ignore[no-untyped-def]
+def test_an_htmx_search_with_several_pages_gets_its_pagination(client_for) -> None:
     fragment = client_for("la_admin").get("/schools/?q=cv", headers={"HX-Request": "true"})
     assert fragment.status_code == 200
     assert soup(fragment).select_one(".govuk-pagination__next a")["href"] == "/schools/?page=2&q=cv"

@@ -113,7 +113,7 @@ def test_a_view_wrapped_in_a_cache_would_be_found(make_app: Any) -> None:
     or by a decorator from a module of caches, is found; a hook from one too."""
     app = make_app()
     module = types.ModuleType("portal.response_cache")
-    module.functools = functools  # type: ignore[attr-defined]
+    module.functools = functools
     kept, serve_copy = _moved(_kept, module), _moved(_serve_copy, module)
 
     def flask_caching_style(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -121,7 +121,7 @@ def test_a_view_wrapped_in_a_cache_would_be_found(make_app: Any) -> None:
         def cached(*args: Any, **kwargs: Any) -> Any:
             return view(*args, **kwargs)
 
-        cached.cache_timeout = 60  # type: ignore[attr-defined]
+        cached.cache_timeout = 60
         return cached
 
     home = app.view_functions["main.home"]

@@ -16,7 +16,7 @@ from tests.helpers.routes import resolve
 from tests.support.test_support import created, raise_request
 
 
-def test_a6_rewrite_headers_do_not_change_routing_or_access(client_for) -> None:  # type: ignore[no-untyped-def]
+def test_a6_rewrite_headers_do_not_change_routing_or_access(client_for) -> None:
     staff = client_for("school_staff")
     for header in ("X-Original-URL", "X-Rewrite-URL"):
         response = staff.get("/", headers={header: "/admin/audit"})
@@ -25,7 +25,7 @@ def test_a6_rewrite_headers_do_not_change_routing_or_access(client_for) -> None:
     assert staff.get("/admin/audit", headers={"X-Forwarded-For": "127.0.0.1"}).status_code == 403
 
 
-def test_a6_a_forged_client_address_does_not_escape_the_sign_in_limit(make_app) -> None:  # type: ignore[no-untyped-def]
+def test_a6_a_forged_client_address_does_not_escape_the_sign_in_limit(make_app) -> None:
     from tests.conftest import sign_in
 
     client = make_app(SIGN_IN_RATE_LIMIT="2 per minute").test_client()
@@ -44,12 +44,12 @@ def test_a6_a_forged_client_address_does_not_escape_the_sign_in_limit(make_app) 
 class _HttpsClient(FlaskClient):
     """A browser on HTTPS, as production asks for."""
 
-    def open(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def open(self, *args, **kwargs):
         kwargs.setdefault("base_url", "https://schools.council.example")
         return super().open(*args, **kwargs)
 
 
-def _production_client(make_app, monkeypatch, **settings):  # type: ignore[no-untyped-def]
+def _production_client(make_app, monkeypatch, **settings):
     """A client of the portal as production starts it, with a low sign-in limit."""
     monkeypatch.setenv("PORTAL_ENV", "production")
     app = make_app(
@@ -59,7 +59,7 @@ def _production_client(make_app, monkeypatch, **settings):  # type: ignore[no-un
     return app, app.test_client()
 
 
-def _sign_in_from(client, address: str, n: int) -> int:  # type: ignore[no-untyped-def]
+def _sign_in_from(client, address: str, n: int) -> int:
     token = csrf_token(client)
     return client.post(
         "/sign-in",
@@ -70,7 +70,7 @@ def _sign_in_from(client, address: str, n: int) -> int:  # type: ignore[no-untyp
 
 
 def test_a6_in_production_no_forwarded_address_is_believed_unless_told(
-    make_app,  # type: ignore[no-untyped-def]
+    make_app,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # Production's defaults: a portal that clients reach directly, with nobody saying that a
@@ -90,7 +90,7 @@ def test_a6_in_production_no_forwarded_address_is_believed_unless_told(
 
 
 def test_a6_behind_a_proxy_the_address_it_forwards_is_the_clients(
-    make_app,  # type: ignore[no-untyped-def]
+    make_app,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # TRUSTED_PROXIES=1: the load balancer overwrites X-Forwarded-For with the address it saw
@@ -101,7 +101,7 @@ def test_a6_behind_a_proxy_the_address_it_forwards_is_the_clients(
     assert _sign_in_from(client, "203.0.113.9", 3) == 200
 
 
-def test_a4_a_school_in_a_hidden_field_carries_no_authority(client_for, session) -> None:  # type: ignore[no-untyped-def]
+def test_a4_a_school_in_a_hidden_field_carries_no_authority(client_for, session) -> None:
     riverside = session.scalar(select(School.id).where(School.urn == 140201))
     staff = client_for("school_staff")
     # Oakfield's staff are never asked which school: posting one anyway is not found...
@@ -115,7 +115,7 @@ def test_a4_a_school_in_a_hidden_field_carries_no_authority(client_for, session)
     assert request.school.urn == 125601
 
 
-def test_a2_an_id_in_the_body_cannot_override_the_one_in_the_address(client_for, session) -> None:  # type: ignore[no-untyped-def]
+def test_a2_an_id_in_the_body_cannot_override_the_one_in_the_address(client_for, session) -> None:
     oakfield = session.scalar(select(School.id).where(School.urn == 125601))
     riverside = session.scalar(select(School.id).where(School.urn == 140201))
     head = client_for("head_teacher")
@@ -174,8 +174,8 @@ ODD_DIGITS = ["²", "¹²", "٣", "①", "-1", "1e3", " 7 ", "999999999999999999
 def test_odd_numbers_in_any_query_are_never_a_server_error(
     role: str,
     odd: str,
-    browser_for,  # type: ignore[no-untyped-def]
-    session,  # type: ignore[no-untyped-def]
+    browser_for,
+    session,
 ) -> None:
     from urllib.parse import urlencode
 
@@ -195,8 +195,8 @@ def test_odd_numbers_in_any_query_are_never_a_server_error(
 @pytest.mark.parametrize("odd", ["99999999999999999999", "2147483648", "٣"])
 def test_an_odd_number_for_an_id_in_a_path_is_not_found(
     odd: str,
-    browser_for,  # type: ignore[no-untyped-def]
-    session,  # type: ignore[no-untyped-def]
+    browser_for,
+    session,
 ) -> None:
     from tests.access.test_access_matrix import CASES
 

@@ -21,7 +21,7 @@ from portal.models import (
 from portal.templating import LONDON
 
 
-def test_five_areas_two_trusts_and_at_least_forty_schools(session) -> None:  # type: ignore[no-untyped-def]
+def test_five_areas_two_trusts_and_at_least_forty_schools(session) -> None:
     areas = session.scalars(select(Area.name).order_by(Area.name)).all()
     assert areas == ["North", "Nuneaton and Bedworth", "Rugby", "Stratford", "Warwick"]
     assert session.scalar(select(func.count(Trust.id))) == 2
@@ -32,7 +32,7 @@ def test_five_areas_two_trusts_and_at_least_forty_schools(session) -> None:  # t
     assert all(len(trust.schools) >= 3 for trust in session.scalars(select(Trust)))
 
 
-def test_schools_are_of_mixed_types_and_phases_with_real_urns(session) -> None:  # type: ignore[no-untyped-def]
+def test_schools_are_of_mixed_types_and_phases_with_real_urns(session) -> None:
     schools = session.scalars(select(School)).all()
     groups = {s.establishment_type.group for s in schools}
     assert groups == set(EstablishmentGroup)
@@ -58,13 +58,13 @@ def test_schools_are_of_mixed_types_and_phases_with_real_urns(session) -> None: 
     assert all(s.is_academy for s in schools if s.trust is not None)
 
 
-def test_every_demo_person_is_invented_with_an_example_address(session) -> None:  # type: ignore[no-untyped-def]
+def test_every_demo_person_is_invented_with_an_example_address(session) -> None:
     for user in session.scalars(select(User)):
         assert user.email.endswith(".example"), user.email
         assert "Demo" in user.display_name
 
 
-def test_the_issues_demo_accounts_have_their_roles(session) -> None:  # type: ignore[no-untyped-def]
+def test_the_issues_demo_accounts_have_their_roles(session) -> None:
     def roles_of(email: str) -> list[tuple[str, str]]:
         memberships = session.scalars(
             select(Membership).join(User).where(User.email == email)
@@ -84,7 +84,7 @@ def test_the_issues_demo_accounts_have_their_roles(session) -> None:  # type: ig
     assert riverside.trust.name == "Meadow Learning Trust"
 
 
-def test_seeding_again_changes_nothing(app: Flask, session) -> None:  # type: ignore[no-untyped-def]
+def test_seeding_again_changes_nothing(app: Flask, session) -> None:
     def counts() -> tuple[int, ...]:
         return tuple(
             session.scalar(select(func.count()).select_from(model))
@@ -97,7 +97,7 @@ def test_seeding_again_changes_nothing(app: Flask, session) -> None:  # type: ig
     assert counts() == before
 
 
-def test_the_demo_shows_a_locked_account(client_for) -> None:  # type: ignore[no-untyped-def]
+def test_the_demo_shows_a_locked_account(client_for) -> None:
     """Failed sign-ins have locked someone's account: the council sees it on the users list."""
     listing = client_for("la_admin").get("/users/?q=hartshill")
     text = listing.get_data(as_text=True)
@@ -105,7 +105,7 @@ def test_the_demo_shows_a_locked_account(client_for) -> None:  # type: ignore[no
     assert "Locked" in text
 
 
-def test_the_north_queue_shows_every_state_of_a_caseload(app: Flask, session) -> None:  # type: ignore[no-untyped-def]
+def test_the_north_queue_shows_every_state_of_a_caseload(app: Flask, session) -> None:
     """Two officers share North: requests overdue and due today, each officer's and nobody's."""
     from portal.models import SupportRequest, SupportStatus
     from portal.support.service import response_target_days, timeliness, today_in_london

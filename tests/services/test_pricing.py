@@ -334,7 +334,7 @@ def test_uplift(pence: int, percent: Decimal, uplifted: int) -> None:
 
 def test_uplift_refuses_floats_and_cuts_beyond_everything() -> None:
     with pytest.raises(TypeError):
-        uplift(100, 2.5)  # type: ignore[arg-type]
+        uplift(100, 2.5)
     with pytest.raises(ValueError, match="more than 100%"):
         uplift(100, Decimal(-101))
 
@@ -870,7 +870,7 @@ def test_every_count_in_a_price_reads_singular_for_one(
     )
     offer = OfferPrices(1, 2027, OfferStatus.PUBLISHED, None, rule.vat, (option,))
     school = SimpleNamespace(is_academy=False, phase=Phase.PRIMARY)
-    texts += [price.per for price in prices_for_school(offer, school, pupils)]  # type: ignore[arg-type]
+    texts += [price.per for price in prices_for_school(offer, school, pupils)]
     for text in texts:
         assert_counts_agree(text)
 

@@ -35,7 +35,7 @@ def listed(page: BeautifulSoup) -> list[str]:
     return [a.get_text(strip=True) for a in page.select("#results h3 a")]
 
 
-def all_listed(client, query: str = "") -> list[str]:  # type: ignore[no-untyped-def]
+def all_listed(client, query: str = "") -> list[str]:
     names, number = [], 1
     while True:
         page = soup(client.get(f"/services/?{query}&page={number}"))
@@ -45,14 +45,14 @@ def all_listed(client, query: str = "") -> list[str]:  # type: ignore[no-untyped
         number += 1
 
 
-def service(session, name: str) -> Service:  # type: ignore[no-untyped-def]
+def service(session, name: str) -> Service:
     return session.scalars(select(Service).where(Service.name == name)).one()
 
 
 # --- the catalogue ------------------------------------------------------------------------------
 
 
-def test_the_catalogue_lists_next_years_published_offer(client_for, session) -> None:  # type: ignore[no-untyped-def]
+def test_the_catalogue_lists_next_years_published_offer(client_for, session) -> None:
     page = soup(client_for("school_staff").get("/services/"))
     assert "The offer for 2027-28" in page.select_one("#results").get_text()
     names = all_listed(client_for("school_staff"))
@@ -67,7 +67,7 @@ def test_the_catalogue_lists_next_years_published_offer(client_for, session) -> 
     assert sorted(names) == sorted(published)
 
 
-def test_last_years_offer_can_be_browsed(client_for) -> None:  # type: ignore[no-untyped-def]
+def test_last_years_offer_can_be_browsed(client_for) -> None:
     names = all_listed(client_for("school_staff"), "year=2026")
     assert "Governor training only" in names
     assert "Mental health in schools team" not in names
@@ -98,7 +98,7 @@ def test_last_years_offer_can_be_browsed(client_for) -> None:  # type: ignore[no
 )
 def test_filters_return_exactly_the_matching_services(
     client_for, session, query: str, expected
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     names = set(all_listed(client_for("school_staff"), query))
     if expected is None:
         expected = set(
@@ -107,7 +107,7 @@ def test_filters_return_exactly_the_matching_services(
     assert names == expected
 
 
-def test_a_page_past_the_last_shows_the_last(client_for) -> None:  # type: ignore[no-untyped-def]
+def test_a_page_past_the_last_shows_the_last(client_for) -> None:
     client = client_for("school_staff")
     first = soup(client.get("/services/"))
     pages = [a.get_text(strip=True) for a in first.select(".govuk-pagination__item a")]
@@ -117,7 +117,7 @@ def test_a_page_past_the_last_shows_the_last(client_for) -> None:  # type: ignor
     assert listed(past) and listed(past) == listed(soup(client.get(f"/services/?page={current}")))
 
 
-def test_filter_by_category(client_for, session) -> None:  # type: ignore[no-untyped-def]
+def test_filter_by_category(client_for, session) -> None:
     ict = session.scalar(select(ServiceCategory.id).where(ServiceCategory.name == "ICT"))
     assert set(all_listed(client_for("school_staff"), f"category={ict}")) == {
         "ICT technical support",
@@ -125,7 +125,7 @@ def test_filter_by_category(client_for, session) -> None:  # type: ignore[no-unt
     }
 
 
-def test_available_to_my_school_leaves_out_what_it_cannot_buy(client_for) -> None:  # type: ignore[no-untyped-def]
+def test_available_to_my_school_leaves_out_what_it_cannot_buy(client_for) -> None:
     # Riverside is a secondary academy: not maintained-only finance, not primary music.
     everything = set(all_listed(client_for("academy_head")))
     mine = set(all_listed(client_for("academy_head"), "available=1"))
@@ -134,7 +134,7 @@ def test_available_to_my_school_leaves_out_what_it_cannot_buy(client_for) -> Non
     assert "Payroll" in mine
 
 
-def test_htmx_filtering_swaps_only_the_results(client_for) -> None:  # type: ignore[no-untyped-def]
+def test_htmx_filtering_swaps_only_the_results(client_for) -> None:
     response = client_for("school_staff").get(
         "/services/?q=payroll", headers={"HX-Request": "true"}
     )
@@ -146,7 +146,7 @@ def test_htmx_filtering_swaps_only_the_results(client_for) -> None:  # type: ign
 # --- what it costs my school ---------------------------------------------------------------
 
 
-def test_a_school_sees_its_price_how_it_was_worked_out_and_the_change(client_for) -> None:  # type: ignore[no-untyped-def]
+def test_a_school_sees_its_price_how_it_was_worked_out_and_the_change(client_for) -> None:
     page = soup(client_for("head_teacher").get("/services/?q=financial"))
     link = page.select_one("#results h3 a")["href"]
     detail = soup(client_for("head_teacher").get(link))
@@ -157,7 +157,7 @@ def test_a_school_sees_its_price_how_it_was_worked_out_and_the_change(client_for
     assert "Up £144.15 from 2026-27" in box
 
 
-def test_a_price_published_again_is_shown_at_once(app, client_for, session) -> None:  # type: ignore[no-untyped-def]
+def test_a_price_published_again_is_shown_at_once(app, client_for, session) -> None:
     """A published offer's prices are read once for its publication: re-priced (withdrawn,
     changed, published again), the catalogue and the service's page show the new price."""
     head = client_for("head_teacher")
@@ -192,7 +192,7 @@ def test_a_price_published_again_is_shown_at_once(app, client_for, session) -> N
         assert f"£{old_pence / 100:,.2f}" not in text
 
 
-def test_a_service_changed_while_published_is_shown_as_it_is_now(client_for, session) -> None:  # type: ignore[no-untyped-def]
+def test_a_service_changed_while_published_is_shown_as_it_is_now(client_for, session) -> None:
     """What a service says (its name, who may use it) can change while its offer stays
     published: pages read it afresh."""
     payroll = service(session, "Payroll")
@@ -207,7 +207,7 @@ def test_a_service_changed_while_published_is_shown_as_it_is_now(client_for, ses
     assert "This service is not available to Oakfield Primary School." in box
 
 
-def test_a_maintained_school_is_not_offered_an_academy_price(client_for) -> None:  # type: ignore[no-untyped-def]
+def test_a_maintained_school_is_not_offered_an_academy_price(client_for) -> None:
     client = client_for("head_teacher")
     link = soup(client.get("/services/?q=hr+advisory")).select_one("#results h3 a")["href"]
     box = soup(client.get(link)).select_one(".council-your-price").get_text(" ", strip=True)
@@ -216,13 +216,13 @@ def test_a_maintained_school_is_not_offered_an_academy_price(client_for) -> None
     assert "Academies" not in box
 
 
-def test_an_academy_is_told_a_maintained_only_service_is_not_for_it(client_for, session) -> None:  # type: ignore[no-untyped-def]
+def test_an_academy_is_told_a_maintained_only_service_is_not_for_it(client_for, session) -> None:
     finance = service(session, "Education financial services")
     box = soup(client_for("academy_head").get(f"/services/{finance.id}")).get_text(" ", strip=True)
     assert "This service is not available to Riverside Academy." in box
 
 
-def test_a_trust_lead_chooses_which_academys_price(client_for, session) -> None:  # type: ignore[no-untyped-def]
+def test_a_trust_lead_chooses_which_academys_price(client_for, session) -> None:
     payroll = service(session, "Payroll")
     client = client_for("trust_lead")
     page = soup(client.get(f"/services/{payroll.id}"))
@@ -230,7 +230,7 @@ def test_a_trust_lead_chooses_which_academys_price(client_for, session) -> None:
     assert "Riverside Academy" in choices and "Oakfield Primary School" not in choices
 
 
-def test_council_staff_see_no_school_price_but_publishers_preview_one(client_for, session) -> None:  # type: ignore[no-untyped-def]
+def test_council_staff_see_no_school_price_but_publishers_preview_one(client_for, session) -> None:
     finance = service(session, "Education financial services")
     assert (
         soup(client_for("caf_officer").get(f"/services/{finance.id}")).select_one(
@@ -245,7 +245,7 @@ def test_council_staff_see_no_school_price_but_publishers_preview_one(client_for
     assert "Your price for 2027-28" in preview.select_one(".council-your-price").get_text()
 
 
-def test_a_price_from_one_session_says_one_session(client_for, session) -> None:  # type: ignore[no-untyped-def]
+def test_a_price_from_one_session_says_one_session(client_for, session) -> None:
     outreach = service(session, "Behaviour support outreach")
     text = soup(client_for("head_teacher").get(f"/services/{outreach.id}")).get_text(" ")
     # The demo's tiers start at 1 and 10 sessions, uplifted 2.5% for 2027-28.
@@ -257,7 +257,7 @@ def test_a_price_from_one_session_says_one_session(client_for, session) -> None:
 @pytest.mark.parametrize(
     ("pupils", "words"), [(0, "0 pupils"), (1, "1 pupil"), (2, "2 pupils"), (1200, "1,200 pupils")]
 )
-def test_templates_count_in_words(app, pupils: int, words: str) -> None:  # type: ignore[no-untyped-def]
+def test_templates_count_in_words(app, pupils: int, words: str) -> None:
     from flask import render_template_string
 
     with app.test_request_context():
@@ -267,11 +267,11 @@ def test_templates_count_in_words(app, pupils: int, words: str) -> None:  # type
 # --- publishing ---------------------------------------------------------------------------
 
 
-def post(client, path: str, **data):  # type: ignore[no-untyped-def]
+def post(client, path: str, **data):
     return client.post(path, data={"csrf_token": csrf_token(client, "/services/"), **data})
 
 
-def test_a_publisher_drafts_prices_previews_publishes_and_withdraws(client_for, session) -> None:  # type: ignore[no-untyped-def]
+def test_a_publisher_drafts_prices_previews_publishes_and_withdraws(client_for, session) -> None:
     publisher, school = client_for("publisher"), client_for("head_teacher")
     category = session.scalar(select(ServiceCategory.id).where(ServiceCategory.name == "ICT"))
     created = post(
@@ -326,13 +326,13 @@ def test_a_publisher_drafts_prices_previews_publishes_and_withdraws(client_for, 
     ]
 
 
-def test_prices_of_a_published_offer_cannot_be_changed(client_for, session) -> None:  # type: ignore[no-untyped-def]
+def test_prices_of_a_published_offer_cannot_be_changed(client_for, session) -> None:
     payroll = service(session, "Payroll")
     response = client_for("publisher").get(f"/services/{payroll.id}/offers/2027/options/new")
     assert response.status_code == 303
 
 
-def test_an_offer_published_since_it_was_read_cannot_be_changed(app, session) -> None:  # type: ignore[no-untyped-def]
+def test_an_offer_published_since_it_was_read_cannot_be_changed(app, session) -> None:
     """The check is on the offer as it is when the change is made: a colleague may have
     published it since the publisher's page read it as a draft."""
     from portal.db import db
@@ -378,7 +378,7 @@ def test_an_offer_published_since_it_was_read_cannot_be_changed(app, session) ->
     assert session.get(PriceOption, option.id).amount_pence == 50_000
 
 
-def test_vat_on_a_published_offer_cannot_be_changed(client_for, session) -> None:  # type: ignore[no-untyped-def]
+def test_vat_on_a_published_offer_cannot_be_changed(client_for, session) -> None:
     payroll = service(session, "Payroll")
     offer = next(o for o in payroll.offers if o.year == 2027)
     before = offer.vat_applies
@@ -416,7 +416,7 @@ def test_vat_on_a_published_offer_cannot_be_changed(client_for, session) -> None
         ({"basis": "banded", "bands": "lots: 10"}, {"bands": "is not a band"}),
     ],
 )
-def test_bad_prices_are_explained_beside_the_field(client_for, session, fields, errors) -> None:  # type: ignore[no-untyped-def]
+def test_bad_prices_are_explained_beside_the_field(client_for, session, fields, errors) -> None:
     publisher = client_for("publisher")
     new = service(session, "Fire risk assessment")
     withdrawn = post(publisher, f"/services/{new.id}/offers/2027/withdraw")
@@ -456,7 +456,7 @@ def fields_of(page: BeautifulSoup) -> set[str]:
 
 
 @pytest.fixture
-def draft_path(client_for, session) -> str:  # type: ignore[no-untyped-def]
+def draft_path(client_for, session) -> str:
     """The price options of the demo's Fire risk assessment for 2027-28, withdrawn."""
     fire = service(session, "Fire risk assessment")
     assert (
@@ -469,7 +469,7 @@ def draft_path(client_for, session) -> str:  # type: ignore[no-untyped-def]
 @pytest.mark.parametrize("basis", list(BASIS_FIELDS))
 def test_the_option_form_asks_only_what_the_basis_needs(
     client_for, draft_path: str, basis: str
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     publisher = client_for("publisher")
     first = soup(publisher.get(f"{draft_path}/options/new"))
     # The basis first: nothing priced yet, and no "Save" until it is chosen.
@@ -499,7 +499,7 @@ def test_the_option_form_asks_only_what_the_basis_needs(
     ] | {"shown_basis"}
 
 
-def test_continue_without_a_basis_asks_for_one(client_for, draft_path: str) -> None:  # type: ignore[no-untyped-def]
+def test_continue_without_a_basis_asks_for_one(client_for, draft_path: str) -> None:
     page = soup(
         post(client_for("publisher"), f"{draft_path}/options/new", name="A", choose_basis="1")
     )
@@ -513,7 +513,7 @@ def test_continue_without_a_basis_asks_for_one(client_for, draft_path: str) -> N
 
 def test_saving_after_changing_the_basis_shows_the_new_fields_and_saves_nothing(
     client_for, session, draft_path: str
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     publisher = client_for("publisher")
     before = session.scalar(select(func.count(PriceOption.id)))
     # The fields were drawn for a per school price; the basis was then changed to banded.
@@ -533,7 +533,7 @@ def test_saving_after_changing_the_basis_shows_the_new_fields_and_saves_nothing(
     assert session.scalar(select(func.count(PriceOption.id))) == before
 
 
-def test_only_the_basis_fields_are_saved(client_for, session, draft_path: str) -> None:  # type: ignore[no-untyped-def]
+def test_only_the_basis_fields_are_saved(client_for, session, draft_path: str) -> None:
     """What another basis's fields held (typed before the basis changed) is not the price."""
     saved = post(
         client_for("publisher"),
@@ -558,7 +558,7 @@ def test_only_the_basis_fields_are_saved(client_for, session, draft_path: str) -
     assert (option.rates, option.minimum_pence, option.unit) == ({}, None, None)
 
 
-def test_changing_an_option_shows_its_basis_fields(client_for, session) -> None:  # type: ignore[no-untyped-def]
+def test_changing_an_option_shows_its_basis_fields(client_for, session) -> None:
     outreach = service(session, "Behaviour support outreach")
     publisher = client_for("publisher")
     post(publisher, f"/services/{outreach.id}/offers/2027/withdraw")
@@ -571,7 +571,7 @@ def test_changing_an_option_shows_its_basis_fields(client_for, session) -> None:
 
 def test_copying_a_year_uplifts_every_price_and_leaves_ceased_services_behind(
     client_for, session
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     publisher = client_for("publisher")
     response = post(publisher, "/services/copy-year", from_year="2027", uplift="10")
     assert response.status_code == 303
@@ -589,7 +589,7 @@ def test_copying_a_year_uplifts_every_price_and_leaves_ceased_services_behind(
     assert event.detail["drafted"] == len(drafted)
 
 
-def test_the_trading_decision_is_recorded_and_audited(client_for, session) -> None:  # type: ignore[no-untyped-def]
+def test_the_trading_decision_is_recorded_and_audited(client_for, session) -> None:
     payroll = service(session, "Payroll")
     publisher = client_for("publisher")
     response = post(publisher, f"/services/{payroll.id}/offers/2027", decision="ceased", vat="yes")
@@ -601,7 +601,7 @@ def test_the_trading_decision_is_recorded_and_audited(client_for, session) -> No
     assert event.detail["changes"] == {"decision": ["repriced", "ceased"]}
 
 
-def test_every_pricing_basis_is_in_the_demo_offer(session) -> None:  # type: ignore[no-untyped-def]
+def test_every_pricing_basis_is_in_the_demo_offer(session) -> None:
     used = set(session.scalars(select(PriceOption.basis)))
     assert used == set(PricingBasis)
     assert session.scalar(select(PriceOption.id).where(PriceOption.minimum_pence.is_not(None)))
@@ -610,7 +610,7 @@ def test_every_pricing_basis_is_in_the_demo_offer(session) -> None:  # type: ign
 
 def test_the_catalogues_queries_do_not_grow_with_the_services_listed(
     client_for, count_queries
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     head = client_for("head_teacher")
     with count_queries() as few:
         assert head.get("/services/?q=payroll").status_code == 200
@@ -622,7 +622,7 @@ def test_the_catalogues_queries_do_not_grow_with_the_services_listed(
 # --- a year's drafts, published together ---------------------------------------------------------
 
 
-def copied_year(client, session) -> list[ServiceOffer]:  # type: ignore[no-untyped-def]
+def copied_year(client, session) -> list[ServiceOffer]:
     """2027-28's offer copied to 2028-29: the drafts, by service name."""
     assert post(client, "/services/copy-year", from_year="2027", uplift="0").status_code == 303
     drafts = session.scalars(
@@ -644,7 +644,7 @@ def rows(page: BeautifulSoup) -> dict[str, str]:
     }
 
 
-def test_copying_a_year_shows_its_drafts_each_checked(client_for, session) -> None:  # type: ignore[no-untyped-def]
+def test_copying_a_year_shows_its_drafts_each_checked(client_for, session) -> None:
     publisher = client_for("publisher")
     response = post(publisher, "/services/copy-year", from_year="2027", uplift="0")
     assert response.headers["Location"] == "/services/drafts?year=2028"
@@ -662,7 +662,7 @@ def test_copying_a_year_shows_its_drafts_each_checked(client_for, session) -> No
     assert f"{len(drafts)} draft offers: {len(drafts)} ready to publish." in page.get_text(" ")
 
 
-def test_the_demo_drafts_say_what_stops_them(client_for) -> None:  # type: ignore[no-untyped-def]
+def test_the_demo_drafts_say_what_stops_them(client_for) -> None:
     page = soup(client_for("publisher").get("/services/drafts"))
     assert page.select_one("h1").get_text(strip=True) == "Draft offers for 2027-28"
     listed = rows(page)
@@ -678,7 +678,7 @@ def test_the_demo_drafts_say_what_stops_them(client_for) -> None:  # type: ignor
 
 
 @pytest.mark.parametrize(("select_", "expected"), [("all", 2), ("ready", 1), ("", 0), ("x", 0)])
-def test_select_all_works_without_javascript(client_for, session, select_, expected) -> None:  # type: ignore[no-untyped-def]
+def test_select_all_works_without_javascript(client_for, session, select_, expected) -> None:
     page = soup(client_for("publisher").get(f"/services/drafts?year=2027&select={select_}"))
     chosen = session.scalars(select(ServiceOffer.id).where(ServiceOffer.id.in_(ticked(page))))
     names = {session.get(ServiceOffer, i).service.name for i in chosen}
@@ -687,7 +687,7 @@ def test_select_all_works_without_javascript(client_for, session, select_, expec
         assert names == {"Online safety training for staff"}
 
 
-def test_a_publisher_publishes_many_at_once_and_is_told_which_failed(client_for, session) -> None:  # type: ignore[no-untyped-def]
+def test_a_publisher_publishes_many_at_once_and_is_told_which_failed(client_for, session) -> None:
     publisher, school = client_for("publisher"), client_for("head_teacher")
     drafts = copied_year(publisher, session)
     # One of those chosen has lost its prices since it was copied.
@@ -738,7 +738,7 @@ def test_a_publisher_publishes_many_at_once_and_is_told_which_failed(client_for,
     assert sorted(names) == sorted(o.service.name for o in fine)
 
 
-def test_when_every_offer_chosen_is_published_the_page_says_how_many(client_for, session) -> None:  # type: ignore[no-untyped-def]
+def test_when_every_offer_chosen_is_published_the_page_says_how_many(client_for, session) -> None:
     publisher = client_for("publisher")
     drafts = copied_year(publisher, session)
     response = publisher.post(
@@ -776,7 +776,7 @@ def test_when_every_offer_chosen_is_published_the_page_says_how_many(client_for,
     )
 
 
-def test_publishing_none_asks_for_a_choice(client_for) -> None:  # type: ignore[no-untyped-def]
+def test_publishing_none_asks_for_a_choice(client_for) -> None:
     page = soup(post(client_for("publisher"), "/services/drafts", year="2027"))
     summary = page.select_one(".govuk-error-summary a")
     assert summary.get_text(strip=True) == "Select the offers to publish"
@@ -788,7 +788,7 @@ def test_publishing_none_asks_for_a_choice(client_for) -> None:  # type: ignore[
     assert summary["href"] == f"#{page.select_one('input[name=offer]')['id']}"
 
 
-def test_a_ceased_draft_is_never_published(client_for, session) -> None:  # type: ignore[no-untyped-def]
+def test_a_ceased_draft_is_never_published(client_for, session) -> None:
     governor = service(session, "Governor training only")
     ceased = next(o for o in governor.offers if o.year == 2027)
     page = soup(post(client_for("publisher"), "/services/drafts", year="2027", offer=ceased.id))
@@ -797,7 +797,7 @@ def test_a_ceased_draft_is_never_published(client_for, session) -> None:  # type
     assert session.get(ServiceOffer, ceased.id).status is OfferStatus.DRAFT
 
 
-def test_only_those_who_edit_services_can_publish_them(app) -> None:  # type: ignore[no-untyped-def]
+def test_only_those_who_edit_services_can_publish_them(app) -> None:
     from portal.access import Principal
     from portal.db import db
     from portal.models import User
@@ -822,11 +822,11 @@ def test_only_those_who_edit_services_can_publish_them(app) -> None:  # type: ig
 
 def test_the_catalogues_years_include_a_year_only_drafted_for_publishers(
     client_for, session
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     publisher, school = client_for("publisher"), client_for("head_teacher")
     drafts = copied_year(publisher, session)
 
-    def years(client) -> list[str]:  # type: ignore[no-untyped-def]
+    def years(client) -> list[str]:
         return [
             o.get_text(strip=True) for o in soup(client.get("/services/")).select("#year option")
         ]
@@ -850,7 +850,7 @@ def test_the_catalogues_years_include_a_year_only_drafted_for_publishers(
 _CATALOGUE_LOOP = Path(__file__).with_name("services_catalogue_loop.html")
 
 
-def test_the_written_out_catalogue_is_the_pages_loop(app, session) -> None:  # type: ignore[no-untyped-def]
+def test_the_written_out_catalogue_is_the_pages_loop(app, session) -> None:
     """The catalogue's services are written out in Python (display.catalogue_items) for
     speed: they must stay what the page's Jinja loop drew, for free and traded services,
     a school that may buy them or not, prices with and without VAT, per unit, to be agreed,
@@ -864,7 +864,7 @@ def test_the_written_out_catalogue_is_the_pages_loop(app, session) -> None:  # t
     category = CategoryName(4, 'Fish & <chips> "co\'s"')
     anyone = frozenset[str]()
 
-    def listed_service(service_id: int, kind: ServiceKind, phases=anyone) -> Listed:  # type: ignore[no-untyped-def]
+    def listed_service(service_id: int, kind: ServiceKind, phases=anyone) -> Listed:
         return Listed(
             service_id,
             f"Service <{service_id}> & co",
@@ -925,7 +925,7 @@ def test_the_written_out_catalogue_is_the_pages_loop(app, session) -> None:  # t
 )
 def test_the_catalogues_statements_read_by_the_driver_are_what_sqlalchemy_reads(
     app, session, shape
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     """The catalogue's statements go through the driver itself (db.driver_records and
     driver_rows): each row must come back as SQLAlchemy's own results give it, by name and
     position, each value of the same type (enums, datetimes), with the values the statement

@@ -45,13 +45,13 @@ MEETING_DAY = date.today() + timedelta(days=7)
 MEETING_FIELDS = [str(MEETING_DAY.day), str(MEETING_DAY.month), str(MEETING_DAY.year)]
 
 
-def answer(client, slug: str, data: dict, **query) -> object:  # type: ignore[no-untyped-def]
+def answer(client, slug: str, data: dict, **query) -> object:
     path = f"/support/new/{slug}"
     token = csrf_token(client, path)
     return client.post(path, query_string=query, data={"csrf_token": token, **data})
 
 
-def raise_request(client, answers: dict | None = None, submit: bool = True):  # type: ignore[no-untyped-def]
+def raise_request(client, answers: dict | None = None, submit: bool = True):
     """Walk the question pages as a person would, following each redirect."""
     answers = {**ANSWERS, **(answers or {})}
     response = client.get("/support/new")
@@ -72,7 +72,7 @@ def raise_request(client, answers: dict | None = None, submit: bool = True):  # 
     )
 
 
-def created(session, response) -> SupportRequest:  # type: ignore[no-untyped-def]
+def created(session, response) -> SupportRequest:
     request_id = int(re.search(r"/support/(\d+)/sent", response.headers["Location"]).group(1))
     return session.get(SupportRequest, request_id)
 
@@ -80,7 +80,7 @@ def created(session, response) -> SupportRequest:  # type: ignore[no-untyped-def
 # --- raising a request ------------------------------------------------------------------------
 
 
-def test_the_first_page_interrupts_with_the_safeguarding_routes(client_for) -> None:  # type: ignore[no-untyped-def]
+def test_the_first_page_interrupts_with_the_safeguarding_routes(client_for) -> None:
     page = soup(client_for("school_staff").get("/support/new"))
     text = page.select_one("main").get_text(" ", strip=True)
     assert page.h1.get_text(strip=True) == "Is a child in danger or at risk of significant harm?"
@@ -89,7 +89,7 @@ def test_the_first_page_interrupts_with_the_safeguarding_routes(client_for) -> N
     assert text.index("999") < text.index("Ask a CAF officer for support")
 
 
-def test_a_school_raises_a_request_that_reaches_its_areas_officers(client_for, session) -> None:  # type: ignore[no-untyped-def]
+def test_a_school_raises_a_request_that_reaches_its_areas_officers(client_for, session) -> None:
     response = raise_request(client_for("school_staff"))
     assert response.status_code == 303
     request = created(session, response)
@@ -117,7 +117,7 @@ def test_a_school_raises_a_request_that_reaches_its_areas_officers(client_for, s
     assert request.reference in sent.select_one(".govuk-panel").get_text()
 
 
-def test_check_your_answers_shows_everything_with_a_change_link(client_for) -> None:  # type: ignore[no-untyped-def]
+def test_check_your_answers_shows_everything_with_a_change_link(client_for) -> None:
     page = soup(raise_request(client_for("school_staff"), submit=False))
     rows = {
         row.dt.get_text(strip=True): row.dd.get_text(" ", strip=True)
@@ -130,7 +130,7 @@ def test_check_your_answers_shows_everything_with_a_change_link(client_for) -> N
     assert "/support/new/needs?change=1" in changes
 
 
-def test_answers_are_kept_after_going_back(client_for) -> None:  # type: ignore[no-untyped-def]
+def test_answers_are_kept_after_going_back(client_for) -> None:
     client = client_for("school_staff")
     raise_request(client, submit=False)
     level = soup(client.get("/support/new/level"))
@@ -140,14 +140,14 @@ def test_answers_are_kept_after_going_back(client_for) -> None:  # type: ignore[
     assert child.select_one("#initials")["value"] == "js"
 
 
-def test_a_change_from_check_your_answers_comes_back_to_it(client_for) -> None:  # type: ignore[no-untyped-def]
+def test_a_change_from_check_your_answers_comes_back_to_it(client_for) -> None:
     client = client_for("school_staff")
     raise_request(client, submit=False)
     response = answer(client, "urgency", {"urgency": "urgent"}, change=1)
     assert response.headers["Location"] == "/support/new/check"
 
 
-def test_without_consent_only_anonymous_advice_can_be_asked(client_for, session) -> None:  # type: ignore[no-untyped-def]
+def test_without_consent_only_anonymous_advice_can_be_asked(client_for, session) -> None:
     client = client_for("school_staff")
     answer(client, "consent", {"consent": "no"})
     kinds = [i["value"] for i in soup(client.get("/support/new/kind")).select('input[name="kind"]')]
@@ -167,7 +167,7 @@ def test_without_consent_only_anonymous_advice_can_be_asked(client_for, session)
     assert (request.consent, request.child_initials) == (False, None)
 
 
-def test_training_asks_nothing_about_a_child(client_for, session) -> None:  # type: ignore[no-untyped-def]
+def test_training_asks_nothing_about_a_child(client_for, session) -> None:
     response = raise_request(client_for("school_staff"), {"kind": {"kind": "training"}})
     request = created(session, response)
     assert (request.child_year_group, request.level_of_need, request.needs) == (None, None, [])
@@ -198,7 +198,7 @@ def test_training_asks_nothing_about_a_child(client_for, session) -> None:  # ty
         ),
     ],
 )
-def test_bad_answers_are_explained_beside_the_question(client_for, slug, data, errors) -> None:  # type: ignore[no-untyped-def]
+def test_bad_answers_are_explained_beside_the_question(client_for, slug, data, errors) -> None:
     client = client_for("school_staff")
     answer(client, "consent", {"consent": "yes"})
     answer(client, "kind", {"kind": "completing"})
@@ -213,7 +213,7 @@ def test_bad_answers_are_explained_beside_the_question(client_for, slug, data, e
         assert message in page.select_one(f"#{name}-error").get_text()
 
 
-def test_pressing_submit_twice_makes_one_request(client_for, session) -> None:  # type: ignore[no-untyped-def]
+def test_pressing_submit_twice_makes_one_request(client_for, session) -> None:
     client = client_for("school_staff")
     check = raise_request(client, submit=False)
     key = soup(check).select_one('input[name="submission_key"]')["value"]
@@ -234,7 +234,7 @@ def test_pressing_submit_twice_makes_one_request(client_for, session) -> None:  
     )  # with the demo one
 
 
-def test_a_trust_lead_chooses_the_academy(client_for, session) -> None:  # type: ignore[no-untyped-def]
+def test_a_trust_lead_chooses_the_academy(client_for, session) -> None:
     client = client_for("trust_lead")
     schools = [
         label.get_text(strip=True)
@@ -246,7 +246,7 @@ def test_a_trust_lead_chooses_the_academy(client_for, session) -> None:  # type:
     assert created(session, response).area.name == "Nuneaton and Bedworth"
 
 
-def test_council_staff_cannot_raise_requests(client_for) -> None:  # type: ignore[no-untyped-def]
+def test_council_staff_cannot_raise_requests(client_for) -> None:
     assert client_for("caf_officer").get("/support/new").status_code == 403
 
 
@@ -254,7 +254,7 @@ def test_council_staff_cannot_raise_requests(client_for) -> None:  # type: ignor
 
 
 @pytest.fixture
-def oakfield_request(client_for, session) -> SupportRequest:  # type: ignore[no-untyped-def]
+def oakfield_request(client_for, session) -> SupportRequest:
     return created(session, raise_request(client_for("school_staff")))
 
 
@@ -271,13 +271,13 @@ def oakfield_request(client_for, session) -> SupportRequest:  # type: ignore[no-
         ("caf.rugby@council.example", 404),
     ],
 )
-def test_who_sees_a_request(client_for, oakfield_request, role: str, status: int) -> None:  # type: ignore[no-untyped-def]
+def test_who_sees_a_request(client_for, oakfield_request, role: str, status: int) -> None:
     assert client_for(role).get(f"/support/{oakfield_request.id}").status_code == status
 
 
 def test_staff_see_only_the_requests_they_raised(
     app: Flask, client_for, session, oakfield_request
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     from portal.models import Membership, Role
 
     colleague = User(
@@ -298,7 +298,7 @@ def test_staff_see_only_the_requests_they_raised(
 # --- working the queue ----------------------------------------------------------------------------
 
 
-def update(client, request: SupportRequest, **data):  # type: ignore[no-untyped-def]
+def update(client, request: SupportRequest, **data):
     path = f"/support/{request.id}"
     page = soup(client.get(path))
     version = page.select_one('input[name="version"]')["value"]
@@ -307,7 +307,7 @@ def update(client, request: SupportRequest, **data):  # type: ignore[no-untyped-
     return client.post(path, data=form)
 
 
-def test_an_officer_works_a_request_to_an_outcome(client_for, session, oakfield_request) -> None:  # type: ignore[no-untyped-def]
+def test_an_officer_works_a_request_to_an_outcome(client_for, session, oakfield_request) -> None:
     officer = client_for("caf_officer")
     assert update(officer, oakfield_request, action="acknowledged").status_code == 303
     refused = update(officer, oakfield_request, action="in_progress")
@@ -355,7 +355,7 @@ def test_an_officer_works_a_request_to_an_outcome(client_for, session, oakfield_
     assert "This request is closed: nothing more can be recorded on it." in closed.get_text()
 
 
-def test_private_notes_stay_with_the_council(client_for, oakfield_request) -> None:  # type: ignore[no-untyped-def]
+def test_private_notes_stay_with_the_council(client_for, oakfield_request) -> None:
     officer = client_for("caf_officer")
     update(officer, oakfield_request, action="note", note="Spoke to the SENCO", shared="school")
     update(
@@ -374,7 +374,7 @@ def test_private_notes_stay_with_the_council(client_for, oakfield_request) -> No
 @pytest.mark.parametrize("version", ["x", "²", "99999999999999999999", ""])
 def test_an_unreadable_version_is_a_conflict_not_an_error(
     client_for, oakfield_request, version: str
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     response = update(
         client_for("caf_officer"), oakfield_request, action="acknowledged", version=version
     )
@@ -383,7 +383,7 @@ def test_an_unreadable_version_is_a_conflict_not_an_error(
     assert "Someone else has just updated this request" in summary
 
 
-def test_two_officers_at_once_lose_nothing(client_for, session, oakfield_request) -> None:  # type: ignore[no-untyped-def]
+def test_two_officers_at_once_lose_nothing(client_for, session, oakfield_request) -> None:
     first, second = client_for("caf_officer"), client_for("la_admin")
     path = f"/support/{oakfield_request.id}"
     seen = soup(second.get(path)).select_one('input[name="version"]')["value"]
@@ -429,7 +429,7 @@ def test_two_officers_at_once_lose_nothing(client_for, session, oakfield_request
     assert session.get(SupportRequest, oakfield_request.id).status is SupportStatus.REDIRECTED
 
 
-def test_the_queue_filters_and_shows_what_is_due(client_for, session, oakfield_request) -> None:  # type: ignore[no-untyped-def]
+def test_the_queue_filters_and_shows_what_is_due(client_for, session, oakfield_request) -> None:
     from portal.models import Area
 
     rugby_school = session.scalars(select(School).where(School.urn == 125613)).one()
@@ -471,13 +471,13 @@ def queue_rows(page: BeautifulSoup) -> dict[str, dict[str, str]]:
     }
 
 
-def demo_reference(session, key: str) -> str:  # type: ignore[no-untyped-def]
+def demo_reference(session, key: str) -> str:
     return session.scalar(
         select(SupportRequest.reference).where(SupportRequest.submission_key == key)
     )
 
 
-def test_the_queue_shows_who_each_request_is_with(client_for, session) -> None:  # type: ignore[no-untyped-def]
+def test_the_queue_shows_who_each_request_is_with(client_for, session) -> None:
     rows = queue_rows(soup(client_for("caf_officer").get("/support/")))
     assert rows[demo_reference(session, "demo-caseload-2")]["Assigned to"] == "Jo Demo-North"
     assert rows[demo_reference(session, "demo-caseload-4")]["Assigned to"] == (
@@ -571,7 +571,7 @@ def test_the_written_out_queue_rows_are_what_the_template_drew(
 )
 def test_the_queue_is_in_the_order_asked_for_page_after_page(
     client_for, session, monkeypatch, sort: str, order
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     """The queue sorts and pages its requests, then names their schools and officers: the
     rows come in the order asked for, on every page."""
     from portal.models import Area
@@ -611,7 +611,7 @@ def test_the_queue_is_in_the_order_asked_for_page_after_page(
 )
 def test_the_queue_filters_by_officer_and_by_when_a_response_is_due(
     client_for, session, query: dict[str, str], keys: set[str], tag: str | None
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     page = soup(client_for("caf_officer").get("/support/", query_string=query))
     rows = queue_rows(page)
     assert set(rows) == {demo_reference(session, key) for key in keys}
@@ -626,7 +626,7 @@ def test_the_queue_filters_by_officer_and_by_when_a_response_is_due(
     max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(data=st.data())
-def test_the_home_page_counts_are_the_queues_own(app: Flask, session, data) -> None:  # type: ignore[no-untyped-def]
+def test_the_home_page_counts_are_the_queues_own(app: Flask, session, data) -> None:
     """Whatever the state of the area's requests, each count on an officer's home page is
     the number of requests its link lists, and what timeliness() tags on each row."""
     from werkzeug.datastructures import MultiDict
@@ -669,7 +669,7 @@ def test_the_home_page_counts_are_the_queues_own(app: Flask, session, data) -> N
 
 
 @pytest.mark.parametrize("typed", ["oakfield", "  Oakfield   Primary ", "125601"])
-def test_the_queue_filters_by_a_schools_name_or_urn(client_for, oakfield_request, typed) -> None:  # type: ignore[no-untyped-def]
+def test_the_queue_filters_by_a_schools_name_or_urn(client_for, oakfield_request, typed) -> None:
     officer = client_for("caf_officer")
     page = soup(officer.get("/support/", query_string={"school": typed}))
     schools = {tr.select("td")[1].get_text(strip=True) for tr in page.select("#queue tbody tr")}
@@ -678,14 +678,14 @@ def test_the_queue_filters_by_a_schools_name_or_urn(client_for, oakfield_request
     assert page.select_one("input#school")["value"] == " ".join(typed.split())
 
 
-def test_a_school_filter_that_matches_nothing_says_so(client_for, oakfield_request) -> None:  # type: ignore[no-untyped-def]
+def test_a_school_filter_that_matches_nothing_says_so(client_for, oakfield_request) -> None:
     # % and _ are text to find, not wildcards that would match every school.
     page = soup(client_for("caf_officer").get("/support/?school=100%25_"))
     assert page.select("#queue tbody tr") == []
     assert "No requests match." in page.select_one("#queue").get_text()
 
 
-def test_the_queue_refreshes_itself_with_its_filters(client_for, oakfield_request) -> None:  # type: ignore[no-untyped-def]
+def test_the_queue_refreshes_itself_with_its_filters(client_for, oakfield_request) -> None:
     officer = client_for("caf_officer")
     fragment = officer.get("/support/?urgency=soon&sort=newest", headers={"HX-Request": "true"})
     html = fragment.get_data(as_text=True)
@@ -695,7 +695,7 @@ def test_the_queue_refreshes_itself_with_its_filters(client_for, oakfield_reques
     assert oakfield_request.reference in html
 
 
-def kept_counts(session) -> dict[tuple[int, str], int]:  # type: ignore[no-untyped-def]
+def kept_counts(session) -> dict[tuple[int, str], int]:
     """support_request_count, as the database keeps it (empty counts left out)."""
     from portal.models import support_request_count as kept
 
@@ -703,7 +703,7 @@ def kept_counts(session) -> dict[tuple[int, str], int]:  # type: ignore[no-untyp
     return {(area, status): n for area, status, n in rows if n}
 
 
-def rows_counts(session) -> dict[tuple[int, str], int]:  # type: ignore[no-untyped-def]
+def rows_counts(session) -> dict[tuple[int, str], int]:
     """The same, counted over the requests themselves."""
     from sqlalchemy import func
 
@@ -715,7 +715,7 @@ def rows_counts(session) -> dict[tuple[int, str], int]:  # type: ignore[no-untyp
     return {(area, SupportStatus(status).value): n for area, status, n in rows}
 
 
-def queue_total(client, **filters: str) -> int:  # type: ignore[no-untyped-def]
+def queue_total(client, **filters: str) -> int:
     text = soup(client.get("/support/", query_string=filters)).select_one("#queue p").get_text()
     found = re.search(r"(\d+) requests?\.", text)
     return int(found.group(1)) if found else 0
@@ -723,7 +723,7 @@ def queue_total(client, **filters: str) -> int:  # type: ignore[no-untyped-def]
 
 def test_the_queues_count_is_the_requests_count_after_any_change(
     client_for, session, oakfield_request
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     """The queue counts requests from the counts the database keeps (migration 0022): they
     must be what counting the requests gives, after requests are raised, worked, moved to
     another area or deleted, by the portal or straight in the database."""
@@ -780,14 +780,14 @@ def test_the_queues_count_is_the_requests_count_after_any_change(
     assert queue_total(admin) == 0
 
 
-def test_a_rugby_officer_does_not_see_norths_queue(client_for, oakfield_request) -> None:  # type: ignore[no-untyped-def]
+def test_a_rugby_officer_does_not_see_norths_queue(client_for, oakfield_request) -> None:
     page = client_for("caf.rugby@council.example").get("/support/").get_data(as_text=True)
     assert oakfield_request.reference not in page
 
 
 def test_closed_requests_are_anonymised_after_the_retention_period(
     app: Flask, client_for, session, oakfield_request
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     from datetime import timedelta
 
     officer = client_for("caf_officer")
@@ -819,7 +819,7 @@ def test_closed_requests_are_anonymised_after_the_retention_period(
 # --- the update form asks only what fits the request's status -------------------------------
 
 
-def move_to(session, request: SupportRequest, status: SupportStatus) -> None:  # type: ignore[no-untyped-def]
+def move_to(session, request: SupportRequest, status: SupportStatus) -> None:
     """Put the request in ``status`` directly, as if it had been worked there."""
     found = session.get(SupportRequest, request.id)
     found.status = status
@@ -866,7 +866,7 @@ def move_to(session, request: SupportRequest, status: SupportStatus) -> None:  #
 )
 def test_the_update_form_asks_only_what_fits_the_status(
     client_for, session, oakfield_request, status, actions, legends
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     move_to(session, oakfield_request, status)
     page = soup(client_for("caf_officer").get(f"/support/{oakfield_request.id}"))
     offered = [
@@ -993,7 +993,7 @@ def test_the_assign_forms_fields_are_drawn_once_for_each_choice_never_with_posti
 )
 def test_a_post_that_does_not_fit_the_status_is_refused_and_says_why(
     client_for, session, oakfield_request, status, data, message
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     move_to(session, oakfield_request, status)
     officer = client_for("caf_officer")
     path = f"/support/{oakfield_request.id}"
@@ -1014,7 +1014,7 @@ def test_a_post_that_does_not_fit_the_status_is_refused_and_says_why(
     assert (after.status, after.version, len(after.events)) == (status, version, 1)
 
 
-def test_the_workflow_refuses_what_does_not_fit_whatever_the_form(app: Flask, session) -> None:  # type: ignore[no-untyped-def]
+def test_the_workflow_refuses_what_does_not_fit_whatever_the_form(app: Flask, session) -> None:
     from portal.db import db
     from portal.support import service
 
@@ -1034,11 +1034,11 @@ def test_the_workflow_refuses_what_does_not_fit_whatever_the_form(app: Flask, se
 # --- giving a request to a colleague ------------------------------------------------------
 
 
-def people(session, *emails: str) -> list[User]:  # type: ignore[no-untyped-def]
+def people(session, *emails: str) -> list[User]:
     return [session.scalars(select(User).where(User.email == e)).one() for e in emails]
 
 
-def assign(client, request: SupportRequest, officer: str):  # type: ignore[no-untyped-def]
+def assign(client, request: SupportRequest, officer: str):
     path = f"/support/{request.id}"
     return client.post(
         f"{path}/assign", data={"csrf_token": csrf_token(client, path), "officer": officer}
@@ -1047,7 +1047,7 @@ def assign(client, request: SupportRequest, officer: str):  # type: ignore[no-un
 
 def test_an_officer_gives_a_request_to_a_colleague_who_is_told(
     client_for, session, oakfield_request
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     chris, jo = people(session, "caf.north@council.example", "caf2.north@council.example")
     officer = client_for("caf_officer")
     page = soup(officer.get(f"/support/{oakfield_request.id}"))
@@ -1096,7 +1096,7 @@ def test_an_officer_gives_a_request_to_a_colleague_who_is_told(
 
 def test_a_request_can_be_given_back_to_nobody_and_taken(
     client_for, session, oakfield_request
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     (chris,) = people(session, "caf.north@council.example")
     officer = client_for("caf_officer")
     assert assign(officer, oakfield_request, str(chris.id)).status_code == 303
@@ -1128,7 +1128,7 @@ def test_a_request_can_be_given_back_to_nobody_and_taken(
 @pytest.mark.parametrize("who", ["caf.rugby@council.example", "admin@council.example", "999999"])
 def test_only_an_officer_of_the_area_can_be_given_a_request(
     client_for, session, oakfield_request, who: str
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     # Another area's officer, an administrator, or nobody at all.
     officer_id = who if who.isdigit() else str(people(session, who)[0].id)
     response = assign(client_for("caf_officer"), oakfield_request, officer_id)
@@ -1141,7 +1141,7 @@ def test_only_an_officer_of_the_area_can_be_given_a_request(
     assert session.get(SupportRequest, oakfield_request.id).assigned_officer_id is None
 
 
-def test_a_closed_request_cannot_be_given_to_anyone(client_for, session, oakfield_request) -> None:  # type: ignore[no-untyped-def]
+def test_a_closed_request_cannot_be_given_to_anyone(client_for, session, oakfield_request) -> None:
     (jo,) = people(session, "caf2.north@council.example")
     move_to(session, oakfield_request, SupportStatus.CLOSED)
     officer = client_for("caf_officer")
@@ -1158,7 +1158,7 @@ def test_a_closed_request_cannot_be_given_to_anyone(client_for, session, oakfiel
 
 def test_the_last_officer_to_act_is_not_overwritten_by_assigning(
     client_for, session, oakfield_request
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     """Acting on an unassigned request takes it; acting on a colleague's leaves it theirs."""
     (jo,) = people(session, "caf2.north@council.example")
     officer = client_for("caf_officer")
@@ -1170,7 +1170,7 @@ def test_the_last_officer_to_act_is_not_overwritten_by_assigning(
 
 def test_a_refused_update_still_shows_who_the_request_is_with(
     client_for, session, oakfield_request
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     (jo,) = people(session, "caf2.north@council.example")
     officer = client_for("caf_officer")
     assign(officer, oakfield_request, str(jo.id))
@@ -1184,7 +1184,7 @@ def test_a_refused_update_still_shows_who_the_request_is_with(
 
 def test_an_officer_who_has_left_the_area_is_shown_but_cannot_be_given_more(
     client_for, session, oakfield_request
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     from portal.models import Area
 
     (jo,) = people(session, "caf2.north@council.example")
@@ -1211,7 +1211,7 @@ def test_an_officer_who_has_left_the_area_is_shown_but_cannot_be_given_more(
     assert session.get(SupportRequest, other.id).assigned_officer_id is None
 
 
-def test_the_support_pages_read_through_the_driver_what_sqlalchemy_reads(app, session) -> None:  # type: ignore[no-untyped-def]
+def test_the_support_pages_read_through_the_driver_what_sqlalchemy_reads(app, session) -> None:
     """A request's page, the queue filtered by status alone and a school's home page send
     statements made once for each shape of who may see requests
     (portal.access.support_request_scope_shape, its values bound when sent) through the
@@ -1230,7 +1230,7 @@ def test_the_support_pages_read_through_the_driver_what_sqlalchemy_reads(app, se
     from portal.support import home as support_home
     from portal.support import service
 
-    def typed(rows) -> list[list[tuple[object, type]]]:  # type: ignore[no-untyped-def]
+    def typed(rows) -> list[list[tuple[object, type]]]:
         return [[(value, type(value)) for value in row] for row in rows]
 
     request_ids = session.scalars(select(SupportRequest.id)).all()
@@ -1275,7 +1275,7 @@ def test_the_support_pages_read_through_the_driver_what_sqlalchemy_reads(app, se
 
 def test_updating_and_assigning_do_not_read_the_timeline(
     client_for, session, count_queries, oakfield_request
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     """A new entry is added beside the request, not appended to its timeline, which would
     read every entry first (a read that grows with every update): neither an update nor an
     assignment reads the timeline, and each entry is on it afterwards."""
@@ -1300,7 +1300,7 @@ def test_updating_and_assigning_do_not_read_the_timeline(
     assert "Rang the school." in page.get_text(" ")
 
 
-def test_the_queues_first_page_is_planned_once(app, session) -> None:  # type: ignore[no-untyped-def]
+def test_the_queues_first_page_is_planned_once(app, session) -> None:
     """PostgreSQL plans the officer's queue once per connection, not every time it is opened:
     its first page's statement binds no page size or offset (pagination.PagedQuery.of), so
     after the driver prepares it PostgreSQL keeps one plan for it. With both bound it costed
