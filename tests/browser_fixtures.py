@@ -90,8 +90,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.browser)
             item.add_marker(pytest.mark.slow)
             # Under `make test` (--dist loadgroup) one xdist worker runs them all: one live
-            # server and one Chromium, rather than one a worker fighting for the cores.
-            item.add_marker(pytest.mark.xdist_group("browser"))
+            # server and one Chromium, rather than one a worker fighting for the cores. (The
+            # mark is xdist's own: without xdist, as with -p no:xdist, it is not known.)
+            if config.pluginmanager.hasplugin("xdist"):
+                item.add_marker(pytest.mark.xdist_group("browser"))
 
 
 # --- the portal on a live server -------------------------------------------------------------
