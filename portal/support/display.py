@@ -3,8 +3,8 @@
 The queue's 25 rows drawn by the template were about a fifth of the page's cost: every cell
 a Jinja attribute look-up on a row, an escape and, for the link, a whole ``url_for``. Here each
 row is one string of fixed markup, the text cells escaped as Jinja would escape them;
-tests/test_support.py keeps the rows the same as the template drew them. Nothing here is kept
-between requests.
+tests/support/test_support.py keeps the rows the same as the template drew them. Nothing here
+is kept between requests.
 """
 
 from __future__ import annotations
