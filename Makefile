@@ -28,14 +28,17 @@ $(STAMPS)/node: package.json package-lock.json | $(STAMPS)
 	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
 	touch $@
 
-# Front-end assets come from the npm packages at set-up and are served from static/.
-$(STAMPS)/assets: $(STAMPS)/node $(SASS_SOURCES)
-	mkdir -p static/css static/js/vendor static/govuk
-	rm -rf static/govuk/assets && cp -R $(GOVUK)/assets static/govuk/assets
-	cp $(GOVUK)/govuk-frontend.min.js static/js/vendor/govuk-frontend.min.js
-	cp node_modules/htmx.org/dist/htmx.min.js static/js/vendor/htmx.min.js
+# Front-end assets come from the npm packages at set-up and are served from portal/static/,
+# inside the package, so that the wheel carries them. After the Makefile, too: a checkout set up
+# before the assets moved into the package builds them again.
+STATIC := portal/static
+$(STAMPS)/assets: $(STAMPS)/node $(SASS_SOURCES) Makefile
+	mkdir -p $(STATIC)/css $(STATIC)/js/vendor $(STATIC)/govuk
+	rm -rf $(STATIC)/govuk/assets && cp -R $(GOVUK)/assets $(STATIC)/govuk/assets
+	cp $(GOVUK)/govuk-frontend.min.js $(STATIC)/js/vendor/govuk-frontend.min.js
+	cp node_modules/htmx.org/dist/htmx.min.js $(STATIC)/js/vendor/htmx.min.js
 	node_modules/.bin/sass --load-path=node_modules --style=compressed --no-source-map \
-		--quiet-deps assets/scss/council.scss static/css/council.css
+		--quiet-deps assets/scss/council.scss $(STATIC)/css/council.css
 	touch $@
 
 assets: $(STAMPS)/assets
@@ -98,4 +101,4 @@ bench: setup $(STAMPS)/bench
 	$(BIN)/python -m bench.run $(if $(SEED),--seed --factor $(FACTOR)) $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) node_modules $(STAMPS) static/css static/js/vendor static/govuk
+	rm -rf $(VENV) node_modules $(STAMPS) $(STATIC)/css $(STATIC)/js/vendor $(STATIC)/govuk

@@ -1,7 +1,7 @@
 """Who the simulated users sign in as: real accounts, read from the benchmark's database.
 
 The driver (bench/run.py) writes them to a file the locustfile reads; without the file the
-locustfile falls back to the demo council's accounts (portal/demo.py). Only accounts the
+locustfile falls back to the demo council's accounts (portal_seed/demo.py). Only accounts the
 harness can really sign in as are taken: active, not locked, with the demo password, and for
 council staff the demo authenticator secret. So the file holds nothing that is not already in
 the README, and the harness cannot sign in to a database whose accounts are real.
@@ -15,11 +15,11 @@ from typing import Any
 
 from sqlalchemy import func, or_, select
 
-from portal.buyback import service as buyback
+from portal import clock
 from portal.db import db
-from portal.demo import ACCOUNTS, DEMO_PASSWORD, DEMO_TOTP_SECRET
 from portal.models import BuybackWindow, EstablishmentType, Membership, Role, School, User
 from portal.passwords import verify_password
+from portal_seed.demo import ACCOUNTS, DEMO_PASSWORD, DEMO_TOTP_SECRET
 
 # The roles whose journeys the load test runs (a publisher's journey suits an administrator
 # too, who also edits services: the demo's only other council account that does).
@@ -56,7 +56,7 @@ def find_accounts(per_role: int = PER_ROLE) -> dict[str, list[dict[str, Any]]]:
     different school, so that their drafts do not collide; staff come from different schools
     too, so that their contacts differ.
     """
-    moment = buyback.now()
+    moment = clock.now()
     known_hashes: dict[str, bool] = {}
     open_windows = [
         w for w in db.session.scalars(select(BuybackWindow)) if w.state(moment) == "open"

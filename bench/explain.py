@@ -27,8 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from portal import create_app
 from portal.db import db
-from portal.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET
 from portal.models import School, SupportRequest, User
+from portal_seed.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET
 
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 

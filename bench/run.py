@@ -72,7 +72,7 @@ from portal.models import (
     User,
 )
 from portal.rendering import WARM_LOG
-from portal.scale import FIRST_URN
+from portal_seed.scale import FIRST_URN
 
 ROOT = Path(__file__).resolve().parent.parent
 HERE = ROOT / "bench"
@@ -307,7 +307,7 @@ class Server:
 
     def _warm_workers(self) -> int:
         # Each worker compiles the templates and readies the password check before its
-        # first request, then logs WARM_LOG (gunicorn.conf.py); measuring while some still
+        # first request, then logs WARM_LOG (portal/gunicorn_config.py); measuring while some still
         # do would time the machine's start, not the portal.
         return self.log.read_text(errors="replace").count(WARM_LOG)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import socket
+import sys
 from collections.abc import Iterable
 from ipaddress import ip_address
 from pathlib import Path
@@ -11,28 +12,49 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import click
-from flask import Flask
+from flask import Flask, request
 from flask.cli import run_command
-from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
+from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from portal.assets import ONE_YEAR
 from portal.config import PRODUCTION, ConfigurationError, environment_name, from_environment
+from portal.jinja import PortalEnvironment
 from portal.secret_key import instance_secret_key
+from portal.session_cookie import SessionCookie
 
-ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = Path(__file__).resolve().parent
+# The checkout of the repository the portal runs from, as `make setup` installs it (editable):
+# its instance/ folder holds the settings, the development database and session key, mail and
+# uploads. An installed wheel has no checkout (see instance_folder).
+ROOT = PACKAGE.parent
 
 __all__ = ["ConfigurationError", "create_app"]
 
 
-def create_app(test_config: dict[str, Any] | None = None) -> Flask:
-    from portal.assets import Portal
+class Portal(Flask):
+    """The portal's app: Flask with three of its parts replaced, each explained in its module.
 
+    A static file requested by its versioned URL is cached for a year (portal/assets.py); the
+    session cookie is signed again at most once a minute (portal/session_cookie.py); templates'
+    globals are plain dicts (portal/jinja.py).
+    """
+
+    session_interface = SessionCookie()
+    jinja_environment = PortalEnvironment
+
+    def get_send_file_max_age(self, filename: str | None) -> int | None:
+        if request.args.get("v"):
+            return ONE_YEAR
+        return super().get_send_file_max_age(filename)
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app = Portal(
         __name__,
-        instance_path=str(ROOT / "instance"),
+        instance_path=str(instance_folder()),
         instance_relative_config=True,
-        static_folder=str(ROOT / "static"),
-        template_folder=str(ROOT / "templates"),
+        # Served from the package's own static/ (Flask's default), which the wheel carries.
     )
     app.config.from_mapping(from_environment(app.instance_path))
     app.config.from_pyfile("config.py", silent=True)
@@ -52,7 +74,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     # govuk-frontend-wtf widgets expect to find them.
     app.jinja_loader = ChoiceLoader(
         [
-            FileSystemLoader(str(ROOT / "templates")),
+            PackageLoader("portal"),
             PrefixLoader(
                 {
                     "govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja"),
@@ -137,9 +159,18 @@ def _check_configuration(app: Flask) -> None:
         raise ConfigurationError(f"{names} must be set when PORTAL_ENV=production")
 
 
+def instance_folder() -> Path:
+    """The portal's instance/ folder: in the checkout it runs from; for an installed wheel
+    (the package in site-packages, no checkout beside it), where Flask keeps an installed
+    package's, under the environment's prefix: ``<venv>/var/portal-instance``."""
+    if PACKAGE.parent.name in {"site-packages", "dist-packages"}:
+        return Path(sys.prefix) / "var" / "portal-instance"
+    return ROOT / "instance"
+
+
 def configured_environment() -> str:
     """PORTAL_ENV as create_app will find it, for what runs before there is an app."""
-    return environment_name(str(ROOT / "instance"))
+    return environment_name(str(instance_folder()))
 
 
 def check_listening(addresses: Iterable[object], environment: str) -> None:
@@ -193,7 +224,8 @@ def _address_text(address: object) -> str:
 
 def _check_flask_run(app: Flask) -> None:
     """`flask run --host ...`: the address it was asked to listen on, checked as gunicorn's
-    are (gunicorn.conf.py). The app is made inside the command, before the server starts."""
+    are (portal/gunicorn_config.py). The app is made inside the command, before the server
+    starts."""
     context = click.get_current_context(silent=True)
     if context is not None and context.command is run_command:
         address = (context.params.get("host"), context.params.get("port"))

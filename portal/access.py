@@ -15,7 +15,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from functools import cached_property, lru_cache, wraps
+from functools import cache, cached_property, lru_cache, wraps
 from typing import Any, NamedTuple, TypeVar
 
 from flask import abort, g
@@ -67,6 +67,8 @@ class Capability(enum.StrEnum):
     VIEW_BUYBACK = "view_buyback"
     PREPARE_BUYBACK = "prepare_buyback"
     EDIT_BUYBACK = "edit_buyback"
+    # A window as the council sees it: every school's returns so far and its reminders.
+    VIEW_BUYBACK_WINDOWS = "view_buyback_windows"
     MANAGE_BUYBACK_WINDOWS = "manage_buyback_windows"
     # The buy-back analysis: every school's returns and the council's income from them.
     ANALYSE_BUYBACK = "analyse_buyback"
@@ -104,7 +106,8 @@ _SCHOOL_LEADER = _SCHOOL_STAFF | {
     C.UNLOCK_ACCOUNTS,
 }
 
-# The intended policy of DESIGN.md, role by role. Scope (which schools) is decided below.
+# The intended policy (docs/architecture.md, "Who may do what"), role by role. Scope (which
+# schools) is decided below.
 POLICY: dict[Role, frozenset[Capability]] = {
     Role.SCHOOL_STAFF: _SCHOOL_STAFF,
     Role.HEAD_TEACHER: _SCHOOL_LEADER,
@@ -126,6 +129,7 @@ POLICY: dict[Role, frozenset[Capability]] = {
         | {
             C.EDIT_SERVICES,
             C.VIEW_BUYBACK,
+            C.VIEW_BUYBACK_WINDOWS,
             C.ANALYSE_BUYBACK,
             C.PRINT_CONTACT_LETTERS,
             C.SEND_CONTACT_LETTERS,
@@ -145,6 +149,7 @@ POLICY: dict[Role, frozenset[Capability]] = {
             C.ACT_ON_SUPPORT_REQUESTS,
             C.VIEW_SUPPORT_STATISTICS,
             C.VIEW_BUYBACK,
+            C.VIEW_BUYBACK_WINDOWS,
             C.MANAGE_BUYBACK_WINDOWS,
             C.ANALYSE_BUYBACK,
             C.MANAGE_USERS,
@@ -158,6 +163,13 @@ POLICY: dict[Role, frozenset[Capability]] = {
 
 # Roles whose scope is every school in the council's area.
 _COUNCIL_WIDE = frozenset({Role.PUBLISHER, Role.LA_ADMIN})
+
+
+@cache
+def roles_that_may(capability: Capability) -> frozenset[Role]:
+    """The roles whose policy includes ``capability``: for example those who submit a
+    school's buy-back, and so are the people told about it."""
+    return frozenset(role for role, can_do in POLICY.items() if capability in can_do)
 
 
 # A school's columns, in the order a Member holds them.
@@ -491,17 +503,37 @@ def offer_scope(every_offer: bool) -> ColumnElement[bool]:
     return true() if every_offer else ServiceOffer.status == OfferStatus.PUBLISHED
 
 
+def price_preview_schools(who: Principal) -> list[School]:
+    """The schools whose prices ``who`` may preview as each school sees them: every school, by
+    name, for those who set the prices (publishers, council administrators); none for anyone
+    else, who sees their own schools' prices alone."""
+    if not who.can(Capability.EDIT_SERVICES):
+        return []
+    return list(db.session.scalars(select(School).order_by(School.name)))
+
+
+def get_price_preview_school_or_404(who: Principal, school_id: int) -> School | None:
+    """The school ``school_id``, for ``who`` to preview its prices (see
+    :func:`price_preview_schools`); None when ``who`` previews no school's prices."""
+    if not who.can(Capability.EDIT_SERVICES):
+        return None
+    school = db.session.get(School, school_id)
+    if school is None:
+        abort(404)
+    return school
+
+
 def editable_offer_scope(who: Principal) -> ColumnElement[bool]:
     """The offers ``who`` may change, price and publish. Publishers and council
-    administrators keep the council's whole offer (DESIGN.md); nobody else edits any.
+    administrators keep the council's whole offer (docs/architecture.md); nobody else edits any.
     Fails closed."""
     return true() if who.can(Capability.EDIT_SERVICES) else false()
 
 
 def support_request_scope(who: Principal) -> ColumnElement[bool]:
-    """The CAF support requests ``who`` may see (DESIGN.md): staff the ones they raised, head
-    teachers their school's, trust leads their academies', officers their areas', council
-    administrators all. Publishers none."""
+    """The CAF support requests ``who`` may see (docs/architecture.md): staff the ones they
+    raised, head teachers their school's, trust leads their academies', officers their areas',
+    council administrators all. Publishers none."""
     return _support_condition(*support_request_scope_shape(who))
 
 
@@ -594,6 +626,16 @@ def may_be_assigned_support_request(user: User, request: Any) -> bool:
     return user.is_active and any(
         m.role is Role.CAF_OFFICER and m.area_id == request.area_id for m in user.memberships
     )
+
+
+def visible_support_events(who: Principal, events: Iterable[Any]) -> list[Any]:
+    """The entries of a request's timeline (``events``, each with ``assignment``,
+    ``shared_with_school`` and ``note``) that ``who`` may read: the council every one; a
+    school its status changes and the notes shared with it, not the officers' private notes
+    nor whom the council gave the request to."""
+    if who.is_council:
+        return list(events)
+    return [e for e in events if not e.assignment and (e.shared_with_school or e.note is None)]
 
 
 def support_caseworker(who: Principal) -> bool:

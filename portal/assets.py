@@ -19,9 +19,8 @@ from typing import Any
 from flask import Flask, Response, request
 from flask_compress import Compress
 
-from portal.jinja import PortalEnvironment
-from portal.session_cookie import SessionCookie
-
+# How long a static file requested with its ``v`` may be cached: the app's
+# get_send_file_max_age answers so (the Portal class in portal/__init__.py).
 ONE_YEAR = 365 * 24 * 60 * 60
 
 compress = Compress()
@@ -53,20 +52,6 @@ def content_version(static_folder: str, filename: str) -> str | None:
     if status is None or not stat.S_ISREG(status.st_mode):
         return None
     return _digest(path, status.st_mtime)
-
-
-class Portal(Flask):
-    """Flask, with a year's caching for static files requested by their versioned URL, a
-    session cookie signed again at most once a minute (portal/session_cookie.py), and
-    templates whose globals are plain dicts (portal/jinja.py)."""
-
-    session_interface = SessionCookie()
-    jinja_environment = PortalEnvironment
-
-    def get_send_file_max_age(self, filename: str | None) -> int | None:
-        if request.args.get("v"):
-            return ONE_YEAR
-        return super().get_send_file_max_age(filename)
 
 
 def init_app(app: Flask) -> None:

@@ -15,7 +15,7 @@ from alembic.config import Config
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
-from portal.config import PRODUCTION
+from portal_seed.commands import seed_demo, seed_scale
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -63,48 +63,6 @@ def revision(message: str, autogenerate: bool) -> None:
 def current() -> None:
     """Show the database's revision."""
     command.current(alembic_config())
-
-
-@click.command("seed-demo")
-@with_appcontext
-def seed_demo() -> None:
-    """Load the fictional council's demo data. Safe to run again; refused in production."""
-    if current_app.config["PORTAL_ENV"] == PRODUCTION:
-        raise click.ClickException("seed-demo refuses to run when PORTAL_ENV=production")
-    from portal.demo import DEMO_TOTP_SECRET, seed
-
-    counts = seed()
-    click.echo(
-        "Demo data ready: "
-        + ", ".join(f"{count} {name}" for name, count in counts.items())
-        + ". Password for every demo account: portal-demo-2026. Council demo accounts' "
-        + f"authenticator secret: {DEMO_TOTP_SECRET}"
-    )
-
-
-@click.command("seed-scale")
-@click.option(
-    "--factor",
-    type=float,
-    default=1.0,
-    show_default=True,
-    help="1 is about 600 schools and 6,000 users; 10 is the benchmark's 6,000 schools.",
-)
-@with_appcontext
-def seed_scale(factor: float) -> None:
-    """Generate a large council's invented data on top of the demo, for load tests. Refused
-    in production, and on a database where it has already run."""
-    from portal.scale import Refused, describe, generate, plan_for
-
-    try:
-        plan_for(factor)
-    except ValueError as error:
-        raise click.BadParameter(str(error), param_hint="--factor") from error
-    try:
-        counts = generate(factor, progress=click.echo)
-    except Refused as error:
-        raise click.ClickException(str(error)) from error
-    click.echo(f"Generated: {describe(counts)}. Password for every account: portal-demo-2026.")
 
 
 outbox_cli = AppGroup("outbox", help="The e-mail outbox.")
@@ -218,7 +176,7 @@ support_cli = AppGroup("support", help="CAF officer support requests.")
 )
 def anonymise(months: int | None) -> None:
     """Remove the child's details and free text from long-closed requests."""
-    from portal.support.service import anonymise_closed
+    from portal.support.retention import anonymise_closed
 
     months = months or current_app.config["SUPPORT_RETENTION_MONTHS"]
     count = anonymise_closed(months)
@@ -240,7 +198,8 @@ buyback_cli = AppGroup("buyback", help="Buy-back windows and reminders.")
 def remind(days: str | None) -> None:
     """E-mail the people who submit for schools that have not submitted: each reminder once
     per school and window. Lists the schools nobody could be sent to, to telephone."""
-    from portal.buyback.windows import parse_days, send_reminders
+    from portal.buyback.reminders import send_reminders
+    from portal.buyback.windows import parse_days
 
     try:
         chosen = parse_days(days) if days is not None else None

@@ -52,7 +52,7 @@ def _organisation_id(council_name: str) -> str:
 def environment_name(instance_path: str) -> str:
     """PORTAL_ENV as create_app will find it: ``instance/config.py``'s, else the environment's.
 
-    For what runs before there is an app (gunicorn's master, gunicorn.conf.py).
+    For what runs before there is an app (gunicorn's master, portal/gunicorn_config.py).
     """
     instance = Config(instance_path)
     instance.from_pyfile("config.py", silent=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import date
 from typing import Any
 
@@ -83,3 +84,9 @@ def within_a_year_of(day: date) -> tuple[date, date]:
             return day.replace(year=day.year + years, day=28)
 
     return years_on(-1), years_on(1)
+
+
+def new_submission_key() -> str:
+    """A fresh key for a form that must act once however often it is sent (a second press of
+    its button, a resubmitted page): the form carries it, and the record it makes keeps it."""
+    return secrets.token_urlsafe(24)

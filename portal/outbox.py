@@ -25,6 +25,7 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 from pathlib import Path
+from typing import Any
 
 from flask import Flask, current_app
 from sqlalchemy import event, func, select
@@ -56,6 +57,15 @@ class DeliveryReport:
 
     def __str__(self) -> str:
         return f"{self.sent} sent, {self.retried} to retry, {self.failed} failed"
+
+
+def email_body(template: str, **context: Any) -> str:
+    """An e-mail's text from its template (``email/<capability>/<name>.txt``), ending in a
+    line break as a plain-text message should. Rendered without the pages' context (the
+    signed-in person, the navigation): a message is often written outside a request, by a
+    command or the job queue, and says only what it is given."""
+    text = current_app.jinja_env.get_template(template).render(**context)
+    return text.rstrip("\n") + "\n"
 
 
 def queue_email(recipient: str, subject: str, body: str) -> OutboxMessage:

@@ -31,14 +31,14 @@ def drawing_fragment() -> bool:
     return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
 
 
-# What a gunicorn worker logs once warm (gunicorn.conf.py); bench/run.py waits for it.
+# What a gunicorn worker logs once warm (portal/gunicorn_config.py); bench/run.py waits for it.
 WARM_LOG = "templates compiled"
 
 
 def warm_templates(app: Flask) -> int:
     """Compile every template the portal ships (its own and the GOV.UK components it
     imports) into the app's template cache; how many. gunicorn runs this in each new worker
-    (gunicorn.conf.py), so that the first people to arrive after a deploy do not each wait
+    (portal/gunicorn_config.py), so that the first people to arrive after a deploy do not each wait
     for a page's templates to compile."""
     names = app.jinja_env.list_templates(extensions=["html"])
     for name in names:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, request
 
 from portal.access import Capability, principal
+from portal.clock import LONDON, london_time, long_date  # noqa: F401 (LONDON: importers not yet moved to portal.clock)
 from portal.components import (
     govuk_component,
     govuk_input,
@@ -20,20 +19,6 @@ from portal.navigation import address, service_navigation
 from portal.pagination import Page, pagination_params
 from portal.phones import national
 from portal.services.pricing import format_pence, plural
-
-LONDON = ZoneInfo("Europe/London")
-
-
-def london_time(value: datetime | None, fmt: str = "%-d %B %Y at %-I:%M%p") -> str:
-    """A stored UTC time as people here read it: '3 March 2027 at 9:05am'."""
-    if value is None:
-        return ""
-    text = value.astimezone(LONDON).strftime(fmt)
-    return text.replace("AM", "am").replace("PM", "pm")
-
-
-def long_date(value: date | None) -> str:
-    return "" if value is None else value.strftime("%-d %B %Y")
 
 
 def pagination(page: Page[Any], endpoint: str, **args: Any) -> dict[str, Any]:

@@ -40,15 +40,15 @@ from sqlalchemy import update
 from portal import create_app
 from portal.cli import upgrade_database
 from portal.db import db
-from portal.demo import ACCOUNTS, DEMO_PASSWORD, DEMO_TOTP_SECRET, seed
 from portal.models import User
+from portal_seed.demo import ACCOUNTS, DEMO_PASSWORD, DEMO_TOTP_SECRET, seed
 from tests.live import serve
 
 ROOT = Path(__file__).resolve().parent.parent
 AXE_SCRIPT = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 
 CHROMIUM = "/usr/bin/chromium"
-# The flags DESIGN.md lists for Debian's Chromium on this kind of machine: no sandbox (we run
+# The flags Debian's Chromium needs on this kind of machine: no sandbox (we run
 # in a container), no GPU, and none of the background traffic to Google's servers.
 CHROMIUM_ARGS = [
     "--headless",
@@ -131,7 +131,8 @@ def live_server(live_app: Flask) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
-    """The system's Chromium (never `playwright install`), with DESIGN.md's flags."""
+    """The system's Chromium (never `playwright install`, which downloads a browser), with the
+    flags above."""
     if not os.access(CHROMIUM, os.X_OK):
         unavailable(f"{CHROMIUM} is missing (apt-get install chromium)")
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}

@@ -31,9 +31,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from portal import create_app
 from portal.buyback import offer as buyback_offer
 from portal.cli import upgrade_database
-from portal.demo import ACCOUNTS, DEMO_PASSWORD, DEMO_TOTP_SECRET, seed
 from portal.models import User
 from portal.services import catalogue, offers
+from portal_seed.demo import ACCOUNTS, DEMO_PASSWORD, DEMO_TOTP_SECRET, seed
 
 # The browser tests' fixtures (Chromium, axe, the live server), for every folder's
 # test_browser.py.

@@ -18,7 +18,6 @@ from portal.auth.service import (
     sign_out,
 )
 from portal.config import PRODUCTION
-from portal.demo import DEMO_TOTP_SECRET
 from portal.extensions import htmx
 from portal.models import User
 from portal.rendering import render_page
@@ -131,9 +130,12 @@ def _recovery_codes_left(user: User) -> str:
 
 def _demo_secret(user: User) -> str | None:
     """On a demo (never in production), where the code for a demo account comes from."""
-    if current_app.config["PORTAL_ENV"] == PRODUCTION or user.totp_secret != DEMO_TOTP_SECRET:
+    if (
+        current_app.config["PORTAL_ENV"] == PRODUCTION
+        or user.totp_secret != two_factor.DEMO_TOTP_SECRET
+    ):
         return None
-    return two_factor.grouped(DEMO_TOTP_SECRET)
+    return two_factor.grouped(two_factor.DEMO_TOTP_SECRET)
 
 
 @bp.route("/account/two-factor", methods=["GET", "POST"], endpoint="two_factor")

@@ -61,12 +61,12 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from flask import url_for
-from markupsafe import Markup
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from portal.buyback import service as buyback
+from portal import clock
+from portal.charts import BarChart, bar_chart
 from portal.db import db
 from portal.models import (
     BuybackChoice,
@@ -90,7 +90,6 @@ from portal.numbers import whole_number
 from portal.pagination import Page, page_of, pagination_params
 from portal.services.pricing import format_pence
 from portal.spreadsheets import text_cell, to_csv
-from portal.support.stats import bar_chart_svg
 
 MAINTAINED = "Maintained"
 ACADEMY = "Academy"
@@ -362,7 +361,7 @@ def window_figures(
     caller has read already (its offers, for the costs; the schools)."""
     if reading is None:
         reading = _Reading.of(w.year for w in windows)
-    at = buyback.now()
+    at = clock.now()
     closed = {w.id for w in windows if w.state(at) == "closed"}
     figures = _kept({w.id: w for w in windows if w.id in closed})
     counting = [w for w in windows if w.id not in figures]
@@ -381,7 +380,7 @@ def keep_closed_windows() -> int:
     """Keep the figures of every window past its deadline that has none kept for it, as
     they stand now; the caller commits. Called before anything that could move them (a
     register import). Returns how many windows' figures were kept."""
-    at = buyback.now()
+    at = clock.now()
     waiting = db.session.scalars(
         select(BuybackWindow)
         .outerjoin(BuybackWindowFigures, BuybackWindowFigures.window_id == BuybackWindow.id)
@@ -885,10 +884,10 @@ def _blank(value: Any, shown: Any = str) -> str:
 # --- the charts and the page ----------------------------------------------------------------
 
 
-def charts_for(analysis: WindowAnalysis) -> dict[str, Markup]:
+def charts_for(analysis: WindowAnalysis) -> dict[str, BarChart]:
     """The page's charts, by the name the template looks them up with.
 
-    ``bar_chart_svg`` draws whole, non-negative numbers, so take-up is shown to the whole
+    ``bar_chart`` draws whole, non-negative numbers, so take-up is shown to the whole
     percent and money to the whole pound (the tables beside them are exact), and surpluses
     and deficits are two charts, each of positive amounts. A service with no cost entered is
     in neither; one with no eligible school has no take-up bar.
@@ -896,23 +895,23 @@ def charts_for(analysis: WindowAnalysis) -> dict[str, Markup]:
     year = analysis.window.year_label
     services = analysis.services
     charts = {
-        "take_up": bar_chart_svg(
+        "take_up": bar_chart(
             f"Take-up by service, {year} (% of eligible schools)",
             [(row.service, _whole(row.take_up)) for row in services if row.take_up is not None],
         ),
-        "income_and_cost": bar_chart_svg(
+        "income_and_cost": bar_chart(
             f"Income and cost by service, {year} (£)", _income_and_cost(services)
         ),
     }
     surpluses = [row for row in services if row.pays]
     deficits = [row for row in services if row.pays is False]
     if surpluses:
-        charts["surplus"] = bar_chart_svg(
+        charts["surplus"] = bar_chart(
             f"Surplus by service, {year} (£)",
             [(row.service, _whole_pounds(row.surplus_pence or 0)) for row in surpluses],
         )
     if deficits:
-        charts["deficit"] = bar_chart_svg(
+        charts["deficit"] = bar_chart(
             f"Deficit by service, {year} (£)",
             [(row.service, _whole_pounds(-(row.surplus_pence or 0))) for row in deficits],
         )

@@ -9,15 +9,9 @@ from collections.abc import Callable, Mapping, Sequence
 
 from markupsafe import Markup, escape
 
-from portal.buyback.service import (
-    QUANTITY_HINT,
-    Answer,
-    Answers,
-    Offered,
-    Standing,
-    Task,
-    is_per_unit,
-)
+from portal.buyback.answers import QUANTITY_HINT, Answer, Answers, Task
+from portal.buyback.offered import Offered, is_per_unit
+from portal.buyback.standing import Standing
 from portal.services.pricing import format_pence, plural
 
 

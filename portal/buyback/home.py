@@ -14,8 +14,10 @@ from typing import Any
 
 from flask import url_for
 
+from portal import clock
 from portal.access import Capability, Principal
-from portal.buyback import service, windows
+from portal.buyback import windows
+from portal.buyback.trust import AcademyRow, academy_rows, windows_read_for
 from portal.models import School
 from portal.templating import london_time
 from portal.todo import ToDo, ToDoList
@@ -36,10 +38,10 @@ def home_tasks(who: Principal, schools: Sequence[School]) -> ToDoList | None:
         return None
     several = len(schools) > 1
     submits = who.can(Capability.EDIT_BUYBACK)
-    moment = service.now()
+    moment = clock.now()
     items = tuple(
         _for_one_of_several(row, moment) if several else _for_the_school(row, moment, submits)
-        for row in service.academy_rows(schools)
+        for row in academy_rows(schools)
     )
     return ToDoList("Buy-back", items)
 
@@ -49,7 +51,7 @@ def home_reads(who: Principal, schools: Sequence[School]) -> list[tuple[Any, dic
     with its choice (service.academy_rows)."""
     if not who.can(Capability.VIEW_BUYBACK) or who.council_wide or len(schools) != 1:
         return []
-    return service.windows_read_for(schools[0])
+    return windows_read_for(schools[0])
 
 
 def _returns(returns: windows.Returns) -> ToDo:
@@ -64,7 +66,7 @@ def _returns(returns: windows.Returns) -> ToDo:
     )
 
 
-def _for_the_school(row: service.AcademyRow, moment: datetime, submits: bool) -> ToDo:
+def _for_the_school(row: AcademyRow, moment: datetime, submits: bool) -> ToDo:
     """The school's choice as one thing to do: done unless its window is open and the
     council does not yet have the choice as it stands."""
     window, school = row.window, row.school
@@ -105,7 +107,7 @@ def _for_the_school(row: service.AcademyRow, moment: datetime, submits: bool) ->
     )
 
 
-def _for_one_of_several(row: service.AcademyRow, moment: datetime) -> ToDo:
+def _for_one_of_several(row: AcademyRow, moment: datetime) -> ToDo:
     """One of a trust's academies (or anyone's several schools): where its choice stands, in
     the words of the trust's buy-back page, and its deadline."""
     window, school = row.window, row.school
@@ -136,7 +138,7 @@ def _for_one_of_several(row: service.AcademyRow, moment: datetime) -> ToDo:
     )
 
 
-def _unsent_since(row: service.AcademyRow) -> str:
+def _unsent_since(row: AcademyRow) -> str:
     """Since when the choice has had changes not yet sent (the row's status says it has)."""
     since = row.choice.unsent_since if row.choice is not None else None
     return london_time(since) if since is not None else "a date not recorded"

@@ -5,7 +5,7 @@ The same for every school of a kind (who may buy a service is said by the school
 eligibility groups, its phase, and whether it is an academy) and nothing personal, so a
 school's task list takes it as worked out once per version of the catalogue
 (:func:`year_offer`), rather than reading and deciding a hundred and fifty services on every
-drawing. What a school has answered is read on its own (portal/buyback/service.py).
+drawing. What a school has answered is read on its own (portal/buyback/pages.py).
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@ extending its deadline (everyone not yet submitted is told) or closing it early,
 reminders to schools that have not submitted.
 
 Everyone told or reminded about a school is one of the people who submit its choice
-(:func:`portal.buyback.service.submitters_of`): its head teachers, and the trust's leads for
+(:func:`portal.buyback.standing.submitters_of`): its head teachers, and the trust's leads for
 an academy in a trust. A school with none of them cannot be reached by e-mail: it is never
 marked reminded, and is listed for the council to telephone.
 """
@@ -18,8 +18,9 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import ColumnElement, and_, delete, func, or_, select
 
-from portal import audit
-from portal.buyback import service
+from portal import audit, clock
+from portal.buyback.standing import submitters_of
+from portal.clock import london_time
 from portal.db import db
 from portal.models import (
     BuybackChoice,
@@ -33,7 +34,7 @@ from portal.models import (
     User,
     financial_year_label,
 )
-from portal.outbox import queue_email
+from portal.outbox import email_body, queue_email
 
 MOST_REMINDERS = 6
 LONGEST_NOTICE_DAYS = 365
@@ -117,7 +118,7 @@ class Returns:
 def open_returns() -> list[Returns]:
     """Each window open now, soonest deadline first, with its returns so far: the same
     counts as :func:`overview`, for every open window in one query."""
-    moment = service.now()
+    moment = clock.now()
     submitted = and_(
         BuybackChoice.window_id == BuybackWindow.id,
         BuybackChoice.school_id == School.id,
@@ -175,7 +176,7 @@ def _tell(
 ) -> Told:
     """E-mail the people who submit each school's choice: one message a person, about all
     of their schools among ``schools`` (``write`` gives its subject and body)."""
-    people = service.submitters_of(schools)
+    people = submitters_of(schools)
     told = Told()
     theirs: dict[int, tuple[User, list[School]]] = {}
     for school in schools:
@@ -189,98 +190,6 @@ def _tell(
         subject, body = write(person, their_schools)
         queue_email(person.email, subject, body)
     return told
-
-
-def _which_have_not(schools: Sequence[School], year_label: str) -> str:
-    if len(schools) == 1:
-        return (
-            f"{schools[0].name} has not yet submitted its choice of traded services for "
-            f"{year_label}."
-        )
-    listed = "\n".join(f"- {school.name}" for school in schools)
-    return (
-        f"These schools have not yet submitted their choices of traded services for "
-        f"{year_label}:\n\n{listed}"
-    )
-
-
-# --- reminders -----------------------------------------------------------------------------------
-
-
-@dataclass
-class Reminded:
-    """One reminder of one window: the schools reminded, and those nobody could be sent to."""
-
-    window: BuybackWindow
-    days_before: int
-    schools: list[School]
-    unreachable: list[School]
-
-
-@dataclass
-class ReminderReport:
-    runs: list[Reminded]
-
-    @property
-    def reminded(self) -> int:
-        return sum(len(run.schools) for run in self.runs)
-
-    @property
-    def unreachable(self) -> list[tuple[BuybackWindow, School]]:
-        return [(run.window, school) for run in self.runs for school in run.unreachable]
-
-
-def send_reminders(days: Sequence[int] | None = None) -> ReminderReport:
-    """Remind the people who submit for each school that has not submitted, in every open
-    window whose reminder is due: each reminder (so many days before the deadline: the
-    window's own, else the council's, else ``days`` if given) once per school. Only the
-    nearest reminder due is sent, so a run missed does not send two at once. A school is
-    marked reminded only if someone was written to."""
-    moment = service.now()
-    windows = db.session.scalars(
-        select(BuybackWindow)
-        .where(BuybackWindow.opens_at <= moment, BuybackWindow.closes_at > moment)
-        .order_by(BuybackWindow.closes_at, BuybackWindow.id)
-    ).all()
-    runs = []
-    for window in windows:
-        due = [d for d in (days or reminder_days_of(window)) if moment >= _due_at(window, d)]
-        if not due:
-            continue
-        days_before = min(due)
-        done = set(
-            db.session.scalars(
-                select(BuybackReminder.school_id).where(
-                    BuybackReminder.window_id == window.id,
-                    BuybackReminder.days_before == days_before,
-                )
-            )
-        )
-        schools = [school for school in waiting_schools(window) if school.id not in done]
-        told = _tell(schools, _reminder_for(window))
-        for school in told.reached:
-            db.session.add(
-                BuybackReminder(school_id=school.id, window_id=window.id, days_before=days_before)
-            )
-        runs.append(Reminded(window, days_before, told.reached, told.unreachable))
-    db.session.commit()
-    return ReminderReport(runs)
-
-
-def _reminder_for(window: BuybackWindow) -> Callable[[User, list[School]], tuple[str, str]]:
-    from portal.templating import london_time
-
-    def write(person: User, theirs: list[School]) -> tuple[str, str]:
-        return (
-            f"Reminder: buy-back choices for {window.year_label} are due by "
-            f"{london_time(window.closes_at, '%-d %B %Y')}",
-            f"Dear {person.display_name},\n\n"
-            f"{_which_have_not(theirs, window.year_label)}\n\n"
-            f"The deadline is {london_time(window.closes_at)}. Submit in the Schools Partner "
-            "Portal under Buy-back.\n",
-        )
-
-    return write
 
 
 def _due_at(window: BuybackWindow, days_before: int) -> datetime:
@@ -317,11 +226,9 @@ def _overlaps(one: Cohort, other: Cohort) -> bool:
 def _check(details: WindowDetails, window: BuybackWindow | None = None) -> None:
     """Refuse a window that could not be meant: closing before it opens, or already closed;
     or a second window for the same schools in the same year."""
-    from portal.templating import london_time
-
     if details.closes_at <= details.opens_at:
         raise WindowRefused("closes_on", "The window must close after it opens")
-    if details.closes_at <= service.now():
+    if details.closes_at <= clock.now():
         raise WindowRefused(
             "closes_on",
             f"The window must close in the future: {london_time(details.closes_at)} has passed",
@@ -375,7 +282,7 @@ def _described(window: BuybackWindow) -> dict[str, Any]:
 def change_window(window: BuybackWindow, details: WindowDetails, actor: User) -> BuybackWindow:
     """Change a window before it opens: once open, only its deadline moves (extend it or
     close it early)."""
-    if window.state(service.now()) != "upcoming":
+    if window.state(clock.now()) != "upcoming":
         raise WindowRefused(
             "opens_on",
             "This window has opened, so it can no longer be changed: extend its deadline "
@@ -399,9 +306,7 @@ def extend_deadline(window: BuybackWindow, closes_at: datetime, actor: User) -> 
     """Move an open window's deadline later, and tell the people who submit for every
     school not yet submitted. Reminders that the later deadline puts back in the future are
     sent again when due."""
-    from portal.templating import london_time
-
-    moment = service.now()
+    moment = clock.now()
     if window.state(moment) != "open":
         raise WindowRefused("closes_on", "Only an open window's deadline can be extended")
     if closes_at <= window.closes_at:
@@ -423,11 +328,13 @@ def extend_deadline(window: BuybackWindow, closes_at: datetime, actor: User) -> 
         return (
             f"Buy-back deadline for {window.year_label} extended to "
             f"{london_time(closes_at, '%-d %B %Y')}",
-            f"Dear {person.display_name},\n\n"
-            f"The council has extended the deadline for choosing traded services for "
-            f"{window.year_label} from {london_time(previous)} to {london_time(closes_at)}.\n\n"
-            f"{_which_have_not(theirs, window.year_label)} Submit in the Schools Partner "
-            "Portal under Buy-back.\n",
+            email_body(
+                "email/buyback/deadline-extended.txt",
+                person=person,
+                window=window,
+                schools=theirs,
+                previous=previous,
+            ),
         )
 
     told = _tell(waiting_schools(window), write)
@@ -446,7 +353,7 @@ def extend_deadline(window: BuybackWindow, closes_at: datetime, actor: User) -> 
 
 def close_early(window: BuybackWindow, actor: User) -> BuybackWindow:
     """Close an open window now: from this moment nothing can be saved or submitted."""
-    moment = service.now()
+    moment = clock.now()
     if window.state(moment) != "open":
         raise WindowRefused("confirm", "Only an open window can be closed")
     previous = window.closes_at
@@ -465,7 +372,7 @@ def close_early(window: BuybackWindow, actor: User) -> BuybackWindow:
 
 def set_reminders(window: BuybackWindow, days: tuple[int, ...] | None, actor: User) -> None:
     """The days before the deadline the window's reminders go (None: the council's)."""
-    if window.state(service.now()) == "closed":
+    if window.state(clock.now()) == "closed":
         raise WindowRefused("reminder_days", "This window has closed: no more reminders go")
     before = window.reminder_days
     window.reminder_days = list(days) if days else None
@@ -505,12 +412,12 @@ class WindowOverview:
 def overview(window: BuybackWindow) -> WindowOverview:
     """Returns so far, the reminders (how many schools each reached), and the schools not
     yet submitted that have nobody to remind, for the council to telephone."""
-    moment = service.now()
+    moment = clock.now()
     state = window.state(moment)
     schools = _schools_in(window)
     submitted = _submitted_ids(window)
     waiting = [school for school in schools if school.id not in submitted]
-    people = service.submitters_of(waiting) if state != "closed" else {}
+    people = submitters_of(waiting) if state != "closed" else {}
     sent = dict(
         db.session.execute(
             select(BuybackReminder.days_before, func.count(BuybackReminder.id))

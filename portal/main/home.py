@@ -20,7 +20,7 @@ from portal.register import home as register
 from portal.schools.service import own_schools
 from portal.services import home as services
 from portal.support import home as support
-from portal.support.service import QueueCounts, queue_counts
+from portal.support.queue import QueueCounts, queue_counts
 from portal.todo import ToDo, ToDoList
 
 

@@ -10,10 +10,14 @@ The uploaded files are kept only while they may still be applied: they are remov
 import is applied or fails, when a later upload is applied (which supersedes any earlier dry
 run), and by ``flask --app portal register tidy`` once a dry run has waited too long. The
 import's record and report stay, as the audit trail.
+
+Longer than most modules: an import's job and the files it keeps are one life, from the
+upload to the files' removal, and each step of it must see the others.
 """
 
 from __future__ import annotations
 
+import enum
 import logging
 import re
 import threading
@@ -129,6 +133,33 @@ def launch(app: Flask, import_id: int) -> threading.Thread | None:
     )
     worker.start()
     return worker
+
+
+def start_import(extract: FileStorage, links: FileStorage | None, actor: User) -> RegisterImport:
+    """Store an upload and start its dry run."""
+    record = create_import(extract, links, actor)
+    launch(current_app._get_current_object(), record.id)
+    return record
+
+
+class Applying(enum.Enum):
+    """What pressing Apply on a dry run did."""
+
+    STARTED = "started"
+    # The upload's file is gone (superseded or tidied away): upload it again.
+    FILE_GONE = "file gone"
+    # Applied already, or being applied.
+    ALREADY = "already"
+
+
+def apply_import(record: RegisterImport, actor: User) -> Applying:
+    """Apply the dry run ``record`` as a job, once however often Apply is pressed."""
+    if request_apply(record, actor):
+        launch(current_app._get_current_object(), record.id)
+        return Applying.STARTED
+    if record.status is ImportStatus.READY and not record.keeps_file:
+        return Applying.FILE_GONE
+    return Applying.ALREADY
 
 
 def is_stalled(record: RegisterImport, now: datetime) -> bool:

@@ -14,6 +14,9 @@ Rules, from the council's point of view:
 * a row that cannot be applied (a phase the DfE does not use, a district in no area...) is
   rejected, with its row number and why, and nothing in that row is applied;
 * a blank number of pupils, postcode or district keeps what the portal has.
+
+A little over 400 lines: the plan's record types and the rules above are read together, and
+splitting them would send a reader of one rule to and fro between files.
 """
 
 from __future__ import annotations

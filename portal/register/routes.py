@@ -1,21 +1,18 @@
-"""The schools register, for council administrators: thin views over ``jobs`` and ``service``."""
+"""The schools register, for council administrators: thin views over ``jobs``, ``pages`` and
+``service``."""
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
-from sqlalchemy import func, select
 
 from portal.access import Capability, current_principal, requires
-from portal.db import db, utcnow
-from portal.models import Area, ImportStatus, RegisterImport, School, SchoolStatus
-from portal.pagination import paginate
-from portal.register import bp, jobs, service
+from portal.db import utcnow
+from portal.models import ImportStatus, RegisterImport
+from portal.register import bp, jobs, pages, service
 from portal.register.forms import ConfirmForm, DistrictsForm, UploadForm
 from portal.register.report import has_work, summary
 from portal.rendering import render_page
-
-RECENT_IMPORTS = 20
 
 
 @bp.route("/", methods=["GET", "POST"])
@@ -23,26 +20,20 @@ RECENT_IMPORTS = 20
 def index() -> ResponseReturnValue:
     form = UploadForm()
     if form.validate_on_submit():
-        record = jobs.create_import(form.extract.data, form.links.data, current_principal().user)
-        jobs.launch(current_app._get_current_object(), record.id)
+        record = jobs.start_import(form.extract.data, form.links.data, current_principal().user)
         return redirect(url_for("register.show", import_id=record.id), 303)
-    imports = db.session.scalars(
-        select(RegisterImport).order_by(RegisterImport.id.desc()).limit(RECENT_IMPORTS)
-    ).all()
-    reviews = db.session.scalar(
-        select(func.count(School.id)).where(School.review_note.is_not(None))
-    )
+    listed = pages.imports()
     return render_page(
         "register/index.html",
         form=form,
-        imports=imports,
-        reviews=reviews,
+        imports=listed.recent,
+        reviews=listed.reviews,
         la_codes=sorted(service.council_la_codes()),
     )
 
 
 def _import_or_404(import_id: int) -> RegisterImport:
-    record = db.session.get(RegisterImport, import_id)
+    record = pages.get_import(import_id)
     if record is None:
         abort(404)
     return record
@@ -70,11 +61,10 @@ def show(import_id: int) -> ResponseReturnValue:
 def apply(import_id: int) -> ResponseReturnValue:
     record = _import_or_404(import_id)
     if ConfirmForm().validate_on_submit():
-        if jobs.request_apply(record, current_principal().user):
-            jobs.launch(current_app._get_current_object(), record.id)
-        elif record.status is ImportStatus.READY and not record.keeps_file:
+        applying = jobs.apply_import(record, current_principal().user)
+        if applying is jobs.Applying.FILE_GONE:
             flash("This file can no longer be applied. Upload it again to import it.", "info")
-        else:
+        elif applying is jobs.Applying.ALREADY:
             flash("This import has already been applied, or is being applied.", "info")
     return redirect(url_for("register.show", import_id=record.id), 303)
 
@@ -85,17 +75,11 @@ def apply(import_id: int) -> ResponseReturnValue:
 @bp.get("/areas")
 @requires(Capability.ADMINISTER)
 def areas() -> ResponseReturnValue:
-    counts = dict(
-        db.session.execute(
-            select(School.area_id, func.count(School.id))
-            .where(School.status == SchoolStatus.OPEN)
-            .group_by(School.area_id)
-        ).all()
-    )
+    listed = pages.areas()
     return render_page(
         "register/areas.html",
-        areas=db.session.scalars(select(Area).order_by(Area.name)).all(),
-        counts=counts,
+        areas=listed.areas,
+        counts=listed.open_schools,
         unmapped=service.unmapped_districts(),
         moves=len(service.area_moves()),
     )
@@ -104,7 +88,7 @@ def areas() -> ResponseReturnValue:
 @bp.route("/areas/<int:area_id>", methods=["GET", "POST"])
 @requires(Capability.ADMINISTER)
 def area(area_id: int) -> ResponseReturnValue:
-    found = db.session.get(Area, area_id)
+    found = pages.get_area(area_id)
     if found is None:
         abort(404)
     form = DistrictsForm(service.districts_elsewhere(found))
@@ -144,22 +128,14 @@ def assign() -> ResponseReturnValue:
 @bp.get("/reviews")
 @requires(Capability.ADMINISTER)
 def reviews() -> ResponseReturnValue:
-    # A year's register can close and reopen hundreds of schools at once: a page at a time.
-    page = paginate(
-        select(School).where(School.review_note.is_not(None)).order_by(School.name, School.id),
-        request.args.get("page", 1, type=int) or 1,
-        REVIEWS_PER_PAGE,
-    )
+    page = pages.reviews(request.args.get("page", 1, type=int) or 1)
     return render_page("register/reviews.html", page=page, form=ConfirmForm())
-
-
-REVIEWS_PER_PAGE = 25
 
 
 @bp.post("/reviews/<int:school_id>/clear")
 @requires(Capability.ADMINISTER)
 def clear_review(school_id: int) -> ResponseReturnValue:
-    school = db.session.get(School, school_id)
+    school = pages.get_school(school_id)
     if school is None:
         abort(404)
     if ConfirmForm().validate_on_submit() and school.review_note is not None:

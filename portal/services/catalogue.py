@@ -1,11 +1,15 @@
-"""The council's offer as schools see it: which services, and what each costs a school."""
+"""The council's offer as schools see it: which services, and what each costs a school (a
+service's own page is service_page.py).
+
+Longer than most modules for now: it also keeps the school rolls helpers that buy-back
+reads, until they move to the schools capability (issue 19).
+"""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
 from functools import lru_cache
 from typing import Any, NamedTuple
 
@@ -36,7 +40,6 @@ from portal.models import (
     ServiceKind,
     ServiceOffer,
     TradingDecision,
-    available_to,
     eligibility_of,
     open_to,
 )
@@ -360,126 +363,6 @@ def categories() -> Sequence[ServiceCategory]:
     return db.session.scalars(select(ServiceCategory).order_by(ServiceCategory.name)).all()
 
 
-@dataclass(frozen=True)
-class YearsOffer:
-    """A service's offer for one year, as its page reads it (its prices: offers.offer_prices)."""
-
-    id: int
-    year: int
-    status: OfferStatus
-    published_at: datetime | None
-
-    @property
-    def ref(self) -> OfferRef:
-        return (self.id, self.status, self.published_at)
-
-
-class ShownService(NamedTuple):
-    """A service as its page shows it: what it says, its category's name, who may buy it."""
-
-    id: int
-    name: str
-    category_name: str
-    kind: ServiceKind
-    summary: str
-    included: str
-    standards: str | None
-    statutory_duties: str | None
-    provider_team: str
-    contact_email: str
-    contact_phone: str | None
-    eligible: list[str]
-    phases: list[str]
-
-    def is_available_to(self, school: School) -> bool:
-        return available_to(school, self.eligible, self.phases)
-
-
-def service_and_offers(
-    service_id: int, school: School | None = None
-) -> tuple[ShownService | None, list[YearsOffer]]:
-    """The service (all its page shows, and its category's name) and its offers year by
-    year, in one query; with ``school``, its pupils on roll for each offer's year and the
-    year before, for the prices the page shows. Plain values sent and read by the driver
-    (db.driver_records): as ORM objects, loading the service and its category and letting
-    go of them as the request ended cost a fifth of the page."""
-    params: dict[str, Any] = {"service_id": service_id}
-    if school is not None:
-        params["school"] = school.id
-    rows = driver_records(_service_query(school is not None), params)
-    if not rows:
-        return None, []
-    offers = [
-        YearsOffer(row.offer_id, row.year, row.status, row.published_at)
-        for row in rows
-        if row.offer_id is not None
-    ]
-    if school is not None:
-        for row in rows:
-            if row.offer_id is not None:
-                remember_rolls(school, {row.year: row.pupils, row.year - 1: row.last_pupils})
-    return ShownService._make(rows[0][: len(ShownService._fields)]), offers
-
-
-@lru_cache(maxsize=2)
-def _service_query(priced: bool) -> Select[Any]:
-    """service_and_offers's statement, with the school's rolls (``priced``) or without, built
-    once: building it and its key for SQLAlchemy's statement cache cost a third as much as
-    running it. Its first columns are ShownService's, in order."""
-    columns: list[Any] = [
-        Service.id,
-        Service.name,
-        ServiceCategory.name.label("category_name"),
-        Service.kind,
-        Service.summary,
-        Service.included,
-        Service.standards,
-        Service.statutory_duties,
-        Service.provider_team,
-        Service.contact_email,
-        Service.contact_phone,
-        Service.eligible,
-        Service.phases,
-        ServiceOffer.id.label("offer_id"),
-        ServiceOffer.year,
-        ServiceOffer.status,
-        ServiceOffer.published_at,
-    ]
-    if priced:
-        columns += [
-            roll_column(bindparam("school"), ServiceOffer.year).label("pupils"),
-            roll_column(bindparam("school"), ServiceOffer.year - 1).label("last_pupils"),
-        ]
-    return (
-        select(*columns)
-        .join(ServiceCategory, ServiceCategory.id == Service.category_id)
-        .outerjoin(ServiceOffer, ServiceOffer.service_id == Service.id)
-        .where(Service.id == bindparam("service_id"))
-        .order_by(ServiceOffer.year)
-    )
-
-
-def offer_in(
-    offers: Sequence[YearsOffer], year: int, *, include_drafts: bool = False
-) -> YearsOffer | None:
-    """The year's offer among ``offers``: the published one, or with ``include_drafts`` any."""
-    return next(
-        (
-            offer
-            for offer in offers
-            if offer.year == year and (include_drafts or offer.status is OfferStatus.PUBLISHED)
-        ),
-        None,
-    )
-
-
-def offer_for(service: Service, year: int, *, include_drafts: bool = False) -> ServiceOffer | None:
-    for offer in service.offers:
-        if offer.year == year and (include_drafts or offer.status is OfferStatus.PUBLISHED):
-            return offer
-    return None
-
-
 def pupils_for(school: School, year: int) -> int:
     """Pupils on roll as recorded for the year; the school's current figure if none was."""
     return rolls_for(school, (year,))[year]
@@ -558,16 +441,6 @@ def prices_for_school(offer: OfferPrices | None, school: School, pupils: int) ->
         except NoPrice as error:
             prices.append(SchoolPrice(option.name, pupils, None, str(error)))
     return prices
-
-
-def price_change(this_year: list[SchoolPrice], last_year: list[SchoolPrice]) -> dict[str, int]:
-    """For each option sold in both years, the change in the net price, in pence."""
-    before = {p.option_name: p.quote.net_pence for p in last_year if p.quote}
-    return {
-        p.option_name: p.quote.net_pence - before[p.option_name]
-        for p in this_year
-        if p.quote and p.option_name in before
-    }
 
 
 def count_published(year: int) -> int:

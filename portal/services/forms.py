@@ -1,4 +1,9 @@
-"""Publishing forms. Prices are typed in pounds and kept in pence."""
+"""Publishing forms. Prices are typed in pounds and kept in pence.
+
+Longer than most modules: the price option form asks for every pricing basis (its fields
+shown by the basis chosen), and turns what is typed for each into a price rule, with the
+same words for each mistake wherever it is made.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,8 @@
-"""Services for schools: the catalogue, each service's page, and publishing."""
+"""Services for schools: the catalogue, each service's page, and publishing.
+
+Longer than most views modules: twelve views, each a form read, one call to the catalogue,
+service_page or publishing, and a page or a redirect.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +13,16 @@ from typing import Any
 from flask import abort, flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from markupsafe import Markup
-from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
-from portal.access import Capability, can, current_principal, requires, visible_school_list
-from portal.db import db
+from portal.access import (
+    Capability,
+    current_principal,
+    get_price_preview_school_or_404,
+    price_preview_schools,
+    requires,
+    visible_school_list,
+)
 from portal.models import (
     Eligibility,
     OfferStatus,
@@ -27,7 +36,7 @@ from portal.models import (
 )
 from portal.numbers import record_id
 from portal.rendering import render_page
-from portal.services import bp, catalogue, display, publishing
+from portal.services import bp, catalogue, display, publishing, service_page
 from portal.services.display import describe
 from portal.services.forms import (
     CopyYearForm,
@@ -37,7 +46,7 @@ from portal.services.forms import (
     ServiceForm,
     option_form_data,
 )
-from portal.services.offers import offer_prices, rule_of
+from portal.services.offers import rule_of
 from portal.services.pricing import PriceRule, format_pence, plural
 
 
@@ -54,7 +63,7 @@ def _year(args: Any, years: Sequence[catalogue.OfferYear]) -> catalogue.OfferYea
 
 
 def _this_financial_year() -> int:
-    from portal.support.service import today_in_london
+    from portal.support.dates import today_in_london
 
     today = today_in_london()
     return today.year if today.month >= 4 else today.year - 1
@@ -73,9 +82,8 @@ def _chosen_school(schools: list[School]) -> School | None:
     wanted = request.args.get("school", type=record_id)
     if schools:
         return next((s for s in schools if s.id == wanted), schools[0])
-    if wanted and can(Capability.EDIT_SERVICES):
-        # Publishers preview any school's view.
-        return db.session.get(School, wanted) or abort(404)
+    if wanted:
+        return get_price_preview_school_or_404(current_principal(), wanted)
     return None
 
 
@@ -140,48 +148,34 @@ def index() -> ResponseReturnValue:
 @bp.get("/<int:service_id>")
 @requires(Capability.VIEW_SERVICES)
 def show(service_id: int) -> ResponseReturnValue:
-    editor = can(Capability.EDIT_SERVICES)
     schools = _schools_for_prices()
     school = _chosen_school(schools)
-    service, offers = catalogue.service_and_offers(service_id, school)
-    published_years = [o.year for o in offers if o.status is OfferStatus.PUBLISHED]
-    if service is None or not (published_years or editor):
-        abort(404)
-    years = sorted({o.year for o in offers} if editor else set(published_years), reverse=True)
-    year = request.args.get("year", type=record_id)
-    year = (
-        year
-        if year in years
-        else (max(published_years) if published_years else (years[0] if years else None))
+    shown = service_page.service_page(
+        current_principal(),
+        service_id,
+        school,
+        year=request.args.get("year", type=record_id),
+        preview=request.args.get("preview") == "1",
     )
-    preview = editor and request.args.get("preview") == "1"
-    shown = catalogue.offer_in(offers, year, include_drafts=preview) if year else None
-    before = catalogue.offer_in(offers, year - 1) if year else None
-    # Their price options: a published offer's as read once for its publication.
-    options = offer_prices(o.ref for o in (shown, before) if o is not None)
-    offer = options[shown.id] if shown else None
-    last_offer = options[before.id] if before else None
-    prices, last_prices = [], []
-    if school and year:
-        pupils = catalogue.rolls_for(school, (year, year - 1))
-        prices = catalogue.prices_for_school(offer, school, pupils[year])
-        last_prices = catalogue.prices_for_school(last_offer, school, pupils[year - 1])
+    if shown is None:
+        abort(404)
+    service, offer, year = shown.service, shown.offer, shown.year
     return render_page(
         "services/show.html",
         service=service,
         offer=offer,
         year=year,
-        years=years,
+        years=shown.years,
         school=school,
         schools=schools,
-        prices=prices,
-        changes=catalogue.price_change(prices, last_prices),
+        prices=shown.prices,
+        changes=shown.changes,
         last_year_label=financial_year_label(year - 1) if year else "",
         descriptions={o.id: describe(rule_of(o, offer.vat_applies)) for o in offer.options}
         if offer
         else {},
         format_pence=format_pence,
-        preview=preview,
+        preview=shown.preview,
         school_items=[
             {
                 "value": str(s.id),
@@ -196,7 +190,7 @@ def show(service_id: int) -> ResponseReturnValue:
                 "text": s.name,
                 "selected": school is not None and s.id == school.id,
             }
-            for s in (db.session.scalars(select(School).order_by(School.name)) if editor else [])
+            for s in price_preview_schools(current_principal())
         ],
         eligible_text=", ".join(Eligibility(e).label for e in service.eligible) or "All schools",
         email_link=Markup('<a class="govuk-link" href="mailto:{0}">{0}</a>').format(
@@ -209,7 +203,7 @@ def show(service_id: int) -> ResponseReturnValue:
 
 
 def _service_or_404(service_id: int) -> Service:
-    return db.session.get(Service, service_id) or abort(404)
+    return service_page.get_service(service_id) or abort(404)
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -260,7 +254,7 @@ def manage(service_id: int) -> ResponseReturnValue:
 
 
 def _offer_or_404(service: Service, year: int) -> ServiceOffer:
-    offer = catalogue.offer_for(service, year, include_drafts=True)
+    offer = service_page.offer_for(service, year, include_drafts=True)
     return offer or abort(404)
 
 

@@ -19,8 +19,8 @@ from markupsafe import Markup, escape
 from portal.components import KEPT
 from portal.links import link_for_each
 from portal.models import SupportKind, SupportStatus, Urgency
-from portal.support.forms import AssignForm, UnsentAssignForm, UnsentUpdateForm, UpdateForm
-from portal.support.service import STATUS_COLOURS, timeliness
+from portal.support.officer_forms import AssignForm, UnsentAssignForm, UnsentUpdateForm, UpdateForm
+from portal.support.queue import STATUS_COLOURS, timeliness
 from portal.templating import long_date
 
 _NOBODY = '<td class="govuk-table__cell">Nobody yet</td>'
@@ -44,7 +44,7 @@ TIMELINESS_TAGS = {
 def queue_rows_html(
     items: Iterable[Any], *, today: date, viewer_id: int, is_officer: bool
 ) -> Markup:
-    """The queue table's body rows for ``items`` (support.service.queue's rows): reference
+    """The queue table's body rows for ``items`` (support.queue.queue's rows): reference
     (linked to the request), school, support, urgency, status, who has it (officers only,
     ``viewer_id`` read as "you") and the respond-by date with its tag if due or overdue."""
     link = link_for_each("support.show", "request_id")

@@ -27,15 +27,9 @@ from portal.access import (
 from portal.db import db, driver_records
 from portal.models import Role, School, SupportRequest
 from portal.services.pricing import plural
-from portal.support.service import (
-    DUE_TODAY,
-    OPEN_STATUSES,
-    OVERDUE,
-    STATUS_COLOURS,
-    awaiting_response,
-    timeliness,
-    today_in_london,
-)
+from portal.support.dates import today_in_london
+from portal.support.queue import DUE_TODAY, OVERDUE, STATUS_COLOURS, awaiting_response, timeliness
+from portal.support.statements import OPEN_STATUSES
 from portal.templating import london_time, long_date
 from portal.todo import ToDo, ToDoList
 

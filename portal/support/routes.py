@@ -1,4 +1,4 @@
-"""CAF officer support: thin views over ``portal.support.service`` and ``wizard``."""
+"""CAF officer support: thin views over the support modules and ``wizard``."""
 
 from __future__ import annotations
 
@@ -6,8 +6,6 @@ from typing import Any
 
 from flask import Response, abort, flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
-from sqlalchemy import select
-from sqlalchemy.exc import OperationalError
 from wtforms.fields.choices import SelectChoice
 
 from portal.access import (
@@ -20,35 +18,37 @@ from portal.access import (
     may_act_on_support_request,
     may_assign_support_request,
     requires,
-    visible_schools,
 )
-from portal.db import db
+from portal.forms import new_submission_key
 from portal.models import (
     RedirectReason,
-    School,
     SupportOutcome,
     SupportRequest,
     SupportStatus,
-    Urgency,
 )
 from portal.numbers import whole_number
 from portal.rendering import render_page
-from portal.support import bp, display, service, wizard
-from portal.support.forms import (
+from portal.support import bp, display, queue, submission, wizard
+from portal.support.assignment import Assigned, assign_request
+from portal.support.dates import today_in_london
+from portal.support.forms import SubmitRequestForm
+from portal.support.needs import AREAS_OF_NEED
+from portal.support.officer_forms import (
     NOTE_ONLY,
     AssignForm,
     StatisticsForm,
-    SubmitRequestForm,
     UnsentAssignForm,
     UnsentUpdateForm,
     UpdateForm,
 )
+from portal.support.request_page import ShownRequest, shown_request
 from portal.support.stats import (
     charts_for,
     statistics_csv,
     statistics_filename,
     statistics_for,
 )
+from portal.support.updates import Conflict, Saved, Update, refusal, takes_updates, update_request
 
 # --- raising a request ----------------------------------------------------------------------
 
@@ -62,14 +62,9 @@ def start() -> ResponseReturnValue:
 
 def _answers() -> dict[str, Any]:
     """The draft, with what the wizard needs to know about the person's schools."""
-    who = current_principal()
-    current = wizard.answers()
-    schools = db.session.scalars(visible_schools(who).with_only_columns(School.id)).all()
-    if not schools:
+    current = submission.draft(current_principal(), wizard.answers())
+    if current is None:
         abort(404)
-    current["_schools"] = len(schools)
-    if len(schools) == 1:
-        current["school_id"] = schools[0]
     return current
 
 
@@ -83,8 +78,8 @@ def question(slug: str) -> ResponseReturnValue:
     form = wizard.form_for(step, current)
     if step.slug == "school":
         form.school.choices = [
-            SelectChoice(str(s.id), s.name)
-            for s in db.session.scalars(visible_schools(current_principal()))
+            SelectChoice(str(school_id), name)
+            for school_id, name in submission.school_choices(current_principal())
         ]
         if form.school.data is not None:
             form.school.data = str(form.school.data)
@@ -139,39 +134,21 @@ ITEM_HINTS = {
 def check() -> ResponseReturnValue:
     who = current_principal()
     form = SubmitRequestForm()
+    busy = False
     if form.validate_on_submit():
-        key = form.submission_key.data or ""
-        # A second press after the first has gone through: show the first request.
-        already = db.session.scalars(
-            select(SupportRequest).where(
-                SupportRequest.submission_key == key,
-                SupportRequest.requester_id == who.person.id,
-            )
-        ).one_or_none()
-        if already is not None:
-            return redirect(url_for("support.sent", request_id=already.id), 303)
+        sent = submission.submit_request(who, wizard.answers(), form.submission_key.data or "")
+        if isinstance(sent, submission.Created):
+            wizard.clear()
+        if isinstance(sent, submission.Created | submission.AlreadySent):
+            return redirect(url_for("support.sent", request_id=sent.request_id), 303)
+        busy = isinstance(sent, submission.Busy)
     current = _answers()
     missing = wizard.first_unanswered(current)
     if missing is not None:
         return redirect(url_for("support.question", slug=missing.slug), 303)
     school = get_school_or_404(who, int(current["school_id"]))
-    busy = False
-    if form.validate_on_submit() and form.submission_key.data == current.get("_key"):
-        try:
-            created = service.submit(current, school, who.user, current["_key"])
-        except OperationalError:
-            # SQLite (the embedded database) gives up on a writer that waited past its busy
-            # timeout; the other press of this button may have just sent it.
-            db.session.rollback()
-            created = db.session.scalars(
-                select(SupportRequest).where(SupportRequest.submission_key == current["_key"])
-            ).one_or_none()
-            busy = created is None
-        if created is not None:
-            wizard.clear()
-            return redirect(url_for("support.sent", request_id=created.id), 303)
     if "_key" not in current:
-        current["_key"] = service.new_submission_key()
+        current["_key"] = new_submission_key()
         wizard.save({"_key": current["_key"]})
     form.submission_key.data = current["_key"]
     return render_page(
@@ -199,47 +176,15 @@ def sent(request_id: int) -> ResponseReturnValue:
 @requires(Capability.VIEW_SUPPORT_REQUESTS)
 def index() -> ResponseReturnValue:
     who = current_principal()
-    filters = service.QueueFilter.from_args(request.args)
-    today = service.today_in_london()
-    page = service.queue(who, filters, today)
-
-    def items(options: list[tuple[str, str]], chosen: str) -> list[dict[str, Any]]:
-        return [{"value": v, "text": t, "selected": v == chosen} for v, t in options]
-
+    filters = queue.QueueFilter.from_args(request.args)
+    today = today_in_london()
+    page = queue.queue(who, filters, today)
     return render_page(
         "support/index.html",
         fragment="queue",
         page=page,
         filters=filters,
-        status_items=items(
-            [(service.OPEN, "Open (not closed or redirected)"), ("", "Any status")]
-            + [(s.value, s.label) for s in SupportStatus],
-            filters.status,
-        ),
-        urgency_items=items(
-            [("", "Any urgency")] + [(u.value, u.label) for u in Urgency],
-            filters.urgency.value if filters.urgency else "",
-        ),
-        owner_items=items(
-            [("", "Anyone"), (service.MINE, "Me"), (service.UNASSIGNED, "Nobody yet")],
-            filters.owner,
-        ),
-        due_items=items(
-            [
-                ("", "Any date"),
-                (service.DUE_TODAY, "Due today"),
-                (service.OVERDUE, "Overdue"),
-            ],
-            filters.due,
-        ),
-        sort_items=items(
-            [
-                ("respond_by", "Respond by date"),
-                ("newest", "Newest first"),
-                ("oldest", "Oldest first"),
-            ],
-            filters.sort,
-        ),
+        **queue.filter_items(filters),
         today=today,
         queue_rows=display.queue_rows_html,
         is_officer=can(Capability.ACT_ON_SUPPORT_REQUESTS),
@@ -247,7 +192,7 @@ def index() -> ResponseReturnValue:
 
 
 STATUS_CLASSES = {
-    status.value: f"govuk-tag--{colour}" for status, colour in service.STATUS_COLOURS.items()
+    status.value: f"govuk-tag--{colour}" for status, colour in queue.STATUS_COLOURS.items()
 }
 
 
@@ -256,7 +201,7 @@ def _update_form(
 ) -> UpdateForm | None:
     """The update form for what a request of ``status`` allows, for the ``version`` of it
     shown (None: the version that was posted); None when it takes nothing."""
-    if not service.takes_updates(status):
+    if not takes_updates(status):
         return None
     if formdata is None:
         form = UpdateForm(status=status)
@@ -267,9 +212,7 @@ def _update_form(
     return form
 
 
-def _assign_form(
-    who: Principal, shown: service.ShownRequest, formdata: Any = None
-) -> AssignForm | None:
+def _assign_form(who: Principal, shown: ShownRequest, formdata: Any = None) -> AssignForm | None:
     """The form that gives the request to an officer, if ``who`` may; showing whom it is
     with unless ``formdata`` (what was posted to it) says otherwise."""
     r = shown.request
@@ -282,8 +225,8 @@ def _assign_form(
     return form
 
 
-def _shown_or_404(who: Principal, request_id: int) -> service.ShownRequest:
-    shown = service.shown_request(who, request_id)
+def _shown_or_404(who: Principal, request_id: int) -> ShownRequest:
+    shown = shown_request(who, request_id)
     if shown is None:
         abort(404)
     return shown
@@ -298,7 +241,7 @@ def show(request_id: int) -> ResponseReturnValue:
         # Read as plain values, in one statement.
         shown = _shown_or_404(who, request_id)
         r = shown.request
-        may_act = may_act_on_support_request(who, r) and service.takes_updates(r.status)
+        may_act = may_act_on_support_request(who, r) and takes_updates(r.status)
         return _show_page(
             who,
             shown,
@@ -320,24 +263,22 @@ def show(request_id: int) -> ResponseReturnValue:
     refused = None
     if form is None:
         # Closed or redirected: the page that sent this was out of date.
-        refused = service.refusal(found.status, None)
+        refused = refusal(found.status, None)
     elif form.validate_on_submit():
-        try:
-            service.update(
-                found, _update_from(form), who.user, whole_number(form.version.data) or 0
-            )
-        except service.StaleRequest:
-            conflict = True
-            db.session.refresh(found)
-            # Everything typed stays in the form (as far as the new status asks for it);
-            # only the version moves on, so that a second press, after reading what
-            # changed, goes through.
-            form = _update_form(found.status, found.version, request.form)
-        except service.UpdateRefused as error:
-            form.action.errors = [str(error)]
-        else:
+        done = update_request(
+            found, _update_from(form), who.user, whole_number(form.version.data) or 0
+        )
+        if isinstance(done, Saved):
             flash("Your update has been saved.", "success")
             return redirect(url_for("support.show", request_id=found.id), 303)
+        if isinstance(done, Conflict):
+            conflict = True
+            # Everything typed stays in the form (as far as the new status asks for it);
+            # only the version moves on (the request is as it is now), so that a second
+            # press, after reading what changed, goes through.
+            form = _update_form(found.status, found.version, request.form)
+        else:
+            form.action.errors = [done.reason]
     shown = _shown_or_404(who, found.id)
     return _show_page(
         who,
@@ -361,19 +302,17 @@ def assign(request_id: int) -> ResponseReturnValue:
     refused = None
     conflict = False
     if form is None:
-        refused = service.refusal(found.status, None)
+        refused = refusal(found.status, None)
     elif form.validate_on_submit():
-        try:
-            changed = service.assign(found, form.chosen_id, who.user)
-        except service.StaleRequest:
-            conflict = True
-            db.session.refresh(found)
-            shown = _shown_or_404(who, found.id)
-        except service.UpdateRefused as error:
-            form.officer.errors = [str(error)]
-        else:
-            flash(_assigned_message(found, who, changed=changed), "success")
+        done = assign_request(found, form.chosen_id, who.user)
+        if isinstance(done, Assigned):
+            flash(_assigned_message(found, who, changed=done.changed), "success")
             return redirect(url_for("support.show", request_id=found.id), 303)
+        if isinstance(done, Conflict):
+            conflict = True
+            shown = _shown_or_404(who, found.id)
+        else:
+            form.officer.errors = [done.reason]
     return _show_page(
         who,
         shown,
@@ -399,7 +338,7 @@ def _assigned_message(found: SupportRequest, who: Principal, *, changed: bool) -
 
 def _show_page(
     who: Principal,
-    shown: service.ShownRequest,
+    shown: ShownRequest,
     *,
     form: UpdateForm | UnsentUpdateForm | None,
     assign_form: AssignForm | UnsentAssignForm | None,
@@ -414,11 +353,11 @@ def _show_page(
         assign_form=assign_form,
         conflict=conflict,
         refused=refused,
-        events=service.timeline(shown.events, council=who.is_council),
-        need_names=", ".join(service.AREAS_OF_NEED.get(n, n) for n in r.needs),
+        events=shown.events,
+        need_names=", ".join(AREAS_OF_NEED.get(n, n) for n in r.needs),
         status_classes=STATUS_CLASSES,
-        today=service.today_in_london(),
-        timeliness=service.timeliness,
+        today=today_in_london(),
+        timeliness=queue.timeliness,
         update_fields=display.update_fields_html,
         assign_fields=display.assign_fields_html,
     )
@@ -427,7 +366,7 @@ def _show_page(
 @bp.get("/stats")
 @requires(Capability.VIEW_SUPPORT_STATISTICS)
 def stats() -> ResponseReturnValue:
-    form = StatisticsForm(formdata=request.args, today=service.today_in_london())
+    form = StatisticsForm(formdata=request.args, today=today_in_london())
     figures = statistics_for(current_principal(), form.period) if form.validate() else None
     return render_page(
         "support/stats.html",
@@ -441,7 +380,7 @@ def stats() -> ResponseReturnValue:
 @bp.get("/stats.csv")
 @requires(Capability.VIEW_SUPPORT_STATISTICS)
 def stats_csv() -> ResponseReturnValue:
-    form = StatisticsForm(formdata=request.args, today=service.today_in_london())
+    form = StatisticsForm(formdata=request.args, today=today_in_london())
     if not form.validate():
         # The page says what is wrong with the dates, beside them.
         return redirect(url_for("support.stats", **request.args.to_dict(flat=False)), 303)
@@ -455,14 +394,14 @@ def stats_csv() -> ResponseReturnValue:
     )
 
 
-def _update_from(form: UpdateForm) -> service.Update:
+def _update_from(form: UpdateForm) -> Update:
     action = form.action.data
     to_status = None if action == NOTE_ONLY else SupportStatus(action)
     # Only the fields the request's status asks for are on the form.
     meeting_on = getattr(form, "meeting_on", None)
     outcome = getattr(form, "outcome", None)
     reason = getattr(form, "redirect_reason", None)
-    return service.Update(
+    return Update(
         to_status=to_status,
         note=form.note.data or None,
         shared_with_school=form.shared.data == "school",

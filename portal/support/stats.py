@@ -2,22 +2,20 @@
 area's, for CAF officers their own areas'; over all time or a period of dates submitted.
 
 Every request counts, anonymised ones too: anonymising removes the child's details, not the
-fact that a school asked for help. The charts are inline SVG built from escaped text with
-presentation attributes only, because the Content-Security-Policy forbids inline styles;
-the table beside each chart is the accessible source of the same figures.
+fact that a school asked for help. The charts are drawn by templates/macros/charts.html
+(portal/charts.py); the table beside each chart is the accessible source of the same figures.
 """
 
 from __future__ import annotations
 
-import re
 import statistics
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from markupsafe import Markup, escape
 from sqlalchemy import ColumnElement, and_, func, or_, select
 
 from portal.access import Principal, support_statistics_area_ids
+from portal.charts import BarChart, bar_chart
 from portal.db import db, utcnow
 from portal.models import Area, School, SupportRequest, SupportStatus
 from portal.spreadsheets import text_cell, to_csv
@@ -246,102 +244,12 @@ def _month_label(year: int, month: int) -> str:
 
 # --- charts ---------------------------------------------------------------------------------
 
-BAR_COLOUR = "#0b5563"  # the council's teal, as in the header
-TEXT_COLOUR = "#0b0c0c"  # GOV.UK's text colour
-FONT_SIZE = 16
-# Rough widths of Arial at 16px, to leave room for text that SVG cannot measure or wrap.
-CHAR_WIDTH = 8.5
-DIGIT_WIDTH = 9.0
-ROW_HEIGHT = 32
-BAR_HEIGHT = 22
-GAP = 8
-PADDING = 4
 
-
-def bar_chart_svg(title: str, rows: list[tuple[str, int]], *, width: int = 640) -> Markup:
-    """A horizontal bar chart of ``rows`` (label, count), as inline SVG.
-
-    Bars are proportional to the largest count; when every count is 0 every bar is empty
-    rather than the scale dividing by zero. The id of the chart's <title> comes from
-    ``title``, so charts on one page need different titles.
-    """
-    if any(count < 0 for _, count in rows):
-        raise ValueError("a count cannot be negative")
-    chart_id = "chart-" + (re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-") or "untitled")
-    values = [f"{count:,}" for _, count in rows]
-
-    longest_label = max((len(label) for label, _ in rows), default=0)
-    label_width = min(longest_label * CHAR_WIDTH + GAP, width * 0.4)
-    value_width = max((len(value) for value in values), default=1) * DIGIT_WIDTH + GAP
-    bar_left = label_width + GAP
-    bar_space = max(width - bar_left - value_width - PADDING, 1.0)
-    largest = max((count for _, count in rows), default=0)
-    scale = bar_space / largest if largest else 0.0
-    label_chars = max(int((label_width - GAP) // CHAR_WIDTH), 1)
-    height = max(len(rows), 1) * ROW_HEIGHT + 2 * PADDING
-
-    parts = [
-        Markup(
-            '<svg xmlns="http://www.w3.org/2000/svg" class="council-chart" role="img"'
-            ' aria-labelledby="{id}" viewBox="0 0 {width} {height}" width="100%"'
-            ' font-family="arial, sans-serif" font-size="{font}" fill="{text}">'
-            '<title id="{id}">{title}</title>'
-        ).format(
-            id=chart_id,
-            width=width,
-            height=height,
-            font=FONT_SIZE,
-            text=TEXT_COLOUR,
-            title=escape(title),
-        )
-    ]
-    if not rows:
-        parts.append(
-            Markup('<text x="0" y="{y}" dominant-baseline="central">No figures</text>').format(
-                y=_number(PADDING + ROW_HEIGHT / 2)
-            )
-        )
-    for index, ((label, count), value) in enumerate(zip(rows, values, strict=True)):
-        top = PADDING + index * ROW_HEIGHT + (ROW_HEIGHT - BAR_HEIGHT) / 2
-        middle = top + BAR_HEIGHT / 2
-        bar_width = count * scale
-        shown = label if len(label) <= label_chars else label[: label_chars - 1] + "…"
-        parts.append(
-            Markup(
-                '<text x="{label_x}" y="{middle}" text-anchor="end"'
-                ' dominant-baseline="central">{tooltip}{shown}</text>'
-                '<rect class="council-chart__bar" x="{bar_x}" y="{top}" width="{bar_width}"'
-                ' height="{bar_height}" fill="{colour}"/>'
-                '<text x="{value_x}" y="{middle}" dominant-baseline="central">{value}</text>'
-            ).format(
-                label_x=_number(label_width),
-                middle=_number(middle),
-                # A shortened label keeps the whole one as a tooltip.
-                tooltip=Markup("<title>{}</title>").format(escape(label)) if shown != label else "",
-                shown=escape(shown),
-                bar_x=_number(bar_left),
-                top=_number(top),
-                bar_width=_number(bar_width),
-                bar_height=BAR_HEIGHT,
-                colour=BAR_COLOUR,
-                value_x=_number(bar_left + bar_width + GAP / 2),
-                value=escape(value),
-            )
-        )
-    parts.append(Markup("</svg>"))
-    return Markup("").join(parts)
-
-
-def charts_for(stats: SupportStatistics) -> dict[str, Markup]:
+def charts_for(stats: SupportStatistics) -> dict[str, BarChart]:
     """The page's four charts, by the name the template looks them up with."""
     return {
-        "area": bar_chart_svg("Support requests by area", stats.by_area),
-        "status": bar_chart_svg("Support requests by status", stats.by_status),
-        "phase": bar_chart_svg("Support requests by school phase", stats.by_phase),
-        "month": bar_chart_svg("Support requests by month submitted", stats.by_month),
+        "area": bar_chart("Support requests by area", stats.by_area),
+        "status": bar_chart("Support requests by status", stats.by_status),
+        "phase": bar_chart("Support requests by school phase", stats.by_phase),
+        "month": bar_chart("Support requests by month submitted", stats.by_month),
     }
-
-
-def _number(value: float) -> str:
-    """A coordinate with at most two decimals: enough for a screen, short in the markup."""
-    return f"{value:.2f}".rstrip("0").rstrip(".")

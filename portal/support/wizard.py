@@ -7,11 +7,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import session
+from flask import session, url_for
 from flask_wtf import FlaskForm
 
-from portal.models import SupportKind, Urgency
+from portal.models import LevelOfNeed, SupportKind, Urgency
 from portal.support import forms
+from portal.support.dates import response_target_days
+from portal.support.needs import AREAS_OF_NEED
 
 DRAFT_KEY = "support_draft"
 
@@ -36,8 +38,6 @@ def _about_a_child(answers: dict[str, Any]) -> bool:
 
 
 def _targets() -> dict[Urgency, int]:
-    from portal.support.service import response_target_days
-
     return {u: response_target_days(u) for u in Urgency}
 
 
@@ -167,11 +167,6 @@ def values(form: FlaskForm, step: Step) -> dict[str, Any]:
 
 def summary(current: dict[str, Any], school_name: str) -> list[dict[str, Any]]:
     """The rows of 'check your answers', each with its Change link's step."""
-    from flask import url_for
-
-    from portal.models import LevelOfNeed
-    from portal.support.service import AREAS_OF_NEED
-
     consent = {"yes": "Yes, the family has given consent", "no": "No: anonymous advice only"}
     contact = (
         "By telephone on " + (current.get("contact_phone") or "")

@@ -1,4 +1,5 @@
-"""The access module: the policy of DESIGN.md, and the school scope every query uses."""
+"""The access module: the intended policy (docs/architecture.md), and the school scope every
+query uses."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from portal.models import Area, Membership, Role, School, Trust, User
 
 C = Capability
 
-# DESIGN.md's table, row by row: which roles may do each thing (anywhere in their scope).
+# The policy table of docs/architecture.md, row by row: which roles may do each thing (anywhere
+# in their scope).
 DESIGN_POLICY = {
     C.VIEW_CONTACTS: set(Role),
     C.EDIT_CONTACTS: {Role.PUBLISHER, Role.LA_ADMIN},
@@ -45,6 +47,8 @@ DESIGN_POLICY = {
     # The buy-back issue: school staff may prepare the draft; only leaders submit it.
     C.PREPARE_BUYBACK: {Role.SCHOOL_STAFF, Role.HEAD_TEACHER, Role.TRUST_LEAD},
     C.EDIT_BUYBACK: {Role.HEAD_TEACHER, Role.TRUST_LEAD},
+    # A window's page (returns so far, reminders): the council staff who see buy-back.
+    C.VIEW_BUYBACK_WINDOWS: {Role.PUBLISHER, Role.LA_ADMIN},
     C.MANAGE_BUYBACK_WINDOWS: {Role.LA_ADMIN},
     # "Council administrators: ... the buy-back analysis"; publishers price the services.
     C.ANALYSE_BUYBACK: {Role.PUBLISHER, Role.LA_ADMIN},

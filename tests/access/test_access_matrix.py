@@ -245,7 +245,7 @@ CASES = [
         ok=404,
         denied=403,
     ),
-    # CAF officer support. Raising: school roles. Seeing: by DESIGN.md's scope, else 404.
+    # CAF officer support. Raising: school roles. Seeing: by the policy's scope, else 404.
     Case("GET", "/support/", "/support/", SUPPORT_VIEWERS, denied=403),
     Case(
         "GET",
@@ -361,6 +361,29 @@ CASES = [
     Case("GET", "/services/?q=pay", "/services/", ALL_SIGNED_IN, htmx=True, anonymous=401),
     Case("GET", "/services/{service:Payroll}", "/services/<int:service_id>", ALL_SIGNED_IN),
     Case("GET", "/services/999999", "/services/<int:service_id>", ()),
+    # Those who set the prices preview any school's (access.price_preview_schools); a school
+    # asked for that is not one's own is shown one's own prices, or none.
+    Case("GET", "/services/?school={school:125613}", "/services/", ALL_SIGNED_IN),
+    Case(
+        "GET",
+        "/services/?school=999999",
+        "/services/",
+        ALL_SIGNED_IN,
+        exceptions=(("la_admin", 404), ("publisher", 404)),
+    ),
+    Case(
+        "GET",
+        "/services/{service:Payroll}?school={school:125613}",
+        "/services/<int:service_id>",
+        ALL_SIGNED_IN,
+    ),
+    Case(
+        "GET",
+        "/services/{service:Payroll}?school=999999",
+        "/services/<int:service_id>",
+        ALL_SIGNED_IN,
+        exceptions=(("la_admin", 404), ("publisher", 404)),
+    ),
     Case("GET", "/services/new", "/services/new", EDITORS, denied=403),
     Case("POST", "/services/new", "/services/new", EDITORS, denied=403),
     Case(
@@ -461,7 +484,7 @@ CASES = [
     Case("GET", "/services/drafts", "/services/drafts", EDITORS, denied=403),
     Case("GET", "/services/drafts?year=2027&select=all", "/services/drafts", EDITORS, denied=403),
     Case("POST", "/services/drafts", "/services/drafts", EDITORS, denied=403),
-    # Buy-back: a school's choice by DESIGN.md's scope; preparing by school roles, submitting
+    # Buy-back: a school's choice by the policy's scope; preparing by school roles, submitting
     # by leaders (tested in test_buyback); windows and analysis for the council.
     Case(
         "GET",

@@ -14,7 +14,6 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from portal.auth.service import SIGNED_IN_AT
-from portal.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET
 from portal.models import (
     AccountToken,
     Area,
@@ -37,6 +36,7 @@ from portal.passwords import (
     password_problem,
 )
 from portal.templating import london_time
+from portal_seed.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET
 from tests.auth.test_auth_security import (  # noqa: F401 (fresh: a fixture)
     GENERIC_FAILURE,
     HEAD,
@@ -1124,7 +1124,7 @@ def demo_invitations(session) -> int:
 def test_an_administrator_sees_everyone_and_searches(client_for, session) -> None:
     admin = client_for("la_admin")
     everyone = admin.get("/users/")
-    # Every account the demo has (portal/demo.py), however many it grows to, and the
+    # Every account the demo has (portal_seed/demo.py), however many it grows to, and the
     # invitations it has waiting.
     total = session.scalar(select(func.count(User.id))) + demo_invitations(session)
     assert f"Showing 1 to {total} of {total} users" in main_text(everyone)

@@ -20,9 +20,9 @@ from playwright.sync_api import BrowserContext, Page, expect
 from sqlalchemy import delete, select
 
 from portal.db import db, utcnow
-from portal.demo import DEMO_PASSWORD
 from portal.models import Area, Membership, OutboxMessage, Role, School, User
 from portal.passwords import hash_password
+from portal_seed.demo import DEMO_PASSWORD
 
 if TYPE_CHECKING:
     from tests.browser_fixtures import CheckPage, SignIn

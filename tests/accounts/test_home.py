@@ -177,7 +177,7 @@ def test_home_links_to_the_persons_own_account(client_for) -> None:
 
 
 def test_a_caf_officers_home_counts_their_queue_with_links_to_it(client_for) -> None:
-    """The demo's North queue: two officers share it (portal/demo.py, _caseload)."""
+    """The demo's North queue: two officers share it (portal_seed/demo.py, _caseload)."""
     officer = client_for("caf_officer")
     page = html(officer.get("/"))
     section = page.select_one("#support-queue").find_next("ul")
@@ -248,11 +248,11 @@ def nothing_to_do(page: BeautifulSoup) -> str:
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch):
     """Buy-back's clock, in the middle of the 2027-28 windows (both open) unless moved."""
-    from portal.buyback import service as buyback
+    from portal import clock
     from tests.buyback.test_buyback import DURING
 
     def set_to(moment: datetime) -> None:
-        monkeypatch.setattr(buyback, "now", lambda: moment)
+        monkeypatch.setattr(clock, "now", lambda: moment)
 
     set_to(DURING)
     return set_to
@@ -276,7 +276,8 @@ def open_requests(session, **where: object) -> list[SupportRequest]:
 def test_a_head_teachers_home_says_the_buy_back_is_due_and_lists_the_schools_open_requests(
     client_for, session, clock
 ) -> None:
-    from portal.support.service import timeliness, today_in_london
+    from portal.support.dates import today_in_london
+    from portal.support.queue import timeliness
 
     oakfield = school_of(session, 125601)
     page = html(client_for("head_teacher").get("/"))
@@ -408,7 +409,8 @@ def test_a_heads_home_names_locked_staff_and_invitations_waiting_for_an_answer(
 def test_a_trust_leads_home_lists_each_academys_buy_back_and_open_requests(
     client_for, session, clock
 ) -> None:
-    from portal.support.service import timeliness, today_in_london
+    from portal.support.dates import today_in_london
+    from portal.support.queue import timeliness
 
     lead = client_for("trust_lead")
     page = html(lead.get("/"))

@@ -1,8 +1,9 @@
 """The Open Referral UK 3.0 feed at /api/oruk/, checked as ORUK's validator would check it.
 
-Every response is validated offline against ORUK's own 3.0 JSON schemas, read from
-shared/reference/oruk/ beside the checkout, with the URLs the schemas use to refer to each
-other mapped to those files (as in ORUK_VALIDATOR_NOTES.md, section 6).
+Every response is validated offline against ORUK's own 3.0 JSON schemas, copied into
+tests/data/oruk/ (their sources in tests/data/SOURCES.md), with the URLs the schemas use to
+refer to each other mapped to those files, as ORUK's validator resolves them against the
+specification's own site.
 """
 
 from __future__ import annotations
@@ -38,10 +39,10 @@ from portal.models import (
 )
 from portal.templating import LONDON
 from tests.conftest import skip_or_fail
+from tests.data import DATA
 
-ORUK = Path(__file__).resolve().parents[3] / "shared" / "reference" / "oruk"
-SPECIFICATION = ORUK / "oruk-website" / "public" / "specifications" / "3.0"
-MOCKS = ORUK / "oruk-validator" / "OpenReferralApi" / "Mocks"
+SPECIFICATION = DATA / "oruk" / "specification-3.0"
+MOCKS = DATA / "oruk" / "validator-mocks"
 SCHEMA_URL = "https://openreferraluk.org/specifications/3.0/schema/"
 API = "/api/oruk"
 NIL = "00000000-0000-0000-0000-000000000000"
@@ -89,9 +90,7 @@ def _load_oruk() -> Oruk:
 @pytest.fixture
 def oruk() -> Oruk:
     if not (SPECIFICATION / "openapi.json").is_file():
-        skip_or_fail(
-            f"ORUK's specification is not at {SPECIFICATION} (shared/ beside the checkout)"
-        )
+        skip_or_fail(f"ORUK's specification is not at {SPECIFICATION} (see tests/data/SOURCES.md)")
     return _load_oruk()
 
 

@@ -15,8 +15,8 @@ from playwright.sync_api import BrowserContext, Page, expect
 from sqlalchemy import delete, select
 
 from portal.db import db
-from portal.demo import ACCOUNTS, DEMO_PASSWORD, DEMO_TOTP_SECRET, SCHOOLS, TRUSTS, DemoAccount
 from portal.models import BuybackChoice, BuybackWindow, Role, School
+from portal_seed.demo import ACCOUNTS, DEMO_PASSWORD, DEMO_TOTP_SECRET, SCHOOLS, TRUSTS, DemoAccount
 from tests.helpers.browser import visit
 
 if TYPE_CHECKING:

@@ -43,9 +43,8 @@ EVERY_ADDRESS = "0.0.0.0"  # noqa: S104 (the address refused here)
 @pytest.fixture
 def instance(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A copy of the portal whose instance/ folder is an empty one of the test's own, started
-    as a developer starts it: no SECRET_KEY and no PORTAL_ENV in the environment."""
-    for folder in ("templates", "static"):
-        (tmp_path / folder).symlink_to(ROOT / folder)
+    as a developer starts it: no SECRET_KEY and no PORTAL_ENV in the environment. (Templates
+    and static files come from the package, wherever the instance folder is.)"""
     (tmp_path / "instance").mkdir()
     monkeypatch.setattr("portal.ROOT", tmp_path)
     monkeypatch.delenv("SECRET_KEY", raising=False)

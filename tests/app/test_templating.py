@@ -145,7 +145,7 @@ def test_form_fields_are_drawn_as_govuk_draws_them_and_typing_is_never_kept(app)
 
     from portal import components
     from portal.models import SupportStatus
-    from portal.support.forms import UpdateForm
+    from portal.support.officer_forms import UpdateForm
     from tests.contacts.test_contacts import squeeze
 
     upstream = {

@@ -14,7 +14,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from portal.buyback import service as buyback
+from portal import clock
+from portal.buyback.answers import Answer, Answers
+from portal.buyback.choices import submit
+from portal.buyback.offered import offered_to
+from portal.buyback.school_windows import current_window
 from portal.db import db
 from portal.forms import within_a_year_of
 from portal.models import (
@@ -30,7 +34,7 @@ from portal.models import (
 )
 from portal.services import publishing
 from portal.services.pricing import MAX_PENCE, MAX_QUOTE_PENCE, PriceRule, format_pence, validate
-from portal.support.service import today_in_london
+from portal.support.dates import today_in_london
 from tests.buyback.test_buyback import (
     DURING,
     _unit_priced_category,
@@ -201,7 +205,7 @@ def test_a_year_copied_past_the_largest_price_is_held_back_from_publishing(
 
 @pytest.fixture
 def buyback_open(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(buyback, "now", lambda: DURING)
+    monkeypatch.setattr(clock, "now", lambda: DURING)
 
 
 def saved_choice(session, school):
@@ -275,17 +279,17 @@ def test_a_whole_choice_may_come_to_more_than_a_32_bit_number_of_pence(
     more than £21,474,836.47, the most an INTEGER column holds on PostgreSQL."""
     with app.test_request_context():
         school = db.session.scalars(select(School).where(School.urn == 125601)).one()
-        window = buyback.current_window(school)
-        offered = [item for item in buyback.offered_to(school, window.year) if item.options][:12]
+        window = current_window(school)
+        offered = [item for item in offered_to(school, window.year) if item.options][:12]
         assert len(offered) == 12
-        answers = buyback.Answers(
+        answers = Answers(
             {
-                item.service.id: buyback.Answer(True, item.options[0].id, 1, MAX_QUOTE_PENCE, 0)
+                item.service.id: Answer(True, item.options[0].id, 1, MAX_QUOTE_PENCE, 0)
                 for item in offered
             }
         )
         head = db.session.scalars(select(User).where(User.email == "head@oakfield.example")).one()
-        submission = buyback.submit(
+        submission = submit(
             school, window, None, answers, offered, head, None, "whole-choice-too-big"
         )
         school_id, number = school.id, submission.number

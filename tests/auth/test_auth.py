@@ -13,8 +13,8 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from portal.demo import DEMO_PASSWORD
 from portal.models import AuditEvent, User
+from portal_seed.demo import DEMO_PASSWORD
 from tests.conftest import csrf_token, demo_emails, sign_in
 from tests.helpers.html import error_summary
 from tests.helpers.html import soup as page

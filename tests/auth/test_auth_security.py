@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session
 
 from portal import create_app
 from portal.db import utcnow
-from portal.demo import ACCOUNTS, DEMO_PASSWORD, DEMO_TOTP_SECRET
 from portal.models import AuditEvent, SignInDevice, User
+from portal_seed.demo import ACCOUNTS, DEMO_PASSWORD, DEMO_TOTP_SECRET
 from tests.conftest import csrf_token, enter_security_code, sign_in
 from tests.helpers.html import banner, error_summary
 from tests.helpers.html import soup as page

@@ -14,8 +14,8 @@ from sqlalchemy import select
 from portal import create_app
 from portal.cli import upgrade_database
 from portal.db import db
-from portal.demo import DEMO_PASSWORD, seed
 from portal.models import User
+from portal_seed.demo import DEMO_PASSWORD, seed
 from tests.live import serve
 
 if TYPE_CHECKING:

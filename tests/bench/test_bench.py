@@ -47,10 +47,10 @@ from bench.run import (
     machine_facts,
     server_environment,
 )
-from portal.buyback import service as buyback
+from portal import clock
 from portal.db import db
-from portal.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET
 from portal.models import Membership, Role, School, Service, User
+from portal_seed.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET
 from tests.conftest import QueryCounter, sign_in
 
 STATS_HEADER = (
@@ -393,7 +393,7 @@ def _first_category(client, school_id: int) -> str:
 def test_a_head_teachers_choice_form_is_read_as_a_browser_sends_it(
     client_for, session, monkeypatch
 ) -> None:
-    monkeypatch.setattr(buyback, "now", lambda: NEAR_THE_DEADLINE)
+    monkeypatch.setattr(clock, "now", lambda: NEAR_THE_DEADLINE)
     school = session.scalars(select(School).where(School.urn == 125601)).one()
     head = client_for("head_teacher")
     path = _first_category(head, school.id)
@@ -453,7 +453,7 @@ def _error_summary(page: str) -> str:
 def test_a_head_teacher_completes_and_submits_the_choice_as_the_harness_does(
     client_for, session, monkeypatch
 ) -> None:
-    monkeypatch.setattr(buyback, "now", lambda: NEAR_THE_DEADLINE)
+    monkeypatch.setattr(clock, "now", lambda: NEAR_THE_DEADLINE)
     school = session.scalars(select(School).where(School.urn == 125601)).one()
     head = client_for("head_teacher")
     choice = f"/buy-back/{school.id}"
@@ -499,7 +499,7 @@ def test_the_buy_back_pages_school_is_brought_to_the_deadline_once(
     """Before the buy-back pages are measured, their school is brought through the pages'
     own forms to where most schools are near the deadline: every category saved, submitted,
     an answer changed since. A school already there is left as it is."""
-    monkeypatch.setattr(buyback, "now", lambda: NEAR_THE_DEADLINE)
+    monkeypatch.setattr(clock, "now", lambda: NEAR_THE_DEADLINE)
     school = session.scalars(select(School).where(School.urn == 125601)).one()
     head = client_for("head_teacher")
     choice = f"/buy-back/{school.id}"
@@ -518,7 +518,7 @@ def test_the_buy_back_pages_school_is_brought_to_the_deadline_once(
 def test_every_answer_the_harness_changes_is_accepted_either_way(
     client_for, session, monkeypatch
 ) -> None:
-    monkeypatch.setattr(buyback, "now", lambda: NEAR_THE_DEADLINE)
+    monkeypatch.setattr(clock, "now", lambda: NEAR_THE_DEADLINE)
     school = session.scalars(select(School).where(School.urn == 125601)).one()
     head = client_for("head_teacher")
     for path in CATEGORY_LINK.findall(head.get(f"/buy-back/{school.id}").get_data(as_text=True)):
@@ -575,7 +575,7 @@ def test_an_officer_updates_and_reassigns_requests_as_the_harness_does(client_fo
 
 def test_a_read_only_choice_form_shows_as_disabled(client_for, session, monkeypatch) -> None:
     # After the academies' deadline (31 March 2027), Riverside's head can only look.
-    monkeypatch.setattr(buyback, "now", lambda: datetime(2027, 4, 1, 9, tzinfo=UTC))
+    monkeypatch.setattr(clock, "now", lambda: datetime(2027, 4, 1, 9, tzinfo=UTC))
     school = session.scalars(select(School).where(School.urn == 140201)).one()
     head = client_for("academy_head")
     page = head.get(_first_category(head, school.id)).get_data(as_text=True)
@@ -607,7 +607,7 @@ def test_a_service_form_saved_unchanged_is_accepted(client_for, session) -> None
 
 
 def test_the_accounts_are_those_the_harness_can_sign_in_as(app, session, monkeypatch) -> None:
-    monkeypatch.setattr(buyback, "now", lambda: NEAR_THE_DEADLINE)
+    monkeypatch.setattr(clock, "now", lambda: NEAR_THE_DEADLINE)
     with app.app_context():
         found = find_accounts()
 
@@ -645,7 +645,7 @@ def test_the_accounts_are_those_the_harness_can_sign_in_as(app, session, monkeyp
 
 
 def test_an_account_the_harness_cannot_sign_in_as_is_left_out(app, session, monkeypatch) -> None:
-    monkeypatch.setattr(buyback, "now", lambda: NEAR_THE_DEADLINE)
+    monkeypatch.setattr(clock, "now", lambda: NEAR_THE_DEADLINE)
     north = session.scalars(select(User).where(User.email == "caf.north@council.example")).one()
     north.totp_secret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # an authenticator of their own
     staff = session.scalars(select(User).where(User.email == "staff@oakfield.example")).one()

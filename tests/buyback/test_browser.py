@@ -24,8 +24,8 @@ from playwright.sync_api import BrowserContext, Locator, Page, expect
 from sqlalchemy import select
 
 from portal.db import db
-from portal.demo import SCHOOLS
 from portal.models import OutboxMessage
+from portal_seed.demo import SCHOOLS
 from tests.helpers.browser import assert_no_page_load, h1, set_marker, visit
 
 if TYPE_CHECKING:

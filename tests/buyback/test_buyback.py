@@ -13,8 +13,36 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select, update
 
+from portal import clock as server_clock
+from portal.buyback import answers as buyback_answers
 from portal.buyback import offer as buyback_offer
-from portal.buyback import service as buyback
+from portal.buyback import reminders
+from portal.buyback import standing as buyback_standing
+from portal.buyback.answers import (
+    QUANTITY_HINT,
+    Answer,
+    Answers,
+    Task,
+    current_answers,
+    read_seen,
+    seen_text,
+)
+from portal.buyback.choices import get_choice
+from portal.buyback.confirmation import invoice_schedule
+from portal.buyback.offer import CATEGORY, SERVICE
+from portal.buyback.offered import (
+    _ALSO_SLOTS,
+    Offered,
+    ServiceName,
+    _also,
+    _offered_query,
+    _Wanted,
+    _year_and_school,
+    offered_to,
+)
+from portal.buyback.pages import choice_as_it_stands
+from portal.buyback.school_windows import _windows_read, current_window
+from portal.buyback.standing import _SENT, _answers_query, sent_answers, unsent_changes
 from portal.db import db
 from portal.models import (
     AuditEvent,
@@ -33,6 +61,8 @@ from portal.models import (
     User,
 )
 from portal.services import publishing
+from portal.services.catalogue import CategoryName
+from portal.services.offers import OptionTerms
 from portal.services.pricing import format_pence
 from tests.conftest import csrf_token, same_markup
 from tests.helpers.html import soup
@@ -49,7 +79,7 @@ def clock(monkeypatch: pytest.MonkeyPatch):
     """Set the server's clock for buy-back."""
 
     def set_to(moment: datetime) -> None:
-        monkeypatch.setattr(buyback, "now", lambda: moment)
+        monkeypatch.setattr(server_clock, "now", lambda: moment)
 
     set_to(DURING)
     return set_to
@@ -151,7 +181,9 @@ def test_last_years_choices_are_filled_in_with_price_changes(client_for, session
 def test_the_choice_is_a_task_list_of_categories_with_their_totals(
     app, client_for, session, clock
 ) -> None:
-    from portal.buyback.service import current_answers, current_window, offered_to, tasks
+    from portal.buyback.answers import current_answers, tasks
+    from portal.buyback.offered import offered_to
+    from portal.buyback.school_windows import current_window
 
     school = oakfield(session)
     summary = choice_page(client_for("head_teacher"), school.id)
@@ -810,14 +842,11 @@ seen_answers = st.dictionaries(
 @given(seen_answers)
 def test_what_a_page_saw_reads_back_as_written(seen: dict) -> None:
     items = [
-        buyback.Offered(
-            buyback.ServiceName(sid, f"Service {sid}"), buyback.CategoryName(1, "A"), None, []
-        )
-        for sid in seen
+        Offered(ServiceName(sid, f"Service {sid}"), CategoryName(1, "A"), None, []) for sid in seen
     ]
-    answers = buyback.Answers(
+    answers = Answers(
         {
-            sid: buyback.Answer(buying, option_id, quantity)
+            sid: Answer(buying, option_id, quantity)
             for sid, (buying, option_id, quantity) in seen.items()
         }
     )
@@ -825,12 +854,12 @@ def test_what_a_page_saw_reads_back_as_written(seen: dict) -> None:
         sid: (buying, option_id if buying else None, quantity)
         for sid, (buying, option_id, quantity) in seen.items()
     }
-    assert buyback.read_seen(buyback.seen_text(answers, items)) == expected
+    assert read_seen(seen_text(answers, items)) == expected
 
 
 @given(st.text())
 def test_any_seen_field_reads_without_error(text: str) -> None:
-    seen = buyback.read_seen(text)
+    seen = read_seen(text)
     assert seen is None or all(isinstance(sid, int) for sid in seen)
 
 
@@ -1038,14 +1067,14 @@ def _stands_the_long_way(app: Flask, school: School) -> tuple:
     and as they are worked out from a service object for every service offered (as a
     submission does): they must be the same."""
     with app.test_request_context():
-        shown = buyback.choice_as_it_stands(school)
+        shown = choice_as_it_stands(school)
     with app.test_request_context():
-        window = buyback.current_window(school)
-        offered = buyback.offered_to(school, window.year, last_year=False)
-        choice = buyback.get_choice(school, window)
-        answers = buyback.current_answers(school, window, offered, choice)
-        standing = buyback.standing(choice, offered)
-        tasks = buyback.tasks(offered, answers)
+        window = current_window(school)
+        offered = offered_to(school, window.year, last_year=False)
+        choice = get_choice(school, window)
+        answers = current_answers(school, window, offered, choice)
+        standing = buyback_standing.standing(choice, offered)
+        tasks = buyback_answers.tasks(offered, answers)
 
     def counted(tasks: list) -> list:
         return [
@@ -1135,9 +1164,9 @@ def test_changing_back_to_what_was_submitted_leaves_nothing_unsent(
 
 def school_person(app, session, urn: int, email: str, role: str) -> None:
     """An account with the demo password and one role at the school."""
-    from portal.demo import DEMO_PASSWORD
     from portal.models import Membership, Role, User
     from portal.passwords import hash_password
+    from portal_seed.demo import DEMO_PASSWORD
 
     school = session.scalars(select(School).where(School.urn == urn)).one()
     with app.app_context():
@@ -1185,17 +1214,15 @@ def test_the_changes_not_yet_sent_are_exactly_the_answers_that_differ(
 
     from portal.models import Audience
 
-    def option(oid: int) -> buyback.OptionTerms:
+    def option(oid: int) -> OptionTerms:
         basis = PricingBasis.PER_UNIT if oid == 2 else PricingBasis.PER_SCHOOL
         unit = "pack" if oid == 2 else None
-        return buyback.OptionTerms(
-            oid, 1, f"Option {oid}", basis, Audience.ALL, 100, 0, unit, None, {}
-        )
+        return OptionTerms(oid, 1, f"Option {oid}", basis, Audience.ALL, 100, 0, unit, None, {})
 
     offered = [
-        buyback.Offered(
-            buyback.ServiceName(sid, f"Service {sid}"),
-            buyback.CategoryName(1, "A"),
+        Offered(
+            ServiceName(sid, f"Service {sid}"),
+            CategoryName(1, "A"),
             None,
             [option(1), option(2)],
         )
@@ -1227,7 +1254,7 @@ def test_the_changes_not_yet_sent_are_exactly_the_answers_that_differ(
         return (True, option_id, quantity if option_id == 2 else 1)
 
     expected = [sid for sid in range(1, 7) if answer(saved, sid) != answer(sent, sid)]
-    found = buyback.unsent_changes(lines, buyback.sent_answers(submission), offered)
+    found = unsent_changes(lines, sent_answers(submission), offered)
     assert [change.service_id for change in found] == expected
     for change in found:
         assert change.was != change.now
@@ -1254,11 +1281,10 @@ def reminders_to(session) -> list[str]:
 
 def test_a_school_is_marked_reminded_only_when_someone_was_written_to(app, session, clock) -> None:
     """Issue #17, 2: "Reminded 41 schools", no e-mail sent, and all 41 marked reminded."""
-    from portal.buyback import windows
 
     clock(FOURTEEN_DAYS_BEFORE)
     with app.app_context():
-        report = windows.send_reminders()
+        report = reminders.send_reminders()
     assert [(r.window.cohort, r.days_before) for r in report.runs] == [(Cohort.MAINTAINED, 14)]
     run = report.runs[0]
     assert sorted(s.name for s in run.schools) == sorted(MAINTAINED_HEADS.values())
@@ -1279,39 +1305,36 @@ def test_a_school_is_marked_reminded_only_when_someone_was_written_to(app, sessi
 
 
 def test_each_reminder_goes_once_to_each_school(app, session, clock) -> None:
-    from portal.buyback import windows
 
     with app.app_context():
         clock(DURING)
-        assert windows.send_reminders().reminded == 0  # none due yet
+        assert reminders.send_reminders().reminded == 0  # none due yet
         clock(FOURTEEN_DAYS_BEFORE)
-        assert windows.send_reminders().reminded == len(MAINTAINED_HEADS)
-        assert windows.send_reminders().reminded == 0
+        assert reminders.send_reminders().reminded == len(MAINTAINED_HEADS)
+        assert reminders.send_reminders().reminded == 0
         clock(THREE_DAYS_BEFORE)
-        third = windows.send_reminders()
+        third = reminders.send_reminders()
         assert [r.days_before for r in third.runs] == [3]
         assert third.reminded == len(MAINTAINED_HEADS)
-        assert windows.send_reminders().reminded == 0
+        assert reminders.send_reminders().reminded == 0
     assert reminders_to(session) == sorted([*MAINTAINED_HEADS] * 2)
 
 
 def test_a_missed_run_sends_only_the_nearest_reminder(app, session, clock) -> None:
-    from portal.buyback import windows
 
     clock(THREE_DAYS_BEFORE)  # the 14-day reminder was never sent
     with app.app_context():
-        report = windows.send_reminders()
+        report = reminders.send_reminders()
     assert [r.days_before for r in report.runs] == [3]
     assert reminders_to(session) == sorted(MAINTAINED_HEADS)
 
 
 def test_trust_leads_are_reminded_for_their_academies_in_one_message(app, session, clock) -> None:
-    from portal.buyback import windows
-    from portal.demo import SCHOOLS
+    from portal_seed.demo import SCHOOLS
 
     clock(datetime(2027, 3, 20, 9, tzinfo=UTC))  # 11 days before the academies' deadline
     with app.app_context():
-        report = windows.send_reminders()
+        report = reminders.send_reminders()
     assert [(r.window.cohort, r.days_before) for r in report.runs] == [(Cohort.ACADEMIES, 14)]
     to_lead = [
         m for m in mail_about(session, "Reminder") if m.recipient == "trust@meadowtrust.example"
@@ -1327,13 +1350,12 @@ def test_trust_leads_are_reminded_for_their_academies_in_one_message(app, sessio
 
 
 def test_a_window_may_have_reminders_of_its_own(app, session, clock) -> None:
-    from portal.buyback import windows
 
     window_of(session).reminder_days = [10]
     session.commit()
     clock(datetime(2027, 2, 21, 9, tzinfo=UTC))  # 9 days before: the 10-day one is due
     with app.app_context():
-        report = windows.send_reminders()
+        report = reminders.send_reminders()
     assert [r.days_before for r in report.runs] == [10]
     assert report.reminded == len(MAINTAINED_HEADS)
 
@@ -1358,12 +1380,11 @@ def test_the_remind_command_says_how_many_and_whom_to_telephone(app, session, cl
 def test_the_window_page_says_how_many_were_reminded_and_whom_to_telephone(
     app, client_for, session, clock
 ) -> None:
-    from portal.buyback import windows
 
     window = window_of(session)
     clock(FOURTEEN_DAYS_BEFORE)
     with app.app_context():
-        windows.send_reminders()
+        reminders.send_reminders()
     page = soup(client_for("la_admin").get(f"/buy-back/windows/{window.id}"))
     rows = {
         row.select_one("th").get_text(strip=True): [
@@ -1512,13 +1533,12 @@ def form_data_of(page: BeautifulSoup) -> dict[str, object]:
 def test_extending_the_deadline_tells_everyone_not_yet_submitted(
     app, client_for, session, clock
 ) -> None:
-    from portal.buyback import windows
 
     window = window_of(session)
     admin = client_for("la_admin")
     clock(THREE_DAYS_BEFORE)
     with app.app_context():
-        windows.send_reminders()  # the 3-day reminder, before the deadline moves
+        reminders.send_reminders()  # the 3-day reminder, before the deadline moves
     path = f"/buy-back/windows/{window.id}/deadline"
     token = csrf_token(admin, path)
     earlier = admin.post(
@@ -1549,9 +1569,9 @@ def test_extending_the_deadline_tells_everyone_not_yet_submitted(
     assert event.detail["told"] == len(MAINTAINED_HEADS)
     # The 3-day reminder counts from the new deadline: sent again when due.
     with app.app_context():
-        assert windows.send_reminders().reminded == 0
+        assert reminders.send_reminders().reminded == 0
         clock(datetime(2027, 3, 14, 9, tzinfo=UTC))
-        assert windows.send_reminders().reminded == len(MAINTAINED_HEADS)
+        assert reminders.send_reminders().reminded == len(MAINTAINED_HEADS)
 
 
 def test_closing_a_window_early_stops_every_change_and_is_audited(
@@ -1588,7 +1608,7 @@ def test_closing_a_window_early_stops_every_change_and_is_audited(
 def test_invoice_months_carry_the_year_of_the_financial_year(app, monkeypatch) -> None:
     monkeypatch.setitem(app.config, "BUYBACK_INVOICE_SCHEDULE", "April:1/2, Jan:1/2")
     with app.app_context():
-        schedule = buyback.invoice_schedule(1001, 2027)
+        schedule = invoice_schedule(1001, 2027)
     assert schedule == [("April 2027", 1 / 2, 500), ("January 2028", 1 / 2, 501)]
 
 
@@ -1672,14 +1692,15 @@ def test_the_written_out_service_fields_are_the_category_loops_markup(
     from dataclasses import replace
 
     from portal.buyback import display
-    from portal.buyback.service import Answer, Answers, ServiceName
+    from portal.buyback.answers import Answer, Answers
+    from portal.buyback.offered import ServiceName
 
     school = oakfield(session)
     loop = app.jinja_env.from_string(_SERVICE_FIELDS_LOOP.read_text())
     with app.test_request_context():
-        window = buyback.current_window(school)
+        window = current_window(school)
         assert window is not None
-        offered = buyback.offered_to(school, window.year)
+        offered = offered_to(school, window.year)
         for item in offered:  # priced here, where the prices can be read
             assert item.quotes is not None and item.last_year is not None
     items = [
@@ -1718,14 +1739,14 @@ def test_the_written_out_service_fields_are_the_category_loops_markup(
                     from flask import request
 
                     theirs = loop.render(
-                        task=buyback.Task(items[0].category, items, 0, 0, 0, len(items)),
+                        task=Task(items[0].category, items, 0, 0, 0, len(items)),
                         window=window,
                         answers=answers,
                         errors=shown_errors,
                         may_prepare=may_prepare,
                         price_hint=display.price_hint,
                         cost_line=display.cost_line,
-                        quantity_hint=buyback.QUANTITY_HINT,
+                        quantity_hint=QUANTITY_HINT,
                     )
                     link = app.jinja_env.globals["link_for_each"]
                     ours = display.service_fields(
@@ -1747,7 +1768,8 @@ def test_the_written_out_task_list_is_the_choice_pages_loop(app: Flask) -> None:
     it must stay what the page's Jinja loop drew, for every status, with changes not yet
     sent or none, and with names that need escaping."""
     from portal.buyback import display
-    from portal.buyback.service import Change, Standing, Task
+    from portal.buyback.answers import Task
+    from portal.buyback.standing import Change, Standing
     from portal.services.catalogue import CategoryName
 
     loop = app.jinja_env.from_string(_TASK_LIST_LOOP.read_text())
@@ -1765,17 +1787,17 @@ def test_the_written_out_task_list_is_the_choice_pages_loop(app: Flask) -> None:
         Change(4, "C", 5, "Buying", "Not buying", None, None),
         Change(6, "D", 8, "Buying", "Not buying", None, None),
     ]
-    for standing in (Standing(None, 0, [], None), Standing(None, 1, changes, None)):
+    for stands in (Standing(None, 0, [], None), Standing(None, 1, changes, None)):
         with app.test_request_context("/"):
             theirs = loop.render(
-                tasks=tasks, standing=standing, school={"id": 42}, format_pence=format_pence
+                tasks=tasks, standing=stands, school={"id": 42}, format_pence=format_pence
             )
             link = app.jinja_env.globals["link_for_each"]
             ours = display.task_list_items(
-                tasks, standing, link("buyback.category", "category_id", school_id=42)
+                tasks, stands, link("buyback.category", "category_id", school_id=42)
             )
         assert same_markup(str(ours)) == same_markup(theirs)
-        assert "Changed, not yet sent" in theirs or standing.changes == []
+        assert "Changed, not yet sent" in theirs or stands.changes == []
 
 
 def test_the_buyback_pages_reads_by_the_driver_are_what_sqlalchemy_reads(
@@ -1798,7 +1820,7 @@ def test_the_buyback_pages_reads_by_the_driver_are_what_sqlalchemy_reads(
 
     school = oakfield(session)
     with app.test_request_context():
-        window = buyback.current_window(school)
+        window = current_window(school)
         assert window is not None
         offer_rows = same(
             buyback_offer._year_query(), {"year": window.year, "last_year": window.year - 1}
@@ -1812,26 +1834,24 @@ def test_the_buyback_pages_reads_by_the_driver_are_what_sqlalchemy_reads(
         ).first()
         for names in (True, False):
             for rolls in (True, False):
-                read = same(buyback._windows_read(names, rolls), {"school_id": submitted.school_id})
+                read = same(_windows_read(names, rolls), {"school_id": submitted.school_id})
                 assert any(row[11] is not None for row in read)  # a latest submission
         answers = {"window": window.id, "school": submitted.school_id}
-        answered = same(buyback._answers_query(), answers)
-        assert len(answered) > 10 and any(row[buyback._SENT] is not None for row in answered)
-        assert len(same(buyback._answers_query(False), answers)) == len(answered)
+        answered = same(_answers_query(), answers)
+        assert len(answered) > 10 and any(row[_SENT] is not None for row in answered)
+        assert len(same(_answers_query(False), answers)) == len(answered)
         # The forms' (offered_to: submitting, saving a category), with and without last
         # year's offers, and a category's with a list of other services, one a slot.
-        params = buyback._year_and_school(window.year, school)
-        for shape in (buyback._Wanted(last_year=False), buyback._Wanted(last_year=True)):
-            forms = same(buyback._offered_query(shape), params)
+        params = _year_and_school(window.year, school)
+        for shape in (_Wanted(last_year=False), _Wanted(last_year=True)):
+            forms = same(_offered_query(shape), params)
             assert [list(row[:9]) for row in forms] == [list(row[:9]) for row in offer_rows]
-        others = [row[buyback.SERVICE] for row in offer_rows[: buyback._ALSO_SLOTS + 1]]
+        others = [row[SERVICE] for row in offer_rows[: _ALSO_SLOTS + 1]]
         for also in (others, others[:1]):
-            slots, listed = buyback._also(also)
-            category = {"category": offer_rows[-1][buyback.CATEGORY]} | listed | params
-            shape = buyback._Wanted(last_year=True, category=True, also=slots)
-            assert {
-                row[buyback.SERVICE] for row in same(buyback._offered_query(shape), category)
-            } >= set(also)
+            slots, listed = _also(also)
+            category = {"category": offer_rows[-1][CATEGORY]} | listed | params
+            shape = _Wanted(last_year=True, category=True, also=slots)
+            assert {row[SERVICE] for row in same(_offered_query(shape), category)} >= set(also)
 
 
 def test_a_draft_says_who_saved_it(client_for, session, clock) -> None:

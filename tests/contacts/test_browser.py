@@ -18,8 +18,8 @@ from sqlalchemy import delete, select
 from portal.contacts.letters import LETTER_ROOM_MM, letter_row_mm
 from portal.contacts.service import POSTER_ROOM_MM, poster_row_mm
 from portal.db import db
-from portal.demo import AREA_CONTACTS, AREA_FIRST_NAMES, AREAS, SCHOOLS
 from portal.models import Area, Contact, ContactRole, EstablishmentType, Phase, School
+from portal_seed.demo import AREA_CONTACTS, AREA_FIRST_NAMES, AREAS, SCHOOLS
 from tests.helpers.browser import assert_no_page_load, set_marker, visit
 
 if TYPE_CHECKING:

@@ -23,7 +23,7 @@ from sqlalchemy import create_engine, make_url, text
 
 from portal import create_app
 from portal.cli import upgrade_database
-from portal.demo import seed
+from portal_seed.demo import seed
 from tests.conftest import TEST_CONFIG, skip_or_fail
 
 # pg_dump and pg_restore on scratch databases: left out of make test-fast.

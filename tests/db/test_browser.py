@@ -12,7 +12,7 @@ from flask import Flask
 from playwright.sync_api import Page, expect
 
 from portal import create_app
-from portal.demo import DEMO_PASSWORD
+from portal_seed.demo import DEMO_PASSWORD
 from tests.browser_fixtures import CheckPage, PageGuard
 from tests.db.test_outage import Outage
 from tests.live import serve

@@ -26,9 +26,9 @@ from sqlalchemy import func, select
 from portal import audit, create_app
 from portal.cli import upgrade_database
 from portal.db import db, utcnow
-from portal.demo import seed
 from portal.models import AuditEvent, OutboxMessage, SupportEvent, SupportRequest, User
 from portal.outbox import queue_email
+from portal_seed.demo import seed
 from tests.conftest import TEST_CONFIG, sign_in
 from tests.helpers import wait_for
 

@@ -17,8 +17,8 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from portal.demo import DEMO_PASSWORD
 from portal.models import OutboxMessage
+from portal_seed.demo import DEMO_PASSWORD
 from tests.conftest import RedisLater, csrf_token, enter_security_code, rolled_back, sign_in
 from tests.helpers.html import error_summary
 from tests.helpers.html import soup as page

@@ -17,9 +17,9 @@ from flask import Flask
 from sqlalchemy import delete, or_, select
 
 from portal import create_app
-from portal.demo import DEMO_PASSWORD
 from portal.models import AuditEvent, Membership, OutboxMessage, Role, School, User
 from portal.passwords import hash_password
+from portal_seed.demo import DEMO_PASSWORD
 from tests.conftest import TEST_CONFIG
 from tests.live import serve
 

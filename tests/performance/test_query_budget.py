@@ -16,9 +16,9 @@ from bs4 import BeautifulSoup
 from flask import Flask
 from flask.testing import FlaskClient
 
-from portal.buyback import service as buyback
+from portal import clock
 from portal.contacts import service as contacts_service
-from portal.scale import MIN_FACTOR, generate
+from portal_seed.scale import MIN_FACTOR, generate
 from tests.access.test_access_matrix import CASES, ROLES
 from tests.buyback.test_buyback import (
     DURING,
@@ -103,7 +103,7 @@ def test_the_buy_back_pages_at_work_stay_within_budget(
     """The busiest pages on deadline morning: a category's total updated, the category saved,
     then the choice and the category again with the saved draft and last year's submission
     both in play, and the whole choice submitted."""
-    monkeypatch.setattr(buyback, "now", lambda: DURING)
+    monkeypatch.setattr(clock, "now", lambda: DURING)
     head = client_for("head_teacher")
     path = resolve(session, "/buy-back/{school:125601}")
     summary = BeautifulSoup(head.get(path).get_data(as_text=True), "html.parser")
@@ -158,7 +158,7 @@ def test_every_home_page_stays_within_budget_whatever_it_lists(
     count_queries,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(buyback, "now", lambda: DURING)
+    monkeypatch.setattr(clock, "now", lambda: DURING)
     browsers = {email: client_for(email) for email in HOMES}
 
     def counts() -> dict[str, int]:
@@ -192,7 +192,7 @@ def test_a_category_starting_from_last_years_answers_reads_in_four_statements(
     school: portal/buyback/offer.py). It sent five once (the services bought read on their
     own); then three, with every window's latest submission's lines read in the second,
     which every other category's page paid for too (a school with a choice needs none)."""
-    monkeypatch.setattr(buyback, "now", lambda: DURING)
+    monkeypatch.setattr(clock, "now", lambda: DURING)
     head = client_for("head_teacher")
     path = resolve(session, "/buy-back/{school:125601}")
     summary = BeautifulSoup(head.get(path).get_data(as_text=True), "html.parser")

@@ -126,10 +126,10 @@ def test_the_buy_back_total_is_under_a_tenth_of_its_category_page(
     """The one htmx fragment a form posts for (every change of answer on a category page)."""
     from bs4 import BeautifulSoup
 
-    from portal.buyback import service as buyback
+    from portal import clock
     from tests.buyback.test_buyback import DURING, category_paths, form_data
 
-    monkeypatch.setattr(buyback, "now", lambda: DURING)
+    monkeypatch.setattr(clock, "now", lambda: DURING)
     head = client_for("head_teacher")
     summary = head.get(resolve(session, "/buy-back/{school:125601}")).get_data(as_text=True)
     for path in category_paths(BeautifulSoup(summary, "html.parser")):

@@ -2,8 +2,9 @@
 run shows, applying it whole or not at all, the background job and its polling page, the
 command line, and areas by district.
 
-The real reference files are read from ../shared/reference/gias/ beside the repository;
-crafted files cover what the reference files do not (Windows-1252 names, damaged rows).
+The real reference files are read from tests/data/gias/ (their sources in
+tests/data/SOURCES.md); crafted files cover what the reference files do not (Windows-1252
+names, damaged rows).
 """
 
 from __future__ import annotations
@@ -47,15 +48,16 @@ from portal.register.plan import KnownSchool, Snapshot, plan_import
 from portal.register.report import plan_report
 from portal.register.values import REQUIRED_COLUMNS
 from tests.conftest import csrf_token, skip_or_fail
+from tests.data import DATA
 from tests.helpers.html import soup
 
-GIAS = Path(__file__).resolve().parents[3] / "shared" / "reference" / "gias"
+GIAS = DATA / "gias"
 
 
 def reference(name: str) -> bytes:
     path = GIAS / name
     if not path.exists():
-        skip_or_fail(f"the GIAS reference file {path} is not there (see SOURCE.txt beside it)")
+        skip_or_fail(f"the GIAS reference file {path} is not there (see tests/data/SOURCES.md)")
     return path.read_bytes()
 
 
@@ -1254,9 +1256,9 @@ def test_flagged_schools_are_listed_a_page_at_a_time(
     register: list[int],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from portal.register import routes
+    from portal.register import pages
 
-    monkeypatch.setattr(routes, "REVIEWS_PER_PAGE", 2)
+    monkeypatch.setattr(pages, "REVIEWS_PER_PAGE", 2)
     flagged = sorted(
         session.scalars(select(School).where(School.urn.in_([125601, 125602, 125613]))),
         key=lambda s: (s.name, s.id),

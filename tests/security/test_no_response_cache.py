@@ -24,7 +24,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select, text
 
-from portal.buyback import service as buyback
+from portal import clock
 from portal.models import Contact, School, Service, ServiceCategory
 from tests.buyback.test_buyback import DURING
 from tests.conftest import rolled_back, sign_in
@@ -316,7 +316,7 @@ def test_a_change_made_in_the_database_shows_on_the_very_next_request(
     session: Any,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(buyback, "now", lambda: DURING)
+    monkeypatch.setattr(clock, "now", lambda: DURING)
     role, path, statement, before, after = CHANGES[page]
     path = path.format(
         school=_oakfield(session).id,
@@ -421,7 +421,7 @@ def test_redis_holds_no_page(make_app: Any, redis_url: str) -> None:
         head = app.test_client()
         assert sign_in(head, "head@oakfield.example").status_code == 303
         with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(buyback, "now", lambda: DURING)
+            patch.setattr(clock, "now", lambda: DURING)
             for path in ("/", "/contacts/", "/services/", f"/buy-back/{school_id}", "/support/"):
                 for _ in range(2):
                     assert head.get(path).status_code == 200, path

@@ -1,4 +1,6 @@
-"""The checks of ../shared/reference/security/CHECKS.md that no other test names."""
+"""Access-control checks from OWASP's testing guide that no other test names: A2 an id in the
+body against the one in the address (WSTG-ATHZ-04), A4 hidden fields that would carry authority,
+A6 rewriting and forwarding headers (WSTG-ATHZ-02); and numbers in queries and paths."""
 
 from __future__ import annotations
 

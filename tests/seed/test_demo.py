@@ -7,7 +7,6 @@ from collections import Counter
 from flask import Flask
 from sqlalchemy import func, select
 
-from portal.demo import seed
 from portal.models import (
     Area,
     EstablishmentGroup,
@@ -19,6 +18,7 @@ from portal.models import (
     User,
 )
 from portal.templating import LONDON
+from portal_seed.demo import seed
 
 
 def test_five_areas_two_trusts_and_at_least_forty_schools(session) -> None:
@@ -108,7 +108,8 @@ def test_the_demo_shows_a_locked_account(client_for) -> None:
 def test_the_north_queue_shows_every_state_of_a_caseload(app: Flask, session) -> None:
     """Two officers share North: requests overdue and due today, each officer's and nobody's."""
     from portal.models import SupportRequest, SupportStatus
-    from portal.support.service import response_target_days, timeliness, today_in_london
+    from portal.support.dates import response_target_days, today_in_london
+    from portal.support.queue import timeliness
     from portal.workdays import add_working_days, is_working_day
 
     officers = session.scalars(

@@ -23,9 +23,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from portal import create_app
-from portal.buyback.service import offered_to
+from portal.buyback.offered import offered_to
 from portal.db import utcnow
-from portal.demo import SCHOOLS as DEMO_SCHOOLS
 from portal.models import (
     BuybackChoice,
     BuybackSubmission,
@@ -50,7 +49,10 @@ from portal.models import (
     User,
     submission_answers,
 )
-from portal.scale import (
+from portal.services.catalogue import pupils_for
+from portal.services.pricing import PriceRule, quote, validate
+from portal_seed.demo import SCHOOLS as DEMO_SCHOOLS
+from portal_seed.scale import (
     FIRST_URN,
     REGISTER,
     SERVICE_IDEAS,
@@ -62,8 +64,6 @@ from portal.scale import (
     plan_services,
     price_rules,
 )
-from portal.services.catalogue import pupils_for
-from portal.services.pricing import PriceRule, quote, validate
 from tests.app.test_app import production
 
 # Generates a large council's data: left out of make test-fast.

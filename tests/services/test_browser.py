@@ -18,8 +18,8 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 from playwright.sync_api import BrowserContext, Locator, Page, Request, expect
 
-from portal.demo_services import SERVICES
 from portal.models import ServiceKind
+from portal_seed.services import SERVICES
 from tests.helpers.browser import assert_no_page_load, h1, set_marker, visit
 
 if TYPE_CHECKING:

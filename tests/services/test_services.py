@@ -931,7 +931,7 @@ def test_the_catalogues_statements_read_by_the_driver_are_what_sqlalchemy_reads(
     position, each value of the same type (enums, datetimes), with the values the statement
     was built with (a status, a literal) sent as SQLAlchemy sends them."""
     from portal.db import db, driver_records, driver_rows
-    from portal.services import catalogue
+    from portal.services import catalogue, service_page
 
     listing = catalogue._Listing(
         category=shape.get("category", False),
@@ -957,8 +957,8 @@ def test_the_catalogues_statements_read_by_the_driver_are_what_sqlalchemy_reads(
         catalogue._choices_query(True),
         catalogue._choices_query(False),
         # A service's page, with a school's rolls and without.
-        catalogue._service_query(True),
-        catalogue._service_query(False),
+        service_page._service_query(True),
+        service_page._service_query(False),
     ]
     with app.test_request_context():
         for statement in statements:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from playwright.sync_api import BrowserContext, Locator, Page, expect
 
-from portal.demo import SCHOOLS
+from portal_seed.demo import SCHOOLS
 from tests.helpers.browser import assert_no_page_load, h1, set_marker, visit
 
 if TYPE_CHECKING:

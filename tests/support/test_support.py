@@ -526,8 +526,8 @@ def test_the_written_out_queue_rows_are_what_the_template_drew(
 
     from portal.models import SupportKind, Urgency
     from portal.support.display import queue_rows_html
+    from portal.support.queue import timeliness
     from portal.support.routes import STATUS_CLASSES
-    from portal.support.service import timeliness
     from tests.contacts.test_contacts import squeeze
 
     today = date(2027, 3, 10)
@@ -575,14 +575,14 @@ def test_the_queue_is_in_the_order_asked_for_page_after_page(
     """The queue sorts and pages its requests, then names their schools and officers: the
     rows come in the order asked for, on every page."""
     from portal.models import Area
-    from portal.support import service
+    from portal.support import queue, statements
 
-    monkeypatch.setattr(service, "PAGE_SIZE", 2)
+    monkeypatch.setattr(queue, "PAGE_SIZE", 2)
     north = session.scalars(select(Area).where(Area.name == "North")).one()
     open_requests = session.scalars(
         select(SupportRequest).where(
             SupportRequest.area_id == north.id,
-            SupportRequest.status.in_(service.OPEN_STATUSES),
+            SupportRequest.status.in_(statements.OPEN_STATUSES),
         )
     ).all()
     assert len(open_requests) > 4
@@ -634,7 +634,7 @@ def test_the_home_page_counts_are_the_queues_own(app: Flask, session, data) -> N
     from portal.access import Principal
     from portal.db import db
     from portal.models import Area
-    from portal.support import service
+    from portal.support import queue
 
     chris, jo = people(session, "caf.north@council.example", "caf2.north@council.example")
     requests = session.scalars(select(SupportRequest).join(Area).where(Area.name == "North")).all()
@@ -648,18 +648,18 @@ def test_the_home_page_counts_are_the_queues_own(app: Flask, session, data) -> N
 
     with app.test_request_context():
         who = Principal.of(db.session.get(User, chris.id))
-        counts = service.queue_counts(who, today)
+        counts = queue.queue_counts(who, today)
         assert counts is not None
 
         def listed(name: str) -> int:
-            filters = service.QueueFilter.from_args(MultiDict(counts.LINKS[name]))
-            return service.queue(who, filters, today).total
+            filters = queue.QueueFilter.from_args(MultiDict(counts.LINKS[name]))
+            return queue.queue(who, filters, today).total
 
         assert counts.new == listed("new")
         assert counts.due_today == listed("due_today")
         assert counts.overdue == listed("overdue")
         assert counts.mine == listed("mine")
-    tags = [service.timeliness(r, today) for r in requests]
+    tags = [queue.timeliness(r, today) for r in requests]
     assert counts.overdue == tags.count("overdue")
     assert counts.due_today == tags.count("due")
     assert counts.new == sum(r.status is SupportStatus.NEW for r in requests)
@@ -887,7 +887,7 @@ def test_the_update_forms_fields_are_drawn_once_for_each_status_never_with_typin
     first (UnsentUpdateForm, no form built) or a form did; a form with something posted in
     it is drawn afresh, and what was typed never reaches another officer's page."""
     from portal.support import display
-    from portal.support.forms import UnsentUpdateForm, UpdateForm
+    from portal.support.officer_forms import UnsentUpdateForm, UpdateForm
 
     first = {}
     for status in [s for s in SupportStatus if s.is_open]:
@@ -920,8 +920,8 @@ def test_the_assign_forms_fields_are_drawn_once_for_each_choice_never_with_posti
     form gives; a change to any of them draws it again; a posted form is drawn afresh and
     its drawing never kept."""
     from portal.support import display
-    from portal.support.forms import AssignForm, UnsentAssignForm
-    from portal.support.service import Officer
+    from portal.support.officer_forms import AssignForm, UnsentAssignForm
+    from portal.support.request_page import Officer
 
     chris, jo, left = Officer(3, "Chris <North>"), Officer(4, "Jo North"), Officer(9, "Al Gone")
     cases = [
@@ -1016,7 +1016,7 @@ def test_a_post_that_does_not_fit_the_status_is_refused_and_says_why(
 
 def test_the_workflow_refuses_what_does_not_fit_whatever_the_form(app: Flask, session) -> None:
     from portal.db import db
-    from portal.support import service
+    from portal.support import updates
 
     request = session.scalars(
         select(SupportRequest).where(SupportRequest.status == SupportStatus.NEW)
@@ -1025,9 +1025,9 @@ def test_the_workflow_refuses_what_does_not_fit_whatever_the_form(app: Flask, se
     with app.app_context():
         found = db.session.get(SupportRequest, request.id)
         actor = db.session.get(User, officer.id)
-        with pytest.raises(service.UpdateRefused, match="not closed with an outcome"):
-            service.update(
-                found, service.Update(to_status=SupportStatus.CLOSED), actor, found.version
+        with pytest.raises(updates.UpdateRefused, match="not closed with an outcome"):
+            updates.update(
+                found, updates.Update(to_status=SupportStatus.CLOSED), actor, found.version
             )
 
 
@@ -1228,7 +1228,7 @@ def test_the_support_pages_read_through_the_driver_what_sqlalchemy_reads(app, se
     from portal.db import db, driver_records
     from portal.pagination import paginate_rows
     from portal.support import home as support_home
-    from portal.support import service
+    from portal.support import queue, request_page
 
     def typed(rows) -> list[list[tuple[object, type]]]:
         return [[(value, type(value)) for value in row] for row in rows]
@@ -1248,9 +1248,9 @@ def test_the_support_pages_read_through_the_driver_what_sqlalchemy_reads(app, se
             theirs = db.session.execute(listed, values).all()
             assert typed(driver_records(listed, values)) == typed(theirs)
             homes += bool(theirs)
-            statement = service._shown_statement(shape)
+            statement = request_page._shown_statement(shape)
             for request_id in request_ids:
-                shown = service.shown_request(who, request_id)
+                shown = request_page.shown_request(who, request_id)
                 assert (shown is not None) == (request_id in visible), (user_id, request_id)
                 if shown is not None:
                     seen += 1
@@ -1258,16 +1258,16 @@ def test_the_support_pages_read_through_the_driver_what_sqlalchemy_reads(app, se
                     theirs = db.session.execute(statement, params).all()
                     assert typed(driver_records(statement, params)) == typed(theirs)
             for status in ("open", "", *(s.value for s in SupportStatus)):
-                for sort in service.SORTS:
-                    filters = service.QueueFilter(status=status, sort=sort)
-                    if not service._counts_kept(shape, filters):
+                for sort in queue.SORTS:
+                    filters = queue.QueueFilter(status=status, sort=sort)
+                    if not queue._counts_kept(shape, filters):
                         continue
                     kept += 1
-                    ours = service.queue(who, filters)
-                    listed = service.queue_query(who, filters).with_only_columns(
-                        *service._QUEUE_COLUMNS
+                    ours = queue.queue(who, filters)
+                    listed = queue.queue_query(who, filters).with_only_columns(
+                        *queue._QUEUE_COLUMNS
                     )
-                    theirs = paginate_rows(listed, 1, service.PAGE_SIZE)
+                    theirs = paginate_rows(listed, 1, queue.PAGE_SIZE)
                     assert ours.total == theirs.total
                     assert typed(ours.items) == typed(theirs.items)
     assert seen and kept and homes
@@ -1310,13 +1310,13 @@ def test_the_queues_first_page_is_planned_once(app, session) -> None:
         pytest.skip("plans of prepared statements are PostgreSQL's")
     from portal.access import Principal
     from portal.db import db
-    from portal.support import service
+    from portal.support import queue
 
     (officer,) = people(session, "caf.north@council.example")
     with app.test_request_context():
         who = Principal.of(db.session.get(User, officer.id))
         for _ in range(20):
-            assert service.queue(who, service.QueueFilter()).items
+            assert queue.queue(who, queue.QueueFilter()).items
         plans = db.session.execute(
             text(
                 "SELECT generic_plans, custom_plans FROM pg_prepared_statements "
