@@ -71,7 +71,7 @@ else
 endif
 
 # Everything but the tests marked slow (browser, job-queue worker and scale tests), on every
-# core: about a minute on two. PYTEST_ARGS adds to it (e.g. PYTEST_ARGS="tests/buyback -x").
+# core: about two minutes on two. PYTEST_ARGS adds to it (e.g. PYTEST_ARGS="tests/buyback -x").
 test-fast: setup
 	$(BIN)/python -m pytest -n auto -m "not slow" $(PYTEST_ARGS)
 
