@@ -35,6 +35,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from portal.db import db, request_memo
 from portal.models import (
     Area,
+    Contact,
     Membership,
     MembershipInvitation,
     OfferStatus,
@@ -52,6 +53,9 @@ class Capability(enum.StrEnum):
     VIEW_CONTACTS = "view_contacts"
     EDIT_CONTACTS = "edit_contacts"
     EXPORT_CONTACTS = "export_contacts"
+    # Retired contacts are history: only those who keep the directory still find them (in a
+    # search, the CSV export, or by going to one's page).
+    VIEW_RETIRED_CONTACTS = "view_retired_contacts"
     # Printing the key contacts letter (and poster) for every school one serves at once: an
     # area's, or the whole council's. A school prints its own with VIEW_CONTACTS.
     PRINT_CONTACT_LETTERS = "print_contact_letters"
@@ -127,6 +131,7 @@ POLICY: dict[Role, frozenset[Capability]] = {
     Role.PUBLISHER: frozenset(
         {C.VIEW_SCHOOLS, C.VIEW_CONTACTS, C.EDIT_CONTACTS, C.EXPORT_CONTACTS, C.VIEW_SERVICES}
         | {
+            C.VIEW_RETIRED_CONTACTS,
             C.EDIT_SERVICES,
             C.VIEW_BUYBACK,
             C.VIEW_BUYBACK_WINDOWS,
@@ -140,6 +145,7 @@ POLICY: dict[Role, frozenset[Capability]] = {
             C.VIEW_SCHOOLS,
             C.VIEW_CONTACTS,
             C.EDIT_CONTACTS,
+            C.VIEW_RETIRED_CONTACTS,
             C.EXPORT_CONTACTS,
             C.PRINT_CONTACT_LETTERS,
             C.SEND_CONTACT_LETTERS,
@@ -303,6 +309,14 @@ class Principal:
     def is_school_user(self) -> bool:
         return bool(self.roles & {Role.SCHOOL_STAFF, Role.HEAD_TEACHER, Role.TRUST_LEAD})
 
+    @property
+    def has_council_view(self) -> bool:
+        """Whether pages show this person what council staff see (areas or schools to choose
+        among) rather than their own schools': anyone with a council-wide role, and anyone
+        with no role at a school or trust (a CAF officer). Someone who is both a school's and
+        an area's keeps their schools' pages."""
+        return self.council_wide or not self.is_school_user
+
 
 def principal() -> Principal | None:
     """The signed-in person for this request, or None when nobody is signed in."""
@@ -386,13 +400,6 @@ def visible_school_list(who: Principal) -> list[School]:
     if own is not None:
         return sorted(own, key=lambda school: school.name)
     return list(db.session.scalars(visible_schools(who)))
-
-
-def in_school_scope(who: Principal, school_id_column: Any) -> ColumnElement[bool]:
-    """For any record that belongs to a school: a condition on its ``school_id`` column."""
-    if who.council_wide:
-        return true()
-    return school_id_column.in_(select(School.id).where(school_scope(who)))
 
 
 def _record(model: type[T], values: Iterable[tuple[str, Any]]) -> T:
@@ -480,21 +487,33 @@ def visible_school_names(who: Principal) -> list[str]:
     return list(db.session.scalars(select(School.name).where(school_scope(who))))
 
 
-def visible_areas(who: Principal) -> Select[tuple[Area]]:
-    area_ids = visible_area_ids(who)
-    query = select(Area).order_by(Area.name)
-    return query if area_ids is None else query.where(Area.id.in_(area_ids))
+# --- the contacts directory -------------------------------------------------------------------
 
 
-def visible_offer_scope(who: Principal) -> ColumnElement[bool]:
-    """The services' yearly offers ``who`` may see: the published ones, and every offer
-    (drafts, withdrawn) for those who edit services, whose work they are."""
-    return offer_scope(sees_every_offer(who))
+def contact_scope(who: Principal) -> ColumnElement[bool]:
+    """A condition on :class:`Contact`: the contacts ``who`` may find. Every contact is the
+    council's to publish, to everyone signed in; a retired one only to those who may still
+    see retired contacts (Capability.VIEW_RETIRED_CONTACTS)."""
+    if who.can(Capability.VIEW_RETIRED_CONTACTS):
+        return true()
+    return Contact.retired_at.is_(None)
+
+
+def get_contact_or_404(who: Principal, contact_id: int) -> Contact:
+    """The contact, if ``who`` may see it (see :func:`contact_scope`); else 404."""
+    contact = db.session.get(Contact, contact_id)
+    if contact is None or (contact.is_retired and not who.can(Capability.VIEW_RETIRED_CONTACTS)):
+        abort(404)
+    return contact
+
+
+# --- the services' offers ---------------------------------------------------------------------
 
 
 def sees_every_offer(who: Principal) -> bool:
-    """Whether ``who`` sees every offer (see :func:`visible_offer_scope`): for a statement
-    built once for each answer, with :func:`offer_scope`."""
+    """Whether ``who`` sees every services' yearly offer (drafts, withdrawn), as those who
+    edit services do, whose work they are, or only the published ones: for a statement built
+    once for each answer, with :func:`offer_scope`."""
     return who.can(Capability.EDIT_SERVICES)
 
 
@@ -654,8 +673,6 @@ def support_statistics_area_ids(who: Principal) -> frozenset[int] | None:
 
 
 def get_support_request_or_404(who: Principal, request_id: int) -> Any:
-    from portal.models import SupportRequest
-
     found = db.session.scalars(
         select(SupportRequest).where(SupportRequest.id == request_id, support_request_scope(who))
     ).one_or_none()
@@ -689,6 +706,25 @@ def managed_school_ids(who: Principal) -> frozenset[int] | None:
         memo[key] = frozenset(school_ids)
     found: frozenset[int] = memo[key]
     return found
+
+
+def visible_memberships(who: Principal, user: User) -> list[Membership]:
+    """The roles of ``user`` (an account ``who`` manages) that ``who`` is shown: every one for
+    a council administrator; for a school's leaders only those at the schools they manage.
+    Where else someone works is not the school's to know."""
+    school_ids = managed_school_ids(who)
+    return [m for m in user.memberships if school_ids is None or m.school_id in school_ids]
+
+
+def removable_memberships(who: Principal, user: User) -> list[Membership]:
+    """The roles of ``user`` that ``who`` may take away (Capability.REMOVE_FROM_SCHOOLS):
+    those at the schools ``who`` leads, whether or not ``user`` has access anywhere else. A
+    council administrator deactivates an account rather than removing its roles: nothing to
+    remove."""
+    if not who.can(Capability.REMOVE_FROM_SCHOOLS):
+        return []
+    school_ids = managed_school_ids(who) or frozenset()
+    return [m for m in user.memberships if m.school_id in school_ids]
 
 
 def managed_user_scope(who: Principal) -> ColumnElement[bool]:

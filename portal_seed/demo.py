@@ -664,7 +664,7 @@ WAITING_INVITATION = ("new.teacher@dunchurch.example", "Drew Demo-Teacher", 1256
 
 
 def _people_to_see_to(schools: dict[int, School]) -> None:
-    from portal.accounts.service import _add_token
+    from portal.accounts.tokens import add_token
     from portal.models import MembershipInvitation, TokenPurpose
 
     _locked_account(schools, LOCKED_STAFF)
@@ -679,7 +679,7 @@ def _people_to_see_to(schools: dict[int, School]) -> None:
         )
         db.session.add(waiting)
         # Its link, as inviting sends (never e-mailed: nobody could follow it).
-        _add_token(
+        add_token(
             None,
             TokenPurpose.INVITATION,
             secrets.token_urlsafe(32),

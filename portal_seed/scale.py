@@ -1513,7 +1513,7 @@ def _first_year_windows(run: _Run) -> None:
 
 
 def _support(run: _Run) -> None:
-    from portal.contacts.service import months_before
+    from portal.contacts.keeping import months_before
     from portal.support.dates import response_target_days
 
     rng = run.rng

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("accounts", __name__)
 
-from portal.accounts import routes  # noqa: E402, F401  (routes register themselves on bp)
+from portal.accounts import routes, users_routes  # noqa: E402, F401  (they register on bp)

@@ -16,7 +16,8 @@ from wtforms import Field, PasswordField, RadioField, SelectField, StringField, 
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 
-from portal.accounts.service import SCHOOL_ROLES, Invitation, InviteOptions
+from portal.accounts.invitations import Invitation, InviteOptions
+from portal.accounts.roles import SCHOOL_ROLES
 from portal.forms import email_address, strip_whitespace
 from portal.models import Role
 from portal.numbers import record_id

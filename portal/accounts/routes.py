@@ -1,66 +1,33 @@
-"""Accounts: thin views over ``portal.accounts.service``.
-
-``/account/...`` is a person's own account: answering an invitation, a forgotten password,
-changing it. ``/users/...`` is for those who manage other people's accounts and invitations.
-"""
+"""A person's own account (``/account/...``): answering an invitation, a forgotten password,
+changing it. Each view reads its request, calls one function of the accounts capability,
+and renders or redirects; those who manage other people's accounts have theirs in
+users_routes.py."""
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, flash, redirect, url_for
 from flask.typing import ResponseReturnValue
 
-from portal.access import (
-    Capability,
-    current_principal,
-    get_managed_invitation_or_404,
-    get_managed_user_or_404,
-    principal,
-    requires,
-)
+from portal.access import current_principal, principal, requires
 from portal.accounts import bp
 from portal.accounts.forms import (
     ChangePasswordForm,
     ConfirmForm,
     ForgotPasswordForm,
-    InviteForm,
     NewPasswordForm,
 )
-from portal.accounts.service import (
+from portal.accounts.invitations import (
     Accepted,
-    Deactivation,
-    LinkUnusable,
-    Offer,
-    Refused,
+    Answering,
     accept_invitation,
     accept_role,
-    change_password,
-    deactivate,
+    answering,
     decline_invitation,
-    describe_membership,
-    invitation_row,
-    invite,
-    invite_options,
-    invited_account_id,
-    invitee,
-    looks_like_token,
-    needs_password,
-    offer_of,
-    reactivate,
-    remove_from_schools,
-    request_password_reset,
-    reset_password,
-    reset_second_factor,
-    second_factor_reset_refusal,
-    unlock_account,
-    unlock_refusal,
-    usable_token,
-    use_unlock_link,
-    user_page,
-    user_row,
-    withdraw_invitation,
 )
+from portal.accounts.passwords import change_password, request_password_reset, reset_password
+from portal.accounts.tokens import LinkUnusable, looks_like_token, usable_token
+from portal.accounts.unlocks import use_unlock_link
 from portal.auth.service import NextStep
-from portal.auth.two_factor import needs_second_factor
 from portal.models import AccountToken, TokenPurpose
 from portal.rendering import render_page
 
@@ -98,9 +65,10 @@ def accept(token: str) -> ResponseReturnValue:
     found = _link_or_none(token, TokenPurpose.INVITATION)
     if found is None:
         return _link_gone(TokenPurpose.INVITATION)
-    offer = offer_of(found)
-    if not needs_password(found):
-        return _answer(found, token, offer)
+    link = answering(found)
+    if not link.needs_password:
+        return _answer(found, token, link)
+    offer = link.offer
     form = NewPasswordForm(offer.email)
     if form.validate_on_submit():
         try:
@@ -120,9 +88,9 @@ def accept(token: str) -> ResponseReturnValue:
     )
 
 
-def _answer(found: AccountToken, token: str, offer: Offer) -> ResponseReturnValue:
+def _answer(found: AccountToken, token: str, link: Answering) -> ResponseReturnValue:
     """The page where the owner of an open account, signed in, accepts or declines."""
-    refusal = _unless_owner(found, token)
+    refusal = _unless_owner(link, token)
     if refusal is not None:
         return refusal
     form = ConfirmForm()
@@ -134,7 +102,7 @@ def _answer(found: AccountToken, token: str, offer: Offer) -> ResponseReturnValu
         return _onwards(accepted, "You have accepted the invitation.")
     return render_page(
         "accounts/answer-invitation.html",
-        offer=offer,
+        offer=link.offer,
         token=token,
         form=form,
         decline_form=ConfirmForm(),
@@ -149,14 +117,14 @@ def _onwards(accepted: Accepted, done: str) -> ResponseReturnValue:
     return redirect(url_for(accepted.next_step.value), 303)
 
 
-def _unless_owner(found: AccountToken, token: str) -> ResponseReturnValue | None:
+def _unless_owner(link: Answering, token: str) -> ResponseReturnValue | None:
     """None when the account the link is for is the one signed in. Otherwise: nobody signed
     in, to sign in and back to the link; someone else, refused."""
     who = principal()
     if who is None:
         flash("Sign in to answer your invitation.")
         return redirect(url_for("auth.sign_in", next=url_for("accounts.accept", token=token)), 303)
-    account = invitee(found)
+    account = link.account
     if account is None or who.person.id != account.id:
         return render_page("accounts/not-your-invitation.html"), 403
     return None
@@ -168,9 +136,10 @@ def decline(token: str) -> ResponseReturnValue:
     if found is None:
         return _link_gone(TokenPurpose.INVITATION)
     # Someone new declines with the link alone; someone with an account, signed in as it.
-    has_account = not needs_password(found)
+    link = answering(found)
+    has_account = not link.needs_password
     if has_account:
-        refusal = _unless_owner(found, token)
+        refusal = _unless_owner(link, token)
         if refusal is not None:
             return refusal
     if not ConfirmForm().validate_on_submit():
@@ -259,179 +228,3 @@ def change_password_page() -> ResponseReturnValue:
             return redirect(url_for("main.home"), 303)
         form.current_password.errors = [CURRENT_NOT_CORRECT]
     return render_page("accounts/change-password.html", form=form)
-
-
-# --- managing other people's accounts --------------------------------------------------------
-
-
-@bp.get("/users/")
-@requires(Capability.MANAGE_USERS)
-def users() -> ResponseReturnValue:
-    who = current_principal()
-    query = request.args.get("q", "").strip()[:100]
-    page = user_page(who, query=query, page=request.args.get("page", 1, type=int) or 1)
-    return render_page("accounts/users.html", fragment="results", page=page, query=query)
-
-
-@bp.route("/users/invite", methods=["GET", "POST"])
-@requires(Capability.MANAGE_USERS)
-def invite_user() -> ResponseReturnValue:
-    who = current_principal()
-    form = InviteForm(invite_options(who))
-    if form.validate_on_submit():
-        invitation = form.invitation()
-        invite(who, invitation)
-        # The same words whether or not the address already had an account.
-        flash(
-            f"We have sent {invitation.email} an invitation. They will have the role once they "
-            "accept it.",
-            "success",
-        )
-        return redirect(url_for("accounts.users"), 303)
-    return render_page("accounts/invite.html", form=form)
-
-
-@bp.get("/users/<int:user_id>")
-@requires(Capability.MANAGE_USERS)
-def user(user_id: int) -> ResponseReturnValue:
-    who = current_principal()
-    account = get_managed_user_or_404(who, user_id)
-    details = who.can(Capability.ADMINISTER_ACCOUNTS)
-    return render_page(
-        "accounts/user.html",
-        row=user_row(who, account),
-        is_self=account.id == who.person.id,
-        needs_second_factor=details and needs_second_factor(account),
-        may_reset_second_factor=second_factor_reset_refusal(who, account) is None,
-        may_unlock=unlock_refusal(who, account) is None,
-        form=ConfirmForm(),
-        describe=describe_membership,
-    )
-
-
-@bp.post("/users/<int:user_id>/remove")
-@requires(Capability.REMOVE_FROM_SCHOOLS)
-def remove_user(user_id: int) -> ResponseReturnValue:
-    who = current_principal()
-    account = get_managed_user_or_404(who, user_id)
-    back = url_for("accounts.user", user_id=account.id)
-    if not ConfirmForm().validate_on_submit():
-        return redirect(back, 303)
-    try:
-        remove_from_schools(who, account)
-    except Refused as refusal:
-        flash(str(refusal), "error")
-        return redirect(back, 303)
-    flash(f"{account.display_name} no longer has access to your schools.", "success")
-    return redirect(url_for("accounts.users"), 303)
-
-
-@bp.post("/users/<int:user_id>/deactivate")
-@requires(Capability.ADMINISTER_ACCOUNTS)
-def deactivate_user(user_id: int) -> ResponseReturnValue:
-    who = current_principal()
-    account = get_managed_user_or_404(who, user_id)
-    back = url_for("accounts.user", user_id=account.id)
-    if not ConfirmForm().validate_on_submit():
-        return redirect(back, 303)
-    try:
-        outcome = deactivate(who, account)
-    except Refused as refusal:
-        flash(str(refusal), "error")
-        return redirect(back, 303)
-    name = account.display_name
-    messages = {
-        Deactivation.DEACTIVATED: f"{name}'s account has been deactivated and signed out.",
-        Deactivation.INVITATION_WITHDRAWN: f"{name}'s invitation has been withdrawn.",
-        Deactivation.ALREADY_INACTIVE: f"{name}'s account was already deactivated.",
-    }
-    flash(messages[outcome], "success")
-    return redirect(back, 303)
-
-
-@bp.post("/users/<int:user_id>/reactivate")
-@requires(Capability.ADMINISTER_ACCOUNTS)
-def reactivate_user(user_id: int) -> ResponseReturnValue:
-    who = current_principal()
-    account = get_managed_user_or_404(who, user_id)
-    back = url_for("accounts.user", user_id=account.id)
-    if ConfirmForm().validate_on_submit():
-        try:
-            reactivate(who, account)
-        except Refused as refusal:
-            flash(str(refusal), "error")
-        else:
-            flash(f"{account.display_name} can sign in again.", "success")
-    return redirect(back, 303)
-
-
-@bp.post("/users/<int:user_id>/unlock")
-@requires(Capability.UNLOCK_ACCOUNTS)
-def unlock_user(user_id: int) -> ResponseReturnValue:
-    """Lift the lock that failed sign-ins put on an account, when its owner asks."""
-    who = current_principal()
-    account = get_managed_user_or_404(who, user_id)
-    if ConfirmForm().validate_on_submit():
-        try:
-            unlock_account(who, account)
-        except Refused as refusal:
-            flash(str(refusal), "error")
-        else:
-            flash(
-                f"{account.display_name}'s account is unlocked: they can sign in from any "
-                "browser again. We have e-mailed them to say so.",
-                "success",
-            )
-    return redirect(url_for("accounts.user", user_id=account.id), 303)
-
-
-@bp.get("/users/invitations/<int:invitation_id>")
-@requires(Capability.MANAGE_USERS)
-def invitation(invitation_id: int) -> ResponseReturnValue:
-    who = current_principal()
-    offer = get_managed_invitation_or_404(who, invitation_id)
-    return render_page(
-        "accounts/invitation.html",
-        row=invitation_row(offer),
-        # A council administrator sees everything: the account the address has, if any.
-        account_id=invited_account_id(offer) if who.can(Capability.ADMINISTER_ACCOUNTS) else None,
-        form=ConfirmForm(),
-        describe=describe_membership,
-    )
-
-
-@bp.post("/users/invitations/<int:invitation_id>/withdraw")
-@requires(Capability.MANAGE_USERS)
-def withdraw(invitation_id: int) -> ResponseReturnValue:
-    who = current_principal()
-    offer = get_managed_invitation_or_404(who, invitation_id)
-    if not ConfirmForm().validate_on_submit():
-        return redirect(url_for("accounts.invitation", invitation_id=offer.id), 303)
-    name, email = offer.invited_name, offer.email
-    withdraw_invitation(who, offer)
-    flash(f"The invitation to {name} ({email}) has been withdrawn.", "success")
-    return redirect(url_for("accounts.users"), 303)
-
-
-@bp.route("/users/<int:user_id>/two-factor/reset", methods=["GET", "POST"])
-@requires(Capability.RESET_SECOND_FACTOR)
-def reset_second_factor_page(user_id: int) -> ResponseReturnValue:
-    """Asks first, then takes away a council person's lost authenticator app."""
-    who = current_principal()
-    account = get_managed_user_or_404(who, user_id)
-    back = url_for("accounts.user", user_id=account.id)
-    refusal = second_factor_reset_refusal(who, account)
-    if refusal is not None:
-        flash(refusal, "error")
-        return redirect(back, 303)
-    form = ConfirmForm()
-    if form.validate_on_submit():
-        reset_second_factor(who, account)
-        flash(
-            f"{account.display_name}'s authenticator app has been reset, and they have been "
-            "signed out. They will set up an app again when they next sign in. We have "
-            "e-mailed them to say so.",
-            "success",
-        )
-        return redirect(back, 303)
-    return render_page("accounts/reset-two-factor.html", account=account, form=form)

@@ -17,7 +17,7 @@ purpose. A wrong password and a wrong security code are both failures.
   attempt reaches. Every ``LOCKOUT_THRESHOLD`` failures from browsers the account does not
   know, from anywhere, lock the account against all of them, for as long as above. The
   owner's own browsers go on signing in as usual, and the owner is e-mailed, once a lock,
-  a link that makes one more browser known (portal/accounts/service.py). While locked, even
+  a link that makes one more browser known (portal/accounts/unlocks.py). While locked, even
   the right password is refused, with the same message as any other failure, so a lock
   cannot be told from a wrong password; attempts then do not count (they would only
   lengthen the lock). A complete sign-in from such a browser (or a password reset) starts
@@ -140,7 +140,7 @@ def record_failure(user: User, device: Device | None, now: datetime) -> int | No
     user.locked_until = now + timedelta(minutes=minutes)
     audit.record("auth.locked_out", actor=user, subject=user, minutes=minutes, failures=count)
     # Where e-mailed links live; imported here, as that module imports this one.
-    from portal.accounts.service import send_unlock_link
+    from portal.accounts.unlocks import send_unlock_link
 
     send_unlock_link(user, minutes)
     return minutes
@@ -205,7 +205,7 @@ def clear_failures(user: User) -> None:
 
 
 def lift_locks(user: User) -> None:
-    """Someone who manages the account unlocks it (portal/accounts/service.py): every count
+    """Someone who manages the account unlocks it (portal/accounts/unlocks.py): every count
     starts again and every lock ends, on the browsers the account does not know and on those
     it knows alike. The caller commits."""
     clear_failures(user)

@@ -13,8 +13,10 @@ from markupsafe import Markup, escape
 from portal.access import Capability, can
 from portal.components import summary_rows_html
 from portal.contacts import bp
-from portal.contacts.service import COUNTYWIDE, AreaName, ContactCard, ContactGroupView
-from portal.models import Contact
+from portal.contacts.cards import AreaName, ContactCard
+from portal.contacts.directory import COUNTYWIDE, Browse, ContactSearch
+from portal.contacts.key_contacts import ContactGroupView
+from portal.models import Contact, ContactRole
 from portal.phones import national
 from portal.templating import london_time
 
@@ -112,7 +114,7 @@ _SEE_ALL = Markup('<li><a class="govuk-link" href="{}">See all {} {} contacts</a
 
 # What contact_groups_html drew, keyed on the groups' identity (with the one area the
 # "see all" links name, and the portal's mount): the groups are key_contacts' answer, kept
-# once per version of the directory (service.py) and never changed once made, so the same
+# once per version of the directory (key_contacts.py) and never changed once made, so the same
 # object always shows the same; a new version is a new object. Each entry holds its groups,
 # so an id is never reused while its entry stands. Nothing personal: the groups are the
 # same for every school of the same areas.
@@ -185,3 +187,39 @@ def directory_head(areas: Sequence[AreaName], **context: Any) -> Markup:
             _heads.clear()
         _heads[key] = html
     return html
+
+
+def filter_items(criteria: ContactSearch, areas: Sequence[AreaName]) -> dict[str, Any]:
+    """The search form's choices of role and of area, as its selects take them."""
+    return {
+        "role_items": [{"value": "", "text": "Any role"}]
+        + [
+            {"value": role.value, "text": role.label, "selected": role == criteria.role}
+            for role in ContactRole
+        ],
+        "area_items": [
+            {"value": "", "text": "Any area"},
+            {"value": COUNTYWIDE, "text": "Countywide", "selected": criteria.area == COUNTYWIDE},
+        ]
+        + [
+            {"value": str(area.id), "text": area.name, "selected": area.id == criteria.area}
+            for area in areas
+        ],
+    }
+
+
+def directory_context(found: Browse) -> dict[str, Any]:
+    """What the contacts page (templates/contacts/index.html) is drawn with, from what
+    directory.browse found."""
+    context: dict[str, Any] = {"criteria": found.criteria, "show_mine": found.show_mine}
+    if not found.show_mine:
+        context["page"] = found.page
+    if found.areas is not None:
+        context["my_areas"] = found.my_areas
+        context.update(filter_items(found.criteria, found.areas))
+        if not found.criteria.is_active:
+            context["directory_head"] = directory_head(found.areas, **context)
+    if found.show_mine:
+        context["groups"] = found.groups
+        context["my_schools"] = found.my_schools
+    return context

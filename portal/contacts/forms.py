@@ -22,7 +22,8 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from portal.contacts.service import COUNTYWIDE, ContactDetails
+from portal.contacts.directory import COUNTYWIDE
+from portal.contacts.keeping import ContactDetails
 from portal.forms import email_address, strip_whitespace
 from portal.models import Area, Contact, ContactRole
 from portal.numbers import record_id

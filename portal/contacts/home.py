@@ -7,7 +7,7 @@ from flask import current_app, url_for
 from sqlalchemy import func, select
 
 from portal.access import Capability, Principal
-from portal.contacts.service import active_contacts, not_checked_for
+from portal.contacts.keeping import active_contacts, not_checked_for
 from portal.db import db
 from portal.services.pricing import plural
 from portal.todo import ToDo, ToDoList

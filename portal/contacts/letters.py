@@ -17,8 +17,9 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import joinedload
 
 from portal import audit
-from portal.access import Principal, get_school_or_404, school_scope
-from portal.contacts.service import ContactGroupView, key_contacts_by_area
+from portal.access import Capability, Principal, get_school_or_404, school_scope
+from portal.contacts.key_contacts import ContactGroupView, key_contacts_by_area
+from portal.contacts.posters import areas_to_choose
 from portal.db import db, utcnow
 from portal.models import (
     Area,
@@ -137,6 +138,8 @@ class Printing:
     letters: list[Letter]
     # For an area or every school: which batch of them (None for one chosen school).
     batch: Page[School] | None = None
+    # The addresses the letters give (portal_links).
+    links: dict[str, str] = field(default_factory=dict)
 
 
 def to_print(
@@ -146,9 +149,9 @@ def to_print(
     ``per_print`` at a time of an area's or of every school they may see (their own school's,
     for school staff, their academies' for a trust). No letters: nothing to print (404)."""
     if school_id is not None:
-        return Printing(letters_for([get_school_or_404(who, school_id)]))
+        return Printing(letters_for([get_school_or_404(who, school_id)]), links=portal_links())
     batch = paginate(schools_for_letters(who, area_id), page, per_print)
-    return Printing(letters_for(list(batch.items)), batch)
+    return Printing(letters_for(list(batch.items)), batch, portal_links())
 
 
 def schools_for_letters(who: Principal, area_id: int | None = None) -> Select[tuple[School]]:
@@ -169,7 +172,7 @@ def schools_for_letters(who: Principal, area_id: int | None = None) -> Select[tu
 
 def portal_links() -> dict[str, str]:
     """The addresses a letter gives, in full: on paper and in an e-mail alike."""
-    from portal.accounts.service import external_url
+    from portal.accounts.mail import external_url
 
     return {
         "portal_url": external_url("main.home"),
@@ -178,8 +181,8 @@ def portal_links() -> dict[str, str]:
 
 
 def email_text(letter: Letter, dated: datetime, links: dict[str, str]) -> str:
-    """The letter as the e-mail each head teacher gets (templates/contacts/letter.txt)."""
-    return render_template("contacts/letter.txt", letter=letter, dated=dated, **links)
+    """The letter as the e-mail each head teacher gets (templates/email/contacts/letter.txt)."""
+    return render_template("email/contacts/letter.txt", letter=letter, dated=dated, **links)
 
 
 def send_letters(who: Principal, area: Area | None) -> AuditEvent:
@@ -267,3 +270,18 @@ def last_sending() -> AuditEvent | None:
         .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
         .limit(1)
     ).first()
+
+
+@dataclass(frozen=True)
+class Choice:
+    """What council staff choose among to print letters, or to send them: the areas (their
+    own, or every one), and for those who send them, when they were last sent."""
+
+    areas: list[Area]
+    last: AuditEvent | None
+
+
+def choice(who: Principal, areas: list[Area]) -> Choice:
+    """Of ``areas`` (every area), what ``who`` chooses among (see :class:`Choice`)."""
+    last = last_sending() if who.can(Capability.SEND_CONTACT_LETTERS) else None
+    return Choice(areas_to_choose(who, areas), last)

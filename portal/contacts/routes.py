@@ -1,140 +1,61 @@
-"""Local contacts: thin views over ``portal.contacts.service``."""
+"""Local contacts: each view reads its request, calls one function of the contacts
+capability, and renders or redirects."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-from typing import Any
-
 from flask import Response, abort, current_app, flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from portal.access import (
     Capability,
-    Principal,
-    can,
     current_principal,
-    get_school_or_404,
+    get_contact_or_404,
     requires,
-    school_scope,
-    visible_area_ids,
-    visible_school_names,
 )
 from portal.contacts import bp, letters
-from portal.contacts.display import directory_head
+from portal.contacts.directory import ContactSearch, browse
+from portal.contacts.display import directory_context
+from portal.contacts.export import export_directory
 from portal.contacts.forms import ConfirmForm, ContactForm, SendLettersForm
-from portal.contacts.service import (
-    COUNTYWIDE,
-    PAGE_PER_ROLE,
-    POSTER_PER_ROLE,
-    POSTER_ROOM_MM,
-    ContactSearch,
-    area_names,
+from portal.contacts.keeping import (
+    all_areas,
+    contact_page,
     create_contact,
-    directory_csv,
-    directory_version,
-    key_contacts,
-    key_contacts_by_area,
     mark_checked,
     needing_check,
-    poster_row_mm,
     reinstate_contact,
     retire_contact,
-    search,
     update_contact,
 )
-from portal.db import db, utcnow
+from portal.contacts.posters import ChooseArea, posters
+from portal.db import utcnow
 from portal.extensions import htmx
-from portal.models import Area, AuditEvent, Contact, ContactRole, School
 from portal.numbers import record_id
-from portal.pagination import paginate
 from portal.rendering import drawing_fragment, render_page
-
-
-def _areas() -> list[Area]:
-    return list(db.session.scalars(select(Area).order_by(Area.name)))
-
-
-def _my_areas(who: Principal, areas: list[Area]) -> list[Area]:
-    """The areas whose contacts are ``who``'s own; none for council-wide staff."""
-    area_ids = visible_area_ids(who)
-    if area_ids is None:
-        return []
-    return [area for area in areas if area.id in area_ids]
-
-
-def _get_contact_or_404(contact_id: int) -> Contact:
-    contact = db.session.get(Contact, contact_id)
-    # A retired contact is history: only those who keep the directory can still open it.
-    if contact is None or (contact.is_retired and not can(Capability.EDIT_CONTACTS)):
-        abort(404)
-    return contact
 
 
 @bp.get("/")
 @requires(Capability.VIEW_CONTACTS)
 def index() -> ResponseReturnValue:
-    who = current_principal()
-    criteria = ContactSearch.from_args(request.args)
-    if not can(Capability.EDIT_CONTACTS):
-        criteria = replace(criteria, include_retired=False)
-    # With nothing searched for, a person with areas sees their own contacts, grouped;
-    # council-wide staff, and anyone searching, see the matching directory, paged (their
-    # areas play no part in it).
-    my_area_ids = frozenset() if criteria.is_active else visible_area_ids(who) or frozenset()
-    show_mine = bool(my_area_ids)
-    context: dict[str, Any] = {"criteria": criteria, "show_mine": show_mine}
-    if show_mine:
-        version = directory_version()
-    else:
-        found = search(criteria)
-        context["page"] = found.page
-        version = found.version
-    # A search as someone types asks for its results alone: no filters, no areas to name.
-    if show_mine or not drawing_fragment():
-        areas = area_names(version)
-        context["my_areas"] = [area for area in areas if area.id in my_area_ids]
-        context["role_items"] = [{"value": "", "text": "Any role"}] + [
-            {"value": role.value, "text": role.label, "selected": role == criteria.role}
-            for role in ContactRole
-        ]
-        context["area_items"] = [
-            {"value": "", "text": "Any area"},
-            {"value": COUNTYWIDE, "text": "Countywide", "selected": criteria.area == COUNTYWIDE},
-        ] + [
-            {"value": str(area.id), "text": area.name, "selected": area.id == criteria.area}
-            for area in areas
-        ]
-        if not criteria.is_active:
-            context["directory_head"] = directory_head(areas, **context)
-    if show_mine:
-        context["groups"] = key_contacts(my_area_ids, PAGE_PER_ROLE, version)
-        context["my_schools"] = (
-            [] if who.council_wide or not who.is_school_user else visible_school_names(who)
-        )
-    return render_page("contacts/index.html", fragment="results", **context)
+    found = browse(
+        current_principal(),
+        ContactSearch.from_args(request.args),
+        results_only=drawing_fragment(),
+    )
+    return render_page("contacts/index.html", fragment="results", **directory_context(found))
 
 
 @bp.get("/<int:contact_id>")
 @requires(Capability.VIEW_CONTACTS)
 def show(contact_id: int) -> ResponseReturnValue:
-    contact = _get_contact_or_404(contact_id)
-    history = []
-    if can(Capability.EDIT_CONTACTS):
-        history = db.session.scalars(
-            select(AuditEvent)
-            .where(AuditEvent.subject_type == "Contact", AuditEvent.subject_id == contact.id)
-            .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
-            .limit(50)
-        ).all()
-    return render_page("contacts/show.html", contact=contact, history=history)
+    shown = contact_page(current_principal(), contact_id)
+    return render_page("contacts/show.html", contact=shown.contact, history=shown.history)
 
 
 @bp.route("/new", methods=["GET", "POST"])
 @requires(Capability.EDIT_CONTACTS)
 def new() -> ResponseReturnValue:
-    form = ContactForm(_areas())
+    form = ContactForm(all_areas())
     if form.validate_on_submit():
         contact = create_contact(form.details(), current_principal().user)
         flash(f"{contact.name} has been added to the directory.", "success")
@@ -145,8 +66,8 @@ def new() -> ResponseReturnValue:
 @bp.route("/<int:contact_id>/edit", methods=["GET", "POST"])
 @requires(Capability.EDIT_CONTACTS)
 def edit(contact_id: int) -> ResponseReturnValue:
-    contact = _get_contact_or_404(contact_id)
-    form = ContactForm.for_contact(_areas(), contact)
+    contact = get_contact_or_404(current_principal(), contact_id)
+    form = ContactForm.for_contact(all_areas(), contact)
     if form.validate_on_submit():
         changes = update_contact(contact, form.details(), current_principal().user)
         flash(
@@ -160,7 +81,7 @@ def edit(contact_id: int) -> ResponseReturnValue:
 @bp.route("/<int:contact_id>/retire", methods=["GET", "POST"])
 @requires(Capability.EDIT_CONTACTS)
 def retire(contact_id: int) -> ResponseReturnValue:
-    contact = _get_contact_or_404(contact_id)
+    contact = get_contact_or_404(current_principal(), contact_id)
     form = ConfirmForm()
     if form.validate_on_submit():
         retire_contact(contact, current_principal().user)
@@ -172,7 +93,7 @@ def retire(contact_id: int) -> ResponseReturnValue:
 @bp.post("/<int:contact_id>/reinstate")
 @requires(Capability.EDIT_CONTACTS)
 def reinstate(contact_id: int) -> ResponseReturnValue:
-    contact = _get_contact_or_404(contact_id)
+    contact = get_contact_or_404(current_principal(), contact_id)
     if ConfirmForm().validate_on_submit():
         reinstate_contact(contact, current_principal().user)
         flash(f"{contact.name} is back in the directory.", "success")
@@ -182,7 +103,7 @@ def reinstate(contact_id: int) -> ResponseReturnValue:
 @bp.post("/<int:contact_id>/check")
 @requires(Capability.EDIT_CONTACTS)
 def check(contact_id: int) -> ResponseReturnValue:
-    contact = _get_contact_or_404(contact_id)
+    contact = get_contact_or_404(current_principal(), contact_id)
     if ConfirmForm().validate_on_submit():
         mark_checked(contact, current_principal().user)
     if htmx:
@@ -206,20 +127,13 @@ def needs_checking() -> ResponseReturnValue:
 @bp.get("/export.csv")
 @requires(Capability.EXPORT_CONTACTS)
 def export() -> ResponseReturnValue:
-    include_retired = can(Capability.EDIT_CONTACTS) and request.args.get("retired") == "1"
-    query = (
-        select(Contact)
-        .options(selectinload(Contact.last_checked_by))
-        .order_by(Contact.role, Contact.name, Contact.id)
+    exported = export_directory(
+        current_principal(), with_retired=request.args.get("retired") == "1"
     )
-    if not include_retired:
-        query = query.where(Contact.retired_at.is_(None))
-    body = directory_csv(db.session.scalars(query))
-    filename = f"contacts-{utcnow().date().isoformat()}.csv"
     return Response(
-        body,
+        exported.body,
         mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        headers={"Content-Disposition": f'attachment; filename="{exported.filename}"'},
     )
 
 
@@ -234,42 +148,23 @@ POSTERS_PER_PRINT = 150
 def poster() -> ResponseReturnValue:
     """One A4 poster per school: the school's own, a chosen one, or every school in an area
     (POSTERS_PER_PRINT at a time)."""
-    who = current_principal()
-    school_id = request.args.get("school", type=record_id)
     area_id = request.args.get("area", type=record_id)
-    batch = None  # an area's posters come a batch at a time
-    if school_id is not None:
-        schools = [get_school_or_404(who, school_id)]
-    elif area_id is not None:
-        # A large council's area has a thousand schools: printed a batch at a time.
-        batch = paginate(
-            select(School)
-            .where(School.area_id == area_id, school_scope(who))
-            .order_by(School.name, School.id),
-            request.args.get("page", 1, type=int) or 1,
-            POSTERS_PER_PRINT,
-        )
-        if not batch.total:
-            abort(404)
-        schools = list(batch.items)
-    elif who.council_wide or not who.is_school_user:
-        # Council staff choose which area's posters to print.
-        areas = _areas()
-        return render_page("contacts/poster-choose.html", areas=_my_areas(who, areas) or areas)
-    else:
-        schools = list(
-            db.session.scalars(select(School).where(school_scope(who)).order_by(School.name))
-        )
-    # Every school in an area has the same contacts: one query for every area on the page.
-    by_area = key_contacts_by_area(
-        {school.area_id for school in schools}, POSTER_PER_ROLE, POSTER_ROOM_MM, poster_row_mm
+    found = posters(
+        current_principal(),
+        school_id=request.args.get("school", type=record_id),
+        area_id=area_id,
+        page=request.args.get("page", 1, type=int) or 1,
+        per_print=POSTERS_PER_PRINT,
     )
-    posters = [(school, by_area[school.area_id]) for school in schools]
+    if found is None:
+        abort(404)
+    if isinstance(found, ChooseArea):
+        return render_page("contacts/poster-choose.html", areas=found.areas)
     return render_page(
         "contacts/poster.html",
-        posters=posters,
+        posters=found.posters,
         today=utcnow(),
-        batch=batch,
+        batch=found.batch,
         area_id=area_id,
     )
 
@@ -289,9 +184,9 @@ def letter() -> ResponseReturnValue:
     every = request.args.get("all") == "1"
     if school_id is None and area_id is None and not every and not who.is_school_user:
         # Council staff choose what to print, or send the letters by e-mail.
-        areas = _areas()
-        return _letters_page(who, areas, SendLettersForm(areas))
-    if every and not can(Capability.PRINT_CONTACT_LETTERS):
+        areas = all_areas()
+        return _letters_page(letters.choice(who, areas), SendLettersForm(areas))
+    if every and not who.can(Capability.PRINT_CONTACT_LETTERS):
         abort(403)
     printing = letters.to_print(
         who,
@@ -307,29 +202,24 @@ def letter() -> ResponseReturnValue:
         letters=printing.letters,
         batch=printing.batch,
         today=utcnow(),
-        **letters.portal_links(),
+        **printing.links,
         area_id=area_id,
         every=every,
     )
 
 
-def _letters_page(who: Principal, areas: list[Area], form: SendLettersForm) -> str:
-    return render_page(
-        "contacts/letters.html",
-        areas=_my_areas(who, areas) or areas,
-        form=form,
-        last=letters.last_sending() if who.can(Capability.SEND_CONTACT_LETTERS) else None,
-    )
+def _letters_page(choice: letters.Choice, form: SendLettersForm) -> str:
+    return render_page("contacts/letters.html", areas=choice.areas, form=form, last=choice.last)
 
 
 @bp.post("/letter/send")
 @requires(Capability.SEND_CONTACT_LETTERS)
 def send_letters() -> ResponseReturnValue:
     who = current_principal()
-    areas = _areas()
+    areas = all_areas()
     form = SendLettersForm(areas)
     if not form.validate_on_submit():
-        return _letters_page(who, areas, form)
+        return _letters_page(letters.choice(who, areas), form)
     event = letters.send_letters(who, form.chosen_area())
     return redirect(url_for("contacts.letters_sent", event_id=event.id), 303)
 

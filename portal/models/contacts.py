@@ -91,7 +91,7 @@ contact_area = Table(
 # One row: a number the database replaces with one never used before whenever contacts, the
 # areas they serve or the areas' names change (triggers, migration 0021). What is worked out
 # from the directory for one number is what the directory held at that number
-# (portal.contacts.service.directory_version).
+# (portal.contacts.cards.directory_version).
 contact_directory = Table(
     "contact_directory",
     Base.metadata,

@@ -12,7 +12,7 @@ from portal.models import SupportRequest, SupportStatus, User
 def anonymise_closed(older_than_months: int, actor: User | None = None) -> int:
     """Strip the child's details and every free text from requests closed long enough ago;
     keep what the statistics need. Returns how many were anonymised."""
-    from portal.contacts.service import months_before
+    from portal.contacts.keeping import months_before
 
     cutoff = months_before(utcnow(), older_than_months)
     requests = db.session.scalars(

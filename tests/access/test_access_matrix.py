@@ -127,6 +127,7 @@ CASES = [
     # Local contacts: everyone reads; publishers and administrators keep the directory.
     Case("GET", "/contacts/", "/contacts/", ALL_SIGNED_IN),
     Case("GET", "/contacts/?q=psych", "/contacts/", ALL_SIGNED_IN, htmx=True, anonymous=401),
+    Case("GET", "/contacts/?retired=1", "/contacts/", ALL_SIGNED_IN),
     Case(
         "GET",
         f"/contacts/{{contact:{ACTIVE_CONTACT}}}",
@@ -193,6 +194,9 @@ CASES = [
     ),
     Case("GET", "/contacts/needs-checking", "/contacts/needs-checking", EDITORS, denied=403),
     Case("GET", "/contacts/export.csv", "/contacts/export.csv", COUNCIL, denied=403),
+    # Asking for retired contacts too: the export (and the search) leaves them out for anyone
+    # who may not see them (Capability.VIEW_RETIRED_CONTACTS), rather than refusing.
+    Case("GET", "/contacts/export.csv?retired=1", "/contacts/export.csv", COUNCIL, denied=403),
     Case("GET", "/contacts/poster", "/contacts/poster", ALL_SIGNED_IN),
     Case(
         "GET",

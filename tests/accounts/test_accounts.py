@@ -405,7 +405,7 @@ def test_an_invitation_link_expires(client_for, client, session, monkeypatch) ->
     invite_to_school(client_for("la_admin"), session, "nadia.new@oakfield.example")
     path = link_in(mail_to(session, "nadia.new@oakfield.example")[0])
     later = datetime.now(UTC) + timedelta(hours=48, minutes=1)
-    monkeypatch.setattr("portal.accounts.service.utcnow", lambda: later)
+    monkeypatch.setattr("portal.accounts.tokens.utcnow", lambda: later)
     response = client.get(path)
     assert response.status_code == 410
     assert LINK_GONE in main_text(response)
@@ -760,7 +760,7 @@ def test_an_expired_or_withdrawn_invitation_link_is_gone(client_for, session, mo
     link = invitation_link(session, RIVERSIDE_HEAD)
     later = datetime.now(UTC) + timedelta(hours=48, minutes=1)
     with monkeypatch.context() as clock:
-        clock.setattr("portal.accounts.service.utcnow", lambda: later)
+        clock.setattr("portal.accounts.tokens.utcnow", lambda: later)
         assert owner.get(link).status_code == 410
         assert post_form(owner, link, {}, "/").status_code == 410
         [row] = [r for r in rows(head.get("/users/")) if RIVERSIDE_HEAD in r[0]]

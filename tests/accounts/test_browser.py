@@ -291,7 +291,7 @@ def test_an_administrator_resets_a_lost_authenticator_app(
 def head_under_attack(live_app: Flask) -> Iterator[tuple[str, str]]:
     """A head teacher of this test's own, whose account is locked against browsers it does
     not know, and the path of the link they were e-mailed; (their e-mail address, the path)."""
-    from portal.accounts.service import send_unlock_link
+    from portal.accounts.unlocks import send_unlock_link
     from portal.models import OutboxMessage, School
 
     email = f"under.attack.{uuid.uuid4().hex[:8]}@oakfield.example"

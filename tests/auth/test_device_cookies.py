@@ -255,7 +255,7 @@ def test_the_unlock_link_expires(
     [mail] = unlock_mails(session, HEAD)
     assert "It works once, for the next 24 hours" in mail.body
     later = utcnow() + timedelta(hours=24, minutes=1)
-    monkeypatch.setattr("portal.accounts.service.utcnow", lambda: later)
+    monkeypatch.setattr("portal.accounts.tokens.utcnow", lambda: later)
     assert app.test_client().get(unlock_link(mail)).status_code == 410
 
 

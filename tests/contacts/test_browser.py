@@ -15,8 +15,8 @@ from flask import Flask
 from playwright.sync_api import Page, expect
 from sqlalchemy import delete, select
 
+from portal.contacts.key_contacts import POSTER_ROOM_MM, poster_row_mm
 from portal.contacts.letters import LETTER_ROOM_MM, letter_row_mm
-from portal.contacts.service import POSTER_ROOM_MM, poster_row_mm
 from portal.db import db
 from portal.models import Area, Contact, ContactRole, EstablishmentType, Phase, School
 from portal_seed.demo import AREA_CONTACTS, AREA_FIRST_NAMES, AREAS, SCHOOLS

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from portal.contacts import service as contacts_service
+from portal.contacts import cards as contacts_cards
 from portal.db import utcnow
 from portal.models import (
     Area,
@@ -228,7 +228,7 @@ def test_searching_the_text_finds_what_ilike_finds_in_each_part(app, session, da
     e-mail address ILIKE would find the words in, one part at a time, on either database."""
     from sqlalchemy import or_
 
-    from portal.contacts.service import ContactSearch, search
+    from portal.contacts.directory import ContactSearch, search
 
     if not session.scalars(select(Contact).where(Contact.name == "Zoë Öztürk")).first():
         session.add(
@@ -512,7 +512,7 @@ def test_contacts_page_queries_do_not_grow_with_the_directory(
         counts = []
         for client, path in pages:
             # Each page worked out in full: nothing kept from a page or a directory before.
-            contacts_service._worked_out.clear()
+            contacts_cards.worked_out.clear()
             with count_queries() as counter:
                 assert client.get(path).status_code == 200
             counts.append(counter.count)
@@ -869,7 +869,7 @@ def test_another_schools_poster_is_not_found(client_for, session) -> None:
 def test_months_before_clamps_to_the_end_of_the_month() -> None:
     from datetime import UTC, datetime
 
-    from portal.contacts.service import months_before
+    from portal.contacts.keeping import months_before
 
     assert months_before(datetime(2027, 3, 31, 9, tzinfo=UTC), 1) == datetime(
         2027, 2, 28, 9, tzinfo=UTC
@@ -906,13 +906,9 @@ def test_the_written_out_contact_card_is_the_govuk_macros_card(app, session) -> 
 def test_cards_read_as_rows_show_what_the_contacts_themselves_show(app, session) -> None:
     """A school's page and a search read their cards as plain rows (the areas each contact
     serves a row each): every card must be what the contact itself would show."""
-    from portal.contacts.service import (
-        PAGE_PER_ROLE,
-        ContactCard,
-        ContactSearch,
-        key_contacts,
-        search,
-    )
+    from portal.contacts.cards import ContactCard
+    from portal.contacts.directory import ContactSearch, search
+    from portal.contacts.key_contacts import PAGE_PER_ROLE, key_contacts
 
     north, rugby = (
         session.scalars(select(Area).where(Area.code == code)).one() for code in ("north", "rugby")
@@ -973,7 +969,7 @@ def test_a_schools_groups_written_out_are_identical_to_the_template(app, session
     key_contacts: the markup the template's loop drew, whitespace between tags aside, with
     "see all" links to one area, to the countywide ones, and to every area."""
     from portal.contacts.display import contact_groups_html
-    from portal.contacts.service import key_contacts
+    from portal.contacts.key_contacts import key_contacts
 
     north, rugby = (
         session.scalars(select(Area).where(Area.code == code)).one() for code in ("north", "rugby")

@@ -17,7 +17,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from portal import clock
-from portal.contacts import service as contacts_service
+from portal.contacts import cards as contacts_cards
 from portal_seed.scale import MIN_FACTOR, generate
 from tests.access.test_access_matrix import CASES, ROLES
 from tests.buyback.test_buyback import (
@@ -50,7 +50,7 @@ def count_pages(
         headers = {"HX-Request": "true"} if case.htmx else {}
         # The page as drawn in full: what is worked out once per version of the contacts
         # directory is worked out again, as after a change to it.
-        contacts_service._worked_out.clear()
+        contacts_cards.worked_out.clear()
         with count_queries() as counter:
             response = browser.get(path, headers=headers)
             response.close()
