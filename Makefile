@@ -70,8 +70,9 @@ else
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 endif
 
-# Everything but the tests marked slow (browser, job-queue worker and scale tests), on every
-# core: about two minutes on two. PYTEST_ARGS adds to it (e.g. PYTEST_ARGS="tests/buyback -x").
+# Everything but the tests marked slow (browser, worker processes, scale, sweeps of every page,
+# the PostgreSQL runs: README's "Tests"), on every core: about two minutes on two.
+# PYTEST_ARGS adds to it (e.g. PYTEST_ARGS="tests/buyback -x").
 test-fast: setup
 	$(BIN)/python -m pytest -n auto -m "not slow" $(PYTEST_ARGS)
 
