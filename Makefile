@@ -11,7 +11,7 @@ export FLASK_APP := portal
 SASS_SOURCES := $(wildcard assets/scss/*.scss)
 GOVUK := node_modules/govuk-frontend/dist/govuk
 
-.PHONY: setup run test lint format db seed assets clean bench
+.PHONY: setup run test test-fast lint format db seed assets clean bench
 
 setup: $(STAMPS)/python $(STAMPS)/assets
 
@@ -56,24 +56,25 @@ run: setup seed
 	trap 'kill $$!' EXIT; \
 	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
-# The whole suite runs as two pytest processes side by side, one a core: the browser tests
-# (Chromium and a live server on a SQLite database of their own) beside the rest (SQLite and
-# PostgreSQL). One after the other they took 12-14 minutes on two cores under CI. Both must
-# pass; the browser tests' report follows the rest's. PYTEST_ARGS runs one pytest, as given.
+# The whole suite, on every core through pytest-xdist (each worker with a database and a Redis
+# database of its own; tests/conftest.py). The browser tests (Chromium and a live server on a
+# SQLite database of their own) are one xdist group, so they run on one worker, one Chromium
+# at a time as before, while the others share out the rest (SQLite and PostgreSQL) and then
+# take over what it has left. PYTEST_ARGS runs one pytest, as given.
 test: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 ifeq ($(strip $(PYTEST_ARGS)),)
-	@base=$$(mktemp -d); \
-	$(BIN)/python -m pytest -m browser --basetemp="$$base/browser" > "$$base/browser.log" 2>&1 & \
-	browser=$$!; \
-	$(BIN)/python -m pytest -m "not browser" --basetemp="$$base/rest"; rest=$$?; \
-	wait $$browser; browsers=$$?; \
-	echo "--- the browser tests ---"; cat "$$base/browser.log"; rm -rf "$$base"; \
-	test $$rest -eq 0 && test $$browsers -eq 0
+	$(BIN)/python -m pytest -n auto --dist loadgroup
 else
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 endif
+
+# Everything but the tests marked slow (browser, worker processes, scale, sweeps of every page,
+# the PostgreSQL runs: README's "Tests"), on every core: about two minutes on two.
+# PYTEST_ARGS adds to it (e.g. PYTEST_ARGS="tests/buyback -x").
+test-fast: setup
+	$(BIN)/python -m pytest -n auto -m "not slow" $(PYTEST_ARGS)
 
 lint: $(STAMPS)/python
 	$(BIN)/ruff check .

@@ -365,7 +365,7 @@ def requires(capability: Capability | None = None) -> Callable[[F], F]:
                 abort(403)
             return view(*args, **kwargs)
 
-        return wrapped  # type: ignore[return-value]
+        return wrapped
 
     return decorator
 
@@ -407,7 +407,7 @@ def _record(model: type[T], values: Iterable[tuple[str, Any]]) -> T:
     its dict, as SQLAlchemy's loading does, rather than set one by one through the class's
     constructor and its attribute events, which cost as much as the rest of the page's
     knowing its school (make_transient_to_detached then takes them as loaded)."""
-    record: T = model.__mapper__.class_manager.new_instance()  # type: ignore[attr-defined]
+    record: T = model.__mapper__.class_manager.new_instance()
     record.__dict__.update(values)
     return record
 

@@ -90,7 +90,7 @@ def deliver(once: bool) -> None:
             "REDIS_URL is set, so the job queue sends e-mail: run `flask --app portal worker`"
             " (or `outbox deliver --once` for one pass here and now)."
         )
-    _run_outbox_worker(current_app._get_current_object())  # type: ignore[attr-defined]
+    _run_outbox_worker(current_app._get_current_object())
 
 
 def _check_mail_backend() -> None:
@@ -159,7 +159,7 @@ def worker(burst: bool) -> None:
         f"Worker started on {', '.join(QUEUES)}, with the scheduler; stop it with SIGTERM or"
         " Ctrl-C."
     )
-    run_worker(current_app._get_current_object(), burst=burst)  # type: ignore[attr-defined]
+    run_worker(current_app._get_current_object(), burst=burst)
     click.echo("Worker stopped.")
 
 

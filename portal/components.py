@@ -56,7 +56,7 @@ def summary_rows_html(rows: list[dict[str, Any]]) -> Markup:
     """The rows of a GOV.UK summary list, written out rather than drawn by govukSummaryList
     (a millisecond for a dozen rows): each row's key and value as ``{"text": ...}`` or, already
     Markup, ``{"html": ...}``; rows that are None or empty are left out, as the macro leaves
-    them. tests/test_templating.py keeps the two the same."""
+    them. tests/app/test_templating.py keeps the two the same."""
     drawn = []
     for row in rows:
         if not row:
@@ -172,7 +172,7 @@ def pagination_html(params: dict[str, Any]) -> Markup:
     """What govukPagination draws for ``params`` as pagination.pagination_params makes them
     (previous and next links, and numbered pages or ellipses), written out: the macro is
     about half a millisecond, and the links hold what someone searched for, so its drawing
-    cannot be kept. tests/test_templating.py keeps the two the same."""
+    cannot be kept. tests/app/test_templating.py keeps the two the same."""
     if params.keys() - _PAGINATION_PARTS:
         raise ValueError(f"written-out pagination has previous, next and items only: {params}")
     # escape() and plain strings, rather than Markup.format (as summary_rows_html).

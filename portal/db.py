@@ -429,7 +429,7 @@ def _compiled_for_driver(
             for position, convert in enumerate(processors)
             if convert is not None
         ),
-        namedtuple("Record", columns.keys(), rename=True),  # type: ignore[misc]
+        namedtuple("Record", columns.keys(), rename=True),
         fixed,
         cast(SQLCompiler, compiled) if compiled.post_compile_params else None,
     )

@@ -32,7 +32,7 @@ from flask import current_app
 try:
     import fcntl
 except ImportError:  # Windows: no slots, each check runs as soon as it is asked for
-    fcntl = None  # type: ignore[assignment]
+    fcntl = None
 
 T = TypeVar("T")
 

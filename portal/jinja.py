@@ -66,7 +66,7 @@ class _EnvironmentGlobals(dict[str, Any]):
         super().clear()
         self._changed()
 
-    def __ior__(self, other: Any) -> _EnvironmentGlobals:  # type: ignore[override,misc]
+    def __ior__(self, other: Any) -> _EnvironmentGlobals:
         self.update(other)
         return self
 

@@ -5,7 +5,7 @@ installed and the person's role may use it, so the menu never offers a door that
 
 The menu names each section in a word or two (its ``label``), as GOV.UK's service navigation
 asks: a council administrator's eight sections and "Sign out" then sit on one line of the
-header on a laptop's screen (tests/browser/test_journeys.py measures it at 1280 px). The home
+header on a laptop's screen (tests/app/test_browser.py measures it at 1280 px). The home
 page, with room to spare, gives each its full ``title`` and a summary.
 """
 

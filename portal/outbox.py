@@ -91,7 +91,7 @@ def queue_email(recipient: str, subject: str, body: str) -> OutboxMessage:
         next_attempt_at=utcnow(),
     )
     db.session.add(message)
-    db.session.info[MAIL_QUEUED] = current_app._get_current_object()  # type: ignore[attr-defined]
+    db.session.info[MAIL_QUEUED] = current_app._get_current_object()
     return message
 
 

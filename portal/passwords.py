@@ -29,7 +29,7 @@ _EXTENSION_KEY = "portal.password_hasher"
 
 
 def _hasher() -> PasswordHasher:
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    app = current_app._get_current_object()
     hasher = app.extensions.get(_EXTENSION_KEY)
     if hasher is None:
         hasher = PasswordHasher(

@@ -725,7 +725,7 @@ class _Run:
         """
         table = target if isinstance(target, Table) else target.__table__
         if self.session.get_bind().dialect.name == "postgresql":
-            return self._copy(table, iter(rows))  # type: ignore[arg-type]
+            return self._copy(table, iter(rows))
         batch: list[dict[str, Any]] = []
         total = 0
         for row in rows:
@@ -757,7 +757,7 @@ class _Run:
             for name in names
         ]
         columns = ", ".join(names)
-        cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        cursor = connection.connection.dbapi_connection.cursor()
         total = 0
         with cursor, cursor.copy(f"COPY {table.name} ({columns}) FROM STDIN") as copy:
             for row in chain([first], rows):
@@ -771,7 +771,7 @@ class _Run:
         return total
 
     def next_id(self, model: type[Base]) -> int:
-        return int(self.session.scalar(select(func.max(model.id))) or 0) + 1  # type: ignore[attr-defined]
+        return int(self.session.scalar(select(func.max(model.id))) or 0) + 1
 
     def done(self, stage: str, **counts: int) -> None:
         self.counts.update(counts)
@@ -1488,7 +1488,7 @@ def _first_year_windows(run: _Run) -> None:
         return
 
     def at(*parts: int) -> datetime:
-        return datetime(*parts, tzinfo=LONDON)  # type: ignore[misc]
+        return datetime(*parts, tzinfo=LONDON)
 
     run.session.add_all(
         [

@@ -13,6 +13,7 @@ import shutil
 import socket
 import subprocess
 import time
+import urllib.parse
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -23,7 +24,7 @@ import pytest
 import redis
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, text, update
+from sqlalchemy import create_engine, make_url, text, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -34,6 +35,10 @@ from portal.models import User
 from portal.services import catalogue, offers
 from portal_seed.demo import ACCOUNTS, DEMO_PASSWORD, DEMO_TOTP_SECRET, seed
 
+# The browser tests' fixtures (Chromium, axe, the live server), for every folder's
+# test_browser.py.
+pytest_plugins = ["tests.browser_fixtures"]
+
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 # The suite decides which services each app it builds talks to. A REDIS_URL left set in a
@@ -42,9 +47,30 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 # tests name their Redis with PORTAL_TEST_REDIS_URL.
 os.environ.pop("REDIS_URL", None)
 
-# The Redis the tests of shared state use (emptied before and after each): by default the
-# local server's database 15, which nothing else here uses.
-REDIS_URL = os.environ.get("PORTAL_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+# Under pytest-xdist each worker is a process of its own, named gw0, gw1...: it gets a
+# PostgreSQL database and a Redis database of its own, as two runs side by side would.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+WORKER_NUMBER = int(WORKER.removeprefix("gw") or 0)
+
+
+def _redis_for_this_worker(url: str) -> str:
+    """The Redis database PORTAL_TEST_REDIS_URL names for the first worker (or no worker),
+    and the ones below it for the others: 15, 14, 13... by default."""
+    parts = urllib.parse.urlsplit(url)
+    number = int(parts.path.strip("/") or 0) - WORKER_NUMBER
+    if number < 0:
+        raise pytest.UsageError(
+            f"PORTAL_TEST_REDIS_URL ({url}) leaves no Redis database for worker {WORKER}: "
+            "name a higher database, or run fewer workers (-n)"
+        )
+    return parts._replace(path=f"/{number}").geturl()
+
+
+# The Redis the tests of shared state and the job queue's tests use (emptied before and after
+# each): by default the local server's database 15, which nothing else here uses.
+REDIS_URL = _redis_for_this_worker(
+    os.environ.get("PORTAL_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+)
 
 TEST_CONFIG: dict[str, Any] = {
     "TESTING": True,
@@ -76,11 +102,35 @@ def skip_or_fail(reason: str) -> None:
     pytest.skip(reason)
 
 
+def _database_for_this_worker(url: str) -> str:
+    """PORTAL_TEST_DATABASE_URL itself, or under xdist a database beside it named for the
+    worker (test_gw0, test_gw1...), made on the same server if it is not there yet."""
+    if not WORKER:
+        return url
+    named = make_url(url)
+    worker_url = named.set(database=f"{named.database}_{WORKER}")
+    server = create_engine(named.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with server.connect() as connection:
+            exists = connection.scalar(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                {"name": worker_url.database},
+            )
+            if not exists:
+                connection.execute(text(f'CREATE DATABASE "{worker_url.database}"'))
+    except OperationalError as error:
+        skip_or_fail(f"PostgreSQL at PORTAL_TEST_DATABASE_URL cannot be reached: {error}")
+    finally:
+        server.dispose()
+    return worker_url.render_as_string(hide_password=False)
+
+
 def _postgresql_url() -> str:
     url = os.environ.get("PORTAL_TEST_DATABASE_URL")
     if not url:
         skip_or_fail("PostgreSQL tests skipped: PORTAL_TEST_DATABASE_URL is not set")
         raise AssertionError("unreachable")
+    url = _database_for_this_worker(url)
     engine = create_engine(url)
     try:
         with engine.begin() as connection:
@@ -168,11 +218,28 @@ def redis_later() -> Iterator[RedisLater]:
     later.stop()
 
 
-@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+# Every database test runs on both; the second run, on PostgreSQL, is left out of
+# make test-fast (marked slow), which then runs each test once.
+@pytest.fixture(
+    scope="session", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.slow)]
+)
 def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'portal.sqlite3'}"
     return _postgresql_url()
+
+
+@pytest.fixture(scope="session")
+def base_url(live_server: str) -> str:
+    """The browser tests' live server (tests/browser_fixtures.py): pytest-playwright gives
+    every context this base URL, so tests can goto("/sign-in").
+
+    Here rather than beside live_server, as a conftest's fixture overrides pytest-playwright's
+    own base_url and a plugin's might not. Only the browser tests ask for it: pytest-base-url,
+    whose autouse fixture would ask for it before every session's first test, browser tests or
+    not, is kept out (pyproject.toml's addopts).
+    """
+    return live_server
 
 
 def _dispose(app: Flask) -> None:
@@ -301,7 +368,7 @@ def forget_last_security_code(client: FlaskClient) -> None:
     signs one demo person in twice within 30 seconds (two clients, or a test after one whose
     sign-in was committed) would rightly be refused the second time. In life the second
     sign-in would come with a later code; here the record of the last one is cleared instead.
-    The portal's check is unchanged: tests/test_auth_security.py shows it refusing a reuse.
+    The portal's check is unchanged: tests/auth/test_auth_security.py shows it refusing a reuse.
     """
     with client.session_transaction() as stored:
         pending = stored.get("pending_sign_in")

@@ -39,7 +39,7 @@ class _BufferedBodies:
 def serve(app: Flask, name: str = "live-server") -> Iterator[str]:
     """Serves `app` on a free local port in a thread; yields its base URL."""
     original = app.wsgi_app
-    app.wsgi_app = _BufferedBodies(original)  # type: ignore[method-assign]
+    app.wsgi_app = _BufferedBodies(original)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name=name, daemon=True)
     thread.start()
@@ -49,4 +49,4 @@ def serve(app: Flask, name: str = "live-server") -> Iterator[str]:
         server.shutdown()
         thread.join(timeout=10)
         server.server_close()
-        app.wsgi_app = original  # type: ignore[method-assign]
+        app.wsgi_app = original

@@ -257,7 +257,7 @@ def record_names(events: Sequence[AuditEvent]) -> dict[int, str]:
             continue
         if event.subject_type in _NAMES:
             key = (event.subject_type, event.subject_id)
-            names[event.id] = found[key] if key in found else _removed(event)  # type: ignore[index]
+            names[event.id] = found[key] if key in found else _removed(event)
         else:
             names[event.id] = f"{record_words(event.subject_type)} {event.subject_id or ''}".strip()
     return names

@@ -1,8 +1,8 @@
 """What the audit log's codes mean, in the words council staff use.
 
 Every kind of event the code records (``audit.record("contact.updated", ...)``) has its plain
-words here, under the topic its prefix names. tests/test_admin.py finds every kind recorded
-anywhere in ``portal/`` and fails for one without words: a new kind is one line below.
+words here, under the topic its prefix names. tests/admin/test_audit_log.py finds every kind
+recorded anywhere in ``portal/`` and fails for one without words: a new kind is one line below.
 """
 
 from __future__ import annotations
@@ -116,7 +116,7 @@ RECORDS: dict[str, str] = {
 
 def kind_words(kind: str) -> str:
     """The plain words for ``kind``: a kind nobody has named yet shows as its code (and
-    fails tests/test_admin.py), never as an error."""
+    fails tests/admin/test_audit_log.py), never as an error."""
     return KINDS.get(kind, kind)
 
 

@@ -660,7 +660,7 @@ def _answer_totals(
             answer.buying,
         )
     )
-    return [tuple(row) for row in db.session.execute(query)]  # type: ignore[misc]
+    return [tuple(row) for row in db.session.execute(query)]
 
 
 def _offers(years: set[int]) -> dict[int, list[_Offer]]:

@@ -1,6 +1,6 @@
 """What the buy-back pages repeat, written out in Python: a category's page shows fifteen
 services or more, and the task list fourteen categories, drawn on every request, and a
-Jinja loop spent more on them than on the rest of the page. Tests in tests/test_buyback.py
+Jinja loop spent more on them than on the rest of the page. Tests in tests/buyback/test_buyback.py
 keep each identical to the loop it replaced (kept beside them)."""
 
 from __future__ import annotations
@@ -69,7 +69,7 @@ def service_fields(
 ) -> Markup:
     """Each service's fields on a category's page: buying or not, which option, how many,
     and its cost; written out here rather than by a Jinja loop, which spent more on them
-    than the rest of the page (tests/test_buyback.py keeps them identical to that loop's
+    than the rest of the page (tests/buyback/test_buyback.py keeps them identical to that loop's
     markup)."""
     disabled = "" if may_prepare else "disabled"
     parts = []

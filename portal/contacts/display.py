@@ -82,7 +82,7 @@ def contact_card_html(
 ) -> Markup:
     """The contact's GOV.UK summary card: the markup govukSummaryList makes for it, written
     out here because a school's page shows dozens and the macro costs a millisecond a card.
-    tests/test_contacts.py checks the two stay the same."""
+    tests/contacts/test_contacts.py checks the two stay the same."""
     return contact_cards([ContactCard.of(contact)], heading_level, with_coverage)
 
 
@@ -170,7 +170,7 @@ def directory_head(areas: Sequence[AreaName], **context: Any) -> Markup:
     the portal's mount. That is everything it shows: nothing searched for (a search's head
     holds what was typed, and is drawn afresh), nothing personal, the same for everyone of
     the same key; the areas are read once per version of the directory, so a renamed area
-    is a new key (tests/test_contacts.py)."""
+    is a new key (tests/contacts/test_contacts.py)."""
     key = (
         tuple(areas),
         can(Capability.EXPORT_CONTACTS),

@@ -23,7 +23,7 @@ PAGE_PER_ROLE = 5
 POSTER_PER_ROLE = 4
 # A poster is one A4 sheet: however many roles a council has, its contacts' rows take at most
 # this many millimetres of it (each role's first before any role's second), the rest a search
-# away. tests/browser/test_contacts.py prints an area that fills it, with rows as tall as rows
+# away. tests/contacts/test_browser.py prints an area that fills it, with rows as tall as rows
 # get, and one with as many rows as fit.
 POSTER_ROOM_MM = 148.0
 

@@ -40,7 +40,7 @@ from portal.pagination import Page, paginate
 
 # A letter is one A4 page: its own words take a good part of it, so its contacts' rows take
 # at most this many millimetres, less than the poster's (each role's first before any role's
-# second; the rest are in the portal). tests/browser/test_contacts.py prints an area that
+# second; the rest are in the portal). tests/contacts/test_browser.py prints an area that
 # fills it, with rows as tall as rows get, and one with as many rows as fit.
 LETTER_PER_ROLE = 4
 LETTER_ROOM_MM = 80.0

@@ -45,7 +45,7 @@ def run_migrations_online() -> None:
         _run(connectable)
 
 
-def _run(connection) -> None:  # type: ignore[no-untyped-def]
+def _run(connection) -> None:
     # Batch mode lets the same migrations alter tables on SQLite, which cannot ALTER much.
     context.configure(
         connection=connection,

@@ -202,7 +202,7 @@ class SupportRequest(Base):
 
 # How many requests each area has of each status, kept by the database's triggers in the
 # statement of every change to a request (migration 0022): what a count of the rows gives,
-# in the same transaction, without visiting them (portal.support.service.queue).
+# in the same transaction, without visiting them (portal.support.queue).
 support_request_count = Table(
     "support_request_count",
     Base.metadata,

@@ -139,7 +139,7 @@ def launch(app: Flask, import_id: int) -> threading.Thread | None:
 def start_import(extract: FileStorage, links: FileStorage | None, actor: User) -> RegisterImport:
     """Store an upload and start its dry run."""
     record = create_import(extract, links, actor)
-    launch(current_app._get_current_object(), record.id)  # type: ignore[attr-defined]
+    launch(current_app._get_current_object(), record.id)
     return record
 
 
@@ -156,7 +156,7 @@ class Applying(enum.Enum):
 def apply_import(record: RegisterImport, actor: User) -> Applying:
     """Apply the dry run ``record`` as a job, once however often Apply is pressed."""
     if request_apply(record, actor):
-        launch(current_app._get_current_object(), record.id)  # type: ignore[attr-defined]
+        launch(current_app._get_current_object(), record.id)
         return Applying.STARTED
     if record.status is ImportStatus.READY and not record.keeps_file:
         return Applying.FILE_GONE

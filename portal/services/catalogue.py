@@ -86,7 +86,7 @@ def catalogue_choices(who: Principal) -> Choices:
     same for everyone, nothing personal. Never stale: a version is replaced, in the same
     statement, by any change to offers or categories, whoever makes it, and never used
     again; what is kept under one was read after the version was, so it is never older than
-    the version says (tests/test_services.py)."""
+    the version says (tests/services/test_services.py)."""
     every_offer = sees_every_offer(who)
     key = (versions.current(versions.CATALOGUE), every_offer)
     return _choices_kept.once(key, lambda: _read_choices(every_offer))

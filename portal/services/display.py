@@ -66,8 +66,8 @@ def catalogue_items(
 ) -> Markup:
     """The catalogue's services, each with its kind, category, summary and, for a school, its
     price or why it cannot buy it. Written out here rather than by a Jinja loop, which cost
-    more than the rest of the page's own drawing (tests/test_services.py keeps this identical
-    to that loop's markup, tests/services_catalogue_loop.html)."""
+    more than the rest of the page's own drawing (tests/services/test_services.py keeps this
+    identical to that loop's markup, tests/services/services_catalogue_loop.html)."""
     parts = []
     for service in items:
         traded = service.kind is ServiceKind.TRADED

@@ -3,8 +3,8 @@
 The queue's 25 rows drawn by the template were about a fifth of the page's cost: every cell
 a Jinja attribute look-up on a row, an escape and, for the link, a whole ``url_for``. Here each
 row is one string of fixed markup, the text cells escaped as Jinja would escape them;
-tests/test_support.py keeps the rows the same as the template drew them. Nothing here is kept
-between requests.
+tests/support/test_support.py keeps the rows the same as the template drew them. Nothing here
+is kept between requests.
 """
 
 from __future__ import annotations
@@ -106,7 +106,7 @@ def update_fields_html(form: UpdateForm | UnsentUpdateForm) -> Markup:
 
 def _draw_update_fields(form: UpdateForm) -> Markup:
     template = current_app.jinja_env.get_template("support/_update_fields.html")
-    drawn: Markup = template.module.update_fields(form)  # type: ignore[attr-defined]
+    drawn: Markup = template.module.update_fields(form)
     return drawn
 
 
@@ -135,5 +135,5 @@ def assign_fields_html(form: AssignForm | UnsentAssignForm, area_name: str) -> M
 
 def _draw_assign_fields(form: AssignForm, area_name: str) -> Markup:
     template = current_app.jinja_env.get_template("support/_assign_fields.html")
-    drawn: Markup = template.module.assign_fields(form, area_name)  # type: ignore[attr-defined]
+    drawn: Markup = template.module.assign_fields(form, area_name)
     return drawn
