@@ -84,9 +84,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         ]
     )
 
-    from portal import assets, cli, errors, limits, security, templating
+    # The app's parts are imported as an app is made, not when ``portal`` is: every module
+    # of the package imports ``portal`` first, and a command or a migration that never makes
+    # an app should not load every capability's routes and templates on the way.
+    from portal import assets, cli, errors, jobs, limits, security, templating
     from portal.db import db
     from portal.extensions import csrf, htmx, login_manager
+    from portal.register.jobs import run_import
 
     assets.init_app(app)
     db.init_app(app)
@@ -96,7 +100,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     templating.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
+    jobs.init_app(app, run_import=run_import)
 
+    # (As above: imported as the app is made.)
     from portal.auth import bp as auth_bp
     from portal.auth.routes import unauthorized
     from portal.auth.service import load_user
@@ -109,6 +115,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     # 'strong' would sign staff out mid-form. Sign-in itself starts a fresh session.
     login_manager.session_protection = "basic"
 
+    # (As above: imported as the app is made.)
     from portal.accounts import bp as accounts_bp
     from portal.admin import bp as admin_bp
     from portal.api.oruk import bp as oruk_bp
@@ -116,14 +123,16 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from portal.contacts import bp as contacts_bp
     from portal.health import bp as health_bp
     from portal.main import bp as main_bp
-
-    # Before any route is made: ids in paths fit the database, or the page is not found.
     from portal.numbers import RecordIdConverter
     from portal.register import bp as register_bp
     from portal.schools import bp as schools_bp
     from portal.services import bp as services_bp
     from portal.support import bp as support_bp
 
+    # Werkzeug's own ``int`` converter is replaced, before any route is made, for every route:
+    # in this app ``<int:...>`` is a database id, digits only and no larger than the database's
+    # integer columns, so an id too large for the database is not found (404) rather than a
+    # database error (500). See portal/numbers.py.
     app.url_map.converters["int"] = RecordIdConverter
     app.register_blueprint(auth_bp)
     app.register_blueprint(main_bp)

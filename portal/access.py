@@ -33,6 +33,7 @@ from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from portal.db import db, request_memo
+from portal.extensions import login_manager
 from portal.models import (
     Area,
     Contact,
@@ -358,8 +359,6 @@ def requires(capability: Capability | None = None) -> Callable[[F], F]:
         def wrapped(*args: Any, **kwargs: Any) -> Any:
             who = principal()
             if who is None:
-                from portal.extensions import login_manager
-
                 return login_manager.unauthorized()
             if capability is not None and not who.can(capability):
                 abort(403)

@@ -15,6 +15,14 @@ from alembic.config import Config
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
+from portal.buyback.analysis import keep_closed_windows
+from portal.buyback.reminders import send_reminders
+from portal.buyback.windows import parse_days
+from portal.db import db
+from portal.jobs import QUEUES, run_worker
+from portal.outbox import MAIL_BACKENDS, DeliveryReport, deliver_due
+from portal.register.commands import register_cli
+from portal.support.retention import anonymise_closed
 from portal_seed.commands import seed_demo, seed_scale
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -77,8 +85,6 @@ def deliver(once: bool) -> None:
 
     With REDIS_URL set, `flask worker` sends the mail and only --once runs here.
     """
-    from portal.outbox import deliver_due
-
     _check_mail_backend()
     if once:
         click.echo(f"Outbox: {deliver_due()}.")
@@ -94,8 +100,6 @@ def deliver(once: bool) -> None:
 
 
 def _check_mail_backend() -> None:
-    from portal.outbox import MAIL_BACKENDS
-
     backend = current_app.config["MAIL_BACKEND"]
     if backend not in MAIL_BACKENDS:
         # Said once, at start-up, rather than logged by every pass of a worker.
@@ -103,8 +107,6 @@ def _check_mail_backend() -> None:
 
 
 def _run_outbox_worker(app: Flask) -> None:
-    from portal.outbox import DeliveryReport, deliver_due
-
     poll = app.config["OUTBOX_POLL_SECONDS"]
     stop = threading.Event()
 
@@ -147,8 +149,6 @@ def _run_outbox_worker(app: Flask) -> None:
 def worker(burst: bool) -> None:
     """With REDIS_URL: work the job queue (e-mail, register imports) until stopped (SIGTERM
     or Ctrl-C finish the job in hand; a second one stops it at once)."""
-    from portal.jobs import QUEUES, run_worker
-
     if not current_app.config["REDIS_URL"]:
         raise click.ClickException(
             "REDIS_URL is not set, so there is no job queue: e-mail is sent by"
@@ -176,8 +176,6 @@ support_cli = AppGroup("support", help="CAF officer support requests.")
 )
 def anonymise(months: int | None) -> None:
     """Remove the child's details and free text from long-closed requests."""
-    from portal.support.retention import anonymise_closed
-
     months = months or current_app.config["SUPPORT_RETENTION_MONTHS"]
     count = anonymise_closed(months)
     click.echo(
@@ -198,9 +196,6 @@ buyback_cli = AppGroup("buyback", help="Buy-back windows and reminders.")
 def remind(days: str | None) -> None:
     """E-mail the people who submit for schools that have not submitted: each reminder once
     per school and window. Lists the schools nobody could be sent to, to telephone."""
-    from portal.buyback.reminders import send_reminders
-    from portal.buyback.windows import parse_days
-
     try:
         chosen = parse_days(days) if days is not None else None
     except ValueError as error:
@@ -230,17 +225,12 @@ def keep_figures() -> None:
     """Keep the analysis figures of every window past its deadline that has none kept, as
     they stand now: run daily, so that nothing done after a deadline (an offer withdrawn, a
     service's eligibility changed) can move a closed window's figures before anyone looks."""
-    from portal.buyback.analysis import keep_closed_windows
-    from portal.db import db
-
     count = keep_closed_windows()
     db.session.commit()
     click.echo(f"Kept the figures of {count} closed window{'s' if count != 1 else ''}.")
 
 
 def init_app(app: Flask) -> None:
-    from portal.register.commands import register_cli
-
     app.cli.add_command(register_cli)
     app.cli.add_command(buyback_cli)
     app.cli.add_command(support_cli)

@@ -12,6 +12,7 @@ from functools import lru_cache
 from typing import Any, cast
 
 from flask import Flask, current_app, g, has_request_context, request
+from psycopg.pq import TransactionStatus
 from sqlalchemy import (
     CompoundSelect,
     DateTime,
@@ -257,8 +258,6 @@ def reader_for(engine: Engine, ping_after_idle_seconds: float = 0) -> Engine | N
     """
     if engine.dialect.name != "postgresql":
         return None
-    from psycopg.pq import TransactionStatus
-
     reader = make_engine(
         engine.url.render_as_string(hide_password=False),
         ping_after_idle_seconds,

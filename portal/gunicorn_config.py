@@ -23,7 +23,8 @@ def on_starting(server: Any) -> None:
 def post_worker_init(worker: Any) -> None:
     # A new worker would compile each template the first time a page needs it, a few hundred
     # milliseconds for each of the first people after a deploy or a worker's restart: done
-    # here instead, before the worker takes its first request.
+    # here instead, before the worker takes its first request. (Imported here, in the worker:
+    # gunicorn reads this file in its master process, which must not load the portal.)
     from flask import Flask
     from sqlalchemy.exc import SQLAlchemyError
 
@@ -51,6 +52,7 @@ def warm_for_sign_in(app: Any) -> None:
     # dummy hash (portal.passwords.warm_hasher) and the first connection to the database,
     # which the pool then keeps; and the first connection pages read on (portal.db.reader_for).
     # Every signed-in request, page or form, sends the person's statement: compiled, for both.
+    # (Imported in the worker, as above.)
     from sqlalchemy import text
 
     from portal.auth.service import person_statement

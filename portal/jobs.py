@@ -26,6 +26,7 @@ import os
 import signal
 import threading
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from types import FrameType
 
@@ -36,7 +37,8 @@ from rq import Queue, Retry, Worker
 from rq.exceptions import DuplicateJobError, NoSuchJobError
 from rq.job import Job, JobStatus
 
-from portal.outbox import SMTP_TIMEOUT_SECONDS, deliver_due, next_attempt_due
+from portal import create_app
+from portal.outbox import MAIL_COMMITTED, SMTP_TIMEOUT_SECONDS, deliver_due, next_attempt_due
 
 log = logging.getLogger(__name__)
 
@@ -76,12 +78,39 @@ def hold_app(app: Flask | None) -> None:
     _held, _held_pid = app, os.getpid()
 
 
+IMPORT_RUNNER = "portal.jobs.run_import"
+
+
+def init_app(app: Flask, *, run_import: Callable[[Flask, int], None]) -> None:
+    """Wire the queue into the app as it is made: what a register import job runs
+    (portal.register.jobs, which imports this module to queue its jobs), and asking, with
+    REDIS_URL, for a delivery pass once mail is committed (portal.outbox, which this
+    module imports to send the mail)."""
+    app.extensions[IMPORT_RUNNER] = run_import
+    app.extensions[MAIL_COMMITTED] = _mail_committed
+
+
+def _mail_committed(app: Flask) -> None:
+    if not app.config.get("REDIS_URL"):
+        return  # no queue: the outbox loop sends it
+    # The change and its mail are committed: failing the request now would tell the person
+    # it was not. The mail waits for the next pass (the next commit that queues mail, the
+    # worker's sweep, which sends it itself while Redis is away, or `flask outbox deliver
+    # --once`).
+    try:
+        request_delivery(app)
+    except RedisError as error:
+        redis_away(app, MAIL_WAITS, error)
+    except Exception:
+        log.exception("could not ask the job queue to send the outbox")
+    else:
+        redis_back(app)
+
+
 def worker_app() -> Flask:
     """The held app, or one made from the environment the first time a job needs it."""
     global _held_pid
     if _held is None:
-        from portal import create_app
-
         hold_app(create_app())
     assert _held is not None
     if _held_pid != os.getpid():
@@ -353,10 +382,10 @@ def enqueue_register_import(app: Flask, import_id: int) -> Job | None:
 
 
 def run_register_import(import_id: int) -> None:
-    """The import job: the same worker function as the thread without Redis."""
-    from portal.register.jobs import run_import
-
-    run_import(worker_app(), import_id)
+    """The import job: the same worker function as the thread without Redis (given to
+    init_app by create_app: portal.register.jobs queues its jobs here)."""
+    app = worker_app()
+    app.extensions[IMPORT_RUNNER](app, import_id)
 
 
 def _is_waiting(queue: Queue, job_id: str) -> bool:

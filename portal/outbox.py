@@ -95,28 +95,21 @@ def queue_email(recipient: str, subject: str, body: str) -> OutboxMessage:
     return message
 
 
+# The app's extension under which the job queue leaves what to do once mail is committed
+# (portal.jobs.init_app, called by create_app when there is a queue): the outbox does not
+# import the queue, which imports the outbox to send it.
+MAIL_COMMITTED = "portal.mail_committed"
+
+
 @event.listens_for(Session, "after_commit")
 def _request_delivery(session: Session) -> None:
     """Once mail is committed, and only then, ask the job queue (if any) to send it."""
     app: Flask | None = session.info.pop(MAIL_QUEUED, None)
-    if app is None or not app.config.get("REDIS_URL"):
+    if app is None:
         return
-    from redis.exceptions import RedisError
-
-    from portal.jobs import MAIL_WAITS, redis_away, redis_back, request_delivery
-
-    # The change and its mail are committed: failing the request now would tell the person
-    # it was not. The mail waits for the next pass (the next commit that queues mail, the
-    # worker's sweep, which sends it itself while Redis is away, or `flask outbox deliver
-    # --once`).
-    try:
-        request_delivery(app)
-    except RedisError as error:
-        redis_away(app, MAIL_WAITS, error)
-    except Exception:
-        log.exception("could not ask the job queue to send the outbox")
-    else:
-        redis_back(app)
+    committed = app.extensions.get(MAIL_COMMITTED)
+    if committed is not None:
+        committed(app)
 
 
 @event.listens_for(Session, "after_rollback")

@@ -98,6 +98,7 @@ def common_passwords() -> frozenset[str]:
     Read once, on first use: the list comes with the package, so checking never needs the
     network. zxcvbn's own lists are all lower case.
     """
+    # Imported on first use: the lists are megabytes, and most processes never check one.
     from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
     return frozenset(word.lower() for word in FREQUENCY_LISTS["passwords"])

@@ -9,30 +9,46 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import func, select
 
+from portal.accounts.tokens import add_token
 from portal.auth.two_factor import DEMO_TOTP_SECRET
-from portal.clock import LONDON, utcnow
+from portal.buyback.answers import Answer, current_answers, read_answers, read_seen, seen_text
+from portal.buyback.choices import get_choice, save
+from portal.buyback.choices import submit as submit_choice
+from portal.buyback.offered import offered_to
+from portal.clock import LONDON, today_in_london, utcnow
 from portal.db import db
 from portal.models import (
     Area,
+    BuybackWindow,
+    Cohort,
     Contact,
     ContactRole,
     EstablishmentType,
     Membership,
+    MembershipInvitation,
     Phase,
     Role,
     School,
     SchoolStatus,
+    SupportRequest,
     SupportStatus,
+    TokenPurpose,
     Trust,
     User,
 )
 from portal.passwords import hash_password
+from portal.support.assignment import assign
+from portal.support.dates import response_target_days
+from portal.support.submission import submit
+from portal.support.updates import Update, update
+from portal.workdays import add_working_days, is_working_day
 from portal_seed.data_files import read_csv
+from portal_seed.services import seed_buyback, seed_services
 
 DEMO_PASSWORD = "portal-demo-2026"
 
@@ -182,7 +198,6 @@ def seed() -> dict[str, int]:
     session.commit()
     requests = _support_requests(schools)
     requests += _caseload(schools)
-    from portal_seed.services import seed_buyback, seed_services
 
     services = seed_services(schools)
     windows = seed_buyback(schools)
@@ -398,9 +413,6 @@ DEMO_REQUESTS = [
 
 
 def _support_requests(schools: dict[int, School]) -> int:
-    from portal.support.submission import submit
-    from portal.support.updates import Update, update
-
     for key, urn, email, answers in DEMO_REQUESTS:
         requester = db.session.scalars(select(User).where(User.email == email)).one()
         request = submit(
@@ -478,14 +490,6 @@ CASELOAD = [
 
 
 def _caseload(schools: dict[int, School]) -> int:
-    from portal.clock import today_in_london
-    from portal.models import SupportRequest
-    from portal.support.assignment import assign
-    from portal.support.dates import response_target_days
-    from portal.support.submission import submit
-    from portal.support.updates import Update, update
-    from portal.workdays import add_working_days, is_working_day
-
     people = {
         user.email: user
         for user in db.session.scalars(
@@ -587,12 +591,6 @@ def _buyback_season(
 ) -> None:
     """The accounts and returns above, through the buy-back's own workflow, at the moments
     given (in the maintained schools' 2027-28 window, whenever the demo is seeded)."""
-    from datetime import datetime
-
-    from portal.buyback.answers import Answer, current_answers, read_answers, read_seen, seen_text
-    from portal.buyback.choices import get_choice, save, submit
-    from portal.buyback.offered import offered_to
-    from portal.models import BuybackWindow, Cohort
 
     for account in SEASON_ACCOUNTS:
         _account(account, schools, trusts, areas)
@@ -620,7 +618,7 @@ def _buyback_season(
             answer = answers.by_service.setdefault(item.service.id, Answer())
             if answer.buying is None or (answer.buying and answer.option_id is None):
                 answer.buying, answer.option_id, answer.net_pence = False, None, None
-        submit(
+        submit_choice(
             school,
             window,
             None,
@@ -665,9 +663,6 @@ WAITING_INVITATION = ("new.teacher@dunchurch.example", "Drew Demo-Teacher", 1256
 
 
 def _people_to_see_to(schools: dict[int, School]) -> None:
-    from portal.accounts.tokens import add_token
-    from portal.models import MembershipInvitation, TokenPurpose
-
     _locked_account(schools, LOCKED_STAFF)
     email, name, urn = WAITING_INVITATION
     head = db.session.scalars(select(User).where(User.email == "head@dunchurch.example")).one()

@@ -44,7 +44,7 @@ from flask import current_app
 from sqlalchemy import Table, delete, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
-from portal.clock import LONDON, utcnow
+from portal.clock import LONDON, months_before, utcnow
 from portal.config import PRODUCTION
 from portal.db import Base, db
 from portal.models import (
@@ -88,6 +88,7 @@ from portal.models import (
     contact_area,
     submission_answers,
 )
+from portal.passwords import hash_password
 from portal.pricing import (
     Band,
     NoPrice,
@@ -98,6 +99,7 @@ from portal.pricing import (
     uplift_rule,
     validate,
 )
+from portal.support.dates import response_target_days
 from portal.workdays import add_working_days
 from portal_seed.data_files import DATA, read_json
 from portal_seed.demo import (
@@ -108,6 +110,7 @@ from portal_seed.demo import (
     DEMO_TOTP_SECRET,
     EMERGENCY_DUTY_TEAM,
 )
+from portal_seed.demo import seed as seed_demo
 from portal_seed.services import LAST_YEAR, NEXT_YEAR
 
 SEED = 2026
@@ -787,8 +790,6 @@ def generate(
     Raises ``ValueError`` for a factor out of range, and ``Refused`` in production or when
     it has run on this database before.
     """
-    from portal_seed.demo import seed as seed_demo
-
     plan = plan_for(factor)
     session = db.session
     _check_may_run(session)
@@ -886,8 +887,6 @@ def _schools(run: _Run) -> None:
 
 
 def _people(run: _Run) -> None:
-    from portal.passwords import hash_password
-
     rng = run.rng
     password_hash = hash_password(DEMO_PASSWORD)
     per_area = Counter(school.area_code for school in run.schools)
@@ -1512,9 +1511,6 @@ def _first_year_windows(run: _Run) -> None:
 
 
 def _support(run: _Run) -> None:
-    from portal.clock import months_before
-    from portal.support.dates import response_target_days
-
     rng = run.rng
     session = run.session
     officers: dict[int, list[int]] = defaultdict(list)

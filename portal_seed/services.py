@@ -7,14 +7,23 @@ and packs, minimum charges and separate academy prices.
 
 from __future__ import annotations
 
+from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select
 
+from portal.buyback.offered import offered_to
 from portal.clock import LONDON, utcnow
 from portal.db import db
 from portal.models import (
     Audience,
+    BuybackChoice,
+    BuybackLine,
+    BuybackSubmission,
+    BuybackWindow,
+    ChoiceStatus,
+    Cohort,
     OfferStatus,
     PriceOption,
     PricingBasis,
@@ -25,7 +34,9 @@ from portal.models import (
     ServiceKind,
     ServiceOffer,
     TradingDecision,
+    User,
 )
+from portal.pricing import PriceRule, uplift_rule
 from portal_seed.data_files import read_json
 
 LAST_YEAR, NEXT_YEAR = 2026, 2027
@@ -83,9 +94,6 @@ def _make_option(position: int, values: dict[str, Any]) -> PriceOption:
 
 
 def _uplifted(options: list[dict[str, Any]], percent: float) -> list[PriceOption]:
-    from decimal import Decimal
-
-    from portal.pricing import PriceRule, uplift_rule
 
     made = []
     for position, values in enumerate(options):
@@ -194,18 +202,6 @@ def _service(entry: dict[str, Any], categories: dict[str, ServiceCategory], numb
 def seed_buyback(schools: dict[int, School]) -> int:
     """Last year's window (closed, with returns) and this year's (open for maintained
     schools and for academies), and what each traded service costs to deliver."""
-    from datetime import datetime
-
-    from portal.buyback.offered import offered_to
-    from portal.models import (
-        BuybackChoice,
-        BuybackLine,
-        BuybackSubmission,
-        BuybackWindow,
-        ChoiceStatus,
-        Cohort,
-        User,
-    )
 
     if db.session.scalar(select(func.count(BuybackWindow.id))):
         return int(db.session.scalar(select(func.count(BuybackWindow.id))) or 0)

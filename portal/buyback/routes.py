@@ -44,7 +44,7 @@ from portal.rendering import render_page
 @requires(Capability.VIEW_BUYBACK)
 def index() -> ResponseReturnValue:
     who = current_principal()
-    if who.is_school_user and not who.council_wide:
+    if not who.has_council_view:
         schools = visible_school_list(who)
         if len(schools) == 1:
             return redirect(url_for("buyback.choice", school_id=schools[0].id))
@@ -66,7 +66,7 @@ def index() -> ResponseReturnValue:
 def choices_csv() -> ResponseReturnValue:
     """Every school's choice that the person sees, a line per service (a trust's academies)."""
     who = current_principal()
-    if not who.is_school_user or who.council_wide:
+    if who.has_council_view:
         abort(403)
     schools = visible_school_list(who)
     return Response(

@@ -18,6 +18,7 @@ from sqlalchemy.orm import joinedload
 
 from portal import audit
 from portal.access import Capability, Principal, get_school_or_404, school_scope
+from portal.accounts.mail import external_url
 from portal.clock import utcnow
 from portal.contacts.key_contacts import ContactGroupView, key_contacts_by_area
 from portal.contacts.posters import areas_to_choose
@@ -173,8 +174,6 @@ def schools_for_letters(who: Principal, area_id: int | None = None) -> Select[tu
 
 def portal_links() -> dict[str, str]:
     """The addresses a letter gives, in full: on paper and in an e-mail alike."""
-    from portal.accounts.mail import external_url
-
     return {
         "portal_url": external_url("main.home"),
         "support_url": external_url("support.start"),

@@ -10,6 +10,11 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from portal.clock import utcnow
+from portal.register.jobs import FileRefused, import_now
+from portal.register.jobs import tidy as tidy_imports
+from portal.register.report import text_lines
+
 register_cli = AppGroup("register", help="The schools register (the DfE's GIAS extract).")
 
 
@@ -26,9 +31,6 @@ register_cli = AppGroup("register", help="The schools register (the DfE's GIAS e
 def import_extract(extract: Path, links: Path | None, apply_changes: bool) -> None:
     """Check a GIAS establishment extract against the portal's schools, and print what it
     would change; with --apply, make those changes, all in one transaction."""
-    from portal.register.jobs import FileRefused, import_now
-    from portal.register.report import text_lines
-
     try:
         report = import_now(
             extract.read_bytes(),
@@ -57,9 +59,6 @@ def import_extract(extract: Path, links: Path | None, apply_changes: bool) -> No
 def tidy(days: int | None) -> None:
     """Remove the uploaded files of dry runs never applied, and of imports abandoned, over
     N days ago. The imports and their reports stay."""
-    from portal.clock import utcnow
-    from portal.register.jobs import tidy as tidy_imports
-
     days = current_app.config["REGISTER_IMPORT_KEEP_DAYS"] if days is None else days
     count = tidy_imports(timedelta(days=days), utcnow())
     click.echo(

@@ -30,7 +30,7 @@ def school_page(who: Principal, *, query: str = "", page: int = 1) -> Page[Schoo
 def own_schools(who: Principal) -> list[School]:
     """The schools a school's person works for (a trust lead's: the trust's academies), by
     name; none for council staff, who work with many and whose home names none."""
-    if not who.is_school_user or who.council_wide:
+    if who.has_council_view:
         return []
     if len(who.school_ids) == 1 and not (who.trust_ids or who.area_ids):
         # One school, read with the person: no query.

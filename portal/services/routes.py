@@ -65,7 +65,7 @@ def _year(args: Any, years: Sequence[catalogue.OfferYear]) -> catalogue.OfferYea
 def _schools_for_prices() -> list[School]:
     """The schools whose prices this person may see: their own, or for council staff any."""
     who = current_principal()
-    if who.council_wide or not who.is_school_user:
+    if who.has_council_view:
         return []
     return visible_school_list(who)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from portal import audit
-from portal.clock import utcnow
+from portal.clock import months_before, utcnow
 from portal.db import db
 from portal.models import SupportRequest, SupportStatus, User
 
@@ -13,8 +13,6 @@ from portal.models import SupportRequest, SupportStatus, User
 def anonymise_closed(older_than_months: int, actor: User | None = None) -> int:
     """Strip the child's details and every free text from requests closed long enough ago;
     keep what the statistics need. Returns how many were anonymised."""
-    from portal.clock import months_before
-
     cutoff = months_before(utcnow(), older_than_months)
     requests = db.session.scalars(
         select(SupportRequest).where(
