@@ -20,10 +20,10 @@ from typing import Any, ClassVar
 from flask import current_app
 from markupsafe import Markup, escape
 
-# Each distinct set of parameters kept at most; far more than the portal's filters have.
-KEPT = 2048
+# How many distinct sets of parameters are held at most; far more than the portal's filters have.
+MOST_HELD = 2048
 
-_kept: dict[tuple[str, bytes], Markup] = {}
+_rendered: dict[tuple[str, bytes], Markup] = {}
 
 
 def _key(params: dict[str, Any]) -> bytes:
@@ -36,14 +36,14 @@ def govuk_component(name: str, params: dict[str, Any]) -> Markup:
     """What the GOV.UK macro for component ``name`` ('select', 'button') draws with
     ``params``: drawn the first time, kept after."""
     key = (name, _key(params))
-    html = _kept.get(key)
+    html = _rendered.get(key)
     if html is None:
         # A macro of the portal's autoescaping environment gives Markup.
         html = _macro(name)(params)
-        if len(_kept) >= KEPT:
+        if len(_rendered) >= MOST_HELD:
             # Only if something draws far more variants than the filters have: start again.
-            _kept.clear()
-        _kept[key] = html
+            _rendered.clear()
+        _rendered[key] = html
     return html
 
 
@@ -211,7 +211,7 @@ def _macro(name: str) -> Any:
     return getattr(template.module, macro_name)
 
 
-class DrawnWidget:
+class RenderedWidget:
     """For govuk_frontend_wtf's widgets: a field drawn by its component's macro directly
     (the upstream widget renders a template through Flask for each field, with every context
     processor), and kept as :func:`govuk_component` keeps it while it holds nothing anyone

@@ -15,7 +15,7 @@ from govuk_frontend_wtf.wtforms_widgets import (
 )
 from wtforms.validators import DataRequired, Email, Length
 
-from portal.components import DrawnWidget
+from portal.components import RenderedWidget
 
 
 def strip_whitespace(value: Any) -> Any:
@@ -35,7 +35,7 @@ def email_address(required: str, example: str) -> list[Any]:
     ]
 
 
-class DateInput(DrawnWidget, GovDateInput):
+class DateInput(RenderedWidget, GovDateInput):
     """GOV.UK's day, month and year boxes, also when a request left them out altogether
     (the upstream widget expects exactly three values once anything was posted); empty, drawn
     once (portal/components.py)."""
@@ -51,20 +51,20 @@ class DateInput(DrawnWidget, GovDateInput):
         return any(item.get("value") for item in params.get("items", []))
 
 
-# GOV.UK's widgets, drawn once for each set of choices and what is chosen (DrawnWidget).
-class RadioInput(DrawnWidget, GovRadioInput):
+# GOV.UK's widgets, drawn once for each set of choices and what is chosen (RenderedWidget).
+class RadioInput(RenderedWidget, GovRadioInput):
     component = "radios"
 
 
-class SelectInput(DrawnWidget, GovSelect):
+class SelectInput(RenderedWidget, GovSelect):
     component = "select"
 
 
-class SubmitInput(DrawnWidget, GovSubmitInput):
+class SubmitInput(RenderedWidget, GovSubmitInput):
     component = "button"
 
 
-class TextArea(DrawnWidget, GovTextArea):
+class TextArea(RenderedWidget, GovTextArea):
     """A text area: kept only while empty, never with what someone wrote in it."""
 
     component = "textarea"

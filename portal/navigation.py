@@ -17,8 +17,8 @@ from flask import current_app, request, url_for
 from markupsafe import Markup
 
 from portal.access import Capability, Principal
-from portal.components import KEPT, NAVIGATION_END, govuk_component, with_navigation_end
-from portal.versions import Kept
+from portal.components import MOST_HELD, NAVIGATION_END, govuk_component, with_navigation_end
+from portal.versions import Cache
 
 
 @dataclass(frozen=True)
@@ -169,8 +169,8 @@ def service_navigation(who: Principal | None, end: Markup | None) -> Markup:
         request.blueprint,
         request.script_root,
     )
-    kept: Kept = current_app.extensions.setdefault("portal.service_navigation", Kept(KEPT))
-    drawn: Markup = kept.once(
+    held: Cache = current_app.extensions.setdefault("portal.service_navigation", Cache(MOST_HELD))
+    drawn: Markup = held.once(
         key,
         lambda: govuk_component(
             "service-navigation",

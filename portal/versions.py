@@ -61,7 +61,7 @@ def current(name: str) -> int:
     return int(rows[0][0] or 0) if rows else 0
 
 
-class Kept:
+class Cache:
     """What is worked out from shared data, kept under keys that hold everything it was
     worked out from: for data that changes, the version it was worked out at (never stale:
     see above). Only a few keys are in use at once, so it holds few entries; should it
@@ -69,28 +69,28 @@ class Kept:
 
     def __init__(self, at_most: int) -> None:
         self.at_most = at_most
-        self._kept: dict[Hashable, Any] = {}
+        self._entries: dict[Hashable, Any] = {}
 
     def once(self, key: Hashable, work: Callable[[], T]) -> T:
         """What ``work`` gives, worked out the first time ``key`` is asked for."""
-        if key in self._kept:
-            found: T = self._kept[key]
+        if key in self._entries:
+            found: T = self._entries[key]
             return found
         found = work()
         self.put(key, found)
         return found
 
     def get(self, key: Hashable) -> Any:
-        return self._kept.get(key)
+        return self._entries.get(key)
 
     def put(self, key: Hashable, value: Any) -> None:
-        if key not in self._kept and len(self._kept) >= self.at_most:
-            self._kept.clear()
-        self._kept[key] = value
+        if key not in self._entries and len(self._entries) >= self.at_most:
+            self._entries.clear()
+        self._entries[key] = value
 
     def clear(self) -> None:
-        self._kept.clear()
+        self._entries.clear()
 
     def values(self) -> list[Any]:
         """Everything kept (for a test that looks at what is held)."""
-        return list(self._kept.values())
+        return list(self._entries.values())

@@ -178,17 +178,17 @@ def year_offer(school: School, year: int) -> YearOffer:
     are not part of it."""
     kind = kind_of(school)
     key = (versions.current(versions.CATALOGUE), year, kind)
-    return _kept.once(key, lambda: _work_out(year, kind))
+    return _offers_cache.once(key, lambda: _work_out(year, kind))
 
 
 # Kinds of school (a few dozen) by a year or two: a version gone by is emptied out.
-_kept = versions.Kept(at_most=256)
+_offers_cache = versions.Cache(at_most=256)
 
 
 def forget_year_offers() -> None:
     """Forget the year's offers worked out: for tests that count the queries a page runs
     when nothing has been worked out yet."""
-    _kept.clear()
+    _offers_cache.clear()
 
 
 # Where last year's offer is in the rows of _year_query: its id, status, publication, VAT.

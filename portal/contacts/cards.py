@@ -118,7 +118,7 @@ def area_names(version: int) -> list[AreaName]:
         query = select(Area.id, Area.name).order_by(Area.name)
         return [AreaName(*row) for row in db.session.execute(query)]
 
-    return worked_out.once(("areas", version), work)
+    return cards_cache.once(("areas", version), work)
 
 
 def directory_version() -> int:
@@ -135,4 +135,4 @@ def directory_version() -> int:
 # used again once the directory changes (nor after a change rolled back), so a request
 # that reads the version now is given what the directory holds now. Per process: a few
 # dozen entries (sets of areas, times the versions in use at once).
-worked_out = versions.Kept(at_most=256)
+cards_cache = versions.Cache(at_most=256)

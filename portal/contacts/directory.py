@@ -1,7 +1,7 @@
 """Finding contacts in the directory: a search as someone types, and the directory page as a
 person opens it (their own areas' key contacts, or the matching contacts, a page at a time).
 
-A search reads the whole directory once per version of it (cards.worked_out) and searches
+A search reads the whole directory once per version of it (cards.cards_cache) and searches
 it here, exactly as the database would (tests compare them).
 """
 
@@ -23,9 +23,9 @@ from portal.contacts.cards import (
     AreaName,
     ContactCard,
     area_names,
+    cards_cache,
     cards_of,
     directory_version,
-    worked_out,
 )
 from portal.contacts.key_contacts import PAGE_PER_ROLE, ContactGroupView, key_contacts
 from portal.db import db, driver_rows
@@ -134,7 +134,7 @@ class _Directory(NamedTuple):
 def _directory(version: int | None) -> _Directory:
     """The directory as it is at ``version`` (or, should it have changed since, as it is
     now: kept under the version read with it, in the same statement, so never stale)."""
-    held: _Directory | None = worked_out.get("directory")
+    held: _Directory | None = cards_cache.get("directory")
     if held is not None and held.version == version:
         return held
     rows = db.session.execute(_DIRECTORY_QUERY).all()
@@ -162,7 +162,7 @@ def _directory(version: int | None) -> _Directory:
     # a process, replaced (not added to) when the directory changes. Not without a
     # version (a database without the directory's number) to keep it under.
     if version is not None:
-        worked_out.put("directory", found)
+        cards_cache.put("directory", found)
     return found
 
 

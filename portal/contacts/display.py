@@ -119,7 +119,7 @@ _SEE_ALL = Markup('<li><a class="govuk-link" href="{}">See all {} {} contacts</a
 # so an id is never reused while its entry stands. Nothing personal: the groups are the
 # same for every school of the same areas.
 _DRAWN_AT_MOST = 256
-_drawn_groups: dict[tuple[int, int | None, str], tuple[list[ContactGroupView], Markup]] = {}
+_rendered_groups: dict[tuple[int, int | None, str], tuple[list[ContactGroupView], Markup]] = {}
 
 
 @bp.app_template_global()
@@ -129,7 +129,7 @@ def contact_groups_html(groups: list[ContactGroupView], single_area_id: int | No
     ``single_area_id``'s, the person's one area, if any). Drawn once for each answer of
     key_contacts (above): a school's page shows fifty cards and ten links."""
     key = (id(groups), single_area_id, request.script_root)
-    kept = _drawn_groups.get(key)
+    kept = _rendered_groups.get(key)
     if kept is not None and kept[0] is groups:
         return kept[1]
     parts = []
@@ -151,9 +151,9 @@ def contact_groups_html(groups: list[ContactGroupView], single_area_id: int | No
             )
             parts.append(Markup('<ul class="govuk-list">{}</ul>').format(links))
     html = Markup("").join(parts)
-    if len(_drawn_groups) >= _DRAWN_AT_MOST:
-        _drawn_groups.clear()
-    _drawn_groups[key] = (groups, html)
+    if len(_rendered_groups) >= _DRAWN_AT_MOST:
+        _rendered_groups.clear()
+    _rendered_groups[key] = (groups, html)
     return html
 
 

@@ -11,7 +11,7 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import Integer, Select, bindparam, cast, exists, func, or_, select, union
 
-from portal.contacts.cards import CARD_COLUMNS, ContactCard, cards_of, with_area_names, worked_out
+from portal.contacts.cards import CARD_COLUMNS, ContactCard, cards_cache, cards_of, with_area_names
 from portal.db import db
 from portal.models import Area, Contact, ContactGroup, ContactRole, contact_area
 
@@ -95,7 +95,7 @@ def key_contacts(
 
     if version is None:
         return work()
-    return worked_out.once(("key contacts", version, tuple(ids), per_role), work)
+    return cards_cache.once(("key contacts", version, tuple(ids), per_role), work)
 
 
 def key_contacts_by_area(

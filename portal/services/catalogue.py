@@ -89,16 +89,16 @@ def catalogue_choices(who: Principal) -> Choices:
     the version says (tests/services/test_services.py)."""
     every_offer = sees_every_offer(who)
     key = (versions.current(versions.CATALOGUE), every_offer)
-    return _choices_kept.once(key, lambda: _read_choices(every_offer))
+    return _choices_cache.once(key, lambda: _read_choices(every_offer))
 
 
-_choices_kept = versions.Kept(at_most=16)
+_choices_cache = versions.Cache(at_most=16)
 
 
 def forget_choices() -> None:
     """Forget the choices worked out: for tests that count the queries a page runs when
     nothing has been worked out yet."""
-    _choices_kept.clear()
+    _choices_cache.clear()
 
 
 def _read_choices(every_offer: bool) -> Choices:

@@ -118,7 +118,7 @@ OPTION_COLUMNS = (
 )
 
 
-class _Kept:
+class _CachedOffers:
     """The published offers' prices one app has read, by offer id, each as of one
     publication: found only for that publication time.
 
@@ -149,13 +149,13 @@ def forget(app: Flask) -> None:
     """Forget every offer kept: for tests, which roll back what they published (so that an
     id and a time may come back with other prices) and count the queries a page runs when
     nothing has been read yet."""
-    app.extensions[_EXTENSION] = _Kept()
+    app.extensions[_EXTENSION] = _CachedOffers()
 
 
-def _kept() -> _Kept:
-    kept: _Kept | None = current_app.extensions.get(_EXTENSION)
+def _kept() -> _CachedOffers:
+    kept: _CachedOffers | None = current_app.extensions.get(_EXTENSION)
     if kept is None:
-        kept = current_app.extensions.setdefault(_EXTENSION, _Kept())
+        kept = current_app.extensions.setdefault(_EXTENSION, _CachedOffers())
     return kept
 
 

@@ -17,7 +17,7 @@ from flask import current_app
 from markupsafe import Markup, escape
 
 from portal.clock import long_date
-from portal.components import KEPT
+from portal.components import MOST_HELD
 from portal.links import link_for_each
 from portal.models import SupportKind, SupportStatus, Urgency
 from portal.support.officer_forms import AssignForm, UnsentAssignForm, UnsentUpdateForm, UpdateForm
@@ -127,7 +127,7 @@ def assign_fields_html(form: AssignForm | UnsentAssignForm, area_name: str) -> M
     key = (form.officers, form.current, area_name)
     drawn = _blank_assign_fields.get(key)
     if drawn is None:
-        if len(_blank_assign_fields) >= KEPT:
+        if len(_blank_assign_fields) >= MOST_HELD:
             _blank_assign_fields.clear()
         drawn = _blank_assign_fields[key] = _draw_assign_fields(form.form(), area_name)
     return drawn

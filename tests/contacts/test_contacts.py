@@ -512,7 +512,7 @@ def test_contacts_page_queries_do_not_grow_with_the_directory(
         counts = []
         for client, path in pages:
             # Each page worked out in full: nothing kept from a page or a directory before.
-            contacts_cards.worked_out.clear()
+            contacts_cards.cards_cache.clear()
             with count_queries() as counter:
                 assert client.get(path).status_code == 200
             counts.append(counter.count)

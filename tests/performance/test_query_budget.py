@@ -50,7 +50,7 @@ def count_pages(
         headers = {"HX-Request": "true"} if case.htmx else {}
         # The page as drawn in full: what is worked out once per version of the contacts
         # directory is worked out again, as after a change to it.
-        contacts_cards.worked_out.clear()
+        contacts_cards.cards_cache.clear()
         with count_queries() as counter:
             response = browser.get(path, headers=headers)
             response.close()
