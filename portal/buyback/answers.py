@@ -36,10 +36,8 @@ from portal.pricing import (
     format_pence,
     quote,
 )
-from portal.services.catalogue import (
-    CategoryName,
-    pupils_for,
-)
+from portal.schools.rolls import pupils_for
+from portal.services.catalogue import CategoryName
 from portal.services.offers import OptionTerms, rule_of
 
 # --- answers ----------------------------------------------------------------------------------

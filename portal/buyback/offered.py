@@ -40,12 +40,8 @@ from portal.pricing import (
     NoPrice,
     quoted,
 )
-from portal.services.catalogue import (
-    CategoryName,
-    remember_rolls,
-    roll_column,
-    rolls_for,
-)
+from portal.schools.rolls import remember_rolls, roll_column, rolls_for
+from portal.services.catalogue import CategoryName
 from portal.services.offers import OptionTerms, rule_of
 
 # --- the offer a school chooses from ---------------------------------------------------------

@@ -25,10 +25,8 @@ from portal.buyback.standing import (
 from portal.models import (
     School,
 )
-from portal.services.catalogue import (
-    CategoryName,
-    rolls_for,
-)
+from portal.schools.rolls import rolls_for
+from portal.services.catalogue import CategoryName
 
 
 @dataclass

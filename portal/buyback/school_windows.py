@@ -24,10 +24,7 @@ from portal.models import (
     School,
     User,
 )
-from portal.services.catalogue import (
-    remember_rolls,
-    roll_column,
-)
+from portal.schools.rolls import remember_rolls, roll_column
 
 # --- windows ----------------------------------------------------------------------------------
 

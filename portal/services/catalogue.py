@@ -8,13 +8,12 @@ reads, until they move to the schools capability (issue 19).
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any, NamedTuple
 
 from sqlalchemy import (
-    ScalarSelect,
     Select,
     Subquery,
     Text,
@@ -34,7 +33,6 @@ from portal.db import db, driver_records, driver_rows, request_memo
 from portal.models import (
     OfferStatus,
     School,
-    SchoolRoll,
     Service,
     ServiceCategory,
     ServiceKind,
@@ -45,6 +43,7 @@ from portal.models import (
 )
 from portal.pagination import Page, PagedQuery, page_of, paged, paginate_paged
 from portal.pricing import NoPrice, Quote, quoted, unit_priced
+from portal.schools.rolls import pupils_for, remember_rolls, roll_column
 from portal.services.offers import OfferPrices, OfferRef, offer_prices, rule_of
 
 PAGE_SIZE = 20
@@ -361,51 +360,6 @@ def school_prices(
 
 def categories() -> Sequence[ServiceCategory]:
     return db.session.scalars(select(ServiceCategory).order_by(ServiceCategory.name)).all()
-
-
-def pupils_for(school: School, year: int) -> int:
-    """Pupils on roll as recorded for the year; the school's current figure if none was."""
-    return rolls_for(school, (year,))[year]
-
-
-def rolls_for(school: School, years: Sequence[int]) -> dict[int, int]:
-    """Pupils on roll for each year, in one query, remembered for the rest of the request.
-
-    A price, its last-year comparison and a buy-back page's every line all ask; rolls do not
-    change while a page is drawn.
-    """
-    known = request_memo("pupils_on_roll")
-    wanted = [year for year in years if (school.id, year) not in known]
-    if wanted:
-        rows = db.session.execute(
-            select(SchoolRoll.year, SchoolRoll.pupils_on_roll).where(
-                SchoolRoll.school_id == school.id, SchoolRoll.year.in_(wanted)
-            )
-        )
-        _remember(known, school, dict.fromkeys(wanted) | {year: pupils for year, pupils in rows})
-    return {year: known[(school.id, year)] for year in years}
-
-
-def roll_column(school_id: Any, year: Any) -> ScalarSelect[int]:
-    """The pupils on roll recorded for a school and year, as a column of another query: a
-    page that reads its rows anyway reads the roll with them, rather than on its own.
-    Give what it read to :func:`remember_rolls`."""
-    return (
-        select(SchoolRoll.pupils_on_roll)
-        .where(SchoolRoll.school_id == school_id, SchoolRoll.year == year)
-        .scalar_subquery()
-    )
-
-
-def remember_rolls(school: School, recorded: Mapping[int, int | None]) -> None:
-    """Pupils on roll read for each year (None: none recorded, so the school's current
-    figure), for :func:`rolls_for` to answer from for the rest of the request."""
-    _remember(request_memo("pupils_on_roll"), school, recorded)
-
-
-def _remember(known: dict[Any, int], school: School, recorded: Mapping[int, int | None]) -> None:
-    for year, pupils in recorded.items():
-        known[(school.id, year)] = school.pupils_on_roll if pupils is None else int(pupils)
 
 
 @dataclass(frozen=True)

@@ -22,13 +22,8 @@ from portal.models import (
     ServiceOffer,
     available_to,
 )
-from portal.services.catalogue import (
-    SchoolPrice,
-    prices_for_school,
-    remember_rolls,
-    roll_column,
-    rolls_for,
-)
+from portal.schools.rolls import remember_rolls, roll_column, rolls_for
+from portal.services.catalogue import SchoolPrice, prices_for_school
 from portal.services.offers import OfferPrices, OfferRef, offer_prices
 
 

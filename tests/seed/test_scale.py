@@ -50,7 +50,7 @@ from portal.models import (
     submission_answers,
 )
 from portal.pricing import PriceRule, quote, validate
-from portal.services.catalogue import pupils_for
+from portal.schools.rolls import pupils_for
 from portal_seed.demo import SCHOOLS as DEMO_SCHOOLS
 from portal_seed.scale import (
     FIRST_URN,
