@@ -8,6 +8,9 @@ Two questions are answered here and nowhere else:
 * **scope**: which schools' records may this person load? Every query for tenant data goes
   through :func:`school_scope` or one of the ``*_or_404`` helpers, so a record outside the
   scope is simply not found: 404, never 403, so that ids leak nothing.
+
+Longer than most modules, by design: every decision of who may see and do what is here,
+and nowhere else, so that one file answers the question for every capability.
 """
 
 from __future__ import annotations

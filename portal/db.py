@@ -1,4 +1,9 @@
-"""The database: plain SQLAlchemy 2, one session per application context."""
+"""The database: plain SQLAlchemy 2, one session per application context.
+
+Longer than most modules: the engines, the session and the ways of reading (the driver's
+plain rows, rows read ahead in one round trip, a request's memo) share one connection
+pool's life, and each depends on how the others hold it.
+"""
 
 from __future__ import annotations
 

@@ -20,6 +20,9 @@ The ``rates`` JSON on a price option, by basis (every amount in pence, every key
   is priced at the rate of the highest tier whose ``from`` is at most the quantity, and at
   ``amount_pence`` below the first tier. With a pack size, ``amount_pence`` and the tier
   prices are per pack and the quantity counts packs.
+
+Longer than most modules: every pricing basis is here, with the checks of what is typed for
+it, so that one price is worked out one way wherever it is shown or frozen.
 """
 
 from __future__ import annotations

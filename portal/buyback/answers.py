@@ -1,4 +1,8 @@
-"""A school's answers: read from a form, priced, where its choice starts, and its tasks."""
+"""A school's answers: read from a form, priced, where its choice starts, and its tasks.
+
+Longer than most modules: an answer is read from a form, checked, priced and totalled into
+its category's task; the four are one path, read together.
+"""
 
 from __future__ import annotations
 

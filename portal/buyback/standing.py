@@ -1,4 +1,8 @@
-"""Where a choice stands with the council: who submits, what was sent, changes not yet sent."""
+"""Where a choice stands with the council: who submits, what was sent, changes not yet sent.
+
+A little over 400 lines: who submits, what was sent and what has changed since are read
+by one statement, and the functions that read its rows belong with it.
+"""
 
 from __future__ import annotations
 

@@ -6,6 +6,9 @@ Everyone told or reminded about a school is one of the people who submit its cho
 (:func:`portal.buyback.standing.submitters_of`): its head teachers, and the trust's leads for
 an academy in a trust. A school with none of them cannot be reached by e-mail: it is never
 marked reminded, and is listed for the council to telephone.
+
+Longer than most modules: a window's life (set up, changed, extended, closed early, its
+reminders and the council's page of it) in one place, each step checking the others' rules.
 """
 
 from __future__ import annotations

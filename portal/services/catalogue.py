@@ -1,8 +1,5 @@
 """The council's offer as schools see it: which services, and what each costs a school (a
 service's own page is service_page.py).
-
-Longer than most modules for now: it also keeps the school rolls helpers that buy-back
-reads, until they move to the schools capability (issue 19).
 """
 
 from __future__ import annotations

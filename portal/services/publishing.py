@@ -1,4 +1,8 @@
-"""Publishing the offer: services, each year's draft, its prices, publish and withdraw."""
+"""Publishing the offer: services, each year's draft, its prices, publish and withdraw.
+
+About 400 lines: an offer's publishing steps (draft, checked, published, withdrawn) and the
+checks between them.
+"""
 
 from __future__ import annotations
 
