@@ -24,6 +24,7 @@ import pytest
 import redis
 from flask import Flask
 from flask.testing import FlaskClient
+from hypothesis import settings
 from sqlalchemy import create_engine, make_url, text, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -34,6 +35,11 @@ from portal.cli import upgrade_database
 from portal.models import User
 from portal.services import catalogue, offers
 from portal_seed.demo import ACCOUNTS, DEMO_PASSWORD, DEMO_TOTP_SECRET, seed
+
+# No time limit on one example: the suite runs beside the browser tests on two cores, where a
+# slow moment is the machine's, not the code's (speed is measured in bench/, not here).
+settings.register_profile("portal", deadline=None)
+settings.load_profile("portal")
 
 # The browser tests' fixtures (Chromium, axe, the live server), for every folder's
 # test_browser.py.
