@@ -62,9 +62,12 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, 
     # Built from a copy of what the wheel is made of: setuptools leaves build/ in the folder
     # it builds in, and a file in an old build/ would go into the next wheel.
     source = here / "source"
-    shutil.copytree(
-        ROOT / "portal", source / "portal", ignore=shutil.ignore_patterns("__pycache__")
-    )
+    # The packages pyproject.toml finds (portal*): the portal, and the seed package its
+    # command line offers.
+    for package in ("portal", "portal_seed"):
+        shutil.copytree(
+            ROOT / package, source / package, ignore=shutil.ignore_patterns("__pycache__")
+        )
     shutil.copy(ROOT / "pyproject.toml", source)
     # Run as an operator would: nothing of the checkout or of the suite's own environment.
     environment = {
@@ -112,6 +115,11 @@ def test_the_installed_wheel_migrates_and_serves_pages_and_static_files(
     with sqlite3.connect(database) as connection:
         (revision,) = connection.execute("SELECT version_num FROM alembic_version").fetchone()
     assert revision
+    # The demo, from the seed package's own data files in the wheel.
+    _run([str(venv / "bin" / "flask"), "--app", "portal", "seed-demo"], work, environment)
+    with sqlite3.connect(database) as connection:
+        (schools,) = connection.execute("SELECT count(*) FROM school").fetchone()
+    assert schools > 0
 
     port = unused_port()
     log = work / "gunicorn.log"
