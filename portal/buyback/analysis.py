@@ -60,7 +60,7 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from portal.buyback.closed_figures import window_figures
-from portal.buyback.figures import GroupTakeUp, ReturnState, WindowFigures, _Reading
+from portal.buyback.figures import GroupTakeUp, Reading, ReturnState, WindowFigures
 from portal.db import db
 from portal.models import BuybackWindow, School
 
@@ -156,7 +156,7 @@ def analyse(window: BuybackWindow) -> WindowAnalysis:
         .limit(1)
     ).first()
     windows = [window] if last_year is None else [window, last_year]
-    reading = _Reading.of(w.year for w in windows)
+    reading = Reading.of(w.year for w in windows)
     figures = window_figures(windows, reading)
     this = figures[window.id]
     before = figures[last_year.id] if last_year is not None else None
@@ -173,7 +173,7 @@ def analyse(window: BuybackWindow) -> WindowAnalysis:
         services=services,
         by_phase=this.by_phase,
         by_type=this.by_type,
-        totals=_totals([(row.service, row.income_pence, row.cost_pence) for row in services]),
+        totals=totals_of([(row.service, row.income_pence, row.cost_pence) for row in services]),
         kept_at=this.kept_at,
     )
 
@@ -201,7 +201,7 @@ def _service_take_up(
     )
 
 
-def _totals(services: list[tuple[str, int, int | None]]) -> Totals:
+def totals_of(services: list[tuple[str, int, int | None]]) -> Totals:
     """Of (service, income, cost) for each service."""
     income = sum(row_income for _, row_income, _ in services)
     uncosted = tuple(name for name, _, cost in services if cost is None)

@@ -13,26 +13,33 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from portal import clock
-from portal.buyback.figures import GroupTakeUp, Return, ReturnState, WindowFigures, _count, _Reading
+from portal.buyback.figures import (
+    GroupTakeUp,
+    Reading,
+    Return,
+    ReturnState,
+    WindowFigures,
+    count_figures,
+)
 from portal.db import db
 from portal.models import BuybackWindow, BuybackWindowFigures
 
 
 def window_figures(
-    windows: Sequence[BuybackWindow], reading: _Reading | None = None
+    windows: Sequence[BuybackWindow], reading: Reading | None = None
 ) -> dict[int, WindowFigures]:
     """Each window's figures by its id: a closed window's as kept (kept now, the first time
     they are asked for after its deadline), an open or upcoming window's as they stand.
     Every page that shows a window's figures has them from here. ``reading``: what the
     caller has read already (its offers, for the costs; the schools)."""
     if reading is None:
-        reading = _Reading.of(w.year for w in windows)
+        reading = Reading.of(w.year for w in windows)
     at = clock.now()
     closed = {w.id for w in windows if w.state(at) == "closed"}
     figures = _kept({w.id: w for w in windows if w.id in closed})
     counting = [w for w in windows if w.id not in figures]
     if counting:
-        counted = _count(counting, reading)
+        counted = count_figures(counting, reading)
         newly = [counted[w.id] for w in counting if w.id in closed]
         if newly:
             figures.update((f.window.id, f) for f in _keep(newly, at))
@@ -59,7 +66,7 @@ def keep_closed_windows() -> int:
         )
     ).all()
     if waiting:
-        counted = _count(waiting, _Reading.of(w.year for w in waiting))
+        counted = count_figures(waiting, Reading.of(w.year for w in waiting))
         _keep(list(counted.values()), at)
     return len(waiting)
 

@@ -2,7 +2,7 @@
 service's take-up and income, counted from the latest submissions (the definitions are in
 portal.buyback.analysis); and the types that hold them, which closed_figures keeps.
 
-``_count`` works them out for any number of windows in a fixed number of queries: the
+``count_figures`` works them out for any number of windows in a fixed number of queries: the
 database adds up the latest submissions' answers per window, service, school type and
 phase, and the rest is worked out in Python.
 """
@@ -164,7 +164,7 @@ class _Offer:
 
 
 @dataclass
-class _Reading:
+class Reading:
     """What one analysis reads once, however many windows it covers: each year's offers
     (with their costs) and the schools loaded so far, by id."""
 
@@ -172,7 +172,7 @@ class _Reading:
     schools: dict[int, School] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, years: Iterable[int]) -> _Reading:
+    def of(cls, years: Iterable[int]) -> Reading:
         return cls(_offers(set(years)))
 
     def published(self, year: int) -> list[Service]:
@@ -198,7 +198,7 @@ def percentage(part: int, whole: int) -> Decimal | None:
     return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1"), ROUND_HALF_UP)
 
 
-def _count(windows: Sequence[BuybackWindow], reading: _Reading) -> dict[int, WindowFigures]:
+def count_figures(windows: Sequence[BuybackWindow], reading: Reading) -> dict[int, WindowFigures]:
     """The figures of these windows as they stand, in four queries however many there are."""
     ids = [w.id for w in windows]
     returns = _returns(ids)

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from portal.buyback.analysis import Totals, _totals
+from portal.buyback.analysis import Totals, totals_of
 from portal.buyback.closed_figures import window_figures
-from portal.buyback.figures import GroupTakeUp, WindowFigures, _Reading
+from portal.buyback.figures import GroupTakeUp, Reading, WindowFigures
 from portal.clock import financial_year_label
 from portal.db import db
 from portal.models import BuybackWindow
@@ -52,7 +52,7 @@ def analyse_year(year: int) -> YearAnalysis | None:
     ).all()
     if not windows:
         return None
-    reading = _Reading.of([year])
+    reading = Reading.of([year])
     figures = window_figures(windows, reading)
     shown = [figures[w.id] for w in windows]
     costs = reading.costs(year)
@@ -89,5 +89,5 @@ def analyse_year(year: int) -> YearAnalysis | None:
         year=year,
         windows=shown,
         services=services,
-        totals=_totals([(s.service, s.all.income_pence, s.cost_pence) for s in services]),
+        totals=totals_of([(s.service, s.all.income_pence, s.cost_pence) for s in services]),
     )
