@@ -15,7 +15,7 @@ from alembic.config import Config
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
-from portal.buyback.analysis import keep_closed_windows
+from portal.buyback.closed_figures import keep_closed_windows
 from portal.buyback.reminders import send_reminders
 from portal.buyback.windows import parse_days
 from portal.db import db

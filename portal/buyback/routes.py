@@ -18,8 +18,9 @@ from portal.access import (
     visible_school_list,
 )
 from portal.buyback import bp, display, trust, windows
-from portal.buyback.analysis import analyse_year, analysis_of, page_context
-from portal.buyback.analysis import analysis_csv as analysis_as_csv
+from portal.buyback.analysis import analysis_of
+from portal.buyback.analysis_csv import analysis_csv as analysis_as_csv
+from portal.buyback.analysis_page import page_context
 from portal.buyback.choices import submission_of
 from portal.buyback.confirmation import invoice_schedule
 from portal.buyback.forms import (
@@ -32,6 +33,7 @@ from portal.buyback.forms import (
 from portal.buyback.pages import ChoiceAsItStands, choice_as_it_stands
 from portal.buyback.saving import Saved, category_page, save_category
 from portal.buyback.submitting import Submitted, submit_choice
+from portal.buyback.year_analysis import analyse_year
 from portal.clock import london_time
 from portal.extensions import htmx
 from portal.forms import new_submission_key

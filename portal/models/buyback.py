@@ -258,7 +258,7 @@ class BuybackReminder(Base):
 
 
 class BuybackWindowFigures(Base):
-    """A closed window's figures, kept as they stood when it closed (portal.buyback.analysis).
+    """A closed window's figures, kept as they stood when it closed (portal.buyback.closed_figures).
 
     What the schools of a window answered is frozen on their submissions, but who the window's
     schools were, what each could buy and which services were offered is not: a school closed
@@ -279,5 +279,6 @@ class BuybackWindowFigures(Base):
     kept_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     # {"returns": [[school id, state, submitted at, submissions]], "services": [[service id,
     # name, eligible, buying, not buying, net pence]], "by_phase" and "by_type": [[group,
-    # service id, name, eligible, buying, not buying, net pence]]}: see the analysis module.
+    # service id, name, eligible, buying, not buying, net pence]]}: see
+    # portal.buyback.closed_figures.
     figures: Mapped[dict[str, Any]] = mapped_column(JSON)

@@ -13,7 +13,7 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from portal import audit
-from portal.buyback.analysis import keep_closed_windows
+from portal.buyback.closed_figures import keep_closed_windows
 from portal.db import db
 from portal.models import Area, Membership, School, SchoolStatus, Trust, User
 from portal.register.plan import FIELD_LABELS, KnownSchool, Plan, Snapshot

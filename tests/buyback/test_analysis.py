@@ -43,18 +43,10 @@ from hypothesis import strategies as st
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from portal.buyback.analysis import (
-    CSV_COLUMNS,
-    GroupTakeUp,
-    ReturnState,
-    Totals,
-    WindowAnalysis,
-    analyse,
-    analysis_csv,
-    charts_for,
-    page_context,
-    percentage,
-)
+from portal.buyback.analysis import Totals, WindowAnalysis, analyse
+from portal.buyback.analysis_csv import CSV_COLUMNS, analysis_csv
+from portal.buyback.analysis_page import charts_for, page_context
+from portal.buyback.figures import GroupTakeUp, ReturnState, percentage
 from portal.charts import BarChart
 from portal.models import (
     BuybackChoice,
@@ -668,7 +660,7 @@ def test_the_lists_of_schools_come_a_page_at_a_time(
 ) -> None:
     """A large council's thousands of schools: each list pages on its own, keeping the
     other's place, and together the pages hold every school once."""
-    from portal.buyback import analysis as module
+    from portal.buyback import analysis_page as module
 
     monkeypatch.setattr(module, "SCHOOLS_PER_LIST", 2)
     analysis = analysed(app, world)
