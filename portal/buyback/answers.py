@@ -20,7 +20,7 @@ from portal.buyback.offer import (
     CATEGORY_NAME,
     SERVICE,
 )
-from portal.buyback.offered import Offered, _quote, is_per_unit
+from portal.buyback.offered import Offered, is_per_unit, quote_for
 from portal.buyback.school_windows import WindowRead, windows_for
 from portal.db import db, driver_rows
 from portal.models import (
@@ -92,7 +92,7 @@ def _price(answer: Answer, item: Offered, school: School, pupils: int) -> str | 
     quotes = item.__dict__.get("quotes")
     priced = quotes.get(option.id) if quantity == 1 and quotes is not None else None
     if priced is None:
-        priced = _quote(option, item.offer, school, pupils, quantity)
+        priced = quote_for(option, item.offer, school, pupils, quantity)
     if priced is None:
         return f"{item.service.name}: this option has no price for your school: contact the service"
     answer.net_pence, answer.vat_pence = priced.net_pence, priced.vat_pence
@@ -278,10 +278,10 @@ def starting_point(
         lines = read_lines(choice)
     if lines:
         return StartingPoint(lines)
-    return StartingPoint(None, _last_years_lines(school, window))
+    return StartingPoint(None, last_years_lines(school, window))
 
 
-def _last_years_lines(
+def last_years_lines(
     school: School, window: Any, read: Sequence[WindowRead] | None = None
 ) -> list[dict[str, Any]]:
     """What the school's latest submission in last year's window sent, if any, as lines
@@ -340,7 +340,7 @@ class Task:
 
     category: CategoryName
     # The category's services; none where only counted (the task list as drawn shows how
-    # many, not each: _counted_tasks).
+    # many, not each: counted_tasks).
     items: list[Offered]
     answered: int
     net_pence: int
@@ -377,7 +377,7 @@ def tasks(offered: Sequence[Offered], answers: Answers) -> list[Task]:
     return found
 
 
-def _counted_tasks(
+def counted_tasks(
     found: Sequence[tuple[Sequence[Any], list[OptionTerms]]], answers: Answers
 ) -> list[Task]:
     """As :func:`tasks`, from the rows of the services offered (offer.year_offer) rather than a
@@ -409,7 +409,7 @@ def _counted_tasks(
 Seen = dict[int, tuple[bool | None, int | None, int]]
 
 
-def _key(answer: Answer | None) -> tuple[bool | None, int | None, int]:
+def answer_key(answer: Answer | None) -> tuple[bool | None, int | None, int]:
     if answer is None:
         return (None, None, 1)
     return (answer.buying, answer.option_id if answer.buying else None, answer.quantity)
@@ -419,7 +419,7 @@ def seen_text(answers: Answers, items: Sequence[Offered]) -> str:
     """The answers to a page's services as they stand, for the form to send back."""
     parts = []
     for item in items:
-        buying, option_id, quantity = _key(answers.by_service.get(item.service.id))
+        buying, option_id, quantity = answer_key(answers.by_service.get(item.service.id))
         answer = "-" if buying is None else ("b" if buying else "n")
         parts.append(f"{item.service.id}:{answer}:{option_id or ''}:{quantity}")
     return ";".join(parts)
@@ -446,10 +446,10 @@ def read_lines(choice: BuybackChoice | None) -> list[Any]:
     """The choice's saved answers as plain rows, with who last changed each and when."""
     if choice is None or choice.id is None:
         return []
-    return list(db.session.execute(_lines.where(BuybackLine.choice_id == choice.id)).all())
+    return list(db.session.execute(lines_query.where(BuybackLine.choice_id == choice.id)).all())
 
 
-_lines = select(
+lines_query = select(
     BuybackLine.service_id,
     BuybackLine.buying,
     BuybackLine.option_id,

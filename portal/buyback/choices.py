@@ -17,11 +17,11 @@ from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
 from portal import audit, clock
-from portal.buyback.answers import Answer, Answers, Seen, _key
-from portal.buyback.confirmation import _email_confirmation
+from portal.buyback.answers import Answer, Answers, Seen, answer_key
+from portal.buyback.confirmation import email_confirmation
 from portal.buyback.offered import Offered
-from portal.buyback.school_windows import _latest_submission
-from portal.buyback.standing import _note_unsent_changes
+from portal.buyback.school_windows import latest_submission_id
+from portal.buyback.standing import note_unsent_changes
 from portal.db import db
 from portal.models import (
     BuybackChoice,
@@ -105,7 +105,7 @@ def choices_for(
         return {}
     found = db.session.execute(
         select(BuybackChoice, BuybackSubmission)
-        .outerjoin(BuybackSubmission, BuybackSubmission.id == _latest_submission())
+        .outerjoin(BuybackSubmission, BuybackSubmission.id == latest_submission_id())
         .options(*_choice_options(details))
         .where(tuple_(BuybackChoice.school_id, BuybackChoice.window_id).in_(wanted))
     ).all()
@@ -126,8 +126,8 @@ def _changed_since(choice: BuybackChoice, seen: Seen, offered: Sequence[Offered]
     def key(sid: int) -> tuple[bool | None, int | None, int]:
         line = stored.get(sid)
         if line is None:
-            return _key(None)
-        return _key(Answer(line.buying, line.option_id, line.quantity))
+            return answer_key(None)
+        return answer_key(Answer(line.buying, line.option_id, line.quantity))
 
     return [names[sid] for sid in names if sid in seen and seen[sid] != key(sid)]
 
@@ -174,7 +174,7 @@ def save(
     choice.updated_by = actor
     choice.updated_at = stamp
     flag_modified(choice, "updated_at")  # always an UPDATE, so the version moves every save
-    unsent = _note_unsent_changes(school, window, choice, offered, actor, stamp)
+    unsent = note_unsent_changes(school, window, choice, offered, actor, stamp)
     try:
         db.session.flush()
     except (StaleDataError, IntegrityError) as error:
@@ -200,7 +200,7 @@ def _write_lines(choice: BuybackChoice, answers: Answers, actor: User, stamp: da
             line = BuybackLine(service_id=sid)
             choice.lines.append(line)
         before = None if line.id is None else Answer(line.buying, line.option_id, line.quantity)
-        if _key(before) != _key(answer):
+        if answer_key(before) != answer_key(answer):
             line.changed_at, line.changed_by_id = stamp, actor.id
         line.buying = answer.buying
         line.option_id = answer.option_id if answer.buying else None
@@ -301,7 +301,7 @@ def submit(
         number=submission.number,
         net_pence=submission.net_pence,
     )
-    _email_confirmation(choice, submission)
+    email_confirmation(choice, submission)
     db.session.commit()
     return submission
 

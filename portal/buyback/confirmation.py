@@ -49,7 +49,7 @@ def _month_of_year(month: str, year: int) -> str:
     return month
 
 
-def _email_confirmation(choice: BuybackChoice, submission: BuybackSubmission) -> None:
+def email_confirmation(choice: BuybackChoice, submission: BuybackSubmission) -> None:
     queue_email(
         submission.submitted_by.email,
         f"Buy-back confirmation: {choice.school.name}, {choice.window.year_label}",

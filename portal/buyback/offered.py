@@ -47,7 +47,7 @@ from portal.services.offers import OptionTerms, rule_of
 # --- the offer a school chooses from ---------------------------------------------------------
 
 
-# ServiceName, OfferTerms and _Pricing are named tuples rather than frozen dataclasses: a
+# ServiceName, OfferTerms and Pricing are named tuples rather than frozen dataclasses: a
 # task list makes one of each per service offered, a hundred and fifty a request, and a
 # frozen dataclass's __init__ sets each field through object.__setattr__ (measured: about
 # half of _offered's own time went in making them).
@@ -69,7 +69,7 @@ class OfferTerms(NamedTuple):
     vat_applies: bool
 
 
-class _Pricing(NamedTuple):
+class Pricing(NamedTuple):
     """What pricing a service for one school needs: the school, its rolls, last year's offer."""
 
     school: School
@@ -88,7 +88,7 @@ class Offered:
     options: list[OptionTerms]  # the price options that apply to this school
     # Priced only when asked: a page shows one category's prices, and a total needs only
     # the options chosen, of a hundred services or more.
-    pricing: _Pricing | None = field(default=None, repr=False, compare=False)
+    pricing: Pricing | None = field(default=None, repr=False, compare=False)
 
     @cached_property
     def quotes(self) -> dict[int, Any]:
@@ -96,7 +96,9 @@ class Offered:
         if self.pricing is None:
             return {}
         pupils = self.pricing.pupils[self.offer.year]
-        return {o.id: _quote(o, self.offer, self.pricing.school, pupils, 1) for o in self.options}
+        return {
+            o.id: quote_for(o, self.offer, self.pricing.school, pupils, 1) for o in self.options
+        }
 
     @cached_property
     def last_year(self) -> dict[str, int]:
@@ -107,7 +109,7 @@ class Offered:
         before = self.pricing.last_offer
         pupils = self.pricing.pupils[before.year]
         for option in self.pricing.last_options:
-            priced = _quote(option, before, self.pricing.school, pupils, 1)
+            priced = quote_for(option, before, self.pricing.school, pupils, 1)
             if priced is not None:
                 found[option.name] = priced.net_pence
         return found
@@ -134,7 +136,7 @@ def offered_to(
 
     For the forms (saving a category, submitting), which read what they check afresh: the
     services with the school's pupils on roll, in one statement. The pages take the year's
-    offer as worked out once per catalogue version (_offered_items), which a form would
+    offer as worked out once per catalogue version (offered_items), which a form would
     read the version for first, and the pupils after.
     """
     slots, listed = _also(also)
@@ -148,7 +150,7 @@ def offered_to(
     return _offered(school, year, rows, last_year=last_year)
 
 
-def _offered_items(
+def offered_items(
     school: School, year: int, wanted: Callable[[Sequence[Any]], bool], *, last_year: bool
 ) -> list[Offered]:
     """The services of the year's offer the school may buy that ``wanted`` keeps (given each
@@ -177,27 +179,27 @@ def _priced_items(
     """Each service ``found`` (its row, the options that apply, its offer last year if
     compared), ready to be priced for the school."""
     pupils = rolls_for(school, (year, year - 1) if last_year else (year,))
-    plain = _Pricing(school, pupils, None, ())
+    plain = Pricing(school, pupils, None, ())
     categories: dict[int, CategoryName] = {}
     items = []
     for row, options, last in found:
         pricing = (
             plain
             if last is None
-            else _Pricing(
+            else Pricing(
                 school,
                 pupils,
                 OfferTerms(last.offer_id, row[SERVICE], year - 1, last.vat_applies),
                 last.options,
             )
         )
-        items.append(_item(row, options, year, pricing, categories))
+        items.append(offered_item(row, options, year, pricing, categories))
     return items
 
 
 class SavedLine(NamedTuple):
     """A saved answer, as a page reads it with the service it answers; who last changed it
-    and when only where a task list lists it as changed (_changes_of)."""
+    and when only where a task list lists it as changed (changes_of)."""
 
     service_id: int
     buying: bool | None
@@ -207,11 +209,11 @@ class SavedLine(NamedTuple):
     changed_by_name: str | None = None
 
 
-def _item(
+def offered_item(
     row: Sequence[Any],
     applying: list[OptionTerms],
     year: int,
-    pricing: _Pricing,
+    pricing: Pricing,
     categories: dict[int, CategoryName],
 ) -> Offered:
     """A row of the year's offer (offer.offer_columns) as the service offered
@@ -344,7 +346,7 @@ def _offered_query(wanted: _Wanted) -> Select[Any]:
     return query
 
 
-def _quote(
+def quote_for(
     option: OptionTerms, offer: OfferTerms, school: School, pupils: int, quantity: int
 ) -> Any:
     try:

@@ -5,22 +5,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from portal.buyback.answers import Answers, Task, _counted_tasks
+from portal.buyback.answers import Answers, Task, counted_tasks
 from portal.buyback.offer import (
     CATEGORY,
     SERVICE,
     Found,
     year_offer,
 )
-from portal.buyback.offered import Offered, _item, _offered_items, _Pricing
-from portal.buyback.school_windows import ChoiceTerms, WindowTerms, _current_read, _read_windows
+from portal.buyback.offered import Offered, Pricing, offered_item, offered_items
+from portal.buyback.school_windows import ChoiceTerms, WindowTerms, current_read, read_windows
 from portal.buyback.standing import (
     Standing,
-    _answered,
-    _changes_of,
-    _may_be_unsent,
-    _standing,
-    _starting_point_of,
+    changes_of,
+    may_be_unsent,
+    saved_answers,
+    standing_of,
+    starting_point_of,
 )
 from portal.models import (
     School,
@@ -36,7 +36,7 @@ class ChoiceAsItStands:
     council."""
 
     window: WindowTerms
-    tasks: list[Task]  # counted, without their services (_counted_tasks)
+    tasks: list[Task]  # counted, without their services (counted_tasks)
     choice: ChoiceTerms | None
     answers: Answers
     standing: Standing
@@ -53,33 +53,33 @@ def choice_as_it_stands(school: School) -> ChoiceAsItStands | None:
     latest submission sent of it (and who changed it and when, where it is not as sent), in
     another. The services it may buy are the year's offer for its kind of school, worked
     out once (offer.year_offer)."""
-    read = _read_windows(school, names=True, rolls=True)
-    current = _current_read(read)
+    read = read_windows(school, names=True, rolls=True)
+    current = current_read(read)
     if current is None:
         return None
     window, choice, submission, submitted_by, updated_by = current
     year = window.year
     offered = year_offer(school, year)
-    answered = _answered(school, current, sent=submission is not None)
-    start = _starting_point_of(school, current, answered, read)
+    answered = saved_answers(school, current, sent=submission is not None)
+    start = starting_point_of(school, current, answered, read)
     # A service object only for each service the page prices or may list as changed: of a
     # hundred and fifty, the task list shows counts.
-    pricing = _Pricing(school, rolls_for(school, (year,)), None, ())
+    pricing = Pricing(school, rolls_for(school, (year,)), None, ())
     categories: dict[int, CategoryName] = {}
 
     def item_of(found: Found) -> Offered:
-        return _item(found[0], found[1], year, pricing, categories)
+        return offered_item(found[0], found[1], year, pricing, categories)
 
     answers = start.priced(school, year, offered.by_service, item_of)
-    counted = _counted_tasks(offered.found, answers)
+    counted = counted_tasks(offered.found, answers)
     if choice is None:
         return ChoiceAsItStands(window, counted, None, answers, Standing(None, 0, [], None))
     if submission is None:
         stands = Standing(None, 0, [], None)
     else:
-        changes = _changes_of(choice.id, _may_be_unsent(offered, answered), item_of)
+        changes = changes_of(choice.id, may_be_unsent(offered, answered), item_of)
         # Submissions are numbered from 1 as they are made: the latest's is how many.
-        stands = _standing(choice, submission, submission.number, changes)
+        stands = standing_of(choice, submission, submission.number, changes)
     return ChoiceAsItStands(window, counted, choice, answers, stands, submitted_by, updated_by)
 
 
@@ -96,15 +96,15 @@ def category_offer(
     offers last year to compare prices with, are the year's offer for its kind of school,
     worked out once (offer.year_offer).
     """
-    read = _read_windows(school, rolls=True)
-    current = _current_read(read)
+    read = read_windows(school, rolls=True)
+    current = current_read(read)
     if current is None:
         return None
     window = current.window
     year = window.year
-    start = _starting_point_of(school, current, _answered(school, current, sent=False), read)
+    start = starting_point_of(school, current, saved_answers(school, current, sent=False), read)
     bought = start.bought
-    items = _offered_items(
+    items = offered_items(
         school,
         year,
         lambda row: row[CATEGORY] == category_id or row[SERVICE] in bought,

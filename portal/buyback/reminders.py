@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from portal import clock
-from portal.buyback.windows import _due_at, _tell, reminder_days_of, waiting_schools
+from portal.buyback.windows import reminder_days_of, reminder_due_at, tell, waiting_schools
 from portal.clock import london_time
 from portal.db import db
 from portal.models import (
@@ -59,7 +59,9 @@ def send_reminders(days: Sequence[int] | None = None) -> ReminderReport:
     ).all()
     runs = []
     for window in windows:
-        due = [d for d in (days or reminder_days_of(window)) if moment >= _due_at(window, d)]
+        due = [
+            d for d in (days or reminder_days_of(window)) if moment >= reminder_due_at(window, d)
+        ]
         if not due:
             continue
         days_before = min(due)
@@ -72,7 +74,7 @@ def send_reminders(days: Sequence[int] | None = None) -> ReminderReport:
             )
         )
         schools = [school for school in waiting_schools(window) if school.id not in done]
-        told = _tell(schools, _reminder_for(window))
+        told = tell(schools, _reminder_for(window))
         for school in told.reached:
             db.session.add(
                 BuybackReminder(school_id=school.id, window_id=window.id, days_before=days_before)

@@ -111,7 +111,7 @@ class WindowRead(NamedTuple):
 
 
 @cache
-def _windows_read(names: bool, rolls: bool) -> Select[Any]:
+def windows_statement(names: bool, rolls: bool) -> Select[Any]:
     """Every window, newest first, with the choice of the school ``school_id`` names in it,
     if any, and that choice's latest submission, as plain columns (``names``: with who made
     it and who last saved the choice; ``rolls``: with the school's pupils on roll in the
@@ -162,12 +162,12 @@ def _windows_read(names: bool, rolls: bool) -> Select[Any]:
             (BuybackChoice.window_id == BuybackWindow.id)
             & (BuybackChoice.school_id == bindparam("school_id")),
         )
-        .outerjoin(BuybackSubmission, BuybackSubmission.id == _latest_submission())
+        .outerjoin(BuybackSubmission, BuybackSubmission.id == latest_submission_id())
         .order_by(BuybackWindow.year.desc(), BuybackWindow.opens_at.desc())
     )
 
 
-def _read_windows(school: School, *, names: bool = False, rolls: bool = False) -> list[WindowRead]:
+def read_windows(school: School, *, names: bool = False, rolls: bool = False) -> list[WindowRead]:
     """The windows that include ``school``, newest year first, each with the school's choice
     in it and that choice's latest submission: one statement, plain values (WindowRead).
     ``rolls``: with the school's pupils on roll in each window's year and the year before,
@@ -178,7 +178,7 @@ def _read_windows(school: School, *, names: bool = False, rolls: bool = False) -
     task list, for a page that only reads them."""
     read = []
     rolls_at = 18 if names else 16
-    for row in driver_rows(_windows_read(names, rolls), {"school_id": school.id}):
+    for row in driver_rows(windows_statement(names, rolls), {"school_id": school.id}):
         window = WindowTerms(*row[:5])
         if not window.cohort.includes(school):
             continue
@@ -191,13 +191,13 @@ def _read_windows(school: School, *, names: bool = False, rolls: bool = False) -
     return read
 
 
-def _current_read(read: Sequence[WindowRead]) -> WindowRead | None:
-    """Of a school's windows as read (_read_windows), the current one (current_window)."""
+def current_read(read: Sequence[WindowRead]) -> WindowRead | None:
+    """Of a school's windows as read (read_windows), the current one (current_window)."""
     window = _current_of([found.window for found in read], clock.now())
     return next((found for found in read if found.window is window), None)
 
 
-def _latest_submission() -> Any:
+def latest_submission_id() -> Any:
     """The id of a choice's latest submission, for a query that reads choices."""
     return (
         select(BuybackSubmission.id)

@@ -23,7 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import lazyload
 
 from portal.access import Capability, roles_that_may
-from portal.buyback.answers import StartingPoint, _last_years_lines, _lines, read_lines
+from portal.buyback.answers import StartingPoint, last_years_lines, lines_query, read_lines
 from portal.buyback.offer import (
     ZONED_TIME,
     Found,
@@ -209,10 +209,10 @@ def standing(
     changes = unsent_changes(
         lines if lines is not None else read_lines(choice), sent_answers(latest), offered
     )
-    return _standing(choice, latest, len(choice.submissions), changes)
+    return standing_of(choice, latest, len(choice.submissions), changes)
 
 
-def _standing(
+def standing_of(
     choice: BuybackChoice | ChoiceTerms,
     latest: BuybackSubmission | SubmissionTerms,
     times: int,
@@ -224,16 +224,16 @@ def _standing(
     return Standing(latest, times, changes, since)
 
 
-# The positions of _answers_query's columns: SavedLine's first fields; then, as sent,
+# The positions of answers_query's columns: SavedLine's first fields; then, as sent,
 # SentAnswer's, who changed the answer and when, where it is not as sent, and whether it is.
 _LINE, _SENT, _CHANGED_AT, _CHANGED_BY, _NOT_AS_SENT = 0, 4, 9, 10, 11
 
 
-def _may_be_unsent(
+def may_be_unsent(
     offered: YearOffer, answered: Sequence[Sequence[Any]]
 ) -> list[tuple[Found, Sequence[Any]]]:
     """Of the services the school may buy (``offered``), in their order, each whose saved
-    answer (a row of _answers_query) may not be what the latest submission sent, with the
+    answer (a row of answers_query) may not be what the latest submission sent, with the
     row: every one unsent_changes would find, and perhaps a few it will find the same. The
     rest answer as sent, as the statement found (the same buying, and if buying, the same
     option and number), with an option still offered."""
@@ -250,12 +250,12 @@ def _may_be_unsent(
     return may_be
 
 
-def _changes_of(
+def changes_of(
     choice_id: int,
     may_be: Sequence[tuple[Found, Sequence[Any]]],
     item_of: Callable[[Found], Offered],
 ) -> list[Change]:
-    """The changes not yet sent among the services ``may_be`` (_may_be_unsent), with who
+    """The changes not yet sent among the services ``may_be`` (may_be_unsent), with who
     made each and when, as read with them. An answer as sent whose option is no longer
     offered was read without them (the statement compares ids, not what is offered): for
     those, rare, one query more."""
@@ -274,7 +274,7 @@ def _changes_of(
     who = {
         line.service_id: line
         for line in db.session.execute(
-            _lines.where(
+            lines_query.where(
                 BuybackLine.choice_id == choice_id, BuybackLine.service_id.in_(sorted(not_read))
             )
         )
@@ -287,7 +287,7 @@ def _changes_of(
     ]
 
 
-def _note_unsent_changes(
+def note_unsent_changes(
     school: School,
     window: BuybackWindow,
     choice: BuybackChoice,
@@ -348,35 +348,35 @@ def _email_unsent(
     )
 
 
-def _answered(school: School, current: WindowRead, *, sent: bool) -> list[Sequence[Any]]:
+def saved_answers(school: School, current: WindowRead, *, sent: bool) -> list[Sequence[Any]]:
     """The school's saved answers in its current window (none before it has a choice), as
-    rows of _answers_query (``sent``: with what its latest submission sent)."""
+    rows of answers_query (``sent``: with what its latest submission sent)."""
     if current.choice is None:
         return []
-    return driver_rows(_answers_query(sent), {"window": current.window.id, "school": school.id})
+    return driver_rows(answers_query(sent), {"window": current.window.id, "school": school.id})
 
 
-def _starting_point_of(
+def starting_point_of(
     school: School,
     current: WindowRead,
     answered: Sequence[Sequence[Any]],
     read: Sequence[WindowRead],
 ) -> StartingPoint:
-    """Where the school's choice stands: its saved answers (``answered``, from _answered),
+    """Where the school's choice stands: its saved answers (``answered``, from saved_answers),
     or what it sent last year if it has saved none (``read``: its windows)."""
     if answered:
         return StartingPoint([SavedLine(*row[_LINE:_SENT]) for row in answered])
-    return StartingPoint(None, _last_years_lines(school, current.window, read))
+    return StartingPoint(None, last_years_lines(school, current.window, read))
 
 
 @cache
-def _answers_query(sent: bool = True) -> Select[Any]:
+def answers_query(sent: bool = True) -> Select[Any]:
     """The school's saved answers in the window; ``sent``: each with what its choice's
     latest submission sent of the service (every answer sent was saved first: submitting
     writes the lines it sends). Who changed an answer and when is read only where it is not
     as sent (another yes or no, or bought with another option or number): most are, and a
     time and a name on each was a fifth of the statement. An answer as sent whose option
-    the school can no longer buy is a change too: the rare case _changes_of reads who and
+    the school can no longer buy is a change too: the rare case changes_of reads who and
     when for."""
     line = BuybackLine
     choice = (

@@ -16,10 +16,10 @@ from portal.buyback.school_windows import (
     ChoiceTerms,
     SubmissionTerms,
     WindowTerms,
-    _current_read,
-    _read_windows,
-    _windows_read,
+    current_read,
     current_window,
+    read_windows,
+    windows_statement,
 )
 from portal.clock import london_time
 from portal.db import request_memo
@@ -78,14 +78,14 @@ def windows_read_for(school: School) -> list[tuple[Select[Any], dict[str, Any]]]
     takes it: none if its windows are read for many schools already."""
     if "all" in request_memo(WINDOWS_MEMO):
         return []
-    return [(_windows_read(False, False), {"school_id": school.id})]
+    return [(windows_statement(False, False), {"school_id": school.id})]
 
 
 def _the_schools_row(school: School) -> AcademyRow:
     """One school's row (its people's home page), in one query rather than two: every
     window, each with the school's choice in it, if any, and that choice's latest
     submission, as plain values (WindowTerms, ChoiceTerms, SubmissionTerms)."""
-    current = _current_read(_read_windows(school))
+    current = current_read(read_windows(school))
     if current is None:
         return AcademyRow(school, None, None, None)
     return AcademyRow(school, current.window, current.choice, current.latest)

@@ -173,9 +173,7 @@ class Told:
     unreachable: list[School] = field(default_factory=list)
 
 
-def _tell(
-    schools: Sequence[School], write: Callable[[User, list[School]], tuple[str, str]]
-) -> Told:
+def tell(schools: Sequence[School], write: Callable[[User, list[School]], tuple[str, str]]) -> Told:
     """E-mail the people who submit each school's choice: one message a person, about all
     of their schools among ``schools`` (``write`` gives its subject and body)."""
     people = submitters_of(schools)
@@ -194,7 +192,7 @@ def _tell(
     return told
 
 
-def _due_at(window: BuybackWindow, days_before: int) -> datetime:
+def reminder_due_at(window: BuybackWindow, days_before: int) -> datetime:
     return window.closes_at - timedelta(days=days_before)
 
 
@@ -318,7 +316,7 @@ def extend_deadline(window: BuybackWindow, closes_at: datetime, actor: User) -> 
         )
     previous = window.closes_at
     window.closes_at = closes_at
-    again = [d for d in reminder_days_of(window) if _due_at(window, d) > moment]
+    again = [d for d in reminder_days_of(window) if reminder_due_at(window, d) > moment]
     if again:
         db.session.execute(
             delete(BuybackReminder).where(
@@ -339,7 +337,7 @@ def extend_deadline(window: BuybackWindow, closes_at: datetime, actor: User) -> 
             ),
         )
 
-    told = _tell(waiting_schools(window), write)
+    told = tell(waiting_schools(window), write)
     audit.record(
         "buyback.deadline_extended",
         actor=actor,
@@ -436,7 +434,9 @@ def overview(window: BuybackWindow) -> WindowOverview:
         submitted=len([school for school in schools if school.id in submitted]),
         days=days,
         reminders=[
-            ReminderState(d, _due_at(window, d), sent.get(d, 0), moment >= _due_at(window, d))
+            ReminderState(
+                d, reminder_due_at(window, d), sent.get(d, 0), moment >= reminder_due_at(window, d)
+            )
             for d in shown
         ],
         own_reminders=bool(window.reminder_days),

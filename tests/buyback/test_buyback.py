@@ -41,8 +41,8 @@ from portal.buyback.offered import (
     offered_to,
 )
 from portal.buyback.pages import choice_as_it_stands
-from portal.buyback.school_windows import _windows_read, current_window
-from portal.buyback.standing import _SENT, _answers_query, sent_answers, unsent_changes
+from portal.buyback.school_windows import current_window, windows_statement
+from portal.buyback.standing import _SENT, answers_query, sent_answers, unsent_changes
 from portal.db import db
 from portal.models import (
     AuditEvent,
@@ -1834,12 +1834,12 @@ def test_the_buyback_pages_reads_by_the_driver_are_what_sqlalchemy_reads(
         ).first()
         for names in (True, False):
             for rolls in (True, False):
-                read = same(_windows_read(names, rolls), {"school_id": submitted.school_id})
+                read = same(windows_statement(names, rolls), {"school_id": submitted.school_id})
                 assert any(row[11] is not None for row in read)  # a latest submission
         answers = {"window": window.id, "school": submitted.school_id}
-        answered = same(_answers_query(), answers)
+        answered = same(answers_query(), answers)
         assert len(answered) > 10 and any(row[_SENT] is not None for row in answered)
-        assert len(same(_answers_query(False), answers)) == len(answered)
+        assert len(same(answers_query(False), answers)) == len(answered)
         # The forms' (offered_to: submitting, saving a category), with and without last
         # year's offers, and a category's with a list of other services, one a slot.
         params = _year_and_school(window.year, school)
