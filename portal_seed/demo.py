@@ -10,6 +10,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import func, select
@@ -47,22 +48,19 @@ from portal.support.dates import response_target_days
 from portal.support.submission import submit
 from portal.support.updates import Update, update
 from portal.workdays import add_working_days, is_working_day
-from portal_seed.data_files import read_csv
+from portal_seed.data_files import read_csv, read_json
 from portal_seed.services import seed_buyback, seed_services
 
 DEMO_PASSWORD = "portal-demo-2026"
 
-AREAS = [
-    ("north", "North"),
-    ("nuneaton-bedworth", "Nuneaton and Bedworth"),
-    ("rugby", "Rugby"),
-    ("warwick", "Warwick"),
-    ("stratford", "Stratford"),
-]
+# Each area: its code and name, the register's districts it takes, the first names of its
+# contacts and the start of their telephone numbers (demo_areas.json).
+_AREAS = read_json("demo_areas.json")
+AREAS = [(area["code"], area["name"]) for area in _AREAS]
 
 TRUSTS = [
-    ("TR01001", "Meadow Learning Trust", "09876543"),
-    ("TR01002", "Avon Valley Academies Trust", "08765432"),
+    (row["group_uid"], row["name"], row["companies_house_number"])
+    for row in read_csv("demo_trusts.csv")
 ]
 
 
@@ -92,37 +90,25 @@ class DemoAccount:
     area_code: str | None = None
 
 
-ACCOUNTS = [
-    DemoAccount("admin@council.example", "Alex Demo-Admin", Role.LA_ADMIN),
-    DemoAccount("publisher@council.example", "Priya Demo-Publisher", Role.PUBLISHER),
-    DemoAccount(
-        "caf.north@council.example", "Chris Demo-North", Role.CAF_OFFICER, area_code="north"
-    ),
-    # North's second officer, to share its queue with (see _caseload).
-    DemoAccount("caf2.north@council.example", "Jo Demo-North", Role.CAF_OFFICER, area_code="north"),
-    DemoAccount(
-        "caf.nuneaton@council.example",
-        "Nia Demo-Nuneaton",
-        Role.CAF_OFFICER,
-        area_code="nuneaton-bedworth",
-    ),
-    DemoAccount("caf.rugby@council.example", "Rob Demo-Rugby", Role.CAF_OFFICER, area_code="rugby"),
-    DemoAccount(
-        "caf.warwick@council.example", "Wendy Demo-Warwick", Role.CAF_OFFICER, area_code="warwick"
-    ),
-    DemoAccount(
-        "caf.stratford@council.example",
-        "Sam Demo-Stratford",
-        Role.CAF_OFFICER,
-        area_code="stratford",
-    ),
-    DemoAccount("head@oakfield.example", "Hannah Demo-Head", Role.HEAD_TEACHER, school_urn=125601),
-    DemoAccount("staff@oakfield.example", "Sol Demo-Staff", Role.SCHOOL_STAFF, school_urn=125601),
-    DemoAccount("head@riverside.example", "Ravi Demo-Head", Role.HEAD_TEACHER, school_urn=140201),
-    DemoAccount(
-        "trust@meadowtrust.example", "Morgan Demo-Trust", Role.TRUST_LEAD, trust_uid="TR01001"
-    ),
-]
+def _accounts(kind: str) -> list[DemoAccount]:
+    """The demo accounts of one kind in ``demo_accounts.csv``: "demo" (those the README and
+    the tests sign in as; North has two CAF officers, to share its queue: see _caseload),
+    "locked", "buyback season" and "locked staff" (each used below)."""
+    return [
+        DemoAccount(
+            row["email"],
+            row["display_name"],
+            Role(row["role"]),
+            school_urn=int(row["school_urn"]) if row["school_urn"] else None,
+            trust_uid=row["trust_uid"] or None,
+            area_code=row["area_code"] or None,
+        )
+        for row in read_csv("demo_accounts.csv")
+        if row["kind"] == kind
+    ]
+
+
+ACCOUNTS = _accounts("demo")
 
 
 EMERGENCY_DUTY_TEAM = "Emergency Duty Team (evenings, weekends, bank holidays): 0121 496 0999"
@@ -147,22 +133,10 @@ def _contacts_serving(serves: str) -> list[tuple[ContactRole, str, str | None, s
 # Per area: role, name, job title, what to contact them about, out-of-hours alternative.
 AREA_CONTACTS = _contacts_serving("each area")
 
-AREA_FIRST_NAMES = {
-    "north": ["Nadia", "Noah", "Nell", "", "", "", "Niall"],
-    "nuneaton-bedworth": ["Bea", "Ben", "Bryn", "", "", "", "Bo"],
-    "rugby": ["Ruth", "Reece", "Rana", "", "", "", "Rory"],
-    "warwick": ["Wren", "Will", "Wanda", "", "", "", "Wes"],
-    "stratford": ["Sade", "Seb", "Suki", "", "", "", "Stan"],
-}
+AREA_FIRST_NAMES: dict[str, list[str]] = {area["code"]: area["first_names"] for area in _AREAS}
 
 # Drama numbers from Ofcom's ranges, so no real telephone rings: 0121 496 0000-0999.
-AREA_PHONE_BASE = {
-    "north": 100,
-    "nuneaton-bedworth": 200,
-    "rugby": 300,
-    "warwick": 400,
-    "stratford": 500,
-}
+AREA_PHONE_BASE: dict[str, int] = {area["code"]: area["phone_base"] for area in _AREAS}
 
 COUNTYWIDE_CONTACTS = _contacts_serving("countywide")
 
@@ -283,13 +257,7 @@ def _contacts(areas: dict[str, Area]) -> int:
 
 
 # The register's administrative districts each demo area takes (Warwickshire's real ones).
-AREA_DISTRICTS = {
-    "north": ["North Warwickshire"],
-    "nuneaton-bedworth": ["Nuneaton and Bedworth"],
-    "rugby": ["Rugby"],
-    "warwick": ["Warwick"],
-    "stratford": ["Stratford-on-Avon"],
-}
+AREA_DISTRICTS: dict[str, list[str]] = {area["code"]: area["districts"] for area in _AREAS}
 
 
 def _area(code: str, name: str) -> Area:
@@ -343,9 +311,7 @@ def _account(
 
 # Someone a stranger has been guessing at: failed sign-ins have locked the browsers the account
 # does not know out of it, so the users list shows "Locked" and the council can unlock it.
-LOCKED_ACCOUNT = DemoAccount(
-    "office@hartshill.example", "Kit Demo-Office", Role.SCHOOL_STAFF, school_urn=125602
-)
+(LOCKED_ACCOUNT,) = _accounts("locked")
 
 
 def _locked_account(schools: dict[int, School], account: DemoAccount = LOCKED_ACCOUNT) -> None:
@@ -363,52 +329,10 @@ def _locked_account(schools: dict[int, School], account: DemoAccount = LOCKED_AC
 
 # A few requests for CAF officer support, so the queue and the statistics have something in
 # them. Submitted through the real workflow; their fixed keys make seeding again a no-op.
-DEMO_REQUESTS = [
-    (
-        "demo-request-1",
-        125601,
-        "staff@oakfield.example",
-        {
-            "kind": "completing",
-            "urgency": "soon",
-            "initials": "AB",
-            "year_group": "Year 3",
-            "level": "2a",
-            "needs": ["attendance", "emotional_health"],
-        },
-    ),
-    (
-        "demo-request-2",
-        125601,
-        "head@oakfield.example",
-        {
-            "kind": "team_around_the_family",
-            "urgency": "routine",
-            "initials": "CD",
-            "year_group": "Year 6",
-            "level": "2b",
-            "needs": ["family_relationships", "housing_money"],
-        },
-    ),
-    (
-        "demo-request-3",
-        140201,
-        "head@riverside.example",
-        {
-            "kind": "advice",
-            "urgency": "urgent",
-            "initials": "EF",
-            "year_group": "Year 9",
-            "level": "2a",
-            "needs": ["behaviour"],
-        },
-    ),
-    (
-        "demo-request-4",
-        140202,
-        "trust@meadowtrust.example",
-        {"kind": "training", "urgency": "routine"},
-    ),
+_SUPPORT_REQUESTS = read_json("demo_support_requests.json")
+DEMO_REQUESTS: list[tuple[str, int, str, dict[str, Any]]] = [
+    (request["key"], request["urn"], request["requester"], request["answers"])
+    for request in _SUPPORT_REQUESTS["requests"]
 ]
 
 
@@ -435,57 +359,16 @@ def _support_requests(schools: dict[int, School]) -> int:
 # one officer or the other or to nobody yet, and one with its meeting arranged. Dates are set
 # back from the day of seeding, with the council's response targets in working days.
 # (key, school URN, requester, answers, working days past its respond-by date, whose)
-CASELOAD = [
+CASELOAD: list[tuple[str, int, str, dict[str, Any], int | None, str | None]] = [
     (
-        "demo-caseload-1",
-        125601,
-        "head@oakfield.example",
-        {"kind": "completing", "urgency": "soon", "initials": "GH", "year_group": "Year 2"},
-        3,
-        None,
-    ),
-    (
-        "demo-caseload-2",
-        140202,
-        "trust@meadowtrust.example",
-        {
-            "kind": "team_around_the_family",
-            "urgency": "urgent",
-            "initials": "IJ",
-            "year_group": "Year 3",
-        },
-        1,
-        "caf2.north@council.example",
-    ),
-    (
-        "demo-caseload-3",
-        125601,
-        "head@oakfield.example",
-        {"kind": "advice", "urgency": "routine", "initials": "KL", "year_group": "Year 5"},
-        0,
-        None,
-    ),
-    (
-        "demo-caseload-4",
-        140202,
-        "trust@meadowtrust.example",
-        {"kind": "completing", "urgency": "soon", "initials": "MN", "year_group": "Year 1"},
-        0,
-        "caf.north@council.example",
-    ),
-    (
-        "demo-caseload-5",
-        140202,
-        "trust@meadowtrust.example",
-        {
-            "kind": "team_around_the_family",
-            "urgency": "routine",
-            "initials": "OP",
-            "year_group": "Year 4",
-        },
-        None,
-        "caf2.north@council.example",
-    ),
+        request["key"],
+        request["urn"],
+        request["requester"],
+        request["answers"],
+        request["working_days_late"],
+        request["assigned_to"],
+    )
+    for request in _SUPPORT_REQUESTS["caseload"]
 ]
 
 
@@ -559,30 +442,18 @@ def _caseload(schools: dict[int, School]) -> int:
 # The buy-back season under way: more schools whose head teachers have accounts (the others
 # cannot be reminded by e-mail, so the council's window page lists them to telephone), and
 # two returns to this year's maintained window: one as submitted, one changed by staff since.
-SEASON_ACCOUNTS = [
-    DemoAccount(
-        "head@weddingtonpark.example", "Wes Demo-Head", Role.HEAD_TEACHER, school_urn=125608
-    ),
-    DemoAccount(
-        "staff@weddingtonpark.example", "Wynn Demo-Staff", Role.SCHOOL_STAFF, school_urn=125608
-    ),
-    DemoAccount("head@bulkington.example", "Bel Demo-Head", Role.HEAD_TEACHER, school_urn=125612),
-    DemoAccount("staff@bulkington.example", "Bay Demo-Staff", Role.SCHOOL_STAFF, school_urn=125612),
-    DemoAccount("head@dunchurch.example", "Dee Demo-Head", Role.HEAD_TEACHER, school_urn=125614),
-    DemoAccount("head@woodloes.example", "Wilf Demo-Head", Role.HEAD_TEACHER, school_urn=125619),
-    DemoAccount("head@nuneatonfree.example", "Nia Demo-Head", Role.HEAD_TEACHER, school_urn=141001),
-]
+SEASON_ACCOUNTS = _accounts("buyback season")
 
 # URN, head teacher, submitted (London time), and who changed it since and when.
 SEASON_RETURNS: list[tuple[int, str, tuple[int, ...], str | None, tuple[int, ...] | None]] = [
-    (125608, "head@weddingtonpark.example", (2026, 11, 25, 11, 30), None, None),
     (
-        125612,
-        "head@bulkington.example",
-        (2026, 11, 20, 10, 0),
-        "staff@bulkington.example",
-        (2026, 12, 1, 14, 30),
-    ),
+        row["urn"],
+        row["head"],
+        tuple(row["submitted"]),
+        row["changed_by"],
+        tuple(row["changed_at"]) if row["changed_at"] else None,
+    )
+    for row in read_json("demo_buyback_season.json")
 ]
 
 
@@ -656,9 +527,7 @@ def _buyback_season(
 
 # What a head teacher sees to on their home page beyond the buy-back: at Dunchurch Hall, a
 # member of staff locked out by failed sign-ins, and an invitation waiting for an answer.
-LOCKED_STAFF = DemoAccount(
-    "staff@dunchurch.example", "Dara Demo-Staff", Role.SCHOOL_STAFF, school_urn=125614
-)
+(LOCKED_STAFF,) = _accounts("locked staff")
 WAITING_INVITATION = ("new.teacher@dunchurch.example", "Drew Demo-Teacher", 125614)
 
 
