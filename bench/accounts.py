@@ -1,7 +1,7 @@
 """Who the simulated users sign in as: real accounts, read from the benchmark's database.
 
 The driver (bench/run.py) writes them to a file the locustfile reads; without the file the
-locustfile falls back to the demo council's accounts (portal_seed/demo.py). Only accounts the
+locustfile falls back to the demo council's accounts (portal_seed/demo/). Only accounts the
 harness can really sign in as are taken: active, not locked, with the demo password, and for
 council staff the demo authenticator secret. So the file holds nothing that is not already in
 the README, and the harness cannot sign in to a database whose accounts are real.

@@ -32,7 +32,7 @@ from portal.db import db
 from portal.models import User
 from portal.passwords import hash_password, verify_password
 
-# The demo council's accounts (seed-demo, portal_seed/demo.py) all share this authenticator
+# The demo council's accounts (seed-demo, portal_seed/demo/) all share this authenticator
 # secret, printed in the README, so that a person can add it to an authenticator app (and the
 # tests can work out its codes). Defined here, not with the demo, because the second factor's
 # page recognises it to say where a demo account's code comes from; never in production:

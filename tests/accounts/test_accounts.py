@@ -1124,7 +1124,7 @@ def demo_invitations(session) -> int:
 def test_an_administrator_sees_everyone_and_searches(client_for, session) -> None:
     admin = client_for("la_admin")
     everyone = admin.get("/users/")
-    # Every account the demo has (portal_seed/demo.py), however many it grows to, and the
+    # Every account the demo has (portal_seed/demo/), however many it grows to, and the
     # invitations it has waiting.
     total = session.scalar(select(func.count(User.id))) + demo_invitations(session)
     assert f"Showing 1 to {total} of {total} users" in main_text(everyone)

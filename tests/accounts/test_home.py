@@ -177,7 +177,7 @@ def test_home_links_to_the_persons_own_account(client_for) -> None:
 
 
 def test_a_caf_officers_home_counts_their_queue_with_links_to_it(client_for) -> None:
-    """The demo's North queue: two officers share it (portal_seed/demo.py, _caseload)."""
+    """The demo's North queue: two officers share it (portal_seed/demo/support.py, add_caseload)."""
     officer = client_for("caf_officer")
     page = html(officer.get("/"))
     section = page.select_one("#support-queue").find_next("ul")
