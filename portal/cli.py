@@ -15,12 +15,15 @@ from alembic.config import Config
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
+# The outbox module itself, its functions looked up when called: a test stands a worker that
+# stops after one pass in place of deliver_due.
+from portal import outbox
 from portal.buyback.closed_figures import keep_closed_windows
 from portal.buyback.reminders import send_reminders
 from portal.buyback.windows import parse_days
 from portal.db import db
 from portal.jobs import QUEUES, run_worker
-from portal.outbox import MAIL_BACKENDS, DeliveryReport, deliver_due
+from portal.outbox import MAIL_BACKENDS, DeliveryReport
 from portal.register.commands import register_cli
 from portal.support.retention import anonymise_closed
 from portal_seed.commands import seed_demo, seed_scale
@@ -87,7 +90,7 @@ def deliver(once: bool) -> None:
     """
     _check_mail_backend()
     if once:
-        click.echo(f"Outbox: {deliver_due()}.")
+        click.echo(f"Outbox: {outbox.deliver_due()}.")
         return
     if current_app.config["REDIS_URL"]:
         # Two ways of sending side by side would hide a worker that is not running; and on
@@ -125,7 +128,7 @@ def _run_outbox_worker(app: Flask) -> None:
                 # A fresh context per pass: a new session that sees other workers' changes,
                 # and whose connection goes back to the pool between passes.
                 with app.app_context():
-                    report = deliver_due(limit=PASS_LIMIT)
+                    report = outbox.deliver_due(limit=PASS_LIMIT)
             except Exception:
                 # The database may well come back: keep the worker alive and try again later.
                 log.exception("outbox pass failed; trying again in %ss", poll)
