@@ -56,22 +56,32 @@ run: setup seed
 	trap 'kill $$!' EXIT; \
 	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
-# The whole suite runs as two pytest processes side by side, one a core: the browser tests
-# (Chromium and a live server on a SQLite database of their own) beside the rest (SQLite and
-# PostgreSQL). Under pytest-xdist's scheduling the browser tests, which must stay on one
-# worker, started late and CI took 17 minutes; side by side it takes about ten. Both must
-# pass; the browser tests' report follows the rest's. PYTEST_ARGS runs one pytest, as given.
+# The whole suite runs as two pytest processes side by side, one a core. One runs the
+# browser tests (Chromium and a live server on a SQLite database of their own) and the
+# deployment and seed tests (the wheel built and installed, seed-scale), under a worker name
+# of its own (gw1: its own PostgreSQL and Redis databases); the other runs the rest on
+# SQLite and PostgreSQL. Under pytest-xdist's scheduling the browser tests, which must stay
+# on one worker, started late and CI took 17 minutes; split this way each side takes about
+# the same time. Both must pass; the first's report follows the rest's. PYTEST_ARGS runs one
+# pytest, as given.
+SIDE_TESTS := tests/deploy tests/seed
+
 test: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 ifeq ($(strip $(PYTEST_ARGS)),)
 	@base=$$(mktemp -d); \
-	$(BIN)/python -m pytest -p no:xdist -m browser --basetemp="$$base/browser" > "$$base/browser.log" 2>&1 & \
-	browser=$$!; \
-	$(BIN)/python -m pytest -p no:xdist -m "not browser" --basetemp="$$base/rest"; rest=$$?; \
-	wait $$browser; browsers=$$?; \
-	echo "--- the browser tests ---"; cat "$$base/browser.log"; rm -rf "$$base"; \
-	test $$rest -eq 0 && test $$browsers -eq 0
+	( export PORTAL_TEST_WORKER=gw1; \
+	  $(BIN)/python -m pytest -p no:xdist -m "not browser" $(SIDE_TESTS) --basetemp="$$base/side"; \
+	  first=$$?; \
+	  $(BIN)/python -m pytest -p no:xdist -m browser --basetemp="$$base/browser"; \
+	  test $$first -eq 0 && test $$? -eq 0 ) \
+	  > "$$base/side.log" 2>&1 & \
+	side=$$!; \
+	$(BIN)/python -m pytest -p no:xdist -m "not browser" $(SIDE_TESTS:%=--ignore=%) --basetemp="$$base/rest"; rest=$$?; \
+	wait $$side; sides=$$?; \
+	echo "--- the browser, deployment and seed tests ---"; cat "$$base/side.log"; rm -rf "$$base"; \
+	test $$rest -eq 0 && test $$sides -eq 0
 else
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 endif

@@ -54,8 +54,9 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 os.environ.pop("REDIS_URL", None)
 
 # Under pytest-xdist each worker is a process of its own, named gw0, gw1...: it gets a
-# PostgreSQL database and a Redis database of its own, as two runs side by side would.
-WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+# PostgreSQL database and a Redis database of its own, as two runs side by side would. A
+# pytest run beside another (make test's second process) names itself in PORTAL_TEST_WORKER.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER") or os.environ.get("PORTAL_TEST_WORKER", "")
 WORKER_NUMBER = int(WORKER.removeprefix("gw") or 0)
 
 
