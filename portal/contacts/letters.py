@@ -20,6 +20,7 @@ from portal import audit
 from portal.access import Capability, Principal, get_school_or_404, school_scope
 from portal.accounts.mail import external_url
 from portal.clock import utcnow
+from portal.contacts.keeping import all_areas
 from portal.contacts.key_contacts import ContactGroupView, key_contacts_by_area
 from portal.contacts.posters import areas_to_choose
 from portal.db import db
@@ -279,9 +280,29 @@ class Choice:
 
     areas: list[Area]
     last: AuditEvent | None
+    # Every area, which the form to send the letters offers.
+    every_area: list[Area] = field(default_factory=list)
 
 
 def choice(who: Principal, areas: list[Area]) -> Choice:
     """Of ``areas`` (every area), what ``who`` chooses among (see :class:`Choice`)."""
     last = last_sending() if who.can(Capability.SEND_CONTACT_LETTERS) else None
-    return Choice(areas_to_choose(who, areas), last)
+    return Choice(areas_to_choose(who, areas), last, areas)
+
+
+def letter_page(
+    who: Principal,
+    *,
+    school_id: int | None,
+    area_id: int | None,
+    every: bool,
+    page: int,
+    per_print: int,
+) -> Choice | Printing | None:
+    """What the letter page shows ``who``: council staff who asked for nothing in particular
+    choose what to print or send (Choice); otherwise the letters asked for (Printing: see
+    :func:`to_print`), None if there are none to print."""
+    if school_id is None and area_id is None and not every and not who.is_school_user:
+        return choice(who, all_areas())
+    printing = to_print(who, school_id=school_id, area_id=area_id, page=page, per_print=per_print)
+    return printing if printing.letters else None

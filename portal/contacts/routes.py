@@ -179,24 +179,24 @@ def letter() -> ResponseReturnValue:
     """The annual letter of key contacts, one A4 page per school: a school's own, a chosen
     school's, an area's or every school's (LETTERS_PER_PRINT at a time)."""
     who = current_principal()
-    school_id = request.args.get("school", type=record_id)
     area_id = request.args.get("area", type=record_id)
     every = request.args.get("all") == "1"
-    if school_id is None and area_id is None and not every and not who.is_school_user:
-        # Council staff choose what to print, or send the letters by e-mail.
-        areas = all_areas()
-        return _letters_page(letters.choice(who, areas), SendLettersForm(areas))
     if every and not who.can(Capability.PRINT_CONTACT_LETTERS):
         abort(403)
-    printing = letters.to_print(
+    shown = letters.letter_page(
         who,
-        school_id=school_id,
+        school_id=request.args.get("school", type=record_id),
         area_id=area_id,
+        every=every,
         page=request.args.get("page", 1, type=int) or 1,
         per_print=LETTERS_PER_PRINT,
     )
-    if not printing.letters:
+    if shown is None:
         abort(404)
+    if isinstance(shown, letters.Choice):
+        # Council staff choose what to print, or send the letters by e-mail.
+        return _letters_page(shown, SendLettersForm(shown.every_area))
+    printing = shown
     return render_page(
         "contacts/letter.html",
         letters=printing.letters,
