@@ -196,13 +196,12 @@ def letter() -> ResponseReturnValue:
     if isinstance(shown, letters.Choice):
         # Council staff choose what to print, or send the letters by e-mail.
         return _letters_page(shown, SendLettersForm(shown.every_area))
-    printing = shown
     return render_page(
         "contacts/letter.html",
-        letters=printing.letters,
-        batch=printing.batch,
+        letters=shown.letters,
+        batch=shown.batch,
         today=utcnow(),
-        **printing.links,
+        **shown.links,
         area_id=area_id,
         every=every,
     )
