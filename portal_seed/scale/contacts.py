@@ -7,38 +7,17 @@ from datetime import timedelta
 from typing import Any
 
 from portal.models import Contact, ContactRole, contact_area
+from portal_seed.data_files import read_json
 from portal_seed.demo import AREA_CONTACTS, COUNTYWIDE_CONTACTS, EMERGENCY_DUTY_TEAM
 from portal_seed.scale.bulk import Run
 from portal_seed.scale.people import invented_name, local_part
 from portal_seed.scale.schools import AREA_TOWNS
 
-CONTACT_ROLES = [
-    (ContactRole.FAMILY_SUPPORT, 20),
-    (ContactRole.EDUCATION_SOCIAL_WORK, 16),
-    (ContactRole.EARLY_INTERVENTION_PRIMARY, 5),
-    (ContactRole.EARLY_INTERVENTION_SECONDARY, 5),
-    (ContactRole.TARGETED_YOUTH_SUPPORT, 8),
-    (ContactRole.CHILDRENS_TEAM, 8),
-    (ContactRole.EDUCATIONAL_PSYCHOLOGY, 12),
-    (ContactRole.SEN_TEAM, 12),
-    (ContactRole.SPECIALIST, 14),
-]
-JOB_TITLES = {
-    ContactRole.CAF_OFFICER: "CAF officer",
-    ContactRole.FAMILY_SUPPORT: "Family support worker",
-    ContactRole.EDUCATION_SOCIAL_WORK: "Education social worker",
-    ContactRole.EARLY_INTERVENTION_PRIMARY: "Early intervention operations manager",
-    ContactRole.EARLY_INTERVENTION_SECONDARY: "Early intervention operations manager",
-    ContactRole.TARGETED_YOUTH_SUPPORT: "Youth worker",
-    ContactRole.EDUCATIONAL_PSYCHOLOGY: "Educational psychologist",
-    ContactRole.SEN_TEAM: "SEN casework officer",
-    ContactRole.SPECIALIST: "Specialist teacher",
-}
+_TABLES = read_json("scale_tables.json")
+CONTACT_ROLES = [(ContactRole(role), count) for role, count in _TABLES["contact_roles"]]
+JOB_TITLES = {ContactRole(role): title for role, title in _TABLES["job_titles"].items()}
 # Teams, not people: named after the town they work from.
-TEAM_ROLES = {
-    ContactRole.CHILDRENS_TEAM: "{town} Children's Team",
-    ContactRole.TARGETED_YOUTH_SUPPORT: "{town} Youth Support Team",
-}
+TEAM_ROLES = {ContactRole(role): name for role, name in _TABLES["team_roles"].items()}
 COUNTYWIDE_ROLES = {
     ContactRole.EDUCATIONAL_PSYCHOLOGY,
     ContactRole.SEN_TEAM,
@@ -48,7 +27,7 @@ _HELP_WITH = {role: help_with for role, _n, _t, help_with, _o in AREA_CONTACTS}
 _HELP_WITH |= {role: help_with for role, _n, _t, help_with, _o in COUNTYWIDE_CONTACTS[:2]}
 _HELP_WITH[ContactRole.SPECIALIST] = "Specialist advice for pupils with additional needs"
 # Ofcom's numbers for drama: none of them rings a real telephone.
-DRAMA_NUMBERS = ["+441214960", "+441174960", "+441134960", "+447700900"]
+DRAMA_NUMBERS: list[str] = _TABLES["drama_numbers"]
 
 
 def add_contacts(run: Run) -> None:

@@ -58,42 +58,14 @@ SERVICE_IDEAS = [
     for idea in ideas
 ]
 
+_TABLES = read_json("scale_tables.json")
 # A service offered again in a narrower form: the name's ending, eligibility and phases.
 VARIANTS: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = [
-    ("", (), ()),
-    (" for primary schools", (), ("Primary", "Middle deemed primary")),
-    (" for secondary schools", (), ("Secondary", "Middle deemed secondary", "All-through")),
-    (" for special schools", ("special",), ()),
-    (" for academies", ("academy", "free_school"), ()),
-    (" for maintained schools", ("maintained",), ()),
-    (": enhanced", (), ()),
-    (": essentials", (), ()),
+    (ending, tuple(eligible), tuple(phases)) for ending, eligible, phases in _TABLES["variants"]
 ]
 # Pence per unit: what councils' price lists charge, lowest and highest.
-UNIT_PRICES = {
-    "hour": (4_500, 9_500),
-    "day": (40_000, 75_000),
-    "session": (9_000, 26_000),
-    "visit": (25_000, 90_000),
-    "place": (2_500, 25_000),
-    "meeting": (15_000, 32_000),
-    "check": (3_500, 6_500),
-    "advert": (15_000, 40_000),
-    "employee": (500, 3_000),
-    "post": (1_800, 3_200),
-    "appeal": (20_000, 45_000),
-    "inspection": (9_000, 22_000),
-    "assessment": (30_000, 65_000),
-    "referral": (8_000, 18_000),
-    "repair": (4_500, 12_000),
-    "teacher": (30_000, 60_000),
-}
-BAND_LIMITS = [
-    [100, 250, 500],
-    [50, 150, 300, 1_000],
-    [210, 600],
-    [200, 400, 800, 1_200],
-]
+UNIT_PRICES = {unit: (low, high) for unit, (low, high) in _TABLES["unit_prices"].items()}
+BAND_LIMITS: list[list[int]] = _TABLES["band_limits"]
 
 
 def plan_services(rng: random.Random, count: int) -> list[tuple[ServiceIdea, str, list[str]]]:

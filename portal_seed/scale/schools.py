@@ -13,33 +13,21 @@ from flask import current_app
 from sqlalchemy import select
 
 from portal.models import Area, EstablishmentType, Phase, School, SchoolRoll, SchoolStatus, Trust
+from portal_seed.data_files import read_json
 from portal_seed.demo import AREA_DISTRICTS
 from portal_seed.scale.bulk import Run
 from portal_seed.scale.plan import FIRST_URN, LAST_URN, REGISTER, YEARS, NewSchool, NewTrust
 
 T = EstablishmentType
-
-
-def _words(text: str) -> list[str]:
-    return text.split()
+_TABLES = read_json("scale_tables.json")
 
 
 # The words where a school's own name ends and its kind begins: "St Editha's" | "Church of
 # England Primary School".
-_KIND_WORDS = frozenset(
-    _words(
-        "primary junior juniors infant infants infants' nursery first middle high secondary "
-        "grammar academy academies school college community church cofe c ce catholic roman rc "
-        "methodist special free studio university sixth pupil upper technical sports leadership "
-        "voluntary federated centre preparatory girls girls' boys boys' jewish islamic muslim sikh "
-        "hindu christian e-act ormiston oasis harris co-op all-through learning specialist "
-        "language arts science business enterprise international multi anglican endowed "
-        "foundation parochial federation aided controlled unit pru alternative utc"
-    )
-)
-_LEADING_WORDS = frozenset({"the", "ark", "e-act", "ormiston", "oasis", "harris", "co-op"})
-_FAITH_WORDS = ("catholic", "church", "cofe", "c of e", "rc", "methodist", "christian", "ce ")
-_SAINTLY = ("St ", "St. ", "Saint ", "Our Lady", "Holy ", "Sacred ", "All Saints", "Christ ")
+_KIND_WORDS = frozenset(_TABLES["kind_words"])
+_LEADING_WORDS = frozenset(_TABLES["leading_words"])
+_FAITH_WORDS = tuple(_TABLES["faith_words"])
+_SAINTLY = tuple(_TABLES["saintly"])
 _AP_TYPES = frozenset(
     {T.PUPIL_REFERRAL_UNIT, T.ACADEMY_AP_CONVERTER, T.ACADEMY_AP_SPONSOR_LED, T.FREE_SCHOOL_AP}
 )
@@ -141,27 +129,9 @@ def pupils_for_new(kind: EstablishmentType, phase: Phase, ending: str, rng: rand
 
 
 # The demo's areas: roughly how the schools divide between them, and their postcode districts.
-AREA_SHARES = {
-    "north": 0.13,
-    "nuneaton-bedworth": 0.20,
-    "rugby": 0.20,
-    "warwick": 0.22,
-    "stratford": 0.25,
-}
-AREA_POSTCODES = {
-    "north": ["CV9", "CV10", "B78", "B46", "CV7"],
-    "nuneaton-bedworth": ["CV10", "CV11", "CV12"],
-    "rugby": ["CV21", "CV22", "CV23", "CV8"],
-    "warwick": ["CV31", "CV32", "CV34", "CV35", "CV8"],
-    "stratford": ["CV37", "CV36", "CV47", "B49", "B50", "B95"],
-}
-AREA_TOWNS = {
-    "north": ["Atherstone", "Coleshill", "Polesworth", "Kingsbury", "Hartshill"],
-    "nuneaton-bedworth": ["Nuneaton", "Bedworth", "Bulkington", "Camp Hill"],
-    "rugby": ["Rugby", "Brownsover", "Hillmorton", "Wolston", "Dunchurch"],
-    "warwick": ["Warwick", "Leamington Spa", "Kenilworth", "Whitnash"],
-    "stratford": ["Stratford-upon-Avon", "Alcester", "Shipston-on-Stour", "Southam"],
-}
+AREA_SHARES: dict[str, float] = _TABLES["area_shares"]
+AREA_POSTCODES: dict[str, list[str]] = _TABLES["area_postcodes"]
+AREA_TOWNS: dict[str, list[str]] = _TABLES["area_towns"]
 # The letters a postcode's inward part may use (the Royal Mail leaves out C, I, K, M, O, V).
 _INWARD_LETTERS = "ABDEFGHJLNPQRSTUWXYZ"
 # The pupil premium list leaves out maintained nursery schools (no pupils of statutory age),
@@ -217,10 +187,8 @@ def plan_schools(rng: random.Random, count: int) -> list[NewSchool]:
 # Academies outside any trust (single-academy trusts, which the portal does not model).
 STANDALONE_ACADEMIES = 0.15
 # Multi-academy trust sizes and how common each is: most are small, a few are large.
-TRUST_SIZES = [(2, 10), (3, 12), (4, 12), (5, 11), (6, 9), (8, 9), (10, 8), (12, 7), (15, 7)]
-TRUST_SIZES += [(20, 6), (25, 4), (30, 3), (40, 2)]
-TRUST_WORDS = ["Learning Trust", "Academy Trust", "Multi-Academy Trust", "Education Trust"]
-TRUST_WORDS += ["Schools Trust", "Learning Partnership", "Academies Trust", "Education Partnership"]
+TRUST_SIZES = [(size, weight) for size, weight in _TABLES["trust_sizes"]]
+TRUST_WORDS: list[str] = _TABLES["trust_words"]
 
 
 def plan_trusts(rng: random.Random, schools: Sequence[NewSchool]) -> list[NewTrust]:

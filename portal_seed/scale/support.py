@@ -27,36 +27,15 @@ from portal.models import (
 )
 from portal.support.dates import response_target_days
 from portal.workdays import add_working_days
+from portal_seed.data_files import read_json
 from portal_seed.scale.bulk import Run
 from portal_seed.scale.plan import BATCH
 
-DETAILS = [
-    "Attendance has fallen this term and the family have asked the school for help.",
-    "Routines at home have been difficult since the baby arrived; the school nurse is involved.",
-    "Behaviour in class has changed since the autumn; we would like advice on whether a CAF "
-    "is right.",
-    "The family have just moved into the area and need help finding local services.",
-    "We have started an early help assessment and would like help to arrange the first TAF "
-    "meeting.",
-    "Staff would like training on completing early help assessments before the spring term.",
-    "The young person is a carer for a parent and is struggling to keep up with homework.",
-    None,
-    None,
-]
-SHARED_NOTES = [
-    "Thank you for the request: I will call you this week.",
-    "Meeting arranged at school; the family have agreed to attend.",
-    "I have sent the early help assessment form and guidance by e-mail.",
-    "The Lead Professional will be the school's family support worker.",
-    "Review meeting booked for six weeks' time.",
-]
-PRIVATE_NOTES = [
-    "Checked the system: the family is not open to children's social care.",
-    "Discussed with the early intervention operations manager.",
-    "Family support worker to attend the TAF meeting.",
-    "Left a message for the designated safeguarding lead.",
-]
-CONTACT_TIMES = ["Mornings before 10am", "After 3.30pm", "Any time on Tuesdays", None]
+_TABLES = read_json("scale_tables.json")
+DETAILS: list[str | None] = _TABLES["support_details"]
+SHARED_NOTES: list[str] = _TABLES["shared_notes"]
+PRIVATE_NOTES: list[str] = _TABLES["private_notes"]
+CONTACT_TIMES: list[str | None] = _TABLES["contact_times"]
 YEAR_GROUPS = {
     Phase.NURSERY: ["Nursery"],
     Phase.PRIMARY: ["Reception"] + [f"Year {n}" for n in range(1, 7)],
@@ -66,19 +45,7 @@ YEAR_GROUPS = {
     Phase.SIXTEEN_PLUS: ["Year 12", "Year 13"],
 }
 _ALL_YEAR_GROUPS = ["Reception"] + [f"Year {n}" for n in range(1, 12)]
-_NEEDS = [
-    "learning",
-    "attendance",
-    "behaviour",
-    "emotional_health",
-    "physical_health",
-    "family_relationships",
-    "parenting",
-    "housing_money",
-    "young_carer",
-    "domestic_abuse",
-    "substance_misuse",
-]
+_NEEDS: list[str] = _TABLES["needs"]
 
 
 def add_support(run: Run) -> None:
