@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, render_template, url_for
+from flask import current_app, url_for
 
 from portal.models import OutboxMessage
-from portal.outbox import queue_email
+from portal.outbox import email_body, queue_email
 
 
 def external_url(endpoint: str, **values: Any) -> str:
@@ -26,7 +26,4 @@ def service_name() -> str:
 def send_email(recipient: str, subject: str, template: str, **context: Any) -> OutboxMessage:
     """Queue an e-mail (sent once the caller commits) whose body is
     templates/email/accounts/``template``.txt drawn with ``context``."""
-    body = render_template(f"email/accounts/{template}.txt", **context)
-    # Jinja drops a template's last line break (keep_trailing_newline is off, for every
-    # page): the body ends with one, as a text e-mail's lines do.
-    return queue_email(recipient, subject, body + "\n")
+    return queue_email(recipient, subject, email_body(f"email/accounts/{template}.txt", **context))
