@@ -9,13 +9,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-MODULES = sorted(
-    path
-    for package in ("portal", "portal_seed")
-    for path in (ROOT / package).rglob("*.py")
-    if "migrations" not in path.parts
-)
+from tests.helpers.source import MODULES, module_id
 
 
 def unexplained_imports(source: str) -> list[str]:
@@ -45,7 +39,7 @@ def unexplained_imports(source: str) -> list[str]:
     return found
 
 
-@pytest.mark.parametrize("module", MODULES, ids=lambda path: str(path.relative_to(ROOT)))
+@pytest.mark.parametrize("module", MODULES, ids=module_id)
 def test_an_import_inside_a_function_says_why(module: Path) -> None:
     assert unexplained_imports(module.read_text()) == []
 

@@ -8,15 +8,10 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.helpers.source import MODULES, module_id
+
 # About 400 lines: a little over is not worth a reason.
 MOST_LINES = 440
-MODULES = sorted(
-    path
-    for package in ("portal", "portal_seed")
-    for path in (ROOT / package).rglob("*.py")
-    if "migrations" not in path.parts
-)
 
 
 def says_why_it_is_long(source: str) -> bool:
@@ -24,7 +19,7 @@ def says_why_it_is_long(source: str) -> bool:
     return "Longer than most" in docstring or "over 400 lines" in docstring
 
 
-@pytest.mark.parametrize("module", MODULES, ids=lambda path: str(path.relative_to(ROOT)))
+@pytest.mark.parametrize("module", MODULES, ids=module_id)
 def test_a_long_module_says_why(module: Path) -> None:
     source = module.read_text()
     assert len(source.splitlines()) <= MOST_LINES or says_why_it_is_long(source)
