@@ -128,6 +128,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from portal.schools import bp as schools_bp
     from portal.services import bp as services_bp
     from portal.support import bp as support_bp
+    from portal.training import bp as training_bp
 
     # Werkzeug's own ``int`` converter is replaced, before any route is made, for every route:
     # in this app ``<int:...>`` is a database id, digits only and no larger than the database's
@@ -141,6 +142,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(support_bp)
     app.register_blueprint(services_bp)
     app.register_blueprint(buyback_bp)
+    app.register_blueprint(training_bp)
     app.register_blueprint(register_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(accounts_bp)

@@ -39,13 +39,21 @@ from portal.db import db, request_memo
 from portal.extensions import login_manager
 from portal.models import (
     Area,
+    Booking,
     Contact,
+    Course,
+    CourseSession,
+    CourseStatus,
+    FundStatus,
     Membership,
     MembershipInvitation,
     OfferStatus,
     Role,
     School,
+    SchoolTrainingSettings,
     ServiceOffer,
+    SupplyClaim,
+    SupplyFund,
     SupportRequest,
     Trust,
     User,
@@ -92,6 +100,19 @@ class Capability(enum.StrEnum):
     # Taking away a council person's authenticator app when they have lost it.
     RESET_SECOND_FACTOR = "reset_second_factor"
     ADMINISTER = "administer"
+    # Training: finding courses and their sessions (everyone signed in); booking places for
+    # oneself or colleagues at one's school; choosing who approves a school's bookings.
+    VIEW_TRAINING = "view_training"
+    BOOK_TRAINING = "book_training"
+    SET_TRAINING_APPROVAL = "set_training_approval"
+    # Publishing courses and sessions, their bookings, waiting lists and registers.
+    MANAGE_TRAINING = "manage_training"
+    # Take-up of training and of the supply-cover funds, for the Schools Forum.
+    VIEW_TRAINING_REPORTS = "view_training_reports"
+    # A school's claims for supply cover from a fund, and its balance.
+    CLAIM_SUPPLY_COVER = "claim_supply_cover"
+    # Setting up funds and their allocations, deciding claims, payment batches.
+    MANAGE_SUPPLY_FUNDS = "manage_supply_funds"
 
 
 C = Capability
@@ -105,6 +126,10 @@ _SCHOOL_STAFF = frozenset(
         C.VIEW_BUYBACK,
         # A business manager prepares the choices; only the head (or trust lead) submits.
         C.PREPARE_BUYBACK,
+        C.VIEW_TRAINING,
+        C.BOOK_TRAINING,
+        # A business manager claims supply cover as a head teacher does; the council decides.
+        C.CLAIM_SUPPLY_COVER,
     }
 )
 _SCHOOL_LEADER = _SCHOOL_STAFF | {
@@ -112,6 +137,7 @@ _SCHOOL_LEADER = _SCHOOL_STAFF | {
     C.MANAGE_USERS,
     C.REMOVE_FROM_SCHOOLS,
     C.UNLOCK_ACCOUNTS,
+    C.SET_TRAINING_APPROVAL,
 }
 
 # The intended policy (docs/architecture.md, "Who may do what"), role by role. Scope (which
@@ -130,6 +156,7 @@ POLICY: dict[Role, frozenset[Capability]] = {
             C.VIEW_SUPPORT_STATISTICS,
             C.EXPORT_CONTACTS,
             C.PRINT_CONTACT_LETTERS,
+            C.VIEW_TRAINING,
         }
     ),
     Role.PUBLISHER: frozenset(
@@ -142,6 +169,7 @@ POLICY: dict[Role, frozenset[Capability]] = {
             C.ANALYSE_BUYBACK,
             C.PRINT_CONTACT_LETTERS,
             C.SEND_CONTACT_LETTERS,
+            C.VIEW_TRAINING,
         }
     ),
     Role.LA_ADMIN: frozenset(
@@ -167,12 +195,26 @@ POLICY: dict[Role, frozenset[Capability]] = {
             C.ADMINISTER_ACCOUNTS,
             C.RESET_SECOND_FACTOR,
             C.ADMINISTER,
+            C.VIEW_TRAINING,
+            C.MANAGE_TRAINING,
+            C.VIEW_TRAINING_REPORTS,
+            C.MANAGE_SUPPLY_FUNDS,
+        }
+    ),
+    Role.TRAINING_COORDINATOR: frozenset(
+        {
+            C.VIEW_SCHOOLS,
+            C.VIEW_CONTACTS,
+            C.VIEW_SERVICES,
+            C.VIEW_TRAINING,
+            C.MANAGE_TRAINING,
+            C.VIEW_TRAINING_REPORTS,
         }
     ),
 }
 
 # Roles whose scope is every school in the council's area.
-_COUNCIL_WIDE = frozenset({Role.PUBLISHER, Role.LA_ADMIN})
+_COUNCIL_WIDE = frozenset({Role.PUBLISHER, Role.LA_ADMIN, Role.TRAINING_COORDINATOR})
 
 
 @cache
@@ -782,6 +824,168 @@ def get_managed_invitation_or_404(who: Principal, invitation_id: int) -> Members
             MembershipInvitation.id == invitation_id, managed_invitation_scope(who)
         )
     ).one_or_none()
+    if found is None:
+        abort(404)
+    return found
+
+
+# --- training ---------------------------------------------------------------------------------
+
+
+def manages_training(who: Principal) -> bool:
+    """Whether ``who`` sees every course (drafts and withdrawn ones too), every session's
+    bookings and every school's places: the training coordinator and council administrators."""
+    return who.can(Capability.MANAGE_TRAINING)
+
+
+def course_scope(who: Principal) -> ColumnElement[bool]:
+    """A condition on :class:`Course`: published courses for everyone, every course for
+    those who manage training."""
+    if manages_training(who):
+        return true()
+    return Course.status == CourseStatus.PUBLISHED
+
+
+def get_course_or_404(who: Principal, course_id: int) -> Course:
+    found = db.session.scalars(
+        select(Course).where(Course.id == course_id, course_scope(who))
+    ).one_or_none()
+    if found is None:
+        abort(404)
+    return found
+
+
+def get_course_session_or_404(who: Principal, session_id: int) -> CourseSession:
+    found = db.session.scalars(
+        select(CourseSession)
+        .join(Course, Course.id == CourseSession.course_id)
+        .where(CourseSession.id == session_id, course_scope(who))
+    ).one_or_none()
+    if found is None:
+        abort(404)
+    return found
+
+
+def training_school_ids(who: Principal) -> frozenset[int] | None:
+    """The schools whose places ``who`` may book, see and act on: None for every school
+    (those who manage training); otherwise their own schools and their trusts' (read with
+    the person: no query for staff or a head teacher)."""
+    if manages_training(who):
+        return None
+    if not who.can(Capability.BOOK_TRAINING):
+        return frozenset()
+    own = _membership_schools(who)
+    if own is not None:
+        return frozenset(school.id for school in own)
+    return frozenset(
+        db.session.scalars(
+            select(School.id).where(
+                or_(School.id.in_(who.school_ids), School.trust_id.in_(who.trust_ids))
+            )
+        )
+    )
+
+
+def booking_scope(who: Principal) -> ColumnElement[bool]:
+    """A condition on :class:`Booking`: the places of the schools ``who`` books for (every
+    place, for those who manage training)."""
+    school_ids = training_school_ids(who)
+    if school_ids is None:
+        return true()
+    if not school_ids:
+        return false()
+    return Booking.school_id.in_(school_ids)
+
+
+def get_booking_or_404(who: Principal, booking_id: int) -> Booking:
+    found = db.session.scalars(
+        select(Booking).where(Booking.id == booking_id, booking_scope(who))
+    ).one_or_none()
+    if found is None:
+        abort(404)
+    return found
+
+
+def leads_school(who: Principal, school_id: int) -> bool:
+    """Whether ``who`` leads ``school_id``: its head teacher, or the lead of its trust."""
+    if school_id in who.led_school_ids:
+        return True
+    if Role.TRUST_LEAD not in who.roles or not who.trust_ids:
+        return False
+    return (
+        db.session.scalar(
+            select(School.id).where(School.id == school_id, School.trust_id.in_(who.trust_ids))
+        )
+        is not None
+    )
+
+
+def may_act_on_booking(who: Principal, booking: Booking) -> bool:
+    """Cancelling a place, or swapping who attends: whoever booked it, the attendee, the
+    school's leaders, and those who manage training. (Found with get_booking_or_404 first.)"""
+    if manages_training(who):
+        return True
+    person = who.person.id
+    return (
+        booking.booked_by_id == person
+        or booking.attendee_user_id == person
+        or leads_school(who, booking.school_id)
+    )
+
+
+def may_approve_booking(
+    who: Principal, booking: Booking, settings: SchoolTrainingSettings | None
+) -> bool:
+    """Approving or refusing a place that waits for it: the school's named training lead if
+    it has one, and always its head teacher (or trust lead), who answers for the school."""
+    if not who.can(Capability.BOOK_TRAINING):
+        return False
+    if settings is not None and settings.training_lead_id == who.person.id:
+        return booking.school_id in (training_school_ids(who) or frozenset())
+    return leads_school(who, booking.school_id)
+
+
+def may_set_training_approval(who: Principal, school_id: int) -> bool:
+    return who.can(Capability.SET_TRAINING_APPROVAL) and leads_school(who, school_id)
+
+
+def supply_school_ids(who: Principal) -> frozenset[int] | None:
+    """The schools whose supply-cover claims and balances ``who`` sees: None for every
+    school (those who manage the funds)."""
+    if who.can(Capability.MANAGE_SUPPLY_FUNDS):
+        return None
+    if not who.can(Capability.CLAIM_SUPPLY_COVER):
+        return frozenset()
+    return training_school_ids(who) or frozenset()
+
+
+def claim_scope(who: Principal) -> ColumnElement[bool]:
+    school_ids = supply_school_ids(who)
+    if school_ids is None:
+        return true()
+    if not school_ids:
+        return false()
+    return SupplyClaim.school_id.in_(school_ids)
+
+
+def get_claim_or_404(who: Principal, claim_id: int) -> SupplyClaim:
+    found = db.session.scalars(
+        select(SupplyClaim).where(SupplyClaim.id == claim_id, claim_scope(who))
+    ).one_or_none()
+    if found is None:
+        abort(404)
+    return found
+
+
+def get_fund_or_404(who: Principal, fund_id: int) -> SupplyFund:
+    """A fund: any, for those who manage funds; for schools, one whose allocations are
+    confirmed (a draft is the council's alone)."""
+    query = select(SupplyFund).where(SupplyFund.id == fund_id)
+    if not who.can(Capability.MANAGE_SUPPLY_FUNDS):
+        if not who.can(Capability.CLAIM_SUPPLY_COVER):
+            abort(404)
+        query = query.where(SupplyFund.status != FundStatus.DRAFT)
+    found = db.session.scalars(query).one_or_none()
     if found is None:
         abort(404)
     return found

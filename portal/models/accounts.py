@@ -32,6 +32,8 @@ class Role(enum.StrEnum):
     CAF_OFFICER = "caf_officer"
     PUBLISHER = "publisher"
     LA_ADMIN = "la_admin"
+    # Publishes courses and their sessions, keeps their registers, reports their take-up.
+    TRAINING_COORDINATOR = "training_coordinator"
 
     @property
     def label(self) -> str:
@@ -39,7 +41,12 @@ class Role(enum.StrEnum):
 
     @property
     def is_council(self) -> bool:
-        return self in (Role.CAF_OFFICER, Role.PUBLISHER, Role.LA_ADMIN)
+        return self in (
+            Role.CAF_OFFICER,
+            Role.PUBLISHER,
+            Role.LA_ADMIN,
+            Role.TRAINING_COORDINATOR,
+        )
 
 
 ROLE_LABELS = {
@@ -49,6 +56,7 @@ ROLE_LABELS = {
     Role.CAF_OFFICER: "CAF officer",
     Role.PUBLISHER: "Service publisher",
     Role.LA_ADMIN: "Council administrator",
+    Role.TRAINING_COORDINATOR: "Training coordinator",
 }
 
 
@@ -141,7 +149,8 @@ def _organisation_matches_role() -> CheckConstraint:
         " AND school_id IS NULL AND area_id IS NULL)"
         " OR (role = 'caf_officer' AND area_id IS NOT NULL"
         " AND school_id IS NULL AND trust_id IS NULL)"
-        " OR (role IN ('publisher', 'la_admin') AND school_id IS NULL"
+        " OR (role IN ('publisher', 'la_admin', 'training_coordinator')"
+        " AND school_id IS NULL"
         " AND trust_id IS NULL AND area_id IS NULL)",
         name="organisation_matches_role",
     )

@@ -41,3 +41,7 @@ class OutboxMessage(Base):
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_error: Mapped[str | None] = mapped_column(String(500))
+    # One text attachment, such as a calendar file (.ics) for a training booking.
+    attachment_name: Mapped[str | None] = mapped_column(String(100))
+    attachment_type: Mapped[str | None] = mapped_column(String(100))
+    attachment: Mapped[str | None] = mapped_column(Text)

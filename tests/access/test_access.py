@@ -66,6 +66,15 @@ DESIGN_POLICY = {
     C.RESET_SECOND_FACTOR: {Role.LA_ADMIN},
     C.ADMINISTER: {Role.LA_ADMIN},
     C.VIEW_SCHOOLS: set(Role),
+    # Training: everyone finds courses; schools book and claim; the coordinator and council
+    # administrators run the courses; administrators alone hold the supply-cover funds.
+    C.VIEW_TRAINING: set(Role),
+    C.BOOK_TRAINING: {Role.SCHOOL_STAFF, Role.HEAD_TEACHER, Role.TRUST_LEAD},
+    C.SET_TRAINING_APPROVAL: {Role.HEAD_TEACHER, Role.TRUST_LEAD},
+    C.MANAGE_TRAINING: {Role.TRAINING_COORDINATOR, Role.LA_ADMIN},
+    C.VIEW_TRAINING_REPORTS: {Role.TRAINING_COORDINATOR, Role.LA_ADMIN},
+    C.CLAIM_SUPPLY_COVER: {Role.SCHOOL_STAFF, Role.HEAD_TEACHER, Role.TRUST_LEAD},
+    C.MANAGE_SUPPLY_FUNDS: {Role.LA_ADMIN},
 }
 
 

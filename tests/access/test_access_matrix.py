@@ -13,67 +13,37 @@ access being decided here. Schools are named by URN so the table reads like the 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.conftest import ROLE_ACCOUNTS, csrf_token
-from tests.helpers.routes import resolve
-
-ROLES = ["anonymous", *ROLE_ACCOUNTS]
-SIGNED_IN = list(ROLE_ACCOUNTS)
-COUNCIL_WIDE = ["la_admin", "publisher"]
-COUNCIL = ("la_admin", "publisher", "caf_officer")
-EDITORS = ("la_admin", "publisher")
-SUPPORT_VIEWERS = (
-    "school_staff",
-    "head_teacher",
-    "academy_head",
-    "trust_lead",
-    "caf_officer",
-    "la_admin",
+from tests.access.cases import (
+    ACTIVE_CONTACT,
+    ALL_SIGNED_IN,
+    COUNCIL,
+    COUNCIL_WIDE,
+    EDITORS,
+    EVERYONE,
+    MANAGERS,
+    NO_RECORD,
+    NO_TOKEN,
+    OAKFIELD_USERS,
+    RAISERS,
+    RETIRED_CONTACT,
+    ROLES,
+    SCHOOL_LEADERS,
+    SUPPORT_VIEWERS,
+    Case,
+    school,
 )
-RAISERS = ("school_staff", "head_teacher", "academy_head", "trust_lead")
-ACTIVE_CONTACT = "Educational Psychology Service"
-RETIRED_CONTACT = "Behaviour Support Outreach Team"
-OAKFIELD_USERS = ["head_teacher", "school_staff"]
-NO_RECORD = "00000000-0000-0000-0000-000000000000"
-# Shaped like an e-mailed link's token (secrets.token_urlsafe(32)), but never issued.
-NO_TOKEN = "A" * 43
-MANAGERS = ("la_admin", "head_teacher", "academy_head", "trust_lead")
-SCHOOL_LEADERS = ("head_teacher", "academy_head", "trust_lead")
-
-
-@dataclass(frozen=True)
-class Case:
-    method: str
-    path: str  # {school:URN}, {area:code}, {contact:name} become that record's id
-    rule: str  # the Flask URL rule this case exercises
-    allowed: tuple[str, ...]  # roles that get ``ok``
-    ok: int = 200
-    denied: int = 404  # what a signed-in role outside ``allowed`` gets
-    anonymous: int = 302  # what nobody-signed-in gets
-    htmx: bool = False
-    # Roles whose answer is neither ``ok`` nor ``denied`` (e.g. 403 in scope, 404 outside).
-    exceptions: tuple[tuple[str, int], ...] = ()
-
-    def expected(self, role: str) -> int:
-        if role in dict(self.exceptions):
-            return dict(self.exceptions)[role]
-        if role == "anonymous":
-            return self.ok if "anonymous" in self.allowed else self.anonymous
-        return self.ok if role in self.allowed else self.denied
-
-
-EVERYONE = tuple(ROLES)
-ALL_SIGNED_IN = tuple(SIGNED_IN)
-
-
-def school(urn: int, *roles: str) -> tuple[str, ...]:
-    return (*COUNCIL_WIDE, *roles)
-
+from tests.access.training_attendee_cases import ATTENDEE_CASES
+from tests.access.training_booking_cases import BOOKING_CASES
+from tests.access.training_fund_cases import FUND_CASES
+from tests.access.training_manage_cases import MANAGE_CASES
+from tests.access.training_report_cases import REPORT_CASES
+from tests.conftest import csrf_token
+from tests.helpers.routes import resolve
 
 CASES = [
     Case("GET", "/", "/", ALL_SIGNED_IN),
@@ -909,6 +879,9 @@ CASES = [
         denied=403,
     ),
 ]
+
+# Training's routes, a list per part of it (tests/access/training_*_cases.py).
+CASES += [*BOOKING_CASES, *MANAGE_CASES, *ATTENDEE_CASES, *FUND_CASES, *REPORT_CASES]
 
 # Rules that are not the portal's own pages.
 NOT_PAGES = {"/static/<path:filename>"}
