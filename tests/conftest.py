@@ -402,14 +402,42 @@ def client_for(app: Flask) -> Callable[[str], FlaskClient]:
     return make
 
 
+# The cookies of each demo role's sign-in, per database, for browser_for: the sweeps of every
+# route as every role (the access matrix, the query budget, the security checks) make
+# thousands of requests, and signing in through the form (a password hash, and a security code
+# for council staff) for each was most of their time. A session cookie holds who is signed in
+# and is checked against the account on every request, so one still works after the test that
+# signed in has been rolled back.
+_SIGNED_IN: dict[tuple[str, str], list[tuple[str, str, str, str]]] = {}
+
+
 @pytest.fixture
 def browser_for(
-    client: FlaskClient, client_for: Callable[[str], FlaskClient]
+    app: Flask,
+    database_url: str,
+    client: FlaskClient,
+    client_for: Callable[[str], FlaskClient],
 ) -> Callable[[str], FlaskClient]:
-    """A client for a role of the access matrix: nobody signed in for "anonymous"."""
+    """A client for a role of the access matrix, signed in as that role's demo account (by
+    the cookies of an earlier sign-in on this database, when there was one); nobody signed
+    in for "anonymous"."""
 
     def make(role: str) -> FlaskClient:
-        return client if role == "anonymous" else client_for(role)
+        if role == "anonymous":
+            return client
+        cookies = _SIGNED_IN.get((database_url, role))
+        if cookies is None:
+            signed_in = client_for(role)
+            # Werkzeug's client has no public way to list its cookies.
+            _SIGNED_IN[(database_url, role)] = [
+                (cookie.key, cookie.value, cookie.domain, cookie.path)
+                for cookie in signed_in._cookies.values()
+            ]
+            return signed_in
+        again = app.test_client()
+        for key, value, domain, path in cookies:
+            again.set_cookie(key, value, domain=domain, path=path)
+        return again
 
     return make
 
