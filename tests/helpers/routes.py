@@ -7,19 +7,68 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from portal import clock
 from portal.models import (
     Area,
+    Booking,
     BuybackWindow,
     Contact,
+    Course,
+    CourseSession,
+    PaymentBatch,
     School,
     Service,
     ServiceCategory,
+    SupplyClaim,
+    SupplyFund,
     SupportRequest,
     User,
 )
+
+
+def _training_session(key: str) -> Select[tuple[int]]:
+    """``Title|upcoming``: the course's first session still to come; ``Title|past``: its
+    latest one held."""
+    title, when = key.split("|")
+    query = (
+        select(CourseSession.id)
+        .join(Course, Course.id == CourseSession.course_id)
+        .where(Course.title == title)
+    )
+    if when == "upcoming":
+        return query.where(CourseSession.starts_at > clock.now()).order_by(CourseSession.starts_at)
+    return query.where(CourseSession.starts_at <= clock.now()).order_by(
+        CourseSession.starts_at.desc()
+    )
+
+
+def _booking(key: str) -> Select[tuple[int]]:
+    """``125601:confirmed``: a booking of that school in that status, for a session still to
+    come; ``125601:confirmed:past`` for one held."""
+    urn, status, *past = key.split(":")
+    started = CourseSession.starts_at <= clock.now()
+    return (
+        select(Booking.id)
+        .join(School, School.id == Booking.school_id)
+        .join(CourseSession, CourseSession.id == Booking.session_id)
+        .where(School.urn == int(urn), Booking.status == status)
+        .where(started if past else ~started)
+        .order_by(Booking.id)
+    )
+
+
+def _claim(key: str) -> Select[tuple[int]]:
+    """``125601:submitted``: a claim of that school in that status."""
+    urn, status = key.split(":")
+    return (
+        select(SupplyClaim.id)
+        .join(School, School.id == SupplyClaim.school_id)
+        .where(School.urn == int(urn), SupplyClaim.status == status)
+        .order_by(SupplyClaim.id)
+    )
 
 
 def id_of(session: Session, kind: str, key: str) -> int | str:
@@ -39,8 +88,18 @@ def id_of(session: Session, kind: str, key: str) -> int | str:
             BuybackWindow.year == int(key.split("-")[0]),
             BuybackWindow.cohort == key.split("-")[1],
         ),
+        # Training: a course by title, a session, booking or claim by what it is (above), a
+        # supply-cover fund by the start of its name, a payment batch by its reference.
+        "course": lambda: select(Course.id).where(Course.title == key),
+        "session": lambda: _training_session(key),
+        "booking": lambda: _booking(key),
+        "claim": lambda: _claim(key),
+        "fund": lambda: (
+            select(SupplyFund.id).where(SupplyFund.name.startswith(key)).order_by(SupplyFund.id)
+        ),
+        "batch": lambda: select(PaymentBatch.id).where(PaymentBatch.reference == key),
     }
-    found = session.scalar(queries[kind]())
+    found = session.scalar(queries[kind]().limit(1))
     assert found is not None, f"no demo {kind} {key}"
     return found
 
