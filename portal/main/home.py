@@ -20,9 +20,9 @@ from portal.register import home as register
 from portal.schools.service import own_schools
 from portal.services import home as services
 from portal.support import home as support
-from portal.training import home as training
 from portal.support.queue import QueueCounts, queue_counts
 from portal.todo import ToDo, ToDoList
+from portal.training import home as training
 
 
 @dataclass(frozen=True)
