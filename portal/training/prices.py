@@ -18,7 +18,7 @@ from typing import Protocol
 from sqlalchemy import select
 
 from portal.buyback.school_windows import latest_submission_id
-from portal.clock import financial_year, financial_year_label, today_in_london
+from portal.clock import financial_year, today_in_london
 from portal.db import db
 from portal.models import (
     BuybackChoice,
@@ -164,6 +164,3 @@ def late_charge_rule(
         f"not attending, costs {amount}."
     )
 
-
-def year_label(starts_at: datetime) -> str:
-    return financial_year_label(session_year(starts_at))

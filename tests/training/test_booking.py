@@ -326,3 +326,73 @@ def test_two_people_booking_the_last_place_at_once(seeded_app, sent) -> None:
             db.session.execute(delete(CourseSession).where(CourseSession.id == session_id))
             db.session.execute(delete(Course).where(Course.id == course_id))
             db.session.commit()
+
+
+def test_a_trust_lead_chooses_the_school_and_pays_its_price(session, client_for, sent) -> None:
+    course = make_course(session=session, price_pence=3000, academy_price_pence=4000)
+    on = make_session(course, session=session)
+    riverside = school_by_urn(140202, session=session)
+    session.commit()
+    client = client_for("trust_lead")
+    path = f"/training/sessions/{on.id}/book?school={riverside.id}"
+    page = ok_soup(client.get(path))
+    assert "£40.00 for" in page.get_text(" ")
+    form = page.select_one("#booking-form")
+    hidden = {i["name"]: i.get("value", "") for i in form.select("input[type=hidden]")}
+    chosen = form.select_one("#school option[selected]")
+    assert chosen["value"] == str(riverside.id)
+    response = client.post(
+        path,
+        data={
+            **hidden,
+            "school": str(riverside.id),
+            "for_whom": "colleague",
+            "name": "Ali Khan",
+            "email": "ali@school.example",
+            "job_title": "Head of maths",
+        },
+    )
+    assert response.status_code == 303
+    (booking,) = bookings_of(session, on.id)
+    assert (booking.school_id, booking.price_pence) == (riverside.id, 4000)
+
+
+def test_the_schools_bookings_say_where_each_stands_now(session, client_for) -> None:
+    oakfield = school_by_urn(OAKFIELD, session=session)
+    riverside = school_by_urn(140201, session=session)
+    course = make_course(session=session, title="Listed course")
+    upcoming = make_session(course, session=session)
+    past = make_session(course, session=session, starts_at=utcnow() - timedelta(days=3))
+    booked = make_booking(upcoming, oakfield, session=session, attendee_name="Booked Person")
+    lapsed = make_booking(
+        upcoming,
+        oakfield,
+        session=session,
+        status=BookingStatus.OFFERED,
+        attendee_name="Slow Person",
+        offer_expires_at=utcnow() - timedelta(minutes=1),
+    )
+    make_booking(past, oakfield, session=session, attendee_name="Past Person")
+    make_booking(upcoming, riverside, session=session, attendee_name="Riverside Person")
+    session.commit()
+    client = client_for("school_staff")
+
+    def listed(query: str = "") -> dict[str, str]:
+        page = ok_soup(client.get(f"/training/bookings{query}"))
+        rows = page.select("#results tbody tr")
+        return {
+            row.select("td")[2].contents[0].strip(): row.select("td")[3].get_text(strip=True)
+            for row in rows
+        }
+
+    assert listed() == {"Booked Person": "Booked", "Slow Person": "Offer lapsed"}
+    assert listed("?status=offer_lapsed") == {"Slow Person": "Offer lapsed"}
+    assert listed("?status=offered") == {}
+    assert listed("?status=confirmed") == {"Booked Person": "Booked"}
+    assert listed("?when=past") == {"Past Person": "Booked"}
+    page = ok_soup(client.get(f"/training/bookings/{lapsed.id}"))
+    assert page.select_one("#booking-status").get_text(strip=True) == "Offer lapsed"
+    fragment = client.get("/training/bookings?status=confirmed", headers={"HX-Request": "true"})
+    assert "Booked Person" in fragment.get_data(as_text=True)
+    assert "<form" not in fragment.get_data(as_text=True)
+    assert booked.id
