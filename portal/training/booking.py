@@ -21,6 +21,7 @@ from portal.access import (
     Principal,
     booking_scope,
     get_course_session_or_404,
+    may_approve_booking,
     training_schools,
 )
 from portal.clock import utcnow
@@ -140,7 +141,13 @@ def book_place(
     if live is not None:
         return AlreadyBooked(live.id)
     settings = db.session.get(SchoolTrainingSettings, school.id)
-    needs_approval = settings is not None and settings.approver is not Approver.NOBODY
+    # Someone who may approve the school's places (its head teacher, say) does not wait
+    # for their own approval.
+    needs_approval = (
+        settings is not None
+        and settings.approver is not Approver.NOBODY
+        and not may_approve_booking(who, Booking(school_id=school.id), settings)
+    )
     if places.take_place(session.id):
         status = BookingStatus.AWAITING_APPROVAL if needs_approval else BookingStatus.CONFIRMED
     elif join_waiting_list:

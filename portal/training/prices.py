@@ -163,4 +163,3 @@ def late_charge_rule(
         f"Cancelling fewer than {plural(cancellation_days, 'day')} before the session, or "
         f"not attending, costs {amount}."
     )
-

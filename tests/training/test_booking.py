@@ -396,3 +396,17 @@ def test_the_schools_bookings_say_where_each_stands_now(session, client_for) -> 
     assert "Booked Person" in fragment.get_data(as_text=True)
     assert "<form" not in fragment.get_data(as_text=True)
     assert booked.id
+
+
+def test_an_approver_booking_a_place_does_not_wait_for_their_own_approval(
+    session, client_for, sent
+) -> None:
+    oakfield = school_by_urn(OAKFIELD, session=session)
+    session.add(SchoolTrainingSettings(school_id=oakfield.id, approver=Approver.HEAD_TEACHER))
+    on = make_session(make_course(session=session, price_pence=2000), session=session)
+    session.commit()
+    client = client_for("head_teacher")
+    path, hidden = booking_page(client, on.id)
+    client.post(path, data={**hidden, "for_whom": "myself"})
+    (booking,) = bookings_of(session, on.id)
+    assert (booking.status, booking.charge_pence) == (BookingStatus.CONFIRMED, 2000)
