@@ -945,8 +945,49 @@ def may_approve_booking(
     return leads_school(who, booking.school_id)
 
 
+def approvable_booking_scope(who: Principal) -> ColumnElement[bool]:
+    """A condition on :class:`Booking`: the places ``who`` may approve or refuse, as
+    :func:`may_approve_booking` decides one: those of the schools they lead, and of the
+    schools that name them as training lead."""
+    if not who.can(Capability.BOOK_TRAINING):
+        return false()
+    conditions: list[ColumnElement[bool]] = []
+    if who.led_school_ids:
+        conditions.append(Booking.school_id.in_(who.led_school_ids))
+    if Role.TRUST_LEAD in who.roles and who.trust_ids:
+        conditions.append(
+            Booking.school_id.in_(select(School.id).where(School.trust_id.in_(who.trust_ids)))
+        )
+    own = training_school_ids(who) or frozenset()
+    if own:
+        conditions.append(
+            Booking.school_id.in_(
+                select(SchoolTrainingSettings.school_id).where(
+                    SchoolTrainingSettings.training_lead_id == who.person.id,
+                    SchoolTrainingSettings.school_id.in_(own),
+                )
+            )
+        )
+    return or_(*conditions) if conditions else false()
+
+
 def may_set_training_approval(who: Principal, school_id: int) -> bool:
     return who.can(Capability.SET_TRAINING_APPROVAL) and leads_school(who, school_id)
+
+
+def training_schools(who: Principal) -> list[School]:
+    """The schools whose places ``who`` books (training_school_ids), as rows by name, to
+    price and book for: read with the person for staff and head teachers (no query); none
+    for those who manage training, who see the council's view rather than a school's."""
+    school_ids = training_school_ids(who)
+    if not school_ids:
+        return []
+    own = _membership_schools(who)
+    if own is not None:
+        return sorted(own, key=lambda school: school.name)
+    return list(
+        db.session.scalars(select(School).where(School.id.in_(school_ids)).order_by(School.name))
+    )
 
 
 def supply_school_ids(who: Principal) -> frozenset[int] | None:

@@ -68,6 +68,12 @@ SECTIONS: tuple[Section, ...] = (
         Capability.VIEW_BUYBACK,
     ),
     Section(
+        "training.index",
+        "Training",
+        "Find courses for your staff, book places and follow your bookings.",
+        Capability.VIEW_TRAINING,
+    ),
+    Section(
         "schools.index",
         "Schools",
         "The schools you work with: type, phase, pupils on roll, area and trust.",

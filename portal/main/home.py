@@ -22,6 +22,7 @@ from portal.services import home as services
 from portal.support import home as support
 from portal.support.queue import QueueCounts, queue_counts
 from portal.todo import ToDo, ToDoList
+from portal.training import home as training
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,7 @@ def home_for(who: Principal) -> Home:
         contacts.home_tasks(who),
         services.home_tasks(who),
         register.home_tasks(who),
+        training.home_tasks(who),
     ]
     by_school: list[SchoolRow] = []
     if len(schools) > 1:
