@@ -243,3 +243,15 @@ def test_whoever_booked_it_may_cancel_it(client_for, session, booked) -> None:
     booked_by_staff.booked_by_id = user_by_email(STAFF, session=session).id
     session.commit()
     assert cancel(client_for("school_staff"), booked).status_code == 303
+
+
+@pytest.mark.parametrize("page", ["cancel", "offer", "swap"])
+def test_the_pages_of_a_change_keep_to_the_query_budget(
+    client_for, booked, count_queries, page: str
+) -> None:
+    """At most 12 statements (tests/performance/test_query_budget.py), whatever the booking."""
+    client = client_for("head_teacher")
+    with count_queries() as counter:
+        response = client.get(f"/training/bookings/{booked.id}/{page}")
+    assert response.status_code == 200
+    assert counter.count <= 12, counter.statements
