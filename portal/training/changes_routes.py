@@ -50,7 +50,7 @@ def _booking(booking_id: int) -> Booking:
 
 @bp.route("/bookings/<int:booking_id>/cancel", methods=["GET", "POST"])
 @requires(Capability.VIEW_TRAINING)
-def cancel_booking(booking_id: int) -> ResponseReturnValue:
+def cancel_booking_page(booking_id: int) -> ResponseReturnValue:
     """Says exactly what cancelling costs now, then cancels; once cancelled, what it cost."""
     booking = _booking(booking_id)
     form = CancelForm()
@@ -63,10 +63,10 @@ def cancel_booking(booking_id: int) -> ResponseReturnValue:
             charge = done.booking.charge_pence
             cost = f"The school will be charged {format_pence(charge)}." if charge else "No charge."
             flash(f"Booking cancelled. {cost}", "success")
-            return redirect(url_for("training.cancel_booking", booking_id=booking_id), 303)
+            return redirect(url_for("training.cancel_booking_page", booking_id=booking_id), 303)
         if isinstance(done, Conflict):
             flash(CONFLICT)
-            return redirect(url_for("training.cancel_booking", booking_id=booking_id), 303)
+            return redirect(url_for("training.cancel_booking_page", booking_id=booking_id), 303)
         problem = done.reason
     quote = cancelling.quote(booking)
     form.seen_charge.data = str(quote.cost.charge_pence)
@@ -85,7 +85,7 @@ def cancel_booking(booking_id: int) -> ResponseReturnValue:
 
 @bp.get("/bookings/<int:booking_id>/offer")
 @requires(Capability.VIEW_TRAINING)
-def offer(booking_id: int) -> ResponseReturnValue:
+def offered_place(booking_id: int) -> ResponseReturnValue:
     """An offered place: until when, and buttons to accept or decline; afterwards, where it
     stands (an offer past its expiry is shown lapsed, whether or not it is marked so yet)."""
     booking = _booking(booking_id)
@@ -100,16 +100,16 @@ def offer(booking_id: int) -> ResponseReturnValue:
 
 @bp.post("/bookings/<int:booking_id>/offer/accept")
 @requires(Capability.VIEW_TRAINING)
-def accept_offer(booking_id: int) -> ResponseReturnValue:
+def accept_offered_place(booking_id: int) -> ResponseReturnValue:
     booking = _booking(booking_id)
     if AnswerOfferForm().validate_on_submit():
         _say(waiting_list.accept_offer(current_principal(), booking), "Place accepted.")
-    return redirect(url_for("training.offer", booking_id=booking_id), 303)
+    return redirect(url_for("training.offered_place", booking_id=booking_id), 303)
 
 
 @bp.post("/bookings/<int:booking_id>/offer/decline")
 @requires(Capability.VIEW_TRAINING)
-def decline_offer(booking_id: int) -> ResponseReturnValue:
+def decline_offered_place(booking_id: int) -> ResponseReturnValue:
     booking = _booking(booking_id)
     if AnswerOfferForm().validate_on_submit():
         _say(
@@ -117,7 +117,7 @@ def decline_offer(booking_id: int) -> ResponseReturnValue:
             "Offer declined. The place goes to the next person on the waiting list; there is"
             " no charge.",
         )
-    return redirect(url_for("training.offer", booking_id=booking_id), 303)
+    return redirect(url_for("training.offered_place", booking_id=booking_id), 303)
 
 
 def _say(outcome: Done | Refused | Conflict, done_message: str) -> None:
@@ -135,7 +135,7 @@ def _say(outcome: Done | Refused | Conflict, done_message: str) -> None:
 
 @bp.route("/bookings/<int:booking_id>/swap", methods=["GET", "POST"])
 @requires(Capability.VIEW_TRAINING)
-def swap_attendee(booking_id: int) -> ResponseReturnValue:
+def swap_attendee_page(booking_id: int) -> ResponseReturnValue:
     booking = _booking(booking_id)
     form = SwapForm()
     problem: str | None = None
@@ -152,10 +152,10 @@ def swap_attendee(booking_id: int) -> ResponseReturnValue:
                 f"{new.name} now attends instead of {previous}. We have e-mailed them both.",
                 "success",
             )
-            return redirect(url_for("training.swap_attendee", booking_id=booking_id), 303)
+            return redirect(url_for("training.swap_attendee_page", booking_id=booking_id), 303)
         if isinstance(done, Conflict):
             flash(CONFLICT)
-            return redirect(url_for("training.swap_attendee", booking_id=booking_id), 303)
+            return redirect(url_for("training.swap_attendee_page", booking_id=booking_id), 303)
         if isinstance(done, swapping.AlreadyBooked):
             form.email.errors = [*form.email.errors, done.message]
         else:
