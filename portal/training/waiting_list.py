@@ -200,7 +200,7 @@ def _closed_offer(booking: Booking, now: datetime) -> Refused | None:
     """Why an answer to ``booking``'s offer cannot be taken at ``now`` (an expired offer is
     lapsed there and then, and committed), or None when the offer is open."""
     if booking.status is not BookingStatus.OFFERED:
-        return Refused(f"This place is not on offer: the booking is {booking.status.label}")
+        return Refused(f"This place is not on offer: the booking is {booking.status.label.lower()}")
     if offer_is_open(booking, now):
         return None
     try:

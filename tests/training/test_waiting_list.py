@@ -385,7 +385,9 @@ def test_a_second_accept_changes_nothing(app, session, offered, monkeypatch) -> 
 def test_an_answer_to_no_offer_is_refused(app, session, full, monkeypatch) -> None:
     line = waiting(session, full, minutes_ago=1)
     session.commit()
-    assert isinstance(outcome_of(app, session, line, lambda: None, "accept"), Refused)
+    refused = outcome_of(app, session, line, lambda: None, "accept")
+    assert isinstance(refused, Refused)
+    assert refused.reason == "This place is not on offer: the booking is on the waiting list"
 
 
 @pytest.mark.parametrize(
