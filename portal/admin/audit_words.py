@@ -18,6 +18,7 @@ TOPICS: dict[str, str] = {
     "buyback": "Buy-back",
     "register": "Schools register",
     "support": "CAF requests",
+    "training": "Training",
 }
 
 KINDS: dict[str, str] = {
@@ -94,6 +95,13 @@ KINDS: dict[str, str] = {
     "support.updated": "CAF request updated",
     "support.assigned": "CAF request given to an officer",
     "support.anonymised": "Old CAF requests anonymised",
+    # Training: changes to a booked place
+    "training.booking_cancelled": "Training booking cancelled",
+    "training.attendee_swapped": "Training place given to a colleague",
+    "training.place_offered": "Training place offered from the waiting list",
+    "training.offer_accepted": "Offered training place accepted",
+    "training.offer_declined": "Offered training place declined",
+    "training.offer_lapsed": "Offered training place not taken in time",
 }
 
 # The kinds of record an event can be about (the model's class name), as people call them.
@@ -111,6 +119,7 @@ RECORDS: dict[str, str] = {
     "Area": "Area",
     "RegisterImport": "Register import",
     "SupportRequest": "CAF request",
+    "Booking": "Training booking",
 }
 
 

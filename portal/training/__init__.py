@@ -14,6 +14,7 @@ bp = Blueprint("training", __name__, url_prefix="/training")
 
 from portal.training import (  # noqa: E402, F401  (they register on bp)
     attendee_routes,
+    changes_routes,
     fund_routes,
     manage_routes,
     report_routes,
