@@ -1,5 +1,6 @@
 """Command-line tasks: ``flask --app portal db upgrade``, ``flask --app portal seed-demo``,
-``flask --app portal outbox deliver``, ``flask --app portal worker``."""
+``flask --app portal outbox deliver``, ``flask --app portal worker``, ``flask --app portal
+training remind``."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from portal.jobs import QUEUES, run_worker
 from portal.outbox import MAIL_BACKENDS, DeliveryReport
 from portal.register.commands import register_cli
 from portal.support.retention import anonymise_closed
+from portal.training.commands import training_cli
 from portal_seed.commands import seed_demo, seed_scale
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -237,6 +239,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(register_cli)
     app.cli.add_command(buyback_cli)
     app.cli.add_command(support_cli)
+    app.cli.add_command(training_cli)
     app.cli.add_command(db_cli)
     app.cli.add_command(seed_demo)
     app.cli.add_command(seed_scale)

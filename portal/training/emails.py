@@ -23,7 +23,7 @@ from portal.models import Booking, BookingStatus, CourseSession, User
 from portal.outbox import Attachment, email_body, queue_email
 from portal.pricing import format_pence
 from portal.training.calendar_file import calendar_attachment, current, place_of
-from portal.training.links import booking_url, calendar_url
+from portal.training.links import booking_url, calendar_url, evaluation_url
 
 # A course title is at most 200 characters, as a subject is: subjects cut it shorter.
 TITLE_IN_SUBJECT = 90
@@ -248,3 +248,51 @@ def _unique_people(people: Sequence[User]) -> list[User]:
             seen.add(person.email.lower())
             unique.append(person)
     return unique
+
+
+def reminder(booking: Booking, moment: datetime) -> None:
+    """The day or two before the session (``flask training remind``): to the attendee."""
+    days = (today_in_london(booking.session.starts_at) - today_in_london(moment)).days
+    days_away = "today" if days <= 0 else "tomorrow" if days == 1 else f"on {_weekday(booking)}"
+    queue_email(
+        booking.attendee_email,
+        f"Reminder: {_title(booking)}, {_day(booking)}",
+        _body("reminder.txt", place=details(booking), days_away=days_away),
+    )
+
+
+def evaluation_requested(booking: Booking) -> None:
+    """After attending (``flask training remind``): to the attendee, and for one with no
+    account to whoever booked them, who may give the evaluation with them."""
+    place = details(booking)
+    subject = f"How was {_title(booking)}? Your evaluation and certificate"
+    link = evaluation_url(booking)
+    queue_email(
+        booking.attendee_email,
+        subject,
+        _body(
+            "evaluation-request.txt",
+            place=place,
+            copy_to=None,
+            day=_day(booking),
+            evaluation_link=link,
+        ),
+    )
+    if booking.attendee_user_id is not None:
+        return
+    for booker in copies_to(booking):
+        queue_email(
+            booker.email,
+            f"Copy: {subject}",
+            _body(
+                "evaluation-request.txt",
+                place=place,
+                copy_to=booker,
+                day=_day(booking),
+                evaluation_link=link,
+            ),
+        )
+
+
+def _weekday(booking: Booking) -> str:
+    return london_time(booking.session.starts_at, "%A %-d %B")
