@@ -15,7 +15,14 @@ from sqlalchemy.orm import Session
 from portal.db import db
 from portal.models import Booking, BookingStatus, SessionStatus
 from portal.training.calendar_file import booking_calendar
-from tests.training.factories_attendee import make_booking, make_course, make_session, school, user
+from tests.training.factories_attendee import (
+    known_role,
+    make_booking,
+    make_course,
+    make_session,
+    school,
+    user,
+)
 
 
 def event_of(text: str) -> tuple[Calendar, Event]:
@@ -155,6 +162,7 @@ def test_the_download_is_the_file_and_cancelled_once_the_session_is(
         ("trust_lead", 404),
         ("caf_officer", 404),
         ("publisher", 404),
+        ("training_coordinator", 200),
     ],
 )
 def test_only_those_who_may_see_the_booking_download_it(
@@ -164,6 +172,7 @@ def test_only_those_who_may_see_the_booking_download_it(
     role: str,
     status: int,
 ) -> None:
+    known_role(role)
     booking = make_booking(session, make_session(session, make_course(session)))
     riverside = make_booking(
         session, make_session(session, make_course(session)), at=school(session, 140201)
@@ -171,5 +180,7 @@ def test_only_those_who_may_see_the_booking_download_it(
     session.commit()
     browser = client_for(role)
     assert browser.get(f"/training/bookings/{booking.id}/calendar.ics").status_code == status
-    expected = 200 if role in ("la_admin", "academy_head", "trust_lead") else 404
+    expected = (
+        200 if role in ("la_admin", "training_coordinator", "academy_head", "trust_lead") else 404
+    )
     assert browser.get(f"/training/bookings/{riverside.id}/calendar.ics").status_code == expected
