@@ -17,8 +17,9 @@ from sqlalchemy.orm import Session
 from portal.clock import from_london
 from portal.db import db
 from portal.models import Booking, BookingStatus, CourseSession, OutboxMessage, SessionStatus
-from portal.outbox import deliver_due, mail_directory
+from portal.outbox import Attachment, deliver_due, mail_directory, queue_email
 from portal.training import emails
+from tests.jobs.test_outbox import flaky_smtp, use_smtp
 from tests.training.factories_attendee import (
     make_booking,
     make_course,
@@ -344,3 +345,35 @@ def test_a_delivered_confirmation_carries_the_calendar_file(
 
     to_booker = next(m for m in delivered if m["To"] == BOOKER)
     assert not to_booker.is_multipart()
+
+
+def test_a_confirmation_sent_by_smtp_carries_the_calendar_file(
+    app: Flask, empty_outbox: Session, booking_id: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run(app, booking_id, emails.booking_confirmed)
+    with flaky_smtp(failures=0) as (handler, port):
+        use_smtp(app, monkeypatch, port)
+        with app.app_context():
+            assert deliver_due().sent == 2
+
+    received = next(m for m in handler.accepted if m["To"] == ATTENDEE)
+    (attachment,) = list(received.iter_attachments())
+    assert attachment.get_content_type() == "text/calendar"
+    event = Calendar.from_ical(attachment.get_content()).walk("VEVENT")[0]
+    assert str(event["UID"]) == f"training-booking-{booking_id}@council.example"
+
+
+@pytest.mark.parametrize(
+    "attachment",
+    [
+        Attachment("evidence.pdf", "application/pdf", "%PDF-1.7"),
+        Attachment("a\r\nBcc: x@example.com", "text/calendar", "BEGIN:VCALENDAR"),
+        Attachment("a.ics", "text/calendar; method=PUBLISH\r\nBcc: x@example.com", ""),
+        Attachment("x" * 101, "text/calendar", ""),
+    ],
+)
+def test_an_attachment_that_could_never_be_sent_is_refused_when_queued(
+    app: Flask, attachment: Attachment
+) -> None:
+    with app.app_context(), pytest.raises(ValueError):
+        queue_email(ATTENDEE, "Subject", "Body", attachment)
