@@ -4,16 +4,19 @@ changing, its UID stays with the booking, and a cancellation removes the entry."
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from hypothesis import given
+from hypothesis import strategies as st
 from icalendar import Calendar, Event
 from sqlalchemy.orm import Session
 
+from portal.clock import LONDON, from_london
 from portal.db import db
-from portal.models import Booking, BookingStatus, SessionStatus
+from portal.models import Booking, BookingStatus, Course, CourseSession, SessionStatus
 from portal.training.calendar_file import booking_calendar
 from tests.training.factories_attendee import (
     known_role,
@@ -184,3 +187,33 @@ def test_only_those_who_may_see_the_booking_download_it(
         200 if role in ("la_admin", "training_coordinator", "academy_head", "trust_lead") else 404
     )
     assert browser.get(f"/training/bookings/{riverside.id}/calendar.ics").status_code == expected
+
+
+@given(
+    day=st.dates(min_value=date(2026, 1, 1), max_value=date(2035, 12, 31)),
+    minutes=st.integers(min_value=7 * 60, max_value=18 * 60),
+    length=st.integers(min_value=15, max_value=8 * 60),
+)
+def test_any_session_reads_in_london_as_it_was_set(
+    seeded_app: Flask, day: date, minutes: int, length: int
+) -> None:
+    starts = from_london(day, f"{minutes // 60:02d}:{minutes % 60:02d}")
+    course = Course(title="Any course", duration_minutes=length)
+    run = CourseSession(
+        course=course,
+        starts_at=starts,
+        ends_at=starts + timedelta(minutes=length),
+        venue="Shire Hall",
+        trainer="Dana Trainer",
+        version=1,
+    )
+    booking = Booking(
+        id=7, session=run, attendee_name="Casey", attendee_email="casey@oakfield.example", version=1
+    )
+    with seeded_app.app_context():
+        _, event = event_of(booking_calendar(booking))
+    start = event.decoded("DTSTART")
+    assert start == starts
+    local = start.astimezone(LONDON)
+    assert (local.date(), local.hour * 60 + local.minute) == (day, minutes)
+    assert event.decoded("DTEND") - start == timedelta(minutes=length)

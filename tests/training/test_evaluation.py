@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from portal.models import Attendance, Booking, Evaluation
-from tests.conftest import csrf_token
+from tests.conftest import QueryCounter, csrf_token
 from tests.helpers.html import error_summary, ok_soup, soup
 from tests.training.factories_attendee import (
     known_role,
@@ -25,6 +25,8 @@ from tests.training.factories_attendee import (
 )
 
 STAFF = "staff@oakfield.example"
+# The most statements a page may run (tests/performance/test_query_budget.py).
+BUDGET = 12
 
 
 def booking_for(
@@ -288,3 +290,28 @@ def test_who_sees_a_certificate(
     browser = client_for(role)
     assert browser.get(f"/training/bookings/{ours.id}/certificate").status_code == oakfield
     assert browser.get(f"/training/bookings/{theirs.id}/certificate").status_code == riverside
+
+
+def test_the_pages_keep_to_the_query_budget(
+    app: Flask,
+    session: Session,
+    client_for: Callable[[str], FlaskClient],
+    count_queries: Callable[[], QueryCounter],
+) -> None:
+    booking = booking_for(session)
+    browser = client_for("school_staff")
+    paths = [
+        f"/training/bookings/{booking.id}/evaluation",
+        f"/training/bookings/{booking.id}/calendar.ics",
+    ]
+    counts = {}
+    for path in paths:
+        with count_queries() as counter:
+            assert browser.get(path).status_code == 200
+        counts[path] = counter.count
+    send(browser, booking, overall="5", met_outcomes="5")
+    path = f"/training/bookings/{booking.id}/certificate"
+    with count_queries() as counter:
+        assert browser.get(path).status_code == 200
+    counts[path] = counter.count
+    assert max(counts.values()) <= BUDGET, counts
