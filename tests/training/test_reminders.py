@@ -3,6 +3,8 @@ it, each exactly once per booking, for the right bookings, in chunks."""
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -13,10 +15,12 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from portal import clock
+from portal.db import db
 from portal.models import (
     Attendance,
     Booking,
     BookingStatus,
+    Course,
     CourseSession,
     Evaluation,
     OutboxMessage,
@@ -209,3 +213,63 @@ def test_the_daily_timer_runs_it_and_the_architecture_note_lists_it() -> None:
     service = (root / "deploy" / "portal-daily.service").read_text()
     assert "flask --app portal training remind\n" in service
     assert "`training remind`" in (root / "docs" / "architecture.md").read_text()
+
+
+def test_two_runs_at_once_remind_each_attendee_once(
+    database_url: str,
+    make_app: Callable[..., Flask],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The second run's claim waits for the first's commit, then finds the booking taken."""
+    if database_url.startswith("sqlite"):
+        pytest.skip("SQLite writes one transaction at a time: two runs cannot overlap")
+    monkeypatch.setattr(clock, "now", lambda: NOW)
+    # Two apps, two connection pools: two runs. Their commits are real, so what the test
+    # makes is deleted at the end.
+    runs = [make_app() for _ in range(2)]
+    with runs[0].app_context():
+        booking = booking_at(db.session, NOW + timedelta(days=1), attendee_email="once@x.example")
+        db.session.commit()
+        ids = (booking.session.course_id, booking.session_id, booking.id)
+    sent: list[str] = []
+    first_is_sending, release_first = threading.Event(), threading.Event()
+    real_reminder = emails.reminder
+
+    def reminder(booking: Booking, moment: datetime) -> None:
+        sent.append(threading.current_thread().name)
+        real_reminder(booking, moment)
+        if threading.current_thread().name == "first":
+            first_is_sending.set()
+            release_first.wait(timeout=10)
+
+    monkeypatch.setattr(emails, "reminder", reminder)
+    reports: dict[str, reminders.RemindReport] = {}
+
+    def work(name: str, app: Flask) -> None:
+        with app.app_context():
+            reports[name] = reminders.remind()
+
+    first = threading.Thread(target=work, args=("first", runs[0]), name="first")
+    second = threading.Thread(target=work, args=("second", runs[1]), name="second")
+    try:
+        first.start()
+        assert first_is_sending.wait(timeout=10)
+        second.start()
+        # Long enough for the second run to reach its claim and wait on the first's.
+        second.join(timeout=1)
+        release_first.set()
+        first.join(timeout=10)
+        second.join(timeout=10)
+    finally:
+        release_first.set()
+        with runs[0].app_context():
+            db.session.execute(
+                delete(OutboxMessage).where(OutboxMessage.recipient == "once@x.example")
+            )
+            db.session.execute(delete(Booking).where(Booking.id == ids[2]))
+            db.session.execute(delete(CourseSession).where(CourseSession.id == ids[1]))
+            db.session.execute(delete(Course).where(Course.id == ids[0]))
+            db.session.commit()
+    assert sent == ["first"]
+    assert reports["first"].reminders.sent == 1
+    assert reports["second"].reminders.sent == 0
