@@ -52,6 +52,9 @@ def when(starts_at: datetime, ends_at: datetime) -> str:
 
 
 def details(booking: Booking) -> Details:
+    if booking.id is None:
+        # A booking made in this transaction and not yet written: its id names it in links.
+        db.session.flush()
     session = booking.session
     course = session.course
     late = course.late_charge_pence if course.late_charge_pence is not None else booking.price_pence

@@ -16,7 +16,14 @@ from sqlalchemy.orm import Session
 
 from portal.clock import from_london
 from portal.db import db
-from portal.models import Booking, BookingStatus, CourseSession, OutboxMessage, SessionStatus
+from portal.models import (
+    Booking,
+    BookingStatus,
+    CourseSession,
+    OutboxMessage,
+    SessionStatus,
+    User,
+)
 from portal.outbox import Attachment, deliver_due, mail_directory, queue_email
 from portal.training import emails
 from tests.jobs.test_outbox import flaky_smtp, use_smtp
@@ -377,3 +384,26 @@ def test_an_attachment_that_could_never_be_sent_is_refused_when_queued(
 ) -> None:
     with app.app_context(), pytest.raises(ValueError):
         queue_email(ATTENDEE, "Subject", "Body", attachment)
+
+
+def test_a_booking_just_made_is_named_in_its_links(app: Flask, empty_outbox: Session) -> None:
+    session = empty_outbox
+    run_id = make_session(session, make_course(session)).id
+    oakfield = school(session).id
+    head = user(session, HEAD)
+    session.commit()
+    with app.app_context():
+        approver = db.session.get_one(User, head.id)
+        booking = Booking(
+            session=db.session.get_one(CourseSession, run_id),
+            school_id=oakfield,
+            attendee_name="Nova New",
+            attendee_email="nova@oakfield.example",
+            status=BookingStatus.AWAITING_APPROVAL,
+        )
+        db.session.add(booking)
+        emails.approval_needed(booking, [approver])
+        db.session.commit()
+        booking_id = booking.id
+    (message,) = sent(session)
+    assert f"/training/bookings/{booking_id}\n" in message.body
