@@ -199,6 +199,11 @@ def test_attendees_are_asked_for_their_evaluation_once_after_attending(
     assert f"/training/bookings/{colleague.id}/evaluation" in to_casey.body
     copy = next(m for m in messages if m.subject.startswith("Copy:"))
     assert "has no account" in copy.body
+    assert "Sol Demo-Staff, who booked your place, can fill the evaluation in" in to_casey.body
+    to_sol = next(
+        m for m in messages if m.recipient == "staff@oakfield.example" and m.subject[:4] == "How "
+    )
+    assert "who booked your place" not in to_sol.body
     session.expire_all()
     asked = set(session.scalars(select(Booking.id).where(Booking.evaluation_requested_at == NOW)))
     assert asked == {colleague.id, themselves.id}
