@@ -990,6 +990,20 @@ def training_schools(who: Principal) -> list[School]:
     )
 
 
+def may_evaluate(who: Principal, booking: Booking) -> bool:
+    """Filling in a booking's evaluation: the attendee (their account, or the account with
+    the e-mail address they were booked under); and, for an attendee with no account, the
+    colleague who booked the place for them, who can sit down with them to do it. Not the
+    school's leaders or the council: an evaluation is the attendee's own view. (Found with
+    get_booking_or_404 first.)"""
+    if not who.can(Capability.BOOK_TRAINING):
+        return False
+    person = who.person
+    if booking.attendee_user_id == person.id or booking.attendee_email == person.email.lower():
+        return True
+    return booking.attendee_user_id is None and booking.booked_by_id == person.id
+
+
 def supply_school_ids(who: Principal) -> frozenset[int] | None:
     """The schools whose supply-cover claims and balances ``who`` sees: None for every
     school (those who manage the funds)."""

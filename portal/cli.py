@@ -1,5 +1,6 @@
 """Command-line tasks: ``flask --app portal db upgrade``, ``flask --app portal seed-demo``,
-``flask --app portal outbox deliver``, ``flask --app portal worker``."""
+``flask --app portal outbox deliver``, ``flask --app portal worker``, ``flask --app portal
+training remind``."""
 
 from __future__ import annotations
 

@@ -43,9 +43,20 @@ SMTP_TIMEOUT_SECONDS = 30
 ERROR_LENGTH = 500  # the width of OutboxMessage.last_error
 RECIPIENT_LENGTH = 254
 SUBJECT_LENGTH = 200
+ATTACHMENT_NAME_LENGTH = 100  # the width of OutboxMessage.attachment_name and _type
 MAIL_BACKENDS = ("file", "smtp")
 # In a session's info: the app whose outbox the session's transaction adds mail to.
 MAIL_QUEUED = "portal.outbox.mail_queued"
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """One text file sent with a message, such as a calendar file: its name, its MIME type
+    with any parameters (``text/calendar; method=PUBLISH``), and its text."""
+
+    name: str
+    content_type: str
+    text: str
 
 
 @dataclass
@@ -69,8 +80,11 @@ def email_body(template: str, **context: Any) -> str:
     return text.rstrip("\n") + "\n"
 
 
-def queue_email(recipient: str, subject: str, body: str) -> OutboxMessage:
-    """Add an e-mail to the current session; it is sent once the caller commits.
+def queue_email(
+    recipient: str, subject: str, body: str, attachment: Attachment | None = None
+) -> OutboxMessage:
+    """Add an e-mail to the current session; it is sent once the caller commits. With an
+    ``attachment``, it is sent as a multipart message: the text, then the file.
 
     Raises ValueError for a recipient or subject that could never be sent, so that the
     mistake surfaces in the request that made it rather than in the worker's log.
@@ -90,9 +104,23 @@ def queue_email(recipient: str, subject: str, body: str) -> OutboxMessage:
         attempts=0,
         next_attempt_at=utcnow(),
     )
+    if attachment is not None:
+        _check_attachment(attachment)
+        message.attachment_name = attachment.name
+        message.attachment_type = attachment.content_type
+        message.attachment = attachment.text
     db.session.add(message)
     db.session.info[MAIL_QUEUED] = current_app._get_current_object()
     return message
+
+
+def _check_attachment(attachment: Attachment) -> None:
+    if not attachment.content_type.startswith("text/"):
+        raise ValueError(f"only text attachments are sent, not {attachment.content_type!r}")
+    if max(len(attachment.name), len(attachment.content_type)) > ATTACHMENT_NAME_LENGTH:
+        raise ValueError(f"attachment name or type longer than {ATTACHMENT_NAME_LENGTH}")
+    if any(ch in value for value in (attachment.name, attachment.content_type) for ch in "\r\n"):
+        raise ValueError("line breaks are not allowed in an attachment's name or type")
 
 
 # The app's extension under which the job queue leaves what to do once mail is committed
@@ -246,7 +274,27 @@ def build_email(message: OutboxMessage) -> EmailMessage:
     # RFC 3834: sent by the portal, not a person, so out-of-office replies are not sent back.
     email["Auto-Submitted"] = "auto-generated"
     email.set_content(message.body)
+    if message.attachment is not None:
+        _attach(email, message)
     return email
+
+
+def _attach(email: EmailMessage, message: OutboxMessage) -> None:
+    """The message's text attachment, under its MIME type and parameters (a calendar file's
+    ``method``, which mail programs read to offer to add it to a calendar)."""
+    kind, *parameters = (message.attachment_type or "text/plain").split(";")
+    maintype, _, subtype = kind.strip().partition("/")
+    if maintype != "text" or not subtype:
+        raise ValueError(f"only text attachments are sent, not {message.attachment_type!r}")
+    params = dict(
+        (name.strip(), value.strip()) for name, _, value in (p.partition("=") for p in parameters)
+    )
+    email.add_attachment(
+        message.attachment,
+        subtype=subtype,
+        filename=message.attachment_name or "attachment.txt",
+        params=params,
+    )
 
 
 def _backend() -> Callable[[OutboxMessage], None]:
