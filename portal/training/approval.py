@@ -21,8 +21,7 @@ from portal.access import (
 from portal.clock import utcnow
 from portal.db import db
 from portal.models import Booking, BookingStatus, CourseSession, SchoolTrainingSettings
-from portal.training import emails, places
-from portal.training.booking import freed_place
+from portal.training import emails, places, waiting_list
 
 
 @dataclass(frozen=True)
@@ -90,7 +89,7 @@ def refuse(who: Principal, booking_id: int, reason: str) -> Decision:
         db.session.rollback()
         return NotWaiting(get_booking_or_404(who, booking_id).status)
     places.free_place(booking.session_id)
-    freed_place(booking.session_id)
+    waiting_list.offer_next(booking.session_id)
     audit.record("training.refused", actor=who.user, subject=booking, reason=booking.reason)
     emails.booking_refused(booking)
     db.session.commit()

@@ -254,10 +254,3 @@ def approvers_of(school: School, settings: SchoolTrainingSettings | None) -> Seq
             .order_by(User.id)
         )
     )
-
-
-def freed_place(session_id: int) -> None:
-    """A place on the session has just been given back (a booking refused, cancelled or
-    lapsed): the waiting list's turn. Called after places.free_place, in the same
-    transaction; the waiting list's work (offering the place to the first in line) is
-    plugged in here when it is merged."""

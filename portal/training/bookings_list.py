@@ -10,25 +10,21 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import contains_eager
 
-from portal.access import Principal, booking_scope, get_booking_or_404
-from portal.clock import utcnow
-from portal.models import Booking, BookingStatus, Course, CourseSession, School
+from portal import clock
+from portal.access import (
+    Principal,
+    booking_scope,
+    get_booking_or_404,
+    may_act_on_booking,
+    may_evaluate,
+)
+from portal.models import Attendance, Booking, BookingStatus, Course, CourseSession, School
 from portal.pagination import Page, paginate
 from portal.training.approval import approvable, awaiting_approval
+from portal.training.changes import change_refusal, offer_is_open, status_now
 
 PAGE_SIZE = 25
 UPCOMING, PAST = "upcoming", "past"
-
-
-def status_now(booking: Booking) -> BookingStatus:
-    """The booking's status at this moment: an offer not taken by its expiry has lapsed."""
-    if (
-        booking.status is BookingStatus.OFFERED
-        and booking.offer_expires_at is not None
-        and booking.offer_expires_at <= utcnow()
-    ):
-        return BookingStatus.OFFER_LAPSED
-    return booking.status
 
 
 @dataclass(frozen=True)
@@ -62,7 +58,7 @@ class BookingsList:
 
 
 def school_bookings(who: Principal, chosen: BookingsFilter) -> BookingsList:
-    now = utcnow()
+    now = clock.now()
     statement = (
         select(Booking)
         .join(CourseSession, CourseSession.id == Booking.session_id)
@@ -95,18 +91,42 @@ def school_bookings(who: Principal, chosen: BookingsFilter) -> BookingsList:
     elif chosen.status is not None:
         statement = statement.where(Booking.status == chosen.status)
     found = paginate(statement, chosen.page, PAGE_SIZE)
-    rows = [BookingRow(b, status_now(b)) for b in found.items]
+    rows = [BookingRow(b, status_now(b, now)) for b in found.items]
     page = Page(items=rows, number=found.number, per_page=found.per_page, total=found.total)
     return BookingsList(chosen, page, awaiting_approval(who))
 
 
 @dataclass(frozen=True)
 class BookingPage:
+    """A booking as the reader sees it now, and what they may do with it."""
+
     booking: Booking
     status: BookingStatus
     may_decide: bool
+    # Cancelling or swapping who attends: the reader may, and the booking is still in play
+    # before its session.
+    may_change: bool
+    # An offer of a place, open now, for the reader to accept or decline.
+    offer_open: bool
+    # The calendar file: for a place held, or one whose session was cancelled (to remove it).
+    has_calendar: bool
+    may_evaluate: bool
+    has_certificate: bool
 
 
 def booking_page(who: Principal, booking_id: int) -> BookingPage:
     booking = get_booking_or_404(who, booking_id)
-    return BookingPage(booking, status_now(booking), approvable(who, booking))
+    now = clock.now()
+    status = status_now(booking, now)
+    acts = may_act_on_booking(who, booking)
+    attended = booking.attendance is Attendance.ATTENDED
+    return BookingPage(
+        booking,
+        status,
+        may_decide=approvable(who, booking),
+        may_change=acts and change_refusal(booking, now) is None,
+        offer_open=acts and offer_is_open(booking, now),
+        has_calendar=status.holds_place or status is BookingStatus.SESSION_CANCELLED,
+        may_evaluate=attended and booking.evaluation is None and may_evaluate(who, booking),
+        has_certificate=attended and booking.evaluation is not None,
+    )

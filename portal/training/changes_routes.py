@@ -26,9 +26,6 @@ from portal.training import bp, cancelling, swapping, waiting_list
 from portal.training.changes import Conflict, Done, Refused, standing
 from portal.training.changes_forms import AnswerOfferForm, CancelForm, SwapForm
 
-# Where the school's bookings are listed (finding and booking's pages, their own part).
-BOOKINGS_PAGE = "/training/"
-
 CONFLICT = (
     "Someone else changed this booking just before you did, so nothing was changed. This is"
     " the booking as it is now."
@@ -72,7 +69,7 @@ def cancel_booking_page(booking_id: int) -> ResponseReturnValue:
     form.seen_charge.data = str(quote.cost.charge_pence)
     return render_page(
         "training/changes/cancel.html",
-        bookings_page=BOOKINGS_PAGE,
+        bookings_page=url_for("training.booking", booking_id=booking_id),
         booking=booking,
         quote=quote,
         form=form,
@@ -91,7 +88,7 @@ def offered_place(booking_id: int) -> ResponseReturnValue:
     booking = _booking(booking_id)
     return render_page(
         "training/changes/offer.html",
-        bookings_page=BOOKINGS_PAGE,
+        bookings_page=url_for("training.booking", booking_id=booking_id),
         booking=booking,
         standing=standing(booking),
         form=AnswerOfferForm(),
@@ -162,7 +159,7 @@ def swap_attendee_page(booking_id: int) -> ResponseReturnValue:
             problem = done.reason
     return render_page(
         "training/changes/swap.html",
-        bookings_page=BOOKINGS_PAGE,
+        bookings_page=url_for("training.booking", booking_id=booking_id),
         booking=booking,
         form=form,
         problem=problem,

@@ -45,12 +45,11 @@ from portal.models import (
     Booking,
     BookingStatus,
     CourseSession,
-    Membership,
-    Role,
     SchoolTrainingSettings,
     User,
 )
 from portal.training import emails, places
+from portal.training.booking import approvers_of
 from portal.training.changes import Conflict, Done, Outcome, Refused, offer_is_open
 
 OFFER_PERIOD = timedelta(hours=48)
@@ -220,28 +219,10 @@ def needs_approval(booking: Booking) -> bool:
     return required and booking.decided_at is None
 
 
-def approvers_for(booking: Booking) -> list[User]:
-    """Who is asked to approve: the school's named training lead if it has one, else its
-    head teachers."""
+def approvers_for(booking: Booking) -> Sequence[User]:
+    """Who is asked to approve the place: as for a new booking (booking.approvers_of)."""
     settings = db.session.get(SchoolTrainingSettings, booking.school_id)
-    if (
-        settings is not None
-        and settings.approver is Approver.TRAINING_LEAD
-        and settings.training_lead is not None
-    ):
-        return [settings.training_lead]
-    return list(
-        db.session.scalars(
-            select(User)
-            .join(Membership, Membership.user_id == User.id)
-            .where(
-                Membership.role == Role.HEAD_TEACHER,
-                Membership.school_id == booking.school_id,
-                User.is_active.is_(True),
-            )
-            .order_by(User.id)
-        )
-    )
+    return approvers_of(booking.school, settings)
 
 
 def accept_offer(who: Principal, booking: Booking) -> Outcome:

@@ -37,7 +37,7 @@ def told(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, Any]]:
             emails, name, lambda booking, _name=name: calls.append((_name, booking.id))
         )
     freed: list[int] = []
-    monkeypatch.setattr(approval, "freed_place", freed.append)
+    monkeypatch.setattr(approval.waiting_list, "offer_next", freed.append)
     calls.append(("freed", freed))
     return calls
 
