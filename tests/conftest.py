@@ -99,6 +99,7 @@ ROLE_ACCOUNTS = {
     "school_staff": "staff@oakfield.example",
     "academy_head": "head@riverside.example",
     "trust_lead": "trust@meadowtrust.example",
+    "training_coordinator": "coordinator@council.example",
 }
 
 

@@ -1,11 +1,12 @@
 """The second factor for council staff: an authenticator app (TOTP), and recovery codes.
 
-Everyone with a council role (CAF officer, publisher, administrator) needs one: they see every
-school's records. A council person without one is sent to set it up straight after signing in
-and can use nothing else until they have. With one, the right password is not enough: it
-leaves them half signed in (a few minutes' note in the session, never a signed-in session)
-until they give the 6-digit code from their app, or one of their ten recovery codes, each of
-which works once, as does each code from the app. School staff are not asked.
+Everyone with a council role (CAF officer, publisher, training coordinator, administrator)
+needs one: they see every school's records. A council person without one is sent to set it up
+straight after signing in and can use nothing else until they have. With one, the right
+password is not enough: it leaves them half signed in (a few minutes' note in the session,
+never a signed-in session) until they give the 6-digit code from their app, or one of their
+ten recovery codes, each of which works once, as does each code from the app. School staff
+are not asked.
 """
 
 from __future__ import annotations

@@ -11,8 +11,13 @@ from tests.conftest import ROLE_ACCOUNTS
 
 ROLES = ["anonymous", *ROLE_ACCOUNTS]
 SIGNED_IN = list(ROLE_ACCOUNTS)
-COUNCIL_WIDE = ["la_admin", "publisher"]
-COUNCIL = ("la_admin", "publisher", "caf_officer")
+# The council's roles that see every school, and all the council's roles (every one of them
+# signs in with a second factor).
+COUNCIL_WIDE = ["la_admin", "publisher", "training_coordinator"]
+COUNCIL = ("la_admin", "publisher", "caf_officer", "training_coordinator")
+# The council staff who work with the contacts directory: they download it, and print every
+# school's letter they serve (Capability.EXPORT_CONTACTS, PRINT_CONTACT_LETTERS).
+CONTACTS_STAFF = ("la_admin", "publisher", "caf_officer")
 EDITORS = ("la_admin", "publisher")
 SUPPORT_VIEWERS = (
     "school_staff",
@@ -31,6 +36,9 @@ NO_RECORD = "00000000-0000-0000-0000-000000000000"
 NO_TOKEN = "A" * 43
 MANAGERS = ("la_admin", "head_teacher", "academy_head", "trust_lead")
 SCHOOL_LEADERS = ("head_teacher", "academy_head", "trust_lead")
+# Council roles without buy-back (Capability.VIEW_BUYBACK): a school's buy-back is refused
+# them (403) before any school is looked for.
+NO_BUYBACK = ("caf_officer", "training_coordinator")
 
 
 @dataclass(frozen=True)
@@ -60,3 +68,8 @@ ALL_SIGNED_IN = tuple(SIGNED_IN)
 
 def school(urn: int, *roles: str) -> tuple[str, ...]:
     return (*COUNCIL_WIDE, *roles)
+
+
+def refused(*roles: str) -> tuple[tuple[str, int], ...]:
+    """Exceptions for ``roles`` that may not use the page at all: 403, wherever it is."""
+    return tuple((role, 403) for role in roles)

@@ -3,6 +3,8 @@ query uses."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -82,6 +84,21 @@ DESIGN_POLICY = {
 def test_policy_is_the_one_in_the_design(capability: Capability) -> None:
     holders = {role for role, capabilities in POLICY.items() if capability in capabilities}
     assert holders == DESIGN_POLICY[capability]
+
+
+def test_the_designs_table_has_a_column_for_every_role() -> None:
+    """docs/architecture.md's "Who may do what": a role added to the portal is added there."""
+    design = (Path(__file__).parents[2] / "docs" / "architecture.md").read_text()
+    table = design.split("## Who may do what", 1)[1].split("\n\n## ", 1)[0]
+    rows = [line for line in table.splitlines() if line.startswith("|")]
+    columns = [cell.strip().lower() for cell in rows[0].strip("|").split("|")][1:]
+    assert len(columns) == len(Role)
+    # Each role a column, named by the start or the end of its label ("council admin" for
+    # Council administrator, "publisher" for Service publisher).
+    for role in Role:
+        label = role.label.lower()
+        assert any(label.startswith(column) or label.endswith(column) for column in columns), role
+    assert all(row.count("|") == rows[0].count("|") for row in rows)
 
 
 def principal(session, **memberships: list[int]) -> Principal:

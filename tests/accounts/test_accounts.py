@@ -954,6 +954,55 @@ def test_a_trust_lead_invites_to_the_trusts_academies_only(client_for, session) 
     assert offers_to(session, "new@oakfield.example") == []
 
 
+def test_a_training_coordinator_is_invited_by_the_council_alone_as_the_councils(
+    client_for, client, session
+) -> None:
+    admin = client_for("la_admin")
+    form = page(admin.get("/users/invite"))
+    offered = {
+        label.get_text(strip=True): form.select_one(f"#{label['for']}")["value"]
+        for label in form.select(".govuk-radios__label")
+    }
+    assert offered["Training coordinator"] == "training_coordinator"
+    # Whatever organisation the form also sends, the role is the council's.
+    sent = invite(
+        admin,
+        email="tia.new@council.example",
+        display_name="Tia Demo-Training",
+        role="training_coordinator",
+        school=str(school_id(session, OAKFIELD)),
+        area=str(area_id(session, "north")),
+    )
+    assert sent.status_code == 303
+    assert offers_to(session, "tia.new@council.example") == [
+        (Role.TRAINING_COORDINATOR, "the council")
+    ]
+    # A council role: their authenticator app comes before anything else.
+    response = set_password(
+        client, link_in(mail_to(session, "tia.new@council.example")[0]), NEW_PASSWORD
+    )
+    assert response.headers["Location"] == "/account/two-factor"
+    assert banner(client.get("/account/two-factor")) == (
+        "Success Your account is ready. You are now Training coordinator, Arden County Council. "
+        "Your role needs an authenticator app: set one up to carry on."
+    )
+    assert roles_of(session, "tia.new@council.example") == [
+        (Role.TRAINING_COORDINATOR, "the council")
+    ]
+
+    # A school's leaders give only school roles.
+    for leader in ("head_teacher", "trust_lead"):
+        refused = invite(
+            client_for(leader),
+            email="not.ours@council.example",
+            display_name="N",
+            role="training_coordinator",
+            school=str(school_id(session, OAKFIELD)),
+        )
+        assert error_summary(refused) == ["Choose their role"]
+    assert offers_to(session, "not.ours@council.example") == []
+
+
 # --- forgotten passwords ---------------------------------------------------------------------
 
 

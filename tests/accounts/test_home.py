@@ -40,6 +40,7 @@ def nav_links(page: BeautifulSoup) -> list[str]:
         ("caf_officer", "Chris Demo-North", "Arden County Council"),
         ("publisher", "Priya Demo-Publisher", "Arden County Council"),
         ("la_admin", "Alex Demo-Admin", "Arden County Council"),
+        ("training_coordinator", "Tamsin Demo-Training", "Arden County Council"),
     ],
 )
 def test_home_page_names_who_and_where(client_for, role: str, heading: str, caption: str) -> None:
@@ -166,6 +167,29 @@ def test_each_role_is_offered_exactly_its_sections_once_they_exist(
             app.view_functions.clear()
             app.view_functions.update(real)
     assert [s.title for s in offered] == expected
+
+
+def test_a_training_coordinators_home_is_the_councils_without_other_teams_work(
+    client_for,
+) -> None:
+    """Council staff's home, with what the coordinator may use: every school's contacts,
+    services and facts; no school of their own, support queue, buy-back or users. What needs
+    doing there is training's own, if anything (portal/training/home.py)."""
+    page = html(client_for("training_coordinator").get("/"))
+    assert words(page.select_one(".council-user")) == (
+        "Signed in as coordinator@council.example: Training coordinator"
+    )
+    assert page.find("a", string="Your authenticator app")["href"] == "/account/two-factor"
+    for not_theirs in ("#support-queue", "#by-school", ".govuk-summary-list"):
+        assert page.select_one(not_theirs) is None, not_theirs
+    links = nav_links(page)
+    assert {"Home", "Contacts", "Services", "Schools"} <= set(links)
+    assert not {"CAF support", "Buy-back", "Users", "Administration"} & set(links)
+    sections = [a.get_text(strip=True) for a in page.select(".council-section-list a")]
+    assert {CONTACTS, SERVICES, SCHOOLS} <= set(sections)
+    assert not {SUPPORT, BUYBACK, "Users", "Administration"} & set(sections)
+    for things in to_do(page).values():
+        assert all(thing.href.startswith("/training/") for thing in things), things
 
 
 def test_home_links_to_the_persons_own_account(client_for) -> None:

@@ -29,6 +29,7 @@ GENERIC_FAILURE = "Enter a correct e-mail address and password"
 HEAD = "head@oakfield.example"
 ADMIN = "admin@council.example"
 PUBLISHER = "publisher@council.example"
+COORDINATOR = "coordinator@council.example"
 NOBODY = "nobody@oakfield.example"
 
 
@@ -408,6 +409,19 @@ def test_council_staff_give_a_code_before_they_are_signed_in(
     ).first()
     assert event is not None
     assert event.detail == {"second_factor": "authenticator app"}
+
+
+def test_the_training_coordinator_gives_a_code_as_other_council_staff_do(
+    client: FlaskClient,
+) -> None:
+    response = password_step(client, COORDINATOR)
+    assert response.headers["Location"] == "/sign-in/code"
+    assert client.get("/").status_code == 302
+    done = enter_security_code(client, pyotp.TOTP(DEMO_TOTP_SECRET).now())
+    assert done.headers["Location"] == "/"
+    assert client.get("/").status_code == 200
+    # Their own app's page, as every council person has.
+    assert client.get("/account/two-factor").status_code == 200
 
 
 def test_next_survives_the_code_step(client: FlaskClient) -> None:

@@ -1231,6 +1231,25 @@ def test_only_those_who_keep_the_directory_send_the_letters(client_for) -> None:
     assert officer.post("/contacts/letter/send", data={"csrf_token": token}).status_code == 403
 
 
+def test_the_letters_page_offers_only_what_the_person_may_print_or_send(client_for) -> None:
+    """A training coordinator sees every school's contacts but neither prints every school's
+    letters at once nor e-mails them: the page offers an area's letters, nothing it would
+    then refuse."""
+    coordinator = client_for("training_coordinator")
+    page = soup(coordinator.get("/contacts/letter"))
+    links = [a["href"] for a in page.select("main a.govuk-link")]
+    assert "/contacts/letter?all=1" not in links
+    assert any(link.startswith("/contacts/letter?area=") for link in links)
+    assert page.select_one('form[action="/contacts/letter/send"]') is None
+    assert "e-mail them" not in page.get_text(" ", strip=True)
+    for link in links:
+        assert coordinator.get(link).status_code == 200, link
+    # Those who may are still offered both.
+    publisher = soup(client_for("publisher").get("/contacts/letter"))
+    assert publisher.find("a", string="Letters for every school") is not None
+    assert "e-mail them to every head teacher" in publisher.get_text(" ", strip=True)
+
+
 def test_contact_cards_say_when_each_contact_was_last_checked(client_for) -> None:
     found = cards(soup(client_for("school_staff").get("/contacts/")))
     assert all(re.fullmatch(r"\d{1,2} \w+ \d{4}", card["Last checked"]) for card in found)

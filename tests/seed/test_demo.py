@@ -73,6 +73,7 @@ def test_the_issues_demo_accounts_have_their_roles(session) -> None:
 
     assert roles_of("admin@council.example") == [("la_admin", "the council")]
     assert roles_of("publisher@council.example") == [("publisher", "the council")]
+    assert roles_of("coordinator@council.example") == [("training_coordinator", "the council")]
     assert roles_of("caf.north@council.example") == [("caf_officer", "North")]
     assert roles_of("head@oakfield.example") == [("head_teacher", "Oakfield Primary School")]
     assert roles_of("staff@oakfield.example") == [("school_staff", "Oakfield Primary School")]
