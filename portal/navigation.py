@@ -4,7 +4,7 @@ A section appears in the navigation and on the home page only when its blueprint
 installed and the person's role may use it, so the menu never offers a door that is locked.
 
 The menu names each section in a word or two (its ``label``), as GOV.UK's service navigation
-asks: a council administrator's eight sections and "Sign out" then sit on one line of the
+asks: a council administrator's seven sections in it and "Sign out" then sit on one line of the
 header on a laptop's screen (tests/app/test_browser.py measures it at 1280 px). The home
 page, with room to spare, gives each its full ``title`` and a summary.
 """
@@ -29,6 +29,10 @@ class Section:
     capability: Capability
     # The menu's name for it, where the title is too long for one line of the header.
     short_label: str = ""
+    # Left out of the header's menu for those with this capability, whose own section leads
+    # to it (the home page still lists it): a council administrator reaches Users from
+    # Administration, which keeps their menu on one line of the header.
+    not_in_menu_with: Capability | None = None
 
     @property
     def label(self) -> str:
@@ -84,6 +88,7 @@ SECTIONS: tuple[Section, ...] = (
         "Users",
         "Invite people to the portal, and deactivate accounts.",
         Capability.MANAGE_USERS,
+        not_in_menu_with=Capability.ADMINISTER,
     ),
     Section(
         "admin.index",
@@ -146,6 +151,8 @@ def navigation_items(who: Principal | None) -> list[NavigationItem]:
     current_blueprint = request.blueprint
     items = [NavigationItem(addresses[HOME], "Home", current=endpoint == HOME)]
     for section in sections_for(who):
+        if section.not_in_menu_with is not None and who.can(section.not_in_menu_with):
+            continue
         items.append(
             NavigationItem(
                 addresses[section.endpoint],

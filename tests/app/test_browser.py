@@ -239,7 +239,7 @@ def test_the_headers_navigation_sits_on_one_line(
     navigation = page.get_by_role("navigation", name="Sections of the portal")
     items = navigation.locator(".govuk-service-navigation__item")
     links = navigation.locator(".govuk-service-navigation__link")
-    expect(items).to_have_count(9)  # Home, seven sections, and Sign out
+    expect(items).to_have_count(9)  # Home, seven sections (Users is in Administration), Sign out
     boxes = [item.bounding_box() for item in items.all()]
     tops = {round(box["y"]) for box in boxes if box is not None}
     assert None not in boxes and len(tops) == 1, (
