@@ -27,6 +27,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -251,6 +252,9 @@ PLACE_HOLDING = frozenset(
 # A booking still in play: one person cannot be on a session twice while one of these.
 LIVE_BOOKING = PLACE_HOLDING | {BookingStatus.WAITING}
 
+# The same, as SQL: the condition of the index that keeps one live booking a person.
+LIVE_BOOKING_SQL = "status IN ('awaiting_approval', 'offered', 'confirmed', 'waiting')"
+
 BOOKING_STATUS_LABELS = {
     BookingStatus.AWAITING_APPROVAL: "Awaiting approval",
     BookingStatus.OFFERED: "Place offered",
@@ -291,6 +295,15 @@ class Booking(Base):
         Index("ix_training_booking_school", "school_id", "created_at"),
         Index("ix_training_booking_offer_expiry", "status", "offer_expires_at"),
         Index("ix_training_booking_email", "attendee_email"),
+        # One live booking a person a session, even when two forms for them are sent at once.
+        Index(
+            "uq_training_booking_live_attendee",
+            "session_id",
+            "attendee_email",
+            unique=True,
+            postgresql_where=text(LIVE_BOOKING_SQL),
+            sqlite_where=text(LIVE_BOOKING_SQL),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

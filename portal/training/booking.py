@@ -174,10 +174,11 @@ def book_place(
     try:
         db.session.flush()
     except (IntegrityError, OperationalError):
-        # Another press of the same button has just booked it (the key is unique), or
-        # SQLite gave up waiting for the other writer: what it made, if anything.
+        # Another press of the same button has just booked it (the key is unique), another
+        # form has just booked the same person (one live booking a person a session, by the
+        # database's own index), or SQLite gave up waiting for the other writer.
         db.session.rollback()
-        sent = _booked_with(who, submission_key)
+        sent = _booked_with(who, submission_key) or live_booking_for(session_id, email)
         return Busy() if sent is None else AlreadyBooked(sent.id)
     booking.session = session
     booking.school = school

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from portal import audit, clock
@@ -107,4 +108,9 @@ def swap_attendee(who: Principal, booking: Booking, new: NewAttendee) -> Outcome
         db.session.rollback()
         db.session.refresh(booking)
         return Conflict()
+    except IntegrityError:
+        # They were booked on the session a moment ago, by another form: the database keeps
+        # one live booking a person a session.
+        db.session.rollback()
+        return AlreadyBooked(f"{new.email} already has a booking on this session")
     return Done(booking)

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from portal.clock import utcnow
@@ -410,3 +411,33 @@ def test_an_approver_booking_a_place_does_not_wait_for_their_own_approval(
     client.post(path, data={**hidden, "for_whom": "myself"})
     (booking,) = bookings_of(session, on.id)
     assert (booking.status, booking.charge_pence) == (BookingStatus.CONFIRMED, 2000)
+
+
+def test_the_database_keeps_one_live_booking_a_person_a_session(session) -> None:
+    """Two forms booking the same person at once both pass the check in the code; the
+    database's own index refuses the second. A cancelled booking does not count."""
+    on = make_session(make_course(session=session), session=session, capacity=5)
+    oakfield = school_by_urn(OAKFIELD, session=session)
+    make_booking(on, oakfield, attendee_email="same@school.example", session=session)
+    make_booking(
+        on,
+        oakfield,
+        attendee_email="again@school.example",
+        status=BookingStatus.CANCELLED,
+        session=session,
+    )
+    make_booking(
+        on,
+        oakfield,
+        attendee_email="again@school.example",
+        status=BookingStatus.WAITING,
+        session=session,
+    )
+    with pytest.raises(IntegrityError), session.begin_nested():
+        make_booking(
+            on,
+            oakfield,
+            attendee_email="same@school.example",
+            status=BookingStatus.WAITING,
+            session=session,
+        )

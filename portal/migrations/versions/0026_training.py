@@ -17,6 +17,8 @@ from alembic import op
 # SQLite copies a table to change its checks (batch mode): only that table is read back, not
 # user_account, whose expression indexes SQLite cannot reflect.
 _THIS_TABLE_ONLY = {"resolve_fks": False}
+# The bookings still in play: one a person a session (models/training.py).
+LIVE_BOOKING = "status IN ('awaiting_approval', 'offered', 'confirmed', 'waiting')"
 ROLES_BEFORE = (
     "school_staff",
     "head_teacher",
@@ -478,6 +480,13 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_training_booking_session", ["session_id", "status", "joined_list_at"], unique=False
         )
+        batch_op.create_index(
+            "uq_training_booking_live_attendee",
+            ["session_id", "attendee_email"],
+            unique=True,
+            postgresql_where=sa.text(LIVE_BOOKING),
+            sqlite_where=sa.text(LIVE_BOOKING),
+        )
 
     op.create_table(
         "supply_claim",
@@ -619,6 +628,7 @@ def downgrade() -> None:
     op.drop_table("supply_claim")
     with op.batch_alter_table("training_booking", schema=None) as batch_op:
         batch_op.drop_index("ix_training_booking_session")
+        batch_op.drop_index("uq_training_booking_live_attendee")
         batch_op.drop_index("ix_training_booking_school")
         batch_op.drop_index("ix_training_booking_offer_expiry")
         batch_op.drop_index("ix_training_booking_email")
