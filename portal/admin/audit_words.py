@@ -18,6 +18,7 @@ TOPICS: dict[str, str] = {
     "buyback": "Buy-back",
     "register": "Schools register",
     "support": "CAF requests",
+    "training": "Training",
 }
 
 KINDS: dict[str, str] = {
@@ -94,6 +95,16 @@ KINDS: dict[str, str] = {
     "support.updated": "CAF request updated",
     "support.assigned": "CAF request given to an officer",
     "support.anonymised": "Old CAF requests anonymised",
+    # Training: the coordinator's courses, sessions and registers (h5)
+    "training.course_created": "Training course added",
+    "training.course_updated": "Training course changed",
+    "training.course_published": "Training course published",
+    "training.course_withdrawn": "Training course withdrawn",
+    "training.session_created": "Training session added",
+    "training.session_updated": "Training session changed",
+    "training.session_moved": "Training session moved",
+    "training.session_cancelled": "Training session cancelled",
+    "training.register_taken": "Training register taken",
 }
 
 # The kinds of record an event can be about (the model's class name), as people call them.
@@ -111,6 +122,8 @@ RECORDS: dict[str, str] = {
     "Area": "Area",
     "RegisterImport": "Register import",
     "SupportRequest": "CAF request",
+    "Course": "Training course",
+    "CourseSession": "Training session",
 }
 
 
