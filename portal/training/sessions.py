@@ -9,7 +9,7 @@ check (places_taken <= capacity) against a place taken meanwhile.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import select
@@ -148,6 +148,22 @@ def create_session(
     return SessionSaved(session)
 
 
+def _minute(moment: datetime) -> datetime:
+    return moment.replace(second=0, microsecond=0)
+
+
+def _as_shown(session: CourseSession, details: SessionDetails) -> SessionDetails:
+    """``details``, keeping the session's own start and end where the form gave them back
+    as it showed them (to the minute): a time with seconds, made elsewhere, is not moved by
+    a change of trainer."""
+    starts_at, ends_at = details.starts_at, details.ends_at
+    if starts_at == _minute(session.starts_at):
+        starts_at = session.starts_at
+    if ends_at == _minute(session.ends_at):
+        ends_at = session.ends_at
+    return replace(details, starts_at=starts_at, ends_at=ends_at)
+
+
 def _moves(session: CourseSession, details: SessionDetails) -> bool:
     return (session.starts_at, session.ends_at, session.venue, session.online_link) != (
         details.starts_at,
@@ -173,6 +189,7 @@ def update_session(
         return SessionConflict(session)
     if session.status is SessionStatus.CANCELLED:
         return SessionRefused("This session has been cancelled: it cannot be changed")
+    details = _as_shown(session, details)
     if details.capacity < session.places_taken:
         return _capacity_refusal(session.places_taken)
     moved = _moves(session, details)
