@@ -203,9 +203,17 @@ def update_session(
     after = _values(session)
     changes = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
     told: list[Booking] = []
-    if changes:
+    if moved:
         audit.record(
-            "training.session_moved" if moved else "training.session_updated",
+            "training.session_moved",
+            actor=actor,
+            subject=session,
+            course=session.course.title,
+            changes=changes,
+        )
+    elif changes:
+        audit.record(
+            "training.session_updated",
             actor=actor,
             subject=session,
             course=session.course.title,
