@@ -293,3 +293,19 @@ def test_the_list_filters_by_status_and_is_paged(client_for, session) -> None:
 @pytest.mark.parametrize("role", ["head_teacher", "school_staff", "academy_head", "publisher"])
 def test_only_those_who_manage_training_reach_the_pages(client_for, role) -> None:
     assert client_for(role).get("/training/manage/").status_code == 403
+
+
+def test_the_list_asks_the_same_few_queries_however_many_courses(
+    client_for, session, count_queries
+) -> None:
+    client = client_for(MANAGER)
+    counts = []
+    for more in (1, 30):
+        for _ in range(more):
+            course = make_course(session=session)
+            make_session(course, session=session, places_taken=3)
+        session.commit()
+        with count_queries() as counter:
+            assert client.get("/training/manage/").status_code == 200
+        counts.append(counter.count)
+    assert counts[0] == counts[1] <= 12, counts

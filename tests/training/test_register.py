@@ -189,3 +189,23 @@ def test_school_roles_never_mark_the_register(client_for, session, role) -> None
     assert client.get(page_path(held)).status_code == 403
     session.expire_all()
     assert came.attendance is None
+
+
+def test_the_session_page_asks_the_same_few_queries_however_many_are_booked(
+    client_for, session, count_queries
+) -> None:
+    client = client_for(MANAGER)
+    counts = []
+    for places in (2, 12):
+        course = make_course(session=session, price_pence=1000)
+        held = make_session(course, session=session, capacity=20)
+        for number in range(places):
+            school = school_by_urn(OAKFIELD if number % 2 else RIVERSIDE, session=session)
+            make_booking(held, school, session=session)
+            make_booking(held, school, status=BookingStatus.WAITING, session=session)
+        session.commit()
+        client.get(page_path(held))  # the signed-in person's first page of the session
+        with count_queries() as counter:
+            assert client.get(page_path(held)).status_code == 200
+        counts.append(counter.count)
+    assert counts[0] == counts[1] <= 12, counts
