@@ -42,6 +42,8 @@ def manage_courses() -> ResponseReturnValue:
     page = courses.course_list(status, request.args.get("page", 1, type=int) or 1)
     return render_page(
         "training/manage/index.html",
+        # Choosing a status with htmx swaps in only the list.
+        fragment="courses",
         page=page,
         status=status,
         status_items=[{"value": "", "text": "Every course", "selected": status is None}]

@@ -25,6 +25,14 @@ MANAGE_CASES: list[Case] = [
     Case("GET", "/training/manage/", "/training/manage/", MANAGERS, denied=403),
     Case("GET", "/training/manage/?status=draft&page=2", "/training/manage/", MANAGERS, denied=403),
     Case(
+        "GET",
+        "/training/manage/?status=published",
+        "/training/manage/",
+        MANAGERS,
+        denied=403,
+        htmx=True,
+    ),
+    Case(
         "GET", "/training/manage/courses/new", "/training/manage/courses/new", MANAGERS, denied=403
     ),
     # Sent empty, the form comes back with its errors.
