@@ -31,6 +31,8 @@ MANAGE_CASES: list[Case] = [
         MANAGERS,
         denied=403,
         htmx=True,
+        # htmx asking for nobody signed in is told so (401), not redirected.
+        anonymous=401,
     ),
     Case(
         "GET", "/training/manage/courses/new", "/training/manage/courses/new", MANAGERS, denied=403
