@@ -18,6 +18,7 @@ from portal.access import (
     requires,
 )
 from portal.models import Attendance, CourseStatus
+from portal.numbers import record_id, whole_number
 from portal.rendering import render_page
 from portal.training import bp, courses, register, sessions
 from portal.training.manage_forms import (
@@ -84,7 +85,7 @@ def manage_edit_course(course_id: int) -> ResponseReturnValue:
     conflict = False
     if form.validate_on_submit():
         outcome = courses.update_course(
-            course, form.details(), current_principal().user, int(form.version.data or 0)
+            course, form.details(), current_principal().user, whole_number(form.version.data) or 0
         )
         if isinstance(outcome, courses.CourseSaved):
             flash(f"{course.title} has been saved.", "success")
@@ -166,7 +167,7 @@ def manage_edit_session(session_id: int) -> ResponseReturnValue:
     problem = ""
     if form.validate_on_submit():
         outcome = sessions.update_session(
-            found, form.details(), current_principal().user, int(form.version.data or 0)
+            found, form.details(), current_principal().user, whole_number(form.version.data) or 0
         )
         if isinstance(outcome, sessions.SessionSaved):
             if outcome.moved:
@@ -257,9 +258,13 @@ def manage_register(session_id: int) -> ResponseReturnValue:
         return _session_page(session_id, form, "The form had expired: send it again.")
     marks = {}
     for name, value in request.form.items():
-        booking_id = name.removeprefix("attendance-")
-        if booking_id != name and booking_id.isdigit() and value in Attendance._value2member_map_:
-            marks[int(booking_id)] = Attendance(value)
+        booking_id = record_id(name.removeprefix("attendance-"))
+        if (
+            name.startswith("attendance-")
+            and booking_id is not None
+            and value in Attendance._value2member_map_
+        ):
+            marks[booking_id] = Attendance(value)
     outcome = register.take_register(found, marks, current_principal().user)
     if isinstance(outcome, register.RegisterTaken):
         flash(

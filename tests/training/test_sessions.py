@@ -8,7 +8,10 @@ import re
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
 
 from portal import clock
 from portal.clock import utcnow
@@ -20,6 +23,7 @@ from portal.models import (
     SessionStatus,
 )
 from portal.training import emails
+from portal.training.manage_forms import SessionForm
 from portal.training.places import take_place
 from tests.conftest import csrf_token
 from tests.helpers.html import error_summary, ok_soup, soup
@@ -365,3 +369,66 @@ def test_past_session_times_use_the_clock(monkeypatch, client_for, session) -> N
     response = new_session(client_for(MANAGER), course, session_form(date(NEXT_YEAR, 7, 15)))
     assert "Enter a date and time in the future" in error_summary(response)
     assert utcnow() < datetime(NEXT_YEAR, 8, 1, tzinfo=UTC)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.dates(min_value=date(2026, 1, 1), max_value=date(2035, 12, 31)),
+    st.integers(min_value=0, max_value=23),
+    st.integers(min_value=0, max_value=59),
+)
+def test_a_time_typed_in_london_is_that_time_in_london_in_summer_or_winter(
+    app, day: date, hours: int, minutes: int
+) -> None:
+    typed = f"{hours:02d}:{minutes:02d}"
+    with app.test_request_context():
+        form = SessionForm(
+            [],
+            formdata=MultiDict(
+                [
+                    *(("day", str(part)) for part in (day.day, day.month, day.year)),
+                    ("starts", typed),
+                    ("ends", "23:59"),
+                    ("venue", "Shire Hall"),
+                    ("area", ""),
+                    ("capacity", "10"),
+                    ("trainer", "Sam"),
+                ]
+            ),
+            meta={"csrf": False},
+        )
+        fine = form.validate()
+    if typed == "23:59":
+        assert form.ends.errors == ["The session must end after it starts"]
+        return
+    if not fine:
+        # Only a time the clocks skip, on the morning they go forward, is refused.
+        assert form.starts.errors == ["That time does not exist on that day: the clocks change"]
+        assert (day.month, day.weekday(), hours) == (3, 6, 1)
+        return
+    starts = form.details().starts_at
+    assert starts.tzinfo is not None and starts.utcoffset() == timedelta(0)
+    local = starts.astimezone(clock.LONDON)
+    assert (local.date(), local.hour, local.minute) == (day, hours, minutes)
+    # British Summer Time runs from the last Sunday of March to the last Sunday of October.
+    summer = last_sunday_of_march(day.year) < day < last_sunday_of_october(day.year)
+    assert local.utcoffset() == timedelta(hours=1 if summer else 0) or day in (
+        last_sunday_of_march(day.year),
+        last_sunday_of_october(day.year),
+    )
+
+
+def last_sunday_of_october(year: int) -> date:
+    day = date(year, 10, 31)
+    return day - timedelta(days=(day.weekday() + 1) % 7)
+
+
+def test_a_version_that_is_not_a_number_is_a_change_made_meanwhile(client_for, session) -> None:
+    changed, _, _ = booked_session(session)
+    client = client_for(MANAGER)
+    path = f"/training/manage/sessions/{changed.id}/edit"
+    response = client.post(path, data={**form_of(client, path), "version": "²x"})
+    assert response.status_code == 200
+    assert "Someone else changed this session" in soup(response).get_text()
