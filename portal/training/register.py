@@ -50,6 +50,8 @@ class SessionBookings:
     confirmed: list[Booking]
     # Whether the register can be taken now: the session has started and was not cancelled.
     register_open: bool
+    # Each booking's status in words, as it is at this moment (by booking id).
+    labels: dict[int, str]
 
 
 def session_bookings(session: CourseSession) -> SessionBookings:
@@ -72,7 +74,18 @@ def session_bookings(session: CourseSession) -> SessionBookings:
         waiting=waiting,
         confirmed=[b for b in found if b.status is BookingStatus.CONFIRMED],
         register_open=register_open(session),
+        labels={b.id: status_now(b) for b in found},
     )
+
+
+def status_now(booking: Booking) -> str:
+    """A booking's status as it stands now: an offered place whose time to accept has
+    passed is no longer offered, even before the offers command has lapsed it."""
+    if booking.status is BookingStatus.OFFERED and booking.offer_expires_at is not None:
+        if booking.offer_expires_at <= clock.now():
+            return BookingStatus.OFFER_LAPSED.label
+        return f"{booking.status.label} until {clock.london_time(booking.offer_expires_at)}"
+    return booking.status.label
 
 
 def register_open(session: CourseSession) -> bool:
@@ -168,7 +181,7 @@ def register_csv(session: CourseSession) -> str:
                 text_cell(booking.attendee_job_title),
                 text_cell(booking.school.name),
                 booking.school.urn,
-                booking.status.label,
+                status_now(booking),
                 booking.attendance.label if booking.attendance else "",
                 pounds(booking.price_pence),
                 pounds(booking.charge_pence),

@@ -209,3 +209,35 @@ def test_the_session_page_asks_the_same_few_queries_however_many_are_booked(
             assert client.get(page_path(held)).status_code == 200
         counts.append(counter.count)
     assert counts[0] == counts[1] <= 12, counts
+
+
+def test_an_offer_past_its_time_is_not_shown_as_offered(client_for, session) -> None:
+    course = make_course(session=session)
+    held = make_session(course, session=session)
+    oakfield = school_by_urn(OAKFIELD, session=session)
+    make_booking(
+        held,
+        oakfield,
+        status=BookingStatus.OFFERED,
+        attendee_name="Old Offer",
+        offer_expires_at=utcnow() - timedelta(minutes=1),
+        session=session,
+    )
+    make_booking(
+        held,
+        oakfield,
+        status=BookingStatus.OFFERED,
+        attendee_name="New Offer",
+        offer_expires_at=utcnow() + timedelta(days=1),
+        session=session,
+    )
+    session.commit()
+    page = ok_soup(client_for(MANAGER).get(page_path(held)))
+    statuses = {
+        tr.select("td")[0].get_text(" ", strip=True).split(" ")[0]: tr.select("td")[2].get_text(
+            strip=True
+        )
+        for tr in page.select("#bookings tbody tr")
+    }
+    assert statuses["Old"] == "Offer lapsed"
+    assert statuses["New"].startswith("Place offered until ")
