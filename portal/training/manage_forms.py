@@ -180,6 +180,9 @@ class CourseForm(FlaskForm):
         return fine and not any(field.errors for field in self)
 
     def _duration(self) -> None:
+        if not self.duration_hours.data and not self.duration_minutes.data:
+            self.duration_hours.errors.append("Enter how long the course lasts")
+            return
         hours = whole_number(self.duration_hours.data or "0")
         minutes = whole_number(self.duration_minutes.data or "0")
         if hours is None or minutes is None or minutes > 59:

@@ -119,6 +119,11 @@ def test_a_free_course_may_still_charge_for_a_no_show(client_for, session) -> No
         ({"member_price": "10"}, "member_service", "Choose the service whose buyers pay less"),
         ({"duration_hours": "0", "duration_minutes": "10"}, "duration_hours", None),
         ({"duration_minutes": "75"}, "duration_hours", None),
+        (
+            {"duration_hours": "", "duration_minutes": ""},
+            "duration_hours",
+            "Enter how long the course lasts",
+        ),
         ({"cancellation_days": "91"}, "cancellation_days", "Enter a number of days from 0 to 90"),
         ({"late_charge": "-5"}, "late_charge", None),
     ],
