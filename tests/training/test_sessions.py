@@ -432,3 +432,25 @@ def test_a_version_that_is_not_a_number_is_a_change_made_meanwhile(client_for, s
     response = client.post(path, data={**form_of(client, path), "version": "²x"})
     assert response.status_code == 200
     assert "Someone else changed this session" in soup(response).get_text()
+
+
+def test_once_the_register_is_taken_a_session_is_neither_moved_nor_cancelled(
+    client_for, session, told
+) -> None:
+    held, _, _ = booked_session(session)
+    held.register_taken_at = utcnow()
+    session.commit()
+    client = client_for(MANAGER)
+    path = f"/training/manage/sessions/{held.id}/edit"
+    data = form_of(client, path)
+    response = client.post(path, data={**data, "starts": "10:00", "ends": "13:00"})
+    assert "The register has been taken: the session cannot be moved" in error_summary(response)
+    # Its trainer can still be put right.
+    assert client.post(path, data={**data, "trainer": "Corrected"}).status_code == 303
+    page = ok_soup(client.get(f"/training/manage/sessions/{held.id}"))
+    assert page.find("a", string="Cancel the session") is None
+    response = post(client, f"/training/manage/sessions/{held.id}/cancel", {"reason": "Late"})
+    assert "The register has been taken: the session cannot be cancelled" in error_summary(response)
+    session.expire_all()
+    assert held.status is SessionStatus.SCHEDULED and held.trainer == "Corrected"
+    assert told == {}
