@@ -95,6 +95,11 @@ KINDS: dict[str, str] = {
     "support.updated": "CAF request updated",
     "support.assigned": "CAF request given to an officer",
     "support.anonymised": "Old CAF requests anonymised",
+    # Training: booking a place, and the school's approval
+    "training.booked": "Training place booked",
+    "training.approved": "Training place approved by the school",
+    "training.refused": "Training place refused by the school",
+    "training.approval_set": "Who approves a school's training bookings changed",
     # Training: changes to a booked place
     "training.booking_cancelled": "Training booking cancelled",
     "training.attendee_swapped": "Training place given to a colleague",
@@ -102,6 +107,16 @@ KINDS: dict[str, str] = {
     "training.offer_accepted": "Offered training place accepted",
     "training.offer_declined": "Offered training place declined",
     "training.offer_lapsed": "Offered training place not taken in time",
+    # Training: the coordinator's courses, sessions and registers
+    "training.course_created": "Training course added",
+    "training.course_updated": "Training course changed",
+    "training.course_published": "Training course published",
+    "training.course_withdrawn": "Training course withdrawn",
+    "training.session_created": "Training session added",
+    "training.session_updated": "Training session changed",
+    "training.session_moved": "Training session moved",
+    "training.session_cancelled": "Training session cancelled",
+    "training.register_taken": "Training register taken",
 }
 
 # The kinds of record an event can be about (the model's class name), as people call them.
@@ -120,6 +135,8 @@ RECORDS: dict[str, str] = {
     "RegisterImport": "Register import",
     "SupportRequest": "CAF request",
     "Booking": "Training booking",
+    "Course": "Training course",
+    "CourseSession": "Training session",
 }
 
 

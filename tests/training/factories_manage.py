@@ -1,0 +1,139 @@
+"""Training test data: a course, a session of it, a booking on the session.
+
+A copy of h2's tests/training/factories.py (not yet in this branch), for the coordinator's
+tests; once both are merged, these tests import that module and this one goes.
+
+Plain functions with sensible defaults for every column, so a test names only what it is
+about. They write through ``portal.db.db.session`` (inside an app context) unless given
+the test's own ``session`` (the ``session`` fixture), and flush, so the rows have ids.
+"""
+
+from __future__ import annotations
+
+import itertools
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from portal.clock import utcnow
+from portal.db import db
+from portal.models import School
+from portal.models.training import (
+    PLACE_HOLDING,
+    Booking,
+    BookingStatus,
+    Course,
+    CourseSession,
+    CourseStatus,
+    SessionStatus,
+    StaffLevel,
+)
+
+# The demo schools the tests use most.
+OAKFIELD = 125601  # maintained primary, North; head_teacher and school_staff
+RIVERSIDE = 140201  # academy in the Meadow trust; academy_head and trust_lead
+
+_numbers = itertools.count(1)
+
+
+def _session(session: Session | None) -> Session:
+    return session if session is not None else db.session
+
+
+def school_by_urn(urn: int, *, session: Session | None = None) -> School:
+    """A demo school by its URN."""
+    return _session(session).scalars(select(School).where(School.urn == urn)).one()
+
+
+def make_course(*, session: Session | None = None, **values: Any) -> Course:
+    """A published course, free unless given a price; any column may be given."""
+    number = next(_numbers)
+    fields: dict[str, Any] = {
+        "title": f"Test course {number}",
+        "description": "What the course covers, for the tests.",
+        "audience": "Anyone at a school",
+        "staff_level": StaffLevel.ALL_STAFF,
+        "learning_outcomes": "Know the first thing\nKnow the second thing",
+        "duration_minutes": 180,
+        "price_pence": 0,
+        "cancellation_days": 10,
+        "status": CourseStatus.PUBLISHED,
+    }
+    fields.update(values)
+    course = Course(**fields)
+    database = _session(session)
+    database.add(course)
+    database.flush()
+    return course
+
+
+def make_session(
+    course: Course,
+    *,
+    starts_at: datetime | None = None,
+    session: Session | None = None,
+    **values: Any,
+) -> CourseSession:
+    """A scheduled session of ``course``: in 30 days (a whole morning) unless given
+    ``starts_at``, 20 places, countywide (area None), at a venue."""
+    start = starts_at or (utcnow() + timedelta(days=30)).replace(microsecond=0)
+    fields: dict[str, Any] = {
+        "course": course,
+        "starts_at": start,
+        "ends_at": start + timedelta(minutes=course.duration_minutes),
+        "venue": "Shire Hall, Warwick",
+        "online_link": None,
+        "area_id": None,
+        "capacity": 20,
+        "places_taken": 0,
+        "trainer": "A. Trainer",
+        "status": SessionStatus.SCHEDULED,
+    }
+    fields.update(values)
+    course_session = CourseSession(**fields)
+    database = _session(session)
+    database.add(course_session)
+    database.flush()
+    return course_session
+
+
+def make_booking(
+    course_session: CourseSession,
+    school: School,
+    *,
+    status: BookingStatus = BookingStatus.CONFIRMED,
+    attendee_name: str | None = None,
+    attendee_email: str | None = None,
+    take_place: bool = True,
+    session: Session | None = None,
+    **values: Any,
+) -> Booking:
+    """A booking for one person at ``school``, confirmed unless told otherwise.
+
+    A status that holds a place adds one to the session's ``places_taken`` (as booking
+    does), unless ``take_place=False``; a waiting booking gets ``joined_list_at`` now.
+    """
+    number = next(_numbers)
+    fields: dict[str, Any] = {
+        "session": course_session,
+        "school": school,
+        "attendee_name": attendee_name or f"Attendee {number}",
+        "attendee_email": (attendee_email or f"attendee{number}@school.example").lower(),
+        "attendee_job_title": "Teacher",
+        "status": status,
+        "price_pence": course_session.course.price_pence,
+        "charge_pence": (
+            course_session.course.price_pence if status == BookingStatus.CONFIRMED else 0
+        ),
+        "joined_list_at": utcnow() if status == BookingStatus.WAITING else None,
+    }
+    fields.update(values)
+    booking = Booking(**fields)
+    database = _session(session)
+    database.add(booking)
+    if take_place and status in PLACE_HOLDING:
+        course_session.places_taken += 1
+    database.flush()
+    return booking
