@@ -26,17 +26,7 @@ from portal.models import (
 )
 from portal.pricing import pounds
 from portal.spreadsheets import text_cell, to_csv
-
-
-def late_charge_for(booking: Booking) -> int:
-    """What a place given up late, or not attended, costs: the course's late charge if it
-    states one (a free course's included), otherwise the place's price.
-
-    The rule of h3's portal/training/charges.py ``late_charge_for``, here until that module
-    is merged; then this calls that one.
-    """
-    late = booking.session.course.late_charge_pence
-    return booking.price_pence if late is None else late
+from portal.training.charges import late_charge_for
 
 
 @dataclass(frozen=True)

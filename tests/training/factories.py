@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from portal.clock import utcnow
 from portal.db import db
-from portal.models import School
+from portal.models import School, User
 from portal.models.training import (
     PLACE_HOLDING,
     Booking,
@@ -27,6 +27,7 @@ from portal.models.training import (
     SessionStatus,
     StaffLevel,
 )
+from portal.training import emails
 
 # The demo schools the tests use most.
 OAKFIELD = 125601  # maintained primary, North; head_teacher and school_staff
@@ -134,3 +135,31 @@ def make_booking(
         course_session.places_taken += 1
     database.flush()
     return booking
+
+
+def user_by_email(email: str, *, session: Session | None = None) -> User:
+    """A demo account by its e-mail address."""
+    return _session(session).scalars(select(User).where(User.email == email)).one()
+
+
+# The booking e-mails (portal/training/emails.py), each recorded as (name, booking id).
+BOOKING_EMAILS = (
+    "booking_confirmed",
+    "approval_needed",
+    "place_offered",
+    "offer_lapsed",
+    "booking_cancelled",
+    "attendee_swapped",
+)
+
+
+def record_emails(monkeypatch: Any) -> list[tuple[str, int]]:
+    """Stand in for the booking e-mails: what was sent, as (function, booking id), in order."""
+    sent: list[tuple[str, int]] = []
+    for name in BOOKING_EMAILS:
+
+        def record(booking: Booking, *_: Any, _name: str = name) -> None:
+            sent.append((_name, booking.id))
+
+        monkeypatch.setattr(emails, name, record)
+    return sent

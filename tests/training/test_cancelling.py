@@ -12,7 +12,7 @@ from portal import clock
 from portal.models import AuditEvent, Booking, BookingStatus, CourseSession
 from tests.conftest import csrf_token
 from tests.helpers.html import error_summary, ok_soup, soup
-from tests.training.factories_changes import (
+from tests.training.factories import (
     OAKFIELD,
     RIVERSIDE,
     make_booking,

@@ -23,7 +23,7 @@ from portal.models import (
 )
 from tests.conftest import csrf_token
 from tests.helpers.html import error_summary, ok_soup, soup
-from tests.training.factories_manage import make_course, make_session
+from tests.training.factories import make_course, make_session
 
 MANAGER = "la_admin"
 

@@ -12,10 +12,10 @@ from sqlalchemy import select
 
 from portal.clock import utcnow
 from portal.models import Attendance, AuditEvent, BookingStatus
-from portal.training.register import late_charge_for
+from portal.training.charges import late_charge_for
 from tests.conftest import csrf_token
 from tests.helpers.html import error_summary, ok_soup
-from tests.training.factories_manage import (
+from tests.training.factories import (
     OAKFIELD,
     RIVERSIDE,
     make_booking,

@@ -27,7 +27,7 @@ from portal.training.manage_forms import SessionForm
 from portal.training.places import take_place
 from tests.conftest import csrf_token
 from tests.helpers.html import error_summary, ok_soup, soup
-from tests.training.factories_manage import (
+from tests.training.factories import (
     OAKFIELD,
     RIVERSIDE,
     make_booking,

@@ -12,7 +12,7 @@ from portal.models import AuditEvent, Booking, BookingStatus
 from portal.training import emails
 from tests.conftest import csrf_token
 from tests.helpers.html import banner, error_summary, ok_soup, soup
-from tests.training.factories_changes import (
+from tests.training.factories import (
     OAKFIELD,
     make_booking,
     make_course,

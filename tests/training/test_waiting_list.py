@@ -37,7 +37,7 @@ from portal.training.waiting_list import (
 )
 from tests.conftest import csrf_token
 from tests.helpers.html import banner, ok_soup
-from tests.training.factories_changes import (
+from tests.training.factories import (
     OAKFIELD,
     RIVERSIDE,
     make_booking,
