@@ -168,7 +168,10 @@ def _sessions(run: Run, courses: list[NewCourse]) -> list[NewSession]:
             if cancelled
             else None,
             "register_taken_at": ended + timedelta(hours=1) if register and not cancelled else None,
-            "created_at": min(starts - timedelta(days=100), run.today - timedelta(days=1)),
+            # Published some months ahead; those far ahead, some time before today.
+            "created_at": min(
+                starts - timedelta(days=100), run.today - timedelta(days=rng.uniform(1, 200))
+            ),
             "version": 1,
         }
         sessions.append(NewSession(row, course))
