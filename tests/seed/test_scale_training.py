@@ -69,7 +69,7 @@ def test_as_much_training_as_the_plan_says_with_every_place_counted(
     sessions = session.scalars(select(CourseSession).order_by(CourseSession.id)).all()
     assert len(sessions) - before[CourseSession] == PLAN.course_sessions
     bookings = generated_bookings(session)
-    assert 0.9 * PLAN.bookings <= len(bookings) <= PLAN.bookings
+    assert 0.9 * PLAN.bookings <= len(bookings) <= 1.1 * PLAN.bookings
     assert scaled["bookings"] == len(bookings)
     holding = Counter(
         session.scalars(select(Booking.session_id).where(Booking.status.in_(PLACE_HOLDING)))
