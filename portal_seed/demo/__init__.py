@@ -6,7 +6,8 @@ seed again changes nothing that is already there.
 
 ``run.seed`` seeds it all, in order: ``council`` (areas, trusts, schools and accounts),
 ``contacts`` (the directory), ``support`` (requests and an area's caseload), the offer to
-schools (``portal_seed.services``) and ``buyback`` (the season under way). The data is in
+schools (``portal_seed.services``), ``buyback`` (the season under way) and ``training``
+(courses, sessions, bookings and a supply-cover fund). The data is in
 ``portal_seed/data/``. What other code imports is re-exported here.
 """
 

@@ -20,6 +20,7 @@ from portal_seed.demo.council import (
     lock_account,
 )
 from portal_seed.demo.support import add_caseload, add_support_requests
+from portal_seed.demo.training import add_training
 from portal_seed.services import seed_buyback, seed_services
 
 
@@ -59,6 +60,7 @@ def seed() -> dict[str, int]:
     windows = seed_buyback(schools)
     add_buyback_season(schools, trusts, areas)
     add_people_to_see_to(schools)
+    training = add_training(schools)
     return {
         "areas": len(areas),
         "trusts": len(trusts),
@@ -68,4 +70,5 @@ def seed() -> dict[str, int]:
         "support requests": requests,
         "services": services,
         "buy-back windows": windows,
+        **training,
     }

@@ -24,10 +24,11 @@ factor 10 is what the benchmark loads (issue #8).
 
 A module for each kind of data, each with the stage that writes it (``add_...``), in the
 order ``run.generate`` calls them: ``schools`` (and trusts and rolls), ``people`` (users and
-memberships), ``contacts``, ``offers`` (services, offers and prices), ``buyback`` and
-``support``. ``plan`` says how much a factor asks for and what is to be made; ``bulk``
-writes the rows and carries what one run knows from stage to stage. What other code imports
-is re-exported here.
+memberships), ``contacts``, ``offers`` (services, offers and prices), ``buyback``,
+``support`` and ``training`` (courses and sessions; ``training_bookings``, and the
+supply-cover fund in ``training_fund``). ``plan`` says how much a factor asks for and what
+is to be made; ``bulk`` writes the rows and carries what one run knows from stage to stage.
+What other code imports is re-exported here.
 """
 
 from __future__ import annotations

@@ -17,13 +17,19 @@ from sqlalchemy.orm import Session
 from portal.db import Base
 from portal.models import (
     Area,
+    Booking,
     BuybackChoice,
     BuybackSubmission,
     Contact,
+    Course,
+    CourseSession,
+    PaymentBatch,
     PriceOption,
     School,
     Service,
     ServiceOffer,
+    SupplyClaim,
+    SupplyFund,
     SupportRequest,
     Trust,
     User,
@@ -118,6 +124,7 @@ class Run:
 
 _ID_TABLES = (Trust, School, User, Contact, Service, ServiceOffer, PriceOption)
 _ID_TABLES += (BuybackChoice, BuybackSubmission, SupportRequest)
+_ID_TABLES += (Course, CourseSession, Booking, SupplyFund, SupplyClaim, PaymentBatch)
 
 
 def move_sequences_on(run: Run) -> None:

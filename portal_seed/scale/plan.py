@@ -28,9 +28,25 @@ class Plan:
     contacts: int
     services: int
     support_requests: int
+    # Training: courses, their sessions over two financial years, bookings on them, and
+    # claims for supply cover from a fund.
+    courses: int
+    course_sessions: int
+    bookings: int
+    supply_claims: int
 
 
-PER_FACTOR = Plan(schools=600, users=6_000, contacts=150, services=25, support_requests=5_000)
+PER_FACTOR = Plan(
+    schools=600,
+    users=6_000,
+    contacts=150,
+    services=25,
+    support_requests=5_000,
+    courses=15,
+    course_sessions=400,
+    bookings=6_000,
+    supply_claims=300,
+)
 # Below 0.1 an area would have a dozen schools, too few for every type and phase to appear;
 # far above 100 the invented URNs and trust codes (TR90001 to TR99999) would run short.
 MIN_FACTOR, MAX_FACTOR = 0.1, 100.0

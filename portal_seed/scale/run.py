@@ -25,6 +25,7 @@ from portal_seed.scale.people import add_people
 from portal_seed.scale.plan import FIRST_URN, SEED, Refused, plan_for
 from portal_seed.scale.schools import add_schools
 from portal_seed.scale.support import add_support
+from portal_seed.scale.training import add_training
 
 
 def _check_may_run(session: Session) -> None:
@@ -67,7 +68,8 @@ def generate(
     progress(
         f"Generating factor {factor:g}: {plan.schools:,} schools, about {plan.users:,} users, "
         f"{plan.contacts:,} contacts, {plan.services:,} services, "
-        f"{plan.support_requests:,} support requests."
+        f"{plan.support_requests:,} support requests, {plan.course_sessions:,} training "
+        f"sessions of {plan.courses:,} courses, about {plan.bookings:,} bookings."
     )
     try:
         add_schools(run)
@@ -76,6 +78,7 @@ def generate(
         add_services(run)
         add_buyback(run)
         add_support(run)
+        add_training(run)
         move_sequences_on(run)
         session.commit()
     except BaseException:

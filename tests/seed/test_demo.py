@@ -10,15 +10,23 @@ from sqlalchemy import func, select
 from portal.clock import LONDON
 from portal.models import (
     Area,
+    Booking,
+    Course,
+    CourseSession,
     EstablishmentGroup,
+    Evaluation,
+    FundAllocation,
     Membership,
     Phase,
     Role,
     School,
+    SupplyClaim,
     Trust,
     User,
 )
 from portal_seed.demo import seed
+
+TRAINING = (Course, CourseSession, Booking, Evaluation, FundAllocation, SupplyClaim)
 
 
 def test_five_areas_two_trusts_and_at_least_forty_schools(session) -> None:
@@ -89,7 +97,7 @@ def test_seeding_again_changes_nothing(app: Flask, session) -> None:
     def counts() -> tuple[int, ...]:
         return tuple(
             session.scalar(select(func.count()).select_from(model))
-            for model in (Area, Trust, School, User, Membership)
+            for model in (Area, Trust, School, User, Membership, *TRAINING)
         )
 
     before = counts()

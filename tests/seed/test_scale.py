@@ -98,11 +98,19 @@ def generated_schools(session: Session) -> list[School]:
 
 def test_the_plan_is_the_issues_numbers_scaled_linearly() -> None:
     assert plan_for(10) == Plan(
-        schools=6_000, users=60_000, contacts=1_500, services=250, support_requests=50_000
+        schools=6_000,
+        users=60_000,
+        contacts=1_500,
+        services=250,
+        support_requests=50_000,
+        courses=150,
+        course_sessions=4_000,
+        bookings=60_000,
+        supply_claims=3_000,
     )
-    assert plan_for(1) == Plan(600, 6_000, 150, 25, 5_000)
-    assert plan_for(2.5) == Plan(1_500, 15_000, 375, 63, 12_500)
-    assert plan_for(0.1) == Plan(60, 600, 15, 3, 500)
+    assert plan_for(1) == Plan(600, 6_000, 150, 25, 5_000, 15, 400, 6_000, 300)
+    assert plan_for(2.5) == Plan(1_500, 15_000, 375, 63, 12_500, 38, 1_000, 15_000, 750)
+    assert plan_for(0.1) == Plan(60, 600, 15, 3, 500, 2, 40, 600, 30)
     for too_small_or_large in (0, 0.05, 100.5):
         with pytest.raises(ValueError, match=r"the factor must be from 0\.1 to 100"):
             plan_for(too_small_or_large)
