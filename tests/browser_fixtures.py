@@ -1,9 +1,9 @@
 """Browser tests: the real portal on a live server, driven through the system's Chromium.
 
 A plugin (tests/conftest.py loads it), so that every capability's folder can have its
-browser tests beside the rest: tests/<capability>/test_browser.py. Tests in files of that
-name are marked ``browser`` and ``slow``; the live server starts when the first of them
-asks for it.
+browser tests beside the rest: tests/<capability>/test_browser.py, or test_browser_<part>.py
+for a capability with several journeys. Tests in files so named are marked ``browser`` and
+``slow``; the live server starts when the first of them asks for it.
 
 One seeded portal serves the whole session. Every page a test visits can be checked with
 :func:`check_page`: axe-core for accessibility (WCAG 2.2 AA and best practice), and a guard
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, NoReturn
@@ -79,14 +80,15 @@ def unavailable(reason: str) -> NoReturn:
     pytest.skip(f"browser tests skipped: {reason}")
 
 
-BROWSER_TESTS = "test_browser.py"
+# tests/<capability>/test_browser.py, or test_browser_<part>.py.
+BROWSER_TESTS = re.compile(r"test_browser(_\w+)?\.py")
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     # This hook sees the whole session's items; mark only ours. tryfirst, so that `-m` sees it.
     for item in items:
-        if item.path.name == BROWSER_TESTS:
+        if BROWSER_TESTS.fullmatch(item.path.name):
             item.add_marker(pytest.mark.browser)
             item.add_marker(pytest.mark.slow)
             # Under `make test` (--dist loadgroup) one xdist worker runs them all: one live
