@@ -1,0 +1,202 @@
+"""Courses, sessions, bookings and funds for the report tests, added to the test's session.
+
+The reports' own (until tests/training/factories.py is merged, which the lead folds these
+into): plain functions, every value a test does not care about given a default.
+"""
+
+from __future__ import annotations
+
+import itertools
+from datetime import date, datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from portal.models import (
+    Area,
+    Attendance,
+    Booking,
+    BookingStatus,
+    ClaimStatus,
+    Course,
+    CourseSession,
+    CourseStatus,
+    EstablishmentType,
+    FundAllocation,
+    FundStatus,
+    Phase,
+    School,
+    SchoolStatus,
+    SessionStatus,
+    StaffLevel,
+    SupplyClaim,
+    SupplyFund,
+)
+
+_numbers = itertools.count(1)
+
+
+def make_area(session: Session, name: str) -> Area:
+    area = Area(name=name, code=f"test-{next(_numbers)}-{name.lower().replace(' ', '-')}")
+    session.add(area)
+    session.flush()
+    return area
+
+
+def make_school(session: Session, area: Area, name: str, *, open: bool = True) -> School:
+    school = School(
+        urn=900000 + next(_numbers),
+        name=name,
+        establishment_type=EstablishmentType.COMMUNITY,
+        phase=Phase.PRIMARY,
+        pupils_on_roll=200,
+        postcode="CV1 1AA",
+        status=SchoolStatus.OPEN if open else SchoolStatus.CLOSED,
+        area_id=area.id,
+    )
+    session.add(school)
+    session.flush()
+    return school
+
+
+def make_course(
+    session: Session, title: str, *, cancellation_days: int = 10, price_pence: int = 0
+) -> Course:
+    course = Course(
+        title=title,
+        description="A course for the report tests.",
+        audience="Everyone",
+        staff_level=StaffLevel.ALL_STAFF,
+        duration_minutes=180,
+        price_pence=price_pence,
+        cancellation_days=cancellation_days,
+        status=CourseStatus.PUBLISHED,
+    )
+    session.add(course)
+    session.flush()
+    return course
+
+
+def make_session(
+    session: Session,
+    course: Course,
+    starts_at: datetime,
+    *,
+    area: Area | None = None,
+    capacity: int = 20,
+    cancelled: bool = False,
+) -> CourseSession:
+    course_session = CourseSession(
+        course_id=course.id,
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(hours=3),
+        venue="Council House",
+        area_id=area.id if area else None,
+        capacity=capacity,
+        trainer="A. Trainer",
+        status=SessionStatus.CANCELLED if cancelled else SessionStatus.SCHEDULED,
+    )
+    session.add(course_session)
+    session.flush()
+    return course_session
+
+
+def make_booking(
+    session: Session,
+    course_session: CourseSession,
+    school: School,
+    *,
+    status: BookingStatus = BookingStatus.CONFIRMED,
+    attendance: Attendance | None = None,
+    cancelled_at: datetime | None = None,
+) -> Booking:
+    number = next(_numbers)
+    booking = Booking(
+        session_id=course_session.id,
+        school_id=school.id,
+        attendee_name=f"Person {number}",
+        attendee_email=f"person{number}@report-tests.example",
+        status=status,
+        attendance=attendance,
+        cancelled_at=cancelled_at,
+    )
+    session.add(booking)
+    session.flush()
+    return booking
+
+
+def make_fund(
+    session: Session,
+    name: str,
+    *,
+    total_pence: int = 1_000_000,
+    status: FundStatus = FundStatus.ALLOCATED,
+    covers_from: date = date(2026, 4, 1),
+) -> SupplyFund:
+    fund = SupplyFund(
+        name=name,
+        total_pence=total_pence,
+        covers_from=covers_from,
+        covers_to=covers_from + timedelta(days=364),
+        claims_close_on=covers_from + timedelta(days=395),
+        daily_rate_pence=20_000,
+        half_day_rate_pence=10_000,
+        roll_year=covers_from.year,
+        status=status,
+    )
+    session.add(fund)
+    session.flush()
+    return fund
+
+
+def make_allocation(
+    session: Session,
+    fund: SupplyFund,
+    school: School,
+    amount_pence: int,
+    *,
+    approved: int = 0,
+    paid: int = 0,
+) -> FundAllocation:
+    allocation = FundAllocation(
+        fund_id=fund.id,
+        school_id=school.id,
+        pupils=school.pupils_on_roll,
+        lump_sum_pence=0,
+        exact_pupil_share_micropence=amount_pence * 1_000_000,
+        pupil_share_pence=amount_pence,
+        amount_pence=amount_pence,
+        approved_pence=approved,
+        paid_pence=paid,
+    )
+    session.add(allocation)
+    session.flush()
+    return allocation
+
+
+def make_claim(
+    session: Session,
+    fund: SupplyFund,
+    booking: Booking,
+    cost_pence: int,
+    *,
+    status: ClaimStatus = ClaimStatus.SUBMITTED,
+    approved_pence: int | None = None,
+) -> SupplyClaim:
+    number = next(_numbers)
+    claim = SupplyClaim(
+        fund_id=fund.id,
+        school_id=booking.school_id,
+        booking_id=booking.id,
+        half_days=2,
+        cost_pence=cost_pence,
+        agency_reference=f"INV-{number}",
+        evidence_filename="invoice.pdf",
+        evidence_type="application/pdf",
+        evidence_bytes=1000,
+        evidence_path=f"evidence/{number}.pdf",
+        status=status,
+        approved_pence=approved_pence,
+    )
+    session.add(claim)
+    session.flush()
+    return claim
