@@ -184,7 +184,9 @@ def _by_area(fund_id: int) -> list[FundFigures]:
         .where(SupplyClaim.fund_id == fund_id)
         .group_by(School.area_id)
     )
-    names = dict(db.session.execute(select(Area.id, Area.name)).tuples().all())
+    names: dict[int, str] = {
+        area_id: name for area_id, name in db.session.execute(select(Area.id, Area.name))
+    }
     rows = []
     for area_id in allocations.keys() | claims.keys():
         schools, allocated, approved, paid = allocations.get(area_id, (0, 0, 0, 0))

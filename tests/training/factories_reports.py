@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 from datetime import date, datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.models import (
@@ -23,13 +24,16 @@ from portal.models import (
     EstablishmentType,
     FundAllocation,
     FundStatus,
+    Membership,
     Phase,
+    Role,
     School,
     SchoolStatus,
     SessionStatus,
     StaffLevel,
     SupplyClaim,
     SupplyFund,
+    User,
 )
 
 _numbers = itertools.count(1)
@@ -200,3 +204,22 @@ def make_claim(
     session.add(claim)
     session.flush()
     return claim
+
+
+def make_coordinator(session: Session) -> str:
+    """A training coordinator who signs in as the demo council accounts do (their password
+    and authenticator): the demo has none until the coordinator's account is merged. Its
+    e-mail address, for ``client_for``."""
+    admin = session.scalars(select(User).where(User.email == "admin@council.example")).one()
+    coordinator = User(
+        email="reports.coordinator@council.example",
+        display_name="Report Coordinator",
+        password_hash=admin.password_hash,
+        totp_secret=admin.totp_secret,
+        totp_enabled_at=admin.totp_enabled_at,
+    )
+    session.add(coordinator)
+    session.flush()
+    session.add(Membership(user_id=coordinator.id, role=Role.TRAINING_COORDINATOR))
+    session.flush()
+    return coordinator.email
