@@ -7,9 +7,9 @@ into): plain functions, every value a test does not care about given a default.
 from __future__ import annotations
 
 import itertools
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from portal.models import (
@@ -223,3 +223,102 @@ def make_coordinator(session: Session) -> str:
     session.add(Membership(user_id=coordinator.id, role=Role.TRAINING_COORDINATOR))
     session.flush()
     return coordinator.email
+
+
+# A moment in the financial year 2026-27, the year add_training fills.
+NOW = datetime(2026, 12, 8, 10, 0, tzinfo=UTC)
+_ATTENDANCE = [Attendance.ATTENDED, Attendance.ATTENDED, Attendance.ABSENT, None]
+
+
+def add_training(session: Session, *, sessions: int, bookings_each: int) -> dict[str, int]:
+    """A year of training across the demo's areas and schools, in bulk: ``sessions``
+    sessions of a new course (every fifth for every area), ``bookings_each`` bookings on
+    each (attended, absent, booked, cancelled, waiting), and a fund allocated to every school
+    with a claim for some of those who attended. The ids the reports' addresses need."""
+    areas = session.scalars(select(Area.id).order_by(Area.id)).all()
+    schools = session.scalars(select(School.id).order_by(School.id)).all()
+    course = make_course(session, f"Bulk course {next(_numbers)}")
+    start = datetime(2026, 4, 2, 9, 0, tzinfo=UTC)
+    session_rows = [
+        {
+            "course_id": course.id,
+            "starts_at": start + timedelta(hours=23 * index),
+            "ends_at": start + timedelta(hours=23 * index + 3),
+            "venue": "Council House",
+            "area_id": None if index % 5 == 0 else areas[index % len(areas)],
+            "capacity": max(bookings_each, 1),
+            "trainer": "A. Trainer",
+            "status": SessionStatus.SCHEDULED,
+        }
+        for index in range(sessions)
+    ]
+    session_ids = session.scalars(
+        insert(CourseSession).returning(CourseSession.id), session_rows
+    ).all()
+    number = next(_numbers)
+    booking_rows = []
+    for index, session_id in enumerate(session_ids):
+        for place in range(bookings_each):
+            kind = (index + place) % 6
+            booking_rows.append(
+                {
+                    "session_id": session_id,
+                    "school_id": schools[(index * bookings_each + place) % len(schools)],
+                    "attendee_name": f"Person {place}",
+                    "attendee_email": f"p{number}.{index}.{place}@report-tests.example",
+                    "status": (
+                        BookingStatus.CANCELLED
+                        if kind == 4
+                        else BookingStatus.WAITING
+                        if kind == 5
+                        else BookingStatus.CONFIRMED
+                    ),
+                    "attendance": _ATTENDANCE[kind] if kind < 4 else None,
+                    "cancelled_at": start if kind == 4 else None,
+                }
+            )
+    session.execute(insert(Booking), booking_rows)
+    fund = make_fund(session, f"Bulk fund {number}")
+    session.execute(
+        insert(FundAllocation),
+        [
+            {
+                "fund_id": fund.id,
+                "school_id": school_id,
+                "pupils": 100,
+                "lump_sum_pence": 0,
+                "exact_pupil_share_micropence": 0,
+                "pupil_share_pence": 10_000,
+                "amount_pence": 10_000,
+            }
+            for school_id in schools
+        ],
+    )
+    attended = session.execute(
+        select(Booking.id, Booking.school_id)
+        .join(CourseSession, CourseSession.id == Booking.session_id)
+        .where(CourseSession.course_id == course.id, Booking.attendance == Attendance.ATTENDED)
+        .limit(sessions)
+    ).all()
+    if attended:
+        session.execute(
+            insert(SupplyClaim),
+            [
+                {
+                    "fund_id": fund.id,
+                    "school_id": school_id,
+                    "booking_id": booking_id,
+                    "half_days": 1,
+                    "cost_pence": 5_000,
+                    "agency_reference": f"INV-{booking_id}",
+                    "evidence_filename": "invoice.pdf",
+                    "evidence_type": "application/pdf",
+                    "evidence_bytes": 1000,
+                    "evidence_path": f"evidence/{booking_id}.pdf",
+                    "status": ClaimStatus.SUBMITTED,
+                }
+                for booking_id, school_id in attended
+            ],
+        )
+    session.flush()
+    return {"course": course.id, "area": areas[1 % len(areas)], "fund": fund.id}
