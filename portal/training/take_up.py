@@ -9,9 +9,10 @@ What is counted, and why:
 - a booking counts by its session's date, and only on a session that counts. *Booked* is a
   place held (awaiting approval, offered or confirmed: attended and absent places stay
   confirmed) or attended; a waiting list is not a place;
-- a *no-show* is a booking marked absent; a *late* cancellation is one made fewer than the
-  course's ``cancellation_days`` (whole 24 hours) before the session started, the rest were
-  *in time* (one with no time recorded counts as in time);
+- a *no-show* is a booking marked absent; a *late* cancellation is one made after the last
+  free day, as schools are charged (portal/training/charges.py: London dates, the course's
+  ``cancellation_days`` before the session's); the rest were *in time* (one with no time
+  recorded counts as in time);
 - the *share of schools* is of the open schools (in the area, or the council's); a school is
   *trained* when someone from it attended. *People trained per school* is attendances per
   open school.
@@ -37,6 +38,7 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Date,
     Integer,
     and_,
     case,
@@ -323,15 +325,35 @@ def _booking_counts(
 
 
 def _cancelled_late() -> ColumnElement[bool]:
-    """Cancelled fewer than the course's cancellation days (of 24 hours) before the session
-    started. Date arithmetic is not portable SQL: SQLite counts in Julian days."""
+    """Cancelled after the last free day: the rule schools are charged by
+    (portal/training/charges.py), in SQL. The London date it was cancelled on is later than
+    the London date of the session less the course's cancellation days.
+
+    Neither time zones nor date arithmetic are portable SQL: PostgreSQL converts with its
+    time zone data; SQLite has none, so London's rule (summer time from 01:00 UTC on the last
+    Sunday of March to 01:00 UTC on the last Sunday of October) is written out for it, and
+    dates are compared as Julian day numbers."""
+    days = Course.cancellation_days
     if db.session.get_bind().dialect.name == "sqlite":
         return (
-            func.julianday(Booking.cancelled_at)
-            > func.julianday(CourseSession.starts_at) - Course.cancellation_days
+            func.julianday(_sqlite_london_date(Booking.cancelled_at))
+            > func.julianday(_sqlite_london_date(CourseSession.starts_at)) - days
         )
-    return Booking.cancelled_at > CourseSession.starts_at - func.make_interval(
-        0, 0, 0, Course.cancellation_days
+    return _london_date(Booking.cancelled_at) > _london_date(CourseSession.starts_at) - days
+
+
+def _london_date(moment: ColumnElement[Any]) -> ColumnElement[Any]:
+    return cast(func.timezone(clock.LONDON.key, moment), Date)
+
+
+def _sqlite_london_date(moment: ColumnElement[Any]) -> ColumnElement[Any]:
+    year = func.strftime("%Y", moment)
+    # The last Sunday of a month of 31 days is the first Sunday on or after its 25th.
+    summer_from = func.datetime(func.date(year.concat("-03-25"), "weekday 0"), "+1 hour")
+    summer_to = func.datetime(func.date(year.concat("-10-25"), "weekday 0"), "+1 hour")
+    return case(
+        (and_(moment >= summer_from, moment < summer_to), func.date(moment, "+1 hour")),
+        else_=func.date(moment),
     )
 
 

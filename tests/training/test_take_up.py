@@ -21,7 +21,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from portal import clock
-from portal.clock import LONDON
+from portal.clock import LONDON, today_in_london
 from portal.models import (
     PLACE_HOLDING,
     Area,
@@ -101,17 +101,10 @@ def made(session: Session) -> Made:
     make_booking(session, first, b, status=BookingStatus.WAITING)  # not a place
     make_booking(session, first, b, status=BookingStatus.REFUSED)
     cancelled = BookingStatus.CANCELLED
-    # Ten days of 24 hours before is in time; a minute later is late.
-    make_booking(
-        session, first, c, status=cancelled, cancelled_at=first.starts_at - timedelta(days=10)
-    )
-    make_booking(
-        session,
-        first,
-        c,
-        status=cancelled,
-        cancelled_at=first.starts_at - timedelta(days=10, minutes=-1),
-    )
+    # Ten days before 10 June, the last free day is 31 May, to its end in London: half an
+    # hour into 1 June in London (still 31 May in UTC) is late.
+    make_booking(session, first, c, status=cancelled, cancelled_at=london("2026-05-31T23:59"))
+    make_booking(session, first, c, status=cancelled, cancelled_at=london("2026-06-01T00:30"))
     make_booking(
         session, first, c, status=cancelled, cancelled_at=first.starts_at - timedelta(days=30)
     )
@@ -388,7 +381,7 @@ EXAMPLES = itertools.count(1)
             st.integers(0, 3),  # which school: the last is closed
             st.sampled_from(STATUSES),
             st.sampled_from(ATTENDANCE),
-            st.integers(-1, 12),  # days before the session it was cancelled, if it was
+            st.integers(-24, 24 * 12),  # hours before the session it was cancelled, if it was
         ),
         max_size=25,
     ),
@@ -426,9 +419,9 @@ def test_the_figures_add_up_whatever_the_bookings(
             )
         )
     rows = []
-    for which, school, status, attendance, days_before in bookings:
+    for which, school, status, attendance, hours_before in bookings:
         held = made[which % len(made)]
-        cancelled_at = held.starts_at - timedelta(days=days_before, hours=1)
+        cancelled_at = held.starts_at - timedelta(hours=hours_before)
         rows.append((held, schools[school], status, attendance, cancelled_at))
         make_booking(
             session,
@@ -446,10 +439,13 @@ def test_the_figures_add_up_whatever_the_bookings(
     booked = [r for r in counted if r[2] in PLACE_HOLDING or r[3] == Attendance.ATTENDED]
     attended = [r for r in counted if r[3] == Attendance.ATTENDED]
     cancelled = [r for r in counted if r[2] == BookingStatus.CANCELLED]
+    # Late: on a London date after the last free day, the course's days before the session's.
     late = [
         r
         for r in cancelled
-        if r[4] > r[0].starts_at - timedelta(days=3 if r[0].course_id == courses[0].id else 10)
+        if today_in_london(r[4])
+        > today_in_london(r[0].starts_at)
+        - timedelta(days=3 if r[0].course_id == courses[0].id else 10)
     ]
     trained = {r[1].id for r in attended if r[1].status == SchoolStatus.OPEN}
     total = report.total
