@@ -1044,3 +1044,11 @@ def get_fund_or_404(who: Principal, fund_id: int) -> SupplyFund:
     if found is None:
         abort(404)
     return found
+
+
+def reported_fund_scope(who: Principal) -> ColumnElement[bool]:
+    """A condition on :class:`SupplyFund`: the funds in the take-up reports, for those who
+    see them: every fund whose allocations are confirmed (a draft's may still change)."""
+    if not who.can(Capability.VIEW_TRAINING_REPORTS):
+        return false()
+    return SupplyFund.status != FundStatus.DRAFT

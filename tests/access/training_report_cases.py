@@ -1,7 +1,59 @@
-"""The access matrix's cases for training: report routes (see test_access_matrix.py)."""
+"""The access matrix's cases for training: report routes (see test_access_matrix.py).
+
+Take-up of training and the supply-cover funds' money are council-wide figures for the
+Schools Forum: the training coordinator and council administrators see them (403 for every
+other role, as support's statistics); nobody signed in is sent to sign in.
+"""
 
 from __future__ import annotations
 
 from tests.access.cases import Case
 
-REPORT_CASES: list[Case] = []
+REPORTERS = ("la_admin", "training_coordinator")
+
+REPORT_CASES: list[Case] = [
+    Case("GET", "/training/reports/take-up", "/training/reports/take-up", REPORTERS, denied=403),
+    Case(
+        "GET",
+        "/training/reports/take-up?date_from=1&date_from=4&date_from=2026"
+        "&date_to=31&date_to=3&date_to=2027&area={area:north}",
+        "/training/reports/take-up",
+        REPORTERS,
+        denied=403,
+    ),
+    Case(
+        "GET",
+        "/training/reports/take-up.csv?table=courses",
+        "/training/reports/take-up.csv",
+        REPORTERS,
+        denied=403,
+    ),
+    Case(
+        "GET",
+        "/training/reports/take-up.csv?table=areas",
+        "/training/reports/take-up.csv",
+        REPORTERS,
+        denied=403,
+    ),
+    Case("GET", "/training/reports/funds", "/training/reports/funds", REPORTERS, denied=403),
+    Case(
+        "GET", "/training/reports/funds.csv", "/training/reports/funds.csv", REPORTERS, denied=403
+    ),
+    # No such fund (the demo has none yet): not found, for those who may see the reports.
+    Case(
+        "GET",
+        "/training/reports/funds?fund=999999",
+        "/training/reports/funds",
+        REPORTERS,
+        ok=404,
+        denied=403,
+    ),
+    Case(
+        "GET",
+        "/training/reports/funds.csv?fund=999999",
+        "/training/reports/funds.csv",
+        REPORTERS,
+        ok=404,
+        denied=403,
+    ),
+]

@@ -28,6 +28,7 @@ from tests.buyback.test_buyback import (
     save_every_category,
 )
 from tests.helpers.routes import resolve
+from tests.training import factories_reports as reports_data
 
 # Every page of the access matrix, and seed-scale's data: left out of make test-fast.
 pytestmark = pytest.mark.slow
@@ -211,3 +212,45 @@ def test_a_category_starting_from_last_years_answers_reads_in_four_statements(
         ]
         assert len(page_reads) == 4, page_reads
         assert not [statement for statement in page_reads if ".lines" in statement]
+
+
+# The training reports' pages, as the Schools Forum asks for them (tests/training/).
+TRAINING_REPORTS = [
+    "/training/reports/take-up",
+    "/training/reports/take-up?course={course}",
+    "/training/reports/take-up?area={area}",
+    "/training/reports/take-up.csv?table=courses",
+    "/training/reports/take-up.csv?table=areas",
+    "/training/reports/funds",
+    "/training/reports/funds?fund={fund}",
+    "/training/reports/funds.csv?fund={fund}",
+]
+
+
+def test_the_training_reports_read_as_many_statements_whatever_they_count(
+    client_for: Callable[[str], FlaskClient],
+    count_queries,
+    session,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Take-up and the funds' money with one session and one booking, then with a council's
+    year of them: the same statements, within the budget (the figures are GROUP BYs)."""
+    monkeypatch.setattr(clock, "now", lambda: reports_data.NOW)
+    admin = client_for("la_admin")
+    made = reports_data.add_training(session, sessions=1, bookings_each=1)
+
+    def counts() -> dict[str, int]:
+        found = {}
+        for page in TRAINING_REPORTS:
+            path = page.format(**made)
+            with count_queries() as counter:
+                response = admin.get(path)
+                response.close()
+            assert response.status_code == 200, path
+            found[page] = counter.count
+        return found
+
+    small = counts()
+    assert all(count <= BUDGET for count in small.values()), small
+    reports_data.add_training(session, sessions=300, bookings_each=12)
+    assert counts() == small
