@@ -26,6 +26,8 @@ ADMIN_LINKS = [
     ("register.areas", "Areas", "The areas and the register districts each one takes."),
     ("accounts.users", "Users", "Invite people, and deactivate accounts."),
     ("buyback.index", "Buy-back windows", "Set up windows and see the returns."),
+    ("training.manage_courses", "Training courses", "Publish courses and sessions; registers."),
+    ("training.take_up_report", "Training take-up", "Take-up of training by course and area."),
 ]
 
 
