@@ -318,7 +318,9 @@ def test_a_head_teachers_home_says_the_buy_back_is_due_and_lists_the_schools_ope
     oakfield = school_of(session, 125601)
     page = html(client_for("head_teacher").get("/"))
     lists = to_do(page)
-    assert list(lists) == ["Buy-back", "Requests for CAF officer support"]
+    assert list(lists) == ["Buy-back", "Requests for CAF officer support", "Training"]
+    # The demo's place awaiting the head's approval (Oakfield's bookings need it).
+    assert [thing.text for thing in lists["Training"]] == ["1 training booking to approve"]
     assert lists["Buy-back"] == [
         Thing(
             "Submit the buy-back choice for 2027-28",
