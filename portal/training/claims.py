@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from werkzeug.datastructures import FileStorage
 
-from portal import audit
+from portal import audit, clock
 from portal.access import Principal, supply_school_ids
 from portal.clock import long_date, today_in_london
 from portal.db import db
@@ -70,7 +70,7 @@ def open_funds(who: Principal) -> list[SupplyFund]:
             select(SupplyFund)
             .where(
                 SupplyFund.status == FundStatus.ALLOCATED,
-                SupplyFund.claims_close_on >= today_in_london(),
+                SupplyFund.claims_close_on >= today_in_london(clock.now()),
                 SupplyFund.id.in_(
                     select(FundAllocation.fund_id).where(FundAllocation.school_id.in_(ids))
                 ),
@@ -104,13 +104,14 @@ def claimable_bookings(who: Principal, funds: Iterable[SupplyFund]) -> list[Book
         )
         .order_by(CourseSession.starts_at.desc(), Booking.id)
     ).all()
-    claimed = set(
-        db.session.execute(
+    claimed = {
+        (fund_id, booking_id)
+        for fund_id, booking_id in db.session.execute(
             select(SupplyClaim.fund_id, SupplyClaim.booking_id).where(
                 SupplyClaim.booking_id.in_([booking.id for booking in bookings])
             )
-        ).tuples()
-    )
+        )
+    }
     return [
         booking
         for booking in bookings
@@ -257,7 +258,7 @@ class Balance:
     def open_for_claims(self) -> bool:
         return (
             self.fund.status is FundStatus.ALLOCATED
-            and today_in_london() <= self.fund.claims_close_on
+            and today_in_london(clock.now()) <= self.fund.claims_close_on
         )
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from flask import Response, abort, flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 
+from portal import clock
 from portal.access import Capability, current_principal, get_fund_or_404, requires
 from portal.clock import financial_year, today_in_london
 from portal.models import ClaimStatus, FundStatus, PaymentBatch, SupplyFund
@@ -38,7 +39,7 @@ def _fund_form(fund: SupplyFund | None) -> FundForm:
     if form.is_submitted():
         return form
     if fund is None:
-        form.roll_year.data = str(financial_year(today_in_london()))
+        form.roll_year.data = str(financial_year(today_in_london(clock.now())))
         form.lump_sum.data = "0"
         return form
     form.name.data = fund.name
