@@ -67,8 +67,12 @@ def check(upload: FileStorage | None) -> CheckedFile:
     """
     if upload is None or not upload.filename:
         raise EvidenceRefused("Choose the agency's invoice to upload")
-    # Read one byte past the limit, and no more: enough to know the file is too large.
-    data = upload.stream.read(MAX_EVIDENCE_BYTES + 1)
+    # Read one byte past the limit, and no more: enough to know the file is too large. What
+    # is kept is in memory, so the upload (a temporary file, when large) is closed at once.
+    try:
+        data = upload.stream.read(MAX_EVIDENCE_BYTES + 1)
+    finally:
+        upload.close()
     if len(data) > MAX_EVIDENCE_BYTES:
         raise EvidenceRefused(f"The selected file must be smaller than {MAX_EVIDENCE_MB} MB")
     if not data:
@@ -86,6 +90,10 @@ def _pdf(data: bytes, filename: str) -> CheckedFile:
 
 def _image(data: bytes, filename: str) -> CheckedFile:
     refused = EvidenceRefused("The selected file must be a PDF, PNG or JPEG")
+    too_large = EvidenceRefused(
+        "The selected image is too large to open: scan it at a lower resolution, or save it "
+        "as a PDF"
+    )
     try:
         # A DecompressionBombWarning (more pixels than Pillow's own limit) is an error here.
         with warnings.catch_warnings():
@@ -94,16 +102,13 @@ def _image(data: bytes, filename: str) -> CheckedFile:
                 found = image.format
                 width, height = image.size
                 if width * height > MAX_PIXELS:
-                    raise EvidenceRefused(
-                        "The selected image is too large to open: scan it at a lower "
-                        "resolution, or save it as a PDF"
-                    )
+                    raise too_large
                 image.verify()
     except EvidenceRefused:
         raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+        raise too_large from error
     except (
-        Image.DecompressionBombError,
-        Image.DecompressionBombWarning,
         UnidentifiedImageError,
         OSError,
         SyntaxError,

@@ -7,6 +7,8 @@ from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import select
+from werkzeug.datastructures import FileStorage, MultiDict
+from werkzeug.test import encode_multipart
 
 from portal import clock
 from portal.models import ClaimStatus, OutboxMessage, SupplyClaim
@@ -59,7 +61,14 @@ def claim_form(client, fund, booking, **changes):
         "evidence": (io.BytesIO(PDF_BYTES), "invoice.pdf"),
     }
     data.update(changes)
-    return client.post(NEW_CLAIM, data=data, content_type="multipart/form-data")
+    stream, filename = data.pop("evidence")
+    data["evidence"] = FileStorage(stream, filename=filename, content_type="application/pdf")
+    # Encoded here, in memory: the test client spools a large body to a temporary file it
+    # never closes.
+    boundary, body = encode_multipart(MultiDict(data))
+    return client.post(
+        NEW_CLAIM, data=body, content_type=f"multipart/form-data; boundary={boundary}"
+    )
 
 
 def test_a_head_teacher_claims_for_a_session_attended_before_the_fund_was_set_up(
