@@ -172,6 +172,9 @@ def test_the_evidence_is_given_only_to_those_who_see_the_claim(
     claim = session.scalars(select(SupplyClaim).where(SupplyClaim.booking_id == booking.id)).one()
     assert claim.evidence_type == "image/png"
     assert claim.evidence_path.endswith(".png") and "scan" not in claim.evidence_path
+    page = soup(client_for("head_teacher").get(f"/training/claims/{claim.id}"))
+    link = page.find("a", href=f"/training/claims/{claim.id}/evidence")
+    assert link.get_text() == "scan.pdf"
     for role in ("head_teacher", "school_staff", "la_admin"):
         response = client_for(role).get(f"/training/claims/{claim.id}/evidence")
         assert response.status_code == 200
