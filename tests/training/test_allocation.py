@@ -207,3 +207,28 @@ def test_an_allocation_that_changed_since_it_was_shown_is_not_confirmed(
     assert "changed while you were reading it" in admin.get(response.headers["Location"]).get_data(
         as_text=True
     )
+
+
+def test_a_draft_fund_is_changed_and_a_change_made_meanwhile_is_not_lost(
+    client_for, session
+) -> None:
+    fund = make_fund(session, [make_course(session)])
+    session.commit()
+    admin = client_for("la_admin")
+    path = f"/training/funds/{fund.id}/edit"
+    page = ok_soup(admin.get(path))
+    assert page.select_one("input[name=total]")["value"] == "10000.00"
+    version = page.select_one("input[name=version]")["value"]
+    data = _form(session, name="Renamed fund", version=version)
+    assert admin.post(path, data={**data, "csrf_token": csrf_token(admin, path)}).status_code == 303
+    session.refresh(fund)
+    assert (fund.name, fund.total_pence) == ("Renamed fund", 15_400_000)
+    # The same form again, from the version before the change: refused, nothing lost.
+    stale = _form(session, name="Stale name", version=version)
+    response = admin.post(path, data={**stale, "csrf_token": csrf_token(admin, path)})
+    assert response.status_code == 303
+    session.refresh(fund)
+    assert fund.name == "Renamed fund"
+    assert "Someone else changed this fund" in admin.get(response.headers["Location"]).get_data(
+        as_text=True
+    )

@@ -345,3 +345,32 @@ def test_only_the_council_sees_the_decision_form(client_for, session, fund_setup
         "input[name=verdict]"
     )
     assert decide(client_for("head_teacher"), claim, verdict="approve").status_code == 403
+
+
+def test_the_fund_pages_stay_within_the_query_budget_with_claims(
+    client_for, session, fund_setup, count_queries
+) -> None:
+    fund, course, oakfield, booking, _allocation = fund_setup
+    claims = [make_claim(session, fund, booking)]
+    for day in range(2, 12):
+        other = make_booking(session, make_session(session, course, date(2026, 11, day)), oakfield)
+        claims.append(make_claim(session, fund, other, status=ClaimStatus.APPROVED))
+        claims[-1].approved_pence = 1_000
+    session.commit()
+    pages = {
+        "la_admin": [
+            "/training/funds/",
+            f"/training/funds/{fund.id}",
+            f"/training/funds/{fund.id}/allocation",
+            f"/training/funds/{fund.id}/claims?status=all",
+            f"/training/claims/{claims[0].id}",
+        ],
+        "head_teacher": ["/training/supply", NEW_CLAIM, f"/training/claims/{claims[0].id}"],
+    }
+    for role, paths in pages.items():
+        client = client_for(role)
+        for path in paths:
+            with count_queries() as counter:
+                response = client.get(path)
+            assert response.status_code == 200, path
+            assert counter.count <= 12, (path, counter.count)
