@@ -11,7 +11,7 @@ from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
 from portal import clock
-from portal.models import ClaimStatus, OutboxMessage, SupplyClaim
+from portal.models import ClaimStatus, Membership, OutboxMessage, Role, SupplyClaim
 from tests.conftest import csrf_token
 from tests.helpers.html import error_summary, ok_soup, soup
 from tests.training.factories_fund import (
@@ -374,3 +374,30 @@ def test_the_fund_pages_stay_within_the_query_budget_with_claims(
                 response = client.get(path)
             assert response.status_code == 200, path
             assert counter.count <= 12, (path, counter.count)
+
+
+def test_the_training_coordinator_neither_manages_funds_nor_sees_claims(
+    client_for, session, fund_setup
+) -> None:
+    # The demo's coordinator comes with the role's own branch: here the publisher, a council
+    # account with its second factor set up, is made one instead.
+    fund, _course, _oakfield, booking, _allocation = fund_setup
+    claim = make_claim(session, fund, booking)
+    publisher = user(session, "publisher@council.example")
+    for membership in session.scalars(select(Membership).where(Membership.user_id == publisher.id)):
+        membership.role = Role.TRAINING_COORDINATOR
+    session.commit()
+    coordinator = client_for("publisher")
+    for path in (
+        "/training/funds/",
+        "/training/funds/new",
+        f"/training/funds/{fund.id}",
+        f"/training/funds/{fund.id}/allocation",
+        f"/training/funds/{fund.id}/claims",
+        "/training/supply",
+        NEW_CLAIM,
+    ):
+        assert coordinator.get(path).status_code == 403, path
+    assert coordinator.get(f"/training/claims/{claim.id}").status_code == 404
+    assert coordinator.get(f"/training/claims/{claim.id}/evidence").status_code == 404
+    assert decide(coordinator, claim, verdict="approve").status_code == 403
