@@ -3,8 +3,9 @@
 What a file is, is decided by its content, never by its name or the type the browser says it
 is: a PDF must start with the PDF header and end as a PDF does; an image must be a PNG or a
 JPEG that Pillow opens and verifies, and not so many pixels that opening it would be an
-attack on the server's memory (a decompression bomb). It must be at most
-MAX_EVIDENCE_BYTES, read no further than that.
+attack on the server's memory (a decompression bomb). A name that says the file is another
+kind (an image called .pdf) is refused as well. It must be at most MAX_EVIDENCE_BYTES, read
+no further than that.
 
 A file kept is stored under the instance folder with a random name (the person's file name
 is kept only to show), and is given out only through the claim's evidence link, to those
@@ -77,9 +78,27 @@ def check(upload: FileStorage | None) -> CheckedFile:
         raise EvidenceRefused(f"The selected file must be smaller than {MAX_EVIDENCE_MB} MB")
     if not data:
         raise EvidenceRefused("The selected file is empty")
-    if data.startswith(b"%PDF-"):
-        return _pdf(data, upload.filename)
-    return _image(data, upload.filename)
+    checked = (
+        _pdf(data, upload.filename) if data.startswith(b"%PDF-") else _image(data, upload.filename)
+    )
+    _name_agrees(checked)
+    return checked
+
+
+# The names each kind of file may have: what it is decides, but a name that says it is
+# another kind (an image called .pdf) is a file someone renamed, or a trick.
+_NAMES = {PDF: (".pdf",), "image/png": (".png",), "image/jpeg": (".jpg", ".jpeg")}
+_KNOWN = tuple(name for names in _NAMES.values() for name in names)
+_KINDS = {PDF: "a PDF", "image/png": "a PNG image", "image/jpeg": "a JPEG image"}
+
+
+def _name_agrees(checked: CheckedFile) -> None:
+    name = checked.filename.lower()
+    if name.endswith(_KNOWN) and not name.endswith(_NAMES[checked.content_type]):
+        raise EvidenceRefused(
+            f"The selected file is {_KINDS[checked.content_type]} but its name says otherwise: "
+            "upload the agency's invoice as it was saved"
+        )
 
 
 def _pdf(data: bytes, filename: str) -> CheckedFile:

@@ -57,8 +57,9 @@ def bomb_png(width: int, height: int) -> bytes:
         (PDF_BYTES, "invoice.pdf", "application/pdf"),
         (png_bytes(), "scan.png", "image/png"),
         (jpeg_bytes(), "photo.jpeg", "image/jpeg"),
-        # What the browser says and the name do not matter: the content does.
-        (png_bytes(), "scan.pdf", "image/png"),
+        # What the browser says does not matter, nor a name that says nothing of the kind.
+        (png_bytes(), "scan", "image/png"),
+        (jpeg_bytes(), "SCAN.JPG", "image/jpeg"),
     ],
 )
 def test_good_files_are_accepted_by_their_content(app, data, name, content_type) -> None:
@@ -74,6 +75,9 @@ def test_good_files_are_accepted_by_their_content(app, data, name, content_type)
     ("data", "name", "message"),
     [
         (b"just some text, not an invoice\n", "invoice.png", "must be a PDF, PNG or JPEG"),
+        # A PNG called a PDF, a PDF called an image.
+        (png_bytes(), "invoice.pdf", "is a PNG image but its name says otherwise"),
+        (PDF_BYTES, "invoice.jpg", "is a PDF but its name says otherwise"),
         (b"GIF89a" + b"\0" * 40, "invoice.gif", "must be a PDF, PNG or JPEG"),
         (b"<html><script>alert(1)</script></html>", "invoice.pdf", "must be a PDF, PNG or JPEG"),
         (b"%PDF-1.7\nno end to it", "invoice.pdf", "not a complete PDF"),
@@ -165,7 +169,7 @@ def test_the_evidence_is_given_only_to_those_who_see_the_claim(
             client_for("head_teacher"),
             fund,
             booking,
-            evidence=(io.BytesIO(png_bytes()), "scan.pdf"),
+            evidence=(io.BytesIO(png_bytes()), "scan.png"),
         ).status_code
         == 303
     )
@@ -174,7 +178,7 @@ def test_the_evidence_is_given_only_to_those_who_see_the_claim(
     assert claim.evidence_path.endswith(".png") and "scan" not in claim.evidence_path
     page = soup(client_for("head_teacher").get(f"/training/claims/{claim.id}"))
     link = page.find("a", href=f"/training/claims/{claim.id}/evidence")
-    assert link.get_text() == "scan.pdf"
+    assert link.get_text() == "scan.png"
     for role in ("head_teacher", "school_staff", "la_admin"):
         response = client_for(role).get(f"/training/claims/{claim.id}/evidence")
         assert response.status_code == 200
