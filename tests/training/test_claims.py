@@ -6,12 +6,15 @@ import io
 from datetime import UTC, date, datetime
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import select
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
 from portal import clock
 from portal.models import ClaimStatus, Membership, OutboxMessage, Role, SupplyClaim
+from portal.training.fund_forms import half_days
 from tests.conftest import csrf_token
 from tests.helpers.html import error_summary, ok_soup, soup
 from tests.training.factories_fund import (
@@ -29,14 +32,14 @@ from tests.training.factories_fund import (
 NEW_CLAIM = "/training/supply/claims/new"
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture
 def evidence_directory(app, tmp_path, monkeypatch):
     monkeypatch.setitem(app.config, "CLAIM_EVIDENCE_DIRECTORY", str(tmp_path))
     return tmp_path
 
 
 @pytest.fixture
-def fund_setup(session):
+def fund_setup(session, evidence_directory):
     """A fund covering one course from September 2026 to March 2027, set up today (after
     the October session its place was attended at), with £500 for Oakfield."""
     course = make_course(session)
@@ -256,7 +259,7 @@ def test_part_approval_and_refusal_need_a_reason(client_for, session, fund_setup
 
 def test_a_refusal_approves_nothing(client_for, session, fund_setup) -> None:
     fund, _course, _oakfield, booking, allocation = fund_setup
-    claim = make_claim(session, fund, booking)
+    claim = make_claim(session, fund, booking, claimed_by=user(session, "staff@oakfield.example"))
     session.commit()
     decide(client_for("la_admin"), claim, verdict="refuse", reason="No invoice attached")
     session.refresh(claim)
@@ -266,6 +269,12 @@ def test_a_refusal_approves_nothing(client_for, session, fund_setup) -> None:
         None,
         0,
     )
+    mail = session.scalars(
+        select(OutboxMessage).where(OutboxMessage.subject.contains(f"claim {claim.id} "))
+    ).one()
+    assert mail.subject.endswith(": Refused")
+    assert "Reason: No invoice attached" in mail.body
+    assert "Approved:" not in mail.body
 
 
 def test_an_approval_never_takes_the_school_over_its_allocation(
@@ -401,3 +410,16 @@ def test_the_training_coordinator_neither_manages_funds_nor_sees_claims(
     assert coordinator.get(f"/training/claims/{claim.id}").status_code == 404
     assert coordinator.get(f"/training/claims/{claim.id}/evidence").status_code == 404
     assert decide(coordinator, claim, verdict="approve").status_code == 403
+
+
+@given(halves=st.integers(min_value=1, max_value=20))
+def test_days_are_read_in_halves(halves: int) -> None:
+    days = halves / 2
+    for written in (f"{days:g}", f"{days:.1f}", f"{days:.2f}"):
+        assert half_days(written) == halves
+    assert half_days(f"{days + 0.25:g}") is None
+
+
+def test_days_that_are_not_halves_or_too_many_are_refused() -> None:
+    for written in ("0", "0.0", "10.5", "11", "1.25", "1.", "-1", "one", "", "\u00bd", "\u0661"):
+        assert half_days(written) is None, written
