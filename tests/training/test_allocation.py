@@ -123,6 +123,15 @@ def test_an_administrator_sets_up_a_fund_checks_its_allocation_and_confirms_it(
     assert open_schools == []  # nothing written before it is confirmed
     assert len(rows) >= 5
     assert page.select_one("#allocated-total").get_text(strip=True) == "£154,000.00"
+    # Each row says how its share was rounded; the pennies added are counted in the total.
+    rounding = [row.select("td")[4].get_text(strip=True) for row in rows]
+    up = [text for text in rounding if text.startswith("Rounded up by")]
+    assert all(text.startswith(("Rounded up by", "Rounded down by", "Exact")) for text in rounding)
+    footer = page.select_one("#allocation tfoot").get_text(" ", strip=True)
+    assert f"{len(up)} rounded up by a penny" in footer
+    # The exact shares add up to what is left after the lump sums.
+    left = 15_400_000 - 50_000 * len(rows)
+    assert f"£{left // 100:,}.{left % 100:02d}00" in footer
     token = page.select_one("input[name=fingerprint]")["value"]
     confirmed = admin.post(
         f"/training/funds/{fund.id}/allocation",
