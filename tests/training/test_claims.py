@@ -203,6 +203,11 @@ def test_the_council_approves_and_the_school_is_told(client_for, session, fund_s
     ).one()
     assert mail.recipient == "head@oakfield.example"
     assert "Approved: £180.00" in mail.body
+    # The school sees the decision, and who made it.
+    seen = ok_soup(client_for("head_teacher").get(f"/training/claims/{claim.id}"))
+    text = seen.get_text(" ", strip=True)
+    assert "Approved £180.00" in text
+    assert "Decided" in text and " by " in text.split("Decided", 1)[1]
     # Decided once: a second decision changes nothing.
     decide(admin, claim, verdict="refuse", reason="Changed my mind")
     session.refresh(claim)
