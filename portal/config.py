@@ -179,6 +179,9 @@ def from_environment(instance_path: str) -> dict[str, object]:
         "REGISTER_IMPORT_DIRECTORY": os.environ.get("REGISTER_IMPORT_DIRECTORY") or None,
         # An upload never applied is removed this long after its dry run (`register tidy`).
         "REGISTER_IMPORT_KEEP_DAYS": _int("REGISTER_IMPORT_KEEP_DAYS", 30),
+        # Where the invoices uploaded with supply-cover claims are kept (None means
+        # <instance>/claim-evidence): records of money paid, to back up with the database.
+        "CLAIM_EVIDENCE_DIRECTORY": os.environ.get("CLAIM_EVIDENCE_DIRECTORY") or None,
         # The largest request body, for every route: the form token is read (and the body
         # with it) before any view could set a limit of its own. The largest upload is the
         # register extract; all of England's is about 65 MB.
