@@ -27,6 +27,7 @@ ADMIN_LINKS = [
     ("accounts.users", "Users", "Invite people, and deactivate accounts."),
     ("buyback.index", "Buy-back windows", "Set up windows and see the returns."),
     ("training.manage_courses", "Training courses", "Publish courses and sessions; registers."),
+    ("training.funds_index", "Supply-cover funds", "Funds, their allocations, claims, payments."),
     ("training.take_up_report", "Training take-up", "Take-up of training by course and area."),
 ]
 

@@ -28,7 +28,8 @@ from portal.models import (
     SupplyClaim,
     SupplyFund,
 )
-from portal_seed.allocation import MICROPENCE, fund_shares
+from portal.training.allocation import MICRO as MICROPENCE
+from portal_seed.allocation import fund_shares
 from portal_seed.demo.training import weekday
 
 
