@@ -3,7 +3,7 @@
 
 Money is whole pence. A booking's price is frozen when the place is booked (what the school
 was told it would pay), and what it owes (``charge_pence``) changes only by the rules of
-portal/training/booking_rules.py: nothing for a place cancelled in time, the course's late
+portal/training/charges.py: nothing for a place cancelled in time, the course's late
 charge for one cancelled late or not attended.
 
 Longer than most modules: training is one capability with two halves (places on courses,
