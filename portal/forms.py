@@ -16,6 +16,19 @@ from govuk_frontend_wtf.wtforms_widgets import (
 from wtforms.validators import DataRequired, Email, Length
 
 from portal.components import RenderedWidget
+from portal.pricing import parse_pounds
+
+
+def pence_in(field: Any) -> int | None:
+    """An amount of money typed in pounds (a StringField), in pence: None if left empty, or
+    if it is not an amount, in which case the field is given the reason as its error."""
+    if not field.data:
+        return None
+    try:
+        return parse_pounds(field.data)
+    except ValueError as error:
+        field.errors.append(str(error))
+        return None
 
 
 def strip_whitespace(value: Any) -> Any:

@@ -33,7 +33,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
-from portal.forms import email_address, strip_whitespace
+from portal.forms import email_address, pence_in, strip_whitespace
 from portal.models import (
     Audience,
     Eligibility,
@@ -293,15 +293,6 @@ class OptionForm(FlaskForm):
         if field.data not in (None, "", *UNITS):
             raise ValidationError("Choose a unit from the list")
 
-    def _money(self, field: StringField) -> int | None:
-        if not field.data:
-            return None
-        try:
-            return parse_pounds(field.data)
-        except ValueError as error:
-            field.errors.append(str(error))
-            return None
-
     def details(self) -> OptionDetails | None:
         """The option as entered, or None with the errors put beside the fields."""
         basis = PricingBasis(self.basis.data)
@@ -313,7 +304,7 @@ class OptionForm(FlaskForm):
             (self.rate_nursery, self.rate_primary, self.rate_secondary, self.rate_all_through),
             strict=True,
         ):
-            value = self._money(field)
+            value = pence_in(field)
             if value is not None:
                 by_phase[phase] = value
         if by_phase:
@@ -330,9 +321,9 @@ class OptionForm(FlaskForm):
                 )
             else:
                 rates["pack_size"] = pack_size
-        amount = self._money(self.amount)
-        per_pupil = self._money(self.per_pupil)
-        minimum = self._money(self.minimum)
+        amount = pence_in(self.amount)
+        per_pupil = pence_in(self.per_pupil)
+        minimum = pence_in(self.minimum)
         needs_amount = basis in (
             PricingBasis.PER_SCHOOL,
             PricingBasis.FLAT_PLUS_PER_PUPIL,

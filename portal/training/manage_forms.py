@@ -16,10 +16,17 @@ from wtforms.fields.choices import RadioField, SelectChoice, SelectField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
 
 from portal import clock
-from portal.forms import DateInput, RadioInput, SelectInput, SubmitInput, strip_whitespace
+from portal.forms import (
+    DateInput,
+    RadioInput,
+    SelectInput,
+    SubmitInput,
+    pence_in,
+    strip_whitespace,
+)
 from portal.models import MAX_TRAINING_PENCE, Area, Service, StaffLevel
 from portal.numbers import record_id, whole_number
-from portal.pricing import format_pence, parse_pounds
+from portal.pricing import format_pence
 from portal.training.courses import CourseDetails
 from portal.training.sessions import SessionDetails
 
@@ -142,26 +149,17 @@ class CourseForm(FlaskForm):
             "late_charge": _pence_text(course.late_charge_pence),
         }
 
-    def _amount(self, field: StringField) -> int | None:
-        if not field.data:
-            return None
-        try:
-            return parse_pounds(field.data)
-        except ValueError as error:
-            field.errors.append(str(error))
-            return None
-
     def validate(self, extra_validators: Any = None) -> bool:
         fine = super().validate(extra_validators)
         self._duration()
         days = whole_number(self.cancellation_days.data)
         if self.cancellation_days.data and (days is None or days > 90):
             self.cancellation_days.errors.append("Enter a number of days from 0 to 90")
-        price = self._amount(self.price)
+        price = pence_in(self.price)
         if self.charged.data == "yes" and not self.price.errors and not price:
             self.price.errors.append("Enter the price of a place, or choose Free")
         price = price if self.charged.data == "yes" else 0
-        member = self._amount(self.member_price)
+        member = pence_in(self.member_price)
         service = self.member_service.data or None
         if member is not None and service is None:
             self.member_service.errors.append("Choose the service whose buyers pay less")
@@ -174,8 +172,8 @@ class CourseForm(FlaskForm):
         self.amounts = {
             "price": price,
             "member": member,
-            "academy": self._amount(self.academy_price),
-            "late": self._amount(self.late_charge),
+            "academy": pence_in(self.academy_price),
+            "late": pence_in(self.late_charge),
         }
         return fine and not any(field.errors for field in self)
 
