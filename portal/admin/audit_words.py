@@ -117,6 +117,14 @@ KINDS: dict[str, str] = {
     "training.session_moved": "Training session moved",
     "training.session_cancelled": "Training session cancelled",
     "training.register_taken": "Training register taken",
+    # Training: supply cover paid from a fund
+    "training.fund_created": "Supply-cover fund set up",
+    "training.fund_changed": "Supply-cover fund changed",
+    "training.fund_allocated": "Supply-cover fund allocated to schools",
+    "training.claim_submitted": "Supply-cover claim made",
+    "training.claim_decided": "Supply-cover claim decided",
+    "training.payment_batch_made": "Supply-cover payment batch made",
+    "training.payment_batch_paid": "Supply-cover payment batch paid",
 }
 
 # The kinds of record an event can be about (the model's class name), as people call them.
@@ -136,6 +144,9 @@ RECORDS: dict[str, str] = {
     "SupportRequest": "CAF request",
     "Booking": "Training booking",
     "Course": "Training course",
+    "SupplyFund": "Supply-cover fund",
+    "SupplyClaim": "Supply-cover claim",
+    "PaymentBatch": "Supply-cover payment batch",
     "CourseSession": "Training session",
 }
 

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 from flask import Flask
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 
 from portal.models import (
     Booking,
@@ -52,3 +52,29 @@ def no_training_yet(request: pytest.FixtureRequest) -> Iterator[None]:
     session.commit()
     session.close()
     yield
+
+
+@pytest.fixture
+def committed_without_approval(seeded_app: Flask) -> Iterator[None]:
+    """For the tests of writers at once, which commit on connections of their own (outside
+    any test's transaction): the demo's schools book without approval meanwhile, and get
+    their settings back afterwards."""
+    with seeded_app.app_context():
+        session = seeded_app.extensions["portal.db"].session_factory()
+        kept = [
+            (row.school_id, row.approver, row.training_lead_id)
+            for row in session.scalars(select(SchoolTrainingSettings))
+        ]
+        session.execute(delete(SchoolTrainingSettings))
+        session.commit()
+        try:
+            yield
+        finally:
+            session.add_all(
+                SchoolTrainingSettings(
+                    school_id=school_id, approver=approver, training_lead_id=lead
+                )
+                for school_id, approver, lead in kept
+            )
+            session.commit()
+            session.close()

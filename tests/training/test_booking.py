@@ -263,7 +263,9 @@ def test_another_schools_session_choice_is_not_found(session, client_for, sent) 
     assert response.status_code == 404
 
 
-def test_two_people_booking_the_last_place_at_once(seeded_app, sent) -> None:
+def test_two_people_booking_the_last_place_at_once(
+    seeded_app, sent, committed_without_approval
+) -> None:
     """Two connections, each in its own thread, send the booking of the last place at the
     same moment: one gets it, the other is put on the waiting list."""
     from portal.access import Principal  # here: only this test builds a principal by hand

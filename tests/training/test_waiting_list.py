@@ -401,7 +401,9 @@ def test_who_may_see_an_offer(client_for, offered, role: str, status: int) -> No
 # --- at the same moment, on PostgreSQL --------------------------------------------------------
 
 
-def test_an_accept_and_a_lapse_at_once_never_both_win(seeded_app: Flask, monkeypatch) -> None:
+def test_an_accept_and_a_lapse_at_once_never_both_win(
+    seeded_app: Flask, monkeypatch, committed_without_approval
+) -> None:
     """Two connections, each committing: the accept (just before the expiry, by its clock)
     and the lapse (just after) race on the same offer; exactly one changes it, and the
     session's count of places stays true. PostgreSQL only: SQLite has one writer at a time."""
