@@ -108,6 +108,10 @@ def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     app = create_app(
         {
             "DATABASE_URL": f"sqlite:///{directory / 'browser.sqlite3'}",
+            # The demo claims' invoices and what the tests upload: never the repository's
+            # instance/ (nor is the mail, below).
+            "CLAIM_EVIDENCE_DIRECTORY": str(directory / "claim-evidence"),
+            "MAIL_DIRECTORY": str(directory / "mail"),
             "TESTING": False,
             "SIGN_IN_RATE_LIMIT": "1000 per minute",
         }

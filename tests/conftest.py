@@ -261,9 +261,23 @@ def mail_directory(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 @pytest.fixture(scope="session")
-def seeded_app(database_url: str, mail_directory: str) -> Iterator[Flask]:
+def claim_evidence_directory(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Where claims' evidence is kept during tests (seed-demo writes the demo claims'
+    invoices there): never the repository's instance/."""
+    return str(tmp_path_factory.mktemp("claim-evidence"))
+
+
+@pytest.fixture(scope="session")
+def seeded_app(
+    database_url: str, mail_directory: str, claim_evidence_directory: str
+) -> Iterator[Flask]:
     app = create_app(
-        {**TEST_CONFIG, "DATABASE_URL": database_url, "MAIL_DIRECTORY": mail_directory}
+        {
+            **TEST_CONFIG,
+            "DATABASE_URL": database_url,
+            "MAIL_DIRECTORY": mail_directory,
+            "CLAIM_EVIDENCE_DIRECTORY": claim_evidence_directory,
+        }
     )
     with app.app_context():
         upgrade_database()
@@ -274,13 +288,18 @@ def seeded_app(database_url: str, mail_directory: str) -> Iterator[Flask]:
 
 @pytest.fixture
 def make_app(
-    database_url: str, seeded_app: Flask, mail_directory: str
+    database_url: str, seeded_app: Flask, mail_directory: str, claim_evidence_directory: str
 ) -> Iterator[Callable[..., Flask]]:
     """Another app on the seeded database, with some settings changed."""
     made: list[Flask] = []
 
     def make(**settings: Any) -> Flask:
-        base = {**TEST_CONFIG, "DATABASE_URL": database_url, "MAIL_DIRECTORY": mail_directory}
+        base = {
+            **TEST_CONFIG,
+            "DATABASE_URL": database_url,
+            "MAIL_DIRECTORY": mail_directory,
+            "CLAIM_EVIDENCE_DIRECTORY": claim_evidence_directory,
+        }
         app = create_app({**base, **settings})
         made.append(app)
         return app

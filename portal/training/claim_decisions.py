@@ -13,7 +13,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import joinedload
 
 from portal import audit
@@ -75,6 +75,28 @@ class ClaimPage:
     def most_approvable_pence(self) -> int:
         """The claimed cost, capped by the rates (the allocation is checked when approved)."""
         return min(self.claim.cost_pence, self.rate_cap_pence)
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """A fund with claims waiting for a decision, and how many."""
+
+    fund_id: int
+    fund_name: str
+    count: int
+
+
+def waiting_by_fund() -> list[Waiting]:
+    """Every fund's claims submitted and not yet decided, counted in one statement, the fund
+    with the oldest waiting claim first."""
+    rows = db.session.execute(
+        select(SupplyFund.id, SupplyFund.name, func.count(SupplyClaim.id))
+        .join(SupplyClaim, SupplyClaim.fund_id == SupplyFund.id)
+        .where(SupplyClaim.status == ClaimStatus.SUBMITTED)
+        .group_by(SupplyFund.id, SupplyFund.name)
+        .order_by(func.min(SupplyClaim.id))
+    ).all()
+    return [Waiting(fund_id, name, int(count)) for fund_id, name, count in rows]
 
 
 def claim_page(claim: SupplyClaim) -> ClaimPage:

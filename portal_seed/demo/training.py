@@ -50,6 +50,7 @@ from portal.models import (
 )
 from portal_seed.allocation import fund_shares
 from portal_seed.data_files import read_json
+from portal_seed.demo.training_evidence import demo_evidence
 
 DATA = read_json("demo_training.json")
 OAKFIELD = 125601
@@ -399,11 +400,7 @@ class _Seeder:
                 half_days=spec["half_days"],
                 cost_pence=spec["cost_pence"],
                 agency_reference=spec["agency"],
-                evidence_filename=f"{spec['agency'].split()[-1]}.pdf",
-                evidence_type="application/pdf",
-                evidence_bytes=48_000 + number * 1_731,
-                # Not written: the demo's evidence is named, not kept.
-                evidence_path=f"training/evidence/demo-claim-{number}.pdf",
+                **demo_evidence(spec),
                 status=status,
                 approved_pence=spec.get("approved_pence"),
                 decision_reason=spec.get("reason"),

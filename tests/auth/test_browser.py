@@ -32,6 +32,8 @@ def portal_to_set_up(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     app = create_app(
         {
             "DATABASE_URL": f"sqlite:///{directory / 'portal.sqlite3'}",
+            # seed-demo keeps the demo claims' invoices: never in the repository's instance/.
+            "CLAIM_EVIDENCE_DIRECTORY": str(directory / "claim-evidence"),
             "TESTING": False,
             "SIGN_IN_RATE_LIMIT": "1000 per minute",
             "PASSWORD_HASH_TIME_COST": 1,

@@ -92,7 +92,14 @@ def test_a_backup_is_owner_only_and_a_restore_applies_the_retention_policy_again
     scratch_database, tmp_path: Path
 ) -> None:
     source = scratch_database()
-    app = create_app({**TEST_CONFIG, "DATABASE_URL": source, "MAIL_DIRECTORY": str(tmp_path)})
+    app = create_app(
+        {
+            **TEST_CONFIG,
+            "DATABASE_URL": source,
+            "MAIL_DIRECTORY": str(tmp_path),
+            "CLAIM_EVIDENCE_DIRECTORY": str(tmp_path / "claim-evidence"),
+        }
+    )
     with app.app_context():
         upgrade_database()
         seed()

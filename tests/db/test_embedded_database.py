@@ -48,7 +48,14 @@ def own_database(tmp_path_factory: pytest.TempPathFactory) -> str:
     """A seeded SQLite file for these tests alone."""
     folder = tmp_path_factory.mktemp("embedded")
     url = f"sqlite:///{folder / 'portal.sqlite3'}"
-    app = create_app({**TEST_CONFIG, "DATABASE_URL": url, "MAIL_DIRECTORY": str(folder)})
+    app = create_app(
+        {
+            **TEST_CONFIG,
+            "DATABASE_URL": url,
+            "MAIL_DIRECTORY": str(folder),
+            "CLAIM_EVIDENCE_DIRECTORY": str(folder / "claim-evidence"),
+        }
+    )
     with app.app_context():
         upgrade_database()
         seed()

@@ -18,6 +18,7 @@ from portal.models import (
     Contact,
     Course,
     CourseSession,
+    FundStatus,
     PaymentBatch,
     School,
     Service,
@@ -71,7 +72,38 @@ def _claim(key: str) -> Select[tuple[int]]:
     )
 
 
+def _draft_fund(session: Session) -> int:
+    """A supply-cover fund not yet allocated: the demo has none, so one like the demo's fund
+    is made in the test's own transaction (rolled back after it) the first time it is asked
+    for, and found again after that."""
+    found = session.scalar(
+        select(SupplyFund.id).where(SupplyFund.status == FundStatus.DRAFT).order_by(SupplyFund.id)
+    )
+    if found is not None:
+        return found
+    demo = session.scalars(select(SupplyFund).order_by(SupplyFund.id).limit(1)).one()
+    draft = SupplyFund(
+        name=f"Draft {demo.name}",
+        total_pence=demo.total_pence,
+        covers_from=demo.covers_from,
+        covers_to=demo.covers_to,
+        claims_close_on=demo.claims_close_on,
+        daily_rate_pence=demo.daily_rate_pence,
+        half_day_rate_pence=demo.half_day_rate_pence,
+        eligibility=demo.eligibility,
+        lump_sum_pence=demo.lump_sum_pence,
+        roll_year=demo.roll_year,
+        status=FundStatus.DRAFT,
+        courses=list(demo.courses),
+    )
+    session.add(draft)
+    session.commit()
+    return draft.id
+
+
 def id_of(session: Session, kind: str, key: str) -> int | str:
+    if (kind, key) == ("fund", "draft"):
+        return _draft_fund(session)
     queries = {
         "school": lambda: select(School.id).where(School.urn == int(key)),
         "area": lambda: select(Area.id).where(Area.code == key),
@@ -89,7 +121,8 @@ def id_of(session: Session, kind: str, key: str) -> int | str:
             BuybackWindow.cohort == key.split("-")[1],
         ),
         # Training: a course by title, a session, booking or claim by what it is (above), a
-        # supply-cover fund by the start of its name, a payment batch by its reference.
+        # supply-cover fund by the start of its name (``draft``: one not yet allocated,
+        # above), a payment batch by its reference.
         "course": lambda: select(Course.id).where(Course.title == key),
         "session": lambda: _training_session(key),
         "booking": lambda: _booking(key),

@@ -28,7 +28,7 @@ from tests.buyback.test_buyback import (
     save_every_category,
 )
 from tests.helpers.routes import resolve
-from tests.training import factories_reports as reports_data
+from tests.training.factories import BULK_YEAR_NOW, add_year_of_training
 
 # Every page of the access matrix, and seed-scale's data: left out of make test-fast.
 pytestmark = pytest.mark.slow
@@ -235,9 +235,9 @@ def test_the_training_reports_read_as_many_statements_whatever_they_count(
 ) -> None:
     """Take-up and the funds' money with one session and one booking, then with a council's
     year of them: the same statements, within the budget (the figures are GROUP BYs)."""
-    monkeypatch.setattr(clock, "now", lambda: reports_data.NOW)
+    monkeypatch.setattr(clock, "now", lambda: BULK_YEAR_NOW)
     admin = client_for("la_admin")
-    made = reports_data.add_training(session, sessions=1, bookings_each=1)
+    made = add_year_of_training(sessions=1, bookings_each=1, session=session)
 
     def counts() -> dict[str, int]:
         found = {}
@@ -252,5 +252,5 @@ def test_the_training_reports_read_as_many_statements_whatever_they_count(
 
     small = counts()
     assert all(count <= BUDGET for count in small.values()), small
-    reports_data.add_training(session, sessions=300, bookings_each=12)
+    add_year_of_training(sessions=300, bookings_each=12, session=session)
     assert counts() == small

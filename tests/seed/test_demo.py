@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import io
 from collections import Counter
+from pathlib import Path
 
 from flask import Flask
 from sqlalchemy import func, select
+from werkzeug.datastructures import FileStorage
 
 from portal.clock import LONDON
 from portal.models import (
@@ -24,6 +27,7 @@ from portal.models import (
     Trust,
     User,
 )
+from portal.training import evidence
 from portal_seed.demo import seed
 
 TRAINING = (Course, CourseSession, Booking, Evaluation, FundAllocation, SupplyClaim)
@@ -153,3 +157,26 @@ def test_the_north_queue_shows_every_state_of_a_caseload(app: Flask, session) ->
             assert target == request.respond_by, request.reference
         else:  # due "today" on a weekend: only a demo seeded at the weekend has one
             assert target <= request.respond_by == today, request.reference
+
+
+def test_every_demo_claims_evidence_downloads_as_its_invoice(
+    session, client_for, claim_evidence_directory: str
+) -> None:
+    """Each demo claim's invoice is kept as an upload is (a PDF the portal's own check
+    accepts, under the claims' evidence folder, never the repository's instance/), so the
+    claim's evidence link downloads it."""
+    admin = client_for("la_admin")
+    claims = session.scalars(select(SupplyClaim).order_by(SupplyClaim.id)).all()
+    assert len(claims) == 4
+    for claim in claims:
+        kept = Path(claim_evidence_directory) / claim.evidence_path
+        assert kept.stat().st_size == claim.evidence_bytes
+        assert evidence.check(FileStorage(io.BytesIO(kept.read_bytes()), "x.pdf")).content_type
+        response = admin.get(f"/training/claims/{claim.id}/evidence")
+        downloaded = response.get_data()
+        response.close()
+        assert response.status_code == 200
+        assert response.mimetype == "application/pdf"
+        assert downloaded == kept.read_bytes()
+        assert claim.agency_reference.encode() in downloaded
+        assert claim.evidence_filename in response.headers["Content-Disposition"]

@@ -21,7 +21,7 @@ from portal.models import (
 from portal.training.allocation import MICRO, AllocationRefused, Roll, allocate
 from tests.conftest import csrf_token
 from tests.helpers.html import error_summary, ok_soup
-from tests.training.factories_fund import make_course, make_fund
+from tests.training.factories import make_course, make_fund
 
 rolls = st.lists(st.integers(min_value=0, max_value=5_000), min_size=1, max_size=40)
 
@@ -82,7 +82,7 @@ def test_a_formula_that_cannot_be_met_is_refused_saying_why() -> None:
 
 
 def _form(session, **changes) -> dict[str, object]:
-    course = make_course(session)
+    course = make_course(duration_minutes=360, session=session)
     session.commit()
     data = {
         "name": "Integrated working supply cover",
@@ -158,7 +158,11 @@ def test_an_administrator_sets_up_a_fund_checks_its_allocation_and_confirms_it(
 
 
 def test_maintained_only_leaves_academies_out(client_for, session) -> None:
-    fund = make_fund(session, [make_course(session)], eligibility=FundEligibility.MAINTAINED)
+    fund = make_fund(
+        courses=[make_course(duration_minutes=360, session=session)],
+        eligibility=FundEligibility.MAINTAINED,
+        session=session,
+    )
     session.commit()
     page = ok_soup(client_for("la_admin").get(f"/training/funds/{fund.id}/allocation"))
     names = page.select_one("#allocation tbody").get_text()
@@ -167,7 +171,12 @@ def test_maintained_only_leaves_academies_out(client_for, session) -> None:
 
 
 def test_a_formula_that_cannot_be_met_is_explained_on_the_page(client_for, session) -> None:
-    fund = make_fund(session, [make_course(session)], total_pence=1_000, lump_sum_pence=999)
+    fund = make_fund(
+        courses=[make_course(duration_minutes=360, session=session)],
+        total_pence=1_000,
+        lump_sum_pence=999,
+        session=session,
+    )
     session.commit()
     page = ok_soup(client_for("la_admin").get(f"/training/funds/{fund.id}/allocation"))
     assert "The formula cannot be met" in page.get_text()
@@ -193,7 +202,7 @@ def test_the_form_explains_bad_input_beside_each_field_and_keeps_it(client_for, 
 def test_an_allocation_that_changed_since_it_was_shown_is_not_confirmed(
     client_for, session
 ) -> None:
-    fund = make_fund(session, [make_course(session)])
+    fund = make_fund(courses=[make_course(duration_minutes=360, session=session)], session=session)
     session.commit()
     admin = client_for("la_admin")
     page = ok_soup(admin.get(f"/training/funds/{fund.id}/allocation"))
@@ -221,7 +230,7 @@ def test_an_allocation_that_changed_since_it_was_shown_is_not_confirmed(
 def test_a_draft_fund_is_changed_and_a_change_made_meanwhile_is_not_lost(
     client_for, session
 ) -> None:
-    fund = make_fund(session, [make_course(session)])
+    fund = make_fund(courses=[make_course(duration_minutes=360, session=session)], session=session)
     session.commit()
     admin = client_for("la_admin")
     path = f"/training/funds/{fund.id}/edit"

@@ -21,15 +21,16 @@ from flask import Flask
 from playwright.sync_api import BrowserContext, Page, expect
 
 from portal.db import db
+from portal.models import Attendance
 from tests.helpers.browser import h1, visit
-from tests.training.factories_fund import (
+from tests.training.factories import (
     PDF_BYTES,
     allocate_to,
     make_booking,
     make_course,
     make_fund,
     make_session,
-    school,
+    school_by_urn,
 )
 
 if TYPE_CHECKING:
@@ -58,12 +59,16 @@ def claimable(
     attendee = f"Attendee {uuid.uuid4().hex[:8]}"
     with live_app.app_context():
         session = db.session
-        course = make_course(session, "Browser supply course")
-        fund = make_fund(session, [course])
-        oakfield = school(session, 125601)
-        allocate_to(session, fund, {oakfield: 50_000})
+        course = make_course(title="Browser supply course", duration_minutes=360, session=session)
+        fund = make_fund(courses=[course], session=session)
+        oakfield = school_by_urn(125601, session=session)
+        allocate_to(fund, {oakfield: 50_000}, session=session)
         make_booking(
-            session, make_session(session, course, date(2026, 10, 14)), oakfield, name=attendee
+            make_session(course, on=date(2026, 10, 14), session=session),
+            oakfield,
+            attendance=Attendance.ATTENDED,
+            attendee_name=attendee,
+            session=session,
         )
         session.commit()
         yield Claimable(fund.id, fund.name, course.title, attendee)

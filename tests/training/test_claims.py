@@ -13,11 +13,11 @@ from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
 from portal import clock
-from portal.models import ClaimStatus, Membership, OutboxMessage, Role, SupplyClaim
+from portal.models import Attendance, ClaimStatus, Membership, OutboxMessage, Role, SupplyClaim
 from portal.training.fund_forms import half_days
 from tests.conftest import csrf_token
 from tests.helpers.html import error_summary, ok_soup, soup
-from tests.training.factories_fund import (
+from tests.training.factories import (
     PDF_BYTES,
     allocate_to,
     make_booking,
@@ -25,8 +25,8 @@ from tests.training.factories_fund import (
     make_course,
     make_fund,
     make_session,
-    school,
-    user,
+    school_by_urn,
+    user_by_email,
 )
 
 NEW_CLAIM = "/training/supply/claims/new"
@@ -42,12 +42,14 @@ def evidence_directory(app, tmp_path, monkeypatch):
 def fund_setup(session, evidence_directory):
     """A fund covering one course from September 2026 to March 2027, set up today (after
     the October session its place was attended at), with £500 for Oakfield."""
-    course = make_course(session)
-    fund = make_fund(session, [course])
-    oakfield = school(session, 125601)
-    allocations = allocate_to(session, fund, {oakfield: 50_000, school(session, 140201): 50_000})
-    held = make_session(session, course, date(2026, 10, 1))
-    booking = make_booking(session, held, oakfield)
+    course = make_course(duration_minutes=360, session=session)
+    fund = make_fund(courses=[course], session=session)
+    oakfield = school_by_urn(125601, session=session)
+    allocations = allocate_to(
+        fund, {oakfield: 50_000, school_by_urn(140201, session=session): 50_000}, session=session
+    )
+    held = make_session(course, on=date(2026, 10, 1), session=session)
+    booking = make_booking(held, oakfield, attendance=Attendance.ATTENDED, session=session)
     session.commit()
     return fund, course, oakfield, booking, allocations[oakfield.id]
 
@@ -109,7 +111,12 @@ def test_a_session_outside_the_funds_dates_cannot_be_claimed(
     client_for, session, fund_setup
 ) -> None:
     fund, course, oakfield, _booking, _allocation = fund_setup
-    late = make_booking(session, make_session(session, course, date(2027, 6, 1)), oakfield)
+    late = make_booking(
+        make_session(course, on=date(2027, 6, 1), session=session),
+        oakfield,
+        attendance=Attendance.ATTENDED,
+        session=session,
+    )
     session.commit()
     head = client_for("head_teacher")
     form = ok_soup(head.get(NEW_CLAIM))
@@ -126,7 +133,10 @@ def test_a_session_outside_the_funds_dates_cannot_be_claimed(
 def test_a_place_not_attended_cannot_be_claimed(client_for, session, fund_setup) -> None:
     fund, course, oakfield, _booking, _allocation = fund_setup
     absent = make_booking(
-        session, make_session(session, course, date(2026, 11, 5)), oakfield, attended=False
+        make_session(course, on=date(2026, 11, 5), session=session),
+        oakfield,
+        attendance=Attendance.ABSENT,
+        session=session,
     )
     session.commit()
     response = claim_form(client_for("head_teacher"), fund, absent)
@@ -138,7 +148,14 @@ def test_a_course_the_fund_does_not_cover_cannot_be_claimed(
 ) -> None:
     fund, _course, oakfield, _booking, _allocation = fund_setup
     other = make_booking(
-        session, make_session(session, make_course(session), date(2026, 11, 5)), oakfield
+        make_session(
+            make_course(duration_minutes=360, session=session),
+            on=date(2026, 11, 5),
+            session=session,
+        ),
+        oakfield,
+        attendance=Attendance.ATTENDED,
+        session=session,
     )
     session.commit()
     response = claim_form(client_for("head_teacher"), fund, other)
@@ -148,7 +165,10 @@ def test_a_course_the_fund_does_not_cover_cannot_be_claimed(
 def test_another_schools_place_is_not_offered_or_taken(client_for, session, fund_setup) -> None:
     fund, course, _oakfield, _booking, _allocation = fund_setup
     theirs = make_booking(
-        session, make_session(session, course, date(2026, 11, 5)), school(session, 140201)
+        make_session(course, on=date(2026, 11, 5), session=session),
+        school_by_urn(140201, session=session),
+        attendance=Attendance.ATTENDED,
+        session=session,
     )
     session.commit()
     response = claim_form(client_for("head_teacher"), fund, theirs)
@@ -169,7 +189,7 @@ def test_claims_close_after_the_last_day(client_for, session, fund_setup, monkey
 
 def test_one_claim_per_place_per_fund(client_for, session, fund_setup) -> None:
     fund, _course, _oakfield, booking, _allocation = fund_setup
-    make_claim(session, fund, booking)
+    make_claim(fund, booking, session=session)
     session.commit()
     response = claim_form(client_for("head_teacher"), fund, booking, submission_key="another")
     assert any("already been claimed" in error for error in error_summary(response))
@@ -186,7 +206,11 @@ def decide(client, claim, **data):
 def test_the_council_approves_and_the_school_is_told(client_for, session, fund_setup) -> None:
     fund, _course, _oakfield, booking, allocation = fund_setup
     claim = make_claim(
-        session, fund, booking, cost_pence=18_000, claimed_by=user(session, "head@oakfield.example")
+        fund,
+        booking,
+        cost_pence=18_000,
+        claimed_by=user_by_email("head@oakfield.example", session=session),
+        session=session,
     )
     session.commit()
     admin = client_for("la_admin")
@@ -216,7 +240,7 @@ def test_the_council_approves_and_the_school_is_told(client_for, session, fund_s
 
 def test_a_claim_within_the_rates_is_approved_whole(client_for, session, fund_setup) -> None:
     fund, _course, _oakfield, booking, _allocation = fund_setup
-    claim = make_claim(session, fund, booking, cost_pence=30_000, half_days=3)
+    claim = make_claim(fund, booking, cost_pence=30_000, half_days=3, session=session)
     session.commit()
     decide(client_for("la_admin"), claim, verdict="approve")
     session.refresh(claim)
@@ -226,7 +250,7 @@ def test_a_claim_within_the_rates_is_approved_whole(client_for, session, fund_se
 
 def test_a_claim_over_the_rates_is_approved_at_the_rates(client_for, session, fund_setup) -> None:
     fund, _course, _oakfield, booking, _allocation = fund_setup
-    claim = make_claim(session, fund, booking, cost_pence=25_000, half_days=2)
+    claim = make_claim(fund, booking, cost_pence=25_000, half_days=2, session=session)
     session.commit()
     decide(client_for("la_admin"), claim, verdict="approve")
     session.refresh(claim)
@@ -236,7 +260,7 @@ def test_a_claim_over_the_rates_is_approved_at_the_rates(client_for, session, fu
 
 def test_part_approval_and_refusal_need_a_reason(client_for, session, fund_setup) -> None:
     fund, _course, _oakfield, booking, allocation = fund_setup
-    claim = make_claim(session, fund, booking, cost_pence=18_000)
+    claim = make_claim(fund, booking, cost_pence=18_000, session=session)
     session.commit()
     admin = client_for("la_admin")
     response = decide(admin, claim, verdict="part_approve", amount="100")
@@ -264,7 +288,12 @@ def test_part_approval_and_refusal_need_a_reason(client_for, session, fund_setup
 
 def test_a_refusal_approves_nothing(client_for, session, fund_setup) -> None:
     fund, _course, _oakfield, booking, allocation = fund_setup
-    claim = make_claim(session, fund, booking, claimed_by=user(session, "staff@oakfield.example"))
+    claim = make_claim(
+        fund,
+        booking,
+        claimed_by=user_by_email("staff@oakfield.example", session=session),
+        session=session,
+    )
     session.commit()
     decide(client_for("la_admin"), claim, verdict="refuse", reason="No invoice attached")
     session.refresh(claim)
@@ -286,9 +315,14 @@ def test_an_approval_never_takes_the_school_over_its_allocation(
     client_for, session, fund_setup
 ) -> None:
     fund, course, oakfield, booking, allocation = fund_setup
-    second = make_booking(session, make_session(session, course, date(2026, 11, 5)), oakfield)
-    first_claim = make_claim(session, fund, booking, cost_pence=20_000)
-    second_claim = make_claim(session, fund, second, cost_pence=20_000)
+    second = make_booking(
+        make_session(course, on=date(2026, 11, 5), session=session),
+        oakfield,
+        attendance=Attendance.ATTENDED,
+        session=session,
+    )
+    first_claim = make_claim(fund, booking, cost_pence=20_000, session=session)
+    second_claim = make_claim(fund, second, cost_pence=20_000, session=session)
     allocation.amount_pence = 30_000
     session.commit()
     admin = client_for("la_admin")
@@ -313,9 +347,14 @@ def test_an_approval_never_takes_the_school_over_its_allocation(
 
 def test_the_queue_filters_by_status(client_for, session, fund_setup) -> None:
     fund, course, oakfield, booking, _allocation = fund_setup
-    waiting = make_claim(session, fund, booking)
-    other = make_booking(session, make_session(session, course, date(2026, 11, 5)), oakfield)
-    refused = make_claim(session, fund, other, status=ClaimStatus.REFUSED)
+    waiting = make_claim(fund, booking, session=session)
+    other = make_booking(
+        make_session(course, on=date(2026, 11, 5), session=session),
+        oakfield,
+        attendance=Attendance.ATTENDED,
+        session=session,
+    )
+    refused = make_claim(fund, other, status=ClaimStatus.REFUSED, session=session)
     session.commit()
     admin = client_for("la_admin")
     shown = ok_soup(admin.get(f"/training/funds/{fund.id}/claims")).get_text()
@@ -340,14 +379,14 @@ def test_the_queue_filters_by_status(client_for, session, fund_setup) -> None:
 )
 def test_who_sees_a_claim(client_for, session, fund_setup, role, status) -> None:
     fund, _course, _oakfield, booking, _allocation = fund_setup
-    claim = make_claim(session, fund, booking)
+    claim = make_claim(fund, booking, session=session)
     session.commit()
     assert client_for(role).get(f"/training/claims/{claim.id}").status_code == status
 
 
 def test_only_the_council_sees_the_decision_form(client_for, session, fund_setup) -> None:
     fund, _course, _oakfield, booking, _allocation = fund_setup
-    claim = make_claim(session, fund, booking)
+    claim = make_claim(fund, booking, session=session)
     session.commit()
     assert (
         ok_soup(client_for("head_teacher").get(f"/training/claims/{claim.id}")).select_one(
@@ -365,10 +404,15 @@ def test_the_fund_pages_stay_within_the_query_budget_with_claims(
     client_for, session, fund_setup, count_queries
 ) -> None:
     fund, course, oakfield, booking, _allocation = fund_setup
-    claims = [make_claim(session, fund, booking)]
+    claims = [make_claim(fund, booking, session=session)]
     for day in range(2, 12):
-        other = make_booking(session, make_session(session, course, date(2026, 11, day)), oakfield)
-        claims.append(make_claim(session, fund, other, status=ClaimStatus.APPROVED))
+        other = make_booking(
+            make_session(course, on=date(2026, 11, day), session=session),
+            oakfield,
+            attendance=Attendance.ATTENDED,
+            session=session,
+        )
+        claims.append(make_claim(fund, other, status=ClaimStatus.APPROVED, session=session))
         claims[-1].approved_pence = 1_000
     session.commit()
     pages = {
@@ -396,8 +440,8 @@ def test_the_training_coordinator_neither_manages_funds_nor_sees_claims(
     # The demo's coordinator comes with the role's own branch: here the publisher, a council
     # account with its second factor set up, is made one instead.
     fund, _course, _oakfield, booking, _allocation = fund_setup
-    claim = make_claim(session, fund, booking)
-    publisher = user(session, "publisher@council.example")
+    claim = make_claim(fund, booking, session=session)
+    publisher = user_by_email("publisher@council.example", session=session)
     for membership in session.scalars(select(Membership).where(Membership.user_id == publisher.id)):
         membership.role = Role.TRAINING_COORDINATOR
     session.commit()

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from portal.db import db
 from portal.models import (
+    Attendance,
     AuditEvent,
     Booking,
     ClaimStatus,
@@ -30,14 +31,14 @@ from portal.models import (
     fund_course,
 )
 from portal.training import claim_decisions
-from tests.training.factories_fund import (
+from tests.training.factories import (
     allocate_to,
     make_booking,
     make_claim,
     make_course,
     make_fund,
     make_session,
-    school,
+    school_by_urn,
 )
 
 
@@ -48,16 +49,21 @@ def committed(seeded_app: Flask, database_url: str) -> Iterator[dict[str, int]]:
         pytest.skip("concurrent approvals are tested on PostgreSQL, row locks and all")
     engine = seeded_app.extensions["portal.db"].engine
     with Session(engine) as session:
-        course = make_course(session)
-        fund = make_fund(session, [course])
-        oakfield = school(session, 125601)
-        allocation = allocate_to(session, fund, {oakfield: 30_000})[oakfield.id]
+        course = make_course(duration_minutes=360, session=session)
+        fund = make_fund(courses=[course], session=session)
+        oakfield = school_by_urn(125601, session=session)
+        allocation = allocate_to(fund, {oakfield: 30_000}, session=session)[oakfield.id]
         claims = [
             make_claim(
-                session,
                 fund,
-                make_booking(session, make_session(session, course, date(2026, 10, day)), oakfield),
+                make_booking(
+                    make_session(course, on=date(2026, 10, day), session=session),
+                    oakfield,
+                    attendance=Attendance.ATTENDED,
+                    session=session,
+                ),
                 cost_pence=20_000,
+                session=session,
             )
             for day in (1, 2)
         ]

@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
-from portal.models import SupplyClaim
+from portal.models import Attendance, SupplyClaim
 from portal.training import evidence
 from tests.helpers.html import error_summary, soup
-from tests.training.factories_fund import (
+from tests.training.factories import (
     PDF_BYTES,
     allocate_to,
     jpeg_bytes,
@@ -25,7 +25,7 @@ from tests.training.factories_fund import (
     make_fund,
     make_session,
     png_bytes,
-    school,
+    school_by_urn,
 )
 from tests.training.test_claims import claim_form
 
@@ -117,11 +117,16 @@ def test_the_name_shown_is_the_files_own_without_folders() -> None:
 @pytest.fixture
 def claimable(app, session, tmp_path, monkeypatch):
     monkeypatch.setitem(app.config, "CLAIM_EVIDENCE_DIRECTORY", str(tmp_path))
-    course = make_course(session)
-    fund = make_fund(session, [course])
-    oakfield = school(session, 125601)
-    allocate_to(session, fund, {oakfield: 50_000})
-    booking = make_booking(session, make_session(session, course, date(2026, 10, 1)), oakfield)
+    course = make_course(duration_minutes=360, session=session)
+    fund = make_fund(courses=[course], session=session)
+    oakfield = school_by_urn(125601, session=session)
+    allocate_to(fund, {oakfield: 50_000}, session=session)
+    booking = make_booking(
+        make_session(course, on=date(2026, 10, 1), session=session),
+        oakfield,
+        attendance=Attendance.ATTENDED,
+        session=session,
+    )
     session.commit()
     return fund, booking
 
@@ -193,6 +198,6 @@ def test_the_evidence_is_given_only_to_those_who_see_the_claim(
 
 def test_a_missing_file_is_not_found(client_for, session, claimable) -> None:
     fund, booking = claimable
-    claim = make_claim(session, fund, booking)
+    claim = make_claim(fund, booking, session=session)
     session.commit()
     assert client_for("la_admin").get(f"/training/claims/{claim.id}/evidence").status_code == 404

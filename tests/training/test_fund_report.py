@@ -27,12 +27,11 @@ from portal.models import (
 )
 from portal.training.fund_report import FundFigures, FundReport, fund_charts, fund_report
 from tests.helpers.html import ok_soup
-from tests.training.factories_reports import (
+from tests.training.factories import (
     make_allocation,
     make_area,
     make_booking,
     make_claim,
-    make_coordinator,
     make_course,
     make_fund,
     make_school,
@@ -53,32 +52,65 @@ def funds(session: Session) -> Funds:
     """Supply Cover 2026 has allocations in two areas of the tests' own and claims of every
     kind; an older fund has one allocation; a draft has one that is not reported."""
     clear_training(session)
-    vale, wold = make_area(session, "Test Vale"), make_area(session, "Test Wold")
-    a, b = make_school(session, vale, "Vale School A"), make_school(session, vale, "Vale School B")
-    e = make_school(session, wold, "Wold School E")
-    course = make_course(session, "Safeguarding basics")
-    held = make_session(session, course, datetime(2026, 6, 10, 8, 30, tzinfo=UTC))
+    vale, wold = make_area("Test Vale", session=session), make_area("Test Wold", session=session)
+    a, b = (
+        make_school(vale, "Vale School A", session=session),
+        make_school(vale, "Vale School B", session=session),
+    )
+    e = make_school(wold, "Wold School E", session=session)
+    course = make_course(title="Safeguarding basics", session=session)
+    held = make_session(course, starts_at=datetime(2026, 6, 10, 8, 30, tzinfo=UTC), session=session)
 
     def attended(school: School) -> Booking:
-        return make_booking(session, held, school, attendance=Attendance.ATTENDED)
+        return make_booking(held, school, attendance=Attendance.ATTENDED, session=session)
 
-    cover = make_fund(session, "Supply Cover 2026", total_pence=100_000)
-    make_allocation(session, cover, a, 40_000, approved=25_000, paid=10_000)
-    make_allocation(session, cover, b, 35_000, approved=0)
-    make_allocation(session, cover, e, 25_000, approved=20_000, paid=20_000)
-    make_claim(session, cover, attended(a), 10_000, status=ClaimStatus.PAID, approved_pence=10_000)
-    make_claim(
-        session, cover, attended(a), 18_000, status=ClaimStatus.PART_APPROVED, approved_pence=15_000
+    cover = make_fund(
+        name="Supply Cover 2026",
+        total_pence=100_000,
+        covers_from=date(2026, 4, 1),
+        status=FundStatus.ALLOCATED,
+        session=session,
     )
-    make_claim(session, cover, attended(b), 9_000, status=ClaimStatus.REFUSED)
-    make_claim(session, cover, attended(b), 7_001, status=ClaimStatus.SUBMITTED)
-    make_claim(session, cover, attended(e), 20_000, status=ClaimStatus.PAID, approved_pence=20_000)
+    make_allocation(cover, a, 40_000, approved=25_000, paid=10_000, session=session)
+    make_allocation(cover, b, 35_000, approved=0, session=session)
+    make_allocation(cover, e, 25_000, approved=20_000, paid=20_000, session=session)
+    make_claim(
+        cover,
+        attended(a),
+        cost_pence=10_000,
+        status=ClaimStatus.PAID,
+        approved_pence=10_000,
+        session=session,
+    )
+    make_claim(
+        cover,
+        attended(a),
+        cost_pence=18_000,
+        status=ClaimStatus.PART_APPROVED,
+        approved_pence=15_000,
+        session=session,
+    )
+    make_claim(cover, attended(b), cost_pence=9_000, status=ClaimStatus.REFUSED, session=session)
+    make_claim(cover, attended(b), cost_pence=7_001, status=ClaimStatus.SUBMITTED, session=session)
+    make_claim(
+        cover,
+        attended(e),
+        cost_pence=20_000,
+        status=ClaimStatus.PAID,
+        approved_pence=20_000,
+        session=session,
+    )
 
-    older = make_fund(session, "Supply Cover 2025", covers_from=date(2025, 4, 1))
-    make_allocation(session, older, a, 5_000)
+    older = make_fund(
+        name="Supply Cover 2025",
+        covers_from=date(2025, 4, 1),
+        status=FundStatus.ALLOCATED,
+        session=session,
+    )
+    make_allocation(older, a, 5_000, session=session)
     older.status = FundStatus.CLOSED
-    draft = make_fund(session, "Next year's fund", status=FundStatus.DRAFT)
-    make_allocation(session, draft, a, 99_999)
+    draft = make_fund(name="Next year's fund", session=session)
+    make_allocation(draft, a, 99_999, session=session)
     session.flush()
     return Funds(cover, older, draft)
 
@@ -192,6 +224,6 @@ def test_a_funds_page_by_area_and_its_download_agree(funds: Funds, admin: FlaskC
 def test_the_coordinator_sees_the_funds_without_managing_them(
     funds: Funds, client_for: Callable[[str], FlaskClient], session: Session
 ) -> None:
-    browser = client_for(make_coordinator(session))
+    browser = client_for("training_coordinator")
     assert browser.get(f"/training/reports/funds?fund={funds.cover.id}").status_code == 200
     assert browser.get(f"/training/reports/funds?fund={funds.draft.id}").status_code == 404

@@ -10,17 +10,17 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from portal.models import ClaimStatus, PaymentBatch
+from portal.models import Attendance, ClaimStatus, PaymentBatch
 from tests.conftest import csrf_token
 from tests.helpers.html import banner, ok_soup
-from tests.training.factories_fund import (
+from tests.training.factories import (
     allocate_to,
     make_booking,
     make_claim,
     make_course,
     make_fund,
     make_session,
-    school,
+    school_by_urn,
 )
 
 
@@ -28,11 +28,14 @@ from tests.training.factories_fund import (
 def approved(session):
     """Two approved claims (one at a school whose name starts like a formula), one refused,
     one waiting."""
-    course = make_course(session)
-    fund = make_fund(session, [course])
-    oakfield, riverside = school(session, 125601), school(session, 140201)
-    allocations = allocate_to(session, fund, {oakfield: 50_000, riverside: 50_000})
-    held = make_session(session, course, date(2026, 10, 1))
+    course = make_course(duration_minutes=360, session=session)
+    fund = make_fund(courses=[course], session=session)
+    oakfield, riverside = (
+        school_by_urn(125601, session=session),
+        school_by_urn(140201, session=session),
+    )
+    allocations = allocate_to(fund, {oakfield: 50_000, riverside: 50_000}, session=session)
+    held = make_session(course, on=date(2026, 10, 1), session=session)
     claims = []
     for at, status, amount in [
         (oakfield, ClaimStatus.APPROVED, 18_000),
@@ -41,7 +44,11 @@ def approved(session):
         (riverside, ClaimStatus.SUBMITTED, None),
     ]:
         claim = make_claim(
-            session, fund, make_booking(session, held, at), cost_pence=20_000, status=status
+            fund,
+            make_booking(held, at, attendance=Attendance.ATTENDED, session=session),
+            cost_pence=20_000,
+            status=status,
+            session=session,
         )
         claim.approved_pence = amount
         if amount:

@@ -43,7 +43,7 @@ from portal.models import (
 from portal.training.report_forms import Period, TakeUpFilter
 from portal.training.take_up import EVERY_AREA, TakeUp, TakeUpRow, take_up, take_up_choices
 from tests.helpers.html import error_summary, ok_soup
-from tests.training.factories_reports import (
+from tests.training.factories import (
     make_area,
     make_booking,
     make_course,
@@ -82,51 +82,75 @@ def made(session: Session) -> Made:
     """Two areas of the tests' own: the Vale's schools A, B, C open and D closed; the Wold's
     school E. Six sessions of two courses around the financial year 2026-27's edges."""
     clear_training(session)
-    vale, wold = make_area(session, "Test Vale"), make_area(session, "Test Wold")
-    a, b, c = (make_school(session, vale, f"Vale School {name}") for name in "ABC")
-    d = make_school(session, vale, "Vale School D", open=False)
-    e = make_school(session, wold, "Wold School E")
-    safeguarding = make_course(session, "Safeguarding basics", cancellation_days=10)
-    maths = make_course(session, "Leading maths", cancellation_days=2)
+    vale, wold = make_area("Test Vale", session=session), make_area("Test Wold", session=session)
+    a, b, c = (make_school(vale, f"Vale School {name}", session=session) for name in "ABC")
+    d = make_school(vale, "Vale School D", open=False, session=session)
+    e = make_school(wold, "Wold School E", session=session)
+    safeguarding = make_course(title="Safeguarding basics", cancellation_days=10, session=session)
+    maths = make_course(title="Leading maths", cancellation_days=2, session=session)
 
-    first = make_session(session, safeguarding, london("2026-06-10T09:30"), area=vale, capacity=20)
+    first = make_session(
+        safeguarding,
+        starts_at=london("2026-06-10T09:30"),
+        capacity=20,
+        area_id=vale.id,
+        session=session,
+    )
     attended, absent = Attendance.ATTENDED, Attendance.ABSENT
-    make_booking(session, first, a, attendance=attended)
-    make_booking(session, first, a, attendance=attended)
-    make_booking(session, first, b, attendance=absent)
+    make_booking(first, a, attendance=attended, session=session)
+    make_booking(first, a, attendance=attended, session=session)
+    make_booking(first, b, attendance=absent, session=session)
     make_booking(
-        session, first, d, attendance=attended
+        first, d, attendance=attended, session=session
     )  # a closed school: trained, not in the share
-    make_booking(session, first, e, status=BookingStatus.AWAITING_APPROVAL)
-    make_booking(session, first, b, status=BookingStatus.WAITING)  # not a place
-    make_booking(session, first, b, status=BookingStatus.REFUSED)
+    make_booking(first, e, status=BookingStatus.AWAITING_APPROVAL, session=session)
+    make_booking(first, b, status=BookingStatus.WAITING, session=session)  # not a place
+    make_booking(first, b, status=BookingStatus.REFUSED, session=session)
     cancelled = BookingStatus.CANCELLED
     # Ten days before 10 June, the last free day is 31 May, to its end in London: half an
     # hour into 1 June in London (still 31 May in UTC) is late.
-    make_booking(session, first, c, status=cancelled, cancelled_at=london("2026-05-31T23:59"))
-    make_booking(session, first, c, status=cancelled, cancelled_at=london("2026-06-01T00:30"))
     make_booking(
-        session, first, c, status=cancelled, cancelled_at=first.starts_at - timedelta(days=30)
+        first, c, status=cancelled, cancelled_at=london("2026-05-31T23:59"), session=session
+    )
+    make_booking(
+        first, c, status=cancelled, cancelled_at=london("2026-06-01T00:30"), session=session
+    )
+    make_booking(
+        first,
+        c,
+        status=cancelled,
+        cancelled_at=first.starts_at - timedelta(days=30),
+        session=session,
     )
 
     called_off = make_session(
-        session, safeguarding, london("2026-07-01T09:30"), area=vale, cancelled=True
+        safeguarding,
+        starts_at=london("2026-07-01T09:30"),
+        area_id=vale.id,
+        status=SessionStatus.CANCELLED,
+        session=session,
     )
-    make_booking(session, called_off, a, status=BookingStatus.SESSION_CANCELLED)
+    make_booking(called_off, a, status=BookingStatus.SESSION_CANCELLED, session=session)
 
     # The last London evening of the year, for every area; and its first minutes (UTC: the
     # evening before), for the Wold.
-    last = make_session(session, maths, london("2027-03-31T23:30"), capacity=10)
-    make_booking(session, last, e, attendance=attended)
+    last = make_session(maths, starts_at=london("2027-03-31T23:30"), capacity=10, session=session)
+    make_booking(last, e, attendance=attended, session=session)
     # Five days before is in time for a course whose period is two days.
     make_booking(
-        session, last, e, status=cancelled, cancelled_at=last.starts_at - timedelta(days=5)
+        last, e, status=cancelled, cancelled_at=last.starts_at - timedelta(days=5), session=session
     )
-    make_session(session, maths, london("2026-04-01T00:30"), area=wold, capacity=12)
+    make_session(
+        maths, starts_at=london("2026-04-01T00:30"), capacity=12, area_id=wold.id, session=session
+    )
     # Just outside the year on either side, in London.
-    before = make_session(session, maths, london("2026-03-31T23:30"), area=vale, capacity=8)
-    make_booking(session, before, a, attendance=attended)
-    make_session(session, maths, london("2027-04-01T00:30"), area=vale, capacity=9)
+    before = make_session(
+        maths, starts_at=london("2026-03-31T23:30"), capacity=8, area_id=vale.id, session=session
+    )
+    make_booking(before, a, attendance=attended, session=session)
+    make_session(
+        maths, starts_at=london("2027-04-01T00:30"), capacity=9, area_id=vale.id, session=session
+    )
     return Made(vale, wold, safeguarding, maths)
 
 
@@ -397,25 +421,28 @@ def test_the_figures_add_up_whatever_the_bookings(
     and the courses' rows and the areas' add up to the total."""
     clear_training(session)
     example = next(EXAMPLES)
-    vale = make_area(session, f"Prop Vale {example}")
-    wold = make_area(session, f"Prop Wold {example}")
+    vale = make_area(f"Prop Vale {example}", session=session)
+    wold = make_area(f"Prop Wold {example}", session=session)
     schools = [
-        make_school(session, vale, "P1"),
-        make_school(session, vale, "P2"),
-        make_school(session, wold, "P3"),
-        make_school(session, wold, "P4", open=False),
+        make_school(vale, "P1", session=session),
+        make_school(vale, "P2", session=session),
+        make_school(wold, "P3", session=session),
+        make_school(wold, "P4", open=False, session=session),
     ]
-    courses = [make_course(session, "Prop one", cancellation_days=3), make_course(session, "Two")]
+    courses = [
+        make_course(title="Prop one", cancellation_days=3, session=session),
+        make_course(title="Two", session=session),
+    ]
     made = []
     for index, (day, cancelled, area) in enumerate(sessions):
         starts = london("2026-01-01T09:00") + timedelta(days=day)
         made.append(
             make_session(
-                session,
                 courses[index % 2],
-                starts,
-                area=[None, vale, wold][area],
-                cancelled=cancelled,
+                starts_at=starts,
+                area_id=[None, vale.id, wold.id][area],
+                status=SessionStatus.CANCELLED if cancelled else SessionStatus.SCHEDULED,
+                session=session,
             )
         )
     rows = []
@@ -424,12 +451,12 @@ def test_the_figures_add_up_whatever_the_bookings(
         cancelled_at = held.starts_at - timedelta(hours=hours_before)
         rows.append((held, schools[school], status, attendance, cancelled_at))
         make_booking(
-            session,
             held,
             schools[school],
             status=status,
             attendance=attendance,
             cancelled_at=cancelled_at if status == BookingStatus.CANCELLED else None,
+            session=session,
         )
     session.commit()
     report = report_for(app)
