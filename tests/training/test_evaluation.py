@@ -16,6 +16,7 @@ from portal.models import Attendance, Booking, Evaluation
 from tests.conftest import QueryCounter, csrf_token
 from tests.helpers.html import error_summary, ok_soup, soup
 from tests.training.factories import (
+    attended,
     make_booking,
     make_course,
     make_session,
@@ -194,7 +195,7 @@ def test_only_after_attending(
         send(browser, booking, overall="5", met_outcomes="5")
         assert evaluations(session, booking) == 0
 
-    booking.attendance = Attendance.ATTENDED
+    attended(booking, session=session)
     session.commit()
     assert send(browser, booking, overall="5", met_outcomes="5").status_code == 303
     assert evaluations(session, booking) == 1
