@@ -82,6 +82,24 @@ def register_open(session: CourseSession) -> bool:
     return session.status is SessionStatus.SCHEDULED and session.starts_at <= clock.now()
 
 
+def registers_to_take(limit: int) -> list[CourseSession]:
+    """Sessions held whose register nobody has taken yet, the latest first: up to ``limit``
+    and one more, so that the coordinator's home page knows there are more (one query)."""
+    return list(
+        db.session.scalars(
+            select(CourseSession)
+            .options(joinedload(CourseSession.course))
+            .where(
+                CourseSession.status == SessionStatus.SCHEDULED,
+                CourseSession.starts_at <= clock.now(),
+                CourseSession.register_taken_at.is_(None),
+            )
+            .order_by(CourseSession.starts_at.desc(), CourseSession.id)
+            .limit(limit + 1)
+        )
+    )
+
+
 @dataclass(frozen=True)
 class RegisterTaken:
     attended: int

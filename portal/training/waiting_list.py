@@ -38,7 +38,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm.exc import StaleDataError
 
 from portal import audit, clock
-from portal.access import Principal
+from portal.access import Principal, may_approve_booking
 from portal.db import db
 from portal.models import (
     Approver,
@@ -211,12 +211,16 @@ def _closed_offer(booking: Booking, now: datetime) -> Refused | None:
     return _lapsed_refusal(booking)
 
 
-def needs_approval(booking: Booking) -> bool:
-    """Whether accepting the offer leaves the place waiting for the school's approval: the
-    school needs bookings approved and this request was never approved."""
+def needs_approval(who: Principal, booking: Booking) -> bool:
+    """Whether ``who`` accepting the offer leaves the place waiting for the school's
+    approval: the school needs bookings approved, this request was never approved, and
+    ``who`` may not approve it themselves (a head teacher does not wait for their own
+    approval, as when booking: booking.book_place)."""
     settings = db.session.get(SchoolTrainingSettings, booking.school_id)
     required = settings is not None and settings.approver is not Approver.NOBODY
-    return required and booking.decided_at is None
+    return (
+        required and booking.decided_at is None and not may_approve_booking(who, booking, settings)
+    )
 
 
 def approvers_for(booking: Booking) -> Sequence[User]:
@@ -231,7 +235,7 @@ def accept_offer(who: Principal, booking: Booking) -> Outcome:
     closed = _closed_offer(booking, now)
     if closed is not None:
         return closed
-    waits = needs_approval(booking)
+    waits = needs_approval(who, booking)
     booking.status = BookingStatus.AWAITING_APPROVAL if waits else BookingStatus.CONFIRMED
     # What the school owes while booked: the price (charges.py says what giving it up costs).
     booking.charge_pence = 0 if waits else booking.price_pence

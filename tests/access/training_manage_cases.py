@@ -1,25 +1,57 @@
 """The access matrix's cases for training: manage routes (see test_access_matrix.py).
 
-The training coordinator's pages (MANAGE_TRAINING: the coordinator and council
+The training coordinator's pages (Capability.MANAGE_TRAINING: the coordinator and council
 administrators); everyone else signed in is refused (403) before any record is looked up.
-
-The demo data has no courses yet, so the pages of one course or session are asked for by
-an id that does not exist: those who manage training find nothing (404), everyone else is
-refused (403). tests/training/test_courses.py, test_sessions.py and test_register.py open
-each page of a real course and session (200). Once seed-demo has courses, these cases can
-name one (a ``{course:...}`` kind in tests/helpers/routes.py) and expect 200.
+They are asked for with the demo's records (tests/access/training_records.py): a published
+course and the draft one, a session to come and one held, and an id nobody has (404). A POST
+carries only a CSRF token: a form comes back with its errors (200); a confirmation
+(publishing, withdrawing), or a form filled from the record, is done and redirects (303).
 """
 
 from __future__ import annotations
 
 from tests.access.cases import Case
+from tests.access.training_records import (
+    COURSE,
+    DRAFT_COURSE,
+    MANAGERS,
+    NO_ID,
+    PAST,
+    UPCOMING,
+)
 
-# Those who manage training.
-MANAGERS = ("la_admin", "training_coordinator")
-NO_COURSE = "/training/manage/courses/999999"
-NO_SESSION = "/training/manage/sessions/999999"
 COURSE_RULE = "/training/manage/courses/<int:course_id>"
 SESSION_RULE = "/training/manage/sessions/<int:session_id>"
+
+
+def _course(course: str, action: str = "") -> str:
+    return f"/training/manage/courses/{course}{'/' + action if action else ''}"
+
+
+def _session(session: str, action: str = "") -> str:
+    return f"/training/manage/sessions/{session}{'/' + action if action else ''}"
+
+
+def _rule(rule: str, action: str) -> str:
+    return f"{rule}/{action}" if action else rule
+
+
+# What each page answers those who manage training, GET and POST (None: no such method).
+COURSE_PAGES = {
+    "": (200, None),
+    "edit": (200, 200),
+    "publish": (200, 303),
+    "withdraw": (200, 303),
+    "sessions/new": (200, 200),
+}
+SESSION_PAGES = {
+    "": (200, None),
+    # The session form is filled from the session: sent with nothing changed, it is saved.
+    "edit": (200, 303),
+    "cancel": (200, 200),
+    "register": (None, 200),
+    "register.csv": (200, None),
+}
 
 MANAGE_CASES: list[Case] = [
     Case("GET", "/training/manage/", "/training/manage/", MANAGERS, denied=403),
@@ -41,41 +73,46 @@ MANAGE_CASES: list[Case] = [
     Case(
         "POST", "/training/manage/courses/new", "/training/manage/courses/new", MANAGERS, denied=403
     ),
-    Case("GET", NO_COURSE, COURSE_RULE, MANAGERS, ok=404, denied=403),
     *(
-        Case(
-            method, f"{NO_COURSE}/{action}", f"{COURSE_RULE}/{action}", MANAGERS, ok=404, denied=403
-        )
-        for action in ("edit", "publish", "withdraw", "sessions/new")
-        for method in ("GET", "POST")
+        Case(method, _course(course, action), _rule(COURSE_RULE, action), MANAGERS, ok, denied=403)
+        for course in (COURSE, DRAFT_COURSE)
+        for action, answers in COURSE_PAGES.items()
+        for method, ok in zip(("GET", "POST"), answers, strict=True)
+        if ok is not None
     ),
-    Case("GET", NO_SESSION, SESSION_RULE, MANAGERS, ok=404, denied=403),
     *(
         Case(
             method,
-            f"{NO_SESSION}/{action}",
-            f"{SESSION_RULE}/{action}",
+            _course(NO_ID, action),
+            _rule(COURSE_RULE, action),
             MANAGERS,
             ok=404,
             denied=403,
         )
-        for action in ("edit", "cancel")
-        for method in ("GET", "POST")
+        for action, answers in COURSE_PAGES.items()
+        for method, ok in zip(("GET", "POST"), answers, strict=True)
+        if ok is not None
     ),
-    Case(
-        "POST",
-        f"{NO_SESSION}/register",
-        f"{SESSION_RULE}/register",
-        MANAGERS,
-        ok=404,
-        denied=403,
+    *(
+        Case(
+            method, _session(session, action), _rule(SESSION_RULE, action), MANAGERS, ok, denied=403
+        )
+        for session in (UPCOMING, PAST)
+        for action, answers in SESSION_PAGES.items()
+        for method, ok in zip(("GET", "POST"), answers, strict=True)
+        if ok is not None
     ),
-    Case(
-        "GET",
-        f"{NO_SESSION}/register.csv",
-        f"{SESSION_RULE}/register.csv",
-        MANAGERS,
-        ok=404,
-        denied=403,
+    *(
+        Case(
+            method,
+            _session(NO_ID, action),
+            _rule(SESSION_RULE, action),
+            MANAGERS,
+            ok=404,
+            denied=403,
+        )
+        for action, answers in SESSION_PAGES.items()
+        for method, ok in zip(("GET", "POST"), answers, strict=True)
+        if ok is not None
     ),
 ]

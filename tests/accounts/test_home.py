@@ -202,6 +202,10 @@ def test_a_training_coordinators_home_is_the_councils_without_other_teams_work(
     assert not {SUPPORT, BUYBACK, "Users", "Administration"} & set(sections)
     for things in to_do(page).values():
         assert all(thing.href.startswith("/training/") for thing in things), things
+    # The demo's session held two days ago whose register nobody has taken.
+    [register] = to_do(page)["Training"]
+    assert register.text == "Take the register: Emotion coaching in the classroom"
+    assert register.hint.startswith("Held on ")
 
 
 def test_home_links_to_the_persons_own_account(client_for) -> None:
@@ -500,6 +504,9 @@ def test_council_administrators_see_the_seasons_returns_and_the_councils_work(
         "People",
         "Local contacts",
         "Services",
+        # The demo's session whose register nobody has taken (training's coordinator's work,
+        # and so the council administrators' too).
+        "Training",
     ]
     # Each open window, soonest deadline first, with the returns its own page counts.
     windows = session.scalars(

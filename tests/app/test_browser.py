@@ -257,7 +257,8 @@ def test_the_headers_navigation_sits_on_one_line(
 
 # A home page in each state the demo has: the buy-back due and open requests (one overdue),
 # the draft to prepare, each academy of a trust, a choice changed since submission, nothing to
-# do, a member of staff locked out with an invitation waiting; and the council's.
+# do, a member of staff locked out with an invitation waiting; and the council's, the training
+# coordinator's among them (a session held whose register nobody has taken).
 TO_DO = [
     ("head@oakfield.example", "Submit the buy-back choice for"),
     ("staff@oakfield.example", "Prepare the buy-back choice for"),
@@ -269,6 +270,7 @@ TO_DO = [
     ("caf.north@council.example", "Your support queue"),
     ("publisher@council.example", "contacts to check"),
     ("admin@council.example", "Buy-back returns"),
+    ("coordinator@council.example", "Take the register: Emotion coaching in the classroom"),
 ]
 
 

@@ -61,6 +61,22 @@ def _booking(key: str) -> Select[tuple[int]]:
     )
 
 
+def _place(key: str) -> Select[tuple[int]]:
+    """``email|Title|upcoming`` (or ``|past``): the place booked for that attendee on the
+    course's first session still to come (or latest one held), whatever its status."""
+    email, title, when = key.split("|")
+    started = CourseSession.starts_at <= clock.now()
+    query = (
+        select(Booking.id)
+        .join(CourseSession, CourseSession.id == Booking.session_id)
+        .join(Course, Course.id == CourseSession.course_id)
+        .where(Booking.attendee_email == email, Course.title == title)
+    )
+    if when == "upcoming":
+        return query.where(~started).order_by(CourseSession.starts_at)
+    return query.where(started).order_by(CourseSession.starts_at.desc())
+
+
 def _claim(key: str) -> Select[tuple[int]]:
     """``125601:submitted``: a claim of that school in that status."""
     urn, status = key.split(":")
@@ -120,12 +136,13 @@ def id_of(session: Session, kind: str, key: str) -> int | str:
             BuybackWindow.year == int(key.split("-")[0]),
             BuybackWindow.cohort == key.split("-")[1],
         ),
-        # Training: a course by title, a session, booking or claim by what it is (above), a
-        # supply-cover fund by the start of its name (``draft``: one not yet allocated,
-        # above), a payment batch by its reference.
+        # Training: a course by title, a session, booking, place or claim by what it is
+        # (above), a supply-cover fund by the start of its name (``draft``: one not yet
+        # allocated, above), a payment batch by its reference.
         "course": lambda: select(Course.id).where(Course.title == key),
         "session": lambda: _training_session(key),
         "booking": lambda: _booking(key),
+        "place": lambda: _place(key),
         "claim": lambda: _claim(key),
         "fund": lambda: (
             select(SupplyFund.id).where(SupplyFund.name.startswith(key)).order_by(SupplyFund.id)

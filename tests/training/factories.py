@@ -19,7 +19,7 @@ from PIL import Image
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from portal.clock import financial_year, utcnow
+from portal.clock import financial_year, from_london, utcnow
 from portal.db import db
 from portal.models import Area, EstablishmentType, Phase, School, SchoolStatus, User
 from portal.models.training import (
@@ -113,19 +113,28 @@ def make_session(
     *,
     starts_at: datetime | None = None,
     on: date | None = None,
+    day: date | None = None,
+    starts: str = "09:30",
+    ends: str | None = None,
     session: Session | None = None,
     **values: Any,
 ) -> CourseSession:
     """A scheduled session of ``course``: in 30 days (a whole morning) unless given
-    ``starts_at`` (or the day it is ``on``, at 9:30 UTC), 20 places, countywide (area None),
+    ``starts_at`` (or the day it is ``on``, at 9:30 UTC), or a London ``day`` and times
+    (``starts``, and ``ends`` or as long as the course), 20 places, countywide (area None),
     at a venue."""
     if on is not None:
         starts_at = datetime(on.year, on.month, on.day, 9, 30, tzinfo=UTC)
-    start = starts_at or (utcnow() + timedelta(days=30)).replace(microsecond=0)
+    if day is not None:
+        start = from_london(day, starts)
+        end = from_london(day, ends) if ends else start + timedelta(minutes=course.duration_minutes)
+    else:
+        start = starts_at or (utcnow() + timedelta(days=30)).replace(microsecond=0)
+        end = start + timedelta(minutes=course.duration_minutes)
     fields: dict[str, Any] = {
         "course": course,
         "starts_at": start,
-        "ends_at": start + timedelta(minutes=course.duration_minutes),
+        "ends_at": end,
         "venue": "Shire Hall, Warwick",
         "online_link": None,
         "area_id": None,
@@ -149,21 +158,30 @@ def make_booking(
     status: BookingStatus = BookingStatus.CONFIRMED,
     attendee_name: str | None = None,
     attendee_email: str | None = None,
+    attendee: User | None = None,
+    booked_by: User | None = None,
     take_place: bool = True,
     session: Session | None = None,
     **values: Any,
 ) -> Booking:
-    """A booking for one person at ``school``, confirmed unless told otherwise.
+    """A booking for one person at ``school``, confirmed unless told otherwise: for the
+    ``attendee`` with an account (their name, address and account), or someone named, or
+    else an invented person; made by ``booked_by`` if given.
 
     A status that holds a place adds one to the session's ``places_taken`` (as booking
     does), unless ``take_place=False``; a waiting booking gets ``joined_list_at`` now.
     """
     number = next(_numbers)
+    if attendee is not None:
+        attendee_name = attendee_name or attendee.display_name
+        attendee_email = attendee_email or attendee.email
     fields: dict[str, Any] = {
         "session": course_session,
         "school": school,
         "attendee_name": attendee_name or f"Attendee {number}",
         "attendee_email": (attendee_email or f"attendee{number}@school.example").lower(),
+        "attendee_user_id": attendee.id if attendee is not None else None,
+        "booked_by_id": booked_by.id if booked_by is not None else None,
         "attendee_job_title": "Teacher",
         "status": status,
         "price_pence": course_session.course.price_pence,
@@ -179,6 +197,13 @@ def make_booking(
     if take_place and status in PLACE_HOLDING:
         course_session.places_taken += 1
     database.flush()
+    return booking
+
+
+def attended(booking: Booking, *, session: Session | None = None) -> Booking:
+    """``booking`` marked attended on the register."""
+    booking.attendance = Attendance.ATTENDED
+    _session(session).flush()
     return booking
 
 

@@ -15,9 +15,16 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import delete, select
 
 from portal.db import db
-from portal.models import AuditEvent, Booking, Course, CourseSession
+from portal.models import (
+    Approver,
+    AuditEvent,
+    Booking,
+    Course,
+    CourseSession,
+    SchoolTrainingSettings,
+)
 from tests.helpers.browser import visit
-from tests.training.factories import make_course, make_session
+from tests.training.factories import OAKFIELD, make_course, make_session, school_by_urn
 
 if TYPE_CHECKING:
     from tests.browser_fixtures import CheckPage, PageGuard, SignIn
@@ -31,15 +38,23 @@ SEARCH_LABEL = "Title, description or who it is for"
 @pytest.fixture
 def course_title(live_app: Flask) -> Iterator[str]:
     """A published, priced course with one countywide session in a month, on the live
-    portal; removed afterwards with whatever was booked on it."""
+    portal; removed afterwards with whatever was booked on it. Oakfield's places need no
+    approval meanwhile (the demo's head teacher approves them): the journey is a booking's."""
     title = f"Browser journey {uuid.uuid4().hex[:8]}"
     with live_app.app_context():
         course = make_course(title=title, price_pence=4500, audience="New teaching assistants")
         make_session(course, capacity=5)
+        settings = db.session.get(SchoolTrainingSettings, school_by_urn(OAKFIELD).id)
+        approver = settings.approver if settings is not None else None
+        if settings is not None:
+            settings.approver = Approver.NOBODY
         db.session.commit()
         course_id = course.id
     yield title
     with live_app.app_context():
+        settings = db.session.get(SchoolTrainingSettings, school_by_urn(OAKFIELD).id)
+        if settings is not None and approver is not None:
+            settings.approver = approver
         sessions = select(CourseSession.id).where(CourseSession.course_id == course_id)
         bookings = select(Booking.id).where(Booking.session_id.in_(sessions))
         db.session.execute(

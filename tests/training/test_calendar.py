@@ -18,13 +18,14 @@ from portal.clock import LONDON, from_london
 from portal.db import db
 from portal.models import Booking, BookingStatus, Course, CourseSession, SessionStatus
 from portal.training.calendar_file import booking_calendar
-from tests.training.factories_attendee import (
-    known_role,
+from tests.training.factories import (
+    OAKFIELD,
+    RIVERSIDE,
     make_booking,
     make_course,
     make_session,
-    school,
-    user,
+    school_by_urn,
+    user_by_email,
 )
 
 
@@ -59,8 +60,9 @@ def test_a_session_at_half_past_nine_in_london_is_at_the_right_moment(
     start_utc: datetime,
     end_utc: tuple[int, int],
 ) -> None:
-    course = make_course(session)
-    booking = make_booking(session, make_session(session, course, day=day))
+    course = make_course(session=session)
+    run = make_session(course, day=day, ends="12:30", session=session)
+    booking = make_booking(run, school_by_urn(OAKFIELD, session=session), session=session)
     session.commit()
 
     calendar, event = event_of(calendar_of(app, booking.id))
@@ -72,15 +74,16 @@ def test_a_session_at_half_past_nine_in_london_is_at_the_right_moment(
 
 
 def test_the_event_says_what_where_and_who(app: Flask, session: Session) -> None:
-    course = make_course(session, title="Restorative practice, level 1")
+    course = make_course(session=session, title="Restorative practice, level 1")
     run = make_session(
-        session,
         course,
         venue="Shire Hall, Warwick",
         online_link="https://meet.example/rp1",
         trainer="Dana Trainer",
+        session=session,
     )
-    booking = make_booking(session, run)
+    oakfield = school_by_urn(OAKFIELD, session=session)
+    booking = make_booking(run, oakfield, attendee_email="casey@oakfield.example", session=session)
     session.commit()
 
     _, event = event_of(calendar_of(app, booking.id))
@@ -99,10 +102,10 @@ def test_the_event_says_what_where_and_who(app: Flask, session: Session) -> None
 def test_the_uid_stays_with_the_booking_and_the_sequence_rises_as_the_session_moves(
     app: Flask, session: Session
 ) -> None:
-    course = make_course(session)
-    run = make_session(session, course)
-    booking = make_booking(session, run)
-    other = make_booking(session, run, attendee_email="other@oakfield.example")
+    run = make_session(make_course(session=session), session=session)
+    oakfield = school_by_urn(OAKFIELD, session=session)
+    booking = make_booking(run, oakfield, session=session)
+    other = make_booking(run, oakfield, attendee_email="other@oakfield.example", session=session)
     session.commit()
 
     first = event_of(calendar_of(app, booking.id))[1]
@@ -132,9 +135,14 @@ def test_the_uid_stays_with_the_booking_and_the_sequence_rises_as_the_session_mo
 def test_the_download_is_the_file_and_cancelled_once_the_session_is(
     app: Flask, session: Session, client_for: Callable[[str], FlaskClient]
 ) -> None:
-    course = make_course(session, title="Phonics for teaching assistants")
-    run = make_session(session, course, day=date(2027, 5, 4))
-    booking = make_booking(session, run, booked_by=user(session, "staff@oakfield.example"))
+    course = make_course(session=session, title="Phonics for teaching assistants")
+    run = make_session(course, day=date(2027, 5, 4), session=session)
+    booking = make_booking(
+        run,
+        school_by_urn(OAKFIELD, session=session),
+        booked_by=user_by_email("staff@oakfield.example", session=session),
+        session=session,
+    )
     session.commit()
     browser = client_for("school_staff")
 
@@ -175,10 +183,15 @@ def test_only_those_who_may_see_the_booking_download_it(
     role: str,
     status: int,
 ) -> None:
-    known_role(role)
-    booking = make_booking(session, make_session(session, make_course(session)))
+    booking = make_booking(
+        make_session(make_course(session=session), session=session),
+        school_by_urn(OAKFIELD, session=session),
+        session=session,
+    )
     riverside = make_booking(
-        session, make_session(session, make_course(session)), at=school(session, 140201)
+        make_session(make_course(session=session), session=session),
+        school_by_urn(RIVERSIDE, session=session),
+        session=session,
     )
     session.commit()
     browser = client_for(role)

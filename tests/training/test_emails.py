@@ -4,7 +4,7 @@ the change that caused it (and goes if that change is rolled back)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from email import message_from_bytes, policy
 from pathlib import Path
 
@@ -27,12 +27,14 @@ from portal.models import (
 from portal.outbox import Attachment, deliver_due, mail_directory, queue_email
 from portal.training import emails
 from tests.jobs.test_outbox import flaky_smtp, use_smtp
-from tests.training.factories_attendee import (
+from tests.training.factories import (
+    OAKFIELD,
+    RIVERSIDE,
     make_booking,
     make_course,
     make_session,
-    school,
-    user,
+    school_by_urn,
+    user_by_email,
 )
 
 ATTENDEE = "casey@oakfield.example"
@@ -53,12 +55,28 @@ def booking_id(empty_outbox: Session) -> int:
     """Casey, who has no account, booked by a colleague at Oakfield on a £95 course."""
     session = empty_outbox
     course = make_course(
-        session, title="Emotion coaching for support staff", late_charge_pence=4000
+        session=session,
+        title="Emotion coaching for support staff",
+        price_pence=9500,
+        late_charge_pence=4000,
     )
     run = make_session(
-        session, course, venue="Shire Hall, Warwick", online_link=None, trainer="Dana Trainer"
+        course,
+        day=date(2027, 3, 2),
+        ends="12:30",
+        venue="Shire Hall, Warwick",
+        online_link=None,
+        trainer="Dana Trainer",
+        session=session,
     )
-    booking = make_booking(session, run, booked_by=user(session, BOOKER))
+    booking = make_booking(
+        run,
+        school_by_urn(OAKFIELD, session=session),
+        attendee_name="Casey Colleague",
+        attendee_email=ATTENDEE,
+        booked_by=user_by_email(BOOKER, session=session),
+        session=session,
+    )
     session.commit()
     return booking.id
 
@@ -107,13 +125,14 @@ def test_a_confirmation_goes_to_the_attendee_with_the_calendar_file_and_a_copy_t
 
 def test_someone_booking_themselves_gets_one_message(app: Flask, empty_outbox: Session) -> None:
     session = empty_outbox
-    staff = user(session, BOOKER)
-    course = make_course(session, price_pence=0, late_charge_pence=None)
+    staff = user_by_email(BOOKER, session=session)
+    course = make_course(session=session, price_pence=0, late_charge_pence=None)
     booking = make_booking(
-        session,
-        make_session(session, course, venue=None, online_link="https://meet.example/abc"),
+        make_session(course, venue=None, online_link="https://meet.example/abc", session=session),
+        school_by_urn(OAKFIELD, session=session),
         attendee=staff,
         booked_by=staff,
+        session=session,
     )
     session.commit()
     run(app, booking.id, emails.booking_confirmed)
@@ -162,7 +181,7 @@ def test_a_place_given_up_in_time_says_nothing_is_charged(
 
 def test_approvers_are_each_asked_once(app: Flask, empty_outbox: Session, booking_id: int) -> None:
     session = empty_outbox
-    head = user(session, HEAD)
+    head = user_by_email(HEAD, session=session)
     run(app, booking_id, lambda booking: emails.approval_needed(booking, [head, head]))
 
     (message,) = sent(session)
@@ -196,11 +215,12 @@ def test_the_waiting_list_says_where_the_attendee_stands(
     booking = session.get_one(Booking, booking_id)
     joined = datetime(2027, 1, 5, 9, tzinfo=UTC)
     make_booking(
-        session,
         booking.session,
+        booking.school,
         status=BookingStatus.WAITING,
         attendee_email="first@oakfield.example",
         joined_list_at=joined,
+        session=session,
     )
     booking.status = BookingStatus.WAITING
     booking.joined_list_at = joined + timedelta(hours=1)
@@ -252,11 +272,11 @@ def test_a_cancelled_session_tells_everyone_booked_or_waiting(
     session = empty_outbox
     run_ = session.get_one(Booking, booking_id).session
     make_booking(
-        session,
         run_,
-        at=school(session, 140201),
+        school_by_urn(RIVERSIDE, session=session),
         status=BookingStatus.WAITING,
         attendee_email="wait@riverside.example",
+        session=session,
     )
     session.commit()
     with app.app_context():
@@ -282,7 +302,11 @@ def test_a_moved_session_sends_the_new_time_and_a_new_calendar_file(
     session = empty_outbox
     run_ = session.get_one(Booking, booking_id).session
     waiting = make_booking(
-        session, run_, status=BookingStatus.WAITING, attendee_email="wait@oakfield.example"
+        run_,
+        school_by_urn(OAKFIELD, session=session),
+        status=BookingStatus.WAITING,
+        attendee_email="wait@oakfield.example",
+        session=session,
     )
     session.commit()
     first_file = None
@@ -388,9 +412,9 @@ def test_an_attachment_that_could_never_be_sent_is_refused_when_queued(
 
 def test_a_booking_just_made_is_named_in_its_links(app: Flask, empty_outbox: Session) -> None:
     session = empty_outbox
-    run_id = make_session(session, make_course(session)).id
-    oakfield = school(session).id
-    head = user(session, HEAD)
+    run_id = make_session(make_course(session=session), session=session).id
+    oakfield = school_by_urn(OAKFIELD, session=session).id
+    head = user_by_email(HEAD, session=session)
     session.commit()
     with app.app_context():
         approver = db.session.get_one(User, head.id)

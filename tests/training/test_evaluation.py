@@ -15,13 +15,13 @@ from sqlalchemy.orm import Session
 from portal.models import Attendance, Booking, Evaluation
 from tests.conftest import QueryCounter, csrf_token
 from tests.helpers.html import error_summary, ok_soup, soup
-from tests.training.factories_attendee import (
-    known_role,
+from tests.training.factories import (
+    attended,
     make_booking,
     make_course,
     make_session,
-    school,
-    user,
+    school_by_urn,
+    user_by_email,
 )
 
 STAFF = "staff@oakfield.example"
@@ -37,19 +37,21 @@ def booking_for(
     urn: int = 125601,
 ) -> Booking:
     course = make_course(
-        session,
+        session=session,
         title="Understanding attachment in the classroom",
         duration_minutes=150,
         learning_outcomes="Explain attachment theory\nPlan support for a pupil\n",
     )
-    run = make_session(session, course, day=date(2027, 2, 9), trainer="Dana Trainer")
+    run = make_session(
+        course, day=date(2027, 2, 9), ends="12:30", trainer="Dana Trainer", session=session
+    )
     booking = make_booking(
-        session,
         run,
-        at=school(session, urn),
-        attendee=user(session, attendee_email) if attendee_email else None,
-        booked_by=user(session, booked_by),
+        school_by_urn(urn, session=session),
+        attendee=user_by_email(attendee_email, session=session) if attendee_email else None,
+        booked_by=user_by_email(booked_by, session=session),
         attendance=Attendance.ATTENDED if attended else None,
+        session=session,
     )
     session.commit()
     return booking
@@ -193,7 +195,7 @@ def test_only_after_attending(
         send(browser, booking, overall="5", met_outcomes="5")
         assert evaluations(session, booking) == 0
 
-    booking.attendance = Attendance.ATTENDED
+    attended(booking, session=session)
     session.commit()
     assert send(browser, booking, overall="5", met_outcomes="5").status_code == 303
     assert evaluations(session, booking) == 1
@@ -246,7 +248,6 @@ def test_who_may_evaluate(
     role: str,
     status: int,
 ) -> None:
-    known_role(role)
     booking = booking_for(session, attendee_email=attendee, booked_by=booked_by)
     browser = client_for(role)
     assert browser.get(f"/training/bookings/{booking.id}/evaluation").status_code == status
@@ -276,7 +277,6 @@ def test_who_sees_a_certificate(
     oakfield: int,
     riverside: int,
 ) -> None:
-    known_role(role)
     ours = booking_for(session)
     theirs = booking_for(
         session,

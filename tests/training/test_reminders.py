@@ -27,8 +27,16 @@ from portal.models import (
     SessionStatus,
 )
 from portal.training import emails, reminders
-from tests.training.factories_attendee import make_booking, make_course, user
+from tests.training.factories import (
+    OAKFIELD,
+    make_booking,
+    make_course,
+    make_session,
+    school_by_urn,
+    user_by_email,
+)
 
+CASEY = "casey@oakfield.example"
 # Far from the demo data's own sessions, so that only these tests' bookings are due.
 NOW = datetime(2031, 3, 3, 6, 30, tzinfo=UTC)  # a Monday, when the daily run goes
 
@@ -42,22 +50,20 @@ def at_now(app: Flask, session: Session, monkeypatch: pytest.MonkeyPatch) -> Ses
 
 
 def session_at(session: Session, starts: datetime, **values: Any) -> CourseSession:
-    run = CourseSession(
-        course=make_course(session, title="Attachment-aware schools"),
-        starts_at=starts,
-        ends_at=starts + timedelta(hours=3),
-        venue="Shire Hall, Warwick",
-        capacity=30,
-        trainer="Dana Trainer",
-        **values,
+    """A three-hour session starting at ``starts``."""
+    course = make_course(session=session, title="Attachment-aware schools", duration_minutes=180)
+    return make_session(
+        course, starts_at=starts, capacity=30, trainer="Dana Trainer", session=session, **values
     )
-    session.add(run)
-    session.flush()
-    return run
 
 
 def booking_at(session: Session, starts: datetime, **values: Any) -> Booking:
-    return make_booking(session, session_at(session, starts), **values)
+    """A place at Oakfield on a session starting at ``starts``: Casey's, who has no account,
+    unless given an ``attendee``."""
+    if "attendee" not in values:
+        values = {"attendee_name": "Casey Colleague", "attendee_email": CASEY, **values}
+    oakfield = school_by_urn(OAKFIELD, session=session)
+    return make_booking(session_at(session, starts), oakfield, session=session, **values)
 
 
 def remind(app: Flask, chunk: int = reminders.CHUNK) -> reminders.RemindReport:
@@ -109,8 +115,9 @@ def test_only_sessions_within_the_window_and_places_confirmed_are_reminded(
         booking_at(session, NOW + timedelta(days=1), status=BookingStatus.AWAITING_APPROVAL),
         booking_at(session, NOW + timedelta(days=1), reminded_at=NOW - timedelta(days=1)),
         make_booking(
-            session,
             session_at(session, NOW + timedelta(days=1), status=SessionStatus.CANCELLED),
+            school_by_urn(OAKFIELD, session=session),
+            session=session,
         ),
     ]
     session.commit()
@@ -140,7 +147,12 @@ def test_bookings_are_taken_in_chunks_each_its_own_transaction(app: Flask, at_no
     session = at_now
     run = session_at(session, NOW + timedelta(days=1))
     for n in range(5):
-        make_booking(session, run, attendee_email=f"person{n}@oakfield.example")
+        make_booking(
+            run,
+            school_by_urn(OAKFIELD, session=session),
+            attendee_email=f"person{n}@oakfield.example",
+            session=session,
+        )
     session.commit()
 
     report = remind(app, chunk=2)
@@ -171,7 +183,7 @@ def test_attendees_are_asked_for_their_evaluation_once_after_attending(
     app: Flask, at_now: Session
 ) -> None:
     session = at_now
-    staff = user(session, "staff@oakfield.example")
+    staff = user_by_email("staff@oakfield.example", session=session)
     yesterday = NOW - timedelta(days=1)
     colleague = booking_at(
         session, yesterday, attendance=Attendance.ATTENDED, booked_by=staff

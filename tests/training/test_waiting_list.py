@@ -49,6 +49,7 @@ from tests.training.factories import (
 )
 
 HEAD = "head@oakfield.example"
+STAFF = "staff@oakfield.example"
 
 
 def at(moment: datetime, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -230,6 +231,8 @@ def test_accepting_waits_for_approval_where_the_school_needs_it(
     client_for, session, offered, monkeypatch
 ) -> None:
     session.add(SchoolTrainingSettings(school_id=offered.school_id, approver=Approver.HEAD_TEACHER))
+    # Made by a member of staff, who accepts it: the head teacher is asked.
+    reread(session, offered).booked_by_id = user_by_email(STAFF, session=session).id
     session.commit()
     sent = record_emails(monkeypatch)
     asked: list[str] = []
@@ -238,11 +241,23 @@ def test_accepting_waits_for_approval_where_the_school_needs_it(
         "approval_needed",
         lambda _booking, approvers: asked.extend(u.email for u in approvers),
     )
-    assert answer(client_for("head_teacher"), offered, "accept").status_code == 303
+    assert answer(client_for("school_staff"), offered, "accept").status_code == 303
     booking = reread(session, offered)
     assert (booking.status, booking.charge_pence) == (BookingStatus.AWAITING_APPROVAL, 0)
     assert asked == [HEAD]
     assert sent == []
+
+
+def test_an_approver_accepting_does_not_wait_for_their_own_approval(
+    client_for, session, offered, monkeypatch
+) -> None:
+    """As when they book (booking.book_place): the head teacher answers for the school."""
+    session.add(SchoolTrainingSettings(school_id=offered.school_id, approver=Approver.HEAD_TEACHER))
+    session.commit()
+    record_emails(monkeypatch)
+    assert answer(client_for("head_teacher"), offered, "accept").status_code == 303
+    booking = reread(session, offered)
+    assert (booking.status, booking.charge_pence) == (BookingStatus.CONFIRMED, offered.price_pence)
 
 
 def test_an_approved_request_is_confirmed_when_accepted(
