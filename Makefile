@@ -62,9 +62,10 @@ run: setup seed
 # of its own (gw1: its own PostgreSQL and Redis databases); the other runs the rest on
 # SQLite and PostgreSQL. Under pytest-xdist's scheduling the browser tests, which must stay
 # on one worker, started late and CI took 17 minutes; split this way each side takes about
-# the same time. Both must pass; the first's report follows the rest's. PYTEST_ARGS runs one
-# pytest, as given.
-SIDE_TESTS := tests/deploy tests/seed
+# the same time. The access matrix (every route as every role) joined the first side when
+# training's routes made the rest the longer. Both must pass; the first's report follows the
+# rest's. PYTEST_ARGS runs one pytest, as given.
+SIDE_TESTS := tests/deploy tests/seed tests/access
 
 test: setup
 	$(BIN)/ruff check .
