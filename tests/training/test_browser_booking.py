@@ -104,10 +104,8 @@ def test_staff_find_a_course_and_book_a_place(
     page.get_by_label("Myself").check()
     page.get_by_role("button", name="Book a place").click()
     expect(page).to_have_url(re.compile(r"/training/bookings/\d+$"))
-    # Oakfield's places wait for its head teacher's approval (the demo's setting): the
-    # place is held meanwhile.
-    expect(page.get_by_role("heading", name="Waiting for approval")).to_be_visible()
-    expect(page.locator("#booking-status")).to_have_text("Awaiting approval")
+    expect(page.get_by_role("heading", name="Place booked")).to_be_visible()
+    expect(page.locator("#booking-status")).to_have_text("Booked")
     check_page(page, "the booking's page")
 
     visit(page, "/training/bookings")
