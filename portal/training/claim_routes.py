@@ -43,8 +43,8 @@ def _booking_label(booking: Booking) -> str:
 def new_claim() -> ResponseReturnValue:
     who = current_principal()
     form = ClaimForm()
-    open_funds = claims.open_funds(who)
-    bookings = claims.claimable_bookings(who, open_funds)
+    choices = claims.claim_choices(who)
+    open_funds, bookings = choices.funds, choices.bookings
     form.fund.choices = [("", "Choose a fund")] + [
         (str(fund.id), f"{fund.name} (claims close {long_date(fund.claims_close_on)})")
         for fund in open_funds

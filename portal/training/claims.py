@@ -187,6 +187,20 @@ def _check(who: Principal, details: ClaimDetails) -> tuple[dict[str, str], Booki
     return errors, booking
 
 
+@dataclass(frozen=True)
+class ClaimChoices:
+    """What the claim form offers: the funds open for claims to one of ``who``'s schools,
+    and the attended places that may be claimed for from them."""
+
+    funds: list[SupplyFund]
+    bookings: list[Booking]
+
+
+def claim_choices(who: Principal) -> ClaimChoices:
+    funds = open_funds(who)
+    return ClaimChoices(funds, claimable_bookings(who, funds))
+
+
 def submit_claim(
     who: Principal, details: ClaimDetails, upload: FileStorage | None, actor: User
 ) -> Submitted:
