@@ -23,6 +23,7 @@ from portal.models import Booking, BookingStatus, CourseSession, User
 from portal.outbox import Attachment, email_body, queue_email
 from portal.pricing import format_pence
 from portal.training.calendar_file import calendar_attachment, current, place_of
+from portal.training.charges import late_charge_for
 from portal.training.links import booking_url, calendar_url, evaluation_url
 
 # A course title is at most 200 characters, as a subject is: subjects cut it shorter.
@@ -56,8 +57,7 @@ def details(booking: Booking) -> Details:
         # A booking made in this transaction and not yet written: its id names it in links.
         db.session.flush()
     session = booking.session
-    course = session.course
-    late = course.late_charge_pence if course.late_charge_pence is not None else booking.price_pence
+    late = late_charge_for(booking)
     return Details(
         booking=booking,
         when=when(session.starts_at, session.ends_at),

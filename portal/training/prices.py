@@ -27,6 +27,7 @@ from portal.models import (
     BuybackWindow,
 )
 from portal.pricing import format_pence, plural
+from portal.training.charges import late_charge
 
 
 class CoursePrices(Protocol):
@@ -155,7 +156,7 @@ def late_charge_rule(
     price_pence: int, late_charge_pence: int | None, cancellation_days: int
 ) -> str:
     """The late-cancellation rule in words: what cancelling late, or not attending, costs."""
-    charge = price_pence if late_charge_pence is None else late_charge_pence
+    charge = late_charge(late_charge_pence, price_pence)
     if charge == 0:
         return "There is no charge for cancelling or not attending."
     amount = "the price of the place" if late_charge_pence is None else format_pence(charge)

@@ -26,6 +26,7 @@ from portal.models import (
 )
 from portal.pricing import pounds
 from portal.spreadsheets import text_cell, to_csv
+from portal.training import changes
 from portal.training.charges import late_charge_for
 
 
@@ -71,11 +72,10 @@ def session_bookings(session: CourseSession) -> SessionBookings:
 def status_now(booking: Booking) -> str:
     """A booking's status as it stands now: an offered place whose time to accept has
     passed is no longer offered, even before the offers command has lapsed it."""
-    if booking.status is BookingStatus.OFFERED and booking.offer_expires_at is not None:
-        if booking.offer_expires_at <= clock.now():
-            return BookingStatus.OFFER_LAPSED.label
-        return f"{booking.status.label} until {clock.london_time(booking.offer_expires_at)}"
-    return booking.status.label
+    status = changes.status_now(booking, clock.now())
+    if status is BookingStatus.OFFERED and booking.offer_expires_at is not None:
+        return f"{status.label} until {clock.london_time(booking.offer_expires_at)}"
+    return status.label
 
 
 def register_open(session: CourseSession) -> bool:

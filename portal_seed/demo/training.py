@@ -48,6 +48,7 @@ from portal.models import (
     SupplyFund,
     User,
 )
+from portal.training import charges
 from portal_seed.allocation import fund_shares
 from portal_seed.data_files import read_json
 from portal_seed.demo.training_evidence import demo_evidence
@@ -85,7 +86,7 @@ def weekday(day: date, forward: bool) -> date:
 def late_charge(course: Course, price_pence: int) -> int:
     """What giving a place up late, or not coming, costs: the course's late charge, or the
     price of the place when it names none (nothing, for a free course)."""
-    return price_pence if course.late_charge_pence is None else course.late_charge_pence
+    return charges.late_charge(course.late_charge_pence, price_pence)
 
 
 class _Seeder:

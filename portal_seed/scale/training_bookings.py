@@ -23,6 +23,7 @@ from portal.models import (
     Evaluation,
     SessionStatus,
 )
+from portal.training import charges
 from portal_seed.data_files import read_json
 from portal_seed.scale.bulk import Run
 from portal_seed.scale.people import invented_name, local_part
@@ -244,7 +245,7 @@ def _decide(
 
 def late_charge_of(course: dict[str, Any], price: int) -> int:
     """The late charge of a course row (see ``portal_seed.demo.training.late_charge``)."""
-    return price if course["late_charge_pence"] is None else course["late_charge_pence"]
+    return charges.late_charge(course["late_charge_pence"], price)
 
 
 def _offer_a_place(run: Run, session: NewSession) -> None:
